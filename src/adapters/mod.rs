@@ -1,0 +1,1 @@
+//! Adapters translate between provider wire formats and core types.

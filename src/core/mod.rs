@@ -1,0 +1,4 @@
+//! The pure core: no I/O, no clocks, no async. Everything here can be driven
+//! from a test with plain data and a virtual clock.
+
+pub mod ids;

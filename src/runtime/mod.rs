@@ -1,0 +1,1 @@
+//! The async shell: tasks that own core machines and perform their effects.

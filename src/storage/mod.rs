@@ -1,0 +1,1 @@
+//! Postgres access. Every tenant query goes through a tenant handle.
