@@ -7,7 +7,12 @@ pub struct Args {
     #[command(subcommand)]
     pub command: TenantCommand,
     /// Data directory of the embedded database (used when DATABASE_URL is unset).
-    #[arg(long, env = "RATIBA_DATA_DIR", default_value = "./.ratiba", global = true)]
+    #[arg(
+        long,
+        env = "RATIBA_DATA_DIR",
+        default_value = "./.ratiba",
+        global = true
+    )]
     pub data_dir: std::path::PathBuf,
 }
 

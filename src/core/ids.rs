@@ -234,7 +234,7 @@ impl<T> fmt::Display for Pii<T> {
 }
 
 /// An ISO 4217 currency code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Currency([u8; 3]);
 
 impl Currency {
@@ -289,7 +289,11 @@ impl Money {
         if whole.is_empty() || frac.len() > 2 {
             return Err(err());
         }
-        if !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        if !whole
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
+        {
             return Err(err());
         }
         let whole: i64 = whole.parse().map_err(|_| err())?;
@@ -326,7 +330,15 @@ mod tests {
     #[test]
     fn slugs_are_validated() {
         assert!(TenantSlug::parse("demo_salon1").is_ok());
-        for bad in ["", "Demo", "a-b", "a;drop", "_x", &"a".repeat(49), "tenant x"] {
+        for bad in [
+            "",
+            "Demo",
+            "a-b",
+            "a;drop",
+            "_x",
+            &"a".repeat(49),
+            "tenant x",
+        ] {
             assert!(TenantSlug::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert_eq!(
@@ -353,9 +365,18 @@ mod tests {
 
     #[test]
     fn money_parses_in_minor_units() {
-        assert_eq!(Money::parse_decimal("1500", Currency::KES).unwrap().minor, 150_000);
-        assert_eq!(Money::parse_decimal("1500.5", Currency::KES).unwrap().minor, 150_050);
-        assert_eq!(Money::parse_decimal("0.07", Currency::KES).unwrap().minor, 7);
+        assert_eq!(
+            Money::parse_decimal("1500", Currency::KES).unwrap().minor,
+            150_000
+        );
+        assert_eq!(
+            Money::parse_decimal("1500.5", Currency::KES).unwrap().minor,
+            150_050
+        );
+        assert_eq!(
+            Money::parse_decimal("0.07", Currency::KES).unwrap().minor,
+            7
+        );
         assert!(Money::parse_decimal("1.234", Currency::KES).is_err());
         assert!(Money::parse_decimal("abc", Currency::KES).is_err());
         assert!(Money::parse_decimal("99999999999999999999", Currency::KES).is_err());
