@@ -1,2 +1,3 @@
 //! Adapters translate between provider wire formats and core types.
+pub mod speech;
 pub mod telephony;
