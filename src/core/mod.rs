@@ -1,4 +1,5 @@
 //! The pure core: no I/O, no clocks, no async. Everything here can be driven
 //! from a test with plain data and a virtual clock.
 
+pub mod audio;
 pub mod ids;
