@@ -1,4 +1,6 @@
 //! The pure core: no I/O, no clocks, no async. Everything here can be driven
 //! from a test with plain data and a virtual clock.
 
+pub mod booking;
+pub mod dialog;
 pub mod ids;
