@@ -2,4 +2,6 @@
 //! from a test with plain data and a virtual clock.
 
 pub mod audio;
+pub mod booking;
+pub mod dialog;
 pub mod ids;
