@@ -2,3 +2,4 @@
 //! from a test with plain data and a virtual clock.
 
 pub mod ids;
+pub mod payment;
