@@ -1,1 +1,2 @@
 //! Adapters translate between provider wire formats and core types.
+pub mod payments;

@@ -249,9 +249,7 @@ impl ChatPayment {
                 PaymentOutcome::Completed { receipt } => {
                     self.nudge_at = None;
                     self.abandon_at = None;
-                    self.send(ChatMessage::Paid {
-                        receipt: Some(receipt),
-                    });
+                    self.send(ChatMessage::Paid { receipt });
                     self.finish(ChatResult::Paid);
                 }
                 failure => {
@@ -448,7 +446,7 @@ mod tests {
             &mut m,
             30,
             ChatInput::Outcome(PaymentOutcome::Completed {
-                receipt: "QX1".into(),
+                receipt: Some("QX1".into()),
             }),
         );
         assert_eq!(got.last(), Some(&ChatOutput::Finished(ChatResult::Paid)));

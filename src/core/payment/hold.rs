@@ -145,7 +145,7 @@ pub enum Prompt {
     Reassure,
     CheckingNow,
     NotReceivedHelp,
-    Confirmed { receipt: String },
+    Confirmed { receipt: Option<String> },
     Failed { why: FailureWhy, offer_retry: bool },
     Retrying,
     LinkComing,
@@ -197,14 +197,16 @@ impl Prompt {
             (Self::CheckingNow, Sw) => "Asante, wacha niangalie.".into(),
             (Self::NotReceivedHelp, En) => "It can take a few seconds. Please make sure your phone is on and unlocked; I am checking on it.".into(),
             (Self::NotReceivedHelp, Sw) => "Inaweza kuchukua sekunde chache. Hakikisha simu iko wazi na haijafungwa; ninaangalia.".into(),
-            (Self::Confirmed { receipt }, En) => format!(
+            (Self::Confirmed { receipt: Some(r) }, En) => format!(
                 "Payment received, thank you. Your M-Pesa receipt is {}. Your booking is confirmed.",
-                spell(receipt)
+                spell(r)
             ),
-            (Self::Confirmed { receipt }, Sw) => format!(
+            (Self::Confirmed { receipt: Some(r) }, Sw) => format!(
                 "Malipo yamepokelewa, asante. Nambari ya risiti ya M-Pesa ni {}. Miadi yako imethibitishwa.",
-                spell(receipt)
+                spell(r)
             ),
+            (Self::Confirmed { receipt: None }, En) => "Payment received, thank you. Your booking is confirmed; the receipt will come by SMS.".into(),
+            (Self::Confirmed { receipt: None }, Sw) => "Malipo yamepokelewa, asante. Miadi yako imethibitishwa; risiti itakuja kwa SMS.".into(),
             (Self::Failed { why, offer_retry }, lang) => {
                 let reason = match (why, lang) {
                     (FailureWhy::WrongPin, En) => "The PIN entered was not correct.",
@@ -282,7 +284,7 @@ pub enum HoldInput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HoldResult {
     Paid {
-        receipt: String,
+        receipt: Option<String>,
     },
     /// The result is not known yet; the booking stays pending and WhatsApp
     /// follows up.
@@ -666,18 +668,18 @@ mod tests {
         let got = r.at(
             20,
             HoldInput::Outcome(PaymentOutcome::Completed {
-                receipt: "NLJ7RT61SV".into(),
+                receipt: Some("NLJ7RT61SV".into()),
             }),
         );
         assert_eq!(got[0], HoldOutput::LeaveHold);
         assert_eq!(
             got.last(),
             Some(&HoldOutput::Finished(HoldResult::Paid {
-                receipt: "NLJ7RT61SV".into()
+                receipt: Some("NLJ7RT61SV".into())
             }))
         );
         let text = Prompt::Confirmed {
-            receipt: "NLJ7RT61SV".into(),
+            receipt: Some("NLJ7RT61SV".into()),
         }
         .text(Lang::En);
         assert!(text.contains("N L J 7 R T 6 1 S V"), "{text}");
@@ -731,7 +733,7 @@ mod tests {
         let got = r.at(
             94,
             HoldInput::Outcome(PaymentOutcome::Completed {
-                receipt: "QAB12".into(),
+                receipt: Some("QAB12".into()),
             }),
         );
         assert!(matches!(
@@ -862,7 +864,7 @@ mod tests {
             r.at(
                 40,
                 HoldInput::Outcome(PaymentOutcome::Completed {
-                    receipt: "X1".into()
+                    receipt: Some("X1".into())
                 })
             )
             .is_empty()

@@ -91,8 +91,10 @@ pub enum FailureReason {
 /// The final result of one payment attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PaymentOutcome {
+    /// `receipt` is the provider's confirmation code; an STK query confirms a
+    /// success without one (the callback carries it).
     Completed {
-        receipt: String,
+        receipt: Option<String>,
     },
     CancelledByCustomer,
     /// The customer's phone did not answer the prompt in time (1037). Money
@@ -102,13 +104,11 @@ pub enum PaymentOutcome {
 }
 
 impl PaymentOutcome {
-    /// Maps a Daraja `ResultCode`. A success without a receipt is not a
-    /// success we can record, so the caller supplies the receipt.
+    /// Maps a Daraja `ResultCode` (from a callback or an STK query).
     pub fn from_daraja(result_code: i64, receipt: Option<String>) -> Self {
         match result_code {
-            0 => match receipt {
-                Some(receipt) if !receipt.is_empty() => Self::Completed { receipt },
-                _ => Self::Failed(FailureReason::Other(0)),
+            0 => Self::Completed {
+                receipt: receipt.filter(|r| !r.is_empty()),
             },
             1032 => Self::CancelledByCustomer,
             1037 => Self::Timeout,
@@ -129,7 +129,7 @@ impl PaymentOutcome {
 
     pub fn receipt(&self) -> Option<&str> {
         match self {
-            Self::Completed { receipt } => Some(receipt),
+            Self::Completed { receipt } => receipt.as_deref(),
             _ => None,
         }
     }
@@ -143,7 +143,7 @@ mod tests {
     fn daraja_codes_map_to_statuses() {
         let cases = [
             (0, Some("NLJ7RT61SV"), PaymentStatus::Completed),
-            (0, None, PaymentStatus::Failed),
+            (0, None, PaymentStatus::Completed),
             (1032, None, PaymentStatus::CancelledByCustomer),
             (1037, None, PaymentStatus::Timeout),
             (2001, None, PaymentStatus::Failed),
