@@ -18,9 +18,9 @@ use super::{HttpPolicy, PaymentError, Repeat, json_i64, json_str, kenyan_msisdn,
 use crate::core::ids::{Money, PhoneNumber};
 use crate::core::payment::PaymentOutcome;
 
-/// The tenant's Daraja credentials, as stored in the Fernet-encrypted
-/// `daraja_credentials` JSON.
-#[derive(Clone, Deserialize)]
+/// The tenant's Daraja credentials, resolved from the Fernet-encrypted
+/// `daraja_credentials` JSON or the legacy columns.
+#[derive(Clone)]
 pub struct DarajaCredentials {
     pub consumer_key: String,
     pub consumer_secret: String,
@@ -28,8 +28,23 @@ pub struct DarajaCredentials {
     pub passkey: String,
     /// Buy Goods till: when set, pushes are `CustomerBuyGoodsOnline` with
     /// PartyB = till; otherwise paybill with PartyB = shortcode.
-    #[serde(default)]
     pub till_number: Option<String>,
+}
+
+/// The stored JSON; the consumer pair may be absent (null) when the tenant
+/// uses the platform's Daraja app.
+#[derive(Deserialize)]
+struct StoredCredentials {
+    #[serde(default)]
+    consumer_key: Option<String>,
+    #[serde(default)]
+    consumer_secret: Option<String>,
+    shortcode: String,
+    passkey: String,
+    #[serde(default)]
+    till_number: Option<String>,
+    #[serde(default)]
+    transaction_type: Option<String>,
 }
 
 impl std::fmt::Debug for DarajaCredentials {
@@ -42,43 +57,62 @@ impl std::fmt::Debug for DarajaCredentials {
 
 impl DarajaCredentials {
     /// Credentials for a tenant: the decrypted `daraja_credentials` JSON when
-    /// present, else the legacy `mpesa_shortcode` / `mpesa_passkey` columns
-    /// with the platform's consumer key pair.
+    /// present, else the legacy `mpesa_shortcode` / `mpesa_passkey` columns.
+    /// A missing consumer pair falls back to the platform's.
     pub fn for_tenant(
         decrypted_json: Option<&[u8]>,
         legacy_shortcode: Option<&str>,
         legacy_passkey: Option<&str>,
         platform_consumer: Option<(&str, &str)>,
     ) -> Result<Self, PaymentError> {
-        if let Some(raw) = decrypted_json {
-            let creds: DarajaCredentials = serde_json::from_slice(raw)
-                .map_err(|e| PaymentError::Credentials(format!("daraja_credentials JSON: {e}")))?;
-            if creds.shortcode.is_empty() || creds.passkey.is_empty() {
-                return Err(PaymentError::Credentials(
-                    "daraja_credentials lacks shortcode or passkey".into(),
-                ));
+        let (key, secret, shortcode, passkey, till) = match decrypted_json {
+            Some(raw) => {
+                let c: StoredCredentials = serde_json::from_slice(raw).map_err(|e| {
+                    PaymentError::Credentials(format!("daraja_credentials JSON: {e}"))
+                })?;
+                let till = match c.transaction_type.as_deref() {
+                    Some("CustomerBuyGoodsOnline") => c.till_number,
+                    _ => c.till_number.filter(|_| c.transaction_type.is_none()),
+                };
+                (
+                    c.consumer_key,
+                    c.consumer_secret,
+                    c.shortcode,
+                    c.passkey,
+                    till,
+                )
             }
-            return Ok(creds);
-        }
-        let (Some(shortcode), Some(passkey)) = (
-            legacy_shortcode.filter(|s| !s.is_empty()),
-            legacy_passkey.filter(|s| !s.is_empty()),
-        ) else {
-            return Err(PaymentError::Credentials(
-                "no daraja_credentials and no mpesa_shortcode/mpesa_passkey".into(),
-            ));
+            None => (
+                None,
+                None,
+                legacy_shortcode.unwrap_or_default().to_owned(),
+                legacy_passkey.unwrap_or_default().to_owned(),
+                None,
+            ),
         };
-        let Some((key, secret)) = platform_consumer else {
+        if shortcode.is_empty() || passkey.is_empty() {
             return Err(PaymentError::Credentials(
-                "legacy shortcode needs the platform Daraja consumer key".into(),
+                "no Daraja shortcode/passkey (daraja_credentials or mpesa_shortcode/mpesa_passkey)"
+                    .into(),
             ));
+        }
+        let (consumer_key, consumer_secret) = match (key, secret) {
+            (Some(k), Some(s)) if !k.is_empty() && !s.is_empty() => (k, s),
+            _ => match platform_consumer {
+                Some((k, s)) => (k.to_owned(), s.to_owned()),
+                None => {
+                    return Err(PaymentError::Credentials(
+                        "no Daraja consumer key pair for this tenant or the platform".into(),
+                    ));
+                }
+            },
         };
         Ok(Self {
-            consumer_key: key.to_owned(),
-            consumer_secret: secret.to_owned(),
-            shortcode: shortcode.to_owned(),
-            passkey: passkey.to_owned(),
-            till_number: None,
+            consumer_key,
+            consumer_secret,
+            shortcode,
+            passkey,
+            till_number: till,
         })
     }
 }
@@ -488,6 +522,15 @@ mod tests {
         assert!(DarajaCredentials::for_tenant(None, Some("174379"), Some("pk"), None).is_err());
         assert!(DarajaCredentials::for_tenant(None, None, None, Some(("k", "s"))).is_err());
         assert!(DarajaCredentials::for_tenant(Some(b"{}"), None, None, None).is_err());
+        // The demo fixture's shape: consumer pair null, platform pair used.
+        let demo = br#"{"shortcode":"174379","passkey":"pk","transaction_type":"CustomerPayBillOnline","consumer_key":null,"consumer_secret":null}"#;
+        let c =
+            DarajaCredentials::for_tenant(Some(demo), None, None, Some(("pk1", "ps1"))).unwrap();
+        assert_eq!(
+            (c.consumer_key.as_str(), c.till_number.as_deref()),
+            ("pk1", None)
+        );
+        assert!(DarajaCredentials::for_tenant(Some(demo), None, None, None).is_err());
         assert!(!format!("{c:?}").contains("pk"));
     }
 }
