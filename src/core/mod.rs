@@ -5,3 +5,4 @@ pub mod audio;
 pub mod booking;
 pub mod dialog;
 pub mod ids;
+pub mod payment;
