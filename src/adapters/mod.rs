@@ -1,3 +1,3 @@
 //! Adapters translate between provider wire formats and core types.
-pub mod telephony;
 pub mod payments;
+pub mod telephony;
