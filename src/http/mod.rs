@@ -1,1 +1,3 @@
 //! The HTTP surface: router, websockets, webhooks.
+pub mod media;
+pub mod metrics;

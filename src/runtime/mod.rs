@@ -1,1 +1,7 @@
 //! The async shell: tasks that own core machines and perform their effects.
+pub mod call;
+pub mod call_audio;
+pub mod call_setup;
+pub mod call_turns;
+pub mod metrics;
+pub mod writer;
