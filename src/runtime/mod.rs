@@ -1,1 +1,4 @@
 //! The async shell: tasks that own core machines and perform their effects.
+
+pub mod server;
+pub mod shutdown;
