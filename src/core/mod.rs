@@ -3,3 +3,5 @@
 
 pub mod audio;
 pub mod ids;
+pub mod turn;
+pub mod vad;
