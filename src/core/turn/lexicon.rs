@@ -387,7 +387,7 @@ mod tests {
             Completion::Unfinished
         );
         assert_eq!(
-            judge("namba ni 0722 double five 12 34"),
+            judge("namba ni 0722 double five 12"),
             Completion::Unfinished
         );
         assert_eq!(
