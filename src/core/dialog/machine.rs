@@ -151,6 +151,7 @@ pub enum Action {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     },
+    /// Active knowledge snippets of these categories (all when empty).
     FetchKnowledge {
         categories: Vec<String>,
     },
@@ -634,13 +635,14 @@ impl<'a> Dialog<'a> {
             .name
             .as_deref()
             .and_then(|n| n.split_whitespace().next())
+            .filter(|_| p.honorific == Honorific::FirstName)
             .map(|n| format!(" {n}"))
             .unwrap_or_default();
         let hello = match (lang, p.honorific) {
-            (Lang::En, Honorific::Formal) => format!("Good day{name}."),
-            (Lang::En, Honorific::None) => format!("Hello{name}!"),
-            (Lang::Sw, Honorific::Formal) => format!("Habari yako{name}, mpendwa mteja."),
-            (Lang::Sw, Honorific::None) => format!("Habari{name}!"),
+            (Lang::En, Honorific::Formal) => "Good day.".to_owned(),
+            (Lang::En, _) => format!("Hello{name}!"),
+            (Lang::Sw, Honorific::Formal) => "Habari yako, mpendwa mteja.".to_owned(),
+            (Lang::Sw, _) => format!("Habari{name}!"),
         };
         let custom = p
             .greeting_custom
@@ -1618,13 +1620,13 @@ impl<'a> Dialog<'a> {
             Intent::AskHours | Intent::AskLocation | Intent::AskOther => {
                 let categories = match q {
                     Intent::AskHours => vec!["hours".to_owned()],
-                    Intent::AskLocation => vec!["general".to_owned(), "other".to_owned()],
-                    _ => vec![
+                    Intent::AskLocation => vec![
+                        "location".to_owned(),
                         "general".to_owned(),
                         "other".to_owned(),
-                        "services".to_owned(),
-                        "hours".to_owned(),
                     ],
+                    // Every active category.
+                    _ => Vec::new(),
                 };
                 self.act(Action::FetchKnowledge { categories });
                 self.state.step = Step::AwaitKnowledge(AwaitKnowledge {
@@ -1886,9 +1888,10 @@ fn pick_snippets<'s>(
     let mut scored: Vec<(i32, &Snippet)> = snippets
         .iter()
         .filter_map(|s| {
-            let text = Tokens::new(&format!("{} {}", s.title, s.body));
+            let text = Tokens::new(&format!("{} {} {}", s.category, s.title, s.body));
             let score = match question {
                 Intent::AskHours => 10,
+                Intent::AskLocation if s.category == "location" => 10,
                 Intent::AskLocation => LOCATION.iter().filter(|w| text.has(w)).count() as i32,
                 _ => words
                     .iter()

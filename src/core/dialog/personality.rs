@@ -45,8 +45,13 @@ pub enum CancellationTone {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Honorific {
+    /// No name, no title.
     #[default]
     None,
+    /// The customer's first name ("Habari Wanjiku!").
+    #[serde(rename = "first_name")]
+    FirstName,
+    /// Formal address ("Good day", "mpendwa mteja").
     Formal,
 }
 

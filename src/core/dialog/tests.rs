@@ -192,7 +192,7 @@ impl World {
             Action::FetchKnowledge { categories } => Some(Input::Knowledge(
                 self.snippets
                     .iter()
-                    .filter(|s| categories.contains(&s.category))
+                    .filter(|s| categories.is_empty() || categories.contains(&s.category))
                     .cloned()
                     .collect(),
             )),
