@@ -1,3 +1,4 @@
 //! Adapters translate between provider wire formats and core types.
 pub mod payments;
 pub mod telephony;
+pub mod whatsapp;
