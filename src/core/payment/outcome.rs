@@ -178,7 +178,10 @@ mod tests {
         );
         for code in [0, 1, 17, 1032, 1037, 2001] {
             let o = PaymentOutcome::from_daraja(code, Some("R1".into()));
-            assert_eq!(PaymentOutcome::from_daraja(o.result_code(), Some("R1".into())), o);
+            assert_eq!(
+                PaymentOutcome::from_daraja(o.result_code(), Some("R1".into())),
+                o
+            );
         }
     }
 
