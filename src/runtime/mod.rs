@@ -1,1 +1,3 @@
 //! The async shell: tasks that own core machines and perform their effects.
+pub mod payments;
+pub mod reaper;
