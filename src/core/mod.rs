@@ -1,4 +1,10 @@
 //! The pure core: no I/O, no clocks, no async. Everything here can be driven
 //! from a test with plain data and a virtual clock.
 
+pub mod audio;
+pub mod booking;
+pub mod dialog;
 pub mod ids;
+pub mod payment;
+pub mod turn;
+pub mod vad;
