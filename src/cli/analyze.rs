@@ -252,17 +252,18 @@ pub fn replay(
         // Closed loop where the open-loop schedule allows it: when the
         // caller's turn ends inside a bot window, the bot answers with a new
         // reply, which the rest of the window's marks then refer to.
-        if let Some(k) = active_window(bot, start_ms) {
-            if engine.floor() == Floor::Nobody && last_eot_ms.is_some_and(|e| e > bot[k].0) {
-                replies += 1;
-                window_utt[k] = 1000 + replies;
-                engine.handle_input(TurnInput::BotStarted {
-                    utterance: window_utt[k],
-                    at: at(start_ms),
-                });
-                last_eot_ms = None;
-                drain(&mut engine, &mut events, &mut last_eot_ms);
-            }
+        if let Some(k) = active_window(bot, start_ms)
+            && engine.floor() == Floor::Nobody
+            && last_eot_ms.is_some_and(|e| e > bot[k].0)
+        {
+            replies += 1;
+            window_utt[k] = 1000 + replies;
+            engine.handle_input(TurnInput::BotStarted {
+                utterance: window_utt[k],
+                at: at(start_ms),
+            });
+            last_eot_ms = None;
+            drain(&mut engine, &mut events, &mut last_eot_ms);
         }
         if pos >= samples.len() {
             break;
