@@ -57,3 +57,5 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
+pub mod media;
+pub mod metrics;
