@@ -18,6 +18,8 @@ use crate::runtime::shutdown::Shutdown;
 use crate::storage::{Db, Vault};
 
 pub mod health;
+pub mod media;
+pub mod metrics;
 pub mod payments;
 
 /// Largest request body we accept (webhooks and callbacks are small).
@@ -57,5 +59,3 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
-pub mod media;
-pub mod metrics;
