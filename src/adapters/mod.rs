@@ -2,3 +2,4 @@
 pub mod payments;
 pub mod speech;
 pub mod telephony;
+pub mod whatsapp;

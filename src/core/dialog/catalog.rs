@@ -71,12 +71,35 @@ const STOPWORDS: &[&str] = &[
 
 /// Services the text mentions, best first, each with a score in (0, 1].
 pub fn match_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<(Uuid, f64)> {
+    // Words that name exactly one service ("haircut", "braids") identify it
+    // on their own, even inside a long name ("Haircut & Blow-dry").
+    let mut owners: std::collections::BTreeMap<String, std::collections::BTreeSet<Uuid>> =
+        Default::default();
+    for s in services {
+        for name in std::iter::once(&s.name).chain(s.name_sw.iter()) {
+            for w in Tokens::new(name).words() {
+                owners.entry(w.clone()).or_default().insert(s.id);
+            }
+        }
+    }
+    let distinctive =
+        |w: &str| w.chars().count() >= 5 && owners.get(w).is_some_and(|o| o.len() == 1);
     let mut scored: Vec<(Uuid, f64)> = services
         .iter()
         .filter_map(|s| {
-            let mut best = name_score(tokens, &s.name);
-            if let Some(sw) = &s.name_sw {
-                best = best.max(name_score(tokens, sw));
+            let mut best: f64 = 0.0;
+            for name in std::iter::once(&s.name).chain(s.name_sw.iter()) {
+                best = best.max(name_score(tokens, name));
+                let names_it = Tokens::new(name).words().iter().any(|nw| {
+                    distinctive(nw)
+                        && tokens
+                            .words()
+                            .iter()
+                            .any(|tw| word_similarity(tw, nw) >= 0.9)
+                });
+                if names_it {
+                    best = best.max(0.6);
+                }
             }
             (best >= 0.5).then_some((s.id, best))
         })
@@ -196,6 +219,14 @@ pub(crate) mod tests {
                 700,
             ),
             s(6, "Dreadlocks Retwist", "Kusokota rasta", 90, 1500),
+            s(
+                7,
+                "Haircut & Blow-dry",
+                "Kukata na Kukausha Nywele",
+                45,
+                1500,
+            ),
+            s(8, "Eyebrow Shaping", "Kutengeneza Nyusi", 20, 500),
         ]
     }
 
@@ -222,6 +253,8 @@ pub(crate) mod tests {
             ("I want a haircut", Some(1)),
             ("hair cut tomorrow", Some(1)),
             ("haircutt please", Some(1)),
+            ("eyebrows", Some(8)),
+            ("blow-dry tafadhali", Some(7)),
             ("box braids kesho", Some(2)),
             ("braids", Some(2)),
             ("nataka kusuka", Some(2)),
@@ -229,7 +262,7 @@ pub(crate) mod tests {
             ("manicur", Some(3)),
             ("pedicure na manicure", None),
             ("kucha za miguu", Some(4)),
-            ("blow dry", Some(5)),
+            ("hair wash and blow dry", Some(5)),
             ("retwist my dreadlocks", Some(6)),
             ("rasta", Some(6)),
             ("hello", None),

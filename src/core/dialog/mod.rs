@@ -5,6 +5,19 @@
 
 pub mod catalog;
 pub mod intent;
+pub mod machine;
 pub mod numbers;
+pub mod personality;
+pub mod say;
 pub mod text;
 pub mod when;
+
+#[cfg(test)]
+mod tests;
+
+pub use machine::{
+    Action, Analysis, AppointmentSummary, Channel, Choice, Customer, Dialog, DialogConfig,
+    DialogError, DialogState, HandoffReason, Input, Output, Reply, Snippet, Step, Turn,
+    WriteFailure,
+};
+pub use text::Lang;
