@@ -291,6 +291,7 @@ async fn serve_on_the_embedded_default_is_ready_seeded_and_stops_its_postgres() 
         if let Some(pid) = cluster.postmaster_pid()
             && pid_alive(pid)
             && pid != first_pid
+            && server.log().contains("embedded Postgres restarted")
         {
             break pid;
         }
@@ -302,7 +303,6 @@ async fn serve_on_the_embedded_default_is_ready_seeded_and_stops_its_postgres() 
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     server.wait_ready().await;
-    assert!(server.log().contains("embedded Postgres restarted"));
 
     server.stop_with(libc::SIGTERM);
     assert!(!pid_alive(pid), "postgres {pid} left behind");
@@ -490,4 +490,60 @@ async fn readyz_reports_an_unreachable_database_and_draining() {
     assert_eq!(draining.status(), 503);
     let body: serde_json::Value = draining.json().await.unwrap();
     assert_eq!(body["status"], "draining");
+}
+
+#[tokio::test]
+async fn a_second_serve_on_the_same_data_dir_is_refused_and_stops_nothing() {
+    let dir = reachable_tempdir();
+    let data = dir.path().join("data");
+    let cluster = EmbeddedPostgres::new(&data).unwrap();
+    let _guard = StopOnDrop(cluster.clone());
+    let port = free_port();
+    let serve = |port: u16| {
+        ratiba(&[
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+    };
+    let mut first = Server::start(serve(port), port, dir.path().join("first.log"));
+    first.wait_ready().await;
+    let pid = cluster.postmaster_pid().unwrap();
+
+    let out = serve(free_port()).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already running"),
+        "{}",
+        text(&out)
+    );
+    // The same port but another data dir: refused before any cluster starts.
+    let other = dir.path().join("other");
+    let out = ratiba(&[
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--data-dir",
+        other.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
+    assert!(!EmbeddedPostgres::new(&other).unwrap().is_running());
+
+    // The first server and its database are untouched.
+    assert_eq!(cluster.postmaster_pid(), Some(pid));
+    assert!(pid_alive(pid));
+    assert_eq!(
+        reqwest::get(format!("{}/readyz", first.base))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    first.stop_with(libc::SIGTERM);
+    assert!(!pid_alive(pid));
 }
