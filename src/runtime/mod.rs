@@ -1,1 +1,2 @@
 //! The async shell: tasks that own core machines and perform their effects.
+pub mod conversation;
