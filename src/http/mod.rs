@@ -1,1 +1,2 @@
 //! The HTTP surface: router, websockets, webhooks.
+pub mod whatsapp;
