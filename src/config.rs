@@ -95,6 +95,9 @@ pub struct CoreSettings {
     pub public_base_url: Option<Url>,
     /// `RATIBA_DB_MAX_CONNECTIONS`, default 16.
     pub db_max_connections: u32,
+    /// `RATIBA_SHUTDOWN_GRACE_MS`, default 10000: how long open connections
+    /// (live calls) get to finish after SIGTERM / Ctrl-C.
+    pub shutdown_grace: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -175,6 +178,10 @@ pub struct PaymentSettings {
     /// `CALLBACK_IP_ALLOWLIST`: comma-separated IPs or CIDRs allowed to post
     /// payment callbacks. Empty = allow all (sandbox and simulator only).
     pub callback_ip_allowlist: Vec<IpNet>,
+    /// `DARAJA_CONSUMER_KEY` / `DARAJA_CONSUMER_SECRET`: the platform's Daraja
+    /// app, for tenants whose credentials carry no consumer pair.
+    pub daraja_consumer_key: Option<Secret>,
+    pub daraja_consumer_secret: Option<Secret>,
 }
 
 #[derive(Debug, Clone)]
@@ -384,6 +391,9 @@ impl Settings {
             fernet_key,
             public_base_url: src.url("RATIBA_PUBLIC_URL")?,
             db_max_connections: src.number("RATIBA_DB_MAX_CONNECTIONS", 16)?,
+            shutdown_grace: Duration::from_millis(
+                src.number("RATIBA_SHUTDOWN_GRACE_MS", 10_000u64)?,
+            ),
         };
         if core.db_max_connections == 0 {
             return Err(ConfigError::Invalid {
@@ -456,6 +466,8 @@ impl Settings {
             pesapal_base_url: src
                 .url_or("PESAPAL_BASE_URL", "https://cybqa.pesapal.com/pesapalv3")?,
             callback_ip_allowlist,
+            daraja_consumer_key: src.secret("DARAJA_CONSUMER_KEY"),
+            daraja_consumer_secret: src.secret("DARAJA_CONSUMER_SECRET"),
         };
         if payments.payment_environment == PaymentEnvironment::Production {
             if core.fernet_key.is_none() {

@@ -1,6 +1,26 @@
 //! `ratiba analyze`: Replay a recording through the turn-taking engine on a virtual clock.
+//!
+//! The recording goes through exactly the live inbound path
+//! ([`InboundAudio`]: 20 ms framing, resampling to 16 kHz, the VAD and the
+//! [`TurnEngine`]), frame by frame on a virtual clock. Bot playback follows
+//! `--bot-speaking` (started / marks every 100 ms / finished, open-loop as
+//! the corpus scoring assumes), and transcript words are released to the
+//! engine only at their `end_ms + 200 ms` (a streaming recogniser's delay).
+//! Dials default to the demo tenant's (every switch on, default numbers);
+//! `--dial NAME=VALUE` overrides one.
+//!
+//! Output (`--json`): `{"events":[{"t_ms":1234,"type":"speech_start"},...]}`
+//! with types speech_start, speech_end, end_of_turn, barge_in, backchannel and
+//! listening_ack; `t_ms` is the audio time at which the engine decided.
 
+use crate::core::audio::wav;
+use crate::core::turn::{
+    Floor, InboundAudio, Language, TranscriptUpdate, TranscriptWord, TurnConfig, TurnDials,
+    TurnEngine, TurnEvent, TurnInput, TurnOutput,
+};
+use anyhow::{Context, bail};
 use clap::Args as ClapArgs;
+use std::time::{Duration, Instant};
 
 /// Replay a recording through the turn-taking engine on a virtual clock.
 #[derive(Debug, ClapArgs)]
@@ -21,6 +41,259 @@ pub struct Args {
     pub json: bool,
 }
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`ratiba analyze` is not built yet")
+/// Recogniser delay assumed for replayed transcripts.
+pub const WORD_RELEASE_DELAY_MS: i64 = 200;
+/// Rate the engine runs at (the live path resamples to it).
+pub const ENGINE_RATE_HZ: u32 = 16_000;
+
+/// One replay event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReplayEvent {
+    pub t_ms: i64,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+/// A word of a corpus transcript.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct CorpusWord {
+    pub text: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+/// A corpus transcript sidecar.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct CorpusTranscript {
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub words: Vec<CorpusWord>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let audio = wav::parse(&bytes).with_context(|| format!("parsing {}", args.file.display()))?;
+    let bot = match &args.bot_speaking {
+        Some(s) => parse_intervals(s)?,
+        None => Vec::new(),
+    };
+    let transcript = match &args.transcript {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            Some(
+                serde_json::from_str::<CorpusTranscript>(&text)
+                    .with_context(|| format!("parsing {}", p.display()))?,
+            )
+        }
+        None => None,
+    };
+    let mut dials = TurnDials::all_on();
+    for d in &args.dials {
+        let Some((name, value)) = d.split_once('=') else {
+            bail!("--dial expects NAME=VALUE, got {d:?}");
+        };
+        TurnConfig::apply_dial(&mut dials, name.trim(), value.trim())
+            .map_err(anyhow::Error::msg)?;
+    }
+    let events = replay(
+        &audio.samples,
+        audio.rate_hz,
+        &bot,
+        transcript.as_ref(),
+        &dials,
+    )?;
+    if args.json {
+        println!("{}", serde_json::json!({ "events": events }));
+    } else {
+        for e in &events {
+            println!("{:>8} ms  {}", e.t_ms, e.kind);
+        }
+    }
+    Ok(())
+}
+
+/// `START-END,START-END` in ms.
+pub fn parse_intervals(s: &str) -> anyhow::Result<Vec<(i64, i64)>> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((a, b)) = part.split_once('-') else {
+            bail!("bot interval {part:?} is not START-END");
+        };
+        let (a, b): (i64, i64) = (a.trim().parse()?, b.trim().parse()?);
+        if b <= a || a < 0 {
+            bail!("bot interval {part:?} is empty or negative");
+        }
+        out.push((a, b));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Replay samples at `rate_hz` through the live inbound path and engine.
+pub fn replay(
+    samples: &[i16],
+    rate_hz: u32,
+    bot: &[(i64, i64)],
+    transcript: Option<&CorpusTranscript>,
+    dials: &TurnDials,
+) -> anyhow::Result<Vec<ReplayEvent>> {
+    if rate_hz != 8000 && rate_hz != 16000 {
+        bail!("unsupported sample rate {rate_hz} Hz (8000 or 16000)");
+    }
+    let t0 = Instant::now();
+    let at = |ms: i64| t0 + Duration::from_millis(ms.max(0) as u64);
+    let mut cfg = TurnConfig::from_dials(dials, ENGINE_RATE_HZ);
+    cfg.expect_transcripts = transcript.is_some();
+    let mut engine = TurnEngine::new(cfg, t0);
+    let mut inbound = InboundAudio::new(rate_hz, ENGINE_RATE_HZ, t0)?;
+    let language = match transcript.and_then(|t| t.language.as_deref()) {
+        Some("sw") => Some(Language::Swahili),
+        Some(_) => Some(Language::English),
+        None => None,
+    };
+    let mut words: Vec<&CorpusWord> = transcript
+        .map(|t| t.words.iter().collect())
+        .unwrap_or_default();
+    words.sort_by_key(|w| w.end_ms);
+    let mut next_word = 0;
+    // Bot schedule as (time, what): started / mark / finished.
+    let mut bot_inputs: Vec<(i64, u8, u64, u32)> = Vec::new();
+    let mut window_utt: Vec<u64> = (1..=bot.len() as u64).collect();
+    let mut replies = 0u64;
+    let mut last_eot_ms: Option<i64> = None;
+    for (k, &(a, b)) in bot.iter().enumerate() {
+        bot_inputs.push((a, 0, k as u64, 0));
+        let mut m = a + 100;
+        while m < b {
+            bot_inputs.push((m, 1, k as u64, (m - a) as u32));
+            m += 100;
+        }
+        bot_inputs.push((b, 2, k as u64, (b - a) as u32));
+    }
+    bot_inputs.sort_by_key(|x| (x.0, x.1));
+    let mut next_bot = 0;
+    let frame = (rate_hz / 50) as usize;
+    let mut events = Vec::new();
+    let drain =
+        |engine: &mut TurnEngine, events: &mut Vec<ReplayEvent>, last_eot: &mut Option<i64>| {
+            while let Some(o) = engine.poll_output() {
+                if let TurnOutput::Event { at: when, event } = o {
+                    let kind = match event {
+                        TurnEvent::SpeechStart
+                        | TurnEvent::SpeechEnd
+                        | TurnEvent::EndOfTurn
+                        | TurnEvent::BargeIn
+                        | TurnEvent::Backchannel
+                        | TurnEvent::ListeningAck { .. } => event.name(),
+                        _ => continue,
+                    };
+                    let t_ms = when.saturating_duration_since(t0).as_millis() as i64;
+                    if event == TurnEvent::EndOfTurn {
+                        *last_eot = Some(t_ms);
+                    }
+                    events.push(ReplayEvent { t_ms, kind });
+                }
+            }
+        };
+    let total_ms = samples.len() as i64 * 1000 / i64::from(rate_hz);
+    let mut pos = 0usize;
+    loop {
+        let start_ms = pos as i64 * 1000 / i64::from(rate_hz);
+        // Inputs due by the start of this frame, in time order.
+        loop {
+            let bot_t = bot_inputs.get(next_bot).map(|x| x.0).unwrap_or(i64::MAX);
+            let word_t = words
+                .get(next_word)
+                .map(|w| w.end_ms + WORD_RELEASE_DELAY_MS)
+                .unwrap_or(i64::MAX);
+            let t = bot_t.min(word_t);
+            if t > start_ms {
+                break;
+            }
+            if bot_t <= word_t {
+                let (_, kind, window, heard_ms) = bot_inputs[next_bot];
+                let utterance = window_utt[window as usize];
+                next_bot += 1;
+                let input = match kind {
+                    0 => TurnInput::BotStarted {
+                        utterance,
+                        at: at(t),
+                    },
+                    1 => TurnInput::BotMark {
+                        utterance,
+                        heard_ms,
+                        at: at(t),
+                    },
+                    _ => TurnInput::BotFinished {
+                        utterance,
+                        at: at(t),
+                    },
+                };
+                engine.handle_input(input);
+            } else {
+                let w = words[next_word];
+                next_word += 1;
+                let update = TranscriptUpdate {
+                    words: vec![TranscriptWord {
+                        text: w.text.clone(),
+                        start: at(w.start_ms),
+                        end: at(w.end_ms),
+                    }],
+                    language,
+                    is_final: true,
+                };
+                engine.handle_input(TurnInput::Transcript { update, at: at(t) });
+            }
+            drain(&mut engine, &mut events, &mut last_eot_ms);
+        }
+        // Closed loop where the open-loop schedule allows it: when the
+        // caller's turn ends inside a bot window, the bot answers with a new
+        // reply, which the rest of the window's marks then refer to.
+        if let Some(k) = active_window(bot, start_ms)
+            && engine.floor() == Floor::Nobody
+            && last_eot_ms.is_some_and(|e| e > bot[k].0)
+        {
+            replies += 1;
+            window_utt[k] = 1000 + replies;
+            engine.handle_input(TurnInput::BotStarted {
+                utterance: window_utt[k],
+                at: at(start_ms),
+            });
+            last_eot_ms = None;
+            drain(&mut engine, &mut events, &mut last_eot_ms);
+        }
+        if pos >= samples.len() {
+            break;
+        }
+        let end = (pos + frame).min(samples.len());
+        inbound.push_pcm(&samples[pos..end], &mut engine);
+        drain(&mut engine, &mut events, &mut last_eot_ms);
+        pos = end;
+    }
+    engine.handle_input(TurnInput::Timeout(at(total_ms)));
+    drain(&mut engine, &mut events, &mut last_eot_ms);
+    Ok(events)
+}
+
+fn active_window(bot: &[(i64, i64)], t: i64) -> Option<usize> {
+    bot.iter().position(|&(a, b)| a < t && t < b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_parse_and_reject_nonsense() {
+        assert_eq!(
+            parse_intervals("500-900, 100-200").unwrap(),
+            vec![(100, 200), (500, 900)]
+        );
+        assert!(parse_intervals("5-3").is_err());
+        assert!(parse_intervals("abc").is_err());
+        assert_eq!(parse_intervals("").unwrap(), vec![]);
+    }
 }

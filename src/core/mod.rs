@@ -6,3 +6,5 @@ pub mod booking;
 pub mod dialog;
 pub mod ids;
 pub mod payment;
+pub mod turn;
+pub mod vad;

@@ -27,6 +27,7 @@ pub mod crypto;
 pub mod embedded;
 pub mod migrate;
 pub mod onboarding;
+pub mod payments;
 pub mod registry;
 pub mod seed;
 

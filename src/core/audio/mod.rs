@@ -12,6 +12,7 @@ pub mod framer;
 pub mod g711;
 pub mod pcm;
 pub mod resample;
+pub mod wav;
 
 pub use features::{FrameLevel, frame_level};
 pub use framer::Framer;

@@ -185,16 +185,17 @@ impl ChatPayment {
         }
     }
 
-    /// Rebuilds a payment that was already waiting when this node started.
-    /// `started_at` is the stored start; a nudge whose deadline passed before
-    /// the restart is not sent late (it was sent, or it is stale), the
-    /// abandon deadline is always honoured.
+    /// Rebuilds a payment from what is stored: when it started
+    /// (`payments.initiated_at`) and whether its nudge was already sent. A
+    /// nudge that fell due while no node was running fires at the next tick;
+    /// the abandon deadline is always honoured.
     pub fn resume(
         config: ChatPaymentConfig,
         provider: ChatProvider,
         started_at: DateTime<Utc>,
         link: Option<String>,
         pushes: u8,
+        nudge_sent: bool,
         now: DateTime<Utc>,
     ) -> Self {
         let mut m = Self::new(config, provider);
@@ -202,8 +203,7 @@ impl ChatPayment {
         m.pushes = pushes;
         m.link = link;
         m.now = Some(now);
-        let nudge_at = started_at + m.config.nudge_after;
-        m.nudge_at = (nudge_at > now).then_some(nudge_at);
+        m.nudge_at = (!nudge_sent).then_some(started_at + m.config.nudge_after);
         m.abandon_at = Some(started_at + m.config.abandon_after);
         m
     }
@@ -512,16 +512,25 @@ mod tests {
     #[test]
     fn resume_after_restart_honours_stored_deadlines() {
         // Restarted 100 s in: the nudge (480) and abandon (1800) still stand.
-        let mut m = ChatPayment::resume(cfg(), ChatProvider::Pesapal, t(0), None, 0, t(100));
+        let mut m = ChatPayment::resume(cfg(), ChatProvider::Pesapal, t(0), None, 0, false, t(100));
         assert_eq!(drain(&mut m).1, Some(t(480)));
         assert_eq!(m.deadline(ChatTimer::Abandon), Some(t(1800)));
 
-        // Restarted after the nudge was due: no late nudge, abandon stands.
-        let mut m = ChatPayment::resume(cfg(), ChatProvider::Pesapal, t(0), None, 0, t(600));
+        // Restarted after the nudge fell due, unsent: it fires at once.
+        let mut m = ChatPayment::resume(cfg(), ChatProvider::Pesapal, t(0), None, 0, false, t(600));
+        assert_eq!(
+            step(&mut m, 600, ChatInput::Tick),
+            vec![ChatOutput::Send(ChatMessage::Nudge { url: None })]
+        );
+        assert_eq!(drain(&mut m).1, Some(t(1800)));
+
+        // Already nudged: only the abandon deadline remains.
+        let mut m = ChatPayment::resume(cfg(), ChatProvider::Pesapal, t(0), None, 0, true, t(600));
+        assert!(step(&mut m, 600, ChatInput::Tick).is_empty());
         assert_eq!(drain(&mut m).1, Some(t(1800)));
 
         // Restarted after the abandon deadline: the next tick abandons.
-        let mut m = ChatPayment::resume(cfg(), ChatProvider::Mpesa, t(0), None, 1, t(5000));
+        let mut m = ChatPayment::resume(cfg(), ChatProvider::Mpesa, t(0), None, 1, true, t(5000));
         assert_eq!(drain(&mut m).1, Some(t(1800)));
         let got = step(&mut m, 5000, ChatInput::Tick);
         assert!(got.contains(&ChatOutput::CloseThreadAbandoned));

@@ -127,6 +127,19 @@ impl PaymentOutcome {
         }
     }
 
+    /// The Daraja-style result code of this outcome, so it can travel (in a
+    /// notification) and be mapped back with [`Self::from_daraja`].
+    pub fn result_code(&self) -> i64 {
+        match self {
+            Self::Completed { .. } => 0,
+            Self::CancelledByCustomer => 1032,
+            Self::Timeout => 1037,
+            Self::Failed(FailureReason::WrongPin) => 2001,
+            Self::Failed(FailureReason::InsufficientFunds) => 1,
+            Self::Failed(FailureReason::Other(code)) => *code,
+        }
+    }
+
     pub fn receipt(&self) -> Option<&str> {
         match self {
             Self::Completed { receipt } => receipt.as_deref(),
@@ -163,6 +176,13 @@ mod tests {
             PaymentOutcome::from_daraja(1, None),
             PaymentOutcome::Failed(FailureReason::InsufficientFunds)
         );
+        for code in [0, 1, 17, 1032, 1037, 2001] {
+            let o = PaymentOutcome::from_daraja(code, Some("R1".into()));
+            assert_eq!(
+                PaymentOutcome::from_daraja(o.result_code(), Some("R1".into())),
+                o
+            );
+        }
     }
 
     #[test]

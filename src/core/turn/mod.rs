@@ -1,0 +1,223 @@
+//! The duplex turn-taking engine: who holds the floor, when the caller's turn
+//! ends, when caller speech over the bot is a barge-in and when it is only
+//! "mm-hmm".
+//!
+//! # Contract (sans-IO)
+//!
+//! [`TurnEngine`] never reads a clock, sleeps or touches a socket.
+//!
+//! * [`TurnEngine::new`]`(config, now)` makes one engine per call.
+//! * [`TurnEngine::handle_input`] takes one [`TurnInput`]: caller audio frames
+//!   (i16 PCM at `config.sample_rate_hz`, any length, 20 ms is the norm, with
+//!   the time of their first sample), bot playback progress (a reply started,
+//!   a mark echoed = the caller has heard up to here, the reply finished),
+//!   speech-to-text words with their timings, `Timeout(now)`, holding on/off
+//!   and the dialog's hint that digits or a date are expected.
+//! * After every input, drain [`TurnEngine::poll_output`] until `None`, then
+//!   arm one timer at [`TurnEngine::next_timeout`] and call
+//!   `handle_input(TurnInput::Timeout(now))` when it expires. Extra or early
+//!   timeouts are harmless; time never runs backwards (an older `now` is
+//!   treated as the latest one seen).
+//!
+//! Outputs are events (speech start / end, end of turn, barge-in, backchannel,
+//! listening ack, floor changes, speaking-rate factor, hold reassurance, no
+//! input) and playback commands (pause keeping the unplayed rest, resume from
+//! where the caller last heard, stop for good, stop synthesis). Event times
+//! are decision times: the moment the engine could first know.
+//!
+//! # States
+//!
+//! ```text
+//!              caller speech run                      silence >= delay(words)
+//!   Idle ───────────────────────────▶ CallerTurn ──────────────────────────▶ Idle
+//!    ▲  ╲ BotStarted                 (speaking ⇄ pausing)   end_of_turn       ▲
+//!    │   ╲                                ▲                                   │
+//!    │    ▼         first voiced frame    │ confirmed: barge_in,              │
+//!    │  BotSpeaking ─────────────────▶ BotPaused ── stop playback ───────────┘
+//!    │    │  ▲  (after echo guard)   (playback paused, rest kept)
+//!    │    │  └──── resume from heard mark ◀── backchannel / noise /
+//!    │    │                                  window expired
+//!    └────┘ BotFinished
+//! ```
+//!
+//! * **Endpointing.** After the caller's last speech frame the turn ends after
+//!   `min_delay_ms` when the words sound complete (closing word, sentence
+//!   punctuation, a full phone number), `max_delay_ms` when unfinished
+//!   ("… on", "… na", a half-said number, a hesitation, or the dialog expects
+//!   digits or a date), and `eot_silence_ms` otherwise or without words. A
+//!   voiced frame at the deadline postpones it briefly.
+//! * **Barge-in** in two steps: the first voiced caller frame after the echo
+//!   guard pauses playback (`PausePlayback`, rest kept); a stop word, any word
+//!   that is not a backchannel, or a speech run long enough (and not a
+//!   closed-mouth hum) confirms it (`barge_in`, `StopPlayback`, floor to the
+//!   caller). A run that ends short, a run of backchannel words, or nothing
+//!   within `barge_in_window_ms` resumes playback from the last heard mark.
+//! * **Hard interrupt**: a confirmed barge-in also stops synthesis (the rest
+//!   of the reply is dropped), and a second unexplained interruption in one
+//!   reply confirms at once.
+//! * **Half duplex** (`full_duplex` off): caller audio over the bot is ignored
+//!   except stop words, which stop the bot at once.
+//! * **Holding** (payment wait): no no-input timeout; a reassurance event every
+//!   `hold_reassure_ms` of quiet; caller speech is still heard and still makes
+//!   turns.
+//! * **Listening acks** in long caller turns at short pauses, rate-limited,
+//!   never while the caller is speaking. **Speaking rate**: words per second
+//!   (or voiced bursts per second without words) at each end of turn, mapped
+//!   to a bounded factor.
+
+mod config;
+mod engine;
+pub mod inbound;
+pub mod lexicon;
+mod timers;
+
+pub use config::{
+    DEFAULT_EOT_SILENCE_MS, DEFAULT_MAX_DELAY_MS, DEFAULT_MIN_DELAY_MS, TurnConfig, TurnDials,
+};
+pub use engine::TurnEngine;
+pub use inbound::InboundAudio;
+pub use timers::{Timer, Timers};
+
+use std::time::Instant;
+
+/// Caller language, for listening acknowledgements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    #[default]
+    English,
+    Swahili,
+}
+
+/// What the dialog expects next (it lengthens endpointing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Expectation {
+    #[default]
+    Anything,
+    Digits,
+    Date,
+}
+
+/// One recognised word with its timing on the engine's clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TranscriptWord {
+    pub text: String,
+    pub start: Instant,
+    pub end: Instant,
+}
+
+/// A recogniser update: words (a partial revises the words from its first
+/// word's start on; a final fixes them).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TranscriptUpdate {
+    pub words: Vec<TranscriptWord>,
+    pub language: Option<Language>,
+    pub is_final: bool,
+}
+
+/// One way in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnInput<'a> {
+    /// Caller PCM at the configured rate; `at` is the time of its first sample.
+    CallerAudio { samples: &'a [i16], at: Instant },
+    /// The bot started playing reply `utterance`.
+    BotStarted { utterance: u64, at: Instant },
+    /// The provider echoed a mark: the caller has heard `heard_ms` of the reply.
+    BotMark {
+        utterance: u64,
+        heard_ms: u32,
+        at: Instant,
+    },
+    /// Reply `utterance` finished playing (its last mark came back).
+    BotFinished { utterance: u64, at: Instant },
+    /// Speech-to-text words.
+    Transcript {
+        update: TranscriptUpdate,
+        at: Instant,
+    },
+    /// Holding mode (payment wait) on or off.
+    Holding { on: bool, at: Instant },
+    /// The dialog's expectation for the next answer.
+    Expecting { what: Expectation, at: Instant },
+    /// A timer armed from [`TurnEngine::next_timeout`] expired (or any time).
+    Timeout(Instant),
+}
+
+/// Who holds the floor. At most one party, by construction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Floor {
+    #[default]
+    Nobody,
+    Caller,
+    Bot,
+}
+
+/// Something the engine decided.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TurnEvent {
+    SpeechStart,
+    SpeechEnd,
+    EndOfTurn,
+    /// Confirmed interruption: playback is cleared for good.
+    BargeIn,
+    /// Caller acknowledgement over the bot, not an interruption.
+    Backchannel,
+    /// Say a soft "mm-hmm" / "ndiyo" now.
+    ListeningAck {
+        language: Language,
+    },
+    FloorChanged {
+        floor: Floor,
+    },
+    /// Synthesis speed factor from the caller's speaking rate.
+    SpeakingRate {
+        factor: f32,
+    },
+    /// Holding: time to reassure the caller.
+    HoldReassure,
+    /// Nobody has said anything for a long while.
+    NoInput,
+}
+
+impl TurnEvent {
+    /// The `type` string of `ratiba analyze --json`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TurnEvent::SpeechStart => "speech_start",
+            TurnEvent::SpeechEnd => "speech_end",
+            TurnEvent::EndOfTurn => "end_of_turn",
+            TurnEvent::BargeIn => "barge_in",
+            TurnEvent::Backchannel => "backchannel",
+            TurnEvent::ListeningAck { .. } => "listening_ack",
+            TurnEvent::FloorChanged { .. } => "floor_changed",
+            TurnEvent::SpeakingRate { .. } => "speaking_rate",
+            TurnEvent::HoldReassure => "hold_reassure",
+            TurnEvent::NoInput => "no_input",
+        }
+    }
+}
+
+/// What the call task must do to playback and synthesis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaybackCommand {
+    /// Clear the provider's buffer now, keep the unplayed rest from `heard_ms`.
+    Pause { utterance: u64, heard_ms: u32 },
+    /// Play the kept rest again from `from_ms`.
+    Resume { utterance: u64, from_ms: u32 },
+    /// Clear the provider's buffer for good.
+    Stop { utterance: u64 },
+    /// Stop synthesising the rest of the reply and drop it.
+    StopSynthesis { utterance: u64 },
+}
+
+/// One way out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TurnOutput {
+    Event {
+        at: Instant,
+        event: TurnEvent,
+    },
+    Command {
+        at: Instant,
+        command: PlaybackCommand,
+    },
+}

@@ -1,0 +1,284 @@
+//! Frame features for [`super::SpectralVad`]: band energy, adaptive noise
+//! floor, voicing (autocorrelation pitch strength) and dominant frequency.
+
+/// Features of one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FrameFeatures {
+    /// Energy of the 200 Hz high-passed frame, dBFS.
+    pub level_db: f32,
+    /// Current noise floor, dBFS.
+    pub floor_db: f32,
+    /// `level_db - floor_db`.
+    pub snr_db: f32,
+    /// Peak normalised autocorrelation over pitch lags (0..1).
+    pub voicing: f32,
+    /// Pitch in Hz at that peak (0 when not computed).
+    pub pitch_hz: f32,
+    /// Zero-crossing frequency of the high-passed frame, Hz.
+    pub zc_hz: f32,
+}
+
+/// Second-order IIR section (RBJ cookbook), direct form I.
+#[derive(Debug, Clone, Copy)]
+struct Biquad {
+    b0: f32,
+    b1: f32,
+    b2: f32,
+    a1: f32,
+    a2: f32,
+    x1: f32,
+    x2: f32,
+    y1: f32,
+    y2: f32,
+}
+
+impl Biquad {
+    fn new(rate: f32, hz: f32, high_pass: bool) -> Self {
+        let w0 = 2.0 * std::f32::consts::PI * hz / rate;
+        let (s, c) = w0.sin_cos();
+        let alpha = s / (2.0 * std::f32::consts::FRAC_1_SQRT_2);
+        let a0 = 1.0 + alpha;
+        let (b0, b1, b2) = if high_pass {
+            ((1.0 + c) / 2.0, -(1.0 + c), (1.0 + c) / 2.0)
+        } else {
+            ((1.0 - c) / 2.0, 1.0 - c, (1.0 - c) / 2.0)
+        };
+        Self {
+            b0: b0 / a0,
+            b1: b1 / a0,
+            b2: b2 / a0,
+            a1: -2.0 * c / a0,
+            a2: (1.0 - alpha) / a0,
+            x1: 0.0,
+            x2: 0.0,
+            y1: 0.0,
+            y2: 0.0,
+        }
+    }
+
+    #[inline]
+    fn run(&mut self, x: f32) -> f32 {
+        let y = self.b0 * x + self.b1 * self.x1 + self.b2 * self.x2
+            - self.a1 * self.y1
+            - self.a2 * self.y2;
+        self.x2 = self.x1;
+        self.x1 = x;
+        self.y2 = self.y1;
+        // Flush denormals so long silences stay fast.
+        self.y1 = if y.abs() < 1e-20 { 0.0 } else { y };
+        self.y1
+    }
+}
+
+/// Pitch-path history length (decimated samples), a power of two.
+const HIST: usize = 256;
+/// Autocorrelation window (decimated samples).
+const ACF_LEN: usize = 100;
+/// Floor tracking: number of blocks in the window.
+const FLOOR_BLOCKS: usize = 10;
+
+/// Computes [`FrameFeatures`] frame after frame.
+#[derive(Debug, Clone)]
+pub struct FeatureExtractor {
+    rate_hz: u32,
+    hp: Biquad,
+    lp1: Biquad,
+    lp2: Biquad,
+    decim: usize,
+    phase: usize,
+    hist: [f32; HIST],
+    hist_pos: usize,
+    min_lag: usize,
+    max_lag: usize,
+    eff_rate: f32,
+    last_sign: bool,
+    // floor: minimum of per-block minima over the window
+    block_ms: f32,
+    block_elapsed_ms: f32,
+    block_min: f32,
+    blocks: [f32; FLOOR_BLOCKS],
+    block_pos: usize,
+    blocks_filled: usize,
+    floor_min_dbfs: f32,
+    floor_db: f32,
+}
+
+impl FeatureExtractor {
+    /// Extractor for `rate_hz` frames; the floor is the quietest frame of the
+    /// last `floor_window_ms`.
+    pub fn new(rate_hz: u32, floor_window_ms: u32, floor_min_dbfs: f32) -> Self {
+        let rate = rate_hz.max(1000) as f32;
+        let decim = ((rate / 4000.0).round() as usize).max(1);
+        let eff_rate = rate / decim as f32;
+        let min_lag = ((eff_rate / 400.0).floor() as usize).max(2);
+        let max_lag = ((eff_rate / 70.0).ceil() as usize).min(HIST - ACF_LEN - 1);
+        Self {
+            rate_hz: rate_hz.max(1000),
+            hp: Biquad::new(rate, 200.0, true),
+            lp1: Biquad::new(rate, 1000.0, false),
+            lp2: Biquad::new(rate, 1000.0, false),
+            decim,
+            phase: 0,
+            hist: [0.0; HIST],
+            hist_pos: 0,
+            min_lag,
+            max_lag,
+            eff_rate,
+            last_sign: false,
+            block_ms: floor_window_ms.max(100) as f32 / FLOOR_BLOCKS as f32,
+            block_elapsed_ms: 0.0,
+            block_min: f32::INFINITY,
+            blocks: [f32::INFINITY; FLOOR_BLOCKS],
+            block_pos: 0,
+            blocks_filled: 0,
+            floor_min_dbfs,
+            floor_db: f32::NAN,
+        }
+    }
+
+    /// Input rate.
+    pub fn rate_hz(&self) -> u32 {
+        self.rate_hz
+    }
+
+    /// Process one frame (any length; empty frames change nothing but the
+    /// report).
+    pub fn process(&mut self, samples: &[i16]) -> FrameFeatures {
+        if samples.is_empty() {
+            let floor = if self.floor_db.is_nan() {
+                self.floor_min_dbfs
+            } else {
+                self.floor_db
+            };
+            return FrameFeatures {
+                level_db: floor,
+                floor_db: floor,
+                ..FrameFeatures::default()
+            };
+        }
+        let mut energy = 0.0f32;
+        let mut crossings = 0u32;
+        for &s in samples {
+            let x = f32::from(s) * (1.0 / 32768.0);
+            let h = self.hp.run(x);
+            energy += h * h;
+            let sign = h < 0.0;
+            if sign != self.last_sign {
+                crossings += 1;
+            }
+            self.last_sign = sign;
+            let l = self.lp2.run(self.lp1.run(h));
+            self.phase += 1;
+            if self.phase >= self.decim {
+                self.phase = 0;
+                self.hist[self.hist_pos] = l;
+                self.hist_pos = (self.hist_pos + 1) % HIST;
+            }
+        }
+        let n = samples.len() as f32;
+        let level_db = (10.0 * (energy / n + 1e-12).log10()).max(-120.0);
+        let frame_ms = n * 1000.0 / self.rate_hz as f32;
+        self.update_floor(level_db, frame_ms);
+        let floor_db = self.floor_db;
+        let snr_db = level_db - floor_db;
+        let (voicing, pitch_hz) = if snr_db > 3.0 {
+            self.voicing()
+        } else {
+            (0.0, 0.0)
+        };
+        FrameFeatures {
+            level_db,
+            floor_db,
+            snr_db,
+            voicing,
+            pitch_hz,
+            zc_hz: crossings as f32 * self.rate_hz as f32 / (2.0 * n),
+        }
+    }
+
+    fn update_floor(&mut self, level_db: f32, frame_ms: f32) {
+        self.block_min = self.block_min.min(level_db);
+        self.block_elapsed_ms += frame_ms;
+        if self.block_elapsed_ms >= self.block_ms {
+            self.blocks[self.block_pos] = self.block_min;
+            self.block_pos = (self.block_pos + 1) % FLOOR_BLOCKS;
+            self.blocks_filled = (self.blocks_filled + 1).min(FLOOR_BLOCKS);
+            self.block_min = f32::INFINITY;
+            self.block_elapsed_ms = 0.0;
+        }
+        let mut m = self.block_min;
+        for b in &self.blocks[..self.blocks_filled.clamp(1, FLOOR_BLOCKS)] {
+            m = m.min(*b);
+        }
+        // Until the first block completes, the running minimum is all we have.
+        let target = m.max(self.floor_min_dbfs);
+        if self.floor_db.is_nan() || target < self.floor_db {
+            self.floor_db = target;
+        } else {
+            // Rise smoothly toward a louder window minimum (new noise level).
+            self.floor_db += (target - self.floor_db) * 0.05;
+        }
+    }
+
+    /// Peak normalised autocorrelation of the latest pitch-band history.
+    fn voicing(&self) -> (f32, f32) {
+        // Unroll the ring into time order: oldest..newest, last ACF_LEN +
+        // max_lag samples.
+        let span = ACF_LEN + self.max_lag;
+        let mut buf = [0.0f32; HIST];
+        let start = (self.hist_pos + HIST - span) % HIST;
+        for (i, b) in buf[..span].iter_mut().enumerate() {
+            *b = self.hist[(start + i) % HIST];
+        }
+        // Compare the newest ACF_LEN samples with the ones `lag` before.
+        let cur = &buf[self.max_lag..span];
+        let e0: f32 = cur.iter().map(|v| v * v).sum();
+        if e0 <= 1e-12 {
+            return (0.0, 0.0);
+        }
+        let mut el: f32 = buf[self.max_lag - self.min_lag..span - self.min_lag]
+            .iter()
+            .map(|v| v * v)
+            .sum();
+        let mut best = 0.0f32;
+        let mut best_lag = 0usize;
+        for lag in self.min_lag..=self.max_lag {
+            let past = &buf[self.max_lag - lag..span - lag];
+            let r = dot(cur, past);
+            if lag > self.min_lag {
+                // slide the energy window one sample back in time
+                let add = buf[self.max_lag - lag];
+                let drop = buf[span - lag];
+                el += add * add - drop * drop;
+            }
+            let denom = (e0 * el.max(1e-12)).sqrt();
+            let c = r / denom;
+            if c > best {
+                best = c;
+                best_lag = lag;
+            }
+        }
+        let pitch = if best_lag > 0 {
+            self.eff_rate / best_lag as f32
+        } else {
+            0.0
+        };
+        (best.min(1.0), pitch)
+    }
+}
+
+#[inline]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let chunks = a.len() / 8;
+    for k in 0..chunks {
+        for j in 0..8 {
+            acc[j] += a[k * 8 + j] * b[k * 8 + j];
+        }
+    }
+    let mut s: f32 = acc.iter().sum();
+    for k in chunks * 8..a.len().min(b.len()) {
+        s += a[k] * b[k];
+    }
+    s
+}
