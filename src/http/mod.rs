@@ -1,4 +1,5 @@
 //! The HTTP surface: router, websockets, webhooks.
+pub mod whatsapp;
 //!
 //! [`router`] builds the whole axum app from an [`AppState`]; each area adds
 //! its routes here and its handlers in its own module. Handlers never panic

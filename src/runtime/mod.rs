@@ -1,4 +1,5 @@
 //! The async shell: tasks that own core machines and perform their effects.
+pub mod conversation;
 
 pub mod call;
 pub mod call_audio;
