@@ -95,6 +95,9 @@ pub struct CoreSettings {
     pub public_base_url: Option<Url>,
     /// `RATIBA_DB_MAX_CONNECTIONS`, default 16.
     pub db_max_connections: u32,
+    /// `RATIBA_SHUTDOWN_GRACE_MS`, default 10000: how long open connections
+    /// (live calls) get to finish after SIGTERM / Ctrl-C.
+    pub shutdown_grace: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -388,6 +391,9 @@ impl Settings {
             fernet_key,
             public_base_url: src.url("RATIBA_PUBLIC_URL")?,
             db_max_connections: src.number("RATIBA_DB_MAX_CONNECTIONS", 16)?,
+            shutdown_grace: Duration::from_millis(
+                src.number("RATIBA_SHUTDOWN_GRACE_MS", 10_000u64)?,
+            ),
         };
         if core.db_max_connections == 0 {
             return Err(ConfigError::Invalid {

@@ -1,6 +1,24 @@
 //! `ratiba serve`: Run the engine: HTTP, websockets, webhooks. Without DATABASE_URL it starts and supervises an embedded Postgres under --data-dir.
+//!
+//! Start-up: settings, database (embedded cluster started if needed),
+//! migrations (public, then every tenant), the demo tenant on a first start
+//! (empty registry), then HTTP. SIGTERM or Ctrl-C at any point after the
+//! database is up leads to the same end: HTTP drains, the pool closes, and
+//! the embedded cluster (if any) is stopped, so no postgres process is left.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
 use clap::Args as ClapArgs;
+
+use super::db::{Opened, Ownership, load_settings, open, vault};
+use crate::config::Settings;
+use crate::http::{AppState, router};
+use crate::runtime::server::{init_tracing, serve_http};
+use crate::runtime::shutdown::Shutdown;
+use crate::storage::embedded::EmbeddedPostgres;
+use crate::storage::{Db, Vault, migrate, seed};
 
 /// Run the engine: HTTP, websockets, webhooks. Without DATABASE_URL it starts and supervises an embedded Postgres under --data-dir.
 #[derive(Debug, ClapArgs)]
@@ -13,6 +31,115 @@ pub struct Args {
     pub data_dir: std::path::PathBuf,
 }
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`ratiba serve` is not built yet")
+/// How often the embedded cluster is checked (and restarted if it died).
+const SUPERVISE_EVERY: Duration = Duration::from_secs(5);
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    init_tracing();
+    let mut settings = load_settings(&args.data_dir)?;
+    settings.core.listen = args.listen;
+    let vault = vault(&mut settings)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(serve(settings, vault))
+}
+
+async fn serve(settings: Settings, vault: Vault) -> anyhow::Result<()> {
+    let shutdown = Shutdown::new();
+    let _signals = shutdown.trigger_on_signals();
+
+    // Not cancelled by a signal: a half-started cluster must still be
+    // stopped below, which needs `open` to have returned.
+    let opened = open(&settings, Ownership::Supervise).await?;
+    let result = run_with_database(&opened, settings, vault, shutdown.clone()).await;
+    shutdown.trigger();
+    opened.finish().await?;
+    result
+}
+
+async fn run_with_database(
+    opened: &Opened,
+    settings: Settings,
+    vault: Vault,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let prepared = tokio::select! {
+        r = prepare(&opened.db, &vault) => r,
+        _ = shutdown.wait() => return Ok(()),
+    };
+    prepared?;
+    if shutdown.is_triggered() {
+        return Ok(());
+    }
+
+    let listen = settings.core.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!(
+        addr = %local,
+        database = if opened.cluster.is_some() { "embedded" } else { "DATABASE_URL" },
+        "ratiba listening on http://{local}"
+    );
+
+    let supervisor = opened
+        .cluster
+        .clone()
+        .map(|cluster| tokio::spawn(supervise(cluster, shutdown.clone())));
+    let grace = settings.core.shutdown_grace;
+    let state = AppState::new(
+        opened.db.clone(),
+        Arc::new(settings),
+        vault,
+        shutdown.clone(),
+    );
+    let served = serve_http(listener, router(state), shutdown.clone(), grace).await;
+    shutdown.trigger();
+    if let Some(task) = supervisor {
+        let _ = task.await;
+    }
+    served.context("HTTP server failed")
+}
+
+/// Migrations, then the demo tenant if the registry is empty.
+async fn prepare(db: &Db, vault: &Vault) -> anyhow::Result<()> {
+    let report = migrate::migrate_all(db).await.context("migrations")?;
+    tracing::info!(
+        public_applied = report.public_applied.len(),
+        tenants = report.tenants.len(),
+        "migrations up to date"
+    );
+    if db.list_tenants().await?.is_empty() {
+        let seeded = seed::seed_demo(db, Some(vault))
+            .await
+            .context("seeding the demo tenant")?;
+        tracing::info!(tenant = %seeded.tenant.slug, "first start: demo tenant seeded");
+    }
+    Ok(())
+}
+
+/// Restarts the embedded cluster if it stops underneath us.
+async fn supervise(cluster: EmbeddedPostgres, shutdown: Shutdown) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(SUPERVISE_EVERY) => {}
+            _ = shutdown.wait() => return,
+        }
+        let probe = cluster.clone();
+        let running = tokio::task::spawn_blocking(move || probe.is_running())
+            .await
+            .unwrap_or(false);
+        if running || shutdown.is_triggered() {
+            continue;
+        }
+        tracing::error!(pgdata = %cluster.pgdata().display(), "embedded Postgres is down; restarting it");
+        let restart = cluster.clone();
+        match tokio::task::spawn_blocking(move || restart.start()).await {
+            Ok(Ok(_)) => tracing::info!("embedded Postgres restarted"),
+            Ok(Err(e)) => tracing::error!(error = %e, "embedded Postgres restart failed"),
+            Err(e) => tracing::error!(error = %e, "embedded Postgres restart panicked"),
+        }
+    }
 }
