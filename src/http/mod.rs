@@ -1,5 +1,4 @@
 //! The HTTP surface: router, websockets, webhooks.
-pub mod whatsapp;
 //!
 //! [`router`] builds the whole axum app from an [`AppState`]; each area adds
 //! its routes here and its handlers in its own module. Handlers never panic
@@ -22,6 +21,7 @@ pub mod health;
 pub mod media;
 pub mod metrics;
 pub mod payments;
+pub mod whatsapp;
 
 /// Largest request body we accept (webhooks and callbacks are small).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
