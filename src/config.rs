@@ -178,6 +178,10 @@ pub struct PaymentSettings {
     /// `CALLBACK_IP_ALLOWLIST`: comma-separated IPs or CIDRs allowed to post
     /// payment callbacks. Empty = allow all (sandbox and simulator only).
     pub callback_ip_allowlist: Vec<IpNet>,
+    /// `DARAJA_CONSUMER_KEY` / `DARAJA_CONSUMER_SECRET`: the platform's Daraja
+    /// app, for tenants whose credentials carry no consumer pair.
+    pub daraja_consumer_key: Option<Secret>,
+    pub daraja_consumer_secret: Option<Secret>,
 }
 
 #[derive(Debug, Clone)]
@@ -462,6 +466,8 @@ impl Settings {
             pesapal_base_url: src
                 .url_or("PESAPAL_BASE_URL", "https://cybqa.pesapal.com/pesapalv3")?,
             callback_ip_allowlist,
+            daraja_consumer_key: src.secret("DARAJA_CONSUMER_KEY"),
+            daraja_consumer_secret: src.secret("DARAJA_CONSUMER_SECRET"),
         };
         if payments.payment_environment == PaymentEnvironment::Production {
             if core.fernet_key.is_none() {

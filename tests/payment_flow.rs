@@ -56,7 +56,7 @@ async fn node(url: &str, sim_base: &str, vault: ratiba::storage::Vault, confirm:
         waiters.clone(),
     ));
     let listener = PaymentListener::start(db, waiters).await.expect("listen");
-    let app = ratiba::http::payments::router(service.clone(), Vec::new());
+    let app = ratiba::http::payments::router(service.clone(), Vec::new(), None);
     let server = tokio::spawn(async move {
         axum::serve(
             http,
@@ -770,4 +770,62 @@ async fn chat_nudge_then_abandon_from_stored_deadlines() {
             .await
             .unwrap();
     assert_eq!(reason.as_deref(), Some("abandon"));
+}
+
+#[tokio::test]
+async fn simulator_mode_node_mounts_the_simulator_and_pays_a_held_call() {
+    let db = common::TestDb::new().await;
+    let handle = db.seed_demo().await;
+    let tenant = db
+        .db()
+        .tenant_by_slug(handle.slug())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut src = ratiba::config::Source::default();
+    src.set("DATABASE_URL", db.url())
+        .set("RATIBA_FERNET_KEY", common::TEST_FERNET_KEY)
+        .set("PAYMENT_ENVIRONMENT", "simulator");
+    let settings = ratiba::config::Settings::from_source(&src).unwrap();
+    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = http.local_addr().unwrap();
+    let node = ratiba::runtime::payments::PaymentsNode::start(
+        &settings,
+        addr,
+        db.db().clone(),
+        Some(vault(&db)),
+    )
+    .await
+    .unwrap();
+    let app =
+        ratiba::http::payments::router(node.service.clone(), Vec::new(), node.simulator.as_ref());
+    tokio::spawn(async move { axum::serve(http, app).await.unwrap() });
+
+    let (appt, thread) = appointment(&handle, "0712345600").await;
+    let mut session = HoldSession::new(
+        node.service.clone(),
+        tenant,
+        request("0712345600", appt, &thread),
+        Lang::En,
+    );
+    let t0 = Instant::now();
+    session.handle(HoldInput::Start, t0).await;
+    let (effects, _) = session
+        .handle(HoldInput::CallerSaid("yes please".into()), t0)
+        .await;
+    assert!(effects.contains(&CallEffect::EnterHold), "{effects:?}");
+    let outcome = tokio::time::timeout(Duration::from_secs(15), session.next_outcome())
+        .await
+        .expect("the mounted simulator calls back")
+        .unwrap();
+    let (effects, _) = session.handle(outcome, t0 + Duration::from_secs(5)).await;
+    assert!(
+        matches!(
+            finished(&effects),
+            Some(HoldResult::Paid { receipt: Some(_) })
+        ),
+        "{effects:?}"
+    );
+    assert_eq!(appointment_state(&handle, appt).await.1, "paid");
+    node.shutdown();
 }

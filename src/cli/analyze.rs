@@ -15,8 +15,8 @@
 
 use crate::core::audio::wav;
 use crate::core::turn::{
-    InboundAudio, Language, TranscriptUpdate, TranscriptWord, TurnConfig, TurnDials, TurnEngine,
-    TurnEvent, TurnInput, TurnOutput,
+    Floor, InboundAudio, Language, TranscriptUpdate, TranscriptWord, TurnConfig, TurnDials,
+    TurnEngine, TurnEvent, TurnInput, TurnOutput,
 };
 use anyhow::{Context, bail};
 use clap::Args as ClapArgs;
@@ -161,37 +161,43 @@ pub fn replay(
     let mut next_word = 0;
     // Bot schedule as (time, what): started / mark / finished.
     let mut bot_inputs: Vec<(i64, u8, u64, u32)> = Vec::new();
+    let mut window_utt: Vec<u64> = (1..=bot.len() as u64).collect();
+    let mut replies = 0u64;
+    let mut last_eot_ms: Option<i64> = None;
     for (k, &(a, b)) in bot.iter().enumerate() {
-        let utt = k as u64 + 1;
-        bot_inputs.push((a, 0, utt, 0));
+        bot_inputs.push((a, 0, k as u64, 0));
         let mut m = a + 100;
         while m < b {
-            bot_inputs.push((m, 1, utt, (m - a) as u32));
+            bot_inputs.push((m, 1, k as u64, (m - a) as u32));
             m += 100;
         }
-        bot_inputs.push((b, 2, utt, (b - a) as u32));
+        bot_inputs.push((b, 2, k as u64, (b - a) as u32));
     }
     bot_inputs.sort_by_key(|x| (x.0, x.1));
     let mut next_bot = 0;
     let frame = (rate_hz / 50) as usize;
     let mut events = Vec::new();
-    let drain = |engine: &mut TurnEngine, events: &mut Vec<ReplayEvent>| {
-        while let Some(o) = engine.poll_output() {
-            if let TurnOutput::Event { at: when, event } = o {
-                let kind = match event {
-                    TurnEvent::SpeechStart
-                    | TurnEvent::SpeechEnd
-                    | TurnEvent::EndOfTurn
-                    | TurnEvent::BargeIn
-                    | TurnEvent::Backchannel
-                    | TurnEvent::ListeningAck { .. } => event.name(),
-                    _ => continue,
-                };
-                let t_ms = when.saturating_duration_since(t0).as_millis() as i64;
-                events.push(ReplayEvent { t_ms, kind });
+    let drain =
+        |engine: &mut TurnEngine, events: &mut Vec<ReplayEvent>, last_eot: &mut Option<i64>| {
+            while let Some(o) = engine.poll_output() {
+                if let TurnOutput::Event { at: when, event } = o {
+                    let kind = match event {
+                        TurnEvent::SpeechStart
+                        | TurnEvent::SpeechEnd
+                        | TurnEvent::EndOfTurn
+                        | TurnEvent::BargeIn
+                        | TurnEvent::Backchannel
+                        | TurnEvent::ListeningAck { .. } => event.name(),
+                        _ => continue,
+                    };
+                    let t_ms = when.saturating_duration_since(t0).as_millis() as i64;
+                    if event == TurnEvent::EndOfTurn {
+                        *last_eot = Some(t_ms);
+                    }
+                    events.push(ReplayEvent { t_ms, kind });
+                }
             }
-        }
-    };
+        };
     let total_ms = samples.len() as i64 * 1000 / i64::from(rate_hz);
     let mut pos = 0usize;
     loop {
@@ -208,7 +214,8 @@ pub fn replay(
                 break;
             }
             if bot_t <= word_t {
-                let (_, kind, utterance, heard_ms) = bot_inputs[next_bot];
+                let (_, kind, window, heard_ms) = bot_inputs[next_bot];
+                let utterance = window_utt[window as usize];
                 next_bot += 1;
                 let input = match kind {
                     0 => TurnInput::BotStarted {
@@ -240,19 +247,39 @@ pub fn replay(
                 };
                 engine.handle_input(TurnInput::Transcript { update, at: at(t) });
             }
-            drain(&mut engine, &mut events);
+            drain(&mut engine, &mut events, &mut last_eot_ms);
+        }
+        // Closed loop where the open-loop schedule allows it: when the
+        // caller's turn ends inside a bot window, the bot answers with a new
+        // reply, which the rest of the window's marks then refer to.
+        if let Some(k) = active_window(bot, start_ms)
+            && engine.floor() == Floor::Nobody
+            && last_eot_ms.is_some_and(|e| e > bot[k].0)
+        {
+            replies += 1;
+            window_utt[k] = 1000 + replies;
+            engine.handle_input(TurnInput::BotStarted {
+                utterance: window_utt[k],
+                at: at(start_ms),
+            });
+            last_eot_ms = None;
+            drain(&mut engine, &mut events, &mut last_eot_ms);
         }
         if pos >= samples.len() {
             break;
         }
         let end = (pos + frame).min(samples.len());
         inbound.push_pcm(&samples[pos..end], &mut engine);
-        drain(&mut engine, &mut events);
+        drain(&mut engine, &mut events, &mut last_eot_ms);
         pos = end;
     }
     engine.handle_input(TurnInput::Timeout(at(total_ms)));
-    drain(&mut engine, &mut events);
+    drain(&mut engine, &mut events, &mut last_eot_ms);
     Ok(events)
+}
+
+fn active_window(bot: &[(i64, i64)], t: i64) -> Option<usize> {
+    bot.iter().position(|&(a, b)| a < t && t < b)
 }
 
 #[cfg(test)]

@@ -18,7 +18,10 @@ use crate::runtime::shutdown::Shutdown;
 use crate::storage::{Db, Vault};
 
 pub mod health;
+pub mod media;
+pub mod metrics;
 pub mod payments;
+pub mod whatsapp;
 
 /// Largest request body we accept (webhooks and callbacks are small).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;

@@ -28,6 +28,7 @@ use serde_json::json;
 
 use crate::adapters::payments::daraja::callback_ack;
 use crate::adapters::payments::pesapal::Ipn;
+use crate::adapters::payments::simulator::Simulator;
 use crate::config::IpNet;
 use crate::runtime::payments::{CallbackHandled, PaymentService};
 use crate::storage::payments::Provider;
@@ -42,8 +43,14 @@ struct PaymentsHttp {
 }
 
 /// The callback routes, with their own state; merge into the app router.
-pub fn router(service: Arc<PaymentService>, allowlist: Vec<IpNet>) -> Router {
-    Router::new()
+/// A simulator, when given (payment_environment = simulator only), is
+/// served under `/sim`.
+pub fn router(
+    service: Arc<PaymentService>,
+    allowlist: Vec<IpNet>,
+    simulator: Option<&Simulator>,
+) -> Router {
+    let routes = Router::new()
         .route("/payments/daraja/callback/{token}", post(daraja_callback))
         .route(
             "/payments/pesapal/ipn/{token}",
@@ -53,7 +60,11 @@ pub fn router(service: Arc<PaymentService>, allowlist: Vec<IpNet>) -> Router {
         .with_state(PaymentsHttp {
             service,
             allowlist: Arc::new(allowlist),
-        })
+        });
+    match simulator {
+        Some(sim) => routes.nest("/sim", sim.router()),
+        None => routes,
+    }
 }
 
 /// The sender's address: the peer, or (only when the peer is a local or

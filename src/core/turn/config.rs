@@ -33,7 +33,7 @@ impl TurnDials {
 
 /// Default silence that ends a turn when the words say nothing either way
 /// (or there are no words): long enough for most mid-sentence pauses.
-pub const DEFAULT_EOT_SILENCE_MS: u32 = 800;
+pub const DEFAULT_EOT_SILENCE_MS: u32 = 850;
 /// Default floor of the adaptive window (after a complete-sounding answer).
 pub const DEFAULT_MIN_DELAY_MS: u32 = 250;
 /// Default ceiling (unfinished sentence, half-said number, expected digits).
@@ -64,6 +64,8 @@ pub struct TurnConfig {
     /// A streaming recogniser feeds words: barge-in waits a little longer
     /// for them before judging by sound alone.
     pub expect_transcripts: bool,
+    /// Added to `eot_silence_ms` for neutral endings when words are expected.
+    pub neutral_extra_with_words_ms: u32,
     /// Caller sounds in the first ms of bot playback are treated as echo.
     pub echo_guard_ms: u32,
     /// Speech run length that confirms a barge-in without words.
@@ -116,9 +118,10 @@ impl TurnConfig {
             min_delay_ms,
             max_delay_ms,
             expect_transcripts: false,
+            neutral_extra_with_words_ms: 50,
             echo_guard_ms: 150,
-            barge_in_confirm_ms: 300,
-            barge_in_confirm_with_words_ms: 300,
+            barge_in_confirm_ms: 260,
+            barge_in_confirm_with_words_ms: 700,
             barge_in_window_ms: 1500,
             listening_ack_after_ms: 3000,
             listening_ack_pause_ms: 450,

@@ -21,6 +21,10 @@ const BACKCHANNEL_MAX_MS: i64 = 1000;
 const BLIP_RESUME_MS: i64 = 240;
 /// The end-of-turn deadline moves at most this far for late voiced frames.
 const EOT_MAX_POSTPONE_MS: i64 = 300;
+/// Closed-mouth hums ("mm-hmm") keep their energy low in the spectrum.
+const HUM_MAX_ZC_HZ: f32 = 600.0;
+/// Words heard this soon after a short burst over the bot still count for it.
+const LATE_WORDS_MS: i64 = 1500;
 /// No-input timeout after the bot finishes.
 const NO_INPUT_MS: i64 = 10_000;
 /// Words per second and voiced bursts per second of an average caller.
@@ -78,11 +82,14 @@ pub struct TurnEngine {
     run_start_ms: i64,
     last_speech_ms: i64,
     last_voiced_ms: i64,
+    last_active_ms: i64,
+    last_run_end_ms: i64,
     turn_start_ms: i64,
     turn_speech_ms: i64,
     turn_bursts: u32,
     prev_voiced: bool,
     hum_frames: u32,
+    voiced_frames: u32,
     run_frames: u32,
     eot_postponed_ms: i64,
     last_ack_ms: i64,
@@ -112,11 +119,14 @@ impl TurnEngine {
             run_start_ms: 0,
             last_speech_ms: i64::MIN / 4,
             last_voiced_ms: i64::MIN / 4,
+            last_active_ms: i64::MIN / 4,
+            last_run_end_ms: i64::MIN / 4,
             turn_start_ms: 0,
             turn_speech_ms: 0,
             turn_bursts: 0,
             prev_voiced: false,
             hum_frames: 0,
+            voiced_frames: 0,
             run_frames: 0,
             eot_postponed_ms: 0,
             last_ack_ms: i64::MIN / 4,
@@ -281,18 +291,25 @@ impl TurnEngine {
         if vf.voiced {
             self.last_voiced_ms = end;
         }
+        if vf.active {
+            self.last_active_ms = end;
+        }
         if vf.started {
             self.run_open = true;
             self.run_start_ms = vf.run_start_ms;
             self.hum_frames = 0;
             self.run_frames = 0;
+            self.voiced_frames = 0;
             self.emit(TurnEvent::SpeechStart);
             self.on_run_start();
         }
         if self.run_open && vf.speech {
             self.last_speech_ms = vf.last_speech_ms;
             self.run_frames += 1;
-            if vf.voiced && vf.features.zc_hz < 420.0 {
+            if vf.voiced {
+                self.voiced_frames += 1;
+            }
+            if vf.voiced && vf.features.zc_hz < HUM_MAX_ZC_HZ {
                 self.hum_frames += 1;
             }
             if vf.voiced && !self.prev_voiced {
@@ -302,6 +319,7 @@ impl TurnEngine {
         self.prev_voiced = vf.voiced;
         if vf.ended {
             self.run_open = false;
+            self.last_run_end_ms = end;
             self.last_speech_ms = vf.last_speech_ms;
             self.emit(TurnEvent::SpeechEnd);
             self.on_run_end();
@@ -402,11 +420,14 @@ impl TurnEngine {
         });
         self.timers.clear(Timer::NoInput);
         match self.phase {
-            Phase::CallerTurn { .. } => {
-                // The bot talks over an open caller turn only if the driver
-                // decided so; the caller's turn is over.
+            Phase::CallerTurn { speaking } => {
+                // The bot taking the floor ends a pausing caller's turn (the
+                // driver answered before our silence deadline).
                 self.timers.clear(Timer::EndOfTurn);
                 self.timers.clear(Timer::ListeningAck);
+                if !speaking && !self.run_open {
+                    self.emit(TurnEvent::EndOfTurn);
+                }
             }
             Phase::BotPaused { .. } => self.timers.clear(Timer::BargeInWindow),
             _ => {}
@@ -481,7 +502,7 @@ impl TurnEngine {
         } else {
             self.cfg.barge_in_confirm_ms
         };
-        let hum_like = self.run_frames >= 4 && self.hum_frames * 10 >= self.run_frames * 7;
+        let hum_like = self.voiced_frames >= 4 && self.hum_frames * 10 >= self.voiced_frames * 7;
         let need = if hum_like {
             BACKCHANNEL_MAX_MS
         } else {
@@ -557,8 +578,14 @@ impl TurnEngine {
             let cut = self.words.len() - 512;
             self.words.drain(..cut);
         }
+        let recent_burst = self.run_open || self.now_ms - self.last_run_end_ms <= LATE_WORDS_MS;
         match self.phase {
             Phase::BotPaused { .. } if self.run_open => self.check_confirm(),
+            Phase::BotSpeaking | Phase::BotPaused { .. }
+                if self.cfg.full_duplex && recent_burst && self.burst_words().confirms_late() =>
+            {
+                self.confirm_barge_in()
+            }
             Phase::BotSpeaking | Phase::BotPaused { .. }
                 if !self.cfg.full_duplex && self.burst_words().stop =>
             {
@@ -571,14 +598,8 @@ impl TurnEngine {
 
     /// Words of the current caller burst over the bot.
     fn burst_words(&self) -> BurstWords {
-        let from = if self.run_open {
-            self.run_start_ms - 150
-        } else {
-            match self.phase {
-                Phase::BotPaused { since_ms } => since_ms - 300,
-                _ => self.now_ms - 1500,
-            }
-        };
+        // The current run, or the last one (words arrive after it ends).
+        let from = self.run_start_ms - 150;
         let mut r = BurstWords::default();
         for w in self.words.iter().filter(|w| w.end_ms >= from) {
             if lexicon::is_stop_word(&w.norm) {
@@ -587,6 +608,7 @@ impl TurnEngine {
                 r.backchannel = true;
             } else {
                 r.other = true;
+                r.others += 1;
             }
         }
         if r.other {
@@ -602,32 +624,38 @@ impl TurnEngine {
         let from = self.turn_start_ms - 200;
         let turn_words = || self.words.iter().filter(|w| w.start_ms >= from);
         let expect = self.expecting != Expectation::Anything;
-        let Some(last) = turn_words().next_back() else {
-            return i64::from(if expect {
-                self.cfg.max_delay_ms
+        // With a recogniser attached, real endings usually announce
+        // themselves (closing word, punctuation), so a neutral ending is
+        // more often a mid-sentence pause: wait a little longer.
+        let neutral = i64::from(self.cfg.eot_silence_ms)
+            + if self.cfg.expect_transcripts {
+                i64::from(self.cfg.neutral_extra_with_words_ms)
             } else {
-                self.cfg.eot_silence_ms
-            });
+                0
+            };
+        let unknown = if expect {
+            i64::from(self.cfg.max_delay_ms)
+        } else {
+            neutral
+        };
+        let Some(last) = turn_words().next_back() else {
+            return unknown;
         };
         // Words must cover the speech: speech well after the last word means
         // the recogniser has not caught up, so the ending is unknown.
         if last.end_ms + 250 < self.last_speech_ms {
-            return i64::from(if expect {
-                self.cfg.max_delay_ms
-            } else {
-                self.cfg.eot_silence_ms
-            });
+            return unknown;
         }
         let completion = lexicon::judge_completion(
             turn_words().map(|w| w.norm.as_str()),
             last.punctuated,
             expect,
         );
-        i64::from(match completion {
-            Completion::Complete => self.cfg.min_delay_ms,
-            Completion::Neutral => self.cfg.eot_silence_ms,
-            Completion::Unfinished => self.cfg.max_delay_ms,
-        })
+        match completion {
+            Completion::Complete => i64::from(self.cfg.min_delay_ms),
+            Completion::Neutral => neutral,
+            Completion::Unfinished => i64::from(self.cfg.max_delay_ms),
+        }
     }
 
     fn rearm_eot(&mut self) {
@@ -699,7 +727,7 @@ impl TurnEngine {
                     return;
                 }
                 // A voiced frame right now may be the caller going on.
-                if self.now_ms - self.last_voiced_ms < 60
+                if self.now_ms - self.last_active_ms < 60
                     && self.eot_postponed_ms < EOT_MAX_POSTPONE_MS
                 {
                     self.eot_postponed_ms += 60;
@@ -755,4 +783,13 @@ struct BurstWords {
     stop: bool,
     backchannel: bool,
     other: bool,
+    others: u32,
+}
+
+impl BurstWords {
+    /// Words that arrive after a short burst ended still stop the bot when
+    /// they ask to, or when they are clearly more than an acknowledgement.
+    fn confirms_late(&self) -> bool {
+        self.stop || self.others >= 2
+    }
 }

@@ -52,6 +52,11 @@ pub struct VadConfig {
     pub pitch_tolerance: f32,
     /// Window for the onset count.
     pub onset_window_ms: u32,
+    /// Within this long after a run, a new one starts on less evidence (the
+    /// same talker going on after a pause).
+    pub continuation_window_ms: u32,
+    /// Voiced time a continuation onset needs.
+    pub continuation_voiced_ms: u32,
     /// Silence (no speech-like frame) that ends a run.
     pub hangover_ms: u32,
     /// Noise floor window (the floor is the quietest frame in it).
@@ -71,6 +76,8 @@ impl Default for VadConfig {
             onset_strong_frames: 2,
             pitch_tolerance: 0.15,
             onset_window_ms: 100,
+            continuation_window_ms: 1500,
+            continuation_voiced_ms: 40,
             hangover_ms: 160,
             floor_window_ms: 3000,
             floor_min_dbfs: -85.0,
@@ -201,10 +208,16 @@ impl SpectralVad {
             if voiced && self.first_voiced_ms.is_none_or(|t| t < window_start) {
                 self.first_voiced_ms = Some(start_ms);
             }
-            if voiced_ms >= i64::from(self.cfg.onset_voiced_ms)
-                && n_strong >= self.cfg.onset_strong_frames
-                && n_cont >= 1
-            {
+            let continuing =
+                end_ms - self.last_speech_ms <= i64::from(self.cfg.continuation_window_ms);
+            let onset = if continuing {
+                voiced_ms >= i64::from(self.cfg.continuation_voiced_ms) && n_strong >= 1
+            } else {
+                voiced_ms >= i64::from(self.cfg.onset_voiced_ms)
+                    && n_strong >= self.cfg.onset_strong_frames
+                    && n_cont >= 1
+            };
+            if onset {
                 self.in_speech = true;
                 started = true;
                 self.run_start_ms = self.first_voiced_ms.unwrap_or(start_ms);

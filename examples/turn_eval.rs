@@ -1,0 +1,73 @@
+//! Replay every corpus scenario through `ratiba analyze`'s code path in both
+//! modes (audio only; with transcripts) and write one events file per
+//! scenario for the reference scorer:
+//!
+//! ```text
+//! cargo run --example turn_eval [-- CORPUS_DIR OUT_DIR] [--dial NAME=VALUE ...]
+//! python3 fixtures/corpus/score.py --labels fixtures/corpus --events OUT_DIR/audio
+//! python3 fixtures/corpus/score.py --labels fixtures/corpus --events OUT_DIR/transcript
+//! ```
+
+use ratiba::cli::analyze::{CorpusTranscript, replay};
+use ratiba::core::audio::wav;
+use ratiba::core::turn::{TurnConfig, TurnDials};
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn main() -> anyhow::Result<()> {
+    let mut pos = Vec::new();
+    let mut dials = TurnDials::all_on();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--dial" {
+            let d = args.next().unwrap_or_default();
+            let (n, v) = d.split_once('=').unwrap_or((&d, ""));
+            TurnConfig::apply_dial(&mut dials, n, v).map_err(anyhow::Error::msg)?;
+        } else {
+            pos.push(a);
+        }
+    }
+    let corpus = PathBuf::from(pos.first().map(String::as_str).unwrap_or("fixtures/corpus"));
+    let out = PathBuf::from(pos.get(1).map(String::as_str).unwrap_or("target/turn_eval"));
+    for mode in ["audio", "transcript"] {
+        std::fs::create_dir_all(out.join(mode))?;
+    }
+    let mut n = 0;
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&corpus)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wav"))
+        .collect();
+    paths.sort();
+    for wav_path in paths {
+        let id = wav_path.file_stem().unwrap().to_string_lossy().to_string();
+        let labels: Value =
+            serde_json::from_str(&std::fs::read_to_string(wav_path.with_extension("json"))?)?;
+        let audio = wav::parse(&std::fs::read(&wav_path)?)?;
+        let bot: Vec<(i64, i64)> = labels["bot_speaking"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|b| {
+                (
+                    b["start_ms"].as_i64().unwrap_or(0),
+                    b["end_ms"].as_i64().unwrap_or(0),
+                )
+            })
+            .collect();
+        let tpath = corpus.join(format!("{id}.transcript.json"));
+        let transcript: Option<CorpusTranscript> = std::fs::read_to_string(&tpath)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        for (mode, tr) in [("audio", None), ("transcript", transcript.as_ref())] {
+            let events = replay(&audio.samples, audio.rate_hz, &bot, tr, &dials)?;
+            let body = serde_json::json!({ "events": events });
+            std::fs::write(
+                out.join(mode).join(format!("{id}.events.json")),
+                body.to_string(),
+            )?;
+        }
+        n += 1;
+    }
+    eprintln!("{n} scenarios replayed into {}", out.display());
+    Ok(())
+}
