@@ -14,9 +14,10 @@ use ratiba::adapters::telephony::Provider;
 use ratiba::cli::call::{SimOptions, SimReport, simulate};
 use ratiba::core::ids::{PhoneNumber, TenantSlug};
 use ratiba::runtime::call_setup::{
-    CallServices, EchoConversation, StaticDirectory, VoiceDials, VoiceTenant, tokio_util_shutdown,
+    CallServices, EchoConversation, StaticDirectory, VoiceDials, VoiceTenant,
 };
 use ratiba::runtime::metrics::Metrics;
+use ratiba::runtime::shutdown::Shutdown;
 use ratiba::runtime::writer::{self, CallRow, Direction, MemorySink};
 
 struct Server {
@@ -53,7 +54,7 @@ async fn start_server() -> Server {
         Arc::clone(&sink),
         Arc::clone(&metrics),
         10_000,
-        tokio_util_shutdown::Shutdown::never(),
+        Shutdown::new(),
         Duration::from_secs(5),
     );
     let services = CallServices {
@@ -68,7 +69,7 @@ async fn start_server() -> Server {
         public_base_url: base.clone(),
         twilio_auth_token: Some("test-token".into()),
         allow_scripted_transcripts: true,
-        shutdown: tokio_util_shutdown::Shutdown::never(),
+        shutdown: Shutdown::new(),
     };
     let app = ratiba::http::media::router(services)
         .merge(ratiba::http::metrics::router(Arc::clone(&metrics)));

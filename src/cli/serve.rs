@@ -127,14 +127,18 @@ async fn run_with_database(
         .clone()
         .map(|cluster| tokio::spawn(supervise(cluster, shutdown.clone())));
     let grace = settings.core.shutdown_grace;
+    let calls =
+        crate::runtime::call_setup::CallRuntime::start(&opened.db, &settings, local, &shutdown);
     let state = AppState::new(
         opened.db.clone(),
         Arc::new(settings),
         vault,
         shutdown.clone(),
     );
-    let served = serve_http(listener, router(state), shutdown.clone(), grace).await;
+    let app = router(state).merge(calls.router());
+    let served = serve_http(listener, app, shutdown.clone(), grace).await;
     shutdown.trigger();
+    let _ = calls.writer_task.await; // drains queued call rows
     if let Some(task) = supervisor {
         let _ = task.await;
     }

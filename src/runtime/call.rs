@@ -34,10 +34,10 @@ use crate::core::ids::CallId;
 use crate::runtime::call_audio::{InboundAudio, OutboundAudio};
 use crate::runtime::call_setup::{
     BotReply, CallContext, CallConversation, CallerTurn, ConversationError,
-    tokio_util_shutdown::Shutdown,
 };
 use crate::runtime::call_turns::{SttTurns, TurnAction};
 use crate::runtime::metrics::Metrics;
+use crate::runtime::shutdown::Shutdown;
 use crate::runtime::writer::{CallRow, Direction, WriterHandle};
 
 /// Playback marker cadence: the resolution of "heard up to".
