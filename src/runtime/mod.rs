@@ -1,10 +1,10 @@
 //! The async shell: tasks that own core machines and perform their effects.
-pub mod conversation;
 
 pub mod call;
 pub mod call_audio;
 pub mod call_setup;
 pub mod call_turns;
+pub mod conversation;
 pub mod metrics;
 pub mod payments;
 pub mod reaper;
