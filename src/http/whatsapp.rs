@@ -83,6 +83,18 @@ impl WhatsAppConfig {
     }
 }
 
+impl WhatsAppConfig {
+    /// From the app's shared state.
+    pub fn from_app(state: &super::AppState) -> Self {
+        Self::from_settings(
+            state.db.clone(),
+            Some(state.vault.clone()),
+            &state.settings,
+            ConversationService::new(state.db.clone()),
+        )
+    }
+}
+
 /// Whether the Graph base URL is this kind of server's capture endpoint.
 pub fn is_dev_capture(graph_base_url: &str) -> bool {
     let Ok(url) = url::Url::parse(graph_base_url) else {
