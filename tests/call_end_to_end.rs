@@ -70,6 +70,7 @@ async fn start_server() -> Server {
         twilio_auth_token: Some("test-token".into()),
         allow_scripted_transcripts: true,
         shutdown: Shutdown::new(),
+        turn_engine: true,
     };
     let app = ratiba::http::media::router(services)
         .merge(ratiba::http::metrics::router(Arc::clone(&metrics)));
@@ -209,6 +210,7 @@ async fn barge_in_stops_the_bot_within_300ms() {
         .iter()
         .find(|c| **c >= onset)
         .expect("a clear after the onset");
+    eprintln!("barge-in: caller onset {onset} ms, clear sent at {clear} ms");
     assert!(clear - onset <= 300);
     // The caller heard nothing of that answer after the clear.
     let after = (clear + 40) as usize * report.reply_rate as usize / 1000;

@@ -195,6 +195,8 @@ pub struct CallServices {
     /// recognizer (demo and test setups).
     pub allow_scripted_transcripts: bool,
     pub shutdown: Shutdown,
+    /// Turn-taking by the core engine (true) or by recognizer events only.
+    pub turn_engine: bool,
 }
 
 // ------------------------------------------------------------ production wiring
@@ -307,6 +309,7 @@ impl CallRuntime {
                     .as_ref()
                     .map(|t| t.expose().to_owned()),
                 shutdown: shutdown.clone(),
+                turn_engine: true,
             },
             writer_task,
         }
