@@ -649,6 +649,32 @@ async fn chat_payments_by_push_and_by_link() {
     assert_eq!(Some(notice.payment_id), payment);
     assert_eq!(notice.status(), Some(PaymentStatus::Completed));
 
+    // A wrong PIN in a chat: the notice carries the reason.
+    r.sim.force_next(SimOutcome::WrongPin);
+    let (appt, thread) = appointment(&r.handle, "0712345600").await;
+    let (payment, _) = start_chat_payment(
+        &r.a.service,
+        &r.tenant,
+        &request("0712345600", appt, &thread),
+        ChatProvider::Mpesa,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let notice = tokio::time::timeout(Duration::from_secs(5), all.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(Some(notice.payment_id), payment);
+    assert_eq!(notice.thread_id, thread);
+    assert_eq!(
+        notice.outcome(),
+        ratiba::core::payment::PaymentOutcome::Failed(
+            ratiba::core::payment::FailureReason::WrongPin
+        )
+    );
+    assert_eq!(appointment_state(&r.handle, appt).await.1, "unpaid");
+
     // PesaPal link: order, IPN, GetTransactionStatus, completed.
     let (appt, thread) = appointment(&r.handle, "0712345600").await;
     let (payment, messages) = start_chat_payment(
