@@ -132,6 +132,7 @@ async fn a_demo_call_writes_its_rows_into_the_tenant_schema() {
     assert!(interactions.iter().all(|r| r.get::<bool, _>("linked")));
     let meta: serde_json::Value = interactions[0].get("metadata");
     assert!(meta["call_id"].is_string() && meta["stream_id"].is_string());
+    assert_eq!(meta["barge_in"], false, "the greeting was heard to the end");
 
     // The Swahili demo call books what it asks for.
     let booked: i64 = sqlx::query(

@@ -838,6 +838,18 @@ impl Call {
                 speech.marks.push_back((name, end));
             }
         }
+        // Everything was sent before synthesis was known to be over: the
+        // tail still needs its marker, or the end would never be heard.
+        let tail_unmarked = speech.synth_done
+            && speech.sent == speech.audio.len()
+            && speech.heard < speech.audio.len()
+            && speech.marks.back().map(|(_, pos)| *pos) != Some(speech.audio.len());
+        if tail_unmarked {
+            speech.mark_seq += 1;
+            let name = format!("u{}.{}.{}", speech.utterance, speech.epoch, speech.mark_seq);
+            let _ = self.codec.encode(Playback::Mark(&name), &mut self.out);
+            speech.marks.push_back((name, speech.audio.len()));
+        }
         self.maybe_finish_speech();
     }
 
