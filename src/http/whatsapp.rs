@@ -87,11 +87,16 @@ impl WhatsAppConfig {
 impl WhatsAppConfig {
     /// From the app's shared state.
     pub fn from_app(state: &super::AppState) -> Self {
+        let mut service = ConversationService::new(state.db.clone());
+        if let Some(llm) = crate::adapters::llm::LlmInterpreter::from_settings(&state.settings.llm)
+        {
+            service = service.with_interpreter(std::sync::Arc::new(llm));
+        }
         Self::from_settings(
             state.db.clone(),
             Some(state.vault.clone()),
             &state.settings,
-            ConversationService::new(state.db.clone()),
+            service,
         )
     }
 }
