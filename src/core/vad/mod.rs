@@ -140,7 +140,12 @@ pub struct SpectralVad {
 impl SpectralVad {
     /// A detector for frames at `rate_hz`.
     pub fn new(rate_hz: u32, cfg: VadConfig) -> Self {
-        let fx = FeatureExtractor::new(rate_hz, cfg.floor_window_ms, cfg.floor_min_dbfs);
+        let fx = FeatureExtractor::new(
+            rate_hz,
+            cfg.floor_window_ms,
+            cfg.floor_min_dbfs,
+            cfg.active_snr_db,
+        );
         Self {
             cfg,
             fx,
