@@ -2,6 +2,9 @@
 //! from a test with plain data and a virtual clock.
 
 pub mod audio;
+pub mod booking;
+pub mod dialog;
 pub mod ids;
+pub mod payment;
 pub mod turn;
 pub mod vad;

@@ -1,1 +1,13 @@
 //! The async shell: tasks that own core machines and perform their effects.
+
+pub mod call;
+pub mod call_audio;
+pub mod call_setup;
+pub mod call_turns;
+pub mod conversation;
+pub mod metrics;
+pub mod payments;
+pub mod reaper;
+pub mod server;
+pub mod shutdown;
+pub mod writer;

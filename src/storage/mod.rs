@@ -1,1 +1,208 @@
 //! Postgres access. Every tenant query goes through a tenant handle.
+//!
+//! The database has two pools of tables: the registry in `public` and one
+//! schema `tenant_<slug>` per tenant holding that tenant's rows. Code reaches
+//! tenant tables only through [`TenantHandle::begin`], which opens a
+//! transaction whose `search_path` is that one tenant's schema, set with
+//! `SET LOCAL` so it ends with the transaction: a pooled connection never
+//! carries one tenant's scope into the next user's work, and `public` is not
+//! on the path, so unqualified tenant SQL cannot fall through to the
+//! registry. The schema name is built only from a validated [`TenantSlug`],
+//! never from raw input.
+//!
+//! Cached prepared statements stay correct across tenants: Postgres
+//! re-resolves a cached statement's tables when `search_path` changes.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use thiserror::Error;
+
+use crate::core::ids::{ParseIdError, TenantSlug};
+
+pub mod booking;
+pub mod conversation;
+pub mod crypto;
+pub mod embedded;
+pub mod migrate;
+pub mod onboarding;
+pub mod payments;
+pub mod registry;
+pub mod seed;
+
+pub use crypto::Vault;
+pub use onboarding::{NewTenant, Onboarded, Vertical};
+pub use registry::TenantRecord;
+
+/// What went wrong talking to the database, and whose fault it is.
+#[derive(Debug, Error)]
+pub enum StorageError {
+    /// The database could not be reached (operator / environment).
+    #[error("database unreachable: {0}")]
+    Unreachable(#[source] sqlx::Error),
+    /// A query failed in a way the caller could not have caused (our bug or
+    /// the database's state).
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration chain failed to apply (our bug or a hand-edited schema).
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The named tenant has no schema (caller asked for an unknown tenant).
+    #[error("tenant {0} does not exist")]
+    UnknownTenant(TenantSlug),
+    /// A unique constraint refused the row (caller supplied a duplicate).
+    #[error("already taken: {constraint}")]
+    Conflict { constraint: String },
+    /// The caller supplied a value the database's rules refuse.
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// A value the caller supplied could not be parsed.
+    #[error(transparent)]
+    Parse(#[from] ParseIdError),
+    /// A row held a value our types cannot represent (data corruption or a
+    /// schema drift: ours to fix).
+    #[error("unexpected value in the database: {0}")]
+    Corrupt(String),
+    /// Encrypting or decrypting a credential failed.
+    #[error(transparent)]
+    Crypto(#[from] crypto::CryptoError),
+    /// Reading fixture data failed (our bug: fixtures ship with the binary).
+    #[error("fixture {name}: {reason}")]
+    Fixture { name: &'static str, reason: String },
+}
+
+impl StorageError {
+    /// Turns unique and check violations into caller-facing errors; other
+    /// errors stay database errors.
+    pub(crate) fn classify(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            let constraint = db.constraint().unwrap_or("unknown").to_owned();
+            if db.is_unique_violation() {
+                return Self::Conflict { constraint };
+            }
+            if db.is_check_violation() || db.is_foreign_key_violation() {
+                return Self::Invalid(format!("violates {constraint}"));
+            }
+        }
+        Self::Database(err)
+    }
+}
+
+/// The connection pool. Cheap to clone (the pool is reference-counted).
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    /// Connects with the default pool size (16).
+    pub async fn connect(url: &str) -> Result<Db, StorageError> {
+        Self::connect_with(url, 16).await
+    }
+
+    /// Connects and checks the server answers.
+    pub async fn connect_with(url: &str, max_connections: u32) -> Result<Db, StorageError> {
+        let options: PgConnectOptions = url
+            .parse::<PgConnectOptions>()
+            .map_err(StorageError::Unreachable)?
+            .application_name("ratiba");
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(StorageError::Unreachable)?;
+        Ok(Db { pool })
+    }
+
+    /// Wraps an existing pool (tests that need a specific pool shape).
+    pub fn from_pool(pool: PgPool) -> Db {
+        Db { pool }
+    }
+
+    /// The raw pool: for registry (`public.*`) queries only.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// A handle on one tenant's schema. Does not touch the database; an
+    /// unknown tenant is reported by [`TenantHandle::begin`].
+    pub fn tenant(&self, slug: &TenantSlug) -> TenantHandle {
+        TenantHandle {
+            db: self.clone(),
+            slug: slug.clone(),
+        }
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(StorageError::Unreachable)?;
+        Ok(())
+    }
+
+    /// Closes every pooled connection (waits for those in use).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// One tenant's scope. The only way to run SQL against tenant tables.
+#[derive(Clone, Debug)]
+pub struct TenantHandle {
+    db: Db,
+    slug: TenantSlug,
+}
+
+impl TenantHandle {
+    pub fn slug(&self) -> &TenantSlug {
+        &self.slug
+    }
+
+    /// A transaction whose `search_path` is `tenant_<slug>` only (`SET
+    /// LOCAL`, so it ends with the transaction and never leaks to the next
+    /// pooled user). Fails with [`StorageError::UnknownTenant`] if the
+    /// tenant's schema does not exist.
+    pub async fn begin(&self) -> Result<TenantTx, StorageError> {
+        let mut tx = self.db.pool.begin().await?;
+        let schema = self.slug.schema_name();
+        let exists: bool = sqlx::query_scalar(
+            "SELECT set_config('search_path', $1, true) IS NOT NULL \
+             AND to_regnamespace($1) IS NOT NULL",
+        )
+        .bind(&schema)
+        .fetch_one(&mut *tx)
+        .await?;
+        if !exists {
+            return Err(StorageError::UnknownTenant(self.slug.clone()));
+        }
+        Ok(TenantTx { tx })
+    }
+}
+
+/// A transaction scoped to one tenant's schema. Dropping it without
+/// [`TenantTx::commit`] rolls back.
+#[derive(Debug)]
+pub struct TenantTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+impl TenantTx {
+    /// The connection to run unqualified tenant SQL on.
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<(), StorageError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), StorageError> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,196 @@
+//! Any OpenAI-compatible `POST /v1/audio/transcriptions` server
+//! (PROTOCOLS.md 6.2: whisper.cpp's server, speaches, OpenAI itself), used
+//! once per utterance: audio is kept from the first push after a flush, and
+//! on [`SttStream::flush`] sent as a 16 kHz WAV with `response_format =
+//! verbose_json` and word timestamps. The reply becomes one final segment,
+//! word times moved onto the call's clock.
+
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use super::{STT_SAMPLE_RATE, SpeechError, SpeechToText, SttEvent, SttOptions, SttStream, Word};
+
+/// Longest utterance kept (60 s); older audio is dropped from the front.
+const MAX_UTTERANCE_SAMPLES: usize = STT_SAMPLE_RATE as usize * 60;
+
+#[derive(Debug, Clone)]
+pub struct WhisperServer {
+    base_url: String,
+    model: String,
+    timeout: Duration,
+    http: reqwest::Client,
+}
+
+impl WhisperServer {
+    /// `base_url` is the server root (`http://127.0.0.1:8080`); the path
+    /// `/v1/audio/transcriptions` is appended unless already there.
+    pub fn new(base_url: String, model: Option<String>, timeout: Duration) -> Self {
+        Self {
+            base_url,
+            model: model.unwrap_or_else(|| "whisper-1".to_owned()),
+            timeout,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        let base = self.base_url.trim_end_matches('/');
+        if base.ends_with("/audio/transcriptions") {
+            base.to_owned()
+        } else {
+            format!("{base}/v1/audio/transcriptions")
+        }
+    }
+
+    /// Transcribes one utterance of 16 kHz PCM; word times relative to it.
+    pub async fn transcribe(
+        &self,
+        pcm: &[i16],
+        language: Option<&str>,
+    ) -> Result<(String, Vec<Word>, Option<String>), SpeechError> {
+        let wav = super::wav::write_pcm16(STT_SAMPLE_RATE, pcm);
+        let file = reqwest::multipart::Part::bytes(wav)
+            .file_name("utterance.wav")
+            .mime_str("audio/wav")
+            .map_err(|e| SpeechError::ProviderUnreachable(e.to_string()))?;
+        let mut form = reqwest::multipart::Form::new()
+            .part("file", file)
+            .text("model", self.model.clone())
+            .text("response_format", "verbose_json")
+            .text("timestamp_granularities[]", "word");
+        if let Some(lang) = language {
+            form = form.text("language", lang.to_owned());
+        }
+        let resp = self
+            .http
+            .post(self.endpoint())
+            .multipart(form)
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| self.request_error(e))?;
+        let status = resp.status();
+        let body = resp.bytes().await.map_err(|e| self.request_error(e))?;
+        if !status.is_success() {
+            return Err(SpeechError::ProviderStatus {
+                status: status.as_u16(),
+                body: String::from_utf8_lossy(&body).chars().take(200).collect(),
+            });
+        }
+        let parsed: Transcription = serde_json::from_slice(&body)
+            .map_err(|e| SpeechError::ProviderProtocol(format!("bad JSON: {e}")))?;
+        let words = parsed
+            .words
+            .into_iter()
+            .map(|w| Word {
+                text: w.word.trim().to_owned(),
+                start_ms: (w.start.max(0.0) * 1000.0) as u64,
+                end_ms: (w.end.max(0.0) * 1000.0) as u64,
+            })
+            .collect();
+        Ok((parsed.text.trim().to_owned(), words, parsed.language))
+    }
+
+    fn request_error(&self, e: reqwest::Error) -> SpeechError {
+        if e.is_timeout() {
+            SpeechError::ProviderTimeout(self.timeout)
+        } else {
+            SpeechError::ProviderUnreachable(e.to_string())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Transcription {
+    text: String,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    words: Vec<TimedWord>,
+}
+
+#[derive(Deserialize)]
+struct TimedWord {
+    word: String,
+    start: f64,
+    end: f64,
+}
+
+impl SpeechToText for WhisperServer {
+    fn name(&self) -> &'static str {
+        "whisper"
+    }
+
+    fn open(&self, opts: &SttOptions) -> Box<dyn SttStream> {
+        let (tx, rx) = mpsc::channel(8);
+        Box::new(WhisperStream {
+            server: self.clone(),
+            language: opts.language.clone(),
+            pcm: Vec::new(),
+            started_at_ms: None,
+            tx,
+            rx,
+        })
+    }
+}
+
+/// One call's per-utterance recognizer.
+pub struct WhisperStream {
+    server: WhisperServer,
+    language: Option<String>,
+    pcm: Vec<i16>,
+    started_at_ms: Option<u64>,
+    tx: mpsc::Sender<SttEvent>,
+    rx: mpsc::Receiver<SttEvent>,
+}
+
+impl SttStream for WhisperStream {
+    fn push_audio(&mut self, pcm: &[i16], at_ms: u64) {
+        self.started_at_ms.get_or_insert(at_ms);
+        self.pcm.extend_from_slice(pcm);
+        if self.pcm.len() > MAX_UTTERANCE_SAMPLES {
+            let excess = self.pcm.len() - MAX_UTTERANCE_SAMPLES;
+            self.pcm.drain(..excess);
+            self.started_at_ms = self
+                .started_at_ms
+                .map(|t| t + excess as u64 * 1000 / u64::from(STT_SAMPLE_RATE));
+        }
+    }
+
+    fn flush(&mut self) {
+        let pcm = std::mem::take(&mut self.pcm);
+        let offset = self.started_at_ms.take().unwrap_or(0);
+        let server = self.server.clone();
+        let language = self.language.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let event = match server.transcribe(&pcm, language.as_deref()).await {
+                Ok((text, words, lang)) => SttEvent::Final {
+                    text,
+                    words: words
+                        .into_iter()
+                        .map(|w| Word {
+                            text: w.text,
+                            start_ms: w.start_ms + offset,
+                            end_ms: w.end_ms + offset,
+                        })
+                        .collect(),
+                    language: lang.or(language),
+                },
+                Err(e) => SttEvent::Failed(e),
+            };
+            let _ = tx.send(event).await;
+        });
+    }
+
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SttEvent>> {
+        self.rx.poll_recv(cx)
+    }
+
+    fn finals_need_flush(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,111 @@
+//! The Graph API client: sends messages and read receipts with the tenant's
+//! access token. A send's 200 means accepted, not delivered; delivery comes
+//! back as a status webhook.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum WhatsAppError {
+    /// Meta refused the request (bad token, outside the 24 h window, …).
+    #[error("graph api refused the request: http {status}, code {code:?}")]
+    Refused { status: u16, code: Option<i64> },
+    /// The network or Meta failed; worth retrying later.
+    #[error("graph api unreachable: {0}")]
+    Unreachable(String),
+    /// The answer was not what the API documents.
+    #[error("graph api answered unexpectedly: {0}")]
+    Unexpected(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    base_url: String,
+}
+
+impl GraphClient {
+    /// `base_url` like `https://graph.facebook.com/v21.0` (or a local
+    /// capture endpoint in development).
+    pub fn new(base_url: &str, timeout: Duration) -> Result<Self, WhatsAppError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(3))
+            .build()
+            .map_err(|e| WhatsAppError::Unexpected(e.to_string()))?;
+        Ok(GraphClient {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// Sends one message body; returns the wamid Meta gave it.
+    pub async fn send(
+        &self,
+        phone_number_id: &str,
+        token: &str,
+        body: &Value,
+    ) -> Result<String, WhatsAppError> {
+        let answer = self.post(phone_number_id, token, body).await?;
+        answer["messages"][0]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| WhatsAppError::Unexpected("no messages[0].id".into()))
+    }
+
+    /// Marks an inbound message (and the ones before it) as read.
+    pub async fn mark_read(
+        &self,
+        phone_number_id: &str,
+        token: &str,
+        message_id: &str,
+    ) -> Result<(), WhatsAppError> {
+        self.post(
+            phone_number_id,
+            token,
+            &super::outbound::mark_read(message_id),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn post(
+        &self,
+        phone_number_id: &str,
+        token: &str,
+        body: &Value,
+    ) -> Result<Value, WhatsAppError> {
+        if phone_number_id.is_empty() || !phone_number_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(WhatsAppError::Unexpected(
+                "phone_number_id is not numeric".into(),
+            ));
+        }
+        let url = format!("{}/{phone_number_id}/messages", self.base_url);
+        let response = self
+            .http
+            .post(&url)
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| WhatsAppError::Unreachable(e.to_string()))?;
+        let status = response.status();
+        let answer: Value = response
+            .json()
+            .await
+            .map_err(|e| WhatsAppError::Unexpected(e.to_string()))?;
+        if status.is_success() {
+            return Ok(answer);
+        }
+        let code = answer["error"]["code"].as_i64();
+        if status.is_server_error() || status.as_u16() == 429 {
+            return Err(WhatsAppError::Unreachable(format!("http {status}")));
+        }
+        Err(WhatsAppError::Refused {
+            status: status.as_u16(),
+            code,
+        })
+    }
+}

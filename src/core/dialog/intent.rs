@@ -1,0 +1,486 @@
+//! What the customer wants, from keywords in both languages. A turn can
+//! carry several intents ("Hi, I want braids tomorrow" is a greeting and a
+//! booking); [`Intents::primary`] picks the one the conversation acts on.
+
+use serde::{Deserialize, Serialize};
+
+use super::text::Tokens;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    Human,
+    Cancel,
+    Reschedule,
+    Book,
+    AskHours,
+    AskPrices,
+    AskServices,
+    AskLocation,
+    AskOther,
+    Yes,
+    No,
+    Thanks,
+    Greeting,
+}
+
+impl Intent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::Human => "human",
+            Intent::Cancel => "cancel",
+            Intent::Reschedule => "reschedule",
+            Intent::Book => "book",
+            Intent::AskHours => "ask_hours",
+            Intent::AskPrices => "ask_prices",
+            Intent::AskServices => "ask_services",
+            Intent::AskLocation => "ask_location",
+            Intent::AskOther => "ask_other",
+            Intent::Yes => "yes",
+            Intent::No => "no",
+            Intent::Thanks => "thanks",
+            Intent::Greeting => "greeting",
+        }
+    }
+}
+
+/// The intents found in one turn, in priority order (enum order).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intents(Vec<Intent>);
+
+impl Intents {
+    pub fn contains(&self, i: Intent) -> bool {
+        self.0.contains(&i)
+    }
+
+    pub fn primary(&self) -> Option<Intent> {
+        self.0.first().copied()
+    }
+
+    pub fn all(&self) -> &[Intent] {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first "ask" intent, if any.
+    pub fn question(&self) -> Option<Intent> {
+        self.0.iter().copied().find(|i| {
+            matches!(
+                i,
+                Intent::AskHours
+                    | Intent::AskPrices
+                    | Intent::AskServices
+                    | Intent::AskLocation
+                    | Intent::AskOther
+            )
+        })
+    }
+}
+
+const HUMAN: &[&str] = &[
+    "human",
+    "real person",
+    "a person",
+    "someone",
+    "somebody",
+    "agent",
+    "operator",
+    "representative",
+    "manager",
+    "customer care",
+    "customer service",
+    "binadamu",
+    "mhudumu",
+    "meneja",
+    "ongea na mtu",
+    "kuongea na mtu",
+    "zungumza na mtu",
+    "kuzungumza na mtu",
+    "niunganishe",
+    "nataka mtu",
+    "mtu halisi",
+    "talk to the owner",
+    "speak to the owner",
+];
+const CANCEL: &[&str] = &[
+    "cancel",
+    "cancellation",
+    "call off",
+    "futa",
+    "kufuta",
+    "ifute",
+    "ghairi",
+    "kughairi",
+    "sitakuja",
+    "sitaweza kuja",
+    "won't make it",
+    "wont make it",
+    "can't make it",
+    "cant make it",
+    "sitafika",
+];
+const RESCHEDULE: &[&str] = &[
+    "reschedule",
+    "rebook",
+    "move my",
+    "move the",
+    "move it",
+    "change my appointment",
+    "change the time",
+    "change the date",
+    "change my booking",
+    "postpone",
+    "push it",
+    "badilisha",
+    "kubadilisha",
+    "hamisha",
+    "kuhamisha",
+    "sogeza",
+    "kusogeza",
+    "ahirisha",
+    "kuahirisha",
+    "different time",
+    "another time",
+    "another day",
+];
+const BOOK: &[&str] = &[
+    "book",
+    "booking",
+    "appointment",
+    "reserve",
+    "reservation",
+    "schedule",
+    "miadi",
+    "kuweka",
+    "weka",
+    "nipangie",
+    "kupanga",
+    "panga",
+    "kubook",
+    "nibook",
+    "ku book",
+    "nataka",
+    "ningependa",
+    "i want",
+    "i'd like",
+    "id like",
+    "i would like",
+    "can i get",
+    "can i come",
+    "come in",
+    "slot",
+    "nafasi",
+    "available",
+    "availability",
+    "free time",
+    "mko free",
+];
+const HOURS: &[&str] = &[
+    "open",
+    "opening",
+    "opened",
+    "close",
+    "closing",
+    "closed",
+    "hours",
+    "working hours",
+    "mnafungua",
+    "mnafunga",
+    "kufungua",
+    "kufunga",
+    "saa ngapi mnafungua",
+    "mko wazi",
+    "wazi",
+    "saa za kazi",
+    "what time do you",
+];
+const PRICES: &[&str] = &[
+    "price",
+    "prices",
+    "pricing",
+    "cost",
+    "costs",
+    "how much",
+    "charge",
+    "charges",
+    "rates",
+    "bei",
+    "gharama",
+    "pesa ngapi",
+    "shilingi ngapi",
+    "ni ngapi",
+    "ngapi",
+    "price list",
+];
+const SERVICES: &[&str] = &[
+    "services",
+    "service",
+    "what do you offer",
+    "what do you do",
+    "menu",
+    "offer",
+    "offers",
+    "huduma",
+    "mnafanya nini",
+    "mnafanya",
+    "mna huduma gani",
+    "treatments",
+    "catalogue",
+];
+const LOCATION: &[&str] = &[
+    "where",
+    "location",
+    "located",
+    "address",
+    "directions",
+    "wapi",
+    "mahali",
+    "mko wapi",
+    "find you",
+    "map",
+    "landmark",
+];
+const OTHER_QUESTION: &[&str] = &[
+    "do you",
+    "can you",
+    "is there",
+    "are there",
+    "mna",
+    "mnaweza",
+    "je",
+    "kuna",
+    "policy",
+    "payment",
+    "pay",
+    "mpesa",
+    "m pesa",
+    "lipa",
+    "kulipa",
+    "deposit",
+    "wifi",
+    "kids",
+    "watoto",
+];
+const YES: &[&str] = &[
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "yea",
+    "sure",
+    "ok",
+    "okay",
+    "okey",
+    "confirm",
+    "confirmed",
+    "correct",
+    "sawa",
+    "ndiyo",
+    "ndio",
+    "eeh",
+    "ee",
+    "poa",
+    "fine",
+    "go ahead",
+    "that works",
+    "perfect",
+    "naam",
+    "kabisa",
+    "sure thing",
+    "alright",
+    "great",
+    "👍",
+];
+const NO: &[&str] = &[
+    "no",
+    "nope",
+    "nah",
+    "hapana",
+    "sitaki",
+    "not really",
+    "don't",
+    "dont",
+    "none of",
+    "neither",
+    "hakuna",
+    "siwezi",
+];
+const THANKS: &[&str] = &[
+    "thanks",
+    "thank you",
+    "thank",
+    "asante",
+    "asanteni",
+    "shukran",
+    "thx",
+];
+const GREETING: &[&str] = &[
+    "hi",
+    "hello",
+    "hey",
+    "habari",
+    "jambo",
+    "hujambo",
+    "mambo",
+    "niaje",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "salaam",
+    "salama",
+    "shikamoo",
+    "vipi",
+    "sasa",
+    "hallo",
+    "helo",
+];
+
+/// Classifies one turn.
+pub fn classify(tokens: &Tokens) -> Intents {
+    let mut found = Vec::new();
+    let has = |list: &[&str]| tokens.has_any(list);
+    if has(HUMAN) {
+        found.push(Intent::Human);
+    }
+    if has(CANCEL) {
+        found.push(Intent::Cancel);
+    }
+    if has(RESCHEDULE) {
+        found.push(Intent::Reschedule);
+    }
+    if has(BOOK) {
+        found.push(Intent::Book);
+    }
+    // "saa ngapi" is "what time", not "how much".
+    let asks_time = tokens.has("saa ngapi");
+    if has(HOURS) || (asks_time && !has(BOOK)) {
+        found.push(Intent::AskHours);
+    }
+    let price_words = if asks_time {
+        tokens.has_any(&[
+            "bei",
+            "gharama",
+            "pesa ngapi",
+            "shilingi ngapi",
+            "price",
+            "cost",
+            "how much",
+        ])
+    } else {
+        has(PRICES)
+    };
+    if price_words {
+        found.push(Intent::AskPrices);
+    }
+    if has(SERVICES) && !price_words {
+        found.push(Intent::AskServices);
+    }
+    if has(LOCATION) {
+        found.push(Intent::AskLocation);
+    }
+    let question_mark_like = tokens.has_any(OTHER_QUESTION);
+    let asked_something = found.iter().any(|i| {
+        matches!(
+            i,
+            Intent::AskHours | Intent::AskPrices | Intent::AskServices | Intent::AskLocation
+        )
+    });
+    if question_mark_like && !asked_something && found.is_empty() {
+        found.push(Intent::AskOther);
+    }
+    // Yes/no only count in short answers: "no" inside a long sentence is
+    // rarely an answer to our question.
+    if tokens.len() <= 6 {
+        if has(YES) && !has(NO) {
+            found.push(Intent::Yes);
+        }
+        if has(NO) {
+            found.push(Intent::No);
+        }
+    }
+    if has(THANKS) {
+        found.push(Intent::Thanks);
+    }
+    if has(GREETING) {
+        found.push(Intent::Greeting);
+    }
+    found.sort();
+    found.dedup();
+    // A cancel/reschedule request also mentions the appointment; it is not
+    // a new booking.
+    if found.contains(&Intent::Cancel) || found.contains(&Intent::Reschedule) {
+        found.retain(|i| *i != Intent::Book);
+    }
+    if found.contains(&Intent::Reschedule) {
+        found.retain(|i| *i != Intent::Cancel || tokens.has_any(&["cancel", "futa", "ghairi"]));
+    }
+    Intents(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn primary(text: &str) -> Option<Intent> {
+        classify(&Tokens::new(text)).primary()
+    }
+
+    #[test]
+    fn intent_table() {
+        use Intent::*;
+        let cases: &[(&str, Option<Intent>)] = &[
+            ("I want to book braids tomorrow", Some(Book)),
+            ("Nataka kuweka miadi kesho", Some(Book)),
+            ("Can I get an appointment on Friday?", Some(Book)),
+            ("nibook kesho saa nne", Some(Book)),
+            ("I need to reschedule my appointment", Some(Reschedule)),
+            ("Nataka kubadilisha miadi yangu", Some(Reschedule)),
+            ("can we move it to Friday", Some(Reschedule)),
+            ("Please cancel my appointment", Some(Cancel)),
+            ("Nataka kufuta miadi", Some(Cancel)),
+            ("sitaweza kuja kesho", Some(Cancel)),
+            ("What time do you open?", Some(AskHours)),
+            ("Mnafungua saa ngapi?", Some(AskHours)),
+            ("How much is a haircut?", Some(AskPrices)),
+            ("Bei ya kusuka ni ngapi?", Some(AskPrices)),
+            ("What services do you offer?", Some(AskServices)),
+            ("Mna huduma gani?", Some(AskServices)),
+            ("Where are you located?", Some(AskLocation)),
+            ("Mko wapi?", Some(AskLocation)),
+            ("Do you accept M-Pesa?", Some(AskOther)),
+            ("I want to talk to a real person", Some(Human)),
+            ("Nataka kuongea na mtu", Some(Human)),
+            ("yes", Some(Yes)),
+            ("Ndiyo", Some(Yes)),
+            ("sawa sawa", Some(Yes)),
+            ("no thanks", Some(No)),
+            ("Hapana", Some(No)),
+            ("Asante sana", Some(Thanks)),
+            ("thank you", Some(Thanks)),
+            ("Habari", Some(Greeting)),
+            ("Hello there", Some(Greeting)),
+            ("asdfgh qwerty", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(primary(text), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn greeting_with_a_request_keeps_both() {
+        let i = classify(&Tokens::new("Hi, I want to book a haircut"));
+        assert_eq!(i.primary(), Some(Intent::Book));
+        assert!(i.contains(Intent::Greeting));
+    }
+
+    #[test]
+    fn no_inside_a_long_sentence_is_not_an_answer() {
+        let i = classify(&Tokens::new(
+            "there is no way I can come in on Friday at all",
+        ));
+        assert!(!i.contains(Intent::No));
+    }
+}

@@ -1,0 +1,466 @@
+//! Whole conversations against an in-memory "runtime" that answers the
+//! machine's actions from plain data, with a fixed clock.
+
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use uuid::Uuid;
+
+use super::catalog::tests::{demo_services, demo_staff, uuid};
+use super::catalog::{Catalog, Relation};
+use super::machine::*;
+use super::personality::Personality;
+use super::text::Lang;
+use crate::core::booking::{self, Busy, StaffAvailability, WeeklyWindow};
+use crate::core::ids::PhoneNumber;
+
+struct World {
+    config: DialogConfig,
+    state: DialogState,
+    staff: Vec<StaffAvailability>,
+    appointments: Vec<AppointmentSummary>,
+    snippets: Vec<Snippet>,
+    now: DateTime<Utc>,
+    actions: Vec<Action>,
+    analyses: Vec<Analysis>,
+    /// Make the next booking fail as if someone took the slot first.
+    steal_next: bool,
+}
+
+fn tz() -> chrono_tz::Tz {
+    chrono_tz::Africa::Nairobi
+}
+
+impl World {
+    fn new() -> World {
+        let catalog = Catalog {
+            business_name: "Nywele Bora Salon".into(),
+            services: demo_services(),
+            staff: demo_staff(),
+            cross_sell: vec![Relation {
+                from: uuid(2),
+                to: uuid(3),
+                confidence: 0.8,
+            }],
+        };
+        let config = DialogConfig::new(tz(), catalog, Personality::resolve("salon", None));
+        let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+        let staff = [101u128, 102]
+            .iter()
+            .map(|n| StaffAvailability {
+                staff_id: uuid(*n),
+                services: (1..=6).map(uuid).collect(),
+                weekly: (0..6)
+                    .map(|d| WeeklyWindow {
+                        day_of_week: d,
+                        start: t(9),
+                        end: t(18),
+                        is_available: true,
+                    })
+                    .collect(),
+                busy: vec![],
+            })
+            .collect();
+        World {
+            config,
+            state: DialogState::default(),
+            staff,
+            appointments: vec![],
+            snippets: vec![
+                Snippet {
+                    category: "hours".into(),
+                    title: "Opening hours".into(),
+                    body: "We are open Monday to Saturday, 9am to 6pm.".into(),
+                    language: "en".into(),
+                },
+                Snippet {
+                    category: "hours".into(),
+                    title: "Saa za kazi".into(),
+                    body: "Tunafungua Jumatatu hadi Jumamosi, saa tatu asubuhi hadi saa kumi na mbili jioni.".into(),
+                    language: "sw".into(),
+                },
+                Snippet {
+                    category: "general".into(),
+                    title: "Location".into(),
+                    body: "We are on Moi Avenue, Bihi Towers 2nd floor, Nairobi CBD.".into(),
+                    language: "en".into(),
+                },
+                Snippet {
+                    category: "other".into(),
+                    title: "Payment".into(),
+                    body: "We accept M-Pesa and cash.".into(),
+                    language: "en".into(),
+                },
+            ],
+            // Wednesday 2026-11-25 08:00 Nairobi.
+            now: Utc.with_ymd_and_hms(2026, 11, 25, 5, 0, 0).unwrap(),
+            actions: vec![],
+            analyses: vec![],
+            steal_next: false,
+        }
+    }
+
+    /// Sends one customer message and returns the replies' text.
+    fn say(&mut self, text: &str) -> String {
+        self.send(text, None)
+    }
+
+    fn tap(&mut self, id: &str) -> String {
+        self.send("", Some(id))
+    }
+
+    fn send(&mut self, text: &str, choice: Option<&str>) -> String {
+        let turn = Turn {
+            text: text.into(),
+            language_hint: None,
+            channel: Channel::WhatsApp,
+            customer: Customer {
+                phone: PhoneNumber::parse("+254712345678").ok(),
+                name: Some("Wanjiku".into()),
+            },
+            dtmf: None,
+            choice_id: choice.map(str::to_owned),
+            now: self.now,
+        };
+        let config = self.config.clone();
+        let mut dialog = Dialog::new(&config, std::mem::take(&mut self.state));
+        dialog.handle_input(Input::Turn(turn)).unwrap();
+        let mut replies = Vec::new();
+        while let Some(out) = dialog.poll_output() {
+            match out {
+                Output::Reply(r) => replies.push(r.text()),
+                Output::Analysis(a) => self.analyses.push(a),
+                Output::Action(a) => {
+                    self.actions.push(a.clone());
+                    if let Some(input) = self.perform(a) {
+                        dialog.handle_input(input).unwrap();
+                    }
+                }
+            }
+        }
+        self.state = dialog.into_state();
+        // The state survives a checkpoint round trip.
+        let json = serde_json::to_string(&self.state).unwrap();
+        self.state = serde_json::from_str(&json).unwrap();
+        replies.join(" | ")
+    }
+
+    fn perform(&mut self, action: Action) -> Option<Input> {
+        match action {
+            Action::FindSlots(q) => Some(Input::Slots(booking::free_slots(tz(), &self.staff, &q))),
+            Action::Book {
+                service_id,
+                staff_id,
+                start,
+                end,
+                ..
+            } => {
+                if self.steal_next {
+                    self.steal_next = false;
+                    self.occupy(staff_id, start, end);
+                    return Some(Input::Booked(Err(WriteFailure::SlotTaken)));
+                }
+                let ap = AppointmentSummary {
+                    id: Uuid::new_v4(),
+                    service_id,
+                    staff_id,
+                    start,
+                    end,
+                };
+                self.occupy(staff_id, start, end);
+                self.appointments.push(ap);
+                Some(Input::Booked(Ok(ap)))
+            }
+            Action::ListUpcoming => Some(Input::Upcoming(self.appointments.clone())),
+            Action::Cancel { appointment_id } => {
+                self.appointments.retain(|a| a.id != appointment_id);
+                Some(Input::Cancelled(Ok(appointment_id)))
+            }
+            Action::Reschedule {
+                appointment_id,
+                staff_id,
+                start,
+                end,
+            } => {
+                let ap = self
+                    .appointments
+                    .iter_mut()
+                    .find(|a| a.id == appointment_id)?;
+                ap.staff_id = staff_id;
+                ap.start = start;
+                ap.end = end;
+                Some(Input::Rescheduled(Ok(*ap)))
+            }
+            Action::FetchKnowledge { categories } => Some(Input::Knowledge(
+                self.snippets
+                    .iter()
+                    .filter(|s| categories.is_empty() || categories.contains(&s.category))
+                    .cloned()
+                    .collect(),
+            )),
+            Action::HandOff { .. } | Action::StartPayment { .. } => None,
+        }
+    }
+
+    fn occupy(&mut self, staff: Uuid, start: DateTime<Utc>, end: DateTime<Utc>) {
+        for s in &mut self.staff {
+            if s.staff_id == staff {
+                s.busy.push(Busy {
+                    start,
+                    end: end + Duration::minutes(15),
+                });
+            }
+        }
+    }
+
+    /// Blocks every staff member for the whole local day.
+    fn block_day(&mut self, y: i32, m: u32, d: u32) {
+        let start = tz()
+            .with_ymd_and_hms(y, m, d, 0, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        for s in &mut self.staff {
+            s.busy.push(Busy {
+                start,
+                end: start + Duration::days(1),
+            });
+        }
+    }
+
+    fn booked_local(&self) -> Vec<String> {
+        self.appointments
+            .iter()
+            .map(|a| {
+                a.start
+                    .with_timezone(&tz())
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn english_booking_with_exact_time() {
+    let mut w = World::new();
+    let r = w.say("Hi, I'd like to book box braids tomorrow at 10am");
+    assert!(
+        r.contains("Box Braids") && r.contains("Thursday 26 Nov at 10:00"),
+        "{r}"
+    );
+    assert!(r.contains("Shall I book it?"), "{r}");
+    let r = w.say("yes please");
+    assert!(r.contains("Done!") && r.contains("booked"), "{r}");
+    // Cross-sell from the relation braids -> manicure (0.8).
+    assert!(r.contains("Manicure"), "{r}");
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00"]);
+    assert!(matches!(w.state.step, Step::Idle));
+}
+
+#[test]
+fn swahili_booking_on_swahili_clock() {
+    let mut w = World::new();
+    let r = w.say("Habari, nataka kusuka kesho saa nne asubuhi");
+    assert!(r.contains("Kusuka mabutu"), "{r}");
+    assert!(r.contains("saa 4:00 asubuhi"), "{r}");
+    assert!(r.contains("Nikuwekee?"), "{r}");
+    let r = w.say("Ndiyo");
+    assert!(r.contains("Tayari!"), "{r}");
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00"]);
+    assert_eq!(w.analyses[0].language, Lang::Sw);
+}
+
+#[test]
+fn choosing_service_then_slot_by_button() {
+    let mut w = World::new();
+    let r = w.say("I want to book an appointment");
+    assert!(r.contains("Which service"), "{r}");
+    let r = w.say("manicure");
+    assert!(r.contains("Free times for Manicure"), "{r}");
+    let r = w.tap("slot_1");
+    assert!(r.contains("Shall I book it?"), "{r}");
+    let r = w.tap("yes");
+    assert!(r.contains("Done!"), "{r}");
+    assert_eq!(w.appointments.len(), 1);
+}
+
+#[test]
+fn taken_time_offers_nearest_alternatives() {
+    let mut w = World::new();
+    // Both staff busy 10:00-11:00 on Thursday.
+    for s in [101u128, 102] {
+        let start = tz()
+            .with_ymd_and_hms(2026, 11, 26, 10, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        w.occupy(uuid(s), start, start + Duration::minutes(60));
+    }
+    let r = w.say("haircut tomorrow at 10am");
+    assert!(r.contains("not free"), "{r}");
+    assert!(r.contains("The nearest free times are"), "{r}");
+    assert!(r.contains("09:00") || r.contains("11:30"), "{r}");
+    assert!(!r.contains("at 10:00;"), "{r}");
+    let r = w.say("2");
+    assert!(r.contains("Shall I book it?"), "{r}");
+    w.say("yes");
+    assert_eq!(w.appointments.len(), 1);
+    assert_ne!(w.booked_local()[0], "2026-11-26 10:00");
+}
+
+#[test]
+fn fully_booked_day_suggests_other_days() {
+    let mut w = World::new();
+    w.block_day(2026, 11, 27);
+    let r = w.say("Nataka kukata nywele Ijumaa");
+    assert!(r.contains("hakuna nafasi"), "{r}");
+    assert!(r.contains("Nafasi zilizo karibu zaidi"), "{r}");
+}
+
+#[test]
+fn slot_stolen_between_confirm_and_write() {
+    let mut w = World::new();
+    w.say("haircut tomorrow at 2pm");
+    w.steal_next = true;
+    let r = w.say("yes");
+    assert!(r.contains("just taken"), "{r}");
+    assert!(
+        r.contains("Shall I book it?") || r.contains("nearest"),
+        "{r}"
+    );
+}
+
+#[test]
+fn cancel_flow_and_tone() {
+    let mut w = World::new();
+    w.say("book pedicure on friday at 3pm");
+    w.say("yes");
+    assert_eq!(w.appointments.len(), 1);
+    let r = w.say("I need to cancel my appointment");
+    assert!(
+        r.contains("Cancel your Pedicure on Friday 27 Nov at 15:00?"),
+        "{r}"
+    );
+    let r = w.say("yes");
+    assert!(
+        r.contains("is cancelled") && r.contains("No problem at all"),
+        "{r}"
+    );
+    assert!(w.appointments.is_empty());
+    let r = w.say("cancel my booking");
+    assert!(r.contains("can't find any upcoming appointment"), "{r}");
+}
+
+#[test]
+fn reschedule_flow_in_swahili() {
+    let mut w = World::new();
+    w.say("nataka kusuka kesho saa tatu asubuhi");
+    w.say("ndiyo");
+    assert_eq!(w.booked_local(), ["2026-11-26 09:00"]);
+    let r = w.say("Nataka kubadilisha miadi yangu");
+    assert!(r.contains("Ungependa kuihamishia lini?"), "{r}");
+    let r = w.say("Jumamosi saa tano asubuhi");
+    assert!(r.contains("Nihamishe"), "{r}");
+    let r = w.say("sawa");
+    assert!(r.contains("imehamishwa"), "{r}");
+    assert_eq!(w.booked_local(), ["2026-11-28 11:00"]);
+}
+
+#[test]
+fn knowledge_questions_in_both_languages() {
+    let mut w = World::new();
+    let r = w.say("What time do you open?");
+    assert!(r.contains("Monday to Saturday"), "{r}");
+    assert!(!r.contains("Tunafungua"), "{r}");
+    let r = w.say("Mnafungua saa ngapi?");
+    assert!(r.contains("Tunafungua"), "{r}");
+    let r = w.say("Where are you located?");
+    assert!(r.contains("Moi Avenue"), "{r}");
+    // English snippet answers a Swahili question when no Swahili one exists.
+    let r = w.say("Mko wapi?");
+    assert!(r.contains("Moi Avenue"), "{r}");
+    let r = w.say("Do you accept M-Pesa?");
+    assert!(r.contains("M-Pesa and cash"), "{r}");
+    let r = w.say("How much is a pedicure?");
+    assert!(r.contains("KES 1,000"), "{r}");
+    let r = w.say("yes");
+    assert!(r.contains("Free times for Pedicure"), "{r}");
+}
+
+#[test]
+fn question_mid_flow_resumes_the_flow() {
+    let mut w = World::new();
+    w.say("manicure tomorrow");
+    assert!(matches!(w.state.step, Step::ChooseSlot(_)));
+    let r = w.say("where are you located?");
+    assert!(
+        r.contains("Moi Avenue") && r.contains("which of the times"),
+        "{r}"
+    );
+    assert!(matches!(w.state.step, Step::ChooseSlot(_)));
+    let r = w.say("1");
+    assert!(r.contains("Shall I book it?"), "{r}");
+}
+
+#[test]
+fn handoff_on_request_then_silence_until_closed() {
+    let mut w = World::new();
+    let r = w.say("I want to talk to a real person");
+    assert!(r.contains("passing you to a member"), "{r}");
+    assert!(w.actions.contains(&Action::HandOff {
+        reason: HandoffReason::Requested
+    }));
+    assert_eq!(w.say("hello? anyone?"), "");
+    assert!(w.state.handed_off());
+    let config = w.config.clone();
+    let mut d = Dialog::new(&config, std::mem::take(&mut w.state));
+    d.handle_input(Input::HandoffClosed).unwrap();
+    w.state = d.into_state();
+    assert!(w.say("hello").contains("Welcome to Nywele Bora Salon"));
+}
+
+#[test]
+fn repeated_nonsense_hands_off() {
+    let mut w = World::new();
+    let r = w.say("asdf qwer");
+    assert!(r.contains("didn't quite get that"), "{r}");
+    w.say("zzzz");
+    let r = w.say("blorp");
+    assert!(r.contains("passing you"), "{r}");
+    assert!(w.actions.contains(&Action::HandOff {
+        reason: HandoffReason::Misunderstood
+    }));
+    assert!(!w.analyses.last().unwrap().understood);
+}
+
+#[test]
+fn mixed_language_turn_answers_in_majority_language() {
+    let mut w = World::new();
+    let r = w.say("Sasa, nataka ku book manicure kesho mchana please");
+    assert!(r.contains("Nafasi za"), "{r}");
+    assert_eq!(w.state.lang, Lang::Sw);
+}
+
+#[test]
+fn unexpected_result_is_a_typed_error() {
+    let w = World::new();
+    let mut d = Dialog::new(&w.config, DialogState::default());
+    let err = d.handle_input(Input::Slots(vec![])).unwrap_err();
+    assert_eq!(
+        err,
+        DialogError::Unexpected {
+            input: "slots",
+            step: "idle"
+        }
+    );
+}
+
+#[test]
+fn greeting_uses_personality() {
+    let mut w = World::new();
+    w.config.personality.greeting_mode = super::personality::GreetingMode::Custom;
+    w.config.personality.greeting_custom = Some("Karibu Nywele Bora! Tukusaidie aje?".into());
+    assert_eq!(w.say("habari"), "Karibu Nywele Bora! Tukusaidie aje?");
+    let mut w = World::new();
+    assert!(
+        w.say("Habari")
+            .starts_with("Habari Wanjiku! Karibu Nywele Bora Salon.")
+    );
+}

@@ -1,0 +1,576 @@
+//! Normalisation of customer text into tokens, and per-turn language
+//! detection. Customers type fast on phones and mix English and Swahili in
+//! one sentence, so everything downstream works on lower-cased tokens with
+//! punctuation stripped, and keyword checks tolerate one typo in long words.
+
+use serde::{Deserialize, Serialize};
+
+/// A language we answer in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    En,
+    Sw,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Sw => "sw",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "en" | "eng" | "english" => Some(Lang::En),
+            "sw" | "swa" | "swahili" | "kiswahili" => Some(Lang::Sw),
+            _ => None,
+        }
+    }
+}
+
+/// What one turn was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DetectedLang {
+    En,
+    Sw,
+    Mixed,
+    /// No word of either lexicon (digits only, emoji, a name).
+    Unknown,
+}
+
+/// The text of one turn, normalised once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tokens {
+    words: Vec<String>,
+}
+
+impl Tokens {
+    pub fn new(text: &str) -> Tokens {
+        let mut cleaned = String::with_capacity(text.len());
+        let lower = text.to_lowercase();
+        let chars: Vec<char> = lower.chars().collect();
+        for (i, &c) in chars.iter().enumerate() {
+            let keep = c.is_alphanumeric()
+                || c == '+'
+                // Keep a ':' or '.' between digits (14:30, 10.30) and '/'
+                // in dates (12/6).
+                || ((c == ':' || c == '.' || c == '/')
+                    && i > 0
+                    && chars[i - 1].is_ascii_digit()
+                    && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit()));
+            let c = match c {
+                'á' | 'à' | 'â' | 'ä' => 'a',
+                'é' | 'è' | 'ê' | 'ë' => 'e',
+                'í' | 'ì' | 'î' | 'ï' => 'i',
+                'ó' | 'ò' | 'ô' | 'ö' => 'o',
+                'ú' | 'ù' | 'û' | 'ü' => 'u',
+                other => other,
+            };
+            cleaned.push(if keep { c } else { ' ' });
+        }
+        Tokens {
+            words: cleaned.split_whitespace().map(str::to_owned).collect(),
+        }
+    }
+
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// The word at `i`, or "" past the end.
+    pub fn at(&self, i: usize) -> &str {
+        self.words.get(i).map(String::as_str).unwrap_or("")
+    }
+
+    /// Whether `keyword` (one word or a space-separated phrase) occurs, with
+    /// one typo allowed per word of six letters or more.
+    pub fn has(&self, keyword: &str) -> bool {
+        self.find(keyword).is_some()
+    }
+
+    pub fn has_any(&self, keywords: &[&str]) -> bool {
+        keywords.iter().any(|k| self.has(k))
+    }
+
+    /// The index of the first word of `keyword` in the text.
+    pub fn find(&self, keyword: &str) -> Option<usize> {
+        let parts: Vec<&str> = keyword.split_whitespace().collect();
+        if parts.is_empty() || parts.len() > self.words.len() {
+            return None;
+        }
+        (0..=self.words.len() - parts.len()).find(|&start| {
+            parts
+                .iter()
+                .enumerate()
+                .all(|(k, p)| word_matches(&self.words[start + k], p))
+        })
+    }
+}
+
+/// Exact match, or one edit (a swap counts as one) away for words of six
+/// letters or more on both sides, so "tomorow" still means tomorrow but
+/// "there" never means "where".
+pub fn word_matches(word: &str, keyword: &str) -> bool {
+    if word == keyword {
+        return true;
+    }
+    let (wl, kl) = (word.chars().count(), keyword.chars().count());
+    wl >= 6 && kl >= 6 && strsim::osa_distance(word, keyword) <= 1
+}
+
+const SW_WORDS: &[&str] = &[
+    "nataka",
+    "ningependa",
+    "naomba",
+    "nipe",
+    "nipatie",
+    "miadi",
+    "kesho",
+    "leo",
+    "keshokutwa",
+    "kutwa",
+    "saa",
+    "asubuhi",
+    "mchana",
+    "jioni",
+    "usiku",
+    "alfajiri",
+    "habari",
+    "jambo",
+    "hujambo",
+    "sijambo",
+    "mambo",
+    "niaje",
+    "vipi",
+    "asante",
+    "asanteni",
+    "ndiyo",
+    "ndio",
+    "hapana",
+    "sawa",
+    "tafadhali",
+    "bei",
+    "gani",
+    "ngapi",
+    "nini",
+    "wapi",
+    "lini",
+    "je",
+    "kuweka",
+    "weka",
+    "kubook",
+    "nibook",
+    "kupanga",
+    "panga",
+    "kufuta",
+    "futa",
+    "ghairi",
+    "kughairi",
+    "sitaki",
+    "badilisha",
+    "kubadilisha",
+    "hamisha",
+    "kuhamisha",
+    "sogeza",
+    "kusogeza",
+    "nywele",
+    "kusuka",
+    "kunyoa",
+    "kucha",
+    "huduma",
+    "mtu",
+    "binadamu",
+    "ongea",
+    "kuongea",
+    "zungumza",
+    "kuzungumza",
+    "na",
+    "ya",
+    "wa",
+    "kwa",
+    "ni",
+    "mimi",
+    "wewe",
+    "niko",
+    "iko",
+    "mko",
+    "mnafungua",
+    "mnafunga",
+    "fungua",
+    "funga",
+    "wiki",
+    "ijayo",
+    "jumatatu",
+    "jumanne",
+    "jumatano",
+    "alhamisi",
+    "ijumaa",
+    "jumamosi",
+    "jumapili",
+    "sijui",
+    "naweza",
+    "unaweza",
+    "mnaweza",
+    "pesa",
+    "shilingi",
+    "elfu",
+    "mia",
+    "moja",
+    "mbili",
+    "tatu",
+    "nne",
+    "tano",
+    "sita",
+    "saba",
+    "nane",
+    "tisa",
+    "kumi",
+    "nusu",
+    "robo",
+    "kasorobo",
+    "hiyo",
+    "hii",
+    "hizo",
+    "yangu",
+    "wangu",
+    "langu",
+    "zangu",
+    "mimi",
+    "sasa",
+    "poa",
+    "shikamoo",
+    "salama",
+    "karibu",
+    "mwisho",
+    "kwanza",
+    "pia",
+    "lakini",
+    "kama",
+    "tu",
+    "bado",
+    "hakuna",
+    "kuna",
+    "mna",
+    "mnafanya",
+    "nafasi",
+    "tarehe",
+    "mwezi",
+    "jina",
+    "langu",
+    "kuja",
+    "nitakuja",
+    "sitakuja",
+    "sitaweza",
+    "nataka",
+    "naenda",
+    "wapi",
+    "mahali",
+    "meneja",
+    "mhudumu",
+    "gharama",
+    "ndugu",
+    "dada",
+    "kaka",
+    "mama",
+    "bwana",
+    "nisaidie",
+    "msaada",
+    "tena",
+    "ingine",
+    "nyingine",
+    "siku",
+    "muda",
+    "sasa",
+    "baadaye",
+    "mapema",
+    "uko",
+    "nyinyi",
+    "mko",
+    "wazi",
+    "mbona",
+    "kwa nini",
+    "kitu",
+    "vitu",
+    "kidogo",
+    "sana",
+    "zaidi",
+    "naam",
+    "eeh",
+];
+
+const EN_WORDS: &[&str] = &[
+    "i",
+    "want",
+    "would",
+    "like",
+    "to",
+    "book",
+    "booking",
+    "appointment",
+    "tomorrow",
+    "today",
+    "the",
+    "a",
+    "an",
+    "please",
+    "what",
+    "how",
+    "much",
+    "price",
+    "prices",
+    "cost",
+    "when",
+    "open",
+    "opening",
+    "close",
+    "closing",
+    "is",
+    "are",
+    "you",
+    "can",
+    "could",
+    "cancel",
+    "reschedule",
+    "move",
+    "change",
+    "yes",
+    "no",
+    "thanks",
+    "thank",
+    "hello",
+    "hi",
+    "hey",
+    "for",
+    "at",
+    "on",
+    "my",
+    "me",
+    "time",
+    "pm",
+    "am",
+    "morning",
+    "afternoon",
+    "evening",
+    "night",
+    "tonight",
+    "next",
+    "this",
+    "do",
+    "does",
+    "have",
+    "get",
+    "need",
+    "some",
+    "with",
+    "and",
+    "or",
+    "of",
+    "in",
+    "where",
+    "located",
+    "location",
+    "address",
+    "services",
+    "service",
+    "offer",
+    "hours",
+    "human",
+    "person",
+    "someone",
+    "talk",
+    "speak",
+    "agent",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "hair",
+    "nails",
+    "cut",
+    "haircut",
+    "braids",
+    "please",
+    "okay",
+    "ok",
+    "sure",
+    "fine",
+    "good",
+    "great",
+    "that",
+    "it",
+    "be",
+    "will",
+    "there",
+    "any",
+    "free",
+    "available",
+    "slot",
+    "slots",
+    "day",
+    "week",
+    "instead",
+    "another",
+    "different",
+    "later",
+    "earlier",
+    "not",
+    "don't",
+    "dont",
+    "sorry",
+    "works",
+    "work",
+    "perfect",
+    "confirm",
+    "yeah",
+    "yep",
+    "nope",
+    "much",
+    "charge",
+    "your",
+    "we",
+    "our",
+    "us",
+    "they",
+    "name",
+    "is",
+    "it's",
+    "its",
+    "just",
+    "also",
+    "so",
+];
+
+/// Detects the language of one turn from the two lexicons. "Mixed" needs at
+/// least two words of each side or a quarter of the recognised words.
+pub fn detect(tokens: &Tokens) -> DetectedLang {
+    let mut sw = 0usize;
+    let mut en = 0usize;
+    for w in tokens.words() {
+        let is_sw = SW_WORDS.contains(&w.as_str());
+        let is_en = EN_WORDS.contains(&w.as_str());
+        match (is_sw, is_en) {
+            (true, false) => sw += 1,
+            (false, true) => en += 1,
+            _ => {}
+        }
+    }
+    let total = sw + en;
+    if total == 0 {
+        return DetectedLang::Unknown;
+    }
+    let minor = sw.min(en);
+    if minor >= 2 || (minor >= 1 && minor * 4 >= total) {
+        DetectedLang::Mixed
+    } else if sw > en {
+        DetectedLang::Sw
+    } else {
+        DetectedLang::En
+    }
+}
+
+/// Which language to answer a turn in: the turn's own language when clear;
+/// for mixed turns the majority side; otherwise the channel's hint, then the
+/// conversation's language so far.
+pub fn reply_language(
+    tokens: &Tokens,
+    detected: DetectedLang,
+    hint: Option<Lang>,
+    previous: Lang,
+) -> Lang {
+    match detected {
+        DetectedLang::En => Lang::En,
+        DetectedLang::Sw => Lang::Sw,
+        DetectedLang::Mixed => {
+            let sw = tokens
+                .words()
+                .iter()
+                .filter(|w| SW_WORDS.contains(&w.as_str()))
+                .count();
+            let en = tokens
+                .words()
+                .iter()
+                .filter(|w| EN_WORDS.contains(&w.as_str()))
+                .count();
+            match sw.cmp(&en) {
+                std::cmp::Ordering::Greater => Lang::Sw,
+                std::cmp::Ordering::Less => Lang::En,
+                std::cmp::Ordering::Equal => hint.unwrap_or(previous),
+            }
+        }
+        DetectedLang::Unknown => hint.unwrap_or(previous),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_keep_times_and_drop_punctuation() {
+        let t = Tokens::new("Hi! Kesho saa 14:30, or 10.30? 12/6 ok.");
+        assert_eq!(
+            t.words(),
+            ["hi", "kesho", "saa", "14:30", "or", "10.30", "12/6", "ok"]
+        );
+    }
+
+    #[test]
+    fn keyword_matching_tolerates_one_typo_in_long_words() {
+        let t = Tokens::new("I want to reshedule tomorow");
+        assert!(t.has("reschedule"));
+        assert!(t.has("tomorrow"));
+        assert!(t.has("want to"));
+        assert!(!t.has("to want"));
+        let short = Tokens::new("on it");
+        assert!(!short.has("no"));
+    }
+
+    #[test]
+    fn language_detection_table() {
+        let cases = [
+            ("I would like to book a haircut tomorrow", DetectedLang::En),
+            ("Nataka kuweka miadi kesho asubuhi", DetectedLang::Sw),
+            ("Habari, naomba bei ya kusuka", DetectedLang::Sw),
+            ("Nataka to book braids kesho at 2pm", DetectedLang::Mixed),
+            ("Sawa, book me for kesho please", DetectedLang::Mixed),
+            ("12345", DetectedLang::Unknown),
+            ("What time do you open?", DetectedLang::En),
+            ("Mnafungua saa ngapi?", DetectedLang::Sw),
+        ];
+        for (text, want) in cases {
+            assert_eq!(detect(&Tokens::new(text)), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn reply_language_follows_majority_then_hint_then_history() {
+        let t = Tokens::new("Nataka kuweka miadi kesho please thank you");
+        let d = detect(&t);
+        assert_eq!(d, DetectedLang::Mixed);
+        assert_eq!(reply_language(&t, d, None, Lang::En), Lang::Sw);
+        let digits = Tokens::new("2");
+        assert_eq!(
+            reply_language(&digits, detect(&digits), None, Lang::Sw),
+            Lang::Sw
+        );
+        assert_eq!(
+            reply_language(&digits, detect(&digits), Some(Lang::En), Lang::Sw),
+            Lang::En
+        );
+    }
+}

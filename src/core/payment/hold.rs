@@ -1,0 +1,928 @@
+//! The STK hold: a caller pays for the booking without hanging up.
+//!
+//! ```text
+//! Start ─> AwaitingConsent ─yes─> Pushing ─accepted─> Holding ─outcome─> Done
+//!              │ no                 │ rejected          │ cap reached
+//!              v                    v                   v
+//!         link later          OfferingRetry <─fail── FinalQuery ─pending─> released
+//! ```
+//!
+//! While holding, the turn-taking core is told to enter its holding state, a
+//! short reassurance is spoken every [`HoldConfig::reassure_every`], and the
+//! caller can still speak: "cancel" ends the hold, "nimelipa" (I have paid)
+//! asks the provider at once, "sijapata" (I have not received it) gets help
+//! and a query. The hold never outlasts `voice_stk_max_hold_seconds`; then one
+//! STK query decides, and if the answer is still unknown the caller is
+//! released with the booking pending and a WhatsApp follow-up. A push is
+//! never repeated while an earlier one may still be live: a retry is offered
+//! only after a final failure.
+//!
+//! Contract: `handle_input(input, now)`, then drain `poll_output()` until it
+//! returns [`HoldOutput::Timeout`] (the next deadline) or `None` (finished).
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::core::ids::Money;
+
+use super::outcome::{FailureReason, PaymentOutcome};
+
+/// The caller's language for prompts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    En,
+    Sw,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldConfig {
+    /// `voice_stk_max_hold_seconds`: the longest the caller waits after the
+    /// push was accepted.
+    pub max_hold: Duration,
+    pub reassure_every: Duration,
+    /// How long to wait for a yes/no before taking silence as "no".
+    pub answer_timeout: Duration,
+    /// How long the final STK query may take before the caller is released.
+    pub query_wait: Duration,
+    /// Pushes allowed in one hold: the first plus one retry.
+    pub max_attempts: u8,
+}
+
+impl HoldConfig {
+    pub fn from_tenant(voice_stk_max_hold_seconds: u32) -> Self {
+        Self {
+            max_hold: Duration::from_secs(u64::from(voice_stk_max_hold_seconds.max(10))),
+            reassure_every: Duration::from_secs(20),
+            answer_timeout: Duration::from_secs(12),
+            query_wait: Duration::from_secs(8),
+            max_attempts: 2,
+        }
+    }
+}
+
+/// What a caller meant, for the few answers the hold understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerIntent {
+    Yes,
+    No,
+    Cancel,
+    SaysPaid,
+    NotReceived,
+    Other,
+}
+
+impl CallerIntent {
+    /// Keyword reading of an English, Swahili or mixed utterance. Longer,
+    /// more specific phrases are tried first ("not received" before "no").
+    pub fn classify(text: &str) -> Self {
+        let lower = text.to_lowercase();
+        let words: Vec<&str> = lower
+            .split(|c: char| !c.is_alphanumeric() && c != '\'')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let has = |w: &str| words.contains(&w);
+        let phrase = |p: &str| lower.contains(p);
+
+        if has("sijapata")
+            || has("sijaona")
+            || phrase("not received")
+            || phrase("haven't received")
+            || phrase("havent received")
+            || phrase("didn't get")
+            || phrase("did not get")
+            || phrase("no prompt")
+            || phrase("not get it")
+        {
+            return Self::NotReceived;
+        }
+        if has("nimelipa")
+            || has("nimemaliza")
+            || phrase("i have paid")
+            || phrase("i've paid")
+            || phrase("already paid")
+            || phrase("i paid")
+        {
+            return Self::SaysPaid;
+        }
+        if has("cancel") || has("ghairi") || has("sitisha") || has("acha") || has("stop") {
+            return Self::Cancel;
+        }
+        if has("no")
+            || has("hapana")
+            || has("sitaki")
+            || has("later")
+            || has("baadaye")
+            || phrase("not now")
+        {
+            return Self::No;
+        }
+        if has("yes")
+            || has("yeah")
+            || has("yep")
+            || has("ok")
+            || has("okay")
+            || has("sure")
+            || has("ndio")
+            || has("ndiyo")
+            || has("sawa")
+            || has("endelea")
+            || phrase("go ahead")
+            || has("retry")
+            || phrase("try again")
+            || phrase("jaribu tena")
+        {
+            return Self::Yes;
+        }
+        Self::Other
+    }
+}
+
+/// Everything the hold may say. Rendered per language by [`Prompt::text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    AskConsent { amount: Money },
+    EnterPin,
+    Reassure,
+    CheckingNow,
+    NotReceivedHelp,
+    Confirmed { receipt: Option<String> },
+    Failed { why: FailureWhy, offer_retry: bool },
+    Retrying,
+    LinkComing,
+    CallerCancelled,
+    ReleasedPending,
+}
+
+/// The failure explained to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureWhy {
+    WrongPin,
+    InsufficientFunds,
+    Cancelled,
+    Unreachable,
+    PushRefused,
+    Other,
+}
+
+impl FailureWhy {
+    fn of(outcome: &PaymentOutcome) -> Self {
+        match outcome {
+            PaymentOutcome::Completed { .. } => Self::Other,
+            PaymentOutcome::CancelledByCustomer => Self::Cancelled,
+            PaymentOutcome::Timeout => Self::Unreachable,
+            PaymentOutcome::Failed(FailureReason::WrongPin) => Self::WrongPin,
+            PaymentOutcome::Failed(FailureReason::InsufficientFunds) => Self::InsufficientFunds,
+            PaymentOutcome::Failed(FailureReason::Other(_)) => Self::Other,
+        }
+    }
+}
+
+impl Prompt {
+    pub fn text(&self, lang: Lang) -> String {
+        use Lang::*;
+        match (self, lang) {
+            (Self::AskConsent { amount }, En) => format!(
+                "To confirm the booking, the deposit is {} shillings by M-Pesa. Shall I send the payment request to this phone?",
+                amount.whole_major()
+            ),
+            (Self::AskConsent { amount }, Sw) => format!(
+                "Ili kuthibitisha miadi, malipo ni shilingi {} kwa M-Pesa. Nikutumie ombi la malipo kwa simu hii?",
+                amount.whole_major()
+            ),
+            (Self::EnterPin, En) => "I have sent an M-Pesa request to your phone. Please enter your PIN; I will stay on the line.".into(),
+            (Self::EnterPin, Sw) => "Nimekutumia ombi la M-Pesa kwenye simu yako. Tafadhali weka PIN yako; niko nawe kwenye simu.".into(),
+            (Self::Reassure, En) => "Still here, waiting for the payment.".into(),
+            (Self::Reassure, Sw) => "Bado niko hapa, nasubiri malipo.".into(),
+            (Self::CheckingNow, En) => "Thank you, let me check.".into(),
+            (Self::CheckingNow, Sw) => "Asante, wacha niangalie.".into(),
+            (Self::NotReceivedHelp, En) => "It can take a few seconds. Please make sure your phone is on and unlocked; I am checking on it.".into(),
+            (Self::NotReceivedHelp, Sw) => "Inaweza kuchukua sekunde chache. Hakikisha simu iko wazi na haijafungwa; ninaangalia.".into(),
+            (Self::Confirmed { receipt: Some(r) }, En) => format!(
+                "Payment received, thank you. Your M-Pesa receipt is {}. Your booking is confirmed.",
+                spell(r)
+            ),
+            (Self::Confirmed { receipt: Some(r) }, Sw) => format!(
+                "Malipo yamepokelewa, asante. Nambari ya risiti ya M-Pesa ni {}. Miadi yako imethibitishwa.",
+                spell(r)
+            ),
+            (Self::Confirmed { receipt: None }, En) => "Payment received, thank you. Your booking is confirmed; the receipt will come by SMS.".into(),
+            (Self::Confirmed { receipt: None }, Sw) => "Malipo yamepokelewa, asante. Miadi yako imethibitishwa; risiti itakuja kwa SMS.".into(),
+            (Self::Failed { why, offer_retry }, lang) => {
+                let reason = match (why, lang) {
+                    (FailureWhy::WrongPin, En) => "The PIN entered was not correct.",
+                    (FailureWhy::WrongPin, Sw) => "PIN iliyowekwa si sahihi.",
+                    (FailureWhy::InsufficientFunds, En) => "The M-Pesa balance was not enough.",
+                    (FailureWhy::InsufficientFunds, Sw) => "Salio la M-Pesa halikutosha.",
+                    (FailureWhy::Cancelled, En) => "The payment request was cancelled on the phone.",
+                    (FailureWhy::Cancelled, Sw) => "Ombi la malipo lilighairiwa kwenye simu.",
+                    (FailureWhy::Unreachable, En) => "The phone did not respond to the payment request.",
+                    (FailureWhy::Unreachable, Sw) => "Simu haikujibu ombi la malipo.",
+                    (FailureWhy::PushRefused, En) => "I could not send the payment request just now.",
+                    (FailureWhy::PushRefused, Sw) => "Sikuweza kutuma ombi la malipo sasa hivi.",
+                    (FailureWhy::Other, En) => "The payment did not go through.",
+                    (FailureWhy::Other, Sw) => "Malipo hayakufanikiwa.",
+                };
+                let next = match (offer_retry, lang) {
+                    (true, En) => " Shall I send it again, or would you rather pay later with a WhatsApp link?",
+                    (true, Sw) => " Nikutumie tena, au ungependa kulipa baadaye kwa kiungo cha WhatsApp?",
+                    (false, En) => " I will send you a payment link on WhatsApp instead.",
+                    (false, Sw) => " Nitakutumia kiungo cha malipo kwenye WhatsApp badala yake.",
+                };
+                format!("{reason}{next}")
+            }
+            (Self::Retrying, En) => "Sending it again now.".into(),
+            (Self::Retrying, Sw) => "Natuma tena sasa.".into(),
+            (Self::LinkComing, En) => "No problem. I will send you a payment link on WhatsApp; your booking is held as pending.".into(),
+            (Self::LinkComing, Sw) => "Sawa. Nitakutumia kiungo cha malipo kwenye WhatsApp; miadi yako imehifadhiwa ikisubiri malipo.".into(),
+            (Self::CallerCancelled, En) => "Okay, I have stopped waiting. If you already paid, you will get a confirmation on WhatsApp.".into(),
+            (Self::CallerCancelled, Sw) => "Sawa, nimeacha kusubiri. Kama umeshalipa, utapata uthibitisho kwenye WhatsApp.".into(),
+            (Self::ReleasedPending, En) => "I have not received the confirmation yet. Your booking is pending, and I will follow up on WhatsApp as soon as the payment comes through.".into(),
+            (Self::ReleasedPending, Sw) => "Bado sijapokea uthibitisho. Miadi yako inasubiri, na nitakujulisha kwenye WhatsApp malipo yakifika.".into(),
+        }
+    }
+}
+
+/// Reads a receipt code character by character ("N L J 7 ...") so speech
+/// synthesis does not try to pronounce it as a word.
+fn spell(code: &str) -> String {
+    let mut out = String::with_capacity(code.len() * 2);
+    for (i, c) in code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .enumerate()
+    {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldInput {
+    /// The conversation reached payment.
+    Start,
+    /// A final transcript of the caller.
+    CallerSaid(String),
+    /// The provider accepted push number `attempt`.
+    PushAccepted,
+    /// The provider refused the push before prompting the phone.
+    PushRejected,
+    /// The push may or may not have reached the provider (timeout). Hold and
+    /// let the callback or the final query decide.
+    PushUncertain,
+    /// A final result, from a callback (via notify) or an STK query.
+    Outcome(PaymentOutcome),
+    /// An STK query answered "still being processed".
+    QueryPending,
+    /// Deadlines up to `now` have passed.
+    Tick,
+}
+
+/// How the hold ended, for the dialog and the booking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldResult {
+    Paid {
+        receipt: Option<String>,
+    },
+    /// The result is not known yet; the booking stays pending and WhatsApp
+    /// follows up.
+    Pending,
+    /// The caller chose (or was left with) paying later by link.
+    PayLater,
+    /// The caller asked to stop waiting.
+    CallerCancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldOutput {
+    Say(Prompt),
+    /// Push attempt number `attempt` (1-based) to the caller's phone.
+    PushStk {
+        attempt: u8,
+    },
+    /// Ask the provider about the current push.
+    QueryStk,
+    /// The turn-taking core should enter its holding state.
+    EnterHold,
+    LeaveHold,
+    /// Send a payment link on WhatsApp after the call.
+    SendPaymentLink,
+    Finished(HoldResult),
+    /// Nothing more until this deadline (or the next input).
+    Timeout(Instant),
+}
+
+/// The named timers of the hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HoldTimer {
+    /// The caller has not answered a yes/no question.
+    Answer,
+    /// Time to say something so the caller knows we are still here.
+    Reassure,
+    /// `voice_stk_max_hold_seconds` since the push was accepted.
+    HoldCap,
+    /// The final STK query took too long.
+    QueryWait,
+}
+
+impl HoldTimer {
+    const ALL: [HoldTimer; 4] = [Self::Answer, Self::Reassure, Self::HoldCap, Self::QueryWait];
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Idle,
+    AwaitingConsent { reasked: bool },
+    Pushing { attempt: u8 },
+    Holding { attempt: u8 },
+    FinalQuery { attempt: u8 },
+    OfferingRetry { attempt: u8 },
+    Done,
+}
+
+/// One STK hold on one call.
+#[derive(Debug)]
+pub struct StkHold {
+    config: HoldConfig,
+    amount: Money,
+    step: Step,
+    timers: [Option<Instant>; 4],
+    out: VecDeque<HoldOutput>,
+    now: Option<Instant>,
+}
+
+impl StkHold {
+    pub fn new(config: HoldConfig, amount: Money) -> Self {
+        Self {
+            config,
+            amount,
+            step: Step::Idle,
+            timers: [None; 4],
+            out: VecDeque::new(),
+            now: None,
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.step == Step::Done
+    }
+
+    /// Whether the caller is currently on hold waiting for the phone prompt.
+    pub fn is_holding(&self) -> bool {
+        matches!(self.step, Step::Holding { .. } | Step::FinalQuery { .. })
+    }
+
+    pub fn handle_input(&mut self, input: HoldInput, now: Instant) {
+        // Time never runs backwards inside the core.
+        let now = match self.now {
+            Some(prev) if now < prev => prev,
+            _ => now,
+        };
+        self.now = Some(now);
+        match input {
+            HoldInput::Tick => self.fire_timers(now),
+            other => self.on_event(other, now),
+        }
+    }
+
+    pub fn poll_output(&mut self) -> Option<HoldOutput> {
+        if let Some(o) = self.out.pop_front() {
+            return Some(o);
+        }
+        self.timers
+            .iter()
+            .flatten()
+            .min()
+            .copied()
+            .map(HoldOutput::Timeout)
+    }
+
+    fn fire_timers(&mut self, now: Instant) {
+        // Fire in deadline order; a handler may re-arm or clear others.
+        loop {
+            let due = HoldTimer::ALL
+                .iter()
+                .copied()
+                .filter_map(|t| self.timers[t.index()].map(|at| (at, t)))
+                .filter(|(at, _)| *at <= now)
+                .min();
+            let Some((_, timer)) = due else { break };
+            self.timers[timer.index()] = None;
+            self.on_timer(timer, now);
+        }
+    }
+
+    fn on_timer(&mut self, timer: HoldTimer, now: Instant) {
+        match (timer, self.step.clone()) {
+            (HoldTimer::Answer, Step::AwaitingConsent { .. }) => self.pay_later(),
+            (HoldTimer::Answer, Step::OfferingRetry { .. }) => self.pay_later(),
+            (HoldTimer::Reassure, Step::Holding { .. }) => {
+                self.say(Prompt::Reassure);
+                self.arm(HoldTimer::Reassure, now + self.config.reassure_every);
+            }
+            (HoldTimer::HoldCap, Step::Holding { attempt }) => {
+                self.clear(HoldTimer::Reassure);
+                self.step = Step::FinalQuery { attempt };
+                self.out.push_back(HoldOutput::QueryStk);
+                self.arm(HoldTimer::QueryWait, now + self.config.query_wait);
+            }
+            (HoldTimer::QueryWait, Step::FinalQuery { .. }) => self.release_pending(),
+            // A stale timer of an earlier step is a harmless no-op.
+            _ => {}
+        }
+    }
+
+    fn on_event(&mut self, input: HoldInput, now: Instant) {
+        match (self.step.clone(), input) {
+            (Step::Idle, HoldInput::Start) => {
+                self.say(Prompt::AskConsent {
+                    amount: self.amount,
+                });
+                self.step = Step::AwaitingConsent { reasked: false };
+                self.arm(HoldTimer::Answer, now + self.config.answer_timeout);
+            }
+            (Step::AwaitingConsent { reasked }, HoldInput::CallerSaid(text)) => {
+                match CallerIntent::classify(&text) {
+                    CallerIntent::Yes | CallerIntent::SaysPaid => self.push(1),
+                    CallerIntent::No | CallerIntent::Cancel => self.pay_later(),
+                    CallerIntent::NotReceived | CallerIntent::Other if !reasked => {
+                        self.say(Prompt::AskConsent {
+                            amount: self.amount,
+                        });
+                        self.step = Step::AwaitingConsent { reasked: true };
+                        self.arm(HoldTimer::Answer, now + self.config.answer_timeout);
+                    }
+                    _ => self.pay_later(),
+                }
+            }
+            (Step::Pushing { attempt }, HoldInput::PushAccepted | HoldInput::PushUncertain) => {
+                self.say(Prompt::EnterPin);
+                self.out.push_back(HoldOutput::EnterHold);
+                self.step = Step::Holding { attempt };
+                self.arm(HoldTimer::Reassure, now + self.config.reassure_every);
+                self.arm(HoldTimer::HoldCap, now + self.config.max_hold);
+            }
+            (Step::Pushing { attempt }, HoldInput::PushRejected) => {
+                self.failed(attempt, FailureWhy::PushRefused, now);
+            }
+            (Step::Holding { attempt }, HoldInput::CallerSaid(text)) => {
+                match CallerIntent::classify(&text) {
+                    CallerIntent::Cancel | CallerIntent::No => {
+                        self.clear_all();
+                        self.out.push_back(HoldOutput::LeaveHold);
+                        self.say(Prompt::CallerCancelled);
+                        self.finish(HoldResult::CallerCancelled);
+                    }
+                    CallerIntent::SaysPaid => {
+                        self.say(Prompt::CheckingNow);
+                        self.out.push_back(HoldOutput::QueryStk);
+                    }
+                    CallerIntent::NotReceived => {
+                        self.say(Prompt::NotReceivedHelp);
+                        self.out.push_back(HoldOutput::QueryStk);
+                    }
+                    CallerIntent::Yes | CallerIntent::Other => {
+                        let _ = attempt;
+                    }
+                }
+            }
+            (Step::Holding { attempt } | Step::FinalQuery { attempt }, HoldInput::Outcome(o)) => {
+                self.clear_all();
+                self.out.push_back(HoldOutput::LeaveHold);
+                match o {
+                    PaymentOutcome::Completed { receipt } => {
+                        self.say(Prompt::Confirmed {
+                            receipt: receipt.clone(),
+                        });
+                        self.finish(HoldResult::Paid { receipt });
+                    }
+                    failure => self.failed(attempt, FailureWhy::of(&failure), now),
+                }
+            }
+            (Step::FinalQuery { .. }, HoldInput::QueryPending) => self.release_pending(),
+            (Step::OfferingRetry { attempt }, HoldInput::CallerSaid(text)) => {
+                match CallerIntent::classify(&text) {
+                    CallerIntent::Yes => {
+                        self.say(Prompt::Retrying);
+                        self.push(attempt + 1);
+                    }
+                    _ => self.pay_later(),
+                }
+            }
+            // Anything else (a late result after the hold ended, a query
+            // answer while still holding, a stray utterance) changes nothing.
+            _ => {}
+        }
+    }
+
+    fn push(&mut self, attempt: u8) {
+        self.clear(HoldTimer::Answer);
+        self.step = Step::Pushing { attempt };
+        self.out.push_back(HoldOutput::PushStk { attempt });
+    }
+
+    fn failed(&mut self, attempt: u8, why: FailureWhy, now: Instant) {
+        let offer_retry = attempt < self.config.max_attempts;
+        self.say(Prompt::Failed { why, offer_retry });
+        if offer_retry {
+            self.step = Step::OfferingRetry { attempt };
+            self.arm(HoldTimer::Answer, now + self.config.answer_timeout);
+        } else {
+            self.out.push_back(HoldOutput::SendPaymentLink);
+            self.finish(HoldResult::PayLater);
+        }
+    }
+
+    fn pay_later(&mut self) {
+        self.clear_all();
+        self.say(Prompt::LinkComing);
+        self.out.push_back(HoldOutput::SendPaymentLink);
+        self.finish(HoldResult::PayLater);
+    }
+
+    fn release_pending(&mut self) {
+        self.clear_all();
+        self.out.push_back(HoldOutput::LeaveHold);
+        self.say(Prompt::ReleasedPending);
+        self.finish(HoldResult::Pending);
+    }
+
+    fn finish(&mut self, result: HoldResult) {
+        self.step = Step::Done;
+        self.out.push_back(HoldOutput::Finished(result));
+    }
+
+    fn say(&mut self, p: Prompt) {
+        self.out.push_back(HoldOutput::Say(p));
+    }
+
+    fn arm(&mut self, t: HoldTimer, at: Instant) {
+        self.timers[t.index()] = Some(at);
+    }
+
+    fn clear(&mut self, t: HoldTimer) {
+        self.timers[t.index()] = None;
+    }
+
+    fn clear_all(&mut self) {
+        self.timers = [None; 4];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> HoldConfig {
+        HoldConfig::from_tenant(90)
+    }
+
+    /// Drives the machine: feeds inputs at offsets from t0 and collects every
+    /// output except timeouts.
+    struct Rig {
+        hold: StkHold,
+        t0: Instant,
+        log: Vec<HoldOutput>,
+    }
+
+    impl Rig {
+        fn new() -> Self {
+            Self {
+                hold: StkHold::new(cfg(), Money::kes(50_000)),
+                t0: Instant::now(),
+                log: Vec::new(),
+            }
+        }
+        fn at(&mut self, secs: u64, input: HoldInput) -> Vec<HoldOutput> {
+            self.hold
+                .handle_input(input, self.t0 + Duration::from_secs(secs));
+            let mut got = Vec::new();
+            while let Some(o) = self.hold.poll_output() {
+                if matches!(o, HoldOutput::Timeout(_)) {
+                    break;
+                }
+                got.push(o);
+            }
+            self.log.extend(got.clone());
+            got
+        }
+        fn next_deadline(&mut self) -> Option<u64> {
+            match self.hold.poll_output() {
+                Some(HoldOutput::Timeout(at)) => Some((at - self.t0).as_secs()),
+                _ => None,
+            }
+        }
+        fn said(&self) -> Vec<Prompt> {
+            self.log
+                .iter()
+                .filter_map(|o| match o {
+                    HoldOutput::Say(p) => Some(p.clone()),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    fn started_and_holding() -> Rig {
+        let mut r = Rig::new();
+        r.at(0, HoldInput::Start);
+        assert_eq!(
+            r.at(2, HoldInput::CallerSaid("Ndiyo, tuma".into())),
+            vec![HoldOutput::PushStk { attempt: 1 }]
+        );
+        let got = r.at(3, HoldInput::PushAccepted);
+        assert_eq!(
+            got,
+            vec![HoldOutput::Say(Prompt::EnterPin), HoldOutput::EnterHold]
+        );
+        r
+    }
+
+    #[test]
+    fn intents_in_english_and_swahili() {
+        let cases = [
+            ("yes please", CallerIntent::Yes),
+            ("sawa", CallerIntent::Yes),
+            ("hapana asante", CallerIntent::No),
+            ("not now", CallerIntent::No),
+            ("cancel it", CallerIntent::Cancel),
+            ("nimelipa", CallerIntent::SaysPaid),
+            ("I have paid already", CallerIntent::SaysPaid),
+            ("sijapata message", CallerIntent::NotReceived),
+            ("no I haven't received anything", CallerIntent::NotReceived),
+            ("what is the weather", CallerIntent::Other),
+        ];
+        for (text, want) in cases {
+            assert_eq!(CallerIntent::classify(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn success_confirms_and_reads_receipt() {
+        let mut r = started_and_holding();
+        let got = r.at(
+            20,
+            HoldInput::Outcome(PaymentOutcome::Completed {
+                receipt: Some("NLJ7RT61SV".into()),
+            }),
+        );
+        assert_eq!(got[0], HoldOutput::LeaveHold);
+        assert_eq!(
+            got.last(),
+            Some(&HoldOutput::Finished(HoldResult::Paid {
+                receipt: Some("NLJ7RT61SV".into())
+            }))
+        );
+        let text = Prompt::Confirmed {
+            receipt: Some("NLJ7RT61SV".into()),
+        }
+        .text(Lang::En);
+        assert!(text.contains("N L J 7 R T 6 1 S V"), "{text}");
+        assert!(r.hold.is_done());
+        assert_eq!(r.next_deadline(), None);
+    }
+
+    #[test]
+    fn reassures_every_twenty_seconds_until_cap_then_queries_once() {
+        let mut r = started_and_holding();
+        // Accepted at t=3: reassure at 23, 43, 63, 83; cap at 93.
+        assert_eq!(r.next_deadline(), Some(23));
+        assert!(r.at(22, HoldInput::Tick).is_empty());
+        assert_eq!(
+            r.at(23, HoldInput::Tick),
+            vec![HoldOutput::Say(Prompt::Reassure)]
+        );
+        r.at(43, HoldInput::Tick);
+        r.at(63, HoldInput::Tick);
+        r.at(83, HoldInput::Tick);
+        let reassured = r.said().iter().filter(|p| **p == Prompt::Reassure).count();
+        assert_eq!(reassured, 4);
+        assert_eq!(r.next_deadline(), Some(93));
+        assert!(r.at(92, HoldInput::Tick).is_empty());
+        assert_eq!(r.at(93, HoldInput::Tick), vec![HoldOutput::QueryStk]);
+        // Still pending: release with the booking pending.
+        let got = r.at(95, HoldInput::QueryPending);
+        assert_eq!(
+            got,
+            vec![
+                HoldOutput::LeaveHold,
+                HoldOutput::Say(Prompt::ReleasedPending),
+                HoldOutput::Finished(HoldResult::Pending)
+            ]
+        );
+    }
+
+    #[test]
+    fn final_query_that_never_answers_releases_the_caller() {
+        let mut r = started_and_holding();
+        r.at(93, HoldInput::Tick);
+        assert_eq!(r.next_deadline(), Some(101));
+        let got = r.at(101, HoldInput::Tick);
+        assert_eq!(got.last(), Some(&HoldOutput::Finished(HoldResult::Pending)));
+    }
+
+    #[test]
+    fn final_query_with_a_result_decides() {
+        let mut r = started_and_holding();
+        r.at(93, HoldInput::Tick);
+        let got = r.at(
+            94,
+            HoldInput::Outcome(PaymentOutcome::Completed {
+                receipt: Some("QAB12".into()),
+            }),
+        );
+        assert!(matches!(
+            got.last(),
+            Some(HoldOutput::Finished(HoldResult::Paid { .. }))
+        ));
+    }
+
+    #[test]
+    fn each_failure_is_explained_and_one_retry_offered() {
+        let cases = [
+            (
+                PaymentOutcome::Failed(FailureReason::WrongPin),
+                FailureWhy::WrongPin,
+            ),
+            (
+                PaymentOutcome::Failed(FailureReason::InsufficientFunds),
+                FailureWhy::InsufficientFunds,
+            ),
+            (PaymentOutcome::CancelledByCustomer, FailureWhy::Cancelled),
+            (PaymentOutcome::Timeout, FailureWhy::Unreachable),
+        ];
+        for (outcome, why) in cases {
+            let mut r = started_and_holding();
+            let got = r.at(30, HoldInput::Outcome(outcome.clone()));
+            assert_eq!(
+                got,
+                vec![
+                    HoldOutput::LeaveHold,
+                    HoldOutput::Say(Prompt::Failed {
+                        why,
+                        offer_retry: true
+                    })
+                ],
+                "{outcome:?}"
+            );
+            // Retry accepted: second push.
+            let got = r.at(33, HoldInput::CallerSaid("yes try again".into()));
+            assert_eq!(
+                got,
+                vec![
+                    HoldOutput::Say(Prompt::Retrying),
+                    HoldOutput::PushStk { attempt: 2 }
+                ]
+            );
+            r.at(34, HoldInput::PushAccepted);
+            // Second failure: no more retries, link instead.
+            let got = r.at(50, HoldInput::Outcome(outcome));
+            assert_eq!(
+                &got[1..],
+                &[
+                    HoldOutput::Say(Prompt::Failed {
+                        why,
+                        offer_retry: false
+                    }),
+                    HoldOutput::SendPaymentLink,
+                    HoldOutput::Finished(HoldResult::PayLater)
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn failure_texts_exist_in_both_languages() {
+        let p = Prompt::Failed {
+            why: FailureWhy::WrongPin,
+            offer_retry: true,
+        };
+        assert!(p.text(Lang::En).contains("PIN"));
+        assert!(p.text(Lang::Sw).contains("WhatsApp"));
+        assert_ne!(p.text(Lang::En), p.text(Lang::Sw));
+    }
+
+    #[test]
+    fn declining_retry_or_silence_sends_a_link() {
+        let mut r = started_and_holding();
+        r.at(30, HoldInput::Outcome(PaymentOutcome::CancelledByCustomer));
+        let got = r.at(31, HoldInput::CallerSaid("hapana, baadaye".into()));
+        assert_eq!(
+            got,
+            vec![
+                HoldOutput::Say(Prompt::LinkComing),
+                HoldOutput::SendPaymentLink,
+                HoldOutput::Finished(HoldResult::PayLater)
+            ]
+        );
+
+        let mut r = started_and_holding();
+        r.at(30, HoldInput::Outcome(PaymentOutcome::CancelledByCustomer));
+        assert_eq!(r.next_deadline(), Some(42));
+        assert!(r.at(41, HoldInput::Tick).is_empty());
+        let got = r.at(42, HoldInput::Tick);
+        assert_eq!(
+            got.last(),
+            Some(&HoldOutput::Finished(HoldResult::PayLater))
+        );
+    }
+
+    #[test]
+    fn caller_utterances_while_holding() {
+        let mut r = started_and_holding();
+        assert_eq!(
+            r.at(10, HoldInput::CallerSaid("nimelipa".into())),
+            vec![HoldOutput::Say(Prompt::CheckingNow), HoldOutput::QueryStk]
+        );
+        // A pending query answer keeps holding.
+        assert!(r.at(11, HoldInput::QueryPending).is_empty());
+        assert!(r.hold.is_holding());
+        assert_eq!(
+            r.at(12, HoldInput::CallerSaid("sijapata".into())),
+            vec![
+                HoldOutput::Say(Prompt::NotReceivedHelp),
+                HoldOutput::QueryStk
+            ]
+        );
+        assert!(r.at(13, HoldInput::CallerSaid("hmm".into())).is_empty());
+        let got = r.at(14, HoldInput::CallerSaid("cancel".into()));
+        assert_eq!(
+            got,
+            vec![
+                HoldOutput::LeaveHold,
+                HoldOutput::Say(Prompt::CallerCancelled),
+                HoldOutput::Finished(HoldResult::CallerCancelled)
+            ]
+        );
+        // A late success after the hold ended changes nothing here.
+        assert!(
+            r.at(
+                40,
+                HoldInput::Outcome(PaymentOutcome::Completed {
+                    receipt: Some("X1".into())
+                })
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn consent_refused_or_unclear_twice() {
+        let mut r = Rig::new();
+        r.at(0, HoldInput::Start);
+        assert_eq!(
+            r.at(1, HoldInput::CallerSaid("sitaki".into())).last(),
+            Some(&HoldOutput::Finished(HoldResult::PayLater))
+        );
+
+        let mut r = Rig::new();
+        r.at(0, HoldInput::Start);
+        let again = r.at(1, HoldInput::CallerSaid("eh?".into()));
+        assert!(matches!(
+            again[0],
+            HoldOutput::Say(Prompt::AskConsent { .. })
+        ));
+        let got = r.at(2, HoldInput::CallerSaid("mmm".into()));
+        assert_eq!(
+            got.last(),
+            Some(&HoldOutput::Finished(HoldResult::PayLater))
+        );
+    }
+
+    #[test]
+    fn rejected_push_offers_retry_and_uncertain_push_holds() {
+        let mut r = Rig::new();
+        r.at(0, HoldInput::Start);
+        r.at(1, HoldInput::CallerSaid("yes".into()));
+        let got = r.at(2, HoldInput::PushRejected);
+        assert_eq!(
+            got,
+            vec![HoldOutput::Say(Prompt::Failed {
+                why: FailureWhy::PushRefused,
+                offer_retry: true
+            })]
+        );
+
+        let mut r = Rig::new();
+        r.at(0, HoldInput::Start);
+        r.at(1, HoldInput::CallerSaid("yes".into()));
+        r.at(5, HoldInput::PushUncertain);
+        assert!(r.hold.is_holding());
+        assert_eq!(r.next_deadline(), Some(25));
+    }
+
+    #[test]
+    fn time_never_runs_backwards() {
+        let mut r = started_and_holding();
+        r.at(50, HoldInput::Tick);
+        // An older tick is treated as t=50: nothing new fires.
+        assert!(r.at(10, HoldInput::Tick).is_empty());
+        // Reassurance re-arms from the tick that fired it.
+        assert_eq!(r.next_deadline(), Some(70));
+    }
+}

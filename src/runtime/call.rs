@@ -1,0 +1,955 @@
+//! One task per call. It owns everything of the call — the provider codec,
+//! the audio converters, the turn-taking machine, the recognizer stream, the
+//! synthesis of the current sentence, the pending conversation reply — and
+//! `select!`s over the socket, the recognizer, the synthesizer, the reply,
+//! one re-armable timer and shutdown. No locks, no callbacks; effects are
+//! done right here (messages to the provider) or handed off without waiting
+//! (rows to the writer).
+//!
+//! Playback is tracked in wire bytes per bot utterance: audio is sent as it
+//! is synthesized with a marker every [`MARK_EVERY_MS`]; the provider echoes
+//! a marker once everything before it has played, which moves "heard". When
+//! the caller talks over the bot the provider's buffer is cleared at once and
+//! "sent" falls back to "heard", so a resume replays exactly the unheard rest
+//! and an interrupted utterance is recorded as heard up to the cut. Markers
+//! from before a clear (which the provider returns as flushed) are ignored
+//! by their epoch.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use chrono::Utc;
+use futures::future::BoxFuture;
+use futures::{Sink, SinkExt, Stream, StreamExt};
+use tracing::{Instrument, debug, info, warn};
+
+use crate::adapters::speech::{SttEvent, SttStream, TextToSpeech, TtsRequest, TtsStream};
+use crate::adapters::telephony::{
+    AudioFormat, CallEvent, Inbound, MediaCodec, Outbound, Playback, Provider, StreamStart,
+};
+use crate::core::ids::CallId;
+use crate::runtime::call_audio::{InboundAudio, OutboundAudio};
+use crate::runtime::call_setup::{
+    BotReply, CallContext, CallConversation, CallerTurn, ConversationError,
+};
+use crate::runtime::call_turns::{EngineTurns, SttTurns, TurnAction, Turns};
+use crate::runtime::metrics::Metrics;
+use crate::runtime::shutdown::Shutdown;
+use crate::runtime::writer::{CallRow, Direction, WriterHandle};
+
+/// Playback marker cadence: the resolution of "heard up to".
+pub const MARK_EVERY_MS: u64 = 200;
+/// A call with no message from the provider for this long is dead.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Said when the conversation fails.
+const SORRY_EN: &str = "Sorry, I had a problem. Could you say that again?";
+const SORRY_SW: &str = "Samahani, kuna tatizo. Tafadhali rudia.";
+
+/// A websocket message from the provider (bytes shared, not copied).
+#[derive(Debug, Clone)]
+pub enum SocketIn {
+    Text(Bytes),
+    Binary(Bytes),
+}
+
+/// A websocket message to the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocketOut {
+    Text(String),
+    Binary(Vec<u8>),
+    Close,
+}
+
+impl From<Outbound> for SocketOut {
+    fn from(o: Outbound) -> Self {
+        match o {
+            Outbound::Text(t) => SocketOut::Text(t),
+            Outbound::Binary(b) => SocketOut::Binary(b),
+        }
+    }
+}
+
+/// Why a call ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndReason {
+    /// The provider sent stop (the caller hung up).
+    ProviderStop,
+    /// The socket closed or failed.
+    SocketClosed,
+    /// The bot said goodbye and hung up.
+    BotHungUp,
+    /// The provider broke the protocol.
+    ProtocolError(String),
+    Shutdown,
+    Idle,
+}
+
+/// Who said a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speaker {
+    Caller,
+    Bot,
+}
+
+/// One line of the call's transcript, times on the audio clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportLine {
+    pub speaker: Speaker,
+    pub at_ms: u64,
+    pub text: String,
+    /// Bot lines: cut short by the caller.
+    pub interrupted: bool,
+    /// Bot lines: milliseconds the caller heard.
+    pub heard_ms: u64,
+}
+
+/// What happened on a call (for logs, tests and the simulated caller).
+#[derive(Debug, Clone)]
+pub struct CallReport {
+    pub call_id: CallId,
+    pub end: EndReason,
+    pub lines: Vec<ReportLine>,
+    /// Audio-clock time of each caller onset that paused the bot, with the
+    /// audio-clock time the clear was sent.
+    pub barge_ins: Vec<(u64, u64)>,
+}
+
+/// What a call task is given.
+pub struct CallSetup {
+    pub call_id: CallId,
+    pub ctx: CallContext,
+    pub provider: Provider,
+    pub start: StreamStart,
+    pub stt: Option<Box<dyn SttStream>>,
+    pub tts: Arc<dyn TextToSpeech>,
+    pub conversation: Arc<dyn CallConversation>,
+    pub writer: WriterHandle,
+    pub metrics: Arc<Metrics>,
+    pub shutdown: Shutdown,
+    /// Turn-taking by the core's engine (voice activity and words) rather
+    /// than by recognizer events alone.
+    pub turn_engine: bool,
+}
+
+/// Runs one call to its end. `codec` has already decoded the stream's
+/// start (given in `setup.start`).
+pub async fn run_call<R, W, E>(
+    rx: R,
+    tx: W,
+    codec: Box<dyn MediaCodec>,
+    setup: CallSetup,
+) -> CallReport
+where
+    R: Stream<Item = Result<SocketIn, E>> + Unpin + Send,
+    W: Sink<SocketOut> + Unpin + Send,
+    E: std::fmt::Display,
+{
+    let span = tracing::info_span!(
+        "call",
+        call_id = %setup.call_id,
+        tenant = %setup.ctx.tenant.slug,
+        provider = %setup.provider,
+    );
+    async move {
+        let metrics = Arc::clone(&setup.metrics);
+        metrics.active_calls.fetch_add(1, Ordering::Relaxed);
+        metrics.calls_total.fetch_add(1, Ordering::Relaxed);
+        let mut call = match Call::new(codec, setup) {
+            Ok(c) => c,
+            Err(report) => {
+                metrics.active_calls.fetch_sub(1, Ordering::Relaxed);
+                return report;
+            }
+        };
+        let report = call.run(rx, tx).await;
+        metrics.active_calls.fetch_sub(1, Ordering::Relaxed);
+        info!(end = ?report.end, lines = report.lines.len(), "call ended");
+        report
+    }
+    .instrument(span)
+    .await
+}
+
+/// The bot utterance being played.
+struct Speech {
+    utterance: u32,
+    language: String,
+    intent: Option<String>,
+    end_call: bool,
+    /// Sentences not yet synthesized.
+    queued: VecDeque<String>,
+    /// Each synthesized sentence and the wire offset where its audio starts.
+    spoken: Vec<(usize, String)>,
+    synth_done: bool,
+    audio: Vec<u8>,
+    sent: usize,
+    heard: usize,
+    marks: VecDeque<(String, usize)>,
+    mark_seq: u32,
+    epoch: u32,
+    paused: bool,
+    /// End of the caller's turn this answers (for the latency metric).
+    answering_since: Option<Instant>,
+    first_audio_sent: bool,
+    started_ms: u64,
+    tts_requested: Option<Instant>,
+}
+
+impl Speech {
+    fn text_heard(&self) -> String {
+        self.spoken
+            .iter()
+            .filter(|(start, _)| *start < self.heard)
+            .map(|(_, s)| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn full_text(&self) -> String {
+        self.spoken
+            .iter()
+            .map(|(_, s)| s.as_str())
+            .chain(self.queued.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+enum Wake<E> {
+    Socket(Option<Result<SocketIn, E>>),
+    Stt(Option<SttEvent>),
+    Tts(Option<Result<crate::adapters::speech::TtsAudio, crate::adapters::speech::SpeechError>>),
+    Reply(Result<BotReply, ConversationError>),
+    Timer,
+    Shutdown,
+}
+
+struct Call {
+    call_id: CallId,
+    ctx: Arc<CallContext>,
+    provider_stream_id: String,
+    codec: Box<dyn MediaCodec>,
+    format: AudioFormat,
+    inbound: InboundAudio,
+    outbound: OutboundAudio,
+    wire_in: Vec<u8>,
+    out: Vec<Outbound>,
+    stt: Option<Box<dyn SttStream>>,
+    stt_first_push: Option<Instant>,
+    stt_measured: bool,
+    turns: Turns,
+    tts: Arc<dyn TextToSpeech>,
+    synth: Option<TtsStream>,
+    speech: Option<Speech>,
+    next_utterance: u32,
+    conversation: Arc<dyn CallConversation>,
+    reply: Option<BoxFuture<'static, Result<BotReply, ConversationError>>>,
+    reply_since: Option<Instant>,
+    writer: WriterHandle,
+    metrics: Arc<Metrics>,
+    shutdown: Shutdown,
+    report: CallReport,
+    /// Wall time and audio clock of the last frame, to map audio-clock
+    /// deadlines onto the wall clock when audio stops flowing.
+    last_frame: (Instant, u64),
+    last_message: Instant,
+    speed: f32,
+    turn_words: (u64, u64, usize),
+    caller_phone: String,
+    hang_up: bool,
+    caller_turns: u32,
+}
+
+impl Call {
+    fn new(codec: Box<dyn MediaCodec>, setup: CallSetup) -> Result<Self, CallReport> {
+        let format = setup.start.format;
+        let report = CallReport {
+            call_id: setup.call_id,
+            end: EndReason::SocketClosed,
+            lines: Vec::new(),
+            barge_ins: Vec::new(),
+        };
+        let inbound = match InboundAudio::new(format) {
+            Ok(i) => i,
+            Err(e) => {
+                warn!(error = %e, "cannot convert this call's audio");
+                return Err(CallReport {
+                    end: EndReason::ProtocolError(e.to_string()),
+                    ..report
+                });
+            }
+        };
+        let now = Instant::now();
+        let caller_phone = setup
+            .ctx
+            .caller
+            .as_ref()
+            .map(|p| p.expose().to_owned())
+            .unwrap_or_else(|| "anonymous".to_owned());
+        Ok(Self {
+            call_id: setup.call_id,
+            turns: if setup.turn_engine {
+                Turns::Engine(Box::new(EngineTurns::new(
+                    &setup.ctx.tenant.dials,
+                    setup.stt.is_some(),
+                    now,
+                )))
+            } else {
+                Turns::Stt(Box::new(SttTurns::new(setup.ctx.tenant.dials.clone())))
+            },
+            ctx: Arc::new(setup.ctx),
+            provider_stream_id: setup.start.stream_id.clone(),
+            codec,
+            format,
+            inbound,
+            outbound: OutboundAudio::new(format),
+            wire_in: Vec::with_capacity(4096),
+            out: Vec::with_capacity(16),
+            stt: setup.stt,
+            stt_first_push: None,
+            stt_measured: false,
+            tts: setup.tts,
+            synth: None,
+            speech: None,
+            next_utterance: 0,
+            conversation: setup.conversation,
+            reply: None,
+            reply_since: None,
+            writer: setup.writer,
+            metrics: setup.metrics,
+            shutdown: setup.shutdown,
+            report,
+            last_frame: (now, 0),
+            last_message: now,
+            speed: 1.0,
+            turn_words: (0, 0, 0),
+            caller_phone,
+            hang_up: false,
+            caller_turns: 0,
+        })
+    }
+
+    async fn run<R, W, E>(&mut self, mut rx: R, mut tx: W) -> CallReport
+    where
+        R: Stream<Item = Result<SocketIn, E>> + Unpin + Send,
+        W: Sink<SocketOut> + Unpin + Send,
+        E: std::fmt::Display,
+    {
+        self.open_rows();
+        let greeting = self.conversation.greeting(&self.ctx);
+        self.start_speech(greeting, None);
+
+        let sleep = tokio::time::sleep(IDLE_TIMEOUT);
+        tokio::pin!(sleep);
+        let mut armed = tokio::time::Instant::now() + IDLE_TIMEOUT;
+        let end = loop {
+            if let Err(end) = self.flush(&mut tx).await {
+                break end;
+            }
+            if self.hang_up {
+                let _ = tx.send(SocketOut::Close).await;
+                break EndReason::BotHungUp;
+            }
+            let deadline = self.wall_deadline();
+            if deadline != armed {
+                sleep.as_mut().reset(deadline);
+                armed = deadline;
+            }
+            let wake = tokio::select! {
+                biased;
+                _ = self.shutdown.wait() => Wake::Shutdown,
+                m = rx.next() => Wake::Socket(m),
+                e = next_stt(&mut self.stt) => Wake::Stt(e),
+                c = next_tts(&mut self.synth) => Wake::Tts(c),
+                r = next_reply(&mut self.reply) => Wake::Reply(r),
+                _ = &mut sleep => Wake::Timer,
+            };
+            let step = match wake {
+                Wake::Shutdown => Err(EndReason::Shutdown),
+                Wake::Socket(None) => Err(EndReason::SocketClosed),
+                Wake::Socket(Some(Err(e))) => {
+                    debug!(error = %e, "socket error");
+                    Err(EndReason::SocketClosed)
+                }
+                Wake::Socket(Some(Ok(msg))) => self.on_socket(msg),
+                Wake::Stt(ev) => {
+                    self.on_stt(ev);
+                    Ok(())
+                }
+                Wake::Tts(chunk) => {
+                    self.on_tts(chunk);
+                    Ok(())
+                }
+                Wake::Reply(r) => {
+                    self.on_reply(r);
+                    Ok(())
+                }
+                Wake::Timer => self.on_timer(),
+            };
+            if let Err(end) = step {
+                break end;
+            }
+            self.drive_turns();
+        };
+        let _ = self.flush(&mut tx).await;
+        self.close_rows(&end);
+        self.report.end = end;
+        self.report.clone()
+    }
+
+    // ------------------------------------------------------------ inputs
+
+    fn on_socket(&mut self, msg: SocketIn) -> Result<(), EndReason> {
+        self.last_message = Instant::now();
+        let decoded = match &msg {
+            SocketIn::Text(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => self.codec.decode(Inbound::Text(text), &mut self.wire_in),
+                Err(_) => {
+                    self.metrics.frames_dropped.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+            },
+            SocketIn::Binary(bytes) => self.codec.decode(Inbound::Binary(bytes), &mut self.wire_in),
+        };
+        let event = match decoded {
+            Ok(e) => e,
+            Err(e) if e.is_fatal() => {
+                warn!(error = %e, "provider broke the media protocol; ending the call");
+                return Err(EndReason::ProtocolError(e.to_string()));
+            }
+            Err(e) => {
+                debug!(error = %e, "inbound message dropped");
+                self.metrics.frames_dropped.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+        };
+        match event {
+            CallEvent::Audio { .. } => self.on_audio(),
+            CallEvent::Mark { name } => self.on_mark(&name),
+            CallEvent::Dtmf { digit } => {
+                debug!(digit = %digit, "dtmf");
+                self.turns.on_dtmf(digit, self.inbound.clock_ms());
+            }
+            CallEvent::Stop => return Err(EndReason::ProviderStop),
+            CallEvent::ProviderError { code, detail } => {
+                warn!(code = %code, detail = %detail, "provider reported a stream error");
+            }
+            CallEvent::Start(_) => {
+                return Err(EndReason::ProtocolError("second start".into()));
+            }
+            CallEvent::Connected | CallEvent::Cleared | CallEvent::Ignored => {}
+        }
+        Ok(())
+    }
+
+    fn on_audio(&mut self) {
+        let started = Instant::now();
+        let bot_speaking = self.speech.is_some();
+        let wire = std::mem::take(&mut self.wire_in);
+        let stt = &mut self.stt;
+        let stt_first_push = &mut self.stt_first_push;
+        let turns = &mut self.turns;
+        let mut frames = 0u64;
+        let mut last_clock = 0;
+        self.inbound.push(&wire, |frame, at_ms| {
+            frames += 1;
+            if let Some(stt) = stt.as_mut() {
+                stt_first_push.get_or_insert_with(Instant::now);
+                stt.push_audio(frame, at_ms);
+            }
+            last_clock = at_ms + crate::runtime::call_audio::FRAME_MS;
+            turns.on_frame(frame, at_ms, bot_speaking);
+        });
+        self.wire_in = wire;
+        if frames > 0 {
+            self.last_frame = (Instant::now(), last_clock);
+        }
+        self.metrics.frames_in.fetch_add(frames, Ordering::Relaxed);
+        self.metrics
+            .frame_seconds
+            .observe(started.elapsed().as_secs_f64() / frames.max(1) as f64);
+    }
+
+    fn on_stt(&mut self, ev: Option<SttEvent>) {
+        let Some(ev) = ev else {
+            self.stt = None;
+            return;
+        };
+        if !self.stt_measured
+            && let Some(first) = self.stt_first_push
+        {
+            self.stt_measured = true;
+            self.metrics
+                .stt_first_result_seconds
+                .observe(first.elapsed().as_secs_f64());
+        }
+        if let SttEvent::Failed(e) = &ev {
+            warn!(error = %e, "speech recognition failed");
+            if !self.stt.as_ref().is_some_and(|s| s.finals_need_flush()) {
+                self.stt = None;
+            }
+            return;
+        }
+        if let SttEvent::Final { words, .. } = &ev
+            && let (Some(first), Some(last)) = (words.first(), words.last())
+        {
+            let (start, _, count) = self.turn_words;
+            self.turn_words = (
+                if count == 0 { first.start_ms } else { start },
+                last.end_ms,
+                count + words.len(),
+            );
+        }
+        let now = self.inbound.clock_ms();
+        self.turns.on_stt(&ev, now, self.speech.is_some());
+    }
+
+    fn on_mark(&mut self, name: &str) {
+        let Some(speech) = self.speech.as_mut() else {
+            return;
+        };
+        let Some(ix) = speech.marks.iter().position(|(n, _)| n == name) else {
+            return; // a marker from before a clear, or not ours
+        };
+        let mut heard = speech.heard;
+        for _ in 0..=ix {
+            if let Some((_, pos)) = speech.marks.pop_front() {
+                heard = heard.max(pos);
+            }
+        }
+        speech.heard = heard;
+        let (utterance, heard_ms) = (speech.utterance, self.format.duration_ms(heard));
+        self.turns
+            .bot_mark(utterance, heard_ms, self.inbound.clock_ms());
+        self.maybe_finish_speech();
+    }
+
+    fn on_tts(
+        &mut self,
+        chunk: Option<
+            Result<crate::adapters::speech::TtsAudio, crate::adapters::speech::SpeechError>,
+        >,
+    ) {
+        let Some(speech) = self.speech.as_mut() else {
+            self.synth = None;
+            return;
+        };
+        match chunk {
+            Some(Ok(audio)) => {
+                if let Some(asked) = speech.tts_requested.take() {
+                    self.metrics
+                        .tts_first_audio_seconds
+                        .observe(asked.elapsed().as_secs_f64());
+                }
+                self.outbound.push(&audio, &mut speech.audio);
+                self.pump();
+            }
+            Some(Err(e)) => {
+                warn!(error = %e, "speech synthesis failed; skipping the sentence");
+                self.synth = None;
+                self.next_sentence();
+            }
+            None => {
+                self.outbound.finish(&mut speech.audio);
+                self.synth = None;
+                self.next_sentence();
+            }
+        }
+    }
+
+    fn on_reply(&mut self, reply: Result<BotReply, ConversationError>) {
+        self.reply = None;
+        let since = self.reply_since.take();
+        let reply = reply.unwrap_or_else(|e| {
+            warn!(error = %e, "conversation failed");
+            let sw = self.ctx.tenant.dials.greeting_language == "sw";
+            BotReply {
+                sentences: vec![if sw { SORRY_SW } else { SORRY_EN }.to_owned()],
+                language: if sw { "sw" } else { "en" }.to_owned(),
+                intent: None,
+                end_call: false,
+            }
+        });
+        self.start_speech(reply, since);
+    }
+
+    fn on_timer(&mut self) -> Result<(), EndReason> {
+        if self.last_message.elapsed() >= IDLE_TIMEOUT {
+            warn!("no message from the provider for a minute; ending the call");
+            return Err(EndReason::Idle);
+        }
+        // Audio stopped flowing: advance the audio clock with the wall clock.
+        let (at, clock) = self.last_frame;
+        let now = clock + at.elapsed().as_millis() as u64;
+        self.turns.advance(now, self.speech.is_some());
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ turns
+
+    fn drive_turns(&mut self) {
+        while let Some(action) = self.turns.poll() {
+            match action {
+                TurnAction::PauseBot { onset_ms } => self.pause(onset_ms),
+                TurnAction::ResumeBot => {
+                    if let Some(s) = self.speech.as_mut() {
+                        s.paused = false;
+                    }
+                    self.pump();
+                }
+                TurnAction::ConfirmBargeIn => self.cut_speech(),
+                TurnAction::SpeakingRate(factor) => {
+                    if self.ctx.tenant.dials.adaptive_speed {
+                        self.speed = factor.clamp(0.7, 1.3);
+                    }
+                }
+                TurnAction::EndOfTurn {
+                    text,
+                    language,
+                    dtmf,
+                    at_ms,
+                } => self.end_of_turn(text, language, dtmf, at_ms),
+            }
+        }
+    }
+
+    fn pause(&mut self, onset_ms: u64) {
+        let Some(speech) = self.speech.as_mut() else {
+            return;
+        };
+        if speech.paused {
+            return;
+        }
+        speech.paused = true;
+        speech.epoch += 1;
+        speech.marks.clear();
+        speech.sent = speech.heard;
+        let _ = self.codec.encode(Playback::Clear, &mut self.out);
+        let now = self.inbound.clock_ms();
+        self.report.barge_ins.push((onset_ms, now));
+        self.metrics
+            .barge_in_reaction_seconds
+            .observe(now.saturating_sub(onset_ms) as f64 / 1000.0);
+        info!(
+            onset_ms,
+            clear_ms = now,
+            "caller spoke over the bot; playback cleared"
+        );
+    }
+
+    /// A confirmed interruption: the rest will never be said.
+    fn cut_speech(&mut self) {
+        self.synth = None;
+        let Some(mut speech) = self.speech.take() else {
+            return;
+        };
+        if !speech.paused {
+            let _ = self.codec.encode(Playback::Clear, &mut self.out);
+        }
+        speech.queued.clear();
+        self.record_bot(&speech, true);
+    }
+
+    fn end_of_turn(&mut self, text: String, language: Option<String>, dtmf: String, at_ms: u64) {
+        self.caller_turns += 1;
+        let (start, end, count) = std::mem::take(&mut self.turn_words);
+        if self.ctx.tenant.dials.adaptive_speed && count >= 3 && end > start {
+            let words_per_s = count as f32 * 1000.0 / (end - start) as f32;
+            // ~2.5 words/s is an unhurried speaker.
+            self.speed = (words_per_s / 2.5).clamp(0.85, 1.2);
+        }
+        debug!(text = %text, dtmf = %dtmf, "caller turn");
+        self.report.lines.push(ReportLine {
+            speaker: Speaker::Caller,
+            at_ms,
+            text: if text.is_empty() {
+                format!("[dtmf {dtmf}]")
+            } else {
+                text.clone()
+            },
+            interrupted: false,
+            heard_ms: 0,
+        });
+        self.writer.send(CallRow::Interaction {
+            tenant: self.ctx.tenant.slug.clone(),
+            id: uuid::Uuid::now_v7(),
+            customer_phone: self.caller_phone.clone(),
+            direction: Direction::Inbound,
+            content: text.clone(),
+            language: language.clone(),
+            intent: None,
+            duration_ms: i32::try_from(end.saturating_sub(start)).ok(),
+            metadata: serde_json::json!({
+                "call_id": self.call_id.to_string(),
+                "stream_id": self.provider_stream_id,
+                "dtmf": dtmf,
+                "at_ms": at_ms,
+            }),
+            at: Utc::now(),
+        });
+        if let Some(s) = self.speech.take() {
+            // The caller's turn ended while the bot still held audio (half
+            // duplex): the answer replaces it.
+            self.synth = None;
+            let _ = self.codec.encode(Playback::Clear, &mut self.out);
+            self.record_bot(&s, true);
+        }
+        let conversation = Arc::clone(&self.conversation);
+        let ctx = Arc::clone(&self.ctx);
+        let turn = CallerTurn {
+            text,
+            language,
+            dtmf,
+        };
+        self.reply_since = Some(Instant::now());
+        self.reply = Some(Box::pin(
+            async move { conversation.reply(&ctx, turn).await },
+        ));
+    }
+
+    // ------------------------------------------------------------ playback
+
+    fn start_speech(&mut self, reply: BotReply, answering_since: Option<Instant>) {
+        if reply.sentences.is_empty() {
+            if reply.end_call {
+                self.hang_up = true;
+            }
+            return;
+        }
+        self.synth = None;
+        if let Some(old) = self.speech.take() {
+            self.record_bot(&old, true);
+        }
+        self.next_utterance += 1;
+        self.speech = Some(Speech {
+            utterance: self.next_utterance,
+            language: reply.language,
+            intent: reply.intent,
+            end_call: reply.end_call,
+            queued: reply.sentences.into(),
+            spoken: Vec::new(),
+            synth_done: false,
+            audio: Vec::new(),
+            sent: 0,
+            heard: 0,
+            marks: VecDeque::new(),
+            mark_seq: 0,
+            epoch: 0,
+            paused: false,
+            answering_since,
+            first_audio_sent: false,
+            started_ms: self.inbound.clock_ms(),
+            tts_requested: None,
+        });
+        self.next_sentence();
+    }
+
+    fn next_sentence(&mut self) {
+        let Some(speech) = self.speech.as_mut() else {
+            return;
+        };
+        match speech.queued.pop_front() {
+            Some(sentence) => {
+                speech.spoken.push((speech.audio.len(), sentence.clone()));
+                speech.tts_requested = Some(Instant::now());
+                self.synth = Some(self.tts.synthesize(TtsRequest {
+                    text: sentence,
+                    language: speech.language.clone(),
+                    voice: self.ctx.tenant.dials.default_speaker.clone(),
+                    speed: self.speed,
+                    prefer_mulaw_8k: self.format == AudioFormat::MULAW_8K,
+                }));
+            }
+            None => {
+                speech.synth_done = true;
+                self.pump();
+            }
+        }
+    }
+
+    /// Sends what is synthesized and not yet sent, with markers.
+    fn pump(&mut self) {
+        let Some(speech) = self.speech.as_mut() else {
+            return;
+        };
+        if speech.paused || (!self.ctx.tenant.dials.streaming && !speech.synth_done) {
+            return;
+        }
+        let mark_bytes = (self.format.frame_bytes() * (MARK_EVERY_MS / 20) as usize).max(1);
+        while speech.sent < speech.audio.len() {
+            let next_mark = (speech.sent / mark_bytes + 1) * mark_bytes;
+            let end = next_mark.min(speech.audio.len());
+            let Some(chunk) = speech.audio.get(speech.sent..end) else {
+                break;
+            };
+            if self
+                .codec
+                .encode(Playback::Audio(chunk), &mut self.out)
+                .is_err()
+            {
+                return;
+            }
+            speech.sent = end;
+            if !speech.first_audio_sent {
+                speech.first_audio_sent = true;
+                self.turns
+                    .bot_started(speech.utterance, self.inbound.clock_ms());
+                if let Some(since) = speech.answering_since.take() {
+                    self.metrics
+                        .eot_to_first_audio_seconds
+                        .observe(since.elapsed().as_secs_f64());
+                }
+            }
+            if end == next_mark || (speech.synth_done && end == speech.audio.len()) {
+                speech.mark_seq += 1;
+                let name = format!("u{}.{}.{}", speech.utterance, speech.epoch, speech.mark_seq);
+                let _ = self.codec.encode(Playback::Mark(&name), &mut self.out);
+                speech.marks.push_back((name, end));
+            }
+        }
+        self.maybe_finish_speech();
+    }
+
+    fn maybe_finish_speech(&mut self) {
+        let done = self.speech.as_ref().is_some_and(|s| {
+            s.synth_done && s.queued.is_empty() && !s.paused && s.heard >= s.audio.len()
+        });
+        if !done {
+            return;
+        }
+        if let Some(speech) = self.speech.take() {
+            self.turns
+                .bot_finished(speech.utterance, self.inbound.clock_ms());
+            self.record_bot(&speech, false);
+            if speech.end_call {
+                self.hang_up = true;
+            }
+        }
+    }
+
+    fn record_bot(&mut self, speech: &Speech, interrupted: bool) {
+        let heard_ms = self.format.duration_ms(speech.heard);
+        let total_ms = self.format.duration_ms(speech.audio.len());
+        let heard_text = if interrupted {
+            speech.text_heard()
+        } else {
+            speech.full_text()
+        };
+        self.report.lines.push(ReportLine {
+            speaker: Speaker::Bot,
+            at_ms: speech.started_ms,
+            text: speech.full_text(),
+            interrupted,
+            heard_ms,
+        });
+        self.writer.send(CallRow::Interaction {
+            tenant: self.ctx.tenant.slug.clone(),
+            id: uuid::Uuid::now_v7(),
+            customer_phone: self.caller_phone.clone(),
+            direction: Direction::Outbound,
+            content: heard_text,
+            language: Some(speech.language.clone()),
+            intent: speech.intent.clone(),
+            duration_ms: i32::try_from(heard_ms).ok(),
+            metadata: serde_json::json!({
+                "call_id": self.call_id.to_string(),
+                "stream_id": self.provider_stream_id,
+                "barge_in": interrupted,
+                "heard_up_to_ms": heard_ms,
+                "synthesized_ms": total_ms,
+                "full_text": speech.full_text(),
+            }),
+            at: Utc::now(),
+        });
+    }
+
+    // ------------------------------------------------------------ plumbing
+
+    async fn flush<W: Sink<SocketOut> + Unpin>(&mut self, tx: &mut W) -> Result<(), EndReason> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        for msg in self.out.drain(..) {
+            if tx.feed(SocketOut::from(msg)).await.is_err() {
+                return Err(EndReason::SocketClosed);
+            }
+        }
+        tx.flush().await.map_err(|_| EndReason::SocketClosed)
+    }
+
+    fn wall_deadline(&self) -> tokio::time::Instant {
+        let idle = tokio::time::Instant::from_std(self.last_message + IDLE_TIMEOUT);
+        let Some(at) = self.turns.next_deadline() else {
+            return idle;
+        };
+        let (wall, clock) = self.last_frame;
+        // Frames drive the audio clock while they flow; the wall timer only
+        // matters once they stop, so give them a frame of slack.
+        let wait = Duration::from_millis(at.saturating_sub(clock) + 40);
+        idle.min(tokio::time::Instant::from_std(wall + wait))
+    }
+
+    fn open_rows(&mut self) {
+        let tenant = self.ctx.tenant.slug.clone();
+        let at = Utc::now();
+        if self.ctx.caller.is_some() {
+            self.writer.send(CallRow::Caller {
+                tenant: tenant.clone(),
+                phone_e164: self.caller_phone.clone(),
+                at,
+            });
+        }
+        self.writer.send(CallRow::ThreadOpened {
+            tenant,
+            thread: self.ctx.thread.clone(),
+            customer_phone: self.caller_phone.clone(),
+            at,
+        });
+    }
+
+    fn close_rows(&mut self, end: &EndReason) {
+        if let Some(speech) = self.speech.take() {
+            self.record_bot(&speech, true);
+        }
+        let reason = match end {
+            EndReason::BotHungUp => "done",
+            EndReason::ProviderStop | EndReason::SocketClosed if self.caller_turns > 0 => "done",
+            _ => "abandon",
+        };
+        self.writer.send(CallRow::ThreadClosed {
+            tenant: self.ctx.tenant.slug.clone(),
+            thread: self.ctx.thread.clone(),
+            customer_phone: self.caller_phone.clone(),
+            reason,
+            at: Utc::now(),
+        });
+    }
+}
+
+async fn next_stt(stt: &mut Option<Box<dyn SttStream>>) -> Option<SttEvent> {
+    match stt {
+        Some(s) => s.as_mut().next_event().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_tts(
+    synth: &mut Option<TtsStream>,
+) -> Option<Result<crate::adapters::speech::TtsAudio, crate::adapters::speech::SpeechError>> {
+    match synth {
+        Some(s) => s.next_chunk().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_reply(
+    reply: &mut Option<BoxFuture<'static, Result<BotReply, ConversationError>>>,
+) -> Result<BotReply, ConversationError> {
+    match reply {
+        Some(f) => f.await,
+        None => std::future::pending().await,
+    }
+}

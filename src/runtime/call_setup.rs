@@ -1,0 +1,324 @@
+//! What a call needs from the rest of the engine, as small traits so that
+//! the call task can be driven in tests with in-memory stand-ins: who the
+//! dialled number belongs to ([`TenantDirectory`]), what to answer
+//! ([`CallConversation`]), and where rows go ([`crate::runtime::writer`]).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use crate::adapters::speech::SpeechProviders;
+use crate::core::ids::{PhoneNumber, ThreadId};
+use crate::runtime::metrics::Metrics;
+use crate::runtime::shutdown::Shutdown;
+use crate::runtime::writer::WriterHandle;
+
+/// The tenant a call reached and its voice dials (public.tenants).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceTenant {
+    pub slug: crate::core::ids::TenantSlug,
+    pub name: String,
+    /// `active`, `trial`, `suspended`…
+    pub status: String,
+    pub voice_enabled: bool,
+    pub dials: VoiceDials,
+}
+
+impl VoiceTenant {
+    /// Whether calls to this tenant may be answered by the bot.
+    pub fn takes_calls(&self) -> bool {
+        self.voice_enabled && matches!(self.status.as_str(), "active" | "trial")
+    }
+}
+
+/// The tenant's voice dials, with project defaults filled in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoiceDials {
+    pub full_duplex: bool,
+    pub backchannel_filter: bool,
+    pub hard_interrupt: bool,
+    pub streaming: bool,
+    pub listening_ack: bool,
+    pub adaptive_speed: bool,
+    pub eot_silence_ms: u64,
+    pub endpointing_min_delay_ms: u64,
+    pub endpointing_max_delay_ms: u64,
+    /// `en` or `sw`.
+    pub greeting_language: String,
+    pub default_speaker: Option<String>,
+}
+
+impl Default for VoiceDials {
+    fn default() -> Self {
+        Self {
+            full_duplex: true,
+            backchannel_filter: true,
+            hard_interrupt: false,
+            streaming: true,
+            listening_ack: false,
+            adaptive_speed: false,
+            eot_silence_ms: 700,
+            endpointing_min_delay_ms: 300,
+            endpointing_max_delay_ms: 2000,
+            greeting_language: "en".into(),
+            default_speaker: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("tenant directory unavailable: {0}")]
+pub struct DirectoryError(pub String);
+
+/// Finds the tenant behind a dialled number.
+pub trait TenantDirectory: Send + Sync {
+    fn by_voice_number<'a>(
+        &'a self,
+        number: &'a PhoneNumber,
+    ) -> BoxFuture<'a, Result<Option<VoiceTenant>, DirectoryError>>;
+}
+
+/// A fixed directory (tests, benches).
+#[derive(Debug, Default, Clone)]
+pub struct StaticDirectory(pub HashMap<PhoneNumber, VoiceTenant>);
+
+impl TenantDirectory for StaticDirectory {
+    fn by_voice_number<'a>(
+        &'a self,
+        number: &'a PhoneNumber,
+    ) -> BoxFuture<'a, Result<Option<VoiceTenant>, DirectoryError>> {
+        let found = self.0.get(number).cloned();
+        Box::pin(async move { Ok(found) })
+    }
+}
+
+/// One caller turn handed to the conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerTurn {
+    pub text: String,
+    pub language: Option<String>,
+    /// Keypad digits pressed during the turn.
+    pub dtmf: String,
+}
+
+/// The conversation's answer, sentence by sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotReply {
+    pub sentences: Vec<String>,
+    /// `en` or `sw`.
+    pub language: String,
+    pub intent: Option<String>,
+    /// The conversation is over: hang up once this has been heard.
+    pub end_call: bool,
+}
+
+/// Who is calling and which thread the call writes to.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    pub tenant: VoiceTenant,
+    pub thread: ThreadId,
+    pub caller: Option<PhoneNumber>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("conversation failed: {0}")]
+pub struct ConversationError(pub String);
+
+/// The dialog behind a call.
+pub trait CallConversation: Send + Sync {
+    /// The first thing the bot says.
+    fn greeting(&self, ctx: &CallContext) -> BotReply;
+    fn reply<'a>(
+        &'a self,
+        ctx: &'a CallContext,
+        turn: CallerTurn,
+    ) -> BoxFuture<'a, Result<BotReply, ConversationError>>;
+}
+
+/// A conversation that greets by the tenant's name and repeats what it
+/// heard: enough to exercise a call end to end without the dialog engine.
+#[derive(Debug, Default, Clone)]
+pub struct EchoConversation;
+
+impl CallConversation for EchoConversation {
+    fn greeting(&self, ctx: &CallContext) -> BotReply {
+        let lang = ctx.tenant.dials.greeting_language.clone();
+        let text = if lang == "sw" {
+            format!("Habari, karibu {}. Nikusaidie vipi?", ctx.tenant.name)
+        } else {
+            format!("Hello, welcome to {}. How can I help?", ctx.tenant.name)
+        };
+        BotReply {
+            sentences: crate::adapters::speech::sentences(&text),
+            language: lang,
+            intent: Some("greeting".into()),
+            end_call: false,
+        }
+    }
+
+    fn reply<'a>(
+        &'a self,
+        _ctx: &'a CallContext,
+        turn: CallerTurn,
+    ) -> BoxFuture<'a, Result<BotReply, ConversationError>> {
+        Box::pin(async move {
+            let lang = turn.language.clone().unwrap_or_else(|| "en".into());
+            let heard = if turn.text.is_empty() {
+                format!("You pressed {}.", turn.dtmf)
+            } else {
+                format!("You said: {}.", turn.text)
+            };
+            Ok(BotReply {
+                sentences: vec![heard, "Is there anything else?".into()],
+                language: lang,
+                intent: Some("echo".into()),
+                end_call: false,
+            })
+        })
+    }
+}
+
+/// Everything the media routes need to run calls.
+#[derive(Clone)]
+pub struct CallServices {
+    pub directory: Arc<dyn TenantDirectory>,
+    pub conversation: Arc<dyn CallConversation>,
+    pub speech: SpeechProviders,
+    pub writer: WriterHandle,
+    pub metrics: Arc<Metrics>,
+    /// Base URL providers reach us at (for stream URLs and signatures).
+    pub public_base_url: String,
+    /// Twilio auth token; when set, webhooks must carry a valid signature.
+    pub twilio_auth_token: Option<String>,
+    /// Whether calls may bring a transcript sidecar for the scripted
+    /// recognizer (demo and test setups).
+    pub allow_scripted_transcripts: bool,
+    pub shutdown: Shutdown,
+    /// Turn-taking by the core engine (true) or by recognizer events only.
+    pub turn_engine: bool,
+}
+
+// ------------------------------------------------------------ production wiring
+
+impl From<crate::storage::TenantRecord> for VoiceTenant {
+    fn from(r: crate::storage::TenantRecord) -> Self {
+        let defaults = VoiceDials::default();
+        let ms = |v: Option<i32>, d: u64| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(d);
+        Self {
+            slug: r.slug,
+            name: r.name,
+            status: r.status.unwrap_or_else(|| "active".to_owned()),
+            voice_enabled: r.voice_enabled,
+            dials: VoiceDials {
+                full_duplex: r.voice_full_duplex_enabled,
+                backchannel_filter: r.voice_backchannel_filter,
+                hard_interrupt: r.voice_hard_interrupt,
+                streaming: r.voice_streaming,
+                listening_ack: r.voice_listening_ack,
+                adaptive_speed: r.voice_adaptive_speed,
+                eot_silence_ms: ms(r.voice_eot_silence_ms, defaults.eot_silence_ms),
+                endpointing_min_delay_ms: ms(
+                    r.voice_endpointing_min_delay_ms,
+                    defaults.endpointing_min_delay_ms,
+                ),
+                endpointing_max_delay_ms: ms(
+                    r.voice_endpointing_max_delay_ms,
+                    defaults.endpointing_max_delay_ms,
+                ),
+                greeting_language: r
+                    .voice_greeting_language
+                    .filter(|l| l == "en" || l == "sw")
+                    .unwrap_or(defaults.greeting_language),
+                default_speaker: r.voice_default_speaker,
+            },
+        }
+    }
+}
+
+impl TenantDirectory for crate::storage::Db {
+    fn by_voice_number<'a>(
+        &'a self,
+        number: &'a PhoneNumber,
+    ) -> BoxFuture<'a, Result<Option<VoiceTenant>, DirectoryError>> {
+        Box::pin(async move {
+            self.tenant_by_voice_number(number)
+                .await
+                .map(|t| t.map(VoiceTenant::from))
+                .map_err(|e| DirectoryError(e.to_string()))
+        })
+    }
+}
+
+/// The call machinery of a running server: the services the media routes
+/// use and the writer task to await at shutdown (it drains its queue).
+pub struct CallRuntime {
+    pub services: CallServices,
+    pub writer_task: tokio::task::JoinHandle<()>,
+}
+
+impl CallRuntime {
+    /// Starts the writer on `db` and chooses speech providers from
+    /// settings. Without a public URL, stream URLs point at `listen`.
+    pub fn start(
+        db: &crate::storage::Db,
+        settings: &crate::config::Settings,
+        listen: std::net::SocketAddr,
+        shutdown: &Shutdown,
+    ) -> Self {
+        let metrics = Arc::new(Metrics::default());
+        let (writer, writer_task) = crate::runtime::writer::spawn(
+            Arc::new(crate::runtime::writer::DbSink::new(db.clone())),
+            Arc::clone(&metrics),
+            crate::runtime::writer::DEFAULT_QUEUE,
+            shutdown.clone(),
+            std::time::Duration::from_secs(10),
+        );
+        let s = &settings.speech;
+        let speech = SpeechProviders::from_settings(&crate::adapters::speech::SpeechSettings {
+            deepgram_api_key: s.deepgram_api_key.as_ref().map(|k| k.expose().to_owned()),
+            deepgram_url: Some(s.deepgram_url.to_string()),
+            elevenlabs_api_key: s.elevenlabs_api_key.as_ref().map(|k| k.expose().to_owned()),
+            elevenlabs_url: Some(s.elevenlabs_url.to_string()),
+            whisper_url: s.whisper_url.as_ref().map(|u| u.to_string()),
+            whisper_model: None,
+            espeak_path: Some(s.espeak_path.display().to_string()),
+            request_timeout: None,
+        });
+        let public_base_url = settings
+            .core
+            .public_base_url
+            .as_ref()
+            .map(|u| u.to_string().trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://{listen}"));
+        tracing::info!(stt = ?speech.stt.as_ref().map(|s| s.name()), tts = speech.tts.name(), "speech providers");
+        Self {
+            services: CallServices {
+                directory: Arc::new(db.clone()),
+                conversation: Arc::new(EchoConversation),
+                // Without a recognizer, calls that bring a transcript
+                // sidecar (demo calls) are understood through it.
+                allow_scripted_transcripts: speech.stt.is_none(),
+                speech,
+                writer,
+                metrics,
+                public_base_url,
+                twilio_auth_token: settings
+                    .telephony
+                    .twilio_auth_token
+                    .as_ref()
+                    .map(|t| t.expose().to_owned()),
+                shutdown: shutdown.clone(),
+                turn_engine: true,
+            },
+            writer_task,
+        }
+    }
+
+    /// The media, webhook and metrics routes.
+    pub fn router(&self) -> axum::Router {
+        crate::http::media::router(self.services.clone()).merge(crate::http::metrics::router(
+            Arc::clone(&self.services.metrics),
+        ))
+    }
+}

@@ -1,0 +1,589 @@
+//! Turn-taking for the call task, decided from recognizer events: speech
+//! onsets pause the bot, recognized words confirm a barge-in (unless they are
+//! only a backchannel such as "mm" or "sawa"), and a silence after the last
+//! word ends the caller's turn.
+//!
+//! This follows the same contract as the core's machines (inputs with their
+//! time on the call's audio clock, actions drained with `poll`, one named
+//! deadline table) so the call task can swap it for `core::turn::TurnEngine`
+//! behind the same calls. Time is the audio clock in milliseconds: in a real
+//! call it runs with the wall clock; a simulated fast call runs it faster,
+//! and the turn decisions stay the same.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::adapters::speech::SttEvent;
+use crate::core::turn::{
+    Language, PlaybackCommand, TranscriptUpdate, TranscriptWord, TurnConfig, TurnDials, TurnEngine,
+    TurnEvent, TurnInput, TurnOutput,
+};
+use crate::runtime::call_setup::VoiceDials;
+
+/// Words that acknowledge rather than interrupt.
+const BACKCHANNELS: &[&str] = &[
+    "mm", "mhm", "mmm", "uh-huh", "uhuh", "hmm", "ok", "okay", "yes", "yeah", "right", "sawa",
+    "ndiyo", "eeh", "ee", "aha", "naam",
+];
+/// How long a paused bot waits for the onset to turn into real words.
+const BARGE_IN_CONFIRM_MS: u64 = 1200;
+
+/// What the call must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnAction {
+    /// The caller started speaking over the bot: stop playback now, keep
+    /// the unheard rest.
+    PauseBot { onset_ms: u64 },
+    /// It was a real interruption: drop the rest, cancel synthesis.
+    ConfirmBargeIn,
+    /// It was noise or a backchannel: play the rest.
+    ResumeBot,
+    /// Speak at this factor of the normal rate from now on.
+    SpeakingRate(f32),
+    /// The caller finished a turn.
+    EndOfTurn {
+        text: String,
+        language: Option<String>,
+        dtmf: String,
+        at_ms: u64,
+    },
+}
+
+/// The named deadlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    EndOfTurn,
+    BargeInConfirm,
+}
+
+#[derive(Debug)]
+pub struct SttTurns {
+    dials: VoiceDials,
+    clock_ms: u64,
+    words: Vec<String>,
+    language: Option<String>,
+    dtmf: String,
+    /// Paused by an onset, waiting for words to confirm.
+    paused: bool,
+    /// Words heard while paused (to tell backchannels apart).
+    paused_words: Vec<String>,
+    deadlines: [Option<u64>; 2],
+    actions: VecDeque<TurnAction>,
+}
+
+impl SttTurns {
+    pub fn new(dials: VoiceDials) -> Self {
+        Self {
+            dials,
+            clock_ms: 0,
+            words: Vec::new(),
+            language: None,
+            dtmf: String::new(),
+            paused: false,
+            paused_words: Vec::new(),
+            deadlines: [None, None],
+            actions: VecDeque::new(),
+        }
+    }
+
+    /// The next deadline on the audio clock, if any.
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.deadlines.iter().flatten().min().copied()
+    }
+
+    /// The audio clock advanced (a frame arrived, or the wall timer fired).
+    pub fn advance(&mut self, now_ms: u64, bot_speaking: bool) {
+        if now_ms < self.clock_ms {
+            return;
+        }
+        self.clock_ms = now_ms;
+        if self
+            .deadline(Timer::BargeInConfirm)
+            .is_some_and(|d| now_ms >= d)
+        {
+            self.set(Timer::BargeInConfirm, None);
+            if self.paused {
+                self.paused = false;
+                self.actions.push_back(TurnAction::ResumeBot);
+                // What was heard was a backchannel: not a turn.
+                self.words.clear();
+                self.paused_words.clear();
+                self.set(Timer::EndOfTurn, None);
+            }
+        }
+        if self.deadline(Timer::EndOfTurn).is_some_and(|d| now_ms >= d) && !bot_speaking {
+            self.set(Timer::EndOfTurn, None);
+            self.end_turn(now_ms);
+        }
+    }
+
+    /// A recognizer event at `now_ms`.
+    pub fn on_stt(&mut self, ev: &SttEvent, now_ms: u64, bot_speaking: bool) {
+        self.advance(now_ms, bot_speaking);
+        match ev {
+            SttEvent::SpeechStarted { at_ms } => {
+                if bot_speaking && !self.paused && self.dials.full_duplex {
+                    self.paused = true;
+                    self.paused_words.clear();
+                    self.actions
+                        .push_back(TurnAction::PauseBot { onset_ms: *at_ms });
+                    self.set(Timer::BargeInConfirm, Some(now_ms + BARGE_IN_CONFIRM_MS));
+                }
+                // The caller is speaking: no end of turn yet.
+                self.set(Timer::EndOfTurn, None);
+            }
+            SttEvent::Final {
+                text,
+                words,
+                language,
+            } => {
+                if text.trim().is_empty() {
+                    return;
+                }
+                if bot_speaking && !self.paused && !self.dials.full_duplex {
+                    return; // half duplex: the bot holds the floor
+                }
+                if language.is_some() {
+                    self.language.clone_from(language);
+                }
+                self.words.push(text.trim().to_owned());
+                if self.paused {
+                    self.paused_words.push(text.trim().to_owned());
+                    let only_backchannel = self.dials.backchannel_filter
+                        && self.paused_words.iter().all(|w| is_backchannel(w));
+                    if !only_backchannel {
+                        self.paused = false;
+                        self.paused_words.clear();
+                        self.set(Timer::BargeInConfirm, None);
+                        self.actions.push_back(TurnAction::ConfirmBargeIn);
+                    }
+                }
+                let last_end = words.iter().map(|w| w.end_ms).max().unwrap_or(now_ms);
+                let silence = self.dials.eot_silence_ms.clamp(
+                    self.dials.endpointing_min_delay_ms,
+                    self.dials.endpointing_max_delay_ms,
+                );
+                self.set(
+                    Timer::EndOfTurn,
+                    Some(last_end.max(now_ms.saturating_sub(200)) + silence),
+                );
+            }
+            SttEvent::UtteranceEnd => {
+                if !self.words.is_empty() && !self.paused {
+                    self.set(Timer::EndOfTurn, Some(now_ms));
+                    self.advance(now_ms, bot_speaking);
+                }
+            }
+            SttEvent::Partial { .. } | SttEvent::Failed(_) => {}
+        }
+    }
+
+    /// A keypad digit: a turn of its own once the caller stops pressing.
+    pub fn on_dtmf(&mut self, digit: char, now_ms: u64) {
+        self.dtmf.push(digit);
+        let wait = if digit == '#' { 0 } else { 1500 };
+        self.set(Timer::EndOfTurn, Some(now_ms + wait));
+    }
+
+    pub fn poll(&mut self) -> Option<TurnAction> {
+        self.actions.pop_front()
+    }
+
+    /// Whether an end of turn is armed (the caller said something that the
+    /// bot will answer).
+    pub fn turn_pending(&self) -> bool {
+        self.deadline(Timer::EndOfTurn).is_some()
+    }
+
+    fn end_turn(&mut self, now_ms: u64) {
+        if self.words.is_empty() && self.dtmf.is_empty() {
+            return;
+        }
+        self.actions.push_back(TurnAction::EndOfTurn {
+            text: std::mem::take(&mut self.words).join(" "),
+            language: self.language.clone(),
+            dtmf: std::mem::take(&mut self.dtmf),
+            at_ms: now_ms,
+        });
+    }
+
+    fn deadline(&self, t: Timer) -> Option<u64> {
+        self.deadlines[t as usize]
+    }
+
+    fn set(&mut self, t: Timer, at: Option<u64>) {
+        self.deadlines[t as usize] = at;
+    }
+}
+
+/// Turn-taking by the core's [`TurnEngine`]: voice activity on the caller's
+/// frames, recognizer words, and the bot's playback progress go in; its
+/// playback commands and end-of-turn events come out as [`TurnAction`]s.
+/// The engine's clock is the call's audio clock (`epoch + ms`). Keypad
+/// digits are not the engine's business: they end a turn of their own here.
+pub struct EngineTurns {
+    engine: TurnEngine,
+    epoch: Instant,
+    words: Vec<String>,
+    language: Option<String>,
+    dtmf: String,
+    dtmf_deadline: Option<u64>,
+    actions: VecDeque<TurnAction>,
+}
+
+impl std::fmt::Debug for EngineTurns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineTurns")
+            .field("floor", &self.engine.floor())
+            .finish()
+    }
+}
+
+impl EngineTurns {
+    pub fn new(dials: &VoiceDials, expect_transcripts: bool, epoch: Instant) -> Self {
+        let as_i32 = |v: u64| i32::try_from(v).ok();
+        let turn_dials = TurnDials {
+            voice_full_duplex_enabled: dials.full_duplex,
+            voice_backchannel_filter: dials.backchannel_filter,
+            voice_hard_interrupt: dials.hard_interrupt,
+            voice_listening_ack: false,
+            voice_adaptive_speed: dials.adaptive_speed,
+            voice_eot_silence_ms: as_i32(dials.eot_silence_ms),
+            voice_endpointing_min_delay_ms: as_i32(dials.endpointing_min_delay_ms),
+            voice_endpointing_max_delay_ms: as_i32(dials.endpointing_max_delay_ms),
+        };
+        let mut config =
+            TurnConfig::from_dials(&turn_dials, crate::runtime::call_audio::ENGINE_RATE);
+        config.expect_transcripts = expect_transcripts;
+        Self {
+            engine: TurnEngine::new(config, epoch),
+            epoch,
+            words: Vec::new(),
+            language: None,
+            dtmf: String::new(),
+            dtmf_deadline: None,
+            actions: VecDeque::new(),
+        }
+    }
+
+    fn at(&self, ms: u64) -> Instant {
+        self.epoch + Duration::from_millis(ms)
+    }
+
+    fn ms(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.epoch).as_millis() as u64
+    }
+
+    pub fn on_frame(&mut self, samples: &[i16], at_ms: u64) {
+        let at = self.at(at_ms);
+        self.engine
+            .handle_input(TurnInput::CallerAudio { samples, at });
+        self.drain();
+    }
+
+    pub fn advance(&mut self, now_ms: u64) {
+        if self.dtmf_deadline.is_some_and(|d| now_ms >= d) {
+            self.dtmf_deadline = None;
+            self.end_turn(now_ms);
+        }
+        let now = self.at(now_ms);
+        self.engine.handle_input(TurnInput::Timeout(now));
+        self.drain();
+    }
+
+    pub fn on_stt(&mut self, ev: &SttEvent, now_ms: u64) {
+        let SttEvent::Final {
+            text,
+            words,
+            language,
+        } = ev
+        else {
+            return;
+        };
+        if text.trim().is_empty() {
+            return;
+        }
+        self.words.push(text.trim().to_owned());
+        if language.is_some() {
+            self.language.clone_from(language);
+        }
+        let lang = language.as_deref().map(|l| {
+            if l.starts_with("sw") {
+                Language::Swahili
+            } else {
+                Language::English
+            }
+        });
+        let update = TranscriptUpdate {
+            words: words
+                .iter()
+                .map(|w| TranscriptWord {
+                    text: w.text.clone(),
+                    start: self.at(w.start_ms),
+                    end: self.at(w.end_ms),
+                })
+                .collect(),
+            language: lang,
+            is_final: true,
+        };
+        let at = self.at(now_ms);
+        self.engine
+            .handle_input(TurnInput::Transcript { update, at });
+        self.drain();
+    }
+
+    pub fn on_dtmf(&mut self, digit: char, now_ms: u64) {
+        self.dtmf.push(digit);
+        self.dtmf_deadline = Some(now_ms + if digit == '#' { 0 } else { 1500 });
+    }
+
+    pub fn bot_started(&mut self, utterance: u32, now_ms: u64) {
+        let at = self.at(now_ms);
+        self.engine.handle_input(TurnInput::BotStarted {
+            utterance: u64::from(utterance),
+            at,
+        });
+        self.drain();
+    }
+
+    pub fn bot_mark(&mut self, utterance: u32, heard_ms: u64, now_ms: u64) {
+        let at = self.at(now_ms);
+        self.engine.handle_input(TurnInput::BotMark {
+            utterance: u64::from(utterance),
+            heard_ms: u32::try_from(heard_ms).unwrap_or(u32::MAX),
+            at,
+        });
+        self.drain();
+    }
+
+    pub fn bot_finished(&mut self, utterance: u32, now_ms: u64) {
+        let at = self.at(now_ms);
+        self.engine.handle_input(TurnInput::BotFinished {
+            utterance: u64::from(utterance),
+            at,
+        });
+        self.drain();
+    }
+
+    pub fn next_deadline(&self) -> Option<u64> {
+        let engine = self.engine.next_timeout().map(|(at, _)| self.ms(at));
+        match (engine, self.dtmf_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn poll(&mut self) -> Option<TurnAction> {
+        self.actions.pop_front()
+    }
+
+    fn drain(&mut self) {
+        while let Some(out) = self.engine.poll_output() {
+            match out {
+                TurnOutput::Command { at, command } => match command {
+                    PlaybackCommand::Pause { .. } => {
+                        let onset_ms = self.ms(at);
+                        self.actions.push_back(TurnAction::PauseBot { onset_ms });
+                    }
+                    PlaybackCommand::Resume { .. } => self.actions.push_back(TurnAction::ResumeBot),
+                    PlaybackCommand::Stop { .. } | PlaybackCommand::StopSynthesis { .. } => {
+                        if self.actions.back() != Some(&TurnAction::ConfirmBargeIn) {
+                            self.actions.push_back(TurnAction::ConfirmBargeIn);
+                        }
+                    }
+                },
+                TurnOutput::Event { at, event } => match event {
+                    TurnEvent::EndOfTurn => {
+                        let now = self.ms(at);
+                        self.end_turn(now);
+                    }
+                    TurnEvent::SpeakingRate { factor } => {
+                        self.actions.push_back(TurnAction::SpeakingRate(factor));
+                    }
+                    TurnEvent::Backchannel => {
+                        // An acknowledgement is not part of the next turn.
+                        self.words.clear();
+                    }
+                    _ => {}
+                },
+            }
+        }
+    }
+
+    fn end_turn(&mut self, now_ms: u64) {
+        if self.words.is_empty() && self.dtmf.is_empty() {
+            return;
+        }
+        self.actions.push_back(TurnAction::EndOfTurn {
+            text: std::mem::take(&mut self.words).join(" "),
+            language: self.language.clone(),
+            dtmf: std::mem::take(&mut self.dtmf),
+            at_ms: now_ms,
+        });
+    }
+}
+
+/// The call's turn-taking: the core engine (voice activity + words), or
+/// the recognizer-only rules above (no audio analysis at all; for load
+/// tests and recognizers that report onsets themselves).
+#[derive(Debug)]
+pub enum Turns {
+    Engine(Box<EngineTurns>),
+    Stt(Box<SttTurns>),
+}
+
+impl Turns {
+    pub fn on_frame(&mut self, frame: &[i16], at_ms: u64, bot_speaking: bool) {
+        match self {
+            Turns::Engine(e) => e.on_frame(frame, at_ms),
+            Turns::Stt(t) => t.advance(at_ms + crate::runtime::call_audio::FRAME_MS, bot_speaking),
+        }
+    }
+
+    pub fn advance(&mut self, now_ms: u64, bot_speaking: bool) {
+        match self {
+            Turns::Engine(e) => e.advance(now_ms),
+            Turns::Stt(t) => t.advance(now_ms, bot_speaking),
+        }
+    }
+
+    pub fn on_stt(&mut self, ev: &SttEvent, now_ms: u64, bot_speaking: bool) {
+        match self {
+            Turns::Engine(e) => e.on_stt(ev, now_ms),
+            Turns::Stt(t) => t.on_stt(ev, now_ms, bot_speaking),
+        }
+    }
+
+    pub fn on_dtmf(&mut self, digit: char, now_ms: u64) {
+        match self {
+            Turns::Engine(e) => e.on_dtmf(digit, now_ms),
+            Turns::Stt(t) => t.on_dtmf(digit, now_ms),
+        }
+    }
+
+    pub fn bot_started(&mut self, utterance: u32, now_ms: u64) {
+        if let Turns::Engine(e) = self {
+            e.bot_started(utterance, now_ms);
+        }
+    }
+
+    pub fn bot_mark(&mut self, utterance: u32, heard_ms: u64, now_ms: u64) {
+        if let Turns::Engine(e) = self {
+            e.bot_mark(utterance, heard_ms, now_ms);
+        }
+    }
+
+    pub fn bot_finished(&mut self, utterance: u32, now_ms: u64) {
+        if let Turns::Engine(e) = self {
+            e.bot_finished(utterance, now_ms);
+        }
+    }
+
+    pub fn next_deadline(&self) -> Option<u64> {
+        match self {
+            Turns::Engine(e) => e.next_deadline(),
+            Turns::Stt(t) => t.next_deadline(),
+        }
+    }
+
+    pub fn poll(&mut self) -> Option<TurnAction> {
+        match self {
+            Turns::Engine(e) => e.poll(),
+            Turns::Stt(t) => t.poll(),
+        }
+    }
+}
+
+fn is_backchannel(text: &str) -> bool {
+    text.split_whitespace().all(|w| {
+        let w = w
+            .trim_matches(|c: char| !c.is_alphanumeric() && c != '-')
+            .to_lowercase();
+        BACKCHANNELS.contains(&w.as_str())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::speech::Word;
+
+    fn word(text: &str, start: u64, end: u64) -> SttEvent {
+        SttEvent::Final {
+            text: text.into(),
+            words: vec![Word {
+                text: text.into(),
+                start_ms: start,
+                end_ms: end,
+            }],
+            language: Some("sw".into()),
+        }
+    }
+
+    fn drain(t: &mut SttTurns) -> Vec<TurnAction> {
+        std::iter::from_fn(|| t.poll()).collect()
+    }
+
+    #[test]
+    fn silence_after_the_last_word_ends_the_turn() {
+        let mut t = SttTurns::new(VoiceDials::default());
+        t.on_stt(&word("nataka", 100, 400), 600, false);
+        t.on_stt(&word("miadi", 450, 800), 1000, false);
+        t.advance(1499, false);
+        assert!(drain(&mut t).is_empty());
+        t.advance(1500, false);
+        assert_eq!(
+            drain(&mut t),
+            vec![TurnAction::EndOfTurn {
+                text: "nataka miadi".into(),
+                language: Some("sw".into()),
+                dtmf: String::new(),
+                at_ms: 1500
+            }]
+        );
+    }
+
+    #[test]
+    fn an_onset_over_the_bot_pauses_and_words_confirm() {
+        let mut t = SttTurns::new(VoiceDials::default());
+        t.on_stt(&SttEvent::SpeechStarted { at_ms: 2000 }, 2000, true);
+        assert_eq!(drain(&mut t), vec![TurnAction::PauseBot { onset_ms: 2000 }]);
+        t.on_stt(&word("subiri", 2000, 2400), 2600, true);
+        assert_eq!(drain(&mut t), vec![TurnAction::ConfirmBargeIn]);
+    }
+
+    #[test]
+    fn a_backchannel_resumes_the_bot_and_is_not_a_turn() {
+        let mut t = SttTurns::new(VoiceDials::default());
+        t.on_stt(&SttEvent::SpeechStarted { at_ms: 2000 }, 2000, true);
+        t.on_stt(&word("mm", 2000, 2200), 2400, true);
+        assert_eq!(drain(&mut t), vec![TurnAction::PauseBot { onset_ms: 2000 }]);
+        t.advance(2000 + BARGE_IN_CONFIRM_MS, true);
+        assert_eq!(drain(&mut t), vec![TurnAction::ResumeBot]);
+        t.advance(10_000, false);
+        assert!(drain(&mut t).is_empty());
+    }
+
+    #[test]
+    fn without_the_filter_a_backchannel_interrupts() {
+        let mut t = SttTurns::new(VoiceDials {
+            backchannel_filter: false,
+            ..VoiceDials::default()
+        });
+        t.on_stt(&SttEvent::SpeechStarted { at_ms: 0 }, 0, true);
+        t.on_stt(&word("mm", 0, 200), 400, true);
+        assert_eq!(drain(&mut t).last(), Some(&TurnAction::ConfirmBargeIn));
+    }
+
+    #[test]
+    fn dtmf_is_a_turn() {
+        let mut t = SttTurns::new(VoiceDials::default());
+        t.on_dtmf('1', 100);
+        t.on_dtmf('#', 300);
+        t.advance(300, false);
+        assert!(matches!(
+            &drain(&mut t)[..],
+            [TurnAction::EndOfTurn { dtmf, .. }] if dtmf == "1#"
+        ));
+    }
+}
