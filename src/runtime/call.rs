@@ -256,6 +256,7 @@ struct Call {
     /// deadlines onto the wall clock when audio stops flowing.
     last_frame: (Instant, u64),
     last_message: Instant,
+    first_frame_at: Option<Instant>,
     speed: f32,
     turn_words: (u64, u64, usize),
     caller_phone: String,
@@ -324,6 +325,7 @@ impl Call {
             report,
             last_frame: (now, 0),
             last_message: now,
+            first_frame_at: None,
             speed: 1.0,
             turn_words: (0, 0, 0),
             caller_phone,
@@ -465,7 +467,12 @@ impl Call {
         });
         self.wire_in = wire;
         if frames > 0 {
-            self.last_frame = (Instant::now(), last_clock);
+            let now = Instant::now();
+            self.last_frame = (now, last_clock);
+            let first = *self.first_frame_at.get_or_insert(now);
+            let behind = now.duration_since(first).as_secs_f64()
+                - last_clock.saturating_sub(crate::runtime::call_audio::FRAME_MS) as f64 / 1000.0;
+            self.metrics.frame_lag_seconds.observe(behind.max(0.0));
         }
         self.metrics.frames_in.fetch_add(frames, Ordering::Relaxed);
         self.metrics
