@@ -89,13 +89,27 @@ async fn run_with_database(
         .clone()
         .map(|cluster| tokio::spawn(supervise(cluster, shutdown.clone())));
     let grace = settings.core.shutdown_grace;
+    let payments = crate::runtime::payments::PaymentsNode::start(
+        &settings,
+        local,
+        opened.db.clone(),
+        Some(vault.clone()),
+    )
+    .await?;
+    let payment_routes = crate::http::payments::router(
+        payments.service.clone(),
+        settings.payments.callback_ip_allowlist.clone(),
+        payments.simulator.as_ref(),
+    );
     let state = AppState::new(
         opened.db.clone(),
         Arc::new(settings),
         vault,
         shutdown.clone(),
     );
-    let served = serve_http(listener, router(state), shutdown.clone(), grace).await;
+    let app = router(state).merge(payment_routes);
+    let served = serve_http(listener, app, shutdown.clone(), grace).await;
+    payments.shutdown();
     shutdown.trigger();
     if let Some(task) = supervisor {
         let _ = task.await;
