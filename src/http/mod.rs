@@ -21,6 +21,7 @@ pub mod health;
 pub mod media;
 pub mod metrics;
 pub mod payments;
+pub mod whatsapp;
 
 /// Largest request body we accept (webhooks and callbacks are small).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -52,10 +53,12 @@ impl AppState {
 
 /// The engine's HTTP app.
 pub fn router(state: AppState) -> Router {
+    let whatsapp = whatsapp::router(whatsapp::WhatsAppConfig::from_app(&state));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+        .merge(whatsapp)
 }

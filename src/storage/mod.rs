@@ -21,6 +21,8 @@ use thiserror::Error;
 
 use crate::core::ids::{ParseIdError, TenantSlug};
 
+pub mod booking;
+pub mod conversation;
 pub mod crypto;
 pub mod embedded;
 pub mod migrate;

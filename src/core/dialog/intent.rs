@@ -241,9 +241,7 @@ const LOCATION: &[&str] = &[
     "mko wapi",
     "find you",
     "map",
-    "parking",
     "landmark",
-    "pin",
 ];
 const OTHER_QUESTION: &[&str] = &[
     "do you",

@@ -453,7 +453,11 @@ impl<'a> Dialog<'a> {
             }
             other => self.on_result(other, step),
         };
-        self.flush();
+        // While a result is awaited the reply is still being composed: the
+        // greeting and the slots it leads to go out as one message.
+        if !self.state.step.awaits_runtime() {
+            self.flush();
+        }
         result
     }
 
@@ -1745,7 +1749,6 @@ impl<'a> Dialog<'a> {
     }
 
     fn act(&mut self, action: Action) {
-        self.flush();
         self.out.push_back(Output::Action(action));
     }
 

@@ -73,7 +73,7 @@ impl Biquad {
 /// Pitch-path history length (decimated samples), a power of two.
 const HIST: usize = 256;
 /// Autocorrelation window (decimated samples).
-const ACF_LEN: usize = 100;
+const ACF_LEN: usize = 80;
 /// Floor tracking: number of blocks in the window.
 const FLOOR_BLOCKS: usize = 10;
 
@@ -86,6 +86,7 @@ pub struct FeatureExtractor {
     lp2: Biquad,
     decim: usize,
     phase: usize,
+    box_sum: f32,
     hist: [f32; HIST],
     hist_pos: usize,
     min_lag: usize,
@@ -115,10 +116,12 @@ impl FeatureExtractor {
         Self {
             rate_hz: rate_hz.max(1000),
             hp: Biquad::new(rate, 200.0, true),
-            lp1: Biquad::new(rate, 1000.0, false),
-            lp2: Biquad::new(rate, 1000.0, false),
+            // Box-average down to ~4 kHz, then low-pass at the low rate.
+            lp1: Biquad::new(eff_rate, 1000.0, false),
+            lp2: Biquad::new(eff_rate, 1000.0, false),
             decim,
             phase: 0,
+            box_sum: 0.0,
             hist: [0.0; HIST],
             hist_pos: 0,
             min_lag,
@@ -167,10 +170,13 @@ impl FeatureExtractor {
                 crossings += 1;
             }
             self.last_sign = sign;
-            let l = self.lp2.run(self.lp1.run(h));
+            self.box_sum += h;
             self.phase += 1;
             if self.phase >= self.decim {
                 self.phase = 0;
+                let avg = self.box_sum / self.decim as f32;
+                self.box_sum = 0.0;
+                let l = self.lp2.run(self.lp1.run(avg));
                 self.hist[self.hist_pos] = l;
                 self.hist_pos = (self.hist_pos + 1) % HIST;
             }
@@ -236,26 +242,38 @@ impl FeatureExtractor {
         if e0 <= 1e-12 {
             return (0.0, 0.0);
         }
-        let mut el: f32 = buf[self.max_lag - self.min_lag..span - self.min_lag]
-            .iter()
-            .map(|v| v * v)
-            .sum();
+        // Window energies from prefix sums of squares (one pass).
+        let mut prefix = [0.0f32; HIST + 1];
+        for i in 0..span {
+            prefix[i + 1] = prefix[i] + buf[i] * buf[i];
+        }
+        // Coarse search on every other lag, then the neighbours of the best.
+        let corr = |lag: usize| -> f32 {
+            let a = self.max_lag - lag;
+            let past = &buf[a..span - lag];
+            let el = prefix[a + ACF_LEN] - prefix[a];
+            dot(cur, past) / (e0 * el.max(1e-12)).sqrt()
+        };
         let mut best = 0.0f32;
         let mut best_lag = 0usize;
-        for lag in self.min_lag..=self.max_lag {
-            let past = &buf[self.max_lag - lag..span - lag];
-            let r = dot(cur, past);
-            if lag > self.min_lag {
-                // slide the energy window one sample back in time
-                let add = buf[self.max_lag - lag];
-                let drop = buf[span - lag];
-                el += add * add - drop * drop;
-            }
-            let denom = (e0 * el.max(1e-12)).sqrt();
-            let c = r / denom;
+        let mut lag = self.min_lag;
+        while lag <= self.max_lag {
+            let c = corr(lag);
             if c > best {
                 best = c;
                 best_lag = lag;
+            }
+            lag += 2;
+        }
+        if best_lag > 0 {
+            for l in [best_lag.saturating_sub(1), best_lag + 1] {
+                if l >= self.min_lag && l <= self.max_lag {
+                    let c = corr(l);
+                    if c > best {
+                        best = c;
+                        best_lag = l;
+                    }
+                }
             }
         }
         let pitch = if best_lag > 0 {

@@ -1,0 +1,438 @@
+//! WhatsApp Cloud API webhook routes.
+//!
+//! * `GET /wa/webhook`: the subscription handshake (hub.mode / verify_token /
+//!   challenge).
+//! * `POST /wa/webhook`: signed events. The signature is checked over the
+//!   exact raw body before parsing; the body is parsed, the events queued,
+//!   and 200 returned at once: the conversation, the database and the Graph
+//!   API calls happen on worker tasks (one queue per customer shard, so one
+//!   customer's messages stay in order). Unknown phone_number_ids go to
+//!   public.inbound_quarantine and get no answer.
+//! * Development capture (only when `WHATSAPP_GRAPH_URL` points at this
+//!   server's `/dev/graph`): `POST /dev/graph/{phone_number_id}/messages`
+//!   records what the server would have sent to Meta, and
+//!   `GET /dev/graph/messages?to=&after=` lists it, which is what
+//!   `ratiba chat` reads.
+
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{TimeZone, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::adapters::whatsapp::codec::{self, InboundMessage, StatusEvent, WebhookEvent};
+use crate::adapters::whatsapp::{GraphClient, outbound};
+use crate::config::{Secret, Settings};
+use crate::core::dialog::Channel;
+use crate::core::ids::PhoneNumber;
+use crate::runtime::conversation::{ConversationService, TurnText};
+use crate::storage::conversation as conv;
+use crate::storage::{Db, TenantRecord, Vault};
+
+/// Webhook bodies above this are refused (Meta's are a few kB).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// The signing secret used when none is configured and the Graph API is the
+/// local capture endpoint (development only; `ratiba chat` uses it too).
+pub const DEV_APP_SECRET: &str = "ratiba-dev-app-secret";
+const SHARDS: usize = 8;
+const QUEUE_PER_SHARD: usize = 256;
+
+/// Everything the routes and workers need.
+pub struct WhatsAppConfig {
+    pub db: Db,
+    pub vault: Option<Vault>,
+    pub app_secret: Option<Secret>,
+    pub verify_token: Option<Secret>,
+    pub graph_base_url: String,
+    pub service: ConversationService,
+}
+
+impl WhatsAppConfig {
+    /// From the settings; in development (Graph URL on loopback under
+    /// `/dev/graph`) a missing app secret defaults to [`DEV_APP_SECRET`].
+    pub fn from_settings(
+        db: Db,
+        vault: Option<Vault>,
+        settings: &Settings,
+        service: ConversationService,
+    ) -> Self {
+        let graph = settings.whatsapp.graph_base_url.to_string();
+        let app_secret = settings
+            .whatsapp
+            .app_secret
+            .clone()
+            .or_else(|| is_dev_capture(&graph).then(|| Secret::new(DEV_APP_SECRET)));
+        WhatsAppConfig {
+            db,
+            vault,
+            app_secret,
+            verify_token: settings.whatsapp.verify_token.clone(),
+            graph_base_url: graph,
+            service,
+        }
+    }
+}
+
+impl WhatsAppConfig {
+    /// From the app's shared state.
+    pub fn from_app(state: &super::AppState) -> Self {
+        Self::from_settings(
+            state.db.clone(),
+            Some(state.vault.clone()),
+            &state.settings,
+            ConversationService::new(state.db.clone()),
+        )
+    }
+}
+
+/// Whether the Graph base URL is this kind of server's capture endpoint.
+pub fn is_dev_capture(graph_base_url: &str) -> bool {
+    let Ok(url) = url::Url::parse(graph_base_url) else {
+        return false;
+    };
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    loopback && url.path().starts_with("/dev/graph")
+}
+
+struct Shared {
+    config: WhatsAppConfig,
+    graph: GraphClient,
+    queues: Vec<mpsc::Sender<Job>>,
+    capture: Option<Capture>,
+}
+
+enum Job {
+    Message {
+        raw: Arc<Value>,
+        message: InboundMessage,
+    },
+    Status(StatusEvent),
+}
+
+/// The WhatsApp routes, with their workers started on the current runtime.
+pub fn router(config: WhatsAppConfig) -> Router {
+    let graph = GraphClient::new(&config.graph_base_url, Duration::from_secs(10))
+        .unwrap_or_else(|_| unreachable!("a client with rustls and plain settings always builds"));
+    let capture = is_dev_capture(&config.graph_base_url).then(Capture::default);
+    let mut senders = Vec::with_capacity(SHARDS);
+    let mut receivers = Vec::with_capacity(SHARDS);
+    for _ in 0..SHARDS {
+        let (tx, rx) = mpsc::channel(QUEUE_PER_SHARD);
+        senders.push(tx);
+        receivers.push(rx);
+    }
+    let shared = Arc::new(Shared {
+        config,
+        graph,
+        queues: senders,
+        capture,
+    });
+    for rx in receivers {
+        tokio::spawn(worker(shared.clone(), rx));
+    }
+    let mut router = Router::new().route("/wa/webhook", get(verify).post(receive));
+    if shared.capture.is_some() {
+        router = router
+            .route("/dev/graph/{phone_number_id}/messages", post(capture_post))
+            .route("/dev/graph/messages", get(capture_list));
+    }
+    router
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(shared)
+}
+
+#[derive(Deserialize)]
+struct VerifyQuery {
+    #[serde(rename = "hub.mode")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
+async fn verify(State(s): State<Arc<Shared>>, Query(q): Query<VerifyQuery>) -> Response {
+    let Some(expected) = &s.config.verify_token else {
+        return StatusCode::FORBIDDEN.into_response();
+    };
+    let token_ok = q
+        .token
+        .as_deref()
+        .is_some_and(|t| constant_time_eq(t.as_bytes(), expected.expose().as_bytes()));
+    match (q.mode.as_deref(), token_ok, q.challenge) {
+        (Some("subscribe"), true, Some(challenge)) => (StatusCode::OK, challenge).into_response(),
+        _ => StatusCode::FORBIDDEN.into_response(),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn receive(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(secret) = &s.config.app_secret else {
+        tracing::warn!("WhatsApp webhook refused: WHATSAPP_APP_SECRET is not configured");
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let header = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    if let Err(e) = codec::verify_signature(secret.expose(), &body, header) {
+        tracing::warn!(error = %e, "WhatsApp webhook signature refused");
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let events = match codec::parse_webhook(&body) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!(error = %e, "WhatsApp webhook body refused");
+            return StatusCode::BAD_REQUEST.into_response();
+        }
+    };
+    let raw: Arc<Value> = Arc::new(serde_json::from_slice(&body).unwrap_or(Value::Null));
+    for event in events {
+        let (key, job) = match event {
+            WebhookEvent::Message(m) => (
+                format!("{}:{}", m.phone_number_id, m.from),
+                Job::Message {
+                    raw: raw.clone(),
+                    message: m,
+                },
+            ),
+            WebhookEvent::Status(st) => (
+                format!("{}:{}", st.phone_number_id, st.recipient_id),
+                Job::Status(st),
+            ),
+        };
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut h);
+        let shard = (h.finish() as usize) % s.queues.len().max(1);
+        let Some(queue) = s.queues.get(shard) else {
+            continue;
+        };
+        if queue.try_send(job).is_err() {
+            // Full or closed: let Meta retry later rather than lose it.
+            tracing::warn!("WhatsApp queue full; asking Meta to retry");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    }
+    StatusCode::OK.into_response()
+}
+
+async fn worker(shared: Arc<Shared>, mut rx: mpsc::Receiver<Job>) {
+    while let Some(job) = rx.recv().await {
+        let result = match job {
+            Job::Message { raw, message } => handle_message(&shared, &raw, message).await,
+            Job::Status(st) => handle_status(&shared, st).await,
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "WhatsApp event failed");
+        }
+    }
+}
+
+async fn handle_message(shared: &Shared, raw: &Value, m: InboundMessage) -> anyhow::Result<()> {
+    let db = &shared.config.db;
+    let Some(tenant) = db
+        .tenant_by_whatsapp_phone_number_id(&m.phone_number_id)
+        .await?
+    else {
+        quarantine(db, &m, raw).await?;
+        return Ok(());
+    };
+    let Ok(customer) = PhoneNumber::parse(&m.from) else {
+        tracing::warn!("WhatsApp sender is not a phone number; ignored");
+        return Ok(());
+    };
+    let span = tracing::info_span!("whatsapp_turn", tenant = %tenant.slug, customer = %customer);
+    let _enter = span.enter();
+    let handle = db.tenant(&tenant.slug);
+    let now = Utc::now();
+    let outcome = shared
+        .config
+        .service
+        .handle_turn(
+            &handle,
+            None,
+            TurnText {
+                channel: Channel::WhatsApp,
+                customer: customer.clone(),
+                customer_name: m.profile_name.clone(),
+                external_id: m.from.clone(),
+                text: m.text().to_owned(),
+                language_hint: None,
+                dtmf: None,
+                choice_id: m.choice_id().map(str::to_owned),
+                message_id: Some(m.id.clone()),
+                message_type: m.message_type().to_owned(),
+                now,
+            },
+        )
+        .await?;
+    if outcome.duplicate {
+        return Ok(());
+    }
+    let Some(token) = access_token(shared, &tenant) else {
+        tracing::warn!("tenant has no usable WhatsApp access token; replies not sent");
+        return Ok(());
+    };
+    if let Err(e) = shared
+        .graph
+        .mark_read(&m.phone_number_id, token.expose(), &m.id)
+        .await
+    {
+        tracing::debug!(error = %e, "mark as read failed");
+    }
+    for sent in &outcome.replies {
+        let body = outbound::for_reply(customer.digits(), &sent.reply);
+        match shared
+            .graph
+            .send(&m.phone_number_id, token.expose(), &body)
+            .await
+        {
+            Ok(wamid) => {
+                let mut tx = handle.begin().await?;
+                sqlx::query(
+                    "UPDATE interactions SET metadata = COALESCE(metadata, '{}'::jsonb) || jsonb_build_object('wamid', $2::text, 'status', 'accepted') WHERE id = $1",
+                )
+                .bind(sent.interaction_id)
+                .bind(&wamid)
+                .execute(tx.conn())
+                .await?;
+                tx.commit().await?;
+            }
+            Err(e) => tracing::warn!(error = %e, "WhatsApp send failed"),
+        }
+    }
+    Ok(())
+}
+
+fn access_token(shared: &Shared, tenant: &TenantRecord) -> Option<Secret> {
+    let stored = tenant.whatsapp_access_token.as_ref().and_then(|t| {
+        let vault = shared.config.vault.as_ref()?;
+        vault.decrypt_text(t.expose()).ok()
+    });
+    stored.or_else(|| {
+        shared
+            .capture
+            .is_some()
+            .then(|| Secret::new("dev-capture-token"))
+    })
+}
+
+async fn quarantine(db: &Db, m: &InboundMessage, raw: &Value) -> anyhow::Result<()> {
+    tracing::info!(phone_number_id = %m.phone_number_id, "WhatsApp message for an unknown number quarantined");
+    let from: String = m.from.chars().take(20).collect();
+    let to: String = m.phone_number_id.chars().take(50).collect();
+    sqlx::query(
+        "INSERT INTO public.inbound_quarantine (to_phone_number_id, from_phone, raw_payload) VALUES ($1, $2, $3)",
+    )
+    .bind(to)
+    .bind(from)
+    .bind(raw)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+async fn handle_status(shared: &Shared, st: StatusEvent) -> anyhow::Result<()> {
+    let db = &shared.config.db;
+    let Some(tenant) = db
+        .tenant_by_whatsapp_phone_number_id(&st.phone_number_id)
+        .await?
+    else {
+        return Ok(());
+    };
+    let mut tx = db.tenant(&tenant.slug).begin().await?;
+    let at = Utc
+        .timestamp_opt(st.timestamp, 0)
+        .single()
+        .unwrap_or_else(Utc::now);
+    conv::record_status(&mut tx, &st.id, &st.status, at, &st.error_codes).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---- development capture ----------------------------------------------
+
+/// What the server sent to the "Graph API" in development.
+#[derive(Default)]
+struct Capture {
+    inner: Mutex<CaptureLog>,
+}
+
+#[derive(Default)]
+struct CaptureLog {
+    next: u64,
+    items: VecDeque<(u64, Value)>,
+}
+
+const CAPTURE_KEEP: usize = 2000;
+
+async fn capture_post(
+    State(s): State<Arc<Shared>>,
+    Path(phone_number_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Some(capture) = &s.capture else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Ok(mut value) = serde_json::from_slice::<Value>(&body) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let Ok(mut log) = capture.inner.lock() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    log.next += 1;
+    let seq = log.next;
+    value["_phone_number_id"] = Value::String(phone_number_id);
+    log.items.push_back((seq, value));
+    while log.items.len() > CAPTURE_KEEP {
+        log.items.pop_front();
+    }
+    axum::Json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.dev.{seq}")}], "success": true}))
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct CaptureQuery {
+    to: Option<String>,
+    #[serde(default)]
+    after: u64,
+}
+
+async fn capture_list(State(s): State<Arc<Shared>>, Query(q): Query<CaptureQuery>) -> Response {
+    let Some(capture) = &s.capture else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Ok(log) = capture.inner.lock() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let items: Vec<Value> = log
+        .items
+        .iter()
+        .filter(|(seq, v)| {
+            *seq > q.after
+                && v.get("to").is_some()
+                && q.to
+                    .as_deref()
+                    .is_none_or(|to| v["to"].as_str() == Some(to.trim_start_matches('+')))
+        })
+        .map(|(seq, v)| json!({"seq": seq, "message": v}))
+        .collect();
+    axum::Json(json!({"last": log.next, "messages": items})).into_response()
+}

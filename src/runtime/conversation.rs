@@ -1,0 +1,538 @@
+//! Performs the dialogue's effects: one customer turn in, replies out, every
+//! row written. Channel-agnostic: WhatsApp calls it per inbound message, the
+//! live-call engine per end of turn.
+//!
+//! ```ignore
+//! let service = ConversationService::new(db.clone());
+//! let outcome = service
+//!     .handle_turn(&db.tenant(&slug), None, TurnText {
+//!         channel: Channel::Voice,
+//!         customer: caller_number,          // PhoneNumber, E.164
+//!         customer_name: None,
+//!         external_id: caller_number.expose().to_owned(),
+//!         text: transcript,
+//!         language_hint: Some(Lang::Sw),    // from the recogniser, if known
+//!         dtmf: None,
+//!         choice_id: None,
+//!         message_id: None,                 // provider id, for deduplication
+//!         message_type: "speech".into(),
+//!         now: Utc::now(),
+//!     })
+//!     .await?;
+//! for reply in &outcome.replies {
+//!     for sentence in &reply.sentences { speak(sentence) }
+//! }
+//! ```
+//!
+//! `thread`: pass the call's thread to pin the conversation to it; `None`
+//! continues the customer's open thread (or opens one), which is what a chat
+//! wants. The whole turn runs in one tenant transaction: the customer's
+//! turns are serialised by an advisory lock on their phone number, a
+//! provider message id is handled at most once, and the checkpoint, the
+//! interactions rows and any booking commit together. Nothing here calls a
+//! network service while holding that transaction except the optional
+//! language model, which has its own short timeout.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::core::booking;
+use crate::core::dialog::personality::Personality;
+use crate::core::dialog::{
+    Action, Analysis, Channel, Customer, Dialog, DialogConfig, DialogState, HandoffReason, Input,
+    Lang, Output, Reply, Turn, WriteFailure,
+};
+use crate::core::ids::{Money, PhoneNumber, ThreadId};
+use crate::storage::booking::{self as repo, BookingError, NewBooking};
+use crate::storage::conversation::{self as conv, HandoffLine, InteractionRow};
+use crate::storage::{Db, StorageError, TenantHandle, TenantRecord, TenantTx};
+
+/// One customer turn as a channel delivers it.
+#[derive(Debug, Clone)]
+pub struct TurnText {
+    pub channel: Channel,
+    pub customer: PhoneNumber,
+    pub customer_name: Option<String>,
+    /// The channel's own id for the customer (WhatsApp wa_id, caller id).
+    pub external_id: String,
+    pub text: String,
+    pub language_hint: Option<Lang>,
+    pub dtmf: Option<String>,
+    pub choice_id: Option<String>,
+    /// The provider's message id: a repeated id is handled once.
+    pub message_id: Option<String>,
+    /// interactions.message_type ("text", "interactive", "speech"…).
+    pub message_type: String,
+    pub now: DateTime<Utc>,
+}
+
+/// A reply with the interactions row it was recorded as (so the channel can
+/// attach the provider's message id after sending).
+#[derive(Debug, Clone)]
+pub struct SentReply {
+    pub reply: Reply,
+    pub interaction_id: Uuid,
+}
+
+/// What a turn produced.
+#[derive(Debug, Clone, Default)]
+pub struct TurnOutcome {
+    pub thread: Option<ThreadId>,
+    pub replies: Vec<SentReply>,
+    /// The message id was seen before: nothing was done.
+    pub duplicate: bool,
+    /// A person has (now or already) taken the thread.
+    pub handed_off: bool,
+    /// The hand-off started on this turn (notify the team).
+    pub handoff_started: Option<HandoffReason>,
+    /// Payments the dialogue asked for (performed by the payment runtime).
+    pub payment_requests: Vec<(Uuid, Money)>,
+    pub analysis: Option<Analysis>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConversationError {
+    #[error("tenant {0} is not registered")]
+    UnknownTenant(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<sqlx::Error> for ConversationError {
+    fn from(e: sqlx::Error) -> Self {
+        ConversationError::Storage(StorageError::Database(e))
+    }
+}
+
+/// A boxed future, for the object-safe [`Interpreter`].
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// Asks a language model what an unclear turn means (see
+/// `adapters::llm`); returns a rewritten turn the rules understand, or
+/// `None` on any failure (the rules' answer then stands).
+pub trait Interpreter: Send + Sync {
+    fn interpret<'a>(
+        &'a self,
+        tenant: &'a TenantRecord,
+        thread: &'a ThreadId,
+        text: &'a str,
+        lang: Lang,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Option<String>>;
+}
+
+#[derive(Clone)]
+pub struct ConversationService {
+    db: Db,
+    interpreter: Option<Arc<dyn Interpreter>>,
+}
+
+impl ConversationService {
+    pub fn new(db: Db) -> Self {
+        ConversationService {
+            db,
+            interpreter: None,
+        }
+    }
+
+    /// Adds a model for turns the rules cannot handle.
+    pub fn with_interpreter(mut self, interpreter: Arc<dyn Interpreter>) -> Self {
+        self.interpreter = Some(interpreter);
+        self
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Handles one customer turn (see the module docs).
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.slug(), channel = turn.channel.as_str(), customer = %turn.customer))]
+    pub async fn handle_turn(
+        &self,
+        tenant: &TenantHandle,
+        thread: Option<&ThreadId>,
+        turn: TurnText,
+    ) -> Result<TurnOutcome, ConversationError> {
+        let record = self
+            .db
+            .tenant_by_slug(tenant.slug())
+            .await?
+            .ok_or_else(|| ConversationError::UnknownTenant(tenant.slug().to_string()))?;
+        let mut tx = tenant.begin().await?;
+        // One turn at a time per customer.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('customer:' || $1, 0))")
+            .bind(turn.customer.expose())
+            .execute(tx.conn())
+            .await?;
+        if let Some(id) = &turn.message_id
+            && !conv::claim_message_id(&mut tx, id).await?
+        {
+            tracing::debug!("duplicate delivery ignored");
+            return Ok(TurnOutcome {
+                duplicate: true,
+                ..TurnOutcome::default()
+            });
+        }
+        let thread = match thread {
+            Some(t) => {
+                ensure_thread(&mut tx, &turn.customer, t, turn.channel).await?;
+                t.clone()
+            }
+            None => conv::open_thread(&mut tx, &turn.customer, turn.channel).await?,
+        };
+        let state = conv::load_checkpoint(&mut tx, &thread).await?;
+        let lang_guess = turn.language_hint.unwrap_or(state.lang);
+        let contact = repo::ensure_contact(
+            &mut tx,
+            &turn.customer,
+            turn.customer_name.as_deref(),
+            lang_guess.code(),
+        )
+        .await?;
+        let provider = match turn.channel {
+            Channel::WhatsApp => "whatsapp",
+            Channel::Voice => "voice",
+        };
+        conv::ensure_customer(
+            &mut tx,
+            provider,
+            &turn.external_id,
+            Some(&turn.customer),
+            turn.customer_name.as_deref(),
+            lang_guess.code(),
+        )
+        .await?;
+
+        let catalog = repo::load_catalog(&mut tx, &record.name).await?;
+        let personality_row = repo::load_personality(&mut tx).await?;
+        let tz: chrono_tz::Tz = record
+            .timezone
+            .parse()
+            .unwrap_or(chrono_tz::Africa::Nairobi);
+        let mut config = DialogConfig::new(
+            tz,
+            catalog,
+            Personality::resolve(&record.vertical, personality_row.as_ref()),
+        );
+        config.payment_on_booking = record.payment_enabled && turn.channel == Channel::Voice;
+        if let Some(n) = record
+            .handoff_thresholds
+            .get("misunderstood_turns")
+            .and_then(|v| v.as_u64())
+        {
+            config.handoff_after_misunderstood = u32::try_from(n).unwrap_or(3).max(1);
+        }
+
+        let was_handed_off = state.handed_off();
+        let mut run = Run {
+            tx: &mut tx,
+            turn: &turn,
+            contact,
+            thread: &thread,
+            outcome: TurnOutcome::default(),
+        };
+        let state = run
+            .drive(&config, state, &record, self.interpreter.as_deref())
+            .await?;
+        let mut outcome = run.outcome;
+        outcome.thread = Some(thread.clone());
+        outcome.handed_off = state.handed_off();
+
+        let metadata = json!({"thread_id": thread.as_str(), "wamid": turn.message_id, "choice_id": turn.choice_id});
+        let analysis = outcome.analysis.clone();
+        conv::record_interaction(
+            &mut tx,
+            &InteractionRow {
+                contact_id: Some(contact),
+                channel: turn.channel,
+                inbound: true,
+                message_type: &turn.message_type,
+                content: &turn.text,
+                intent: analysis.as_ref().and_then(|a| a.intent).map(|i| i.as_str()),
+                language: analysis.as_ref().map(|a| a.language.code()),
+                metadata,
+            },
+        )
+        .await?;
+        if was_handed_off || outcome.handoff_started.is_some() {
+            // Every customer message during a hand-off is kept verbatim.
+            let mut meta = json!({"wamid": turn.message_id});
+            if let Some(reason) = outcome.handoff_started {
+                let at = |s: i32| turn.now + Duration::seconds(i64::from(s.max(0)));
+                meta = json!({
+                    "kind": "handoff_started",
+                    "reason": reason,
+                    "channel": turn.channel.as_str(),
+                    "notice_due_at": at(record.handoff_admin_notice_seconds),
+                    "reminder_due_at": at(record.handoff_admin_reminder_seconds),
+                    "escalation_due_at": at(record.handoff_escalation_seconds),
+                    "wamid": turn.message_id,
+                });
+            }
+            conv::append_handoff(
+                &mut tx,
+                &HandoffLine {
+                    thread: &thread,
+                    from_admin: false,
+                    actor_phone: turn.customer.expose(),
+                    content: &turn.text,
+                    language: analysis.as_ref().map(|a| a.language.code()),
+                    metadata: meta,
+                },
+            )
+            .await?;
+        }
+        for sent in &mut outcome.replies {
+            sent.interaction_id = conv::record_interaction(
+                &mut tx,
+                &InteractionRow {
+                    contact_id: Some(contact),
+                    channel: turn.channel,
+                    inbound: false,
+                    message_type: if sent.reply.choices.is_empty() {
+                        "text"
+                    } else {
+                        "interactive"
+                    },
+                    content: &sent.reply.text(),
+                    intent: None,
+                    language: Some(sent.reply.language.code()),
+                    metadata: json!({"thread_id": thread.as_str(), "choices": sent.reply.choices}),
+                },
+            )
+            .await?;
+        }
+        conv::save_checkpoint(&mut tx, &thread, &state).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+}
+
+/// Makes sure a caller-chosen thread has its row.
+async fn ensure_thread(
+    tx: &mut TenantTx,
+    phone: &PhoneNumber,
+    thread: &ThreadId,
+    channel: Channel,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO conversation_threads (customer_phone, thread_id, channel_started, actor_type) \
+         VALUES ($1, $2, $3, 'customer') ON CONFLICT DO NOTHING",
+    )
+    .bind(phone.expose())
+    .bind(thread.as_str())
+    .bind(channel.as_str())
+    .execute(tx.conn())
+    .await
+    .map_err(StorageError::classify)?;
+    Ok(())
+}
+
+/// One turn's effect loop.
+struct Run<'t, 'c> {
+    tx: &'t mut TenantTx,
+    turn: &'c TurnText,
+    contact: Uuid,
+    thread: &'c ThreadId,
+    outcome: TurnOutcome,
+}
+
+impl Run<'_, '_> {
+    async fn drive(
+        &mut self,
+        config: &DialogConfig,
+        state: DialogState,
+        record: &TenantRecord,
+        interpreter: Option<&dyn Interpreter>,
+    ) -> Result<DialogState, ConversationError> {
+        let core_turn = |text: String, hint: Option<Lang>| Turn {
+            text,
+            language_hint: hint,
+            channel: self.turn.channel,
+            customer: Customer {
+                phone: Some(self.turn.customer.clone()),
+                name: self.turn.customer_name.clone(),
+            },
+            dtmf: self.turn.dtmf.clone(),
+            choice_id: self.turn.choice_id.clone(),
+            now: self.turn.now,
+        };
+        let first = core_turn(self.turn.text.clone(), self.turn.language_hint);
+        let mut dialog = Dialog::new(config, state.clone());
+        dialog
+            .handle_input(Input::Turn(first))
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let mut outputs = drain(&mut dialog);
+        // The rules could not make sense of it: ask the model (if any) for a
+        // plain rewrite and run the turn again from the same state.
+        let misunderstood = outputs
+            .iter()
+            .any(|o| matches!(o, Output::Analysis(a) if !a.understood));
+        if misunderstood
+            && !state.handed_off()
+            && let Some(interp) = interpreter
+        {
+            let lang = dialog.state().lang;
+            if let Some(rewritten) = interp
+                .interpret(record, self.thread, &self.turn.text, lang, self.turn.now)
+                .await
+            {
+                tracing::debug!("turn rewritten by the language model");
+                let mut retry = Dialog::new(config, state.clone());
+                let mut t = core_turn(rewritten, Some(lang));
+                t.language_hint = Some(lang);
+                if retry.handle_input(Input::Turn(t)).is_ok() {
+                    let again = drain(&mut retry);
+                    let understood = again
+                        .iter()
+                        .any(|o| matches!(o, Output::Analysis(a) if a.understood));
+                    if understood {
+                        dialog = retry;
+                        outputs = again;
+                    }
+                }
+            }
+        }
+        loop {
+            let mut next_input = None;
+            for out in outputs {
+                match out {
+                    Output::Analysis(a) => {
+                        if self.outcome.analysis.is_none() {
+                            self.outcome.analysis = Some(a);
+                        }
+                    }
+                    Output::Reply(r) => self.outcome.replies.push(SentReply {
+                        reply: r,
+                        interaction_id: Uuid::nil(),
+                    }),
+                    Output::Action(action) => {
+                        if let Some(input) = self.perform(action, config).await? {
+                            next_input = Some(input);
+                        }
+                    }
+                }
+            }
+            let Some(input) = next_input else { break };
+            dialog
+                .handle_input(input)
+                .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            outputs = drain(&mut dialog);
+        }
+        Ok(dialog.into_state())
+    }
+
+    async fn perform(
+        &mut self,
+        action: Action,
+        config: &DialogConfig,
+    ) -> Result<Option<Input>, ConversationError> {
+        let phone = &self.turn.customer;
+        Ok(match action {
+            Action::FindSlots(q) => {
+                let (from, to) = repo::search_window(q.from, q.days);
+                let staff = repo::load_availability(self.tx, q.staff, from, to).await?;
+                Some(Input::Slots(booking::free_slots(config.tz, &staff, &q)))
+            }
+            Action::Book {
+                service_id,
+                staff_id,
+                start,
+                ..
+            } => {
+                savepoint(self.tx).await?;
+                let result = repo::book(
+                    self.tx,
+                    &NewBooking {
+                        contact_id: self.contact,
+                        service_id,
+                        staff_id,
+                        start,
+                        channel: self.turn.channel,
+                        customer: phone,
+                    },
+                )
+                .await;
+                end_savepoint(self.tx, result.is_ok()).await?;
+                if let Ok(a) = &result {
+                    tracing::info!(appointment = %a.id, "appointment booked");
+                }
+                Some(Input::Booked(result.map_err(write_failure)))
+            }
+            Action::ListUpcoming => Some(Input::Upcoming(
+                repo::upcoming_for(self.tx, phone, self.turn.now).await?,
+            )),
+            Action::Cancel { appointment_id } => {
+                savepoint(self.tx).await?;
+                let r = repo::cancel(self.tx, phone, appointment_id).await;
+                end_savepoint(self.tx, r.is_ok()).await?;
+                Some(Input::Cancelled(
+                    r.map(|_| appointment_id).map_err(write_failure),
+                ))
+            }
+            Action::Reschedule {
+                appointment_id,
+                staff_id,
+                start,
+                ..
+            } => {
+                savepoint(self.tx).await?;
+                let r = repo::reschedule(self.tx, phone, appointment_id, staff_id, start).await;
+                end_savepoint(self.tx, r.is_ok()).await?;
+                Some(Input::Rescheduled(r.map_err(write_failure)))
+            }
+            Action::FetchKnowledge { categories } => Some(Input::Knowledge(
+                conv::knowledge(self.tx, &categories).await?,
+            )),
+            Action::HandOff { reason } => {
+                tracing::info!(thread = %self.thread, ?reason, "thread handed to a person");
+                self.outcome.handoff_started = Some(reason);
+                None
+            }
+            Action::StartPayment {
+                appointment_id,
+                amount,
+            } => {
+                self.outcome.payment_requests.push((appointment_id, amount));
+                None
+            }
+        })
+    }
+}
+
+fn drain(dialog: &mut Dialog<'_>) -> Vec<Output> {
+    std::iter::from_fn(|| dialog.poll_output()).collect()
+}
+
+fn write_failure(e: BookingError) -> WriteFailure {
+    match e {
+        BookingError::SlotTaken => WriteFailure::SlotTaken,
+        BookingError::NotFound => WriteFailure::NotFound,
+        BookingError::Storage(err) => {
+            tracing::error!(error = %err, "booking write failed");
+            WriteFailure::Failed
+        }
+    }
+}
+
+/// Runs a write inside a savepoint so a refused write (slot taken, or a
+/// database error) leaves the rest of the turn's transaction usable.
+async fn savepoint(tx: &mut TenantTx) -> Result<(), ConversationError> {
+    sqlx::query("SAVEPOINT dialog_write")
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+async fn end_savepoint(tx: &mut TenantTx, keep: bool) -> Result<(), ConversationError> {
+    let sql = if keep {
+        "RELEASE SAVEPOINT dialog_write"
+    } else {
+        "ROLLBACK TO SAVEPOINT dialog_write"
+    };
+    sqlx::query(sql).execute(tx.conn()).await?;
+    Ok(())
+}

@@ -1,0 +1,487 @@
+//! Catalog, availability and appointments of one tenant, through a
+//! [`TenantTx`] only.
+//!
+//! Double booking is impossible under concurrency: [`book`] and
+//! [`reschedule`] lock the staff member's row (`SELECT … FOR UPDATE`) before
+//! re-checking the time against that staff member's appointments and blocks,
+//! so two transactions racing for the same staff member run one after the
+//! other and the second sees the first's appointment.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{StorageError, TenantTx};
+use crate::core::booking::{Busy, ServiceSpec, StaffAvailability, WeeklyWindow, is_free};
+use crate::core::dialog::catalog::{Catalog, Relation, ServiceInfo, StaffInfo};
+use crate::core::dialog::personality::PersonalityRow;
+use crate::core::dialog::{AppointmentSummary, Channel};
+use crate::core::ids::{Currency, Money, PhoneNumber};
+
+/// Why a booking write did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    /// Someone else holds that time (the customer may pick another).
+    #[error("the time is no longer free")]
+    SlotTaken,
+    /// The appointment, service or staff member does not exist (or is not
+    /// this customer's).
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<sqlx::Error> for BookingError {
+    fn from(e: sqlx::Error) -> Self {
+        BookingError::Storage(StorageError::classify(e))
+    }
+}
+
+fn money(amount: Decimal, currency: Option<&str>) -> Money {
+    let currency = currency
+        .and_then(|c| Currency::parse(c).ok())
+        .unwrap_or(Currency::KES);
+    let minor = (amount * Decimal::from(100)).round().to_i64().unwrap_or(0);
+    Money::new(minor, currency)
+}
+
+fn decimal(m: Money) -> Decimal {
+    Decimal::new(m.minor, 2)
+}
+
+/// The catalog the conversation reasons over: active services by
+/// sort_order, active staff, complementary relations with confidence >= 0.7.
+pub async fn load_catalog(tx: &mut TenantTx, business_name: &str) -> Result<Catalog, StorageError> {
+    let services = sqlx::query(
+        "SELECT id, name, name_sw, description, duration_min, price, currency, \
+         COALESCE(buffer_min, 0) AS buffer_min \
+         FROM services WHERE is_active IS NOT FALSE ORDER BY sort_order, name",
+    )
+    .fetch_all(tx.conn())
+    .await?
+    .iter()
+    .map(|r| -> Result<ServiceInfo, sqlx::Error> {
+        let currency: Option<String> = r.try_get("currency")?;
+        Ok(ServiceInfo {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            name_sw: r.try_get("name_sw")?,
+            description: r.try_get("description")?,
+            duration_min: r.try_get::<i32, _>("duration_min")?.max(1) as u32,
+            buffer_min: r.try_get::<i32, _>("buffer_min")?.max(0) as u32,
+            price: money(r.try_get("price")?, currency.as_deref()),
+        })
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+    let staff =
+        sqlx::query("SELECT id, name FROM staff WHERE is_active IS NOT FALSE ORDER BY name")
+            .fetch_all(tx.conn())
+            .await?
+            .iter()
+            .map(|r| -> Result<StaffInfo, sqlx::Error> {
+                Ok(StaffInfo {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+    let cross_sell = sqlx::query(
+        "SELECT service_a_id, service_b_id, confidence FROM service_relations \
+         WHERE relation_type = 'complementary' AND confidence >= 0.7 \
+         ORDER BY confidence DESC",
+    )
+    .fetch_all(tx.conn())
+    .await?
+    .iter()
+    .map(|r| -> Result<Relation, sqlx::Error> {
+        Ok(Relation {
+            from: r.try_get("service_a_id")?,
+            to: r.try_get("service_b_id")?,
+            confidence: r.try_get::<Option<f64>, _>("confidence")?.unwrap_or(0.0),
+        })
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+    Ok(Catalog {
+        business_name: business_name.to_owned(),
+        services,
+        staff,
+        cross_sell,
+    })
+}
+
+/// The tenant_personality_config row, if the tenant has one.
+pub async fn load_personality(tx: &mut TenantTx) -> Result<Option<PersonalityRow>, StorageError> {
+    let row = sqlx::query(
+        "SELECT tone, greeting_mode, greeting_custom, upsell, cancellation_tone, honorific, \
+         cross_sell FROM tenant_personality_config WHERE is_singleton LIMIT 1",
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(PersonalityRow {
+        tone: r.try_get("tone")?,
+        greeting_mode: r.try_get("greeting_mode")?,
+        greeting_custom: r.try_get("greeting_custom")?,
+        upsell: r.try_get("upsell")?,
+        cancellation_tone: r.try_get("cancellation_tone")?,
+        honorific: r.try_get("honorific")?,
+        cross_sell: r.try_get("cross_sell")?,
+    }))
+}
+
+/// Availability inputs for every active staff member (or one), between two
+/// instants: weekly windows, services, and busy spans (blocks, and
+/// non-cancelled appointments plus their service's buffer).
+pub async fn load_availability(
+    tx: &mut TenantTx,
+    staff: Option<Uuid>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<StaffAvailability>, StorageError> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM staff WHERE is_active IS NOT FALSE AND ($1::uuid IS NULL OR id = $1) ORDER BY name",
+    )
+    .bind(staff)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(staff_availability(tx, id, from, to).await?);
+    }
+    Ok(out)
+}
+
+async fn staff_availability(
+    tx: &mut TenantTx,
+    staff_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<StaffAvailability, StorageError> {
+    let services: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT service_id FROM staff_services WHERE staff_id = $1 AND service_id IS NOT NULL",
+    )
+    .bind(staff_id)
+    .fetch_all(tx.conn())
+    .await?;
+    let weekly = sqlx::query(
+        "SELECT day_of_week, start_time, end_time, COALESCE(is_available, TRUE) AS is_available \
+         FROM staff_schedules WHERE staff_id = $1",
+    )
+    .bind(staff_id)
+    .fetch_all(tx.conn())
+    .await?
+    .iter()
+    .map(|r| -> Result<WeeklyWindow, sqlx::Error> {
+        Ok(WeeklyWindow {
+            day_of_week: r.try_get::<i16, _>("day_of_week")?.clamp(0, 6) as u8,
+            start: r.try_get::<NaiveTime, _>("start_time")?,
+            end: r.try_get::<NaiveTime, _>("end_time")?,
+            is_available: r.try_get("is_available")?,
+        })
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+    let busy = busy_spans(tx, staff_id, from, to, None).await?;
+    Ok(StaffAvailability {
+        staff_id,
+        services,
+        weekly,
+        busy,
+    })
+}
+
+/// Blocks and appointments (with buffers) of one staff member overlapping
+/// [from, to], leaving out one appointment (the one being moved).
+async fn busy_spans(
+    tx: &mut TenantTx,
+    staff_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    except: Option<Uuid>,
+) -> Result<Vec<Busy>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT a.start_at, a.end_at + make_interval(mins => COALESCE(s.buffer_min, 0)) AS busy_end \
+         FROM appointments a LEFT JOIN services s ON s.id = a.service_id \
+         WHERE a.staff_id = $1 AND a.status IS DISTINCT FROM 'cancelled' \
+           AND ($4::uuid IS NULL OR a.id <> $4) \
+           AND a.start_at < $3 AND a.end_at + make_interval(mins => COALESCE(s.buffer_min, 0)) > $2 \
+         UNION ALL \
+         SELECT start_at, end_at FROM staff_blocks WHERE staff_id = $1 AND start_at < $3 AND end_at > $2",
+    )
+    .bind(staff_id)
+    .bind(from)
+    .bind(to)
+    .bind(except)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Busy {
+                start: r.try_get(0)?,
+                end: r.try_get(1)?,
+            })
+        })
+        .collect()
+}
+
+/// The contacts row for a phone number, created on first contact.
+pub async fn ensure_contact(
+    tx: &mut TenantTx,
+    phone: &PhoneNumber,
+    name: Option<&str>,
+    language: &str,
+) -> Result<Uuid, StorageError> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO contacts (phone_number, name, language_pref) VALUES ($1, $2, $3) \
+         ON CONFLICT (phone_number) DO UPDATE SET \
+           name = COALESCE(contacts.name, EXCLUDED.name), \
+           language_pref = EXCLUDED.language_pref, updated_at = NOW() \
+         RETURNING id",
+    )
+    .bind(phone.expose())
+    .bind(name)
+    .bind(language)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(StorageError::classify)?;
+    Ok(id)
+}
+
+/// What a booking needs.
+#[derive(Debug, Clone)]
+pub struct NewBooking<'a> {
+    pub contact_id: Uuid,
+    pub service_id: Uuid,
+    pub staff_id: Uuid,
+    pub start: DateTime<Utc>,
+    pub channel: Channel,
+    pub customer: &'a PhoneNumber,
+}
+
+/// Writes an appointment if the time is still free for that staff member,
+/// and adds it to the contact's running totals. The caller commits.
+pub async fn book(
+    tx: &mut TenantTx,
+    b: &NewBooking<'_>,
+) -> Result<AppointmentSummary, BookingError> {
+    lock_staff(tx, b.staff_id).await?;
+    let service = service_spec(tx, b.service_id).await?;
+    check_free(tx, b.staff_id, service.0, b.start, None).await?;
+    // The end follows the service's current duration, whatever was offered.
+    let end = b.start + Duration::minutes(i64::from(service.0.duration_min));
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO appointments (contact_id, service_id, staff_id, start_at, end_at, status, \
+           payment_status, amount, booking_channel) \
+         VALUES ($1, $2, $3, $4, $5, 'confirmed', 'unpaid', $6, $7) RETURNING id",
+    )
+    .bind(b.contact_id)
+    .bind(b.service_id)
+    .bind(b.staff_id)
+    .bind(b.start)
+    .bind(end)
+    .bind(decimal(service.1))
+    .bind(b.channel.as_str())
+    .fetch_one(tx.conn())
+    .await?;
+    sqlx::query(
+        "UPDATE contacts SET total_bookings = COALESCE(total_bookings, 0) + 1, \
+           total_spent = COALESCE(total_spent, 0) + $2, updated_at = NOW() WHERE id = $1",
+    )
+    .bind(b.contact_id)
+    .bind(decimal(service.1))
+    .execute(tx.conn())
+    .await?;
+    Ok(AppointmentSummary {
+        id,
+        service_id: b.service_id,
+        staff_id: b.staff_id,
+        start: b.start,
+        end,
+    })
+}
+
+/// The customer's upcoming, non-cancelled appointments, soonest first.
+pub async fn upcoming_for(
+    tx: &mut TenantTx,
+    phone: &PhoneNumber,
+    now: DateTime<Utc>,
+) -> Result<Vec<AppointmentSummary>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.service_id, a.staff_id, a.start_at, a.end_at FROM appointments a \
+         JOIN contacts c ON c.id = a.contact_id \
+         WHERE c.phone_number = $1 AND a.start_at > $2 AND a.status IN ('pending', 'confirmed') \
+           AND a.service_id IS NOT NULL AND a.staff_id IS NOT NULL \
+         ORDER BY a.start_at LIMIT 10",
+    )
+    .bind(phone.expose())
+    .bind(now)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AppointmentSummary {
+                id: r.try_get("id")?,
+                service_id: r.try_get("service_id")?,
+                staff_id: r.try_get("staff_id")?,
+                start: r.try_get("start_at")?,
+                end: r.try_get("end_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Cancels one of the customer's appointments and takes it off their
+/// running totals.
+pub async fn cancel(
+    tx: &mut TenantTx,
+    phone: &PhoneNumber,
+    appointment_id: Uuid,
+) -> Result<(), BookingError> {
+    let row = sqlx::query(
+        "UPDATE appointments a SET status = 'cancelled', cancelled_by = 'customer', \
+           cancel_reason = 'cancelled by the customer in conversation', updated_at = NOW() \
+         FROM contacts c \
+         WHERE a.id = $1 AND c.id = a.contact_id AND c.phone_number = $2 \
+           AND a.status IN ('pending', 'confirmed') \
+         RETURNING a.contact_id, COALESCE(a.amount, 0) AS amount",
+    )
+    .bind(appointment_id)
+    .bind(phone.expose())
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(row) = row else {
+        return Err(BookingError::NotFound);
+    };
+    let contact: Uuid = row.try_get("contact_id")?;
+    let amount: Decimal = row.try_get("amount")?;
+    sqlx::query(
+        "UPDATE contacts SET total_bookings = GREATEST(COALESCE(total_bookings, 0) - 1, 0), \
+           total_spent = GREATEST(COALESCE(total_spent, 0) - $2, 0), updated_at = NOW() WHERE id = $1",
+    )
+    .bind(contact)
+    .bind(amount)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Moves one of the customer's appointments to a new time (and maybe staff
+/// member), under the same lock as a booking.
+pub async fn reschedule(
+    tx: &mut TenantTx,
+    phone: &PhoneNumber,
+    appointment_id: Uuid,
+    staff_id: Uuid,
+    start: DateTime<Utc>,
+) -> Result<AppointmentSummary, BookingError> {
+    let service_id: Option<Uuid> = sqlx::query_scalar(
+        "SELECT a.service_id FROM appointments a JOIN contacts c ON c.id = a.contact_id \
+         WHERE a.id = $1 AND c.phone_number = $2 AND a.status IN ('pending', 'confirmed')",
+    )
+    .bind(appointment_id)
+    .bind(phone.expose())
+    .fetch_optional(tx.conn())
+    .await?
+    .flatten();
+    let Some(service_id) = service_id else {
+        return Err(BookingError::NotFound);
+    };
+    lock_staff(tx, staff_id).await?;
+    let (spec, _) = service_spec(tx, service_id).await?;
+    check_free(tx, staff_id, spec, start, Some(appointment_id)).await?;
+    let end = start + Duration::minutes(i64::from(spec.duration_min));
+    sqlx::query(
+        "UPDATE appointments SET staff_id = $2, start_at = $3, end_at = $4, reminder_sent = FALSE, \
+           updated_at = NOW() WHERE id = $1",
+    )
+    .bind(appointment_id)
+    .bind(staff_id)
+    .bind(start)
+    .bind(end)
+    .execute(tx.conn())
+    .await?;
+    Ok(AppointmentSummary {
+        id: appointment_id,
+        service_id,
+        staff_id,
+        start,
+        end,
+    })
+}
+
+async fn lock_staff(tx: &mut TenantTx, staff_id: Uuid) -> Result<(), BookingError> {
+    let found: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM staff WHERE id = $1 AND is_active IS NOT FALSE FOR UPDATE",
+    )
+    .bind(staff_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    found.map(|_| ()).ok_or(BookingError::NotFound)
+}
+
+async fn service_spec(
+    tx: &mut TenantTx,
+    service_id: Uuid,
+) -> Result<(ServiceSpec, Money), BookingError> {
+    let row = sqlx::query(
+        "SELECT duration_min, COALESCE(buffer_min, 0) AS buffer_min, price, currency FROM services WHERE id = $1",
+    )
+    .bind(service_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(r) = row else {
+        return Err(BookingError::NotFound);
+    };
+    let currency: Option<String> = r.try_get("currency")?;
+    Ok((
+        ServiceSpec {
+            id: service_id,
+            duration_min: r.try_get::<i32, _>("duration_min")?.max(1) as u32,
+            buffer_min: r.try_get::<i32, _>("buffer_min")?.max(0) as u32,
+        },
+        money(r.try_get("price")?, currency.as_deref()),
+    ))
+}
+
+/// Re-checks a time against the (locked) staff member's current rows.
+async fn check_free(
+    tx: &mut TenantTx,
+    staff_id: Uuid,
+    service: ServiceSpec,
+    start: DateTime<Utc>,
+    except: Option<Uuid>,
+) -> Result<(), BookingError> {
+    let span_end = start + Duration::minutes(i64::from(service.duration_min + service.buffer_min));
+    let busy = busy_spans(tx, staff_id, start - Duration::days(1), span_end, except).await?;
+    let can_do: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM staff_services WHERE staff_id = $1 AND service_id = $2)",
+    )
+    .bind(staff_id)
+    .bind(service.id)
+    .fetch_one(tx.conn())
+    .await?;
+    if !can_do {
+        return Err(BookingError::NotFound);
+    }
+    let staff = StaffAvailability {
+        staff_id,
+        services: vec![service.id],
+        weekly: Vec::new(),
+        busy,
+    };
+    if is_free(&staff, service, start) {
+        Ok(())
+    } else {
+        Err(BookingError::SlotTaken)
+    }
+}
+
+/// The local date range [from, from + days] as instants, with a day of
+/// margin for time zones.
+pub fn search_window(from: NaiveDate, days: u32) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = from.and_time(NaiveTime::MIN).and_utc() - Duration::days(1);
+    let end = start + Duration::days(i64::from(days) + 2);
+    (start, end)
+}

@@ -1,0 +1,357 @@
+//! The conversation's rows in one tenant's schema: threads, checkpoints of
+//! the dialogue state, interactions (every message in and out), customers
+//! and their channel identities, knowledge snippets and the hand-off log.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{StorageError, TenantTx};
+use crate::core::dialog::{Channel, DialogState, Snippet};
+use crate::core::ids::{PhoneNumber, ThreadId};
+
+/// Past this many active snippets (or about this many tokens) the answers
+/// should move to retrieval: the knowledge_overflow warning says so.
+pub const KNOWLEDGE_MAX_SNIPPETS: usize = 20;
+pub const KNOWLEDGE_MAX_TOKENS: usize = 1500;
+
+/// The customer's open thread, or a new one.
+pub async fn open_thread(
+    tx: &mut TenantTx,
+    phone: &PhoneNumber,
+    channel: Channel,
+) -> Result<ThreadId, StorageError> {
+    let existing: Option<String> = sqlx::query_scalar(
+        "SELECT thread_id FROM conversation_threads \
+         WHERE customer_phone = $1 AND closed_at IS NULL AND actor_type = 'customer' \
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(phone.expose())
+    .fetch_optional(tx.conn())
+    .await?;
+    if let Some(id) = existing {
+        return Ok(ThreadId::from_existing(id));
+    }
+    let id = ThreadId::new();
+    sqlx::query(
+        "INSERT INTO conversation_threads (customer_phone, thread_id, channel_started, actor_type) \
+         VALUES ($1, $2, $3, 'customer')",
+    )
+    .bind(phone.expose())
+    .bind(id.as_str())
+    .bind(channel.as_str())
+    .execute(tx.conn())
+    .await
+    .map_err(StorageError::classify)?;
+    Ok(id)
+}
+
+/// Closes a thread ('done' | 'abandon' | 'closed_by_human').
+pub async fn close_thread(
+    tx: &mut TenantTx,
+    thread: &ThreadId,
+    reason: &str,
+) -> Result<bool, StorageError> {
+    let done = sqlx::query(
+        "UPDATE conversation_threads SET closed_at = NOW(), closed_reason = $2 \
+         WHERE thread_id = $1 AND closed_at IS NULL",
+    )
+    .bind(thread.as_str())
+    .bind(reason)
+    .execute(tx.conn())
+    .await
+    .map_err(StorageError::classify)?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Whether the thread is still open.
+pub async fn thread_open(tx: &mut TenantTx, thread: &ThreadId) -> Result<bool, StorageError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM conversation_threads WHERE thread_id = $1 AND closed_at IS NULL)",
+    )
+    .bind(thread.as_str())
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Saves the dialogue state as the thread's newest checkpoint.
+pub async fn save_checkpoint(
+    tx: &mut TenantTx,
+    thread: &ThreadId,
+    state: &DialogState,
+) -> Result<(), StorageError> {
+    let parent: Option<String> = sqlx::query_scalar(
+        "SELECT checkpoint_id FROM checkpoints WHERE thread_id = $1 AND checkpoint_ns = '' \
+         ORDER BY checkpoint_id DESC LIMIT 1",
+    )
+    .bind(thread.as_str())
+    .fetch_optional(tx.conn())
+    .await?;
+    let body = serde_json::to_value(state)
+        .map_err(|e| StorageError::Corrupt(format!("dialog state: {e}")))?;
+    sqlx::query(
+        "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata) \
+         VALUES ($1, '', $2, $3, 'ratiba.dialog.v1', $4, $5)",
+    )
+    .bind(thread.as_str())
+    // Time-ordered, so the newest sorts last.
+    .bind(Uuid::now_v7().to_string())
+    .bind(parent)
+    .bind(body)
+    .bind(json!({"step": state.step.name(), "language": state.lang.code()}))
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The thread's newest dialogue state, or a fresh one.
+pub async fn load_checkpoint(
+    tx: &mut TenantTx,
+    thread: &ThreadId,
+) -> Result<DialogState, StorageError> {
+    let body: Option<Value> = sqlx::query_scalar(
+        "SELECT checkpoint FROM checkpoints WHERE thread_id = $1 AND checkpoint_ns = '' \
+         ORDER BY checkpoint_id DESC LIMIT 1",
+    )
+    .bind(thread.as_str())
+    .fetch_optional(tx.conn())
+    .await?;
+    match body {
+        None => Ok(DialogState::default()),
+        // A state written by an older version that no longer parses starts
+        // the conversation afresh rather than failing every turn.
+        Some(v) => Ok(serde_json::from_value(v).unwrap_or_else(|e| {
+            tracing::warn!(thread = %thread, error = %e, "checkpoint unreadable; starting afresh");
+            DialogState::default()
+        })),
+    }
+}
+
+/// One interactions row.
+#[derive(Debug, Clone)]
+pub struct InteractionRow<'a> {
+    pub contact_id: Option<Uuid>,
+    pub channel: Channel,
+    pub inbound: bool,
+    pub message_type: &'a str,
+    pub content: &'a str,
+    pub intent: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub metadata: Value,
+}
+
+pub async fn record_interaction(
+    tx: &mut TenantTx,
+    row: &InteractionRow<'_>,
+) -> Result<Uuid, StorageError> {
+    // interactions.channel allows whatsapp | voice | dashboard.
+    let id = sqlx::query_scalar(
+        "INSERT INTO interactions (contact_id, channel, direction, message_type, content, intent, language, metadata) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(row.contact_id)
+    .bind(row.channel.as_str())
+    .bind(if row.inbound { "inbound" } else { "outbound" })
+    .bind(row.message_type)
+    .bind(row.content)
+    .bind(row.intent)
+    .bind(row.language)
+    .bind(&row.metadata)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(StorageError::classify)?;
+    Ok(id)
+}
+
+/// Takes the per-message lock for a provider message id and says whether
+/// it was already handled (an interactions row carries it). Held until the
+/// transaction ends, so two deliveries of one message are handled once.
+pub async fn claim_message_id(tx: &mut TenantTx, message_id: &str) -> Result<bool, StorageError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('wamid:' || $1, 0))")
+        .bind(message_id)
+        .execute(tx.conn())
+        .await?;
+    let seen: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM interactions WHERE direction = 'inbound' AND metadata->>'wamid' = $1)",
+    )
+    .bind(message_id)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(!seen)
+}
+
+/// Records a delivery status on our outbound message, moving forward only
+/// (sent < delivered < read; failed is final). Returns whether it matched.
+pub async fn record_status(
+    tx: &mut TenantTx,
+    message_id: &str,
+    status: &str,
+    at: DateTime<Utc>,
+    error_codes: &[i64],
+) -> Result<bool, StorageError> {
+    let rank = |s: &str| match s {
+        "sent" => 1,
+        "delivered" => 2,
+        "read" | "played" => 3,
+        "failed" => 4,
+        _ => 0,
+    };
+    let current: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT metadata->>'status' FROM interactions WHERE direction = 'outbound' AND metadata->>'wamid' = $1 \
+         ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
+    )
+    .bind(message_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(current) = current else {
+        return Ok(false);
+    };
+    if rank(status) <= current.as_deref().map(rank).unwrap_or(0) {
+        return Ok(true);
+    }
+    sqlx::query(
+        "UPDATE interactions SET metadata = COALESCE(metadata, '{}'::jsonb) || \
+           jsonb_build_object('status', $2::text, 'status_at', $3::timestamptz, 'error_codes', $4::jsonb) \
+         WHERE direction = 'outbound' AND metadata->>'wamid' = $1",
+    )
+    .bind(message_id)
+    .bind(status)
+    .bind(at)
+    .bind(json!(error_codes))
+    .execute(tx.conn())
+    .await?;
+    Ok(true)
+}
+
+/// The customers row behind a channel identity, created (with the
+/// identity) on first contact. Phone-bearing identities share one customer.
+pub async fn ensure_customer(
+    tx: &mut TenantTx,
+    provider: &str,
+    external_id: &str,
+    phone: Option<&PhoneNumber>,
+    name: Option<&str>,
+    language: &str,
+) -> Result<Uuid, StorageError> {
+    let known: Option<Uuid> = sqlx::query_scalar(
+        "SELECT customer_id FROM customer_identities WHERE provider = $1 AND external_id = $2 LIMIT 1",
+    )
+    .bind(provider)
+    .bind(external_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    if let Some(id) = known {
+        return Ok(id);
+    }
+    let by_phone: Option<Uuid> = match phone {
+        Some(p) => {
+            sqlx::query_scalar("SELECT customer_id FROM customers WHERE phone_e164 = $1")
+                .bind(p.expose())
+                .fetch_optional(tx.conn())
+                .await?
+        }
+        None => None,
+    };
+    let id = match by_phone {
+        Some(id) => id,
+        None => sqlx::query_scalar(
+            "INSERT INTO customers (phone_e164, name, language_pref) VALUES ($1, $2, $3) \
+             ON CONFLICT (phone_e164) WHERE phone_e164 IS NOT NULL \
+             DO UPDATE SET name = COALESCE(customers.name, EXCLUDED.name) RETURNING customer_id",
+        )
+        .bind(phone.map(PhoneNumber::expose))
+        .bind(name)
+        .bind(language)
+        .fetch_one(tx.conn())
+        .await
+        .map_err(StorageError::classify)?,
+    };
+    sqlx::query(
+        "INSERT INTO customer_identities (customer_id, provider, external_id) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(provider)
+    .bind(external_id)
+    .execute(tx.conn())
+    .await
+    .map_err(StorageError::classify)?;
+    Ok(id)
+}
+
+/// Active knowledge snippets of these categories (all when empty). Logs the
+/// knowledge_overflow warning when the tenant's knowledge outgrows prompt
+/// injection.
+pub async fn knowledge(
+    tx: &mut TenantTx,
+    categories: &[String],
+) -> Result<Vec<Snippet>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT category, title, body, language FROM knowledge_snippets \
+         WHERE is_active AND (cardinality($1::text[]) = 0 OR category = ANY($1)) \
+         ORDER BY category, title",
+    )
+    .bind(categories)
+    .fetch_all(tx.conn())
+    .await?;
+    let snippets: Vec<Snippet> = rows
+        .iter()
+        .map(|r| -> Result<Snippet, sqlx::Error> {
+            Ok(Snippet {
+                category: r.try_get("category")?,
+                title: r.try_get("title")?,
+                body: r.try_get("body")?,
+                language: r.try_get("language")?,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let (count, chars): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), COALESCE(sum(length(title) + length(body)), 0)::bigint \
+         FROM knowledge_snippets WHERE is_active",
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    let tokens = usize::try_from(chars).unwrap_or(0) / 4;
+    let count = usize::try_from(count).unwrap_or(0);
+    if count > KNOWLEDGE_MAX_SNIPPETS || tokens > KNOWLEDGE_MAX_TOKENS {
+        tracing::warn!(
+            event = "knowledge_overflow",
+            snippets = count,
+            approx_tokens = tokens,
+            "knowledge_overflow: knowledge outgrew prompt injection"
+        );
+    }
+    Ok(snippets)
+}
+
+/// One handoff_log row (a message folded verbatim into the hand-off).
+#[derive(Debug, Clone)]
+pub struct HandoffLine<'a> {
+    pub thread: &'a ThreadId,
+    pub from_admin: bool,
+    pub actor_phone: &'a str,
+    pub content: &'a str,
+    pub language: Option<&'a str>,
+    pub metadata: Value,
+}
+
+pub async fn append_handoff(
+    tx: &mut TenantTx,
+    line: &HandoffLine<'_>,
+) -> Result<Uuid, StorageError> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO handoff_log (thread_id, actor, actor_phone, content, language, message_metadata) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(line.thread.as_str())
+    .bind(if line.from_admin { "admin" } else { "customer" })
+    .bind(line.actor_phone)
+    .bind(line.content)
+    .bind(line.language)
+    .bind(&line.metadata)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(StorageError::classify)?;
+    Ok(id)
+}

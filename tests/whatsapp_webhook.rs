@@ -1,0 +1,319 @@
+//! The WhatsApp webhook over loopback: verification, signatures, routing,
+//! quarantine, retried deliveries, size and shape limits, statuses, and
+//! whole bookings in English and Swahili through the dev capture endpoint.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use ratiba::adapters::whatsapp::codec::sign;
+use ratiba::config::Secret;
+use ratiba::http::whatsapp::{WhatsAppConfig, router};
+use ratiba::runtime::conversation::ConversationService;
+use ratiba::storage::{TenantHandle, Vault};
+use serde_json::{Value, json};
+
+const SECRET: &str = "test-app-secret";
+const DEMO_ID: &str = "109876543210001";
+
+struct Server {
+    base: String,
+    http: reqwest::Client,
+    db: common::TestDb,
+    demo: TenantHandle,
+}
+
+async fn start() -> Server {
+    let db = common::TestDb::new().await;
+    let demo = db.seed_demo().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = WhatsAppConfig {
+        db: db.db().clone(),
+        vault: Some(Vault::new(&Secret::new(common::TEST_FERNET_KEY)).unwrap()),
+        app_secret: Some(Secret::new(SECRET)),
+        verify_token: Some(Secret::new("verify-me")),
+        graph_base_url: format!("{base}/dev/graph"),
+        service: ConversationService::new(db.db().clone()),
+    };
+    let app = router(config);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Server {
+        base,
+        http: reqwest::Client::new(),
+        db,
+        demo,
+    }
+}
+
+fn text_body(to_id: &str, from: &str, wamid: &str, text: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "254711000200", "phone_number_id": to_id},
+        "contacts": [{"profile": {"name": "Wanjiku"}, "wa_id": from}],
+        "messages": [{"from": from, "id": wamid, "timestamp": "1749416383", "type": "text", "text": {"body": text}}]}}]}]}))
+    .unwrap()
+}
+
+impl Server {
+    async fn post(&self, body: Vec<u8>, signature: Option<String>) -> reqwest::StatusCode {
+        let mut req = self
+            .http
+            .post(format!("{}/wa/webhook", self.base))
+            .header("content-type", "application/json");
+        if let Some(sig) = signature {
+            req = req.header("x-hub-signature-256", sig);
+        }
+        req.body(body).send().await.unwrap().status()
+    }
+
+    async fn say(&self, from: &str, wamid: &str, text: &str) -> reqwest::StatusCode {
+        let body = text_body(DEMO_ID, from, wamid, text);
+        let sig = sign(SECRET, &body);
+        self.post(body, Some(sig)).await
+    }
+
+    async fn captured(&self, to: &str) -> Vec<Value> {
+        let v: Value = self
+            .http
+            .get(format!("{}/dev/graph/messages", self.base))
+            .query(&[("to", to)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["messages"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits until `n` messages to `to` were captured; returns their texts.
+    async fn wait_texts(&self, to: &str, n: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let got = self.captured(to).await;
+            if got.len() >= n || Instant::now() > deadline {
+                return got
+                    .iter()
+                    .map(|m| {
+                        let m = &m["message"];
+                        m["text"]["body"]
+                            .as_str()
+                            .or(m["interactive"]["body"]["text"].as_str())
+                            .unwrap_or("")
+                            .to_owned()
+                    })
+                    .collect();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        let mut tx = self.demo.begin().await.unwrap();
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(tx.conn())
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn verification_handshake() {
+    let s = start().await;
+    let get = |q: &'static str| {
+        let url = format!("{}/wa/webhook?{q}", s.base);
+        let http = s.http.clone();
+        async move { http.get(url).send().await.unwrap() }
+    };
+    let ok = get("hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444").await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.text().await.unwrap(), "1158201444");
+    let bad = get("hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1").await;
+    assert_eq!(bad.status(), 403);
+    let no_mode = get("hub.verify_token=verify-me&hub.challenge=1").await;
+    assert_eq!(no_mode.status(), 403);
+}
+
+#[tokio::test]
+async fn signatures_are_checked_over_the_raw_body() {
+    let s = start().await;
+    let body = text_body(DEMO_ID, "254712345601", "wamid.sig.1", "Hello");
+    assert_eq!(s.post(body.clone(), None).await, 401);
+    assert_eq!(
+        s.post(body.clone(), Some(sign("wrong-secret", &body)))
+            .await,
+        401
+    );
+    assert_eq!(s.post(body.clone(), Some("sha256=zz".into())).await, 401);
+    // Signed for different bytes (re-serialised JSON would not match).
+    let mut other = body.clone();
+    other.push(b' ');
+    assert_eq!(s.post(body.clone(), Some(sign(SECRET, &other))).await, 401);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.count("SELECT count(*) FROM interactions").await, 0);
+    // The correct signature is accepted and answered.
+    assert_eq!(s.post(body.clone(), Some(sign(SECRET, &body))).await, 200);
+    let texts = s.wait_texts("254712345601", 1).await;
+    assert_eq!(texts.len(), 1);
+    assert!(texts[0].contains("Karibu Nywele Bora Salon"), "{texts:?}");
+}
+
+#[tokio::test]
+async fn unknown_phone_number_id_is_quarantined_silently() {
+    let s = start().await;
+    let body = text_body("999999999999", "254712345602", "wamid.q.1", "Hello?");
+    assert_eq!(s.post(body.clone(), Some(sign(SECRET, &body))).await, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut n = 0i64;
+    while Instant::now() < deadline {
+        n = sqlx::query_scalar(
+            "SELECT count(*) FROM public.inbound_quarantine WHERE to_phone_number_id = '999999999999' AND from_phone = '254712345602'",
+        )
+        .fetch_one(s.db.db().pool())
+        .await
+        .unwrap();
+        if n > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(n, 1);
+    let payload: Value = sqlx::query_scalar("SELECT raw_payload FROM public.inbound_quarantine")
+        .fetch_one(s.db.db().pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        payload["entry"][0]["changes"][0]["value"]["messages"][0]["text"]["body"],
+        "Hello?"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        s.captured("254712345602").await.is_empty(),
+        "nothing may be sent"
+    );
+}
+
+#[tokio::test]
+async fn retried_delivery_is_handled_once() {
+    let s = start().await;
+    for _ in 0..3 {
+        assert_eq!(
+            s.say("254712345603", "wamid.dup.1", "What time do you open?")
+                .await,
+            200
+        );
+    }
+    let texts = s.wait_texts("254712345603", 1).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(s.captured("254712345603").await.len(), 1, "{texts:?}");
+    assert!(texts[0].contains("Monday to Saturday"), "{texts:?}");
+    assert_eq!(
+        s.count("SELECT count(*) FROM interactions WHERE direction = 'inbound' AND metadata->>'wamid' = 'wamid.dup.1'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_bodies_are_refused() {
+    let s = start().await;
+    let big = vec![b'a'; 300 * 1024];
+    let sig = sign(SECRET, &big);
+    assert_eq!(s.post(big, Some(sig)).await, 413);
+    let bad = b"{not json".to_vec();
+    assert_eq!(s.post(bad.clone(), Some(sign(SECRET, &bad))).await, 400);
+    let wrong_object = br#"{"object":"page","entry":[]}"#.to_vec();
+    assert_eq!(
+        s.post(wrong_object.clone(), Some(sign(SECRET, &wrong_object)))
+            .await,
+        400
+    );
+}
+
+#[tokio::test]
+async fn english_and_swahili_bookings_and_delivery_statuses() {
+    let s = start().await;
+    // English.
+    assert_eq!(
+        s.say(
+            "254712345604",
+            "wamid.en.1",
+            "Hi, I want box braids next Tuesday at 10am"
+        )
+        .await,
+        200
+    );
+    let t = s.wait_texts("254712345604", 1).await;
+    assert!(
+        t[0].contains("Box Braids") && t[0].contains("Shall I book it?"),
+        "{t:?}"
+    );
+    // The confirm question came with Yes/No buttons.
+    let first = &s.captured("254712345604").await[0]["message"];
+    assert_eq!(first["interactive"]["type"], "button");
+    assert_eq!(
+        first["interactive"]["action"]["buttons"][0]["reply"]["id"],
+        "yes"
+    );
+    // Tap "Yes".
+    let tap = serde_json::to_vec(&json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "metadata": {"phone_number_id": DEMO_ID},
+        "messages": [{"from": "254712345604", "id": "wamid.en.2", "timestamp": "1", "type": "interactive",
+                      "interactive": {"type": "button_reply", "button_reply": {"id": "yes", "title": "Yes"}}}]}}]}]}))
+    .unwrap();
+    assert_eq!(s.post(tap.clone(), Some(sign(SECRET, &tap))).await, 200);
+    let t = s.wait_texts("254712345604", 2).await;
+    assert!(t[1].contains("Done!"), "{t:?}");
+    // Swahili.
+    assert_eq!(
+        s.say(
+            "254712345605",
+            "wamid.sw.1",
+            "Habari, nataka kusuka mabutu Jumanne ijayo saa nne asubuhi"
+        )
+        .await,
+        200
+    );
+    let t = s.wait_texts("254712345605", 1).await;
+    assert!(t[0].contains("Nikuwekee?"), "{t:?}");
+    assert_eq!(s.say("254712345605", "wamid.sw.2", "Ndiyo").await, 200);
+    let t = s.wait_texts("254712345605", 2).await;
+    assert!(t[1].contains("Tayari!"), "{t:?}");
+    assert_eq!(
+        s.count("SELECT count(*) FROM appointments WHERE booking_channel = 'whatsapp' AND status = 'confirmed'").await,
+        2
+    );
+    // Outbound rows carry the wamid the Graph API gave; a status moves them
+    // forward, never back.
+    let wamid: String = {
+        let mut tx = s.demo.begin().await.unwrap();
+        sqlx::query_scalar(
+            "SELECT metadata->>'wamid' FROM interactions WHERE direction = 'outbound' AND metadata ? 'wamid' ORDER BY created_at LIMIT 1",
+        )
+        .fetch_one(tx.conn())
+        .await
+        .unwrap()
+    };
+    assert!(wamid.starts_with("wamid.dev."));
+    for status in ["read", "delivered"] {
+        let body = serde_json::to_vec(&json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+            "metadata": {"phone_number_id": DEMO_ID},
+            "statuses": [{"id": wamid, "status": status, "timestamp": "1749416400", "recipient_id": "254712345604"}]}}]}]}))
+        .unwrap();
+        assert_eq!(s.post(body.clone(), Some(sign(SECRET, &body))).await, 200);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let sql = format!(
+        "SELECT count(*) FROM interactions WHERE metadata->>'wamid' = '{wamid}' AND metadata->>'status' = 'read'"
+    );
+    while s.count(&sql).await == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        s.count(&sql).await,
+        1,
+        "read must stick even after a late 'delivered'"
+    );
+}
