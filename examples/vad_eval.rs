@@ -107,11 +107,109 @@ impl Candidate for EnergyOnly {
     fn run(&mut self, rate: u32, frame: &[i16], start_ms: i64) -> (bool, bool) {
         let cfg = VadConfig {
             voicing_threshold: 0.0,
+            strong_voicing: 0.0,
+            onset_strong_frames: 0,
+            pitch_tolerance: 100.0,
             ..VadConfig::default()
         };
         let v = self.vad.get_or_insert_with(|| SpectralVad::new(rate, cfg));
         let f = v.process(frame, start_ms);
         (f.speech, f.started)
+    }
+}
+
+/// The anchors' rules (SCORING.md section 5): speech starts after 60 ms of
+/// positive frames and ends after a 200 ms hangover.
+#[derive(Default)]
+struct AnchorRules {
+    on: bool,
+    pos_ms: i64,
+    neg_ms: i64,
+}
+
+impl AnchorRules {
+    fn step(&mut self, positive: bool, frame_ms: i64) -> (bool, bool) {
+        let mut started = false;
+        if positive {
+            self.pos_ms += frame_ms;
+            self.neg_ms = 0;
+            if !self.on && self.pos_ms >= 60 {
+                self.on = true;
+                started = true;
+            }
+        } else {
+            self.pos_ms = 0;
+            self.neg_ms += frame_ms;
+            if self.on && self.neg_ms >= 200 {
+                self.on = false;
+            }
+        }
+        (self.on, started)
+    }
+}
+
+/// webrtc-vad (libfvad) in its most aggressive mode on 20 ms frames.
+struct WebRtc {
+    vad: Option<webrtc_vad::Vad>,
+    rules: AnchorRules,
+}
+
+impl Candidate for WebRtc {
+    fn name(&self) -> String {
+        "webrtc-vad mode 3 + anchor rules".into()
+    }
+    fn run(&mut self, rate: u32, frame: &[i16], _start_ms: i64) -> (bool, bool) {
+        let vad = self.vad.get_or_insert_with(|| {
+            let r = if rate == 8000 {
+                webrtc_vad::SampleRate::Rate8kHz
+            } else {
+                webrtc_vad::SampleRate::Rate16kHz
+            };
+            webrtc_vad::Vad::new_with_rate_and_mode(r, webrtc_vad::VadMode::VeryAggressive)
+        });
+        let positive = vad.is_voice_segment(frame).unwrap_or(false);
+        self.rules.step(positive, 20)
+    }
+}
+
+/// earshot (takes exactly 256 samples at 16 kHz per call): fed from a small
+/// buffer, positive when any 16 ms block in the 20 ms frame scores >= 0.5.
+struct Earshot {
+    det: Box<earshot::Detector>,
+    buf: Vec<i16>,
+    rules: AnchorRules,
+}
+
+impl Candidate for Earshot {
+    fn name(&self) -> String {
+        "earshot 1.2 (16 kHz) + anchor rules".into()
+    }
+    fn run(&mut self, rate: u32, frame: &[i16], _start_ms: i64) -> (bool, bool) {
+        assert_eq!(rate, 16_000, "earshot needs 16 kHz: run with --rate 16000");
+        self.buf.extend_from_slice(frame);
+        let mut positive = false;
+        while self.buf.len() >= 256 {
+            let p = self.det.predict_i16(&self.buf[..256]);
+            positive |= p >= 0.5;
+            self.buf.drain(..256);
+        }
+        self.rules.step(positive, 20)
+    }
+}
+
+fn fresh(name: &str) -> Box<dyn Candidate> {
+    match name {
+        "spectral (ours)" => Box::new(Ours { vad: None, rate: 0 }),
+        "webrtc-vad mode 3 + anchor rules" => Box::new(WebRtc {
+            vad: None,
+            rules: AnchorRules::default(),
+        }),
+        "earshot 1.2 (16 kHz) + anchor rules" => Box::new(Earshot {
+            det: earshot::Detector::default_boxed(),
+            buf: Vec::new(),
+            rules: AnchorRules::default(),
+        }),
+        _ => Box::new(EnergyOnly { vad: None }),
     }
 }
 
@@ -168,10 +266,15 @@ fn main() {
         }
         return;
     }
-    let mut candidates: Vec<Box<dyn Candidate>> = vec![
-        Box::new(Ours { vad: None, rate: 0 }),
-        Box::new(EnergyOnly { vad: None }),
+    let mut names = vec![
+        "spectral (ours)",
+        "energy-only (ours, no voicing)",
+        "webrtc-vad mode 3 + anchor rules",
     ];
+    if rate_out == 16_000 {
+        names.push("earshot 1.2 (16 kHz) + anchor rules");
+    }
+    let mut candidates: Vec<Box<dyn Candidate>> = names.iter().map(|n| fresh(n)).collect();
     println!(
         "corpus {} ({} scenarios), detector input {} Hz, 20 ms frames",
         dir.display(),
@@ -200,10 +303,7 @@ fn main() {
         let mut nanos = 0u128;
         for s in &scenarios {
             // fresh detector per scenario
-            let mut cand: Box<dyn Candidate> = match c.name().as_str() {
-                "spectral (ours)" => Box::new(Ours { vad: None, rate: 0 }),
-                _ => Box::new(EnergyOnly { vad: None }),
-            };
+            let mut cand = fresh(&c.name());
             let n_in = (s.rate / 50) as usize;
             let mut rs =
                 (rate_out != s.rate).then(|| StreamResampler::new(s.rate, rate_out, n_in).unwrap());

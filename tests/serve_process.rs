@@ -282,8 +282,27 @@ async fn serve_on_the_embedded_default_is_ready_seeded_and_stops_its_postgres() 
     assert_eq!(name, "Nywele Bora Salon");
     conn.close().await.unwrap();
 
-    let pid = cluster.postmaster_pid().expect("cluster running");
-    assert!(pid_alive(pid));
+    // The supervisor restarts a cluster that stops underneath the server.
+    let first_pid = cluster.postmaster_pid().expect("cluster running");
+    cluster.stop().unwrap();
+    assert!(!pid_alive(first_pid));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pid = loop {
+        if let Some(pid) = cluster.postmaster_pid()
+            && pid_alive(pid)
+            && pid != first_pid
+            && server.log().contains("embedded Postgres restarted")
+        {
+            break pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not restarted:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    server.wait_ready().await;
 
     server.stop_with(libc::SIGTERM);
     assert!(!pid_alive(pid), "postgres {pid} left behind");
@@ -415,4 +434,116 @@ fn missing_postgres_binaries_say_what_to_install() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("apt-get install -y postgresql"), "{err}");
+}
+
+#[tokio::test]
+async fn readyz_reports_an_unreachable_database_and_draining() {
+    use ratiba::http::{AppState, router};
+    use ratiba::runtime::shutdown::Shutdown;
+    use ratiba::storage::{Db, Vault};
+    use std::sync::Arc;
+
+    let unreachable = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(Duration::from_millis(500))
+        .connect_lazy("postgres://postgres@127.0.0.1:1/nowhere")
+        .unwrap();
+    let test = TestDb::new().await;
+    let shutdown = Shutdown::new();
+    let app = |db: Db| {
+        let state = AppState::new(
+            db,
+            Arc::new(test.settings()),
+            Vault::new(&ratiba::config::Secret::new(common::TEST_FERNET_KEY)).unwrap(),
+            shutdown.clone(),
+        );
+        router(state)
+    };
+    let serve = |app: axum::Router| async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    };
+    let down = serve(app(Db::from_pool(unreachable))).await;
+    let up = serve(app(test.db().clone())).await;
+
+    assert_eq!(
+        reqwest::get(format!("{down}/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        reqwest::get(format!("{down}/readyz"))
+            .await
+            .unwrap()
+            .status(),
+        503
+    );
+    assert_eq!(
+        reqwest::get(format!("{up}/readyz")).await.unwrap().status(),
+        200
+    );
+    shutdown.trigger();
+    let draining = reqwest::get(format!("{up}/readyz")).await.unwrap();
+    assert_eq!(draining.status(), 503);
+    let body: serde_json::Value = draining.json().await.unwrap();
+    assert_eq!(body["status"], "draining");
+}
+
+#[tokio::test]
+async fn a_second_serve_on_the_same_data_dir_is_refused_and_stops_nothing() {
+    let dir = reachable_tempdir();
+    let data = dir.path().join("data");
+    let cluster = EmbeddedPostgres::new(&data).unwrap();
+    let _guard = StopOnDrop(cluster.clone());
+    let port = free_port();
+    let serve = |port: u16| {
+        ratiba(&[
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+    };
+    let mut first = Server::start(serve(port), port, dir.path().join("first.log"));
+    first.wait_ready().await;
+    let pid = cluster.postmaster_pid().unwrap();
+
+    let out = serve(free_port()).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already running"),
+        "{}",
+        text(&out)
+    );
+    // The same port but another data dir: refused before any cluster starts.
+    let other = dir.path().join("other");
+    let out = ratiba(&[
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--data-dir",
+        other.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
+    assert!(!EmbeddedPostgres::new(&other).unwrap().is_running());
+
+    // The first server and its database are untouched.
+    assert_eq!(cluster.postmaster_pid(), Some(pid));
+    assert!(pid_alive(pid));
+    assert_eq!(
+        reqwest::get(format!("{}/readyz", first.base))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    first.stop_with(libc::SIGTERM);
+    assert!(!pid_alive(pid));
 }

@@ -332,3 +332,55 @@ async fn the_demo_seed_loads_once() {
     assert!(!again.created_tenant && !again.seeded_rows);
     assert_eq!(counts("SELECT count(*) FROM services").await, services);
 }
+
+#[tokio::test]
+async fn concurrent_tenant_transactions_on_a_small_pool_stay_in_their_lane() {
+    let test = TestDb::new().await;
+    let slugs = ["lane_a", "lane_b", "lane_c"];
+    for s in slugs {
+        test.create_tenant(s).await;
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(3)
+        .connect(test.url())
+        .await
+        .unwrap();
+    let db = Db::from_pool(pool);
+    let mut tasks = Vec::new();
+    for round in 0..20 {
+        for s in slugs {
+            let handle = db.tenant(&slug(s));
+            tasks.push(tokio::spawn(async move {
+                let mut tx = handle.begin().await.unwrap();
+                sqlx::query("INSERT INTO services (name, duration_min, price) VALUES ($1, 30, 1)")
+                    .bind(format!("{s}-{round}"))
+                    .execute(tx.conn())
+                    .await
+                    .unwrap();
+                let foreign: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM services WHERE name NOT LIKE $1")
+                        .bind(format!("{s}-%"))
+                        .fetch_one(tx.conn())
+                        .await
+                        .unwrap();
+                assert_eq!(foreign, 0, "{s} saw another tenant's rows");
+                // Every other round rolls back instead of committing.
+                if round % 2 == 0 {
+                    tx.commit().await.unwrap();
+                }
+            }));
+        }
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    for s in slugs {
+        let mut tx = db.tenant(&slug(s)).begin().await.unwrap();
+        let names: Vec<String> = sqlx::query_scalar("SELECT name FROM services")
+            .fetch_all(tx.conn())
+            .await
+            .unwrap();
+        assert_eq!(names.len(), 10, "{s}: {names:?}");
+        assert!(names.iter().all(|n| n.starts_with(s)));
+    }
+}

@@ -42,10 +42,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             // The cluster is left running so that `psql "$(ratiba db url)"`
             // can reach it; `ratiba db stop` or `serve`'s shutdown stops it.
             let opened = open(&settings, Ownership::LeaveRunning).await?;
-            if opened.started_here {
+            if let (true, Some(cluster)) = (opened.started_here, &opened.cluster) {
                 eprintln!(
                     "started the embedded Postgres in {}; stop it with `ratiba db stop`",
-                    settings.core.data_dir.display()
+                    cluster.pgdata().display()
                 );
             }
             println!("{}", opened.url.expose());

@@ -1,6 +1,6 @@
 //! `ratiba serve`: Run the engine: HTTP, websockets, webhooks. Without DATABASE_URL it starts and supervises an embedded Postgres under --data-dir.
 //!
-//! Start-up: settings, database (embedded cluster started if needed),
+//! Start-up: settings, the listening socket, database (embedded cluster started if needed),
 //! migrations (public, then every tenant), the demo tenant on a first start
 //! (empty registry), then HTTP. SIGTERM or Ctrl-C at any point after the
 //! database is up leads to the same end: HTTP drains, the pool closes, and
@@ -48,18 +48,57 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 async fn serve(settings: Settings, vault: Vault) -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     let _signals = shutdown.trigger_on_signals();
+    // One server per embedded cluster: a second `serve` on the same data
+    // directory would stop the first one's database when it exits.
+    let _lock = match settings.core.database_url {
+        Some(_) => None,
+        None => Some(lock_data_dir(&settings.core.data_dir)?),
+    };
+
+    // Bound before anything starts, so a taken port fails fast; early
+    // connections wait in the backlog until the app is up.
+    let listen = settings.core.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
 
     // Not cancelled by a signal: a half-started cluster must still be
-    // stopped below, which needs `open` to have returned.
-    let opened = open(&settings, Ownership::Supervise).await?;
-    let result = run_with_database(&opened, settings, vault, shutdown.clone()).await;
+    // stopped below, which needs `open` to have returned. Until the server
+    // is up, only a cluster started here is stopped on the way out.
+    let mut opened = open(&settings, Ownership::StopIfStartedHere).await?;
+    let result = run_with_database(&mut opened, listener, settings, vault, shutdown.clone()).await;
     shutdown.trigger();
     opened.finish().await?;
     result
 }
 
+/// An exclusive lock on `<data_dir>/serve.lock`, held while serving and
+/// released by the kernel when the process ends however it ends.
+fn lock_data_dir(data_dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let path = data_dir.join("serve.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    // SAFETY: flock on a descriptor we own for the lifetime of `file`.
+    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    if !locked {
+        anyhow::bail!(
+            "another `ratiba serve` is already running with --data-dir {}",
+            data_dir.display()
+        );
+    }
+    Ok(file)
+}
+
 async fn run_with_database(
-    opened: &Opened,
+    opened: &mut Opened,
+    listener: tokio::net::TcpListener,
     settings: Settings,
     vault: Vault,
     shutdown: Shutdown,
@@ -73,11 +112,10 @@ async fn run_with_database(
         return Ok(());
     }
 
-    let listen = settings.core.listen;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
     let local = listener.local_addr()?;
+    // Serving now: this process supervises the cluster and stops it on
+    // shutdown, whoever started it.
+    opened.ownership = Ownership::Supervise;
     tracing::info!(
         addr = %local,
         database = if opened.cluster.is_some() { "embedded" } else { "DATABASE_URL" },
@@ -89,14 +127,31 @@ async fn run_with_database(
         .clone()
         .map(|cluster| tokio::spawn(supervise(cluster, shutdown.clone())));
     let grace = settings.core.shutdown_grace;
+    let calls =
+        crate::runtime::call_setup::CallRuntime::start(&opened.db, &settings, local, &shutdown);
+    let payments = crate::runtime::payments::PaymentsNode::start(
+        &settings,
+        local,
+        opened.db.clone(),
+        Some(vault.clone()),
+    )
+    .await?;
+    let payment_routes = crate::http::payments::router(
+        payments.service.clone(),
+        settings.payments.callback_ip_allowlist.clone(),
+        payments.simulator.as_ref(),
+    );
     let state = AppState::new(
         opened.db.clone(),
         Arc::new(settings),
         vault,
         shutdown.clone(),
     );
-    let served = serve_http(listener, router(state), shutdown.clone(), grace).await;
+    let app = router(state).merge(calls.router()).merge(payment_routes);
+    let served = serve_http(listener, app, shutdown.clone(), grace).await;
+    payments.shutdown();
     shutdown.trigger();
+    let _ = calls.writer_task.await; // drains queued call rows
     if let Some(task) = supervisor {
         let _ = task.await;
     }

@@ -413,5 +413,6 @@ fn call_setup(
         writer: services.writer.clone(),
         metrics: Arc::clone(&services.metrics),
         shutdown: services.shutdown.clone(),
+        turn_engine: services.turn_engine,
     }
 }

@@ -34,10 +34,10 @@ use crate::core::ids::CallId;
 use crate::runtime::call_audio::{InboundAudio, OutboundAudio};
 use crate::runtime::call_setup::{
     BotReply, CallContext, CallConversation, CallerTurn, ConversationError,
-    tokio_util_shutdown::Shutdown,
 };
-use crate::runtime::call_turns::{SttTurns, TurnAction};
+use crate::runtime::call_turns::{EngineTurns, SttTurns, TurnAction, Turns};
 use crate::runtime::metrics::Metrics;
+use crate::runtime::shutdown::Shutdown;
 use crate::runtime::writer::{CallRow, Direction, WriterHandle};
 
 /// Playback marker cadence: the resolution of "heard up to".
@@ -129,6 +129,9 @@ pub struct CallSetup {
     pub writer: WriterHandle,
     pub metrics: Arc<Metrics>,
     pub shutdown: Shutdown,
+    /// Turn-taking by the core's engine (voice activity and words) rather
+    /// than by recognizer events alone.
+    pub turn_engine: bool,
 }
 
 /// Runs one call to its end. `codec` has already decoded the stream's
@@ -237,7 +240,7 @@ struct Call {
     stt: Option<Box<dyn SttStream>>,
     stt_first_push: Option<Instant>,
     stt_measured: bool,
-    turns: SttTurns,
+    turns: Turns,
     tts: Arc<dyn TextToSpeech>,
     synth: Option<TtsStream>,
     speech: Option<Speech>,
@@ -253,6 +256,7 @@ struct Call {
     /// deadlines onto the wall clock when audio stops flowing.
     last_frame: (Instant, u64),
     last_message: Instant,
+    first_frame_at: Option<Instant>,
     speed: f32,
     turn_words: (u64, u64, usize),
     caller_phone: String,
@@ -288,7 +292,15 @@ impl Call {
             .unwrap_or_else(|| "anonymous".to_owned());
         Ok(Self {
             call_id: setup.call_id,
-            turns: SttTurns::new(setup.ctx.tenant.dials.clone()),
+            turns: if setup.turn_engine {
+                Turns::Engine(Box::new(EngineTurns::new(
+                    &setup.ctx.tenant.dials,
+                    setup.stt.is_some(),
+                    now,
+                )))
+            } else {
+                Turns::Stt(Box::new(SttTurns::new(setup.ctx.tenant.dials.clone())))
+            },
             ctx: Arc::new(setup.ctx),
             provider_stream_id: setup.start.stream_id.clone(),
             codec,
@@ -313,6 +325,7 @@ impl Call {
             report,
             last_frame: (now, 0),
             last_message: now,
+            first_frame_at: None,
             speed: 1.0,
             turn_words: (0, 0, 0),
             caller_phone,
@@ -450,11 +463,16 @@ impl Call {
                 stt.push_audio(frame, at_ms);
             }
             last_clock = at_ms + crate::runtime::call_audio::FRAME_MS;
-            turns.advance(last_clock, bot_speaking);
+            turns.on_frame(frame, at_ms, bot_speaking);
         });
         self.wire_in = wire;
         if frames > 0 {
-            self.last_frame = (Instant::now(), last_clock);
+            let now = Instant::now();
+            self.last_frame = (now, last_clock);
+            let first = *self.first_frame_at.get_or_insert(now);
+            let behind = now.duration_since(first).as_secs_f64()
+                - last_clock.saturating_sub(crate::runtime::call_audio::FRAME_MS) as f64 / 1000.0;
+            self.metrics.frame_lag_seconds.observe(behind.max(0.0));
         }
         self.metrics.frames_in.fetch_add(frames, Ordering::Relaxed);
         self.metrics
@@ -510,6 +528,9 @@ impl Call {
             }
         }
         speech.heard = heard;
+        let (utterance, heard_ms) = (speech.utterance, self.format.duration_ms(heard));
+        self.turns
+            .bot_mark(utterance, heard_ms, self.inbound.clock_ms());
         self.maybe_finish_speech();
     }
 
@@ -587,6 +608,11 @@ impl Call {
                     self.pump();
                 }
                 TurnAction::ConfirmBargeIn => self.cut_speech(),
+                TurnAction::SpeakingRate(factor) => {
+                    if self.ctx.tenant.dials.adaptive_speed {
+                        self.speed = factor.clamp(0.7, 1.3);
+                    }
+                }
                 TurnAction::EndOfTurn {
                     text,
                     language,
@@ -776,6 +802,8 @@ impl Call {
             speech.sent = end;
             if !speech.first_audio_sent {
                 speech.first_audio_sent = true;
+                self.turns
+                    .bot_started(speech.utterance, self.inbound.clock_ms());
                 if let Some(since) = speech.answering_since.take() {
                     self.metrics
                         .eot_to_first_audio_seconds
@@ -800,6 +828,8 @@ impl Call {
             return;
         }
         if let Some(speech) = self.speech.take() {
+            self.turns
+                .bot_finished(speech.utterance, self.inbound.clock_ms());
             self.record_bot(&speech, false);
             if speech.end_call {
                 self.hang_up = true;

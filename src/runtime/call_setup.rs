@@ -11,6 +11,7 @@ use futures::future::BoxFuture;
 use crate::adapters::speech::SpeechProviders;
 use crate::core::ids::{PhoneNumber, ThreadId};
 use crate::runtime::metrics::Metrics;
+use crate::runtime::shutdown::Shutdown;
 use crate::runtime::writer::WriterHandle;
 
 /// The tenant a call reached and its voice dials (public.tenants).
@@ -193,49 +194,131 @@ pub struct CallServices {
     /// Whether calls may bring a transcript sidecar for the scripted
     /// recognizer (demo and test setups).
     pub allow_scripted_transcripts: bool,
-    pub shutdown: tokio_util_shutdown::Shutdown,
+    pub shutdown: Shutdown,
+    /// Turn-taking by the core engine (true) or by recognizer events only.
+    pub turn_engine: bool,
 }
 
-/// A cloneable shutdown signal (a watch channel underneath).
-pub mod tokio_util_shutdown {
-    use tokio::sync::watch;
+// ------------------------------------------------------------ production wiring
 
-    #[derive(Debug, Clone)]
-    pub struct Shutdown {
-        rx: watch::Receiver<bool>,
+impl From<crate::storage::TenantRecord> for VoiceTenant {
+    fn from(r: crate::storage::TenantRecord) -> Self {
+        let defaults = VoiceDials::default();
+        let ms = |v: Option<i32>, d: u64| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(d);
+        Self {
+            slug: r.slug,
+            name: r.name,
+            status: r.status.unwrap_or_else(|| "active".to_owned()),
+            voice_enabled: r.voice_enabled,
+            dials: VoiceDials {
+                full_duplex: r.voice_full_duplex_enabled,
+                backchannel_filter: r.voice_backchannel_filter,
+                hard_interrupt: r.voice_hard_interrupt,
+                streaming: r.voice_streaming,
+                listening_ack: r.voice_listening_ack,
+                adaptive_speed: r.voice_adaptive_speed,
+                eot_silence_ms: ms(r.voice_eot_silence_ms, defaults.eot_silence_ms),
+                endpointing_min_delay_ms: ms(
+                    r.voice_endpointing_min_delay_ms,
+                    defaults.endpointing_min_delay_ms,
+                ),
+                endpointing_max_delay_ms: ms(
+                    r.voice_endpointing_max_delay_ms,
+                    defaults.endpointing_max_delay_ms,
+                ),
+                greeting_language: r
+                    .voice_greeting_language
+                    .filter(|l| l == "en" || l == "sw")
+                    .unwrap_or(defaults.greeting_language),
+                default_speaker: r.voice_default_speaker,
+            },
+        }
     }
+}
 
-    #[derive(Debug)]
-    pub struct ShutdownTrigger {
-        tx: watch::Sender<bool>,
+impl TenantDirectory for crate::storage::Db {
+    fn by_voice_number<'a>(
+        &'a self,
+        number: &'a PhoneNumber,
+    ) -> BoxFuture<'a, Result<Option<VoiceTenant>, DirectoryError>> {
+        Box::pin(async move {
+            self.tenant_by_voice_number(number)
+                .await
+                .map(|t| t.map(VoiceTenant::from))
+                .map_err(|e| DirectoryError(e.to_string()))
+        })
     }
+}
 
-    pub fn channel() -> (ShutdownTrigger, Shutdown) {
-        let (tx, rx) = watch::channel(false);
-        (ShutdownTrigger { tx }, Shutdown { rx })
-    }
+/// The call machinery of a running server: the services the media routes
+/// use and the writer task to await at shutdown (it drains its queue).
+pub struct CallRuntime {
+    pub services: CallServices,
+    pub writer_task: tokio::task::JoinHandle<()>,
+}
 
-    impl ShutdownTrigger {
-        pub fn trigger(&self) {
-            let _ = self.tx.send(true);
+impl CallRuntime {
+    /// Starts the writer on `db` and chooses speech providers from
+    /// settings. Without a public URL, stream URLs point at `listen`.
+    pub fn start(
+        db: &crate::storage::Db,
+        settings: &crate::config::Settings,
+        listen: std::net::SocketAddr,
+        shutdown: &Shutdown,
+    ) -> Self {
+        let metrics = Arc::new(Metrics::default());
+        let (writer, writer_task) = crate::runtime::writer::spawn(
+            Arc::new(crate::runtime::writer::DbSink::new(db.clone())),
+            Arc::clone(&metrics),
+            crate::runtime::writer::DEFAULT_QUEUE,
+            shutdown.clone(),
+            std::time::Duration::from_secs(10),
+        );
+        let s = &settings.speech;
+        let speech = SpeechProviders::from_settings(&crate::adapters::speech::SpeechSettings {
+            deepgram_api_key: s.deepgram_api_key.as_ref().map(|k| k.expose().to_owned()),
+            deepgram_url: Some(s.deepgram_url.to_string()),
+            elevenlabs_api_key: s.elevenlabs_api_key.as_ref().map(|k| k.expose().to_owned()),
+            elevenlabs_url: Some(s.elevenlabs_url.to_string()),
+            whisper_url: s.whisper_url.as_ref().map(|u| u.to_string()),
+            whisper_model: None,
+            espeak_path: Some(s.espeak_path.display().to_string()),
+            request_timeout: None,
+        });
+        let public_base_url = settings
+            .core
+            .public_base_url
+            .as_ref()
+            .map(|u| u.to_string().trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://{listen}"));
+        tracing::info!(stt = ?speech.stt.as_ref().map(|s| s.name()), tts = speech.tts.name(), "speech providers");
+        Self {
+            services: CallServices {
+                directory: Arc::new(db.clone()),
+                conversation: Arc::new(EchoConversation),
+                // Without a recognizer, calls that bring a transcript
+                // sidecar (demo calls) are understood through it.
+                allow_scripted_transcripts: speech.stt.is_none(),
+                speech,
+                writer,
+                metrics,
+                public_base_url,
+                twilio_auth_token: settings
+                    .telephony
+                    .twilio_auth_token
+                    .as_ref()
+                    .map(|t| t.expose().to_owned()),
+                shutdown: shutdown.clone(),
+                turn_engine: true,
+            },
+            writer_task,
         }
     }
 
-    impl Shutdown {
-        /// Never shuts down (tests).
-        pub fn never() -> Self {
-            let (tx, rx) = watch::channel(false);
-            std::mem::forget(tx);
-            Self { rx }
-        }
-
-        pub fn is_triggered(&self) -> bool {
-            *self.rx.borrow()
-        }
-
-        /// Resolves once shutdown is triggered (or the trigger is gone).
-        pub async fn wait(&mut self) {
-            let _ = self.rx.wait_for(|v| *v).await;
-        }
+    /// The media, webhook and metrics routes.
+    pub fn router(&self) -> axum::Router {
+        crate::http::media::router(self.services.clone()).merge(crate::http::metrics::router(
+            Arc::clone(&self.services.metrics),
+        ))
     }
 }

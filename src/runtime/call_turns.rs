@@ -11,8 +11,13 @@
 //! and the turn decisions stay the same.
 
 use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use crate::adapters::speech::SttEvent;
+use crate::core::turn::{
+    Language, PlaybackCommand, TranscriptUpdate, TranscriptWord, TurnConfig, TurnDials, TurnEngine,
+    TurnEvent, TurnInput, TurnOutput,
+};
 use crate::runtime::call_setup::VoiceDials;
 
 /// Words that acknowledge rather than interrupt.
@@ -24,7 +29,7 @@ const BACKCHANNELS: &[&str] = &[
 const BARGE_IN_CONFIRM_MS: u64 = 1200;
 
 /// What the call must do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum TurnAction {
     /// The caller started speaking over the bot: stop playback now, keep
     /// the unheard rest.
@@ -33,6 +38,8 @@ pub enum TurnAction {
     ConfirmBargeIn,
     /// It was noise or a backchannel: play the rest.
     ResumeBot,
+    /// Speak at this factor of the normal rate from now on.
+    SpeakingRate(f32),
     /// The caller finished a turn.
     EndOfTurn {
         text: String,
@@ -206,6 +213,284 @@ impl SttTurns {
 
     fn set(&mut self, t: Timer, at: Option<u64>) {
         self.deadlines[t as usize] = at;
+    }
+}
+
+/// Turn-taking by the core's [`TurnEngine`]: voice activity on the caller's
+/// frames, recognizer words, and the bot's playback progress go in; its
+/// playback commands and end-of-turn events come out as [`TurnAction`]s.
+/// The engine's clock is the call's audio clock (`epoch + ms`). Keypad
+/// digits are not the engine's business: they end a turn of their own here.
+pub struct EngineTurns {
+    engine: TurnEngine,
+    epoch: Instant,
+    words: Vec<String>,
+    language: Option<String>,
+    dtmf: String,
+    dtmf_deadline: Option<u64>,
+    actions: VecDeque<TurnAction>,
+}
+
+impl std::fmt::Debug for EngineTurns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineTurns")
+            .field("floor", &self.engine.floor())
+            .finish()
+    }
+}
+
+impl EngineTurns {
+    pub fn new(dials: &VoiceDials, expect_transcripts: bool, epoch: Instant) -> Self {
+        let as_i32 = |v: u64| i32::try_from(v).ok();
+        let turn_dials = TurnDials {
+            voice_full_duplex_enabled: dials.full_duplex,
+            voice_backchannel_filter: dials.backchannel_filter,
+            voice_hard_interrupt: dials.hard_interrupt,
+            voice_listening_ack: false,
+            voice_adaptive_speed: dials.adaptive_speed,
+            voice_eot_silence_ms: as_i32(dials.eot_silence_ms),
+            voice_endpointing_min_delay_ms: as_i32(dials.endpointing_min_delay_ms),
+            voice_endpointing_max_delay_ms: as_i32(dials.endpointing_max_delay_ms),
+        };
+        let mut config =
+            TurnConfig::from_dials(&turn_dials, crate::runtime::call_audio::ENGINE_RATE);
+        config.expect_transcripts = expect_transcripts;
+        Self {
+            engine: TurnEngine::new(config, epoch),
+            epoch,
+            words: Vec::new(),
+            language: None,
+            dtmf: String::new(),
+            dtmf_deadline: None,
+            actions: VecDeque::new(),
+        }
+    }
+
+    fn at(&self, ms: u64) -> Instant {
+        self.epoch + Duration::from_millis(ms)
+    }
+
+    fn ms(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.epoch).as_millis() as u64
+    }
+
+    pub fn on_frame(&mut self, samples: &[i16], at_ms: u64) {
+        let at = self.at(at_ms);
+        self.engine
+            .handle_input(TurnInput::CallerAudio { samples, at });
+        self.drain();
+    }
+
+    pub fn advance(&mut self, now_ms: u64) {
+        if self.dtmf_deadline.is_some_and(|d| now_ms >= d) {
+            self.dtmf_deadline = None;
+            self.end_turn(now_ms);
+        }
+        let now = self.at(now_ms);
+        self.engine.handle_input(TurnInput::Timeout(now));
+        self.drain();
+    }
+
+    pub fn on_stt(&mut self, ev: &SttEvent, now_ms: u64) {
+        let SttEvent::Final {
+            text,
+            words,
+            language,
+        } = ev
+        else {
+            return;
+        };
+        if text.trim().is_empty() {
+            return;
+        }
+        self.words.push(text.trim().to_owned());
+        if language.is_some() {
+            self.language.clone_from(language);
+        }
+        let lang = language.as_deref().map(|l| {
+            if l.starts_with("sw") {
+                Language::Swahili
+            } else {
+                Language::English
+            }
+        });
+        let update = TranscriptUpdate {
+            words: words
+                .iter()
+                .map(|w| TranscriptWord {
+                    text: w.text.clone(),
+                    start: self.at(w.start_ms),
+                    end: self.at(w.end_ms),
+                })
+                .collect(),
+            language: lang,
+            is_final: true,
+        };
+        let at = self.at(now_ms);
+        self.engine
+            .handle_input(TurnInput::Transcript { update, at });
+        self.drain();
+    }
+
+    pub fn on_dtmf(&mut self, digit: char, now_ms: u64) {
+        self.dtmf.push(digit);
+        self.dtmf_deadline = Some(now_ms + if digit == '#' { 0 } else { 1500 });
+    }
+
+    pub fn bot_started(&mut self, utterance: u32, now_ms: u64) {
+        let at = self.at(now_ms);
+        self.engine.handle_input(TurnInput::BotStarted {
+            utterance: u64::from(utterance),
+            at,
+        });
+        self.drain();
+    }
+
+    pub fn bot_mark(&mut self, utterance: u32, heard_ms: u64, now_ms: u64) {
+        let at = self.at(now_ms);
+        self.engine.handle_input(TurnInput::BotMark {
+            utterance: u64::from(utterance),
+            heard_ms: u32::try_from(heard_ms).unwrap_or(u32::MAX),
+            at,
+        });
+        self.drain();
+    }
+
+    pub fn bot_finished(&mut self, utterance: u32, now_ms: u64) {
+        let at = self.at(now_ms);
+        self.engine.handle_input(TurnInput::BotFinished {
+            utterance: u64::from(utterance),
+            at,
+        });
+        self.drain();
+    }
+
+    pub fn next_deadline(&self) -> Option<u64> {
+        let engine = self.engine.next_timeout().map(|(at, _)| self.ms(at));
+        match (engine, self.dtmf_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn poll(&mut self) -> Option<TurnAction> {
+        self.actions.pop_front()
+    }
+
+    fn drain(&mut self) {
+        while let Some(out) = self.engine.poll_output() {
+            match out {
+                TurnOutput::Command { at, command } => match command {
+                    PlaybackCommand::Pause { .. } => {
+                        let onset_ms = self.ms(at);
+                        self.actions.push_back(TurnAction::PauseBot { onset_ms });
+                    }
+                    PlaybackCommand::Resume { .. } => self.actions.push_back(TurnAction::ResumeBot),
+                    PlaybackCommand::Stop { .. } | PlaybackCommand::StopSynthesis { .. } => {
+                        if self.actions.back() != Some(&TurnAction::ConfirmBargeIn) {
+                            self.actions.push_back(TurnAction::ConfirmBargeIn);
+                        }
+                    }
+                },
+                TurnOutput::Event { at, event } => match event {
+                    TurnEvent::EndOfTurn => {
+                        let now = self.ms(at);
+                        self.end_turn(now);
+                    }
+                    TurnEvent::SpeakingRate { factor } => {
+                        self.actions.push_back(TurnAction::SpeakingRate(factor));
+                    }
+                    TurnEvent::Backchannel => {
+                        // An acknowledgement is not part of the next turn.
+                        self.words.clear();
+                    }
+                    _ => {}
+                },
+            }
+        }
+    }
+
+    fn end_turn(&mut self, now_ms: u64) {
+        if self.words.is_empty() && self.dtmf.is_empty() {
+            return;
+        }
+        self.actions.push_back(TurnAction::EndOfTurn {
+            text: std::mem::take(&mut self.words).join(" "),
+            language: self.language.clone(),
+            dtmf: std::mem::take(&mut self.dtmf),
+            at_ms: now_ms,
+        });
+    }
+}
+
+/// The call's turn-taking: the core engine (voice activity + words), or
+/// the recognizer-only rules above (no audio analysis at all; for load
+/// tests and recognizers that report onsets themselves).
+#[derive(Debug)]
+pub enum Turns {
+    Engine(Box<EngineTurns>),
+    Stt(Box<SttTurns>),
+}
+
+impl Turns {
+    pub fn on_frame(&mut self, frame: &[i16], at_ms: u64, bot_speaking: bool) {
+        match self {
+            Turns::Engine(e) => e.on_frame(frame, at_ms),
+            Turns::Stt(t) => t.advance(at_ms + crate::runtime::call_audio::FRAME_MS, bot_speaking),
+        }
+    }
+
+    pub fn advance(&mut self, now_ms: u64, bot_speaking: bool) {
+        match self {
+            Turns::Engine(e) => e.advance(now_ms),
+            Turns::Stt(t) => t.advance(now_ms, bot_speaking),
+        }
+    }
+
+    pub fn on_stt(&mut self, ev: &SttEvent, now_ms: u64, bot_speaking: bool) {
+        match self {
+            Turns::Engine(e) => e.on_stt(ev, now_ms),
+            Turns::Stt(t) => t.on_stt(ev, now_ms, bot_speaking),
+        }
+    }
+
+    pub fn on_dtmf(&mut self, digit: char, now_ms: u64) {
+        match self {
+            Turns::Engine(e) => e.on_dtmf(digit, now_ms),
+            Turns::Stt(t) => t.on_dtmf(digit, now_ms),
+        }
+    }
+
+    pub fn bot_started(&mut self, utterance: u32, now_ms: u64) {
+        if let Turns::Engine(e) = self {
+            e.bot_started(utterance, now_ms);
+        }
+    }
+
+    pub fn bot_mark(&mut self, utterance: u32, heard_ms: u64, now_ms: u64) {
+        if let Turns::Engine(e) = self {
+            e.bot_mark(utterance, heard_ms, now_ms);
+        }
+    }
+
+    pub fn bot_finished(&mut self, utterance: u32, now_ms: u64) {
+        if let Turns::Engine(e) = self {
+            e.bot_finished(utterance, now_ms);
+        }
+    }
+
+    pub fn next_deadline(&self) -> Option<u64> {
+        match self {
+            Turns::Engine(e) => e.next_deadline(),
+            Turns::Stt(t) => t.next_deadline(),
+        }
+    }
+
+    pub fn poll(&mut self) -> Option<TurnAction> {
+        match self {
+            Turns::Engine(e) => e.poll(),
+            Turns::Stt(t) => t.poll(),
+        }
     }
 }
 

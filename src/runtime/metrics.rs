@@ -66,6 +66,7 @@ impl Histogram {
 const FRAME_BOUNDS: &[f64] = &[
     0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.005,
 ];
+const LAG_BOUNDS: &[f64] = &[0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0];
 const LATENCY_BOUNDS: &[f64] = &[
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0,
 ];
@@ -80,6 +81,9 @@ pub struct Metrics {
     pub frames_dropped: AtomicU64,
     /// Time to handle one inbound frame (decode, resample, turn engine).
     pub frame_seconds: Histogram,
+    /// How far behind real time an inbound frame is handled: wall time
+    /// since the call's first frame minus the audio received.
+    pub frame_lag_seconds: Histogram,
     /// End of turn to the first reply audio byte sent.
     pub eot_to_first_audio_seconds: Histogram,
     /// Caller speech onset (on the audio clock) to clear sent.
@@ -103,6 +107,7 @@ impl Default for Metrics {
             frames_in: AtomicU64::new(0),
             frames_dropped: AtomicU64::new(0),
             frame_seconds: Histogram::new(FRAME_BOUNDS),
+            frame_lag_seconds: Histogram::new(LAG_BOUNDS),
             eot_to_first_audio_seconds: Histogram::new(LATENCY_BOUNDS),
             barge_in_reaction_seconds: Histogram::new(LATENCY_BOUNDS),
             stt_first_result_seconds: Histogram::new(LATENCY_BOUNDS),
@@ -163,6 +168,11 @@ impl Metrics {
         self.frame_seconds.render(
             "ratiba_frame_processing_seconds",
             "Time to handle one inbound frame.",
+            &mut out,
+        );
+        self.frame_lag_seconds.render(
+            "ratiba_frame_lag_seconds",
+            "Inbound audio handled behind real time.",
             &mut out,
         );
         self.eot_to_first_audio_seconds.render(

@@ -494,7 +494,12 @@ impl PaymentService {
         let route = match store::route(&self.db, token, now).await? {
             RouteLookup::Found(route) if route.provider == Provider::Mpesa => route,
             other => {
-                tracing::warn!(found = ?std::mem::discriminant(&other), "unroutable daraja callback");
+                let why = match other {
+                    RouteLookup::Found(_) => "wrong provider",
+                    RouteLookup::Expired(_) => "routing expired",
+                    RouteLookup::Unknown => "unknown reference",
+                };
+                tracing::warn!(why, "unroutable daraja callback");
                 store::dead_letter(&self.db, Provider::Mpesa, raw, Some(token)).await?;
                 return Ok(CallbackHandled::DeadLettered);
             }
@@ -697,8 +702,8 @@ fn outcome_of_row(
     }
 }
 
-/// The tenant of an awaited payment, and who awaits it.
-type Awaited = (TenantSlug, Vec<oneshot::Sender<PaymentNotice>>);
+/// The tenant and thread of an awaited payment, and who awaits it.
+type Awaited = (TenantSlug, ThreadId, Vec<oneshot::Sender<PaymentNotice>>);
 
 /// Waiters on this node, keyed by payment id, plus a broadcast of every
 /// notice for the chat runtime. Cheap to clone.
@@ -736,8 +741,8 @@ impl PaymentWaiters {
         let (tx, rx) = oneshot::channel();
         lock(&self.inner)
             .entry(payment_id)
-            .or_insert_with(|| (tenant.clone(), Vec::new()))
-            .1
+            .or_insert_with(|| (tenant.clone(), thread_id.clone(), Vec::new()))
+            .2
             .push(tx);
         self.recheck_one(db, tenant, payment_id, thread_id).await?;
         Ok(rx)
@@ -755,7 +760,7 @@ impl PaymentWaiters {
             return;
         }
         let senders = lock(&self.inner).remove(&notice.payment_id);
-        for tx in senders.map(|(_, v)| v).unwrap_or_default() {
+        for tx in senders.map(|(_, _, v)| v).unwrap_or_default() {
             let _ = tx.send(notice.clone());
         }
     }
@@ -788,12 +793,11 @@ impl PaymentWaiters {
     /// Re-reads every awaited payment (after the listener lost its
     /// connection, notices sent meanwhile are gone).
     pub async fn recheck_all(&self, db: &Db) {
-        let awaited: Vec<(Uuid, TenantSlug)> = lock(&self.inner)
+        let awaited: Vec<(Uuid, TenantSlug, ThreadId)> = lock(&self.inner)
             .iter()
-            .map(|(id, (slug, _))| (*id, slug.clone()))
+            .map(|(id, (slug, thread, _))| (*id, slug.clone(), thread.clone()))
             .collect();
-        for (id, slug) in awaited {
-            let thread = ThreadId::from_existing("");
+        for (id, slug, thread) in awaited {
             if let Err(e) = self.recheck_one(db, &slug, id, &thread).await {
                 tracing::warn!(tenant = %slug, error = %e, "payment recheck failed");
             }

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::core::ids::{TenantSlug, ThreadId};
 use crate::runtime::metrics::Metrics;
+use crate::runtime::shutdown::Shutdown;
 
 /// Rows queued before new ones are refused.
 pub const DEFAULT_QUEUE: usize = 100_000;
@@ -144,7 +145,7 @@ pub fn spawn<S: RowSink>(
     sink: Arc<S>,
     metrics: Arc<Metrics>,
     capacity: usize,
-    mut shutdown: crate::runtime::call_setup::tokio_util_shutdown::Shutdown,
+    shutdown: Shutdown,
     drain_deadline: Duration,
 ) -> (WriterHandle, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = mpsc::channel::<CallRow>(capacity.max(1));
@@ -196,7 +197,7 @@ async fn write_with_retry<S: RowSink>(
     sink: &S,
     batch: &[CallRow],
     metrics: &Metrics,
-    shutdown: &crate::runtime::call_setup::tokio_util_shutdown::Shutdown,
+    shutdown: &Shutdown,
     drain_deadline: Duration,
     deadline: &mut Option<tokio::time::Instant>,
 ) {
@@ -236,6 +237,144 @@ async fn write_with_retry<S: RowSink>(
     }
 }
 
+/// Rows into the tenant's own schema, one transaction per batch. Every
+/// statement is idempotent (fixed ids, ON CONFLICT), so a batch retried
+/// after an unclear failure writes each row once.
+#[derive(Debug, Clone)]
+pub struct DbSink {
+    db: crate::storage::Db,
+}
+
+impl DbSink {
+    pub fn new(db: crate::storage::Db) -> Self {
+        Self { db }
+    }
+
+    async fn write_rows(&self, tenant: &TenantSlug, rows: &[CallRow]) -> Result<(), SinkError> {
+        let err = |e: &dyn std::fmt::Display| SinkError(e.to_string());
+        let mut tx = self.db.tenant(tenant).begin().await.map_err(|e| err(&e))?;
+        for row in rows {
+            match row {
+                CallRow::Caller { phone_e164, at, .. } => {
+                    sqlx::query(
+                        "INSERT INTO customers (customer_id, phone_e164, created_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (phone_e164) WHERE phone_e164 IS NOT NULL DO NOTHING",
+                    )
+                    .bind(Uuid::now_v7())
+                    .bind(phone_e164)
+                    .bind(at)
+                    .execute(tx.conn())
+                    .await
+                    .map_err(|e| err(&e))?;
+                    sqlx::query(
+                        "INSERT INTO customer_identities (customer_id, provider, external_id, created_at) \
+                         SELECT customer_id, 'voice', $1, $2 FROM customers WHERE phone_e164 = $1 \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(phone_e164)
+                    .bind(at)
+                    .execute(tx.conn())
+                    .await
+                    .map_err(|e| err(&e))?;
+                    if phone_e164.len() <= 20 {
+                        sqlx::query(
+                            "INSERT INTO contacts (id, phone_number, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $3) ON CONFLICT (phone_number) DO NOTHING",
+                        )
+                        .bind(Uuid::now_v7())
+                        .bind(phone_e164)
+                        .bind(at)
+                        .execute(tx.conn())
+                        .await
+                        .map_err(|e| err(&e))?;
+                    }
+                }
+                CallRow::ThreadOpened {
+                    thread,
+                    customer_phone,
+                    at,
+                    ..
+                } => {
+                    sqlx::query(
+                        "INSERT INTO conversation_threads \
+                         (customer_phone, thread_id, created_at, channel_started, actor_type) \
+                         VALUES ($1, $2, $3, 'voice', 'customer') ON CONFLICT DO NOTHING",
+                    )
+                    .bind(customer_phone)
+                    .bind(thread.as_str())
+                    .bind(at)
+                    .execute(tx.conn())
+                    .await
+                    .map_err(|e| err(&e))?;
+                }
+                CallRow::ThreadClosed {
+                    thread,
+                    customer_phone,
+                    reason,
+                    at,
+                    ..
+                } => {
+                    sqlx::query(
+                        "UPDATE conversation_threads SET closed_at = $3, closed_reason = $4 \
+                         WHERE customer_phone = $1 AND thread_id = $2 AND closed_at IS NULL",
+                    )
+                    .bind(customer_phone)
+                    .bind(thread.as_str())
+                    .bind(at)
+                    .bind(*reason)
+                    .execute(tx.conn())
+                    .await
+                    .map_err(|e| err(&e))?;
+                }
+                CallRow::Interaction {
+                    id,
+                    customer_phone,
+                    direction,
+                    content,
+                    language,
+                    intent,
+                    duration_ms,
+                    metadata,
+                    at,
+                    ..
+                } => {
+                    sqlx::query(
+                        "INSERT INTO interactions \
+                         (id, contact_id, channel, direction, message_type, content, intent, language, \
+                          duration_ms, metadata, created_at) \
+                         VALUES ($1, (SELECT id FROM contacts WHERE phone_number = $2), 'voice', $3, 'speech', \
+                                 $4, $5, $6, $7, $8, $9) \
+                         ON CONFLICT (id) DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(customer_phone)
+                    .bind(direction.as_str())
+                    .bind(content)
+                    .bind(intent)
+                    .bind(language)
+                    .bind(duration_ms)
+                    .bind(metadata)
+                    .bind(at)
+                    .execute(tx.conn())
+                    .await
+                    .map_err(|e| err(&e))?;
+                }
+            }
+        }
+        tx.commit().await.map_err(|e| err(&e))
+    }
+}
+
+impl RowSink for DbSink {
+    fn write<'a>(
+        &'a self,
+        tenant: &'a TenantSlug,
+        rows: &'a [CallRow],
+    ) -> BoxFuture<'a, Result<(), SinkError>> {
+        Box::pin(self.write_rows(tenant, rows))
+    }
+}
+
 /// Rows kept in memory (tests and benches); can be told to fail.
 #[derive(Debug, Default)]
 pub struct MemorySink {
@@ -270,7 +409,6 @@ impl RowSink for MemorySink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::call_setup::tokio_util_shutdown;
 
     fn row(tenant: &str, n: usize) -> CallRow {
         CallRow::Interaction {
@@ -292,7 +430,8 @@ mod tests {
         let sink = Arc::new(MemorySink::default());
         sink.fail_next.store(3, Ordering::SeqCst);
         let metrics = Arc::new(Metrics::default());
-        let (trigger, shutdown) = tokio_util_shutdown::channel();
+        let shutdown = Shutdown::new();
+        let trigger = shutdown.clone();
         let (handle, task) = spawn(
             Arc::clone(&sink),
             Arc::clone(&metrics),
@@ -317,7 +456,7 @@ mod tests {
         let sink = Arc::new(MemorySink::default());
         sink.fail_next.store(usize::MAX, Ordering::SeqCst);
         let metrics = Arc::new(Metrics::default());
-        let (_trigger, shutdown) = tokio_util_shutdown::channel();
+        let shutdown = Shutdown::new();
         let (handle, _task) = spawn(sink, Arc::clone(&metrics), 4, shutdown, Duration::ZERO);
         let accepted = (0..20).filter(|i| handle.send(row("a", *i))).count();
         assert!(accepted < 20);
@@ -332,7 +471,8 @@ mod tests {
         let sink = Arc::new(MemorySink::default());
         sink.fail_next.store(usize::MAX, Ordering::SeqCst);
         let metrics = Arc::new(Metrics::default());
-        let (trigger, shutdown) = tokio_util_shutdown::channel();
+        let shutdown = Shutdown::new();
+        let trigger = shutdown.clone();
         let (handle, task) = spawn(
             sink,
             Arc::clone(&metrics),

@@ -9,7 +9,10 @@
 //!
 //! Postgres refuses to run as root. When we are root, every Postgres command
 //! runs as the `postgres` system user and the cluster directory is owned by
-//! it; that user must be able to reach the data directory.
+//! it. If that user cannot reach the data directory (a checkout under a
+//! private home such as /root), the cluster lives instead in
+//! `/var/tmp/ratiba-<hash of the data directory>/postgres`, found again on
+//! every start from the same data directory.
 //!
 //! `pg_ctl` starts the server in its own session, so a Ctrl-C in the
 //! terminal reaches only us; we then stop the cluster with `pg_ctl stop`.
@@ -88,7 +91,10 @@ impl EmbeddedPostgres {
                 path: data_dir.to_owned(),
                 source,
             })?;
-        let pgdata = data_dir.join("postgres");
+        let pgdata = match run_as {
+            Some(user) if !reachable_by(user, &data_dir) => relocated_pgdata(&data_dir),
+            _ => data_dir.join("postgres"),
+        };
         Ok(Self {
             socket_dir: socket_dir_for(&pgdata),
             pgdata,
@@ -234,6 +240,12 @@ impl EmbeddedPostgres {
         if self.is_initialized() {
             return Ok(());
         }
+        if let Some(parent) = self.pgdata.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| EmbeddedError::Io {
+                path: parent.to_owned(),
+                source,
+            })?;
+        }
         self.make_private_dir(&self.pgdata)?;
         if self.socket_dir != self.pgdata {
             self.make_private_dir(&self.socket_dir)?;
@@ -357,6 +369,34 @@ fn socket_dir_for(pgdata: &Path) -> PathBuf {
     PathBuf::from(format!("/tmp/ratiba-pg-{:016x}", h.finish()))
 }
 
+/// Whether `user` can traverse every directory down to `dir` (root is
+/// usually the owner of the path, so the "other" execute bit decides).
+fn reachable_by(user: RunAs, dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    dir.ancestors().all(|d| {
+        let Ok(meta) = std::fs::metadata(d) else {
+            return false;
+        };
+        let mode = meta.mode();
+        if meta.uid() == user.uid {
+            mode & 0o100 != 0
+        } else if meta.gid() == user.gid {
+            mode & 0o010 != 0
+        } else {
+            mode & 0o001 != 0
+        }
+    })
+}
+
+/// Where the cluster of a data directory the `postgres` user cannot reach
+/// lives: a stable path derived from the data directory.
+fn relocated_pgdata(data_dir: &Path) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    data_dir.hash(&mut h);
+    PathBuf::from(format!("/var/tmp/ratiba-{:016x}/postgres", h.finish()))
+}
+
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
@@ -417,6 +457,27 @@ fn find_bin_dir() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn private_directories_are_not_reachable_by_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let inner = dir.path().join("data");
+        std::fs::create_dir(&inner).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        let stranger = RunAs {
+            uid: 54_321,
+            gid: 54_321,
+        };
+        assert!(!reachable_by(stranger, &inner));
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        // /tmp and its ancestors are world-traversable on any sane system.
+        assert!(reachable_by(stranger, &inner));
+        let moved = relocated_pgdata(&inner);
+        assert!(moved.starts_with("/var/tmp"));
+        assert_eq!(moved, relocated_pgdata(&inner));
+        assert_ne!(moved, relocated_pgdata(dir.path()));
+    }
 
     #[test]
     fn long_paths_get_a_short_socket_dir() {

@@ -433,16 +433,18 @@ pub fn callback_ack() -> Value {
     json!({"ResultCode": 0, "ResultDesc": "Accepted"})
 }
 
-/// Parses a JSON decimal amount ("1", "1.0", "1500.50") as KES.
+/// Parses a JSON decimal amount ("1", "1.0", "1500.50", "1.000") as KES.
 fn money_from_decimal(text: &str) -> Option<Money> {
+    if !text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    // All ASCII from here, so byte slicing is safe.
     let text = match text.split_once('.') {
         Some((whole, frac)) if frac.len() > 2 => {
-            // 1.000 style: trailing zeros only.
-            if frac[2..].bytes().all(|b| b == b'0') {
-                format!("{whole}.{}", &frac[..2])
-            } else {
+            if !frac.bytes().skip(2).all(|b| b == b'0') {
                 return None;
             }
+            format!("{whole}.{}", frac.get(..2)?)
         }
         _ => text.to_owned(),
     };
@@ -483,6 +485,15 @@ mod tests {
                 receipt: Some("NLJ7RT61SV".into())
             }
         );
+    }
+
+    #[test]
+    fn amounts_parse_without_panicking_on_odd_text() {
+        assert_eq!(money_from_decimal("1.000"), Some(Money::kes(100)));
+        assert_eq!(money_from_decimal("1500.5"), Some(Money::kes(150_050)));
+        assert_eq!(money_from_decimal("1.001"), None);
+        assert_eq!(money_from_decimal("1.a\u{20ac}"), None);
+        assert_eq!(money_from_decimal("-5"), None);
     }
 
     #[test]

@@ -431,7 +431,7 @@ pub(crate) fn lenient_string_map<'de, D: Deserializer<'de>>(
 }
 
 /// Splits `k=v` pairs separated by `sep` (Plivo's extra headers).
-pub(crate) fn parse_pairs(raw: &str, sep: char) -> BTreeMap<String, String> {
+pub fn parse_pairs(raw: &str, sep: char) -> BTreeMap<String, String> {
     raw.split(sep)
         .filter_map(|pair| {
             let (k, v) = pair.split_once('=')?;

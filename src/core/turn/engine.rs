@@ -328,7 +328,9 @@ impl TurnEngine {
         match self.phase {
             Phase::BotSpeaking => {
                 let guard = self.bot.map_or(0, |b| b.guard_until_ms);
-                if self.cfg.full_duplex && end > guard && (vf.voiced || self.run_open) {
+                // Fresh voicing after the echo guard: a run that began
+                // inside the guard counts only once it is still voiced after.
+                if self.cfg.full_duplex && end > guard && vf.voiced {
                     self.tentative_pause();
                 }
             }
@@ -479,7 +481,8 @@ impl TurnEngine {
     }
 
     fn check_confirm(&mut self) {
-        let run_ms = self.now_ms - self.run_start_ms;
+        // Speech actually heard in this run, not the hangover after it.
+        let run_ms = self.last_speech_ms - self.run_start_ms;
         let words = self.burst_words();
         if words.stop || (words.other && self.cfg.full_duplex) {
             self.confirm_barge_in();

@@ -221,3 +221,6 @@ pub enum TurnOutput {
         command: PlaybackCommand,
     },
 }
+
+#[cfg(test)]
+mod tests;

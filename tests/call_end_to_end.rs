@@ -1,0 +1,323 @@
+//! Whole calls against a real server in-process on loopback: the simulated
+//! caller of `ratiba call` dials in exactly as each provider would, the
+//! server answers with espeak-ng, and the rows reach the writer.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ratiba::adapters::speech::espeak::Espeak;
+use ratiba::adapters::speech::scripted::Transcript;
+use ratiba::adapters::speech::{SpeechProviders, wav};
+use ratiba::adapters::telephony::Provider;
+use ratiba::cli::call::{SimOptions, SimReport, simulate};
+use ratiba::core::ids::{PhoneNumber, TenantSlug};
+use ratiba::runtime::call_setup::{
+    CallServices, EchoConversation, StaticDirectory, VoiceDials, VoiceTenant,
+};
+use ratiba::runtime::metrics::Metrics;
+use ratiba::runtime::shutdown::Shutdown;
+use ratiba::runtime::writer::{self, CallRow, Direction, MemorySink};
+
+struct Server {
+    base: String,
+    sink: Arc<MemorySink>,
+    metrics: Arc<Metrics>,
+}
+
+fn tenant(slug: &str, status: &str, voice_enabled: bool) -> VoiceTenant {
+    VoiceTenant {
+        slug: TenantSlug::parse(slug).unwrap(),
+        name: "Nywele Bora Salon".into(),
+        status: status.into(),
+        voice_enabled,
+        dials: VoiceDials::default(),
+    }
+}
+
+async fn start_server() -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut numbers = HashMap::new();
+    numbers.insert(
+        PhoneNumber::parse("+254711000100").unwrap(),
+        tenant("demo", "active", true),
+    );
+    numbers.insert(
+        PhoneNumber::parse("+254711000999").unwrap(),
+        tenant("closed", "suspended", true),
+    );
+    let metrics = Arc::new(Metrics::default());
+    let sink = Arc::new(MemorySink::default());
+    let (writer, _task) = writer::spawn(
+        Arc::clone(&sink),
+        Arc::clone(&metrics),
+        10_000,
+        Shutdown::new(),
+        Duration::from_secs(5),
+    );
+    let services = CallServices {
+        directory: Arc::new(StaticDirectory(numbers)),
+        conversation: Arc::new(EchoConversation),
+        speech: SpeechProviders {
+            stt: None,
+            tts: Arc::new(Espeak::new(None)),
+        },
+        writer,
+        metrics: Arc::clone(&metrics),
+        public_base_url: base.clone(),
+        twilio_auth_token: Some("test-token".into()),
+        allow_scripted_transcripts: true,
+        shutdown: Shutdown::new(),
+        turn_engine: true,
+    };
+    let app = ratiba::http::media::router(services)
+        .merge(ratiba::http::metrics::router(Arc::clone(&metrics)));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Server {
+        base,
+        sink,
+        metrics,
+    }
+}
+
+fn demo_call(name: &str) -> (wav::Wav, Transcript) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/calls");
+    let audio = wav::parse(&std::fs::read(dir.join(format!("{name}.wav"))).unwrap()).unwrap();
+    let t = Transcript::parse(&std::fs::read(dir.join(format!("{name}.json"))).unwrap()).unwrap();
+    (audio, t)
+}
+
+fn options(server: &Server, provider: Provider, name: &str, fast: bool) -> SimOptions {
+    let (audio, transcript) = demo_call(name);
+    SimOptions {
+        server: server.base.clone(),
+        provider,
+        to: "+254711000100".into(),
+        from: "+254722000111".into(),
+        audio,
+        transcript: Some(transcript),
+        fast,
+        twilio_auth_token: Some("test-token".into()),
+        max_duration: Duration::from_secs(120),
+    }
+}
+
+async fn rows_settle(sink: &MemorySink, min_closed: usize) -> Vec<CallRow> {
+    for _ in 0..100 {
+        let rows = sink.rows.lock().unwrap().clone();
+        let closed = rows
+            .iter()
+            .filter(|r| matches!(r, CallRow::ThreadClosed { .. }))
+            .count();
+        if closed >= min_closed {
+            return rows;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("threads were not closed");
+}
+
+/// Every provider's call, streamed fast: the bot greets and answers, the
+/// caller's words reach the conversation, and the call's rows are written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_provider_completes_a_call() {
+    let server = start_server().await;
+    let calls = Provider::ALL.map(|p| {
+        let opts = options(&server, p, "en_booking", true);
+        async move { (p, simulate(&opts).await) }
+    });
+    let results: Vec<(Provider, anyhow::Result<SimReport>)> =
+        futures::future::join_all(calls).await;
+    for (p, r) in &results {
+        let r = r.as_ref().unwrap_or_else(|e| panic!("{p}: {e:#}"));
+        let spoken: u64 = r.segments.iter().map(|s| s.end_ms - s.start_ms).sum();
+        assert!(spoken >= 1000, "{p}: the bot spoke only {spoken} ms");
+        assert!(r.marks_echoed > 0, "{p}: no playback markers");
+        let loud = r.reply.iter().filter(|s| s.unsigned_abs() > 2000).count();
+        assert!(loud > 1000, "{p}: the recorded reply is silent");
+    }
+    let rows = rows_settle(&server.sink, Provider::ALL.len()).await;
+    let opened = rows
+        .iter()
+        .filter(|r| matches!(r, CallRow::ThreadOpened { .. }))
+        .count();
+    assert_eq!(opened, Provider::ALL.len());
+    let caller_texts: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| match r {
+            CallRow::Interaction {
+                direction: Direction::Inbound,
+                content,
+                ..
+            } => Some(content.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        caller_texts
+            .iter()
+            .filter(|t| t.contains("haircut"))
+            .count()
+            >= Provider::ALL.len(),
+        "{caller_texts:?}"
+    );
+    assert!(
+        rows.iter().any(
+            |r| matches!(r, CallRow::Caller { phone_e164, .. } if phone_e164 == "+254722000111")
+        )
+    );
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("ratiba_active_calls 0"));
+    assert!(metrics.contains(&format!("ratiba_calls_total {}", Provider::ALL.len())));
+    assert!(server.metrics.frame_seconds.count() > 0);
+}
+
+/// The barge-in demo call, in real time: the caller cuts into the bot's
+/// answer and the bot's audio stops (clear sent) within 300 ms of the
+/// caller's onset in the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn barge_in_stops_the_bot_within_300ms() {
+    let server = start_server().await;
+    let opts = options(&server, Provider::Twilio, "en_barge_in", false);
+    let report = simulate(&opts).await.expect("call");
+    let transcript = opts.transcript.as_ref().unwrap();
+    // The interrupting phrase: the first word after the question's pause.
+    let onset = transcript
+        .words
+        .windows(2)
+        .find(|w| w[1].start_ms - w[0].end_ms > 2000)
+        .map(|w| w[1].start_ms)
+        .expect("a second phrase");
+    let cut = report
+        .segments
+        .iter()
+        .find(|s| s.cleared && s.start_ms < onset && s.end_ms >= onset)
+        .unwrap_or_else(|| panic!("the bot was not cut at {onset} ms: {report:?}"));
+    let reaction = cut.end_ms - onset;
+    assert!(
+        reaction <= 300,
+        "clear {reaction} ms after the caller's onset"
+    );
+    let clear = report
+        .clears_ms
+        .iter()
+        .find(|c| **c >= onset)
+        .expect("a clear after the onset");
+    eprintln!("barge-in: caller onset {onset} ms, clear sent at {clear} ms");
+    assert!(clear - onset <= 300);
+    // The caller heard nothing of that answer after the clear.
+    let after = (clear + 40) as usize * report.reply_rate as usize / 1000;
+    let until = (onset + 1500) as usize * report.reply_rate as usize / 1000;
+    let leaked = report
+        .reply
+        .get(after..until.min(report.reply.len()))
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| s.unsigned_abs() > 2000)
+        .count();
+    assert_eq!(leaked, 0, "bot audio kept playing after the clear");
+
+    let rows = rows_settle(&server.sink, 1).await;
+    let interrupted = rows.iter().any(|r| {
+        matches!(r, CallRow::Interaction { direction: Direction::Outbound, metadata, .. }
+            if metadata["barge_in"] == true && metadata["heard_up_to_ms"].as_u64().is_some_and(|h| h > 0))
+    });
+    assert!(interrupted, "the cut answer is recorded with heard-up-to");
+    assert!(server.metrics.barge_in_reaction_seconds.count() >= 1);
+}
+
+#[tokio::test]
+async fn unknown_or_suspended_numbers_get_a_polite_refusal() {
+    let server = start_server().await;
+    for to in ["+254711000999", "+254700123456"] {
+        let mut opts = options(&server, Provider::Twilio, "en_booking", true);
+        opts.to = to.into();
+        let err = simulate(&opts).await.unwrap_err();
+        assert!(format!("{err:#}").contains("did not connect"), "{err:#}");
+    }
+    let twiml = reqwest::Client::new()
+        .post(format!("{}/voice/twilio", server.base))
+        .header(
+            "X-Twilio-Signature",
+            ratiba::adapters::telephony::twilio::signature(
+                "test-token",
+                &format!("{}/voice/twilio", server.base),
+                &[
+                    ("CallSid".into(), "CA1".into()),
+                    ("To".into(), "+254711000999".into()),
+                ],
+            ),
+        )
+        .form(&[("CallSid", "CA1"), ("To", "+254711000999")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        twiml.contains("<Say") && twiml.contains("<Hangup/>"),
+        "{twiml}"
+    );
+    assert_eq!(
+        server
+            .metrics
+            .calls_rejected
+            .load(std::sync::atomic::Ordering::Relaxed),
+        3
+    );
+}
+
+#[tokio::test]
+async fn twilio_webhook_without_a_valid_signature_is_refused() {
+    let server = start_server().await;
+    let status = reqwest::Client::new()
+        .post(format!("{}/voice/twilio", server.base))
+        .header("X-Twilio-Signature", "AAAA")
+        .form(&[("CallSid", "CA1"), ("To", "+254711000100")])
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 403);
+}
+
+/// A peer that breaks the protocol loses its call; the server carries on.
+#[tokio::test]
+async fn bad_media_input_closes_only_that_call() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let server = start_server().await;
+    let ws_url = server.base.replace("http://", "ws://") + "/media/telnyx";
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url.as_str())
+        .await
+        .unwrap();
+    ws.send(Message::text(
+        r#"{"event":"media","media":{"payload":"AAAA"}}"#,
+    ))
+    .await
+    .unwrap();
+    // Media before start: the server closes the socket.
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(m) = ws.next().await {
+            if matches!(m, Ok(Message::Close(_)) | Err(_)) {
+                return true;
+            }
+        }
+        true
+    })
+    .await
+    .unwrap();
+    assert!(closed);
+    // And a good call still works afterwards.
+    let opts = options(&server, Provider::Telnyx, "sw_booking", true);
+    let report = simulate(&opts).await.unwrap();
+    assert!(!report.segments.is_empty());
+}
