@@ -107,7 +107,7 @@ async fn a_demo_call_writes_its_rows_into_the_tenant_schema() {
     assert!(
         inbound
             .iter()
-            .any(|c| c.contains("nataka") && c.contains("miadi")),
+            .any(|c| c.contains("nataka") && c.contains("mabutu")),
         "{inbound:?}"
     );
     let outbound = interactions
@@ -115,9 +115,34 @@ async fn a_demo_call_writes_its_rows_into_the_tenant_schema() {
         .filter(|r| r.get::<String, _>("direction") == "outbound")
         .count();
     assert!(outbound >= 2, "greeting and at least one answer");
+    // The dialog wrote its replies; the call added what the caller heard.
+    let with_playback = interactions
+        .iter()
+        .filter(|r| r.get::<String, _>("direction") == "outbound")
+        .filter(|r| r.get::<serde_json::Value, _>("metadata")["heard_up_to_ms"].is_u64())
+        .count();
+    assert!(with_playback >= 2, "playback facts on the bot's rows");
+    for r in &interactions {
+        eprintln!(
+            "{:>8}: {}",
+            r.get::<String, _>("direction"),
+            r.get::<Option<String>, _>("content").unwrap_or_default()
+        );
+    }
     assert!(interactions.iter().all(|r| r.get::<bool, _>("linked")));
     let meta: serde_json::Value = interactions[0].get("metadata");
     assert!(meta["call_id"].is_string() && meta["stream_id"].is_string());
+
+    // The Swahili demo call books what it asks for.
+    let booked: i64 = sqlx::query(
+        "SELECT count(*) AS n FROM appointments a JOIN services s ON s.id = a.service_id \
+         WHERE a.booking_channel = 'voice' AND s.name = 'Cornrows' AND a.status <> 'cancelled'",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .unwrap()
+    .get("n");
+    assert_eq!(booked, 1, "the call booked Kusuka Mabutu");
 
     let identities: i64 = sqlx::query(
         "SELECT count(*) AS n FROM customer_identities i JOIN customers c USING (customer_id) \

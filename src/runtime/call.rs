@@ -193,6 +193,8 @@ struct Speech {
     paused: bool,
     /// End of the caller's turn this answers (for the latency metric).
     answering_since: Option<Instant>,
+    /// interactions rows the conversation wrote for this reply.
+    recorded: Vec<uuid::Uuid>,
     first_audio_sent: bool,
     started_ms: u64,
     tts_requested: Option<Instant>,
@@ -578,6 +580,7 @@ impl Call {
                 language: if sw { "sw" } else { "en" }.to_owned(),
                 intent: None,
                 end_call: false,
+                recorded: Vec::new(),
             }
         });
         self.start_speech(reply, since);
@@ -680,15 +683,29 @@ impl Call {
             interrupted: false,
             heard_ms: 0,
         });
+        if !self.conversation.records_turns() {
+            self.write_caller_turn(&text, &language, &dtmf, at_ms, end.saturating_sub(start));
+        }
+        self.answer(text, language, dtmf);
+    }
+
+    fn write_caller_turn(
+        &mut self,
+        text: &str,
+        language: &Option<String>,
+        dtmf: &str,
+        at_ms: u64,
+        duration_ms: u64,
+    ) {
         self.writer.send(CallRow::Interaction {
             tenant: self.ctx.tenant.slug.clone(),
             id: uuid::Uuid::now_v7(),
             customer_phone: self.caller_phone.clone(),
             direction: Direction::Inbound,
-            content: text.clone(),
+            content: text.to_owned(),
             language: language.clone(),
             intent: None,
-            duration_ms: i32::try_from(end.saturating_sub(start)).ok(),
+            duration_ms: i32::try_from(duration_ms).ok(),
             metadata: serde_json::json!({
                 "call_id": self.call_id.to_string(),
                 "stream_id": self.provider_stream_id,
@@ -697,6 +714,9 @@ impl Call {
             }),
             at: Utc::now(),
         });
+    }
+
+    fn answer(&mut self, text: String, language: Option<String>, dtmf: String) {
         if let Some(s) = self.speech.take() {
             // The caller's turn ended while the bot still held audio (half
             // duplex): the answer replaces it.
@@ -747,6 +767,7 @@ impl Call {
             epoch: 0,
             paused: false,
             answering_since,
+            recorded: reply.recorded,
             first_audio_sent: false,
             started_ms: self.inbound.clock_ms(),
             tts_requested: None,
@@ -852,6 +873,22 @@ impl Call {
             interrupted,
             heard_ms,
         });
+        let playback = serde_json::json!({
+            "call_id": self.call_id.to_string(),
+            "stream_id": self.provider_stream_id,
+            "barge_in": interrupted,
+            "heard_up_to_ms": heard_ms,
+            "synthesized_ms": total_ms,
+        });
+        if !speech.recorded.is_empty() {
+            self.writer.send(CallRow::PlaybackHeard {
+                tenant: self.ctx.tenant.slug.clone(),
+                ids: speech.recorded.clone(),
+                duration_ms: i32::try_from(heard_ms).ok(),
+                metadata: playback,
+            });
+            return;
+        }
         self.writer.send(CallRow::Interaction {
             tenant: self.ctx.tenant.slug.clone(),
             id: uuid::Uuid::now_v7(),

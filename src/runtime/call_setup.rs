@@ -111,6 +111,9 @@ pub struct BotReply {
     pub intent: Option<String>,
     /// The conversation is over: hang up once this has been heard.
     pub end_call: bool,
+    /// interactions rows the conversation already wrote for this reply (the
+    /// call then adds what was heard to them instead of writing its own).
+    pub recorded: Vec<uuid::Uuid>,
 }
 
 /// Who is calling and which thread the call writes to.
@@ -134,6 +137,11 @@ pub trait CallConversation: Send + Sync {
         ctx: &'a CallContext,
         turn: CallerTurn,
     ) -> BoxFuture<'a, Result<BotReply, ConversationError>>;
+    /// Whether the conversation records caller turns and its replies in
+    /// interactions itself.
+    fn records_turns(&self) -> bool {
+        false
+    }
 }
 
 /// A conversation that greets by the tenant's name and repeats what it
@@ -154,6 +162,7 @@ impl CallConversation for EchoConversation {
             language: lang,
             intent: Some("greeting".into()),
             end_call: false,
+            recorded: Vec::new(),
         }
     }
 
@@ -174,8 +183,88 @@ impl CallConversation for EchoConversation {
                 language: lang,
                 intent: Some("echo".into()),
                 end_call: false,
+                recorded: Vec::new(),
             })
         })
+    }
+}
+
+/// The dialog engine (`ConversationService`, the same one WhatsApp turns
+/// reach) behind calls. It records turns and replies in interactions and
+/// keeps the thread's checkpoint; the call adds playback facts.
+pub struct DialogConversation {
+    service: crate::runtime::conversation::ConversationService,
+}
+
+impl DialogConversation {
+    pub fn new(db: crate::storage::Db) -> Self {
+        Self {
+            service: crate::runtime::conversation::ConversationService::new(db),
+        }
+    }
+}
+
+impl CallConversation for DialogConversation {
+    fn greeting(&self, ctx: &CallContext) -> BotReply {
+        EchoConversation.greeting(ctx)
+    }
+
+    fn reply<'a>(
+        &'a self,
+        ctx: &'a CallContext,
+        turn: CallerTurn,
+    ) -> BoxFuture<'a, Result<BotReply, ConversationError>> {
+        use crate::core::dialog::{Channel, Lang};
+        Box::pin(async move {
+            let customer = ctx
+                .caller
+                .clone()
+                .ok_or_else(|| ConversationError("caller number withheld".into()))?;
+            let tenant = self.service.db().tenant(&ctx.tenant.slug);
+            let text = crate::runtime::conversation::TurnText {
+                channel: Channel::Voice,
+                external_id: customer.expose().to_owned(),
+                customer,
+                customer_name: None,
+                text: turn.text,
+                language_hint: turn.language.as_deref().and_then(Lang::from_code),
+                dtmf: (!turn.dtmf.is_empty()).then_some(turn.dtmf),
+                choice_id: None,
+                message_id: None,
+                message_type: "speech".into(),
+                now: chrono::Utc::now(),
+            };
+            let outcome = self
+                .service
+                .handle_turn(&tenant, Some(&ctx.thread), text)
+                .await
+                .map_err(|e| ConversationError(e.to_string()))?;
+            let language = outcome
+                .replies
+                .first()
+                .map(|r| r.reply.language.code().to_owned())
+                .unwrap_or_else(|| ctx.tenant.dials.greeting_language.clone());
+            let intent = outcome
+                .analysis
+                .as_ref()
+                .and_then(|a| a.intent)
+                .map(|i| i.as_str().to_owned());
+            Ok(BotReply {
+                sentences: outcome
+                    .replies
+                    .iter()
+                    .flat_map(|r| r.reply.sentences.iter().cloned())
+                    .collect(),
+                language,
+                end_call: false,
+                recorded: outcome.replies.iter().map(|r| r.interaction_id).collect(),
+                intent,
+            })
+        })
+    }
+
+    fn records_turns(&self) -> bool {
+        true
     }
 }
 
@@ -295,7 +384,7 @@ impl CallRuntime {
         Self {
             services: CallServices {
                 directory: Arc::new(db.clone()),
-                conversation: Arc::new(EchoConversation),
+                conversation: Arc::new(DialogConversation::new(db.clone())),
                 // Without a recognizer, calls that bring a transcript
                 // sidecar (demo calls) are understood through it.
                 allow_scripted_transcripts: speech.stt.is_none(),

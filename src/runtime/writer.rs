@@ -70,6 +70,14 @@ pub enum CallRow {
         reason: &'static str,
         at: DateTime<Utc>,
     },
+    /// What the caller heard of reply rows another writer (the dialog)
+    /// recorded: merged into their metadata.
+    PlaybackHeard {
+        tenant: TenantSlug,
+        ids: Vec<Uuid>,
+        duration_ms: Option<i32>,
+        metadata: serde_json::Value,
+    },
     /// interactions row for a caller turn or a bot utterance.
     Interaction {
         tenant: TenantSlug,
@@ -88,7 +96,8 @@ pub enum CallRow {
 impl CallRow {
     pub fn tenant(&self) -> &TenantSlug {
         match self {
-            CallRow::Caller { tenant, .. }
+            CallRow::PlaybackHeard { tenant, .. }
+            | CallRow::Caller { tenant, .. }
             | CallRow::ThreadOpened { tenant, .. }
             | CallRow::ThreadClosed { tenant, .. }
             | CallRow::Interaction { tenant, .. } => tenant,
@@ -322,6 +331,23 @@ impl DbSink {
                     .bind(thread.as_str())
                     .bind(at)
                     .bind(*reason)
+                    .execute(tx.conn())
+                    .await
+                    .map_err(|e| err(&e))?;
+                }
+                CallRow::PlaybackHeard {
+                    ids,
+                    duration_ms,
+                    metadata,
+                    ..
+                } => {
+                    sqlx::query(
+                        "UPDATE interactions SET metadata = COALESCE(metadata, '{}'::jsonb) || $2, \
+                         duration_ms = COALESCE($3, duration_ms) WHERE id = ANY($1)",
+                    )
+                    .bind(ids)
+                    .bind(metadata)
+                    .bind(duration_ms)
                     .execute(tx.conn())
                     .await
                     .map_err(|e| err(&e))?;
