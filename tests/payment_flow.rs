@@ -855,3 +855,74 @@ async fn simulator_mode_node_mounts_the_simulator_and_pays_a_held_call() {
     assert_eq!(appointment_state(&handle, appt).await.1, "paid");
     node.shutdown();
 }
+
+#[tokio::test]
+async fn callbacks_from_outside_the_allow_list_are_acknowledged_but_not_applied() {
+    let r = rig(false).await;
+    r.sim.force_next(SimOutcome::NoCallback);
+    let (payment_id, _, _) = push_and_wait(&r, "0712345600").await;
+    let row = store::find_payment(&r.handle, payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let allow = vec![ratiba::config::IpNet::parse("196.201.214.0/24").unwrap()];
+    let app = ratiba::http::payments::router(r.a.service.clone(), allow, None);
+    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", http.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            http,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    let body = serde_json::json!({"Body": {"stkCallback": {"MerchantRequestID": "m",
+        "CheckoutRequestID": row.checkout_id.clone().unwrap(), "ResultCode": 0, "ResultDesc": "ok",
+        "CallbackMetadata": {"Item": [{"Name": "MpesaReceiptNumber", "Value": "ALLOW00001"}]}}}});
+    let url = format!(
+        "{base}/payments/daraja/callback/{}",
+        store::merchant_reference(payment_id)
+    );
+    let client = reqwest::Client::new();
+    // From loopback with no forwarded address, and forwarded from outside.
+    let ack: serde_json::Value = client
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ack["ResultCode"], 0);
+    client
+        .post(&url)
+        .header("x-forwarded-for", "6.6.6.6")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        store::find_payment(&r.handle, payment_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        PaymentStatus::Pending
+    );
+    // Forwarded by the local proxy from an allowed address: applied.
+    client
+        .post(&url)
+        .header("x-forwarded-for", "196.201.214.200")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let after = store::find_payment(&r.handle, payment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.status, PaymentStatus::Completed);
+    assert_eq!(after.mpesa_receipt.as_deref(), Some("ALLOW00001"));
+}

@@ -1,4 +1,5 @@
 //! Adapters translate between provider wire formats and core types.
+pub mod llm;
 pub mod payments;
 pub mod speech;
 pub mod telephony;

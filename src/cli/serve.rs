@@ -129,14 +129,27 @@ async fn run_with_database(
     let grace = settings.core.shutdown_grace;
     let calls =
         crate::runtime::call_setup::CallRuntime::start(&opened.db, &settings, local, &shutdown);
+    let payments = crate::runtime::payments::PaymentsNode::start(
+        &settings,
+        local,
+        opened.db.clone(),
+        Some(vault.clone()),
+    )
+    .await?;
+    let payment_routes = crate::http::payments::router(
+        payments.service.clone(),
+        settings.payments.callback_ip_allowlist.clone(),
+        payments.simulator.as_ref(),
+    );
     let state = AppState::new(
         opened.db.clone(),
         Arc::new(settings),
         vault,
         shutdown.clone(),
     );
-    let app = router(state).merge(calls.router());
+    let app = router(state).merge(calls.router()).merge(payment_routes);
     let served = serve_http(listener, app, shutdown.clone(), grace).await;
+    payments.shutdown();
     shutdown.trigger();
     let _ = calls.writer_task.await; // drains queued call rows
     if let Some(task) = supervisor {

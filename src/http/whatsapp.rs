@@ -35,7 +35,8 @@ use crate::adapters::whatsapp::{GraphClient, outbound};
 use crate::config::{Secret, Settings};
 use crate::core::dialog::Channel;
 use crate::core::ids::PhoneNumber;
-use crate::runtime::conversation::{ConversationService, TurnText};
+use crate::runtime::conversation::{BoxFuture, ConversationService, TurnText};
+use crate::runtime::handoff;
 use crate::storage::conversation as conv;
 use crate::storage::{Db, TenantRecord, Vault};
 
@@ -86,11 +87,16 @@ impl WhatsAppConfig {
 impl WhatsAppConfig {
     /// From the app's shared state.
     pub fn from_app(state: &super::AppState) -> Self {
+        let mut service = ConversationService::new(state.db.clone());
+        if let Some(llm) = crate::adapters::llm::LlmInterpreter::from_settings(&state.settings.llm)
+        {
+            service = service.with_interpreter(std::sync::Arc::new(llm));
+        }
         Self::from_settings(
             state.db.clone(),
             Some(state.vault.clone()),
             &state.settings,
-            ConversationService::new(state.db.clone()),
+            service,
         )
     }
 }
@@ -145,6 +151,13 @@ pub fn router(config: WhatsAppConfig) -> Router {
     for rx in receivers {
         tokio::spawn(worker(shared.clone(), rx));
     }
+    // Hand-off notices, reminders and escalations go to the tenant's admins
+    // on WhatsApp; their deadlines are in the database.
+    handoff::spawn_sweeper(
+        shared.config.db.clone(),
+        Arc::new(WhatsAppNotifier(shared.clone())),
+        Duration::from_secs(15),
+    );
     let mut router = Router::new().route("/wa/webhook", get(verify).post(receive));
     if shared.capture.is_some() {
         router = router
@@ -319,6 +332,37 @@ async fn handle_message(shared: &Shared, raw: &Value, m: InboundMessage) -> anyh
         }
     }
     Ok(())
+}
+
+/// Tells tenant admins about hand-offs on WhatsApp.
+struct WhatsAppNotifier(Arc<Shared>);
+
+impl handoff::AdminNotifier for WhatsAppNotifier {
+    fn notify<'a>(
+        &'a self,
+        tenant: &'a TenantRecord,
+        admin_phone: &'a str,
+        text: String,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let phone_number_id = tenant
+                .whatsapp_phone_number_id
+                .as_deref()
+                .ok_or("tenant has no WhatsApp number")?;
+            let token = access_token(&self.0, tenant).ok_or("tenant has no access token")?;
+            let to = PhoneNumber::parse(admin_phone).map_err(|e| e.to_string())?;
+            self.0
+                .graph
+                .send(
+                    phone_number_id,
+                    token.expose(),
+                    &outbound::text(to.digits(), &text),
+                )
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    }
 }
 
 fn access_token(shared: &Shared, tenant: &TenantRecord) -> Option<Secret> {

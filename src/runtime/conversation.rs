@@ -358,6 +358,7 @@ impl Run<'_, '_> {
             },
             dtmf: self.turn.dtmf.clone(),
             choice_id: self.turn.choice_id.clone(),
+            force_language: None,
             now: self.turn.now,
         };
         let first = core_turn(self.turn.text.clone(), self.turn.language_hint);
@@ -383,7 +384,7 @@ impl Run<'_, '_> {
                 tracing::debug!("turn rewritten by the language model");
                 let mut retry = Dialog::new(config, state.clone());
                 let mut t = core_turn(rewritten, Some(lang));
-                t.language_hint = Some(lang);
+                t.force_language = Some(lang);
                 if retry.handle_input(Input::Turn(t)).is_ok() {
                     let again = drain(&mut retry);
                     let understood = again

@@ -5,6 +5,7 @@ pub mod call_audio;
 pub mod call_setup;
 pub mod call_turns;
 pub mod conversation;
+pub mod handoff;
 pub mod metrics;
 pub mod payments;
 pub mod reaper;

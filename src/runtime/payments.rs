@@ -494,7 +494,12 @@ impl PaymentService {
         let route = match store::route(&self.db, token, now).await? {
             RouteLookup::Found(route) if route.provider == Provider::Mpesa => route,
             other => {
-                tracing::warn!(found = ?std::mem::discriminant(&other), "unroutable daraja callback");
+                let why = match other {
+                    RouteLookup::Found(_) => "wrong provider",
+                    RouteLookup::Expired(_) => "routing expired",
+                    RouteLookup::Unknown => "unknown reference",
+                };
+                tracing::warn!(why, "unroutable daraja callback");
                 store::dead_letter(&self.db, Provider::Mpesa, raw, Some(token)).await?;
                 return Ok(CallbackHandled::DeadLettered);
             }

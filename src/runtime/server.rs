@@ -21,7 +21,11 @@ pub async fn serve_http(
     grace: Duration,
 ) -> std::io::Result<()> {
     let signal = shutdown.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
         signal.wait().await;
     });
     let server = server.into_future();

@@ -122,7 +122,9 @@ impl StreamResampler {
         };
         let m = produced.min(out.len());
         for (d, &s) in out[..m].iter_mut().zip(&self.out_f32[..m]) {
-            *d = (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
+            // `as` saturates; adding +-0.5 rounds without a libm call.
+            let v = s * 32768.0;
+            *d = (v + 0.5f32.copysign(v)) as i16;
         }
         m
     }

@@ -74,6 +74,10 @@ pub struct Turn {
     pub dtmf: Option<String>,
     /// The id of a tapped quick reply (WhatsApp button or list row).
     pub choice_id: Option<String>,
+    /// Answer in this language whatever the text looks like (a turn
+    /// rewritten by the language model is English words for a Swahili
+    /// speaker).
+    pub force_language: Option<Lang>,
     pub now: DateTime<Utc>,
 }
 
@@ -467,7 +471,9 @@ impl<'a> Dialog<'a> {
         self.state.now = Some(turn.now);
         let tokens = Tokens::new(&turn.text);
         let detected = detect(&tokens);
-        let lang = reply_language(&tokens, detected, turn.language_hint, self.state.lang);
+        let lang = turn.force_language.unwrap_or_else(|| {
+            reply_language(&tokens, detected, turn.language_hint, self.state.lang)
+        });
         self.state.lang = lang;
         let u = self.understand(&turn, tokens);
         if matches!(step, Step::HandedOff) {

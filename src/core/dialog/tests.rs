@@ -118,6 +118,7 @@ impl World {
             },
             dtmf: None,
             choice_id: choice.map(str::to_owned),
+            force_language: None,
             now: self.now,
         };
         let config = self.config.clone();

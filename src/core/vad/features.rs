@@ -82,6 +82,10 @@ const FLOOR_BLOCKS: usize = 10;
 pub struct FeatureExtractor {
     rate_hz: u32,
     hp: Biquad,
+    /// Input samples averaged into one low-rate sample.
+    pre: usize,
+    /// Rate after that averaging (~8 kHz).
+    low_rate: f32,
     lp1: Biquad,
     lp2: Biquad,
     decim: usize,
@@ -102,20 +106,30 @@ pub struct FeatureExtractor {
     blocks_filled: usize,
     floor_min_dbfs: f32,
     floor_db: f32,
+    voicing_min_snr_db: f32,
 }
 
 impl FeatureExtractor {
     /// Extractor for `rate_hz` frames; the floor is the quietest frame of the
     /// last `floor_window_ms`.
-    pub fn new(rate_hz: u32, floor_window_ms: u32, floor_min_dbfs: f32) -> Self {
+    pub fn new(
+        rate_hz: u32,
+        floor_window_ms: u32,
+        floor_min_dbfs: f32,
+        voicing_min_snr_db: f32,
+    ) -> Self {
         let rate = rate_hz.max(1000) as f32;
-        let decim = ((rate / 4000.0).round() as usize).max(1);
-        let eff_rate = rate / decim as f32;
+        let pre = ((rate / 8000.0).round() as usize).max(1);
+        let low_rate = rate / pre as f32;
+        let decim = ((low_rate / 4000.0).round() as usize).max(1);
+        let eff_rate = low_rate / decim as f32;
         let min_lag = ((eff_rate / 400.0).floor() as usize).max(2);
         let max_lag = ((eff_rate / 70.0).ceil() as usize).min(HIST - ACF_LEN - 1);
         Self {
             rate_hz: rate_hz.max(1000),
-            hp: Biquad::new(rate, 200.0, true),
+            hp: Biquad::new(low_rate, 200.0, true),
+            pre,
+            low_rate,
             // Box-average down to ~4 kHz, then low-pass at the low rate.
             lp1: Biquad::new(eff_rate, 1000.0, false),
             lp2: Biquad::new(eff_rate, 1000.0, false),
@@ -136,6 +150,7 @@ impl FeatureExtractor {
             blocks_filled: 0,
             floor_min_dbfs,
             floor_db: f32::NAN,
+            voicing_min_snr_db,
         }
     }
 
@@ -161,33 +176,46 @@ impl FeatureExtractor {
         }
         let mut energy = 0.0f32;
         let mut crossings = 0u32;
-        for &s in samples {
-            let x = f32::from(s) * (1.0 / 32768.0);
-            let h = self.hp.run(x);
+        let mut n_low = 0usize;
+        // Average groups of `pre` samples down to ~8 kHz first (telephone
+        // speech has nothing above 4 kHz that the features need), then run
+        // the filters at the low rate.
+        let scale = 1.0 / (32768.0 * self.pre as f32);
+        // Filter state in locals so it stays in registers across the loop.
+        let (mut hp, mut lp1, mut lp2) = (self.hp, self.lp1, self.lp2);
+        let (mut last_sign, mut box_sum, mut phase, mut hist_pos) =
+            (self.last_sign, self.box_sum, self.phase, self.hist_pos);
+        let decim = self.decim;
+        let inv_decim = 1.0 / decim as f32;
+        for group in samples.chunks(self.pre) {
+            let sum: i32 = group.iter().map(|&v| i32::from(v)).sum();
+            let h = hp.run(sum as f32 * scale);
             energy += h * h;
             let sign = h < 0.0;
-            if sign != self.last_sign {
-                crossings += 1;
-            }
-            self.last_sign = sign;
-            self.box_sum += h;
-            self.phase += 1;
-            if self.phase >= self.decim {
-                self.phase = 0;
-                let avg = self.box_sum / self.decim as f32;
-                self.box_sum = 0.0;
-                let l = self.lp2.run(self.lp1.run(avg));
-                self.hist[self.hist_pos] = l;
-                self.hist_pos = (self.hist_pos + 1) % HIST;
+            crossings += u32::from(sign != last_sign);
+            last_sign = sign;
+            n_low += 1;
+            box_sum += h;
+            phase += 1;
+            if phase >= decim {
+                phase = 0;
+                let l = lp2.run(lp1.run(box_sum * inv_decim));
+                box_sum = 0.0;
+                self.hist[hist_pos] = l;
+                hist_pos = (hist_pos + 1) & (HIST - 1);
             }
         }
-        let n = samples.len() as f32;
+        (self.hp, self.lp1, self.lp2) = (hp, lp1, lp2);
+        (self.last_sign, self.box_sum, self.phase, self.hist_pos) =
+            (last_sign, box_sum, phase, hist_pos);
+        let n = n_low.max(1) as f32;
         let level_db = (10.0 * (energy / n + 1e-12).log10()).max(-120.0);
-        let frame_ms = n * 1000.0 / self.rate_hz as f32;
+        let frame_ms = samples.len() as f32 * 1000.0 / self.rate_hz as f32;
         self.update_floor(level_db, frame_ms);
         let floor_db = self.floor_db;
         let snr_db = level_db - floor_db;
-        let (voicing, pitch_hz) = if snr_db > 3.0 {
+        // Voicing only matters for frames loud enough to be "active".
+        let (voicing, pitch_hz) = if snr_db >= self.voicing_min_snr_db {
             self.voicing()
         } else {
             (0.0, 0.0)
@@ -198,7 +226,7 @@ impl FeatureExtractor {
             snr_db,
             voicing,
             pitch_hz,
-            zc_hz: crossings as f32 * self.rate_hz as f32 / (2.0 * n),
+            zc_hz: crossings as f32 * self.low_rate / (2.0 * n),
         }
     }
 

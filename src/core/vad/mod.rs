@@ -110,6 +110,9 @@ pub struct VadFrame {
 struct Recent {
     end_ms: i64,
     voiced: bool,
+    tonal: bool,
+    zc_hz: f32,
+    level_db: f32,
     strong: bool,
     continuous: bool,
     pitch_hz: f32,
@@ -140,7 +143,12 @@ pub struct SpectralVad {
 impl SpectralVad {
     /// A detector for frames at `rate_hz`.
     pub fn new(rate_hz: u32, cfg: VadConfig) -> Self {
-        let fx = FeatureExtractor::new(rate_hz, cfg.floor_window_ms, cfg.floor_min_dbfs);
+        let fx = FeatureExtractor::new(
+            rate_hz,
+            cfg.floor_window_ms,
+            cfg.floor_min_dbfs,
+            cfg.active_snr_db,
+        );
         Self {
             cfg,
             fx,
@@ -173,6 +181,13 @@ impl SpectralVad {
         let speech_like = voiced || (self.in_speech && f.snr_db >= self.cfg.strong_snr_db);
 
         let prev = self.recent[(self.recent_pos + self.recent.len() - 1) % self.recent.len()];
+        // A steady pure tone (line tones, 425 Hz) is perfectly periodic but
+        // has no jitter: same zero-crossing rate and level frame after frame.
+        let tonal = voiced
+            && f.voicing >= 0.95
+            && prev.zc_hz > 0.0
+            && (f.zc_hz - prev.zc_hz).abs() <= 0.02 * prev.zc_hz
+            && (f.level_db - prev.level_db).abs() <= 1.0;
         let continuous = voiced
             && prev.voiced
             && prev.end_ms == start_ms
@@ -180,6 +195,9 @@ impl SpectralVad {
         self.recent[self.recent_pos] = Recent {
             end_ms,
             voiced,
+            tonal,
+            zc_hz: f.zc_hz,
+            level_db: f.level_db,
             strong: voiced && f.voicing >= self.cfg.strong_voicing,
             continuous,
             pitch_hz: f.pitch_hz,
@@ -198,9 +216,10 @@ impl SpectralVad {
         } else {
             let window_start = end_ms - i64::from(self.cfg.onset_window_ms);
             let in_window = self.recent.iter().filter(|r| r.end_ms > window_start);
-            let (mut n_voiced, mut n_strong, mut n_cont) = (0i64, 0u32, 0u32);
+            let (mut n_voiced, mut n_strong, mut n_cont, mut n_tonal) = (0i64, 0u32, 0u32, 0u32);
             for r in in_window {
                 n_voiced += i64::from(r.voiced);
+                n_tonal += u32::from(r.tonal);
                 n_strong += u32::from(r.strong);
                 n_cont += u32::from(r.continuous);
             }
@@ -210,7 +229,9 @@ impl SpectralVad {
             }
             let continuing =
                 end_ms - self.last_speech_ms <= i64::from(self.cfg.continuation_window_ms);
-            let onset = if continuing {
+            let onset = if n_tonal >= 2 {
+                false
+            } else if continuing {
                 voiced_ms >= i64::from(self.cfg.continuation_voiced_ms) && n_strong >= 1
             } else {
                 voiced_ms >= i64::from(self.cfg.onset_voiced_ms)
@@ -234,6 +255,68 @@ impl SpectralVad {
             run_start_ms: self.run_start_ms,
             last_speech_ms: self.last_speech_ms,
             features: f,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(signal: impl Fn(usize) -> f64, ms: usize) -> Vec<VadFrame> {
+        let mut vad = SpectralVad::new(8000, VadConfig::default());
+        let mut seed = 7u32;
+        let x: Vec<i16> = (0..ms * 8)
+            .map(|i| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let noise = f64::from((seed >> 16) & 0x7fff) / 16384.0 - 1.0;
+                (signal(i) + 40.0 * noise) as i16
+            })
+            .collect();
+        x.chunks(160)
+            .enumerate()
+            .map(|(k, f)| vad.process(f, k as i64 * 20))
+            .collect()
+    }
+
+    #[test]
+    fn a_line_tone_is_not_speech() {
+        let tone = |i: usize| {
+            if (8000..11200).contains(&i) {
+                4000.0 * (2.0 * std::f64::consts::PI * 425.0 * i as f64 / 8000.0).sin()
+            } else {
+                0.0
+            }
+        };
+        assert!(run(tone, 3000).iter().all(|f| !f.started));
+    }
+
+    #[test]
+    fn a_voiced_vowel_with_natural_jitter_is_speech() {
+        let vowel = |i: usize| {
+            if !(8000..16000).contains(&i) {
+                return 0.0;
+            }
+            let t = i as f64 / 8000.0;
+            // pitch glides 120 -> 150 Hz; rich harmonics
+            let f0 = 120.0 + 30.0 * (t - 1.0);
+            let p = 2.0 * std::f64::consts::PI * f0 * t;
+            1500.0
+                * (p.sin() + 0.8 * (3.0 * p).sin() + 0.9 * (5.0 * p).sin() + 0.5 * (8.0 * p).sin())
+        };
+        let frames = run(vowel, 3000);
+        let start = frames.iter().position(|f| f.started).expect("speech start");
+        // decided within 120 ms of the onset at 1000 ms
+        assert!(start * 20 <= 1000 + 120, "started at {} ms", start * 20);
+        assert!(frames.iter().filter(|f| f.ended).count() == 1);
+    }
+
+    #[test]
+    fn odd_and_empty_frames_are_harmless() {
+        let mut vad = SpectralVad::new(16000, VadConfig::default());
+        for (k, len) in [0usize, 1, 3, 319, 320, 1000, 0].into_iter().enumerate() {
+            let f = vad.process(&vec![i16::MAX; len], k as i64 * 20);
+            assert!(f.features.level_db.is_finite());
         }
     }
 }
