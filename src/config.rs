@@ -405,7 +405,7 @@ impl Settings {
         let whatsapp = WhatsAppSettings {
             app_secret: src.secret("WHATSAPP_APP_SECRET"),
             verify_token: src.secret("WHATSAPP_VERIFY_TOKEN"),
-            graph_base_url: src.url_or("WHATSAPP_GRAPH_URL", "https://graph.facebook.com/v21.0")?,
+            graph_base_url: src.url_or("WHATSAPP_GRAPH_URL", &default_graph_url(&core))?,
         };
 
         let speech = SpeechSettings {
@@ -522,6 +522,18 @@ impl Settings {
     }
 }
 
+/// Where outbound WhatsApp messages go when `WHATSAPP_GRAPH_URL` is unset.
+/// The embedded default (no `DATABASE_URL`) listening on loopback is a
+/// developer's machine: replies go to the server's own capture endpoint, so
+/// `ratiba chat` works with no Meta account. Anything else talks to Meta.
+fn default_graph_url(core: &CoreSettings) -> String {
+    if core.database_url.is_none() && core.listen.ip().is_loopback() {
+        format!("http://{}/dev/graph", core.listen)
+    } else {
+        "https://graph.facebook.com/v21.0".to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -543,9 +555,21 @@ mod tests {
         assert_eq!(s.payments.payment_environment, PaymentEnvironment::Sandbox);
         assert_eq!(
             s.whatsapp.graph_base_url.as_str(),
-            "https://graph.facebook.com/v21.0"
+            "http://127.0.0.1:8080/dev/graph",
+            "the embedded default captures WhatsApp replies locally"
         );
         assert!(!s.llm.enabled());
+    }
+
+    #[test]
+    fn a_real_database_talks_to_meta_by_default() {
+        let mut src = Source::default();
+        src.set("DATABASE_URL", "postgres://db.example/ratiba");
+        let s = Settings::from_source(&src).unwrap();
+        assert_eq!(
+            s.whatsapp.graph_base_url.as_str(),
+            "https://graph.facebook.com/v21.0"
+        );
     }
 
     #[test]
