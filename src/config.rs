@@ -349,6 +349,19 @@ impl Settings {
         Self::from_source(&Source::from_env()?)
     }
 
+    /// Moves the listen address (the `--listen` flag), keeping the defaults
+    /// derived from it in step: a Graph URL that was the local capture
+    /// default follows the new address.
+    pub fn set_listen(&mut self, listen: SocketAddr) {
+        let derived = Url::parse(&default_graph_url(&self.core)).ok();
+        self.core.listen = listen;
+        if derived.as_ref() == Some(&self.whatsapp.graph_base_url)
+            && let Ok(url) = Url::parse(&default_graph_url(&self.core))
+        {
+            self.whatsapp.graph_base_url = url;
+        }
+    }
+
     /// Reads and validates the settings from an explicit source.
     pub fn from_source(src: &Source) -> Result<Self, ConfigError> {
         let listen_raw = src.get("RATIBA_LISTEN").unwrap_or("127.0.0.1:8080");
@@ -559,6 +572,24 @@ mod tests {
             "the embedded default captures WhatsApp replies locally"
         );
         assert!(!s.llm.enabled());
+    }
+
+    #[test]
+    fn the_capture_default_follows_the_listen_flag() {
+        let mut s = Settings::from_source(&Source::default()).unwrap();
+        s.set_listen("127.0.0.1:8099".parse().unwrap());
+        assert_eq!(
+            s.whatsapp.graph_base_url.as_str(),
+            "http://127.0.0.1:8099/dev/graph"
+        );
+        let mut src = Source::default();
+        src.set("WHATSAPP_GRAPH_URL", "https://graph.example/v1");
+        let mut s = Settings::from_source(&src).unwrap();
+        s.set_listen("127.0.0.1:8099".parse().unwrap());
+        assert_eq!(
+            s.whatsapp.graph_base_url.as_str(),
+            "https://graph.example/v1"
+        );
     }
 
     #[test]

@@ -37,7 +37,7 @@ const SUPERVISE_EVERY: Duration = Duration::from_secs(5);
 pub fn run(args: Args) -> anyhow::Result<()> {
     init_tracing();
     let mut settings = load_settings(&args.data_dir)?;
-    settings.core.listen = args.listen;
+    settings.set_listen(args.listen);
     let vault = vault(&mut settings)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
