@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ratiba::adapters::speech::scripted::Transcript;
-use ratiba::adapters::speech::wav;
 use ratiba::adapters::telephony::Provider;
 use ratiba::cli::call::{DEMO_VOICE_NUMBER, SimOptions, simulate};
+use ratiba::core::audio::wav;
 use ratiba::runtime::call_setup::CallRuntime;
 use ratiba::runtime::shutdown::Shutdown;
 use sqlx::Row;

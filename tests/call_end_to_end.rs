@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ratiba::adapters::speech::SpeechProviders;
 use ratiba::adapters::speech::espeak::Espeak;
 use ratiba::adapters::speech::scripted::Transcript;
-use ratiba::adapters::speech::{SpeechProviders, wav};
 use ratiba::adapters::telephony::Provider;
 use ratiba::cli::call::{SimOptions, SimReport, simulate};
+use ratiba::core::audio::wav;
 use ratiba::core::ids::{PhoneNumber, TenantSlug};
 use ratiba::runtime::call_setup::{
     CallServices, EchoConversation, StaticDirectory, VoiceDials, VoiceTenant,

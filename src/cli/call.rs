@@ -20,8 +20,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::adapters::speech::scripted::Transcript;
-use crate::adapters::speech::wav;
 use crate::adapters::telephony::{Provider, plivo, twilio, vonage};
+use crate::core::audio::wav;
 use crate::core::audio::{Endian, StreamResampler, g711, pcm};
 use crate::http::media::TRANSCRIPT_PARAM;
 
@@ -88,7 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let report = rt.block_on(simulate(&opts))?;
     print!("{}", report.render(opts.transcript.as_ref()));
     if let Some(out) = &args.out {
-        std::fs::write(out, wav::write_pcm16(report.reply_rate, &report.reply))
+        std::fs::write(out, wav::encode_pcm16(report.reply_rate, &report.reply))
             .with_context(|| format!("writing {}", out.display()))?;
         println!("bot audio written to {}", out.display());
     }
@@ -240,7 +240,7 @@ pub async fn simulate(opts: &SimOptions) -> anyhow::Result<SimReport> {
         tx.send(m).await?;
     }
 
-    let caller = resample(&opts.audio.samples, opts.audio.sample_rate, rate)?;
+    let caller = resample(&opts.audio.samples, opts.audio.rate_hz, rate)?;
     let frame = rate as usize / 50;
     let mut playback = Playback::default();
     let mut report = SimReport {

@@ -28,7 +28,6 @@ pub mod deepgram;
 pub mod elevenlabs;
 pub mod espeak;
 pub mod scripted;
-pub mod wav;
 pub mod whisper;
 
 /// Caller audio sample rate given to recognizers.

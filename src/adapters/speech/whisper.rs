@@ -51,7 +51,7 @@ impl WhisperServer {
         pcm: &[i16],
         language: Option<&str>,
     ) -> Result<(String, Vec<Word>, Option<String>), SpeechError> {
-        let wav = super::wav::write_pcm16(STT_SAMPLE_RATE, pcm);
+        let wav = crate::core::audio::wav::encode_pcm16(STT_SAMPLE_RATE, pcm);
         let file = reqwest::multipart::Part::bytes(wav)
             .file_name("utterance.wav")
             .mime_str("audio/wav")

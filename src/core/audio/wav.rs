@@ -133,4 +133,22 @@ mod tests {
         assert!(matches!(parse(&w), Err(WavError::Unsupported { .. })));
         assert_eq!(parse(&w[..36]), Err(WavError::NoData));
     }
+
+    #[test]
+    fn streamed_length_is_taken_to_the_end() {
+        // espeak-ng on stdout cannot know the length and writes 0xFFFFFFFF.
+        let mut bytes = encode_pcm16(22050, &[1, 2, 3]);
+        bytes[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(parse(&bytes).unwrap().samples, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn garbage_is_refused_not_panicked_on() {
+        assert_eq!(parse(b"hello"), Err(WavError::NotWave));
+        let bytes = encode_pcm16(8000, &[1, 2]);
+        assert!(parse(&bytes[..30]).is_err());
+        for cut in 0..bytes.len() {
+            let _ = parse(&bytes[..cut]);
+        }
+    }
 }
