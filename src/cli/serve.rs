@@ -129,6 +129,7 @@ async fn run_with_database(
     let grace = settings.core.shutdown_grace;
     let calls =
         crate::runtime::call_setup::CallRuntime::start(&opened.db, &settings, local, &shutdown);
+    warn_if_calls_cannot_speak(&settings).await;
     let payments = crate::runtime::payments::PaymentsNode::start(
         &settings,
         local,
@@ -196,5 +197,26 @@ async fn supervise(cluster: EmbeddedPostgres, shutdown: Shutdown) {
             Ok(Err(e)) => tracing::error!(error = %e, "embedded Postgres restart failed"),
             Err(e) => tracing::error!(error = %e, "embedded Postgres restart panicked"),
         }
+    }
+}
+
+/// With no ElevenLabs key the calls speak through the local espeak-ng; a
+/// machine without it would answer calls in silence, so say so at start-up
+/// with the fix rather than on the first call.
+async fn warn_if_calls_cannot_speak(settings: &Settings) {
+    if settings.speech.elevenlabs_api_key.is_some() {
+        return;
+    }
+    let path = settings.speech.espeak_path.display().to_string();
+    if !crate::adapters::speech::espeak::Espeak::new(Some(path.clone()))
+        .available()
+        .await
+    {
+        tracing::warn!(
+            espeak = %path,
+            "espeak-ng cannot be run: calls will have no voice. Install it \
+             (`apt-get install -y espeak-ng`, or start with scripts/serve, which does) \
+             or set ELEVENLABS_API_KEY"
+        );
     }
 }
