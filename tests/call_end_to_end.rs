@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ratiba::adapters::speech::SpeechProviders;
 use ratiba::adapters::speech::espeak::Espeak;
 use ratiba::adapters::speech::scripted::Transcript;
+use ratiba::adapters::speech::whisper::WhisperServer;
+use ratiba::adapters::speech::{SpeechProviders, SpeechToText};
 use ratiba::adapters::telephony::Provider;
 use ratiba::cli::call::{SimOptions, SimReport, simulate};
 use ratiba::core::audio::wav;
@@ -38,6 +39,10 @@ fn tenant(slug: &str, status: &str, voice_enabled: bool) -> VoiceTenant {
 }
 
 async fn start_server() -> Server {
+    start_server_with(None).await
+}
+
+async fn start_server_with(stt: Option<Arc<dyn SpeechToText>>) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut numbers = HashMap::new();
@@ -62,7 +67,7 @@ async fn start_server() -> Server {
         directory: Arc::new(StaticDirectory(numbers)),
         conversation: Arc::new(EchoConversation),
         speech: SpeechProviders {
-            stt: None,
+            stt,
             tts: Arc::new(Espeak::new(None)),
         },
         writer,
@@ -321,4 +326,64 @@ async fn bad_media_input_closes_only_that_call() {
     let opts = options(&server, Provider::Telnyx, "sw_booking", true);
     let report = simulate(&opts).await.unwrap();
     assert!(!report.segments.is_empty());
+}
+
+/// A per-utterance recognizer (an OpenAI-compatible whisper server, faked on
+/// loopback) on a live call: the call asks it for a transcript when the
+/// caller stops, the turn waits for the answer, and the words reach the
+/// conversation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_per_utterance_recognizer_is_flushed_when_the_caller_stops() {
+    use axum::routing::post;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let requests = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&requests);
+    let app = axum::Router::new().route(
+        "/v1/audio/transcriptions",
+        post(move || {
+            let seen = Arc::clone(&seen);
+            async move {
+                seen.fetch_add(1, Ordering::SeqCst);
+                // A slow recognizer: the answer comes well after the
+                // engine's end-of-turn silence has started.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                r#"{"language":"english","text":" I want a haircut.","words":[{"word":" I","start":0.0,"end":0.1},{"word":" want","start":0.1,"end":0.3},{"word":" a","start":0.3,"end":0.4},{"word":" haircut.","start":0.4,"end":0.9}]}"#
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let whisper_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let stt: Arc<dyn SpeechToText> = Arc::new(WhisperServer::new(
+        whisper_url,
+        None,
+        Duration::from_secs(5),
+    ));
+    let server = start_server_with(Some(stt)).await;
+    let mut opts = options(&server, Provider::Twilio, "en_booking", true);
+    opts.transcript = None;
+    let report = simulate(&opts).await.expect("call");
+    assert!(
+        requests.load(Ordering::SeqCst) >= 1,
+        "the recognizer was never asked"
+    );
+    let rows = rows_settle(&server.sink, 1).await;
+    let heard: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| match r {
+            CallRow::Interaction {
+                direction: Direction::Inbound,
+                content,
+                ..
+            } => Some(content.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        heard.iter().any(|t| t.contains("I want a haircut.")),
+        "caller turns: {heard:?}"
+    );
+    // The greeting and at least one answer.
+    let answers = report.segments.len();
+    assert!(answers >= 2, "the bot spoke {answers} times");
 }

@@ -297,7 +297,9 @@ impl Call {
             turns: if setup.turn_engine {
                 Turns::Engine(Box::new(EngineTurns::new(
                     &setup.ctx.tenant.dials,
-                    setup.stt.is_some(),
+                    // Words that arrive while the caller speaks; a
+                    // per-utterance recognizer only answers afterwards.
+                    setup.stt.as_ref().is_some_and(|s| !s.finals_need_flush()),
                     now,
                 )))
             } else {
@@ -500,6 +502,9 @@ impl Call {
             if !self.stt.as_ref().is_some_and(|s| s.finals_need_flush()) {
                 self.stt = None;
             }
+            // A turn waiting on this transcript goes on without it.
+            let now = self.inbound.clock_ms();
+            self.turns.on_stt(&ev, now, self.speech.is_some());
             return;
         }
         if let SttEvent::Final { words, .. } = &ev
@@ -611,6 +616,12 @@ impl Call {
                     self.pump();
                 }
                 TurnAction::ConfirmBargeIn => self.cut_speech(),
+                TurnAction::CallerPaused => {
+                    if let Some(stt) = self.stt.as_mut().filter(|s| s.finals_need_flush()) {
+                        stt.flush();
+                        self.turns.transcript_requested();
+                    }
+                }
                 TurnAction::SpeakingRate(factor) => {
                     if self.ctx.tenant.dials.adaptive_speed {
                         self.speed = factor.clamp(0.7, 1.3);

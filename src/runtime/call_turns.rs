@@ -40,6 +40,9 @@ pub enum TurnAction {
     ResumeBot,
     /// Speak at this factor of the normal rate from now on.
     SpeakingRate(f32),
+    /// The caller stopped speaking (the engine's speech end): time for a
+    /// per-utterance recognizer to transcribe what it has.
+    CallerPaused,
     /// The caller finished a turn.
     EndOfTurn {
         text: String,
@@ -228,6 +231,12 @@ pub struct EngineTurns {
     language: Option<String>,
     dtmf: String,
     dtmf_deadline: Option<u64>,
+    /// Transcripts asked of a per-utterance recognizer and not yet back.
+    transcripts_pending: u32,
+    /// The engine ended a turn before its words arrived (a per-utterance
+    /// recognizer answers after the caller stops): the words end it when
+    /// they come, unless the caller speaks again first.
+    ended_awaiting_words: bool,
     actions: VecDeque<TurnAction>,
 }
 
@@ -262,6 +271,8 @@ impl EngineTurns {
             language: None,
             dtmf: String::new(),
             dtmf_deadline: None,
+            transcripts_pending: 0,
+            ended_awaiting_words: false,
             actions: VecDeque::new(),
         }
     }
@@ -291,6 +302,12 @@ impl EngineTurns {
         self.drain();
     }
 
+    /// The call asked a per-utterance recognizer for a transcript: an end
+    /// of turn waits for it.
+    pub fn transcript_requested(&mut self) {
+        self.transcripts_pending += 1;
+    }
+
     pub fn on_stt(&mut self, ev: &SttEvent, now_ms: u64) {
         let SttEvent::Final {
             text,
@@ -298,9 +315,15 @@ impl EngineTurns {
             language,
         } = ev
         else {
+            if matches!(ev, SttEvent::Failed(_)) {
+                self.transcripts_pending = self.transcripts_pending.saturating_sub(1);
+                self.end_turn_if_words_settled(now_ms);
+            }
             return;
         };
+        self.transcripts_pending = self.transcripts_pending.saturating_sub(1);
         if text.trim().is_empty() {
+            self.end_turn_if_words_settled(now_ms);
             return;
         }
         self.words.push(text.trim().to_owned());
@@ -330,6 +353,19 @@ impl EngineTurns {
         self.engine
             .handle_input(TurnInput::Transcript { update, at });
         self.drain();
+        self.end_turn_if_words_settled(now_ms);
+    }
+
+    /// A turn the engine ended while words were still owed ends now that
+    /// none are.
+    fn end_turn_if_words_settled(&mut self, now_ms: u64) {
+        if self.ended_awaiting_words
+            && self.transcripts_pending == 0
+            && !(self.words.is_empty() && self.dtmf.is_empty())
+        {
+            self.ended_awaiting_words = false;
+            self.end_turn(now_ms);
+        }
     }
 
     pub fn on_dtmf(&mut self, digit: char, now_ms: u64) {
@@ -395,8 +431,16 @@ impl EngineTurns {
                 TurnOutput::Event { at, event } => match event {
                     TurnEvent::EndOfTurn => {
                         let now = self.ms(at);
-                        self.end_turn(now);
+                        if self.transcripts_pending > 0
+                            || (self.words.is_empty() && self.dtmf.is_empty())
+                        {
+                            self.ended_awaiting_words = true;
+                        } else {
+                            self.end_turn(now);
+                        }
                     }
+                    TurnEvent::SpeechStart => self.ended_awaiting_words = false,
+                    TurnEvent::SpeechEnd => self.actions.push_back(TurnAction::CallerPaused),
                     TurnEvent::SpeakingRate { factor } => {
                         self.actions.push_back(TurnAction::SpeakingRate(factor));
                     }
@@ -451,6 +495,13 @@ impl Turns {
         match self {
             Turns::Engine(e) => e.on_stt(ev, now_ms),
             Turns::Stt(t) => t.on_stt(ev, now_ms, bot_speaking),
+        }
+    }
+
+    /// See [`EngineTurns::transcript_requested`].
+    pub fn transcript_requested(&mut self) {
+        if let Turns::Engine(e) = self {
+            e.transcript_requested();
         }
     }
 
