@@ -152,6 +152,43 @@ fn transcript(seconds: u64) -> String {
         .encode(serde_json::json!({"language":"sw","words":words}).to_string())
 }
 
+/// How late the generator sent its frames (whole milliseconds): when it
+/// cannot keep to the 20 ms schedule, the server's lag figures measure the
+/// generator, and the report says so.
+struct Lateness {
+    counts: Vec<u64>,
+}
+
+impl Default for Lateness {
+    fn default() -> Self {
+        Self {
+            counts: vec![0; 1001],
+        }
+    }
+}
+
+impl Lateness {
+    fn observe(&mut self, late: Duration) {
+        self.counts[(late.as_millis() as usize).min(1000)] += 1;
+    }
+    fn merge(&mut self, other: &Lateness) {
+        for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
+            *a += b;
+        }
+    }
+    fn quantile_ms(&self, q: f64) -> usize {
+        let total: u64 = self.counts.iter().sum();
+        let mut seen = 0;
+        for (ms, c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen as f64 >= total as f64 * q {
+                return ms;
+            }
+        }
+        1000
+    }
+}
+
 fn load(args: &[String]) {
     let url = args.first().cloned().expect("server url");
     let calls: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(200);
@@ -179,8 +216,12 @@ fn load(args: &[String]) {
             tasks.push(tokio::spawn(async move {
                 // Stagger starts over the first 2 s.
                 tokio::time::sleep(Duration::from_millis((n as u64 * 2000) / calls as u64)).await;
-                let Ok((ws, _)) = tokio_tungstenite::connect_async(url.as_str()).await else {
-                    return 0u64;
+                let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+                    .read_buffer_size(ratiba::adapters::telephony::SOCKET_READ_BUFFER_BYTES);
+                let Ok((ws, _)) =
+                    tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), false).await
+                else {
+                    return (0u64, Lateness::default());
                 };
                 let (mut tx, mut rx) = ws.split();
                 let sid = format!("MZ{n:032}");
@@ -188,19 +229,29 @@ fn load(args: &[String]) {
                     "mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1},
                     "customParameters":{"to":"+254711000100","from":"+254722000111","x-transcript":*script}}});
                 if tx.send(Message::text(start.to_string())).await.is_err() {
-                    return 0;
+                    return (0, Lateness::default());
                 }
+                // The two frames this caller sends, made once: a clone is a
+                // reference count, so the generator's cost per frame is the
+                // websocket write itself.
+                let frame = |payload: &str| {
+                    Message::text(format!(
+                        r#"{{"event":"media","streamSid":"{sid}","media":{{"track":"inbound","payload":"{payload}"}}}}"#
+                    ))
+                };
+                let (speech_frame, silence_frame) = (frame(&sp), frame(&si));
                 let mut tick = tokio::time::interval(Duration::from_millis(20));
                 let frames = seconds * 50;
                 let mut received = 0u64;
                 let mut sent = 0u64;
+                let mut late = Lateness::default();
                 while sent < frames {
                     tokio::select! {
-                        _ = tick.tick() => {
+                        due = tick.tick() => {
+                            late.observe(due.elapsed());
                             let t = (sent * 20) % CYCLE_MS;
-                            let payload = if (200..SPEECH_MS).contains(&t) { &sp } else { &si };
-                            let msg = format!(r#"{{"event":"media","streamSid":"{sid}","media":{{"track":"inbound","payload":"{payload}"}}}}"#);
-                            if tx.send(Message::text(msg)).await.is_err() { break; }
+                            let msg = if (200..SPEECH_MS).contains(&t) { &speech_frame } else { &silence_frame };
+                            if tx.send(msg.clone()).await.is_err() { break; }
                             sent += 1;
                         }
                         m = rx.next() => match m {
@@ -221,14 +272,18 @@ fn load(args: &[String]) {
                 let _ = tx
                     .send(Message::text(format!(r#"{{"event":"stop","streamSid":"{sid}"}}"#)))
                     .await;
-                received
+                (received, late)
             }));
         }
         let mut total = 0;
+        let mut late = Lateness::default();
         for t in tasks {
-            total += t.await.unwrap_or(0);
+            if let Ok((received, l)) = t.await {
+                total += received;
+                late.merge(&l);
+            }
         }
-        println!("{total}");
+        println!("{total} {} {}", late.quantile_ms(0.99), late.quantile_ms(0.999));
     });
 }
 
@@ -341,18 +396,32 @@ fn orchestrate(args: &[String]) {
     // Measure the middle of the run, with every call connected.
     std::thread::sleep(Duration::from_secs(4));
     let (cpu0, _) = proc_stat(pid);
+    let (gen_cpu0, _) = proc_stat(load.id());
     let t0 = Instant::now();
     std::thread::sleep(Duration::from_secs(seconds.saturating_sub(6).max(2)));
     let (cpu1, rss_busy) = proc_stat(pid);
+    let (gen_cpu1, _) = proc_stat(load.id());
     let wall = t0.elapsed().as_secs_f64();
     let metrics_mid = reqwest::blocking_get(&format!("{base}/metrics"));
+    let generator = {
+        use std::io::Read;
+        let mut out = String::new();
+        if let Some(mut stdout) = load.stdout.take() {
+            let _ = stdout.read_to_string(&mut out);
+        }
+        out
+    };
     let _ = load.wait();
     let metrics = reqwest::blocking_get(&format!("{base}/metrics")).or(metrics_mid);
+    let mut gen_fields = generator.split_whitespace().skip(1);
+    let gen_p99: u64 = gen_fields.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let gen_p999: u64 = gen_fields.next().and_then(|v| v.parse().ok()).unwrap_or(0);
     let _ = server.kill();
     let _ = server.wait();
 
     let clk = 100.0; // USER_HZ
     let cpu_share = (cpu1 - cpu0) as f64 / clk / wall;
+    let gen_share = gen_cpu1.saturating_sub(gen_cpu0) as f64 / clk / wall;
     let m = metrics.unwrap_or_default();
     let ms = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{:.3} ms", v * 1000.0));
     println!("load bench: {calls} Twilio calls, {seconds} s, server on CPU 0, callers on CPU 1");
@@ -376,6 +445,15 @@ fn orchestrate(args: &[String]) {
         "  end of turn -> first reply audio: p50 <= {}, p99 <= {}",
         ms(quantile(&m, "ratiba_eot_to_first_audio_seconds", 0.5)),
         ms(quantile(&m, "ratiba_eot_to_first_audio_seconds", 0.99))
+    );
+    println!(
+        "  generator: {:.1}% of one core; lateness vs its 20 ms schedule: p99 {gen_p99} ms, p99.9 {gen_p999} ms{}",
+        gen_share * 100.0,
+        if gen_p99 > 5 {
+            "  <- the generator fell behind: the lag above is partly its own"
+        } else {
+            ""
+        }
     );
     println!(
         "  server CPU: {:.1}% of one core ({:.3}% per call)",

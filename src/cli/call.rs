@@ -224,7 +224,9 @@ pub async fn simulate(opts: &SimOptions) -> anyhow::Result<SimReport> {
             sig.parse().context("signature header")?,
         );
     }
-    let (ws, _) = tokio_tungstenite::connect_async(request)
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(crate::adapters::telephony::SOCKET_READ_BUFFER_BYTES);
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), false)
         .await
         .with_context(|| format!("opening the media socket {}", dial.ws_url))?;
     let (mut tx, mut rx) = ws.split();

@@ -25,8 +25,8 @@ use tracing::{info, warn};
 use crate::adapters::speech::scripted::{Scripted, Transcript};
 use crate::adapters::speech::{SpeechToText, SttOptions};
 use crate::adapters::telephony::{
-    CallEvent, Inbound, MAX_TEXT_MESSAGE_BYTES, Provider, StreamStart, exotel, plivo, telnyx,
-    twilio, vonage,
+    CallEvent, Inbound, MAX_TEXT_MESSAGE_BYTES, Provider, SOCKET_READ_BUFFER_BYTES, StreamStart,
+    exotel, plivo, telnyx, twilio, vonage,
 };
 use crate::core::ids::{CallId, PhoneNumber, ThreadId};
 use crate::runtime::call::{CallSetup, SocketIn, SocketOut, run_call};
@@ -282,6 +282,7 @@ async fn media_socket(
         .into_iter()
         .collect();
     ws.max_message_size(MAX_TEXT_MESSAGE_BYTES * 2)
+        .read_buffer_size(SOCKET_READ_BUFFER_BYTES)
         .on_upgrade(move |socket| handle_media(s, provider, socket, url_params))
 }
 

@@ -37,6 +37,13 @@ pub mod vonage;
 /// provider sends in one message) is ~4.3 KB of base64; anything far beyond
 /// that is a misbehaving peer.
 pub const MAX_TEXT_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// Read buffer of a media websocket. tungstenite zero-fills the free part of
+/// its read buffer before every read, and its default (128 KiB) made that
+/// memset the largest single cost of a call on the load bench (12 % of the
+/// server's CPU) and 124 KiB of every call's memory. A media message is
+/// 0.3-4.3 KB; a larger one is read in several steps, as the buffer grows.
+pub const SOCKET_READ_BUFFER_BYTES: usize = 4 * 1024;
 /// Largest decoded audio payload in one inbound message (1 s of L16 16 kHz).
 pub const MAX_AUDIO_PAYLOAD_BYTES: usize = 32 * 1024;
 
