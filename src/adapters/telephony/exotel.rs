@@ -13,9 +13,10 @@ use serde::Deserialize;
 
 use super::{
     AudioFormat, CallEvent, CodecError, Inbound, MediaCodec, Outbound, Playback, Provider,
-    Reframer, StreamStart, StreamState, decode_audio, encode_b64, json_text, lenient_string_map,
-    lenient_u64, parse_content_type, parse_digit, parse_json,
+    Reframer, StreamStart, StreamState, encode_b64, json_text, lenient_string_map,
+    parse_content_type, parse_json,
 };
+use super::{DtmfBody, MarkBody, MediaBody, MediaFormatBody, unknown_event};
 
 /// Largest outbound chunk Exotel takes.
 const MAX_CHUNK_BYTES: usize = 100 * 1000;
@@ -42,21 +43,13 @@ struct Message<'a> {
     #[serde(default)]
     stream_sid: Option<String>,
     #[serde(borrow, default)]
-    media: Option<Media<'a>>,
+    media: Option<MediaBody<'a>>,
     #[serde(default)]
     start: Option<Start>,
     #[serde(default)]
-    mark: Option<Mark>,
+    mark: Option<MarkBody>,
     #[serde(default)]
-    dtmf: Option<Dtmf>,
-}
-
-#[derive(Deserialize)]
-struct Media<'a> {
-    #[serde(default, deserialize_with = "lenient_u64")]
-    timestamp: Option<u64>,
-    #[serde(borrow)]
-    payload: Cow<'a, str>,
+    dtmf: Option<DtmfBody>,
 }
 
 #[derive(Deserialize)]
@@ -72,26 +65,7 @@ struct Start {
     #[serde(default, deserialize_with = "lenient_string_map")]
     custom_parameters: BTreeMap<String, String>,
     #[serde(default)]
-    media_format: Option<MediaFormat>,
-}
-
-#[derive(Deserialize)]
-struct MediaFormat {
-    encoding: String,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    sample_rate: Option<u64>,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    bit_rate: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct Mark {
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct Dtmf {
-    digit: String,
+    media_format: Option<MediaFormatBody>,
 }
 
 impl MediaCodec for ExotelCodec {
@@ -120,7 +94,7 @@ impl MediaCodec for ExotelCodec {
                                 f.bit_rate.unwrap_or(0)
                             )));
                         }
-                        let rate = u32::try_from(f.sample_rate.unwrap_or(8000)).unwrap_or(0);
+                        let rate = f.rate_hz();
                         parse_content_type(&f.encoding, rate)?
                     }
                     None => AudioFormat::L16_8K,
@@ -135,31 +109,12 @@ impl MediaCodec for ExotelCodec {
                     parameters: start.custom_parameters,
                 }))
             }
-            "media" => {
-                let (_, format) = self.state.require("media")?;
-                let media = m.media.ok_or(CodecError::PeerMissingField("media"))?;
-                decode_audio(&media.payload, format, audio)?;
-                Ok(CallEvent::Audio {
-                    timestamp_ms: media.timestamp,
-                })
-            }
-            "mark" => {
-                self.state.require("mark")?;
-                let mark = m.mark.ok_or(CodecError::PeerMissingField("mark"))?;
-                Ok(CallEvent::Mark { name: mark.name })
-            }
+            "media" => self.state.media_event(m.media, audio),
+            "mark" => self.state.mark_event(m.mark),
             "clear" | "cleared" => Ok(CallEvent::Cleared),
-            "dtmf" => {
-                self.state.require("dtmf")?;
-                let dtmf = m.dtmf.ok_or(CodecError::PeerMissingField("dtmf"))?;
-                Ok(CallEvent::Dtmf {
-                    digit: parse_digit(&dtmf.digit)?,
-                })
-            }
+            "dtmf" => self.state.dtmf_event(m.dtmf),
             "stop" => Ok(CallEvent::Stop),
-            other => Err(CodecError::PeerUnknownEvent(
-                other.chars().take(32).collect(),
-            )),
+            other => Err(unknown_event(other)),
         }
     }
 

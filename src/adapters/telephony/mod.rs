@@ -347,6 +347,95 @@ impl StreamState {
     }
 }
 
+/// The `media` body of the JSON protocols (Twilio, Telnyx, Plivo, Exotel).
+#[derive(Deserialize)]
+pub(crate) struct MediaBody<'a> {
+    #[serde(borrow, default)]
+    track: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "lenient_u64")]
+    timestamp: Option<u64>,
+    #[serde(borrow)]
+    payload: Cow<'a, str>,
+}
+
+/// The `mediaFormat` / `media_format` of a JSON protocol's start message
+/// (each provider spells the rate its own way; every field but the
+/// encoding is optional).
+#[derive(Deserialize)]
+pub(crate) struct MediaFormatBody {
+    pub(crate) encoding: String,
+    #[serde(default, alias = "sampleRate", deserialize_with = "lenient_u64")]
+    pub(crate) sample_rate: Option<u64>,
+    #[serde(default, deserialize_with = "lenient_u64")]
+    pub(crate) channels: Option<u64>,
+    #[serde(default, alias = "bitRate", deserialize_with = "lenient_u64")]
+    pub(crate) bit_rate: Option<u64>,
+}
+
+impl MediaFormatBody {
+    /// The rate, 8 kHz when not given (an absurd one becomes 0 and is refused).
+    pub(crate) fn rate_hz(&self) -> u32 {
+        u32::try_from(self.sample_rate.unwrap_or(8000)).unwrap_or(0)
+    }
+}
+
+/// A `mark` body: the name we gave the marker.
+#[derive(Deserialize)]
+pub(crate) struct MarkBody {
+    name: String,
+}
+
+/// A `dtmf` body: one keypad digit.
+#[derive(Deserialize)]
+pub(crate) struct DtmfBody {
+    pub(crate) digit: String,
+}
+
+impl StreamState {
+    /// A `media` message: audio of the caller's (inbound) track decoded into
+    /// `audio`; other tracks are ignored.
+    pub(crate) fn media_event(
+        &self,
+        media: Option<MediaBody<'_>>,
+        audio: &mut Vec<u8>,
+    ) -> Result<CallEvent, CodecError> {
+        let (_, format) = self.require("media")?;
+        let media = media.ok_or(CodecError::PeerMissingField("media"))?;
+        if media
+            .track
+            .as_deref()
+            .is_some_and(|t| !t.starts_with("inbound"))
+        {
+            return Ok(CallEvent::Ignored);
+        }
+        decode_audio(&media.payload, format, audio)?;
+        Ok(CallEvent::Audio {
+            timestamp_ms: media.timestamp,
+        })
+    }
+
+    /// A `mark` message: playback reached our marker.
+    pub(crate) fn mark_event(&self, mark: Option<MarkBody>) -> Result<CallEvent, CodecError> {
+        self.require("mark")?;
+        let mark = mark.ok_or(CodecError::PeerMissingField("mark"))?;
+        Ok(CallEvent::Mark { name: mark.name })
+    }
+
+    /// A `dtmf` message: a keypad digit.
+    pub(crate) fn dtmf_event(&self, dtmf: Option<DtmfBody>) -> Result<CallEvent, CodecError> {
+        self.require("dtmf")?;
+        let dtmf = dtmf.ok_or(CodecError::PeerMissingField("dtmf"))?;
+        Ok(CallEvent::Dtmf {
+            digit: parse_digit(&dtmf.digit)?,
+        })
+    }
+}
+
+/// An event name we do not know, cut short for the log.
+pub(crate) fn unknown_event(name: &str) -> CodecError {
+    CodecError::PeerUnknownEvent(name.chars().take(32).collect())
+}
+
 pub(crate) fn check_text_size(text: &str) -> Result<(), CodecError> {
     if text.len() > MAX_TEXT_MESSAGE_BYTES {
         return Err(CodecError::PeerOversized {

@@ -10,9 +10,10 @@ use serde::Deserialize;
 
 use super::{
     AudioEncoding, AudioFormat, CallEvent, CodecError, Inbound, MediaCodec, Outbound, Playback,
-    Provider, StreamStart, StreamState, decode_audio, encode_b64, json_text, lenient_u64,
-    parse_content_type, parse_digit, parse_json, parse_pairs, xml_escape,
+    Provider, StreamStart, StreamState, encode_b64, json_text, parse_content_type, parse_json,
+    parse_pairs, xml_escape,
 };
+use super::{DtmfBody, MediaBody, MediaFormatBody, unknown_event};
 
 /// Codec for one Plivo audio-stream websocket.
 #[derive(Debug, Default)]
@@ -33,23 +34,13 @@ struct Message<'a> {
     #[serde(default)]
     extra_headers: Option<String>,
     #[serde(borrow, default)]
-    media: Option<Media<'a>>,
+    media: Option<MediaBody<'a>>,
     #[serde(default)]
     start: Option<Start>,
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
-    dtmf: Option<Dtmf>,
-}
-
-#[derive(Deserialize)]
-struct Media<'a> {
-    #[serde(borrow, default)]
-    track: Option<Cow<'a, str>>,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    timestamp: Option<u64>,
-    #[serde(borrow)]
-    payload: Cow<'a, str>,
+    dtmf: Option<DtmfBody>,
 }
 
 #[derive(Deserialize)]
@@ -59,20 +50,7 @@ struct Start {
     call_id: Option<String>,
     stream_id: String,
     #[serde(default)]
-    media_format: Option<MediaFormat>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct MediaFormat {
-    encoding: String,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    sample_rate: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct Dtmf {
-    digit: String,
+    media_format: Option<MediaFormatBody>,
 }
 
 impl MediaCodec for PlivoCodec {
@@ -90,7 +68,7 @@ impl MediaCodec for PlivoCodec {
                 let start = m.start.ok_or(CodecError::PeerMissingField("start"))?;
                 let format = match &start.media_format {
                     Some(f) => {
-                        let rate = u32::try_from(f.sample_rate.unwrap_or(8000)).unwrap_or(0);
+                        let rate = f.rate_hz();
                         parse_content_type(&f.encoding, rate)?
                     }
                     None => AudioFormat::MULAW_8K,
@@ -108,38 +86,16 @@ impl MediaCodec for PlivoCodec {
                     parameters,
                 }))
             }
-            "media" => {
-                let (_, format) = self.state.require("media")?;
-                let media = m.media.ok_or(CodecError::PeerMissingField("media"))?;
-                if media
-                    .track
-                    .as_deref()
-                    .is_some_and(|t| !t.starts_with("inbound"))
-                {
-                    return Ok(CallEvent::Ignored);
-                }
-                decode_audio(&media.payload, format, audio)?;
-                Ok(CallEvent::Audio {
-                    timestamp_ms: media.timestamp,
-                })
-            }
+            "media" => self.state.media_event(m.media, audio),
             "playedStream" | "played" => {
                 self.state.require("playedStream")?;
                 let name = m.name.ok_or(CodecError::PeerMissingField("name"))?;
                 Ok(CallEvent::Mark { name })
             }
             "clearedAudio" => Ok(CallEvent::Cleared),
-            "dtmf" => {
-                self.state.require("dtmf")?;
-                let dtmf = m.dtmf.ok_or(CodecError::PeerMissingField("dtmf"))?;
-                Ok(CallEvent::Dtmf {
-                    digit: parse_digit(&dtmf.digit)?,
-                })
-            }
+            "dtmf" => self.state.dtmf_event(m.dtmf),
             "stop" => Ok(CallEvent::Stop),
-            other => Err(CodecError::PeerUnknownEvent(
-                other.chars().take(32).collect(),
-            )),
+            other => Err(unknown_event(other)),
         }
     }
 

@@ -12,9 +12,10 @@ use serde::Deserialize;
 
 use super::{
     AudioEncoding, AudioFormat, CallEvent, CodecError, Inbound, MediaCodec, Outbound, Playback,
-    Provider, StreamStart, StreamState, check_format, decode_audio, encode_b64, json_text,
-    lenient_string_map, lenient_u64, parse_content_type, parse_digit, parse_json, xml_escape,
+    Provider, StreamStart, StreamState, check_format, encode_b64, json_text, lenient_string_map,
+    lenient_u64, parse_content_type, parse_json, xml_escape,
 };
+use super::{DtmfBody, MarkBody, MediaBody, MediaFormatBody, unknown_event};
 
 /// Codec for one Telnyx media websocket.
 #[derive(Debug, Default)]
@@ -35,28 +36,18 @@ struct Message<'a> {
     #[serde(default)]
     stream_id: Option<String>,
     #[serde(borrow, default)]
-    media: Option<Media<'a>>,
+    media: Option<MediaBody<'a>>,
     #[serde(default)]
     start: Option<Start>,
     #[serde(default)]
-    mark: Option<Mark>,
+    mark: Option<MarkBody>,
     #[serde(default)]
-    dtmf: Option<Dtmf>,
+    dtmf: Option<DtmfBody>,
     #[serde(default)]
     error: Option<ErrorBody>,
     /// Some Telnyx examples put the error body under `payload`.
     #[serde(default)]
     payload: Option<ErrorBody>,
-}
-
-#[derive(Deserialize)]
-struct Media<'a> {
-    #[serde(borrow, default)]
-    track: Option<Cow<'a, str>>,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    timestamp: Option<u64>,
-    #[serde(borrow)]
-    payload: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
@@ -68,28 +59,9 @@ struct Start {
     #[serde(default)]
     to: Option<String>,
     #[serde(default)]
-    media_format: Option<MediaFormat>,
+    media_format: Option<MediaFormatBody>,
     #[serde(default, deserialize_with = "lenient_string_map")]
     custom_parameters: BTreeMap<String, String>,
-}
-
-#[derive(Deserialize)]
-struct MediaFormat {
-    encoding: String,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    sample_rate: Option<u64>,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    channels: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct Mark {
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct Dtmf {
-    digit: String,
 }
 
 #[derive(Deserialize)]
@@ -102,11 +74,11 @@ struct ErrorBody {
     detail: Option<String>,
 }
 
-fn parse_format(f: &MediaFormat) -> Result<AudioFormat, CodecError> {
+fn parse_format(f: &MediaFormatBody) -> Result<AudioFormat, CodecError> {
     if f.channels.unwrap_or(1) != 1 {
         return Err(CodecError::PeerUnsupportedFormat("stereo".into()));
     }
-    let rate = u32::try_from(f.sample_rate.unwrap_or(8000)).unwrap_or(0);
+    let rate = f.rate_hz();
     let encoding = match f.encoding.to_ascii_uppercase().as_str() {
         "PCMU" => AudioEncoding::Mulaw,
         "PCMA" => AudioEncoding::Alaw,
@@ -150,34 +122,10 @@ impl MediaCodec for TelnyxCodec {
                     parameters: start.custom_parameters,
                 }))
             }
-            "media" => {
-                let (_, format) = self.state.require("media")?;
-                let media = m.media.ok_or(CodecError::PeerMissingField("media"))?;
-                if media
-                    .track
-                    .as_deref()
-                    .is_some_and(|t| !t.starts_with("inbound"))
-                {
-                    return Ok(CallEvent::Ignored);
-                }
-                decode_audio(&media.payload, format, audio)?;
-                Ok(CallEvent::Audio {
-                    timestamp_ms: media.timestamp,
-                })
-            }
-            "mark" => {
-                self.state.require("mark")?;
-                let mark = m.mark.ok_or(CodecError::PeerMissingField("mark"))?;
-                Ok(CallEvent::Mark { name: mark.name })
-            }
+            "media" => self.state.media_event(m.media, audio),
+            "mark" => self.state.mark_event(m.mark),
             "clear" | "cleared" => Ok(CallEvent::Cleared),
-            "dtmf" => {
-                self.state.require("dtmf")?;
-                let dtmf = m.dtmf.ok_or(CodecError::PeerMissingField("dtmf"))?;
-                Ok(CallEvent::Dtmf {
-                    digit: parse_digit(&dtmf.digit)?,
-                })
-            }
+            "dtmf" => self.state.dtmf_event(m.dtmf),
             "error" => {
                 let body = m.error.or(m.payload);
                 Ok(CallEvent::ProviderError {
@@ -198,9 +146,7 @@ impl MediaCodec for TelnyxCodec {
                 })
             }
             "stop" => Ok(CallEvent::Stop),
-            other => Err(CodecError::PeerUnknownEvent(
-                other.chars().take(32).collect(),
-            )),
+            other => Err(unknown_event(other)),
         }
     }
 
@@ -264,17 +210,19 @@ mod tests {
     #[test]
     fn both_codec_spellings_are_accepted() {
         for enc in ["PCMU", "audio/x-mulaw"] {
-            let f = MediaFormat {
+            let f = MediaFormatBody {
                 encoding: enc.into(),
                 sample_rate: Some(8000),
                 channels: Some(1),
+                bit_rate: None,
             };
             assert_eq!(parse_format(&f), Ok(AudioFormat::MULAW_8K));
         }
-        let f = MediaFormat {
+        let f = MediaFormatBody {
             encoding: "OPUS".into(),
             sample_rate: Some(48000),
             channels: Some(1),
+            bit_rate: None,
         };
         assert!(matches!(
             parse_format(&f),

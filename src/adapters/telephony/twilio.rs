@@ -12,9 +12,10 @@ use serde::Deserialize;
 
 use super::{
     AudioEncoding, AudioFormat, CallEvent, CodecError, Inbound, MediaCodec, Outbound, Playback,
-    Provider, StreamStart, StreamState, check_format, decode_audio, encode_b64, json_text,
-    lenient_string_map, lenient_u64, parse_digit, parse_json, xml_escape,
+    Provider, StreamStart, StreamState, check_format, encode_b64, json_text, lenient_string_map,
+    parse_json, xml_escape,
 };
+use super::{DtmfBody, MarkBody, MediaBody, MediaFormatBody, unknown_event};
 
 /// Codec for one Twilio media websocket.
 #[derive(Debug, Default)]
@@ -33,23 +34,13 @@ struct Message<'a> {
     #[serde(borrow)]
     event: Cow<'a, str>,
     #[serde(borrow, default)]
-    media: Option<Media<'a>>,
+    media: Option<MediaBody<'a>>,
     #[serde(default)]
     start: Option<Start>,
     #[serde(default)]
-    mark: Option<Mark>,
+    mark: Option<MarkBody>,
     #[serde(default)]
-    dtmf: Option<Dtmf>,
-}
-
-#[derive(Deserialize)]
-struct Media<'a> {
-    #[serde(borrow, default)]
-    track: Option<Cow<'a, str>>,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    timestamp: Option<u64>,
-    #[serde(borrow)]
-    payload: Cow<'a, str>,
+    dtmf: Option<DtmfBody>,
 }
 
 #[derive(Deserialize)]
@@ -59,29 +50,9 @@ struct Start {
     #[serde(default)]
     call_sid: Option<String>,
     #[serde(default)]
-    media_format: Option<MediaFormat>,
+    media_format: Option<MediaFormatBody>,
     #[serde(default, deserialize_with = "lenient_string_map")]
     custom_parameters: BTreeMap<String, String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct MediaFormat {
-    encoding: String,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    sample_rate: Option<u64>,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    channels: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct Mark {
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct Dtmf {
-    digit: String,
 }
 
 impl MediaCodec for TwilioCodec {
@@ -113,7 +84,7 @@ impl MediaCodec for TwilioCodec {
                         }
                         check_format(AudioFormat {
                             encoding: AudioEncoding::Mulaw,
-                            sample_rate: u32::try_from(f.sample_rate.unwrap_or(8000)).unwrap_or(0),
+                            sample_rate: f.rate_hz(),
                         })?
                     }
                     None => AudioFormat::MULAW_8K,
@@ -128,37 +99,11 @@ impl MediaCodec for TwilioCodec {
                     parameters: start.custom_parameters,
                 }))
             }
-            "media" => {
-                let (_, format) = self.state.require("media")?;
-                let media = m.media.ok_or(CodecError::PeerMissingField("media"))?;
-                if media
-                    .track
-                    .as_deref()
-                    .is_some_and(|t| !t.starts_with("inbound"))
-                {
-                    return Ok(CallEvent::Ignored);
-                }
-                decode_audio(&media.payload, format, audio)?;
-                Ok(CallEvent::Audio {
-                    timestamp_ms: media.timestamp,
-                })
-            }
-            "mark" => {
-                self.state.require("mark")?;
-                let mark = m.mark.ok_or(CodecError::PeerMissingField("mark"))?;
-                Ok(CallEvent::Mark { name: mark.name })
-            }
-            "dtmf" => {
-                self.state.require("dtmf")?;
-                let dtmf = m.dtmf.ok_or(CodecError::PeerMissingField("dtmf"))?;
-                Ok(CallEvent::Dtmf {
-                    digit: parse_digit(&dtmf.digit)?,
-                })
-            }
+            "media" => self.state.media_event(m.media, audio),
+            "mark" => self.state.mark_event(m.mark),
+            "dtmf" => self.state.dtmf_event(m.dtmf),
             "stop" => Ok(CallEvent::Stop),
-            other => Err(CodecError::PeerUnknownEvent(
-                other.chars().take(32).collect(),
-            )),
+            other => Err(unknown_event(other)),
         }
     }
 

@@ -15,6 +15,7 @@ use super::{
     Playback, Provider, Reframer, StreamStart, StreamState, json_text, parse_content_type,
     parse_digit, parse_json,
 };
+use super::{DtmfBody, unknown_event};
 
 /// Codec for one Vonage websocket.
 #[derive(Debug, Default)]
@@ -36,14 +37,9 @@ struct Message<'a> {
     #[serde(default)]
     digit: Option<String>,
     #[serde(default)]
-    dtmf: Option<Dtmf>,
+    dtmf: Option<DtmfBody>,
     #[serde(default)]
     payload: Option<NotifyPayload>,
-}
-
-#[derive(Deserialize)]
-struct Dtmf {
-    digit: String,
 }
 
 #[derive(Deserialize)]
@@ -127,9 +123,7 @@ impl MediaCodec for VonageCodec {
                 code: String::new(),
                 detail: text.chars().take(200).collect(),
             }),
-            other => Err(CodecError::PeerUnknownEvent(
-                other.chars().take(32).collect(),
-            )),
+            other => Err(unknown_event(other)),
         }
     }
 
