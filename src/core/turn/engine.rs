@@ -23,6 +23,10 @@ const BLIP_RESUME_MS: i64 = 240;
 const EOT_MAX_POSTPONE_MS: i64 = 300;
 /// Closed-mouth hums ("mm-hmm") keep their energy low in the spectrum.
 const HUM_MAX_ZC_HZ: f32 = 600.0;
+/// ... and their level steady: a nasal murmur has no articulation, while
+/// words with low vowels ("zilizo-", "u-") also sit low in the spectrum but
+/// jump in level at every consonant.
+const HUM_MAX_LEVEL_STEP_DB: f32 = 1.5;
 /// Words heard this soon after a short burst over the bot still count for it.
 const LATE_WORDS_MS: i64 = 1500;
 /// No-input timeout after the bot finishes.
@@ -88,6 +92,7 @@ pub struct TurnEngine {
     turn_speech_ms: i64,
     turn_bursts: u32,
     prev_voiced: bool,
+    prev_level_db: f32,
     hum_frames: u32,
     voiced_frames: u32,
     run_frames: u32,
@@ -125,6 +130,7 @@ impl TurnEngine {
             turn_speech_ms: 0,
             turn_bursts: 0,
             prev_voiced: false,
+            prev_level_db: 0.0,
             hum_frames: 0,
             voiced_frames: 0,
             run_frames: 0,
@@ -309,7 +315,8 @@ impl TurnEngine {
             if vf.voiced {
                 self.voiced_frames += 1;
             }
-            if vf.voiced && vf.features.zc_hz < HUM_MAX_ZC_HZ {
+            let steady = (vf.features.level_db - self.prev_level_db).abs() <= HUM_MAX_LEVEL_STEP_DB;
+            if vf.voiced && steady && vf.features.zc_hz < HUM_MAX_ZC_HZ {
                 self.hum_frames += 1;
             }
             if vf.voiced && !self.prev_voiced {
@@ -317,6 +324,7 @@ impl TurnEngine {
             }
         }
         self.prev_voiced = vf.voiced;
+        self.prev_level_db = vf.features.level_db;
         if vf.ended {
             self.run_open = false;
             self.last_run_end_ms = end;
