@@ -346,6 +346,41 @@ fn a_steady_hum_is_held_off_but_low_articulated_speech_confirms() {
 }
 
 #[test]
+fn a_sound_resumed_after_a_short_pause_continues_the_first() {
+    // Two 160 ms sounds, each too short to confirm alone: 300 ms apart they
+    // are one utterance ("Sorry - that's ..."), 1200 ms apart two
+    // acknowledgements.
+    for (gap, want_barge_in) in [(300, true), (1200, false)] {
+        let mut h = Harness::default();
+        h.audio(400, false);
+        let at = h.at(h.ms);
+        h.input(TurnInput::BotStarted { utterance: 2, at });
+        h.audio(1000, false);
+        h.audio(160, true);
+        h.audio(gap, false);
+        h.audio(160, true);
+        h.audio(1500, false);
+        let bi = h.events(TurnEvent::BargeIn);
+        assert_eq!(
+            bi.len(),
+            usize::from(want_barge_in),
+            "gap {gap}: {:?}",
+            h.log
+        );
+        if want_barge_in {
+            let second = 1400 + 160 + gap;
+            assert!(
+                bi[0] - second <= 120,
+                "confirmed {} ms into the second sound",
+                bi[0] - second
+            );
+        } else {
+            assert_eq!(h.events(TurnEvent::Backchannel).len(), 2, "{:?}", h.log);
+        }
+    }
+}
+
+#[test]
 fn backchannel_words_hold_off_a_longer_burst_when_words_are_expected() {
     let mut cfg = TurnConfig::from_dials(&TurnDials::all_on(), RATE);
     cfg.expect_transcripts = true;
