@@ -4,11 +4,16 @@
 //!
 //! ```text
 //! cargo run --example turn_eval [-- CORPUS_DIR OUT_DIR] [--dial NAME=VALUE ...]
+//!     [--confirm-ms N] [--confirm-with-words-ms N]
 //! python3 fixtures/corpus/score.py --labels fixtures/corpus --events OUT_DIR/audio
 //! python3 fixtures/corpus/score.py --labels fixtures/corpus --events OUT_DIR/transcript
 //! ```
+//!
+//! `--confirm-ms` and `--confirm-with-words-ms` override the engine's
+//! barge-in confirmation constants (`TurnConfig::barge_in_confirm_ms`,
+//! `barge_in_confirm_with_words_ms`), for measuring their trade-off.
 
-use ratiba::cli::analyze::{CorpusTranscript, replay};
+use ratiba::cli::analyze::{CorpusTranscript, replay_with_config};
 use ratiba::core::audio::wav;
 use ratiba::core::turn::{TurnConfig, TurnDials};
 use serde_json::Value;
@@ -17,9 +22,15 @@ use std::path::PathBuf;
 fn main() -> anyhow::Result<()> {
     let mut pos = Vec::new();
     let mut dials = TurnDials::all_on();
+    let mut confirm_ms: Option<u32> = None;
+    let mut confirm_with_words_ms: Option<u32> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        if a == "--dial" {
+        if a == "--confirm-ms" {
+            confirm_ms = Some(args.next().unwrap_or_default().parse()?);
+        } else if a == "--confirm-with-words-ms" {
+            confirm_with_words_ms = Some(args.next().unwrap_or_default().parse()?);
+        } else if a == "--dial" {
             let d = args.next().unwrap_or_default();
             let (n, v) = d.split_once('=').unwrap_or((&d, ""));
             TurnConfig::apply_dial(&mut dials, n, v).map_err(anyhow::Error::msg)?;
@@ -59,7 +70,11 @@ fn main() -> anyhow::Result<()> {
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok());
         for (mode, tr) in [("audio", None), ("transcript", transcript.as_ref())] {
-            let events = replay(&audio.samples, audio.rate_hz, &bot, tr, &dials)?;
+            let mut cfg = TurnConfig::from_dials(&dials, 16_000);
+            cfg.barge_in_confirm_ms = confirm_ms.unwrap_or(cfg.barge_in_confirm_ms);
+            cfg.barge_in_confirm_with_words_ms =
+                confirm_with_words_ms.unwrap_or(cfg.barge_in_confirm_with_words_ms);
+            let events = replay_with_config(&audio.samples, audio.rate_hz, &bot, tr, cfg)?;
             let body = serde_json::json!({ "events": events });
             std::fs::write(
                 out.join(mode).join(format!("{id}.events.json")),

@@ -145,6 +145,7 @@ fn audio_only_beats_the_silero_anchor_and_the_committed_table() {
     assert!(f(&s, "false_bargein_on_backchannel_rate") < 0.82);
     assert_eq!(f(&s, "missed_bargein_rate"), 0.0);
     assert!(f(&s, "bargein_latency_median_ms") < 380.0);
+    assert!(f(&s, "bargein_latency_p90_ms") < 409.0);
     assert_eq!(f(&s, "noise_only_false_trigger_rate"), 0.0);
     assert_eq!(f(&s, "noise_event_false_trigger_rate"), 0.0);
     assert!(f(&s, "vad_frame_f1") > 0.90);

@@ -140,12 +140,26 @@ pub fn replay(
     transcript: Option<&CorpusTranscript>,
     dials: &TurnDials,
 ) -> anyhow::Result<Vec<ReplayEvent>> {
+    let cfg = TurnConfig::from_dials(dials, ENGINE_RATE_HZ);
+    replay_with_config(samples, rate_hz, bot, transcript, cfg)
+}
+
+/// [`replay`] with an explicit engine configuration (for measuring the
+/// engine's constants; `sample_rate_hz` and `expect_transcripts` are set
+/// here).
+pub fn replay_with_config(
+    samples: &[i16],
+    rate_hz: u32,
+    bot: &[(i64, i64)],
+    transcript: Option<&CorpusTranscript>,
+    mut cfg: TurnConfig,
+) -> anyhow::Result<Vec<ReplayEvent>> {
     if rate_hz != 8000 && rate_hz != 16000 {
         bail!("unsupported sample rate {rate_hz} Hz (8000 or 16000)");
     }
     let t0 = Instant::now();
     let at = |ms: i64| t0 + Duration::from_millis(ms.max(0) as u64);
-    let mut cfg = TurnConfig::from_dials(dials, ENGINE_RATE_HZ);
+    cfg.sample_rate_hz = ENGINE_RATE_HZ;
     cfg.expect_transcripts = transcript.is_some();
     let mut engine = TurnEngine::new(cfg, t0);
     let mut inbound = InboundAudio::new(rate_hz, ENGINE_RATE_HZ, t0)?;

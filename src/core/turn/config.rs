@@ -120,7 +120,7 @@ impl TurnConfig {
             expect_transcripts: false,
             neutral_extra_with_words_ms: 50,
             echo_guard_ms: 150,
-            barge_in_confirm_ms: 260,
+            barge_in_confirm_ms: 220,
             barge_in_confirm_with_words_ms: 700,
             barge_in_window_ms: 1500,
             listening_ack_after_ms: 3000,

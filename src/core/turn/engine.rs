@@ -23,6 +23,15 @@ const BLIP_RESUME_MS: i64 = 240;
 const EOT_MAX_POSTPONE_MS: i64 = 300;
 /// Closed-mouth hums ("mm-hmm") keep their energy low in the spectrum.
 const HUM_MAX_ZC_HZ: f32 = 600.0;
+/// ... and their level steady: a nasal murmur has no articulation, while
+/// words with low vowels ("zilizo-", "u-") also sit low in the spectrum but
+/// jump in level at every consonant.
+const HUM_MAX_LEVEL_STEP_DB: f32 = 1.5;
+/// Two sounds over the bot this close (end of voicing to start of voicing)
+/// are one utterance with a pause in it ("Sorry — that's not what I said"),
+/// so the second is judged with the first one's speech counted in. Pauses
+/// inside a phrase are mostly shorter; acknowledgements come seconds apart.
+const CONTINUATION_MS: i64 = 500;
 /// Words heard this soon after a short burst over the bot still count for it.
 const LATE_WORDS_MS: i64 = 1500;
 /// No-input timeout after the bot finishes.
@@ -88,9 +97,14 @@ pub struct TurnEngine {
     turn_speech_ms: i64,
     turn_bursts: u32,
     prev_voiced: bool,
+    prev_level_db: f32,
     hum_frames: u32,
     voiced_frames: u32,
     run_frames: u32,
+    /// Speech of the previous short sound over the bot that the current one
+    /// may continue, and until when it may.
+    carried_ms: i64,
+    carry_until_ms: i64,
     eot_postponed_ms: i64,
     last_ack_ms: i64,
     words: Vec<Word>,
@@ -125,9 +139,12 @@ impl TurnEngine {
             turn_speech_ms: 0,
             turn_bursts: 0,
             prev_voiced: false,
+            prev_level_db: 0.0,
             hum_frames: 0,
             voiced_frames: 0,
             run_frames: 0,
+            carried_ms: 0,
+            carry_until_ms: i64::MIN / 4,
             eot_postponed_ms: 0,
             last_ack_ms: i64::MIN / 4,
             words: Vec::with_capacity(128),
@@ -300,6 +317,9 @@ impl TurnEngine {
             self.hum_frames = 0;
             self.run_frames = 0;
             self.voiced_frames = 0;
+            if self.run_start_ms > self.carry_until_ms {
+                self.carried_ms = 0;
+            }
             self.emit(TurnEvent::SpeechStart);
             self.on_run_start();
         }
@@ -309,7 +329,8 @@ impl TurnEngine {
             if vf.voiced {
                 self.voiced_frames += 1;
             }
-            if vf.voiced && vf.features.zc_hz < HUM_MAX_ZC_HZ {
+            let steady = (vf.features.level_db - self.prev_level_db).abs() <= HUM_MAX_LEVEL_STEP_DB;
+            if vf.voiced && steady && vf.features.zc_hz < HUM_MAX_ZC_HZ {
                 self.hum_frames += 1;
             }
             if vf.voiced && !self.prev_voiced {
@@ -317,6 +338,7 @@ impl TurnEngine {
             }
         }
         self.prev_voiced = vf.voiced;
+        self.prev_level_db = vf.features.level_db;
         if vf.ended {
             self.run_open = false;
             self.last_run_end_ms = end;
@@ -384,6 +406,8 @@ impl TurnEngine {
                 // was long enough to be speech at all.
                 if run_ms >= BACKCHANNEL_MIN_MS {
                     self.emit(TurnEvent::Backchannel);
+                    self.carried_ms += run_ms;
+                    self.carry_until_ms = self.last_speech_ms + CONTINUATION_MS;
                 }
                 // Explained (short): not an "interruption" for hard interrupt.
                 self.resume_bot(false);
@@ -420,6 +444,7 @@ impl TurnEngine {
             guard_until_ms: guard,
             interruptions: 0,
         });
+        self.carried_ms = 0;
         self.timers.clear(Timer::NoInput);
         match self.phase {
             Phase::CallerTurn { speaking } => {
@@ -481,8 +506,9 @@ impl TurnEngine {
     }
 
     fn check_confirm(&mut self) {
-        // Speech actually heard in this run, not the hangover after it.
-        let run_ms = self.last_speech_ms - self.run_start_ms;
+        // Speech actually heard in this run, not the hangover after it, plus
+        // the sound it continues.
+        let run_ms = self.last_speech_ms - self.run_start_ms + self.carried_ms;
         let words = self.burst_words();
         if words.stop || (words.other && self.cfg.full_duplex) {
             self.confirm_barge_in();
@@ -518,6 +544,7 @@ impl TurnEngine {
 
     fn confirm_barge_in(&mut self) {
         let Some(b) = self.bot.take() else { return };
+        self.carried_ms = 0;
         self.timers.clear(Timer::BargeInWindow);
         self.timers.clear(Timer::EchoGuard);
         self.emit(TurnEvent::BargeIn);

@@ -48,6 +48,37 @@ impl Caller {
     }
 }
 
+/// A low, dark sound (fundamental and second harmonic only, so its energy
+/// sits below ~600 Hz) with a natural pitch wobble; `gain` per frame.
+struct LowVoice {
+    phase: f64,
+    t: f64,
+    seed: u32,
+}
+
+impl LowVoice {
+    fn new() -> Self {
+        Self {
+            phase: 0.0,
+            t: 0.0,
+            seed: 5,
+        }
+    }
+    fn frame(&mut self, gain: f64) -> Vec<i16> {
+        (0..FRAME)
+            .map(|_| {
+                self.seed = self.seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let n = 30.0 * (f64::from((self.seed >> 16) & 0x7fff) / 16384.0 - 1.0);
+                self.t += 1.0 / f64::from(RATE);
+                let f0 = 150.0 + 20.0 * (2.0 * std::f64::consts::PI * 3.0 * self.t).sin();
+                self.phase += f0 / f64::from(RATE);
+                let p = 2.0 * std::f64::consts::PI * self.phase;
+                (gain * 6000.0 * (p.sin() + 0.4 * (2.0 * p).sin()) + n) as i16
+            })
+            .collect()
+    }
+}
+
 struct Harness {
     t0: Instant,
     ms: i64,
@@ -84,6 +115,17 @@ impl Harness {
     fn audio(&mut self, ms: i64, voiced: bool) {
         for _ in 0..ms / 20 {
             let f = self.caller.frame(voiced);
+            let at = self.at(self.ms);
+            self.engine
+                .handle_input(TurnInput::CallerAudio { samples: &f, at });
+            self.ms += 20;
+            self.drain();
+        }
+    }
+    /// Frames of [`LowVoice`], one gain per 20 ms frame.
+    fn low_voice(&mut self, voice: &mut LowVoice, gains: &[f64]) {
+        for &g in gains {
+            let f = voice.frame(g);
             let at = self.at(self.ms);
             self.engine
                 .handle_input(TurnInput::CallerAudio { samples: &f, at });
@@ -260,6 +302,82 @@ fn a_short_burst_is_a_backchannel_and_playback_resumes_where_heard() {
     );
     assert_eq!(h.engine.floor(), Floor::Bot);
     assert!(h.events(TurnEvent::EndOfTurn).is_empty());
+}
+
+#[test]
+fn a_steady_hum_is_held_off_but_low_articulated_speech_confirms() {
+    // 600 ms of a steady "mmm" over the bot: a hum needs 1 s to count as
+    // an interruption, so it ends as a backchannel.
+    let mut h = Harness::default();
+    h.audio(400, false);
+    let at = h.at(h.ms);
+    h.input(TurnInput::BotStarted { utterance: 1, at });
+    h.audio(1000, false);
+    let mut hum = LowVoice::new();
+    h.low_voice(&mut hum, &[1.0; 30]);
+    h.audio(1500, false);
+    assert!(
+        !h.events(TurnEvent::SpeechStart).is_empty(),
+        "the hum is speech to the VAD: {:?}",
+        h.log
+    );
+    assert!(h.events(TurnEvent::BargeIn).is_empty(), "{:?}", h.log);
+    assert_eq!(h.events(TurnEvent::Backchannel).len(), 1);
+
+    // The same dark timbre with a level step every other frame (syllables,
+    // consonants) is articulated speech: confirmed on the normal clock.
+    let mut h = Harness::default();
+    h.audio(400, false);
+    let at = h.at(h.ms);
+    h.input(TurnInput::BotStarted { utterance: 1, at });
+    h.audio(1000, false);
+    let mut voice = LowVoice::new();
+    let gains: Vec<f64> = (0..30).map(|k| if k % 4 < 2 { 1.0 } else { 0.4 }).collect();
+    h.low_voice(&mut voice, &gains);
+    let bi = h.events(TurnEvent::BargeIn);
+    assert_eq!(bi.len(), 1, "{:?}", h.log);
+    let start = h.events(TurnEvent::SpeechStart)[0];
+    let confirm = i64::from(h.engine.config().barge_in_confirm_ms);
+    assert!(
+        bi[0] - start <= confirm,
+        "confirmed {} ms after speech start",
+        bi[0] - start
+    );
+}
+
+#[test]
+fn a_sound_resumed_after_a_short_pause_continues_the_first() {
+    // Two 160 ms sounds, each too short to confirm alone: 300 ms apart they
+    // are one utterance ("Sorry - that's ..."), 1200 ms apart two
+    // acknowledgements.
+    for (gap, want_barge_in) in [(300, true), (1200, false)] {
+        let mut h = Harness::default();
+        h.audio(400, false);
+        let at = h.at(h.ms);
+        h.input(TurnInput::BotStarted { utterance: 2, at });
+        h.audio(1000, false);
+        h.audio(160, true);
+        h.audio(gap, false);
+        h.audio(160, true);
+        h.audio(1500, false);
+        let bi = h.events(TurnEvent::BargeIn);
+        assert_eq!(
+            bi.len(),
+            usize::from(want_barge_in),
+            "gap {gap}: {:?}",
+            h.log
+        );
+        if want_barge_in {
+            let second = 1400 + 160 + gap;
+            assert!(
+                bi[0] - second <= 120,
+                "confirmed {} ms into the second sound",
+                bi[0] - second
+            );
+        } else {
+            assert_eq!(h.events(TurnEvent::Backchannel).len(), 2, "{:?}", h.log);
+        }
+    }
 }
 
 #[test]
