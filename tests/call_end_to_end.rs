@@ -72,6 +72,7 @@ async fn start_server() -> Server {
         allow_scripted_transcripts: true,
         shutdown: Shutdown::new(),
         turn_engine: true,
+        payments: None,
     };
     let app = ratiba::http::media::router(services)
         .merge(ratiba::http::metrics::router(Arc::clone(&metrics)));

@@ -29,6 +29,18 @@ pub struct Args {
     /// Where the embedded database and other local state live.
     #[arg(long, env = "RATIBA_DATA_DIR", default_value = "./.ratiba")]
     pub data_dir: std::path::PathBuf,
+    /// Take payments from the local payment simulator instead of M-Pesa
+    /// and PesaPal (overrides PAYMENT_ENVIRONMENT; never on unless asked).
+    #[arg(long, value_enum)]
+    pub payments: Option<PaymentsFlag>,
+}
+
+/// `--payments`: where payments go for this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PaymentsFlag {
+    /// The built-in simulator under /sim: pushes are answered locally, the
+    /// payer number's last two digits choose the outcome.
+    Simulator,
 }
 
 /// How often the embedded cluster is checked (and restarted if it died).
@@ -38,6 +50,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     init_tracing();
     let mut settings = load_settings(&args.data_dir)?;
     settings.set_listen(args.listen);
+    if args.payments == Some(PaymentsFlag::Simulator) {
+        settings.payments.payment_environment = crate::config::PaymentEnvironment::Simulator;
+    }
     let vault = vault(&mut settings)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -127,8 +142,6 @@ async fn run_with_database(
         .clone()
         .map(|cluster| tokio::spawn(supervise(cluster, shutdown.clone())));
     let grace = settings.core.shutdown_grace;
-    let calls =
-        crate::runtime::call_setup::CallRuntime::start(&opened.db, &settings, local, &shutdown);
     let payments = crate::runtime::payments::PaymentsNode::start(
         &settings,
         local,
@@ -136,6 +149,13 @@ async fn run_with_database(
         Some(vault.clone()),
     )
     .await?;
+    tracing::info!(
+        environment = settings.payments.payment_environment.as_str(),
+        "payments"
+    );
+    let calls =
+        crate::runtime::call_setup::CallRuntime::start(&opened.db, &settings, local, &shutdown)
+            .with_payments(payments.service.clone());
     let payment_routes = crate::http::payments::router(
         payments.service.clone(),
         settings.payments.callback_ip_allowlist.clone(),

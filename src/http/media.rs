@@ -414,5 +414,6 @@ fn call_setup(
         metrics: Arc::clone(&services.metrics),
         shutdown: services.shutdown.clone(),
         turn_engine: services.turn_engine,
+        payments: services.payments.clone(),
     }
 }

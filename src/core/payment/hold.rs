@@ -140,17 +140,27 @@ impl CallerIntent {
 /// Everything the hold may say. Rendered per language by [`Prompt::text`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prompt {
-    AskConsent { amount: Money },
+    AskConsent {
+        amount: Money,
+    },
     EnterPin,
     Reassure,
     CheckingNow,
     NotReceivedHelp,
-    Confirmed { receipt: Option<String> },
-    Failed { why: FailureWhy, offer_retry: bool },
+    Confirmed {
+        receipt: Option<String>,
+    },
+    Failed {
+        why: FailureWhy,
+        offer_retry: bool,
+    },
     Retrying,
     LinkComing,
     CallerCancelled,
     ReleasedPending,
+    /// No push is possible on this call (the caller's number cannot take
+    /// an M-Pesa prompt, or the business takes payment another way).
+    PaymentByWhatsApp,
 }
 
 /// The failure explained to the caller.
@@ -237,6 +247,8 @@ impl Prompt {
             (Self::CallerCancelled, En) => "Okay, I have stopped waiting. If you already paid, you will get a confirmation on WhatsApp.".into(),
             (Self::CallerCancelled, Sw) => "Sawa, nimeacha kusubiri. Kama umeshalipa, utapata uthibitisho kwenye WhatsApp.".into(),
             (Self::ReleasedPending, En) => "I have not received the confirmation yet. Your booking is pending, and I will follow up on WhatsApp as soon as the payment comes through.".into(),
+            (Self::PaymentByWhatsApp, En) => "I will send the payment details on WhatsApp; your booking is held as pending.".into(),
+            (Self::PaymentByWhatsApp, Sw) => "Nitakutumia maelezo ya malipo kwenye WhatsApp; miadi yako imehifadhiwa ikisubiri malipo.".into(),
             (Self::ReleasedPending, Sw) => "Bado sijapokea uthibitisho. Miadi yako inasubiri, na nitakujulisha kwenye WhatsApp malipo yakifika.".into(),
         }
     }
