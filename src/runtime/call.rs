@@ -47,6 +47,8 @@ use crate::runtime::writer::{CallRow, Direction, WriterHandle};
 pub const MARK_EVERY_MS: u64 = 200;
 /// A call with no message from the provider for this long is dead.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// The intent recorded on the hold's prompts.
+const HOLD_PROMPT: &str = "payment";
 /// Said when the conversation fails.
 const SORRY_EN: &str = "Sorry, I had a problem. Could you say that again?";
 const SORRY_SW: &str = "Samahani, kuna tatizo. Tafadhali rudia.";
@@ -275,6 +277,8 @@ struct Call {
     last_language: String,
     /// The payment hold in progress: caller turns go to it, not the dialog.
     hold: Option<CallHold>,
+    /// The hold's prompts played out (or cut off) so far.
+    hold_prompts_heard: u32,
     /// Bot lines waiting for the current one to be heard (the hold's
     /// prompts follow the dialog's reply rather than cutting it).
     queued_replies: VecDeque<BotReply>,
@@ -351,6 +355,7 @@ impl Call {
             payments: setup.payments,
             last_language: greeting_language,
             hold: None,
+            hold_prompts_heard: 0,
             queued_replies: VecDeque::new(),
         })
     }
@@ -627,6 +632,7 @@ impl Call {
             return;
         }
         info!(appointment = %appointment_id, "payment hold starting");
+        self.hold_prompts_heard = 0;
         self.hold = Some(CallHold::start(
             service,
             HoldRequest {
@@ -658,7 +664,7 @@ impl Call {
                 self.say_after_current(BotReply::said(
                     crate::adapters::speech::sentences(&text),
                     &language,
-                    "payment",
+                    HOLD_PROMPT,
                 ));
             }
             CallEffect::EnterHold => self.turns.set_holding(true, self.inbound.clock_ms()),
@@ -1001,6 +1007,12 @@ impl Call {
     }
 
     fn record_bot(&mut self, speech: &Speech, interrupted: bool) {
+        if speech.intent.as_deref() == Some(HOLD_PROMPT)
+            && let Some(hold) = &self.hold
+        {
+            self.hold_prompts_heard += 1;
+            hold.prompts_heard(self.hold_prompts_heard);
+        }
         let heard_ms = self.format.duration_ms(speech.heard);
         let total_ms = self.format.duration_ms(speech.audio.len());
         let heard_text = if interrupted {

@@ -6,8 +6,11 @@
 //! spawned when the dialog asks for a payment. The call sends it what the
 //! caller said; it sends back what the call must do ([`CallEffect`]s: say,
 //! enter or leave the holding state, finished). Deadlines are the hold's
-//! own, on the wall clock; payment outcomes arrive from whichever node got
-//! the callback (via the node's [`crate::runtime::payments::PaymentWaiters`]).
+//! own, on the wall clock, but they wait while the caller is still hearing
+//! the hold's last prompt (the call reports each prompt heard): a question
+//! must not time out while it is being asked. Payment outcomes arrive from
+//! whichever node got the callback (via the node's
+//! [`crate::runtime::payments::PaymentWaiters`]).
 //!
 //! The call ending drops its side of the channel; the task then stops at its
 //! next wake-up. A push already made stays in the database, where the
@@ -42,7 +45,7 @@ pub struct HoldRequest {
 /// The call task's end of a running hold.
 #[derive(Debug)]
 pub struct CallHold {
-    caller_said: mpsc::UnboundedSender<String>,
+    to_hold: mpsc::UnboundedSender<FromCall>,
     effects: mpsc::UnboundedReceiver<CallEffect>,
 }
 
@@ -60,7 +63,7 @@ impl CallHold {
         );
         tokio::spawn(run(service, request, said_rx, effects_tx).instrument(span));
         Self {
-            caller_said: said_tx,
+            to_hold: said_tx,
             effects: effects_rx,
         }
     }
@@ -68,13 +71,26 @@ impl CallHold {
     /// A caller turn during the hold.
     pub fn caller_said(&self, text: String) {
         // A hold that already finished has nothing to do with it.
-        let _ = self.caller_said.send(text);
+        let _ = self.to_hold.send(FromCall::CallerSaid(text));
+    }
+
+    /// The caller has heard (or cut off) this many of the hold's prompts.
+    pub fn prompts_heard(&self, count: u32) {
+        let _ = self.to_hold.send(FromCall::Heard(count));
     }
 
     /// The next thing the call must do; `None` once the hold is over.
     pub async fn next_effect(&mut self) -> Option<CallEffect> {
         self.effects.recv().await
     }
+}
+
+/// What the call tells its hold.
+#[derive(Debug)]
+enum FromCall {
+    CallerSaid(String),
+    /// Prompts finished playing so far (each `CallEffect::Say` is one).
+    Heard(u32),
 }
 
 /// Whether a call may push to this tenant's callers at all.
@@ -96,11 +112,17 @@ fn account_reference(name: &str) -> String {
 async fn run(
     service: Arc<PaymentService>,
     request: HoldRequest,
-    mut caller_said: mpsc::UnboundedReceiver<String>,
+    mut from_call: mpsc::UnboundedReceiver<FromCall>,
     effects: mpsc::UnboundedSender<CallEffect>,
 ) {
-    let send_all = |list: Vec<CallEffect>| {
+    // Prompts sent to the call, and how many it has played out.
+    let mut said = 0u32;
+    let mut heard = 0u32;
+    let send_all = |list: Vec<CallEffect>, said: &mut u32| {
         for e in list {
+            if matches!(e, CallEffect::Say(_)) {
+                *said += 1;
+            }
             let _ = effects.send(e);
         }
     };
@@ -115,11 +137,14 @@ async fn run(
     let phone = request.caller.clone().filter(|p| kenyan_msisdn(p).is_ok());
     let (Some(tenant), Some(phone)) = (tenant.filter(pushes_on_calls), phone) else {
         tracing::info!("no M-Pesa prompt on this call; payment follows by WhatsApp");
-        send_all(vec![
-            CallEffect::Say(Prompt::PaymentByWhatsApp.text(request.lang)),
-            CallEffect::SendPaymentLink,
-            CallEffect::Finished(HoldResult::PayLater),
-        ]);
+        send_all(
+            vec![
+                CallEffect::Say(Prompt::PaymentByWhatsApp.text(request.lang)),
+                CallEffect::SendPaymentLink,
+                CallEffect::Finished(HoldResult::PayLater),
+            ],
+            &mut said,
+        );
         return;
     };
     let push = PushRequest {
@@ -133,23 +158,31 @@ async fn run(
     };
     let mut session = HoldSession::new(service, tenant, push, request.lang);
     let (first, mut deadline) = session.handle(HoldInput::Start, Instant::now()).await;
-    send_all(first);
+    send_all(first, &mut said);
     while !session.is_done() {
         let wake_at = deadline.map_or_else(far_future, tokio::time::Instant::from_std);
+        let speaking = heard < said;
         let input = tokio::select! {
-            said = caller_said.recv() => match said {
-                Some(text) => HoldInput::CallerSaid(text),
+            msg = from_call.recv() => match msg {
+                Some(FromCall::CallerSaid(text)) => HoldInput::CallerSaid(text),
+                Some(FromCall::Heard(count)) => {
+                    heard = count;
+                    if heard < said {
+                        continue;
+                    }
+                    HoldInput::PromptsHeard
+                }
                 None => {
                     tracing::info!(payment = ?session.payment_id(), "call ended during the hold");
                     return;
                 }
             },
             Some(outcome) = session.next_outcome() => outcome,
-            _ = tokio::time::sleep_until(wake_at) => HoldInput::Tick,
+            _ = tokio::time::sleep_until(wake_at), if !speaking => HoldInput::Tick,
         };
         let (more, next) = session.handle(input, Instant::now()).await;
         deadline = next;
-        send_all(more);
+        send_all(more, &mut said);
     }
     tracing::info!(payment = ?session.payment_id(), "payment hold finished");
 }
