@@ -14,7 +14,7 @@ use clap::Args as ClapArgs;
 
 use super::db::{Opened, Ownership, load_settings, open, vault};
 use crate::config::Settings;
-use crate::http::{AppState, router};
+use crate::http::{AppState, router_with_payments};
 use crate::runtime::server::{init_tracing, serve_http};
 use crate::runtime::shutdown::Shutdown;
 use crate::storage::embedded::EmbeddedPostgres;
@@ -142,7 +142,7 @@ async fn run_with_database(
         .clone()
         .map(|cluster| tokio::spawn(supervise(cluster, shutdown.clone())));
     let grace = settings.core.shutdown_grace;
-    let payments = crate::runtime::payments::PaymentsNode::start(
+    let mut payments = crate::runtime::payments::PaymentsNode::start(
         &settings,
         local,
         opened.db.clone(),
@@ -167,7 +167,13 @@ async fn run_with_database(
         vault,
         shutdown.clone(),
     );
-    let app = router(state).merge(calls.router()).merge(payment_routes);
+    let chat_payments = crate::http::whatsapp::ChatPayments {
+        service: payments.service.clone(),
+        events: payments.take_chat_events(),
+    };
+    let app = router_with_payments(state, Some(chat_payments))
+        .merge(calls.router())
+        .merge(payment_routes);
     let served = serve_http(listener, app, shutdown.clone(), grace).await;
     payments.shutdown();
     shutdown.trigger();

@@ -1224,6 +1224,12 @@ impl PaymentsNode {
         })
     }
 
+    /// Hands the chat deadline messages to their consumer (the WhatsApp
+    /// runtime); a second call gets a receiver that never yields.
+    pub fn take_chat_events(&mut self) -> mpsc::Receiver<ChatPaymentEvent> {
+        std::mem::replace(&mut self.chat_events, mpsc::channel(1).1)
+    }
+
     /// Stops the node's payment tasks.
     pub fn shutdown(&self) {
         for t in &self.tasks {
