@@ -122,6 +122,7 @@ fn serve(port: &str) {
             shutdown,
             turn_engine: true,
             payments: None,
+            payment_links: None,
         };
         let app =
             ratiba::http::media::router(services).merge(ratiba::http::metrics::router(metrics));

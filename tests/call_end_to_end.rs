@@ -73,6 +73,7 @@ async fn start_server() -> Server {
         shutdown: Shutdown::new(),
         turn_engine: true,
         payments: None,
+        payment_links: None,
     };
     let app = ratiba::http::media::router(services)
         .merge(ratiba::http::metrics::router(Arc::clone(&metrics)));

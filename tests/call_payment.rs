@@ -17,7 +17,9 @@ use ratiba::adapters::telephony::Provider;
 use ratiba::cli::call::{DEMO_VOICE_NUMBER, SimOptions, simulate};
 use ratiba::config::PaymentEnvironment;
 use ratiba::core::audio::wav;
+use ratiba::http::whatsapp::{ChatPayments, WhatsAppConfig, router_with_payments};
 use ratiba::runtime::call_setup::CallRuntime;
+use ratiba::runtime::conversation::ConversationService;
 use ratiba::runtime::payments::PaymentsNode;
 use ratiba::runtime::shutdown::Shutdown;
 use sqlx::Row;
@@ -31,9 +33,13 @@ struct AfterCall {
     /// What the bot said, line by line.
     bot_lines: Vec<String>,
     caller_lines: Vec<String>,
+    /// Texts sent to the caller on WhatsApp (development capture).
+    whatsapp: Vec<String>,
 }
 
-async fn pay_on_hold_call(from: &str) -> AfterCall {
+/// Runs the demo call from `from`; waits for `whatsapp_expected` WhatsApp
+/// messages to the caller before looking at the database.
+async fn pay_on_hold_call(from: &str, whatsapp_expected: usize) -> AfterCall {
     let db = common::TestDb::new().await;
     let demo = db.seed_demo().await;
     let mut settings = db.settings();
@@ -45,13 +51,35 @@ async fn pay_on_hold_call(from: &str) -> AfterCall {
     let shutdown = Shutdown::new();
     let vault = ratiba::storage::Vault::new(&ratiba::config::Secret::new(common::TEST_FERNET_KEY))
         .expect("test key");
-    let node = PaymentsNode::start(&settings, addr, db.db().clone(), Some(vault))
+    let mut node = PaymentsNode::start(&settings, addr, db.db().clone(), Some(vault))
         .await
         .expect("payments node");
-    let calls =
-        CallRuntime::start(db.db(), &settings, addr, &shutdown).with_payments(node.service.clone());
+    let (links_tx, links_rx) = tokio::sync::mpsc::channel(16);
+    let calls = CallRuntime::start(db.db(), &settings, addr, &shutdown)
+        .with_payments(node.service.clone())
+        .with_payment_links(links_tx);
+    let base = format!("http://{addr}");
+    let whatsapp = router_with_payments(
+        WhatsAppConfig {
+            db: db.db().clone(),
+            vault: Some(
+                ratiba::storage::Vault::new(&ratiba::config::Secret::new(common::TEST_FERNET_KEY))
+                    .unwrap(),
+            ),
+            app_secret: Some(ratiba::config::Secret::new("test-app-secret")),
+            verify_token: None,
+            graph_base_url: format!("{base}/dev/graph"),
+            service: ConversationService::new(db.db().clone()),
+        },
+        Some(ChatPayments {
+            service: node.service.clone(),
+            events: node.take_chat_events(),
+            call_links: Some(links_rx),
+        }),
+    );
     let app = calls
         .router()
+        .merge(whatsapp)
         .merge(ratiba::http::payments::router(
             node.service.clone(),
             Vec::new(),
@@ -84,6 +112,8 @@ async fn pay_on_hold_call(from: &str) -> AfterCall {
     .await
     .expect("call");
     eprint!("{}", report.render(Some(&transcript)));
+    let to = from.trim_start_matches('+');
+    let whatsapp = wait_whatsapp(&base, to, whatsapp_expected).await;
 
     // Let the call task close, then drain the writer.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -129,6 +159,7 @@ async fn pay_on_hold_call(from: &str) -> AfterCall {
         appointment_payment,
         bot_lines: of("outbound"),
         caller_lines: of("inbound"),
+        whatsapp,
     };
     for l in &after.bot_lines {
         eprintln!("bot:    {l}");
@@ -137,6 +168,38 @@ async fn pay_on_hold_call(from: &str) -> AfterCall {
         eprintln!("caller: {l}");
     }
     after
+}
+
+/// WhatsApp texts captured for `to`, once there are `n` (or after 15 s).
+async fn wait_whatsapp(base: &str, to: &str, n: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let v: serde_json::Value = reqwest::Client::new()
+            .get(format!("{base}/dev/graph/messages"))
+            .query(&[("to", to)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let texts: Vec<String> = v["messages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|m| {
+                m["message"]["text"]["body"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect();
+        if texts.len() >= n || std::time::Instant::now() > deadline {
+            return texts;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// "NLJ7RT61SV" as the bot reads it: "N L J 7 R T 6 1 S V".
@@ -150,7 +213,7 @@ fn spelled(receipt: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_pays_on_hold_and_hears_the_receipt() {
-    let after = pay_on_hold_call("+254722000111").await;
+    let after = pay_on_hold_call("+254722000111", 0).await;
 
     assert_eq!(after.payments.len(), 1, "one push: {:?}", after.payments);
     let (status, receipt) = &after.payments[0];
@@ -182,16 +245,27 @@ async fn a_caller_pays_on_hold_and_hears_the_receipt() {
         "{:?}",
         after.caller_lines
     );
+    // Paid on the line: nothing to send on WhatsApp.
+    assert!(after.whatsapp.is_empty(), "{:?}", after.whatsapp);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_prompt_cancelled_on_the_phone_is_explained_and_not_paid() {
-    let after = pay_on_hold_call("+254722000192").await;
+    let after = pay_on_hold_call("+254722000192", 1).await;
 
-    assert_eq!(after.payments.len(), 1, "one push: {:?}", after.payments);
+    // The prompt, then the WhatsApp link the caller chose instead of a retry.
+    assert_eq!(after.payments.len(), 2, "{:?}", after.payments);
     let (status, receipt) = &after.payments[0];
     assert_eq!(status, "cancelled_by_customer");
     assert_eq!(receipt, &None);
+    assert!(
+        after
+            .whatsapp
+            .first()
+            .is_some_and(|t| t.contains("Pay securely here") && t.contains("/sim/pesapal/")),
+        "the promised link came on WhatsApp: {:?}",
+        after.whatsapp
+    );
     assert_ne!(after.appointment_payment, vec!["paid".to_owned()]);
     assert!(
         after
@@ -205,10 +279,18 @@ async fn a_prompt_cancelled_on_the_phone_is_explained_and_not_paid() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_without_a_kenyan_mobile_number_gets_no_prompt() {
-    let after = pay_on_hold_call("+442071838750").await;
+    let after = pay_on_hold_call("+442071838750", 1).await;
 
-    assert!(after.payments.is_empty(), "no push: {:?}", after.payments);
-    assert_eq!(after.appointment_payment, vec!["unpaid".to_owned()]);
+    // No M-Pesa prompt; the payment is a PesaPal link sent on WhatsApp.
+    assert_eq!(after.payments.len(), 1, "{:?}", after.payments);
+    assert!(
+        after
+            .whatsapp
+            .first()
+            .is_some_and(|t| t.contains("Pay securely here")),
+        "{:?}",
+        after.whatsapp
+    );
     assert!(
         after
             .bot_lines

@@ -64,6 +64,7 @@ async fn start(tenant_settings: &str) -> Server {
     let payments = ChatPayments {
         service: node.service.clone(),
         events: node.take_chat_events(),
+        call_links: None,
     };
     let app = router_with_payments(config, Some(payments))
         .merge(ratiba::http::payments::router(

@@ -153,9 +153,12 @@ async fn run_with_database(
         environment = settings.payments.payment_environment.as_str(),
         "payments"
     );
+    // Payment links promised on calls go out on WhatsApp.
+    let (call_links, call_links_rx) = tokio::sync::mpsc::channel(256);
     let calls =
         crate::runtime::call_setup::CallRuntime::start(&opened.db, &settings, local, &shutdown)
-            .with_payments(payments.service.clone());
+            .with_payments(payments.service.clone())
+            .with_payment_links(call_links);
     let payment_routes = crate::http::payments::router(
         payments.service.clone(),
         settings.payments.callback_ip_allowlist.clone(),
@@ -170,6 +173,7 @@ async fn run_with_database(
     let chat_payments = crate::http::whatsapp::ChatPayments {
         service: payments.service.clone(),
         events: payments.take_chat_events(),
+        call_links: Some(call_links_rx),
     };
     let app = router_with_payments(state, Some(chat_payments))
         .merge(calls.router())

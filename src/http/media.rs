@@ -415,5 +415,6 @@ fn call_setup(
         shutdown: services.shutdown.clone(),
         turn_engine: services.turn_engine,
         payments: services.payments.clone(),
+        payment_links: services.payment_links.clone(),
     }
 }

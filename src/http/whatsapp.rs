@@ -45,6 +45,7 @@ use crate::core::dialog::Channel;
 use crate::core::ids::{Money, PhoneNumber, ThreadId};
 use crate::core::payment::chat::{ChatMessage, ChatProvider};
 use crate::core::payment::hold::Lang as PayLang;
+use crate::runtime::call_payment::PaymentLinkRequest;
 use crate::runtime::conversation::{BoxFuture, ConversationService, TurnText};
 use crate::runtime::handoff;
 use crate::runtime::payments::{ChatPaymentEvent, PaymentService, PushRequest, start_chat_payment};
@@ -140,6 +141,8 @@ pub struct ChatPayments {
     pub service: Arc<PaymentService>,
     /// Nudge and abandon messages due (`PaymentsNode::take_chat_events`).
     pub events: mpsc::Receiver<ChatPaymentEvent>,
+    /// Payment links promised on calls (`CallRuntime::with_payment_links`).
+    pub call_links: Option<mpsc::Receiver<PaymentLinkRequest>>,
 }
 
 enum Job {
@@ -181,6 +184,9 @@ pub fn router_with_payments(config: WhatsAppConfig, payments: Option<ChatPayment
             p.service.waiters().subscribe_all(),
         ));
         tokio::spawn(send_payment_deadlines(shared.clone(), p.events));
+        if let Some(links) = p.call_links {
+            tokio::spawn(send_call_payment_links(shared.clone(), links));
+        }
     }
     for rx in receivers {
         tokio::spawn(worker(shared.clone(), rx));
@@ -421,6 +427,17 @@ async fn start_payment(
     } else {
         ChatProvider::Mpesa
     };
+    start_payment_by(shared, service, chat, appointment_id, amount, provider).await;
+}
+
+async fn start_payment_by(
+    shared: &Shared,
+    service: &PaymentService,
+    chat: &Chat<'_>,
+    appointment_id: uuid::Uuid,
+    amount: Money,
+    provider: ChatProvider,
+) {
     let request = PushRequest {
         thread_id: chat.thread.clone(),
         appointment_id: Some(appointment_id),
@@ -602,6 +619,65 @@ async fn send_payment_outcomes(
             tracing::warn!(tenant = %notice.tenant, error = %e, "payment outcome not sent to the chat");
         }
     }
+}
+
+/// Sends the payment links calls promised: a PesaPal order in a new
+/// WhatsApp thread of the caller (so its outcome is confirmed there).
+async fn send_call_payment_links(
+    shared: Arc<Shared>,
+    mut links: mpsc::Receiver<PaymentLinkRequest>,
+) {
+    while let Some(link) = links.recv().await {
+        if let Err(e) = send_call_payment_link(&shared, &link).await {
+            tracing::warn!(tenant = %link.tenant, error = %e, "payment link from a call not sent");
+        }
+    }
+}
+
+async fn send_call_payment_link(shared: &Shared, link: &PaymentLinkRequest) -> anyhow::Result<()> {
+    let Some(service) = &shared.payments else {
+        return Ok(());
+    };
+    let db = &shared.config.db;
+    let Some(tenant) = db.tenant_by_slug(&link.tenant).await? else {
+        return Ok(());
+    };
+    let (Some(phone_number_id), Some(token)) = (
+        tenant.whatsapp_phone_number_id.clone(),
+        access_token(shared, &tenant),
+    ) else {
+        tracing::warn!(tenant = %tenant.slug, "no WhatsApp number or token; payment link not sent");
+        return Ok(());
+    };
+    let thread = ThreadId::new();
+    let mut tx = db.tenant(&tenant.slug).begin().await?;
+    sqlx::query(
+        "INSERT INTO conversation_threads (customer_phone, thread_id, channel_started, actor_type) \
+         VALUES ($1, $2, 'whatsapp', 'customer')",
+    )
+    .bind(link.phone.expose())
+    .bind(thread.as_str())
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    let chat = Chat {
+        tenant: &tenant,
+        phone_number_id: &phone_number_id,
+        token: &token,
+        customer: &link.phone,
+        thread: &thread,
+        lang: link.lang,
+    };
+    start_payment_by(
+        shared,
+        service,
+        &chat,
+        link.appointment_id,
+        link.amount,
+        ChatProvider::Pesapal,
+    )
+    .await;
+    Ok(())
 }
 
 /// Sends the nudge and abandon messages the durable deadlines produce.

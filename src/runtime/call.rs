@@ -33,7 +33,7 @@ use crate::adapters::telephony::{
 use crate::core::ids::CallId;
 use crate::core::payment::hold::Lang as HoldLang;
 use crate::runtime::call_audio::{InboundAudio, OutboundAudio};
-use crate::runtime::call_payment::{CallHold, HoldRequest};
+use crate::runtime::call_payment::{CallHold, HoldRequest, PaymentLinkRequest};
 use crate::runtime::call_setup::{
     BotReply, CallContext, CallConversation, CallerTurn, ConversationError,
 };
@@ -139,6 +139,8 @@ pub struct CallSetup {
     pub turn_engine: bool,
     /// Payments while the caller holds (none: the call only books).
     pub payments: Option<Arc<PaymentService>>,
+    /// Where a payment link promised on the call goes (WhatsApp).
+    pub payment_links: Option<tokio::sync::mpsc::Sender<PaymentLinkRequest>>,
 }
 
 /// Runs one call to its end. `codec` has already decoded the stream's
@@ -277,6 +279,9 @@ struct Call {
     last_language: String,
     /// The payment hold in progress: caller turns go to it, not the dialog.
     hold: Option<CallHold>,
+    /// What the hold is for (appointment, amount, language), for the link.
+    hold_for: Option<(uuid::Uuid, crate::core::ids::Money, HoldLang)>,
+    payment_links: Option<tokio::sync::mpsc::Sender<PaymentLinkRequest>>,
     /// The hold's prompts played out (or cut off) so far.
     hold_prompts_heard: u32,
     /// Bot lines waiting for the current one to be heard (the hold's
@@ -355,6 +360,8 @@ impl Call {
             payments: setup.payments,
             last_language: greeting_language,
             hold: None,
+            hold_for: None,
+            payment_links: setup.payment_links,
             hold_prompts_heard: 0,
             queued_replies: VecDeque::new(),
         })
@@ -633,6 +640,12 @@ impl Call {
         }
         info!(appointment = %appointment_id, "payment hold starting");
         self.hold_prompts_heard = 0;
+        let lang = if reply.language == "sw" {
+            HoldLang::Sw
+        } else {
+            HoldLang::En
+        };
+        self.hold_for = Some((appointment_id, amount, lang));
         self.hold = Some(CallHold::start(
             service,
             HoldRequest {
@@ -642,11 +655,7 @@ impl Call {
                 caller: self.ctx.caller.clone(),
                 appointment_id,
                 amount,
-                lang: if reply.language == "sw" {
-                    HoldLang::Sw
-                } else {
-                    HoldLang::En
-                },
+                lang,
             },
         ));
     }
@@ -669,10 +678,7 @@ impl Call {
             }
             CallEffect::EnterHold => self.turns.set_holding(true, self.inbound.clock_ms()),
             CallEffect::LeaveHold => self.turns.set_holding(false, self.inbound.clock_ms()),
-            CallEffect::SendPaymentLink => {
-                // The chat runtime sends links; a call only notes the promise.
-                info!("caller to pay later by WhatsApp link");
-            }
+            CallEffect::SendPaymentLink => self.send_payment_link(),
             CallEffect::Finished(result) => {
                 info!(result = ?result, "payment hold over");
                 self.hold = None;
@@ -680,6 +686,31 @@ impl Call {
                 let next = self.conversation.after_payment(&self.ctx, &language);
                 self.say_after_current(next);
             }
+        }
+    }
+
+    /// Hands the promised WhatsApp payment link to the WhatsApp runtime
+    /// (without waiting: a full queue drops it, with a warning).
+    fn send_payment_link(&mut self) {
+        let (Some((appointment_id, amount, lang)), Some(phone)) =
+            (self.hold_for, self.ctx.caller.clone())
+        else {
+            return;
+        };
+        let Some(links) = &self.payment_links else {
+            info!("payment link promised but no WhatsApp runtime on this node");
+            return;
+        };
+        let request = PaymentLinkRequest {
+            tenant: self.ctx.tenant.slug.clone(),
+            phone,
+            appointment_id,
+            amount,
+            lang,
+        };
+        match links.try_send(request) {
+            Ok(()) => info!(appointment = %appointment_id, "payment link to follow on WhatsApp"),
+            Err(e) => warn!(error = %e, "payment link not queued"),
         }
     }
 

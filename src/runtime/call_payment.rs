@@ -42,6 +42,17 @@ pub struct HoldRequest {
     pub lang: Lang,
 }
 
+/// A payment link the call promised to send on WhatsApp (the caller chose
+/// to pay later, or the prompt failed twice). The WhatsApp runtime sends it.
+#[derive(Debug, Clone)]
+pub struct PaymentLinkRequest {
+    pub tenant: TenantSlug,
+    pub phone: PhoneNumber,
+    pub appointment_id: Uuid,
+    pub amount: Money,
+    pub lang: Lang,
+}
+
 /// The call task's end of a running hold.
 #[derive(Debug)]
 pub struct CallHold {

@@ -318,6 +318,9 @@ pub struct CallServices {
     /// Takes M-Pesa payments while the caller holds; without it a call
     /// books and leaves payment to other channels.
     pub payments: Option<Arc<crate::runtime::payments::PaymentService>>,
+    /// Where payment links promised on a call go (the WhatsApp runtime).
+    pub payment_links:
+        Option<tokio::sync::mpsc::Sender<crate::runtime::call_payment::PaymentLinkRequest>>,
 }
 
 // ------------------------------------------------------------ production wiring
@@ -432,9 +435,19 @@ impl CallRuntime {
                 shutdown: shutdown.clone(),
                 turn_engine: true,
                 payments: None,
+                payment_links: None,
             },
             writer_task,
         }
+    }
+
+    /// Payment links promised on calls are sent through `links`.
+    pub fn with_payment_links(
+        mut self,
+        links: tokio::sync::mpsc::Sender<crate::runtime::call_payment::PaymentLinkRequest>,
+    ) -> Self {
+        self.services.payment_links = Some(links);
+        self
     }
 
     /// Calls take payments through `service` (the node's payment service).
