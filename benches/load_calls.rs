@@ -121,6 +121,8 @@ fn serve(port: &str) {
             allow_scripted_transcripts: true,
             shutdown,
             turn_engine: true,
+            payments: None,
+            payment_links: None,
         };
         let app =
             ratiba::http::media::router(services).merge(ratiba::http::metrics::router(metrics));

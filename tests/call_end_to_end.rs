@@ -77,6 +77,8 @@ async fn start_server_with(stt: Option<Arc<dyn SpeechToText>>) -> Server {
         allow_scripted_transcripts: true,
         shutdown: Shutdown::new(),
         turn_engine: true,
+        payments: None,
+        payment_links: None,
     };
     let app = ratiba::http::media::router(services)
         .merge(ratiba::http::metrics::router(Arc::clone(&metrics)));

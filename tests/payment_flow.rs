@@ -926,3 +926,64 @@ async fn callbacks_from_outside_the_allow_list_are_acknowledged_but_not_applied(
     assert_eq!(after.status, PaymentStatus::Completed);
     assert_eq!(after.mpesa_receipt.as_deref(), Some("ALLOW00001"));
 }
+
+#[tokio::test]
+async fn a_redelivered_callback_is_known_by_its_processed_record() {
+    let r = rig(false).await;
+    r.sim.force_next(SimOutcome::NoCallback);
+    let (payment_id, _, _) = push_and_wait(&r, "0712345600").await;
+    let checkout = store::find_payment(&r.handle, payment_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .checkout_id
+        .unwrap();
+    let token = store::merchant_reference(payment_id);
+    let success = |desc: &str| {
+        serde_json::to_vec(&serde_json::json!({"Body": {"stkCallback": {
+            "MerchantRequestID": "m-1", "CheckoutRequestID": checkout, "ResultCode": 0,
+            "ResultDesc": desc,
+            "CallbackMetadata": {"Item": [
+                {"Name": "Amount", "Value": 500},
+                {"Name": "MpesaReceiptNumber", "Value": "RED0000001"},
+                {"Name": "TransactionDate", "Value": 20250101120000_i64},
+                {"Name": "PhoneNumber", "Value": 254712345600_i64}]}}}}))
+        .unwrap()
+    };
+    let first =
+        r.a.service
+            .handle_daraja_callback(
+                &token,
+                &success("The service request is processed successfully."),
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+    assert!(
+        matches!(
+            first,
+            CallbackHandled::Applied(Applied::Recorded {
+                status: PaymentStatus::Completed,
+                ..
+            })
+        ),
+        "{first:?}"
+    );
+    // The same callback delivered again, its body not byte-identical (the
+    // stored payload no longer matches): the processed record knows it.
+    let again =
+        r.a.service
+            .handle_daraja_callback(&token, &success("Processed."), Utc::now())
+            .await
+            .unwrap();
+    assert_eq!(again, CallbackHandled::Applied(Applied::Duplicate));
+    let mut tx = r.handle.begin().await.unwrap();
+    let records: Vec<(String, String)> =
+        sqlx::query_as("SELECT provider, callback_key FROM processed_callbacks")
+            .fetch_all(tx.conn())
+            .await
+            .unwrap();
+    assert_eq!(records, vec![("mpesa".to_owned(), format!("{checkout}:0"))]);
+    drop(tx);
+    assert_eq!(completed_count(&r.handle).await, 1);
+}

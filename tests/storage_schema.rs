@@ -69,8 +69,12 @@ async fn both_chains_apply_to_an_empty_database_and_reapply_as_no_op() {
         [
             "_sqlx_migrations",
             "checkpoint_blobs",
+            "checkpoint_blobs_archive",
             "checkpoint_writes",
+            "checkpoint_writes_archive",
             "checkpoints",
+            "checkpoints_archive",
+            "processed_callbacks",
         ]
         .map(String::from),
     );
@@ -109,7 +113,8 @@ async fn a_tenant_missing_migrations_catches_up_alone() {
     // Simulate a tenant created before the latest migration.
     let last = *migrate::tenant_chain_versions().last().unwrap();
     sqlx::query(
-        "DROP TABLE tenant_aa.checkpoint_writes, tenant_aa.checkpoint_blobs, tenant_aa.checkpoints",
+        "DROP TABLE tenant_aa.processed_callbacks, tenant_aa.checkpoints_archive, \
+         tenant_aa.checkpoint_blobs_archive, tenant_aa.checkpoint_writes_archive",
     )
     .execute(db.db().pool())
     .await
@@ -130,7 +135,7 @@ async fn a_tenant_missing_migrations_catches_up_alone() {
             .is_empty()
     );
     let mut tx = a.begin().await.unwrap();
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM checkpoints")
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_callbacks")
         .fetch_one(tx.conn())
         .await
         .unwrap();

@@ -14,7 +14,7 @@ use clap::Args as ClapArgs;
 
 use super::db::{Opened, Ownership, load_settings, open, vault};
 use crate::config::Settings;
-use crate::http::{AppState, router};
+use crate::http::{AppState, router_with_payments};
 use crate::runtime::server::{init_tracing, serve_http};
 use crate::runtime::shutdown::Shutdown;
 use crate::storage::embedded::EmbeddedPostgres;
@@ -29,6 +29,18 @@ pub struct Args {
     /// Where the embedded database and other local state live.
     #[arg(long, env = "RATIBA_DATA_DIR", default_value = "./.ratiba")]
     pub data_dir: std::path::PathBuf,
+    /// Take payments from the local payment simulator instead of M-Pesa
+    /// and PesaPal (overrides PAYMENT_ENVIRONMENT; never on unless asked).
+    #[arg(long, value_enum)]
+    pub payments: Option<PaymentsFlag>,
+}
+
+/// `--payments`: where payments go for this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PaymentsFlag {
+    /// The built-in simulator under /sim: pushes are answered locally, the
+    /// payer number's last two digits choose the outcome.
+    Simulator,
 }
 
 /// How often the embedded cluster is checked (and restarted if it died).
@@ -38,6 +50,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     init_tracing();
     let mut settings = load_settings(&args.data_dir)?;
     settings.set_listen(args.listen);
+    if args.payments == Some(PaymentsFlag::Simulator) {
+        settings.payments.payment_environment = crate::config::PaymentEnvironment::Simulator;
+    }
     let vault = vault(&mut settings)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -127,16 +142,24 @@ async fn run_with_database(
         .clone()
         .map(|cluster| tokio::spawn(supervise(cluster, shutdown.clone())));
     let grace = settings.core.shutdown_grace;
-    let calls =
-        crate::runtime::call_setup::CallRuntime::start(&opened.db, &settings, local, &shutdown);
-    warn_if_calls_cannot_speak(&settings).await;
-    let payments = crate::runtime::payments::PaymentsNode::start(
+    let mut payments = crate::runtime::payments::PaymentsNode::start(
         &settings,
         local,
         opened.db.clone(),
         Some(vault.clone()),
     )
     .await?;
+    tracing::info!(
+        environment = settings.payments.payment_environment.as_str(),
+        "payments"
+    );
+    // Payment links promised on calls go out on WhatsApp.
+    let (call_links, call_links_rx) = tokio::sync::mpsc::channel(256);
+    let calls =
+        crate::runtime::call_setup::CallRuntime::start(&opened.db, &settings, local, &shutdown)
+            .with_payments(payments.service.clone())
+            .with_payment_links(call_links);
+    warn_if_calls_cannot_speak(&settings).await;
     let payment_routes = crate::http::payments::router(
         payments.service.clone(),
         settings.payments.callback_ip_allowlist.clone(),
@@ -148,7 +171,14 @@ async fn run_with_database(
         vault,
         shutdown.clone(),
     );
-    let app = router(state).merge(calls.router()).merge(payment_routes);
+    let chat_payments = crate::http::whatsapp::ChatPayments {
+        service: payments.service.clone(),
+        events: payments.take_chat_events(),
+        call_links: Some(call_links_rx),
+    };
+    let app = router_with_payments(state, Some(chat_payments))
+        .merge(calls.router())
+        .merge(payment_routes);
     let served = serve_http(listener, app, shutdown.clone(), grace).await;
     payments.shutdown();
     shutdown.trigger();

@@ -415,5 +415,7 @@ fn call_setup(
         metrics: Arc::clone(&services.metrics),
         shutdown: services.shutdown.clone(),
         turn_engine: services.turn_engine,
+        payments: services.payments.clone(),
+        payment_links: services.payment_links.clone(),
     }
 }

@@ -51,9 +51,15 @@ impl AppState {
     }
 }
 
-/// The engine's HTTP app.
+/// The engine's HTTP app (chats take no payments).
 pub fn router(state: AppState) -> Router {
-    let whatsapp = whatsapp::router(whatsapp::WhatsAppConfig::from_app(&state));
+    router_with_payments(state, None)
+}
+
+/// The engine's HTTP app; WhatsApp chats take payments through `payments`.
+pub fn router_with_payments(state: AppState, payments: Option<whatsapp::ChatPayments>) -> Router {
+    let whatsapp =
+        whatsapp::router_with_payments(whatsapp::WhatsAppConfig::from_app(&state), payments);
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

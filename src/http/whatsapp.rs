@@ -8,6 +8,13 @@
 //!   API calls happen on worker tasks (one queue per customer shard, so one
 //!   customer's messages stay in order). Unknown phone_number_ids go to
 //!   public.inbound_quarantine and get no answer.
+//! * Payments (when the node takes them, [`router_with_payments`]): a
+//!   booking the dialog wants paid starts an M-Pesa prompt to the chat's
+//!   number or a PesaPal link (tenant's preferred provider; a link for a
+//!   number M-Pesa cannot prompt); the outcome, from whichever node got the
+//!   callback, is confirmed in the chat once (claimed in the database, so
+//!   several nodes hearing the same notice send one message); nudge and
+//!   abandon messages from the durable deadlines go out as they fall due.
 //! * Development capture (only when `WHATSAPP_GRAPH_URL` points at this
 //!   server's `/dev/graph`): `POST /dev/graph/{phone_number_id}/messages`
 //!   records what the server would have sent to Meta, and
@@ -30,14 +37,20 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::adapters::payments::kenyan_msisdn;
 use crate::adapters::whatsapp::codec::{self, InboundMessage, StatusEvent, WebhookEvent};
 use crate::adapters::whatsapp::{GraphClient, outbound};
 use crate::config::{Secret, Settings};
 use crate::core::dialog::Channel;
-use crate::core::ids::PhoneNumber;
+use crate::core::ids::{Money, PhoneNumber, ThreadId};
+use crate::core::payment::chat::{ChatMessage, ChatProvider};
+use crate::core::payment::hold::Lang as PayLang;
+use crate::runtime::call_payment::PaymentLinkRequest;
 use crate::runtime::conversation::{BoxFuture, ConversationService, TurnText};
 use crate::runtime::handoff;
+use crate::runtime::payments::{ChatPaymentEvent, PaymentService, PushRequest, start_chat_payment};
 use crate::storage::conversation as conv;
+use crate::storage::payments::{self as payment_store, PaymentNotice};
 use crate::storage::{Db, TenantRecord, Vault};
 
 /// Webhook bodies above this are refused (Meta's are a few kB).
@@ -120,6 +133,16 @@ struct Shared {
     graph: GraphClient,
     queues: Vec<mpsc::Sender<Job>>,
     capture: Option<Capture>,
+    payments: Option<Arc<PaymentService>>,
+}
+
+/// The node's payments, for chats.
+pub struct ChatPayments {
+    pub service: Arc<PaymentService>,
+    /// Nudge and abandon messages due (`PaymentsNode::take_chat_events`).
+    pub events: mpsc::Receiver<ChatPaymentEvent>,
+    /// Payment links promised on calls (`CallRuntime::with_payment_links`).
+    pub call_links: Option<mpsc::Receiver<PaymentLinkRequest>>,
 }
 
 enum Job {
@@ -131,7 +154,13 @@ enum Job {
 }
 
 /// The WhatsApp routes, with their workers started on the current runtime.
+/// Bookings are not paid in the chat (see [`router_with_payments`]).
 pub fn router(config: WhatsAppConfig) -> Router {
+    router_with_payments(config, None)
+}
+
+/// The WhatsApp routes; chats take payments through `payments`.
+pub fn router_with_payments(config: WhatsAppConfig, payments: Option<ChatPayments>) -> Router {
     let graph = GraphClient::new(&config.graph_base_url, Duration::from_secs(10))
         .unwrap_or_else(|_| unreachable!("a client with rustls and plain settings always builds"));
     let capture = is_dev_capture(&config.graph_base_url).then(Capture::default);
@@ -147,7 +176,18 @@ pub fn router(config: WhatsAppConfig) -> Router {
         graph,
         queues: senders,
         capture,
+        payments: payments.as_ref().map(|p| p.service.clone()),
     });
+    if let Some(p) = payments {
+        tokio::spawn(send_payment_outcomes(
+            shared.clone(),
+            p.service.waiters().subscribe_all(),
+        ));
+        tokio::spawn(send_payment_deadlines(shared.clone(), p.events));
+        if let Some(links) = p.call_links {
+            tokio::spawn(send_call_payment_links(shared.clone(), links));
+        }
+    }
     for rx in receivers {
         tokio::spawn(worker(shared.clone(), rx));
     }
@@ -331,7 +371,330 @@ async fn handle_message(shared: &Shared, raw: &Value, m: InboundMessage) -> anyh
             Err(e) => tracing::warn!(error = %e, "WhatsApp send failed"),
         }
     }
+    if let (Some(service), Some(thread)) = (&shared.payments, &outcome.thread) {
+        let lang = outcome
+            .replies
+            .last()
+            .map_or(PayLang::En, |r| pay_lang(r.reply.language));
+        for &(appointment_id, amount) in &outcome.payment_requests {
+            let chat = Chat {
+                tenant: &tenant,
+                phone_number_id: &m.phone_number_id,
+                token: &token,
+                customer: &customer,
+                thread,
+                lang,
+            };
+            start_payment(shared, service, &chat, appointment_id, amount).await;
+        }
+    }
     Ok(())
+}
+
+// ---- payments in the chat ---------------------------------------------
+
+/// One chat to write payment messages to.
+struct Chat<'a> {
+    tenant: &'a TenantRecord,
+    phone_number_id: &'a str,
+    token: &'a Secret,
+    customer: &'a PhoneNumber,
+    thread: &'a ThreadId,
+    lang: PayLang,
+}
+
+fn pay_lang(lang: crate::core::dialog::Lang) -> PayLang {
+    match lang {
+        crate::core::dialog::Lang::Sw => PayLang::Sw,
+        crate::core::dialog::Lang::En => PayLang::En,
+    }
+}
+
+/// Starts the payment of a booking: a prompt to the chat's number, or a
+/// link when the tenant prefers PesaPal or the number is not one M-Pesa
+/// can prompt.
+async fn start_payment(
+    shared: &Shared,
+    service: &PaymentService,
+    chat: &Chat<'_>,
+    appointment_id: uuid::Uuid,
+    amount: Money,
+) {
+    let provider = if chat.tenant.preferred_payment_provider == "pesapal"
+        || kenyan_msisdn(chat.customer).is_err()
+    {
+        ChatProvider::Pesapal
+    } else {
+        ChatProvider::Mpesa
+    };
+    start_payment_by(shared, service, chat, appointment_id, amount, provider).await;
+}
+
+async fn start_payment_by(
+    shared: &Shared,
+    service: &PaymentService,
+    chat: &Chat<'_>,
+    appointment_id: uuid::Uuid,
+    amount: Money,
+    provider: ChatProvider,
+) {
+    let request = PushRequest {
+        thread_id: chat.thread.clone(),
+        appointment_id: Some(appointment_id),
+        contact_id: None,
+        phone: chat.customer.clone(),
+        amount,
+        account_reference: chat
+            .tenant
+            .name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(12)
+            .collect::<String>()
+            .to_uppercase(),
+        description: "Booking".into(),
+    };
+    let (payment_id, messages) =
+        match start_chat_payment(service, chat.tenant, &request, provider, Utc::now()).await {
+            Ok(started) => started,
+            Err(e) => {
+                tracing::warn!(error = %e, "chat payment not started");
+                (None, vec![ChatMessage::ProviderUnavailable])
+            }
+        };
+    tracing::info!(payment = ?payment_id, provider = ?provider, "chat payment started");
+    for message in messages {
+        send_payment_text(shared, chat, payment_id, &message.text(chat.lang)).await;
+    }
+}
+
+/// Sends one payment message and records it in interactions.
+async fn send_payment_text(
+    shared: &Shared,
+    chat: &Chat<'_>,
+    payment_id: Option<uuid::Uuid>,
+    text: &str,
+) {
+    let body = outbound::text(chat.customer.digits(), text);
+    let wamid = match shared
+        .graph
+        .send(chat.phone_number_id, chat.token.expose(), &body)
+        .await
+    {
+        Ok(id) => Some(id),
+        Err(e) => {
+            tracing::warn!(error = %e, "WhatsApp payment message not sent");
+            None
+        }
+    };
+    let recorded = async {
+        let mut tx = shared.config.db.tenant(&chat.tenant.slug).begin().await?;
+        conv::record_interaction(
+            &mut tx,
+            &conv::InteractionRow {
+                contact_id: None,
+                channel: Channel::WhatsApp,
+                inbound: false,
+                message_type: "text",
+                content: text,
+                intent: Some("payment"),
+                language: Some(match chat.lang {
+                    PayLang::En => "en",
+                    PayLang::Sw => "sw",
+                }),
+                metadata: json!({
+                    "thread_id": chat.thread.as_str(),
+                    "payment_id": payment_id.map(|p| p.to_string()),
+                    "wamid": wamid,
+                    "status": if wamid.is_some() { "accepted" } else { "failed" },
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, crate::storage::StorageError>(())
+    };
+    if let Err(e) = recorded.await {
+        tracing::warn!(error = %e, "payment message not recorded");
+    }
+}
+
+/// The WhatsApp chat behind a thread: who to write to and in which
+/// language. `None` for threads of other channels (a call confirms its own
+/// payments on the line).
+async fn chat_of(
+    shared: &Shared,
+    tenant: &TenantRecord,
+    thread: &ThreadId,
+) -> anyhow::Result<Option<(PhoneNumber, PayLang)>> {
+    let mut tx = shared.config.db.tenant(&tenant.slug).begin().await?;
+    let phone: Option<String> = sqlx::query_scalar(
+        "SELECT customer_phone FROM conversation_threads \
+         WHERE thread_id = $1 AND channel_started = 'whatsapp' LIMIT 1",
+    )
+    .bind(thread.as_str())
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(phone) = phone.and_then(|p| PhoneNumber::parse(&p).ok()) else {
+        return Ok(None);
+    };
+    let lang = pay_lang(conv::load_checkpoint(&mut tx, thread).await?.lang);
+    tx.commit().await?;
+    Ok(Some((phone, lang)))
+}
+
+/// Writes a payment message into the chat of `thread`, if it is one.
+async fn write_to_thread(
+    shared: &Shared,
+    tenant_slug: &crate::core::ids::TenantSlug,
+    thread: &ThreadId,
+    payment_id: uuid::Uuid,
+    message: ChatMessage,
+    claim: Option<&str>,
+) -> anyhow::Result<()> {
+    let db = &shared.config.db;
+    let Some(tenant) = db.tenant_by_slug(tenant_slug).await? else {
+        return Ok(());
+    };
+    let Some((customer, lang)) = chat_of(shared, &tenant, thread).await? else {
+        return Ok(());
+    };
+    let (Some(phone_number_id), Some(token)) = (
+        tenant.whatsapp_phone_number_id.clone(),
+        access_token(shared, &tenant),
+    ) else {
+        tracing::warn!(tenant = %tenant.slug, "no WhatsApp number or token; payment message not sent");
+        return Ok(());
+    };
+    if let Some(name) = claim
+        && !payment_store::claim_deadline(&db.tenant(&tenant.slug), payment_id, name).await?
+    {
+        return Ok(()); // another node (or an earlier notice) sent it
+    }
+    let chat = Chat {
+        tenant: &tenant,
+        phone_number_id: &phone_number_id,
+        token: &token,
+        customer: &customer,
+        thread,
+        lang,
+    };
+    send_payment_text(shared, &chat, Some(payment_id), &message.text(lang)).await;
+    Ok(())
+}
+
+/// Confirms each final payment outcome in its chat, once across nodes.
+async fn send_payment_outcomes(
+    shared: Arc<Shared>,
+    mut notices: tokio::sync::broadcast::Receiver<PaymentNotice>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let notice = match notices.recv().await {
+            Ok(n) => n,
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "payment notices missed; the chats will not be told");
+                continue;
+            }
+            Err(RecvError::Closed) => return,
+        };
+        if !notice
+            .status()
+            .is_some_and(crate::core::payment::PaymentStatus::is_final)
+        {
+            continue;
+        }
+        let outcome = notice.outcome();
+        let sent = write_to_thread(
+            &shared,
+            &notice.tenant,
+            &notice.thread_id,
+            notice.payment_id,
+            // One push failed; the customer may ask for another (or a link).
+            ChatMessage::for_outcome(&outcome, true),
+            Some("outcome"),
+        )
+        .await;
+        if let Err(e) = sent {
+            tracing::warn!(tenant = %notice.tenant, error = %e, "payment outcome not sent to the chat");
+        }
+    }
+}
+
+/// Sends the payment links calls promised: a PesaPal order in a new
+/// WhatsApp thread of the caller (so its outcome is confirmed there).
+async fn send_call_payment_links(
+    shared: Arc<Shared>,
+    mut links: mpsc::Receiver<PaymentLinkRequest>,
+) {
+    while let Some(link) = links.recv().await {
+        if let Err(e) = send_call_payment_link(&shared, &link).await {
+            tracing::warn!(tenant = %link.tenant, error = %e, "payment link from a call not sent");
+        }
+    }
+}
+
+async fn send_call_payment_link(shared: &Shared, link: &PaymentLinkRequest) -> anyhow::Result<()> {
+    let Some(service) = &shared.payments else {
+        return Ok(());
+    };
+    let db = &shared.config.db;
+    let Some(tenant) = db.tenant_by_slug(&link.tenant).await? else {
+        return Ok(());
+    };
+    let (Some(phone_number_id), Some(token)) = (
+        tenant.whatsapp_phone_number_id.clone(),
+        access_token(shared, &tenant),
+    ) else {
+        tracing::warn!(tenant = %tenant.slug, "no WhatsApp number or token; payment link not sent");
+        return Ok(());
+    };
+    let thread = ThreadId::new();
+    let mut tx = db.tenant(&tenant.slug).begin().await?;
+    sqlx::query(
+        "INSERT INTO conversation_threads (customer_phone, thread_id, channel_started, actor_type) \
+         VALUES ($1, $2, 'whatsapp', 'customer')",
+    )
+    .bind(link.phone.expose())
+    .bind(thread.as_str())
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    let chat = Chat {
+        tenant: &tenant,
+        phone_number_id: &phone_number_id,
+        token: &token,
+        customer: &link.phone,
+        thread: &thread,
+        lang: link.lang,
+    };
+    start_payment_by(
+        shared,
+        service,
+        &chat,
+        link.appointment_id,
+        link.amount,
+        ChatProvider::Pesapal,
+    )
+    .await;
+    Ok(())
+}
+
+/// Sends the nudge and abandon messages the durable deadlines produce.
+async fn send_payment_deadlines(shared: Arc<Shared>, mut events: mpsc::Receiver<ChatPaymentEvent>) {
+    while let Some(event) = events.recv().await {
+        let ChatPaymentEvent {
+            tenant,
+            thread_id,
+            payment_id,
+            message,
+        } = event;
+        // Already claimed by the sweeper.
+        let sent = write_to_thread(&shared, &tenant, &thread_id, payment_id, message, None).await;
+        if let Err(e) = sent {
+            tracing::warn!(tenant = %tenant, error = %e, "payment reminder not sent to the chat");
+        }
+    }
 }
 
 /// Tells tenant admins about hand-offs on WhatsApp.

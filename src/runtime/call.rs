@@ -31,12 +31,15 @@ use crate::adapters::telephony::{
     AudioFormat, CallEvent, Inbound, MediaCodec, Outbound, Playback, Provider, StreamStart,
 };
 use crate::core::ids::CallId;
+use crate::core::payment::hold::Lang as HoldLang;
 use crate::runtime::call_audio::{InboundAudio, OutboundAudio};
+use crate::runtime::call_payment::{CallHold, HoldRequest, PaymentLinkRequest};
 use crate::runtime::call_setup::{
     BotReply, CallContext, CallConversation, CallerTurn, ConversationError,
 };
 use crate::runtime::call_turns::{EngineTurns, SttTurns, TurnAction, Turns};
 use crate::runtime::metrics::Metrics;
+use crate::runtime::payments::{CallEffect, PaymentService};
 use crate::runtime::shutdown::Shutdown;
 use crate::runtime::writer::{CallRow, Direction, WriterHandle};
 
@@ -44,6 +47,8 @@ use crate::runtime::writer::{CallRow, Direction, WriterHandle};
 pub const MARK_EVERY_MS: u64 = 200;
 /// A call with no message from the provider for this long is dead.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// The intent recorded on the hold's prompts.
+const HOLD_PROMPT: &str = "payment";
 /// Said when the conversation fails.
 const SORRY_EN: &str = "Sorry, I had a problem. Could you say that again?";
 const SORRY_SW: &str = "Samahani, kuna tatizo. Tafadhali rudia.";
@@ -132,6 +137,10 @@ pub struct CallSetup {
     /// Turn-taking by the core's engine (voice activity and words) rather
     /// than by recognizer events alone.
     pub turn_engine: bool,
+    /// Payments while the caller holds (none: the call only books).
+    pub payments: Option<Arc<PaymentService>>,
+    /// Where a payment link promised on the call goes (WhatsApp).
+    pub payment_links: Option<tokio::sync::mpsc::Sender<PaymentLinkRequest>>,
 }
 
 /// Runs one call to its end. `codec` has already decoded the stream's
@@ -225,6 +234,7 @@ enum Wake<E> {
     Stt(Option<SttEvent>),
     Tts(Option<Result<crate::adapters::speech::TtsAudio, crate::adapters::speech::SpeechError>>),
     Reply(Result<BotReply, ConversationError>),
+    Hold(Option<CallEffect>),
     Timer,
     Shutdown,
 }
@@ -264,6 +274,19 @@ struct Call {
     caller_phone: String,
     hang_up: bool,
     caller_turns: u32,
+    payments: Option<Arc<PaymentService>>,
+    /// The language of the bot's last line (hold prompts follow it).
+    last_language: String,
+    /// The payment hold in progress: caller turns go to it, not the dialog.
+    hold: Option<CallHold>,
+    /// What the hold is for (appointment, amount, language), for the link.
+    hold_for: Option<(uuid::Uuid, crate::core::ids::Money, HoldLang)>,
+    payment_links: Option<tokio::sync::mpsc::Sender<PaymentLinkRequest>>,
+    /// The hold's prompts played out (or cut off) so far.
+    hold_prompts_heard: u32,
+    /// Bot lines waiting for the current one to be heard (the hold's
+    /// prompts follow the dialog's reply rather than cutting it).
+    queued_replies: VecDeque<BotReply>,
 }
 
 impl Call {
@@ -286,6 +309,7 @@ impl Call {
             }
         };
         let now = Instant::now();
+        let greeting_language = setup.ctx.tenant.dials.greeting_language.clone();
         let caller_phone = setup
             .ctx
             .caller
@@ -335,6 +359,13 @@ impl Call {
             caller_phone,
             hang_up: false,
             caller_turns: 0,
+            payments: setup.payments,
+            last_language: greeting_language,
+            hold: None,
+            hold_for: None,
+            payment_links: setup.payment_links,
+            hold_prompts_heard: 0,
+            queued_replies: VecDeque::new(),
         })
     }
 
@@ -371,6 +402,7 @@ impl Call {
                 e = next_stt(&mut self.stt) => Wake::Stt(e),
                 c = next_tts(&mut self.synth) => Wake::Tts(c),
                 r = next_reply(&mut self.reply) => Wake::Reply(r),
+                h = next_hold_effect(&mut self.hold) => Wake::Hold(h),
                 _ = &mut sleep => Wake::Timer,
             };
             let step = match wake {
@@ -391,6 +423,10 @@ impl Call {
                 }
                 Wake::Reply(r) => {
                     self.on_reply(r);
+                    Ok(())
+                }
+                Wake::Hold(effect) => {
+                    self.on_hold_effect(effect);
                     Ok(())
                 }
                 Wake::Timer => self.on_timer(),
@@ -586,9 +622,119 @@ impl Call {
                 intent: None,
                 end_call: false,
                 recorded: Vec::new(),
+                payments: Vec::new(),
             }
         });
+        self.maybe_start_hold(&reply);
         self.start_speech(reply, since);
+    }
+
+    // ------------------------------------------------------------ payment hold
+
+    /// The dialog asked for a payment: hold the caller while they pay.
+    fn maybe_start_hold(&mut self, reply: &BotReply) {
+        let Some(&(appointment_id, amount)) = reply.payments.first() else {
+            return;
+        };
+        let Some(service) = self.payments.clone() else {
+            debug!("payment requested but this node takes no payments on calls");
+            return;
+        };
+        if self.hold.is_some() {
+            return;
+        }
+        info!(appointment = %appointment_id, "payment hold starting");
+        self.hold_prompts_heard = 0;
+        let lang = if reply.language == "sw" {
+            HoldLang::Sw
+        } else {
+            HoldLang::En
+        };
+        self.hold_for = Some((appointment_id, amount, lang));
+        self.hold = Some(CallHold::start(
+            service,
+            HoldRequest {
+                call_id: self.call_id,
+                tenant: self.ctx.tenant.slug.clone(),
+                thread: self.ctx.thread.clone(),
+                caller: self.ctx.caller.clone(),
+                appointment_id,
+                amount,
+                lang,
+            },
+        ));
+    }
+
+    fn on_hold_effect(&mut self, effect: Option<CallEffect>) {
+        let Some(effect) = effect else {
+            // The hold's task is gone without finishing (it failed): the
+            // conversation goes on.
+            self.hold = None;
+            return;
+        };
+        let language = self.speech_language();
+        match effect {
+            CallEffect::Say(text) => {
+                self.say_after_current(BotReply::said(
+                    crate::adapters::speech::sentences(&text),
+                    &language,
+                    HOLD_PROMPT,
+                ));
+            }
+            CallEffect::EnterHold => self.turns.set_holding(true, self.inbound.clock_ms()),
+            CallEffect::LeaveHold => self.turns.set_holding(false, self.inbound.clock_ms()),
+            CallEffect::SendPaymentLink => self.send_payment_link(),
+            CallEffect::Finished(result) => {
+                info!(result = ?result, "payment hold over");
+                self.hold = None;
+                self.turns.set_holding(false, self.inbound.clock_ms());
+                let next = self.conversation.after_payment(&self.ctx, &language);
+                self.say_after_current(next);
+            }
+        }
+    }
+
+    /// Hands the promised WhatsApp payment link to the WhatsApp runtime
+    /// (without waiting: a full queue drops it, with a warning).
+    fn send_payment_link(&mut self) {
+        let (Some((appointment_id, amount, lang)), Some(phone)) =
+            (self.hold_for, self.ctx.caller.clone())
+        else {
+            return;
+        };
+        let Some(links) = &self.payment_links else {
+            info!("payment link promised but no WhatsApp runtime on this node");
+            return;
+        };
+        let request = PaymentLinkRequest {
+            tenant: self.ctx.tenant.slug.clone(),
+            phone,
+            appointment_id,
+            amount,
+            lang,
+        };
+        match links.try_send(request) {
+            Ok(()) => info!(appointment = %appointment_id, "payment link to follow on WhatsApp"),
+            Err(e) => warn!(error = %e, "payment link not queued"),
+        }
+    }
+
+    /// The language the bot is speaking in (its last line's).
+    fn speech_language(&self) -> String {
+        self.speech
+            .as_ref()
+            .map(|s| s.language.clone())
+            .or_else(|| self.queued_replies.back().map(|r| r.language.clone()))
+            .unwrap_or_else(|| self.last_language.clone())
+    }
+
+    /// Speaks `reply` once what the bot is saying now has been heard.
+    fn say_after_current(&mut self, reply: BotReply) {
+        if self.speech.is_some() || !self.queued_replies.is_empty() {
+            self.queued_replies.push_back(reply);
+        } else {
+            self.start_speech(reply, None);
+        }
     }
 
     fn on_timer(&mut self) -> Result<(), EndReason> {
@@ -694,6 +840,20 @@ impl Call {
             interrupted: false,
             heard_ms: 0,
         });
+        if let Some(hold) = &self.hold {
+            // The hold understands the few answers it needs ("yes",
+            // "cancel", "nimelipa"); the dialog does not see them, so the
+            // call records the turn itself.
+            hold.caller_said(text.clone());
+            self.write_caller_turn(&text, &language, &dtmf, at_ms, end.saturating_sub(start));
+            // Lines held back behind one the caller cut off come now.
+            if self.speech.is_none()
+                && let Some(next) = self.queued_replies.pop_front()
+            {
+                self.start_speech(next, None);
+            }
+            return;
+        }
         if !self.conversation.records_turns() {
             self.write_caller_turn(&text, &language, &dtmf, at_ms, end.saturating_sub(start));
         }
@@ -728,6 +888,8 @@ impl Call {
     }
 
     fn answer(&mut self, text: String, language: Option<String>, dtmf: String) {
+        // The dialog's answer supersedes lines still waiting to be said.
+        self.queued_replies.clear();
         if let Some(s) = self.speech.take() {
             // The caller's turn ended while the bot still held audio (half
             // duplex): the answer replaces it.
@@ -762,6 +924,7 @@ impl Call {
             self.record_bot(&old, true);
         }
         self.next_utterance += 1;
+        self.last_language.clone_from(&reply.language);
         self.speech = Some(Speech {
             utterance: self.next_utterance,
             language: reply.language,
@@ -877,11 +1040,21 @@ impl Call {
             self.record_bot(&speech, false);
             if speech.end_call {
                 self.hang_up = true;
+                return;
             }
+        }
+        if let Some(next) = self.queued_replies.pop_front() {
+            self.start_speech(next, None);
         }
     }
 
     fn record_bot(&mut self, speech: &Speech, interrupted: bool) {
+        if speech.intent.as_deref() == Some(HOLD_PROMPT)
+            && let Some(hold) = &self.hold
+        {
+            self.hold_prompts_heard += 1;
+            hold.prompts_heard(self.hold_prompts_heard);
+        }
         let heard_ms = self.format.duration_ms(speech.heard);
         let total_ms = self.format.duration_ms(speech.audio.len());
         let heard_text = if interrupted {
@@ -1008,6 +1181,13 @@ async fn next_tts(
 ) -> Option<Result<crate::adapters::speech::TtsAudio, crate::adapters::speech::SpeechError>> {
     match synth {
         Some(s) => s.next_chunk().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_hold_effect(hold: &mut Option<CallHold>) -> Option<CallEffect> {
+    match hold {
+        Some(h) => h.next_effect().await,
         None => std::future::pending().await,
     }
 }

@@ -114,6 +114,23 @@ pub struct BotReply {
     /// interactions rows the conversation already wrote for this reply (the
     /// call then adds what was heard to them instead of writing its own).
     pub recorded: Vec<uuid::Uuid>,
+    /// Payments the dialog asked for with this reply (appointment, amount):
+    /// the call holds the caller while an M-Pesa prompt is paid.
+    pub payments: Vec<(uuid::Uuid, crate::core::ids::Money)>,
+}
+
+impl BotReply {
+    /// A reply the call itself composed (not the dialog's).
+    pub fn said(sentences: Vec<String>, language: &str, intent: &str) -> Self {
+        Self {
+            sentences,
+            language: language.to_owned(),
+            intent: Some(intent.to_owned()),
+            end_call: false,
+            recorded: Vec::new(),
+            payments: Vec::new(),
+        }
+    }
 }
 
 /// Who is calling and which thread the call writes to.
@@ -142,6 +159,15 @@ pub trait CallConversation: Send + Sync {
     fn records_turns(&self) -> bool {
         false
     }
+    /// What to say once a payment hold is over, so the conversation goes on.
+    fn after_payment(&self, _ctx: &CallContext, language: &str) -> BotReply {
+        let text = if language == "sw" {
+            "Kuna kingine ninachoweza kukusaidia?"
+        } else {
+            "Is there anything else I can help you with?"
+        };
+        BotReply::said(vec![text.to_owned()], language, "payment_done")
+    }
 }
 
 /// A conversation that greets by the tenant's name and repeats what it
@@ -163,6 +189,7 @@ impl CallConversation for EchoConversation {
             intent: Some("greeting".into()),
             end_call: false,
             recorded: Vec::new(),
+            payments: Vec::new(),
         }
     }
 
@@ -184,6 +211,7 @@ impl CallConversation for EchoConversation {
                 intent: Some("echo".into()),
                 end_call: false,
                 recorded: Vec::new(),
+                payments: Vec::new(),
             })
         })
     }
@@ -259,6 +287,7 @@ impl CallConversation for DialogConversation {
                 end_call: false,
                 recorded: outcome.replies.iter().map(|r| r.interaction_id).collect(),
                 intent,
+                payments: outcome.payment_requests,
             })
         })
     }
@@ -286,6 +315,12 @@ pub struct CallServices {
     pub shutdown: Shutdown,
     /// Turn-taking by the core engine (true) or by recognizer events only.
     pub turn_engine: bool,
+    /// Takes M-Pesa payments while the caller holds; without it a call
+    /// books and leaves payment to other channels.
+    pub payments: Option<Arc<crate::runtime::payments::PaymentService>>,
+    /// Where payment links promised on a call go (the WhatsApp runtime).
+    pub payment_links:
+        Option<tokio::sync::mpsc::Sender<crate::runtime::call_payment::PaymentLinkRequest>>,
 }
 
 // ------------------------------------------------------------ production wiring
@@ -399,9 +434,26 @@ impl CallRuntime {
                     .map(|t| t.expose().to_owned()),
                 shutdown: shutdown.clone(),
                 turn_engine: true,
+                payments: None,
+                payment_links: None,
             },
             writer_task,
         }
+    }
+
+    /// Payment links promised on calls are sent through `links`.
+    pub fn with_payment_links(
+        mut self,
+        links: tokio::sync::mpsc::Sender<crate::runtime::call_payment::PaymentLinkRequest>,
+    ) -> Self {
+        self.services.payment_links = Some(links);
+        self
+    }
+
+    /// Calls take payments through `service` (the node's payment service).
+    pub fn with_payments(mut self, service: Arc<crate::runtime::payments::PaymentService>) -> Self {
+        self.services.payments = Some(service);
+        self
     }
 
     /// The media, webhook and metrics routes.

@@ -392,6 +392,12 @@ impl EngineTurns {
         self.drain();
     }
 
+    pub fn set_holding(&mut self, on: bool, now_ms: u64) {
+        let at = self.at(now_ms);
+        self.engine.handle_input(TurnInput::Holding { on, at });
+        self.drain();
+    }
+
     pub fn bot_finished(&mut self, utterance: u32, now_ms: u64) {
         let at = self.at(now_ms);
         self.engine.handle_input(TurnInput::BotFinished {
@@ -521,6 +527,15 @@ impl Turns {
     pub fn bot_mark(&mut self, utterance: u32, heard_ms: u64, now_ms: u64) {
         if let Turns::Engine(e) = self {
             e.bot_mark(utterance, heard_ms, now_ms);
+        }
+    }
+
+    /// The caller is on hold (waiting for a payment) or no longer. The
+    /// recognizer-only rules have no holding state: the hold's own
+    /// reassurance covers it.
+    pub fn set_holding(&mut self, on: bool, now_ms: u64) {
+        if let Turns::Engine(e) = self {
+            e.set_holding(on, now_ms);
         }
     }
 

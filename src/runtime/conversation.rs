@@ -217,7 +217,9 @@ impl ConversationService {
             catalog,
             Personality::resolve(&record.vertical, personality_row.as_ref()),
         );
-        config.payment_on_booking = record.payment_enabled && turn.channel == Channel::Voice;
+        // Both channels take payment after a booking: a call holds the caller
+        // while the M-Pesa prompt is paid, a chat sends the prompt or a link.
+        config.payment_on_booking = record.payment_enabled;
         if let Some(n) = record
             .handoff_thresholds
             .get("misunderstood_turns")

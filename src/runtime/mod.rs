@@ -2,6 +2,7 @@
 
 pub mod call;
 pub mod call_audio;
+pub mod call_payment;
 pub mod call_setup;
 pub mod call_turns;
 pub mod conversation;

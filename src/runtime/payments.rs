@@ -536,13 +536,18 @@ impl PaymentService {
             }
         }
         let payload: Value = serde_json::from_slice(raw).unwrap_or(Value::Null);
-        let applied = store::apply_outcome(
+        let key = format!("{}:{}", callback.checkout_request_id, callback.result_code);
+        let applied = store::apply_callback(
             &handle,
             payment_id,
             &route.thread_id,
             &outcome,
             Some(&callback.checkout_request_id),
             &payload,
+            store::CallbackKey {
+                provider: Provider::Mpesa,
+                key: &key,
+            },
             now,
         )
         .await?;
@@ -608,13 +613,18 @@ impl PaymentService {
             "confirmation_code": status.confirmation_code,
             "payment_method": status.payment_method,
         });
-        let applied = store::apply_outcome(
+        let key = format!("{}:{}", ipn.order_tracking_id, status.status_code);
+        let applied = store::apply_callback(
             &handle,
             payment_id,
             &route.thread_id,
             &outcome,
             Some(&ipn.order_tracking_id),
             &payload,
+            store::CallbackKey {
+                provider: Provider::Pesapal,
+                key: &key,
+            },
             now,
         )
         .await?;
@@ -1222,6 +1232,12 @@ impl PaymentsNode {
             chat_events,
             tasks,
         })
+    }
+
+    /// Hands the chat deadline messages to their consumer (the WhatsApp
+    /// runtime); a second call gets a receiver that never yields.
+    pub fn take_chat_events(&mut self) -> mpsc::Receiver<ChatPaymentEvent> {
+        std::mem::replace(&mut self.chat_events, mpsc::channel(1).1)
     }
 
     /// Stops the node's payment tasks.

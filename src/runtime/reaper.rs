@@ -109,9 +109,8 @@ async fn reap(db: &Db, now: DateTime<Utc>) -> Result<ReaperReport, StorageError>
 }
 
 /// Moves checkpoints (and their pending writes) older than the cutoff to
-/// the archive twins, and blobs no live checkpoint of their thread refers
-/// to any more. The twins are created on first use, cloned with LIKE so
-/// `INSERT ... SELECT *` stays valid.
+/// the archive twins (tenant migration 0007), and blobs no live checkpoint
+/// of their thread refers to any more.
 async fn archive_checkpoints(
     tx: &mut crate::storage::TenantTx,
     cutoff: DateTime<Utc>,
@@ -121,13 +120,6 @@ async fn archive_checkpoints(
         .await?;
     if !has_checkpoints {
         return Ok(0);
-    }
-    for ddl in [
-        "CREATE TABLE IF NOT EXISTS checkpoints_archive (LIKE checkpoints INCLUDING ALL)",
-        "CREATE TABLE IF NOT EXISTS checkpoint_blobs_archive (LIKE checkpoint_blobs INCLUDING ALL)",
-        "CREATE TABLE IF NOT EXISTS checkpoint_writes_archive (LIKE checkpoint_writes INCLUDING ALL)",
-    ] {
-        sqlx::query(ddl).execute(tx.conn()).await?;
     }
     let moved = sqlx::query(
         "WITH moved AS (DELETE FROM checkpoints WHERE created_at < $1 RETURNING *) \

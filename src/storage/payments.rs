@@ -7,10 +7,11 @@
 //! hears of it, so nothing the provider does can be lost, and a reconciler
 //! finds rows left `initiated` or `pending`.
 //!
-//! A provider outcome is recorded by [`apply_outcome`], idempotent in three
-//! layers: a callback identical to the one already recorded changes nothing
-//! (the processed-callback record is the stored `callback_payload`); the
-//! status only moves forward (`initiated -> pending -> final`, in the UPDATE's
+//! A provider outcome is recorded by [`apply_outcome`] (a callback's by
+//! [`apply_callback`]), idempotent in three layers: a callback already
+//! processed changes nothing (its `processed_callbacks` row, written in the
+//! transaction of the change it made, or the identical stored
+//! `callback_payload`); the status only moves forward (`initiated -> pending -> final`, in the UPDATE's
 //! WHERE clause, so concurrent callbacks cannot both win); and the receipt is
 //! unique (deferred constraint, checked at commit). The outcome is published
 //! with `pg_notify` inside the same transaction, so listeners hear of it
@@ -360,6 +361,109 @@ pub async fn apply_outcome(
     payload: &Value,
     now: DateTime<Utc>,
 ) -> Result<Applied, StorageError> {
+    let change = Change {
+        payment_id,
+        thread_id,
+        outcome,
+        checkout_id,
+        payload,
+        now,
+    };
+    apply(tenant, &change, None).await
+}
+
+/// Identifies one provider callback: a second delivery has the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackKey<'a> {
+    pub provider: Provider,
+    /// Daraja: `CheckoutRequestID:ResultCode`; PesaPal:
+    /// `OrderTrackingId:status_code`.
+    pub key: &'a str,
+}
+
+/// [`apply_outcome`] for a provider callback: a callback that changes the
+/// payment is recorded in `processed_callbacks` in the same transaction, and
+/// one already recorded changes nothing ([`Applied::Duplicate`]).
+#[allow(clippy::too_many_arguments)]
+pub async fn apply_callback(
+    tenant: &TenantHandle,
+    payment_id: Uuid,
+    thread_id: &ThreadId,
+    outcome: &PaymentOutcome,
+    checkout_id: Option<&str>,
+    payload: &Value,
+    callback: CallbackKey<'_>,
+    now: DateTime<Utc>,
+) -> Result<Applied, StorageError> {
+    let change = Change {
+        payment_id,
+        thread_id,
+        outcome,
+        checkout_id,
+        payload,
+        now,
+    };
+    apply(tenant, &change, Some(callback)).await
+}
+
+/// One outcome to record.
+struct Change<'a> {
+    payment_id: Uuid,
+    thread_id: &'a ThreadId,
+    outcome: &'a PaymentOutcome,
+    checkout_id: Option<&'a str>,
+    payload: &'a Value,
+    now: DateTime<Utc>,
+}
+
+/// Whether this callback was processed before (it changed the payment).
+async fn callback_processed(
+    tx: &mut super::TenantTx,
+    callback: CallbackKey<'_>,
+) -> Result<bool, StorageError> {
+    let found: Option<i32> = sqlx::query_scalar(
+        "SELECT 1 FROM processed_callbacks WHERE provider = $1 AND callback_key = $2",
+    )
+    .bind(callback.provider.as_str())
+    .bind(callback.key)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Records the callback as processed; false when it was already.
+async fn record_callback(
+    tx: &mut super::TenantTx,
+    callback: CallbackKey<'_>,
+    payment_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let inserted = sqlx::query(
+        "INSERT INTO processed_callbacks (provider, callback_key, payment_id, received_at)          VALUES ($1, $2, $3, $4) ON CONFLICT (provider, callback_key) DO NOTHING",
+    )
+    .bind(callback.provider.as_str())
+    .bind(callback.key)
+    .bind(payment_id)
+    .bind(now)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+async fn apply(
+    tenant: &TenantHandle,
+    change: &Change<'_>,
+    callback: Option<CallbackKey<'_>>,
+) -> Result<Applied, StorageError> {
+    let &Change {
+        payment_id,
+        thread_id,
+        outcome,
+        checkout_id,
+        payload,
+        now,
+    } = change;
     let mut tx = tenant.begin().await?;
     let row = sqlx::query(
         "SELECT status, mpesa_checkout_id, callback_payload, appointment_id, mpesa_receipt \
@@ -371,6 +475,11 @@ pub async fn apply_outcome(
     let Some(row) = row else {
         return Ok(Applied::UnknownPayment);
     };
+    if let Some(cb) = callback
+        && callback_processed(&mut tx, cb).await?
+    {
+        return Ok(Applied::Duplicate);
+    }
     let raw_status: Option<String> = row.try_get("status")?;
     let current = raw_status
         .as_deref()
@@ -395,6 +504,11 @@ pub async fn apply_outcome(
     {
         // Confirmed earlier by a status query (which carries no receipt);
         // the callback supplies it. The status does not change.
+        if let Some(cb) = callback
+            && !record_callback(&mut tx, cb, payment_id, now).await?
+        {
+            return Ok(Applied::Duplicate);
+        }
         sqlx::query(
             "UPDATE payments SET mpesa_receipt = $2, callback_payload = $3 \
              WHERE id = $1 AND mpesa_receipt IS NULL",
@@ -414,6 +528,11 @@ pub async fn apply_outcome(
     }
     if !current.can_move_to(next) {
         return Ok(Applied::AlreadyFinal { status: current });
+    }
+    if let Some(cb) = callback
+        && !record_callback(&mut tx, cb, payment_id, now).await?
+    {
+        return Ok(Applied::Duplicate);
     }
     let receipt = outcome.receipt();
     let moved = sqlx::query(

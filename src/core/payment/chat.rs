@@ -70,6 +70,26 @@ pub enum ChatMessage {
 }
 
 impl ChatMessage {
+    /// What the chat is told about a payment's final outcome; `can_retry`
+    /// when another push may still be asked for.
+    pub fn for_outcome(outcome: &PaymentOutcome, can_retry: bool) -> Self {
+        let why = match outcome {
+            PaymentOutcome::Completed { receipt } => {
+                return Self::Paid {
+                    receipt: receipt.clone(),
+                };
+            }
+            PaymentOutcome::CancelledByCustomer => FailureWhy::Cancelled,
+            PaymentOutcome::Timeout => FailureWhy::Unreachable,
+            PaymentOutcome::Failed(FailureReason::WrongPin) => FailureWhy::WrongPin,
+            PaymentOutcome::Failed(FailureReason::InsufficientFunds) => {
+                FailureWhy::InsufficientFunds
+            }
+            PaymentOutcome::Failed(FailureReason::Other(_)) => FailureWhy::Other,
+        };
+        Self::Failed { why, can_retry }
+    }
+
     pub fn text(&self, lang: Lang) -> String {
         use Lang::*;
         match (self, lang) {
@@ -254,17 +274,8 @@ impl ChatPayment {
                 }
                 failure => {
                     self.step = Step::Waiting;
-                    let why = match failure {
-                        PaymentOutcome::CancelledByCustomer => FailureWhy::Cancelled,
-                        PaymentOutcome::Timeout => FailureWhy::Unreachable,
-                        PaymentOutcome::Failed(FailureReason::WrongPin) => FailureWhy::WrongPin,
-                        PaymentOutcome::Failed(FailureReason::InsufficientFunds) => {
-                            FailureWhy::InsufficientFunds
-                        }
-                        _ => FailureWhy::Other,
-                    };
                     let can_retry = self.pushes < self.config.max_pushes;
-                    self.send(ChatMessage::Failed { why, can_retry });
+                    self.send(ChatMessage::for_outcome(&failure, can_retry));
                 }
             },
             (Step::Waiting, ChatInput::CustomerSaid(text)) => {

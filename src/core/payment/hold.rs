@@ -140,17 +140,27 @@ impl CallerIntent {
 /// Everything the hold may say. Rendered per language by [`Prompt::text`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prompt {
-    AskConsent { amount: Money },
+    AskConsent {
+        amount: Money,
+    },
     EnterPin,
     Reassure,
     CheckingNow,
     NotReceivedHelp,
-    Confirmed { receipt: Option<String> },
-    Failed { why: FailureWhy, offer_retry: bool },
+    Confirmed {
+        receipt: Option<String>,
+    },
+    Failed {
+        why: FailureWhy,
+        offer_retry: bool,
+    },
     Retrying,
     LinkComing,
     CallerCancelled,
     ReleasedPending,
+    /// No push is possible on this call (the caller's number cannot take
+    /// an M-Pesa prompt, or the business takes payment another way).
+    PaymentByWhatsApp,
 }
 
 /// The failure explained to the caller.
@@ -237,6 +247,8 @@ impl Prompt {
             (Self::CallerCancelled, En) => "Okay, I have stopped waiting. If you already paid, you will get a confirmation on WhatsApp.".into(),
             (Self::CallerCancelled, Sw) => "Sawa, nimeacha kusubiri. Kama umeshalipa, utapata uthibitisho kwenye WhatsApp.".into(),
             (Self::ReleasedPending, En) => "I have not received the confirmation yet. Your booking is pending, and I will follow up on WhatsApp as soon as the payment comes through.".into(),
+            (Self::PaymentByWhatsApp, En) => "I will send the payment details on WhatsApp; your booking is held as pending.".into(),
+            (Self::PaymentByWhatsApp, Sw) => "Nitakutumia maelezo ya malipo kwenye WhatsApp; miadi yako imehifadhiwa ikisubiri malipo.".into(),
             (Self::ReleasedPending, Sw) => "Bado sijapokea uthibitisho. Miadi yako inasubiri, na nitakujulisha kwenye WhatsApp malipo yakifika.".into(),
         }
     }
@@ -276,6 +288,10 @@ pub enum HoldInput {
     Outcome(PaymentOutcome),
     /// An STK query answered "still being processed".
     QueryPending,
+    /// The caller has heard everything the hold said so far. A question's
+    /// answer time runs from here, not from when it was asked: speaking it
+    /// takes a good part of that time on a call.
+    PromptsHeard,
     /// Deadlines up to `now` have passed.
     Tick,
 }
@@ -505,6 +521,12 @@ impl StkHold {
                 }
             }
             (Step::FinalQuery { .. }, HoldInput::QueryPending) => self.release_pending(),
+            (
+                Step::AwaitingConsent { .. } | Step::OfferingRetry { .. },
+                HoldInput::PromptsHeard,
+            ) => {
+                self.arm(HoldTimer::Answer, now + self.config.answer_timeout);
+            }
             (Step::OfferingRetry { attempt }, HoldInput::CallerSaid(text)) => {
                 match CallerIntent::classify(&text) {
                     CallerIntent::Yes => {
@@ -641,6 +663,29 @@ mod tests {
             vec![HoldOutput::Say(Prompt::EnterPin), HoldOutput::EnterHold]
         );
         r
+    }
+
+    #[test]
+    fn the_answer_time_runs_from_when_the_question_was_heard() {
+        let mut r = Rig::new();
+        r.at(0, HoldInput::Start);
+        assert_eq!(r.next_deadline(), Some(12));
+        // The question took 9 s to say.
+        assert!(r.at(9, HoldInput::PromptsHeard).is_empty());
+        assert_eq!(r.next_deadline(), Some(21));
+        assert!(r.at(20, HoldInput::Tick).is_empty());
+        let got = r.at(21, HoldInput::Tick);
+        assert_eq!(
+            got.last(),
+            Some(&HoldOutput::Finished(HoldResult::PayLater))
+        );
+    }
+
+    #[test]
+    fn prompts_heard_while_holding_changes_nothing() {
+        let mut r = started_and_holding();
+        assert!(r.at(5, HoldInput::PromptsHeard).is_empty());
+        assert_eq!(r.next_deadline(), Some(23));
     }
 
     #[test]

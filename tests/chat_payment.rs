@@ -1,0 +1,258 @@
+//! Paying for a WhatsApp booking in the chat, against a server built as
+//! `ratiba serve --payments simulator` builds it: the WhatsApp routes with
+//! the node's payment service, the payment callback routes and the
+//! simulator under /sim, on a fresh database seeded with the demo tenant.
+//! What the bot sends is read back from the development Graph capture.
+//!
+//! The customer's number's last two digits choose the simulator's outcome
+//! (11 pays, 92 cancels the prompt, 97 never calls back).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use ratiba::adapters::whatsapp::codec::sign;
+use ratiba::config::{PaymentEnvironment, Secret};
+use ratiba::http::whatsapp::{ChatPayments, WhatsAppConfig, router_with_payments};
+use ratiba::runtime::conversation::ConversationService;
+use ratiba::runtime::payments::PaymentsNode;
+use ratiba::storage::{TenantHandle, Vault};
+use serde_json::{Value, json};
+use sqlx::Row;
+
+const SECRET: &str = "test-app-secret";
+const DEMO_ID: &str = "109876543210001";
+
+struct Server {
+    base: String,
+    http: reqwest::Client,
+    _db: common::TestDb,
+    demo: TenantHandle,
+    node: PaymentsNode,
+}
+
+/// A server whose demo tenant has these payment settings (SQL assignments
+/// for public.tenants, or empty).
+async fn start(tenant_settings: &str) -> Server {
+    let db = common::TestDb::new().await;
+    let demo = db.seed_demo().await;
+    if !tenant_settings.is_empty() {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE public.tenants SET {tenant_settings} WHERE slug = 'demo'"
+        )))
+        .execute(db.db().pool())
+        .await
+        .unwrap();
+    }
+    let mut settings = db.settings();
+    settings.payments.payment_environment = PaymentEnvironment::Simulator;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://{addr}");
+    let vault = || Vault::new(&Secret::new(common::TEST_FERNET_KEY)).unwrap();
+    let mut node = PaymentsNode::start(&settings, addr, db.db().clone(), Some(vault()))
+        .await
+        .expect("payments node");
+    let config = WhatsAppConfig {
+        db: db.db().clone(),
+        vault: Some(vault()),
+        app_secret: Some(Secret::new(SECRET)),
+        verify_token: None,
+        graph_base_url: format!("{base}/dev/graph"),
+        service: ConversationService::new(db.db().clone()),
+    };
+    let payments = ChatPayments {
+        service: node.service.clone(),
+        events: node.take_chat_events(),
+        call_links: None,
+    };
+    let app = router_with_payments(config, Some(payments))
+        .merge(ratiba::http::payments::router(
+            node.service.clone(),
+            Vec::new(),
+            node.simulator.as_ref(),
+        ))
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Server {
+        base,
+        http: reqwest::Client::new(),
+        _db: db,
+        demo,
+        node,
+    }
+}
+
+impl Server {
+    async fn say(&self, from: &str, wamid: &str, text: &str) {
+        let body = serde_json::to_vec(&json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "254711000200", "phone_number_id": DEMO_ID},
+            "contacts": [{"profile": {"name": "Wanjiku"}, "wa_id": from}],
+            "messages": [{"from": from, "id": wamid, "timestamp": "1749416383", "type": "text", "text": {"body": text}}]}}]}]}))
+        .unwrap();
+        let status = self
+            .http
+            .post(format!("{}/wa/webhook", self.base))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", sign(SECRET, &body))
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+
+    /// Texts sent to `to` so far, once at least `n` (or after 20 s).
+    async fn wait_texts(&self, to: &str, n: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let v: Value = self
+                .http
+                .get(format!("{}/dev/graph/messages", self.base))
+                .query(&[("to", to)])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let texts: Vec<String> = v["messages"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|m| {
+                    let m = &m["message"];
+                    m["text"]["body"]
+                        .as_str()
+                        .or(m["interactive"]["body"]["text"].as_str())
+                        .unwrap_or("")
+                        .to_owned()
+                })
+                .collect();
+            if texts.len() >= n || Instant::now() > deadline {
+                return texts;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Books box braids in the chat of `from` and returns the texts so far
+    /// (at least the question, the confirmation and the first payment
+    /// message).
+    async fn book(&self, from: &str) -> Vec<String> {
+        self.say(
+            from,
+            &format!("wamid.{from}.1"),
+            "Hi, I want box braids next Tuesday at 10am",
+        )
+        .await;
+        let t = self.wait_texts(from, 1).await;
+        assert!(t[0].contains("Shall I book it?"), "{t:?}");
+        self.say(from, &format!("wamid.{from}.2"), "Yes").await;
+        let t = self.wait_texts(from, 3).await;
+        assert!(t[1].contains("Done!"), "{t:?}");
+        t
+    }
+
+    /// (status, mpesa_receipt) of every payment, and the payment_status of
+    /// every appointment.
+    async fn rows(&self) -> (Vec<(String, Option<String>)>, Vec<String>) {
+        let mut tx = self.demo.begin().await.unwrap();
+        let payments = sqlx::query("SELECT status, mpesa_receipt FROM payments")
+            .fetch_all(tx.conn())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get("status"), r.get("mpesa_receipt")))
+            .collect();
+        let appointments = sqlx::query("SELECT payment_status, status FROM appointments")
+            .fetch_all(tx.conn())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}/{}",
+                    r.get::<Option<String>, _>("payment_status")
+                        .unwrap_or_default(),
+                    r.get::<Option<String>, _>("status").unwrap_or_default()
+                )
+            })
+            .collect();
+        (payments, appointments)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_booking_is_paid_by_mpesa_prompt_and_confirmed_in_the_chat() {
+    let s = start("").await;
+    let t = s.book("254712345611").await;
+    assert!(t[2].contains("M-Pesa request"), "{t:?}");
+
+    let t = s.wait_texts("254712345611", 4).await;
+    let (payments, appointments) = s.rows().await;
+    assert_eq!(payments.len(), 1, "{payments:?}");
+    assert_eq!(payments[0].0, "completed");
+    let receipt = payments[0].1.clone().expect("receipt");
+    assert!(
+        t[3].contains("Payment received") && t[3].contains(&receipt),
+        "{t:?}"
+    );
+    assert_eq!(appointments, vec!["paid/confirmed".to_owned()]);
+    s.node.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prompt_cancelled_on_the_phone_is_explained_in_the_chat() {
+    let s = start("").await;
+    let t = s.book("254712345692").await;
+    assert!(t[2].contains("M-Pesa request"), "{t:?}");
+
+    let t = s.wait_texts("254712345692", 4).await;
+    assert!(t[3].contains("The request was cancelled"), "{t:?}");
+    let (payments, appointments) = s.rows().await;
+    assert_eq!(
+        payments,
+        vec![("cancelled_by_customer".to_owned(), None)],
+        "not completed"
+    );
+    assert_ne!(appointments, vec!["paid/confirmed".to_owned()]);
+    s.node.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_preferring_pesapal_sends_a_link_and_confirms_the_order() {
+    let s = start("preferred_payment_provider = 'pesapal'").await;
+    let t = s.book("254712345612").await;
+    assert!(
+        t[2].contains("Pay securely here") && t[2].contains("/sim/pesapal/"),
+        "{t:?}"
+    );
+    let t = s.wait_texts("254712345612", 4).await;
+    assert!(t[3].contains("Payment received"), "{t:?}");
+    let (payments, appointments) = s.rows().await;
+    assert_eq!(payments.len(), 1);
+    assert_eq!(payments[0].0, "completed");
+    assert_eq!(appointments, vec!["paid/confirmed".to_owned()]);
+    s.node.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unpaid_chat_booking_is_released_with_a_message() {
+    // Nudge and abandon fall due at once; the node's deadline sweep (every
+    // 15 s) finds them.
+    let s = start("pesapal_nudge_seconds = 1, pesapal_abandon_seconds = 2").await;
+    // 97: the simulator never calls back.
+    let t = s.book("254712345697").await;
+    assert!(t[2].contains("M-Pesa request"), "{t:?}");
+
+    let t = s.wait_texts("254712345697", 4).await;
+    assert!(t[3].contains("the booking has been released"), "{t:?}");
+    let (_, appointments) = s.rows().await;
+    assert_eq!(appointments.len(), 1);
+    assert!(appointments[0].ends_with("/cancelled"), "{appointments:?}");
+    s.node.shutdown();
+}
