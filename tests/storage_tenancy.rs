@@ -158,6 +158,23 @@ async fn a_tenant_handle_never_reaches_another_tenants_rows() {
     assert!(err.to_string().contains("does not exist"), "{err}");
     tx.rollback().await.unwrap();
 
+    // Naming another schema outright does not get past the database either:
+    // the transaction runs as beta's role, which has alpha's tables and the
+    // registry withheld.
+    for sql in [
+        "SELECT name FROM tenant_alpha.services",
+        "UPDATE tenant_alpha.services SET price = 1",
+        "SELECT count(*) FROM public.tenants",
+    ] {
+        let mut tx = beta.begin().await.unwrap();
+        let err = sqlx::query(sql).execute(tx.conn()).await.unwrap_err();
+        assert!(
+            err.to_string().contains("permission denied"),
+            "{sql}: {err}"
+        );
+        tx.rollback().await.unwrap();
+    }
+
     let mut tx = beta.begin().await.unwrap();
     sqlx::query("INSERT INTO services (name, duration_min, price) VALUES ('Beta cut', 30, 100)")
         .execute(tx.conn())
@@ -181,6 +198,11 @@ async fn a_tenant_handle_never_reaches_another_tenants_rows() {
         .await
         .unwrap();
     assert!(!path.contains("tenant_"), "scope leaked: {path}");
+    let role: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert!(!role.starts_with("ratiba_tenant_"), "role leaked: {role}");
     let err = sqlx::query("SELECT count(*) FROM services")
         .execute(db.pool())
         .await

@@ -54,6 +54,13 @@ impl TenantSlug {
     pub fn schema_name(&self) -> String {
         format!("tenant_{}", self.0)
     }
+
+    /// The tenant's database role, `ratiba_tenant_<slug>` (at most 62
+    /// characters, under Postgres's 63): tenant transactions run as it, and
+    /// it may use this tenant's schema only.
+    pub fn role_name(&self) -> String {
+        format!("ratiba_tenant_{}", self.0)
+    }
 }
 
 impl<'de> Deserialize<'de> for TenantSlug {

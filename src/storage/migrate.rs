@@ -59,8 +59,42 @@ pub async fn migrate_tenant(db: &Db, slug: &TenantSlug) -> Result<Vec<i64>, Stor
         return Err(StorageError::UnknownTenant(slug.clone()));
     }
     let applied = run_chain(&mut tx, &TENANT_CHAIN, &slug.schema_name()).await?;
+    grant_tenant_role(&mut tx, slug).await?;
     tx.commit().await?;
     Ok(applied)
+}
+
+/// Makes the tenant's role (if missing) and grants it its own schema's
+/// tables and sequences, and nothing else. Run after every tenant chain, so
+/// tables a later migration adds are granted too. Roles are cluster-wide:
+/// two databases (or two onboardings racing) creating the same one is
+/// expected, and whoever loses the race finds it made.
+pub(crate) async fn grant_tenant_role(
+    conn: &mut PgConnection,
+    slug: &TenantSlug,
+) -> Result<(), StorageError> {
+    let (role, schema) = (slug.role_name(), slug.schema_name());
+    // Identifiers are spliced: both come from a validated slug.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DO $$ BEGIN \
+           BEGIN CREATE ROLE {role} NOLOGIN; \
+           EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END; \
+           BEGIN GRANT {role} TO CURRENT_USER; \
+           EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END; \
+         END $$"
+    )))
+    .execute(&mut *conn)
+    .await?;
+    for grant in [
+        format!("GRANT USAGE ON SCHEMA {schema} TO {role}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"),
+        format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(grant))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Creates the tenant's schema if needed and applies the tenant chain, on a
@@ -76,7 +110,9 @@ pub(crate) async fn create_and_migrate_tenant_in(
     )))
     .execute(&mut *conn)
     .await?;
-    run_chain(conn, &TENANT_CHAIN, &schema).await
+    let applied = run_chain(conn, &TENANT_CHAIN, &schema).await?;
+    grant_tenant_role(conn, slug).await?;
+    Ok(applied)
 }
 
 /// The public chain, then every live tenant's chain.

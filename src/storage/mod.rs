@@ -162,18 +162,22 @@ impl TenantHandle {
         &self.slug
     }
 
-    /// A transaction whose `search_path` is `tenant_<slug>` only (`SET
-    /// LOCAL`, so it ends with the transaction and never leaks to the next
-    /// pooled user). Fails with [`StorageError::UnknownTenant`] if the
-    /// tenant's schema does not exist.
+    /// A transaction whose `search_path` is `tenant_<slug>` only, run as
+    /// the tenant's own role (both `SET LOCAL`, so they end with the
+    /// transaction and never leak to the next pooled user): unqualified SQL
+    /// lands in this tenant's schema, and SQL naming any other schema's
+    /// tables is refused by the database. Fails with
+    /// [`StorageError::UnknownTenant`] if the tenant's schema does not exist.
     pub async fn begin(&self) -> Result<TenantTx, StorageError> {
         let mut tx = self.db.pool.begin().await?;
         let schema = self.slug.schema_name();
         let exists: bool = sqlx::query_scalar(
-            "SELECT set_config('search_path', $1, true) IS NOT NULL \
-             AND to_regnamespace($1) IS NOT NULL",
+            "SELECT CASE WHEN to_regnamespace($1) IS NULL THEN false \
+             ELSE set_config('search_path', $1, true) IS NOT NULL \
+              AND set_config('role', $2, true) IS NOT NULL END",
         )
         .bind(&schema)
+        .bind(self.slug.role_name())
         .fetch_one(&mut *tx)
         .await?;
         if !exists {
