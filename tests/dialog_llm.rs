@@ -182,3 +182,44 @@ async fn every_failure_falls_back_to_the_rules() {
         assert_eq!(f.models.lock().unwrap().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn the_spend_is_kept_with_the_thread_across_a_restart() {
+    // 0.06 USD a call: the hard ceiling (0.20) is reached after four calls.
+    let (db, demo, service, f) =
+        setup(json!({"price_in_per_mtok": 60.0, "price_out_per_mtok": 0.0})).await;
+    for _ in 0..4 {
+        say(
+            &service,
+            &demo,
+            "+254712999004",
+            "Naomba ule mtindo wa kichwa mzima",
+        )
+        .await;
+    }
+    assert_eq!(f.models.lock().unwrap().len(), 4);
+    // Another process (a fresh interpreter, its own model server) picks the
+    // thread up from the database: the ceiling still holds.
+    let (base, fresh) = fake().await;
+    let client = LlmClient::new(&base, None, Duration::from_millis(1500)).unwrap();
+    let restarted = ConversationService::new(db.db().clone()).with_interpreter(Arc::new(
+        LlmInterpreter::new(client, "big-model", "small-model"),
+    ));
+    say(
+        &restarted,
+        &demo,
+        "+254712999004",
+        "Naomba ule mtindo wa kichwa mzima",
+    )
+    .await;
+    assert!(fresh.models.lock().unwrap().is_empty());
+    // Another customer's thread has its own budget.
+    say(
+        &restarted,
+        &demo,
+        "+254712999005",
+        "Naomba ule mtindo wa kichwa mzima",
+    )
+    .await;
+    assert_eq!(*fresh.models.lock().unwrap(), ["big-model"]);
+}

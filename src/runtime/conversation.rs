@@ -114,6 +114,9 @@ pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T
 /// `adapters::llm`); returns a rewritten turn the rules understand, or
 /// `None` on any failure (the rules' answer then stands).
 pub trait Interpreter: Send + Sync {
+    /// `spent_micro_usd` is what the thread has cost since its last
+    /// booking; the interpreter decides from it (and the tenant's ceilings)
+    /// whether and which model to call.
     fn interpret<'a>(
         &'a self,
         tenant: &'a TenantRecord,
@@ -121,7 +124,16 @@ pub trait Interpreter: Send + Sync {
         text: &'a str,
         lang: Lang,
         now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Option<String>>;
+        spent_micro_usd: u64,
+    ) -> BoxFuture<'a, Interpretation>;
+}
+
+/// What the model made of a turn, and what asking it cost.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Interpretation {
+    /// The turn rewritten plainly for the rules, if the model could.
+    pub rewrite: Option<String>,
+    pub cost_micro_usd: u64,
 }
 
 #[derive(Clone)]
@@ -235,6 +247,8 @@ impl ConversationService {
             contact,
             thread: &thread,
             outcome: TurnOutcome::default(),
+            llm_cost_micro_usd: 0,
+            booked: false,
         };
         let state = run
             .drive(&config, state, &record, self.interpreter.as_deref())
@@ -340,6 +354,10 @@ struct Run<'t, 'c> {
     contact: Uuid,
     thread: &'c ThreadId,
     outcome: TurnOutcome,
+    /// The language model's cost during this turn.
+    llm_cost_micro_usd: u64,
+    /// A booking was made during this turn.
+    booked: bool,
 }
 
 impl Run<'_, '_> {
@@ -379,10 +397,18 @@ impl Run<'_, '_> {
             && let Some(interp) = interpreter
         {
             let lang = dialog.state().lang;
-            if let Some(rewritten) = interp
-                .interpret(record, self.thread, &self.turn.text, lang, self.turn.now)
-                .await
-            {
+            let asked = interp
+                .interpret(
+                    record,
+                    self.thread,
+                    &self.turn.text,
+                    lang,
+                    self.turn.now,
+                    state.llm_spend_micro_usd,
+                )
+                .await;
+            self.llm_cost_micro_usd += asked.cost_micro_usd;
+            if let Some(rewritten) = asked.rewrite {
                 tracing::debug!("turn rewritten by the language model");
                 let mut retry = Dialog::new(config, state.clone());
                 let mut t = core_turn(rewritten, Some(lang));
@@ -425,7 +451,14 @@ impl Run<'_, '_> {
                 .map_err(|e| StorageError::Corrupt(e.to_string()))?;
             outputs = drain(&mut dialog);
         }
-        Ok(dialog.into_state())
+        let mut state = dialog.into_state();
+        // The ceilings are per booking: a booking starts the count afresh.
+        state.llm_spend_micro_usd = if self.booked {
+            0
+        } else {
+            state.llm_spend_micro_usd + self.llm_cost_micro_usd
+        };
+        Ok(state)
     }
 
     async fn perform(
@@ -462,6 +495,7 @@ impl Run<'_, '_> {
                 end_savepoint(self.tx, result.is_ok()).await?;
                 if let Ok(a) = &result {
                     tracing::info!(appointment = %a.id, "appointment booked");
+                    self.booked = true;
                 }
                 Some(Input::Booked(result.map_err(write_failure)))
             }

@@ -16,11 +16,9 @@
 //! model is used; past `cost_ceiling_hard_usd` the model is not called.
 //! `llm_role_overrides` may also name the models: `{"understand": "...",
 //! "cheap": "...", "price_in_per_mtok": 0.15, "price_out_per_mtok": 0.6}`.
-//! Spend is kept per thread in memory (a restart forgets it, which only errs
-//! towards one more call).
+//! The spend lives in the thread's checkpointed dialog state (reset by a
+//! booking); the caller passes it in and adds the cost this returns.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -32,7 +30,7 @@ use thiserror::Error;
 use crate::config::{LlmSettings, Secret};
 use crate::core::dialog::Lang;
 use crate::core::ids::ThreadId;
-use crate::runtime::conversation::{BoxFuture, Interpreter};
+use crate::runtime::conversation::{BoxFuture, Interpretation, Interpreter};
 use crate::storage::TenantRecord;
 
 /// Default prices (USD per million tokens) when the tenant sets none.
@@ -235,7 +233,6 @@ pub struct LlmInterpreter {
     client: LlmClient,
     model: String,
     cheap_model: String,
-    spend_usd: Mutex<HashMap<String, f64>>,
 }
 
 impl LlmInterpreter {
@@ -247,7 +244,6 @@ impl LlmInterpreter {
             cheap_model: s.llm_cheap_model.clone().unwrap_or_else(|| model.clone()),
             client,
             model,
-            spend_usd: Mutex::new(HashMap::new()),
         })
     }
 
@@ -256,21 +252,6 @@ impl LlmInterpreter {
             client,
             model: model.to_owned(),
             cheap_model: cheap_model.to_owned(),
-            spend_usd: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// What this thread has cost so far.
-    pub fn spent(&self, thread: &ThreadId) -> f64 {
-        self.spend_usd
-            .lock()
-            .map(|m| m.get(thread.as_str()).copied().unwrap_or(0.0))
-            .unwrap_or(0.0)
-    }
-
-    fn add_spend(&self, thread: &ThreadId, usd: f64) {
-        if let Ok(mut m) = self.spend_usd.lock() {
-            *m.entry(thread.as_str().to_owned()).or_default() += usd;
         }
     }
 
@@ -304,11 +285,12 @@ impl LlmInterpreter {
         text: &str,
         lang: Lang,
         now: DateTime<Utc>,
-    ) -> Option<String> {
-        let spent = self.spent(thread);
+        spent_micro_usd: u64,
+    ) -> Interpretation {
+        let spent = spent_micro_usd as f64 / 1e6;
         let Some(model) = self.choose_model(tenant, spent) else {
             tracing::info!(tenant = %tenant.slug, thread = %thread, spent, "LLM hard cost ceiling reached; rules only");
-            return None;
+            return Interpretation::default();
         };
         let tz: Tz = tenant
             .timezone
@@ -339,7 +321,7 @@ impl LlmInterpreter {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(tenant = %tenant.slug, error = %e, "LLM call failed; rules answer");
-                return None;
+                return Interpretation::default();
             }
         };
         let price = |key: &str, default: f64| {
@@ -355,10 +337,15 @@ impl LlmInterpreter {
             + completion.completion_tokens as f64
                 * price("price_out_per_mtok", DEFAULT_PRICE_OUT_PER_MTOK)
                 / 1e6;
-        self.add_spend(thread, cost);
         tracing::debug!(model, cost_usd = cost, "LLM call");
-        let (name, args) = completion.tool_calls.first()?;
-        canonical_text(name, args)
+        Interpretation {
+            rewrite: completion
+                .tool_calls
+                .first()
+                .and_then(|(name, args)| canonical_text(name, args)),
+            // Rounded up: many tiny calls must not cost nothing.
+            cost_micro_usd: (cost * 1e6).ceil().max(0.0) as u64,
+        }
     }
 }
 
@@ -370,8 +357,9 @@ impl Interpreter for LlmInterpreter {
         text: &'a str,
         lang: Lang,
         now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Option<String>> {
-        Box::pin(self.run(tenant, thread, text, lang, now))
+        spent_micro_usd: u64,
+    ) -> BoxFuture<'a, Interpretation> {
+        Box::pin(self.run(tenant, thread, text, lang, now, spent_micro_usd))
     }
 }
 

@@ -384,6 +384,12 @@ pub struct DialogState {
     pub greeted: bool,
     /// The time of the latest turn (used to resolve dates in results).
     pub now: Option<DateTime<Utc>>,
+    /// What the language model has cost this thread since its last booking,
+    /// in millionths of a US dollar (the tenant's cost ceilings are per
+    /// booking). Checkpointed with the rest, so a restart or another node
+    /// does not forget it.
+    #[serde(default)]
+    pub llm_spend_micro_usd: u64,
 }
 
 impl DialogState {
