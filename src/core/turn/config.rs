@@ -68,7 +68,11 @@ pub struct TurnConfig {
     pub neutral_extra_with_words_ms: u32,
     /// Caller sounds in the first ms of bot playback are treated as echo.
     pub echo_guard_ms: u32,
-    /// Speech run length that confirms a barge-in without words.
+    /// Voiced run length that confirms a barge-in without words. Runs start
+    /// at the first voiced frame, after any unvoiced onset ("S-", "H-"), so
+    /// this is about 300 ms of the word: a one-syllable "No." / "Sorry"
+    /// interrupts, while hums and very quiet sounds are held off by other
+    /// rules (duration alone cannot tell "okay" from "Sorry").
     pub barge_in_confirm_ms: u32,
     /// Same, when words are expected (the recogniser gets a chance first).
     pub barge_in_confirm_with_words_ms: u32,

@@ -49,9 +49,11 @@
 //! * **Barge-in** in two steps: the first voiced caller frame after the echo
 //!   guard pauses playback (`PausePlayback`, rest kept); a stop word, any word
 //!   that is not a backchannel, or a speech run long enough (and not a
-//!   closed-mouth hum) confirms it (`barge_in`, `StopPlayback`, floor to the
-//!   caller). A run that ends short, a run of backchannel words, or nothing
-//!   within `barge_in_window_ms` resumes playback from the last heard mark.
+//!   closed-mouth hum: low in the spectrum and steady in level) confirms it
+//!   (`barge_in`, `StopPlayback`, floor to the caller). A run that ends
+//!   short, a run of backchannel words, or nothing within
+//!   `barge_in_window_ms` resumes playback from the last heard mark; a new
+//!   run within 500 ms of a short one continues it (their speech adds up).
 //! * **Hard interrupt**: a confirmed barge-in also stops synthesis (the rest
 //!   of the reply is dropped), and a second unexplained interruption in one
 //!   reply confirms at once.
