@@ -220,6 +220,29 @@ async fn a_prompt_cancelled_on_the_phone_is_explained_in_the_chat() {
         "not completed"
     );
     assert_ne!(appointments, vec!["paid/confirmed".to_owned()]);
+
+    // The customer answers RETRY as the message offers: a second prompt
+    // (paid this time), confirmed in the chat; the dialog never saw it.
+    let next = s
+        .http
+        .post(format!("{}/sim/control/next", s.base))
+        .json(&json!({"outcome": "success"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(next.status(), 204);
+    s.say("254712345692", "wamid.254712345692.3", "RETRY").await;
+    let t = s.wait_texts("254712345692", 6).await;
+    assert!(t[4].contains("M-Pesa request"), "{t:?}");
+    assert!(t[5].contains("Payment received"), "{t:?}");
+    let (payments, appointments) = s.rows().await;
+    assert_eq!(payments.len(), 2, "{payments:?}");
+    assert!(payments.iter().any(|(status, _)| status == "completed"));
+    assert_eq!(appointments, vec!["paid/confirmed".to_owned()]);
+    // A redelivery of the same RETRY starts nothing more.
+    s.say("254712345692", "wamid.254712345692.3", "RETRY").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(s.rows().await.0.len(), 2);
     s.node.shutdown();
 }
 

@@ -35,6 +35,7 @@ use axum::routing::{get, post};
 use chrono::{TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sqlx::Row;
 use tokio::sync::mpsc;
 
 use crate::adapters::payments::kenyan_msisdn;
@@ -48,7 +49,9 @@ use crate::core::payment::hold::Lang as PayLang;
 use crate::runtime::call_payment::PaymentLinkRequest;
 use crate::runtime::conversation::{BoxFuture, ConversationService, TurnText};
 use crate::runtime::handoff;
-use crate::runtime::payments::{ChatPaymentEvent, PaymentService, PushRequest, start_chat_payment};
+use crate::runtime::payments::{
+    ChatPaymentEvent, PaymentService, PushRequest, answer_chat_payment, start_chat_payment,
+};
 use crate::storage::conversation as conv;
 use crate::storage::payments::{self as payment_store, PaymentNotice};
 use crate::storage::{Db, TenantRecord, Vault};
@@ -315,6 +318,12 @@ async fn handle_message(shared: &Shared, raw: &Value, m: InboundMessage) -> anyh
     let _enter = span.enter();
     let handle = db.tenant(&tenant.slug);
     let now = Utc::now();
+    if let Some(service) = &shared.payments
+        && is_payment_answer(m.text())
+        && answer_failed_payment(shared, service, &tenant, &m, &customer).await?
+    {
+        return Ok(());
+    }
     let outcome = shared
         .config
         .service
@@ -444,14 +453,7 @@ async fn start_payment_by(
         contact_id: None,
         phone: chat.customer.clone(),
         amount,
-        account_reference: chat
-            .tenant
-            .name
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .take(12)
-            .collect::<String>()
-            .to_uppercase(),
+        account_reference: account_reference(&chat.tenant.name),
         description: "Booking".into(),
     };
     let (payment_id, messages) =
@@ -466,6 +468,126 @@ async fn start_payment_by(
     for message in messages {
         send_payment_text(shared, chat, payment_id, &message.text(chat.lang)).await;
     }
+}
+
+/// "RETRY" / "LINK" (or "TENA" / "KIUNGO"), the answers a failed payment's
+/// message asks for. Only these exact words are taken from the dialog: an
+/// ordinary "no" or "cancel" is the conversation's.
+fn is_payment_answer(text: &str) -> bool {
+    let word = text
+        .trim()
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
+    matches!(word.as_str(), "retry" | "tena" | "link" | "kiungo")
+}
+
+/// Acts on a "RETRY" / "LINK" for the customer's latest failed payment of
+/// a booking still unpaid. False when there is none: the dialog takes the
+/// message as usual.
+async fn answer_failed_payment(
+    shared: &Shared,
+    service: &PaymentService,
+    tenant: &TenantRecord,
+    m: &InboundMessage,
+    customer: &PhoneNumber,
+) -> anyhow::Result<bool> {
+    let handle = shared.config.db.tenant(&tenant.slug);
+    let mut tx = handle.begin().await?;
+    let failed = sqlx::query(
+        "SELECT p.id, p.appointment_id, p.initiated_at, \
+                (SELECT count(*) FROM payments q WHERE q.appointment_id = p.appointment_id \
+                   AND q.provider = 'mpesa') AS pushes \
+         FROM payments p JOIN appointments a ON a.id = p.appointment_id \
+         WHERE p.phone_number = $1 \
+           AND p.status IN ('failed', 'timeout', 'cancelled_by_customer') \
+           AND a.status <> 'cancelled' AND a.payment_status IS DISTINCT FROM 'paid' \
+           AND NOT EXISTS (SELECT 1 FROM payments later \
+                 WHERE later.appointment_id = p.appointment_id AND later.created_at > p.created_at) \
+         ORDER BY p.created_at DESC LIMIT 1",
+    )
+    .bind(customer.expose())
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(failed) = failed else {
+        return Ok(false);
+    };
+    // A redelivered message is answered once.
+    if !conv::claim_message_id(&mut tx, &m.id).await? {
+        return Ok(true);
+    }
+    let payment_id: uuid::Uuid = failed.try_get("id")?;
+    let appointment_id: uuid::Uuid = failed.try_get("appointment_id")?;
+    let started_at: Option<chrono::DateTime<Utc>> = failed.try_get("initiated_at")?;
+    let pushes: i64 = failed.try_get("pushes")?;
+    let Some(previous) = payment_store::find_payment(&handle, payment_id).await? else {
+        return Ok(false);
+    };
+    let thread = conv::open_thread(&mut tx, customer, Channel::WhatsApp).await?;
+    let lang = pay_lang(conv::load_checkpoint(&mut tx, &thread).await?.lang);
+    conv::record_interaction(
+        &mut tx,
+        &conv::InteractionRow {
+            contact_id: previous.contact_id,
+            channel: Channel::WhatsApp,
+            inbound: true,
+            message_type: m.message_type(),
+            content: m.text(),
+            intent: Some("payment"),
+            language: None,
+            metadata: json!({"thread_id": thread.as_str(), "wamid": m.id, "payment_id": payment_id.to_string()}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let Some(token) = access_token(shared, tenant) else {
+        return Ok(true);
+    };
+    let request = PushRequest {
+        thread_id: thread.clone(),
+        appointment_id: Some(appointment_id),
+        contact_id: previous.contact_id,
+        phone: customer.clone(),
+        amount: previous.amount,
+        account_reference: account_reference(&tenant.name),
+        description: "Booking".into(),
+    };
+    let now = Utc::now();
+    let (next_payment, messages) = answer_chat_payment(
+        service,
+        tenant,
+        &request,
+        u8::try_from(pushes).unwrap_or(u8::MAX),
+        started_at.unwrap_or(now),
+        m.text(),
+        now,
+    )
+    .await
+    .unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "payment retry not started");
+        (None, vec![ChatMessage::ProviderUnavailable])
+    });
+    tracing::info!(previous = %payment_id, next = ?next_payment, "customer answered a failed payment");
+    let chat = Chat {
+        tenant,
+        phone_number_id: &m.phone_number_id,
+        token: &token,
+        customer,
+        thread: &thread,
+        lang,
+    };
+    for message in messages {
+        send_payment_text(shared, &chat, next_payment, &message.text(lang)).await;
+    }
+    Ok(true)
+}
+
+/// Daraja's AccountReference: at most 12 letters and digits.
+fn account_reference(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect::<String>()
+        .to_uppercase()
 }
 
 /// Sends one payment message and records it in interactions.

@@ -47,8 +47,9 @@ use crate::runtime::writer::{CallRow, Direction, WriterHandle};
 pub const MARK_EVERY_MS: u64 = 200;
 /// A call with no message from the provider for this long is dead.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// The intent recorded on the hold's prompts.
-const HOLD_PROMPT: &str = "payment";
+/// The intent recorded on the hold's prompts (distinct from the dialog's
+/// "payment" intent, so only the hold's own lines count as its prompts).
+const HOLD_PROMPT: &str = "payment_hold";
 /// Said when the conversation fails.
 const SORRY_EN: &str = "Sorry, I had a problem. Could you say that again?";
 const SORRY_SW: &str = "Samahani, kuna tatizo. Tafadhali rudia.";

@@ -1018,8 +1018,67 @@ pub async fn start_chat_payment(
         i64::from(tenant.pesapal_nudge_seconds),
         i64::from(tenant.pesapal_abandon_seconds),
     );
-    let mut machine = ChatPayment::new(config, provider);
-    machine.handle_input(ChatInput::Start(provider), now);
+    let machine = ChatPayment::new(config, provider);
+    drive_chat_payment(
+        service,
+        tenant,
+        request,
+        machine,
+        ChatInput::Start(provider),
+        now,
+    )
+    .await
+}
+
+/// A customer's answer after a chat payment failed ("RETRY", "LINK"):
+/// `pushes` M-Pesa prompts were made for the booking so far, the last
+/// started at `started_at`. Starts the next attempt if the answer asks for
+/// one and returns the messages to send.
+pub async fn answer_chat_payment(
+    service: &PaymentService,
+    tenant: &TenantRecord,
+    request: &PushRequest,
+    pushes: u8,
+    started_at: DateTime<Utc>,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<(Option<Uuid>, Vec<ChatMessage>), PaymentServiceError> {
+    let config = ChatPaymentConfig::from_tenant(
+        i64::from(tenant.pesapal_nudge_seconds),
+        i64::from(tenant.pesapal_abandon_seconds),
+    );
+    // The nudge belongs to the failed attempt: not sent again.
+    let machine = ChatPayment::resume(
+        config,
+        ChatProvider::Mpesa,
+        started_at,
+        None,
+        pushes,
+        true,
+        now,
+    );
+    drive_chat_payment(
+        service,
+        tenant,
+        request,
+        machine,
+        ChatInput::CustomerSaid(text.to_owned()),
+        now,
+    )
+    .await
+}
+
+/// Feeds `input` to a chat payment and performs what it asks (push, order)
+/// until it waits; returns the payment started (if any) and the messages.
+async fn drive_chat_payment(
+    service: &PaymentService,
+    tenant: &TenantRecord,
+    request: &PushRequest,
+    mut machine: ChatPayment,
+    input: ChatInput,
+    now: DateTime<Utc>,
+) -> Result<(Option<Uuid>, Vec<ChatMessage>), PaymentServiceError> {
+    machine.handle_input(input, now);
     let mut messages = Vec::new();
     let mut payment_id = None;
     while let Some(out) = machine.poll_output() {
