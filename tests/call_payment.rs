@@ -40,11 +40,29 @@ struct AfterCall {
 /// Runs the demo call from `from`; waits for `whatsapp_expected` WhatsApp
 /// messages to the caller before looking at the database.
 async fn pay_on_hold_call(from: &str, whatsapp_expected: usize) -> AfterCall {
+    pay_on_hold_call_in(PaymentEnvironment::Simulator, true, from, whatsapp_expected).await
+}
+
+async fn pay_on_hold_call_in(
+    environment: PaymentEnvironment,
+    mpesa_credentials: bool,
+    from: &str,
+    whatsapp_expected: usize,
+) -> AfterCall {
     let db = common::TestDb::new().await;
     let demo = db.seed_demo().await;
+    if !mpesa_credentials {
+        sqlx::query(
+            "UPDATE public.tenants SET daraja_credentials = NULL, mpesa_shortcode = NULL, \
+             mpesa_passkey = NULL WHERE slug = 'demo'",
+        )
+        .execute(db.db().pool())
+        .await
+        .unwrap();
+    }
     let mut settings = db.settings();
     settings.telephony.twilio_auth_token = None;
-    settings.payments.payment_environment = PaymentEnvironment::Simulator;
+    settings.payments.payment_environment = environment;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -299,4 +317,37 @@ async fn a_caller_without_a_kenyan_mobile_number_gets_no_prompt() {
         "the bot said how payment follows: {:?}",
         after.bot_lines
     );
+}
+
+/// A tenant with payments on but no M-Pesa credentials for the environment
+/// (none of its own, no platform keys): the bot does not ask to send a
+/// prompt it cannot send; the booking stands and payment is left to WhatsApp.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_mpesa_credentials_the_caller_is_not_asked_to_pay_on_the_line() {
+    let after = pay_on_hold_call_in(PaymentEnvironment::Sandbox, false, "+254722000111", 0).await;
+    assert!(
+        !after
+            .bot_lines
+            .iter()
+            .any(|l| l.contains("Shall I send the payment request")),
+        "asked for consent to an impossible prompt: {:?}",
+        after.bot_lines
+    );
+    assert!(
+        after
+            .bot_lines
+            .iter()
+            .any(|l| l.contains("payment details on WhatsApp")),
+        "{:?}",
+        after.bot_lines
+    );
+    assert!(
+        after
+            .payments
+            .iter()
+            .all(|(status, _)| status != "completed"),
+        "{:?}",
+        after.payments
+    );
+    assert_eq!(after.appointment_payment.len(), 1, "the booking stands");
 }

@@ -146,7 +146,18 @@ async fn run(
         }
     };
     let phone = request.caller.clone().filter(|p| kenyan_msisdn(p).is_ok());
-    let (Some(tenant), Some(phone)) = (tenant.filter(pushes_on_calls), phone) else {
+    // A tenant whose M-Pesa cannot be reached (no credentials for this
+    // environment) is not asked for consent to a prompt that cannot be sent.
+    let tenant = tenant
+        .filter(pushes_on_calls)
+        .filter(|t| match service.daraja(t) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(tenant = %t.slug, error = %e, "M-Pesa unavailable for this tenant; no prompt on calls");
+                false
+            }
+        });
+    let (Some(tenant), Some(phone)) = (tenant, phone) else {
         tracing::info!("no M-Pesa prompt on this call; payment follows by WhatsApp");
         send_all(
             vec![
