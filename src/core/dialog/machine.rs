@@ -481,6 +481,22 @@ impl<'a> Dialog<'a> {
             reply_language(&tokens, detected, turn.language_hint, self.state.lang)
         });
         self.state.lang = lang;
+        // A message with nothing to read (a photo, voice note or sticker on
+        // WhatsApp): say what we can read, keep the conversation where it
+        // was, and do not count it towards a hand-off for misunderstanding.
+        let nothing_to_read = turn.text.trim().is_empty()
+            && turn.choice_id.is_none()
+            && turn.dtmf.as_deref().is_none_or(|d| d.trim().is_empty());
+        if nothing_to_read && !matches!(step, Step::HandedOff) {
+            self.state.step = step;
+            self.analysis(detected, None, false);
+            self.say(t(
+                lang,
+                "I can only read text messages here. Please type what you need, for example: \"book a haircut tomorrow at 10\".",
+                "Naweza kusoma ujumbe wa maandishi tu. Tafadhali andika unachohitaji, kwa mfano: \"nataka kusuka kesho saa nne\".",
+            ));
+            return;
+        }
         let u = self.understand(&turn, tokens);
         if matches!(step, Step::HandedOff) {
             self.state.step = Step::HandedOff;

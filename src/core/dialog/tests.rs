@@ -465,3 +465,21 @@ fn greeting_uses_personality() {
             .starts_with("Habari Wanjiku! Karibu Nywele Bora Salon.")
     );
 }
+
+#[test]
+fn a_message_with_nothing_to_read_asks_for_text_and_keeps_the_place() {
+    let mut w = World::new();
+    let r = w.say("Hi, I'd like to book box braids tomorrow at 10am");
+    assert!(r.contains("Shall I book it?"), "{r}");
+    let step = w.state.step.clone();
+    // Photos / voice notes arrive as empty text, more than the hand-off
+    // threshold of them in a row.
+    for _ in 0..5 {
+        let r = w.say("");
+        assert!(r.contains("only read text"), "{r}");
+    }
+    assert_eq!(w.state.step, step, "the pending offer is kept");
+    assert_eq!(w.state.misunderstood, 0);
+    let r = w.say("yes please");
+    assert!(r.contains("Done!"), "{r}");
+}
