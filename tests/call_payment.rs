@@ -231,7 +231,7 @@ fn spelled(receipt: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_pays_on_hold_and_hears_the_receipt() {
-    let after = pay_on_hold_call("+254722000111", 0).await;
+    let after = pay_on_hold_call("+254722000111", 1).await;
 
     assert_eq!(after.payments.len(), 1, "one push: {:?}", after.payments);
     let (status, receipt) = &after.payments[0];
@@ -263,8 +263,9 @@ async fn a_caller_pays_on_hold_and_hears_the_receipt() {
         "{:?}",
         after.caller_lines
     );
-    // Paid on the line: nothing to send on WhatsApp.
-    assert!(after.whatsapp.is_empty(), "{:?}", after.whatsapp);
+    // Paid on the line, and confirmed in writing once on WhatsApp.
+    assert_eq!(after.whatsapp.len(), 1, "{:?}", after.whatsapp);
+    assert!(after.whatsapp[0].contains(receipt), "{:?}", after.whatsapp);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -642,19 +642,22 @@ async fn send_payment_text(
 }
 
 /// The WhatsApp chat behind a thread: who to write to and in which
-/// language. `None` for threads of other channels (a call confirms its own
-/// payments on the line).
+/// language. `None` for threads of other channels, unless `calls_too`: a
+/// call's caller is written to on WhatsApp at the number that called.
 async fn chat_of(
     shared: &Shared,
     tenant: &TenantRecord,
     thread: &ThreadId,
+    calls_too: bool,
 ) -> anyhow::Result<Option<(PhoneNumber, PayLang)>> {
     let mut tx = shared.config.db.tenant(&tenant.slug).begin().await?;
     let phone: Option<String> = sqlx::query_scalar(
         "SELECT customer_phone FROM conversation_threads \
-         WHERE thread_id = $1 AND channel_started = 'whatsapp' LIMIT 1",
+         WHERE thread_id = $1 \
+           AND (channel_started = 'whatsapp' OR ($2 AND channel_started = 'voice')) LIMIT 1",
     )
     .bind(thread.as_str())
+    .bind(calls_too)
     .fetch_optional(tx.conn())
     .await?;
     let Some(phone) = phone.and_then(|p| PhoneNumber::parse(&p).ok()) else {
@@ -673,12 +676,13 @@ async fn write_to_thread(
     payment_id: uuid::Uuid,
     message: ChatMessage,
     claim: Option<&str>,
+    calls_too: bool,
 ) -> anyhow::Result<()> {
     let db = &shared.config.db;
     let Some(tenant) = db.tenant_by_slug(tenant_slug).await? else {
         return Ok(());
     };
-    let Some((customer, lang)) = chat_of(shared, &tenant, thread).await? else {
+    let Some((customer, lang)) = chat_of(shared, &tenant, thread, calls_too).await? else {
         return Ok(());
     };
     let (Some(phone_number_id), Some(token)) = (
@@ -735,6 +739,14 @@ async fn send_payment_outcomes(
             // One push failed; the customer may ask for another (or a link).
             ChatMessage::for_outcome(&outcome, true),
             Some("outcome"),
+            // A payment made for a call is confirmed in writing too: the
+            // receipt read on the line is gone when the call ends, and a
+            // caller released before the money came through was promised
+            // this message. Failures were explained on the line.
+            matches!(
+                outcome,
+                crate::core::payment::PaymentOutcome::Completed { .. }
+            ),
         )
         .await;
         if let Err(e) = sent {
@@ -812,7 +824,10 @@ async fn send_payment_deadlines(shared: Arc<Shared>, mut events: mpsc::Receiver<
             message,
         } = event;
         // Already claimed by the sweeper.
-        let sent = write_to_thread(&shared, &tenant, &thread_id, payment_id, message, None).await;
+        let sent = write_to_thread(
+            &shared, &tenant, &thread_id, payment_id, message, None, false,
+        )
+        .await;
         if let Err(e) = sent {
             tracing::warn!(tenant = %tenant, error = %e, "payment reminder not sent to the chat");
         }
