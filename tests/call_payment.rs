@@ -131,7 +131,8 @@ async fn pay_on_hold_call_in(
     .expect("call");
     eprint!("{}", report.render(Some(&transcript)));
     let to = from.trim_start_matches('+');
-    let whatsapp = wait_whatsapp(&base, to, whatsapp_expected).await;
+    let whatsapp =
+        common::wait_whatsapp_texts(&base, to, whatsapp_expected, Duration::from_secs(15)).await;
 
     // Let the call task close, then drain the writer.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -186,38 +187,6 @@ async fn pay_on_hold_call_in(
         eprintln!("caller: {l}");
     }
     after
-}
-
-/// WhatsApp texts captured for `to`, once there are `n` (or after 15 s).
-async fn wait_whatsapp(base: &str, to: &str, n: usize) -> Vec<String> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let v: serde_json::Value = reqwest::Client::new()
-            .get(format!("{base}/dev/graph/messages"))
-            .query(&[("to", to)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let texts: Vec<String> = v["messages"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|m| {
-                m["message"]["text"]["body"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_owned()
-            })
-            .collect();
-        if texts.len() >= n || std::time::Instant::now() > deadline {
-            return texts;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// "NLJ7RT61SV" as the bot reads it: "N L J 7 R T 6 1 S V".

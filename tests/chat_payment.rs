@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ratiba::adapters::whatsapp::codec::sign;
 use ratiba::config::{PaymentEnvironment, Secret};
@@ -17,7 +17,7 @@ use ratiba::http::whatsapp::{ChatPayments, WhatsAppConfig, router_with_payments}
 use ratiba::runtime::conversation::ConversationService;
 use ratiba::runtime::payments::PaymentsNode;
 use ratiba::storage::{TenantHandle, Vault};
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::Row;
 
 const SECRET: &str = "test-app-secret";
@@ -106,37 +106,7 @@ impl Server {
 
     /// Texts sent to `to` so far, once at least `n` (or after 20 s).
     async fn wait_texts(&self, to: &str, n: usize) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let v: Value = self
-                .http
-                .get(format!("{}/dev/graph/messages", self.base))
-                .query(&[("to", to)])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let texts: Vec<String> = v["messages"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .map(|m| {
-                    let m = &m["message"];
-                    m["text"]["body"]
-                        .as_str()
-                        .or(m["interactive"]["body"]["text"].as_str())
-                        .unwrap_or("")
-                        .to_owned()
-                })
-                .collect();
-            if texts.len() >= n || Instant::now() > deadline {
-                return texts;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        common::wait_whatsapp_texts(&self.base, to, n, Duration::from_secs(20)).await
     }
 
     /// Books box braids in the chat of `from` and returns the texts so far

@@ -74,39 +74,12 @@ impl Server {
     }
 
     async fn captured(&self, to: &str) -> Vec<Value> {
-        let v: Value = self
-            .http
-            .get(format!("{}/dev/graph/messages", self.base))
-            .query(&[("to", to)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        v["messages"].as_array().cloned().unwrap_or_default()
+        common::captured_whatsapp(&self.base, to).await
     }
 
     /// Waits until `n` messages to `to` were captured; returns their texts.
     async fn wait_texts(&self, to: &str, n: usize) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let got = self.captured(to).await;
-            if got.len() >= n || Instant::now() > deadline {
-                return got
-                    .iter()
-                    .map(|m| {
-                        let m = &m["message"];
-                        m["text"]["body"]
-                            .as_str()
-                            .or(m["interactive"]["body"]["text"].as_str())
-                            .unwrap_or("")
-                            .to_owned()
-                    })
-                    .collect();
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        common::wait_whatsapp_texts(&self.base, to, n, Duration::from_secs(15)).await
     }
 
     async fn count(&self, sql: &str) -> i64 {

@@ -265,3 +265,46 @@ async fn sweep_leftovers(admin: &mut sqlx::PgConnection, local: bool) {
         .await;
     }
 }
+
+/// WhatsApp messages the development capture (`{base}/dev/graph`) holds for
+/// `to` (digits, as the Graph API addresses them).
+pub async fn captured_whatsapp(base: &str, to: &str) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/dev/graph/messages"))
+        .query(&[("to", to)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["messages"].as_array().cloned().unwrap_or_default()
+}
+
+/// The text a captured message shows: a text body, or an interactive
+/// message's body.
+pub fn whatsapp_text(captured: &serde_json::Value) -> String {
+    let m = &captured["message"];
+    m["text"]["body"]
+        .as_str()
+        .or(m["interactive"]["body"]["text"].as_str())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// The texts sent to `to`, once there are at least `n` (or after `within`).
+pub async fn wait_whatsapp_texts(
+    base: &str,
+    to: &str,
+    n: usize,
+    within: std::time::Duration,
+) -> Vec<String> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let got = captured_whatsapp(base, to).await;
+        if got.len() >= n || std::time::Instant::now() > deadline {
+            return got.iter().map(whatsapp_text).collect();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
