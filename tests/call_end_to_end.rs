@@ -112,6 +112,20 @@ fn options(server: &Server, provider: Provider, name: &str, fast: bool) -> SimOp
     }
 }
 
+/// The caller's turns the call wrote.
+fn caller_turns(rows: &[CallRow]) -> Vec<&str> {
+    rows.iter()
+        .filter_map(|r| match r {
+            CallRow::Interaction {
+                direction: Direction::Inbound,
+                content,
+                ..
+            } => Some(content.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
 async fn rows_settle(sink: &MemorySink, min_closed: usize) -> Vec<CallRow> {
     for _ in 0..100 {
         let rows = sink.rows.lock().unwrap().clone();
@@ -152,17 +166,7 @@ async fn each_provider_completes_a_call() {
         .filter(|r| matches!(r, CallRow::ThreadOpened { .. }))
         .count();
     assert_eq!(opened, Provider::ALL.len());
-    let caller_texts: Vec<&str> = rows
-        .iter()
-        .filter_map(|r| match r {
-            CallRow::Interaction {
-                direction: Direction::Inbound,
-                content,
-                ..
-            } => Some(content.as_str()),
-            _ => None,
-        })
-        .collect();
+    let caller_texts = caller_turns(&rows);
     assert!(
         caller_texts
             .iter()
@@ -370,17 +374,7 @@ async fn a_per_utterance_recognizer_is_flushed_when_the_caller_stops() {
         "the recognizer was never asked"
     );
     let rows = rows_settle(&server.sink, 1).await;
-    let heard: Vec<&str> = rows
-        .iter()
-        .filter_map(|r| match r {
-            CallRow::Interaction {
-                direction: Direction::Inbound,
-                content,
-                ..
-            } => Some(content.as_str()),
-            _ => None,
-        })
-        .collect();
+    let heard = caller_turns(&rows);
     assert!(
         heard.iter().any(|t| t.contains("I want a haircut.")),
         "caller turns: {heard:?}"

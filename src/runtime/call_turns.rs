@@ -59,13 +59,43 @@ pub enum Timer {
     BargeInConfirm,
 }
 
+/// What the caller has said (and keyed) since the last end of turn.
+#[derive(Debug, Default)]
+struct Heard {
+    words: Vec<String>,
+    language: Option<String>,
+    dtmf: String,
+}
+
+impl Heard {
+    fn is_empty(&self) -> bool {
+        self.words.is_empty() && self.dtmf.is_empty()
+    }
+
+    fn add_final(&mut self, text: &str, language: &Option<String>) {
+        self.words.push(text.trim().to_owned());
+        if language.is_some() {
+            self.language.clone_from(language);
+        }
+    }
+
+    /// The turn, if anything was said; the words and digits start afresh
+    /// (the language carries over).
+    fn take_turn(&mut self, at_ms: u64) -> Option<TurnAction> {
+        (!self.is_empty()).then(|| TurnAction::EndOfTurn {
+            text: std::mem::take(&mut self.words).join(" "),
+            language: self.language.clone(),
+            dtmf: std::mem::take(&mut self.dtmf),
+            at_ms,
+        })
+    }
+}
+
 #[derive(Debug)]
 pub struct SttTurns {
     dials: VoiceDials,
     clock_ms: u64,
-    words: Vec<String>,
-    language: Option<String>,
-    dtmf: String,
+    heard: Heard,
     /// Paused by an onset, waiting for words to confirm.
     paused: bool,
     /// Words heard while paused (to tell backchannels apart).
@@ -79,9 +109,7 @@ impl SttTurns {
         Self {
             dials,
             clock_ms: 0,
-            words: Vec::new(),
-            language: None,
-            dtmf: String::new(),
+            heard: Heard::default(),
             paused: false,
             paused_words: Vec::new(),
             deadlines: [None, None],
@@ -109,7 +137,7 @@ impl SttTurns {
                 self.paused = false;
                 self.actions.push_back(TurnAction::ResumeBot);
                 // What was heard was a backchannel: not a turn.
-                self.words.clear();
+                self.heard.words.clear();
                 self.paused_words.clear();
                 self.set(Timer::EndOfTurn, None);
             }
@@ -146,10 +174,7 @@ impl SttTurns {
                 if bot_speaking && !self.paused && !self.dials.full_duplex {
                     return; // half duplex: the bot holds the floor
                 }
-                if language.is_some() {
-                    self.language.clone_from(language);
-                }
-                self.words.push(text.trim().to_owned());
+                self.heard.add_final(text, language);
                 if self.paused {
                     self.paused_words.push(text.trim().to_owned());
                     let only_backchannel = self.dials.backchannel_filter
@@ -172,7 +197,7 @@ impl SttTurns {
                 );
             }
             SttEvent::UtteranceEnd => {
-                if !self.words.is_empty() && !self.paused {
+                if !self.heard.words.is_empty() && !self.paused {
                     self.set(Timer::EndOfTurn, Some(now_ms));
                     self.advance(now_ms, bot_speaking);
                 }
@@ -183,7 +208,7 @@ impl SttTurns {
 
     /// A keypad digit: a turn of its own once the caller stops pressing.
     pub fn on_dtmf(&mut self, digit: char, now_ms: u64) {
-        self.dtmf.push(digit);
+        self.heard.dtmf.push(digit);
         let wait = if digit == '#' { 0 } else { 1500 };
         self.set(Timer::EndOfTurn, Some(now_ms + wait));
     }
@@ -199,15 +224,7 @@ impl SttTurns {
     }
 
     fn end_turn(&mut self, now_ms: u64) {
-        if self.words.is_empty() && self.dtmf.is_empty() {
-            return;
-        }
-        self.actions.push_back(TurnAction::EndOfTurn {
-            text: std::mem::take(&mut self.words).join(" "),
-            language: self.language.clone(),
-            dtmf: std::mem::take(&mut self.dtmf),
-            at_ms: now_ms,
-        });
+        self.actions.extend(self.heard.take_turn(now_ms));
     }
 
     fn deadline(&self, t: Timer) -> Option<u64> {
@@ -227,9 +244,7 @@ impl SttTurns {
 pub struct EngineTurns {
     engine: TurnEngine,
     epoch: Instant,
-    words: Vec<String>,
-    language: Option<String>,
-    dtmf: String,
+    heard: Heard,
     dtmf_deadline: Option<u64>,
     /// Transcripts asked of a per-utterance recognizer and not yet back.
     transcripts_pending: u32,
@@ -267,9 +282,7 @@ impl EngineTurns {
         Self {
             engine: TurnEngine::new(config, epoch),
             epoch,
-            words: Vec::new(),
-            language: None,
-            dtmf: String::new(),
+            heard: Heard::default(),
             dtmf_deadline: None,
             transcripts_pending: 0,
             ended_awaiting_words: false,
@@ -326,10 +339,7 @@ impl EngineTurns {
             self.end_turn_if_words_settled(now_ms);
             return;
         }
-        self.words.push(text.trim().to_owned());
-        if language.is_some() {
-            self.language.clone_from(language);
-        }
+        self.heard.add_final(text, language);
         let lang = language.as_deref().map(|l| {
             if l.starts_with("sw") {
                 Language::Swahili
@@ -359,17 +369,14 @@ impl EngineTurns {
     /// A turn the engine ended while words were still owed ends now that
     /// none are.
     fn end_turn_if_words_settled(&mut self, now_ms: u64) {
-        if self.ended_awaiting_words
-            && self.transcripts_pending == 0
-            && !(self.words.is_empty() && self.dtmf.is_empty())
-        {
+        if self.ended_awaiting_words && self.transcripts_pending == 0 && !self.heard.is_empty() {
             self.ended_awaiting_words = false;
             self.end_turn(now_ms);
         }
     }
 
     pub fn on_dtmf(&mut self, digit: char, now_ms: u64) {
-        self.dtmf.push(digit);
+        self.heard.dtmf.push(digit);
         self.dtmf_deadline = Some(now_ms + if digit == '#' { 0 } else { 1500 });
     }
 
@@ -437,9 +444,7 @@ impl EngineTurns {
                 TurnOutput::Event { at, event } => match event {
                     TurnEvent::EndOfTurn => {
                         let now = self.ms(at);
-                        if self.transcripts_pending > 0
-                            || (self.words.is_empty() && self.dtmf.is_empty())
-                        {
+                        if self.transcripts_pending > 0 || self.heard.is_empty() {
                             self.ended_awaiting_words = true;
                         } else {
                             self.end_turn(now);
@@ -452,7 +457,7 @@ impl EngineTurns {
                     }
                     TurnEvent::Backchannel => {
                         // An acknowledgement is not part of the next turn.
-                        self.words.clear();
+                        self.heard.words.clear();
                     }
                     _ => {}
                 },
@@ -461,15 +466,7 @@ impl EngineTurns {
     }
 
     fn end_turn(&mut self, now_ms: u64) {
-        if self.words.is_empty() && self.dtmf.is_empty() {
-            return;
-        }
-        self.actions.push_back(TurnAction::EndOfTurn {
-            text: std::mem::take(&mut self.words).join(" "),
-            language: self.language.clone(),
-            dtmf: std::mem::take(&mut self.dtmf),
-            at_ms: now_ms,
-        });
+        self.actions.extend(self.heard.take_turn(now_ms));
     }
 }
 
