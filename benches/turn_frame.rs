@@ -1,5 +1,7 @@
-//! Per-frame cost of the full inbound path (mu-law decode, 20 ms framing,
-//! resample 8 -> 16 kHz, VAD, turn engine) and replay speed of
+//! Per-frame cost of the full inbound path of a live call (mu-law decode,
+//! 20 ms framing, VAD, turn engine; the engine runs at the line's 8 kHz) and
+//! of the same path with an 8 -> 16 kHz resampler in it (the engine at
+//! 16 kHz, as for lines at other rates), and replay speed of
 //! `ratiba analyze` on 60 s of audio.
 //!
 //! ```text
@@ -40,20 +42,28 @@ fn corpus_minute() -> Vec<i16> {
 fn inbound_frame(c: &mut Criterion) {
     let minute = corpus_minute();
     let ulaw: Vec<u8> = minute.iter().map(|&s| g711::mulaw_encode(s)).collect();
-    let t0 = Instant::now();
-    let mut engine = TurnEngine::new(TurnConfig::from_dials(&TurnDials::all_on(), 16_000), t0);
-    let mut inbound = InboundAudio::new(8000, 16_000, t0).unwrap();
     let frames: Vec<&[u8]> = ulaw.chunks_exact(160).collect();
-    let mut k = 0usize;
-    c.bench_function("inbound_path_per_20ms_frame", |b| {
-        b.iter(|| {
-            inbound.push_mulaw(black_box(frames[k % frames.len()]), &mut engine);
-            while let Some(o) = engine.poll_output() {
-                black_box(o);
-            }
-            k += 1;
-        })
-    });
+    for (name, engine_rate) in [
+        ("inbound_path_per_20ms_frame", 8_000),
+        ("inbound_path_resampled_to_16k_per_20ms_frame", 16_000),
+    ] {
+        let t0 = Instant::now();
+        let mut engine = TurnEngine::new(
+            TurnConfig::from_dials(&TurnDials::all_on(), engine_rate),
+            t0,
+        );
+        let mut inbound = InboundAudio::new(8000, engine_rate, t0).unwrap();
+        let mut k = 0usize;
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                inbound.push_mulaw(black_box(frames[k % frames.len()]), &mut engine);
+                while let Some(o) = engine.poll_output() {
+                    black_box(o);
+                }
+                k += 1;
+            })
+        });
+    }
 }
 
 /// The parts on their own, to see where the frame's time goes.
@@ -73,6 +83,14 @@ fn parts(c: &mut Criterion) {
     c.bench_function("part_resample_8k_to_16k", |b| {
         b.iter(|| {
             black_box(rs.process(black_box(frames[k % frames.len()]), &mut out));
+            k += 1;
+        })
+    });
+    let mut vad = SpectralVad::new(8_000, VadConfig::default());
+    let mut k = 0usize;
+    c.bench_function("part_vad_8k", |b| {
+        b.iter(|| {
+            black_box(vad.process(black_box(frames[k % frames.len()]), k as i64 * 20));
             k += 1;
         })
     });

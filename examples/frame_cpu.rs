@@ -41,8 +41,8 @@ fn main() {
     let ulaw: Vec<u8> = audio.iter().map(|&s| g711::mulaw_encode(s)).collect();
     let chunks: Vec<&[u8]> = ulaw.chunks_exact(160).collect();
     let t0 = Instant::now();
-    let mut engine = TurnEngine::new(TurnConfig::from_dials(&TurnDials::all_on(), 16_000), t0);
-    let mut inbound = InboundAudio::new(8000, 16_000, t0).unwrap();
+    let mut engine = TurnEngine::new(TurnConfig::from_dials(&TurnDials::all_on(), 8_000), t0);
+    let mut inbound = InboundAudio::new(8000, 8_000, t0).unwrap();
     let hz = 100.0; // USER_HZ
     let (c0, w0) = (cpu_ticks(), Instant::now());
     for k in 0..frames {

@@ -70,7 +70,7 @@ fn main() -> anyhow::Result<()> {
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok());
         for (mode, tr) in [("audio", None), ("transcript", transcript.as_ref())] {
-            let mut cfg = TurnConfig::from_dials(&dials, 16_000);
+            let mut cfg = TurnConfig::from_dials(&dials, audio.rate_hz);
             cfg.barge_in_confirm_ms = confirm_ms.unwrap_or(cfg.barge_in_confirm_ms);
             cfg.barge_in_confirm_with_words_ms =
                 confirm_with_words_ms.unwrap_or(cfg.barge_in_confirm_with_words_ms);

@@ -1,6 +1,6 @@
 //! Print, frame by frame, what the voice activity detector sees in one
 //! recording (level, floor, SNR, voicing, pitch, zero-crossing rate, state),
-//! at the engine's rate and through the same resampler as a live call. For
+//! at the rate a live call's engine runs at (the file's own, 8 or 16 kHz). For
 //! finding out *why* the engine decided something on one file:
 //!
 //! ```text
@@ -18,7 +18,7 @@ fn main() -> anyhow::Result<()> {
     let from: i64 = args.get(1).map_or(Ok(0), |s| s.parse())?;
     let to: i64 = args.get(2).map_or(Ok(i64::MAX), |s| s.parse())?;
     let audio = wav::parse(&std::fs::read(path)?)?;
-    let engine_rate = 16_000;
+    let engine_rate = audio.rate_hz;
     let frame = (audio.rate_hz / 50) as usize;
     let mut resampler = (audio.rate_hz != engine_rate)
         .then(|| StreamResampler::new(audio.rate_hz, engine_rate, frame))

@@ -135,14 +135,15 @@ async fn deepgram_streams_audio_and_reports_results() {
         .await
         .unwrap();
         assert!(seen_query.contains("encoding=linear16"));
-        assert!(seen_query.contains("sample_rate=16000"));
+        // A telephone call streams at its own 8 kHz (no upsampling).
+        assert!(seen_query.contains("sample_rate=8000"));
         assert!(seen_query.contains("language=sw"));
         let mut audio_bytes = 0;
         while let Some(Ok(msg)) = ws.next().await {
             match msg {
                 Message::Binary(b) => {
                     audio_bytes += b.len();
-                    if audio_bytes == 640 * 3 {
+                    if audio_bytes == 320 * 3 {
                         ws.send(Message::text(
                             r#"{"type":"SpeechStarted","channel":[0,1],"timestamp":0.02}"#,
                         ))
@@ -173,9 +174,10 @@ async fn deepgram_streams_audio_and_reports_results() {
     );
     let mut stream = dg.open(&SttOptions {
         language: Some("sw".into()),
+        sample_rate_hz: 8000,
     });
     for i in 0..3 {
-        stream.push_audio(&[100i16; 320], i * 20);
+        stream.push_audio(&[100i16; 160], i * 20);
     }
     assert_eq!(
         next_event(&mut stream).await,
@@ -203,7 +205,7 @@ async fn deepgram_streams_audio_and_reports_results() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(bytes, 640 * 3);
+    assert_eq!(bytes, 320 * 3);
 }
 
 #[tokio::test]
@@ -278,6 +280,7 @@ async fn whisper_transcribes_one_utterance_on_flush() {
     let w = WhisperServer::new(base, None, Duration::from_secs(2));
     let mut stream = w.open(&SttOptions {
         language: Some("sw".into()),
+        ..SttOptions::default()
     });
     assert!(stream.finals_need_flush());
     for i in 0..30 {

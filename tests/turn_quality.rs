@@ -142,7 +142,8 @@ fn audio_only_beats_the_silero_anchor_and_the_committed_table() {
     assert_eq!(f(&s, "missed_eot_rate"), 0.0);
     assert!(f(&s, "eot_latency_median_ms") < 843.0);
     assert!(f(&s, "eot_latency_p90_ms") < 944.0);
-    assert!(f(&s, "false_bargein_on_backchannel_rate") < 0.82);
+    // The anchor's 0.82 is 9 of 11 (0.818): fewer than 9 is better.
+    assert!(f(&s, "false_bargein_on_backchannel_rate") < 9.0 / 11.0 - 1e-9);
     assert_eq!(f(&s, "missed_bargein_rate"), 0.0);
     assert!(f(&s, "bargein_latency_median_ms") < 380.0);
     assert!(f(&s, "bargein_latency_p90_ms") < 409.0);

@@ -43,8 +43,6 @@ pub struct Args {
 
 /// Recogniser delay assumed for replayed transcripts.
 pub const WORD_RELEASE_DELAY_MS: i64 = 200;
-/// Rate the engine runs at (the live path resamples to it).
-pub const ENGINE_RATE_HZ: u32 = 16_000;
 
 /// One replay event.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -140,7 +138,7 @@ pub fn replay(
     transcript: Option<&CorpusTranscript>,
     dials: &TurnDials,
 ) -> anyhow::Result<Vec<ReplayEvent>> {
-    let cfg = TurnConfig::from_dials(dials, ENGINE_RATE_HZ);
+    let cfg = TurnConfig::from_dials(dials, rate_hz);
     replay_with_config(samples, rate_hz, bot, transcript, cfg)
 }
 
@@ -159,10 +157,10 @@ pub fn replay_with_config(
     }
     let t0 = Instant::now();
     let at = |ms: i64| t0 + Duration::from_millis(ms.max(0) as u64);
-    cfg.sample_rate_hz = ENGINE_RATE_HZ;
+    cfg.sample_rate_hz = rate_hz;
     cfg.expect_transcripts = transcript.is_some();
     let mut engine = TurnEngine::new(cfg, t0);
-    let mut inbound = InboundAudio::new(rate_hz, ENGINE_RATE_HZ, t0)?;
+    let mut inbound = InboundAudio::new(rate_hz, rate_hz, t0)?;
     let language = match transcript.and_then(|t| t.language.as_deref()) {
         Some("sw") => Some(Language::Swahili),
         Some(_) => Some(Language::English),

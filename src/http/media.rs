@@ -378,7 +378,10 @@ fn call_setup(
         .as_deref()
         .or(start.parameters.get("from").map(String::as_str))
         .and_then(|f| PhoneNumber::parse(f).ok());
-    let stt_opts = SttOptions { language: None };
+    let stt_opts = SttOptions {
+        language: None,
+        sample_rate_hz: crate::runtime::call_audio::engine_rate(start.format.sample_rate),
+    };
     let scripted = start
         .parameters
         .get(TRANSCRIPT_PARAM)

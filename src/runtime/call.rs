@@ -322,6 +322,7 @@ impl Call {
             turns: if setup.turn_engine {
                 Turns::Engine(Box::new(EngineTurns::new(
                     &setup.ctx.tenant.dials,
+                    inbound.engine_rate(),
                     // Words that arrive while the caller speaks; a
                     // per-utterance recognizer only answers afterwards.
                     setup.stt.as_ref().is_some_and(|s| !s.finals_need_flush()),

@@ -1,5 +1,5 @@
 //! Audio at the edge of a call: the provider's wire format on one side, the
-//! engine's 16 kHz PCM frames of 20 ms on the other (inbound), and
+//! engine's PCM frames of 20 ms at 8 or 16 kHz on the other (inbound), and
 //! synthesized speech turned into the provider's wire format (outbound).
 //! Buffers are made once per call; per-frame work does not allocate.
 
@@ -7,10 +7,22 @@ use crate::adapters::speech::TtsAudio;
 use crate::adapters::telephony::{AudioEncoding, AudioFormat};
 use crate::core::audio::{Endian, Framer, StreamResampler, g711, pcm};
 
-/// Engine sample rate and frame size.
-pub const ENGINE_RATE: u32 = 16_000;
+/// Frame length of the engine.
 pub const FRAME_MS: u64 = 20;
-pub const ENGINE_FRAME: usize = (ENGINE_RATE as usize) * (FRAME_MS as usize) / 1000;
+/// Rate the engine runs at when the line is neither 8 nor 16 kHz.
+pub const FALLBACK_ENGINE_RATE: u32 = 16_000;
+
+/// The rate the turn engine (and the recognizer) run at for a line at
+/// `line_rate`: the line's own for telephone (8 kHz) and wideband (16 kHz)
+/// audio, so no resampler sits on the per-frame path. Upsampling telephone
+/// audio adds nothing the detector uses (it works below 4 kHz) and cost
+/// a third of the per-frame time.
+pub fn engine_rate(line_rate: u32) -> u32 {
+    match line_rate {
+        8_000 | 16_000 => line_rate,
+        _ => FALLBACK_ENGINE_RATE,
+    }
+}
 
 /// Wire bytes in, 20 ms engine frames out.
 pub struct InboundAudio {
@@ -20,6 +32,7 @@ pub struct InboundAudio {
     frame: Vec<i16>,
     resampler: Option<StreamResampler>,
     out: Vec<i16>,
+    engine_rate: u32,
     engine_frames: u64,
 }
 
@@ -27,18 +40,20 @@ impl InboundAudio {
     pub fn new(format: AudioFormat) -> Result<Self, crate::core::audio::ResampleError> {
         let framer = Framer::new(format.sample_rate, FRAME_MS as u32, 1000);
         let chunk = framer.frame_len();
-        let resampler = if format.sample_rate == ENGINE_RATE {
+        let engine_rate = engine_rate(format.sample_rate);
+        let resampler = if format.sample_rate == engine_rate {
             None
         } else {
             Some(StreamResampler::new(
                 format.sample_rate,
-                ENGINE_RATE,
+                engine_rate,
                 chunk,
             )?)
         };
+        let engine_frame = (engine_rate as usize) * (FRAME_MS as usize) / 1000;
         let out_len = resampler
             .as_ref()
-            .map_or(ENGINE_FRAME, |r| r.output_max().max(ENGINE_FRAME));
+            .map_or(engine_frame, |r| r.output_max().max(engine_frame));
         Ok(Self {
             format,
             pcm: vec![0; 4096],
@@ -46,8 +61,14 @@ impl InboundAudio {
             frame: vec![0; chunk],
             resampler,
             out: vec![0; out_len],
+            engine_rate,
             engine_frames: 0,
         })
+    }
+
+    /// The rate of the frames handed out.
+    pub fn engine_rate(&self) -> u32 {
+        self.engine_rate
     }
 
     /// Decodes wire bytes and calls `on_frame(frame, at_ms)` for each whole
@@ -191,12 +212,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mulaw_8k_becomes_16k_frames_on_a_20ms_clock() {
+    fn mulaw_8k_stays_8k_in_frames_on_a_20ms_clock() {
         let mut inb = InboundAudio::new(AudioFormat::MULAW_8K).unwrap();
+        assert_eq!(inb.engine_rate(), 8_000);
         let mut frames = Vec::new();
         inb.push(&[0xFF; 160 * 5], |f, at| frames.push((f.len(), at)));
         assert_eq!(frames.len(), 5);
-        assert!(frames.iter().all(|(n, _)| *n == ENGINE_FRAME));
+        assert!(frames.iter().all(|(n, _)| *n == 160));
         assert_eq!(frames.last().map(|f| f.1), Some(80));
         assert_eq!(inb.clock_ms(), 100);
     }

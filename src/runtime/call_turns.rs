@@ -264,7 +264,13 @@ impl std::fmt::Debug for EngineTurns {
 }
 
 impl EngineTurns {
-    pub fn new(dials: &VoiceDials, expect_transcripts: bool, epoch: Instant) -> Self {
+    /// Turns for a call whose engine frames come at `sample_rate_hz`.
+    pub fn new(
+        dials: &VoiceDials,
+        sample_rate_hz: u32,
+        expect_transcripts: bool,
+        epoch: Instant,
+    ) -> Self {
         let as_i32 = |v: u64| i32::try_from(v).ok();
         let turn_dials = TurnDials {
             voice_full_duplex_enabled: dials.full_duplex,
@@ -276,8 +282,7 @@ impl EngineTurns {
             voice_endpointing_min_delay_ms: as_i32(dials.endpointing_min_delay_ms),
             voice_endpointing_max_delay_ms: as_i32(dials.endpointing_max_delay_ms),
         };
-        let mut config =
-            TurnConfig::from_dials(&turn_dials, crate::runtime::call_audio::ENGINE_RATE);
+        let mut config = TurnConfig::from_dials(&turn_dials, sample_rate_hz);
         config.expect_transcripts = expect_transcripts;
         Self {
             engine: TurnEngine::new(config, epoch),

@@ -40,8 +40,8 @@ impl Deepgram {
 
     fn listen_url(&self, opts: &SttOptions) -> String {
         let mut url = format!(
-            "{}?model=nova-3&encoding=linear16&sample_rate=16000&channels=1&interim_results=true&endpointing=300&utterance_end_ms=1000&vad_events=true&smart_format=true",
-            self.url
+            "{}?model=nova-3&encoding=linear16&sample_rate={}&channels=1&interim_results=true&endpointing=300&utterance_end_ms=1000&vad_events=true&smart_format=true",
+            self.url, opts.sample_rate_hz
         );
         if let Some(lang) = &opts.language {
             url.push_str("&language=");

@@ -30,8 +30,9 @@ pub mod espeak;
 pub mod scripted;
 pub mod whisper;
 
-/// Caller audio sample rate given to recognizers.
-pub const STT_SAMPLE_RATE: u32 = 16_000;
+/// Caller audio sample rate given to recognizers unless a stream says
+/// otherwise ([`SttOptions::sample_rate_hz`]).
+pub const DEFAULT_STT_SAMPLE_RATE: u32 = 16_000;
 
 /// One recognized word, times on the call's audio clock (ms since the
 /// stream started).
@@ -79,10 +80,21 @@ pub enum SpeechError {
 }
 
 /// Options for one recognition stream (one call).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SttOptions {
     /// `en`, `sw`, or none to let the provider detect.
     pub language: Option<String>,
+    /// Rate of the PCM pushed into the stream (the call's engine rate).
+    pub sample_rate_hz: u32,
+}
+
+impl Default for SttOptions {
+    fn default() -> Self {
+        Self {
+            language: None,
+            sample_rate_hz: DEFAULT_STT_SAMPLE_RATE,
+        }
+    }
 }
 
 /// A recognizer factory, shared by all calls.
@@ -95,7 +107,7 @@ pub trait SpeechToText: Send + Sync {
 
 /// One call's recognition stream.
 pub trait SttStream: Send {
-    /// Caller audio, 16 kHz mono PCM; `at_ms` is the time of its first
+    /// Caller audio, mono PCM at the stream's [`SttOptions::sample_rate_hz`]; `at_ms` is the time of its first
     /// sample on the call's audio clock. Never blocks: a provider that falls
     /// behind loses audio, not the call.
     fn push_audio(&mut self, pcm: &[i16], at_ms: u64);

@@ -78,6 +78,7 @@ impl Scripted {
             next_word: 0,
             next_onset: 0,
             clock_ms: 0,
+            sample_rate_hz: super::DEFAULT_STT_SAMPLE_RATE,
             ready: VecDeque::new(),
         }
     }
@@ -88,8 +89,10 @@ impl SpeechToText for Scripted {
         "scripted"
     }
 
-    fn open(&self, _opts: &SttOptions) -> Box<dyn SttStream> {
-        Box::new(self.stream())
+    fn open(&self, opts: &SttOptions) -> Box<dyn SttStream> {
+        let mut stream = self.stream();
+        stream.sample_rate_hz = opts.sample_rate_hz.max(1);
+        Box::new(stream)
     }
 }
 
@@ -100,6 +103,7 @@ pub struct ScriptedStream {
     next_word: usize,
     next_onset: usize,
     clock_ms: u64,
+    sample_rate_hz: u32,
     ready: VecDeque<SttEvent>,
 }
 
@@ -149,7 +153,7 @@ impl ScriptedStream {
 
 impl SttStream for ScriptedStream {
     fn push_audio(&mut self, pcm: &[i16], at_ms: u64) {
-        let duration = pcm.len() as u64 * 1000 / u64::from(super::STT_SAMPLE_RATE);
+        let duration = pcm.len() as u64 * 1000 / u64::from(self.sample_rate_hz);
         self.advance_to(at_ms + duration);
     }
 

@@ -11,10 +11,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use super::{STT_SAMPLE_RATE, SpeechError, SpeechToText, SttEvent, SttOptions, SttStream, Word};
+use super::{SpeechError, SpeechToText, SttEvent, SttOptions, SttStream, Word};
 
 /// Longest utterance kept (60 s); older audio is dropped from the front.
-const MAX_UTTERANCE_SAMPLES: usize = STT_SAMPLE_RATE as usize * 60;
+const MAX_UTTERANCE_S: usize = 60;
 
 #[derive(Debug, Clone)]
 pub struct WhisperServer {
@@ -45,13 +45,15 @@ impl WhisperServer {
         }
     }
 
-    /// Transcribes one utterance of 16 kHz PCM; word times relative to it.
+    /// Transcribes one utterance of PCM at `sample_rate_hz`; word times
+    /// relative to it.
     pub async fn transcribe(
         &self,
         pcm: &[i16],
+        sample_rate_hz: u32,
         language: Option<&str>,
     ) -> Result<(String, Vec<Word>, Option<String>), SpeechError> {
-        let wav = crate::core::audio::wav::encode_pcm16(STT_SAMPLE_RATE, pcm);
+        let wav = crate::core::audio::wav::encode_pcm16(sample_rate_hz, pcm);
         let file = reqwest::multipart::Part::bytes(wav)
             .file_name("utterance.wav")
             .mime_str("audio/wav")
@@ -129,6 +131,7 @@ impl SpeechToText for WhisperServer {
         Box::new(WhisperStream {
             server: self.clone(),
             language: opts.language.clone(),
+            sample_rate_hz: opts.sample_rate_hz.max(1),
             pcm: Vec::new(),
             started_at_ms: None,
             tx,
@@ -141,6 +144,7 @@ impl SpeechToText for WhisperServer {
 pub struct WhisperStream {
     server: WhisperServer,
     language: Option<String>,
+    sample_rate_hz: u32,
     pcm: Vec<i16>,
     started_at_ms: Option<u64>,
     tx: mpsc::Sender<SttEvent>,
@@ -151,12 +155,13 @@ impl SttStream for WhisperStream {
     fn push_audio(&mut self, pcm: &[i16], at_ms: u64) {
         self.started_at_ms.get_or_insert(at_ms);
         self.pcm.extend_from_slice(pcm);
-        if self.pcm.len() > MAX_UTTERANCE_SAMPLES {
-            let excess = self.pcm.len() - MAX_UTTERANCE_SAMPLES;
+        let max_samples = MAX_UTTERANCE_S * self.sample_rate_hz as usize;
+        if self.pcm.len() > max_samples {
+            let excess = self.pcm.len() - max_samples;
             self.pcm.drain(..excess);
             self.started_at_ms = self
                 .started_at_ms
-                .map(|t| t + excess as u64 * 1000 / u64::from(STT_SAMPLE_RATE));
+                .map(|t| t + excess as u64 * 1000 / u64::from(self.sample_rate_hz));
         }
     }
 
@@ -165,9 +170,10 @@ impl SttStream for WhisperStream {
         let offset = self.started_at_ms.take().unwrap_or(0);
         let server = self.server.clone();
         let language = self.language.clone();
+        let rate = self.sample_rate_hz;
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let event = match server.transcribe(&pcm, language.as_deref()).await {
+            let event = match server.transcribe(&pcm, rate, language.as_deref()).await {
                 Ok((text, words, lang)) => SttEvent::Final {
                     text,
                     words: words

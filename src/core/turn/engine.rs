@@ -326,12 +326,15 @@ impl TurnEngine {
         if self.run_open && vf.speech {
             self.last_speech_ms = vf.last_speech_ms;
             self.run_frames += 1;
-            if vf.voiced {
+            // Hum-likeness is judged on voiced frames that follow a voiced
+            // frame: the first frame of each voiced stretch is a ramp-up in
+            // level, whatever the sound.
+            if vf.voiced && self.prev_voiced {
                 self.voiced_frames += 1;
-            }
-            let steady = (vf.features.level_db - self.prev_level_db).abs() <= HUM_MAX_LEVEL_STEP_DB;
-            if vf.voiced && steady && vf.features.zc_hz < HUM_MAX_ZC_HZ {
-                self.hum_frames += 1;
+                let step = (vf.features.level_db - self.prev_level_db).abs();
+                if step <= HUM_MAX_LEVEL_STEP_DB && vf.features.zc_hz < HUM_MAX_ZC_HZ {
+                    self.hum_frames += 1;
+                }
             }
             if vf.voiced && !self.prev_voiced {
                 self.turn_bursts += 1;

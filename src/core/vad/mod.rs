@@ -39,6 +39,8 @@ pub struct VadConfig {
     pub strong_snr_db: f32,
     /// Normalised autocorrelation for a frame to be "voiced".
     pub voicing_threshold: f32,
+    /// Inside a run, an active frame at least this periodic keeps it going.
+    pub keep_voicing_threshold: f32,
     /// Voiced active frames needed within [`Self::onset_window_ms`] to start
     /// a run.
     pub onset_voiced_ms: u32,
@@ -71,6 +73,7 @@ impl Default for VadConfig {
             active_snr_db: 9.0,
             strong_snr_db: 14.0,
             voicing_threshold: 0.6,
+            keep_voicing_threshold: 0.4,
             onset_voiced_ms: 60,
             strong_voicing: 0.8,
             onset_strong_frames: 2,
@@ -178,7 +181,13 @@ impl SpectralVad {
         let end_ms = start_ms + dur_ms;
         let active = f.snr_db >= self.cfg.active_snr_db;
         let voiced = active && f.voicing >= self.cfg.voicing_threshold;
-        let speech_like = voiced || (self.in_speech && f.snr_db >= self.cfg.strong_snr_db);
+        // Inside a run, less evidence keeps it going than starts one: loud
+        // frames (fricatives between vowels) and weakly voiced ones (the
+        // fading nasal at the end of a word).
+        let speech_like = voiced
+            || (self.in_speech
+                && (f.snr_db >= self.cfg.strong_snr_db
+                    || (active && f.voicing >= self.cfg.keep_voicing_threshold)));
 
         let prev = self.recent[(self.recent_pos + self.recent.len() - 1) % self.recent.len()];
         // A steady pure tone (line tones, 425 Hz) is perfectly periodic but
