@@ -64,11 +64,11 @@ struct Model {
     last_at: Option<Instant>,
 }
 
-fn samples(kind: u8, len: usize, level: i16, f0: u16, phase: &mut f64) -> Vec<i16> {
+fn samples(kind: u8, len: usize, level: i16, f0: u16, phase: &mut f64, rate: u32) -> Vec<i16> {
     let amp = f64::from(level.unsigned_abs().max(1));
     (0..len)
         .map(|i| {
-            *phase += f64::from(f0) / 16_000.0;
+            *phase += f64::from(f0) / f64::from(rate);
             let v = match kind {
                 0 => 0.0,
                 1 => amp * ((i * 7919 % 101) as f64 / 50.0 - 1.0),
@@ -173,9 +173,9 @@ fn check_step(
     Ok(())
 }
 
-fn run(ops: Vec<Op>, dials: TurnDials, transcripts: bool) -> Result<(), TestCaseError> {
+fn run(ops: Vec<Op>, dials: TurnDials, transcripts: bool, rate: u32) -> Result<(), TestCaseError> {
     let t0 = Instant::now();
-    let mut cfg = TurnConfig::from_dials(&dials, 16_000);
+    let mut cfg = TurnConfig::from_dials(&dials, rate);
     cfg.expect_transcripts = transcripts;
     let mut engine = TurnEngine::new(cfg, t0);
     let mut model = Model::default();
@@ -191,7 +191,7 @@ fn run(ops: Vec<Op>, dials: TurnDials, transcripts: bool) -> Result<(), TestCase
                 level,
                 f0,
             } => {
-                let s = samples(kind, len, level, f0, &mut phase);
+                let s = samples(kind, len, level, f0, &mut phase, rate);
                 engine.handle_input(TurnInput::CallerAudio {
                     samples: &s,
                     at: at(t),
@@ -253,15 +253,15 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
-    fn full_duplex_never_panics_and_keeps_floor_invariants(ops in prop::collection::vec(op(), 1..160), transcripts in any::<bool>()) {
-        run(ops, TurnDials::all_on(), transcripts)?;
+    fn full_duplex_never_panics_and_keeps_floor_invariants(ops in prop::collection::vec(op(), 1..160), transcripts in any::<bool>(), rate in prop::sample::select(vec![8_000u32, 16_000])) {
+        run(ops, TurnDials::all_on(), transcripts, rate)?;
     }
 
     #[test]
-    fn half_duplex_and_no_filter_keep_floor_invariants(ops in prop::collection::vec(op(), 1..160), hard in any::<bool>()) {
+    fn half_duplex_and_no_filter_keep_floor_invariants(ops in prop::collection::vec(op(), 1..160), hard in any::<bool>(), rate in prop::sample::select(vec![8_000u32, 16_000])) {
         let dials = TurnDials { voice_full_duplex_enabled: false, voice_hard_interrupt: hard, ..TurnDials::default() };
-        run(ops.clone(), dials, true)?;
+        run(ops.clone(), dials, true, rate)?;
         let dials = TurnDials { voice_backchannel_filter: false, voice_hard_interrupt: hard, ..TurnDials::all_on() };
-        run(ops, dials, false)?;
+        run(ops, dials, false, rate)?;
     }
 }
