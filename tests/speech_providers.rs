@@ -186,7 +186,8 @@ async fn deepgram_streams_audio_and_reports_results() {
     assert_eq!(
         next_event(&mut stream).await,
         SttEvent::Partial {
-            text: "nataka".into()
+            text: "nataka".into(),
+            words: Vec::new(),
         }
     );
     stream.flush();

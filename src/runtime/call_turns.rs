@@ -13,18 +13,13 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::adapters::speech::SttEvent;
+use crate::adapters::speech::{SttEvent, Word};
 use crate::core::turn::{
     Language, PlaybackCommand, TranscriptUpdate, TranscriptWord, TurnConfig, TurnDials, TurnEngine,
-    TurnEvent, TurnInput, TurnOutput,
+    TurnEvent, TurnInput, TurnOutput, lexicon,
 };
 use crate::runtime::call_setup::VoiceDials;
 
-/// Words that acknowledge rather than interrupt.
-const BACKCHANNELS: &[&str] = &[
-    "mm", "mhm", "mmm", "uh-huh", "uhuh", "hmm", "ok", "okay", "yes", "yeah", "right", "sawa",
-    "ndiyo", "eeh", "ee", "aha", "naam",
-];
 /// How long a paused bot waits for the onset to turn into real words.
 const BARGE_IN_CONFIRM_MS: u64 = 1200;
 
@@ -327,25 +322,35 @@ impl EngineTurns {
     }
 
     pub fn on_stt(&mut self, ev: &SttEvent, now_ms: u64) {
-        let SttEvent::Final {
-            text,
-            words,
-            language,
-        } = ev
-        else {
-            if matches!(ev, SttEvent::Failed(_)) {
+        match ev {
+            SttEvent::Final {
+                text,
+                words,
+                language,
+            } => {
+                self.transcripts_pending = self.transcripts_pending.saturating_sub(1);
+                if !text.trim().is_empty() {
+                    self.heard.add_final(text, language);
+                    self.tell_engine(words, language.as_deref(), true, now_ms);
+                }
+                self.end_turn_if_words_settled(now_ms);
+            }
+            // Interim words tell the engine early what is being said: a stop
+            // word or a real word over the bot confirms a barge-in before the
+            // final arrives. The turn's text comes from finals only.
+            SttEvent::Partial { words, .. } if !words.is_empty() => {
+                self.tell_engine(words, None, false, now_ms);
+            }
+            SttEvent::Failed(_) => {
                 self.transcripts_pending = self.transcripts_pending.saturating_sub(1);
                 self.end_turn_if_words_settled(now_ms);
             }
-            return;
-        };
-        self.transcripts_pending = self.transcripts_pending.saturating_sub(1);
-        if text.trim().is_empty() {
-            self.end_turn_if_words_settled(now_ms);
-            return;
+            SttEvent::Partial { .. } | SttEvent::SpeechStarted { .. } | SttEvent::UtteranceEnd => {}
         }
-        self.heard.add_final(text, language);
-        let lang = language.as_deref().map(|l| {
+    }
+
+    fn tell_engine(&mut self, words: &[Word], language: Option<&str>, is_final: bool, now_ms: u64) {
+        let language = language.map(|l| {
             if l.starts_with("sw") {
                 Language::Swahili
             } else {
@@ -361,14 +366,13 @@ impl EngineTurns {
                     end: self.at(w.end_ms),
                 })
                 .collect(),
-            language: lang,
-            is_final: true,
+            language,
+            is_final,
         };
         let at = self.at(now_ms);
         self.engine
             .handle_input(TurnInput::Transcript { update, at });
         self.drain();
-        self.end_turn_if_words_settled(now_ms);
     }
 
     /// A turn the engine ended while words were still owed ends now that
@@ -562,12 +566,13 @@ impl Turns {
     }
 }
 
+/// Whether every word of `text` is an acknowledgement (the engine's word
+/// list, English and Swahili).
 fn is_backchannel(text: &str) -> bool {
+    let mut norm = String::new();
     text.split_whitespace().all(|w| {
-        let w = w
-            .trim_matches(|c: char| !c.is_alphanumeric() && c != '-')
-            .to_lowercase();
-        BACKCHANNELS.contains(&w.as_str())
+        lexicon::normalise_into(w, &mut norm);
+        norm.is_empty() || lexicon::is_backchannel(&norm)
     })
 }
 
@@ -641,6 +646,64 @@ mod tests {
         t.on_stt(&SttEvent::SpeechStarted { at_ms: 0 }, 0, true);
         t.on_stt(&word("mm", 0, 200), 400, true);
         assert_eq!(drain(&mut t).last(), Some(&TurnAction::ConfirmBargeIn));
+    }
+
+    /// Replays a corpus barge-in ("Hapana subiri…" over the bot from 300 ms)
+    /// through the engine turns, optionally telling it an interim result;
+    /// returns when the barge-in was confirmed.
+    fn confirm_time_with_interim(interim: Option<(&str, u64)>) -> Option<u64> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/corpus/pub_i03_bargein_sw.wav");
+        let audio = crate::core::audio::wav::parse(&std::fs::read(path).unwrap()).unwrap();
+        let mut t = EngineTurns::new(&VoiceDials::default(), audio.rate_hz, true, Instant::now());
+        t.bot_started(1, 300);
+        let mut paused = false;
+        let mut told = false;
+        for (k, frame) in audio.samples.chunks_exact(160).enumerate() {
+            let at = k as u64 * 20;
+            t.on_frame(frame, at);
+            t.advance(at + 20);
+            if let Some((word, when)) =
+                interim.filter(|&(_, when)| paused && !told && at + 20 >= when)
+            {
+                told = true;
+                t.on_stt(
+                    &SttEvent::Partial {
+                        text: word.into(),
+                        words: vec![Word {
+                            text: word.into(),
+                            start_ms: 4100,
+                            end_ms: when - 100,
+                        }],
+                    },
+                    at + 20,
+                );
+            }
+            while let Some(action) = t.poll() {
+                match action {
+                    TurnAction::PauseBot { .. } => paused = true,
+                    TurnAction::ConfirmBargeIn => return Some(at + 20),
+                    _ => {}
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn an_interim_word_confirms_a_barge_in_before_the_final() {
+        // Sound alone (a recognizer attached, no words yet) confirms after
+        // 700 ms of speech; the final "Hapana" would come at 4 817 ms.
+        let by_sound = confirm_time_with_interim(None).expect("confirmed by sound");
+        assert!(by_sound >= 4800, "{by_sound}");
+        // Deepgram's interim "Hapana" at 4 340 ms confirms it there.
+        assert_eq!(
+            confirm_time_with_interim(Some(("Hapana", 4340))),
+            Some(4340)
+        );
+        // An interim acknowledgement does not.
+        let with_mm = confirm_time_with_interim(Some(("mm", 4340))).expect("confirmed later");
+        assert!(with_mm >= 4800, "{with_mm}");
     }
 
     #[test]

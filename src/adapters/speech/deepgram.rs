@@ -253,23 +253,25 @@ pub fn parse_server_message(text: &str) -> Result<Vec<SttEvent>, SpeechError> {
             if alt.transcript.trim().is_empty() {
                 return Ok(Vec::new());
             }
+            let words = alt
+                .words
+                .into_iter()
+                .map(|w| Word {
+                    text: w.punctuated_word.unwrap_or(w.word),
+                    start_ms: seconds_to_ms(w.start),
+                    end_ms: seconds_to_ms(w.end),
+                })
+                .collect();
             if m.is_final {
                 vec![SttEvent::Final {
                     text: alt.transcript,
-                    words: alt
-                        .words
-                        .into_iter()
-                        .map(|w| Word {
-                            text: w.punctuated_word.unwrap_or(w.word),
-                            start_ms: seconds_to_ms(w.start),
-                            end_ms: seconds_to_ms(w.end),
-                        })
-                        .collect(),
+                    words,
                     language: None,
                 }]
             } else {
                 vec![SttEvent::Partial {
                     text: alt.transcript,
+                    words,
                 }]
             }
         }
@@ -305,10 +307,12 @@ mod tests {
                 language: None
             }]
         );
+        // Interim results keep their word timings (the engine confirms a
+        // barge-in on them before the final arrives).
         let part = fin.replace("\"is_final\":true", "\"is_final\":false");
         assert!(matches!(
             &parse_server_message(&part).unwrap()[..],
-            [SttEvent::Partial { .. }]
+            [SttEvent::Partial { words, .. }] if words.len() == 1 && words[0].start_ms == 3600
         ));
         assert_eq!(
             parse_server_message(r#"{"type":"SpeechStarted","channel":[0,1],"timestamp":3.41}"#)

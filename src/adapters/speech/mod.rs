@@ -48,8 +48,10 @@ pub struct Word {
 pub enum SttEvent {
     /// The recognizer heard speech start (a barge-in hint).
     SpeechStarted { at_ms: u64 },
-    /// A provisional transcript of the current segment; may change.
-    Partial { text: String },
+    /// A provisional transcript of the current segment (interim result),
+    /// with word timings where the provider gives them; a later partial or
+    /// the final of the segment replaces it.
+    Partial { text: String, words: Vec<Word> },
     /// A settled segment of the transcript; segments concatenate.
     Final {
         text: String,

@@ -46,6 +46,8 @@ struct Word {
     start_ms: i64,
     end_ms: i64,
     punctuated: bool,
+    /// From an interim result: replaced by the next update, whatever it is.
+    provisional: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -590,6 +592,9 @@ impl TurnEngine {
         if let Some(lang) = update.language {
             self.language = lang;
         }
+        // An interim result stands only until the next update: the next
+        // interim one revises it, a final one settles the segment.
+        self.words.retain(|w| !w.provisional);
         if let Some(first) = update.words.iter().map(|w| self.ms(w.start)).min() {
             self.words.retain(|w| w.start_ms < first);
         }
@@ -604,6 +609,7 @@ impl TurnEngine {
                 start_ms,
                 end_ms: self.ms(w.end).max(start_ms),
                 punctuated: lexicon::ends_sentence(&w.text),
+                provisional: !update.is_final,
             };
             self.words.push(word);
         }
