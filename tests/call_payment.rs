@@ -40,7 +40,14 @@ struct AfterCall {
 /// Runs the demo call from `from`; waits for `whatsapp_expected` WhatsApp
 /// messages to the caller before looking at the database.
 async fn pay_on_hold_call(from: &str, whatsapp_expected: usize) -> AfterCall {
-    pay_on_hold_call_in(PaymentEnvironment::Simulator, true, from, whatsapp_expected).await
+    pay_on_hold_call_in(
+        PaymentEnvironment::Simulator,
+        true,
+        from,
+        whatsapp_expected,
+        Duration::ZERO,
+    )
+    .await
 }
 
 async fn pay_on_hold_call_in(
@@ -48,6 +55,8 @@ async fn pay_on_hold_call_in(
     mpesa_credentials: bool,
     from: &str,
     whatsapp_expected: usize,
+    // After the expected messages, how long to watch for one more.
+    settle: Duration,
 ) -> AfterCall {
     let db = common::TestDb::new().await;
     let demo = db.seed_demo().await;
@@ -131,8 +140,11 @@ async fn pay_on_hold_call_in(
     .expect("call");
     eprint!("{}", report.render(Some(&transcript)));
     let to = from.trim_start_matches('+');
-    let whatsapp =
+    let mut whatsapp =
         common::wait_whatsapp_texts(&base, to, whatsapp_expected, Duration::from_secs(15)).await;
+    if !settle.is_zero() {
+        whatsapp = common::wait_whatsapp_texts(&base, to, whatsapp_expected + 1, settle).await;
+    }
 
     // Let the call task close, then drain the writer.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -233,13 +245,35 @@ async fn a_caller_pays_on_hold_and_hears_the_receipt() {
         after.caller_lines
     );
     // Paid on the line, and confirmed in writing once on WhatsApp.
-    assert_eq!(after.whatsapp.len(), 1, "{:?}", after.whatsapp);
+    // (The simulator also fails the link's PesaPal order for a number
+    // ending in 92; that failure, in the link's own chat, may come too.)
+    assert!(
+        !after.whatsapp.iter().any(|t| t.contains("link instead")),
+        "{:?}",
+        after.whatsapp
+    );
     assert!(after.whatsapp[0].contains(receipt), "{:?}", after.whatsapp);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_prompt_cancelled_on_the_phone_is_explained_and_not_paid() {
-    let after = pay_on_hold_call("+254722000192", 1).await;
+    // Watched 7 s longer than the link: the failure the bot explained on the
+    // line is not written again (the chat side gives a call 5 s to say it).
+    let after = pay_on_hold_call_in(
+        PaymentEnvironment::Simulator,
+        true,
+        "+254722000192",
+        1,
+        Duration::from_secs(7),
+    )
+    .await;
+    // (The simulator also fails the link's PesaPal order for a number
+    // ending in 92; that failure, in the link's own chat, may come too.)
+    assert!(
+        !after.whatsapp.iter().any(|t| t.contains("link instead")),
+        "{:?}",
+        after.whatsapp
+    );
 
     // The prompt, then the WhatsApp link the caller chose instead of a retry.
     assert_eq!(after.payments.len(), 2, "{:?}", after.payments);
@@ -294,7 +328,14 @@ async fn a_caller_without_a_kenyan_mobile_number_gets_no_prompt() {
 /// prompt it cannot send; the booking stands and payment is left to WhatsApp.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_mpesa_credentials_the_caller_is_not_asked_to_pay_on_the_line() {
-    let after = pay_on_hold_call_in(PaymentEnvironment::Sandbox, false, "+254722000111", 0).await;
+    let after = pay_on_hold_call_in(
+        PaymentEnvironment::Sandbox,
+        false,
+        "+254722000111",
+        0,
+        Duration::ZERO,
+    )
+    .await;
     assert!(
         !after
             .bot_lines

@@ -249,3 +249,95 @@ async fn an_unpaid_chat_booking_is_released_with_a_message() {
     assert!(appointments[0].ends_with("/cancelled"), "{appointments:?}");
     s.node.shutdown();
 }
+
+/// A booking made on a call (a voice thread and an appointment of its
+/// caller) whose M-Pesa prompt was pushed as the call's hold pushes it;
+/// returns the payment id. The simulator's outcome follows `phone`'s last
+/// two digits.
+async fn call_payment_pushed(s: &Server, phone: &str) -> uuid::Uuid {
+    use ratiba::core::ids::{Currency, Money, PhoneNumber, TenantSlug, ThreadId};
+    use ratiba::runtime::payments::PushRequest;
+    let thread = ThreadId::new();
+    let mut tx = s.demo.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO conversation_threads (customer_phone, thread_id, channel_started, actor_type) \
+         VALUES ($1, $2, 'voice', 'customer')",
+    )
+    .bind(phone)
+    .bind(thread.as_str())
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    let appointment: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO appointments (start_at, end_at, status, payment_status, amount, booking_channel) \
+         VALUES (now() + interval '1 day', now() + interval '25 hours', 'pending', 'unpaid', 1500, 'voice') \
+         RETURNING id",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let tenant = s
+        ._db
+        .db()
+        .tenant_by_slug(&TenantSlug::parse("demo").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let request = PushRequest {
+        thread_id: thread,
+        appointment_id: Some(appointment),
+        contact_id: None,
+        phone: PhoneNumber::parse(phone).unwrap(),
+        amount: Money::new(150_000, Currency::KES),
+        account_reference: "Nywele Bora".into(),
+        description: "Booking".into(),
+    };
+    s.node
+        .service
+        .start_stk_push(&tenant, &request, chrono::Utc::now())
+        .await
+        .expect("push started")
+        .payment_id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_payment_failing_after_the_call_is_told_in_writing_with_a_link() {
+    let s = start("").await;
+    // 92: the prompt is cancelled on the phone, 4 s after the push; no call
+    // is holding any more (the caller was released, or hung up).
+    call_payment_pushed(&s, "+254722000192").await;
+    let texts = s.wait_texts("254722000192", 2).await;
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(
+        texts[0].contains("did not go through") && texts[0].contains("cancelled"),
+        "{texts:?}"
+    );
+    assert!(
+        texts[1].contains("Pay securely here") && texts[1].contains("/sim/pesapal/"),
+        "{texts:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_the_call_told_on_the_line_is_not_written_again() {
+    let s = start("").await;
+    let payment = call_payment_pushed(&s, "+254722000192").await;
+    // What a holding call records when it says the failure on the line.
+    ratiba::storage::payments::claim_deadline(
+        &s.demo,
+        payment,
+        ratiba::runtime::payments::FAILURE_TOLD_ON_CALL,
+    )
+    .await
+    .unwrap();
+    // The outcome comes 4 s after the push; the chat side gives the call 5 s.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let texts = common::captured_whatsapp(&s.base, "254722000192").await;
+    assert!(texts.is_empty(), "{texts:?}");
+    let (payments, _) = s.rows().await;
+    assert_eq!(
+        payments[0].0, "cancelled_by_customer",
+        "the outcome did come"
+    );
+}

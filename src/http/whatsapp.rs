@@ -50,7 +50,8 @@ use crate::runtime::call_payment::PaymentLinkRequest;
 use crate::runtime::conversation::{BoxFuture, ConversationService, TurnText};
 use crate::runtime::handoff;
 use crate::runtime::payments::{
-    ChatPaymentEvent, PaymentService, PushRequest, answer_chat_payment, start_chat_payment,
+    ChatPaymentEvent, FAILURE_TOLD_ON_CALL, PaymentService, PushRequest, answer_chat_payment,
+    start_chat_payment,
 };
 use crate::storage::conversation as conv;
 use crate::storage::payments::{self as payment_store, PaymentNotice};
@@ -644,28 +645,52 @@ async fn send_payment_text(
 /// The WhatsApp chat behind a thread: who to write to and in which
 /// language. `None` for threads of other channels, unless `calls_too`: a
 /// call's caller is written to on WhatsApp at the number that called.
+/// Whether a payment message of a call's thread goes to the caller on
+/// WhatsApp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CallThreads {
+    /// Chats only.
+    Skip,
+    /// The caller too: a receipt read on the line is gone when the call ends.
+    Write,
+    /// The caller too, unless the call told them on the line
+    /// ([`FAILURE_TOLD_ON_CALL`]). A holding call hears of the outcome at the
+    /// same moment as this writer and records it at once; the writer gives
+    /// it [`CALL_TELLS_FIRST`] to do so.
+    UnlessFailureToldOnCall,
+}
+
+/// How long the chat side waits before writing a failure to a caller whose
+/// call may be telling it on the line.
+const CALL_TELLS_FIRST: Duration = Duration::from_secs(5);
+
+/// The customer and language of a chat thread, and whether it began as a
+/// call; `None` for a call's thread when `calls` is [`CallThreads::Skip`].
 async fn chat_of(
     shared: &Shared,
     tenant: &TenantRecord,
     thread: &ThreadId,
-    calls_too: bool,
-) -> anyhow::Result<Option<(PhoneNumber, PayLang)>> {
+    calls: CallThreads,
+) -> anyhow::Result<Option<(PhoneNumber, PayLang, bool)>> {
     let mut tx = shared.config.db.tenant(&tenant.slug).begin().await?;
-    let phone: Option<String> = sqlx::query_scalar(
-        "SELECT customer_phone FROM conversation_threads \
+    let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT customer_phone, channel_started FROM conversation_threads \
          WHERE thread_id = $1 \
            AND (channel_started = 'whatsapp' OR ($2 AND channel_started = 'voice')) LIMIT 1",
     )
     .bind(thread.as_str())
-    .bind(calls_too)
+    .bind(calls != CallThreads::Skip)
     .fetch_optional(tx.conn())
     .await?;
-    let Some(phone) = phone.and_then(|p| PhoneNumber::parse(&p).ok()) else {
+    let Some((Some(phone), channel)) = row else {
+        return Ok(None);
+    };
+    let Ok(phone) = PhoneNumber::parse(&phone) else {
         return Ok(None);
     };
     let lang = pay_lang(conv::load_checkpoint(&mut tx, thread).await?.lang);
     tx.commit().await?;
-    Ok(Some((phone, lang)))
+    Ok(Some((phone, lang, channel.as_deref() == Some("voice"))))
 }
 
 /// Writes a payment message into the chat of `thread`, if it is one.
@@ -676,15 +701,23 @@ async fn write_to_thread(
     payment_id: uuid::Uuid,
     message: ChatMessage,
     claim: Option<&str>,
-    calls_too: bool,
+    calls: CallThreads,
 ) -> anyhow::Result<()> {
     let db = &shared.config.db;
     let Some(tenant) = db.tenant_by_slug(tenant_slug).await? else {
         return Ok(());
     };
-    let Some((customer, lang)) = chat_of(shared, &tenant, thread, calls_too).await? else {
+    let Some((customer, lang, is_call)) = chat_of(shared, &tenant, thread, calls).await? else {
         return Ok(());
     };
+    let failure_after_call = is_call && calls == CallThreads::UnlessFailureToldOnCall;
+    if failure_after_call {
+        tokio::time::sleep(CALL_TELLS_FIRST).await;
+        let handle = db.tenant(&tenant.slug);
+        if payment_store::deadline_claimed(&handle, payment_id, FAILURE_TOLD_ON_CALL).await? {
+            return Ok(()); // the caller heard it on the line
+        }
+    }
     let (Some(phone_number_id), Some(token)) = (
         tenant.whatsapp_phone_number_id.clone(),
         access_token(shared, &tenant),
@@ -705,7 +738,30 @@ async fn write_to_thread(
         thread,
         lang,
     };
+    if !failure_after_call {
+        send_payment_text(shared, &chat, Some(payment_id), &message.text(lang)).await;
+        return Ok(());
+    }
+    // A caller can't answer RETRY to a call: say what happened and send a
+    // link in a chat of its own, as the hold does when a caller picks one.
+    let message = match message {
+        ChatMessage::Failed { why, .. } => ChatMessage::FailedLinkFollows { why },
+        other => other,
+    };
     send_payment_text(shared, &chat, Some(payment_id), &message.text(lang)).await;
+    let payment = payment_store::find_payment(&db.tenant(&tenant.slug), payment_id).await?;
+    if let Some((appointment_id, amount)) =
+        payment.and_then(|p| Some((p.appointment_id?, p.amount)))
+    {
+        let link = PaymentLinkRequest {
+            tenant: tenant.slug.clone(),
+            phone: customer.clone(),
+            appointment_id,
+            amount,
+            lang,
+        };
+        send_call_payment_link(shared, &link).await?;
+    }
     Ok(())
 }
 
@@ -731,27 +787,38 @@ async fn send_payment_outcomes(
             continue;
         }
         let outcome = notice.outcome();
-        let sent = write_to_thread(
-            &shared,
-            &notice.tenant,
-            &notice.thread_id,
-            notice.payment_id,
-            // One push failed; the customer may ask for another (or a link).
-            ChatMessage::for_outcome(&outcome, true),
-            Some("outcome"),
-            // A payment made for a call is confirmed in writing too: the
-            // receipt read on the line is gone when the call ends, and a
-            // caller released before the money came through was promised
-            // this message. Failures were explained on the line.
-            matches!(
-                outcome,
-                crate::core::payment::PaymentOutcome::Completed { .. }
-            ),
-        )
-        .await;
-        if let Err(e) = sent {
-            tracing::warn!(tenant = %notice.tenant, error = %e, "payment outcome not sent to the chat");
-        }
+        // A payment made for a call is confirmed in writing too: the receipt
+        // read on the line is gone when the call ends, and a caller released
+        // before the money came through was promised this message. A failure
+        // is written only if the call did not tell it (the caller was
+        // released first, or hung up during the hold).
+        let calls = if matches!(
+            outcome,
+            crate::core::payment::PaymentOutcome::Completed { .. }
+        ) {
+            CallThreads::Write
+        } else {
+            CallThreads::UnlessFailureToldOnCall
+        };
+        // Each in its own task: a failure on a call's thread waits for the
+        // call first, and must not hold up the other chats.
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let sent = write_to_thread(
+                &shared,
+                &notice.tenant,
+                &notice.thread_id,
+                notice.payment_id,
+                // One push failed; the customer may ask for another (or a link).
+                ChatMessage::for_outcome(&outcome, true),
+                Some("outcome"),
+                calls,
+            )
+            .await;
+            if let Err(e) = sent {
+                tracing::warn!(tenant = %notice.tenant, error = %e, "payment outcome not sent to the chat");
+            }
+        });
     }
 }
 
@@ -825,7 +892,13 @@ async fn send_payment_deadlines(shared: Arc<Shared>, mut events: mpsc::Receiver<
         } = event;
         // Already claimed by the sweeper.
         let sent = write_to_thread(
-            &shared, &tenant, &thread_id, payment_id, message, None, false,
+            &shared,
+            &tenant,
+            &thread_id,
+            payment_id,
+            message,
+            None,
+            CallThreads::Skip,
         )
         .await;
         if let Err(e) = sent {

@@ -27,7 +27,9 @@ use crate::core::ids::{Money, PhoneNumber, TenantId, TenantSlug, ThreadId};
 use crate::core::payment::chat::{
     ChatInput, ChatMessage, ChatOutput, ChatPayment, ChatPaymentConfig, ChatProvider,
 };
-use crate::core::payment::hold::{HoldConfig, HoldInput, HoldOutput, HoldResult, Lang, StkHold};
+use crate::core::payment::hold::{
+    HoldConfig, HoldInput, HoldOutput, HoldResult, Lang, Prompt, StkHold,
+};
 use crate::core::payment::{PaymentOutcome, PaymentStatus};
 use crate::storage::payments::{
     self as store, Applied, NOTIFY_CHANNEL, NewPayment, PaymentNotice, Provider, RouteLookup,
@@ -856,6 +858,12 @@ pub enum CallEffect {
     Finished(HoldResult),
 }
 
+/// What a call's hold records (as a claimed deadline of the payment) once
+/// it has told the caller on the line that the payment failed. The chat side
+/// writes a failure to a call's caller only when this is missing: the caller
+/// was released before the result came, or hung up during the hold.
+pub const FAILURE_TOLD_ON_CALL: &str = "failure_told_on_call";
+
 /// Drives one [`StkHold`] for a call task: performs the payment effects
 /// (push, query) itself and returns what the call must say or do.
 pub struct HoldSession {
@@ -914,7 +922,12 @@ impl HoldSession {
                         deadline = Some(at);
                         break;
                     }
-                    HoldOutput::Say(p) => effects.push(CallEffect::Say(p.text(self.lang))),
+                    HoldOutput::Say(p) => {
+                        if matches!(p, Prompt::Failed { .. }) {
+                            self.record_failure_told().await;
+                        }
+                        effects.push(CallEffect::Say(p.text(self.lang)));
+                    }
                     HoldOutput::EnterHold => effects.push(CallEffect::EnterHold),
                     HoldOutput::LeaveHold => effects.push(CallEffect::LeaveHold),
                     HoldOutput::SendPaymentLink => effects.push(CallEffect::SendPaymentLink),
@@ -932,6 +945,18 @@ impl HoldSession {
             }
         }
         (effects, deadline)
+    }
+
+    async fn record_failure_told(&self) {
+        let Some(payment_id) = self.payment_id else {
+            return;
+        };
+        let tenant = self.service.db().tenant(&self.tenant.slug);
+        if let Err(e) = store::claim_deadline(&tenant, payment_id, FAILURE_TOLD_ON_CALL).await {
+            // The caller may also get the failure in writing: better twice
+            // than never.
+            tracing::warn!(tenant = %self.tenant.slug, error = %e, "could not record the failure as told on the call");
+        }
     }
 
     /// Resolves when the payment's outcome is known (from any node).

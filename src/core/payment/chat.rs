@@ -60,13 +60,44 @@ pub enum ChatInput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChatMessage {
     CheckYourPhone,
-    PayWithLink { url: String },
-    Nudge { url: Option<String> },
-    Paid { receipt: Option<String> },
-    Failed { why: FailureWhy, can_retry: bool },
+    PayWithLink {
+        url: String,
+    },
+    Nudge {
+        url: Option<String>,
+    },
+    Paid {
+        receipt: Option<String>,
+    },
+    Failed {
+        why: FailureWhy,
+        can_retry: bool,
+    },
+    /// A call's payment failed when the call could no longer say so (the
+    /// caller was released or had hung up); a payment link follows.
+    FailedLinkFollows {
+        why: FailureWhy,
+    },
     ProviderUnavailable,
     Abandoned,
     CustomerCancelled,
+}
+
+/// Why a payment failed, in a sentence.
+fn failure_reason(why: FailureWhy, lang: Lang) -> &'static str {
+    use Lang::*;
+    match (why, lang) {
+        (FailureWhy::WrongPin, En) => "The PIN was not correct.",
+        (FailureWhy::WrongPin, Sw) => "PIN haikuwa sahihi.",
+        (FailureWhy::InsufficientFunds, En) => "The M-Pesa balance was not enough.",
+        (FailureWhy::InsufficientFunds, Sw) => "Salio la M-Pesa halikutosha.",
+        (FailureWhy::Cancelled, En) => "The request was cancelled.",
+        (FailureWhy::Cancelled, Sw) => "Ombi lilighairiwa.",
+        (FailureWhy::Unreachable, En) => "Your phone did not respond in time.",
+        (FailureWhy::Unreachable, Sw) => "Simu yako haikujibu kwa wakati.",
+        (_, En) => "The payment did not go through.",
+        (_, Sw) => "Malipo hayakufanikiwa.",
+    }
 }
 
 impl ChatMessage {
@@ -105,19 +136,16 @@ impl ChatMessage {
             (Self::Paid { receipt: Some(r) }, Sw) => format!("Malipo yamepokelewa (risiti {r}). Miadi yako imethibitishwa."),
             (Self::Paid { receipt: None }, En) => "Payment received. Your booking is confirmed.".into(),
             (Self::Paid { receipt: None }, Sw) => "Malipo yamepokelewa. Miadi yako imethibitishwa.".into(),
+            (Self::FailedLinkFollows { why }, En) => format!(
+                "Your M-Pesa payment for the booking did not go through: {} Here is a payment link instead.",
+                failure_reason(*why, En)
+            ),
+            (Self::FailedLinkFollows { why }, Sw) => format!(
+                "Malipo yako ya M-Pesa ya miadi hayakufanikiwa: {} Hiki hapa kiungo cha malipo badala yake.",
+                failure_reason(*why, Sw)
+            ),
             (Self::Failed { why, can_retry }, lang) => {
-                let reason = match (why, lang) {
-                    (FailureWhy::WrongPin, En) => "The PIN was not correct.",
-                    (FailureWhy::WrongPin, Sw) => "PIN haikuwa sahihi.",
-                    (FailureWhy::InsufficientFunds, En) => "The M-Pesa balance was not enough.",
-                    (FailureWhy::InsufficientFunds, Sw) => "Salio la M-Pesa halikutosha.",
-                    (FailureWhy::Cancelled, En) => "The request was cancelled.",
-                    (FailureWhy::Cancelled, Sw) => "Ombi lilighairiwa.",
-                    (FailureWhy::Unreachable, En) => "Your phone did not respond in time.",
-                    (FailureWhy::Unreachable, Sw) => "Simu yako haikujibu kwa wakati.",
-                    (_, En) => "The payment did not go through.",
-                    (_, Sw) => "Malipo hayakufanikiwa.",
-                };
+                let reason = failure_reason(*why, lang);
                 let next = match (can_retry, lang) {
                     (true, En) => " Reply RETRY to try again or LINK for a card/M-Pesa link.",
                     (true, Sw) => " Jibu TENA kujaribu tena au LINK upate kiungo cha malipo.",
