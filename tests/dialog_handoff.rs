@@ -175,6 +175,7 @@ async fn handoff_deadlines_claim_reply_and_close() {
         &thread,
         "+254722999001",
         "Pole sana! I will call you now.",
+        Some("wamid.admin.1"),
         t0 + Duration::seconds(710),
     )
     .await

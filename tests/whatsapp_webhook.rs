@@ -290,3 +290,111 @@ async fn english_and_swahili_bookings_and_delivery_statuses() {
         "read must stick even after a late 'delivered'"
     );
 }
+
+#[tokio::test]
+async fn an_admin_claims_a_waiting_customer_talks_to_them_and_hands_them_back() {
+    let s = start().await;
+    let record =
+        s.db.db()
+            .tenant_by_slug(s.demo.slug())
+            .await
+            .unwrap()
+            .unwrap();
+    // Stored with a plus and spaces; WhatsApp sends bare digits.
+    sqlx::query(
+        "INSERT INTO public.tenant_admins (tenant_id, phone_number) VALUES ($1, '+254 722 999001')",
+    )
+    .bind(record.id.0)
+    .execute(s.db.db().pool())
+    .await
+    .unwrap();
+    let (customer, admin) = ("254712888001", "254722999001");
+
+    // Nobody waiting yet: the admin is told so (and is not a customer).
+    assert_eq!(s.say(admin, "wamid.adm.0", "claim").await, 200);
+    let to_admin = s.wait_texts(admin, 1).await;
+    assert!(
+        to_admin[0].contains("No customer is waiting"),
+        "{to_admin:?}"
+    );
+
+    assert_eq!(
+        s.say(customer, "wamid.cus.1", "I want to talk to a real person")
+            .await,
+        200
+    );
+    let to_customer = s.wait_texts(customer, 1).await;
+    assert!(
+        to_customer[0].contains("passing you to a member"),
+        "{to_customer:?}"
+    );
+
+    assert_eq!(s.say(admin, "wamid.adm.1", "CLAIM").await, 200);
+    let to_admin = s.wait_texts(admin, 2).await;
+    assert!(
+        to_admin[1].contains("You have customer …8001 now"),
+        "{to_admin:?}"
+    );
+
+    // The admin's words reach the customer as they are, once even if the
+    // webhook is delivered twice.
+    assert_eq!(
+        s.say(
+            admin,
+            "wamid.adm.2",
+            "Pole sana! I will call you in 5 minutes."
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        s.say(
+            admin,
+            "wamid.adm.2",
+            "Pole sana! I will call you in 5 minutes."
+        )
+        .await,
+        200
+    );
+    let to_customer = s.wait_texts(customer, 2).await;
+    assert_eq!(to_customer[1], "Pole sana! I will call you in 5 minutes.");
+
+    // The customer's answer goes to the admin; the bot stays quiet.
+    assert_eq!(s.say(customer, "wamid.cus.2", "Asante, sawa").await, 200);
+    let to_admin = s.wait_texts(admin, 3).await;
+    assert_eq!(to_admin[2], "Customer …8001: Asante, sawa");
+
+    assert_eq!(s.say(admin, "wamid.adm.3", "close").await, 200);
+    let to_admin = s.wait_texts(admin, 4).await;
+    assert!(to_admin[3].contains("Closed"), "{to_admin:?}");
+
+    // Back with the bot.
+    assert_eq!(s.say(customer, "wamid.cus.3", "Hi").await, 200);
+    let to_customer = s.wait_texts(customer, 3).await;
+    assert_eq!(to_customer.len(), 3, "{to_customer:?}");
+    assert!(
+        !to_customer[2].contains("Pole sana"),
+        "the bot answered: {to_customer:?}"
+    );
+    // Exactly one admin line was relayed; the admin never became a customer.
+    assert_eq!(
+        s.count("SELECT count(*) FROM handoff_log WHERE actor = 'admin'")
+            .await,
+        1
+    );
+    assert_eq!(
+        s.count("SELECT count(*) FROM conversation_threads WHERE customer_phone LIKE '%722999001'")
+            .await,
+        0
+    );
+    let claimed_via: String = {
+        let mut tx = s.demo.begin().await.unwrap();
+        sqlx::query_scalar(
+            "SELECT claimed_via FROM handoff_log WHERE message_metadata->>'kind' = 'handoff_started'",
+        )
+        .fetch_one(tx.conn())
+        .await
+        .unwrap()
+    };
+    assert_eq!(claimed_via, "whatsapp");
+}

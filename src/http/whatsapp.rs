@@ -37,6 +37,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::Row;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use crate::adapters::payments::kenyan_msisdn;
 use crate::adapters::whatsapp::codec::{self, InboundMessage, StatusEvent, WebhookEvent};
@@ -315,6 +316,12 @@ async fn handle_message(shared: &Shared, raw: &Value, m: InboundMessage) -> anyh
         tracing::warn!("WhatsApp sender is not a phone number; ignored");
         return Ok(());
     };
+    if let Some(admin) = handoff::admin_by_phone(db, &tenant, &customer).await? {
+        let span = tracing::info_span!("whatsapp_admin", tenant = %tenant.slug, admin = %admin.id);
+        return handle_admin_message(shared, &tenant, &m, &admin)
+            .instrument(span)
+            .await;
+    }
     let span = tracing::info_span!("whatsapp_turn", tenant = %tenant.slug, customer = %customer);
     let _enter = span.enter();
     let handle = db.tenant(&tenant.slug);
@@ -381,6 +388,11 @@ async fn handle_message(shared: &Shared, raw: &Value, m: InboundMessage) -> anyh
             Err(e) => tracing::warn!(error = %e, "WhatsApp send failed"),
         }
     }
+    if outcome.handed_off
+        && let Some(thread) = &outcome.thread
+    {
+        forward_to_claimant(shared, &tenant, &m, &token, &customer, thread).await?;
+    }
     if let (Some(service), Some(thread)) = (&shared.payments, &outcome.thread) {
         let lang = outcome
             .replies
@@ -398,6 +410,144 @@ async fn handle_message(shared: &Shared, raw: &Value, m: InboundMessage) -> anyh
             start_payment(shared, service, &chat, appointment_id, amount).await;
         }
     }
+    Ok(())
+}
+
+// ---- admins taking over a chat ------------------------------------------
+
+/// The last digits of a customer's number, for admins' messages.
+fn customer_tail(phone: &str) -> &str {
+    &phone[phone.len().saturating_sub(4)..]
+}
+
+/// Sends plain text from the tenant's number; false if it failed (logged).
+async fn send_text(
+    shared: &Shared,
+    phone_number_id: &str,
+    token: &Secret,
+    to: &str,
+    text: &str,
+) -> bool {
+    let digits: String = to.chars().filter(char::is_ascii_digit).collect();
+    let body = outbound::text(&digits, text);
+    match shared
+        .graph
+        .send(phone_number_id, token.expose(), &body)
+        .await
+    {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "WhatsApp message not sent");
+            false
+        }
+    }
+}
+
+/// A message from one of the tenant's admins: a command, or words for the
+/// customer the admin has claimed (see [`handoff`]).
+async fn handle_admin_message(
+    shared: &Shared,
+    tenant: &TenantRecord,
+    m: &InboundMessage,
+    admin: &handoff::TenantAdmin,
+) -> anyhow::Result<()> {
+    let Some(token) = access_token(shared, tenant) else {
+        tracing::warn!("tenant has no usable WhatsApp access token; admin message not handled");
+        return Ok(());
+    };
+    let handle = shared.config.db.tenant(&tenant.slug);
+    let now = Utc::now();
+    let claimed = handoff::claimed_by(&handle, admin.id).await?;
+    let answer = match (handoff::AdminCommand::parse(m.text()), claimed) {
+        (handoff::AdminCommand::Claim(_), Some(current)) => format!(
+            "You already have customer …{}. Send CLOSE to hand them back to the bot first.",
+            customer_tail(&current.customer_phone)
+        ),
+        (handoff::AdminCommand::Claim(which), None) => {
+            let waiting = handoff::waiting(&handle).await?;
+            let pick = match which {
+                Some(end) => waiting.iter().find(|w| w.thread.as_str().ends_with(end)),
+                None => waiting.first(),
+            };
+            match pick {
+                None if waiting.is_empty() => "No customer is waiting for a person.".to_owned(),
+                None => format!(
+                    "No waiting customer's thread ends with {}. Send CLAIM for the one waiting longest.",
+                    which.unwrap_or_default()
+                ),
+                Some(w)
+                    if handoff::claim(&handle, &w.thread, admin.id, "whatsapp", now).await? =>
+                {
+                    tracing::info!(thread = %w.thread, "hand-off claimed on WhatsApp");
+                    format!(
+                        "You have customer …{} now (thread {}). What you write here goes to them as it is; \
+                         their messages come to you. Send CLOSE to hand them back to the bot.",
+                        customer_tail(&w.customer_phone),
+                        w.thread
+                    )
+                }
+                Some(_) => "Another admin claimed that customer just now.".to_owned(),
+            }
+        }
+        (handoff::AdminCommand::Close, None) | (handoff::AdminCommand::Relay(_), None) => {
+            "You have no customer open. Send CLAIM to take the one waiting longest for a person."
+                .to_owned()
+        }
+        (handoff::AdminCommand::Close, Some(current)) => {
+            handoff::close(&handle, tenant, &current.thread).await?;
+            tracing::info!(thread = %current.thread, "hand-off closed on WhatsApp");
+            format!(
+                "Closed: the bot answers customer …{} again.",
+                customer_tail(&current.customer_phone)
+            )
+        }
+        (handoff::AdminCommand::Relay(text), Some(current)) => {
+            let to = handoff::admin_reply(
+                &handle,
+                &current.thread,
+                &admin.phone,
+                text,
+                Some(&m.id),
+                now,
+            )
+            .await?;
+            if let Some(to) = to {
+                send_text(shared, &m.phone_number_id, &token, &to, text).await;
+            }
+            return Ok(());
+        }
+    };
+    send_text(shared, &m.phone_number_id, &token, &m.from, &answer).await;
+    Ok(())
+}
+
+/// A customer's message in a thread an admin claimed on WhatsApp goes to
+/// that admin.
+async fn forward_to_claimant(
+    shared: &Shared,
+    tenant: &TenantRecord,
+    m: &InboundMessage,
+    token: &Secret,
+    customer: &PhoneNumber,
+    thread: &ThreadId,
+) -> anyhow::Result<()> {
+    let handle = shared.config.db.tenant(&tenant.slug);
+    let Some((admin_id, via)) = handoff::claimant(&handle, thread).await? else {
+        return Ok(()); // not claimed yet: the notices are on their way
+    };
+    if via != "whatsapp" {
+        return Ok(()); // the dashboard shows it
+    }
+    let Some(admin_phone) = handoff::admin_phone(&shared.config.db, tenant, admin_id).await? else {
+        return Ok(());
+    };
+    let said = if m.text().trim().is_empty() {
+        format!("[{}]", m.message_type())
+    } else {
+        m.text().to_owned()
+    };
+    let text = format!("Customer …{}: {said}", customer_tail(customer.digits()));
+    send_text(shared, &m.phone_number_id, token, &admin_phone, &text).await;
     Ok(())
 }
 

@@ -11,6 +11,14 @@
 //! further reminders or escalation. Closing the thread
 //! (`closed_by_human`) returns the customer to the bot.
 //!
+//! Admins work on WhatsApp, writing to the business's own number (the
+//! notice asks them to reply): a message from an active admin of the tenant
+//! is an [`AdminCommand`], never a customer turn. `CLAIM` takes the oldest
+//! waiting customer (`CLAIM <end of thread id>` a particular one); from then
+//! on what the admin writes goes to that customer verbatim and the
+//! customer's messages are forwarded to the admin; `CLOSE` hands the
+//! customer back to the bot. One claimed customer per admin at a time.
+//!
 //! [`ConversationService`]: super::conversation::ConversationService
 
 use std::sync::Arc;
@@ -24,7 +32,7 @@ use uuid::Uuid;
 use super::conversation::BoxFuture;
 use crate::core::dialog::personality::Personality;
 use crate::core::dialog::{Dialog, DialogConfig, Input};
-use crate::core::ids::ThreadId;
+use crate::core::ids::{PhoneNumber, ThreadId};
 use crate::storage::conversation::{self as conv, HandoffLine};
 use crate::storage::{Db, StorageError, TenantHandle, TenantRecord};
 
@@ -152,17 +160,156 @@ fn message(stage: Stage, tenant: &TenantRecord, customer: &str, thread: &ThreadI
         .collect();
     match stage {
         Stage::Notice => format!(
-            "{}: a customer (…{tail}) asked for a person on WhatsApp. Reply to claim thread {thread}.",
+            "{}: a customer (…{tail}) asked for a person on WhatsApp. Reply CLAIM to take them (thread {thread}).",
             tenant.name
         ),
         Stage::Reminder => format!(
-            "{}: reminder — customer …{tail} is still waiting for a person (thread {thread}).",
+            "{}: reminder — customer …{tail} is still waiting for a person (thread {thread}). Reply CLAIM to take them.",
             tenant.name
         ),
         Stage::Escalation => format!(
             "{}: ESCALATION — nobody has answered customer …{tail} (thread {thread}). Please step in now.",
             tenant.name
         ),
+    }
+}
+
+/// An active admin of a tenant (public.tenant_admins).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantAdmin {
+    pub id: Uuid,
+    pub phone: String,
+}
+
+/// The active admin of `tenant` writing from `phone`, if it is one. Numbers
+/// are compared by their digits ("+254 722…" and "254722…" are one number).
+pub async fn admin_by_phone(
+    db: &Db,
+    tenant: &TenantRecord,
+    phone: &PhoneNumber,
+) -> Result<Option<TenantAdmin>, StorageError> {
+    let row: Option<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, phone_number FROM public.tenant_admins \
+         WHERE tenant_id = $1 AND is_active IS NOT FALSE \
+           AND regexp_replace(phone_number, '[^0-9]', '', 'g') = $2 \
+         ORDER BY created_at LIMIT 1",
+    )
+    .bind(tenant.id.0)
+    .bind(phone.digits())
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(|(id, phone)| TenantAdmin { id, phone }))
+}
+
+/// The phone number of admin `id` of `tenant`, if still active.
+pub async fn admin_phone(
+    db: &Db,
+    tenant: &TenantRecord,
+    id: Uuid,
+) -> Result<Option<String>, StorageError> {
+    Ok(sqlx::query_scalar(
+        "SELECT phone_number FROM public.tenant_admins \
+         WHERE tenant_id = $1 AND id = $2 AND is_active IS NOT FALSE",
+    )
+    .bind(tenant.id.0)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// An open handed-off thread and its customer's phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandedOff {
+    pub thread: ThreadId,
+    pub customer_phone: String,
+}
+
+const OPEN_HANDOFFS: &str = "SELECT h.thread_id, h.actor_phone FROM handoff_log h \
+     JOIN conversation_threads t ON t.thread_id = h.thread_id AND t.closed_at IS NULL \
+     WHERE h.message_metadata->>'kind' = 'handoff_started'";
+
+fn handed_off(row: (String, String)) -> HandedOff {
+    HandedOff {
+        thread: ThreadId::from_existing(row.0),
+        customer_phone: row.1,
+    }
+}
+
+/// Open handed-off threads nobody has claimed, oldest first.
+pub async fn waiting(tenant: &TenantHandle) -> Result<Vec<HandedOff>, StorageError> {
+    let mut tx = tenant.begin().await?;
+    let rows: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{OPEN_HANDOFFS} AND h.claimed_at IS NULL ORDER BY h.sent_at"
+    )))
+    .fetch_all(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(rows.into_iter().map(handed_off).collect())
+}
+
+/// The open thread admin `admin_id` has claimed, if any.
+pub async fn claimed_by(
+    tenant: &TenantHandle,
+    admin_id: Uuid,
+) -> Result<Option<HandedOff>, StorageError> {
+    let mut tx = tenant.begin().await?;
+    let row: Option<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{OPEN_HANDOFFS} AND h.claimed_by_admin_id = $1 ORDER BY h.claimed_at DESC LIMIT 1"
+    )))
+    .bind(admin_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(row.map(handed_off))
+}
+
+/// Who claimed the open thread `thread`, and through what (`whatsapp` or
+/// `dashboard`).
+pub async fn claimant(
+    tenant: &TenantHandle,
+    thread: &ThreadId,
+) -> Result<Option<(Uuid, String)>, StorageError> {
+    let mut tx = tenant.begin().await?;
+    let row: Option<(Option<Uuid>, Option<String>)> = sqlx::query_as(
+        "SELECT claimed_by_admin_id, claimed_via FROM handoff_log \
+         WHERE thread_id = $1 AND message_metadata->>'kind' = 'handoff_started' \
+         ORDER BY sent_at DESC LIMIT 1",
+    )
+    .bind(thread.as_str())
+    .fetch_optional(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(row.and_then(|(id, via)| Some((id?, via.unwrap_or_default()))))
+}
+
+/// What an admin's WhatsApp message asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminCommand<'a> {
+    /// Take a waiting customer: the oldest, or the one whose thread id ends
+    /// with these characters. `CLAIM` / `CHUKUA`.
+    Claim(Option<&'a str>),
+    /// Hand the claimed customer back to the bot. `CLOSE` / `FUNGA`.
+    Close,
+    /// Anything else: for the claimed customer, as it is.
+    Relay(&'a str),
+}
+
+impl<'a> AdminCommand<'a> {
+    pub fn parse(text: &'a str) -> Self {
+        let text = text.trim();
+        let mut words = text.split_whitespace();
+        let first = words
+            .next()
+            .unwrap_or("")
+            .trim_end_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase();
+        let rest: Vec<&str> = words.collect();
+        match (first.as_str(), rest.as_slice()) {
+            ("claim" | "chukua", []) => Self::Claim(None),
+            ("claim" | "chukua", [which]) => Self::Claim(Some(which)),
+            ("close" | "funga", []) => Self::Close,
+            _ => Self::Relay(text),
+        }
     }
 }
 
@@ -192,15 +339,35 @@ pub async fn claim(
 }
 
 /// Records an admin's reply (verbatim) and returns the customer's phone to
-/// send it to.
+/// send it to; `None` when the thread is closed or this message (by its
+/// WhatsApp id) was relayed already.
 pub async fn admin_reply(
     tenant: &TenantHandle,
     thread: &ThreadId,
     admin_phone: &str,
     text: &str,
+    message_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, StorageError> {
     let mut tx = tenant.begin().await?;
+    if let Some(id) = message_id {
+        // A redelivered webhook must not reach the customer twice.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(format!("admin-reply:{id}"))
+            .execute(tx.conn())
+            .await?;
+        let seen: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM handoff_log WHERE thread_id = $1 AND actor = 'admin' \
+             AND message_metadata->>'wamid' = $2)",
+        )
+        .bind(thread.as_str())
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?;
+        if seen {
+            return Ok(None);
+        }
+    }
     let customer: Option<String> = sqlx::query_scalar(
         "SELECT customer_phone FROM conversation_threads WHERE thread_id = $1 AND closed_at IS NULL",
     )
@@ -218,7 +385,7 @@ pub async fn admin_reply(
             actor_phone: admin_phone,
             content: text,
             language: None,
-            metadata: json!({}),
+            metadata: json!({"wamid": message_id}),
         },
     )
     .await?;
@@ -278,4 +445,30 @@ pub fn spawn_sweeper(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AdminCommand;
+
+    #[test]
+    fn admin_commands_are_single_words_and_everything_else_is_relayed() {
+        assert_eq!(AdminCommand::parse(" CLAIM "), AdminCommand::Claim(None));
+        assert_eq!(AdminCommand::parse("chukua"), AdminCommand::Claim(None));
+        assert_eq!(
+            AdminCommand::parse("claim 3f9a"),
+            AdminCommand::Claim(Some("3f9a"))
+        );
+        assert_eq!(AdminCommand::parse("Close."), AdminCommand::Close);
+        assert_eq!(AdminCommand::parse("funga"), AdminCommand::Close);
+        // A sentence that starts with a command word is a message.
+        assert_eq!(
+            AdminCommand::parse("Close to 5pm is fine, see you then"),
+            AdminCommand::Relay("Close to 5pm is fine, see you then")
+        );
+        assert_eq!(
+            AdminCommand::parse("Pole sana! I will call you."),
+            AdminCommand::Relay("Pole sana! I will call you.")
+        );
+    }
 }
