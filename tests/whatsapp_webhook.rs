@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ratiba::adapters::whatsapp::codec::sign;
@@ -397,4 +398,75 @@ async fn an_admin_claims_a_waiting_customer_talks_to_them_and_hands_them_back() 
         .unwrap()
     };
     assert_eq!(claimed_via, "whatsapp");
+}
+
+/// A Graph API on loopback that refuses free-form messages to
+/// `closed_window` with code 131047 (outside the 24 h window) and accepts
+/// everything else; records every body it got.
+async fn graph_with_closed_window(closed_window: &'static str) -> (String, Arc<Mutex<Vec<Value>>>) {
+    use axum::Json;
+    use axum::http::StatusCode;
+    use axum::routing::post;
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    let app = axum::Router::new().route(
+        "/{phone_number_id}/messages",
+        post(move |Json(body): Json<Value>| {
+            let log = Arc::clone(&log);
+            async move {
+                log.lock().unwrap().push(body.clone());
+                if body["to"] == closed_window && body["type"] == "text" {
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        Json(json!({"error": {"message": "Re-engagement message", "type": "OAuthException", "code": 131047}})),
+                    );
+                }
+                (
+                    StatusCode::OK,
+                    Json(json!({"messaging_product": "whatsapp", "messages": [{"id": "wamid.fake"}]})),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, seen)
+}
+
+#[tokio::test]
+async fn outside_the_24h_window_an_update_goes_as_the_approved_template() {
+    use ratiba::adapters::whatsapp::GraphClient;
+    let (base, seen) = graph_with_closed_window("254712000002").await;
+    let graph = GraphClient::new(&base, Duration::from_secs(5)).unwrap();
+    // Open window: free-form text, sent once.
+    graph
+        .send_update("1099", "token", "254712000001", "Payment received.", "en")
+        .await
+        .unwrap();
+    // Closed window: refused as text (131047), then sent as the template,
+    // in the customer's language, with the text folded onto one line.
+    let wamid = graph
+        .send_update(
+            "1099",
+            "token",
+            "254712000002",
+            "Malipo yamepokelewa.\nMiadi yako imethibitishwa.",
+            "sw",
+        )
+        .await
+        .unwrap();
+    assert_eq!(wamid, "wamid.fake");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[0]["type"], "text");
+    assert_eq!(seen[1]["type"], "text");
+    let template = &seen[2]["template"];
+    assert_eq!(seen[2]["type"], "template");
+    assert_eq!(template["name"], "ratiba_update");
+    assert_eq!(template["language"]["code"], "sw");
+    assert_eq!(
+        template["components"][0]["parameters"][0]["text"],
+        "Malipo yamepokelewa. Miadi yako imethibitishwa."
+    );
 }

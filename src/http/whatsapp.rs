@@ -415,31 +415,25 @@ async fn handle_message(shared: &Shared, raw: &Value, m: InboundMessage) -> anyh
 
 // ---- admins taking over a chat ------------------------------------------
 
-/// The last digits of a customer's number, for admins' messages.
+/// The last four characters of a customer's number, for admins' messages
+/// (the number comes from the database: no byte slicing).
 fn customer_tail(phone: &str) -> &str {
-    &phone[phone.len().saturating_sub(4)..]
+    phone
+        .char_indices()
+        .rev()
+        .nth(3)
+        .map_or(phone, |(i, _)| &phone[i..])
 }
 
-/// Sends plain text from the tenant's number; false if it failed (logged).
-async fn send_text(
-    shared: &Shared,
-    phone_number_id: &str,
-    token: &Secret,
-    to: &str,
-    text: &str,
-) -> bool {
+/// Sends plain text from the tenant's number (a failure is logged).
+async fn send_text(shared: &Shared, phone_number_id: &str, token: &Secret, to: &str, text: &str) {
     let digits: String = to.chars().filter(char::is_ascii_digit).collect();
-    let body = outbound::text(&digits, text);
-    match shared
+    if let Err(e) = shared
         .graph
-        .send(phone_number_id, token.expose(), &body)
+        .send_update(phone_number_id, token.expose(), &digits, text, "en")
         .await
     {
-        Ok(_) => true,
-        Err(e) => {
-            tracing::warn!(error = %e, "WhatsApp message not sent");
-            false
-        }
+        tracing::warn!(error = %e, "WhatsApp message not sent");
     }
 }
 
@@ -748,10 +742,19 @@ async fn send_payment_text(
     payment_id: Option<uuid::Uuid>,
     text: &str,
 ) {
-    let body = outbound::text(chat.customer.digits(), text);
+    let lang_code = match chat.lang {
+        PayLang::En => "en",
+        PayLang::Sw => "sw",
+    };
     let wamid = match shared
         .graph
-        .send(chat.phone_number_id, chat.token.expose(), &body)
+        .send_update(
+            chat.phone_number_id,
+            chat.token.expose(),
+            chat.customer.digits(),
+            text,
+            lang_code,
+        )
         .await
     {
         Ok(id) => Some(id),
@@ -771,10 +774,7 @@ async fn send_payment_text(
                 message_type: "text",
                 content: text,
                 intent: Some("payment"),
-                language: Some(match chat.lang {
-                    PayLang::En => "en",
-                    PayLang::Sw => "sw",
-                }),
+                language: Some(lang_code),
                 metadata: json!({
                     "thread_id": chat.thread.as_str(),
                     "payment_id": payment_id.map(|p| p.to_string()),
@@ -1076,11 +1076,7 @@ impl handoff::AdminNotifier for WhatsAppNotifier {
             let to = PhoneNumber::parse(admin_phone).map_err(|e| e.to_string())?;
             self.0
                 .graph
-                .send(
-                    phone_number_id,
-                    token.expose(),
-                    &outbound::text(to.digits(), &text),
-                )
+                .send_update(phone_number_id, token.expose(), to.digits(), &text, "en")
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string())

@@ -281,13 +281,14 @@ pub async fn captured_whatsapp(base: &str, to: &str) -> Vec<serde_json::Value> {
     v["messages"].as_array().cloned().unwrap_or_default()
 }
 
-/// The text a captured message shows: a text body, or an interactive
-/// message's body.
+/// The text a captured message shows: a text body, an interactive
+/// message's body, or the update template's text parameter.
 pub fn whatsapp_text(captured: &serde_json::Value) -> String {
     let m = &captured["message"];
     m["text"]["body"]
         .as_str()
         .or(m["interactive"]["body"]["text"].as_str())
+        .or(m["template"]["components"][0]["parameters"][0]["text"].as_str())
         .unwrap_or("")
         .to_owned()
 }

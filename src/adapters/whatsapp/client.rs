@@ -20,6 +20,15 @@ pub enum WhatsAppError {
     Unexpected(String),
 }
 
+/// The platform's approved utility template for messages the business
+/// starts when the customer's 24 h service window is closed: one body
+/// parameter carrying the text, approved in `en` and `sw` on the platform's
+/// WhatsApp Business Account.
+pub const UPDATE_TEMPLATE: &str = "ratiba_update";
+
+/// Meta's error code for a free-form message outside the 24 h window.
+pub const OUTSIDE_WINDOW: i64 = 131_047;
+
 #[derive(Debug, Clone)]
 pub struct GraphClient {
     http: reqwest::Client,
@@ -53,6 +62,32 @@ impl GraphClient {
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| WhatsAppError::Unexpected("no messages[0].id".into()))
+    }
+
+    /// Sends text the business starts (a payment follow-up, a hand-off
+    /// notice, an admin's words), not a reply to a message just received:
+    /// free-form while the recipient's 24 h window is open, the
+    /// [`UPDATE_TEMPLATE`] in `language_code` when Meta answers that it is
+    /// closed ([`OUTSIDE_WINDOW`]).
+    pub async fn send_update(
+        &self,
+        phone_number_id: &str,
+        token: &str,
+        to_digits: &str,
+        text: &str,
+        language_code: &str,
+    ) -> Result<String, WhatsAppError> {
+        let free_form = super::outbound::text(to_digits, text);
+        match self.send(phone_number_id, token, &free_form).await {
+            Err(WhatsAppError::Refused {
+                code: Some(OUTSIDE_WINDOW),
+                ..
+            }) => {
+                let template = super::outbound::update_template(to_digits, text, language_code);
+                self.send(phone_number_id, token, &template).await
+            }
+            other => other,
+        }
     }
 
     /// Marks an inbound message (and the ones before it) as read.

@@ -28,6 +28,30 @@ pub fn text(to_digits: &str, body: &str) -> Value {
     })
 }
 
+/// Longest text a template body parameter takes.
+const TEMPLATE_PARAM_MAX: usize = 1024;
+
+/// The platform's update template carrying `body` as its one body
+/// parameter (see [`super::client::UPDATE_TEMPLATE`]). Template parameters
+/// may not hold newlines, tabs or runs of spaces: whitespace is folded.
+pub fn update_template(to_digits: &str, body: &str, language_code: &str) -> Value {
+    let folded = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to_digits,
+        "type": "template",
+        "template": {
+            "name": super::client::UPDATE_TEMPLATE,
+            "language": {"code": language_code},
+            "components": [{
+                "type": "body",
+                "parameters": [{"type": "text", "text": cut(&folded, TEMPLATE_PARAM_MAX)}],
+            }],
+        },
+    })
+}
+
 /// The message for a conversation reply.
 pub fn for_reply(to_digits: &str, reply: &Reply) -> Value {
     let body = reply.text();
