@@ -1,6 +1,7 @@
 //! The state machine behind [`TurnEngine`]; the contract and state diagram
 //! are in the module docs of [`super`].
 
+use super::level::CallerLevel;
 use super::lexicon::{self, Completion};
 use super::timers::{Timer, Timers};
 use super::{
@@ -32,6 +33,16 @@ const HUM_MAX_LEVEL_STEP_DB: f32 = 1.5;
 /// so the second is judged with the first one's speech counted in. Pauses
 /// inside a phrase are mostly shorter; acknowledgements come seconds apart.
 const CONTINUATION_MS: i64 = 500;
+/// A sound over the bot whose onset (its first [`ONSET_PEAK_MS`]) comes
+/// within this of the caller's own speech (the 80th percentile of their
+/// turns' voiced frames) is confirmed on sound as soon as without a
+/// recogniser: someone taking the turn starts at full voice, while an
+/// acknowledgement starts softer (measured 5-10 dB below; an "ndiyo" may
+/// still end loud, so only the onset counts).
+const AS_LOUD_AS_THE_CALLER_DB: f32 = 3.0;
+const ONSET_PEAK_MS: i64 = 200;
+/// Voiced speech of the caller's own (0.5 s) before their level counts.
+const CALLER_LEVEL_MIN_FRAMES: u32 = 25;
 /// Words heard this soon after a short burst over the bot still count for it.
 const LATE_WORDS_MS: i64 = 1500;
 /// No-input timeout after the bot finishes.
@@ -103,6 +114,9 @@ pub struct TurnEngine {
     hum_frames: u32,
     voiced_frames: u32,
     run_frames: u32,
+    /// The loudest voiced frame of the current run's onset (dBFS).
+    run_peak_db: f32,
+    caller_level: CallerLevel,
     /// Speech of the previous short sound over the bot that the current one
     /// may continue, and until when it may.
     carried_ms: i64,
@@ -145,6 +159,8 @@ impl TurnEngine {
             hum_frames: 0,
             voiced_frames: 0,
             run_frames: 0,
+            run_peak_db: f32::NEG_INFINITY,
+            caller_level: CallerLevel::default(),
             carried_ms: 0,
             carry_until_ms: i64::MIN / 4,
             eot_postponed_ms: 0,
@@ -319,6 +335,7 @@ impl TurnEngine {
             self.hum_frames = 0;
             self.run_frames = 0;
             self.voiced_frames = 0;
+            self.run_peak_db = f32::NEG_INFINITY;
             if self.run_start_ms > self.carry_until_ms {
                 self.carried_ms = 0;
             }
@@ -340,6 +357,14 @@ impl TurnEngine {
             }
             if vf.voiced && !self.prev_voiced {
                 self.turn_bursts += 1;
+            }
+            if vf.voiced {
+                if end - self.run_start_ms <= ONSET_PEAK_MS {
+                    self.run_peak_db = self.run_peak_db.max(vf.features.level_db);
+                }
+                if matches!(self.phase, Phase::CallerTurn { .. }) {
+                    self.caller_level.observe(vf.features.level_db);
+                }
             }
         }
         self.prev_voiced = vf.voiced;
@@ -531,7 +556,9 @@ impl TurnEngine {
             }
             return;
         }
-        let need = if self.cfg.expect_transcripts {
+        // With a recogniser the sound waits for words, unless it is as loud
+        // as the caller's own speech.
+        let need = if self.cfg.expect_transcripts && !self.as_loud_as_the_caller() {
             self.cfg.barge_in_confirm_with_words_ms
         } else {
             self.cfg.barge_in_confirm_ms
@@ -545,6 +572,12 @@ impl TurnEngine {
         if run_ms >= need {
             self.confirm_barge_in();
         }
+    }
+
+    fn as_loud_as_the_caller(&self) -> bool {
+        self.caller_level
+            .quantile(0.8, CALLER_LEVEL_MIN_FRAMES)
+            .is_some_and(|p80| self.run_peak_db >= p80 - AS_LOUD_AS_THE_CALLER_DB)
     }
 
     fn confirm_barge_in(&mut self) {

@@ -70,6 +70,7 @@
 mod config;
 mod engine;
 pub mod inbound;
+mod level;
 pub mod lexicon;
 mod timers;
 

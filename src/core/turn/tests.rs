@@ -11,6 +11,8 @@ const FRAME: usize = 320;
 struct Caller {
     phase: f64,
     seed: u32,
+    /// Loudness of the voiced frames (1.0: a full voice).
+    gain: f64,
 }
 
 impl Caller {
@@ -18,6 +20,7 @@ impl Caller {
         Self {
             phase: 0.0,
             seed: 1,
+            gain: 1.0,
         }
     }
     fn noise(&mut self) -> f64 {
@@ -36,6 +39,7 @@ impl Caller {
                 // An open vowel: harmonics up to ~2 kHz (a hum would stop
                 // below ~600 Hz).
                 let v = 2500.0
+                    * self.gain
                     * (p.sin()
                         + 0.7 * (2.0 * p).sin()
                         + 0.5 * (3.0 * p).sin()
@@ -394,6 +398,43 @@ fn backchannel_words_hold_off_a_longer_burst_when_words_are_expected() {
     h.audio(1500, false);
     assert!(h.events(TurnEvent::BargeIn).is_empty(), "{:?}", h.log);
     assert_eq!(h.engine.floor(), Floor::Bot);
+}
+
+#[test]
+fn a_sound_as_loud_as_the_callers_own_speech_confirms_without_waiting_for_words() {
+    // (caller spoke before, loudness of the sound over the bot, fast?)
+    for (spoke_before, gain, fast) in [(true, 1.0, true), (true, 0.2, false), (false, 1.0, false)] {
+        let mut cfg = TurnConfig::from_dials(&TurnDials::all_on(), RATE);
+        cfg.expect_transcripts = true;
+        let (confirm, with_words) = (
+            i64::from(cfg.barge_in_confirm_ms),
+            i64::from(cfg.barge_in_confirm_with_words_ms),
+        );
+        let mut h = Harness::new(cfg);
+        h.audio(400, false);
+        if spoke_before {
+            h.audio(1500, true);
+            h.audio(1500, false);
+            assert_eq!(h.events(TurnEvent::EndOfTurn).len(), 1);
+        }
+        let at = h.at(h.ms);
+        h.input(TurnInput::BotStarted { utterance: 1, at });
+        h.audio(600, false);
+        h.caller.gain = gain;
+        h.audio(1200, true);
+        let onset = *h.events(TurnEvent::SpeechStart).last().unwrap();
+        let bi = h.events(TurnEvent::BargeIn);
+        assert_eq!(bi.len(), 1, "{spoke_before} {gain}");
+        let after = bi[0] - onset;
+        if fast {
+            assert!(after <= confirm, "{after} ms");
+        } else {
+            assert!(
+                after >= with_words - 100,
+                "{spoke_before} {gain}: {after} ms"
+            );
+        }
+    }
 }
 
 #[test]
