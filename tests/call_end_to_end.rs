@@ -54,6 +54,10 @@ async fn start_server_with(stt: Option<Arc<dyn SpeechToText>>) -> Server {
         PhoneNumber::parse("+254711000999").unwrap(),
         tenant("closed", "suspended", true),
     );
+    let mut acks = tenant("acks", "active", true);
+    acks.dials.listening_ack = true;
+    acks.dials.eot_silence_ms = 850;
+    numbers.insert(PhoneNumber::parse("+254711000200").unwrap(), acks);
     let metrics = Arc::new(Metrics::default());
     let sink = Arc::new(MemorySink::default());
     let (writer, _task) = writer::spawn(
@@ -382,4 +386,51 @@ async fn a_per_utterance_recognizer_is_flushed_when_the_caller_stops() {
     // The greeting and at least one answer.
     let answers = report.segments.len();
     assert!(answers >= 2, "the bot spoke {answers} times");
+}
+
+/// A long caller turn with a pause in it, on a tenant with voice_listening_ack:
+/// the caller hears a soft "mm-hmm" in the pause (real time, so the clips made
+/// at call start are ready as they would be on a phone line).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_turn_with_a_pause_gets_a_listening_acknowledgement() {
+    let server = start_server().await;
+    let p02 =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/corpus/pub_p02_pause_en_syn.wav");
+    let turn = wav::parse(&std::fs::read(p02).unwrap()).unwrap();
+    // Quiet while the greeting plays, then "I need to reschedule … my
+    // appointment … to next Tuesday" (3.4 s of turn before its 800 ms pause).
+    let mut samples = vec![0i16; 8000 * 5];
+    samples.extend_from_slice(&turn.samples);
+    samples.extend(std::iter::repeat_n(0i16, 8000 * 2));
+    let report = simulate(&SimOptions {
+        server: server.base.clone(),
+        provider: Provider::Twilio,
+        to: "+254711000200".into(),
+        from: "+254722000111".into(),
+        audio: wav::Wav {
+            rate_hz: 8000,
+            samples,
+        },
+        transcript: None,
+        fast: false,
+        twilio_auth_token: Some("test-token".into()),
+        max_duration: Duration::from_secs(60),
+    })
+    .await
+    .expect("call");
+    let acks = server
+        .metrics
+        .listening_acks
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(acks, 1, "{report:?}");
+    // The caller heard it: short bot audio after the greeting, in the turn.
+    assert!(
+        report
+            .segments
+            .iter()
+            .skip(1)
+            .any(|s| s.start_ms >= 5_000 && s.end_ms - s.start_ms <= 800),
+        "{:?}",
+        report.segments
+    );
 }

@@ -32,6 +32,7 @@ use crate::adapters::telephony::{
 };
 use crate::core::ids::CallId;
 use crate::core::payment::hold::Lang as HoldLang;
+use crate::runtime::call_acks::{self, AckClips};
 use crate::runtime::call_audio::{InboundAudio, OutboundAudio};
 use crate::runtime::call_payment::{CallHold, HoldRequest, PaymentLinkRequest};
 use crate::runtime::call_setup::{
@@ -121,6 +122,8 @@ pub struct CallReport {
     /// Audio-clock time of each caller onset that paused the bot, with the
     /// audio-clock time the clear was sent.
     pub barge_ins: Vec<(u64, u64)>,
+    /// Listening acknowledgements played.
+    pub listening_acks: u32,
 }
 
 /// What a call task is given.
@@ -236,6 +239,7 @@ enum Wake<E> {
     Tts(Option<Result<crate::adapters::speech::TtsAudio, crate::adapters::speech::SpeechError>>),
     Reply(Result<BotReply, ConversationError>),
     Hold(Option<CallEffect>),
+    Acks(Option<AckClips>),
     Timer,
     Shutdown,
 }
@@ -280,6 +284,9 @@ struct Call {
     last_language: String,
     /// The payment hold in progress: caller turns go to it, not the dialog.
     hold: Option<CallHold>,
+    /// Listening acknowledgements: being made, then ready.
+    acks_coming: Option<tokio::sync::oneshot::Receiver<AckClips>>,
+    acks: Option<AckClips>,
     /// What the hold is for (appointment, amount, language), for the link.
     hold_for: Option<(uuid::Uuid, crate::core::ids::Money, HoldLang)>,
     payment_links: Option<tokio::sync::mpsc::Sender<PaymentLinkRequest>>,
@@ -298,6 +305,7 @@ impl Call {
             end: EndReason::SocketClosed,
             lines: Vec::new(),
             barge_ins: Vec::new(),
+            listening_acks: 0,
         };
         let inbound = match InboundAudio::new(format) {
             Ok(i) => i,
@@ -311,6 +319,13 @@ impl Call {
         };
         let now = Instant::now();
         let greeting_language = setup.ctx.tenant.dials.greeting_language.clone();
+        let acks_coming = (setup.turn_engine && setup.ctx.tenant.dials.listening_ack).then(|| {
+            call_acks::prepare(
+                Arc::clone(&setup.tts),
+                format,
+                setup.ctx.tenant.dials.default_speaker.clone(),
+            )
+        });
         let caller_phone = setup
             .ctx
             .caller
@@ -364,6 +379,8 @@ impl Call {
             payments: setup.payments,
             last_language: greeting_language,
             hold: None,
+            acks_coming,
+            acks: None,
             hold_for: None,
             payment_links: setup.payment_links,
             hold_prompts_heard: 0,
@@ -405,6 +422,7 @@ impl Call {
                 c = next_tts(&mut self.synth) => Wake::Tts(c),
                 r = next_reply(&mut self.reply) => Wake::Reply(r),
                 h = next_hold_effect(&mut self.hold) => Wake::Hold(h),
+                a = next_acks(&mut self.acks_coming) => Wake::Acks(a),
                 _ = &mut sleep => Wake::Timer,
             };
             let step = match wake {
@@ -429,6 +447,11 @@ impl Call {
                 }
                 Wake::Hold(effect) => {
                     self.on_hold_effect(effect);
+                    Ok(())
+                }
+                Wake::Acks(clips) => {
+                    self.acks_coming = None;
+                    self.acks = clips;
                     Ok(())
                 }
                 Wake::Timer => self.on_timer(),
@@ -770,6 +793,7 @@ impl Call {
                         self.turns.transcript_requested();
                     }
                 }
+                TurnAction::ListeningAck { language } => self.listening_ack(language),
                 TurnAction::SpeakingRate(factor) => {
                     if self.ctx.tenant.dials.adaptive_speed {
                         self.speed = factor.clamp(0.7, 1.3);
@@ -782,6 +806,26 @@ impl Call {
                     at_ms,
                 } => self.end_of_turn(text, language, dtmf, at_ms),
             }
+        }
+    }
+
+    /// A soft "mm-hmm" while the caller pauses in a long turn: played as
+    /// it is (no marks), and only when the bot is not speaking.
+    fn listening_ack(&mut self, language: &str) {
+        let Some(clip) = self.acks.as_ref().map(|a| a.for_language(language)) else {
+            return; // not made (yet): skip this one
+        };
+        if clip.is_empty() || self.speech.is_some() {
+            return;
+        }
+        if self
+            .codec
+            .encode(Playback::Audio(clip), &mut self.out)
+            .is_ok()
+        {
+            self.report.listening_acks += 1;
+            self.metrics.listening_acks.fetch_add(1, Ordering::Relaxed);
+            debug!(language, "listening acknowledgement played");
         }
     }
 
@@ -1183,6 +1227,15 @@ async fn next_tts(
 ) -> Option<Result<crate::adapters::speech::TtsAudio, crate::adapters::speech::SpeechError>> {
     match synth {
         Some(s) => s.next_chunk().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_acks(
+    coming: &mut Option<tokio::sync::oneshot::Receiver<AckClips>>,
+) -> Option<AckClips> {
+    match coming {
+        Some(rx) => rx.await.ok(),
         None => std::future::pending().await,
     }
 }

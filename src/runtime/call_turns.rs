@@ -35,6 +35,9 @@ pub enum TurnAction {
     ResumeBot,
     /// Speak at this factor of the normal rate from now on.
     SpeakingRate(f32),
+    /// Play a soft "mm-hmm" (`en`) or "ndiyo" (`sw`): the caller paused in a
+    /// long turn that is not over.
+    ListeningAck { language: &'static str },
     /// The caller stopped speaking (the engine's speech end): time for a
     /// per-utterance recognizer to transcribe what it has.
     CallerPaused,
@@ -271,7 +274,7 @@ impl EngineTurns {
             voice_full_duplex_enabled: dials.full_duplex,
             voice_backchannel_filter: dials.backchannel_filter,
             voice_hard_interrupt: dials.hard_interrupt,
-            voice_listening_ack: false,
+            voice_listening_ack: dials.listening_ack,
             voice_adaptive_speed: dials.adaptive_speed,
             voice_eot_silence_ms: as_i32(dials.eot_silence_ms),
             voice_endpointing_min_delay_ms: as_i32(dials.endpointing_min_delay_ms),
@@ -463,6 +466,14 @@ impl EngineTurns {
                     TurnEvent::SpeechEnd => self.actions.push_back(TurnAction::CallerPaused),
                     TurnEvent::SpeakingRate { factor } => {
                         self.actions.push_back(TurnAction::SpeakingRate(factor));
+                    }
+                    TurnEvent::ListeningAck { language } => {
+                        self.actions.push_back(TurnAction::ListeningAck {
+                            language: match language {
+                                Language::Swahili => "sw",
+                                Language::English => "en",
+                            },
+                        });
                     }
                     TurnEvent::Backchannel => {
                         // An acknowledgement is not part of the next turn.
@@ -704,6 +715,50 @@ mod tests {
         // An interim acknowledgement does not.
         let with_mm = confirm_time_with_interim(Some(("mm", 4340))).expect("confirmed later");
         assert!(with_mm >= 4800, "{with_mm}");
+    }
+
+    /// The actions a corpus recording gives engine turns with `dials` (no
+    /// recognizer), with the audio-clock time of each.
+    fn engine_actions(file: &str, dials: &VoiceDials) -> Vec<(u64, TurnAction)> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/corpus")
+            .join(file);
+        let audio = crate::core::audio::wav::parse(&std::fs::read(path).unwrap()).unwrap();
+        let mut t = EngineTurns::new(dials, audio.rate_hz, false, Instant::now());
+        let mut actions = Vec::new();
+        for (k, frame) in audio.samples.chunks_exact(160).enumerate() {
+            let at = k as u64 * 20;
+            t.on_frame(frame, at);
+            t.advance(at + 20);
+            actions.extend(std::iter::from_fn(|| t.poll()).map(|a| (at + 20, a)));
+        }
+        actions
+    }
+
+    #[test]
+    fn the_listening_ack_dial_reaches_the_call() {
+        let is_ack = |a: &TurnAction| matches!(a, TurnAction::ListeningAck { language: "en" });
+        // "I need to reschedule … my appointment … to next Tuesday": a pause
+        // after more than 3 s of the caller's turn.
+        // The engine's default silence (850 ms) keeps the 800 ms pause
+        // inside the turn.
+        let on = VoiceDials {
+            listening_ack: true,
+            eot_silence_ms: 850,
+            ..VoiceDials::default()
+        };
+        let acks: Vec<u64> = engine_actions("pub_p02_pause_en_syn.wav", &on)
+            .into_iter()
+            .filter(|(_, a)| is_ack(a))
+            .map(|(at, _)| at)
+            .collect();
+        assert_eq!(acks.len(), 1, "{acks:?}");
+        let off = VoiceDials {
+            listening_ack: false,
+            ..on
+        };
+        let off = engine_actions("pub_p02_pause_en_syn.wav", &off);
+        assert!(!off.iter().any(|(_, a)| is_ack(a)), "{off:?}");
     }
 
     #[test]

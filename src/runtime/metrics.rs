@@ -91,6 +91,8 @@ pub struct Metrics {
     pub calls_rejected: AtomicU64,
     pub frames_in: AtomicU64,
     pub frames_dropped: AtomicU64,
+    /// Listening acknowledgements ("mm-hmm") played to callers.
+    pub listening_acks: AtomicU64,
     /// Time to handle one inbound frame (decode, resample, turn engine).
     pub frame_seconds: Histogram,
     /// How far behind real time an inbound frame is handled: wall time
@@ -118,6 +120,7 @@ impl Default for Metrics {
             calls_rejected: AtomicU64::new(0),
             frames_in: AtomicU64::new(0),
             frames_dropped: AtomicU64::new(0),
+            listening_acks: AtomicU64::new(0),
             frame_seconds: Histogram::new(FRAME_BOUNDS),
             frame_lag_seconds: Histogram::new(LAG_BOUNDS),
             eot_to_first_audio_seconds: Histogram::new(LATENCY_BOUNDS),
@@ -170,6 +173,12 @@ impl Metrics {
             "ratiba_frames_in_total",
             "Inbound audio frames handled.",
             load_u(&self.frames_in),
+        );
+        counter(
+            &mut out,
+            "ratiba_listening_acks_total",
+            "Listening acknowledgements played to callers in long turns.",
+            load_u(&self.listening_acks),
         );
         counter(
             &mut out,

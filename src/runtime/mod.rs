@@ -1,6 +1,7 @@
 //! The async shell: tasks that own core machines and perform their effects.
 
 pub mod call;
+pub mod call_acks;
 pub mod call_audio;
 pub mod call_payment;
 pub mod call_setup;
