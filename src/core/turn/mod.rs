@@ -11,7 +11,8 @@
 //!   (i16 PCM at `config.sample_rate_hz`, any length, 20 ms is the norm, with
 //!   the time of their first sample), bot playback progress (a reply started,
 //!   a mark echoed = the caller has heard up to here, the reply finished),
-//!   speech-to-text words with their timings, `Timeout(now)`, holding on/off
+//!   speech-to-text words with their timings (finals, and interim results
+//!   as provisional words that the next update replaces), `Timeout(now)`, holding on/off
 //!   and the dialog's hint that digits or a date are expected.
 //! * After every input, drain [`TurnEngine::poll_output`] until `None`, then
 //!   arm one timer at [`TurnEngine::next_timeout`] and call
@@ -50,7 +51,11 @@
 //!   guard pauses playback (`PausePlayback`, rest kept); a stop word, any word
 //!   that is not a backchannel, or a speech run long enough (and not a
 //!   closed-mouth hum: low in the spectrum and steady in level) confirms it
-//!   (`barge_in`, `StopPlayback`, floor to the caller). A run that ends
+//!   (`barge_in`, `StopPlayback`, floor to the caller). "Long enough" is
+//!   `barge_in_confirm_ms`, or `barge_in_confirm_with_words_ms` when a
+//!   recogniser is attached, unless the run's onset is as loud as the
+//!   caller's own speech (their turns' voiced frames), which is the caller
+//!   taking the turn. A run that ends
 //!   short, a run of backchannel words, or nothing within
 //!   `barge_in_window_ms` resumes playback from the last heard mark; a new
 //!   run within 500 ms of a short one continues it (their speech adds up).
