@@ -437,11 +437,19 @@ async fn graph_with_closed_window(closed_window: &'static str) -> (String, Arc<M
 #[tokio::test]
 async fn outside_the_24h_window_an_update_goes_as_the_approved_template() {
     use ratiba::adapters::whatsapp::GraphClient;
+    use ratiba::adapters::whatsapp::client::Window;
     let (base, seen) = graph_with_closed_window("254712000002").await;
     let graph = GraphClient::new(&base, Duration::from_secs(5)).unwrap();
     // Open window: free-form text, sent once.
     graph
-        .send_update("1099", "token", "254712000001", "Payment received.", "en")
+        .send_update(
+            "1099",
+            "token",
+            "254712000001",
+            "Payment received.",
+            "en",
+            Window::Unknown,
+        )
         .await
         .unwrap();
     // Closed window: refused as text (131047), then sent as the template,
@@ -453,20 +461,38 @@ async fn outside_the_24h_window_an_update_goes_as_the_approved_template() {
             "254712000002",
             "Malipo yamepokelewa.\nMiadi yako imethibitishwa.",
             "sw",
+            Window::Unknown,
         )
         .await
         .unwrap();
     assert_eq!(wamid, "wamid.fake");
-    let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), 3, "{seen:?}");
-    assert_eq!(seen[0]["type"], "text");
-    assert_eq!(seen[1]["type"], "text");
-    let template = &seen[2]["template"];
-    assert_eq!(seen[2]["type"], "template");
+    let first = seen.lock().unwrap().clone();
+    assert_eq!(first.len(), 3, "{first:?}");
+    assert_eq!(first[0]["type"], "text");
+    assert_eq!(first[1]["type"], "text");
+    let template = &first[2]["template"];
+    assert_eq!(first[2]["type"], "template");
     assert_eq!(template["name"], "ratiba_update");
     assert_eq!(template["language"]["code"], "sw");
     assert_eq!(
         template["components"][0]["parameters"][0]["text"],
         "Malipo yamepokelewa. Miadi yako imethibitishwa."
     );
+    // Known to be closed (the customer has not written for a day): the
+    // template at once, no refused request first.
+    graph
+        .send_update(
+            "1099",
+            "token",
+            "254712000003",
+            "Payment received.",
+            "en",
+            Window::Closed,
+        )
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert_eq!(seen[3]["type"], "template");
+    assert_eq!(seen[3]["to"], "254712000003");
 }

@@ -40,6 +40,7 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::adapters::payments::kenyan_msisdn;
+use crate::adapters::whatsapp::client::Window;
 use crate::adapters::whatsapp::codec::{self, InboundMessage, StatusEvent, WebhookEvent};
 use crate::adapters::whatsapp::{GraphClient, outbound};
 use crate::config::{Secret, Settings};
@@ -430,7 +431,14 @@ async fn send_text(shared: &Shared, phone_number_id: &str, token: &Secret, to: &
     let digits: String = to.chars().filter(char::is_ascii_digit).collect();
     if let Err(e) = shared
         .graph
-        .send_update(phone_number_id, token.expose(), &digits, text, "en")
+        .send_update(
+            phone_number_id,
+            token.expose(),
+            &digits,
+            text,
+            "en",
+            Window::Unknown,
+        )
         .await
     {
         tracing::warn!(error = %e, "WhatsApp message not sent");
@@ -746,6 +754,13 @@ async fn send_payment_text(
         PayLang::En => "en",
         PayLang::Sw => "sw",
     };
+    let window = match customer_window(shared, chat.tenant, chat.customer).await {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!(error = %e, "24 h window unknown");
+            Window::Unknown
+        }
+    };
     let wamid = match shared
         .graph
         .send_update(
@@ -754,6 +769,7 @@ async fn send_payment_text(
             chat.customer.digits(),
             text,
             lang_code,
+            window,
         )
         .await
     {
@@ -790,6 +806,18 @@ async fn send_payment_text(
     if let Err(e) = recorded.await {
         tracing::warn!(error = %e, "payment message not recorded");
     }
+}
+
+/// A customer's 24 h window, from when they last wrote on WhatsApp.
+async fn customer_window(
+    shared: &Shared,
+    tenant: &TenantRecord,
+    customer: &PhoneNumber,
+) -> anyhow::Result<Window> {
+    let mut tx = shared.config.db.tenant(&tenant.slug).begin().await?;
+    let last = conv::last_whatsapp_message(&mut tx, customer).await?;
+    tx.commit().await?;
+    Ok(Window::since(last, Utc::now()))
 }
 
 /// The WhatsApp chat behind a thread: who to write to and in which
@@ -1076,7 +1104,14 @@ impl handoff::AdminNotifier for WhatsAppNotifier {
             let to = PhoneNumber::parse(admin_phone).map_err(|e| e.to_string())?;
             self.0
                 .graph
-                .send_update(phone_number_id, token.expose(), to.digits(), &text, "en")
+                .send_update(
+                    phone_number_id,
+                    token.expose(),
+                    to.digits(),
+                    &text,
+                    "en",
+                    Window::Unknown,
+                )
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string())

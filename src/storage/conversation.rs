@@ -226,6 +226,21 @@ pub async fn record_status(
 
 /// The customers row behind a channel identity, created (with the
 /// identity) on first contact. Phone-bearing identities share one customer.
+/// When the customer at `phone` last wrote on WhatsApp: the start of their
+/// 24 h customer-service window.
+pub async fn last_whatsapp_message(
+    tx: &mut TenantTx,
+    phone: &PhoneNumber,
+) -> Result<Option<DateTime<Utc>>, StorageError> {
+    Ok(sqlx::query_scalar(
+        "SELECT max(i.created_at) FROM interactions i JOIN contacts c ON c.id = i.contact_id \
+         WHERE c.phone_number = $1 AND i.channel = 'whatsapp' AND i.direction = 'inbound'",
+    )
+    .bind(phone.expose())
+    .fetch_one(tx.conn())
+    .await?)
+}
+
 pub async fn ensure_customer(
     tx: &mut TenantTx,
     provider: &str,

@@ -29,6 +29,30 @@ pub const UPDATE_TEMPLATE: &str = "ratiba_update";
 /// Meta's error code for a free-form message outside the 24 h window.
 pub const OUTSIDE_WINDOW: i64 = 131_047;
 
+/// What we know of a recipient's 24 h customer-service window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// They wrote within 24 h: free-form is allowed.
+    Open,
+    /// They have not written within 24 h (or never): only a template.
+    Closed,
+    /// Not tracked for this recipient: try free-form, fall back.
+    Unknown,
+}
+
+impl Window {
+    /// From the time the recipient last wrote.
+    pub fn since(
+        last_message: Option<chrono::DateTime<chrono::Utc>>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        match last_message {
+            Some(t) if now - t < chrono::Duration::hours(24) => Self::Open,
+            _ => Self::Closed,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct GraphClient {
     http: reqwest::Client,
@@ -67,8 +91,8 @@ impl GraphClient {
     /// Sends text the business starts (a payment follow-up, a hand-off
     /// notice, an admin's words), not a reply to a message just received:
     /// free-form while the recipient's 24 h window is open, the
-    /// [`UPDATE_TEMPLATE`] in `language_code` when Meta answers that it is
-    /// closed ([`OUTSIDE_WINDOW`]).
+    /// [`UPDATE_TEMPLATE`] in `language_code` when it is closed, or when
+    /// Meta answers that it is ([`OUTSIDE_WINDOW`]).
     pub async fn send_update(
         &self,
         phone_number_id: &str,
@@ -76,16 +100,18 @@ impl GraphClient {
         to_digits: &str,
         text: &str,
         language_code: &str,
+        window: Window,
     ) -> Result<String, WhatsAppError> {
+        let template = || super::outbound::update_template(to_digits, text, language_code);
+        if window == Window::Closed {
+            return self.send(phone_number_id, token, &template()).await;
+        }
         let free_form = super::outbound::text(to_digits, text);
         match self.send(phone_number_id, token, &free_form).await {
             Err(WhatsAppError::Refused {
                 code: Some(OUTSIDE_WINDOW),
                 ..
-            }) => {
-                let template = super::outbound::update_template(to_digits, text, language_code);
-                self.send(phone_number_id, token, &template).await
-            }
+            }) => self.send(phone_number_id, token, &template()).await,
             other => other,
         }
     }
@@ -142,5 +168,25 @@ impl GraphClient {
             status: status.as_u16(),
             code,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Window;
+    use chrono::{Duration, Utc};
+
+    #[test]
+    fn the_window_is_open_for_24_hours_after_the_customer_wrote() {
+        let now = Utc::now();
+        assert_eq!(
+            Window::since(Some(now - Duration::hours(23)), now),
+            Window::Open
+        );
+        assert_eq!(
+            Window::since(Some(now - Duration::hours(25)), now),
+            Window::Closed
+        );
+        assert_eq!(Window::since(None, now), Window::Closed);
     }
 }
