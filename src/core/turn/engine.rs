@@ -20,6 +20,10 @@ const BACKCHANNEL_MIN_MS: i64 = 100;
 const BACKCHANNEL_MAX_MS: i64 = 1000;
 /// A tentative pause with no voiced frame for this long was a blip.
 const BLIP_RESUME_MS: i64 = 240;
+/// After a short sound over the bot ends (a backchannel), the bot resumes
+/// only if the caller stays quiet this long: "Ndiyo… tafadhali" must not
+/// get a fifth of a second of the old reply between its words.
+const RESUME_GRACE_MS: i64 = 250;
 /// The end-of-turn deadline moves at most this far for late voiced frames.
 const EOT_MAX_POSTPONE_MS: i64 = 300;
 /// Closed-mouth hums ("mm-hmm") keep their energy low in the spectrum.
@@ -389,9 +393,12 @@ impl TurnEngine {
             Phase::BotPaused { since_ms } => {
                 if self.run_open {
                     self.check_confirm();
-                } else if !vf.speech && end - self.last_voiced_ms >= BLIP_RESUME_MS {
-                    // A blip that never became a run: resume.
-                    let _ = since_ms;
+                } else if !vf.speech
+                    && end - self.last_voiced_ms >= BLIP_RESUME_MS
+                    && self.last_run_end_ms < since_ms
+                {
+                    // A blip that never became a run: resume. (After a run,
+                    // the grace timer decides.)
                     self.resume_bot(false);
                 }
             }
@@ -417,6 +424,12 @@ impl TurnEngine {
                     && self.bot.is_some_and(|b| b.interruptions >= 1)
                 {
                     self.confirm_barge_in();
+                } else if matches!(self.phase, Phase::BotPaused { .. }) {
+                    // The caller goes on within the grace: a fresh window.
+                    self.timers.set(
+                        Timer::BargeInWindow,
+                        self.now_ms + i64::from(self.cfg.barge_in_window_ms),
+                    );
                 }
             }
         }
@@ -439,8 +452,11 @@ impl TurnEngine {
                     self.carried_ms += run_ms;
                     self.carry_until_ms = self.last_speech_ms + CONTINUATION_MS;
                 }
-                // Explained (short): not an "interruption" for hard interrupt.
-                self.resume_bot(false);
+                // Explained (short): not an "interruption" for hard
+                // interrupt. Resume once the caller has stayed quiet a
+                // moment (the window timer, re-armed to the grace).
+                self.timers
+                    .set(Timer::BargeInWindow, self.now_ms + RESUME_GRACE_MS);
             }
             _ => {}
         }

@@ -56,8 +56,9 @@
 //!   recogniser is attached, unless the run's onset is as loud as the
 //!   caller's own speech (their turns' voiced frames), which is the caller
 //!   taking the turn. A run that ends
-//!   short, a run of backchannel words, or nothing within
-//!   `barge_in_window_ms` resumes playback from the last heard mark; a new
+//!   short (once the caller has then been quiet for 250 ms), a run of
+//!   backchannel words, or nothing within `barge_in_window_ms` resumes
+//!   playback from the last heard mark; a new
 //!   run within 500 ms of a short one continues it (their speech adds up).
 //! * **Hard interrupt**: a confirmed barge-in also stops synthesis (the rest
 //!   of the reply is dropped), and a second unexplained interruption in one

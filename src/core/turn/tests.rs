@@ -309,6 +309,30 @@ fn a_short_burst_is_a_backchannel_and_playback_resumes_where_heard() {
 }
 
 #[test]
+fn a_short_sound_followed_at_once_by_more_speech_does_not_resume_in_between() {
+    let mut h = Harness::default();
+    h.audio(400, false);
+    let at = h.at(h.ms);
+    h.input(TurnInput::BotStarted { utterance: 4, at });
+    h.audio(1000, false);
+    // "Ndiyo" (short: its run ends after the VAD's hangover), a breath, then
+    // "tafadhali…": one interruption, no blip of the old reply between.
+    h.audio(180, true);
+    h.audio(340, false);
+    h.audio(600, true);
+    let cmds = h.commands();
+    assert_eq!(h.events(TurnEvent::Backchannel).len(), 1, "{:?}", h.log);
+    assert!(
+        !cmds
+            .iter()
+            .any(|c| matches!(c, PlaybackCommand::Resume { .. })),
+        "{cmds:?}"
+    );
+    assert_eq!(h.events(TurnEvent::BargeIn).len(), 1, "{:?}", h.log);
+    assert_eq!(h.engine.floor(), Floor::Caller);
+}
+
+#[test]
 fn a_steady_hum_is_held_off_but_low_articulated_speech_confirms() {
     // 600 ms of a steady "mmm" over the bot: a hum needs 1 s to count as
     // an interruption, so it ends as a backchannel.
