@@ -820,9 +820,6 @@ async fn customer_window(
     Ok(Window::since(last, Utc::now()))
 }
 
-/// The WhatsApp chat behind a thread: who to write to and in which
-/// language. `None` for threads of other channels, unless `calls_too`: a
-/// call's caller is written to on WhatsApp at the number that called.
 /// Whether a payment message of a call's thread goes to the caller on
 /// WhatsApp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -842,8 +839,10 @@ enum CallThreads {
 /// call may be telling it on the line.
 const CALL_TELLS_FIRST: Duration = Duration::from_secs(5);
 
-/// The customer and language of a chat thread, and whether it began as a
-/// call; `None` for a call's thread when `calls` is [`CallThreads::Skip`].
+/// The WhatsApp chat behind a thread: the customer to write to, their
+/// language, and whether the thread began as a call (a call's caller is
+/// written to at the number that called); `None` for other channels, and
+/// for a call's thread when `calls` is [`CallThreads::Skip`].
 async fn chat_of(
     shared: &Shared,
     tenant: &TenantRecord,
@@ -896,11 +895,7 @@ async fn write_to_thread(
             return Ok(()); // the caller heard it on the line
         }
     }
-    let (Some(phone_number_id), Some(token)) = (
-        tenant.whatsapp_phone_number_id.clone(),
-        access_token(shared, &tenant),
-    ) else {
-        tracing::warn!(tenant = %tenant.slug, "no WhatsApp number or token; payment message not sent");
+    let Some((phone_number_id, token)) = sender(shared, &tenant, "payment message") else {
         return Ok(());
     };
     if let Some(name) = claim
@@ -1021,11 +1016,7 @@ async fn send_call_payment_link(shared: &Shared, link: &PaymentLinkRequest) -> a
     let Some(tenant) = db.tenant_by_slug(&link.tenant).await? else {
         return Ok(());
     };
-    let (Some(phone_number_id), Some(token)) = (
-        tenant.whatsapp_phone_number_id.clone(),
-        access_token(shared, &tenant),
-    ) else {
-        tracing::warn!(tenant = %tenant.slug, "no WhatsApp number or token; payment link not sent");
+    let Some((phone_number_id, token)) = sender(shared, &tenant, "payment link") else {
         return Ok(());
     };
     let thread = ThreadId::new();
@@ -1117,6 +1108,19 @@ impl handoff::AdminNotifier for WhatsAppNotifier {
                 .map_err(|e| e.to_string())
         })
     }
+}
+
+/// The tenant's WhatsApp number id and access token, to send `what` from;
+/// `None` (logged) when either is missing.
+fn sender(shared: &Shared, tenant: &TenantRecord, what: &str) -> Option<(String, Secret)> {
+    let found = tenant
+        .whatsapp_phone_number_id
+        .clone()
+        .zip(access_token(shared, tenant));
+    if found.is_none() {
+        tracing::warn!(tenant = %tenant.slug, what, "no WhatsApp number or token; not sent");
+    }
+    found
 }
 
 fn access_token(shared: &Shared, tenant: &TenantRecord) -> Option<Secret> {
