@@ -15,7 +15,7 @@
 
 use crate::core::audio::wav;
 use crate::core::turn::{
-    Floor, InboundAudio, Language, TranscriptUpdate, TranscriptWord, TurnConfig, TurnDials,
+    Floor, InboundAudio, Lang, TranscriptUpdate, TranscriptWord, TurnConfig, TurnDials,
     TurnEngine, TurnEvent, TurnInput, TurnOutput,
 };
 use anyhow::{Context, bail};
@@ -162,8 +162,8 @@ pub fn replay_with_config(
     let mut engine = TurnEngine::new(cfg, t0);
     let mut inbound = InboundAudio::new(rate_hz, rate_hz, t0)?;
     let language = match transcript.and_then(|t| t.language.as_deref()) {
-        Some("sw") => Some(Language::Swahili),
-        Some(_) => Some(Language::English),
+        Some("sw") => Some(Lang::Sw),
+        Some(_) => Some(Lang::En),
         None => None,
     };
     let mut words: Vec<&CorpusWord> = transcript

@@ -330,6 +330,32 @@ impl fmt::Display for Money {
     }
 }
 
+/// A language we answer in (the one language type: dialog, calls, payments, storage).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    En,
+    Sw,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Sw => "sw",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "en" | "eng" | "english" => Some(Lang::En),
+            "sw" | "swa" | "swahili" | "kiswahili" => Some(Lang::Sw),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::adapters::speech::{SttEvent, Word};
 use crate::core::turn::{
-    Language, PlaybackCommand, TranscriptUpdate, TranscriptWord, TurnConfig, TurnDials, TurnEngine,
+    Lang, PlaybackCommand, TranscriptUpdate, TranscriptWord, TurnConfig, TurnDials, TurnEngine,
     TurnEvent, TurnInput, TurnOutput, lexicon,
 };
 use crate::runtime::call_setup::VoiceDials;
@@ -355,9 +355,9 @@ impl EngineTurns {
     fn tell_engine(&mut self, words: &[Word], language: Option<&str>, is_final: bool, now_ms: u64) {
         let language = language.map(|l| {
             if l.starts_with("sw") {
-                Language::Swahili
+                Lang::Sw
             } else {
-                Language::English
+                Lang::En
             }
         });
         let update = TranscriptUpdate {
@@ -470,8 +470,8 @@ impl EngineTurns {
                     TurnEvent::ListeningAck { language } => {
                         self.actions.push_back(TurnAction::ListeningAck {
                             language: match language {
-                                Language::Swahili => "sw",
-                                Language::English => "en",
+                                Lang::Sw => "sw",
+                                Lang::En => "en",
                             },
                         });
                     }

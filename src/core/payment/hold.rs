@@ -27,12 +27,8 @@ use crate::core::ids::Money;
 
 use super::outcome::{FailureReason, PaymentOutcome};
 
-/// The caller's language for prompts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Lang {
-    En,
-    Sw,
-}
+/// The caller's language for prompts (the one language type).
+pub use crate::core::ids::Lang;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HoldConfig {

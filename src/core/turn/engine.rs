@@ -5,7 +5,7 @@ use super::level::CallerLevel;
 use super::lexicon::{self, Completion};
 use super::timers::{Timer, Timers};
 use super::{
-    Expectation, Floor, Language, PlaybackCommand, TranscriptUpdate, TurnConfig, TurnEvent,
+    Expectation, Floor, Lang, PlaybackCommand, TranscriptUpdate, TurnConfig, TurnEvent,
     TurnInput, TurnOutput,
 };
 use crate::core::vad::{SpectralVad, VadFrame};
@@ -102,7 +102,7 @@ pub struct TurnEngine {
     out: VecDeque<TurnOutput>,
     holding: bool,
     expecting: Expectation,
-    language: Language,
+    language: Lang,
     // caller speech bookkeeping
     run_open: bool,
     run_start_ms: i64,
@@ -148,7 +148,7 @@ impl TurnEngine {
             out: VecDeque::with_capacity(MAX_QUEUED),
             holding: false,
             expecting: Expectation::Anything,
-            language: Language::English,
+            language: Lang::En,
             run_open: false,
             run_start_ms: 0,
             last_speech_ms: i64::MIN / 4,

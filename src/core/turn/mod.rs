@@ -89,13 +89,8 @@ pub use timers::{Timer, Timers};
 
 use std::time::Instant;
 
-/// Caller language, for listening acknowledgements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Language {
-    #[default]
-    English,
-    Swahili,
-}
+/// Caller language, for listening acknowledgements (the one language type).
+pub use crate::core::ids::Lang;
 
 /// What the dialog expects next (it lengthens endpointing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -119,7 +114,7 @@ pub struct TranscriptWord {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TranscriptUpdate {
     pub words: Vec<TranscriptWord>,
-    pub language: Option<Language>,
+    pub language: Option<Lang>,
     pub is_final: bool,
 }
 
@@ -172,7 +167,7 @@ pub enum TurnEvent {
     Backchannel,
     /// Say a soft "mm-hmm" / "ndiyo" now.
     ListeningAck {
-        language: Language,
+        language: Lang,
     },
     FloorChanged {
         floor: Floor,
