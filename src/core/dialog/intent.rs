@@ -10,6 +10,7 @@ use super::text::Tokens;
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
     Human,
+    Abuse,
     Cancel,
     Reschedule,
     Book,
@@ -28,6 +29,7 @@ impl Intent {
     pub fn as_str(self) -> &'static str {
         match self {
             Intent::Human => "human",
+            Intent::Abuse => "abuse",
             Intent::Cancel => "cancel",
             Intent::Reschedule => "reschedule",
             Intent::Book => "book",
@@ -483,4 +485,38 @@ mod tests {
         ));
         assert!(!i.contains(Intent::No));
     }
+}
+
+// STUB (replaced by the intents branch)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assent {
+    Yes,
+    No,
+    Hesitant,
+    Unclear,
+}
+pub fn assent(tokens: &Tokens) -> Assent {
+    if tokens.has_any(YES) && !tokens.has_any(NO) {
+        Assent::Yes
+    } else if tokens.has_any(NO) {
+        Assent::No
+    } else {
+        Assent::Unclear
+    }
+}
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    Hours,
+    Location,
+    Parking,
+    Prices,
+    Payment,
+    Deposit,
+    Cancellation,
+    Lateness,
+    Duration,
+    Services,
+}
+pub fn topics(_tokens: &Tokens) -> Vec<Topic> {
+    Vec::new()
 }

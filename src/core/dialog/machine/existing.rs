@@ -5,13 +5,40 @@ use super::*;
 impl Dialog<'_> {
     // ---- cancel and reschedule -----------------------------------------
 
-    pub(super) fn start_existing(&mut self, purpose: ExistingPurpose, when: When) {
+    pub(super) fn start_existing(&mut self, purpose: ExistingPurpose, u: &Understood) {
+        let (identify, when) = match purpose {
+            ExistingPurpose::Cancel => (u.when, When::default()),
+            ExistingPurpose::Reschedule => {
+                let now = self.state.now.unwrap_or_default();
+                move_parts(&u.tokens, now, self.config.tz)
+            }
+        };
         self.act(Action::ListUpcoming);
-        self.state.step = Step::AwaitUpcoming(AwaitUpcoming { purpose, when });
+        self.state.step = Step::AwaitUpcoming(AwaitUpcoming {
+            purpose,
+            when,
+            identify,
+            service: u.services.first().copied().or(u.service),
+            same_time: same_time(&u.tokens),
+        });
     }
 
     pub(super) fn on_upcoming(&mut self, a: AwaitUpcoming, list: Vec<AppointmentSummary>) {
         let lang = self.state.lang;
+        let tz = self.config.tz;
+        // Narrowed by what named it ("my Wednesday manicure"), when that
+        // leaves any.
+        let named: Vec<AppointmentSummary> = list
+            .iter()
+            .filter(|ap| {
+                let l = ap.start.with_timezone(&tz);
+                a.service.is_none_or(|s| s == ap.service_id)
+                    && a.identify.date.is_none_or(|d| d == l.date_naive())
+                    && a.identify.time.is_none_or(|t| t == l.time())
+            })
+            .copied()
+            .collect();
+        let list = if named.is_empty() { list } else { named };
         match list.as_slice() {
             [] => {
                 self.say(t(
@@ -21,7 +48,7 @@ impl Dialog<'_> {
                 ));
                 self.state.step = Step::Idle;
             }
-            [one] => self.existing_chosen(a.purpose, a.when, *one),
+            [one] => self.existing_chosen(a.purpose, a.when, a.same_time, *one),
             many => {
                 let offered: Vec<AppointmentSummary> = many.iter().take(10).copied().collect();
                 self.say(
@@ -57,6 +84,7 @@ impl Dialog<'_> {
                 self.state.step = Step::ChooseAppointment(ChooseAppointment {
                     purpose: a.purpose,
                     when: a.when,
+                    same_time: a.same_time,
                     offered,
                 });
             }
@@ -81,10 +109,24 @@ impl Dialog<'_> {
         &mut self,
         purpose: ExistingPurpose,
         when: When,
+        same_time: bool,
         ap: AppointmentSummary,
     ) {
         let lang = self.state.lang;
         let what = self.describe(&ap);
+        let local = ap.start.with_timezone(&self.config.tz);
+        // "to Thursday same time": the appointment's own time on the new
+        // day; "to 4pm": the new time on its own day.
+        let when = When {
+            time: when
+                .time
+                .or((same_time && when.part.is_none()).then(|| local.time())),
+            date: when
+                .date
+                .or((when.time.is_some() || same_time).then(|| local.date_naive())),
+            part: when.part,
+        };
+
         match purpose {
             ExistingPurpose::Cancel => {
                 self.say(match lang {
@@ -134,7 +176,7 @@ impl Dialog<'_> {
             (hits.len() == 1).then(|| hits[0])
         });
         if let Some(ap) = picked {
-            self.existing_chosen(s.purpose, s.when, ap);
+            self.existing_chosen(s.purpose, s.when, s.same_time, ap);
             return true;
         }
         if u.intents.contains(Intent::No) {

@@ -27,17 +27,20 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use uuid::Uuid;
 
+use super::catalog::services_mentioned;
 use super::catalog::{Catalog, ServiceInfo, clear_service, match_services, match_staff};
-use super::intent::{Intent, Intents, classify};
+use super::intent::{Assent, Intent, Intents, Topic, assent, classify, topics};
+use super::names::{party_size, stated_name};
 use super::personality::{CancellationTone, GreetingMode, Honorific, Personality, Tone, Upsell};
 use super::say::{self, t};
 use super::text::{DetectedLang, Lang, Tokens, detect, reply_language};
-use super::when::{When, local_today, parse_when};
+use super::when::{When, local_today, parse_when, same_time};
 use crate::core::booking::{ServiceSpec, Slot, SlotQuery};
 use crate::core::ids::{Money, PhoneNumber};
 
 mod existing;
 mod new_booking;
+mod plan;
 mod questions;
 mod types;
 
@@ -60,6 +63,14 @@ struct Understood {
     when: When,
     service: Option<Uuid>,
     service_candidates: Vec<Uuid>,
+    /// Every service named, in order ("manicure and pedicure").
+    services: Vec<Uuid>,
+    /// People the booking is for.
+    party: u8,
+    /// How the turn answers a yes/no question.
+    assent: Assent,
+    /// The name the customer gave for themselves.
+    name: Option<String>,
     staff: Option<Uuid>,
     choice: Option<ChoiceRef>,
 }
@@ -181,6 +192,10 @@ impl<'a> Dialog<'a> {
             .map(|(id, _)| id)
             .collect();
         let staff = match_staff(&tokens, &self.config.catalog.staff);
+        let services_named = services_mentioned(&tokens, services);
+        let party = party_size(&tokens);
+        let assent = assent(&tokens);
+        let name = stated_name(&tokens, &turn.text);
         let choice = turn
             .choice_id
             .clone()
@@ -199,6 +214,10 @@ impl<'a> Dialog<'a> {
             when,
             service,
             service_candidates,
+            services: services_named,
+            party,
+            assent,
+            name,
             staff,
             choice,
         }
@@ -207,10 +226,20 @@ impl<'a> Dialog<'a> {
     /// Handles one turn in `step`; returns whether it was understood.
     fn route(&mut self, turn: &Turn, u: &Understood, step: Step) -> bool {
         let primary = u.intents.primary();
+        if let Some(name) = &u.name
+            && self.state.name.as_deref() != Some(name.as_str())
+        {
+            self.state.name = Some(name.clone());
+            self.act(Action::RememberName { name: name.clone() });
+        }
         // Requests that win in any step.
         match primary {
             Some(Intent::Human) => {
                 self.hand_off(HandoffReason::Requested);
+                return true;
+            }
+            Some(Intent::Abuse) => {
+                self.hand_off(HandoffReason::Abuse);
                 return true;
             }
             Some(Intent::Cancel) if !matches!(step, Step::ConfirmCancel(_)) => {
@@ -223,26 +252,61 @@ impl<'a> Dialog<'a> {
                     self.state.step = Step::Idle;
                     return true;
                 }
-                self.start_existing(ExistingPurpose::Cancel, u.when);
+                self.start_existing(ExistingPurpose::Cancel, u);
                 return true;
             }
+            // "badala yake iwe alhamisi", "make it Thursday instead" in the
+            // middle of a booking changes that booking, not an older one.
+            Some(Intent::Reschedule)
+                if in_booking(&step)
+                    && !u
+                        .tokens
+                        .has_any(&["appointment", "miadi", "booking", "appt"]) => {}
             Some(Intent::Reschedule)
                 if !matches!(step, Step::AskNewTime(_) | Step::ChooseAppointment(_)) =>
             {
-                self.start_existing(ExistingPurpose::Reschedule, u.when);
+                self.start_existing(ExistingPurpose::Reschedule, u);
                 return true;
             }
             _ => {}
         }
-        // A question in the middle of a flow is answered, then the flow
-        // continues where it was.
-        if let Some(q) = u.intents.question() {
-            let booking_words = u.intents.contains(Intent::Book) && u.service.is_some();
-            if !booking_words {
-                self.answer(q, u, step);
-                return true;
-            }
+        // A question in the middle of anything is answered (every part of
+        // it), then the flow continues where it was, with whatever else the
+        // message said ("how much is it, and book me for 2pm").
+        let more = self.says_more_than_a_question(u, &step);
+        let topics = topics(&u.tokens);
+        if !topics.is_empty() {
+            let then = more.then(|| turn.text.clone());
+            self.answer_topics(&topics, u, step, then);
+            return true;
         }
+        if let Some(q) = u.intents.question()
+            && !more
+        {
+            self.answer(q, u, step);
+            return true;
+        }
+        self.dispatch(turn, u, step)
+    }
+
+    /// Whether a turn that asks something also moves the conversation on.
+    fn says_more_than_a_question(&self, u: &Understood, step: &Step) -> bool {
+        let flow_answer = match step {
+            Step::ConfirmSlot(_) | Step::ConfirmCancel(_) => {
+                u.assent == Assent::Yes || u.assent == Assent::No
+            }
+            Step::ChooseService(_) => u.service.is_some() || !u.services.is_empty(),
+            _ => false,
+        };
+        flow_answer
+            || u.choice.is_some()
+            || u.when.time.is_some()
+            || u.when.date.is_some()
+            || (u.intents.contains(Intent::Book) && (u.service.is_some() || !u.services.is_empty()))
+    }
+
+    /// The step's own handling of a turn.
+    fn dispatch(&mut self, turn: &Turn, u: &Understood, step: Step) -> bool {
         match step {
             Step::Idle => self.idle(turn, u),
             Step::ChooseService(s) => self.choose_service(u, s),
@@ -291,6 +355,15 @@ impl<'a> Dialog<'a> {
                 self.say(t(lang, "How can I help you?", "Nikusaidie vipi?"));
                 true
             }
+            _ if u.name.is_some() => {
+                let name = u.name.clone().unwrap_or_default();
+                self.state.greeted = true;
+                self.say(match lang {
+                    Lang::En => format!("Nice to meet you, {name}! How can I help you today?"),
+                    Lang::Sw => format!("Karibu sana, {name}! Nikusaidie vipi leo?"),
+                });
+                true
+            }
             _ => {
                 if !self.state.greeted && u.tokens.is_empty() {
                     self.greet(turn);
@@ -307,10 +380,13 @@ impl<'a> Dialog<'a> {
         let lang = self.state.lang;
         let p = &self.config.personality;
         let biz = &self.config.catalog.business_name;
-        let name = turn
-            .customer
+        // The name said in the conversation first; the channel's profile
+        // name only as a fallback.
+        let name = self
+            .state
             .name
             .as_deref()
+            .or(turn.customer.name.as_deref())
             .and_then(|n| n.split_whitespace().next())
             .filter(|_| p.honorific == Honorific::FirstName)
             .map(|n| format!(" {n}"))
@@ -504,4 +580,35 @@ fn ordinal_choice(tokens: &Tokens) -> Option<usize> {
         _ => return None,
     };
     Some(n - 1)
+}
+
+/// "move my Wednesday manicure to Thursday same time": the day and time
+/// that name the existing appointment (before "to" / "hadi" / "iwe" …) and
+/// the day and time it should move to (after). Without such a word,
+/// everything said is the new time.
+fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> (When, When) {
+    const MARKERS: &[&str] = &["to", "hadi", "mpaka", "iwe", "into", "till", "until", "for"];
+    let words = tokens.words();
+    for (i, w) in words.iter().enumerate() {
+        if !MARKERS.contains(&w.as_str()) || i + 1 >= words.len() {
+            continue;
+        }
+        // "want to move", "like to change": not the target.
+        if i > 0
+            && matches!(
+                words[i - 1].as_str(),
+                "want" | "like" | "need" | "have" | "going"
+            )
+        {
+            continue;
+        }
+        let after = Tokens::new(&words[i + 1..].join(" "));
+        let target = parse_when(&after, now, tz);
+        if target.is_empty() && !same_time(&after) {
+            continue;
+        }
+        let before = Tokens::new(&words[..i].join(" "));
+        return (parse_when(&before, now, tz), target);
+    }
+    (When::default(), parse_when(tokens, now, tz))
 }

@@ -7,7 +7,16 @@ impl Dialog<'_> {
     // ---- booking -------------------------------------------------------
 
     pub(super) fn start_booking(&mut self, u: &Understood, when: When, staff: Option<Uuid>) {
-        if let Some(service) = u.service {
+        self.state.plan = Plan {
+            party: u.party.max(1),
+            ..Plan::default()
+        };
+        let named: Vec<Uuid> = if u.services.is_empty() {
+            u.service.into_iter().collect()
+        } else {
+            u.services.clone()
+        };
+        if let Some(service) = self.plan_services(&named, u.party) {
             self.search(Purpose::New, service, staff, when, false);
             return;
         }
@@ -87,6 +96,10 @@ impl Dialog<'_> {
             (s.offered.len() == 1 && u.intents.contains(Intent::Yes)).then(|| s.offered[0])
         });
         if let Some(service) = picked {
+            let mut named = vec![service];
+            named.extend(u.services.iter().copied().filter(|s| *s != service));
+            let party = self.state.plan.party.max(u.party);
+            self.plan_services(&named, party);
             self.search(Purpose::New, service, staff, when, false);
             return true;
         }
@@ -165,6 +178,10 @@ impl Dialog<'_> {
     }
 
     pub(super) fn on_slots(&mut self, a: AwaitSlots, slots: Vec<Slot>) {
+        if let Some(target) = self.state.plan.target.take() {
+            self.place_next(a, slots, target);
+            return;
+        }
         let lang = self.state.lang;
         let tz = self.config.tz;
         let Some(service) = self.config.catalog.service(a.service).cloned() else {
@@ -406,6 +423,23 @@ impl Dialog<'_> {
         when: When,
         slot: Slot,
     ) {
+        if purpose == Purpose::New && self.place_and_continue(service, slot) {
+            return;
+        }
+        if purpose == Purpose::New && !self.state.plan.placed.is_empty() {
+            let items = self.plan_items(service, slot);
+            let text = self.confirm_plan_text(&items);
+            self.say(text);
+            self.yes_no_choices();
+            self.state.step = Step::ConfirmSlot(ConfirmSlot {
+                purpose,
+                service,
+                staff,
+                when,
+                slot,
+            });
+            return;
+        }
         let lang = self.state.lang;
         let tz = self.config.tz;
         let svc = self.config.catalog.service(service).cloned();
@@ -464,58 +498,57 @@ impl Dialog<'_> {
         });
     }
 
+    /// A clear "yes": a tapped Yes, the first choice's digit alone, or words
+    /// of assent with nothing that hesitates or refuses.
     pub(super) fn is_yes(u: &Understood) -> bool {
-        matches!(&u.choice, Some(ChoiceRef::Id(id)) if id == "yes")
-            || matches!(&u.choice, Some(ChoiceRef::Index(0)) if u.tokens.len() <= 1 && u.intents.is_empty())
-            || (u.intents.contains(Intent::Yes) && !u.intents.contains(Intent::No))
-            || (u.intents.contains(Intent::Book) && u.when.is_empty() && u.service.is_none())
+        match &u.choice {
+            Some(ChoiceRef::Id(id)) => id == "yes",
+            Some(ChoiceRef::Index(0)) if u.tokens.len() <= 1 => true,
+            _ => u.assent == Assent::Yes,
+        }
     }
 
     pub(super) fn is_no(u: &Understood) -> bool {
-        matches!(&u.choice, Some(ChoiceRef::Id(id)) if id == "no")
-            || matches!(&u.choice, Some(ChoiceRef::Index(1)) if u.tokens.len() <= 1 && u.intents.is_empty())
-            || u.intents.contains(Intent::No)
+        match &u.choice {
+            Some(ChoiceRef::Id(id)) => id == "no",
+            Some(ChoiceRef::Index(1)) if u.tokens.len() <= 1 => true,
+            _ => u.assent == Assent::No,
+        }
     }
 
+    /// A reply to "Shall I book it?". Only clear assent books; a change
+    /// (service, day, time, staff) is applied and confirmed again;
+    /// hesitation keeps the offer open without booking.
     pub(super) fn confirm_slot(&mut self, u: &Understood, c: ConfirmSlot) -> bool {
+        let tapped = matches!(&u.choice, Some(ChoiceRef::Id(_)));
+        if !tapped && let Some(understood) = self.change_at_confirm(u, &c) {
+            return understood;
+        }
         if Self::is_yes(u) {
-            let action = match c.purpose {
+            match c.purpose {
+                Purpose::New if !self.state.plan.placed.is_empty() => self.book_plan(c),
                 Purpose::New => {
-                    let price = self
-                        .config
-                        .catalog
-                        .service(c.service)
-                        .map(|s| s.price)
-                        .unwrap_or(Money::kes(0));
-                    Action::Book {
-                        service_id: c.service,
+                    let item = Item {
+                        service: c.service,
+                        slot: c.slot,
+                    };
+                    self.book_item(&item);
+                    self.state.step = Step::AwaitWrite(c);
+                }
+                Purpose::Move(appt) => {
+                    self.act(Action::Reschedule {
+                        appointment_id: appt.id,
                         staff_id: c.slot.staff_id,
                         start: c.slot.start,
                         end: c.slot.end,
-                        price,
-                    }
+                    });
+                    self.state.step = Step::AwaitWrite(c);
                 }
-                Purpose::Move(appt) => Action::Reschedule {
-                    appointment_id: appt.id,
-                    staff_id: c.slot.staff_id,
-                    start: c.slot.start,
-                    end: c.slot.end,
-                },
-            };
-            self.act(action);
-            self.state.step = Step::AwaitWrite(c);
-            return true;
-        }
-        if !u.when.is_empty() {
-            let when = if u.when.date.is_some() {
-                u.when
-            } else {
-                u.when.or(c.when)
-            };
-            self.search(c.purpose, c.service, u.staff.or(c.staff), when, false);
+            }
             return true;
         }
         if Self::is_no(u) {
+            self.state.plan = Plan::default();
             self.say(t(
                 self.state.lang,
                 "OK, I haven't booked anything. Which day and time would suit you better?",
@@ -530,6 +563,15 @@ impl Dialog<'_> {
             });
             return true;
         }
+        if u.assent == Assent::Hesitant {
+            self.say(t(
+                self.state.lang,
+                "No problem, take your time. I haven't booked anything yet; just say yes when you're ready, or tell me another day or time.",
+                "Sawa, chukua muda wako. Bado sijaweka chochote; sema ndiyo ukiwa tayari, au niambie siku au saa nyingine.",
+            ));
+            self.state.step = Step::ConfirmSlot(c);
+            return true;
+        }
         self.say(t(
             self.state.lang,
             "Sorry, shall I go ahead? Please answer yes or no.",
@@ -540,11 +582,81 @@ impl Dialog<'_> {
         false
     }
 
+    /// A different service, day, time or staff member given at the
+    /// confirmation: search again with it (the rest of the request kept).
+    fn change_at_confirm(&mut self, u: &Understood, c: &ConfirmSlot) -> Option<bool> {
+        let tz = self.config.tz;
+        let local = c.slot.start.with_timezone(&tz);
+        let current = When {
+            date: Some(local.date_naive()),
+            time: Some(local.time()),
+            part: None,
+        };
+        let mut items = self.plan_items(c.service, c.slot);
+        if let Purpose::Move(_) = c.purpose {
+            items.truncate(0);
+        }
+        let in_plan = |id: Uuid| items.iter().any(|i| i.service == id) || id == c.service;
+        let new_services: Vec<Uuid> = if u.services.is_empty() {
+            u.service.into_iter().collect()
+        } else {
+            u.services.clone()
+        };
+        let service_changed = c.purpose == Purpose::New
+            && !new_services.is_empty()
+            && new_services.iter().any(|s| !in_plan(*s));
+        let when_changed = !u.when.is_empty()
+            && (u.when.date.is_some_and(|d| Some(d) != current.date)
+                || u.when.time.is_some_and(|t| Some(t) != current.time)
+                || (u.when.part.is_some() && u.when.time.is_none() && u.when.date.is_none()));
+        let staff_changed = u.staff.is_some_and(|s| s != c.slot.staff_id);
+        if !service_changed && !when_changed && !staff_changed {
+            return None;
+        }
+        let when = if u.when.date.is_some() {
+            u.when
+        } else if u.when.time.is_some() || u.when.part.is_some() {
+            When {
+                date: current.date,
+                ..u.when
+            }
+        } else {
+            current
+        };
+        let staff = u.staff.or(c.staff);
+        match c.purpose {
+            Purpose::New => {
+                let named: Vec<Uuid> = if service_changed {
+                    new_services
+                } else {
+                    items.iter().map(|i| i.service).collect()
+                };
+                let party = self.state.plan.party;
+                let together = self.state.plan.together;
+                let named = if together && !service_changed {
+                    // The plan repeats the service per person: start again from one.
+                    named.into_iter().take(1).collect::<Vec<_>>()
+                } else {
+                    named
+                };
+                if let Some(first) = self.plan_services(&named, party) {
+                    self.search(Purpose::New, first, staff, when, false);
+                }
+            }
+            Purpose::Move(_) => self.search(c.purpose, c.service, staff, when, false),
+        }
+        Some(true)
+    }
+
     pub(super) fn on_booked(
         &mut self,
         c: ConfirmSlot,
         result: Result<AppointmentSummary, WriteFailure>,
     ) {
+        if self.state.plan.is_multi() {
+            self.on_plan_booked(c, result);
+            return;
+        }
         let lang = self.state.lang;
         let tz = self.config.tz;
         match result {
@@ -560,14 +672,10 @@ impl Dialog<'_> {
                     Lang::Sw => format!("Tayari! {name} yako imewekwa {at}. Tutaonana!"),
                 };
                 self.say(self.toned(text));
+                self.state.plan = Plan::default();
                 if let Some(s) = &svc {
                     self.cross_sell(s);
-                    if self.config.payment_on_booking && s.price.minor > 0 {
-                        self.act(Action::StartPayment {
-                            appointment_id: appt.id,
-                            amount: s.price,
-                        });
-                    }
+                    self.after_booking(appt.id, s.price);
                 }
                 self.state.step = Step::Idle;
             }
@@ -587,6 +695,31 @@ impl Dialog<'_> {
                 ));
                 self.state.step = Step::Idle;
             }
+        }
+    }
+
+    /// Payment after a booking: the M-Pesa prompt when the tenant can send
+    /// one, else how to pay (the tenant's paybill), never a prompt that
+    /// cannot start.
+    pub(super) fn after_booking(&mut self, appointment_id: Uuid, amount: Money) {
+        if amount.minor <= 0 {
+            return;
+        }
+        if self.config.payment_on_booking {
+            self.act(Action::StartPayment {
+                appointment_id,
+                amount,
+            });
+        } else if let Some(paybill) = self.config.pay_hint.clone() {
+            let money = say::money(amount);
+            self.say(match self.state.lang {
+                Lang::En => format!(
+                    "You can pay {money} by M-Pesa to Paybill {paybill} (account: your name), or at the salon."
+                ),
+                Lang::Sw => format!(
+                    "Unaweza kulipa {money} kwa M-Pesa, Paybill {paybill} (akaunti: jina lako), au ukifika."
+                ),
+            });
         }
     }
 

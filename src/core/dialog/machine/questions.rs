@@ -87,14 +87,144 @@ impl Dialog<'_> {
                     question: q,
                     words: u.tokens.words().to_vec(),
                     resume: Box::new(resume),
+                    categories: Vec::new(),
+                    then: None,
                 });
             }
             _ => self.resume(resume),
         }
     }
 
+    /// Answers every topic of a question: prices and durations of the
+    /// services named from the catalogue, the rest from the tenant's
+    /// knowledge snippets (one per topic, in the customer's language).
+    pub(super) fn answer_topics(
+        &mut self,
+        topics: &[Topic],
+        u: &Understood,
+        resume: Step,
+        then: Option<String>,
+    ) {
+        let lang = self.state.lang;
+        let mut named: Vec<Uuid> = u.services.clone();
+        if named.is_empty() {
+            named.extend(u.service);
+        }
+        if named.is_empty()
+            && let Some(s) = current_service(&resume)
+        {
+            named.push(s);
+        }
+        let mut categories: Vec<String> = Vec::new();
+        let mut add = |c: &str| {
+            if !categories.iter().any(|x| x == c) {
+                categories.push(c.to_owned());
+            }
+        };
+        for topic in topics {
+            match topic {
+                Topic::Prices | Topic::Duration if !named.is_empty() => {
+                    for id in &named {
+                        let Some(s) = self.config.catalog.service(*id).cloned() else {
+                            continue;
+                        };
+                        let name = s.display_name(lang).to_owned();
+                        let money = say::money(s.price);
+                        let took = say::duration(lang, s.duration_min);
+                        self.say(match (lang, topic) {
+                            (Lang::En, Topic::Duration) => format!("{name} takes about {took}."),
+                            (Lang::Sw, Topic::Duration) => {
+                                format!("{name} huchukua takriban {took}.")
+                            }
+                            (Lang::En, _) => format!("{name} is {money} and takes about {took}."),
+                            (Lang::Sw, _) => {
+                                format!("{name} ni {money}, na huchukua takriban {took}.")
+                            }
+                        });
+                    }
+                }
+                Topic::Prices | Topic::Services => {
+                    let lines: Vec<String> = self
+                        .config
+                        .catalog
+                        .services
+                        .iter()
+                        .map(|s| format!("{} ({})", s.display_name(lang), say::money(s.price)))
+                        .collect();
+                    self.say(t(lang, "Here is what we offer:", "Hizi ni huduma zetu:"));
+                    self.say(lines.join("; ") + ".");
+                }
+                Topic::Duration => {}
+                Topic::Hours => add("hours"),
+                Topic::Location => add("location"),
+                Topic::Parking => add("parking"),
+                Topic::Payment | Topic::Deposit => add("payment"),
+                Topic::Cancellation | Topic::Lateness => add("general"),
+            }
+        }
+        if categories.is_empty() {
+            self.after_answer(resume, then);
+            return;
+        }
+        self.act(Action::FetchKnowledge {
+            categories: categories.clone(),
+        });
+        self.state.step = Step::AwaitKnowledge(AwaitKnowledge {
+            question: Intent::AskOther,
+            words: u.tokens.words().to_vec(),
+            resume: Box::new(resume),
+            categories,
+            then,
+        });
+    }
+
+    /// After an answer: act on the rest of the turn, or remind the customer
+    /// where we were.
+    pub(super) fn after_answer(&mut self, resume: Step, then: Option<String>) {
+        let Some(text) = then else {
+            self.resume(resume);
+            return;
+        };
+        let turn = Turn {
+            text,
+            language_hint: None,
+            channel: Channel::WhatsApp,
+            customer: Customer::default(),
+            dtmf: None,
+            choice_id: None,
+            force_language: Some(self.state.lang),
+            now: self.state.now.unwrap_or_default(),
+        };
+        let tokens = Tokens::new(&turn.text);
+        let u = self.understand(&turn, tokens);
+        self.dispatch(&turn, &u, resume);
+    }
+
     pub(super) fn on_knowledge(&mut self, a: AwaitKnowledge, snippets: Vec<Snippet>) {
         let lang = self.state.lang;
+        if !a.categories.is_empty() {
+            let mut said = false;
+            for c in &a.categories {
+                let of: Vec<&Snippet> = snippets.iter().filter(|s| &s.category == c).collect();
+                let best = of
+                    .iter()
+                    .find(|s| s.language.eq_ignore_ascii_case(lang.code()))
+                    .or(of.first());
+                if let Some(s) = best {
+                    self.say(s.body.trim().to_owned());
+                    said = true;
+                }
+            }
+            if !said {
+                self.say(t(
+                    lang,
+                    "Sorry, I don't have that information. I can ask a member of our team to get back to you; just say \"talk to a person\".",
+                    "Samahani, sina taarifa hiyo. Naweza kumwomba mfanyakazi wetu akujibu; sema tu \"nataka kuongea na mtu\".",
+                ));
+            }
+            self.after_answer(*a.resume, a.then);
+            return;
+        }
         let chosen = pick_snippets(a.question, &a.words, lang, &snippets);
         if chosen.is_empty() {
             self.say(t(
@@ -208,4 +338,22 @@ pub(super) fn pick_snippets<'s>(
     let keep = if question == Intent::AskHours { 2 } else { 1 };
     let out: Vec<&Snippet> = scored.into_iter().take(keep).map(|(_, s)| s).collect();
     out
+}
+
+/// The service a flow is about, for "how much is it?" in the middle of it.
+fn current_service(step: &Step) -> Option<Uuid> {
+    match step {
+        Step::ChooseSlot(s) => Some(s.service),
+        Step::ConfirmSlot(s) | Step::AwaitWrite(s) => Some(s.service),
+        Step::AwaitSlots(s) => Some(s.service),
+        Step::ChooseService(s) if s.offered.len() == 1 => s.offered.first().copied(),
+        Step::AskNewTime(s) => Some(s.appointment.service_id),
+        Step::ConfirmCancel(a) | Step::AwaitCancel(a) => Some(a.service_id),
+        Step::Idle
+        | Step::ChooseService(_)
+        | Step::AwaitUpcoming(_)
+        | Step::ChooseAppointment(_)
+        | Step::AwaitKnowledge(_)
+        | Step::HandedOff => None,
+    }
 }

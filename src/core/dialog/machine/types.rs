@@ -98,6 +98,8 @@ pub enum HandoffReason {
     Requested,
     Misunderstood,
     NoAvailability,
+    /// Abuse, a threat or an accusation of fraud: a person at once.
+    Abuse,
 }
 
 /// Effects for the runtime.
@@ -127,6 +129,10 @@ pub enum Action {
     },
     HandOff {
         reason: HandoffReason,
+    },
+    /// The customer said their name: store it on the contact and customer.
+    RememberName {
+        name: String,
     },
     StartPayment {
         appointment_id: Uuid,
@@ -194,8 +200,12 @@ pub struct DialogConfig {
     /// Consecutive turns not understood before a person takes over
     /// (handoff_thresholds.misunderstood_turns; default 3).
     pub handoff_after_misunderstood: u32,
-    /// Ask for payment after booking (tenant payment_enabled).
+    /// Ask for payment after booking (tenant payment_enabled, and a prompt
+    /// can be sent: credentials for the environment).
     pub payment_on_booking: bool,
+    /// Where a prompt cannot be sent: the paybill or till to tell the
+    /// customer instead (tenant mpesa_shortcode).
+    pub pay_hint: Option<String>,
     /// Days searched for free times.
     pub search_days: u32,
     /// Start-time grid in minutes.
@@ -210,6 +220,7 @@ impl DialogConfig {
             personality,
             handoff_after_misunderstood: 3,
             payment_on_booking: false,
+            pay_hint: None,
             search_days: 7,
             slot_step_min: 30,
         }
@@ -267,13 +278,26 @@ pub enum ExistingPurpose {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AwaitUpcoming {
     pub purpose: ExistingPurpose,
+    /// Moving: the new day and time asked for.
     pub when: When,
+    /// The day or time that names the existing appointment ("my
+    /// Wednesday manicure"); for a cancellation, everything said.
+    #[serde(default)]
+    pub identify: When,
+    /// The service that names the existing appointment.
+    #[serde(default)]
+    pub service: Option<Uuid>,
+    /// "same time": keep the appointment's time on the new day.
+    #[serde(default)]
+    pub same_time: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChooseAppointment {
     pub purpose: ExistingPurpose,
     pub when: When,
+    #[serde(default)]
+    pub same_time: bool,
     pub offered: Vec<AppointmentSummary>,
 }
 
@@ -287,6 +311,12 @@ pub struct AwaitKnowledge {
     pub question: Intent,
     pub words: Vec<String>,
     pub resume: Box<Step>,
+    /// Knowledge categories asked about, in order (one answer each).
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// The rest of the turn to act on once answered ("… and book me at 2").
+    #[serde(default)]
+    pub then: Option<String>,
 }
 
 /// Where the conversation is.
@@ -356,6 +386,51 @@ pub struct DialogState {
     /// does not forget it.
     #[serde(default)]
     pub llm_spend_micro_usd: u64,
+    /// A booking of several services or for several people, while it is
+    /// being put together and written.
+    #[serde(default)]
+    pub plan: Plan,
+    /// The name the customer gave in the conversation.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// One service at one time, placed in a [`Plan`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub service: Uuid,
+    pub slot: Slot,
+}
+
+/// Several services in one request: for one person back to back, or for
+/// several people at the same time with different staff. The first service
+/// goes through the ordinary flow; each further one is placed after it
+/// without asking, and one confirmation lists them all.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Plan {
+    /// Services still to place, in the order asked.
+    pub rest: Vec<Uuid>,
+    /// Services placed so far (the one being confirmed is not among them).
+    pub placed: Vec<Item>,
+    /// Several people at the same time (else one person, back to back).
+    pub together: bool,
+    /// People in the booking (1 unless the customer said otherwise).
+    pub party: u8,
+    /// The start the next service must take (same time) or follow (back to back).
+    pub target: Option<DateTime<Utc>>,
+    /// Confirmed items still to write, after the one being written.
+    pub queue: Vec<Item>,
+    /// Appointments written so far for this plan.
+    pub done: Vec<AppointmentSummary>,
+}
+
+impl Plan {
+    pub fn is_multi(&self) -> bool {
+        !self.rest.is_empty()
+            || !self.placed.is_empty()
+            || !self.queue.is_empty()
+            || !self.done.is_empty()
+    }
 }
 
 impl DialogState {
