@@ -6,10 +6,21 @@ use serde::{Deserialize, Serialize};
 
 use super::text::Tokens;
 
+mod abuse;
+mod assent;
+pub(super) mod lexicon;
+mod topics;
+
+pub use abuse::is_abuse;
+pub use assent::{Assent, assent, assent_text};
+pub use topics::{Topic, topics};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
     Human,
+    /// Insults, threats, fraud or theft accusations: a person takes over.
+    Abuse,
     Cancel,
     Reschedule,
     Book,
@@ -28,6 +39,7 @@ impl Intent {
     pub fn as_str(self) -> &'static str {
         match self {
             Intent::Human => "human",
+            Intent::Abuse => "abuse",
             Intent::Cancel => "cancel",
             Intent::Reschedule => "reschedule",
             Intent::Book => "book",
@@ -344,6 +356,9 @@ pub fn classify(tokens: &Tokens) -> Intents {
     let has = |list: &[&str]| tokens.has_any(list);
     if has(HUMAN) {
         found.push(Intent::Human);
+    }
+    if is_abuse(tokens) {
+        found.push(Intent::Abuse);
     }
     if has(CANCEL) {
         found.push(Intent::Cancel);

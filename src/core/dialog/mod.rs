@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod intent;
 pub mod machine;
+pub mod names;
 pub mod numbers;
 pub mod personality;
 pub mod say;
