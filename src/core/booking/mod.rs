@@ -12,6 +12,8 @@
 //! buffer) inside one schedule window, and its occupied span must not overlap
 //! a block or another appointment's occupied span.
 
+pub mod holidays;
+
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};

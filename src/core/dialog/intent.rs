@@ -6,10 +6,20 @@ use serde::{Deserialize, Serialize};
 
 use super::text::Tokens;
 
+mod abuse;
+mod assent;
+pub(super) mod lexicon;
+mod topics;
+
+pub use abuse::is_abuse;
+pub use assent::{Assent, assent, assent_text};
+pub use topics::{Topic, topics};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
     Human,
+    /// Insults, threats, fraud or theft accusations: a person takes over.
     Abuse,
     Cancel,
     Reschedule,
@@ -347,6 +357,9 @@ pub fn classify(tokens: &Tokens) -> Intents {
     if has(HUMAN) {
         found.push(Intent::Human);
     }
+    if is_abuse(tokens) {
+        found.push(Intent::Abuse);
+    }
     if has(CANCEL) {
         found.push(Intent::Cancel);
     }
@@ -485,38 +498,4 @@ mod tests {
         ));
         assert!(!i.contains(Intent::No));
     }
-}
-
-// STUB (replaced by the intents branch)
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Assent {
-    Yes,
-    No,
-    Hesitant,
-    Unclear,
-}
-pub fn assent(tokens: &Tokens) -> Assent {
-    if tokens.has_any(YES) && !tokens.has_any(NO) {
-        Assent::Yes
-    } else if tokens.has_any(NO) {
-        Assent::No
-    } else {
-        Assent::Unclear
-    }
-}
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Topic {
-    Hours,
-    Location,
-    Parking,
-    Prices,
-    Payment,
-    Deposit,
-    Cancellation,
-    Lateness,
-    Duration,
-    Services,
-}
-pub fn topics(_tokens: &Tokens) -> Vec<Topic> {
-    Vec::new()
 }

@@ -1,8 +1,373 @@
-//! STUB (replaced by the intents branch)
+//! Who the customer is and who the booking is for: the name they give
+//! ("my name is Wanjiru", "naitwa Halima", "this is Brayo") and how many
+//! people are coming ("me and my daughter", "sisi wawili").
+
+use super::intent::lexicon::{is_word, matches_at, phrases};
 use super::text::Tokens;
-pub fn stated_name(_tokens: &Tokens, _text: &str) -> Option<String> {
+
+/// Phrases after which a name follows for sure (unless it is a common word:
+/// "my name is on the list").
+const STRONG: &str = "my name is, my names are, my name s, my names, name is, names are,
+    naitwa, ninaitwa, nnaitwa, mimi naitwa, jina langu ni, jina langu, majina yangu ni,
+    jina ni, jina yangu ni, ni mimi, it s me, its me, this is me";
+
+/// Phrases after which a name often follows, but so does anything else
+/// ("I'm Kevin" / "I'm coming"): the word must also look like a name.
+const WEAK_ANYWHERE: &str = "i m, im, i am, mimi ni, call me, ni mimi hapa";
+
+/// Like [`WEAK_ANYWHERE`], but only at the start of the message ("hi this
+/// is Brayo", not "this is urgent").
+const WEAK_AT_START: &str = "this is, it s, its, hii ni, ni, here is, am";
+
+/// Words that open a message before the part that matters.
+const OPENERS: &str = "hi, hello, hey, hallo, helo, hellow, habari, jambo, hujambo, mambo, niaje,
+    sasa, vipi, good, morning, afternoon, evening, salaam, salama, shikamoo, uh, um, umm,
+    eeh, eh, ee, er, oh, dear, madam, yes, ok, okay, sawa, again, yako, za, asubuhi, mchana,
+    jioni, there, team, ratiba, sir, maam";
+
+/// Titles kept in front of a name ("Mama Njeri"), never a name alone.
+const TITLES: &str = "mama, baba, mrs, mr, ms, miss, dr, madam, auntie, aunty, mzee, bi, shosh,
+    cucu, mwalimu, pastor, rev";
+
+/// Words that follow "I'm" / "this is" / "mimi ni" and are not names.
+const NOT_NAMES: &str = "
+    a, an, the, my, your, ur, his, her, their, our, me, him, it, that, this, what, who,
+    which, there, here, not, no, yes, so, very, really, just, also, still, too, sorry, new,
+    interested, free, available, busy, sick, unwell, pregnant, married, single, in, at, on,
+    from, with, for, to, of, about, around, near, nearby, almost, already, done, ready,
+    sure, unsure, fine, good, great, ok, okay, alright, well, cool, happy, glad, sad, tired,
+    excited, upset, angry, late, early, back, outside, inside, downstairs, upstairs, lost,
+    stuck, confused, disappointed, okey, fit, fiti, poa, sawa, salama, mzima, sijambo,
+    urgent, important, regarding, ridiculous, nonsense, wrong, right, correct, perfect,
+    expensive, cheap, far, possible, impossible, noted, it, been, only, and, or, but, if,
+    because, as, when, where, how, why, i, you, we, they, she, he, us, them, mine, yours,
+    one, first, last, next, same, other, another, customer, client, regular, student,
+    returning, existing, booked, confirmed, cancelled, canceled, able, unable, open, closed,
+    off, out, up, down, over, under, going, coming, calling, texting, writing, asking,
+    wondering, looking, waiting, trying, planning, thinking, hoping, running, travelling,
+    traveling, leaving, arriving, new here, mum, mom, mother, dad, father, wife, husband,
+    sister, brother, daughter, son, friend, kenyan, please, pls, thanks, thank, hi, hello,
+    hey, now, today, tomorrow, tonight, later, soon, again, ever, never, all, both, number,
+    phone, whatsapp, call, back, bot, robot, human, person, lady, man, woman, girl, boy,
+    kid, child, baby, mgonjwa, mteja, wateja, mwanafunzi, mkenya, mzee, mgeni, mfanyakazi,
+    mwalimu, mpenzi, msichana, mvulana, mtoto, mke, mume, mjamzito, mkristo, mwislamu,
+    yule, huyu, wa, ya, la, za, wenu, yenu, wako, yako, wangu, yangu, langu, nani, gani,
+    nina, nataka, ningependa, naomba, nilikuwa, niko, nimefika, nimechelewa, nakuja, naenda,
+    nitakuja, sitakuja, hapa, huko, pale, sasa, tu, bado, pia, mwenyewe, mpya, kesho, leo,
+    jana, juzi, keshokutwa, asubuhi, mchana, jioni, usiku, saa, na, kwa, ni, si, sio, hii,
+    hiyo, hizo, kweli, tena, nimekuja, nimeona, mimi, wewe, yeye, sisi, nyinyi, wao, dada,
+    kaka, binti, mwanangu, rafiki, shangazi, mjomba, hapo, kama, lakini, halafu, ile,
+    nimepotea, sina, sijui, naitwa, jina, hujambo, habari, mambo, vipi, niaje, sema, aje,
+    bana, buda, msee, manze, beste, chali, dame, mresh, msupa, ndio, ndiyo, hapana, eeh,
+    asante, karibu, samahani, pole, tafadhali, nimefurahi, nimekasirika, nimechoka,
+    monday, tuesday, wednesday, thursday, friday, saturday, sunday, weekend, week, month,
+    jumatatu, jumanne, jumatano, alhamisi, ijumaa, jumamosi, jumapili, wiki, mwezi,
+    january, february, march, april, may, june, july, august, september, october, november,
+    december, morning, afternoon, evening, night, noon, midday, am, pm, hrs, two, three,
+    four, five, six, seven, eight, nine, ten, eleven, twelve, moja, mbili, tatu, nne, tano,
+    sita, saba, nane, tisa, kumi, nusu, robo, braids, braid, cornrows, cornrow, lines,
+    twists, locs, dreads, dreadlocks, dredi, rasta, weave, weaves, wig, wigs, manicure,
+    pedicure, mani, pedi, nails, nail, gel, acrylic, acrylics, facial, facials, massage,
+    haircut, cut, trim, shave, shaving, makeup, lashes, brows, eyebrows, wax, waxing,
+    blowdry, retouch, relaxer, treatment, steaming, knotless, sewin, kusuka, kunyoa, kucha,
+    nywele, nyusi, kope, salon, appointment, booking, book, slot, price, service, services,
+    cornrow, style, hairstyle, also, abit, kidogo, sana, here, there, ok, done";
+
+/// English word endings that are not Kenyan given names ("coming",
+/// "available", "happiness").
+const NOT_NAME_ENDINGS: &[&str] = &["ing", "ful", "ous", "able", "ible", "ness", "ment", "tion"];
+
+/// The name the customer gives for themself, capitalised, 1-3 words
+/// (a title such as "Mama" included), or `None`.
+pub fn stated_name(tokens: &Tokens, original_text: &str) -> Option<String> {
+    let words = tokens.words();
+    let start = words.iter().take_while(|w| is_word(w, OPENERS)).count();
+    let mut triggers: Vec<(usize, bool)> = Vec::new();
+    for (list, strong, only_start) in [
+        (STRONG, true, false),
+        (WEAK_ANYWHERE, false, false),
+        (WEAK_AT_START, false, true),
+    ] {
+        for phrase in phrases(list) {
+            let len = phrase.split_whitespace().count();
+            for at in 0..words.len() {
+                if (!only_start || at == start) && matches_at(words, at, phrase) {
+                    triggers.push((at + len, strong));
+                }
+            }
+        }
+    }
+    // "Esther here" / "Wanjiru hapa" at the start.
+    if is_word(tokens.at(start + 1), "here, hapa") {
+        triggers.push((start, false));
+    }
+    // Strong triggers first, then in order of appearance.
+    triggers.sort_by_key(|&(at, strong)| (!strong, at));
+    triggers
+        .into_iter()
+        .find_map(|(at, strong)| name_at(words, at, strong, original_text))
+}
+
+/// The name starting at word `at`, if the words there look like one.
+fn name_at(words: &[String], at: usize, strong: bool, original: &str) -> Option<String> {
+    let mut i = at;
+    while i < words.len() && is_word(&words[i], "uh, um, umm, eeh, er, ni") {
+        i += 1;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    if i < words.len() && is_word(&words[i], TITLES) {
+        parts.push(&words[i]);
+        i += 1;
+    }
+    let titles = parts.len();
+    while i < words.len() && parts.len() < 3 && looks_like_name(&words[i], strong, original) {
+        parts.push(&words[i]);
+        i += 1;
+    }
+    // "I'm Kevin's wife" names someone else.
+    if words.get(i).is_some_and(|w| w == "s") {
+        return None;
+    }
+    if parts.len() == titles {
+        return None;
+    }
+    Some(
+        parts
+            .iter()
+            .map(|w| capitalise(w))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+fn looks_like_name(word: &str, strong: bool, original: &str) -> bool {
+    if word.chars().count() < 2
+        || !word.chars().all(char::is_alphabetic)
+        || is_word(word, NOT_NAMES)
+        || is_word(word, TITLES)
+    {
+        return false;
+    }
+    if strong || written_capitalised(original, word) {
+        return true;
+    }
+    !NOT_NAME_ENDINGS.iter().any(|e| word.ends_with(e))
+}
+
+/// Whether `original` spells `word` with a capital first letter somewhere
+/// other than at the start of a sentence.
+fn written_capitalised(original: &str, word: &str) -> bool {
+    let mut after_stop = true;
+    for raw in original.split_whitespace() {
+        let clean: String = raw.chars().filter(|c| c.is_alphabetic()).collect();
+        let capital = clean.chars().next().is_some_and(char::is_uppercase);
+        if capital && !after_stop && clean.to_lowercase() == word {
+            return true;
+        }
+        after_stop = raw.ends_with(['.', '!', '?']);
+    }
+    false
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// People the customer brings ("my daughter", "dada yangu").
+const COMPANIONS: &str = "daughter, son, sister, brother, friend, mum, mom, mother, dad, husband,
+    wife, bestie, bff, cousin, niece, nephew, kid, child, baby, girl, boy, colleague, aunt,
+    auntie, aunty, grandma, grandmother, partner, fiance, fiancee, boyfriend, girlfriend,
+    sis, bro, neighbour, neighbor, mother in law, sister in law, daughters, sons, sisters,
+    brothers, friends, kids, children, girls, boys, cousins, colleagues";
+
+/// Swahili / Sheng companions, followed by a possessive.
+const SW_COMPANIONS: &str = "binti, mtoto, watoto, dada, kaka, rafiki, marafiki, mama, baba, mume,
+    mke, bibi, shangazi, mpenzi, msichana, kijana, mtoi, manzi, dem, beste, msupa, sista,
+    mabeste, madada";
+
+/// The number of people the booking is for: 2 for "me and my daughter",
+/// "sisi wawili", "braids for me and cornrows for my daughter", 3 for
+/// "three of us", otherwise 1. Capped at 6.
+pub fn party_size(tokens: &Tokens) -> u8 {
+    let words = tokens.words();
+    if let Some(n) = stated_count(words) {
+        return n;
+    }
+    let has = |list: &'static str| {
+        phrases(list).any(|p| (0..words.len()).any(|at| matches_at(words, at, p)))
+    };
+    let me = has(
+        "me and, me my, and me, and i, i and, for me, for myself, myself and, mimi na, na mimi,
+        mimi pamoja na, pamoja nami, nami, both of us, us both, sisi, tuko, tutakuja",
+    );
+    if !me {
+        return 1;
+    }
+    let mut others = 0u8;
+    for (i, w) in words.iter().enumerate() {
+        let prev = if i > 0 { words[i - 1].as_str() } else { "" };
+        let next = words.get(i + 1).map(String::as_str).unwrap_or("");
+        let en = is_word(prev, "my, our") && is_word(w, COMPANIONS);
+        let en_counted = is_word(prev, "two, 2") && i > 1 && words[i - 2] == "my";
+        let sw = is_word(w, SW_COMPANIONS) && is_word(next, "yangu, wangu, zangu, wetu, yetu");
+        let sw_own = is_word(w, "mwanangu, wanangu, mamangu, babangu, dadangu, kakangu");
+        if en_counted && is_word(w, COMPANIONS) {
+            others = others.saturating_add(2);
+        } else if en || sw || sw_own {
+            let plural = w.ends_with('s') && !is_word(w, "sis, boss")
+                || is_word(w, "watoto, marafiki, mabeste, madada, wanangu");
+            others = others.saturating_add(if plural { 2 } else { 1 });
+        }
+    }
+    let both = has("both of us, us both, sisi wote, wote");
+    (1 + others.max(u8::from(both))).clamp(1, 6)
+}
+
+/// An explicit head count ("two of us", "sisi watatu", "for 2 people").
+fn stated_count(words: &[String]) -> Option<u8> {
+    let number = |w: &str| -> Option<u8> {
+        match w {
+            "two" | "2" | "wawili" | "wawiili" | "mbili" => Some(2),
+            "three" | "3" | "watatu" | "tatu" => Some(3),
+            "four" | "4" | "wanne" | "nne" => Some(4),
+            "five" | "5" | "watano" | "tano" => Some(5),
+            "six" | "6" | "sita" => Some(6),
+            _ => None,
+        }
+    };
+    for (i, w) in words.iter().enumerate() {
+        let Some(n) = number(w) else { continue };
+        let prev = if i > 0 { words[i - 1].as_str() } else { "" };
+        let next = words.get(i + 1).map(String::as_str).unwrap_or("");
+        let after = words.get(i + 2).map(String::as_str).unwrap_or("");
+        let en = matches!(next, "of" if after == "us")
+            || is_word(next, "people, persons, pax, ladies, of")
+            || (prev == "us" && !w.chars().all(|c| c.is_ascii_digit()));
+        let sw = w.starts_with("wa")
+            && is_word(
+                prev,
+                "sisi, wote, tuko, watu, tutakuwa, tupo, tutakuja, kwa",
+            );
+        let sw_people = prev == "watu";
+        if en || sw || sw_people {
+            return Some(n);
+        }
+    }
     None
 }
-pub fn party_size(_tokens: &Tokens) -> u8 {
-    1
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(text: &str) -> Option<String> {
+        stated_name(&Tokens::new(text), text)
+    }
+
+    #[test]
+    fn names_the_customer_gives() {
+        let cases = [
+            ("my name is Wanjiru", "Wanjiru"),
+            (
+                "My name is wanjiru kamau and I want braids",
+                "Wanjiru Kamau",
+            ),
+            ("I'm Kevin", "Kevin"),
+            ("hi im kevin", "Kevin"),
+            ("this is Brayo", "Brayo"),
+            ("it's Akinyi here", "Akinyi"),
+            ("naitwa Halima", "Halima"),
+            ("Naitwa halima nataka kusuka kesho", "Halima"),
+            ("mimi ni mama Njeri", "Mama Njeri"),
+            ("jina langu ni Otieno", "Otieno"),
+            ("ni mimi Wambui", "Wambui"),
+            ("hi it's Esther", "Esther"),
+            ("hi this is wambui i want braids tomorrow", "Wambui"),
+            ("uh hello this is eeh wambui i want to book", "Wambui"),
+            ("Habari, naitwa Aisha. Nataka pedicure", "Aisha"),
+            (
+                "Good morning, my name is Mercy Achieng Otieno",
+                "Mercy Achieng Otieno",
+            ),
+            ("Esther here, can I book nails", "Esther"),
+            ("hello am Faith", "Faith"),
+            ("I am Brian and I need a haircut", "Brian"),
+            ("my names are Jane Muthoni", "Jane Muthoni"),
+            ("Sasa, ni Brayo hapa", "Brayo"),
+            ("jina ni mary", "Mary"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(name(text).as_deref(), Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn common_words_are_not_names() {
+        let cases = [
+            "I'm fine",
+            "I'm good thanks",
+            "I'm looking for a salon",
+            "I'm coming at 3",
+            "I'm late",
+            "im on my way",
+            "this is urgent",
+            "this is for my daughter",
+            "mimi ni mgonjwa",
+            "mimi ni mteja wenu",
+            "mimi ni mama",
+            "it's ok",
+            "its fine",
+            "I'm Kevin's wife",
+            "I want braids on Friday",
+            "I am available on Friday",
+            "I'm interested in braids",
+            "it's tomorrow right",
+            "this is Friday",
+            "mimi ni yule wa jana",
+            "naitwa",
+            "call me tomorrow",
+            "I'm a student",
+            "I am not sure",
+            "nataka kusuka",
+        ];
+        for text in cases {
+            assert_eq!(name(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn party_size_counts_the_people() {
+        let cases: &[(&str, u8)] = &[
+            ("me and my daughter", 2),
+            ("for me and my sister", 2),
+            ("mimi na binti yangu", 2),
+            ("sisi wawili", 2),
+            ("wote wawili", 2),
+            ("two of us", 2),
+            ("for two people", 2),
+            ("braids for me and cornrows for my daughter", 2),
+            ("nataka kusuka mimi na dada yangu kesho", 2),
+            ("uh me and my friend want manicure", 2),
+            ("my daughter and I need braids", 2),
+            ("three of us", 3),
+            ("sisi watatu", 3),
+            ("me and my two daughters", 3),
+            ("me, my sister and my mum", 3),
+            ("tuko watatu", 3),
+            ("watu wawili", 2),
+            ("I want braids tomorrow at 2", 1),
+            ("braids for my daughter", 1),
+            ("nataka kusuka saa mbili", 1),
+            ("can I come at two", 1),
+            ("for 2pm", 1),
+            ("manicure and pedicure", 1),
+        ];
+        for (text, want) in cases {
+            assert_eq!(party_size(&Tokens::new(text)), *want, "{text}");
+        }
+    }
 }
