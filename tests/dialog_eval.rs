@@ -248,9 +248,7 @@ async fn run(
     // row a precise one needs.
     let mut expected = c.expect.booked.clone();
     expected.sort_by_key(|a| {
-        std::cmp::Reverse(
-            a.date.is_some() as u8 + a.time.is_some() as u8 + a.staff.is_some() as u8,
-        )
+        std::cmp::Reverse(a.date.is_some() as u8 + a.time.is_some() as u8 + a.staff.is_some() as u8)
     });
     let mut booking_ok = true;
     for e in &expected {
@@ -258,9 +256,9 @@ async fn run(
             s.eq_ignore_ascii_case(&e.service)
                 && e.date.is_none_or(|x| x == *d)
                 && e.time.is_none_or(|x| x == *t)
-                && e.staff.as_deref().is_none_or(|x| {
-                    st.to_lowercase().contains(&x.to_lowercase())
-                })
+                && e.staff
+                    .as_deref()
+                    .is_none_or(|x| st.to_lowercase().contains(&x.to_lowercase()))
         });
         match hit {
             Some(i) => {
@@ -270,10 +268,7 @@ async fn run(
         }
     }
     if !booking_ok || !unmatched.is_empty() {
-        why.push(format!(
-            "booked {got}, expected {:?}",
-            c.expect.booked
-        ));
+        why.push(format!("booked {got}, expected {:?}", c.expect.booked));
     }
     if let Some(want) = &c.expect.name {
         let names: Vec<Option<String>> = sqlx::query_scalar(
@@ -290,7 +285,8 @@ async fn run(
                 n.as_deref().is_some_and(|n| {
                     let n = n.to_lowercase();
                     n == want_l
-                        || n.split_whitespace().any(|w| want_l.split_whitespace().any(|x| x == w))
+                        || n.split_whitespace()
+                            .any(|w| want_l.split_whitespace().any(|x| x == w))
                 })
             });
         if !ok {
@@ -349,7 +345,11 @@ fn table(title: &str, rows: &BTreeMap<String, Tally>) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dialog_evaluation_does_not_fall_below_its_baseline() {
     let convs = load();
-    assert!(convs.len() >= 200, "the evaluation has {} conversations", convs.len());
+    assert!(
+        convs.len() >= 200,
+        "the evaluation has {} conversations",
+        convs.len()
+    );
     let db = common::TestDb::new().await;
     let tenant = db.seed_demo().await;
     let service = ConversationService::new(db.db().clone());
@@ -360,7 +360,10 @@ async fn dialog_evaluation_does_not_fall_below_its_baseline() {
     let mut parts: BTreeMap<String, Tally> = BTreeMap::new();
     let mut failures = String::new();
     for (n, c) in convs.iter().enumerate() {
-        if only.as_deref().is_some_and(|o| !o.split(',').any(|x| x == c.id)) {
+        if only
+            .as_deref()
+            .is_some_and(|o| !o.split(',').any(|x| x == c.id))
+        {
             continue;
         }
         let out = run(&tenant, &service, n, c).await;

@@ -15,8 +15,8 @@
 
 use crate::core::audio::wav;
 use crate::core::turn::{
-    Floor, InboundAudio, Lang, TranscriptUpdate, TranscriptWord, TurnConfig, TurnDials,
-    TurnEngine, TurnEvent, TurnInput, TurnOutput,
+    Floor, InboundAudio, Lang, TranscriptUpdate, TranscriptWord, TurnConfig, TurnDials, TurnEngine,
+    TurnEvent, TurnInput, TurnOutput,
 };
 use anyhow::{Context, bail};
 use clap::Args as ClapArgs;

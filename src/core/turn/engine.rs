@@ -5,8 +5,8 @@ use super::level::CallerLevel;
 use super::lexicon::{self, Completion};
 use super::timers::{Timer, Timers};
 use super::{
-    Expectation, Floor, Lang, PlaybackCommand, TranscriptUpdate, TurnConfig, TurnEvent,
-    TurnInput, TurnOutput,
+    Expectation, Floor, Lang, PlaybackCommand, TranscriptUpdate, TurnConfig, TurnEvent, TurnInput,
+    TurnOutput,
 };
 use crate::core::vad::{SpectralVad, VadFrame};
 use std::collections::VecDeque;

@@ -521,9 +521,7 @@ fn listening_ack_in_a_long_turn_pause_never_over_speech() {
     h.audio(700, false);
     h.audio(800, true);
     h.audio(2500, false);
-    let acks = h.events(TurnEvent::ListeningAck {
-        language: Lang::En,
-    });
+    let acks = h.events(TurnEvent::ListeningAck { language: Lang::En });
     assert_eq!(acks.len(), 1, "{:?}", h.log);
     let eot = h.events(TurnEvent::EndOfTurn);
     assert_eq!(eot.len(), 1);
