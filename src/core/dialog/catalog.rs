@@ -222,15 +222,6 @@ pub fn match_staff(tokens: &Tokens, staff: &[StaffInfo]) -> Option<Uuid> {
     }
 }
 
-// STUB (replaced by the lexicon branch)
-pub fn services_mentioned(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
-    match_services(tokens, services)
-        .into_iter()
-        .filter(|(_, s)| *s >= 0.9)
-        .map(|(id, _)| id)
-        .collect()
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

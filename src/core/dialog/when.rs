@@ -70,11 +70,6 @@ impl When {
     }
 }
 
-// STUB (replaced by the lexicon branch)
-pub fn same_time(tokens: &Tokens) -> bool {
-    tokens.has_any(&["same time"])
-}
-
 /// The local date of `now` in `tz`.
 pub fn local_today(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
     now.with_timezone(&tz).date_naive()
