@@ -91,10 +91,27 @@ impl Dialog<'_> {
             Some(ChoiceRef::Index(i)) => s.offered.get(*i).copied(),
             None => None,
         }
+        .or(u.services.first().copied())
         .or(u.service)
-        .or_else(|| {
-            (s.offered.len() == 1 && u.intents.contains(Intent::Yes)).then(|| s.offered[0])
-        });
+        .or_else(|| (s.offered.len() == 1 && u.assent == Assent::Yes).then(|| s.offered[0]));
+        // "both" / "zote" after two or three were offered.
+        let all = (2..=3).contains(&s.offered.len())
+            && u.tokens.has_any(&[
+                "both",
+                "all",
+                "zote",
+                "vyote",
+                "wote",
+                "all of them",
+                "zote mbili",
+            ]);
+        if all && picked.is_none() {
+            let party = self.state.plan.party.max(u.party);
+            if let Some(first) = self.plan_services(&s.offered, party) {
+                self.search(Purpose::New, first, staff, when, false);
+                return true;
+            }
+        }
         if let Some(service) = picked {
             let mut named = vec![service];
             named.extend(u.services.iter().copied().filter(|s| *s != service));
@@ -166,6 +183,7 @@ impl Dialog<'_> {
             days: self.config.search_days,
             not_before: now,
             step_min: self.config.slot_step_min,
+            closed_on_holidays: !self.config.open_on_holidays,
         };
         self.act(Action::FindSlots(query));
         self.state.step = Step::AwaitSlots(AwaitSlots {
@@ -211,6 +229,28 @@ impl Dialog<'_> {
         }
         let now = self.state.now.unwrap_or_default();
         let today = local_today(now, tz);
+        // A public holiday asked for: say so, then the nearest times.
+        if let Some(date) = a.when.date
+            && !self.config.open_on_holidays
+            && let Some(holiday) = booking::holidays::kenyan_holiday(date)
+        {
+            let day = say::date(lang, date);
+            self.say(match lang {
+                Lang::En => format!(
+                    "Sorry, we're closed on {day} for {} (a public holiday).",
+                    holiday.name_en
+                ),
+                Lang::Sw => format!(
+                    "Samahani, tumefunga {day} kwa sababu ya {} (sikukuu).",
+                    holiday.name_sw
+                ),
+            });
+            let time = a.when.time.unwrap_or(hm(10));
+            let anchor = local_instant(tz, date, time).unwrap_or(now);
+            let near = booking::nearest(&slots, anchor, 3);
+            self.offer_slots(a, near, true);
+            return;
+        }
         // An exact time asked for.
         if let Some(time) = a.when.time {
             let date = a.when.date.unwrap_or_else(|| {
@@ -235,6 +275,16 @@ impl Dialog<'_> {
                 return;
             }
             let near = booking::nearest(&slots, target, 3);
+            if target <= now {
+                self.say(match lang {
+                    Lang::En => {
+                        format!("Sorry, {} has already passed.", say::when(lang, tz, target))
+                    }
+                    Lang::Sw => format!("Samahani, {} imeshapita.", say::when(lang, tz, target)),
+                });
+                self.offer_slots(a, near, true);
+                return;
+            }
             self.say(match lang {
                 Lang::En => format!(
                     "Sorry, {} is not free for {name}.",

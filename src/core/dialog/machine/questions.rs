@@ -163,11 +163,39 @@ impl Dialog<'_> {
             }
         }
         if categories.is_empty() {
+            let about_named = !named.is_empty()
+                && topics
+                    .iter()
+                    .all(|t| matches!(t, Topic::Prices | Topic::Duration));
+            if then.is_none() && matches!(resume, Step::Idle) && about_named {
+                // "How much is a pedicure?" invites a booking.
+                self.say(if named.len() > 1 {
+                    t(
+                        lang,
+                        "Would you like to book them?",
+                        "Ungependa kuweka miadi?",
+                    )
+                } else {
+                    t(
+                        lang,
+                        "Would you like to book it?",
+                        "Ungependa kuweka miadi?",
+                    )
+                });
+                self.yes_no_choices();
+                self.state.step = Step::ChooseService(ChooseService {
+                    when: u.when,
+                    staff: u.staff,
+                    offered: named,
+                });
+                return;
+            }
             self.after_answer(resume, then);
             return;
         }
+        // Every snippet: a tenant may file a topic under another category.
         self.act(Action::FetchKnowledge {
-            categories: categories.clone(),
+            categories: Vec::new(),
         });
         self.state.step = Step::AwaitKnowledge(AwaitKnowledge {
             question: Intent::AskOther,
@@ -203,18 +231,39 @@ impl Dialog<'_> {
     pub(super) fn on_knowledge(&mut self, a: AwaitKnowledge, snippets: Vec<Snippet>) {
         let lang = self.state.lang;
         if !a.categories.is_empty() {
-            let mut said = false;
+            let mut said: Vec<&str> = Vec::new();
             for c in &a.categories {
                 let of: Vec<&Snippet> = snippets.iter().filter(|s| &s.category == c).collect();
                 let best = of
                     .iter()
                     .find(|s| s.language.eq_ignore_ascii_case(lang.code()))
-                    .or(of.first());
-                if let Some(s) = best {
-                    self.say(s.body.trim().to_owned());
-                    said = true;
+                    .or(of.first())
+                    .copied()
+                    .or_else(|| {
+                        // Filed elsewhere: the snippet that reads most like
+                        // the topic.
+                        let (question, words) = match c.as_str() {
+                            "hours" => (Intent::AskHours, Vec::new()),
+                            "location" => (Intent::AskLocation, Vec::new()),
+                            other => (Intent::AskOther, vec![other.to_owned()]),
+                        };
+                        let mut words = words;
+                        words.extend(a.words.iter().cloned());
+                        pick_snippets(question, &words, lang, &snippets)
+                            .first()
+                            .copied()
+                    });
+                if let Some(s) = best
+                    && !said.contains(&s.body.as_str())
+                {
+                    said.push(&s.body);
                 }
             }
+            let said: Vec<String> = said.iter().map(|b| b.trim().to_owned()).collect();
+            for body in &said {
+                self.say(body.clone());
+            }
+            let said = !said.is_empty();
             if !said {
                 self.say(t(
                     lang,

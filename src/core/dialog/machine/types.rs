@@ -206,6 +206,9 @@ pub struct DialogConfig {
     /// Where a prompt cannot be sent: the paybill or till to tell the
     /// customer instead (tenant mpesa_shortcode).
     pub pay_hint: Option<String>,
+    /// Open on Kenyan public holidays (the default is closed, as the
+    /// demo's hours snippet says).
+    pub open_on_holidays: bool,
     /// Days searched for free times.
     pub search_days: u32,
     /// Start-time grid in minutes.
@@ -221,6 +224,7 @@ impl DialogConfig {
             handoff_after_misunderstood: 3,
             payment_on_booking: false,
             pay_hint: None,
+            open_on_holidays: false,
             search_days: 7,
             slot_step_min: 30,
         }
