@@ -57,7 +57,8 @@ async fn both_chains_apply_to_an_empty_database_and_reapply_as_no_op() {
             "payment_callbacks_unrouted",
             "payment_routing",
             "tenant_admins",
-            "tenants"
+            "tenants",
+            "whatsapp_inbox"
         ]
     );
     // TestDb already applied the public chain: a second run applies nothing.
