@@ -96,24 +96,35 @@ impl Intake {
     /// Starts the dispatcher on the current runtime.
     pub fn start(db: Db, handler: Arc<dyn InboxHandler>, options: IntakeOptions) -> Intake {
         let wake = Arc::new(Notify::new());
-        let dispatcher = Dispatcher {
+        let dispatcher = Arc::new(Dispatcher {
             db,
             handler,
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             options,
             wake: wake.clone(),
-        };
-        tokio::spawn(
-            dispatcher
-                .run()
-                .instrument(tracing::info_span!("whatsapp_intake")),
-        );
+        });
+        tokio::spawn(supervise(dispatcher).instrument(tracing::info_span!("whatsapp_intake")));
         Intake { wake }
     }
 
     /// Something was stored: look now rather than at the next sweep.
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+}
+
+/// Runs the dispatcher, and runs it again if it ever panics (the rows it
+/// had handed out finish on their own tasks; their leases cover the gap).
+async fn supervise(dispatcher: Arc<Dispatcher>) {
+    loop {
+        let run = tokio::spawn(dispatcher.clone().run().in_current_span());
+        match run.await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "WhatsApp intake dispatcher died; restarting it");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
     }
 }
 
@@ -126,8 +137,8 @@ struct Dispatcher {
 }
 
 impl Dispatcher {
-    async fn run(self) {
-        let this = Arc::new(self);
+    async fn run(self: Arc<Self>) {
+        let this = self;
         loop {
             let free = this.permits.available_permits();
             if free > 0 {
