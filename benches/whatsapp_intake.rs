@@ -157,8 +157,9 @@ async fn bench(customers: usize, turns: usize, runs: usize) {
             refused += outcome.refused;
         }
         let elapsed = started.elapsed();
-        // Let late replies and rows land before counting.
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        // Messages still queued are not lost: wait for the inbox to drain.
+        let drained = Instant::now();
+        let parked = drain(&db).await;
         let (lost, duplicated) = audit(&db, run, customers * turns).await;
         latencies.sort();
         let pct = |p: f64| -> f64 {
@@ -170,13 +171,15 @@ async fn bench(customers: usize, turns: usize, runs: usize) {
         };
         println!(
             "run {run}: sent {} lost {lost} duplicated {duplicated} unanswered {unanswered} refused {refused} \
-             reply p50 {:.0} ms p99 {:.0} ms max {:.0} ms; {:.0} msg/s over {:.1} s",
+             parked {parked} reply p50 {:.0} ms p99 {:.0} ms max {:.0} ms; {:.0} msg/s over {:.1} s \
+             (+{:.1} s to drain the inbox)",
             customers * turns,
             pct(0.5),
             pct(0.99),
             pct(1.0),
             (customers * turns) as f64 / elapsed.as_secs_f64(),
             elapsed.as_secs_f64(),
+            drained.elapsed().as_secs_f64(),
         );
     }
     db.close().await;
@@ -256,6 +259,25 @@ async fn customer(
 /// A run's customer numbers: 2547, the run's digit, seven of the index.
 fn phone(run: usize, i: usize) -> String {
     format!("2547{}{:07}", run % 10, i)
+}
+
+/// Waits (up to 5 min) until no inbox row is pending or processing;
+/// returns how many are parked.
+async fn drain(db: &Db) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let (open, parked): (i64, i64) = sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE status IN ('pending', 'processing')), \
+                    count(*) FILTER (WHERE status = 'parked') FROM public.whatsapp_inbox",
+        )
+        .fetch_one(db.pool())
+        .await
+        .expect("inbox counts");
+        if open == 0 || Instant::now() > deadline {
+            return parked;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// (lost, duplicated) of a run: message ids with no inbound row, and with
