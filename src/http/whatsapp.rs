@@ -144,10 +144,21 @@ pub fn router_with_intake(
     let graph = GraphClient::new(&config.graph_base_url, Duration::from_secs(10))
         .unwrap_or_else(|_| unreachable!("a client with rustls and plain settings always builds"));
     let capture = is_dev_capture(&config.graph_base_url).then(Capture::default);
+    // A chat offers the M-Pesa prompt only where one can be sent (a payment
+    // runtime and credentials for the tenant's environment); otherwise the
+    // customer is told how to pay.
+    let payment_service = payments.as_ref().map(|p| p.service.clone());
+    let service = config
+        .service
+        .with_payments_ready(Arc::new(move |tenant: &crate::storage::TenantRecord| {
+            payment_service
+                .as_ref()
+                .is_some_and(|p| p.daraja(tenant).is_ok() || p.pesapal(tenant).is_ok())
+        }));
     let chats = Arc::new(WhatsAppChats::new(
         config.db.clone(),
         config.vault,
-        config.service,
+        service,
         graph,
         capture.is_some(),
         payments.as_ref().map(|p| p.service.clone()),
