@@ -746,7 +746,8 @@ mod tests {
             ("CALLBACK_IP_ALLOWLIST", "196.201.214.0/24"),
         ];
         let telnyx_key = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
-        let cases: &[(&[(&str, &str)], Option<&str>)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
+        let cases: &[Case] = &[
             (&[], Some("TWILIO_AUTH_TOKEN")),
             (
                 &[("TELEPHONY_PROVIDERS", "telnyx")],

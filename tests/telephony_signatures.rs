@@ -171,9 +171,10 @@ async fn stream_started(server: &Server, url: &str, start: serde_json::Value) ->
             if server.metrics.calls_total.load(Ordering::SeqCst) > before {
                 return true;
             }
-            match tokio::time::timeout(Duration::from_millis(50), ws.next()).await {
-                Ok(Some(Ok(Message::Close(_))) | Some(Err(_)) | None) => return false,
-                Ok(Some(Ok(_))) | Err(_) => {}
+            if let Ok(Some(Ok(Message::Close(_))) | Some(Err(_)) | None) =
+                tokio::time::timeout(Duration::from_millis(50), ws.next()).await
+            {
+                return false;
             }
         }
     })
