@@ -31,7 +31,7 @@ const TITLES: &str = "mama, baba, mrs, mr, ms, miss, dr, madam, auntie, aunty, m
 
 /// Words that follow "I'm" / "this is" / "mimi ni" and are not names.
 const NOT_NAMES: &str = "
-    a, an, the, my, your, ur, his, her, their, our, me, him, it, that, this, what, who,
+    a, an, the, is, are, was, my, your, ur, his, her, their, our, me, him, it, that, this, what, who,
     which, there, here, not, no, yes, so, very, really, just, also, still, too, sorry, new,
     interested, free, available, busy, sick, unwell, pregnant, married, single, in, at, on,
     from, with, for, to, of, about, around, near, nearby, almost, already, done, ready,

@@ -23,7 +23,7 @@ pub enum Assent {
 
 /// Sounds and politeness that carry no answer; dropped first.
 const FILLERS: &str = "uh, uhh, um, umm, uhm, er, erm, ah, ahh, oh, ooh, well, so, please, pls,
-    plz, plis, tafadhali, dear, madam, maam, boss, sis, bro, hi, hey, hello, basi, then, now,
+    plz, plis, tafadhali, dear, madam, maam, boss, sis, bro, hi, hey, hello, basi, then,
     just, yaani, ati, sasa";
 
 /// Phrases that contain a "no", "wait" or "later" but are not one.
@@ -191,4 +191,206 @@ fn replace_phrase(words: &str, phrase: &str, with: &str) -> String {
         }
     }
     out.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(want: Assent, cases: &[&str]) {
+        let wrong: Vec<String> = cases
+            .iter()
+            .map(|t| (t, assent_text(t)))
+            .filter(|(_, got)| *got != want)
+            .map(|(t, got)| format!("{t:?} -> {got:?}"))
+            .collect();
+        assert!(wrong.is_empty(), "want {want:?}: {wrong:#?}");
+    }
+
+    #[test]
+    fn clear_assent_books() {
+        check(
+            Assent::Yes,
+            &[
+                "yes",
+                "Yes!",
+                "yeah",
+                "ya",
+                "yah",
+                "yep",
+                "yup",
+                "k",
+                "kk",
+                "ok",
+                "Okay",
+                "okey",
+                "sure",
+                "fine",
+                "confirm",
+                "go ahead",
+                "book it",
+                "do it",
+                "weka",
+                "niwekee",
+                "tuwekee",
+                "sawa",
+                "sawa basi",
+                "haya",
+                "poa",
+                "fiti",
+                "freshi",
+                "safi",
+                "ndio",
+                "ndiyo",
+                "eeh",
+                "eh",
+                "ee",
+                "naam",
+                "kabisa",
+                "perfect",
+                "great",
+                "alright",
+                "👍",
+                "👍🏽",
+                "yes please",
+                "yes pls",
+                "ok thanks",
+                "sawa asante",
+                "Sawa sawa",
+                "poa sana",
+                "ok sawa",
+                "uh yes",
+                "eeh sawa",
+                "yes book it",
+                "ndio niwekee",
+                "yes but make it 4pm",
+                "please go ahead and book it",
+                "that works for me",
+                "sounds good",
+                "ok no problem",
+                "sawa hakuna shida",
+                "yes can't wait",
+                "ndiyo tafadhali",
+                "haya basi",
+                "ok see you then",
+                "yes see you tomorrow",
+                "sure thing",
+                "absolutely",
+                "iko sawa",
+                "ni sawa",
+                "Yes, confirm",
+                "yeah that's fine",
+                "ok cool",
+                "alright then",
+                "sawa, weka tu",
+                "fiti kabisa",
+            ],
+        );
+    }
+
+    #[test]
+    fn hesitation_never_books() {
+        check(
+            Assent::Hesitant,
+            &[
+                "hold on",
+                "wait",
+                "ngoja",
+                "ngoja kwanza",
+                "subiri",
+                "let me ask my husband",
+                "let me check",
+                "hold on, I need to ask my husband",
+                "nitakuambia",
+                "nitakujulisha",
+                "sijui",
+                "sijui bado",
+                "maybe",
+                "labda",
+                "not sure",
+                "later",
+                "baadaye",
+                "I'll get back to you",
+                "nikucheki",
+                "let me think",
+                "hmm",
+                "yes but let me ask my husband",
+                "sawa lakini ngoja",
+                "ok wait",
+                "no wait",
+                "wacha niulize",
+                "acha kwanza",
+                "ngoja nimuulize bibi",
+                "uh ngoja kidogo",
+                "eeh nitakuambia baadaye",
+                "let me confirm with my boss",
+                "ok but how much is it",
+                "sawa lakini ni pesa ngapi",
+                "yes what time will it finish",
+                "umm",
+                "bado",
+                "🤔",
+                "perhaps tomorrow",
+                "I will think about it",
+                "nitafikiria",
+            ],
+        );
+    }
+
+    #[test]
+    fn refusal_never_books() {
+        check(
+            Assent::No,
+            &[
+                "no",
+                "No.",
+                "nope",
+                "nah",
+                "hapana",
+                "sitaki",
+                "not now",
+                "cancel",
+                "acha",
+                "wacha",
+                "forget it",
+                "nimebadilisha mawazo",
+                "changed my mind",
+                "I changed my mind",
+                "no thanks",
+                "hapana asante",
+                "don't book it",
+                "si sawa",
+                "not ok",
+                "no, make it cornrows instead",
+                "I don't want it anymore",
+                "never mind",
+                "👎",
+                "sina haja",
+                "siwezi kesho",
+            ],
+        );
+    }
+
+    #[test]
+    fn anything_else_is_unclear() {
+        check(
+            Assent::Unclear,
+            &[
+                "",
+                "asdf",
+                "what time do you close",
+                "is it ok if I bring my kid",
+                "can I pay first before you book it",
+                "thanks",
+                "asante",
+                "saa saba na nusu je",
+                "make it cornrows instead",
+                "Friday",
+                "kesho saa nne",
+                "yes no",
+                "who is this",
+                "can you confirm the price",
+            ],
+        );
+    }
 }

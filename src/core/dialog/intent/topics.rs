@@ -70,7 +70,8 @@ const RULES: &[Rule] = &[
             sikukuu, siku gani mko, siku za kazi, which days, what days, mko open, mpo open,
             opening time, closing time, saa ngapi mko, mko mpaka saa ngapi",
         unless: "still open, slot open, open slot, open slots, openings, an opening,
-            any opening, open to, close to, close by, close na, close kwa, closer to,
+            any opening, open to, how many hours, many hours, hours does it,
+            hours will it, hours long, hours to do, close to, close by, close na, close kwa, closer to,
             close enough",
     },
     Rule {
@@ -117,7 +118,9 @@ const RULES: &[Rule] = &[
             bank, transfer, send money, tuma pesa, lipa na mpesa, account number,
             acc no, account no, namba ya akaunti, akaunti",
         unless: "how much do i pay, how much will i pay, how much to pay, nilipe ngapi,
-            nitalipa ngapi, tulipe ngapi, pay how much, deposit, deposits, depo, amana,
+            nitalipa ngapi, tulipe ngapi, pay how much, pay a deposit, pay the deposit,
+            pay deposit, pay any deposit, lipa deposit, kulipa deposit, deposit, deposits,
+            depo, amana,
             advance payment, pay in advance, pay advance, lipa advance, kulipa advance,
             pay first, pay before, pay upfront, pay something first, kulipa kwanza,
             nilipe kwanza, lipa kwanza, tulipe kwanza, kulipia kwanza, nilipie kwanza,
@@ -203,4 +206,95 @@ pub fn topics(tokens: &Tokens) -> Vec<Topic> {
     }
     found.sort();
     found.into_iter().map(|(_, t)| t).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Topic::*;
+    use super::*;
+
+    #[test]
+    fn topics_table() {
+        let cases: &[(&str, &[Topic])] = &[
+            ("what time do you open", &[Hours]),
+            ("Mnafungua saa ngapi?", &[Hours]),
+            ("mnafunga saa ngapi", &[Hours]),
+            ("siku gani mko wazi", &[Hours]),
+            ("mko open jumapili", &[Hours]),
+            ("are you open on sunday", &[Hours]),
+            ("do you work on public holidays", &[Hours]),
+            ("till what time are you there", &[Hours]),
+            ("where are you located", &[Location]),
+            ("mko wapi", &[Location]),
+            ("uh location yenu ni wapi", &[Location]),
+            ("send me directions", &[Location]),
+            ("what's your address", &[Location]),
+            ("are you close to sarit centre", &[Location]),
+            ("nitafikaje huko", &[Location]),
+            ("is there parking", &[Parking]),
+            ("where do I park", &[Parking]),
+            ("kuna maegesho", &[Parking]),
+            ("naweza kuegesha gari", &[Parking]),
+            ("how much is a facial", &[Prices]),
+            ("hw much", &[Prices]),
+            ("bei ya kusuka ni ngapi", &[Prices]),
+            ("pesa ngapi", &[Prices]),
+            ("braids ni ngapi", &[Prices]),
+            ("what do you charge for gel nails", &[Prices]),
+            ("how much do I pay for pedicure", &[Prices]),
+            ("how long does it take", &[Duration]),
+            ("itachukua muda gani", &[Duration]),
+            ("masaa mangapi", &[Duration]),
+            ("knotless braids takes how many hours", &[Duration]),
+            ("do you take mpesa", &[Payment]),
+            ("naweza kulipa na m-pesa", &[Payment]),
+            ("what's your paybill", &[Payment]),
+            ("till number?", &[Payment]),
+            ("do you accept card or cash", &[Payment]),
+            ("nilipe taslimu", &[Payment]),
+            ("do I need to pay a deposit", &[Deposit]),
+            ("do I pay first", &[Deposit]),
+            ("lazima kulipa kwanza?", &[Deposit]),
+            ("is there a booking fee", &[Deposit]),
+            ("amana ni ngapi", &[Deposit, Prices]),
+            ("what is your cancellation policy", &[Cancellation]),
+            ("can I get a refund", &[Cancellation]),
+            ("what if I cancel", &[Cancellation]),
+            ("what if I'm late", &[Lateness]),
+            ("nikichelewa kidogo je", &[Lateness]),
+            ("what services do you offer", &[Services]),
+            ("mna huduma gani", &[Services]),
+            ("mnafanya nini", &[Services]),
+            ("mna pedicure", &[Services]),
+            (
+                "how much is a facial and do you need a deposit",
+                &[Prices, Deposit],
+            ),
+            ("hw much … n do u take mpesa", &[Prices, Payment]),
+            ("mko wapi na kuna parking", &[Location, Parking]),
+            ("bei gani na itachukua muda gani", &[Prices, Duration]),
+            (
+                "what time do you close and where are you",
+                &[Hours, Location],
+            ),
+            ("saa saba na nusu je", &[]),
+            ("saa ngapi", &[]),
+            ("can I come at saa ngapi kesho", &[]),
+            ("late afternoon tomorrow", &[]),
+            ("any openings tomorrow", &[]),
+            ("do you have a slot on friday", &[]),
+            ("mna nafasi kesho", &[]),
+            ("I want braids", &[]),
+            ("cancel my appointment", &[]),
+            ("nataka kusuka kesho saa nne", &[]),
+            ("yes", &[]),
+        ];
+        let wrong: Vec<String> = cases
+            .iter()
+            .map(|(t, want)| (t, want, topics(&Tokens::new(t))))
+            .filter(|(_, want, got)| got.as_slice() != **want)
+            .map(|(t, want, got)| format!("{t:?}: want {want:?} got {got:?}"))
+            .collect();
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
 }
