@@ -30,7 +30,8 @@ const FILLERS: &str = "uh, uhh, um, umm, uhm, er, erm, ah, ahh, oh, ooh, well, s
 const NEUTRAL: &str = "no problem, no problems, no worries, no wahala, not a problem, hakuna shida,
     hakuna noma, hakuna tabu, hakuna matata, bila shaka, no doubt, can t wait, cant wait,
     cannot wait, see you later, see you then, see you, talk later, tuonane baadaye,
-    tutaonana, later today, later in the day, later that day, hakuna pressure";
+    tutaonana, later today, later in the day, later that day, hakuna pressure, why not, uh huh,
+    mm hmm, mmh hmm, si mbaya, not bad";
 
 /// Assent phrases, allowed at the start of the answer or as a short answer.
 const YES: &str = "yes, yess, yesss, yeah, yea, yeh, yah, ya, yap, yep, yup, yas, ye, k, kk, kay,
@@ -43,7 +44,9 @@ const YES: &str = "yes, yess, yesss, yeah, yea, yeh, yah, ya, yap, yep, yup, yas
     haya, hayaa, poa, fiti, fity, freshi, fresh, safi, shwari, ndio, ndiyo, ndiyoo, ndioo,
     ndo, eeh, eh, ee, eee, ehee, ehe, aha, naam, kabisa, bila shaka, hakuna shida,
     hakuna noma, no problem, no worries, endelea, thibitisha, nimekubali, nakubali,
-    inafaa, itafaa, iko sawa, ni sawa, ni poa, ni fiti, nimeconfirm, nimekubali, 👍";
+    inafaa, itafaa, iko sawa, ni sawa, ni poa, ni fiti, nimeconfirm, nimekubali, done,
+    deal done, sharp, shap, bomba, mzuri, vizuri, nzuri, fit, iko fiti, iko poa, mhm, mhmm,
+    mmhmm, nitakuja, nitafika, i ll be there, i will be there, i ll come, i will come, 👍";
 
 /// Assent clear enough anywhere in a longer answer ("please go ahead and
 /// book it for me").
@@ -65,7 +68,10 @@ const HESITANT: &str = "hold on, hold up, wait, ngoja, ngojea, ngojeni, subiri, 
     dakika moja, give me time, give me a minute, give me a moment, nipe muda, nipe time,
     nipatie muda, think about it, i ll think, i will think, nifikirie, nitafikiria,
     tuone, tutaona, we ll see, we will see, i ll get back, get back to you, revert,
-    nimuulize, niulize, nitauliza, tutaongea, we ll talk, tuongee kwanza";
+    nimuulize, niulize, nitauliza, tutaongea, we ll talk, tuongee kwanza, nipe dakika,
+    nipe sekunde, brb, one min, a min, 1 min, gimme a sec, still deciding, still thinking,
+    let me get back, let you know, nitakushow, nitakuconfirm, ntakuambia, ntakujulisha,
+    ntakuconfirmia, nikuambie baadaye, nitarudi kwako, confirm later, nitakuinform";
 
 /// Refusals that count wherever they are.
 const STRONG_NO: &str = "not now, cancel, cancel it, forget it, forget about it, never mind,
@@ -74,7 +80,8 @@ const STRONG_NO: &str = "not now, cancel, cancel it, forget it, forget about it,
     sitaki, sipendi, no thanks, no thank you, hapana asante, don t book, dont book,
     do not book, usiweke, msiweke, usibook, msibook, leave it, achana nayo, tuachane nayo,
     skip it, not ok, not okay, not fine, not good, si sawa, sio sawa, siyo sawa, haiko sawa,
-    haifai, siwezi, sitaweza, i can t, i cant, i cannot, won t make it, wont make it";
+    haifai, siwezi, sitaweza, i can t, i cant, i cannot, won t make it, wont make it,
+    sitakuja, i won t come, i wont come, achana, wachana, i ll pass, i will pass";
 
 /// Plain "no", counted at the start or as a short answer.
 const NO: &str = "no, nope, nah, naah, noo, hapana, hapna, la, aah aah, ah ah";
@@ -87,17 +94,16 @@ const QUESTION: &str = "how, what, when, where, why, which, is it, are you, do y
 /// carries a change ("yes but make it 4pm") is `Yes`: the caller looks for
 /// changes separately.
 pub fn assent(tokens: &Tokens) -> Assent {
-    let kept: Vec<&str> = tokens
-        .words()
-        .iter()
-        .map(String::as_str)
-        .filter(|w| !is_word(w, FILLERS))
-        .collect();
-    let mut words = kept.join(" ");
+    let mut words = tokens.words().join(" ");
     for phrase in super::lexicon::phrases(NEUTRAL) {
         let yes_like = !phrase.starts_with("see") && !phrase.starts_with("later");
         words = replace_phrase(&words, phrase, if yes_like { "sawa" } else { "" });
     }
+    let words: Vec<&str> = words
+        .split(' ')
+        .filter(|w| !w.is_empty() && !is_word(w, FILLERS))
+        .collect();
+    let words = words.join(" ");
     let t = Tokens::new(&words);
     if t.is_empty() {
         // "umm" alone is thinking aloud.
@@ -137,10 +143,11 @@ pub fn assent(tokens: &Tokens) -> Assent {
         .any(|&(start, _)| !negated(start) && (short || start == 0));
     let starts_with_question = is_word(
         first,
-        "is, can, could, does, do, what, how, when, where, will, je, naweza, mnaweza, inawezekana, kuna",
+        "is, are, can, could, should, would, did, does, do, have, has, what, how, when, where,
+        why, who, which, will, je, naweza, mnaweza, unaweza, inawezekana, kuna",
     );
-    let strong_yes = !starts_with_question && any(&t, STRONG_YES);
-    let yes = leading_yes || any_yes || strong_yes;
+    let strong_yes = any(&t, STRONG_YES);
+    let yes = leading_yes || (!starts_with_question && (any_yes || strong_yes));
     if strong_no {
         return Assent::No;
     }
@@ -333,6 +340,11 @@ mod tests {
                 "perhaps tomorrow",
                 "I will think about it",
                 "nitafikiria",
+                "one sec",
+                "nipe dakika",
+                "let me get back to you",
+                "I'll let you know",
+                "brb",
             ],
         );
     }
@@ -367,6 +379,10 @@ mod tests {
                 "👎",
                 "sina haja",
                 "siwezi kesho",
+                "achana na hiyo",
+                "sitakuja",
+                "I'll pass",
+                "acha tu",
             ],
         );
     }
@@ -390,6 +406,10 @@ mod tests {
                 "yes no",
                 "who is this",
                 "can you confirm the price",
+                "are you sure",
+                "is it ok",
+                "should I book it",
+                "do you do braids",
             ],
         );
     }
