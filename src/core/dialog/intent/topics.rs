@@ -205,10 +205,11 @@ pub fn topics(tokens: &Tokens) -> Vec<Topic> {
             found.push((at, rule.topic));
         }
     }
-    if found.is_empty() && spans(tokens, SLOT_WORDS).is_empty() {
-        if let Some(&(at, _)) = spans(tokens, WEAK_SERVICES).first() {
-            found.push((at, Topic::Services));
-        }
+    if found.is_empty()
+        && spans(tokens, SLOT_WORDS).is_empty()
+        && let Some(&(at, _)) = spans(tokens, WEAK_SERVICES).first()
+    {
+        found.push((at, Topic::Services));
     }
     found.sort();
     found.into_iter().map(|(_, t)| t).collect()
@@ -306,6 +307,16 @@ mod tests {
             ("nitamaliza saa ngapi", &[Duration]),
             ("mnakaa mpaka saa ngapi", &[Hours]),
             ("nitawapata aje", &[Location]),
+            (
+                "uh how much is uh braids and eeh do you need a deposit",
+                &[Prices, Deposit],
+            ),
+            ("eeh mko wapi na mnafunga saa ngapi", &[Location, Hours]),
+            ("um is there parking uh for my car", &[Parking]),
+            (
+                "bei ya kucha ni ngapi na mnakubali mpesa",
+                &[Prices, Payment],
+            ),
         ];
         let wrong: Vec<String> = cases
             .iter()
