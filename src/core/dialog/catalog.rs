@@ -119,6 +119,40 @@ pub fn clear_service(tokens: &Tokens, services: &[ServiceInfo]) -> Option<Uuid> 
     }
 }
 
+/// Every distinct service the text clearly names, in order of mention
+/// ("manicure and pedicure", "mani pedi", "kukata nywele na nyusi", "braids
+/// for me and cornrows for my daughter"). A service named twice appears
+/// once; words that only fit a longer name already chosen ("blow dry" in
+/// "hair wash and blow dry") do not add another service.
+pub fn services_mentioned(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
+    let mut found: Vec<(usize, Uuid)> = Vec::new();
+    for segment in segments(tokens) {
+        let segment_tokens = Tokens::from_words(segment.1.clone());
+        if let Some(id) = clear_service(&segment_tokens, services)
+            && !found.iter().any(|(_, f)| *f == id)
+        {
+            found.push((segment.0, id));
+        }
+    }
+    found.sort_by_key(|(at, _)| *at);
+    found.into_iter().map(|(_, id)| id).collect()
+}
+
+/// The text cut at the words that join two requests ("and", "na", "plus",
+/// "with"), each piece with the index of its first word.
+fn segments(tokens: &Tokens) -> Vec<(usize, Vec<String>)> {
+    let mut out: Vec<(usize, Vec<String>)> = vec![(0, Vec::new())];
+    for (i, w) in tokens.words().iter().enumerate() {
+        if matches!(w.as_str(), "and" | "na" | "plus" | "with" | "pia" | "then" | "also") {
+            out.push((i + 1, Vec::new()));
+        } else if let Some(last) = out.last_mut() {
+            last.1.push(w.clone());
+        }
+    }
+    out.retain(|(_, words)| !words.is_empty());
+    out
+}
+
 fn name_score(tokens: &Tokens, name: &str) -> f64 {
     let name_tokens = Tokens::new(name);
     let words: Vec<&String> = name_tokens

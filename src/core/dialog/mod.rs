@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod intent;
+pub mod lexicon;
 pub mod machine;
 pub mod names;
 pub mod numbers;

@@ -23,6 +23,8 @@ struct World {
     analyses: Vec<Analysis>,
     /// Make the next booking fail as if someone took the slot first.
     steal_next: bool,
+    /// The name the customer gave (Action::RememberName).
+    name: Option<String>,
 }
 
 fn tz() -> chrono_tz::Tz {
@@ -95,6 +97,7 @@ impl World {
             actions: vec![],
             analyses: vec![],
             steal_next: false,
+            name: None,
         }
     }
 
@@ -169,6 +172,10 @@ impl World {
                 self.occupy(staff_id, start, end);
                 self.appointments.push(ap);
                 Some(Input::Booked(Ok(ap)))
+            }
+            Action::RememberName { name } => {
+                self.name = Some(name);
+                None
             }
             Action::ListUpcoming => Some(Input::Upcoming(self.appointments.clone())),
             Action::Cancel { appointment_id } => {

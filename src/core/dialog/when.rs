@@ -88,6 +88,29 @@ pub fn parse_when(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> When {
     }
 }
 
+/// Whether the customer asked for the same time as before ("same time",
+/// "same hour", "saa ile ile", "muda ule ule", "saa hiyo hiyo").
+pub fn same_time(tokens: &Tokens) -> bool {
+    tokens.has_any(&[
+        "same time",
+        "same hour",
+        "same slot",
+        "the same time",
+        "saa ile ile",
+        "saa ileile",
+        "saa ile",
+        "muda ule ule",
+        "muda uleule",
+        "muda ule",
+        "saa hiyo hiyo",
+        "saa hiyohiyo",
+        "wakati ule ule",
+        "time ile ile",
+        "time ile",
+        "same tym",
+    ])
+}
+
 fn parse_part(tokens: &Tokens) -> Option<DayPart> {
     if tokens.has_any(&["usiku", "night", "tonight"]) {
         Some(DayPart::Night)
