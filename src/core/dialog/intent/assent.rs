@@ -69,11 +69,13 @@ const HESITANT: &str = "hold on, hold up, wait, ngoja, ngojea, ngojeni, subiri, 
     nipatie muda, think about it, i ll think, i will think, nifikirie, nitafikiria,
     tuone, tutaona, we ll see, we will see, i ll get back, get back to you, revert,
     nimuulize, niulize, nitauliza, tutaongea, we ll talk, tuongee kwanza, nipe dakika,
-    nipe sekunde, brb, one min, a min, 1 min, gimme a sec, still deciding, still thinking,
+    nipe sekunde, brb, one min, a min, 1 min, one minutes, a minutes, 1 minutes, gimme a sec, still deciding, still thinking,
     let me get back, let you know, nitakushow, nitakuconfirm, ntakuambia, ntakujulisha,
     ntakuconfirmia, nikuambie baadaye, nitarudi kwako, confirm later, nitakuinform";
 
-/// Refusals that count wherever they are.
+/// Refusals that count wherever they are. Some are also listed as the
+/// shared normaliser currently rewrites them ("forget" -> "for get",
+/// "achana" -> "mchana").
 const STRONG_NO: &str = "not now, cancel, cancel it, forget it, forget about it, never mind,
     nevermind, nimebadilisha mawazo, nimebadili mawazo, changed my mind, change of mind,
     i don t want, i dont want, i do not want, not interested, sina haja, no need, sihitaji,
@@ -81,7 +83,8 @@ const STRONG_NO: &str = "not now, cancel, cancel it, forget it, forget about it,
     do not book, usiweke, msiweke, usibook, msibook, leave it, achana nayo, tuachane nayo,
     skip it, not ok, not okay, not fine, not good, si sawa, sio sawa, siyo sawa, haiko sawa,
     haifai, siwezi, sitaweza, i can t, i cant, i cannot, won t make it, wont make it,
-    sitakuja, i won t come, i wont come, achana, wachana, i ll pass, i will pass";
+    sitakuja, i won t come, i wont come, achana, wachana, i ll pass, i will pass,
+    for get it, for get about it, mchana nayo, mchana na hiyo";
 
 /// Plain "no", counted at the start or as a short answer.
 const NO: &str = "no, nope, nah, naah, noo, hapana, hapna, la, aah aah, ah ah";
