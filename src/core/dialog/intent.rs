@@ -492,6 +492,18 @@ mod tests {
     }
 
     #[test]
+    fn abuse_comes_right_after_human() {
+        let i = classify(&Tokens::new("you people stole my money, cancel my booking"));
+        assert_eq!(i.primary(), Some(Intent::Abuse));
+        let i = classify(&Tokens::new("nataka kuongea na mtu, mnatuibia pesa"));
+        assert_eq!(i.all()[..2], [Intent::Human, Intent::Abuse]);
+        assert_eq!(
+            classify(&Tokens::new("I want to cancel, not happy")).primary(),
+            Some(Intent::Cancel)
+        );
+    }
+
+    #[test]
     fn no_inside_a_long_sentence_is_not_an_answer() {
         let i = classify(&Tokens::new(
             "there is no way I can come in on Friday at all",

@@ -9,15 +9,24 @@ use super::text::Tokens;
 /// "my name is on the list").
 const STRONG: &str = "my name is, my names are, my name s, my names, name is, names are,
     naitwa, ninaitwa, nnaitwa, mimi naitwa, jina langu ni, jina langu, majina yangu ni,
-    jina ni, jina yangu ni, ni mimi, it s me, its me, this is me";
+    jina ni, jina yangu ni, ni mimi, it s me, its me, this is me, i m called, im called,
+    i am called, am called, they call me, wananiita";
 
 /// Phrases after which a name often follows, but so does anything else
 /// ("I'm Kevin" / "I'm coming"): the word must also look like a name.
-const WEAK_ANYWHERE: &str = "i m, im, i am, mimi ni, call me, ni mimi hapa";
+const WEAK_ANYWHERE: &str = "i m, im, i am, iam, mimi ni, call me, ni mimi hapa";
 
 /// Like [`WEAK_ANYWHERE`], but only at the start of the message ("hi this
 /// is Brayo", not "this is urgent").
-const WEAK_AT_START: &str = "this is, it s, its, hii ni, ni, here is, am";
+const WEAK_AT_START: &str = "this is, it s, its, hii ni, here is, am, jina, name";
+
+/// What may follow a name given after [`WEAK_AT_START`]: the end of the
+/// message or the start of the request ("hi this is Brayo, I want …"),
+/// not more of a sentence ("hii ni bei gani").
+const AFTER_NAME: &str = "i, im, here, hapa, and, na, from, again, tena, nataka, ningependa,
+    naomba, nilikuwa, nilitaka, want, would, wanted, can, could, please, pls, kindly, checking,
+    just, calling, asking, ni, nime, niko, am, is, your, ur, the, a, booking, about, kutoka,
+    uh, um, eeh";
 
 /// Words that open a message before the part that matters.
 const OPENERS: &str = "hi, hello, hey, hallo, helo, hellow, habari, jambo, hujambo, mambo, niaje,
@@ -31,7 +40,7 @@ const TITLES: &str = "mama, baba, mrs, mr, ms, miss, dr, madam, auntie, aunty, m
 
 /// Words that follow "I'm" / "this is" / "mimi ni" and are not names.
 const NOT_NAMES: &str = "
-    a, an, the, my, your, ur, his, her, their, our, me, him, it, that, this, what, who,
+    a, an, the, is, are, was, my, your, ur, his, her, their, our, me, him, it, that, this, what, who,
     which, there, here, not, no, yes, so, very, really, just, also, still, too, sorry, new,
     interested, free, available, busy, sick, unwell, pregnant, married, single, in, at, on,
     from, with, for, to, of, about, around, near, nearby, almost, already, done, ready,
@@ -71,7 +80,20 @@ const NOT_NAMES: &str = "
     haircut, cut, trim, shave, shaving, makeup, lashes, brows, eyebrows, wax, waxing,
     blowdry, retouch, relaxer, treatment, steaming, knotless, sewin, kusuka, kunyoa, kucha,
     nywele, nyusi, kope, salon, appointment, booking, book, slot, price, service, services,
-    cornrow, style, hairstyle, also, abit, kidogo, sana, here, there, ok, done";
+    cornrow, style, hairstyle, also, abit, kidogo, sana, here, there, ok, done,
+    crazy, annoying, frustrating, unacceptable, terrible, bad, poor, awful, amazing,
+    wonderful, lovely, beautiful, sweet, kind, weird, strange, funny, serious, real, true,
+    false, fake, hers, taking, long, short, quick, slow, fast, easy, hard, difficult,
+    simple, enough, better, best, worse, worst, big, small, little, huge, pricey, costly,
+    reasonable, fair, unfair, boring, mad, insane, cute, fantastic, brilliant, neat, fun,
+    ugly, dirty, clean, full, empty, quiet, received, sent, paid, everything, nothing,
+    something, anything, kinda, sort, totally, actually, probably, definitely, exactly,
+    mzuri, nzuri, mbaya, ghali, rahisi, bei, uongo, ajabu, noma, wazi, kubwa, ndogo, haraka,
+    polepole, zamani, safi, chafu, bure, mingi, lini, wapi, ngapi, namba, nambari, simu,
+    pesa, huduma, miadi, nafasi, kuuliza, kujua, kuomba, kubook, kuweka, sure, hapo";
+
+/// Month names that are also given names ("my name is May").
+const NAME_MONTHS: &str = "may, april, june, july, august, january";
 
 /// English word endings that are not Kenyan given names ("coming",
 /// "available", "happiness").
@@ -82,34 +104,51 @@ const NOT_NAME_ENDINGS: &[&str] = &["ing", "ful", "ous", "able", "ible", "ness",
 pub fn stated_name(tokens: &Tokens, original_text: &str) -> Option<String> {
     let words = tokens.words();
     let start = words.iter().take_while(|w| is_word(w, OPENERS)).count();
-    let mut triggers: Vec<(usize, bool)> = Vec::new();
-    for (list, strong, only_start) in [
-        (STRONG, true, false),
-        (WEAK_ANYWHERE, false, false),
-        (WEAK_AT_START, false, true),
+    let mut triggers: Vec<(usize, Trigger)> = Vec::new();
+    for (list, kind) in [
+        (STRONG, Trigger::Strong),
+        (WEAK_ANYWHERE, Trigger::Weak),
+        (WEAK_AT_START, Trigger::Start),
     ] {
         for phrase in phrases(list) {
             let len = phrase.split_whitespace().count();
             for at in 0..words.len() {
-                if (!only_start || at == start) && matches_at(words, at, phrase) {
-                    triggers.push((at + len, strong));
+                let placed = kind != Trigger::Start || at == start;
+                if placed && matches_at(words, at, phrase) {
+                    triggers.push((at + len, kind));
                 }
             }
         }
     }
-    // "Esther here" / "Wanjiru hapa" at the start.
-    if is_word(tokens.at(start + 1), "here, hapa") {
-        triggers.push((start, false));
+    // "Esther here", "ni Brayo hapa", "Mama Njeri hapa" near the start.
+    for at in start..(start + 4).min(words.len()) {
+        if is_word(tokens.at(at + 1), "here, hapa") && !is_word(tokens.at(at), TITLES) {
+            let titled = at > 0 && is_word(tokens.at(at - 1), TITLES);
+            triggers.push((if titled { at - 1 } else { at }, Trigger::Weak));
+        }
     }
     // Strong triggers first, then in order of appearance.
-    triggers.sort_by_key(|&(at, strong)| (!strong, at));
+    triggers.sort_by_key(|&(at, kind)| (kind != Trigger::Strong, at));
     triggers
         .into_iter()
-        .find_map(|(at, strong)| name_at(words, at, strong, original_text))
+        .find_map(|(at, kind)| name_at(words, at, kind, original_text))
+}
+
+/// How sure a phrase is to introduce a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// "my name is", "naitwa".
+    Strong,
+    /// "I'm", "mimi ni": the word must look like a name.
+    Weak,
+    /// "this is", "hii ni" at the start: also only before the end of the
+    /// message or the request.
+    Start,
 }
 
 /// The name starting at word `at`, if the words there look like one.
-fn name_at(words: &[String], at: usize, strong: bool, original: &str) -> Option<String> {
+fn name_at(words: &[String], at: usize, kind: Trigger, original: &str) -> Option<String> {
+    let strong = kind == Trigger::Strong;
     let mut i = at;
     while i < words.len() && is_word(&words[i], "uh, um, umm, eeh, er, ni") {
         i += 1;
@@ -131,6 +170,9 @@ fn name_at(words: &[String], at: usize, strong: bool, original: &str) -> Option<
     if parts.len() == titles {
         return None;
     }
+    if kind == Trigger::Start && i < words.len() && !is_word(&words[i], AFTER_NAME) {
+        return None;
+    }
     Some(
         parts
             .iter()
@@ -141,6 +183,9 @@ fn name_at(words: &[String], at: usize, strong: bool, original: &str) -> Option<
 }
 
 fn looks_like_name(word: &str, strong: bool, original: &str) -> bool {
+    if strong && is_word(word, NAME_MONTHS) {
+        return true;
+    }
     if word.chars().count() < 2
         || !word.chars().all(char::is_alphabetic)
         || is_word(word, NOT_NAMES)
@@ -202,29 +247,44 @@ pub fn party_size(tokens: &Tokens) -> u8 {
     };
     let me = has(
         "me and, me my, and me, and i, i and, for me, for myself, myself and, mimi na, na mimi,
-        mimi pamoja na, pamoja nami, nami, both of us, us both, sisi, tuko, tutakuja",
+        mimi pamoja na, pamoja nami, nami, both of us, us both, sisi wote",
     );
-    if !me {
-        return 1;
-    }
+    // With the customer, anyone joined by "and", "with", "for" or a list;
+    // without, only people the booking is said to be for.
+    let joiners = if me {
+        "and, for, na, with, plus, me, mimi, n, pamoja, also"
+    } else {
+        "and, for, na, plus, n"
+    };
+    let at = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    let before = |i: usize, back: usize| if i >= back { at(i - back) } else { "" };
     let mut others = 0u8;
     for (i, w) in words.iter().enumerate() {
-        let prev = if i > 0 { words[i - 1].as_str() } else { "" };
-        let next = words.get(i + 1).map(String::as_str).unwrap_or("");
-        let en = is_word(prev, "my, our") && is_word(w, COMPANIONS);
-        let en_counted = is_word(prev, "two, 2") && i > 1 && words[i - 2] == "my";
-        let sw = is_word(w, SW_COMPANIONS) && is_word(next, "yangu, wangu, zangu, wetu, yetu");
-        let sw_own = is_word(w, "mwanangu, wanangu, mamangu, babangu, dadangu, kakangu");
-        if en_counted && is_word(w, COMPANIONS) {
-            others = others.saturating_add(2);
-        } else if en || sw || sw_own {
-            let plural = w.ends_with('s') && !is_word(w, "sis, boss")
-                || is_word(w, "watoto, marafiki, mabeste, madada, wanangu");
-            others = others.saturating_add(if plural { 2 } else { 1 });
+        let plural = (w.ends_with('s') && !is_word(w, "sis, boss"))
+            || is_word(w, "watoto, marafiki, mabeste, madada, wanangu");
+        let count = if plural { 2 } else { 1 };
+        let en = is_word(w, COMPANIONS)
+            && (is_word(before(i, 1), "my, our, a")
+                && (is_word(before(i, 2), joiners)
+                    || (i == 1 && is_word(at(i + 1), "and, na, n"))))
+            || (is_word(before(i, 1), "two, 2")
+                && is_word(before(i, 2), "my, our")
+                && is_word(before(i, 3), joiners));
+        let sw = is_word(w, SW_COMPANIONS)
+            && is_word(at(i + 1), "yangu, wangu, zangu, wetu, yetu")
+            && is_word(before(i, 1), "na, pamoja, mimi, kwa, ya, and, for, wa");
+        let sw_own = is_word(w, "mwanangu, wanangu, mamangu, babangu, dadangu, kakangu")
+            && is_word(before(i, 1), "na, pamoja, mimi, kwa, ya, and, for, wa");
+        if en || sw || sw_own {
+            others = others.saturating_add(count);
         }
     }
-    let both = has("both of us, us both, sisi wote, wote");
-    (1 + others.max(u8::from(both))).clamp(1, 6)
+    if me {
+        let both = has("both of us, us both, sisi wote, wote wawili");
+        (1 + others.max(u8::from(both))).clamp(1, 6)
+    } else {
+        others.clamp(1, 6)
+    }
 }
 
 /// An explicit head count ("two of us", "sisi watatu", "for 2 people").
@@ -245,12 +305,16 @@ fn stated_count(words: &[String]) -> Option<u8> {
         let next = words.get(i + 1).map(String::as_str).unwrap_or("");
         let after = words.get(i + 2).map(String::as_str).unwrap_or("");
         let en = matches!(next, "of" if after == "us")
-            || is_word(next, "people, persons, pax, ladies, of")
+            || is_word(
+                next,
+                "people, persons, pax, ladies, of, pple, ppl, girls, women",
+            )
+            || (is_word(prev, "are, re") && i > 1 && is_word(&words[i - 2], "we, tu"))
             || (prev == "us" && !w.chars().all(|c| c.is_ascii_digit()));
         let sw = w.starts_with("wa")
             && is_word(
                 prev,
-                "sisi, wote, tuko, watu, tutakuwa, tupo, tutakuja, kwa",
+                "sisi, wote, tuko, watu, tutakuwa, tupo, tutakuja, kwa, ni",
             );
         let sw_people = prev == "watu";
         if en || sw || sw_people {
@@ -299,6 +363,17 @@ mod tests {
             ("my names are Jane Muthoni", "Jane Muthoni"),
             ("Sasa, ni Brayo hapa", "Brayo"),
             ("jina ni mary", "Mary"),
+            ("I'm called Jane", "Jane"),
+            ("Iam Kevin", "Kevin"),
+            ("Mama Njeri hapa, nataka kusuka", "Mama Njeri"),
+            ("Name: Jane Doe", "Jane Doe"),
+            ("my name is May", "May"),
+            ("This is Mrs Otieno", "Mrs Otieno"),
+            ("I'm Dr. Achieng", "Dr Achieng"),
+            ("Hi, it's me, Wanjiru", "Wanjiru"),
+            ("hii ni Wanjiru, nataka kujua bei", "Wanjiru"),
+            ("Habari, mimi ni Njeri nataka kujua bei", "Njeri"),
+            ("hello this is Ochieng i want a haircut", "Ochieng"),
         ];
         for (text, want) in cases {
             assert_eq!(name(text).as_deref(), Some(want), "{text}");
@@ -333,6 +408,21 @@ mod tests {
             "I'm a student",
             "I am not sure",
             "nataka kusuka",
+            "hii ni bei gani",
+            "ni bei gani",
+            "ni sawa",
+            "this is crazy",
+            "this is kinda expensive",
+            "it's Wednesday",
+            "its me again",
+            "ni mimi tena",
+            "I'm from Kitengela",
+            "I'm her mum",
+            "I'm 25",
+            "mimi ni customer wenu",
+            "I'm new here",
+            "it's braids I want",
+            "I'm Ok",
         ];
         for text in cases {
             assert_eq!(name(text), None, "{text}");
@@ -365,6 +455,17 @@ mod tests {
             ("can I come at two", 1),
             ("for 2pm", 1),
             ("manicure and pedicure", 1),
+            ("me and a friend", 2),
+            ("we are two", 2),
+            ("sisi ni watatu", 3),
+            ("for my two daughters", 2),
+            ("for my daughter and my son", 2),
+            ("my sister told me about you", 1),
+            ("I'll come with my husband", 1),
+            ("can I book braids with my daughter for me too", 2),
+            ("mimi na mwanangu", 2),
+            ("2 ladies", 2),
+            ("kwa watu wawili", 2),
         ];
         for (text, want) in cases {
             assert_eq!(party_size(&Tokens::new(text)), *want, "{text}");

@@ -2,7 +2,7 @@
 //! Sheng. These hand the conversation to a person at once; a plain
 //! complaint ("not happy", "cancel it") is not abuse.
 
-use super::lexicon::{any, spans};
+use super::lexicon::spans;
 use crate::core::dialog::text::Tokens;
 
 /// Words and phrases that are abusive wherever they occur.
@@ -15,7 +15,8 @@ const ALWAYS: &str = "
     foolish, nonsense, rubbish, trash, garbage, pathetic, incompetent, clowns, bloody,
     bullshit, shit, shitty, fuck, fucking, fucked, fuk, fck, fucker, motherfucker, bitch,
     bitches, bastard, bastards, asshole, assholes, dickhead, wtf, stfu, shut up, go to hell,
-    damn you, screw you, piss off, fake salon, fake people, fake business, you are fake,
+    go to hello, day light robbery, you are use less, you re use less, so use less,
+    mko use less, use less bot, are use less, damn you, screw you, piss off, fake salon, fake people, fake business, you are fake,
     report you, reporting you, sue you, sue your, i will sue, ill sue, i ll sue,
     take you to court, see you in court, call the police, report to the police,
     my lawyer, legal action, expose you, i will expose, expose this,
@@ -32,9 +33,14 @@ const ALWAYS: &str = "
     nitawapeleka kwa polisi, nitakupeleka polisi,
     nitakuchapa, =mtaona, =mtajuta, mtanijua, mtanitambua,
     =wakora, mkora, ukora, fala, mafala, ufala, msenge, wasenge, usenge, mnakula pesa,
-    mmekula pesa, mnakula doh, mmekula doh, kula pesa za watu, mnakulanga pesa,
+    mmekula pesa, mnatudanganya, mmetudanganya, ni uongo, mnakula doh, mmekula doh, kula pesa za watu, mnakulanga pesa,
     mnakula pesa zetu, mmenikula
 ";
+
+/// Phrases with an abusive word that are not abuse, removed first.
+const EXCEPT: &str = "stupid question, dumb question, silly question, stupid me, i m so stupid,
+    im so stupid, i feel stupid, i m stupid, sorry for the stupid, fake nails, fake lashes,
+    fake eyelashes";
 
 /// Theft and cheating verbs: abusive when "you" did it.
 const ACCUSE: &str = "
@@ -48,7 +54,11 @@ const YOU: &str = "you, u, yall, salon, nyinyi, ninyi, wewe";
 
 /// Whether the turn insults, threatens or accuses the business.
 pub fn is_abuse(tokens: &Tokens) -> bool {
-    if any(tokens, ALWAYS) {
+    let blocked = spans(tokens, EXCEPT);
+    let inside = |s: usize, l: usize| blocked.iter().any(|&(b, bl)| s < b + bl && b < s + l);
+    // "useless" on its own, as the shared normaliser splits it.
+    let useless = tokens.words() == ["use", "less"];
+    if useless || spans(tokens, ALWAYS).iter().any(|&(s, l)| !inside(s, l)) {
         return true;
     }
     let you = spans(tokens, YOU);
@@ -99,6 +109,9 @@ mod tests {
             "hamna akili",
             "mpumbavu",
             "mmekula pesa yangu na hamjanipa huduma",
+            "you are cheating us",
+            "mnatudanganya",
+            "you guys are useless",
         ];
         for text in abusive {
             assert!(is_abuse(&Tokens::new(text)), "should be abuse: {text}");
@@ -122,6 +135,9 @@ mod tests {
             "how much is a facial",
             "ni bure?",
             "I am late",
+            "sorry for the stupid question, how much is a facial",
+            "I want fake nails",
+            "someone robbed me on the way so I'm late",
         ];
         for text in fine {
             assert!(!is_abuse(&Tokens::new(text)), "not abuse: {text}");

@@ -23,14 +23,15 @@ pub enum Assent {
 
 /// Sounds and politeness that carry no answer; dropped first.
 const FILLERS: &str = "uh, uhh, um, umm, uhm, er, erm, ah, ahh, oh, ooh, well, so, please, pls,
-    plz, plis, tafadhali, dear, madam, maam, boss, sis, bro, hi, hey, hello, basi, then, now,
+    plz, plis, tafadhali, dear, madam, maam, boss, sis, bro, hi, hey, hello, basi, then,
     just, yaani, ati, sasa";
 
 /// Phrases that contain a "no", "wait" or "later" but are not one.
 const NEUTRAL: &str = "no problem, no problems, no worries, no wahala, not a problem, hakuna shida,
     hakuna noma, hakuna tabu, hakuna matata, bila shaka, no doubt, can t wait, cant wait,
     cannot wait, see you later, see you then, see you, talk later, tuonane baadaye,
-    tutaonana, later today, later in the day, later that day, hakuna pressure";
+    tutaonana, later today, later in the day, later that day, hakuna pressure, why not, uh huh,
+    mm hmm, mmh hmm, si mbaya, not bad";
 
 /// Assent phrases, allowed at the start of the answer or as a short answer.
 const YES: &str = "yes, yess, yesss, yeah, yea, yeh, yah, ya, yap, yep, yup, yas, ye, k, kk, kay,
@@ -43,7 +44,9 @@ const YES: &str = "yes, yess, yesss, yeah, yea, yeh, yah, ya, yap, yep, yup, yas
     haya, hayaa, poa, fiti, fity, freshi, fresh, safi, shwari, ndio, ndiyo, ndiyoo, ndioo,
     ndo, eeh, eh, ee, eee, ehee, ehe, aha, naam, kabisa, bila shaka, hakuna shida,
     hakuna noma, no problem, no worries, endelea, thibitisha, nimekubali, nakubali,
-    inafaa, itafaa, iko sawa, ni sawa, ni poa, ni fiti, nimeconfirm, nimekubali, 👍";
+    inafaa, itafaa, iko sawa, ni sawa, ni poa, ni fiti, nimeconfirm, nimekubali, done,
+    deal done, sharp, shap, bomba, mzuri, vizuri, nzuri, fit, iko fiti, iko poa, mhm, mhmm,
+    mmhmm, nitakuja, nitafika, i ll be there, i will be there, i ll come, i will come, 👍";
 
 /// Assent clear enough anywhere in a longer answer ("please go ahead and
 /// book it for me").
@@ -65,16 +68,23 @@ const HESITANT: &str = "hold on, hold up, wait, ngoja, ngojea, ngojeni, subiri, 
     dakika moja, give me time, give me a minute, give me a moment, nipe muda, nipe time,
     nipatie muda, think about it, i ll think, i will think, nifikirie, nitafikiria,
     tuone, tutaona, we ll see, we will see, i ll get back, get back to you, revert,
-    nimuulize, niulize, nitauliza, tutaongea, we ll talk, tuongee kwanza";
+    nimuulize, niulize, nitauliza, tutaongea, we ll talk, tuongee kwanza, nipe dakika,
+    nipe sekunde, brb, one min, a min, 1 min, one minutes, a minutes, 1 minutes, gimme a sec, still deciding, still thinking,
+    let me get back, let you know, nitakushow, nitakuconfirm, ntakuambia, ntakujulisha,
+    ntakuconfirmia, nikuambie baadaye, nitarudi kwako, confirm later, nitakuinform";
 
-/// Refusals that count wherever they are.
+/// Refusals that count wherever they are. Some are also listed as the
+/// shared normaliser currently rewrites them ("forget" -> "for get",
+/// "achana" -> "mchana").
 const STRONG_NO: &str = "not now, cancel, cancel it, forget it, forget about it, never mind,
     nevermind, nimebadilisha mawazo, nimebadili mawazo, changed my mind, change of mind,
     i don t want, i dont want, i do not want, not interested, sina haja, no need, sihitaji,
     sitaki, sipendi, no thanks, no thank you, hapana asante, don t book, dont book,
     do not book, usiweke, msiweke, usibook, msibook, leave it, achana nayo, tuachane nayo,
     skip it, not ok, not okay, not fine, not good, si sawa, sio sawa, siyo sawa, haiko sawa,
-    haifai, siwezi, sitaweza, i can t, i cant, i cannot, won t make it, wont make it";
+    haifai, siwezi, sitaweza, i can t, i cant, i cannot, won t make it, wont make it,
+    sitakuja, i won t come, i wont come, achana, wachana, i ll pass, i will pass,
+    for get it, for get about it, mchana nayo, mchana na hiyo";
 
 /// Plain "no", counted at the start or as a short answer.
 const NO: &str = "no, nope, nah, naah, noo, hapana, hapna, la, aah aah, ah ah";
@@ -87,17 +97,16 @@ const QUESTION: &str = "how, what, when, where, why, which, is it, are you, do y
 /// carries a change ("yes but make it 4pm") is `Yes`: the caller looks for
 /// changes separately.
 pub fn assent(tokens: &Tokens) -> Assent {
-    let kept: Vec<&str> = tokens
-        .words()
-        .iter()
-        .map(String::as_str)
-        .filter(|w| !is_word(w, FILLERS))
-        .collect();
-    let mut words = kept.join(" ");
+    let mut words = tokens.words().join(" ");
     for phrase in super::lexicon::phrases(NEUTRAL) {
         let yes_like = !phrase.starts_with("see") && !phrase.starts_with("later");
         words = replace_phrase(&words, phrase, if yes_like { "sawa" } else { "" });
     }
+    let words: Vec<&str> = words
+        .split(' ')
+        .filter(|w| !w.is_empty() && !is_word(w, FILLERS))
+        .collect();
+    let words = words.join(" ");
     let t = Tokens::new(&words);
     if t.is_empty() {
         // "umm" alone is thinking aloud.
@@ -137,10 +146,11 @@ pub fn assent(tokens: &Tokens) -> Assent {
         .any(|&(start, _)| !negated(start) && (short || start == 0));
     let starts_with_question = is_word(
         first,
-        "is, can, could, does, do, what, how, when, where, will, je, naweza, mnaweza, inawezekana, kuna",
+        "is, are, can, could, should, would, did, does, do, have, has, what, how, when, where,
+        why, who, which, will, je, naweza, mnaweza, unaweza, inawezekana, kuna",
     );
-    let strong_yes = !starts_with_question && any(&t, STRONG_YES);
-    let yes = leading_yes || any_yes || strong_yes;
+    let strong_yes = any(&t, STRONG_YES);
+    let yes = leading_yes || (!starts_with_question && (any_yes || strong_yes));
     if strong_no {
         return Assent::No;
     }
@@ -191,4 +201,219 @@ fn replace_phrase(words: &str, phrase: &str, with: &str) -> String {
         }
     }
     out.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(want: Assent, cases: &[&str]) {
+        let wrong: Vec<String> = cases
+            .iter()
+            .map(|t| (t, assent_text(t)))
+            .filter(|(_, got)| *got != want)
+            .map(|(t, got)| format!("{t:?} -> {got:?}"))
+            .collect();
+        assert!(wrong.is_empty(), "want {want:?}: {wrong:#?}");
+    }
+
+    #[test]
+    fn clear_assent_books() {
+        check(
+            Assent::Yes,
+            &[
+                "yes",
+                "Yes!",
+                "yeah",
+                "ya",
+                "yah",
+                "yep",
+                "yup",
+                "k",
+                "kk",
+                "ok",
+                "Okay",
+                "okey",
+                "sure",
+                "fine",
+                "confirm",
+                "go ahead",
+                "book it",
+                "do it",
+                "weka",
+                "niwekee",
+                "tuwekee",
+                "sawa",
+                "sawa basi",
+                "haya",
+                "poa",
+                "fiti",
+                "freshi",
+                "safi",
+                "ndio",
+                "ndiyo",
+                "eeh",
+                "eh",
+                "ee",
+                "naam",
+                "kabisa",
+                "perfect",
+                "great",
+                "alright",
+                "👍",
+                "👍🏽",
+                "yes please",
+                "yes pls",
+                "ok thanks",
+                "sawa asante",
+                "Sawa sawa",
+                "poa sana",
+                "ok sawa",
+                "uh yes",
+                "eeh sawa",
+                "yes book it",
+                "ndio niwekee",
+                "yes but make it 4pm",
+                "please go ahead and book it",
+                "that works for me",
+                "sounds good",
+                "ok no problem",
+                "sawa hakuna shida",
+                "yes can't wait",
+                "ndiyo tafadhali",
+                "haya basi",
+                "ok see you then",
+                "yes see you tomorrow",
+                "sure thing",
+                "absolutely",
+                "iko sawa",
+                "ni sawa",
+                "Yes, confirm",
+                "yeah that's fine",
+                "ok cool",
+                "alright then",
+                "sawa, weka tu",
+                "fiti kabisa",
+            ],
+        );
+    }
+
+    #[test]
+    fn hesitation_never_books() {
+        check(
+            Assent::Hesitant,
+            &[
+                "hold on",
+                "wait",
+                "ngoja",
+                "ngoja kwanza",
+                "subiri",
+                "let me ask my husband",
+                "let me check",
+                "hold on, I need to ask my husband",
+                "nitakuambia",
+                "nitakujulisha",
+                "sijui",
+                "sijui bado",
+                "maybe",
+                "labda",
+                "not sure",
+                "later",
+                "baadaye",
+                "I'll get back to you",
+                "nikucheki",
+                "let me think",
+                "hmm",
+                "yes but let me ask my husband",
+                "sawa lakini ngoja",
+                "ok wait",
+                "no wait",
+                "wacha niulize",
+                "acha kwanza",
+                "ngoja nimuulize bibi",
+                "uh ngoja kidogo",
+                "eeh nitakuambia baadaye",
+                "let me confirm with my boss",
+                "ok but how much is it",
+                "sawa lakini ni pesa ngapi",
+                "yes what time will it finish",
+                "umm",
+                "bado",
+                "🤔",
+                "perhaps tomorrow",
+                "I will think about it",
+                "nitafikiria",
+                "one sec",
+                "nipe dakika",
+                "let me get back to you",
+                "I'll let you know",
+                "brb",
+            ],
+        );
+    }
+
+    #[test]
+    fn refusal_never_books() {
+        check(
+            Assent::No,
+            &[
+                "no",
+                "No.",
+                "nope",
+                "nah",
+                "hapana",
+                "sitaki",
+                "not now",
+                "cancel",
+                "acha",
+                "wacha",
+                "forget it",
+                "nimebadilisha mawazo",
+                "changed my mind",
+                "I changed my mind",
+                "no thanks",
+                "hapana asante",
+                "don't book it",
+                "si sawa",
+                "not ok",
+                "no, make it cornrows instead",
+                "I don't want it anymore",
+                "never mind",
+                "👎",
+                "sina haja",
+                "siwezi kesho",
+                "achana na hiyo",
+                "sitakuja",
+                "I'll pass",
+                "acha tu",
+            ],
+        );
+    }
+
+    #[test]
+    fn anything_else_is_unclear() {
+        check(
+            Assent::Unclear,
+            &[
+                "",
+                "asdf",
+                "what time do you close",
+                "is it ok if I bring my kid",
+                "can I pay first before you book it",
+                "thanks",
+                "asante",
+                "saa saba na nusu je",
+                "make it cornrows instead",
+                "Friday",
+                "kesho saa nne",
+                "yes no",
+                "who is this",
+                "can you confirm the price",
+                "are you sure",
+                "is it ok",
+                "should I book it",
+                "do you do braids",
+            ],
+        );
+    }
 }
