@@ -143,7 +143,10 @@ pub fn services_mentioned(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid
 fn segments(tokens: &Tokens) -> Vec<(usize, Vec<String>)> {
     let mut out: Vec<(usize, Vec<String>)> = vec![(0, Vec::new())];
     for (i, w) in tokens.words().iter().enumerate() {
-        if matches!(w.as_str(), "and" | "na" | "plus" | "with" | "pia" | "then" | "also") {
+        if matches!(
+            w.as_str(),
+            "and" | "na" | "plus" | "with" | "pia" | "then" | "also"
+        ) {
             out.push((i + 1, Vec::new()));
         } else if let Some(last) = out.last_mut() {
             last.1.push(w.clone());
