@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::lexicon::{self, ServiceSynonym};
 use super::text::{Lang, Tokens};
 use crate::core::ids::Money;
 
@@ -70,39 +73,18 @@ const STOPWORDS: &[&str] = &[
 ];
 
 /// Services the text mentions, best first, each with a score in (0, 1].
+///
+/// A service is matched by the words of its names (English and Swahili,
+/// with typos, plurals, glued and split words tolerated), by a word only
+/// that service's names contain ("braids" for "Box Braids"), and by the
+/// shared synonyms of salon services ([`lexicon::SERVICE_SYNONYMS`]: "locs",
+/// "mani", "kinyozi", "kucha za miguu"), which name a kind of service and
+/// find it in any catalogue through the kind's words in the service names.
 pub fn match_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<(Uuid, f64)> {
-    // Words that name exactly one service ("haircut", "braids") identify it
-    // on their own, even inside a long name ("Haircut & Blow-dry").
-    let mut owners: std::collections::BTreeMap<String, std::collections::BTreeSet<Uuid>> =
-        Default::default();
-    for s in services {
-        for name in std::iter::once(&s.name).chain(s.name_sw.iter()) {
-            for w in Tokens::new(name).words() {
-                owners.entry(w.clone()).or_default().insert(s.id);
-            }
-        }
-    }
-    let distinctive =
-        |w: &str| w.chars().count() >= 5 && owners.get(w).is_some_and(|o| o.len() == 1);
-    let mut scored: Vec<(Uuid, f64)> = services
-        .iter()
-        .filter_map(|s| {
-            let mut best: f64 = 0.0;
-            for name in std::iter::once(&s.name).chain(s.name_sw.iter()) {
-                best = best.max(name_score(tokens, name));
-                let names_it = Tokens::new(name).words().iter().any(|nw| {
-                    distinctive(nw)
-                        && tokens
-                            .words()
-                            .iter()
-                            .any(|tw| word_similarity(tw, nw) >= 0.9)
-                });
-                if names_it {
-                    best = best.max(0.6);
-                }
-            }
-            (best >= 0.5).then_some((s.id, best))
-        })
+    let mut scored: Vec<(Uuid, f64)> = hits(tokens, services)
+        .into_iter()
+        .filter(|h| h.score >= 0.5)
+        .map(|h| (h.id, h.score))
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1));
     scored
@@ -115,7 +97,7 @@ pub fn clear_service(tokens: &Tokens, services: &[ServiceInfo]) -> Option<Uuid> 
     match m.as_slice() {
         [] => None,
         [(id, _)] => Some(*id),
-        [(id, a), (_, b), ..] => (a - b >= 0.15).then_some(*id),
+        [(id, a), (_, b), ..] => (a - b >= CLEAR_MARGIN).then_some(*id),
     }
 }
 
@@ -123,66 +105,271 @@ pub fn clear_service(tokens: &Tokens, services: &[ServiceInfo]) -> Option<Uuid> 
 /// ("manicure and pedicure", "mani pedi", "kukata nywele na nyusi", "braids
 /// for me and cornrows for my daughter"). A service named twice appears
 /// once; words that only fit a longer name already chosen ("blow dry" in
-/// "hair wash and blow dry") do not add another service.
+/// "hair wash and blow dry") add no other service, and words that fit two
+/// services equally well ("kucha") name neither.
 pub fn services_mentioned(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
-    let mut found: Vec<(usize, Uuid)> = Vec::new();
-    for segment in segments(tokens) {
-        let segment_tokens = Tokens::from_words(segment.1.clone());
-        if let Some(id) = clear_service(&segment_tokens, services)
-            && !found.iter().any(|(_, f)| *f == id)
-        {
-            found.push((segment.0, id));
+    let mut candidates: Vec<Hit> = hits(tokens, services)
+        .into_iter()
+        .filter(|h| h.score >= MENTION_MIN && !h.positions.is_empty())
+        .collect();
+    // Best first; of equal scores the longer name first, so that its
+    // words are not taken by a shorter name inside it.
+    candidates.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.positions.len().cmp(&a.positions.len()))
+    });
+    let mut covered: BTreeSet<usize> = BTreeSet::new();
+    let mut chosen: Vec<&Hit> = Vec::new();
+    for (k, c) in candidates.iter().enumerate() {
+        if c.positions.is_subset(&covered) {
+            continue;
+        }
+        let mut named = true;
+        for (j, r) in candidates.iter().enumerate() {
+            let close = r.score > c.score - CLEAR_MARGIN;
+            if j == k || !close || r.positions.is_subset(&covered) {
+                continue;
+            }
+            if r.positions.is_disjoint(&c.positions) {
+                continue;
+            }
+            let r_longer = r.positions.is_superset(&c.positions) && r.positions != c.positions;
+            let c_longer = c.positions.is_superset(&r.positions) && r.positions != c.positions;
+            // A longer name nearly as good explains these words; a rival for
+            // the same or crossing words makes them ambiguous.
+            if r_longer || !c_longer {
+                named = false;
+                break;
+            }
+        }
+        if named {
+            covered.extend(c.positions.iter().copied());
+            chosen.push(c);
         }
     }
-    found.sort_by_key(|(at, _)| *at);
-    found.into_iter().map(|(_, id)| id).collect()
+    chosen.sort_by_key(|h| h.positions.first().copied().unwrap_or(usize::MAX));
+    chosen.into_iter().map(|h| h.id).collect()
 }
 
-/// The text cut at the words that join two requests ("and", "na", "plus",
-/// "with"), each piece with the index of its first word.
-fn segments(tokens: &Tokens) -> Vec<(usize, Vec<String>)> {
-    let mut out: Vec<(usize, Vec<String>)> = vec![(0, Vec::new())];
-    for (i, w) in tokens.words().iter().enumerate() {
-        if matches!(
-            w.as_str(),
-            "and" | "na" | "plus" | "with" | "pia" | "then" | "also"
-        ) {
-            out.push((i + 1, Vec::new()));
-        } else if let Some(last) = out.last_mut() {
-            last.1.push(w.clone());
+/// Words of service names that say what is worked on, not which service.
+const GENERIC_WORDS: &[&str] = &[
+    "hair",
+    "nywele",
+    "nails",
+    "nail",
+    "kucha",
+    "treatment",
+    "service",
+    "style",
+    "styling",
+    "kutengeneza",
+    "kupaka",
+    "full",
+    "basic",
+    "deluxe",
+    "kids",
+    "watoto",
+    "adult",
+    "men",
+    "women",
+    "ladies",
+    "wanaume",
+    "wanawake",
+    "session",
+];
+
+/// How far the best match must lead the runner-up to be clear.
+const CLEAR_MARGIN: f64 = 0.15;
+/// The least score for a service to count as named in a list.
+const MENTION_MIN: f64 = 0.6;
+
+/// One service's match against the text: its score and the positions of
+/// the words that named it.
+#[derive(Debug, Clone)]
+struct Hit {
+    id: Uuid,
+    score: f64,
+    positions: BTreeSet<usize>,
+}
+
+fn hits(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Hit> {
+    let names: Vec<Vec<Vec<String>>> = services
+        .iter()
+        .map(|s| {
+            std::iter::once(&s.name)
+                .chain(s.name_sw.iter())
+                .map(|n| content_words(n))
+                .collect()
+        })
+        .collect();
+    // Words that name exactly one service ("haircut", "braids") identify it
+    // on their own, even inside a long name ("Haircut & Blow-dry").
+    let mut owners: BTreeMap<&str, BTreeSet<Uuid>> = BTreeMap::new();
+    for (s, variants) in services.iter().zip(&names) {
+        for w in variants.iter().flatten() {
+            owners.entry(w.as_str()).or_default().insert(s.id);
         }
     }
-    out.retain(|(_, words)| !words.is_empty());
-    out
+    let distinctive =
+        |w: &str| w.chars().count() >= 5 && owners.get(w).is_some_and(|o| o.len() == 1);
+    let synonyms = synonym_hits(tokens);
+    let text = tokens.words();
+    services
+        .iter()
+        .zip(&names)
+        .filter_map(|(s, variants)| {
+            let mut hit = Hit {
+                id: s.id,
+                score: 0.0,
+                positions: BTreeSet::new(),
+            };
+            for words in variants {
+                let (mut score, positions, matched) = name_score(text, words);
+                // Part of a name, in words another service's names have too
+                // ("kucha" is in three nail services) or that any service of
+                // the kind could have ("hair"): not this one's name.
+                let generic = matched.iter().all(|m| GENERIC_WORDS.contains(&m.as_str()));
+                let shared = generic
+                    || services.iter().zip(&names).any(|(other, other_names)| {
+                        other.id != s.id
+                            && matched
+                                .iter()
+                                .all(|m| other_names.iter().flatten().any(|w| w == m))
+                    });
+                if score < 0.99 && shared {
+                    score = score.min(0.45);
+                }
+                hit.score = hit.score.max(score);
+                hit.positions.extend(positions);
+                for nw in words.iter().filter(|w| distinctive(w)) {
+                    let at: Vec<usize> = (0..text.len())
+                        .filter(|&i| word_similarity(&text[i], nw) >= 0.9)
+                        .collect();
+                    if !at.is_empty() {
+                        hit.score = hit.score.max(0.6);
+                        hit.positions.extend(at);
+                    }
+                }
+            }
+            for (synonym, at) in &synonyms {
+                let coverage = variants
+                    .iter()
+                    .map(|words| {
+                        let kind = words
+                            .iter()
+                            .filter(|w| synonym.targets.iter().any(|t| same_word(w, t)))
+                            .count();
+                        kind as f64 / words.len().max(1) as f64
+                    })
+                    .fold(0.0, f64::max);
+                if coverage > 0.0 {
+                    hit.score = hit.score.max(0.6 + 0.35 * coverage);
+                    hit.positions.extend(at.iter().copied());
+                }
+            }
+            (hit.score > 0.0).then_some(hit)
+        })
+        .collect()
 }
 
-fn name_score(tokens: &Tokens, name: &str) -> f64 {
-    let name_tokens = Tokens::new(name);
-    let words: Vec<&String> = name_tokens
+/// The words of a service name that carry meaning.
+fn content_words(name: &str) -> Vec<String> {
+    Tokens::plain(name)
         .words()
         .iter()
         .filter(|w| !STOPWORDS.contains(&w.as_str()))
-        .collect();
-    if words.is_empty() {
-        return 0.0;
-    }
+        .cloned()
+        .collect()
+}
+
+/// The service kinds the text names through the shared synonyms, each with
+/// the positions of its shortest phrase found (so "mani pedi" gives "mani"
+/// to manicure and "pedi" to pedicure).
+fn synonym_hits(tokens: &Tokens) -> Vec<(&'static ServiceSynonym, Vec<usize>)> {
     let text = tokens.words();
-    let total: f64 = words
+    lexicon::SERVICE_SYNONYMS
         .iter()
-        .map(|nw| {
-            let mut best: f64 = 0.0;
-            for (i, tw) in text.iter().enumerate() {
-                best = best.max(word_similarity(tw, nw));
-                if let Some(next) = text.get(i + 1)
-                    && format!("{tw}{next}") == **nw
-                {
-                    best = 1.0;
-                }
-            }
-            best
+        .filter_map(|synonym| {
+            synonym
+                .phrases
+                .iter()
+                .filter_map(|phrase| {
+                    let parts: Vec<&str> = phrase.split(' ').collect();
+                    find_phrase(text, &parts).map(|start| (start..start + parts.len()).collect())
+                })
+                .min_by_key(|at: &Vec<usize>| at.len())
+                .map(|at| (synonym, at))
         })
-        .sum();
-    total / words.len() as f64
+        .collect()
+}
+
+/// The first position where `parts` occur in `text`, words of five letters
+/// or more allowed a typo.
+fn find_phrase(text: &[String], parts: &[&str]) -> Option<usize> {
+    if parts.is_empty() || parts.len() > text.len() {
+        return None;
+    }
+    (0..=text.len() - parts.len()).find(|&start| {
+        parts.iter().enumerate().all(|(k, p)| {
+            let w = text[start + k].as_str();
+            w == *p || (p.chars().count() >= 5 && word_similarity(w, p) >= 0.9)
+        })
+    })
+}
+
+/// How well the text covers one name's words (mean of each word's best
+/// similarity), the positions of the text words that matched, and the name
+/// words they matched.
+fn name_score(text: &[String], words: &[String]) -> (f64, BTreeSet<usize>, Vec<String>) {
+    if words.is_empty() {
+        return (0.0, BTreeSet::new(), Vec::new());
+    }
+    let mut matched = Vec::new();
+    let mut positions = BTreeSet::new();
+    let mut total = 0.0;
+    for (k, nw) in words.iter().enumerate() {
+        let mut best: f64 = 0.0;
+        let mut at: Vec<usize> = Vec::new();
+        for (i, tw) in text.iter().enumerate() {
+            let mut sim = word_similarity(tw, nw);
+            let mut span = vec![i];
+            // "hair cut" for "haircut"
+            if let Some(next) = text.get(i + 1)
+                && format!("{tw}{next}") == **nw
+            {
+                sim = 1.0;
+                span.push(i + 1);
+            }
+            // "boxbraids" for "box braids"
+            if let Some(next_name) = words.get(k + 1)
+                && word_similarity(tw, &format!("{nw}{next_name}")) >= 0.9
+            {
+                sim = sim.max(1.0);
+            }
+            if k > 0 && word_similarity(tw, &format!("{}{nw}", words[k - 1])) >= 0.9 {
+                sim = sim.max(1.0);
+            }
+            if sim > best {
+                best = sim;
+                at = span;
+            }
+        }
+        if best > 0.0 {
+            positions.extend(at);
+            matched.push(nw.clone());
+        }
+        total += best;
+    }
+    (total / words.len() as f64, positions, matched)
+}
+
+/// The same word up to a plural "s": tenants spell their service names,
+/// so a kind's words are looked for exactly ("braid" is not "bridal").
+fn same_word(name_word: &str, kind_word: &str) -> bool {
+    name_word == kind_word
+        || name_word.strip_suffix('s') == Some(kind_word)
+        || kind_word.strip_suffix('s') == Some(name_word)
 }
 
 fn word_similarity(text_word: &str, name_word: &str) -> f64 {
@@ -291,7 +478,8 @@ pub(crate) mod tests {
             ("hair cut tomorrow", Some(1)),
             ("haircutt please", Some(1)),
             ("eyebrows", Some(8)),
-            ("blow-dry tafadhali", Some(7)),
+            // Two services have a blow-dry: ask which.
+            ("blow-dry tafadhali", None),
             ("box braids kesho", Some(2)),
             ("braids", Some(2)),
             ("nataka kusuka", Some(2)),
@@ -315,6 +503,150 @@ pub(crate) mod tests {
         let m = match_services(&Tokens::new("pedicure na manicure"), &demo_services());
         let ids: Vec<u128> = m.iter().map(|(id, _)| id.as_u128()).collect();
         assert!(ids.contains(&3) && ids.contains(&4));
+    }
+
+    /// The demo salon's catalogue (fixtures/demo/services.json).
+    fn salon_services() -> Vec<ServiceInfo> {
+        let s = |n, name: &str, sw: &str| ServiceInfo {
+            id: uuid(n),
+            name: name.into(),
+            name_sw: Some(sw.into()),
+            description: None,
+            duration_min: 60,
+            buffer_min: 15,
+            price: Money::kes(100_000),
+        };
+        vec![
+            s(11, "Haircut & Blow-dry", "Kukata na Kukausha Nywele"),
+            s(12, "Box Braids", "Kusuka Rasta (Box Braids)"),
+            s(13, "Cornrows", "Kusuka Mabutu"),
+            s(14, "Wash & Set", "Kuosha na Kuseti"),
+            s(15, "Relaxer Treatment", "Dawa ya Kulainisha Nywele"),
+            s(16, "Dreadlocks Retwist", "Kusokota Dreadlocks"),
+            s(17, "Manicure", "Kutengeneza Kucha za Mikono"),
+            s(18, "Pedicure", "Kutengeneza Kucha za Miguu"),
+            s(19, "Gel Nails", "Kucha za Jeli"),
+            s(20, "Facial", "Usafi wa Uso"),
+            s(21, "Eyebrow Shaping", "Kutengeneza Nyusi"),
+            s(22, "Bridal Hair", "Nywele za Harusi"),
+        ]
+    }
+
+    #[test]
+    fn everyday_words_and_sheng_name_services() {
+        let services = salon_services();
+        let best = |t: &str| clear_service(&Tokens::new(t), &services).map(|u| u.as_u128());
+        let cases = [
+            ("cut", Some(11)),
+            ("nataka haircut kesho", Some(11)),
+            ("kinyozi", Some(11)),
+            ("kunyoa", Some(11)),
+            ("a trim please", Some(11)),
+            ("kukata nywele", Some(11)),
+            ("locs", Some(16)),
+            ("retwist my loc", Some(16)),
+            ("dredi", Some(16)),
+            ("dreads retwist", Some(16)),
+            ("dredlocks", Some(16)),
+            ("mani", Some(17)),
+            ("pedi tmrw", Some(18)),
+            ("pedicur", Some(18)),
+            ("manicur", Some(17)),
+            ("kucha za mikono", Some(17)),
+            ("kucha za miguu", Some(18)),
+            ("kucha", None),
+            ("brows", Some(21)),
+            ("nyusi", Some(21)),
+            ("eyebrows", Some(21)),
+            ("boxbraids", Some(12)),
+            ("box braids", Some(12)),
+            ("knotless", Some(12)),
+            ("kusuka rasta", Some(12)),
+            ("rasta", Some(12)),
+            ("mabutu", Some(13)),
+            ("cornrow", Some(13)),
+            ("conrows", Some(13)),
+            ("cornrolls", Some(13)),
+            ("gelnails", Some(19)),
+            ("jeli", Some(19)),
+            ("gel", Some(19)),
+            ("facal", Some(20)),
+            ("usoni", Some(20)),
+            ("facial", Some(20)),
+            ("relaxer", Some(15)),
+            ("dawa ya nywele", Some(15)),
+            ("kulainisha", Some(15)),
+            ("wash", Some(14)),
+            ("kuosha nywele", Some(14)),
+            ("silk press", Some(14)),
+            ("harusi", Some(22)),
+            ("bridal", Some(22)),
+            ("wedding hair", Some(22)),
+            ("kusuka", None),
+            ("nywele", None),
+            ("my hair", None),
+            ("hello", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(best(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn synonyms_only_name_services_the_tenant_has() {
+        let barber = vec![ServiceInfo {
+            id: uuid(31),
+            name: "Kids Cut".into(),
+            name_sw: None,
+            description: None,
+            duration_min: 20,
+            buffer_min: 5,
+            price: Money::kes(30_000),
+        }];
+        let best = |t: &str| clear_service(&Tokens::new(t), &barber).map(|u| u.as_u128());
+        assert_eq!(best("kinyozi for my son"), Some(31));
+        assert_eq!(best("haircut"), Some(31));
+        assert_eq!(best("locs"), None);
+        assert_eq!(best("mani pedi"), None);
+    }
+
+    #[test]
+    fn several_services_in_one_request() {
+        let services = salon_services();
+        let all = |t: &str| -> Vec<u128> {
+            services_mentioned(&Tokens::new(t), &services)
+                .iter()
+                .map(|u| u.as_u128())
+                .collect()
+        };
+        let cases: [(&str, &[u128]); 16] = [
+            ("manicure and pedicure", &[17, 18]),
+            ("pedicure na manicure", &[18, 17]),
+            ("mani pedi", &[17, 18]),
+            ("manipedi tmrw", &[17, 18]),
+            ("mani-pedi", &[17, 18]),
+            ("kukata nywele na nyusi", &[11, 21]),
+            ("braids for me and cornrows for my daughter", &[12, 13]),
+            ("facial plus gel nails", &[20, 19]),
+            ("hw much is manicure n pedicure", &[17, 18]),
+            ("box braids for me and my sister", &[12]),
+            ("braids for me and braids for my sister", &[12]),
+            ("haircut and blow dry", &[11]),
+            ("kucha", &[]),
+            ("facial", &[20]),
+            ("wash and set", &[14]),
+            ("I want to book for tomorrow", &[]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(all(text), want, "{text}");
+        }
+        let test_catalog = demo_services();
+        let ids: Vec<u128> =
+            services_mentioned(&Tokens::new("hair wash and blow dry"), &test_catalog)
+                .iter()
+                .map(|u| u.as_u128())
+                .collect();
+        assert_eq!(ids, [5]);
     }
 
     #[test]
