@@ -342,13 +342,14 @@ fn name_score(text: &[String], words: &[String]) -> (f64, BTreeSet<usize>, Vec<S
                 span.push(i + 1);
             }
             // "boxbraids" for "box braids"
-            if let Some(next_name) = words.get(k + 1)
-                && word_similarity(tw, &format!("{nw}{next_name}")) >= 0.9
+            let glued = |a: &str, b: &str| {
+                let joined = format!("{a}{b}");
+                strsim::osa_distance(tw, &joined) <= lexicon::allowed_edits(joined.len()).min(1)
+            };
+            if words.get(k + 1).is_some_and(|next| glued(nw, next))
+                || (k > 0 && glued(&words[k - 1], nw))
             {
-                sim = sim.max(1.0);
-            }
-            if k > 0 && word_similarity(tw, &format!("{}{nw}", words[k - 1])) >= 0.9 {
-                sim = sim.max(1.0);
+                sim = 1.0;
             }
             if sim > best {
                 best = sim;
@@ -506,7 +507,7 @@ pub(crate) mod tests {
     }
 
     /// The demo salon's catalogue (fixtures/demo/services.json).
-    fn salon_services() -> Vec<ServiceInfo> {
+    pub(crate) fn salon_services() -> Vec<ServiceInfo> {
         let s = |n, name: &str, sw: &str| ServiceInfo {
             id: uuid(n),
             name: name.into(),
@@ -554,6 +555,7 @@ pub(crate) mod tests {
             ("manicur", Some(17)),
             ("kucha za mikono", Some(17)),
             ("kucha za miguu", Some(18)),
+            ("nataka kutengenezewa kucha za mikono", Some(17)),
             ("kucha", None),
             ("brows", Some(21)),
             ("nyusi", Some(21)),

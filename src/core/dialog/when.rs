@@ -143,7 +143,7 @@ fn parse_part(tokens: &Tokens) -> Option<DayPart> {
         Some(DayPart::Evening)
     } else if tokens.has("before lunch") {
         Some(DayPart::Morning)
-    } else if said(&["mchana", "afternoon", "lunchtime", "lunch"]) {
+    } else if said(&["mchana", "afternoon", "alasiri", "lunchtime", "lunch"]) {
         Some(DayPart::Afternoon)
     } else if said(&["asubuhi", "morning", "alfajiri"]) {
         Some(DayPart::Morning)
@@ -202,6 +202,11 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     if tokens.has_any(&["leo", "today", "tonight"]) {
         return Some(today);
     }
+    // A day of the month says more than a weekday beside it ("sat 25th
+    // may", "Ijumaa tarehe 13").
+    if let Some(d) = parse_calendar_date(words, today) {
+        return Some(d);
+    }
     let next_week = tokens.has_any(&["next week", "wiki ijayo", "wiki inayokuja"]);
     let cutoff = NaiveTime::from_hms_opt(SAME_DAY_CUTOFF.0, SAME_DAY_CUTOFF.1, 0);
     let day_is_over = cutoff.is_some_and(|c| time >= c);
@@ -217,9 +222,6 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
         }
         let strictly_after = prev == "next" || matches!(next, "ijayo" | "inayokuja") || day_is_over;
         return Some(next_weekday(today, weekday, strictly_after));
-    }
-    if let Some(d) = parse_calendar_date(words, today) {
-        return Some(d);
     }
     None
 }
@@ -400,6 +402,10 @@ mod tests {
             ("on sat", d(11, 28)),
             ("sat 10am", d(11, 28)),
             ("sun morning", d(11, 29)),
+            ("sato saa nne", d(11, 28)),
+            ("sat 5th december", d(12, 5)),
+            ("friday 4th", d(12, 4)),
+            ("Ijumaa tarehe 4", d(12, 4)),
             ("next wk tue", d(12, 1)),
             ("tue next week", d(12, 1)),
             ("jumanne wiki ijayo", d(12, 1)),

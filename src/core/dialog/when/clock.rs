@@ -60,12 +60,13 @@ pub(super) fn parse_time(tokens: &Tokens, part: Option<DayPart>) -> Option<Naive
         let stated = match c.shape {
             Shape::Separator | Shape::Minutes | Shape::Fraction | Shape::Oclock => true,
             Shape::Bare => {
+                let next2 = refs.get(i + c.used + 1).copied().unwrap_or("");
                 (matches!(prev, "at" | "around" | "by" | "about" | "from" | "kwa")
                     || lexicon::is_day_word(prev)
-                    || matches!(
-                        prev,
-                        "morning" | "afternoon" | "evening" | "asubuhi" | "mchana" | "jioni"
-                    ))
+                    || is_part_word(prev)
+                    || is_part_word(next)
+                    || (matches!(next, "in" | "this" | "kesho") && is_part_word(next2))
+                    || (matches!(next, "in") && next2 == "the"))
                     && !is_count_noun(next)
             }
         };
@@ -271,6 +272,22 @@ fn clock_digits(w: &str) -> Option<(u32, u32)> {
     }
     let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
     (h < 24 && m < 60).then_some((h, m))
+}
+
+fn is_part_word(w: &str) -> bool {
+    matches!(
+        w,
+        "morning"
+            | "afternoon"
+            | "evening"
+            | "night"
+            | "tonight"
+            | "asubuhi"
+            | "mchana"
+            | "alasiri"
+            | "jioni"
+            | "usiku"
+    )
 }
 
 /// Words after a number that make it a count, not an hour ("2 people").
@@ -521,6 +538,11 @@ mod tests {
             ("tomorrow 10", t(10, 0)),
             ("kesho 11", t(11, 0)),
             ("tomorrow morning at ten", t(10, 0)),
+            ("uh eleven in the morning", t(11, 0)),
+            ("two in the afternoon", t(14, 0)),
+            ("ten this morning", t(10, 0)),
+            ("3 jioni", t(15, 0)),
+            ("saa tisa alasiri", t(15, 0)),
             ("tomorrow for 2 people", None),
             ("tomorrow 2 people", None),
             ("after lunch", None),
