@@ -85,6 +85,54 @@ pub fn en_number(words: &[&str]) -> Option<(u32, usize)> {
     Some((n, 1))
 }
 
+/// An English ordinal from "first" to "thirty first" starting at
+/// `words[0]` ("twenty third"): its value and how many words it used.
+pub fn en_ordinal(words: &[&str]) -> Option<(u32, usize)> {
+    let unit = |w: &str| -> Option<u32> {
+        Some(match w {
+            "first" => 1,
+            "second" => 2,
+            "third" => 3,
+            "fourth" => 4,
+            "fifth" => 5,
+            "sixth" => 6,
+            "seventh" => 7,
+            "eighth" => 8,
+            "ninth" => 9,
+            _ => return None,
+        })
+    };
+    let first = *words.first()?;
+    if let Some(n) = unit(first) {
+        return Some((n, 1));
+    }
+    let teen = match first {
+        "tenth" => Some(10),
+        "eleventh" => Some(11),
+        "twelfth" => Some(12),
+        "thirteenth" => Some(13),
+        "fourteenth" => Some(14),
+        "fifteenth" => Some(15),
+        "sixteenth" => Some(16),
+        "seventeenth" => Some(17),
+        "eighteenth" => Some(18),
+        "nineteenth" => Some(19),
+        "twentieth" => Some(20),
+        "thirtieth" => Some(30),
+        _ => None,
+    };
+    if teen.is_some() {
+        return teen.map(|n| (n, 1));
+    }
+    let tens = match first {
+        "twenty" => 20,
+        "thirty" => 30,
+        _ => return None,
+    };
+    let u = unit(words.get(1)?)?;
+    Some((tens + u, 2))
+}
+
 /// The minutes a clock fraction stands for: "half" 30, "quarter" 15.
 pub fn en_fraction(word: &str) -> Option<u32> {
     match word {
@@ -254,6 +302,15 @@ mod tests {
         assert_eq!(en("ten twenty"), Some((10, 1)));
         assert_eq!(en("45"), Some((45, 1)));
         assert_eq!(en("braids"), None);
+        let ord = |text: &str| {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            en_ordinal(&words)
+        };
+        assert_eq!(ord("twenty third"), Some((23, 2)));
+        assert_eq!(ord("first"), Some((1, 1)));
+        assert_eq!(ord("twelfth of june"), Some((12, 1)));
+        assert_eq!(ord("thirty first"), Some((31, 2)));
+        assert_eq!(ord("twenty"), None);
         assert_eq!(en_fraction("half"), Some(30));
         assert_eq!(en_fraction("quarter"), Some(15));
         assert_eq!(en_fraction("whole"), None);

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use clock::swahili_clock;
 
 use super::lexicon;
+use super::numbers::en_ordinal;
 use super::text::Tokens;
 
 /// From this local time on, a weekday naming today means next week.
@@ -267,6 +268,42 @@ fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<NaiveDate> 
                 return resolve_day_month(day, Some(month), None, today);
             }
         }
+        // "the twenty third at ten", "twelfth of june", "june the first"
+        let refs: Vec<&str> = words[i..].iter().map(String::as_str).collect();
+        if let Some((day, used)) = en_ordinal(&refs) {
+            let prev = if i > 0 { words[i - 1].as_str() } else { "" };
+            let prev2 = if i > 1 { words[i - 2].as_str() } else { "" };
+            let next = refs.get(used).copied().unwrap_or("");
+            let month = month_of(prev)
+                .or_else(|| (prev == "the").then(|| month_of(prev2)).flatten())
+                .or_else(|| month_of(next))
+                .or_else(|| {
+                    (next == "of")
+                        .then(|| refs.get(used + 1).and_then(|w| month_of(w)))
+                        .flatten()
+                });
+            let says_date = matches!(prev, "the" | "on")
+                && matches!(
+                    next,
+                    "" | "at"
+                        | "saa"
+                        | "in"
+                        | "morning"
+                        | "afternoon"
+                        | "evening"
+                        | "please"
+                        | "then"
+                        | "for"
+                        | "instead"
+                        | "is"
+                        | "if"
+                        | "ok"
+                        | "okay"
+                );
+            if month.is_some() || says_date {
+                return resolve_day_month(day, month, None, today);
+            }
+        }
         let ordinal = ["st", "nd", "rd", "th"].iter().any(|s| w.ends_with(s))
             && w.chars().next().is_some_and(|c| c.is_ascii_digit());
         let after_tarehe = i > 0 && words[i - 1] == "tarehe";
@@ -278,7 +315,10 @@ fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<NaiveDate> 
                     .filter(|d| (1..=31).contains(d))
             })
         {
-            let month = words.get(i + 1).and_then(|w| month_of(w));
+            let month = match words.get(i + 1).map(String::as_str) {
+                Some("of") => words.get(i + 2).and_then(|w| month_of(w)),
+                next => next.and_then(month_of),
+            };
             return resolve_day_month(day, month, None, today);
         }
     }
@@ -405,6 +445,13 @@ mod tests {
             ("sato saa nne", d(11, 28)),
             ("sat 5th december", d(12, 5)),
             ("friday 4th", d(12, 4)),
+            ("okay then the twenty third at ten", d(12, 23)),
+            ("the twelfth of december", d(12, 12)),
+            ("12th of december", d(12, 12)),
+            ("december the first", d(12, 1)),
+            ("on the second", d(12, 2)),
+            ("the first one is fine", None),
+            ("my second visit", None),
             ("Ijumaa tarehe 4", d(12, 4)),
             ("next wk tue", d(12, 1)),
             ("tue next week", d(12, 1)),
