@@ -251,10 +251,12 @@ pub const ABBREVIATIONS: &[(&str, &str)] = &[
     ),
     ("fri frdy frday fryday fraiday frid frdai", "friday"),
     (
-        "satday satur saterday satuday satarday sartuday",
+        "sato sartu satday satur saterday satuday satarday sartuday",
         "saturday",
     ),
-    ("sundy", "sunday"),
+    ("sundy sunde sundei", "sunday"),
+    ("yh yea yeh yah", "yeah"),
+    ("okey oky okie", "okay"),
     ("jmosi jumamos", "jumamosi"),
     ("jpili jumapil", "jumapili"),
     ("alhamis alamisi alhamic", "alhamisi"),
@@ -321,7 +323,7 @@ evenings afternoons today's birthday holiday holidays sat sun mum dad baby
 hair nails face feet hands hand foot body skin
 habari jambo hujambo sijambo mambo vipi niaje sasa poa fiti freshi safi shwari
 nataka ningependa naomba nipe nipatie miadi kesho leo keshokutwa kutwa saa asubuhi mchana
-jioni usiku alfajiri asante asanteni ndiyo ndio hapana sawa tafadhali bei gani ngapi
+jioni usiku alfajiri alasiri asante asanteni ndiyo ndio hapana sawa tafadhali bei gani ngapi
 nini wapi lini je kuweka weka kubook nibook kupanga panga kufuta futa ghairi kughairi
 sitaki badilisha kubadilisha hamisha kuhamisha sogeza kusogeza nywele kusuka kunyoa
 kucha huduma mtu watu binadamu ongea kuongea zungumza kuzungumza na ya wa kwa ni mimi
