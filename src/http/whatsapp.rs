@@ -148,13 +148,13 @@ pub fn router_with_intake(
     // runtime and credentials for the tenant's environment); otherwise the
     // customer is told how to pay.
     let payment_service = payments.as_ref().map(|p| p.service.clone());
-    let service = config
-        .service
-        .with_payments_ready(Arc::new(move |tenant: &crate::storage::TenantRecord| {
+    let service = config.service.with_payments_ready(Arc::new(
+        move |tenant: &crate::storage::TenantRecord| {
             payment_service
                 .as_ref()
                 .is_some_and(|p| p.daraja(tenant).is_ok() || p.pesapal(tenant).is_ok())
-        }));
+        },
+    ));
     let chats = Arc::new(WhatsAppChats::new(
         config.db.clone(),
         config.vault,

@@ -157,6 +157,13 @@ const RESCHEDULE: &[&str] = &[
     "different time",
     "another time",
     "another day",
+    "push my",
+    "push the",
+    "move appointment",
+    "move booking",
+    "change appointment",
+    "change booking",
+    "ku move",
 ];
 const BOOK: &[&str] = &[
     "book",
@@ -351,6 +358,57 @@ const GREETING: &[&str] = &[
 ];
 
 /// Classifies one turn.
+/// Swahili verbs take prefixes and suffixes ("tuisogeze", "isogezwe",
+/// "nimeihamisha"): their stems, and English/Sheng verb forms.
+const RESCHEDULE_STEMS: &[&str] = &[
+    "sogez",
+    "hamish",
+    "ahiris",
+    "postpon",
+    "reschedul",
+    "shift",
+    "kumove",
+    "nimove",
+];
+const CANCEL_STEMS: &[&str] = &["ghair", "ifute", "tufute", "nifutie", "ifutwe", "futilia"];
+
+fn has_stem(tokens: &Tokens, stems: &[&str]) -> bool {
+    tokens
+        .words()
+        .iter()
+        .any(|w| stems.iter().any(|s| w.contains(s)))
+}
+
+/// Whether the customer speaks of a booking they already have ("my
+/// Saturday appointment", "miadi yangu", "I have a manicure booked",
+/// "nilikuwa nimepanga").
+pub fn refers_to_existing(tokens: &Tokens) -> bool {
+    tokens.has_any(&[
+        "my appointment",
+        "my booking",
+        "my appt",
+        "appointment yangu",
+        "miadi yangu",
+        "booking yangu",
+        "appt yangu",
+        "already booked",
+        "booked for",
+        "have a booking",
+        "have an appointment",
+        "nimebook",
+        "nilibook",
+        "niliweka",
+        "nilipanga",
+        "nimepanga",
+        "nilikuwa nimepanga",
+        "nina miadi",
+    ]) || (tokens.has("booked") && tokens.has_any(&["i have", "i've", "ive", "i had"]))
+        || tokens
+            .words()
+            .windows(3)
+            .any(|w| w[0] == "my" && matches!(w[2].as_str(), "appointment" | "booking" | "appt"))
+}
+
 pub fn classify(tokens: &Tokens) -> Intents {
     let mut found = Vec::new();
     let has = |list: &[&str]| tokens.has_any(list);
@@ -360,10 +418,19 @@ pub fn classify(tokens: &Tokens) -> Intents {
     if is_abuse(tokens) {
         found.push(Intent::Abuse);
     }
-    if has(CANCEL) {
+    if has(CANCEL) || has_stem(tokens, CANCEL_STEMS) {
         found.push(Intent::Cancel);
     }
-    if has(RESCHEDULE) {
+    let changes_existing = refers_to_existing(tokens)
+        && tokens.has_any(&[
+            "change",
+            "badilisha",
+            "instead",
+            "badala",
+            "another day",
+            "different",
+        ]);
+    if has(RESCHEDULE) || has_stem(tokens, RESCHEDULE_STEMS) || changes_existing {
         found.push(Intent::Reschedule);
     }
     if has(BOOK) {

@@ -10,7 +10,14 @@ impl Dialog<'_> {
             ExistingPurpose::Cancel => (u.when, When::default()),
             ExistingPurpose::Reschedule => {
                 let now = self.state.now.unwrap_or_default();
-                move_parts(&u.tokens, now, self.config.tz)
+                match move_parts(&u.tokens, now, self.config.tz) {
+                    Some(parts) => parts,
+                    // "move my appointment to …" said without a "to": the
+                    // time is the new one; "I have a manicure booked on
+                    // Thursday": the time names the booking.
+                    None if u.intents.contains(Intent::Reschedule) => (When::default(), u.when),
+                    None => (u.when, When::default()),
+                }
             }
         };
         self.act(Action::ListUpcoming);
@@ -120,7 +127,8 @@ impl Dialog<'_> {
         let when = When {
             time: when
                 .time
-                .or((same_time && when.part.is_none()).then(|| local.time())),
+                .or(((same_time || when.date.is_some()) && when.part.is_none())
+                    .then(|| local.time())),
             date: when
                 .date
                 .or((when.time.is_some() || same_time).then(|| local.date_naive())),
@@ -158,6 +166,7 @@ impl Dialog<'_> {
                 .and_then(|n| n.parse::<usize>().ok())
                 .and_then(|i| s.offered.get(i).copied()),
             Some(ChoiceRef::Index(i)) => s.offered.get(*i).copied(),
+            Some(ChoiceRef::Last) => s.offered.last().copied(),
             None => None,
         }
         .or_else(|| {
@@ -262,12 +271,20 @@ impl Dialog<'_> {
     }
 
     pub(super) fn ask_new_time(&mut self, u: &Understood, s: AskNewTime) -> bool {
-        if !u.when.is_empty() {
+        if !u.when.is_empty() || same_time(&u.tokens) {
+            let local = s.appointment.start.with_timezone(&self.config.tz);
+            let keep_time =
+                same_time(&u.tokens) || (u.when.time.is_none() && u.when.part.is_none());
+            let when = When {
+                date: u.when.date.or(Some(local.date_naive())),
+                time: u.when.time.or(keep_time.then(|| local.time())),
+                part: u.when.part,
+            };
             self.search(
                 Purpose::Move(s.appointment),
                 s.appointment.service_id,
                 u.staff,
-                u.when,
+                when,
                 false,
             );
             return true;

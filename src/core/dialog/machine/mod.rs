@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use super::catalog::services_mentioned;
 use super::catalog::{Catalog, ServiceInfo, clear_service, match_services, match_staff};
-use super::intent::{Assent, Intent, Intents, Topic, assent, classify, topics};
+use super::intent::{Assent, Intent, Intents, Topic, assent, classify, refers_to_existing, topics};
 use super::names::{party_size, stated_name};
 use super::personality::{CancellationTone, GreetingMode, Honorific, Personality, Tone, Upsell};
 use super::say::{self, t};
@@ -79,6 +79,8 @@ struct Understood {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum ChoiceRef {
     Index(usize),
+    /// "the last one", "ya mwisho".
+    Last,
     Id(String),
 }
 
@@ -191,11 +193,25 @@ impl<'a> Dialog<'a> {
             .into_iter()
             .map(|(id, _)| id)
             .collect();
-        let staff = match_staff(&tokens, &self.config.catalog.staff);
+        let name = stated_name(&tokens, &turn.text);
+        // The customer's own name is not a staff member ("my name is
+        // Wanjiru" is not "with Wanjiku").
+        let staff = match &name {
+            Some(n) => {
+                let own: Vec<String> = n.split_whitespace().map(str::to_lowercase).collect();
+                let rest: Vec<String> = tokens
+                    .words()
+                    .iter()
+                    .filter(|w| !own.contains(w))
+                    .cloned()
+                    .collect();
+                match_staff(&Tokens::from_words(rest), &self.config.catalog.staff)
+            }
+            None => match_staff(&tokens, &self.config.catalog.staff),
+        };
         let services_named = services_mentioned(&tokens, services);
         let party = party_size(&tokens);
         let assent = assent(&tokens);
-        let name = stated_name(&tokens, &turn.text);
         let choice = turn
             .choice_id
             .clone()
@@ -207,7 +223,7 @@ impl<'a> Dialog<'a> {
                     .filter(|n| *n >= 1)
                     .map(|n| ChoiceRef::Index(n - 1))
             })
-            .or_else(|| ordinal_choice(&tokens).map(ChoiceRef::Index));
+            .or_else(|| ordinal_choice(&tokens));
         Understood {
             tokens,
             intents,
@@ -242,6 +258,11 @@ impl<'a> Dialog<'a> {
                 self.hand_off(HandoffReason::Abuse);
                 return true;
             }
+            // "if I cancel, until when?" asks about the policy.
+            Some(Intent::Cancel)
+                if topics(&u.tokens)
+                    .iter()
+                    .any(|t| matches!(t, Topic::Cancellation | Topic::Lateness)) => {}
             Some(Intent::Cancel) if !matches!(step, Step::ConfirmCancel(_)) => {
                 if in_booking(&step) && !u.tokens.has_any(&["appointment", "miadi", "booking"]) {
                     self.say(t(
@@ -257,11 +278,7 @@ impl<'a> Dialog<'a> {
             }
             // "badala yake iwe alhamisi", "make it Thursday instead" in the
             // middle of a booking changes that booking, not an older one.
-            Some(Intent::Reschedule)
-                if in_booking(&step)
-                    && !u
-                        .tokens
-                        .has_any(&["appointment", "miadi", "booking", "appt"]) => {}
+            Some(Intent::Reschedule) if in_booking(&step) && !refers_to_existing(&u.tokens) => {}
             Some(Intent::Reschedule)
                 if !matches!(step, Step::AskNewTime(_) | Step::ChooseAppointment(_)) =>
             {
@@ -273,8 +290,8 @@ impl<'a> Dialog<'a> {
         // A question in the middle of anything is answered (every part of
         // it), then the flow continues where it was, with whatever else the
         // message said ("how much is it, and book me for 2pm").
-        let more = self.says_more_than_a_question(u, &step);
         let topics = topics(&u.tokens);
+        let more = self.says_more_than_a_question(u, &step, &topics);
         if !topics.is_empty() {
             let then = more.then(|| turn.text.clone());
             self.answer_topics(&topics, u, step, then);
@@ -290,7 +307,9 @@ impl<'a> Dialog<'a> {
     }
 
     /// Whether a turn that asks something also moves the conversation on.
-    fn says_more_than_a_question(&self, u: &Understood, step: &Step) -> bool {
+    fn says_more_than_a_question(&self, u: &Understood, step: &Step, topics: &[Topic]) -> bool {
+        // "are you open on Thursday?": the day is what is asked about.
+        let day_is_asked = topics.contains(&Topic::Hours) && u.when.time.is_none();
         let flow_answer = match step {
             Step::ConfirmSlot(_) | Step::ConfirmCancel(_) => {
                 u.assent == Assent::Yes || u.assent == Assent::No
@@ -301,7 +320,7 @@ impl<'a> Dialog<'a> {
         flow_answer
             || u.choice.is_some()
             || u.when.time.is_some()
-            || u.when.date.is_some()
+            || (u.when.date.is_some() && !day_is_asked)
             || (u.intents.contains(Intent::Book) && (u.service.is_some() || !u.services.is_empty()))
     }
 
@@ -330,6 +349,11 @@ impl<'a> Dialog<'a> {
         let wants_booking = u.intents.contains(Intent::Book)
             || u.service.is_some()
             || (!u.when.is_empty() && !u.intents.contains(Intent::Thanks));
+        // "I have a manicure booked on Thursday": about that booking.
+        if refers_to_existing(&u.tokens) {
+            self.start_existing(ExistingPurpose::Reschedule, u);
+            return true;
+        }
         if wants_booking {
             if u.intents.contains(Intent::Greeting) && !self.state.greeted {
                 self.state.greeted = true;
@@ -536,57 +560,91 @@ fn local_instant(tz: Tz, date: chrono::NaiveDate, time: NaiveTime) -> Option<Dat
 }
 
 /// A choice by position: "1", "2", "the first", "ya pili", "option 3".
-fn ordinal_choice(tokens: &Tokens) -> Option<usize> {
-    let words = tokens.words();
+fn ordinal_choice(tokens: &Tokens) -> Option<ChoiceRef> {
+    let words: Vec<&str> = tokens.words().iter().map(String::as_str).collect();
+    let number = |w: &str| -> Option<usize> {
+        Some(match w {
+            "1" | "one" | "moja" => 1,
+            "2" | "two" | "mbili" => 2,
+            "3" | "three" | "tatu" => 3,
+            "4" | "four" | "nne" => 4,
+            "5" | "five" | "tano" => 5,
+            "6" | "six" | "sita" => 6,
+            "7" | "seven" | "saba" => 7,
+            "8" | "eight" | "nane" => 8,
+            "9" | "nine" | "tisa" => 9,
+            "10" | "ten" | "kumi" => 10,
+            _ => return None,
+        })
+    };
+    let english = |w: &str| -> Option<usize> {
+        Some(match w {
+            "first" | "1st" => 1,
+            "second" | "2nd" => 2,
+            "third" | "3rd" => 3,
+            "fourth" | "4th" => 4,
+            "fifth" | "5th" => 5,
+            _ => return None,
+        })
+    };
+    let swahili = |w: &str| -> Option<usize> {
+        Some(match w {
+            "kwanza" => 1,
+            "pili" => 2,
+            "tatu" => 3,
+            "nne" => 4,
+            "tano" => 5,
+            _ => return None,
+        })
+    };
+    // A message that is only a number ("2", "two", "namba 2").
     let meaningful: Vec<&str> = words
         .iter()
-        .map(String::as_str)
+        .copied()
         .filter(|w| {
             !matches!(
                 *w,
-                "the"
-                    | "one"
-                    | "option"
-                    | "number"
-                    | "namba"
-                    | "ya"
-                    | "la"
-                    | "please"
-                    | "tafadhali"
+                "the" | "option" | "number" | "namba" | "no" | "please" | "tafadhali" | "pls"
             )
         })
         .collect();
-    let only = match meaningful.as_slice() {
-        [one] => *one,
-        _ => {
-            // "one" alone means the first.
-            if words.len() == 1 && words[0] == "one" {
-                return Some(0);
-            }
-            return None;
+    if let [only] = meaningful.as_slice()
+        && let Some(n) = number(only).or_else(|| english(only))
+    {
+        return Some(ChoiceRef::Index(n - 1));
+    }
+    for (i, w) in words.iter().enumerate() {
+        let prev = if i > 0 { words[i - 1] } else { "" };
+        let next = words.get(i + 1).copied().unwrap_or("");
+        // "the first one", "2nd option", "first is fine" (not "first time").
+        if let Some(n) = english(w)
+            && !matches!(next, "time" | "thing" | "visit")
+        {
+            return Some(ChoiceRef::Index(n - 1));
         }
-    };
-    let n = match only {
-        "1" | "first" | "kwanza" | "moja" | "1st" => 1,
-        "2" | "second" | "pili" | "mbili" | "two" | "2nd" => 2,
-        "3" | "third" | "tatu" | "three" | "3rd" => 3,
-        "4" | "fourth" | "nne" | "four" | "4th" => 4,
-        "5" | "fifth" | "tano" | "five" | "5th" => 5,
-        "6" | "6th" | "sixth" | "six" => 6,
-        "7" | "7th" | "seven" => 7,
-        "8" | "8th" | "eight" => 8,
-        "9" | "9th" | "nine" => 9,
-        "10" | "10th" | "ten" => 10,
-        _ => return None,
-    };
-    Some(n - 1)
+        // "option 2", "number two", "namba 3".
+        if matches!(prev, "option" | "number" | "namba" | "no")
+            && let Some(n) = number(w)
+        {
+            return Some(ChoiceRef::Index(n - 1));
+        }
+        // "hiyo ya kwanza", "ile ya pili" (not "saa tatu", "ngoja kwanza").
+        if matches!(prev, "ya" | "la" | "wa" | "cha")
+            && let Some(n) = swahili(w)
+        {
+            return Some(ChoiceRef::Index(n - 1));
+        }
+        if *w == "last" || (*w == "mwisho" && matches!(prev, "ya" | "la" | "wa")) {
+            return Some(ChoiceRef::Last);
+        }
+    }
+    None
 }
 
 /// "move my Wednesday manicure to Thursday same time": the day and time
 /// that name the existing appointment (before "to" / "hadi" / "iwe" …) and
-/// the day and time it should move to (after). Without such a word,
-/// everything said is the new time.
-fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> (When, When) {
+/// the day and time it should move to (after); None without such a word.
+fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<(When, When)> {
     const MARKERS: &[&str] = &["to", "hadi", "mpaka", "iwe", "into", "till", "until", "for"];
     let words = tokens.words();
     for (i, w) in words.iter().enumerate() {
@@ -602,13 +660,13 @@ fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> (When, When) {
         {
             continue;
         }
-        let after = Tokens::new(&words[i + 1..].join(" "));
+        let after = Tokens::from_words(words[i + 1..].to_vec());
         let target = parse_when(&after, now, tz);
         if target.is_empty() && !same_time(&after) {
             continue;
         }
-        let before = Tokens::new(&words[..i].join(" "));
-        return (parse_when(&before, now, tz), target);
+        let before = Tokens::from_words(words[..i].to_vec());
+        return Some((parse_when(&before, now, tz), target));
     }
-    (When::default(), parse_when(tokens, now, tz))
+    None
 }

@@ -89,6 +89,7 @@ impl Dialog<'_> {
                 .and_then(|raw| raw.parse::<Uuid>().ok())
                 .filter(|id| s.offered.contains(id)),
             Some(ChoiceRef::Index(i)) => s.offered.get(*i).copied(),
+            Some(ChoiceRef::Last) => s.offered.last().copied(),
             None => None,
         }
         .or(u.services.first().copied())
@@ -201,6 +202,18 @@ impl Dialog<'_> {
             return;
         }
         let lang = self.state.lang;
+        // Nobody by that name is free for it (or does it): anyone else.
+        if slots.is_empty()
+            && let Some(staff) = a.staff
+        {
+            let who = self.staff_first_name(staff);
+            self.say(match lang {
+                Lang::En => format!("{who} has no free time for that, so here is who does."),
+                Lang::Sw => format!("{who} hana nafasi kwa hiyo, kwa hivyo hawa ndio wako huru."),
+            });
+            self.search(a.purpose, a.service, None, a.when, a.retry);
+            return;
+        }
         let tz = self.config.tz;
         let Some(service) = self.config.catalog.service(a.service).cloned() else {
             self.state.step = Step::Idle;
@@ -391,6 +404,7 @@ impl Dialog<'_> {
                 .and_then(|n| n.parse::<usize>().ok())
                 .and_then(|i| s.offered.get(i).copied()),
             Some(ChoiceRef::Index(i)) => s.offered.get(*i).copied(),
+            Some(ChoiceRef::Last) => s.offered.last().copied(),
             None => None,
         }
         .or_else(|| {
@@ -429,7 +443,16 @@ impl Dialog<'_> {
         }
         if !u.when.is_empty() || u.staff.is_some() {
             let when = if u.when.date.is_some() {
-                u.when
+                // "Saturday then" / "tarehe 13, saa hiyo hiyo": the time
+                // asked for before, on the new day.
+                if u.when.time.is_none() && u.when.part.is_none() {
+                    When {
+                        time: s.when.time,
+                        ..u.when
+                    }
+                } else {
+                    u.when
+                }
             } else {
                 u.when.or(s.when)
             };
@@ -664,7 +687,15 @@ impl Dialog<'_> {
             return None;
         }
         let when = if u.when.date.is_some() {
-            u.when
+            // "make it Wednesday instead": the same time on the new day.
+            if u.when.time.is_none() && u.when.part.is_none() {
+                When {
+                    time: current.time,
+                    ..u.when
+                }
+            } else {
+                u.when
+            }
         } else if u.when.time.is_some() || u.when.part.is_some() {
             When {
                 date: current.date,
