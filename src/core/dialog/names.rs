@@ -10,11 +10,12 @@ use super::text::Tokens;
 const STRONG: &str = "my name is, my names are, my name s, my names, name is, names are,
     naitwa, ninaitwa, nnaitwa, mimi naitwa, jina langu ni, jina langu, majina yangu ni,
     jina ni, jina yangu ni, ni mimi, it s me, its me, this is me, i m called, im called,
-    i am called, am called, they call me, wananiita";
+    i am called, am called, they call me, wananiita, kwa jina la, kwa jina, jina lake ni,
+    ni mi, mi naitwa, name s";
 
 /// Phrases after which a name often follows, but so does anything else
 /// ("I'm Kevin" / "I'm coming"): the word must also look like a name.
-const WEAK_ANYWHERE: &str = "i m, im, i am, iam, mimi ni, call me, ni mimi hapa";
+const WEAK_ANYWHERE: &str = "i m, im, i am, iam, mimi ni, mi ni, call me, ni mimi hapa";
 
 /// Like [`WEAK_ANYWHERE`], but only at the start of the message ("hi this
 /// is Brayo", not "this is urgent").

@@ -224,7 +224,69 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
         let strictly_after = prev == "next" || matches!(next, "ijayo" | "inayokuja") || day_is_over;
         return Some(next_weekday(today, weekday, strictly_after));
     }
-    None
+    // A holiday by name, when no day was given otherwise ("oh right,
+    // Easter. Saturday then" is Saturday).
+    holiday_named(tokens, today)
+}
+
+/// "on Christmas day", "sikukuu ya Jamhuri", "Good Friday": the next
+/// such day, today included (so the customer hears that it is a holiday).
+fn holiday_named(tokens: &Tokens, today: NaiveDate) -> Option<NaiveDate> {
+    use crate::core::booking::holidays::easter_sunday;
+    let fixed: &[(&[&str], u32, u32)] = &[
+        (&["christmas", "krismasi", "xmas"], 12, 25),
+        (&["boxing day"], 12, 26),
+        (&["new year", "new years day", "mwaka mpya"], 1, 1),
+        (&["jamhuri"], 12, 12),
+        (&["mashujaa", "heroes day"], 10, 20),
+        (&["madaraka"], 6, 1),
+        (
+            &["labour day", "labor day", "siku ya wafanyakazi", "leba dei"],
+            5,
+            1,
+        ),
+        (
+            &[
+                "mazingira day",
+                "siku ya mazingira",
+                "huduma day",
+                "utamaduni day",
+            ],
+            10,
+            10,
+        ),
+    ];
+    let next = |m: u32, d: u32| {
+        let this = NaiveDate::from_ymd_opt(today.year(), m, d)?;
+        if this >= today {
+            Some(this)
+        } else {
+            NaiveDate::from_ymd_opt(today.year() + 1, m, d)
+        }
+    };
+    // "christmas eve" is the day before.
+    if tokens.has_any(&["christmas eve", "mkesha wa krismasi"]) {
+        return next(12, 24);
+    }
+    for (names, m, d) in fixed {
+        if tokens.has_any(names) {
+            return next(*m, *d);
+        }
+    }
+    let easter_offset = if tokens.has_any(&["good friday", "ijumaa kuu"]) {
+        Some(-2)
+    } else if tokens.has_any(&["easter monday", "jumatatu ya pasaka"]) {
+        Some(1)
+    } else if tokens.has_any(&["easter sunday", "pasaka", "easter"]) {
+        Some(0)
+    } else {
+        None
+    };
+    let offset = easter_offset?;
+    [today.year(), today.year() + 1].into_iter().find_map(|y| {
+        let d = easter_sunday(y)? + Duration::days(offset);
+        (d >= today).then_some(d)
+    })
 }
 
 /// The next `weekday` on or after `today` (strictly after when asked).

@@ -115,7 +115,9 @@ const RULES: &[Rule] = &[
     Rule {
         topic: Topic::Payment,
         words: "pay, paying, payment, payments, paid, lipa, kulipa, nilipe, tulipe,
-            nitalipa, malipo, kulipia, nikulipe, mnalipwa, mpesa, m pesa, mpeso,
+            nitalipa, malipo, kulipia, nikulipe, mnalipwa, mpesa, m pesa, mpeso, nalipa,
+            nalipa vipi, nilipe aje, nitalipa aje, nitatuma doh, tuma doh, nitume doh, doh aje,
+            nitume pesa, mnapokea kadi, kadi, nitalipaje, tunalipaje,
             paybill, pay bill, till number, till no, till namba, namba ya till, till yenu,
             the till, your till, till yako, till gani,
             buy goods, card, cards, visa, mastercard, cash, taslimu, credit, airtel money,

@@ -161,6 +161,14 @@ impl<'a> Dialog<'a> {
             self.analysis(detected, u.intents.primary(), true);
             return;
         }
+        if !u.services.is_empty() {
+            self.state.context.services = u.services.clone();
+        } else if let Some(s) = u.service {
+            self.state.context.services = vec![s];
+        }
+        if u.when.date.is_some() {
+            self.state.context.when = u.when;
+        }
         let understood = self.route(&turn, &u, step);
         if understood {
             self.state.misunderstood = 0;
@@ -223,7 +231,12 @@ impl<'a> Dialog<'a> {
                     .filter(|n| *n >= 1)
                     .map(|n| ChoiceRef::Index(n - 1))
             })
-            .or_else(|| ordinal_choice(&tokens));
+            .or_else(|| {
+                // "the twenty third at ten" is a date, not the third offer.
+                (when.date.is_none() && when.time.is_none())
+                    .then(|| ordinal_choice(&tokens))
+                    .flatten()
+            });
         Understood {
             tokens,
             intents,
@@ -263,6 +276,26 @@ impl<'a> Dialog<'a> {
                 if topics(&u.tokens)
                     .iter()
                     .any(|t| matches!(t, Topic::Cancellation | Topic::Lateness)) => {}
+            // "na nikitaka ku-cancel, mwisho ni lini?", "what if I cancel?"
+            Some(Intent::Cancel)
+                if u.tokens.has_any(&[
+                    "nikitaka",
+                    "ikiwa",
+                    "kama nita",
+                    "if i",
+                    "what if",
+                    "policy",
+                    "lini",
+                    "until when",
+                    "how long before",
+                    "deadline",
+                    "mwisho",
+                    "can i cancel later",
+                ]) =>
+            {
+                self.answer_topics(&[Topic::Cancellation], u, step, None);
+                return true;
+            }
             Some(Intent::Cancel) if !matches!(step, Step::ConfirmCancel(_)) => {
                 if in_booking(&step) && !u.tokens.has_any(&["appointment", "miadi", "booking"]) {
                     self.say(t(

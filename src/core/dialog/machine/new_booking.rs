@@ -11,10 +11,22 @@ impl Dialog<'_> {
             party: u.party.max(1),
             ..Plan::default()
         };
-        let named: Vec<Uuid> = if u.services.is_empty() {
+        let mut named: Vec<Uuid> = if u.services.is_empty() {
             u.service.into_iter().collect()
         } else {
             u.services.clone()
+        };
+        // "ok then tomorrow at 11" after a side question about a service.
+        if named.is_empty() {
+            named = self.state.context.services.clone();
+        }
+        let when = if when.date.is_none() && self.state.context.when.date.is_some() {
+            When {
+                date: self.state.context.when.date,
+                ..when
+            }
+        } else {
+            when
         };
         if let Some(service) = self.plan_services(&named, u.party) {
             self.search(Purpose::New, service, staff, when, false);
@@ -754,6 +766,7 @@ impl Dialog<'_> {
                 };
                 self.say(self.toned(text));
                 self.state.plan = Plan::default();
+                self.state.context = Context::default();
                 if let Some(s) = &svc {
                     self.cross_sell(s);
                     self.after_booking(appt.id, s.price);

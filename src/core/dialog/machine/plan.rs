@@ -216,6 +216,7 @@ impl Dialog<'_> {
         }
         let done = std::mem::take(&mut self.state.plan.done);
         self.state.plan = Plan::default();
+        self.state.context = Context::default();
         self.state.step = Step::Idle;
         if done.is_empty() {
             return;

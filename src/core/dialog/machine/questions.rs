@@ -115,6 +115,9 @@ impl Dialog<'_> {
         {
             named.push(s);
         }
+        if named.is_empty() {
+            named = self.state.context.services.clone();
+        }
         let mut categories: Vec<String> = Vec::new();
         let mut add = |c: &str| {
             if !categories.iter().any(|x| x == c) {

@@ -397,6 +397,17 @@ pub struct DialogState {
     /// The name the customer gave in the conversation.
     #[serde(default)]
     pub name: Option<String>,
+    /// What the customer has mentioned and not yet booked: a later "ok
+    /// then tomorrow at 11" after a side question means that service.
+    #[serde(default)]
+    pub context: Context,
+}
+
+/// Services and a day mentioned in the conversation, until booked.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Context {
+    pub services: Vec<Uuid>,
+    pub when: When,
 }
 
 /// One service at one time, placed in a [`Plan`].
