@@ -248,7 +248,8 @@ pub fn party_size(tokens: &Tokens) -> u8 {
     };
     let me = has(
         "me and, me my, and me, and i, i and, for me, for myself, myself and, mimi na, na mimi,
-        mimi pamoja na, pamoja nami, nami, both of us, us both, sisi wote",
+        mimi pamoja na, pamoja nami, nami, both of us, us both, sisi wote, mi na, na mi, sote,
+        sote pamoja, sisi sote",
     );
     // With the customer, anyone joined by "and", "with", "for" or a list;
     // without, only people the booking is said to be for.

@@ -21,6 +21,8 @@ const ALWAYS: &str = "
     take you to court, see you in court, call the police, report to the police,
     my lawyer, legal action, expose you, i will expose, expose this,
     you will regret, you ll regret, youll regret, kill you, beat you, watch your back,
+    deal with you, sort you out, teach you a lesson, you will see, you ll see what, burn your,
+    nitawashughulikia, nitakushughulikia, mtanikoma, nitakuja huko mtaona,
     wezi, mwizi, wizi, =mnaiba, =mmeiba, =wanaiba, mnatuibia, mnaniibia, mmeniibia,
     mmetuibia, =mnaibia, =mmeibia, kuiba pesa, matapeli, tapeli, mtapeli, utapeli, walaghai,
     mlaghai, laghai, ulaghai, wadanganyifu, mdanganyifu, mnadanganya, mmenidanganya,

@@ -106,7 +106,15 @@ impl Dialog<'_> {
         }
         .or(u.services.first().copied())
         .or(u.service)
-        .or_else(|| (s.offered.len() == 1 && u.assent == Assent::Yes).then(|| s.offered[0]));
+        .or_else(|| {
+            // One service on offer: a yes, a day or "do you have space"
+            // takes it.
+            (s.offered.len() == 1
+                && (u.assent == Assent::Yes
+                    || !u.when.is_empty()
+                    || u.intents.contains(Intent::Book)))
+            .then(|| s.offered[0])
+        });
         // "both" / "zote" after two or three were offered.
         let all = (2..=3).contains(&s.offered.len())
             && u.tokens.has_any(&[
@@ -610,6 +618,30 @@ impl Dialog<'_> {
             return understood;
         }
         if Self::is_yes(u) {
+            // "yes, book the manicure" to several items: only what was named.
+            if c.purpose == Purpose::New
+                && !self.state.plan.placed.is_empty()
+                && !u.services.is_empty()
+            {
+                let mut items = self.plan_items(c.service, c.slot);
+                items.retain(|i| u.services.contains(&i.service));
+                if let Some(last) = items.pop() {
+                    self.state.plan.placed = items;
+                    let c = ConfirmSlot {
+                        service: last.service,
+                        slot: last.slot,
+                        ..c
+                    };
+                    if self.state.plan.placed.is_empty() {
+                        self.state.plan = Plan::default();
+                        self.book_item(&last);
+                        self.state.step = Step::AwaitWrite(c);
+                    } else {
+                        self.book_plan(c);
+                    }
+                    return true;
+                }
+            }
             match c.purpose {
                 Purpose::New if !self.state.plan.placed.is_empty() => self.book_plan(c),
                 Purpose::New => {

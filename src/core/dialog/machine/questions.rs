@@ -71,6 +71,10 @@ impl Dialog<'_> {
                     self.resume(resume);
                 }
             }
+            // "do you do dreadlocks retwist?": yes, with its price.
+            Intent::AskOther if u.service.is_some() || !u.services.is_empty() => {
+                self.answer_topics(&[Topic::Prices], u, resume, None);
+            }
             Intent::AskHours | Intent::AskLocation | Intent::AskOther => {
                 let categories = match q {
                     Intent::AskHours => vec!["hours".to_owned()],
