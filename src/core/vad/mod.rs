@@ -26,8 +26,11 @@
 //! allocation.
 
 mod features;
+mod model;
+mod weights;
 
 pub use features::{FeatureExtractor, FrameFeatures};
+pub use model::SpeechModel;
 
 /// Tunable thresholds of [`SpectralVad`]. Defaults are the measured ones.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +68,11 @@ pub struct VadConfig {
     pub floor_window_ms: u32,
     /// Floor never goes below this (dBFS).
     pub floor_min_dbfs: f32,
+    /// The learned model's probability a voiced frame needs to count as
+    /// speech evidence (0 disables the model).
+    pub model_min_p: f32,
+    /// A frame the model is this sure of counts as strongly voiced.
+    pub model_sure_p: f32,
 }
 
 impl Default for VadConfig {
@@ -84,6 +92,8 @@ impl Default for VadConfig {
             hangover_ms: 160,
             floor_window_ms: 3000,
             floor_min_dbfs: -85.0,
+            model_min_p: 0.5,
+            model_sure_p: 0.95,
         }
     }
 }
@@ -107,6 +117,8 @@ pub struct VadFrame {
     pub last_speech_ms: i64,
     /// The frame's features.
     pub features: FrameFeatures,
+    /// The learned model's probability that this frame is caller speech.
+    pub p_speech: f32,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -134,6 +146,7 @@ fn pitch_agrees(a: f32, b: f32, tol: f32) -> bool {
 pub struct SpectralVad {
     cfg: VadConfig,
     fx: FeatureExtractor,
+    model: SpeechModel,
     in_speech: bool,
     /// Recent frames for the onset count.
     recent: [Recent; 16],
@@ -155,6 +168,7 @@ impl SpectralVad {
         Self {
             cfg,
             fx,
+            model: SpeechModel::default(),
             in_speech: false,
             recent: [Recent::default(); 16],
             recent_pos: 0,
@@ -177,10 +191,18 @@ impl SpectralVad {
     /// Feed one frame whose first sample is at `start_ms` (input clock).
     pub fn process(&mut self, samples: &[i16], start_ms: i64) -> VadFrame {
         let f = self.fx.process(samples);
+        let p_speech = self.model.process(&f);
         let dur_ms = (samples.len() as i64 * 1000) / i64::from(self.fx.rate_hz().max(1));
         let end_ms = start_ms + dur_ms;
         let active = f.snr_db >= self.cfg.active_snr_db;
-        let voiced = active && f.voicing >= self.cfg.voicing_threshold;
+        // The learned model vetoes tones and noises that are periodic, and
+        // vouches for weakly periodic frames it is sure of (a low voice
+        // near the bottom of the pitch range).
+        let sure = p_speech >= self.cfg.model_sure_p;
+        let voiced = active
+            && p_speech >= self.cfg.model_min_p
+            && (f.voicing >= self.cfg.voicing_threshold
+                || (sure && f.voicing >= self.cfg.keep_voicing_threshold));
         // Inside a run, less evidence keeps it going than starts one: loud
         // frames (fricatives between vowels) and weakly voiced ones (the
         // fading nasal at the end of a word).
@@ -207,7 +229,7 @@ impl SpectralVad {
             tonal,
             zc_hz: f.zc_hz,
             level_db: f.level_db,
-            strong: voiced && f.voicing >= self.cfg.strong_voicing,
+            strong: voiced && (f.voicing >= self.cfg.strong_voicing || sure),
             continuous,
             pitch_hz: f.pitch_hz,
         };
@@ -264,7 +286,13 @@ impl SpectralVad {
             run_start_ms: self.run_start_ms,
             last_speech_ms: self.last_speech_ms,
             features: f,
+            p_speech,
         }
+    }
+
+    /// The model's input vector of the last frame (for training dumps).
+    pub fn model_inputs(&self) -> &[f32] {
+        self.model.inputs()
     }
 }
 
