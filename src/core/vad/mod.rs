@@ -328,6 +328,61 @@ mod tests {
         assert!(run(tone, 3000).iter().all(|f| !f.started));
     }
 
+    /// Line signals the model never saw in these exact forms: single tones
+    /// of many pitches and lengths, the dual-tone dial, busy and ringback
+    /// signals, and mains hum with harmonics switching on mid-call.
+    #[test]
+    fn tones_of_any_pitch_and_hum_with_harmonics_never_start_speech() {
+        use std::f64::consts::PI;
+        let sine = |hz: f64, i: usize| (2.0 * PI * hz * i as f64 / 8000.0).sin();
+        let on = |i: usize, from_ms: usize, to_ms: usize| (from_ms * 8..to_ms * 8).contains(&i);
+        for hz in [250.0, 330.0, 425.0, 600.0, 850.0, 1000.0, 1400.0, 2000.0] {
+            for len_ms in [200, 600, 1500] {
+                let tone = |i: usize| {
+                    if on(i, 1000, 1000 + len_ms) {
+                        3000.0 * sine(hz, i)
+                    } else {
+                        0.0
+                    }
+                };
+                let starts = run(tone, 3500).iter().filter(|f| f.started).count();
+                assert_eq!(starts, 0, "{hz} Hz for {len_ms} ms started speech");
+            }
+        }
+        let dual = |a: f64, b: f64, cadence_ms: usize| {
+            move |i: usize| {
+                let t_ms = i / 8;
+                if t_ms < 500 || (cadence_ms > 0 && (t_ms / cadence_ms) % 2 == 1) {
+                    return 0.0;
+                }
+                2000.0 * (sine(a, i) + sine(b, i))
+            }
+        };
+        for (name, a, b, cadence) in [
+            ("dial", 350.0, 440.0, 0),
+            ("busy", 480.0, 620.0, 500),
+            ("ringback", 440.0, 480.0, 2000),
+        ] {
+            let starts = run(dual(a, b, cadence), 6000)
+                .iter()
+                .filter(|f| f.started)
+                .count();
+            assert_eq!(starts, 0, "{name} tone started speech");
+        }
+        for mains in [50.0, 60.0] {
+            let hum = |i: usize| {
+                if i < 8000 {
+                    return 0.0;
+                }
+                (1..=25)
+                    .map(|k| 1500.0 / f64::from(k) * sine(mains * f64::from(k), i))
+                    .sum::<f64>()
+            };
+            let starts = run(hum, 5000).iter().filter(|f| f.started).count();
+            assert_eq!(starts, 0, "{mains} Hz hum started speech");
+        }
+    }
+
     #[test]
     fn a_voiced_vowel_with_natural_jitter_is_speech() {
         let vowel = |i: usize| {
