@@ -71,6 +71,8 @@ pub struct VadConfig {
     /// The learned model's probability a voiced frame needs to count as
     /// speech evidence (0 disables the model).
     pub model_min_p: f32,
+    /// The same, within a run or [`Self::continuation_window_ms`] after one.
+    pub model_continue_p: f32,
     /// A frame the model is this sure of counts as strongly voiced.
     pub model_sure_p: f32,
 }
@@ -93,6 +95,7 @@ impl Default for VadConfig {
             floor_window_ms: 3000,
             floor_min_dbfs: -85.0,
             model_min_p: 0.5,
+            model_continue_p: 0.3,
             model_sure_p: 0.95,
         }
     }
@@ -198,9 +201,20 @@ impl SpectralVad {
         // The learned model vetoes tones and noises that are periodic, and
         // vouches for weakly periodic frames it is sure of (a low voice
         // near the bottom of the pitch range).
+        // The same talker going on (inside a run or just after one) needs
+        // less of the model's confidence than a new onset.
+        let dur_ms_now = (samples.len() as i64 * 1000) / i64::from(self.fx.rate_hz().max(1));
+        let going_on = self.in_speech
+            || start_ms + dur_ms_now - self.last_speech_ms
+                <= i64::from(self.cfg.continuation_window_ms);
+        let min_p = if going_on {
+            self.cfg.model_continue_p
+        } else {
+            self.cfg.model_min_p
+        };
         let sure = p_speech >= self.cfg.model_sure_p;
         let voiced = active
-            && p_speech >= self.cfg.model_min_p
+            && p_speech >= min_p
             && (f.voicing >= self.cfg.voicing_threshold
                 || (sure && f.voicing >= self.cfg.keep_voicing_threshold));
         // Inside a run, less evidence keeps it going than starts one: loud
