@@ -15,8 +15,16 @@ use std::path::PathBuf;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let corpus = PathBuf::from(args.first().map(String::as_str).unwrap_or("fixtures/corpus"));
-    let out = PathBuf::from(args.get(1).map(String::as_str).unwrap_or("target/vad_features"));
+    let corpus = PathBuf::from(
+        args.first()
+            .map(String::as_str)
+            .unwrap_or("fixtures/corpus"),
+    );
+    let out = PathBuf::from(
+        args.get(1)
+            .map(String::as_str)
+            .unwrap_or("target/vad_features"),
+    );
     std::fs::create_dir_all(&out)?;
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&corpus)?
         .filter_map(|e| e.ok().map(|e| e.path()))

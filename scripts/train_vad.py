@@ -19,7 +19,7 @@ Never give it fixtures/corpus_extra/heldout.
 
 Needs numpy. Deterministic (seeded).
 """
-import csv, glob, json, os, sys
+import csv, glob, json, os, subprocess, sys
 import numpy as np
 
 HIDDEN = 8
@@ -146,6 +146,8 @@ def main():
     params = train(X, Y, W)
     report("fit on all, on all", params, X, Y)
     write_rust(params, out)
+    # Keep the generated file as `cargo fmt` would write it.
+    subprocess.run(["rustfmt", "--edition", "2024", out], check=False)
     print("wrote", out)
 
 

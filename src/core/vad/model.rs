@@ -13,7 +13,7 @@
 //! nothing.
 
 use super::features::FrameFeatures;
-use super::weights::{B1, B2, HIDDEN, INPUTS, W1, W2};
+use super::weights::{B1, B2, INPUTS, W1, W2};
 
 /// Smoothing factor of the context averages (per 20 ms frame).
 const EMA_FAST: f32 = 0.3;
@@ -53,9 +53,9 @@ impl SpeechModel {
         let tonal = f.tonality_db / 10.0;
         let shape = f.shape_change.min(2.0);
         let now = [shape, tonal, jump, f.voicing];
-        for k in 0..4 {
-            self.fast[k] += EMA_FAST * (now[k] - self.fast[k]);
-            self.slow[k] += EMA_SLOW * (now[k] - self.slow[k]);
+        for ((fast, slow), v) in self.fast.iter_mut().zip(self.slow.iter_mut()).zip(now) {
+            *fast += EMA_FAST * (v - *fast);
+            *slow += EMA_SLOW * (v - *slow);
         }
         let zc = (f.zc_hz.max(50.0) / 500.0).log2();
         self.x = [
@@ -100,12 +100,9 @@ fn pitch_jump(a: f32, b: f32) -> f32 {
 
 fn forward(x: &[f32; INPUTS]) -> f32 {
     let mut out = B2;
-    for h in 0..HIDDEN {
-        let mut a = B1[h];
-        for i in 0..INPUTS {
-            a += W1[h][i] * x[i];
-        }
-        out += W2[h] * a.tanh();
+    for ((w1, b1), w2) in W1.iter().zip(B1).zip(W2) {
+        let a = b1 + w1.iter().zip(x).map(|(w, v)| w * v).sum::<f32>();
+        out += w2 * a.tanh();
     }
     1.0 / (1.0 + (-out).exp())
 }
