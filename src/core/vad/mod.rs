@@ -26,8 +26,11 @@
 //! allocation.
 
 mod features;
+mod model;
+mod weights;
 
 pub use features::{FeatureExtractor, FrameFeatures};
+pub use model::SpeechModel;
 
 /// Tunable thresholds of [`SpectralVad`]. Defaults are the measured ones.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +68,13 @@ pub struct VadConfig {
     pub floor_window_ms: u32,
     /// Floor never goes below this (dBFS).
     pub floor_min_dbfs: f32,
+    /// The learned model's probability a voiced frame needs to count as
+    /// speech evidence (0 disables the model).
+    pub model_min_p: f32,
+    /// The same, within a run or [`Self::continuation_window_ms`] after one.
+    pub model_continue_p: f32,
+    /// A frame the model is this sure of counts as strongly voiced.
+    pub model_sure_p: f32,
 }
 
 impl Default for VadConfig {
@@ -84,6 +94,9 @@ impl Default for VadConfig {
             hangover_ms: 160,
             floor_window_ms: 3000,
             floor_min_dbfs: -85.0,
+            model_min_p: 0.5,
+            model_continue_p: 0.3,
+            model_sure_p: 0.95,
         }
     }
 }
@@ -107,6 +120,8 @@ pub struct VadFrame {
     pub last_speech_ms: i64,
     /// The frame's features.
     pub features: FrameFeatures,
+    /// The learned model's probability that this frame is caller speech.
+    pub p_speech: f32,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -134,6 +149,7 @@ fn pitch_agrees(a: f32, b: f32, tol: f32) -> bool {
 pub struct SpectralVad {
     cfg: VadConfig,
     fx: FeatureExtractor,
+    model: SpeechModel,
     in_speech: bool,
     /// Recent frames for the onset count.
     recent: [Recent; 16],
@@ -155,6 +171,7 @@ impl SpectralVad {
         Self {
             cfg,
             fx,
+            model: SpeechModel::default(),
             in_speech: false,
             recent: [Recent::default(); 16],
             recent_pos: 0,
@@ -177,10 +194,29 @@ impl SpectralVad {
     /// Feed one frame whose first sample is at `start_ms` (input clock).
     pub fn process(&mut self, samples: &[i16], start_ms: i64) -> VadFrame {
         let f = self.fx.process(samples);
+        let p_speech = self.model.process(&f);
         let dur_ms = (samples.len() as i64 * 1000) / i64::from(self.fx.rate_hz().max(1));
         let end_ms = start_ms + dur_ms;
         let active = f.snr_db >= self.cfg.active_snr_db;
-        let voiced = active && f.voicing >= self.cfg.voicing_threshold;
+        // The learned model vetoes tones and noises that are periodic, and
+        // vouches for weakly periodic frames it is sure of (a low voice
+        // near the bottom of the pitch range).
+        // The same talker going on (inside a run or just after one) needs
+        // less of the model's confidence than a new onset.
+        let dur_ms_now = (samples.len() as i64 * 1000) / i64::from(self.fx.rate_hz().max(1));
+        let going_on = self.in_speech
+            || start_ms + dur_ms_now - self.last_speech_ms
+                <= i64::from(self.cfg.continuation_window_ms);
+        let min_p = if going_on {
+            self.cfg.model_continue_p
+        } else {
+            self.cfg.model_min_p
+        };
+        let sure = p_speech >= self.cfg.model_sure_p;
+        let voiced = active
+            && p_speech >= min_p
+            && (f.voicing >= self.cfg.voicing_threshold
+                || (sure && f.voicing >= self.cfg.keep_voicing_threshold));
         // Inside a run, less evidence keeps it going than starts one: loud
         // frames (fricatives between vowels) and weakly voiced ones (the
         // fading nasal at the end of a word).
@@ -207,7 +243,7 @@ impl SpectralVad {
             tonal,
             zc_hz: f.zc_hz,
             level_db: f.level_db,
-            strong: voiced && f.voicing >= self.cfg.strong_voicing,
+            strong: voiced && (f.voicing >= self.cfg.strong_voicing || sure),
             continuous,
             pitch_hz: f.pitch_hz,
         };
@@ -264,7 +300,13 @@ impl SpectralVad {
             run_start_ms: self.run_start_ms,
             last_speech_ms: self.last_speech_ms,
             features: f,
+            p_speech,
         }
+    }
+
+    /// The model's input vector of the last frame (for training dumps).
+    pub fn model_inputs(&self) -> &[f32] {
+        self.model.inputs()
     }
 }
 
@@ -298,6 +340,61 @@ mod tests {
             }
         };
         assert!(run(tone, 3000).iter().all(|f| !f.started));
+    }
+
+    /// Line signals the model never saw in these exact forms: single tones
+    /// of many pitches and lengths, the dual-tone dial, busy and ringback
+    /// signals, and mains hum with harmonics switching on mid-call.
+    #[test]
+    fn tones_of_any_pitch_and_hum_with_harmonics_never_start_speech() {
+        use std::f64::consts::PI;
+        let sine = |hz: f64, i: usize| (2.0 * PI * hz * i as f64 / 8000.0).sin();
+        let on = |i: usize, from_ms: usize, to_ms: usize| (from_ms * 8..to_ms * 8).contains(&i);
+        for hz in [250.0, 330.0, 425.0, 600.0, 850.0, 1000.0, 1400.0, 2000.0] {
+            for len_ms in [200, 600, 1500] {
+                let tone = |i: usize| {
+                    if on(i, 1000, 1000 + len_ms) {
+                        3000.0 * sine(hz, i)
+                    } else {
+                        0.0
+                    }
+                };
+                let starts = run(tone, 3500).iter().filter(|f| f.started).count();
+                assert_eq!(starts, 0, "{hz} Hz for {len_ms} ms started speech");
+            }
+        }
+        let dual = |a: f64, b: f64, cadence_ms: usize| {
+            move |i: usize| {
+                let t_ms = i / 8;
+                if t_ms < 500 || (cadence_ms > 0 && (t_ms / cadence_ms) % 2 == 1) {
+                    return 0.0;
+                }
+                2000.0 * (sine(a, i) + sine(b, i))
+            }
+        };
+        for (name, a, b, cadence) in [
+            ("dial", 350.0, 440.0, 0),
+            ("busy", 480.0, 620.0, 500),
+            ("ringback", 440.0, 480.0, 2000),
+        ] {
+            let starts = run(dual(a, b, cadence), 6000)
+                .iter()
+                .filter(|f| f.started)
+                .count();
+            assert_eq!(starts, 0, "{name} tone started speech");
+        }
+        for mains in [50.0, 60.0] {
+            let hum = |i: usize| {
+                if i < 8000 {
+                    return 0.0;
+                }
+                (1..=25)
+                    .map(|k| 1500.0 / f64::from(k) * sine(mains * f64::from(k), i))
+                    .sum::<f64>()
+            };
+            let starts = run(hum, 5000).iter().filter(|f| f.started).count();
+            assert_eq!(starts, 0, "{mains} Hz hum started speech");
+        }
     }
 
     #[test]
