@@ -5,6 +5,7 @@ pub mod audio;
 pub mod booking;
 pub mod dialog;
 pub mod ids;
+pub mod messages;
 pub mod payment;
 pub mod turn;
 pub mod vad;

@@ -26,14 +26,13 @@ use crate::adapters::whatsapp::{GraphClient, outbound};
 use crate::config::Secret;
 use crate::core::dialog::Channel;
 use crate::core::ids::{PhoneNumber, ThreadId};
-use crate::core::payment::hold::Lang as PayLang;
 use crate::runtime::call_payment::PaymentLinkRequest;
 use crate::runtime::chat_intake::{InboxEvent, InboxHandler};
 use crate::runtime::conversation::{BoxFuture, ConversationService, TurnText};
 use crate::runtime::handoff;
 use crate::runtime::payments::{ChatPaymentEvent, PaymentService};
 use crate::runtime::whatsapp_payments::{
-    Chat, answer_failed_payment, is_payment_answer, pay_lang, send_call_payment_links,
+    Chat, answer_failed_payment, is_payment_answer, send_call_payment_links,
     send_payment_deadlines, send_payment_outcomes, start_payment,
 };
 use crate::storage::conversation as conv;
@@ -222,7 +221,7 @@ async fn customer_turn(
         let lang = outcome
             .replies
             .last()
-            .map_or(PayLang::En, |r| pay_lang(r.reply.language));
+            .map_or(crate::core::ids::Lang::En, |r| r.reply.language);
         for &(appointment_id, amount) in &outcome.payment_requests {
             let chat = Chat {
                 tenant,

@@ -22,9 +22,9 @@ use crate::adapters::whatsapp::client::Window;
 use crate::adapters::whatsapp::codec::InboundMessage;
 use crate::config::Secret;
 use crate::core::dialog::Channel;
+use crate::core::ids::Lang;
 use crate::core::ids::{Money, PhoneNumber, ThreadId};
 use crate::core::payment::chat::{ChatMessage, ChatProvider};
-use crate::core::payment::hold::Lang as PayLang;
 use crate::runtime::call_payment::PaymentLinkRequest;
 use crate::runtime::payments::{
     ChatPaymentEvent, FAILURE_TOLD_ON_CALL, PaymentService, PushRequest, answer_chat_payment,
@@ -42,14 +42,7 @@ pub(crate) struct Chat<'a> {
     pub(crate) token: &'a Secret,
     pub(crate) customer: &'a PhoneNumber,
     pub(crate) thread: &'a ThreadId,
-    pub(crate) lang: PayLang,
-}
-
-pub(crate) fn pay_lang(lang: crate::core::dialog::Lang) -> PayLang {
-    match lang {
-        crate::core::dialog::Lang::Sw => PayLang::Sw,
-        crate::core::dialog::Lang::En => PayLang::En,
-    }
+    pub(crate) lang: Lang,
 }
 
 /// Starts the payment of a booking: a prompt to the chat's number, or a
@@ -156,7 +149,7 @@ pub(crate) async fn answer_failed_payment(
         return Ok(false);
     };
     let thread = conv::open_thread(&mut tx, customer, Channel::WhatsApp).await?;
-    let lang = pay_lang(conv::load_checkpoint(&mut tx, &thread).await?.lang);
+    let lang = conv::load_checkpoint(&mut tx, &thread).await?.lang;
     conv::record_interaction(
         &mut tx,
         &conv::InteractionRow {
@@ -231,8 +224,8 @@ async fn send_payment_text(
     text: &str,
 ) {
     let lang_code = match chat.lang {
-        PayLang::En => "en",
-        PayLang::Sw => "sw",
+        Lang::En => "en",
+        Lang::Sw => "sw",
     };
     let window = match customer_window(shared, chat.tenant, chat.customer).await {
         Ok(w) => w,
@@ -328,7 +321,7 @@ async fn chat_of(
     tenant: &TenantRecord,
     thread: &ThreadId,
     calls: CallThreads,
-) -> anyhow::Result<Option<(PhoneNumber, PayLang, bool)>> {
+) -> anyhow::Result<Option<(PhoneNumber, Lang, bool)>> {
     let mut tx = shared.db.tenant(&tenant.slug).begin().await?;
     let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT customer_phone, channel_started FROM conversation_threads \
@@ -345,7 +338,7 @@ async fn chat_of(
     let Ok(phone) = PhoneNumber::parse(&phone) else {
         return Ok(None);
     };
-    let lang = pay_lang(conv::load_checkpoint(&mut tx, thread).await?.lang);
+    let lang = conv::load_checkpoint(&mut tx, thread).await?.lang;
     tx.commit().await?;
     Ok(Some((phone, lang, channel.as_deref() == Some("voice"))))
 }

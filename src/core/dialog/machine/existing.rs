@@ -48,11 +48,7 @@ impl Dialog<'_> {
         let list = if named.is_empty() { list } else { named };
         match list.as_slice() {
             [] => {
-                self.say(t(
-                    lang,
-                    "I can't find any upcoming appointment for this number. Would you like to book one?",
-                    "Sijapata miadi yoyote ijayo kwa namba hii. Ungependa kuweka miadi?",
-                ));
+                self.say(Msg::NoUpcoming.text(lang));
                 self.state.step = Step::Idle;
             }
             [one] => self.existing_chosen(a.purpose, a.when, a.same_time, *one),
@@ -189,19 +185,11 @@ impl Dialog<'_> {
             return true;
         }
         if u.intents.contains(Intent::No) {
-            self.say(t(
-                self.state.lang,
-                "OK, nothing changed.",
-                "Sawa, hakuna kilichobadilika.",
-            ));
+            self.say(Msg::NothingChanged.text(self.state.lang));
             self.state.step = Step::Idle;
             return true;
         }
-        self.say(t(
-            self.state.lang,
-            "Sorry, which one? Reply with its number.",
-            "Samahani, ipi? Jibu kwa namba yake.",
-        ));
+        self.say(Msg::WhichAppointment.text(self.state.lang));
         self.state.step = Step::ChooseAppointment(s);
         false
     }
@@ -215,19 +203,11 @@ impl Dialog<'_> {
             return true;
         }
         if Self::is_no(u) {
-            self.say(t(
-                self.state.lang,
-                "OK, I've kept your appointment as it is.",
-                "Sawa, miadi yako imebaki kama ilivyo.",
-            ));
+            self.say(Msg::AppointmentKept.text(self.state.lang));
             self.state.step = Step::Idle;
             return true;
         }
-        self.say(t(
-            self.state.lang,
-            "Shall I cancel it? Please answer yes or no.",
-            "Niifute? Tafadhali jibu ndiyo au hapana.",
-        ));
+        self.say(Msg::ConfirmCancelAgain.text(self.state.lang));
         self.yes_no_choices();
         self.state.step = Step::ConfirmCancel(ap);
         false
@@ -247,25 +227,15 @@ impl Dialog<'_> {
                     Lang::Sw => format!("{what} imefutwa."),
                 };
                 match self.config.personality.cancellation_tone {
-                    CancellationTone::Understanding => text.push_str(&t(
-                        lang,
-                        " No problem at all, we hope to see you another time.",
-                        " Hakuna shida, tunatumaini kukuona wakati mwingine.",
-                    )),
+                    CancellationTone::Understanding => {
+                        text.push_str(&Msg::CancelledUnderstanding.text(lang))
+                    }
                     CancellationTone::Neutral => {}
-                    CancellationTone::Firm => text.push_str(&t(
-                        lang,
-                        " Please give us at least 24 hours' notice of cancellations in future.",
-                        " Tafadhali tupe taarifa angalau saa 24 kabla ya kufuta wakati ujao.",
-                    )),
+                    CancellationTone::Firm => text.push_str(&Msg::CancelledFirm.text(lang)),
                 }
                 self.say(text);
             }
-            Err(_) => self.say(t(
-                lang,
-                "Sorry, I couldn't cancel that appointment. A member of our team will check it.",
-                "Samahani, sikuweza kufuta miadi hiyo. Mfanyakazi wetu ataiangalia.",
-            )),
+            Err(_) => self.say(Msg::CancelFailed.text(lang)),
         }
         self.state.step = Step::Idle;
     }
@@ -290,19 +260,11 @@ impl Dialog<'_> {
             return true;
         }
         if u.intents.contains(Intent::No) {
-            self.say(t(
-                self.state.lang,
-                "OK, I've kept your appointment as it is.",
-                "Sawa, miadi yako imebaki kama ilivyo.",
-            ));
+            self.say(Msg::AppointmentKept.text(self.state.lang));
             self.state.step = Step::Idle;
             return true;
         }
-        self.say(t(
-            self.state.lang,
-            "Which day and time would you like instead? For example: tomorrow at 2pm.",
-            "Ungependa siku na saa gani badala yake? Kwa mfano: kesho saa nane mchana.",
-        ));
+        self.say(Msg::AskNewTime.text(self.state.lang));
         self.state.step = Step::AskNewTime(s);
         false
     }
@@ -332,11 +294,7 @@ impl Dialog<'_> {
                 self.search(c.purpose, c.service, c.staff, when, true);
             }
             Err(_) => {
-                self.say(t(
-                    lang,
-                    "Sorry, I couldn't move that appointment. A member of our team will check it.",
-                    "Samahani, sikuweza kuhamisha miadi hiyo. Mfanyakazi wetu ataiangalia.",
-                ));
+                self.say(Msg::MoveFailed.text(lang));
                 self.state.step = Step::Idle;
             }
         }

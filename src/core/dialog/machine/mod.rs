@@ -32,11 +32,12 @@ use super::catalog::{Catalog, ServiceInfo, clear_service, match_services, match_
 use super::intent::{Assent, Intent, Intents, Topic, assent, classify, refers_to_existing, topics};
 use super::names::{party_size, stated_name};
 use super::personality::{CancellationTone, GreetingMode, Honorific, Personality, Tone, Upsell};
-use super::say::{self, t};
+use super::say;
 use super::text::{DetectedLang, Lang, Tokens, detect, reply_language};
 use super::when::{When, local_today, parse_when, same_time};
 use crate::core::booking::{ServiceSpec, Slot, SlotQuery};
 use crate::core::ids::{Money, PhoneNumber};
+use crate::core::messages::Msg;
 
 mod existing;
 mod new_booking;
@@ -148,11 +149,7 @@ impl<'a> Dialog<'a> {
         if nothing_to_read && !matches!(step, Step::HandedOff) {
             self.state.step = step;
             self.analysis(detected, None, false);
-            self.say(t(
-                lang,
-                "I can only read text messages here. Please type what you need, for example: \"book a haircut tomorrow at 10\".",
-                "Naweza kusoma ujumbe wa maandishi tu. Tafadhali andika unachohitaji, kwa mfano: \"nataka kusuka kesho saa nne\".",
-            ));
+            self.say(Msg::TextOnly.text(lang));
             return;
         }
         let u = self.understand(&turn, tokens);
@@ -298,11 +295,7 @@ impl<'a> Dialog<'a> {
             }
             Some(Intent::Cancel) if !matches!(step, Step::ConfirmCancel(_)) => {
                 if in_booking(&step) && !u.tokens.has_any(&["appointment", "miadi", "booking"]) {
-                    self.say(t(
-                        self.state.lang,
-                        "OK, I've stopped that booking. Anything else I can help with?",
-                        "Sawa, nimesimamisha hiyo. Nikusaidie na nini kingine?",
-                    ));
+                    self.say(Msg::BookingStopped.text(self.state.lang));
                     self.state.step = Step::Idle;
                     return true;
                 }
@@ -390,7 +383,7 @@ impl<'a> Dialog<'a> {
         if wants_booking {
             if u.intents.contains(Intent::Greeting) && !self.state.greeted {
                 self.state.greeted = true;
-                self.say(t(lang, "Hello!", "Habari!"));
+                self.say(Msg::Hello.text(lang));
             }
             self.start_booking(u, u.when, u.staff);
             return true;
@@ -401,15 +394,11 @@ impl<'a> Dialog<'a> {
                 true
             }
             Some(Intent::Thanks) => {
-                self.say(t(
-                    lang,
-                    "You're welcome! Is there anything else I can help with?",
-                    "Karibu sana! Kuna kingine ninachoweza kukusaidia?",
-                ));
+                self.say(Msg::YoureWelcome.text(lang));
                 true
             }
             Some(Intent::Yes | Intent::No) => {
-                self.say(t(lang, "How can I help you?", "Nikusaidie vipi?"));
+                self.say(Msg::HowCanIHelp.text(lang));
                 true
             }
             _ if u.name.is_some() => {
@@ -475,11 +464,7 @@ impl<'a> Dialog<'a> {
     }
 
     fn not_understood(&mut self) {
-        self.say(t(
-            self.state.lang,
-            "Sorry, I didn't quite get that. I can book, move or cancel an appointment, or tell you about our services, prices, hours and location.",
-            "Samahani, sijaelewa vizuri. Naweza kukuwekea, kubadilisha au kufuta miadi, au kukueleza kuhusu huduma, bei, saa za kazi na mahali tulipo.",
-        ));
+        self.say(Msg::NotUnderstood.text(self.state.lang));
     }
 
     // ---- handoff -------------------------------------------------------

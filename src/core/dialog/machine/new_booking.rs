@@ -39,17 +39,9 @@ impl Dialog<'_> {
         };
         let lang = self.state.lang;
         if u.service_candidates.len() >= 2 {
-            self.say(t(
-                lang,
-                "Which one would you like?",
-                "Ungependa ipi kati ya hizi?",
-            ));
+            self.say(Msg::WhichOne.text(lang));
         } else {
-            self.say(t(
-                lang,
-                "Sure! Which service would you like?",
-                "Sawa! Ungependa huduma gani?",
-            ));
+            self.say(Msg::WhichService.text(lang));
         }
         self.offer_services(&offered);
         self.state.step = Step::ChooseService(ChooseService {
@@ -142,21 +134,13 @@ impl Dialog<'_> {
             return true;
         }
         if u.intents.contains(Intent::No) {
-            self.say(t(
-                self.state.lang,
-                "No problem. Is there anything else I can help with?",
-                "Sawa. Kuna kingine ninachoweza kukusaidia?",
-            ));
+            self.say(Msg::AnythingElse.text(self.state.lang));
             self.state.step = Step::Idle;
             return true;
         }
         if u.service_candidates.len() >= 2 {
             let offered = u.service_candidates.clone();
-            self.say(t(
-                self.state.lang,
-                "Which one would you like?",
-                "Ungependa ipi kati ya hizi?",
-            ));
+            self.say(Msg::WhichOne.text(self.state.lang));
             self.offer_services(&offered);
             self.state.step = Step::ChooseService(ChooseService {
                 when,
@@ -165,11 +149,7 @@ impl Dialog<'_> {
             });
             return true;
         }
-        self.say(t(
-            self.state.lang,
-            "Sorry, I didn't catch which service. Please pick one from the list.",
-            "Samahani, sijapata ni huduma gani. Tafadhali chagua moja kwenye orodha.",
-        ));
+        self.say(Msg::PickService.text(self.state.lang));
         let offered = s.offered.clone();
         self.offer_services(&offered);
         self.state.step = Step::ChooseService(ChooseService {
@@ -241,11 +221,7 @@ impl Dialog<'_> {
         };
         let name = service.display_name(lang).to_owned();
         if a.retry {
-            self.say(t(
-                lang,
-                "Sorry, that time was just taken by someone else.",
-                "Samahani, muda huo umechukuliwa sasa hivi na mtu mwingine.",
-            ));
+            self.say(Msg::TimeJustTaken.text(lang));
         }
         if slots.is_empty() {
             let days = self.config.search_days;
@@ -395,11 +371,7 @@ impl Dialog<'_> {
             (Lang::Sw, false) => format!("Nafasi za {name}"),
         };
         self.say(format!("{lead}: {}.", times.join("; ")));
-        self.say(t(
-            lang,
-            "Which one suits you? You can also tell me another day or time.",
-            "Ipi inakufaa? Unaweza pia kuniambia siku au saa nyingine.",
-        ));
+        self.say(Msg::WhichSlotSuits.text(lang));
         for (i, s) in offered.iter().enumerate() {
             self.pending_choices.push(Choice {
                 id: format!("slot_{i}"),
@@ -480,22 +452,14 @@ impl Dialog<'_> {
             return true;
         }
         if u.intents.contains(Intent::No) {
-            self.say(t(
-                self.state.lang,
-                "No problem. Which day and time would suit you better?",
-                "Sawa. Siku na saa gani ingekufaa zaidi?",
-            ));
+            self.say(Msg::WhichDayInstead.text(self.state.lang));
             self.state.step = Step::ChooseSlot(ChooseSlot {
                 offered: Vec::new(),
                 ..s
             });
             return true;
         }
-        self.say(t(
-            self.state.lang,
-            "Sorry, which time would you like? Reply with its number, or tell me another day or time.",
-            "Samahani, ungependa muda upi? Jibu kwa namba yake, au niambie siku au saa nyingine.",
-        ));
+        self.say(Msg::PickSlot.text(self.state.lang));
         let keep = s.offered.clone();
         for (i, slot) in keep.iter().enumerate() {
             self.pending_choices.push(Choice {
@@ -666,11 +630,7 @@ impl Dialog<'_> {
         }
         if Self::is_no(u) {
             self.state.plan = Plan::default();
-            self.say(t(
-                self.state.lang,
-                "OK, I haven't booked anything. Which day and time would suit you better?",
-                "Sawa, sijaweka chochote. Siku na saa gani ingekufaa zaidi?",
-            ));
+            self.say(Msg::NotBooked.text(self.state.lang));
             self.state.step = Step::ChooseSlot(ChooseSlot {
                 purpose: c.purpose,
                 service: c.service,
@@ -681,19 +641,11 @@ impl Dialog<'_> {
             return true;
         }
         if u.assent == Assent::Hesitant {
-            self.say(t(
-                self.state.lang,
-                "No problem, take your time. I haven't booked anything yet; just say yes when you're ready, or tell me another day or time.",
-                "Sawa, chukua muda wako. Bado sijaweka chochote; sema ndiyo ukiwa tayari, au niambie siku au saa nyingine.",
-            ));
+            self.say(Msg::TakeYourTime.text(self.state.lang));
             self.state.step = Step::ConfirmSlot(c);
             return true;
         }
-        self.say(t(
-            self.state.lang,
-            "Sorry, shall I go ahead? Please answer yes or no.",
-            "Samahani, niendelee? Tafadhali jibu ndiyo au hapana.",
-        ));
+        self.say(Msg::ConfirmAgain.text(self.state.lang));
         self.yes_no_choices();
         self.state.step = Step::ConfirmSlot(c);
         false
@@ -814,11 +766,7 @@ impl Dialog<'_> {
                 self.search(c.purpose, c.service, c.staff, when, true);
             }
             Err(_) => {
-                self.say(t(
-                    lang,
-                    "Sorry, something went wrong and I couldn't save that. Please try again in a moment.",
-                    "Samahani, kuna hitilafu na sikuweza kuhifadhi. Tafadhali jaribu tena baada ya muda mfupi.",
-                ));
+                self.say(Msg::SaveFailed.text(lang));
                 self.state.step = Step::Idle;
             }
         }

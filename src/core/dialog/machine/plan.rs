@@ -202,11 +202,7 @@ impl Dialog<'_> {
         let lang = self.state.lang;
         match result {
             Ok(appt) => self.state.plan.done.push(appt),
-            Err(_) => self.say(t(
-                lang,
-                "Sorry, one of those times was just taken, so I couldn't book it.",
-                "Samahani, muda mmoja kati ya hiyo umechukuliwa, sikuweza kuuweka.",
-            )),
+            Err(_) => self.say(Msg::PlanItemTaken.text(lang)),
         }
         if !self.state.plan.queue.is_empty() {
             let next = self.state.plan.queue.remove(0);

@@ -29,11 +29,7 @@ impl Dialog<'_> {
                         self.cross_sell(&s);
                     }
                     if matches!(resume, Step::Idle) {
-                        self.say(t(
-                            lang,
-                            "Would you like to book it?",
-                            "Ungependa kuweka miadi?",
-                        ));
+                        self.say(Msg::BookIt.text(lang));
                         self.yes_no_choices();
                         self.state.step = Step::ChooseService(ChooseService {
                             when: u.when,
@@ -45,15 +41,11 @@ impl Dialog<'_> {
                     self.resume(resume);
                     return;
                 }
-                self.say(t(lang, "Here is what we offer:", "Hizi ni huduma zetu:"));
+                self.say(Msg::WhatWeOffer.text(lang));
                 let ids: Vec<Uuid> = self.config.catalog.services.iter().map(|s| s.id).collect();
                 if matches!(resume, Step::Idle) {
                     self.offer_services(&ids);
-                    self.say(t(
-                        lang,
-                        "Would you like to book one of them?",
-                        "Ungependa kuweka miadi ya mojawapo?",
-                    ));
+                    self.say(Msg::BookOneOfThem.text(lang));
                     self.state.step = Step::ChooseService(ChooseService {
                         when: u.when,
                         staff: u.staff,
@@ -158,7 +150,7 @@ impl Dialog<'_> {
                         .iter()
                         .map(|s| format!("{} ({})", s.display_name(lang), say::money(s.price)))
                         .collect();
-                    self.say(t(lang, "Here is what we offer:", "Hizi ni huduma zetu:"));
+                    self.say(Msg::WhatWeOffer.text(lang));
                     self.say(lines.join("; ") + ".");
                 }
                 Topic::Duration => {}
@@ -177,17 +169,9 @@ impl Dialog<'_> {
             if then.is_none() && matches!(resume, Step::Idle) && about_named {
                 // "How much is a pedicure?" invites a booking.
                 self.say(if named.len() > 1 {
-                    t(
-                        lang,
-                        "Would you like to book them?",
-                        "Ungependa kuweka miadi?",
-                    )
+                    Msg::BookThem.text(lang)
                 } else {
-                    t(
-                        lang,
-                        "Would you like to book it?",
-                        "Ungependa kuweka miadi?",
-                    )
+                    Msg::BookIt.text(lang)
                 });
                 self.yes_no_choices();
                 self.state.step = Step::ChooseService(ChooseService {
@@ -272,22 +256,14 @@ impl Dialog<'_> {
             }
             let said = !said.is_empty();
             if !said {
-                self.say(t(
-                    lang,
-                    "Sorry, I don't have that information. I can ask a member of our team to get back to you; just say \"talk to a person\".",
-                    "Samahani, sina taarifa hiyo. Naweza kumwomba mfanyakazi wetu akujibu; sema tu \"nataka kuongea na mtu\".",
-                ));
+                self.say(Msg::NoInformation.text(lang));
             }
             self.after_answer(*a.resume, a.then);
             return;
         }
         let chosen = pick_snippets(a.question, &a.words, lang, &snippets);
         if chosen.is_empty() {
-            self.say(t(
-                lang,
-                "Sorry, I don't have that information. I can ask a member of our team to get back to you; just say \"talk to a person\".",
-                "Samahani, sina taarifa hiyo. Naweza kumwomba mfanyakazi wetu akujibu; sema tu \"nataka kuongea na mtu\".",
-            ));
+            self.say(Msg::NoInformation.text(lang));
         } else {
             for s in chosen {
                 self.say(s.body.trim().to_owned());
@@ -302,11 +278,7 @@ impl Dialog<'_> {
         let lang = self.state.lang;
         match &step {
             Step::ChooseSlot(s) if !s.offered.is_empty() => {
-                self.say(t(
-                    lang,
-                    "Now, which of the times I offered suits you?",
-                    "Sasa, muda upi kati ya niliyotaja unakufaa?",
-                ));
+                self.say(Msg::ResumeSlots.text(lang));
                 for (i, slot) in s.offered.iter().enumerate() {
                     self.pending_choices.push(Choice {
                         id: format!("slot_{i}"),
@@ -316,14 +288,10 @@ impl Dialog<'_> {
                 }
             }
             Step::ConfirmSlot(_) | Step::ConfirmCancel(_) => {
-                self.say(t(lang, "Shall I go ahead?", "Niendelee?"));
+                self.say(Msg::GoAhead.text(lang));
                 self.yes_no_choices();
             }
-            Step::ChooseService(_) => self.say(t(
-                lang,
-                "Which service would you like to book?",
-                "Ungependa kuweka miadi ya huduma gani?",
-            )),
+            Step::ChooseService(_) => self.say(Msg::ResumeService.text(lang)),
             _ => {}
         }
         self.state.step = step;
