@@ -72,6 +72,8 @@ struct Understood {
     assent: Assent,
     /// The name the customer gave for themselves.
     name: Option<String>,
+    /// Words a language model wrote for an unclear turn: never a "yes".
+    rewritten: bool,
     staff: Option<Uuid>,
     choice: Option<ChoiceRef>,
 }
@@ -244,6 +246,7 @@ impl<'a> Dialog<'a> {
             party,
             assent,
             name,
+            rewritten: turn.force_language.is_some(),
             staff,
             choice,
         }

@@ -558,6 +558,11 @@ impl Dialog<'_> {
     /// A clear "yes": a tapped Yes, the first choice's digit alone, or words
     /// of assent with nothing that hesitates or refuses.
     pub(super) fn is_yes(u: &Understood) -> bool {
+        // The model's rewrite of an unclear turn cannot book: only the
+        // customer's own words can.
+        if u.rewritten {
+            return false;
+        }
         match &u.choice {
             Some(ChoiceRef::Id(id)) => id == "yes",
             Some(ChoiceRef::Index(0)) if u.tokens.len() <= 1 => true,

@@ -211,7 +211,7 @@ impl Dialog<'_> {
             customer: Customer::default(),
             dtmf: None,
             choice_id: None,
-            force_language: Some(self.state.lang),
+            force_language: None,
             now: self.state.now.unwrap_or_default(),
         };
         let tokens = Tokens::new(&turn.text);
