@@ -366,8 +366,14 @@ fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<NaiveDate> 
                 return resolve_day_month(day, month, None, today);
             }
         }
+        // "the 2nd one", "3rd option" pick an offer, not a day.
+        let picks_an_offer = matches!(
+            words.get(i + 1).map(String::as_str),
+            Some("one" | "option" | "choice" | "slot" | "time")
+        );
         let ordinal = ["st", "nd", "rd", "th"].iter().any(|s| w.ends_with(s))
-            && w.chars().next().is_some_and(|c| c.is_ascii_digit());
+            && w.chars().next().is_some_and(|c| c.is_ascii_digit())
+            && !picks_an_offer;
         let after_tarehe = i > 0 && words[i - 1] == "tarehe";
         if (ordinal || after_tarehe)
             && let Some(day) = day_of(w).or_else(|| {
