@@ -120,7 +120,7 @@ fn serve(port: &str) {
             twilio_auth_token: None,
             allow_scripted_transcripts: true,
             shutdown,
-            turn_engine: true,
+            turn_log: false,
             payments: None,
             payment_links: None,
         };

@@ -55,8 +55,7 @@ async fn start_server_with(stt: Option<Arc<dyn SpeechToText>>) -> Server {
         tenant("closed", "suspended", true),
     );
     let mut acks = tenant("acks", "active", true);
-    acks.dials.listening_ack = true;
-    acks.dials.eot_silence_ms = 850;
+    acks.dials.turn.voice_listening_ack = true;
     numbers.insert(PhoneNumber::parse("+254711000200").unwrap(), acks);
     let metrics = Arc::new(Metrics::default());
     let sink = Arc::new(MemorySink::default());
@@ -80,7 +79,7 @@ async fn start_server_with(stt: Option<Arc<dyn SpeechToText>>) -> Server {
         twilio_auth_token: Some("test-token".into()),
         allow_scripted_transcripts: true,
         shutdown: Shutdown::new(),
-        turn_engine: true,
+        turn_log: false,
         payments: None,
         payment_links: None,
     };

@@ -30,15 +30,14 @@ use crate::adapters::speech::{SttEvent, SttStream, TextToSpeech, TtsRequest, Tts
 use crate::adapters::telephony::{
     AudioFormat, CallEvent, Inbound, MediaCodec, Outbound, Playback, Provider, StreamStart,
 };
-use crate::core::ids::CallId;
-use crate::core::payment::hold::Lang as HoldLang;
+use crate::core::ids::{CallId, Lang};
 use crate::runtime::call_acks::{self, AckClips};
-use crate::runtime::call_audio::{InboundAudio, OutboundAudio};
+use crate::runtime::call_audio::{OutboundAudio, line_codec};
 use crate::runtime::call_payment::{CallHold, HoldRequest, PaymentLinkRequest};
 use crate::runtime::call_setup::{
     BotReply, CallContext, CallConversation, CallerTurn, ConversationError,
 };
-use crate::runtime::call_turns::{EngineTurns, SttTurns, TurnAction, Turns};
+use crate::runtime::call_turns::{CallTurns, TurnAction, TurnLog};
 use crate::runtime::metrics::Metrics;
 use crate::runtime::payments::{CallEffect, PaymentService};
 use crate::runtime::shutdown::Shutdown;
@@ -54,6 +53,14 @@ const HOLD_PROMPT: &str = "payment_hold";
 /// Said when the conversation fails.
 const SORRY_EN: &str = "Sorry, I had a problem. Could you say that again?";
 const SORRY_SW: &str = "Samahani, kuna tatizo. Tafadhali rudia.";
+/// Said when the caller has been silent for a while (the engine's no-input).
+const STILL_THERE_EN: &str = "Are you still there?";
+const STILL_THERE_SW: &str = "Bado uko?";
+/// Said before hanging up after a second silence.
+const GOODBYE_EN: &str = "I will end the call now. Thank you for calling, goodbye.";
+const GOODBYE_SW: &str = "Nitakata simu sasa. Asante kwa kupiga, kwaheri.";
+/// The intent recorded on what the call says to a silent caller.
+const NO_INPUT: &str = "no_input";
 
 /// A websocket message from the provider (bytes shared, not copied).
 #[derive(Debug, Clone)]
@@ -124,6 +131,8 @@ pub struct CallReport {
     pub barge_ins: Vec<(u64, u64)>,
     /// Listening acknowledgements played.
     pub listening_acks: u32,
+    /// The turn engine's events and the cues it was fed, on the audio clock.
+    pub turn_log: TurnLog,
 }
 
 /// What a call task is given.
@@ -138,9 +147,8 @@ pub struct CallSetup {
     pub writer: WriterHandle,
     pub metrics: Arc<Metrics>,
     pub shutdown: Shutdown,
-    /// Turn-taking by the core's engine (voice activity and words) rather
-    /// than by recognizer events alone.
-    pub turn_engine: bool,
+    /// Keep the turn engine's log in the report.
+    pub turn_log: bool,
     /// Payments while the caller holds (none: the call only books).
     pub payments: Option<Arc<PaymentService>>,
     /// Where a payment link promised on the call goes (WhatsApp).
@@ -174,10 +182,11 @@ where
             Ok(c) => c,
             Err(report) => {
                 metrics.active_calls.fetch_sub(1, Ordering::Relaxed);
-                return report;
+                return *report;
             }
         };
         let report = call.run(rx, tx).await;
+        call.conversation.call_ended(&call.ctx, &report);
         metrics.active_calls.fetch_sub(1, Ordering::Relaxed);
         info!(end = ?report.end, lines = report.lines.len(), "call ended");
         report
@@ -189,7 +198,7 @@ where
 /// The bot utterance being played.
 struct Speech {
     utterance: u32,
-    language: String,
+    language: Lang,
     intent: Option<String>,
     end_call: bool,
     /// Sentences not yet synthesized.
@@ -250,14 +259,13 @@ struct Call {
     provider_stream_id: String,
     codec: Box<dyn MediaCodec>,
     format: AudioFormat,
-    inbound: InboundAudio,
     outbound: OutboundAudio,
     wire_in: Vec<u8>,
     out: Vec<Outbound>,
     stt: Option<Box<dyn SttStream>>,
     stt_first_push: Option<Instant>,
     stt_measured: bool,
-    turns: Turns,
+    turns: CallTurns,
     tts: Arc<dyn TextToSpeech>,
     synth: Option<TtsStream>,
     speech: Option<Speech>,
@@ -276,19 +284,21 @@ struct Call {
     first_frame_at: Option<Instant>,
     speed: f32,
     turn_words: (u64, u64, usize),
+    /// The engine's no-input events since the caller last spoke.
+    silences: u32,
     caller_phone: String,
     hang_up: bool,
     caller_turns: u32,
     payments: Option<Arc<PaymentService>>,
     /// The language of the bot's last line (hold prompts follow it).
-    last_language: String,
+    last_language: Lang,
     /// The payment hold in progress: caller turns go to it, not the dialog.
     hold: Option<CallHold>,
     /// Listening acknowledgements: being made, then ready.
     acks_coming: Option<tokio::sync::oneshot::Receiver<AckClips>>,
     acks: Option<AckClips>,
     /// What the hold is for (appointment, amount, language), for the link.
-    hold_for: Option<(uuid::Uuid, crate::core::ids::Money, HoldLang)>,
+    hold_for: Option<(uuid::Uuid, crate::core::ids::Money, Lang)>,
     payment_links: Option<tokio::sync::mpsc::Sender<PaymentLinkRequest>>,
     /// The hold's prompts played out (or cut off) so far.
     hold_prompts_heard: u32,
@@ -298,7 +308,7 @@ struct Call {
 }
 
 impl Call {
-    fn new(codec: Box<dyn MediaCodec>, setup: CallSetup) -> Result<Self, CallReport> {
+    fn new(codec: Box<dyn MediaCodec>, setup: CallSetup) -> Result<Self, Box<CallReport>> {
         let format = setup.start.format;
         let report = CallReport {
             call_id: setup.call_id,
@@ -306,20 +316,34 @@ impl Call {
             lines: Vec::new(),
             barge_ins: Vec::new(),
             listening_acks: 0,
-        };
-        let inbound = match InboundAudio::new(format) {
-            Ok(i) => i,
-            Err(e) => {
-                warn!(error = %e, "cannot convert this call's audio");
-                return Err(CallReport {
-                    end: EndReason::ProtocolError(e.to_string()),
-                    ..report
-                });
-            }
+            turn_log: TurnLog::default(),
         };
         let now = Instant::now();
-        let greeting_language = setup.ctx.tenant.dials.greeting_language.clone();
-        let acks_coming = (setup.turn_engine && setup.ctx.tenant.dials.listening_ack).then(|| {
+        let turns = match CallTurns::new(
+            &setup.ctx.tenant.dials.turn,
+            line_codec(format),
+            format.sample_rate,
+            // Words that arrive while the caller speaks; a per-utterance
+            // recognizer only answers afterwards.
+            setup.stt.as_ref().is_some_and(|s| !s.finals_need_flush()),
+            now,
+        ) {
+            Ok(mut t) => {
+                if setup.turn_log {
+                    t.keep_log();
+                }
+                t
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot convert this call's audio");
+                return Err(Box::new(CallReport {
+                    end: EndReason::ProtocolError(e.to_string()),
+                    ..report
+                }));
+            }
+        };
+        let greeting_language = setup.ctx.tenant.dials.greeting_language;
+        let acks_coming = setup.ctx.tenant.dials.turn.voice_listening_ack.then(|| {
             call_acks::prepare(
                 Arc::clone(&setup.tts),
                 format,
@@ -334,23 +358,11 @@ impl Call {
             .unwrap_or_else(|| "anonymous".to_owned());
         Ok(Self {
             call_id: setup.call_id,
-            turns: if setup.turn_engine {
-                Turns::Engine(Box::new(EngineTurns::new(
-                    &setup.ctx.tenant.dials,
-                    inbound.engine_rate(),
-                    // Words that arrive while the caller speaks; a
-                    // per-utterance recognizer only answers afterwards.
-                    setup.stt.as_ref().is_some_and(|s| !s.finals_need_flush()),
-                    now,
-                )))
-            } else {
-                Turns::Stt(Box::new(SttTurns::new(setup.ctx.tenant.dials.clone())))
-            },
+            turns,
             ctx: Arc::new(setup.ctx),
             provider_stream_id: setup.start.stream_id.clone(),
             codec,
             format,
-            inbound,
             outbound: OutboundAudio::new(format),
             wire_in: Vec::with_capacity(4096),
             out: Vec::with_capacity(16),
@@ -373,6 +385,7 @@ impl Call {
             first_frame_at: None,
             speed: 1.0,
             turn_words: (0, 0, 0),
+            silences: 0,
             caller_phone,
             hang_up: false,
             caller_turns: 0,
@@ -464,6 +477,7 @@ impl Call {
         let _ = self.flush(&mut tx).await;
         self.close_rows(&end);
         self.report.end = end;
+        self.report.turn_log = self.turns.take_log();
         self.report.clone()
     }
 
@@ -498,7 +512,8 @@ impl Call {
             CallEvent::Mark { name } => self.on_mark(&name),
             CallEvent::Dtmf { digit } => {
                 debug!(digit = %digit, "dtmf");
-                self.turns.on_dtmf(digit, self.inbound.clock_ms());
+                self.silences = 0;
+                self.turns.on_dtmf(digit, self.turns.clock_ms());
             }
             CallEvent::Stop => return Err(EndReason::ProviderStop),
             CallEvent::ProviderError { code, detail } => {
@@ -514,29 +529,23 @@ impl Call {
 
     fn on_audio(&mut self) {
         let started = Instant::now();
-        let bot_speaking = self.speech.is_some();
         let wire = std::mem::take(&mut self.wire_in);
         let stt = &mut self.stt;
         let stt_first_push = &mut self.stt_first_push;
-        let turns = &mut self.turns;
-        let mut frames = 0u64;
-        let mut last_clock = 0;
-        self.inbound.push(&wire, |frame, at_ms| {
-            frames += 1;
+        let frames = self.turns.push_audio(&wire, |frame, at_ms| {
             if let Some(stt) = stt.as_mut() {
                 stt_first_push.get_or_insert_with(Instant::now);
                 stt.push_audio(frame, at_ms);
             }
-            last_clock = at_ms + crate::runtime::call_audio::FRAME_MS;
-            turns.on_frame(frame, at_ms, bot_speaking);
         });
         self.wire_in = wire;
         if frames > 0 {
             let now = Instant::now();
-            self.last_frame = (now, last_clock);
+            let clock = self.turns.clock_ms();
+            self.last_frame = (now, clock);
             let first = *self.first_frame_at.get_or_insert(now);
             let behind = now.duration_since(first).as_secs_f64()
-                - last_clock.saturating_sub(crate::runtime::call_audio::FRAME_MS) as f64 / 1000.0;
+                - clock.saturating_sub(crate::runtime::call_audio::FRAME_MS) as f64 / 1000.0;
             self.metrics.frame_lag_seconds.observe(behind.max(0.0));
         }
         self.metrics.frames_in.fetch_add(frames, Ordering::Relaxed);
@@ -564,8 +573,8 @@ impl Call {
                 self.stt = None;
             }
             // A turn waiting on this transcript goes on without it.
-            let now = self.inbound.clock_ms();
-            self.turns.on_stt(&ev, now, self.speech.is_some());
+            let now = self.turns.clock_ms();
+            self.turns.on_stt(&ev, now);
             return;
         }
         if let SttEvent::Final { words, .. } = &ev
@@ -578,8 +587,8 @@ impl Call {
                 count + words.len(),
             );
         }
-        let now = self.inbound.clock_ms();
-        self.turns.on_stt(&ev, now, self.speech.is_some());
+        let now = self.turns.clock_ms();
+        self.turns.on_stt(&ev, now);
     }
 
     fn on_mark(&mut self, name: &str) {
@@ -598,7 +607,7 @@ impl Call {
         speech.heard = heard;
         let (utterance, heard_ms) = (speech.utterance, self.format.duration_ms(heard));
         self.turns
-            .bot_mark(utterance, heard_ms, self.inbound.clock_ms());
+            .bot_mark(utterance, heard_ms, self.turns.clock_ms());
         self.maybe_finish_speech();
     }
 
@@ -640,16 +649,14 @@ impl Call {
         let since = self.reply_since.take();
         let reply = reply.unwrap_or_else(|e| {
             warn!(error = %e, "conversation failed");
-            let sw = self.ctx.tenant.dials.greeting_language == "sw";
-            BotReply {
-                sentences: vec![if sw { SORRY_SW } else { SORRY_EN }.to_owned()],
-                language: if sw { "sw" } else { "en" }.to_owned(),
-                intent: None,
-                end_call: false,
-                recorded: Vec::new(),
-                payments: Vec::new(),
-            }
+            let lang = self.ctx.tenant.dials.greeting_language;
+            let sorry = match lang {
+                Lang::Sw => SORRY_SW,
+                Lang::En => SORRY_EN,
+            };
+            BotReply::said(vec![sorry.to_owned()], lang, "error")
         });
+        self.turns.expecting(reply.expecting, self.turns.clock_ms());
         self.maybe_start_hold(&reply);
         self.start_speech(reply, since);
     }
@@ -670,11 +677,7 @@ impl Call {
         }
         info!(appointment = %appointment_id, "payment hold starting");
         self.hold_prompts_heard = 0;
-        let lang = if reply.language == "sw" {
-            HoldLang::Sw
-        } else {
-            HoldLang::En
-        };
+        let lang = reply.language;
         self.hold_for = Some((appointment_id, amount, lang));
         self.hold = Some(CallHold::start(
             service,
@@ -702,18 +705,18 @@ impl Call {
             CallEffect::Say(text) => {
                 self.say_after_current(BotReply::said(
                     crate::adapters::speech::sentences(&text),
-                    &language,
+                    language,
                     HOLD_PROMPT,
                 ));
             }
-            CallEffect::EnterHold => self.turns.set_holding(true, self.inbound.clock_ms()),
-            CallEffect::LeaveHold => self.turns.set_holding(false, self.inbound.clock_ms()),
+            CallEffect::EnterHold => self.turns.set_holding(true, self.turns.clock_ms()),
+            CallEffect::LeaveHold => self.turns.set_holding(false, self.turns.clock_ms()),
             CallEffect::SendPaymentLink => self.send_payment_link(),
             CallEffect::Finished(result) => {
                 info!(result = ?result, "payment hold over");
                 self.hold = None;
-                self.turns.set_holding(false, self.inbound.clock_ms());
-                let next = self.conversation.after_payment(&self.ctx, &language);
+                self.turns.set_holding(false, self.turns.clock_ms());
+                let next = self.conversation.after_payment(&self.ctx, language);
                 self.say_after_current(next);
             }
         }
@@ -745,12 +748,12 @@ impl Call {
     }
 
     /// The language the bot is speaking in (its last line's).
-    fn speech_language(&self) -> String {
+    fn speech_language(&self) -> Lang {
         self.speech
             .as_ref()
-            .map(|s| s.language.clone())
-            .or_else(|| self.queued_replies.back().map(|r| r.language.clone()))
-            .unwrap_or_else(|| self.last_language.clone())
+            .map(|s| s.language)
+            .or_else(|| self.queued_replies.back().map(|r| r.language))
+            .unwrap_or(self.last_language)
     }
 
     /// Speaks `reply` once what the bot is saying now has been heard.
@@ -770,7 +773,7 @@ impl Call {
         // Audio stopped flowing: advance the audio clock with the wall clock.
         let (at, clock) = self.last_frame;
         let now = clock + at.elapsed().as_millis() as u64;
-        self.turns.advance(now, self.speech.is_some());
+        self.turns.advance(now);
         Ok(())
     }
 
@@ -794,11 +797,10 @@ impl Call {
                     }
                 }
                 TurnAction::ListeningAck { language } => self.listening_ack(language),
-                TurnAction::SpeakingRate(factor) => {
-                    if self.ctx.tenant.dials.adaptive_speed {
-                        self.speed = factor.clamp(0.7, 1.3);
-                    }
-                }
+                TurnAction::CallerSpeaking => self.silences = 0,
+                TurnAction::NoInput => self.no_input(),
+                // The engine sends it only with voice_adaptive_speed, bounded.
+                TurnAction::SpeakingRate(factor) => self.speed = factor,
                 TurnAction::EndOfTurn {
                     text,
                     language,
@@ -809,9 +811,29 @@ impl Call {
         }
     }
 
+    /// The caller has said nothing for a while: ask whether they are still
+    /// there; the second time, say goodbye and hang up once it is heard.
+    fn no_input(&mut self) {
+        if self.hold.is_some() || self.reply.is_some() {
+            return; // the silence is ours, not the caller's
+        }
+        self.silences += 1;
+        let lang = self.speech_language();
+        let (text, end_call) = match (self.silences, lang) {
+            (1, Lang::En) => (STILL_THERE_EN, false),
+            (1, Lang::Sw) => (STILL_THERE_SW, false),
+            (_, Lang::En) => (GOODBYE_EN, true),
+            (_, Lang::Sw) => (GOODBYE_SW, true),
+        };
+        info!(silences = self.silences, end_call, "caller silent");
+        let mut reply = BotReply::said(vec![text.to_owned()], lang, NO_INPUT);
+        reply.end_call = end_call;
+        self.say_after_current(reply);
+    }
+
     /// A soft "mm-hmm" while the caller pauses in a long turn: played as
     /// it is (no marks), and only when the bot is not speaking.
-    fn listening_ack(&mut self, language: &str) {
+    fn listening_ack(&mut self, language: Lang) {
         let Some(clip) = self.acks.as_ref().map(|a| a.for_language(language)) else {
             return; // not made (yet): skip this one
         };
@@ -825,7 +847,10 @@ impl Call {
         {
             self.report.listening_acks += 1;
             self.metrics.listening_acks.fetch_add(1, Ordering::Relaxed);
-            debug!(language, "listening acknowledgement played");
+            debug!(
+                language = language.code(),
+                "listening acknowledgement played"
+            );
         }
     }
 
@@ -841,7 +866,7 @@ impl Call {
         speech.marks.clear();
         speech.sent = speech.heard;
         let _ = self.codec.encode(Playback::Clear, &mut self.out);
-        let now = self.inbound.clock_ms();
+        let now = self.turns.clock_ms();
         self.report.barge_ins.push((onset_ms, now));
         self.metrics
             .barge_in_reaction_seconds
@@ -866,14 +891,10 @@ impl Call {
         self.record_bot(&speech, true);
     }
 
-    fn end_of_turn(&mut self, text: String, language: Option<String>, dtmf: String, at_ms: u64) {
+    fn end_of_turn(&mut self, text: String, language: Option<Lang>, dtmf: String, at_ms: u64) {
         self.caller_turns += 1;
-        let (start, end, count) = std::mem::take(&mut self.turn_words);
-        if self.ctx.tenant.dials.adaptive_speed && count >= 3 && end > start {
-            let words_per_s = count as f32 * 1000.0 / (end - start) as f32;
-            // ~2.5 words/s is an unhurried speaker.
-            self.speed = (words_per_s / 2.5).clamp(0.85, 1.2);
-        }
+        self.silences = 0;
+        let (start, end, _) = std::mem::take(&mut self.turn_words);
         debug!(text = %text, dtmf = %dtmf, "caller turn");
         self.report.lines.push(ReportLine {
             speaker: Speaker::Caller,
@@ -891,7 +912,7 @@ impl Call {
             // "cancel", "nimelipa"); the dialog does not see them, so the
             // call records the turn itself.
             hold.caller_said(text.clone());
-            self.write_caller_turn(&text, &language, &dtmf, at_ms, end.saturating_sub(start));
+            self.write_caller_turn(&text, language, &dtmf, at_ms, end.saturating_sub(start));
             // Lines held back behind one the caller cut off come now.
             if self.speech.is_none()
                 && let Some(next) = self.queued_replies.pop_front()
@@ -901,7 +922,7 @@ impl Call {
             return;
         }
         if !self.conversation.records_turns() {
-            self.write_caller_turn(&text, &language, &dtmf, at_ms, end.saturating_sub(start));
+            self.write_caller_turn(&text, language, &dtmf, at_ms, end.saturating_sub(start));
         }
         self.answer(text, language, dtmf);
     }
@@ -909,7 +930,7 @@ impl Call {
     fn write_caller_turn(
         &mut self,
         text: &str,
-        language: &Option<String>,
+        language: Option<Lang>,
         dtmf: &str,
         at_ms: u64,
         duration_ms: u64,
@@ -920,7 +941,7 @@ impl Call {
             customer_phone: self.caller_phone.clone(),
             direction: Direction::Inbound,
             content: text.to_owned(),
-            language: language.clone(),
+            language: language.map(|l| l.code().to_owned()),
             intent: None,
             duration_ms: i32::try_from(duration_ms).ok(),
             metadata: serde_json::json!({
@@ -933,7 +954,7 @@ impl Call {
         });
     }
 
-    fn answer(&mut self, text: String, language: Option<String>, dtmf: String) {
+    fn answer(&mut self, text: String, language: Option<Lang>, dtmf: String) {
         // The dialog's answer supersedes lines still waiting to be said.
         self.queued_replies.clear();
         if let Some(s) = self.speech.take() {
@@ -970,7 +991,7 @@ impl Call {
             self.record_bot(&old, true);
         }
         self.next_utterance += 1;
-        self.last_language.clone_from(&reply.language);
+        self.last_language = reply.language;
         self.speech = Some(Speech {
             utterance: self.next_utterance,
             language: reply.language,
@@ -989,7 +1010,7 @@ impl Call {
             answering_since,
             recorded: reply.recorded,
             first_audio_sent: false,
-            started_ms: self.inbound.clock_ms(),
+            started_ms: self.turns.clock_ms(),
             tts_requested: None,
         });
         self.next_sentence();
@@ -1005,7 +1026,7 @@ impl Call {
                 speech.tts_requested = Some(Instant::now());
                 self.synth = Some(self.tts.synthesize(TtsRequest {
                     text: sentence,
-                    language: speech.language.clone(),
+                    language: speech.language.code().to_owned(),
                     voice: self.ctx.tenant.dials.default_speaker.clone(),
                     speed: self.speed,
                     prefer_mulaw_8k: self.format == AudioFormat::MULAW_8K,
@@ -1044,7 +1065,7 @@ impl Call {
             if !speech.first_audio_sent {
                 speech.first_audio_sent = true;
                 self.turns
-                    .bot_started(speech.utterance, self.inbound.clock_ms());
+                    .bot_started(speech.utterance, self.turns.clock_ms());
                 if let Some(since) = speech.answering_since.take() {
                     self.metrics
                         .eot_to_first_audio_seconds
@@ -1082,7 +1103,7 @@ impl Call {
         }
         if let Some(speech) = self.speech.take() {
             self.turns
-                .bot_finished(speech.utterance, self.inbound.clock_ms());
+                .bot_finished(speech.utterance, self.turns.clock_ms());
             self.record_bot(&speech, false);
             if speech.end_call {
                 self.hang_up = true;
@@ -1137,7 +1158,7 @@ impl Call {
             customer_phone: self.caller_phone.clone(),
             direction: Direction::Outbound,
             content: heard_text,
-            language: Some(speech.language.clone()),
+            language: Some(speech.language.code().to_owned()),
             intent: speech.intent.clone(),
             duration_ms: i32::try_from(heard_ms).ok(),
             metadata: serde_json::json!({

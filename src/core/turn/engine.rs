@@ -5,8 +5,8 @@ use super::level::CallerLevel;
 use super::lexicon::{self, Completion};
 use super::timers::{Timer, Timers};
 use super::{
-    Expectation, Floor, Lang, PlaybackCommand, TranscriptUpdate, TurnConfig, TurnEvent,
-    TurnInput, TurnOutput,
+    Expectation, Floor, Lang, PlaybackCommand, TranscriptUpdate, TurnConfig, TurnEvent, TurnInput,
+    TurnOutput,
 };
 use crate::core::vad::{SpectralVad, VadFrame};
 use std::collections::VecDeque;
@@ -234,12 +234,6 @@ impl TurnEngine {
                 self.holding = on;
                 if on {
                     self.timers.clear(Timer::NoInput);
-                    self.timers.set(
-                        Timer::HoldReassure,
-                        self.now_ms + i64::from(self.cfg.hold_reassure_ms),
-                    );
-                } else {
-                    self.timers.clear(Timer::HoldReassure);
                 }
             }
             TurnInput::Expecting { what, at } => {
@@ -600,7 +594,6 @@ impl TurnEngine {
         let Some(b) = self.bot.take() else { return };
         self.carried_ms = 0;
         self.timers.clear(Timer::BargeInWindow);
-        self.timers.clear(Timer::EchoGuard);
         self.emit(TurnEvent::BargeIn);
         self.command(PlaybackCommand::Stop {
             utterance: b.utterance,
@@ -711,7 +704,7 @@ impl TurnEngine {
     fn eot_delay_ms(&self) -> i64 {
         let from = self.turn_start_ms - 200;
         let turn_words = || self.words.iter().filter(|w| w.start_ms >= from);
-        let expect = self.expecting != Expectation::Anything;
+        let expect = self.expecting.lengthens_endpointing();
         // With a recogniser attached, real endings usually announce
         // themselves (closing word, punctuation), so a neutral ending is
         // more often a mid-sentence pause: wait a little longer.
@@ -837,24 +830,12 @@ impl TurnEngine {
                     }
                 }
             }
-            Timer::EchoGuard => {}
             Timer::ListeningAck => {
                 if self.phase == (Phase::CallerTurn { speaking: false }) && !self.run_open {
                     self.last_ack_ms = self.now_ms;
                     self.emit(TurnEvent::ListeningAck {
                         language: self.language,
                     });
-                }
-            }
-            Timer::HoldReassure => {
-                if self.holding {
-                    if !self.run_open && self.phase == Phase::Idle {
-                        self.emit(TurnEvent::HoldReassure);
-                    }
-                    self.timers.set(
-                        Timer::HoldReassure,
-                        self.now_ms + i64::from(self.cfg.hold_reassure_ms),
-                    );
                 }
             }
             Timer::NoInput => {

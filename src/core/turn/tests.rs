@@ -484,7 +484,7 @@ fn stop_words_interrupt_even_in_half_duplex() {
 }
 
 #[test]
-fn echo_guard_ignores_sound_at_playback_start() {
+fn echo_guard_ignores_sound_at_playback_start_but_not_after_it() {
     let mut h = Harness::default();
     h.audio(400, false);
     let at = h.at(h.ms);
@@ -493,21 +493,50 @@ fn echo_guard_ignores_sound_at_playback_start() {
     h.audio(40, true);
     h.audio(1000, false);
     assert!(h.commands().is_empty(), "{:?}", h.log);
+    // voicing well after the start of playback pauses it
+    h.audio(300, true);
+    assert!(
+        matches!(h.commands().first(), Some(PlaybackCommand::Pause { .. })),
+        "{:?}",
+        h.log
+    );
 }
 
 #[test]
-fn holding_reassures_periodically_and_suppresses_no_input() {
+fn holding_leaves_reassurance_to_the_hold_and_suppresses_no_input() {
     let mut h = Harness::default();
     let at = h.at(0);
     h.input(TurnInput::Holding { on: true, at });
-    let period = i64::from(h.engine.config().hold_reassure_ms);
-    h.audio(period * 3 + 100, false);
-    assert_eq!(h.events(TurnEvent::HoldReassure).len(), 3);
-    assert!(h.events(TurnEvent::NoInput).is_empty());
+    h.audio(30_000, false);
+    // The hold says its own reassurance; the engine says nothing at all.
+    assert!(h.log.is_empty(), "{:?}", h.log);
     // caller speech is still heard and still makes turns
     h.audio(800, true);
     h.audio(2000, false);
     assert_eq!(h.events(TurnEvent::EndOfTurn).len(), 1);
+    assert!(h.events(TurnEvent::NoInput).is_empty());
+}
+
+#[test]
+fn no_input_ten_seconds_after_the_bot_finished_and_again_after_the_next_reply() {
+    let mut h = Harness::default();
+    let at = h.at(0);
+    h.input(TurnInput::BotStarted { utterance: 1, at });
+    h.audio(2000, false);
+    let at = h.at(h.ms);
+    h.input(TurnInput::BotFinished { utterance: 1, at });
+    h.audio(9_980, false);
+    assert!(h.events(TurnEvent::NoInput).is_empty());
+    h.audio(40, false);
+    assert_eq!(h.events(TurnEvent::NoInput), vec![12_000]);
+    // "Are you still there?" plays; silence again after it
+    let at = h.at(h.ms);
+    h.input(TurnInput::BotStarted { utterance: 2, at });
+    h.audio(1000, false);
+    let at = h.at(h.ms);
+    h.input(TurnInput::BotFinished { utterance: 2, at });
+    h.audio(10_020, false);
+    assert_eq!(h.events(TurnEvent::NoInput).len(), 2);
 }
 
 #[test]
@@ -521,9 +550,7 @@ fn listening_ack_in_a_long_turn_pause_never_over_speech() {
     h.audio(700, false);
     h.audio(800, true);
     h.audio(2500, false);
-    let acks = h.events(TurnEvent::ListeningAck {
-        language: Lang::En,
-    });
+    let acks = h.events(TurnEvent::ListeningAck { language: Lang::En });
     assert_eq!(acks.len(), 1, "{:?}", h.log);
     let eot = h.events(TurnEvent::EndOfTurn);
     assert_eq!(eot.len(), 1);
