@@ -430,8 +430,10 @@ impl Call {
             let wake = tokio::select! {
                 biased;
                 _ = self.shutdown.wait() => Wake::Shutdown,
-                m = rx.next() => Wake::Socket(m),
+                // Words about audio already heard go in before more audio,
+                // so the engine sees them in the order a replay does.
                 e = next_stt(&mut self.stt) => Wake::Stt(e),
+                m = rx.next() => Wake::Socket(m),
                 c = next_tts(&mut self.synth) => Wake::Tts(c),
                 r = next_reply(&mut self.reply) => Wake::Reply(r),
                 h = next_hold_effect(&mut self.hold) => Wake::Hold(h),
@@ -1222,6 +1224,8 @@ impl Call {
             self.record_bot(&speech, true);
         }
         let reason = match end {
+            // Hung up on a caller who went silent: they left.
+            EndReason::BotHungUp if self.silences >= 2 => "abandon",
             EndReason::BotHungUp => "done",
             EndReason::ProviderStop | EndReason::SocketClosed if self.caller_turns > 0 => "done",
             _ => "abandon",
