@@ -734,6 +734,14 @@ impl TurnEngine {
         );
         match completion {
             Completion::Complete => i64::from(self.cfg.min_delay_ms),
+            // "Yes, please book it" answers the question that was asked.
+            Completion::Neutral
+                if self
+                    .expecting
+                    .answered_by(turn_words().map(|w| w.norm.as_str())) =>
+            {
+                i64::from(self.cfg.min_delay_ms)
+            }
             Completion::Neutral => neutral,
             Completion::Unfinished => i64::from(self.cfg.max_delay_ms),
         }

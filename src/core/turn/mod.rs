@@ -120,6 +120,20 @@ impl Expectation {
         }
     }
 
+    /// Whether the turn's words (normalised) answer the expectation
+    /// outright: a yes or a no among the first two words of the answer to
+    /// a yes-or-no question. Only a neutral ending is shortened by this; an
+    /// unfinished one ("yes, and …") still waits.
+    pub fn answered_by<'a>(self, mut words: impl Iterator<Item = &'a str>) -> bool {
+        match self {
+            Expectation::YesNo => words.by_ref().take(2).any(|w| YES_OR_NO.contains(&w)),
+            Expectation::Anything
+            | Expectation::Digits
+            | Expectation::Date
+            | Expectation::PhoneNumber => false,
+        }
+    }
+
     /// Stable name for logs and replays.
     pub fn name(self) -> &'static str {
         match self {
@@ -131,6 +145,12 @@ impl Expectation {
         }
     }
 }
+
+/// Answers to a yes-or-no question (English, Swahili, Sheng).
+const YES_OR_NO: &[&str] = &[
+    "yes", "yeah", "yep", "yup", "no", "nope", "ndiyo", "ndio", "hapana", "sawa", "okay", "ok",
+    "sure", "correct", "eeh", "aa",
+];
 
 /// A non-audio input as a driver fed it, without its time: what a call
 /// keeps (with the audio-clock time) so that `ratiba analyze` can replay

@@ -608,3 +608,31 @@ fn adaptive_speed_reports_a_bounded_factor() {
     assert!(f[0] >= c.rate_factor_min && f[0] <= c.rate_factor_max);
     assert!(f[0] > 1.0, "8 words in 1.2 s is fast: {}", f[0]);
 }
+
+#[test]
+fn a_yes_to_a_yes_or_no_question_ends_the_turn_after_the_short_wait() {
+    let end_of_turn = |expecting: Expectation| {
+        let mut cfg = TurnConfig::from_dials(&TurnDials::all_on(), RATE);
+        cfg.expect_transcripts = true;
+        let mut h = Harness::new(cfg);
+        let at = h.at(0);
+        h.input(TurnInput::Expecting {
+            what: expecting,
+            at,
+        });
+        h.audio(400, false);
+        h.audio(1200, true);
+        h.words("yes", 400, 700);
+        h.words("please", 750, 1100);
+        h.words("book", 1150, 1400);
+        h.words("it", 1450, 1600);
+        h.audio(1500, false);
+        h.events(TurnEvent::EndOfTurn)[0] - h.last_speech_end()
+    };
+    let min = i64::from(DEFAULT_MIN_DELAY_MS);
+    let yes_no = end_of_turn(Expectation::YesNo);
+    assert!((min..=min + 20).contains(&yes_no), "{yes_no}");
+    // Asked anything else, "… book it" is a neutral ending.
+    let anything = end_of_turn(Expectation::Anything);
+    assert!(anything >= i64::from(DEFAULT_EOT_SILENCE_MS), "{anything}");
+}
