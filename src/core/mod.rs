@@ -6,5 +6,6 @@ pub mod booking;
 pub mod dialog;
 pub mod ids;
 pub mod payment;
+pub mod playback;
 pub mod turn;
 pub mod vad;

@@ -6,14 +6,14 @@
 //! done right here (messages to the provider) or handed off without waiting
 //! (rows to the writer).
 //!
-//! Playback is tracked in wire bytes per bot utterance: audio is sent as it
-//! is synthesized with a marker every [`MARK_EVERY_MS`]; the provider echoes
-//! a marker once everything before it has played, which moves "heard". When
-//! the caller talks over the bot the provider's buffer is cleared at once and
-//! "sent" falls back to "heard", so a resume replays exactly the unheard rest
-//! and an interrupted utterance is recorded as heard up to the cut. Markers
-//! from before a clear (which the provider returns as flushed) are ignored
-//! by their epoch.
+//! Playback (what was synthesized, sent and heard, markers, pause and
+//! resume) is the sans-IO [`crate::core::playback::Utterance`]; the call
+//! encodes what it hands out with the provider's codec, every
+//! [`MARK_EVERY_MS`] a marker, and reports the markers the provider echoes.
+
+mod hold;
+mod rows;
+mod speech;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -31,6 +31,7 @@ use crate::adapters::telephony::{
     AudioFormat, CallEvent, Inbound, MediaCodec, Outbound, Playback, Provider, StreamStart,
 };
 use crate::core::ids::{CallId, Lang};
+use crate::core::playback::{Send as PlaybackSend, Utterance};
 use crate::runtime::call_acks::{self, AckClips};
 use crate::runtime::call_audio::{OutboundAudio, line_codec};
 use crate::runtime::call_payment::{CallHold, HoldRequest, PaymentLinkRequest};
@@ -195,51 +196,19 @@ where
     .await
 }
 
-/// The bot utterance being played.
+/// The bot utterance being played: its playback (`core::playback`) and
+/// what the call records about it.
 struct Speech {
-    utterance: u32,
+    playback: Utterance,
     language: Lang,
     intent: Option<String>,
     end_call: bool,
-    /// Sentences not yet synthesized.
-    queued: VecDeque<String>,
-    /// Each synthesized sentence and the wire offset where its audio starts.
-    spoken: Vec<(usize, String)>,
-    synth_done: bool,
-    audio: Vec<u8>,
-    sent: usize,
-    heard: usize,
-    marks: VecDeque<(String, usize)>,
-    mark_seq: u32,
-    epoch: u32,
-    paused: bool,
     /// End of the caller's turn this answers (for the latency metric).
     answering_since: Option<Instant>,
     /// interactions rows the conversation wrote for this reply.
     recorded: Vec<uuid::Uuid>,
-    first_audio_sent: bool,
     started_ms: u64,
     tts_requested: Option<Instant>,
-}
-
-impl Speech {
-    fn text_heard(&self) -> String {
-        self.spoken
-            .iter()
-            .filter(|(start, _)| *start < self.heard)
-            .map(|(_, s)| s.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    fn full_text(&self) -> String {
-        self.spoken
-            .iter()
-            .map(|(_, s)| s.as_str())
-            .chain(self.queued.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
 }
 
 enum Wake<E> {
@@ -593,59 +562,6 @@ impl Call {
         self.turns.on_stt(&ev, now);
     }
 
-    fn on_mark(&mut self, name: &str) {
-        let Some(speech) = self.speech.as_mut() else {
-            return;
-        };
-        let Some(ix) = speech.marks.iter().position(|(n, _)| n == name) else {
-            return; // a marker from before a clear, or not ours
-        };
-        let mut heard = speech.heard;
-        for _ in 0..=ix {
-            if let Some((_, pos)) = speech.marks.pop_front() {
-                heard = heard.max(pos);
-            }
-        }
-        speech.heard = heard;
-        let (utterance, heard_ms) = (speech.utterance, self.format.duration_ms(heard));
-        self.turns
-            .bot_mark(utterance, heard_ms, self.turns.clock_ms());
-        self.maybe_finish_speech();
-    }
-
-    fn on_tts(
-        &mut self,
-        chunk: Option<
-            Result<crate::adapters::speech::TtsAudio, crate::adapters::speech::SpeechError>,
-        >,
-    ) {
-        let Some(speech) = self.speech.as_mut() else {
-            self.synth = None;
-            return;
-        };
-        match chunk {
-            Some(Ok(audio)) => {
-                if let Some(asked) = speech.tts_requested.take() {
-                    self.metrics
-                        .tts_first_audio_seconds
-                        .observe(asked.elapsed().as_secs_f64());
-                }
-                self.outbound.push(&audio, &mut speech.audio);
-                self.pump();
-            }
-            Some(Err(e)) => {
-                warn!(error = %e, "speech synthesis failed; skipping the sentence");
-                self.synth = None;
-                self.next_sentence();
-            }
-            None => {
-                self.outbound.finish(&mut speech.audio);
-                self.synth = None;
-                self.next_sentence();
-            }
-        }
-    }
-
     fn on_reply(&mut self, reply: Result<BotReply, ConversationError>) {
         self.reply = None;
         let since = self.reply_since.take();
@@ -661,110 +577,6 @@ impl Call {
         self.turns.expecting(reply.expecting, self.turns.clock_ms());
         self.maybe_start_hold(&reply);
         self.start_speech(reply, since);
-    }
-
-    // ------------------------------------------------------------ payment hold
-
-    /// The dialog asked for a payment: hold the caller while they pay.
-    fn maybe_start_hold(&mut self, reply: &BotReply) {
-        let Some(&(appointment_id, amount)) = reply.payments.first() else {
-            return;
-        };
-        let Some(service) = self.payments.clone() else {
-            debug!("payment requested but this node takes no payments on calls");
-            return;
-        };
-        if self.hold.is_some() {
-            return;
-        }
-        info!(appointment = %appointment_id, "payment hold starting");
-        self.hold_prompts_heard = 0;
-        let lang = reply.language;
-        self.hold_for = Some((appointment_id, amount, lang));
-        self.hold = Some(CallHold::start(
-            service,
-            HoldRequest {
-                call_id: self.call_id,
-                tenant: self.ctx.tenant.slug.clone(),
-                thread: self.ctx.thread.clone(),
-                caller: self.ctx.caller.clone(),
-                appointment_id,
-                amount,
-                lang,
-            },
-        ));
-    }
-
-    fn on_hold_effect(&mut self, effect: Option<CallEffect>) {
-        let Some(effect) = effect else {
-            // The hold's task is gone without finishing (it failed): the
-            // conversation goes on.
-            self.hold = None;
-            return;
-        };
-        let language = self.speech_language();
-        match effect {
-            CallEffect::Say(text) => {
-                self.say_after_current(BotReply::said(
-                    crate::adapters::speech::sentences(&text),
-                    language,
-                    HOLD_PROMPT,
-                ));
-            }
-            CallEffect::EnterHold => self.turns.set_holding(true, self.turns.clock_ms()),
-            CallEffect::LeaveHold => self.turns.set_holding(false, self.turns.clock_ms()),
-            CallEffect::SendPaymentLink => self.send_payment_link(),
-            CallEffect::Finished(result) => {
-                info!(result = ?result, "payment hold over");
-                self.hold = None;
-                self.turns.set_holding(false, self.turns.clock_ms());
-                let next = self.conversation.after_payment(&self.ctx, language);
-                self.say_after_current(next);
-            }
-        }
-    }
-
-    /// Hands the promised WhatsApp payment link to the WhatsApp runtime
-    /// (without waiting: a full queue drops it, with a warning).
-    fn send_payment_link(&mut self) {
-        let (Some((appointment_id, amount, lang)), Some(phone)) =
-            (self.hold_for, self.ctx.caller.clone())
-        else {
-            return;
-        };
-        let Some(links) = &self.payment_links else {
-            info!("payment link promised but no WhatsApp runtime on this node");
-            return;
-        };
-        let request = PaymentLinkRequest {
-            tenant: self.ctx.tenant.slug.clone(),
-            phone,
-            appointment_id,
-            amount,
-            lang,
-        };
-        match links.try_send(request) {
-            Ok(()) => info!(appointment = %appointment_id, "payment link to follow on WhatsApp"),
-            Err(e) => warn!(error = %e, "payment link not queued"),
-        }
-    }
-
-    /// The language the bot is speaking in (its last line's).
-    fn speech_language(&self) -> Lang {
-        self.speech
-            .as_ref()
-            .map(|s| s.language)
-            .or_else(|| self.queued_replies.back().map(|r| r.language))
-            .unwrap_or(self.last_language)
-    }
-
-    /// Speaks `reply` once what the bot is saying now has been heard.
-    fn say_after_current(&mut self, reply: BotReply) {
-        if self.speech.is_some() || !self.queued_replies.is_empty() {
-            self.queued_replies.push_back(reply);
-        } else {
-            self.start_speech(reply, None);
-        }
     }
 
     fn on_timer(&mut self) -> Result<(), EndReason> {
@@ -787,7 +599,7 @@ impl Call {
                 TurnAction::PauseBot { onset_ms } => self.pause(onset_ms),
                 TurnAction::ResumeBot => {
                     if let Some(s) = self.speech.as_mut() {
-                        s.paused = false;
+                        s.playback.resume();
                     }
                     self.pump();
                 }
@@ -811,86 +623,6 @@ impl Call {
                 } => self.end_of_turn(text, language, dtmf, at_ms),
             }
         }
-    }
-
-    /// The caller has said nothing for a while: ask whether they are still
-    /// there; the second time, say goodbye and hang up once it is heard.
-    fn no_input(&mut self) {
-        if self.hold.is_some() || self.reply.is_some() {
-            return; // the silence is ours, not the caller's
-        }
-        self.silences += 1;
-        let lang = self.speech_language();
-        let (text, end_call) = match (self.silences, lang) {
-            (1, Lang::En) => (STILL_THERE_EN, false),
-            (1, Lang::Sw) => (STILL_THERE_SW, false),
-            (_, Lang::En) => (GOODBYE_EN, true),
-            (_, Lang::Sw) => (GOODBYE_SW, true),
-        };
-        info!(silences = self.silences, end_call, "caller silent");
-        let mut reply = BotReply::said(vec![text.to_owned()], lang, NO_INPUT);
-        reply.end_call = end_call;
-        self.say_after_current(reply);
-    }
-
-    /// A soft "mm-hmm" while the caller pauses in a long turn: played as
-    /// it is (no marks), and only when the bot is not speaking.
-    fn listening_ack(&mut self, language: Lang) {
-        let Some(clip) = self.acks.as_ref().map(|a| a.for_language(language)) else {
-            return; // not made (yet): skip this one
-        };
-        if clip.is_empty() || self.speech.is_some() {
-            return;
-        }
-        if self
-            .codec
-            .encode(Playback::Audio(clip), &mut self.out)
-            .is_ok()
-        {
-            self.report.listening_acks += 1;
-            self.metrics.listening_acks.fetch_add(1, Ordering::Relaxed);
-            debug!(
-                language = language.code(),
-                "listening acknowledgement played"
-            );
-        }
-    }
-
-    fn pause(&mut self, onset_ms: u64) {
-        let Some(speech) = self.speech.as_mut() else {
-            return;
-        };
-        if speech.paused {
-            return;
-        }
-        speech.paused = true;
-        speech.epoch += 1;
-        speech.marks.clear();
-        speech.sent = speech.heard;
-        let _ = self.codec.encode(Playback::Clear, &mut self.out);
-        let now = self.turns.clock_ms();
-        self.report.barge_ins.push((onset_ms, now));
-        self.metrics
-            .barge_in_reaction_seconds
-            .observe(now.saturating_sub(onset_ms) as f64 / 1000.0);
-        info!(
-            onset_ms,
-            clear_ms = now,
-            "caller spoke over the bot; playback cleared"
-        );
-    }
-
-    /// A confirmed interruption: the rest will never be said.
-    fn cut_speech(&mut self) {
-        self.synth = None;
-        let Some(mut speech) = self.speech.take() else {
-            return;
-        };
-        if !speech.paused {
-            let _ = self.codec.encode(Playback::Clear, &mut self.out);
-        }
-        speech.queued.clear();
-        self.record_bot(&speech, true);
     }
 
     fn end_of_turn(&mut self, text: String, language: Option<Lang>, dtmf: String, at_ms: u64) {
@@ -929,33 +661,6 @@ impl Call {
         self.answer(text, language, dtmf);
     }
 
-    fn write_caller_turn(
-        &mut self,
-        text: &str,
-        language: Option<Lang>,
-        dtmf: &str,
-        at_ms: u64,
-        duration_ms: u64,
-    ) {
-        self.writer.send(CallRow::Interaction {
-            tenant: self.ctx.tenant.slug.clone(),
-            id: uuid::Uuid::now_v7(),
-            customer_phone: self.caller_phone.clone(),
-            direction: Direction::Inbound,
-            content: text.to_owned(),
-            language: language.map(|l| l.code().to_owned()),
-            intent: None,
-            duration_ms: i32::try_from(duration_ms).ok(),
-            metadata: serde_json::json!({
-                "call_id": self.call_id.to_string(),
-                "stream_id": self.provider_stream_id,
-                "dtmf": dtmf,
-                "at_ms": at_ms,
-            }),
-            at: Utc::now(),
-        });
-    }
-
     fn answer(&mut self, text: String, language: Option<Lang>, dtmf: String) {
         // The dialog's answer supersedes lines still waiting to be said.
         self.queued_replies.clear();
@@ -977,202 +682,6 @@ impl Call {
         self.reply = Some(Box::pin(
             async move { conversation.reply(&ctx, turn).await },
         ));
-    }
-
-    // ------------------------------------------------------------ playback
-
-    fn start_speech(&mut self, reply: BotReply, answering_since: Option<Instant>) {
-        if reply.sentences.is_empty() {
-            if reply.end_call {
-                self.hang_up = true;
-            }
-            return;
-        }
-        self.synth = None;
-        if let Some(old) = self.speech.take() {
-            self.record_bot(&old, true);
-        }
-        self.next_utterance += 1;
-        self.last_language = reply.language;
-        self.speech = Some(Speech {
-            utterance: self.next_utterance,
-            language: reply.language,
-            intent: reply.intent,
-            end_call: reply.end_call,
-            queued: reply.sentences.into(),
-            spoken: Vec::new(),
-            synth_done: false,
-            audio: Vec::new(),
-            sent: 0,
-            heard: 0,
-            marks: VecDeque::new(),
-            mark_seq: 0,
-            epoch: 0,
-            paused: false,
-            answering_since,
-            recorded: reply.recorded,
-            first_audio_sent: false,
-            started_ms: self.turns.clock_ms(),
-            tts_requested: None,
-        });
-        self.next_sentence();
-    }
-
-    fn next_sentence(&mut self) {
-        let Some(speech) = self.speech.as_mut() else {
-            return;
-        };
-        match speech.queued.pop_front() {
-            Some(sentence) => {
-                speech.spoken.push((speech.audio.len(), sentence.clone()));
-                speech.tts_requested = Some(Instant::now());
-                self.synth = Some(self.tts.synthesize(TtsRequest {
-                    text: sentence,
-                    language: speech.language.code().to_owned(),
-                    voice: self.ctx.tenant.dials.default_speaker.clone(),
-                    speed: self.speed,
-                    prefer_mulaw_8k: self.format == AudioFormat::MULAW_8K,
-                }));
-            }
-            None => {
-                speech.synth_done = true;
-                self.pump();
-            }
-        }
-    }
-
-    /// Sends what is synthesized and not yet sent, with markers.
-    fn pump(&mut self) {
-        let Some(speech) = self.speech.as_mut() else {
-            return;
-        };
-        if speech.paused || (!self.ctx.tenant.dials.streaming && !speech.synth_done) {
-            return;
-        }
-        let mark_bytes = (self.format.frame_bytes() * (MARK_EVERY_MS / 20) as usize).max(1);
-        while speech.sent < speech.audio.len() {
-            let next_mark = (speech.sent / mark_bytes + 1) * mark_bytes;
-            let end = next_mark.min(speech.audio.len());
-            let Some(chunk) = speech.audio.get(speech.sent..end) else {
-                break;
-            };
-            if self
-                .codec
-                .encode(Playback::Audio(chunk), &mut self.out)
-                .is_err()
-            {
-                return;
-            }
-            speech.sent = end;
-            if !speech.first_audio_sent {
-                speech.first_audio_sent = true;
-                self.turns
-                    .bot_started(speech.utterance, self.turns.clock_ms());
-                if let Some(since) = speech.answering_since.take() {
-                    self.metrics
-                        .eot_to_first_audio_seconds
-                        .observe(since.elapsed().as_secs_f64());
-                }
-            }
-            if end == next_mark || (speech.synth_done && end == speech.audio.len()) {
-                speech.mark_seq += 1;
-                let name = format!("u{}.{}.{}", speech.utterance, speech.epoch, speech.mark_seq);
-                let _ = self.codec.encode(Playback::Mark(&name), &mut self.out);
-                speech.marks.push_back((name, end));
-            }
-        }
-        // Everything was sent before synthesis was known to be over: the
-        // tail still needs its marker, or the end would never be heard.
-        let tail_unmarked = speech.synth_done
-            && speech.sent == speech.audio.len()
-            && speech.heard < speech.audio.len()
-            && speech.marks.back().map(|(_, pos)| *pos) != Some(speech.audio.len());
-        if tail_unmarked {
-            speech.mark_seq += 1;
-            let name = format!("u{}.{}.{}", speech.utterance, speech.epoch, speech.mark_seq);
-            let _ = self.codec.encode(Playback::Mark(&name), &mut self.out);
-            speech.marks.push_back((name, speech.audio.len()));
-        }
-        self.maybe_finish_speech();
-    }
-
-    fn maybe_finish_speech(&mut self) {
-        let done = self.speech.as_ref().is_some_and(|s| {
-            s.synth_done && s.queued.is_empty() && !s.paused && s.heard >= s.audio.len()
-        });
-        if !done {
-            return;
-        }
-        if let Some(speech) = self.speech.take() {
-            self.turns
-                .bot_finished(speech.utterance, self.turns.clock_ms());
-            self.record_bot(&speech, false);
-            if speech.end_call {
-                self.hang_up = true;
-                return;
-            }
-        }
-        if let Some(next) = self.queued_replies.pop_front() {
-            self.start_speech(next, None);
-        }
-    }
-
-    fn record_bot(&mut self, speech: &Speech, interrupted: bool) {
-        if speech.intent.as_deref() == Some(HOLD_PROMPT)
-            && let Some(hold) = &self.hold
-        {
-            self.hold_prompts_heard += 1;
-            hold.prompts_heard(self.hold_prompts_heard);
-        }
-        let heard_ms = self.format.duration_ms(speech.heard);
-        let total_ms = self.format.duration_ms(speech.audio.len());
-        let heard_text = if interrupted {
-            speech.text_heard()
-        } else {
-            speech.full_text()
-        };
-        self.report.lines.push(ReportLine {
-            speaker: Speaker::Bot,
-            at_ms: speech.started_ms,
-            text: speech.full_text(),
-            interrupted,
-            heard_ms,
-        });
-        let playback = serde_json::json!({
-            "call_id": self.call_id.to_string(),
-            "stream_id": self.provider_stream_id,
-            "barge_in": interrupted,
-            "heard_up_to_ms": heard_ms,
-            "synthesized_ms": total_ms,
-        });
-        if !speech.recorded.is_empty() {
-            self.writer.send(CallRow::PlaybackHeard {
-                tenant: self.ctx.tenant.slug.clone(),
-                ids: speech.recorded.clone(),
-                duration_ms: i32::try_from(heard_ms).ok(),
-                metadata: playback,
-            });
-            return;
-        }
-        self.writer.send(CallRow::Interaction {
-            tenant: self.ctx.tenant.slug.clone(),
-            id: uuid::Uuid::now_v7(),
-            customer_phone: self.caller_phone.clone(),
-            direction: Direction::Outbound,
-            content: heard_text,
-            language: Some(speech.language.code().to_owned()),
-            intent: speech.intent.clone(),
-            duration_ms: i32::try_from(heard_ms).ok(),
-            metadata: serde_json::json!({
-                "call_id": self.call_id.to_string(),
-                "stream_id": self.provider_stream_id,
-                "barge_in": interrupted,
-                "heard_up_to_ms": heard_ms,
-                "synthesized_ms": total_ms,
-                "full_text": speech.full_text(),
-            }),
-            at: Utc::now(),
-        });
     }
 
     // ------------------------------------------------------------ plumbing
@@ -1199,44 +708,6 @@ impl Call {
         // matters once they stop, so give them a frame of slack.
         let wait = Duration::from_millis(at.saturating_sub(clock) + 40);
         idle.min(tokio::time::Instant::from_std(wall + wait))
-    }
-
-    fn open_rows(&mut self) {
-        let tenant = self.ctx.tenant.slug.clone();
-        let at = Utc::now();
-        if self.ctx.caller.is_some() {
-            self.writer.send(CallRow::Caller {
-                tenant: tenant.clone(),
-                phone_e164: self.caller_phone.clone(),
-                at,
-            });
-        }
-        self.writer.send(CallRow::ThreadOpened {
-            tenant,
-            thread: self.ctx.thread.clone(),
-            customer_phone: self.caller_phone.clone(),
-            at,
-        });
-    }
-
-    fn close_rows(&mut self, end: &EndReason) {
-        if let Some(speech) = self.speech.take() {
-            self.record_bot(&speech, true);
-        }
-        let reason = match end {
-            // Hung up on a caller who went silent: they left.
-            EndReason::BotHungUp if self.silences >= 2 => "abandon",
-            EndReason::BotHungUp => "done",
-            EndReason::ProviderStop | EndReason::SocketClosed if self.caller_turns > 0 => "done",
-            _ => "abandon",
-        };
-        self.writer.send(CallRow::ThreadClosed {
-            tenant: self.ctx.tenant.slug.clone(),
-            thread: self.ctx.thread.clone(),
-            customer_phone: self.caller_phone.clone(),
-            reason,
-            at: Utc::now(),
-        });
     }
 }
 
