@@ -20,7 +20,10 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use futures::{SinkExt, StreamExt};
 use ratiba::adapters::speech::{SpeechProviders, TextToSpeech, TtsAudio, TtsRequest, TtsStream};
+use ratiba::adapters::telephony::Provider;
+use ratiba::adapters::telephony::media_token::MediaTokenKey;
 use ratiba::core::ids::{PhoneNumber, TenantSlug};
+use ratiba::http::media_auth::{MediaClaimsInput, TelephonyAuth};
 use ratiba::runtime::call_setup::{
     CallServices, EchoConversation, StaticDirectory, VoiceDials, VoiceTenant,
 };
@@ -28,6 +31,11 @@ use ratiba::runtime::metrics::Metrics;
 use ratiba::runtime::shutdown::Shutdown;
 use ratiba::runtime::writer::{self, CallRow, RowSink, SinkError};
 use tokio_tungstenite::tungstenite::Message;
+
+/// The media-token key shared by the bench's server and its callers.
+fn bench_media_key() -> MediaTokenKey {
+    MediaTokenKey::derive(b"load bench")
+}
 
 const CYCLE_MS: u64 = 5000;
 const SPEECH_MS: u64 = 2000;
@@ -118,6 +126,7 @@ fn serve(port: &str) {
             metrics: Arc::clone(&metrics),
             public_base_url: format!("http://{addr}"),
             twilio_auth_token: None,
+            auth: Arc::new(TelephonyAuth::new(bench_media_key())),
             allow_scripted_transcripts: true,
             shutdown,
             turn_log: false,
@@ -220,6 +229,19 @@ fn load(args: &[String]) {
                 tokio::time::sleep(Duration::from_millis((n as u64 * 2000) / calls as u64)).await;
                 let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
                     .read_buffer_size(ratiba::adapters::telephony::SOCKET_READ_BUFFER_BYTES);
+                // The per-call media token the webhook would have minted.
+                let token = TelephonyAuth::new(bench_media_key()).mint(
+                    MediaClaimsInput {
+                        provider: Provider::Twilio,
+                        call: &uuid::Uuid::new_v4().to_string(),
+                        tenant: "demo",
+                        to: "+254711000100",
+                        from: Some("+254722000111"),
+                        provider_call: Some(&format!("CA{n}")),
+                    },
+                    chrono::Utc::now().timestamp(),
+                );
+                let url = format!("{url}/{token}");
                 let Ok((ws, _)) =
                     tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), false).await
                 else {

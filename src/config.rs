@@ -194,6 +194,91 @@ pub struct TelephonySettings {
     pub plivo_auth_token: Option<Secret>,
     /// `VONAGE_SIGNATURE_SECRET`: verifies Vonage signed webhooks.
     pub vonage_signature_secret: Option<Secret>,
+    /// `TELEPHONY_PROVIDERS`: comma-separated providers whose webhooks and
+    /// media sockets are served (default all; `none` for none). In
+    /// production every enabled provider that signs its webhooks needs its
+    /// secret above.
+    pub providers: Vec<crate::adapters::telephony::Provider>,
+}
+
+impl TelephonySettings {
+    pub fn enabled(&self, provider: crate::adapters::telephony::Provider) -> bool {
+        self.providers.contains(&provider)
+    }
+
+    fn read(src: &Source, production: bool) -> Result<Self, ConfigError> {
+        use crate::adapters::telephony::Provider;
+        let providers = match src.get("TELEPHONY_PROVIDERS") {
+            None => Provider::ALL.to_vec(),
+            Some(raw) if raw.eq_ignore_ascii_case("none") => Vec::new(),
+            Some(raw) => {
+                let mut out = Vec::new();
+                for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let p = item.parse::<Provider>().map_err(|e| ConfigError::Invalid {
+                        name: "TELEPHONY_PROVIDERS",
+                        reason: e.to_string(),
+                    })?;
+                    if !out.contains(&p) {
+                        out.push(p);
+                    }
+                }
+                out
+            }
+        };
+        let telnyx_public_key = src.secret("TELNYX_PUBLIC_KEY");
+        if let Some(key) = &telnyx_public_key
+            && let Err(reason) =
+                crate::adapters::telephony::signature::TelnyxKey::parse(key.expose())
+        {
+            return Err(ConfigError::Invalid {
+                name: "TELNYX_PUBLIC_KEY",
+                reason: format!(
+                    "{reason} (expected the base64 Ed25519 key from the Telnyx portal)"
+                ),
+            });
+        }
+        let settings = Self {
+            twilio_auth_token: src.secret("TWILIO_AUTH_TOKEN"),
+            telnyx_public_key,
+            plivo_auth_token: src.secret("PLIVO_AUTH_TOKEN"),
+            vonage_signature_secret: src.secret("VONAGE_SIGNATURE_SECRET"),
+            providers,
+        };
+        if production {
+            let required: [(Provider, &'static str, bool, &'static str); 4] = [
+                (
+                    Provider::Twilio,
+                    "TWILIO_AUTH_TOKEN",
+                    settings.twilio_auth_token.is_some(),
+                    "PAYMENT_ENVIRONMENT=production and TELEPHONY_PROVIDERS includes twilio",
+                ),
+                (
+                    Provider::Telnyx,
+                    "TELNYX_PUBLIC_KEY",
+                    settings.telnyx_public_key.is_some(),
+                    "PAYMENT_ENVIRONMENT=production and TELEPHONY_PROVIDERS includes telnyx",
+                ),
+                (
+                    Provider::Plivo,
+                    "PLIVO_AUTH_TOKEN",
+                    settings.plivo_auth_token.is_some(),
+                    "PAYMENT_ENVIRONMENT=production and TELEPHONY_PROVIDERS includes plivo",
+                ),
+                (
+                    Provider::Vonage,
+                    "VONAGE_SIGNATURE_SECRET",
+                    settings.vonage_signature_secret.is_some(),
+                    "PAYMENT_ENVIRONMENT=production and TELEPHONY_PROVIDERS includes vonage",
+                ),
+            ];
+            for (provider, name, set, because) in required {
+                if settings.enabled(provider) && !set {
+                    return Err(ConfigError::Missing { name, because });
+                }
+            }
+        }
+        Ok(settings)
+    }
 }
 
 /// An IPv4/IPv6 network in CIDR form (a bare address is a /32 or /128).
@@ -512,12 +597,10 @@ impl Settings {
             }
         }
 
-        let telephony = TelephonySettings {
-            twilio_auth_token: src.secret("TWILIO_AUTH_TOKEN"),
-            telnyx_public_key: src.secret("TELNYX_PUBLIC_KEY"),
-            plivo_auth_token: src.secret("PLIVO_AUTH_TOKEN"),
-            vonage_signature_secret: src.secret("VONAGE_SIGNATURE_SECRET"),
-        };
+        let telephony = TelephonySettings::read(
+            src,
+            payments.payment_environment == PaymentEnvironment::Production,
+        )?;
 
         Ok(Settings {
             core,
@@ -647,8 +730,73 @@ mod tests {
         with_url.pop();
         with_url.push(("RATIBA_PUBLIC_URL", "https://example.com"));
         with_url.push(("CALLBACK_IP_ALLOWLIST", "196.201.214.0/24"));
+        with_url.push(("TELEPHONY_PROVIDERS", "twilio"));
+        with_url.push(("TWILIO_AUTH_TOKEN", "tok"));
         let s = Settings::from_source(&src(&with_url)).unwrap();
         assert_eq!(s.payments.callback_ip_allowlist.len(), 1);
+    }
+
+    #[test]
+    fn production_needs_the_signing_secret_of_every_enabled_provider() {
+        let key = fernet::Fernet::generate_key();
+        let base = vec![
+            ("PAYMENT_ENVIRONMENT", "production"),
+            ("RATIBA_FERNET_KEY", key.as_str()),
+            ("RATIBA_PUBLIC_URL", "https://example.com"),
+            ("CALLBACK_IP_ALLOWLIST", "196.201.214.0/24"),
+        ];
+        let telnyx_key = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
+        let cases: &[Case] = &[
+            (&[], Some("TWILIO_AUTH_TOKEN")),
+            (
+                &[("TELEPHONY_PROVIDERS", "telnyx")],
+                Some("TELNYX_PUBLIC_KEY"),
+            ),
+            (
+                &[
+                    ("TELEPHONY_PROVIDERS", "plivo,twilio"),
+                    ("TWILIO_AUTH_TOKEN", "t"),
+                ],
+                Some("PLIVO_AUTH_TOKEN"),
+            ),
+            (
+                &[("TELEPHONY_PROVIDERS", "vonage")],
+                Some("VONAGE_SIGNATURE_SECRET"),
+            ),
+            (
+                &[
+                    ("TELEPHONY_PROVIDERS", "telnyx"),
+                    ("TELNYX_PUBLIC_KEY", telnyx_key),
+                ],
+                None,
+            ),
+            (&[("TELEPHONY_PROVIDERS", "none")], None),
+            (&[("TELEPHONY_PROVIDERS", "exotel")], None),
+        ];
+        for (extra, missing) in cases {
+            let mut pairs = base.clone();
+            pairs.extend_from_slice(extra);
+            match (Settings::from_source(&src(&pairs)), missing) {
+                (Ok(_), None) => {}
+                (Err(e), Some(name)) => {
+                    let e = e.to_string();
+                    assert!(e.contains(name), "{extra:?}: {e}");
+                }
+                (other, _) => panic!("{extra:?}: {other:?}"),
+            }
+        }
+        // Outside production nothing is required (unsigned webhooks are
+        // accepted with a warning), but a key that is set must parse.
+        assert!(Settings::from_source(&Source::default()).is_ok());
+        let err = Settings::from_source(&src(&[("TELNYX_PUBLIC_KEY", "short")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("TELNYX_PUBLIC_KEY"), "{err}");
+        let err = Settings::from_source(&src(&[("TELEPHONY_PROVIDERS", "twilio,skype")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("TELEPHONY_PROVIDERS"), "{err}");
     }
 
     #[test]

@@ -12,9 +12,11 @@ use ratiba::adapters::speech::scripted::Transcript;
 use ratiba::adapters::speech::whisper::WhisperServer;
 use ratiba::adapters::speech::{SpeechProviders, SpeechToText};
 use ratiba::adapters::telephony::Provider;
+use ratiba::adapters::telephony::media_token::MediaTokenKey;
 use ratiba::cli::call::{SimOptions, SimReport, simulate};
 use ratiba::core::audio::wav;
 use ratiba::core::ids::{PhoneNumber, TenantSlug};
+use ratiba::http::media_auth::TelephonyAuth;
 use ratiba::runtime::call_setup::{
     CallServices, EchoConversation, StaticDirectory, VoiceDials, VoiceTenant,
 };
@@ -77,6 +79,7 @@ async fn start_server_with(stt: Option<Arc<dyn SpeechToText>>) -> Server {
         metrics: Arc::clone(&metrics),
         public_base_url: base.clone(),
         twilio_auth_token: Some("test-token".into()),
+        auth: Arc::new(TelephonyAuth::new(MediaTokenKey::random())),
         allow_scripted_transcripts: true,
         shutdown: Shutdown::new(),
         turn_log: false,
@@ -310,7 +313,17 @@ async fn bad_media_input_closes_only_that_call() {
     use futures::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
     let server = start_server().await;
-    let ws_url = server.base.replace("http://", "ws://") + "/media/telnyx";
+    // A media URL (with its per-call token) from the webhook.
+    let texml = reqwest::Client::new()
+        .post(format!("{}/voice/telnyx", server.base))
+        .form(&[("To", "+254711000100"), ("From", "+254722000111")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (ws_url, _) = ratiba::adapters::telephony::twilio::parse_connect_stream(&texml).unwrap();
     let (mut ws, _) = tokio_tungstenite::connect_async(ws_url.as_str())
         .await
         .unwrap();

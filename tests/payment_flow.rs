@@ -349,7 +349,7 @@ async fn post(url: &str, body: &serde_json::Value) -> serde_json::Value {
 }
 
 #[tokio::test]
-async fn duplicate_replayed_and_out_of_order_callbacks_change_nothing() {
+async fn duplicate_replayed_and_out_of_order_callbacks_complete_once() {
     let r = rig(false).await;
     r.sim.force_next(SimOutcome::Duplicate);
     let (payment_id, thread, _) = push_and_wait(&r, "0712345600").await;
@@ -421,8 +421,8 @@ async fn duplicate_replayed_and_out_of_order_callbacks_change_nothing() {
     assert_eq!(handled, CallbackHandled::Applied(Applied::ReceiptConflict));
     assert_eq!(completed_count(&r.handle).await, 1);
 
-    // Out of order: a failure arrives first, then a success for the same
-    // push; the first final status stands.
+    // Out of order: a failure (1032) arrives first, then a success with a
+    // receipt for the same push: money moved, so the payment completes.
     r.sim.force_next(SimOutcome::NoCallback);
     let (third, _, _) = push_and_wait(&r, "0712345600").await;
     let third_row = store::find_payment(&r.handle, third)
@@ -447,8 +447,12 @@ async fn duplicate_replayed_and_out_of_order_callbacks_change_nothing() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row3.status, PaymentStatus::CancelledByCustomer);
-    assert_eq!(completed_count(&r.handle).await, 1);
+    assert_eq!(row3.status, PaymentStatus::Completed);
+    assert_eq!(row3.mpesa_receipt.as_deref(), Some("THIRD00001"));
+    assert_eq!(completed_count(&r.handle).await, 2);
+    // And the second failure after that changes nothing again.
+    post(&url3, &fail3).await;
+    assert_eq!(completed_count(&r.handle).await, 2);
 }
 
 #[tokio::test]

@@ -14,11 +14,13 @@ use ratiba::adapters::speech::espeak::Espeak;
 use ratiba::adapters::speech::scripted::Transcript;
 use ratiba::adapters::speech::{SpeechProviders, sentences};
 use ratiba::adapters::telephony::Provider;
+use ratiba::adapters::telephony::media_token::MediaTokenKey;
 use ratiba::cli::analyze::{CorpusTranscript, ReplayEvent, replay_cues, reported};
 use ratiba::cli::call::{SimOptions, simulate};
 use ratiba::core::audio::{g711, wav};
 use ratiba::core::ids::{Lang, PhoneNumber, TenantSlug};
 use ratiba::core::turn::{Cue, TurnDials};
+use ratiba::http::media_auth::TelephonyAuth;
 use ratiba::runtime::call::CallReport;
 use ratiba::runtime::call_setup::{
     BotReply, CallContext, CallConversation, CallServices, CallerTurn, ConversationError,
@@ -107,6 +109,7 @@ async fn start_server(conversation: Arc<Talkative>) -> String {
         metrics,
         public_base_url: base.clone(),
         twilio_auth_token: None,
+        auth: Arc::new(TelephonyAuth::new(MediaTokenKey::random())),
         allow_scripted_transcripts: true,
         shutdown: Shutdown::new(),
         turn_log: true,

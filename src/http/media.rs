@@ -1,6 +1,9 @@
-//! Telephony routes: each provider's incoming-call webhook (answering with
-//! its own markup that connects the call to our media websocket) and the
-//! media websockets themselves, one per provider (`/media/twilio`, …).
+//! Telephony routes: each provider's incoming-call webhook (in
+//! `http::voice`: answering with its own markup that connects the call to
+//! our media websocket) and the media websockets themselves, one per
+//! provider (`/media/twilio/{token}`, …). Who may open one is
+//! `http::media_auth`'s to say: a per-call token minted by the (signed)
+//! webhook, in the URL's path.
 //!
 //! The dialled number picks the tenant. An unknown number, or a tenant that
 //! has voice off or is not active/trial, gets a short polite message and a
@@ -14,7 +17,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -24,11 +27,15 @@ use tracing::{info, warn};
 
 use crate::adapters::speech::scripted::{Scripted, Transcript};
 use crate::adapters::speech::{SpeechToText, SttOptions};
+use crate::adapters::telephony::media_token::{MediaClaims, MediaTokenError};
+use crate::adapters::telephony::signature::{self, SignatureError};
 use crate::adapters::telephony::{
     CallEvent, Inbound, MAX_TEXT_MESSAGE_BYTES, Provider, SOCKET_READ_BUFFER_BYTES, StreamStart,
-    exotel, plivo, telnyx, twilio, vonage,
+    twilio,
 };
 use crate::core::ids::{CallId, PhoneNumber, ThreadId};
+use crate::http::media_auth::{refuse_signature, refuse_token};
+use crate::http::voice;
 use crate::runtime::call::{CallSetup, SocketIn, SocketOut, run_call};
 use crate::runtime::call_setup::{CallContext, CallServices, VoiceTenant};
 
@@ -38,32 +45,37 @@ pub const TRANSCRIPT_PARAM: &str = "x-transcript";
 /// How long a provider has to send its start after connecting.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
-const REFUSAL_EN: &str =
+pub(super) const REFUSAL_EN: &str =
     "Sorry, this number cannot take calls right now. Please try again later. Goodbye.";
 
 /// The telephony routes, with their own state.
 pub fn router(services: CallServices) -> Router {
     Router::new()
-        .route("/voice/twilio", post(twilio_webhook))
-        .route("/voice/telnyx", post(telnyx_webhook))
-        .route("/voice/plivo", any(plivo_webhook))
-        .route("/voice/vonage", any(vonage_answer))
-        .route("/voice/exotel", any(exotel_url))
-        .route("/media/{provider}", get(media_socket))
+        .route("/voice/twilio", post(voice::twilio_webhook))
+        .route("/voice/telnyx", post(voice::telnyx_webhook))
+        .route("/voice/plivo", any(voice::plivo_webhook))
+        .route("/voice/vonage", any(voice::vonage_answer))
+        .route("/voice/exotel", any(voice::exotel_url))
+        .route("/media/{provider}", get(media_socket_without_token))
+        .route("/media/{provider}/{token}", get(media_socket))
         .with_state(Arc::new(services))
 }
 
-type Services = State<Arc<CallServices>>;
+pub(super) type Services = State<Arc<CallServices>>;
+
+pub(super) fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}
 
 // ------------------------------------------------------------ webhooks
 
 /// Why the dialled number is not answered by the bot.
-enum Routed {
+pub(super) enum Routed {
     Tenant(VoiceTenant),
     Refused(&'static str),
 }
 
-async fn route_number(services: &CallServices, to: Option<&str>) -> Routed {
+pub(super) async fn route_number(services: &CallServices, to: Option<&str>) -> Routed {
     let Some(to) = to.and_then(|t| PhoneNumber::parse(t).ok()) else {
         warn!("incoming call without a valid dialled number; refused");
         return Routed::Refused("no dialled number");
@@ -85,7 +97,7 @@ async fn route_number(services: &CallServices, to: Option<&str>) -> Routed {
     }
 }
 
-fn ws_base(services: &CallServices) -> String {
+pub(super) fn ws_base(services: &CallServices) -> String {
     let base = services.public_base_url.trim_end_matches('/');
     if let Some(rest) = base.strip_prefix("https://") {
         format!("wss://{rest}")
@@ -96,194 +108,127 @@ fn ws_base(services: &CallServices) -> String {
     }
 }
 
-fn xml(body: String) -> Response {
+/// The public URL a provider called (what it signed).
+pub(super) fn public_url(services: &CallServices, path: &str, query: Option<&str>) -> String {
+    let mut url = format!("{}{path}", services.public_base_url.trim_end_matches('/'));
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
+
+/// The media socket URL of one call: the token is a path segment, so the
+/// provider's own signature of the upgrade (Twilio) covers it too.
+pub(super) fn media_url(services: &CallServices, provider: Provider, token: &str) -> String {
+    format!("{}/media/{provider}/{token}", ws_base(services))
+}
+
+pub(super) fn xml(body: String) -> Response {
     ([(header::CONTENT_TYPE, "application/xml")], body).into_response()
 }
 
-fn form_params(body: &[u8]) -> Vec<(String, String)> {
+pub(super) fn form_params(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
 }
 
-async fn twilio_webhook(State(s): Services, headers: HeaderMap, body: Bytes) -> Response {
-    let params = form_params(&body);
-    if let Some(token) = &s.twilio_auth_token {
-        let url = format!("{}/voice/twilio", s.public_base_url.trim_end_matches('/'));
-        let sig = headers
-            .get("x-twilio-signature")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if !twilio::verify_signature(token, &url, &params, sig) {
-            warn!("twilio webhook with a bad signature; refused");
-            return StatusCode::FORBIDDEN.into_response();
-        }
-    }
-    let call = match twilio::IncomingCall::from_params(&params) {
-        Ok(c) => c,
-        Err(e) => {
-            warn!(error = %e, "malformed twilio webhook");
-            return StatusCode::BAD_REQUEST.into_response();
-        }
-    };
-    match route_number(&s, Some(&call.to)).await {
-        Routed::Refused(_) => {
-            s.metrics
-                .calls_rejected
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            xml(twilio::say_and_hang_up_twiml(REFUSAL_EN, "en-GB"))
-        }
-        Routed::Tenant(t) => {
-            let call_id = CallId::new().to_string();
-            let mut p = vec![
-                ("tenant", t.slug.as_str()),
-                ("call", call_id.as_str()),
-                ("to", call.to.as_str()),
-                ("provider_call", call.call_sid.as_str()),
-            ];
-            if let Some(from) = &call.from {
-                p.push(("from", from.as_str()));
-            }
-            let url = format!("{}/media/twilio", ws_base(&s));
-            xml(twilio::connect_stream_twiml(&url, &p))
-        }
-    }
+pub(super) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-async fn telnyx_webhook(State(s): Services, body: Bytes) -> Response {
-    let params = form_params(&body);
-    let to = param(&params, "To");
-    match route_number(&s, to).await {
-        Routed::Refused(_) => xml(twilio::say_and_hang_up_twiml(REFUSAL_EN, "en-GB")),
-        Routed::Tenant(t) => {
-            let call_id = CallId::new().to_string();
-            let url = format!("{}/media/telnyx", ws_base(&s));
-            xml(telnyx::connect_stream_texml(
-                &url,
-                &[("tenant", t.slug.as_str()), ("call", call_id.as_str())],
-            ))
-        }
-    }
+pub(super) fn not_served() -> Response {
+    StatusCode::NOT_FOUND.into_response()
 }
 
-async fn plivo_webhook(State(s): Services, RawQuery(q): RawQuery, body: Bytes) -> Response {
-    let mut params = form_params(&body);
-    params.extend(form_params(q.unwrap_or_default().as_bytes()));
-    let to = param(&params, "To").map(str::to_owned);
-    let from = param(&params, "From").map(str::to_owned);
-    match route_number(&s, to.as_deref()).await {
-        Routed::Refused(_) => xml(format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Speak>{}</Speak><Hangup/></Response>",
-            crate::adapters::telephony::xml_escape(REFUSAL_EN)
-        )),
-        Routed::Tenant(t) => {
-            let call_id = CallId::new().0.simple().to_string();
-            let url = format!("{}/media/plivo", ws_base(&s));
-            let to = to.unwrap_or_default();
-            let from = from.unwrap_or_default();
-            xml(plivo::stream_xml(
-                &url,
-                &[
-                    ("tenant", t.slug.as_str()),
-                    ("call", call_id.as_str()),
-                    ("to", to.as_str()),
-                    ("from", from.as_str()),
-                ],
-            ))
-        }
-    }
-}
-
-async fn vonage_answer(State(s): Services, Query(q): Query<BTreeMap<String, String>>) -> Response {
-    let to = q
-        .get("to")
-        .map(|t| format!("+{}", t.trim_start_matches('+')));
-    match route_number(&s, to.as_deref()).await {
-        Routed::Refused(_) => axum::Json(serde_json::json!([
-            {"action": "talk", "text": REFUSAL_EN}
-        ]))
-        .into_response(),
-        Routed::Tenant(t) => {
-            let call_id = CallId::new().to_string();
-            let url = format!("{}/media/vonage", ws_base(&s));
-            let to = to.unwrap_or_default();
-            let from = q
-                .get("from")
-                .map(|f| format!("+{}", f.trim_start_matches('+')))
-                .unwrap_or_default();
-            let uuid = q.get("uuid").cloned().unwrap_or_default();
-            axum::Json(vonage::connect_ncco(
-                &url,
-                &[
-                    ("tenant", t.slug.as_str()),
-                    ("call", call_id.as_str()),
-                    ("to", to.as_str()),
-                    ("from", from.as_str()),
-                    ("uuid", uuid.as_str()),
-                ],
-            ))
-            .into_response()
-        }
-    }
-}
-
-async fn exotel_url(State(s): Services, Query(q): Query<BTreeMap<String, String>>) -> Response {
-    let to = q.get("To").or(q.get("to")).cloned();
-    match route_number(&s, to.as_deref()).await {
-        Routed::Refused(_) => StatusCode::NOT_FOUND.into_response(),
-        Routed::Tenant(t) => {
-            let call_id = CallId::new().0.simple().to_string();
-            let url = format!(
-                "{}/media/exotel?tenant={}&call={}",
-                ws_base(&s),
-                t.slug,
-                call_id
-            );
-            axum::Json(exotel::stream_url_answer(&url)).into_response()
-        }
-    }
+pub(super) fn count_rejected(s: &CallServices) {
+    s.metrics
+        .calls_rejected
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
 // ------------------------------------------------------------ media sockets
 
+async fn media_socket_without_token(State(s): Services, Path(provider): Path<String>) -> Response {
+    match provider.parse::<Provider>() {
+        Ok(p) if s.auth.serves(p) => refuse_token(p, &MediaTokenError::Missing),
+        _ => not_served(),
+    }
+}
+
 async fn media_socket(
     State(s): Services,
-    Path(provider): Path<String>,
+    Path((provider, token)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
     let Ok(provider) = provider.parse::<Provider>() else {
-        return StatusCode::NOT_FOUND.into_response();
+        return not_served();
     };
-    if provider == Provider::Twilio
-        && let Some(token) = &s.twilio_auth_token
-    {
-        let mut url = format!("{}/media/twilio", ws_base(&s));
-        if let Some(q) = &query {
-            url.push('?');
-            url.push_str(q);
+    if !s.auth.serves(provider) {
+        return not_served();
+    }
+    let claims = match s.auth.verify(Some(&token), provider, now_unix()) {
+        Ok(c) => c,
+        Err(e) => return refuse_token(provider, &e),
+    };
+    let mut url = media_url(&s, provider, &token);
+    if let Some(q) = query.as_deref().filter(|q| !q.is_empty()) {
+        url.push('?');
+        url.push_str(q);
+    }
+    // Providers that sign the upgrade itself.
+    match provider {
+        Provider::Twilio => {
+            if let Some(secret) = &s.twilio_auth_token {
+                let Some(sig) = header_str(&headers, "x-twilio-signature") else {
+                    return refuse_signature(
+                        provider,
+                        "media upgrade",
+                        &SignatureError::Missing("X-Twilio-Signature"),
+                    );
+                };
+                if !twilio::verify_signature(secret, &url, &[], sig) {
+                    return refuse_signature(provider, "media upgrade", &SignatureError::Mismatch);
+                }
+            }
         }
-        let sig = headers
-            .get("x-twilio-signature")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if !twilio::verify_signature(token, &url, &[], sig) {
-            warn!("twilio media upgrade with a bad signature; refused");
-            return StatusCode::FORBIDDEN.into_response();
+        Provider::Plivo => {
+            // Checked when Plivo sends it; the token decides otherwise.
+            if let (Some(secret), Some(sig)) = (
+                &s.auth.plivo_auth_token,
+                header_str(&headers, "x-plivo-signature-v3"),
+            ) {
+                let http_url = url
+                    .replacen("wss://", "https://", 1)
+                    .replacen("ws://", "http://", 1);
+                if let Err(e) = signature::verify_plivo_v3(
+                    secret,
+                    "GET",
+                    &http_url,
+                    &[],
+                    header_str(&headers, "x-plivo-signature-v3-nonce"),
+                    Some(sig),
+                ) {
+                    return refuse_signature(provider, "media upgrade", &e);
+                }
+            }
         }
+        Provider::Telnyx | Provider::Vonage | Provider::Exotel => {}
     }
     let url_params: BTreeMap<String, String> = form_params(query.unwrap_or_default().as_bytes())
         .into_iter()
         .collect();
     ws.max_message_size(MAX_TEXT_MESSAGE_BYTES * 2)
         .read_buffer_size(SOCKET_READ_BUFFER_BYTES)
-        .on_upgrade(move |socket| handle_media(s, provider, socket, url_params))
+        .on_upgrade(move |socket| handle_media(s, provider, socket, url_params, claims))
 }
 
 async fn handle_media(
@@ -291,6 +236,7 @@ async fn handle_media(
     provider: Provider,
     socket: WebSocket,
     url_params: BTreeMap<String, String>,
+    claims: MediaClaims,
 ) {
     let (tx, rx) = socket.split();
     let mut rx = rx.filter_map(|m| {
@@ -341,17 +287,27 @@ async fn handle_media(
     for (k, v) in url_params {
         start.parameters.entry(k).or_insert(v);
     }
-    let to = start
-        .to
-        .clone()
-        .or_else(|| start.parameters.get("to").cloned());
-    let tenant = match route_number(&services, to.as_deref()).await {
-        Routed::Tenant(t) => t,
+    // The token, not the start message, says whose call this is.
+    let accepted = claims
+        .check_start(&start, provider)
+        .and_then(|()| services.auth.consume(&claims, now_unix()));
+    if let Err(e) = accepted {
+        count_rejected(&services);
+        warn!(provider = %provider, error = %e, "media stream refused");
+        let _ = tx.send(SocketOut::Close).await;
+        return;
+    }
+    bind_to_claims(&mut start, &claims);
+    let tenant = match route_number(&services, Some(&claims.to)).await {
+        Routed::Tenant(t) if t.slug.as_str() == claims.tenant => t,
+        Routed::Tenant(t) => {
+            count_rejected(&services);
+            warn!(provider = %provider, tenant = %t.slug, "media token minted for another tenant of this number; closed");
+            let _ = tx.send(SocketOut::Close).await;
+            return;
+        }
         Routed::Refused(why) => {
-            services
-                .metrics
-                .calls_rejected
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            count_rejected(&services);
             warn!(provider = %provider, reason = why, "media socket for a number we do not answer; closed");
             let _ = tx.send(SocketOut::Close).await;
             return;
@@ -359,6 +315,21 @@ async fn handle_media(
     };
     let setup = call_setup(&services, provider, tenant, start);
     run_call(rx, tx, codec, setup).await;
+}
+
+/// Makes the token's call parameters the stream's: call id, tenant and
+/// numbers come from the signed webhook.
+fn bind_to_claims(start: &mut StreamStart, claims: &MediaClaims) {
+    start.to = Some(claims.to.clone());
+    start.from = claims.from.clone();
+    let p = &mut start.parameters;
+    p.insert("call".to_owned(), claims.call.clone());
+    p.insert("tenant".to_owned(), claims.tenant.clone());
+    p.insert("to".to_owned(), claims.to.clone());
+    match &claims.from {
+        Some(from) => p.insert("from".to_owned(), from.clone()),
+        None => p.remove("from"),
+    };
 }
 
 fn call_setup(

@@ -19,8 +19,10 @@ use crate::storage::{Db, Vault};
 
 pub mod health;
 pub mod media;
+pub mod media_auth;
 pub mod metrics;
 pub mod payments;
+mod voice;
 pub mod whatsapp;
 
 /// Largest request body we accept (webhooks and callbacks are small).

@@ -6,9 +6,10 @@
 //!
 //! Callbacks carry no signature. The `{token}` is the payment's unguessable
 //! merchant reference (122 random bits), so only the provider that was given
-//! the URL can post to it; an optional IP allow-list adds a second check
-//! (failing it is logged and the callback left to the reconciler's status
-//! query rather than refused outright, since provider egress IPs change).
+//! the URL can post to it; an optional IP allow-list adds a second check,
+//! made before anything is parsed or stored (failing it is logged and the
+//! callback left to the reconciler's status query rather than refused
+//! outright, since provider egress IPs change).
 //! Providers want a quick answer: the work gets a short budget and then
 //! carries on in the background while the acknowledgement goes out.
 
@@ -132,6 +133,13 @@ async fn pesapal_ipn(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // The allow-list comes first: a sender outside it stores nothing.
+    if !allowed(&state, peer.map(|c| c.0.0), &headers) {
+        return match Ipn::parse(query.as_deref(), &body) {
+            Ok(ipn) => axum::Json(ipn.ack(true)).into_response(),
+            Err(_) => (StatusCode::OK, axum::Json(json!({"status": 200}))).into_response(),
+        };
+    }
     let ipn = match Ipn::parse(query.as_deref(), &body) {
         Ok(ipn) => ipn,
         Err(e) => {
@@ -146,14 +154,12 @@ async fn pesapal_ipn(
                 Provider::Pesapal,
                 &raw,
                 Some(&token),
+                "malformed",
             )
             .await;
             return (StatusCode::OK, axum::Json(json!({"status": 200}))).into_response();
         }
     };
-    if !allowed(&state, peer.map(|c| c.0.0), &headers) {
-        return axum::Json(ipn.ack(true)).into_response();
-    }
     let service = state.service.clone();
     let raw = if body.is_empty() {
         json!({"OrderTrackingId": ipn.order_tracking_id, "OrderMerchantReference": ipn.merchant_reference,

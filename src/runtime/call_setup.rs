@@ -297,6 +297,9 @@ pub struct CallServices {
     pub public_base_url: String,
     /// Twilio auth token; when set, webhooks must carry a valid signature.
     pub twilio_auth_token: Option<String>,
+    /// The other providers' signature secrets and the per-call media
+    /// tokens (`http::media_auth`).
+    pub auth: Arc<crate::http::media_auth::TelephonyAuth>,
     /// Whether calls may bring a transcript sidecar for the scripted
     /// recognizer (demo and test setups).
     pub allow_scripted_transcripts: bool,
@@ -416,6 +419,9 @@ impl CallRuntime {
                     .twilio_auth_token
                     .as_ref()
                     .map(|t| t.expose().to_owned()),
+                auth: Arc::new(crate::http::media_auth::TelephonyAuth::from_settings(
+                    settings,
+                )),
                 shutdown: shutdown.clone(),
                 turn_log: false,
                 payments: None,

@@ -138,10 +138,15 @@ pub struct Interpretation {
     pub cost_micro_usd: u64,
 }
 
+/// Whether a tenant's payment prompt can start now (credentials for the
+/// environment); supplied by the payment runtime.
+pub type PaymentsReady = Arc<dyn Fn(&TenantRecord) -> bool + Send + Sync>;
+
 #[derive(Clone)]
 pub struct ConversationService {
     db: Db,
     interpreter: Option<Arc<dyn Interpreter>>,
+    payments_ready: Option<PaymentsReady>,
 }
 
 impl ConversationService {
@@ -149,7 +154,16 @@ impl ConversationService {
         ConversationService {
             db,
             interpreter: None,
+            payments_ready: None,
         }
+    }
+
+    /// Tells the dialog whether a payment prompt can be sent for a tenant;
+    /// where it cannot, the customer is told how to pay instead. Without
+    /// it, a tenant with payments enabled is assumed able to take them.
+    pub fn with_payments_ready(mut self, ready: PaymentsReady) -> Self {
+        self.payments_ready = Some(ready);
+        self
     }
 
     /// Adds a model for turns the rules cannot handle.
@@ -233,7 +247,15 @@ impl ConversationService {
         );
         // Both channels take payment after a booking: a call holds the caller
         // while the M-Pesa prompt is paid, a chat sends the prompt or a link.
-        config.payment_on_booking = record.payment_enabled;
+        let can_prompt = self
+            .payments_ready
+            .as_ref()
+            .is_none_or(|ready| ready(&record));
+        config.payment_on_booking = record.payment_enabled && can_prompt;
+        config.pay_hint = record
+            .payment_enabled
+            .then(|| record.mpesa_shortcode.clone())
+            .flatten();
         if let Some(n) = record
             .handoff_thresholds
             .get("misunderstood_turns")
@@ -537,6 +559,10 @@ impl Run<'_, '_> {
                 amount,
             } => {
                 self.outcome.payment_requests.push((appointment_id, amount));
+                None
+            }
+            Action::RememberName { name } => {
+                repo::set_stated_name(self.tx, phone, &name).await?;
                 None
             }
         })

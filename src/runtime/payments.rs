@@ -497,12 +497,12 @@ impl PaymentService {
             RouteLookup::Found(route) if route.provider == Provider::Mpesa => route,
             other => {
                 let why = match other {
-                    RouteLookup::Found(_) => "wrong provider",
-                    RouteLookup::Expired(_) => "routing expired",
-                    RouteLookup::Unknown => "unknown reference",
+                    RouteLookup::Found(_) => "wrong_provider",
+                    RouteLookup::Expired(_) => "routing_expired",
+                    RouteLookup::Unknown => "unknown_reference",
                 };
                 tracing::warn!(why, "unroutable daraja callback");
-                store::dead_letter(&self.db, Provider::Mpesa, raw, Some(token)).await?;
+                store::dead_letter(&self.db, Provider::Mpesa, raw, Some(token), why).await?;
                 return Ok(CallbackHandled::DeadLettered);
             }
         };
@@ -510,12 +510,14 @@ impl PaymentService {
             Ok(cb) => cb,
             Err(e) => {
                 tracing::warn!(tenant = %route.slug, error = %e, "malformed daraja callback");
-                store::dead_letter(&self.db, Provider::Mpesa, raw, Some(token)).await?;
+                store::dead_letter(&self.db, Provider::Mpesa, raw, Some(token), "malformed")
+                    .await?;
                 return Ok(CallbackHandled::DeadLettered);
             }
         };
         let Some(payment_id) = route.payment_id() else {
-            store::dead_letter(&self.db, Provider::Mpesa, raw, Some(token)).await?;
+            store::dead_letter(&self.db, Provider::Mpesa, raw, Some(token), "no_payment_id")
+                .await?;
             return Ok(CallbackHandled::DeadLettered);
         };
         let mut outcome = callback.outcome();
@@ -545,6 +547,7 @@ impl PaymentService {
             &route.thread_id,
             &outcome,
             Some(&callback.checkout_request_id),
+            callback.amount.map(|a| a.minor),
             &payload,
             store::CallbackKey {
                 provider: Provider::Mpesa,
@@ -554,11 +557,51 @@ impl PaymentService {
         )
         .await?;
         if applied == Applied::UnknownPayment {
-            store::dead_letter(&self.db, Provider::Mpesa, raw, Some(token)).await?;
+            store::dead_letter(
+                &self.db,
+                Provider::Mpesa,
+                raw,
+                Some(token),
+                "unknown_payment",
+            )
+            .await?;
             return Ok(CallbackHandled::DeadLettered);
         }
+        self.keep_trace(Provider::Mpesa, raw, token, payment_id, &applied)
+            .await?;
         tracing::info!(tenant = %route.slug, payment = %payment_id, applied = ?applied, "daraja callback");
         Ok(CallbackHandled::Applied(applied))
+    }
+
+    /// Keeps a callback that changed nothing (or overrode a failure) with
+    /// its reason in the review table.
+    async fn keep_trace(
+        &self,
+        provider: Provider,
+        raw: &[u8],
+        token: &str,
+        payment_id: Uuid,
+        applied: &Applied,
+    ) -> Result<(), PaymentServiceError> {
+        let Some((reason, needs_review)) = applied.trace() else {
+            return Ok(());
+        };
+        if needs_review {
+            tracing::warn!(payment = %payment_id, reason, "payment callback kept for review");
+        }
+        store::record_callback_trace(
+            &self.db,
+            store::CallbackTrace {
+                provider,
+                raw_body: raw,
+                attempted_merchant_reference: Some(token),
+                reason: &reason,
+                payment_id: Some(payment_id),
+                needs_review,
+            },
+        )
+        .await?;
+        Ok(())
     }
 
     /// A PesaPal IPN posted (or sent as GET) to `/payments/pesapal/ipn/{token}`.
@@ -577,13 +620,25 @@ impl PaymentService {
             {
                 route
             }
-            _ => {
-                store::dead_letter(&self.db, Provider::Pesapal, raw, Some(token)).await?;
+            other => {
+                let why = match other {
+                    RouteLookup::Found(_) => "wrong_provider_or_reference",
+                    RouteLookup::Expired(_) => "routing_expired",
+                    RouteLookup::Unknown => "unknown_reference",
+                };
+                store::dead_letter(&self.db, Provider::Pesapal, raw, Some(token), why).await?;
                 return Ok(CallbackHandled::DeadLettered);
             }
         };
         let Some(payment_id) = route.payment_id() else {
-            store::dead_letter(&self.db, Provider::Pesapal, raw, Some(token)).await?;
+            store::dead_letter(
+                &self.db,
+                Provider::Pesapal,
+                raw,
+                Some(token),
+                "no_payment_id",
+            )
+            .await?;
             return Ok(CallbackHandled::DeadLettered);
         };
         let Some(tenant) = self.db.tenant_by_slug(&route.slug).await? else {
@@ -591,7 +646,14 @@ impl PaymentService {
         };
         let handle = self.db.tenant(&route.slug);
         let Some(payment) = store::find_payment(&handle, payment_id).await? else {
-            store::dead_letter(&self.db, Provider::Pesapal, raw, Some(token)).await?;
+            store::dead_letter(
+                &self.db,
+                Provider::Pesapal,
+                raw,
+                Some(token),
+                "unknown_payment",
+            )
+            .await?;
             return Ok(CallbackHandled::DeadLettered);
         };
         let status = self
@@ -606,7 +668,21 @@ impl PaymentService {
                 .amount
                 .is_some_and(|a| a.minor != payment.amount.minor)
         {
+            // PesaPal's own status (not the IPN) says another amount was
+            // paid: the payment fails, and the difference goes to review.
             tracing::warn!(tenant = %route.slug, payment = %payment_id, "pesapal amount differs from ours");
+            store::record_callback_trace(
+                &self.db,
+                store::CallbackTrace {
+                    provider: Provider::Pesapal,
+                    raw_body: raw,
+                    attempted_merchant_reference: Some(token),
+                    reason: "amount_mismatch",
+                    payment_id: Some(payment_id),
+                    needs_review: true,
+                },
+            )
+            .await?;
             outcome = PaymentOutcome::Failed(crate::core::payment::FailureReason::Other(-2));
         }
         let payload = json!({
@@ -622,6 +698,7 @@ impl PaymentService {
             &route.thread_id,
             &outcome,
             Some(&ipn.order_tracking_id),
+            None,
             &payload,
             store::CallbackKey {
                 provider: Provider::Pesapal,
@@ -630,6 +707,8 @@ impl PaymentService {
             now,
         )
         .await?;
+        self.keep_trace(Provider::Pesapal, raw, token, payment_id, &applied)
+            .await?;
         Ok(CallbackHandled::Applied(applied))
     }
 
@@ -668,7 +747,12 @@ impl PaymentService {
                         self.handle_pesapal_ipn(&open.route.merchant_reference, &ipn, b"{}", now)
                             .await
                             .map(|h| {
-                                matches!(h, CallbackHandled::Applied(Applied::Recorded { .. }))
+                                matches!(
+                                    h,
+                                    CallbackHandled::Applied(
+                                        Applied::Recorded { .. } | Applied::LateSuccess { .. }
+                                    )
+                                )
                             })
                     }
                     None => Ok(false),

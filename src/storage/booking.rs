@@ -249,6 +249,29 @@ pub async fn ensure_contact(
     Ok(id)
 }
 
+/// The name the customer gave in the conversation ("my name is …",
+/// "naitwa …"): it replaces whatever the contact and customer rows held
+/// (a WhatsApp profile name is only a fallback).
+pub async fn set_stated_name(
+    tx: &mut TenantTx,
+    phone: &PhoneNumber,
+    name: &str,
+) -> Result<(), StorageError> {
+    sqlx::query("UPDATE contacts SET name = $2, updated_at = NOW() WHERE phone_number = $1")
+        .bind(phone.expose())
+        .bind(name)
+        .execute(tx.conn())
+        .await
+        .map_err(StorageError::classify)?;
+    sqlx::query("UPDATE customers SET name = $2 WHERE phone_e164 = $1")
+        .bind(phone.expose())
+        .bind(name)
+        .execute(tx.conn())
+        .await
+        .map_err(StorageError::classify)?;
+    Ok(())
+}
+
 /// What a booking needs.
 #[derive(Debug, Clone)]
 pub struct NewBooking<'a> {

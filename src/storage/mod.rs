@@ -25,6 +25,7 @@ pub mod booking;
 pub mod conversation;
 pub mod crypto;
 pub mod embedded;
+pub mod inbox;
 pub mod migrate;
 pub mod onboarding;
 pub mod payments;

@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use super::{Db, StorageError, TenantHandle};
 use crate::core::ids::{Currency, Money, PhoneNumber, TenantId, TenantSlug, ThreadId};
+use crate::core::payment::callback::{CallbackFacts, Decision, NoChange, PaymentFacts, decide};
 use crate::core::payment::{PaymentOutcome, PaymentStatus};
 
 /// The Postgres channel every payment outcome is published on.
@@ -280,27 +281,123 @@ pub async fn route(
     })
 }
 
+/// Largest body kept verbatim in the review table; a larger or unreadable
+/// one is kept as its first bytes.
+const MAX_KEPT_BODY: usize = 16 * 1024;
+
+/// A callback that changed nothing, to be kept with its reason.
+#[derive(Debug, Clone, Copy)]
+pub struct CallbackTrace<'a> {
+    pub provider: Provider,
+    pub raw_body: &'a [u8],
+    /// The merchant reference (URL token) it came with.
+    pub attempted_merchant_reference: Option<&'a str>,
+    /// Why it changed nothing (`unknown_reference`, `duplicate`, ...).
+    pub reason: &'a str,
+    /// The payment it was routed to, when it was.
+    pub payment_id: Option<Uuid>,
+    /// Whether a person should look at it; a mere trace (a duplicate) is
+    /// stored already reviewed.
+    pub needs_review: bool,
+}
+
+/// The provider's id of a callback body: Daraja `CheckoutRequestID:
+/// ResultCode`, PesaPal `OrderTrackingId:OrderNotificationType`, or the
+/// SHA-256 of a body that has neither. A redelivery has the same id.
+pub fn provider_ref(provider: Provider, raw_body: &[u8]) -> String {
+    use sha2::Digest as _;
+    let v: Option<Value> = serde_json::from_slice(raw_body).ok();
+    let text = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let found = v.as_ref().and_then(|v| match provider {
+        Provider::Mpesa => {
+            let cb = v.pointer("/Body/stkCallback")?;
+            let id = text(cb.get("CheckoutRequestID")?)?;
+            let code = cb.get("ResultCode").and_then(text).unwrap_or_default();
+            Some(format!("{id}:{code}"))
+        }
+        Provider::Pesapal => {
+            let id = text(v.get("OrderTrackingId")?)?;
+            let kind = v
+                .get("OrderNotificationType")
+                .and_then(text)
+                .unwrap_or_default();
+            Some(format!("{id}:{kind}"))
+        }
+    });
+    found
+        .map(|r| r.chars().take(200).collect())
+        .unwrap_or_else(|| format!("sha256:{}", hex::encode(sha2::Sha256::digest(raw_body))))
+}
+
+/// Keeps a callback that changed nothing (unroutable, malformed, or
+/// refused by the payment's rules) with its reason, once per provider id:
+/// a redelivery for the same reason bumps `times_received` (and reopens
+/// nothing).
+pub async fn record_callback_trace(
+    db: &Db,
+    trace: CallbackTrace<'_>,
+) -> Result<Uuid, StorageError> {
+    let raw = trace.raw_body;
+    let parsed = (raw.len() <= MAX_KEPT_BODY)
+        .then(|| serde_json::from_slice::<Value>(raw).ok())
+        .flatten();
+    let payload = parsed.unwrap_or_else(|| {
+        let head = &raw[..raw.len().min(MAX_KEPT_BODY)];
+        serde_json::json!({
+            "unparsed_body": String::from_utf8_lossy(head),
+            "body_bytes": raw.len(),
+        })
+    });
+    let attempted = trace
+        .attempted_merchant_reference
+        .map(|r| r.chars().take(40).collect::<String>());
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO public.payment_callbacks_unrouted \
+         (provider, raw_payload, attempted_merchant_reference, reason, provider_ref, payment_id, \
+          reviewed_at, resolution_note, last_received_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN NULL ELSE NOW() END, \
+                 CASE WHEN $7 THEN NULL ELSE 'no action needed: ' || $4 END, NOW()) \
+         ON CONFLICT (provider, provider_ref, reason) DO UPDATE SET \
+           times_received = payment_callbacks_unrouted.times_received + 1, \
+           last_received_at = NOW() \
+         RETURNING id",
+    )
+    .bind(trace.provider.as_str())
+    .bind(payload)
+    .bind(attempted)
+    .bind(trace.reason)
+    .bind(provider_ref(trace.provider, raw))
+    .bind(trace.payment_id)
+    .bind(trace.needs_review)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(id)
+}
+
 /// Keeps a callback nobody can route, verbatim, for ops to review.
 pub async fn dead_letter(
     db: &Db,
     provider: Provider,
     raw_body: &[u8],
     attempted_merchant_reference: Option<&str>,
+    reason: &str,
 ) -> Result<Uuid, StorageError> {
-    let payload: Value = serde_json::from_slice(raw_body).unwrap_or_else(
-        |_| serde_json::json!({"unparsed_body": String::from_utf8_lossy(raw_body)}),
-    );
-    let attempted = attempted_merchant_reference.map(|r| r.chars().take(40).collect::<String>());
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO public.payment_callbacks_unrouted \
-         (provider, raw_payload, attempted_merchant_reference) VALUES ($1, $2, $3) RETURNING id",
+    record_callback_trace(
+        db,
+        CallbackTrace {
+            provider,
+            raw_body,
+            attempted_merchant_reference,
+            reason,
+            payment_id: None,
+            needs_review: true,
+        },
     )
-    .bind(provider.as_str())
-    .bind(payload)
-    .bind(attempted)
-    .fetch_one(db.pool())
-    .await?;
-    Ok(id)
+    .await
 }
 
 /// What [`apply_outcome`] did.
@@ -309,6 +406,12 @@ pub enum Applied {
     /// The outcome was recorded and published.
     Recorded {
         status: PaymentStatus,
+        appointment_id: Option<Uuid>,
+    },
+    /// A success with a receipt after a failure: the payment was completed
+    /// (recorded and published); kept for review too.
+    LateSuccess {
+        overridden: PaymentStatus,
         appointment_id: Option<Uuid>,
     },
     /// The same callback was already recorded: nothing changed.
@@ -322,8 +425,46 @@ pub enum Applied {
     ReceiptConflict,
     /// The callback names a different checkout than the payment's.
     CheckoutMismatch,
+    /// A success for another amount than the payment's: refused.
+    AmountMismatch,
+    /// Another kind of no-change that needs review (a second receipt on a
+    /// completed payment, a success without receipt after a failure).
+    Refused(NoChange),
     /// No such payment in this tenant.
     UnknownPayment,
+}
+
+impl Applied {
+    fn from_no_change(why: NoChange) -> Self {
+        match why {
+            NoChange::Duplicate => Self::Duplicate,
+            NoChange::CheckoutMismatch => Self::CheckoutMismatch,
+            NoChange::AmountMismatch => Self::AmountMismatch,
+            NoChange::ReceiptConflict => Self::ReceiptConflict,
+            NoChange::LateAfterFinal(status) => Self::AlreadyFinal { status },
+            other @ (NoChange::LateSuccessWithoutReceipt(_) | NoChange::SecondReceipt) => {
+                Self::Refused(other)
+            }
+        }
+    }
+
+    /// Why this changed nothing, when it did (the trace to keep); a late
+    /// success that changed the payment is kept for review too.
+    pub fn trace(&self) -> Option<(String, bool)> {
+        let why = match self {
+            Self::Recorded { .. } | Self::ReceiptAdded | Self::UnknownPayment => return None,
+            Self::LateSuccess { overridden, .. } => {
+                return Some((format!("late_success_after_{overridden}_completed"), true));
+            }
+            Self::Duplicate => NoChange::Duplicate,
+            Self::AlreadyFinal { status } => NoChange::LateAfterFinal(*status),
+            Self::ReceiptConflict => NoChange::ReceiptConflict,
+            Self::CheckoutMismatch => NoChange::CheckoutMismatch,
+            Self::AmountMismatch => NoChange::AmountMismatch,
+            Self::Refused(why) => *why,
+        };
+        Some((why.reason(), why.needs_review()))
+    }
 }
 
 /// The message published on [`NOTIFY_CHANNEL`].
@@ -366,6 +507,7 @@ pub async fn apply_outcome(
         thread_id,
         outcome,
         checkout_id,
+        amount_minor: None,
         payload,
         now,
     };
@@ -384,6 +526,8 @@ pub struct CallbackKey<'a> {
 /// [`apply_outcome`] for a provider callback: a callback that changes the
 /// payment is recorded in `processed_callbacks` in the same transaction, and
 /// one already recorded changes nothing ([`Applied::Duplicate`]).
+/// `amount_minor` is the amount the provider says moved, when it says:
+/// a success for another amount than the payment's changes nothing.
 #[allow(clippy::too_many_arguments)]
 pub async fn apply_callback(
     tenant: &TenantHandle,
@@ -391,6 +535,7 @@ pub async fn apply_callback(
     thread_id: &ThreadId,
     outcome: &PaymentOutcome,
     checkout_id: Option<&str>,
+    amount_minor: Option<i64>,
     payload: &Value,
     callback: CallbackKey<'_>,
     now: DateTime<Utc>,
@@ -400,6 +545,7 @@ pub async fn apply_callback(
         thread_id,
         outcome,
         checkout_id,
+        amount_minor,
         payload,
         now,
     };
@@ -412,6 +558,7 @@ struct Change<'a> {
     thread_id: &'a ThreadId,
     outcome: &'a PaymentOutcome,
     checkout_id: Option<&'a str>,
+    amount_minor: Option<i64>,
     payload: &'a Value,
     now: DateTime<Utc>,
 }
@@ -461,12 +608,13 @@ async fn apply(
         thread_id,
         outcome,
         checkout_id,
+        amount_minor,
         payload,
         now,
     } = change;
     let mut tx = tenant.begin().await?;
     let row = sqlx::query(
-        "SELECT status, mpesa_checkout_id, callback_payload, appointment_id, mpesa_receipt \
+        "SELECT status, mpesa_checkout_id, callback_payload, appointment_id, mpesa_receipt, amount \
          FROM payments WHERE id = $1 FOR UPDATE",
     )
     .bind(payment_id)
@@ -475,71 +623,89 @@ async fn apply(
     let Some(row) = row else {
         return Ok(Applied::UnknownPayment);
     };
-    if let Some(cb) = callback
-        && callback_processed(&mut tx, cb).await?
-    {
-        return Ok(Applied::Duplicate);
-    }
     let raw_status: Option<String> = row.try_get("status")?;
     let current = raw_status
         .as_deref()
         .and_then(PaymentStatus::parse)
         .unwrap_or(PaymentStatus::Initiated);
     let stored_payload: Option<Value> = row.try_get("callback_payload")?;
-    if stored_payload.as_ref() == Some(payload) {
-        return Ok(Applied::Duplicate);
-    }
-    let stored_checkout: Option<String> = row.try_get("mpesa_checkout_id")?;
-    if let (Some(stored), Some(given)) = (stored_checkout.as_deref(), checkout_id)
-        && stored != given
-    {
-        return Ok(Applied::CheckoutMismatch);
-    }
-    let next = outcome.status();
-    let stored_receipt: Option<String> = row.try_get("mpesa_receipt")?;
-    if current == PaymentStatus::Completed
-        && next == PaymentStatus::Completed
-        && stored_receipt.is_none()
-        && let Some(receipt) = outcome.receipt()
-    {
-        // Confirmed earlier by a status query (which carries no receipt);
-        // the callback supplies it. The status does not change.
-        if let Some(cb) = callback
-            && !record_callback(&mut tx, cb, payment_id, now).await?
-        {
-            return Ok(Applied::Duplicate);
-        }
-        sqlx::query(
-            "UPDATE payments SET mpesa_receipt = $2, callback_payload = $3 \
-             WHERE id = $1 AND mpesa_receipt IS NULL",
-        )
-        .bind(payment_id)
-        .bind(receipt)
-        .bind(payload)
-        .execute(tx.conn())
-        .await?;
-        return match tx.commit().await {
-            Ok(()) => Ok(Applied::ReceiptAdded),
-            Err(StorageError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
-                Ok(Applied::ReceiptConflict)
-            }
-            Err(e) => Err(e),
+    let already_processed = stored_payload.as_ref() == Some(payload)
+        || match callback {
+            Some(cb) => callback_processed(&mut tx, cb).await?,
+            None => false,
         };
-    }
-    if !current.can_move_to(next) {
-        return Ok(Applied::AlreadyFinal { status: current });
-    }
+    let stored_checkout: Option<String> = row.try_get("mpesa_checkout_id")?;
+    let stored_receipt: Option<String> = row.try_get("mpesa_receipt")?;
+    let amount: Decimal = row.try_get("amount")?;
+    let receipt = outcome.receipt();
+    let receipt_taken = match receipt {
+        Some(r) => {
+            sqlx::query_scalar::<_, bool>(
+                "SELECT EXISTS (SELECT 1 FROM payments WHERE mpesa_receipt = $1 AND id <> $2)",
+            )
+            .bind(r)
+            .bind(payment_id)
+            .fetch_one(tx.conn())
+            .await?
+        }
+        None => false,
+    };
+    let decision = decide(
+        PaymentFacts {
+            status: current,
+            checkout_id: stored_checkout.as_deref(),
+            receipt: stored_receipt.as_deref(),
+            amount_minor: minor_units(amount)?,
+        },
+        CallbackFacts {
+            outcome,
+            checkout_id,
+            amount_minor,
+            already_processed,
+            receipt_taken,
+        },
+    );
+    let (next, overrides) = match decision {
+        Decision::NoChange(why) => return Ok(Applied::from_no_change(why)),
+        Decision::AddReceipt => {
+            // Confirmed earlier by a status query (which carries no
+            // receipt); the callback supplies it. The status does not change.
+            if let Some(cb) = callback
+                && !record_callback(&mut tx, cb, payment_id, now).await?
+            {
+                return Ok(Applied::Duplicate);
+            }
+            sqlx::query(
+                "UPDATE payments SET mpesa_receipt = $2, callback_payload = $3 \
+                 WHERE id = $1 AND mpesa_receipt IS NULL",
+            )
+            .bind(payment_id)
+            .bind(receipt)
+            .bind(payload)
+            .execute(tx.conn())
+            .await?;
+            return match tx.commit().await {
+                Ok(()) => Ok(Applied::ReceiptAdded),
+                Err(StorageError::Database(sqlx::Error::Database(e)))
+                    if e.is_unique_violation() =>
+                {
+                    Ok(Applied::ReceiptConflict)
+                }
+                Err(e) => Err(e),
+            };
+        }
+        Decision::Record { status, overrides } => (status, overrides),
+    };
     if let Some(cb) = callback
         && !record_callback(&mut tx, cb, payment_id, now).await?
     {
         return Ok(Applied::Duplicate);
     }
-    let receipt = outcome.receipt();
     let moved = sqlx::query(
         "UPDATE payments SET status = $2, mpesa_receipt = COALESCE($3, mpesa_receipt), \
          completed_at = CASE WHEN $2 = 'completed' THEN $4 ELSE completed_at END, \
          callback_payload = $5, mpesa_checkout_id = COALESCE(mpesa_checkout_id, $6) \
-         WHERE id = $1 AND status IN ('initiated', 'pending')",
+         WHERE id = $1 AND status IS NOT DISTINCT FROM $7",
     )
     .bind(payment_id)
     .bind(next.as_str())
@@ -547,6 +713,7 @@ async fn apply(
     .bind(now)
     .bind(payload)
     .bind(checkout_id)
+    .bind(raw_status.as_deref())
     .execute(tx.conn())
     .await?
     .rows_affected();
@@ -577,15 +744,30 @@ async fn apply(
     };
     publish(&mut tx, &notice).await?;
     match tx.commit().await {
-        Ok(()) => Ok(Applied::Recorded {
-            status: next,
-            appointment_id,
+        Ok(()) => Ok(match overrides {
+            Some(overridden) => Applied::LateSuccess {
+                overridden,
+                appointment_id,
+            },
+            None => Applied::Recorded {
+                status: next,
+                appointment_id,
+            },
         }),
         Err(StorageError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
             Ok(Applied::ReceiptConflict)
         }
         Err(e) => Err(e),
     }
+}
+
+/// A NUMERIC(10,2) amount in minor units.
+fn minor_units(amount: Decimal) -> Result<i64, StorageError> {
+    (amount * Decimal::from(100))
+        .round()
+        .to_string()
+        .parse::<i64>()
+        .map_err(|_| StorageError::Corrupt(format!("payment amount {amount}")))
 }
 
 /// Marks a payment failed because the provider refused to start it.
@@ -637,12 +819,7 @@ pub async fn find_payment(
 }
 
 fn payment_from_row(row: &sqlx::postgres::PgRow) -> Result<PaymentRow, StorageError> {
-    let amount: Decimal = row.try_get("amount")?;
-    let minor = (amount * Decimal::from(100))
-        .round()
-        .to_string()
-        .parse::<i64>()
-        .map_err(|_| StorageError::Corrupt(format!("payment amount {amount}")))?;
+    let minor = minor_units(row.try_get("amount")?)?;
     let currency = row
         .try_get::<Option<String>, _>("currency")?
         .and_then(|c| Currency::parse(&c).ok())

@@ -28,7 +28,9 @@ use serde::{Deserialize, Deserializer};
 use thiserror::Error;
 
 pub mod exotel;
+pub mod media_token;
 pub mod plivo;
+pub mod signature;
 pub mod telnyx;
 pub mod twilio;
 pub mod vonage;

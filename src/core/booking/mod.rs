@@ -12,6 +12,8 @@
 //! buffer) inside one schedule window, and its occupied span must not overlap
 //! a block or another appointment's occupied span.
 
+pub mod holidays;
+
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -73,6 +75,9 @@ pub struct SlotQuery {
     pub not_before: DateTime<Utc>,
     /// Start times are aligned to this grid from each window's start.
     pub step_min: u32,
+    /// Closed on Kenyan public holidays ([`holidays::kenyan_holiday`]).
+    #[serde(default)]
+    pub closed_on_holidays: bool,
 }
 
 /// Every free slot, sorted by start then staff, at most one entry per
@@ -93,6 +98,9 @@ pub fn free_slots(tz: Tz, staff: &[StaffAvailability], q: &SlotQuery) -> Vec<Slo
             let Some(date) = q.from.checked_add_signed(Duration::days(i64::from(offset))) else {
                 continue;
             };
+            if q.closed_on_holidays && holidays::kenyan_holiday(date).is_some() {
+                continue;
+            }
             let dow = date.weekday_from_monday();
             for w in member
                 .weekly
@@ -270,7 +278,39 @@ mod tests {
             days,
             not_before: at(1, 0, 0),
             step_min: 30,
+            closed_on_holidays: false,
         }
+    }
+
+    #[test]
+    fn a_business_closed_on_public_holidays_offers_nothing_on_jamhuri_day() {
+        let jamhuri = NaiveDate::from_ymd_opt(2026, 12, 12).unwrap();
+        let q = SlotQuery {
+            from: jamhuri,
+            closed_on_holidays: true,
+            ..query(25, 2)
+        };
+        let member = [staff(10, vec![])];
+        let slots = free_slots(tz(), &member, &q);
+        assert!(
+            slots
+                .iter()
+                .all(|s| s.start.with_timezone(&tz()).date_naive() != jamhuri),
+            "{slots:?}"
+        );
+        let open = free_slots(
+            tz(),
+            &member,
+            &SlotQuery {
+                closed_on_holidays: false,
+                ..q.clone()
+            },
+        );
+        assert!(
+            open.iter()
+                .any(|s| s.start.with_timezone(&tz()).date_naive() == jamhuri),
+            "a tenant open on holidays gets slots: {open:?}"
+        );
     }
 
     fn starts(slots: &[Slot]) -> Vec<(u32, u32)> {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::text::{Lang, Tokens};
+use super::text::Lang;
 use crate::core::ids::Money;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,132 +65,14 @@ impl Catalog {
 /// The smallest confidence for a cross-sell suggestion.
 pub const CROSS_SELL_MIN_CONFIDENCE: f64 = 0.7;
 
-const STOPWORDS: &[&str] = &[
-    "and", "na", "ya", "wa", "za", "la", "the", "of", "for", "with", "a", "an", "kwa", "&",
-];
+mod matching;
 
-/// Services the text mentions, best first, each with a score in (0, 1].
-pub fn match_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<(Uuid, f64)> {
-    // Words that name exactly one service ("haircut", "braids") identify it
-    // on their own, even inside a long name ("Haircut & Blow-dry").
-    let mut owners: std::collections::BTreeMap<String, std::collections::BTreeSet<Uuid>> =
-        Default::default();
-    for s in services {
-        for name in std::iter::once(&s.name).chain(s.name_sw.iter()) {
-            for w in Tokens::new(name).words() {
-                owners.entry(w.clone()).or_default().insert(s.id);
-            }
-        }
-    }
-    let distinctive =
-        |w: &str| w.chars().count() >= 5 && owners.get(w).is_some_and(|o| o.len() == 1);
-    let mut scored: Vec<(Uuid, f64)> = services
-        .iter()
-        .filter_map(|s| {
-            let mut best: f64 = 0.0;
-            for name in std::iter::once(&s.name).chain(s.name_sw.iter()) {
-                best = best.max(name_score(tokens, name));
-                let names_it = Tokens::new(name).words().iter().any(|nw| {
-                    distinctive(nw)
-                        && tokens
-                            .words()
-                            .iter()
-                            .any(|tw| word_similarity(tw, nw) >= 0.9)
-                });
-                if names_it {
-                    best = best.max(0.6);
-                }
-            }
-            (best >= 0.5).then_some((s.id, best))
-        })
-        .collect();
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
-    scored
-}
-
-/// The one service the text clearly means: the best match, ahead of the
-/// runner-up by a margin.
-pub fn clear_service(tokens: &Tokens, services: &[ServiceInfo]) -> Option<Uuid> {
-    let m = match_services(tokens, services);
-    match m.as_slice() {
-        [] => None,
-        [(id, _)] => Some(*id),
-        [(id, a), (_, b), ..] => (a - b >= 0.15).then_some(*id),
-    }
-}
-
-fn name_score(tokens: &Tokens, name: &str) -> f64 {
-    let name_tokens = Tokens::new(name);
-    let words: Vec<&String> = name_tokens
-        .words()
-        .iter()
-        .filter(|w| !STOPWORDS.contains(&w.as_str()))
-        .collect();
-    if words.is_empty() {
-        return 0.0;
-    }
-    let text = tokens.words();
-    let total: f64 = words
-        .iter()
-        .map(|nw| {
-            let mut best: f64 = 0.0;
-            for (i, tw) in text.iter().enumerate() {
-                best = best.max(word_similarity(tw, nw));
-                if let Some(next) = text.get(i + 1)
-                    && format!("{tw}{next}") == **nw
-                {
-                    best = 1.0;
-                }
-            }
-            best
-        })
-        .sum();
-    total / words.len() as f64
-}
-
-fn word_similarity(text_word: &str, name_word: &str) -> f64 {
-    if text_word == name_word {
-        return 1.0;
-    }
-    let (a, b) = (text_word.chars().count(), name_word.chars().count());
-    if a < 4 || b < 4 {
-        return 0.0;
-    }
-    if text_word.strip_suffix('s') == Some(name_word)
-        || name_word.strip_suffix('s') == Some(text_word)
-    {
-        return 0.95;
-    }
-    if (a.min(b) as f64) / (a.max(b) as f64) < 0.75 {
-        return 0.0;
-    }
-    let jw = strsim::jaro_winkler(text_word, name_word);
-    if jw >= 0.9 { jw } else { 0.0 }
-}
-
-/// The staff member the text names, if exactly one.
-pub fn match_staff(tokens: &Tokens, staff: &[StaffInfo]) -> Option<Uuid> {
-    let hits: Vec<Uuid> = staff
-        .iter()
-        .filter(|s| {
-            Tokens::new(&s.name).words().iter().any(|n| {
-                n.chars().count() >= 3
-                    && tokens.words().iter().any(|w| {
-                        w == n || (n.chars().count() >= 5 && strsim::osa_distance(w, n) <= 1)
-                    })
-            })
-        })
-        .map(|s| s.id)
-        .collect();
-    match hits.as_slice() {
-        [one] => Some(*one),
-        _ => None,
-    }
-}
+pub use matching::{clear_service, match_services, match_staff, services_mentioned};
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::core::dialog::text::Tokens;
 
     pub(crate) fn uuid(n: u128) -> Uuid {
         Uuid::from_u128(n)
@@ -254,7 +136,8 @@ pub(crate) mod tests {
             ("hair cut tomorrow", Some(1)),
             ("haircutt please", Some(1)),
             ("eyebrows", Some(8)),
-            ("blow-dry tafadhali", Some(7)),
+            // Two services have a blow-dry: ask which.
+            ("blow-dry tafadhali", None),
             ("box braids kesho", Some(2)),
             ("braids", Some(2)),
             ("nataka kusuka", Some(2)),
@@ -278,6 +161,151 @@ pub(crate) mod tests {
         let m = match_services(&Tokens::new("pedicure na manicure"), &demo_services());
         let ids: Vec<u128> = m.iter().map(|(id, _)| id.as_u128()).collect();
         assert!(ids.contains(&3) && ids.contains(&4));
+    }
+
+    /// The demo salon's catalogue (fixtures/demo/services.json).
+    pub(crate) fn salon_services() -> Vec<ServiceInfo> {
+        let s = |n, name: &str, sw: &str| ServiceInfo {
+            id: uuid(n),
+            name: name.into(),
+            name_sw: Some(sw.into()),
+            description: None,
+            duration_min: 60,
+            buffer_min: 15,
+            price: Money::kes(100_000),
+        };
+        vec![
+            s(11, "Haircut & Blow-dry", "Kukata na Kukausha Nywele"),
+            s(12, "Box Braids", "Kusuka Rasta (Box Braids)"),
+            s(13, "Cornrows", "Kusuka Mabutu"),
+            s(14, "Wash & Set", "Kuosha na Kuseti"),
+            s(15, "Relaxer Treatment", "Dawa ya Kulainisha Nywele"),
+            s(16, "Dreadlocks Retwist", "Kusokota Dreadlocks"),
+            s(17, "Manicure", "Kutengeneza Kucha za Mikono"),
+            s(18, "Pedicure", "Kutengeneza Kucha za Miguu"),
+            s(19, "Gel Nails", "Kucha za Jeli"),
+            s(20, "Facial", "Usafi wa Uso"),
+            s(21, "Eyebrow Shaping", "Kutengeneza Nyusi"),
+            s(22, "Bridal Hair", "Nywele za Harusi"),
+        ]
+    }
+
+    #[test]
+    fn everyday_words_and_sheng_name_services() {
+        let services = salon_services();
+        let best = |t: &str| clear_service(&Tokens::new(t), &services).map(|u| u.as_u128());
+        let cases = [
+            ("cut", Some(11)),
+            ("nataka haircut kesho", Some(11)),
+            ("kinyozi", Some(11)),
+            ("kunyoa", Some(11)),
+            ("a trim please", Some(11)),
+            ("kukata nywele", Some(11)),
+            ("locs", Some(16)),
+            ("retwist my loc", Some(16)),
+            ("dredi", Some(16)),
+            ("dreads retwist", Some(16)),
+            ("dredlocks", Some(16)),
+            ("mani", Some(17)),
+            ("pedi tmrw", Some(18)),
+            ("pedicur", Some(18)),
+            ("manicur", Some(17)),
+            ("kucha za mikono", Some(17)),
+            ("kucha za miguu", Some(18)),
+            ("nataka kutengenezewa kucha za mikono", Some(17)),
+            ("kucha", None),
+            ("brows", Some(21)),
+            ("nyusi", Some(21)),
+            ("eyebrows", Some(21)),
+            ("boxbraids", Some(12)),
+            ("box braids", Some(12)),
+            ("knotless", Some(12)),
+            ("kusuka rasta", Some(12)),
+            ("rasta", Some(12)),
+            ("mabutu", Some(13)),
+            ("cornrow", Some(13)),
+            ("conrows", Some(13)),
+            ("cornrolls", Some(13)),
+            ("gelnails", Some(19)),
+            ("jeli", Some(19)),
+            ("gel", Some(19)),
+            ("facal", Some(20)),
+            ("usoni", Some(20)),
+            ("facial", Some(20)),
+            ("relaxer", Some(15)),
+            ("dawa ya nywele", Some(15)),
+            ("kulainisha", Some(15)),
+            ("wash", Some(14)),
+            ("kuosha nywele", Some(14)),
+            ("silk press", Some(14)),
+            ("harusi", Some(22)),
+            ("bridal", Some(22)),
+            ("wedding hair", Some(22)),
+            ("kusuka", None),
+            ("nywele", None),
+            ("my hair", None),
+            ("hello", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(best(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn synonyms_only_name_services_the_tenant_has() {
+        let barber = vec![ServiceInfo {
+            id: uuid(31),
+            name: "Kids Cut".into(),
+            name_sw: None,
+            description: None,
+            duration_min: 20,
+            buffer_min: 5,
+            price: Money::kes(30_000),
+        }];
+        let best = |t: &str| clear_service(&Tokens::new(t), &barber).map(|u| u.as_u128());
+        assert_eq!(best("kinyozi for my son"), Some(31));
+        assert_eq!(best("haircut"), Some(31));
+        assert_eq!(best("locs"), None);
+        assert_eq!(best("mani pedi"), None);
+    }
+
+    #[test]
+    fn several_services_in_one_request() {
+        let services = salon_services();
+        let all = |t: &str| -> Vec<u128> {
+            services_mentioned(&Tokens::new(t), &services)
+                .iter()
+                .map(|u| u.as_u128())
+                .collect()
+        };
+        let cases: [(&str, &[u128]); 16] = [
+            ("manicure and pedicure", &[17, 18]),
+            ("pedicure na manicure", &[18, 17]),
+            ("mani pedi", &[17, 18]),
+            ("manipedi tmrw", &[17, 18]),
+            ("mani-pedi", &[17, 18]),
+            ("kukata nywele na nyusi", &[11, 21]),
+            ("braids for me and cornrows for my daughter", &[12, 13]),
+            ("facial plus gel nails", &[20, 19]),
+            ("hw much is manicure n pedicure", &[17, 18]),
+            ("box braids for me and my sister", &[12]),
+            ("braids for me and braids for my sister", &[12]),
+            ("haircut and blow dry", &[11]),
+            ("kucha", &[]),
+            ("facial", &[20]),
+            ("wash and set", &[14]),
+            ("I want to book for tomorrow", &[]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(all(text), want, "{text}");
+        }
+        let test_catalog = demo_services();
+        let ids: Vec<u128> =
+            services_mentioned(&Tokens::new("hair wash and blow dry"), &test_catalog)
+                .iter()
+                .map(|u| u.as_u128())
+                .collect();
+        assert_eq!(ids, [5]);
     }
 
     #[test]

@@ -64,6 +64,8 @@ mod tests {
             question: Intent::AskHours,
             words: Vec::new(),
             resume: Box::new(ask),
+            categories: Vec::new(),
+            then: None,
         });
         assert_eq!(expecting(&state(lookup)), Expectation::Date);
     }

@@ -6,10 +6,21 @@ use serde::{Deserialize, Serialize};
 
 use super::text::Tokens;
 
+mod abuse;
+mod assent;
+pub(super) mod lexicon;
+mod topics;
+
+pub use abuse::is_abuse;
+pub use assent::{Assent, assent, assent_text};
+pub use topics::{Topic, topics};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Intent {
     Human,
+    /// Insults, threats, fraud or theft accusations: a person takes over.
+    Abuse,
     Cancel,
     Reschedule,
     Book,
@@ -28,6 +39,7 @@ impl Intent {
     pub fn as_str(self) -> &'static str {
         match self {
             Intent::Human => "human",
+            Intent::Abuse => "abuse",
             Intent::Cancel => "cancel",
             Intent::Reschedule => "reschedule",
             Intent::Book => "book",
@@ -145,6 +157,13 @@ const RESCHEDULE: &[&str] = &[
     "different time",
     "another time",
     "another day",
+    "push my",
+    "push the",
+    "move appointment",
+    "move booking",
+    "change appointment",
+    "change booking",
+    "ku move",
 ];
 const BOOK: &[&str] = &[
     "book",
@@ -339,16 +358,79 @@ const GREETING: &[&str] = &[
 ];
 
 /// Classifies one turn.
+/// Swahili verbs take prefixes and suffixes ("tuisogeze", "isogezwe",
+/// "nimeihamisha"): their stems, and English/Sheng verb forms.
+const RESCHEDULE_STEMS: &[&str] = &[
+    "sogez",
+    "hamish",
+    "ahiris",
+    "postpon",
+    "reschedul",
+    "shift",
+    "kumove",
+    "nimove",
+];
+const CANCEL_STEMS: &[&str] = &["ghair", "ifute", "tufute", "nifutie", "ifutwe", "futilia"];
+
+fn has_stem(tokens: &Tokens, stems: &[&str]) -> bool {
+    tokens
+        .words()
+        .iter()
+        .any(|w| stems.iter().any(|s| w.contains(s)))
+}
+
+/// Whether the customer speaks of a booking they already have ("my
+/// Saturday appointment", "miadi yangu", "I have a manicure booked",
+/// "nilikuwa nimepanga").
+pub fn refers_to_existing(tokens: &Tokens) -> bool {
+    tokens.has_any(&[
+        "my appointment",
+        "my booking",
+        "my appt",
+        "appointment yangu",
+        "miadi yangu",
+        "booking yangu",
+        "appt yangu",
+        "already booked",
+        "booked for",
+        "have a booking",
+        "have an appointment",
+        "nimebook",
+        "nilibook",
+        "niliweka",
+        "nilipanga",
+        "nimepanga",
+        "nilikuwa nimepanga",
+        "nina miadi",
+    ]) || (tokens.has("booked") && tokens.has_any(&["i have", "i've", "ive", "i had"]))
+        || tokens
+            .words()
+            .windows(3)
+            .any(|w| w[0] == "my" && matches!(w[2].as_str(), "appointment" | "booking" | "appt"))
+}
+
 pub fn classify(tokens: &Tokens) -> Intents {
     let mut found = Vec::new();
     let has = |list: &[&str]| tokens.has_any(list);
     if has(HUMAN) {
         found.push(Intent::Human);
     }
-    if has(CANCEL) {
+    if is_abuse(tokens) {
+        found.push(Intent::Abuse);
+    }
+    if has(CANCEL) || has_stem(tokens, CANCEL_STEMS) {
         found.push(Intent::Cancel);
     }
-    if has(RESCHEDULE) {
+    let changes_existing = refers_to_existing(tokens)
+        && tokens.has_any(&[
+            "change",
+            "badilisha",
+            "instead",
+            "badala",
+            "another day",
+            "different",
+        ]);
+    if has(RESCHEDULE) || has_stem(tokens, RESCHEDULE_STEMS) || changes_existing {
         found.push(Intent::Reschedule);
     }
     if has(BOOK) {
@@ -474,6 +556,18 @@ mod tests {
         let i = classify(&Tokens::new("Hi, I want to book a haircut"));
         assert_eq!(i.primary(), Some(Intent::Book));
         assert!(i.contains(Intent::Greeting));
+    }
+
+    #[test]
+    fn abuse_comes_right_after_human() {
+        let i = classify(&Tokens::new("you people stole my money, cancel my booking"));
+        assert_eq!(i.primary(), Some(Intent::Abuse));
+        let i = classify(&Tokens::new("nataka kuongea na mtu, mnatuibia pesa"));
+        assert_eq!(i.all()[..2], [Intent::Human, Intent::Abuse]);
+        assert_eq!(
+            classify(&Tokens::new("I want to cancel, not happy")).primary(),
+            Some(Intent::Cancel)
+        );
     }
 
     #[test]

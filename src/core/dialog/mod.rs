@@ -6,7 +6,9 @@
 pub mod catalog;
 pub mod expect;
 pub mod intent;
+pub mod lexicon;
 pub mod machine;
+pub mod names;
 pub mod numbers;
 pub mod personality;
 pub mod say;

@@ -1,6 +1,7 @@
 //! Numbers written as words: Swahili ("elfu moja mia tano" = 1500) and the
-//! small English ones. Used for amounts, hours on the Swahili clock and menu
-//! choices typed as words.
+//! English ones below a hundred ("forty five", as a recogniser writes
+//! them), with the clock's "half" and "quarter". Used for amounts, hours and
+//! minutes, and menu choices typed as words.
 
 /// A Swahili unit or ten word, if it is one.
 pub fn sw_small(word: &str) -> Option<u32> {
@@ -55,8 +56,90 @@ pub fn en_small(word: &str) -> Option<u32> {
         "thirty" => 30,
         "forty" => 40,
         "fifty" => 50,
+        "sixty" => 60,
+        "seventy" => 70,
+        "eighty" => 80,
+        "ninety" => 90,
         _ => return None,
     })
+}
+
+/// An English number below a hundred starting at `words[0]` ("seven",
+/// "twenty five", "forty-five" as "forty five"): its value and how many
+/// words it used. Digits count too ("45").
+pub fn en_number(words: &[&str]) -> Option<(u32, usize)> {
+    let first = words.first()?;
+    if let Ok(n) = first.parse::<u32>() {
+        return (n < 100).then_some((n, 1));
+    }
+    let n = en_small(first)?;
+    if n >= 20
+        && n % 10 == 0
+        && let Some(unit) = words
+            .get(1)
+            .and_then(|w| en_small(w))
+            .filter(|u| (1..10).contains(u))
+    {
+        return Some((n + unit, 2));
+    }
+    Some((n, 1))
+}
+
+/// An English ordinal from "first" to "thirty first" starting at
+/// `words[0]` ("twenty third"): its value and how many words it used.
+pub fn en_ordinal(words: &[&str]) -> Option<(u32, usize)> {
+    let unit = |w: &str| -> Option<u32> {
+        Some(match w {
+            "first" => 1,
+            "second" => 2,
+            "third" => 3,
+            "fourth" => 4,
+            "fifth" => 5,
+            "sixth" => 6,
+            "seventh" => 7,
+            "eighth" => 8,
+            "ninth" => 9,
+            _ => return None,
+        })
+    };
+    let first = *words.first()?;
+    if let Some(n) = unit(first) {
+        return Some((n, 1));
+    }
+    let teen = match first {
+        "tenth" => Some(10),
+        "eleventh" => Some(11),
+        "twelfth" => Some(12),
+        "thirteenth" => Some(13),
+        "fourteenth" => Some(14),
+        "fifteenth" => Some(15),
+        "sixteenth" => Some(16),
+        "seventeenth" => Some(17),
+        "eighteenth" => Some(18),
+        "nineteenth" => Some(19),
+        "twentieth" => Some(20),
+        "thirtieth" => Some(30),
+        _ => None,
+    };
+    if teen.is_some() {
+        return teen.map(|n| (n, 1));
+    }
+    let tens = match first {
+        "twenty" => 20,
+        "thirty" => 30,
+        _ => return None,
+    };
+    let u = unit(words.get(1)?)?;
+    Some((tens + u, 2))
+}
+
+/// The minutes a clock fraction stands for: "half" 30, "quarter" 15.
+pub fn en_fraction(word: &str) -> Option<u32> {
+    match word {
+        "half" => Some(30),
+        "quarter" => Some(15),
+        _ => None,
+    }
 }
 
 /// Parses a Swahili number phrase starting at `words[0]`; returns the value
@@ -203,6 +286,34 @@ mod tests {
             assert_eq!(sw(text), Some(want), "{text}");
         }
         assert_eq!(sw("habari"), None);
+    }
+
+    #[test]
+    fn english_number_words_as_a_recogniser_writes_them() {
+        let en = |text: &str| {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            en_number(&words)
+        };
+        assert_eq!(en("seven"), Some((7, 1)));
+        assert_eq!(en("twelve"), Some((12, 1)));
+        assert_eq!(en("twenty five past"), Some((25, 2)));
+        assert_eq!(en("forty five"), Some((45, 2)));
+        assert_eq!(en("thirty"), Some((30, 1)));
+        assert_eq!(en("ten twenty"), Some((10, 1)));
+        assert_eq!(en("45"), Some((45, 1)));
+        assert_eq!(en("braids"), None);
+        let ord = |text: &str| {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            en_ordinal(&words)
+        };
+        assert_eq!(ord("twenty third"), Some((23, 2)));
+        assert_eq!(ord("first"), Some((1, 1)));
+        assert_eq!(ord("twelfth of june"), Some((12, 1)));
+        assert_eq!(ord("thirty first"), Some((31, 2)));
+        assert_eq!(ord("twenty"), None);
+        assert_eq!(en_fraction("half"), Some(30));
+        assert_eq!(en_fraction("quarter"), Some(15));
+        assert_eq!(en_fraction("whole"), None);
     }
 
     #[test]

@@ -64,6 +64,21 @@ pub fn when(lang: Lang, tz: Tz, at: DateTime<Utc>) -> String {
     }
 }
 
+/// "Friday 27 Nov" / "Ijumaa 27 Novemba".
+pub fn date(lang: Lang, d: chrono::NaiveDate) -> String {
+    let month = d.month0() as usize;
+    let months: &[&str] = match lang {
+        Lang::En => &MONTHS_EN,
+        Lang::Sw => &MONTHS_SW,
+    };
+    format!(
+        "{} {} {}",
+        weekday_name(lang, d.weekday(), false),
+        d.day(),
+        months.get(month).copied().unwrap_or("")
+    )
+}
+
 /// "10:00" / "saa 4:00 asubuhi (10:00)".
 pub fn time(lang: Lang, t: NaiveTime) -> String {
     match lang {

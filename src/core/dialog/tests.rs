@@ -23,6 +23,10 @@ struct World {
     analyses: Vec<Analysis>,
     /// Make the next booking fail as if someone took the slot first.
     steal_next: bool,
+    /// The name the customer gave (Action::RememberName).
+    name: Option<String>,
+    /// The channel turns come through.
+    send_channel: Channel,
 }
 
 fn tz() -> chrono_tz::Tz {
@@ -95,6 +99,8 @@ impl World {
             actions: vec![],
             analyses: vec![],
             steal_next: false,
+            name: None,
+            send_channel: Channel::WhatsApp,
         }
     }
 
@@ -111,7 +117,7 @@ impl World {
         let turn = Turn {
             text: text.into(),
             language_hint: None,
-            channel: Channel::WhatsApp,
+            channel: self.send_channel,
             customer: Customer {
                 phone: PhoneNumber::parse("+254712345678").ok(),
                 name: Some("Wanjiku".into()),
@@ -169,6 +175,10 @@ impl World {
                 self.occupy(staff_id, start, end);
                 self.appointments.push(ap);
                 Some(Input::Booked(Ok(ap)))
+            }
+            Action::RememberName { name } => {
+                self.name = Some(name);
+                None
             }
             Action::ListUpcoming => Some(Input::Upcoming(self.appointments.clone())),
             Action::Cancel { appointment_id } => {
@@ -482,4 +492,247 @@ fn a_message_with_nothing_to_read_asks_for_text_and_keeps_the_place() {
     assert_eq!(w.state.misunderstood, 0);
     let r = w.say("yes please");
     assert!(r.contains("Done!"), "{r}");
+}
+
+// ---- issue 10: behaviours customers showed us ------------------------------
+
+fn booked_services(w: &World) -> Vec<u128> {
+    w.appointments
+        .iter()
+        .map(|a| a.service_id.as_u128())
+        .collect()
+}
+
+#[test]
+fn hesitation_at_the_confirmation_never_books() {
+    for hesitation in [
+        "hold on, I need to ask my husband",
+        "ngoja kwanza",
+        "sijui bado, nitakuambia",
+        "let me check my schedule first",
+        "hmm maybe",
+    ] {
+        let mut w = World::new();
+        let r = w.say("manicure tomorrow at 10am");
+        assert!(r.contains("Shall I book it?"), "{r}");
+        let r = w.say(hesitation);
+        assert!(w.appointments.is_empty(), "{hesitation}: {r}");
+        assert!(matches!(w.state.step, Step::ConfirmSlot(_)), "{hesitation}");
+    }
+    let mut w = World::new();
+    w.say("manicure tomorrow at 10am");
+    w.say("ngoja kwanza");
+    w.say("sawa, niwekee");
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00"]);
+}
+
+#[test]
+fn everyday_assent_books() {
+    for yes in [
+        "k",
+        "ya",
+        "sawa basi",
+        "poa",
+        "fiti",
+        "yes pls",
+        "ndio",
+        "eeh",
+        "weka",
+        "book it",
+    ] {
+        let mut w = World::new();
+        w.say("manicure tomorrow at 10am");
+        let r = w.say(yes);
+        assert_eq!(w.booked_local(), ["2026-11-26 10:00"], "{yes}: {r}");
+    }
+}
+
+#[test]
+fn a_change_at_the_confirmation_is_applied_and_confirmed_again() {
+    let mut w = World::new();
+    w.say("manicure tomorrow at 10am");
+    let r = w.say("make it pedicure instead");
+    assert!(
+        r.contains("Pedicure") && r.contains("Shall I book it?"),
+        "{r}"
+    );
+    assert!(w.appointments.is_empty());
+    w.say("yes");
+    assert_eq!(booked_services(&w), [4]);
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00"]);
+
+    // A new day keeps the time; a new time keeps the day.
+    let mut w = World::new();
+    w.say("manicure tomorrow at 10am");
+    let r = w.say("aii make it friday");
+    assert!(r.contains("27 Nov at 10:00"), "{r}");
+    w.say("make it 2pm");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-27 14:00"]);
+}
+
+#[test]
+fn two_services_for_one_person_are_back_to_back_with_one_confirmation() {
+    let mut w = World::new();
+    let r = w.say("manicure and pedicure tomorrow at 10am");
+    assert!(
+        r.contains("Shall I book them?") && r.contains("Total KES 1,800"),
+        "{r}"
+    );
+    assert!(w.appointments.is_empty());
+    let r = w.say("yes");
+    assert!(r.contains("Total KES 1,800"), "{r}");
+    assert_eq!(booked_services(&w), [3, 4]);
+    // The 45 min manicure ends 10:45; the next start on the 30 min grid.
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00", "2026-11-26 11:00"]);
+}
+
+#[test]
+fn two_people_are_booked_at_the_same_time_with_two_staff() {
+    let mut w = World::new();
+    let r = w.say("haircut for me and my daughter tomorrow at 11am");
+    assert!(r.contains("Shall I book them?"), "{r}");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-26 11:00", "2026-11-26 11:00"]);
+    assert_ne!(w.appointments[0].staff_id, w.appointments[1].staff_id);
+}
+
+#[test]
+fn yes_naming_one_of_several_items_books_only_that_one() {
+    let mut w = World::new();
+    w.say("manicure and pedicure tomorrow at 10am");
+    w.say("yes, just the manicure");
+    assert_eq!(booked_services(&w), [3]);
+}
+
+#[test]
+fn a_move_named_by_service_and_day_keeps_the_time() {
+    let mut w = World::new();
+    w.say("manicure on thursday at 10am");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00"]);
+    let r = w.say("can I move my thursday manicure to friday same time");
+    assert!(r.contains("27 Nov at 10:00"), "{r}");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-27 10:00"]);
+}
+
+#[test]
+fn a_change_mid_booking_changes_that_booking() {
+    let mut w = World::new();
+    w.say("nataka pedicure kesho saa nne asubuhi");
+    let r = w.say("badala yake iwe ijumaa");
+    assert!(r.contains("Ijumaa 27"), "{r}");
+    w.say("sawa");
+    assert_eq!(w.booked_local(), ["2026-11-27 10:00"]);
+}
+
+#[test]
+fn the_name_a_customer_gives_is_remembered_and_is_not_a_staff_member() {
+    let mut w = World::new();
+    let r = w.say("hi, my name is Wanjiru. manicure tomorrow at 10am");
+    assert!(r.contains("Shall I book it?"), "{r}");
+    assert!(
+        w.actions
+            .iter()
+            .any(|a| matches!(a, Action::RememberName { name } if name == "Wanjiru")),
+        "{:?}",
+        w.actions
+    );
+    assert_eq!(w.state.name.as_deref(), Some("Wanjiru"));
+    // "Wanjiru" is also a staff member's name: the search was not limited to her.
+    assert!(
+        w.actions
+            .iter()
+            .any(|a| matches!(a, Action::FindSlots(q) if q.staff.is_none()))
+    );
+}
+
+#[test]
+fn a_public_holiday_is_closed_and_said_so() {
+    let mut w = World::new();
+    w.now = Utc.with_ymd_and_hms(2026, 12, 9, 5, 0, 0).unwrap();
+    let r = w.say("manicure on 12th december at 10am");
+    assert!(r.contains("Jamhuri"), "{r}");
+    assert!(!r.contains("Saturday 12 Dec at"), "{r}");
+    w.say("the first one");
+    w.say("yes");
+    assert!(
+        !w.booked_local()[0].starts_with("2026-12-12"),
+        "{:?}",
+        w.booked_local()
+    );
+}
+
+#[test]
+fn every_part_of_a_compound_question_is_answered() {
+    let mut w = World::new();
+    let r = w.say("what time do you open and where are you located?");
+    assert!(
+        r.contains("Monday to Saturday") && r.contains("Moi Avenue"),
+        "{r}"
+    );
+    let r = w.say("how much is a pedicure and how long does it take?");
+    assert!(r.contains("KES 1,000") && r.contains("1 hour"), "{r}");
+}
+
+#[test]
+fn a_side_question_keeps_what_was_already_said() {
+    let mut w = World::new();
+    w.say("i need a manicure");
+    w.say("what time do you open?");
+    let r = w.say("ok then friday at 11am");
+    assert!(
+        r.contains("Manicure") && r.contains("27 Nov at 11:00"),
+        "{r}"
+    );
+}
+
+#[test]
+fn abuse_and_fraud_accusations_go_to_a_person_at_once() {
+    for text in [
+        "you people stole my money",
+        "mnatuibia pesa",
+        "wezi nyinyi",
+        "this is a scam",
+    ] {
+        let mut w = World::new();
+        w.say(text);
+        assert!(w.state.handed_off(), "{text}");
+        assert!(
+            w.actions.iter().any(|a| matches!(
+                a,
+                Action::HandOff {
+                    reason: HandoffReason::Abuse
+                }
+            )),
+            "{text}: {:?}",
+            w.actions
+        );
+    }
+}
+
+#[test]
+fn no_payment_prompt_the_tenant_cannot_send() {
+    let mut w = World::new();
+    w.config.payment_on_booking = false;
+    w.config.pay_hint = Some("174379".into());
+    w.say("manicure tomorrow at 10am");
+    let r = w.say("yes");
+    assert!(r.contains("Paybill 174379"), "{r}");
+    assert!(
+        !w.actions
+            .iter()
+            .any(|a| matches!(a, Action::StartPayment { .. }))
+    );
+}
+
+#[test]
+fn recogniser_text_books_like_typed_text() {
+    let mut w = World::new();
+    w.send_channel = Channel::Voice;
+    let r = w.say("uh hi i want a manicure tomorrow at ten thirty");
+    assert!(r.contains("26 Nov at 10:30"), "{r}");
+    w.say("eeh yes please");
+    assert_eq!(w.booked_local(), ["2026-11-26 10:30"]);
 }

@@ -1,9 +1,13 @@
 //! Normalisation of customer text into tokens, and per-turn language
 //! detection. Customers type fast on phones and mix English and Swahili in
 //! one sentence, so everything downstream works on lower-cased tokens with
-//! punctuation stripped, and keyword checks tolerate one typo in long words.
+//! punctuation stripped, abbreviations and misspellings read into the
+//! shared vocabulary ([`super::lexicon`]), and keyword checks tolerate one
+//! typo in long words.
 
 use serde::{Deserialize, Serialize};
+
+use super::lexicon;
 
 pub use crate::core::ids::Lang;
 
@@ -22,35 +26,43 @@ pub enum DetectedLang {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tokens {
     words: Vec<String>,
+    uncertain_day: bool,
 }
 
 impl Tokens {
+    /// The words of a customer's turn, normalised: lower case, punctuation
+    /// dropped, fillers removed, abbreviations, glued and split words and
+    /// unambiguous misspellings read as the words they stand for.
     pub fn new(text: &str) -> Tokens {
-        let mut cleaned = String::with_capacity(text.len());
-        let lower = text.to_lowercase();
-        let chars: Vec<char> = lower.chars().collect();
-        for (i, &c) in chars.iter().enumerate() {
-            let keep = c.is_alphanumeric()
-                || c == '+'
-                // Keep a ':' or '.' between digits (14:30, 10.30) and '/'
-                // in dates (12/6).
-                || ((c == ':' || c == '.' || c == '/')
-                    && i > 0
-                    && chars[i - 1].is_ascii_digit()
-                    && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit()));
-            let c = match c {
-                'á' | 'à' | 'â' | 'ä' => 'a',
-                'é' | 'è' | 'ê' | 'ë' => 'e',
-                'í' | 'ì' | 'î' | 'ï' => 'i',
-                'ó' | 'ò' | 'ô' | 'ö' => 'o',
-                'ú' | 'ù' | 'û' | 'ü' => 'u',
-                other => other,
-            };
-            cleaned.push(if keep { c } else { ' ' });
-        }
+        let n = lexicon::normalise(raw_words(text));
         Tokens {
-            words: cleaned.split_whitespace().map(str::to_owned).collect(),
+            words: n.words,
+            uncertain_day: n.uncertain_day,
         }
+    }
+
+    /// The words as written, only lower-cased and without punctuation: for
+    /// names (of services, staff, knowledge snippets) rather than customers.
+    pub fn plain(text: &str) -> Tokens {
+        Tokens {
+            words: raw_words(text),
+            uncertain_day: false,
+        }
+    }
+
+    /// Tokens from words already normalised (a piece of another turn).
+    pub fn from_words(words: Vec<String>) -> Tokens {
+        Tokens {
+            words,
+            uncertain_day: false,
+        }
+    }
+
+    /// Whether the turn had a word that looked like a weekday or a relative
+    /// day but could not be read as exactly one ("jumat", a misspelling as
+    /// close to Tuesday as to Thursday): ask which day rather than guess.
+    pub fn uncertain_day(&self) -> bool {
+        self.uncertain_day
     }
 
     pub fn words(&self) -> &[String] {
@@ -93,6 +105,34 @@ impl Tokens {
                 .all(|(k, p)| word_matches(&self.words[start + k], p))
         })
     }
+}
+
+/// Lower-cased words with punctuation dropped, keeping separators inside
+/// times and dates ("14:30", "10.30", "12/6") and a leading '+'.
+fn raw_words(text: &str) -> Vec<String> {
+    let mut cleaned = String::with_capacity(text.len());
+    let lower = text.to_lowercase();
+    let chars: Vec<char> = lower.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let keep = c.is_alphanumeric()
+                || (c == '+' && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit()))
+                // Keep a ':' or '.' between digits (14:30, 10.30) and '/'
+                // in dates (12/6).
+                || ((c == ':' || c == '.' || c == '/')
+                    && i > 0
+                    && chars[i - 1].is_ascii_digit()
+                    && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit()));
+        let c = match c {
+            'á' | 'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ó' | 'ò' | 'ô' | 'ö' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' => 'u',
+            other => other,
+        };
+        cleaned.push(if keep { c } else { ' ' });
+    }
+    cleaned.split_whitespace().map(str::to_owned).collect()
 }
 
 /// Exact match, or one edit (a swap counts as one) away for words of six

@@ -6,16 +6,31 @@
 //! 16:00, "saa mbili usiku" 20:00. A bare "saa N" is read on the Swahili
 //! clock; "saa 14:30" (above 12) is a 24-hour time.
 //!
-//! Weekdays: a plain weekday ("Friday", "Ijumaa") is its next occurrence,
-//! today included; "next Friday" / "Ijumaa ijayo" is the first one strictly
-//! after today.
+//! Weekdays never mean a day already past: a plain weekday ("Friday",
+//! "Ijumaa", "this friday") is its next occurrence, today included only
+//! while the day is still young (before [`SAME_DAY_CUTOFF`] local time, so
+//! "Sunday" said on a Sunday evening is next Sunday); "next Friday" /
+//! "Ijumaa ijayo" is the first one strictly after today; "next week
+//! Tuesday" / "Jumanne wiki ijayo" is the Tuesday of next week.
+//!
+//! Words arrive normalised ([`Tokens::new`]): "tmrw", "frdy", "wedensday",
+//! "saa4" and "1600hrs" are already "tomorrow", "friday", "wednesday",
+//! "saa 4" and "16:00" here.
+
+mod clock;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::numbers::{en_small, sw_small};
+pub use clock::swahili_clock;
+
+use super::lexicon;
+use super::numbers::en_ordinal;
 use super::text::Tokens;
+
+/// From this local time on, a weekday naming today means next week.
+pub const SAME_DAY_CUTOFF: (u32, u32) = (17, 0);
 
 /// A rough part of the day, when no exact time was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,10 +92,10 @@ pub fn local_today(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
 
 /// Reads every date and time expression in the turn.
 pub fn parse_when(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> When {
-    let today = local_today(now, tz);
+    let local = now.with_timezone(&tz).naive_local();
     let part = parse_part(tokens);
-    let date = parse_date(tokens, today);
-    let time = parse_time(tokens, part);
+    let date = parse_date(tokens, local.date(), local.time());
+    let time = clock::parse_time(tokens, part);
     When {
         date,
         time,
@@ -88,46 +103,55 @@ pub fn parse_when(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> When {
     }
 }
 
+/// Whether the customer asked for the same time as before ("same time",
+/// "same hour", "saa ile ile", "muda ule ule", "saa hiyo hiyo").
+pub fn same_time(tokens: &Tokens) -> bool {
+    tokens.has_any(&[
+        "same time",
+        "same hour",
+        "same slot",
+        "the same time",
+        "saa ile ile",
+        "saa ileile",
+        "saa ile",
+        "muda ule ule",
+        "muda uleule",
+        "muda ule",
+        "saa hiyo hiyo",
+        "saa hiyohiyo",
+        "wakati ule ule",
+        "time ile ile",
+        "time ile",
+        "same tym",
+    ])
+}
+
 fn parse_part(tokens: &Tokens) -> Option<DayPart> {
-    if tokens.has_any(&["usiku", "night", "tonight"]) {
+    // Greetings name a part of the day without asking for it.
+    let words = tokens.words();
+    let said = |keywords: &[&str]| {
+        words.iter().enumerate().any(|(i, w)| {
+            let prev = if i > 0 { words[i - 1].as_str() } else { "" };
+            let next = words.get(i + 1).map(String::as_str).unwrap_or("");
+            keywords.contains(&w.as_str())
+                && !matches!(prev, "good" | "za" | "habari")
+                && !matches!(next, "njema" | "nzuri")
+        })
+    };
+    if said(&["usiku", "night", "tonight"]) {
         Some(DayPart::Night)
-    } else if tokens.has_any(&["jioni", "evening"]) {
+    } else if said(&["jioni", "evening"]) {
         Some(DayPart::Evening)
-    } else if tokens.has_any(&["mchana", "afternoon", "lunchtime", "lunch"]) {
+    } else if tokens.has("before lunch") {
+        Some(DayPart::Morning)
+    } else if said(&["mchana", "afternoon", "alasiri", "lunchtime", "lunch"]) {
         Some(DayPart::Afternoon)
-    } else if tokens.has_any(&["asubuhi", "morning", "alfajiri"]) {
+    } else if said(&["asubuhi", "morning", "alfajiri"]) {
         Some(DayPart::Morning)
     } else {
         None
     }
 }
-
-const WEEKDAYS: &[(&str, Weekday)] = &[
-    ("monday", Weekday::Mon),
-    ("mon", Weekday::Mon),
-    ("jumatatu", Weekday::Mon),
-    ("tuesday", Weekday::Tue),
-    ("tue", Weekday::Tue),
-    ("tues", Weekday::Tue),
-    ("jumanne", Weekday::Tue),
-    ("wednesday", Weekday::Wed),
-    ("wed", Weekday::Wed),
-    ("jumatano", Weekday::Wed),
-    ("thursday", Weekday::Thu),
-    ("thu", Weekday::Thu),
-    ("thur", Weekday::Thu),
-    ("thurs", Weekday::Thu),
-    ("alhamisi", Weekday::Thu),
-    ("friday", Weekday::Fri),
-    ("fri", Weekday::Fri),
-    ("ijumaa", Weekday::Fri),
-    ("saturday", Weekday::Sat),
-    ("sat", Weekday::Sat),
-    ("jumamosi", Weekday::Sat),
-    ("sunday", Weekday::Sun),
-    ("sun", Weekday::Sun),
-    ("jumapili", Weekday::Sun),
-];
 
 const MONTHS: &[(&str, u32)] = &[
     ("january", 1),
@@ -168,20 +192,27 @@ const MONTHS: &[(&str, u32)] = &[
     ("desemba", 12),
 ];
 
-fn parse_date(tokens: &Tokens, today: NaiveDate) -> Option<NaiveDate> {
+fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<NaiveDate> {
     let words = tokens.words();
     if tokens.has("keshokutwa") || tokens.has("kesho kutwa") || tokens.has("day after tomorrow") {
         return Some(today + Duration::days(2));
     }
-    if tokens.has_any(&["kesho", "tomorrow", "tmrw", "tmr", "tomoro", "tommorow"]) {
+    if tokens.has_any(&["kesho", "tomorrow"]) {
         return Some(today + Duration::days(1));
     }
-    if tokens.has_any(&["leo", "today", "tonight", "tdy"]) {
+    if tokens.has_any(&["leo", "today", "tonight"]) {
         return Some(today);
     }
-    let next_week = tokens.has_any(&["next week", "wiki ijayo"]);
+    // A day of the month says more than a weekday beside it ("sat 25th
+    // may", "Ijumaa tarehe 13").
+    if let Some(d) = parse_calendar_date(words, today) {
+        return Some(d);
+    }
+    let next_week = tokens.has_any(&["next week", "wiki ijayo", "wiki inayokuja"]);
+    let cutoff = NaiveTime::from_hms_opt(SAME_DAY_CUTOFF.0, SAME_DAY_CUTOFF.1, 0);
+    let day_is_over = cutoff.is_some_and(|c| time >= c);
     for (i, w) in words.iter().enumerate() {
-        let Some(&(_, weekday)) = WEEKDAYS.iter().find(|(name, _)| name == w) else {
+        let Some(weekday) = lexicon::weekday(w) else {
             continue;
         };
         let prev = if i > 0 { words[i - 1].as_str() } else { "" };
@@ -190,13 +221,72 @@ fn parse_date(tokens: &Tokens, today: NaiveDate) -> Option<NaiveDate> {
             let next_monday = next_weekday(today, Weekday::Mon, true);
             return Some(next_monday + Duration::days(i64::from(weekday.num_days_from_monday())));
         }
-        let strictly_after = prev == "next" || next == "ijayo";
+        let strictly_after = prev == "next" || matches!(next, "ijayo" | "inayokuja") || day_is_over;
         return Some(next_weekday(today, weekday, strictly_after));
     }
-    if let Some(d) = parse_calendar_date(words, today) {
-        return Some(d);
+    // A holiday by name, when no day was given otherwise ("oh right,
+    // Easter. Saturday then" is Saturday).
+    holiday_named(tokens, today)
+}
+
+/// "on Christmas day", "sikukuu ya Jamhuri", "Good Friday": the next
+/// such day, today included (so the customer hears that it is a holiday).
+fn holiday_named(tokens: &Tokens, today: NaiveDate) -> Option<NaiveDate> {
+    use crate::core::booking::holidays::easter_sunday;
+    let fixed: &[(&[&str], u32, u32)] = &[
+        (&["christmas", "krismasi", "xmas"], 12, 25),
+        (&["boxing day"], 12, 26),
+        (&["new year", "new years day", "mwaka mpya"], 1, 1),
+        (&["jamhuri"], 12, 12),
+        (&["mashujaa", "heroes day"], 10, 20),
+        (&["madaraka"], 6, 1),
+        (
+            &["labour day", "labor day", "siku ya wafanyakazi", "leba dei"],
+            5,
+            1,
+        ),
+        (
+            &[
+                "mazingira day",
+                "siku ya mazingira",
+                "huduma day",
+                "utamaduni day",
+            ],
+            10,
+            10,
+        ),
+    ];
+    let next = |m: u32, d: u32| {
+        let this = NaiveDate::from_ymd_opt(today.year(), m, d)?;
+        if this >= today {
+            Some(this)
+        } else {
+            NaiveDate::from_ymd_opt(today.year() + 1, m, d)
+        }
+    };
+    // "christmas eve" is the day before.
+    if tokens.has_any(&["christmas eve", "mkesha wa krismasi"]) {
+        return next(12, 24);
     }
-    None
+    for (names, m, d) in fixed {
+        if tokens.has_any(names) {
+            return next(*m, *d);
+        }
+    }
+    let easter_offset = if tokens.has_any(&["good friday", "ijumaa kuu"]) {
+        Some(-2)
+    } else if tokens.has_any(&["easter monday", "jumatatu ya pasaka"]) {
+        Some(1)
+    } else if tokens.has_any(&["easter sunday", "pasaka", "easter"]) {
+        Some(0)
+    } else {
+        None
+    };
+    let offset = easter_offset?;
+    [today.year(), today.year() + 1].into_iter().find_map(|y| {
+        let d = easter_sunday(y)? + Duration::days(offset);
+        (d >= today).then_some(d)
+    })
 }
 
 /// The next `weekday` on or after `today` (strictly after when asked).
@@ -240,6 +330,42 @@ fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<NaiveDate> 
                 return resolve_day_month(day, Some(month), None, today);
             }
         }
+        // "the twenty third at ten", "twelfth of june", "june the first"
+        let refs: Vec<&str> = words[i..].iter().map(String::as_str).collect();
+        if let Some((day, used)) = en_ordinal(&refs) {
+            let prev = if i > 0 { words[i - 1].as_str() } else { "" };
+            let prev2 = if i > 1 { words[i - 2].as_str() } else { "" };
+            let next = refs.get(used).copied().unwrap_or("");
+            let month = month_of(prev)
+                .or_else(|| (prev == "the").then(|| month_of(prev2)).flatten())
+                .or_else(|| month_of(next))
+                .or_else(|| {
+                    (next == "of")
+                        .then(|| refs.get(used + 1).and_then(|w| month_of(w)))
+                        .flatten()
+                });
+            let says_date = matches!(prev, "the" | "on")
+                && matches!(
+                    next,
+                    "" | "at"
+                        | "saa"
+                        | "in"
+                        | "morning"
+                        | "afternoon"
+                        | "evening"
+                        | "please"
+                        | "then"
+                        | "for"
+                        | "instead"
+                        | "is"
+                        | "if"
+                        | "ok"
+                        | "okay"
+                );
+            if month.is_some() || says_date {
+                return resolve_day_month(day, month, None, today);
+            }
+        }
         let ordinal = ["st", "nd", "rd", "th"].iter().any(|s| w.ends_with(s))
             && w.chars().next().is_some_and(|c| c.is_ascii_digit());
         let after_tarehe = i > 0 && words[i - 1] == "tarehe";
@@ -251,7 +377,10 @@ fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<NaiveDate> 
                     .filter(|d| (1..=31).contains(d))
             })
         {
-            let month = words.get(i + 1).and_then(|w| month_of(w));
+            let month = match words.get(i + 1).map(String::as_str) {
+                Some("of") => words.get(i + 2).and_then(|w| month_of(w)),
+                next => next.and_then(month_of),
+            };
             return resolve_day_month(day, month, None, today);
         }
     }
@@ -292,174 +421,6 @@ fn resolve_day_month(
         (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
     }
     None
-}
-
-fn hm(h: u32, m: u32) -> Option<NaiveTime> {
-    NaiveTime::from_hms_opt(h, m, 0)
-}
-
-fn parse_time(tokens: &Tokens, part: Option<DayPart>) -> Option<NaiveTime> {
-    let words = tokens.words();
-    let refs: Vec<&str> = words.iter().map(String::as_str).collect();
-    // English am/pm forms first: "2pm", "2:30pm", "2 pm", "10 a m".
-    for (i, w) in refs.iter().enumerate() {
-        let next = refs.get(i + 1).copied().unwrap_or("");
-        let (num, suffix) = split_suffix(w);
-        let suffix = if suffix.is_empty() {
-            match next {
-                "pm" | "am" => next,
-                "p" if refs.get(i + 2) == Some(&"m") => "pm",
-                "a" if refs.get(i + 2) == Some(&"m") => "am",
-                _ => "",
-            }
-        } else {
-            suffix
-        };
-        if suffix.is_empty() {
-            continue;
-        }
-        if let Some((h, m)) = clock_digits(num).or_else(|| en_small(num).map(|h| (h, 0)))
-            && (1..=12).contains(&h)
-        {
-            let h24 = match (suffix, h) {
-                ("am", 12) => 0,
-                ("am", h) => h,
-                ("pm", 12) => 12,
-                (_, h) => h + 12,
-            };
-            return hm(h24, m);
-        }
-    }
-    // Swahili clock: "saa nne", "saa 4", "saa kumi na moja", "saa nne na nusu".
-    for (i, w) in refs.iter().enumerate() {
-        if *w != "saa" {
-            continue;
-        }
-        let rest = &refs[i + 1..];
-        let Some(first) = rest.first() else { continue };
-        if *first == "ngapi" {
-            continue;
-        }
-        if let Some((h, m)) = clock_digits(first) {
-            if h > 12 {
-                return hm(h, m);
-            }
-            let minutes = m + fraction_minutes(&rest[1..]).unwrap_or(0);
-            return swahili_clock(h, minutes, part);
-        }
-        let Some((hour, used)) = sw_clock_hour(rest) else {
-            continue;
-        };
-        let minutes = fraction_minutes(&rest[used..]).unwrap_or(0);
-        return swahili_clock(hour, minutes, part);
-    }
-    if tokens.has_any(&["noon", "midday"]) {
-        return hm(12, 0);
-    }
-    // 24-hour "14:30" / "10.30" anywhere, or "at 3" / "at 10:30".
-    for (i, w) in refs.iter().enumerate() {
-        if let Some((h, m)) = clock_digits(w) {
-            let has_sep = w.contains(':') || w.contains('.');
-            if has_sep && h > 12 {
-                return hm(h, m);
-            }
-            let after_at = i > 0 && matches!(refs[i - 1], "at" | "around" | "by" | "about");
-            if has_sep || after_at {
-                return business_hour(h, m, part);
-            }
-        } else if i > 0
-            && matches!(refs[i - 1], "at" | "around")
-            && let Some(h) = en_small(w).filter(|h| (1..=12).contains(h))
-        {
-            return business_hour(h, 0, part);
-        }
-    }
-    None
-}
-
-/// "2pm" -> ("2", "pm"); "14:30" -> ("14:30", "").
-fn split_suffix(w: &str) -> (&str, &str) {
-    for s in ["pm", "am"] {
-        if let Some(n) = w.strip_suffix(s)
-            && !n.is_empty()
-        {
-            return (n, s);
-        }
-    }
-    (w, "")
-}
-
-/// "14", "14:30", "10.30" as (hour, minute).
-fn clock_digits(w: &str) -> Option<(u32, u32)> {
-    let (h, m) = match w.split_once([':', '.']) {
-        Some((h, m)) => (h, m),
-        None => (w, "0"),
-    };
-    if h.is_empty() || h.len() > 2 || !h.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    if !m.chars().all(|c| c.is_ascii_digit()) || m.len() > 2 {
-        return None;
-    }
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then_some((h, m))
-}
-
-/// A Swahili clock hour word: moja..kumi na mbili.
-fn sw_clock_hour(words: &[&str]) -> Option<(u32, usize)> {
-    let first = sw_small(words.first()?)?;
-    if first == 10
-        && words.get(1) == Some(&"na")
-        && let Some(u) = words
-            .get(2)
-            .and_then(|w| sw_small(w))
-            .filter(|u| (1..=2).contains(u))
-    {
-        return Some((10 + u, 3));
-    }
-    (1..=12).contains(&first).then_some((first, 1))
-}
-
-/// "na nusu" +30, "na robo" +15, "kasorobo"/"kasoro robo" -15.
-fn fraction_minutes(words: &[&str]) -> Option<u32> {
-    match words {
-        ["na", "nusu", ..] => Some(30),
-        ["na", "robo", ..] => Some(15),
-        _ => None,
-    }
-}
-
-/// Converts a Swahili clock hour (1..=12) to a 24-hour time.
-pub fn swahili_clock(hour: u32, minutes: u32, part: Option<DayPart>) -> Option<NaiveTime> {
-    if !(1..=12).contains(&hour) {
-        return None;
-    }
-    let day_hour = hour + 6; // 7..=18
-    let h24 = match part {
-        Some(DayPart::Evening | DayPart::Night) if day_hour <= 11 => day_hour + 12,
-        Some(DayPart::Night) if hour == 6 => 0,
-        Some(DayPart::Night) if hour >= 7 => day_hour - 12,
-        Some(DayPart::Morning) if hour >= 11 => day_hour - 12, // alfajiri: saa kumi na moja = 05:00
-        _ => day_hour,
-    };
-    let total = h24 * 60 + minutes;
-    hm((total / 60) % 24, total % 60)
-}
-
-/// A bare hour ("at 3") read within business hours: 7..11 morning, 12 noon,
-/// 1..6 afternoon; a stated part of the day wins.
-fn business_hour(h: u32, m: u32, part: Option<DayPart>) -> Option<NaiveTime> {
-    if h > 12 {
-        return hm(h, m);
-    }
-    let h24 = match part {
-        Some(DayPart::Morning) => h % 12,
-        Some(DayPart::Afternoon | DayPart::Evening | DayPart::Night) if h < 12 => h + 12,
-        _ if h == 12 => 12,
-        _ if h <= 6 => h + 12,
-        _ => h,
-    };
-    hm(h24, m)
 }
 
 #[cfg(test)]
@@ -524,41 +485,108 @@ mod tests {
     }
 
     #[test]
-    fn times_in_both_languages() {
+    fn weekdays_as_customers_write_them() {
+        // now() is Wednesday 25 November, 09:00.
         let cases = [
-            ("saa nne asubuhi", t(10, 0)),
-            ("saa kumi jioni", t(16, 0)),
-            ("saa saba mchana", t(13, 0)),
-            ("saa sita mchana", t(12, 0)),
-            ("saa moja asubuhi", t(7, 0)),
-            ("saa moja jioni", t(19, 0)),
-            ("saa mbili usiku", t(20, 0)),
-            ("saa sita usiku", t(0, 0)),
-            ("saa kumi na moja jioni", t(17, 0)),
-            ("saa kumi na mbili", t(18, 0)),
-            ("saa tatu na nusu", t(9, 30)),
-            ("saa nne na robo asubuhi", t(10, 15)),
-            ("saa 4 asubuhi", t(10, 0)),
-            ("saa 14:30", t(14, 30)),
-            ("2pm", t(14, 0)),
-            ("2 pm", t(14, 0)),
-            ("2:30pm", t(14, 30)),
-            ("10am", t(10, 0)),
-            ("12pm", t(12, 0)),
-            ("12am", t(0, 0)),
-            ("14:30", t(14, 30)),
-            ("at 10.30", t(10, 30)),
-            ("at 3", t(15, 0)),
-            ("at 9", t(9, 0)),
-            ("at 6 in the evening", t(18, 0)),
-            ("at eleven", t(11, 0)),
-            ("noon", t(12, 0)),
-            ("kesho saa ngapi?", None),
-            ("I want 2 braids", None),
+            ("this friday", d(11, 27)),
+            ("frdy", d(11, 27)),
+            ("fri 2pm", d(11, 27)),
+            ("Friday!!", d(11, 27)),
+            ("thurday", d(11, 26)),
+            ("thur", d(11, 26)),
+            ("thurs", d(11, 26)),
+            ("thu rs", d(11, 26)),
+            ("alhamis", d(11, 26)),
+            ("wedensday", d(11, 25)),
+            ("wed", d(11, 25)),
+            ("jumamos", d(11, 28)),
+            ("juma mosi", d(11, 28)),
+            ("on sat", d(11, 28)),
+            ("sat 10am", d(11, 28)),
+            ("sun morning", d(11, 29)),
+            ("sato saa nne", d(11, 28)),
+            ("sat 5th december", d(12, 5)),
+            ("friday 4th", d(12, 4)),
+            ("okay then the twenty third at ten", d(12, 23)),
+            ("the twelfth of december", d(12, 12)),
+            ("12th of december", d(12, 12)),
+            ("december the first", d(12, 1)),
+            ("on the second", d(12, 2)),
+            ("the first one is fine", None),
+            ("my second visit", None),
+            ("Ijumaa tarehe 4", d(12, 4)),
+            ("next wk tue", d(12, 1)),
+            ("tue next week", d(12, 1)),
+            ("jumanne wiki ijayo", d(12, 1)),
+            ("tmrw", d(11, 26)),
+            ("2moro", d(11, 26)),
+            ("tmoro pls", d(11, 26)),
+            ("tomoz", d(11, 26)),
+            ("to morrow", d(11, 26)),
+            ("ksho asbh", d(11, 26)),
+            ("i sat down", None),
+            ("where are you", None),
+            ("there", None),
         ];
         for (text, want) in cases {
-            assert_eq!(when(text).time, want, "{text}");
+            assert_eq!(when(text).date, want, "{text}");
         }
+    }
+
+    #[test]
+    fn a_misspelt_day_never_becomes_another_day() {
+        // Equally close to Wednesday (jumatano) and Monday (jumatatu), or
+        // the start of both: no day, and the turn says a day was unclear.
+        for text in ["jumatanu", "jumat saa nne", "wednsdy at 3"] {
+            let tokens = Tokens::new(text);
+            assert_eq!(parse_when(&tokens, now(), nairobi()).date, None, "{text}");
+            assert!(tokens.uncertain_day(), "{text}");
+        }
+        for text in ["friday", "kesho", "saa nne", "my name is Fridah"] {
+            assert!(!Tokens::new(text).uncertain_day(), "{text}");
+        }
+        assert_eq!(when("my name is Fridah").date, None);
+    }
+
+    #[test]
+    fn a_weekday_never_means_a_day_already_past() {
+        // Sunday 29 November in Nairobi.
+        let sunday = |h: u32| Utc.with_ymd_and_hms(2026, 11, 29, h - 3, 0, 0).unwrap();
+        let on = |text: &str, h| parse_when(&Tokens::new(text), sunday(h), nairobi()).date;
+        assert_eq!(on("sunday", 10), d(11, 29));
+        assert_eq!(on("Jumapili", 16), d(11, 29));
+        assert_eq!(on("sunday", 17), d(12, 6));
+        assert_eq!(on("jumapili saa nne", 19), d(12, 6));
+        assert_eq!(on("monday", 19), d(11, 30));
+        assert_eq!(on("saturday", 10), d(12, 5));
+        assert_eq!(on("next sunday", 10), d(12, 6));
+    }
+
+    #[test]
+    fn same_time_in_both_languages() {
+        for text in [
+            "same time",
+            "thursday same time",
+            "Can I move it to Thursday same time?",
+            "same hour pls",
+            "muda ule ule",
+            "saa ile ile",
+            "alhamisi saa hiyo hiyo",
+        ] {
+            assert!(same_time(&Tokens::new(text)), "{text}");
+        }
+        for text in ["saa nne", "any time", "same day different time"] {
+            assert!(!same_time(&Tokens::new(text)), "{text}");
+        }
+    }
+
+    #[test]
+    fn greetings_are_not_a_part_of_the_day() {
+        let w = when("good morning, braids tomorrow at 3");
+        assert_eq!((w.date, w.time), (d(11, 26), t(15, 0)));
+        assert_eq!(when("habari za asubuhi").part, None);
+        assert_eq!(when("before lunch").part, Some(DayPart::Morning));
+        assert_eq!(when("after lunch").part, Some(DayPart::Afternoon));
     }
 
     #[test]

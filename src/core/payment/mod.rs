@@ -2,6 +2,8 @@
 //! caller waiting on the line, a callback that arrives late or twice, a chat
 //! customer who wanders off) can be tested with a virtual clock.
 //!
+//! * [`callback`]: what one callback does to a payment (duplicates, late,
+//!   conflicting callbacks), with the reason when it does nothing.
 //! * [`outcome`]: what a provider result means, and the forward-only order of
 //!   payment statuses that makes replayed callbacks harmless.
 //! * [`hold`]: the STK hold on a voice call.
@@ -12,6 +14,7 @@
 //! `poll_output()`; time is always an argument and timers live in a named
 //! table.
 
+pub mod callback;
 pub mod chat;
 pub mod hold;
 pub mod outcome;

@@ -1,9 +1,11 @@
 //! Provider results mapped onto our payment statuses.
 //!
 //! Statuses only move forward (`initiated -> pending -> final`), and a final
-//! status never changes. That rule is one of the three idempotency layers:
-//! a duplicate, replayed or out-of-order callback cannot undo or repeat an
-//! outcome.
+//! status never changes, with one exception decided in
+//! [`super::callback`]: a success with a receipt after a failure completes
+//! the payment (the customer paid after all). That rule is one of the three
+//! idempotency layers: a duplicate, replayed or out-of-order callback cannot
+//! undo or repeat an outcome.
 
 use std::fmt;
 

@@ -1,0 +1,356 @@
+//! Matching what the customer typed against the tenant's services and
+//! staff: names with typos, plurals, glued and split words, the shared
+//! synonyms of salon services, and several services in one request.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use uuid::Uuid;
+
+use super::{ServiceInfo, StaffInfo};
+use crate::core::dialog::lexicon::{self, ServiceSynonym};
+use crate::core::dialog::text::Tokens;
+
+const STOPWORDS: &[&str] = &[
+    "and", "na", "ya", "wa", "za", "la", "the", "of", "for", "with", "a", "an", "kwa", "&",
+];
+
+/// Services the text mentions, best first, each with a score in (0, 1].
+///
+/// A service is matched by the words of its names (English and Swahili,
+/// with typos, plurals, glued and split words tolerated), by a word only
+/// that service's names contain ("braids" for "Box Braids"), and by the
+/// shared synonyms of salon services ([`lexicon::SERVICE_SYNONYMS`]: "locs",
+/// "mani", "kinyozi", "kucha za miguu"), which name a kind of service and
+/// find it in any catalogue through the kind's words in the service names.
+pub fn match_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<(Uuid, f64)> {
+    let mut scored: Vec<(Uuid, f64)> = hits(tokens, services)
+        .into_iter()
+        .filter(|h| h.score >= 0.5)
+        .map(|h| (h.id, h.score))
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    scored
+}
+
+/// The one service the text clearly means: the best match, ahead of the
+/// runner-up by a margin.
+pub fn clear_service(tokens: &Tokens, services: &[ServiceInfo]) -> Option<Uuid> {
+    let m = match_services(tokens, services);
+    match m.as_slice() {
+        [] => None,
+        [(id, _)] => Some(*id),
+        [(id, a), (_, b), ..] => (a - b >= CLEAR_MARGIN).then_some(*id),
+    }
+}
+
+/// Every distinct service the text clearly names, in order of mention
+/// ("manicure and pedicure", "mani pedi", "kukata nywele na nyusi", "braids
+/// for me and cornrows for my daughter"). A service named twice appears
+/// once; words that only fit a longer name already chosen ("blow dry" in
+/// "hair wash and blow dry") add no other service, and words that fit two
+/// services equally well ("kucha") name neither.
+pub fn services_mentioned(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
+    let mut candidates: Vec<Hit> = hits(tokens, services)
+        .into_iter()
+        .filter(|h| h.score >= MENTION_MIN && !h.positions.is_empty())
+        .collect();
+    // Best first; of equal scores the longer name first, so that its
+    // words are not taken by a shorter name inside it.
+    candidates.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.positions.len().cmp(&a.positions.len()))
+    });
+    let mut covered: BTreeSet<usize> = BTreeSet::new();
+    let mut chosen: Vec<&Hit> = Vec::new();
+    for (k, c) in candidates.iter().enumerate() {
+        if c.positions.is_subset(&covered) {
+            continue;
+        }
+        let mut named = true;
+        for (j, r) in candidates.iter().enumerate() {
+            let close = r.score > c.score - CLEAR_MARGIN;
+            if j == k || !close || r.positions.is_subset(&covered) {
+                continue;
+            }
+            if r.positions.is_disjoint(&c.positions) {
+                continue;
+            }
+            let r_longer = r.positions.is_superset(&c.positions) && r.positions != c.positions;
+            let c_longer = c.positions.is_superset(&r.positions) && r.positions != c.positions;
+            // A longer name nearly as good explains these words; a rival for
+            // the same or crossing words makes them ambiguous.
+            if r_longer || !c_longer {
+                named = false;
+                break;
+            }
+        }
+        if named {
+            covered.extend(c.positions.iter().copied());
+            chosen.push(c);
+        }
+    }
+    chosen.sort_by_key(|h| h.positions.first().copied().unwrap_or(usize::MAX));
+    chosen.into_iter().map(|h| h.id).collect()
+}
+
+/// Words of service names that say what is worked on, not which service.
+const GENERIC_WORDS: &[&str] = &[
+    "hair",
+    "nywele",
+    "nails",
+    "nail",
+    "kucha",
+    "treatment",
+    "service",
+    "style",
+    "styling",
+    "kutengeneza",
+    "kupaka",
+    "full",
+    "basic",
+    "deluxe",
+    "kids",
+    "watoto",
+    "adult",
+    "men",
+    "women",
+    "ladies",
+    "wanaume",
+    "wanawake",
+    "session",
+];
+
+/// How far the best match must lead the runner-up to be clear.
+const CLEAR_MARGIN: f64 = 0.15;
+/// The least score for a service to count as named in a list.
+const MENTION_MIN: f64 = 0.6;
+
+/// One service's match against the text: its score and the positions of
+/// the words that named it.
+#[derive(Debug, Clone)]
+struct Hit {
+    id: Uuid,
+    score: f64,
+    positions: BTreeSet<usize>,
+}
+
+fn hits(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Hit> {
+    let names: Vec<Vec<Vec<String>>> = services
+        .iter()
+        .map(|s| {
+            std::iter::once(&s.name)
+                .chain(s.name_sw.iter())
+                .map(|n| content_words(n))
+                .collect()
+        })
+        .collect();
+    // Words that name exactly one service ("haircut", "braids") identify it
+    // on their own, even inside a long name ("Haircut & Blow-dry").
+    let mut owners: BTreeMap<&str, BTreeSet<Uuid>> = BTreeMap::new();
+    for (s, variants) in services.iter().zip(&names) {
+        for w in variants.iter().flatten() {
+            owners.entry(w.as_str()).or_default().insert(s.id);
+        }
+    }
+    let distinctive =
+        |w: &str| w.chars().count() >= 5 && owners.get(w).is_some_and(|o| o.len() == 1);
+    let synonyms = synonym_hits(tokens);
+    let text = tokens.words();
+    services
+        .iter()
+        .zip(&names)
+        .filter_map(|(s, variants)| {
+            let mut hit = Hit {
+                id: s.id,
+                score: 0.0,
+                positions: BTreeSet::new(),
+            };
+            for words in variants {
+                let (mut score, positions, matched) = name_score(text, words);
+                // Part of a name, in words another service's names have too
+                // ("kucha" is in three nail services) or that any service of
+                // the kind could have ("hair"): not this one's name.
+                let generic = matched.iter().all(|m| GENERIC_WORDS.contains(&m.as_str()));
+                let shared = generic
+                    || services.iter().zip(&names).any(|(other, other_names)| {
+                        other.id != s.id
+                            && matched
+                                .iter()
+                                .all(|m| other_names.iter().flatten().any(|w| w == m))
+                    });
+                if score < 0.99 && shared {
+                    score = score.min(0.45);
+                }
+                hit.score = hit.score.max(score);
+                hit.positions.extend(positions);
+                for nw in words.iter().filter(|w| distinctive(w)) {
+                    let at: Vec<usize> = (0..text.len())
+                        .filter(|&i| word_similarity(&text[i], nw) >= 0.9)
+                        .collect();
+                    if !at.is_empty() {
+                        hit.score = hit.score.max(0.6);
+                        hit.positions.extend(at);
+                    }
+                }
+            }
+            for (synonym, at) in &synonyms {
+                let coverage = variants
+                    .iter()
+                    .map(|words| {
+                        let kind = words
+                            .iter()
+                            .filter(|w| synonym.targets.iter().any(|t| same_word(w, t)))
+                            .count();
+                        kind as f64 / words.len().max(1) as f64
+                    })
+                    .fold(0.0, f64::max);
+                if coverage > 0.0 {
+                    hit.score = hit.score.max(0.6 + 0.35 * coverage);
+                    hit.positions.extend(at.iter().copied());
+                }
+            }
+            (hit.score > 0.0).then_some(hit)
+        })
+        .collect()
+}
+
+/// The words of a service name that carry meaning.
+fn content_words(name: &str) -> Vec<String> {
+    Tokens::plain(name)
+        .words()
+        .iter()
+        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// The service kinds the text names through the shared synonyms, each with
+/// the positions of its shortest phrase found (so "mani pedi" gives "mani"
+/// to manicure and "pedi" to pedicure).
+fn synonym_hits(tokens: &Tokens) -> Vec<(&'static ServiceSynonym, Vec<usize>)> {
+    let text = tokens.words();
+    lexicon::SERVICE_SYNONYMS
+        .iter()
+        .filter_map(|synonym| {
+            synonym
+                .phrases
+                .iter()
+                .filter_map(|phrase| {
+                    let parts: Vec<&str> = phrase.split(' ').collect();
+                    find_phrase(text, &parts).map(|start| (start..start + parts.len()).collect())
+                })
+                .min_by_key(|at: &Vec<usize>| at.len())
+                .map(|at| (synonym, at))
+        })
+        .collect()
+}
+
+/// The first position where `parts` occur in `text`, words of five letters
+/// or more allowed a typo.
+fn find_phrase(text: &[String], parts: &[&str]) -> Option<usize> {
+    if parts.is_empty() || parts.len() > text.len() {
+        return None;
+    }
+    (0..=text.len() - parts.len()).find(|&start| {
+        parts.iter().enumerate().all(|(k, p)| {
+            let w = text[start + k].as_str();
+            w == *p || (p.chars().count() >= 5 && word_similarity(w, p) >= 0.9)
+        })
+    })
+}
+
+/// How well the text covers one name's words (mean of each word's best
+/// similarity), the positions of the text words that matched, and the name
+/// words they matched.
+fn name_score(text: &[String], words: &[String]) -> (f64, BTreeSet<usize>, Vec<String>) {
+    if words.is_empty() {
+        return (0.0, BTreeSet::new(), Vec::new());
+    }
+    let mut matched = Vec::new();
+    let mut positions = BTreeSet::new();
+    let mut total = 0.0;
+    for (k, nw) in words.iter().enumerate() {
+        let mut best: f64 = 0.0;
+        let mut at: Vec<usize> = Vec::new();
+        for (i, tw) in text.iter().enumerate() {
+            let mut sim = word_similarity(tw, nw);
+            let mut span = vec![i];
+            // "hair cut" for "haircut"
+            if let Some(next) = text.get(i + 1)
+                && format!("{tw}{next}") == **nw
+            {
+                sim = 1.0;
+                span.push(i + 1);
+            }
+            // "boxbraids" for "box braids"
+            let glued = |a: &str, b: &str| {
+                let joined = format!("{a}{b}");
+                strsim::osa_distance(tw, &joined) <= lexicon::allowed_edits(joined.len()).min(1)
+            };
+            if words.get(k + 1).is_some_and(|next| glued(nw, next))
+                || (k > 0 && glued(&words[k - 1], nw))
+            {
+                sim = 1.0;
+            }
+            if sim > best {
+                best = sim;
+                at = span;
+            }
+        }
+        if best > 0.0 {
+            positions.extend(at);
+            matched.push(nw.clone());
+        }
+        total += best;
+    }
+    (total / words.len() as f64, positions, matched)
+}
+
+/// The same word up to a plural "s": tenants spell their service names,
+/// so a kind's words are looked for exactly ("braid" is not "bridal").
+fn same_word(name_word: &str, kind_word: &str) -> bool {
+    name_word == kind_word
+        || name_word.strip_suffix('s') == Some(kind_word)
+        || kind_word.strip_suffix('s') == Some(name_word)
+}
+
+fn word_similarity(text_word: &str, name_word: &str) -> f64 {
+    if text_word == name_word {
+        return 1.0;
+    }
+    let (a, b) = (text_word.chars().count(), name_word.chars().count());
+    if a < 4 || b < 4 {
+        return 0.0;
+    }
+    if text_word.strip_suffix('s') == Some(name_word)
+        || name_word.strip_suffix('s') == Some(text_word)
+    {
+        return 0.95;
+    }
+    if (a.min(b) as f64) / (a.max(b) as f64) < 0.75 {
+        return 0.0;
+    }
+    let jw = strsim::jaro_winkler(text_word, name_word);
+    if jw >= 0.9 { jw } else { 0.0 }
+}
+
+/// The staff member the text names, if exactly one.
+pub fn match_staff(tokens: &Tokens, staff: &[StaffInfo]) -> Option<Uuid> {
+    let hits: Vec<Uuid> = staff
+        .iter()
+        .filter(|s| {
+            Tokens::new(&s.name).words().iter().any(|n| {
+                n.chars().count() >= 3
+                    && tokens.words().iter().any(|w| {
+                        w == n || (n.chars().count() >= 5 && strsim::osa_distance(w, n) <= 1)
+                    })
+            })
+        })
+        .map(|s| s.id)
+        .collect();
+    match hits.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}

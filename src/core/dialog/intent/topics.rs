@@ -1,0 +1,331 @@
+//! Which knowledge the customer asks about, chosen by meaning with synonyms
+//! in English, Swahili and Sheng, every topic of a compound question in the
+//! order asked. A stray keyword is not enough: "close to town" is location,
+//! "late afternoon" is a time, "saa saba na nusu je?" asks about a slot.
+
+use serde::{Deserialize, Serialize};
+
+use super::lexicon::spans;
+use crate::core::dialog::text::Tokens;
+
+/// A subject of the tenant's knowledge snippets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    Hours,
+    Location,
+    Parking,
+    Prices,
+    Payment,
+    Deposit,
+    Cancellation,
+    Lateness,
+    Duration,
+    Services,
+}
+
+impl Topic {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::Hours => "hours",
+            Topic::Location => "location",
+            Topic::Parking => "parking",
+            Topic::Prices => "prices",
+            Topic::Payment => "payment",
+            Topic::Deposit => "deposit",
+            Topic::Cancellation => "cancellation",
+            Topic::Lateness => "lateness",
+            Topic::Duration => "duration",
+            Topic::Services => "services",
+        }
+    }
+}
+
+/// One topic's phrases, and phrases inside which they do not count.
+struct Rule {
+    topic: Topic,
+    words: &'static str,
+    unless: &'static str,
+}
+
+const DEPOSIT_WORDS: &str = "deposit, deposits, depo, amana, advance payment, pay in advance,
+    pay advance, lipa advance, kulipa advance, pay first, pay before, pay upfront, upfront,
+    pay something first, kulipa kwanza, nilipe kwanza, lipa kwanza, tulipe kwanza,
+    kulipia kwanza, nilipie kwanza, nitumie kwanza, down payment, booking fee,
+    commitment fee, reservation fee, pesa ya kushikilia, kushikilia nafasi, pay to book,
+    pay to reserve, pay to secure, pay to confirm, lipa ndio, pay half, half payment,
+    lipa nusu, nusu ya pesa, kulipa kabla, nilipe kabla, lipa kabla";
+
+const RULES: &[Rule] = &[
+    Rule {
+        topic: Topic::Hours,
+        words: "open, opening, opened, opens, close, closing, closed, closes, hours,
+            working hours, business hours, opening hours, mnafungua, mnafunga, mnafungwa,
+            kufungua, kufunga, mtafungua, mtafunga, mnafunguliwa, mko wazi, mpo wazi,
+            mtakuwa wazi, mnakuwa wazi, huwa wazi, iko wazi, saa za kazi, saa za kufungua,
+            what time do you, till what time, until what time, up to what time, upto when,
+            until when, till when, mpaka saa ngapi mko, hadi saa ngapi mko, mnaclose,
+            mnaopen, mnaclosed, mnafanya kazi, mko kazini, mtakuwa kazini, do you work,
+            you work on, are you working, mnaanza saa, mnaanza kazi, mnamaliza saa,
+            mnamaliza kazi, you start, you finish, public holiday, holidays, holiday,
+            sikukuu, siku gani mko, siku za kazi, which days, what days, mko open, mpo open,
+            opening time, closing time, saa ngapi mko, mko mpaka saa ngapi, working hrs,
+            opening hrs, mnakaa mpaka, mko mpaka, mpo mpaka, mnakuwa mpaka",
+        unless: "still open, slot open, open slot, open slots, openings, an opening,
+            any opening, open to, on holiday, my holiday, how many hours, many hours, hours does it,
+            hours will it, hours long, hours to do, close to, close by, close na, close kwa, closer to,
+            close enough",
+    },
+    Rule {
+        topic: Topic::Location,
+        words: "where, wapi, location, located, locate, address, directions, direction,
+            find you, map, maps, google maps, location pin, drop a pin, drop pin,
+            send pin, share pin, landmark, which building,
+            building gani, jengo gani, which floor, floor gani, how do i get, how to get,
+            how do i find, how can i find, jinsi ya kufika, nitafikaje, nifike aje,
+            nikuje aje, nitafika aje, nitakuja aje, mnapatikana, mtaa gani, which road,
+            which street, estate gani, area gani, eneo gani, mahali, close to, near town,
+            near the, karibu na nini, opposite what, your place, place yenu, ofisi yenu,
+            mko area gani, nitawapata, kuwapata, mtaani gani",
+        unless: "where do i pay, where can i pay, where to pay, where do we pay,
+            where do i park, where can i park, where to park, where do we park,
+            nilipe wapi, nitalipa wapi, tulipe wapi, nipark wapi, niegeshe wapi,
+            naegesha wapi, parking iko wapi, where is the parking, where s the parking,
+            wapi ya kupark, wapi pa kupark, wapi pa kuegesha",
+    },
+    Rule {
+        topic: Topic::Parking,
+        words: "parking, park, parked, maegesho, kuegesha, egesha, niegeshe, naegesha,
+            kupark, nipark, kuparki, car, gari, motorbike, pikipiki, parking space,
+            parking lot",
+        unless: "",
+    },
+    Rule {
+        topic: Topic::Prices,
+        words: "price, prices, pricing, priced, cost, costs, costing, how much, hw much,
+            hw mch, how mch, how mutch, howmuch, charge, charges, charging, rate, rates,
+            bei, gharama, pesa ngapi, shilingi ngapi, ni ngapi, ngapi, ksh ngapi,
+            bob ngapi, doh ngapi, kiasi gani, kiasi cha pesa, fee, fees, expensive, cheap, cheaper,
+            affordable, discount, ofa, total, price list, nilipe ngapi, nitalipa ngapi,
+            tulipe ngapi, pay how much, bei gani",
+        unless: "how much time, in charge, saa ngapi, masaa ngapi, siku ngapi,
+            dakika ngapi, watu ngapi, mara ngapi, deposit fee, booking fee,
+            cancellation fee, cancel fee, commitment fee, reservation fee",
+    },
+    Rule {
+        topic: Topic::Payment,
+        words: "pay, paying, payment, payments, paid, lipa, kulipa, nilipe, tulipe,
+            nitalipa, malipo, kulipia, nikulipe, mnalipwa, mpesa, m pesa, mpeso, nalipa,
+            nalipa vipi, nilipe aje, nitalipa aje, nitatuma doh, tuma doh, nitume doh, doh aje,
+            nitume pesa, mnapokea kadi, kadi, nitalipaje, tunalipaje,
+            paybill, pay bill, till number, till no, till namba, namba ya till, till yenu,
+            the till, your till, till yako, till gani,
+            buy goods, card, cards, visa, mastercard, cash, taslimu, credit, airtel money,
+            bank, transfer, send money, tuma pesa, lipa na mpesa, account number,
+            acc no, account no, namba ya akaunti, akaunti",
+        unless: "how much do i pay, how much will i pay, how much to pay, nilipe ngapi,
+            nitalipa ngapi, tulipe ngapi, pay how much, pay a deposit, pay the deposit,
+            pay deposit, pay any deposit, lipa deposit, kulipa deposit, deposit, deposits,
+            paid the deposit, paid deposit, paid a deposit, pay half, lipa nusu, depo, amana,
+            advance payment, pay in advance, pay advance, lipa advance, kulipa advance,
+            pay first, pay before, pay upfront, pay something first, kulipa kwanza,
+            nilipe kwanza, lipa kwanza, tulipe kwanza, kulipia kwanza, nilipie kwanza,
+            down payment, pay to book, pay to reserve, pay to secure, lipa ndio",
+    },
+    Rule {
+        topic: Topic::Deposit,
+        words: DEPOSIT_WORDS,
+        unless: "",
+    },
+    Rule {
+        topic: Topic::Cancellation,
+        words: "cancellation, cancellation policy, cancel policy, if i cancel,
+            can i cancel, what if i cancel, what happens if i cancel, nikicancel,
+            nikighairi, nikifuta, refund, refunds, refundable, non refundable,
+            rudishiwa pesa, nirudishiwe, mtarudisha pesa, mnarudisha pesa,
+            get my money back, money back, cancellation fee, cancel fee, no show,
+            if i don t come, if i dont come, nisipokuja, nisipofika, if i can t come,
+            if i cant come, if i miss, nikikosa kuja, nikikosa kufika, don t show up,
+            dont show up, if i reschedule, nikireschedule, reschedule policy",
+        unless: "",
+    },
+    Rule {
+        topic: Topic::Lateness,
+        words: "late, lateness, kuchelewa, nikichelewa, nimechelewa, tukichelewa,
+            nitachelewa, nkichelewa, chelewa, delayed, delay, running late, grace period,
+            dakika za ziada, minutes late",
+        unless: "late afternoon, late morning, late evening, late night, late in the,
+            late lunch, late appointment, late slot, too late, is it late, late for",
+    },
+    Rule {
+        topic: Topic::Duration,
+        words: "how long, hw long, how lng, muda gani, muda mrefu, muda wa, muda ngapi,
+            itachukua, inachukua, kuchukua, masaa mangapi, masaa ngapi, dakika ngapi,
+            takes, take long, how much time, duration, long does, long will, does it take,
+            will it take, it take, how many hours, how many minutes, how many mins,
+            itaisha saa ngapi, nitamaliza, nitamaliza saa ngapi, itaisha, inaisha, tutamaliza saa ngapi,
+            itamalizika, finish by, done by, be done, be finished, does it last,
+            will it last, lasts",
+        unless: "take mpesa, take m pesa, take card, take cards, take cash, takes mpesa,
+            takes card, takes cash, take visa, take payment",
+    },
+    Rule {
+        topic: Topic::Services,
+        words: "services, huduma, what do you offer, what else, menu, offers, treatments,
+            catalogue, what services, which services, service gani, huduma gani,
+            mnafanya nini, mnadeal na, mnashughulika na, mnashughulikia, styles,
+            mitindo, aina gani, what kind of, what type of, types of, kinds of,
+            what do you do",
+        unless: "customer service, customer care",
+    },
+];
+
+/// Availability-like questions that only mean "services" when nothing else
+/// was asked ("mna pedicure?", but "mna parking?" is parking).
+const WEAK_SERVICES: &str = "do you have, do you do, do you offer, mna, mnafanya, mnadoo,
+    can you do, mnaweza kufanya";
+
+/// Questions that ask about a slot, not a service ("do you have space").
+const SLOT_WORDS: &str = "slot, slots, space, nafasi, time, free, available, availability,
+    appointment, miadi, opening";
+
+/// Every topic the turn asks about, in the order asked, each once.
+pub fn topics(tokens: &Tokens) -> Vec<Topic> {
+    let mut found: Vec<(usize, Topic)> = Vec::new();
+    for rule in RULES {
+        let blocked = if rule.unless.is_empty() {
+            Vec::new()
+        } else {
+            spans(tokens, rule.unless)
+        };
+        let first = spans(tokens, rule.words)
+            .into_iter()
+            .filter(|&(s, l)| !blocked.iter().any(|&(bs, bl)| s < bs + bl && bs < s + l))
+            .map(|(s, _)| s)
+            .next();
+        if let Some(at) = first {
+            found.push((at, rule.topic));
+        }
+    }
+    if found.is_empty()
+        && spans(tokens, SLOT_WORDS).is_empty()
+        && let Some(&(at, _)) = spans(tokens, WEAK_SERVICES).first()
+    {
+        found.push((at, Topic::Services));
+    }
+    found.sort();
+    found.into_iter().map(|(_, t)| t).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Topic::*;
+    use super::*;
+
+    #[test]
+    fn topics_table() {
+        let cases: &[(&str, &[Topic])] = &[
+            ("what time do you open", &[Hours]),
+            ("Mnafungua saa ngapi?", &[Hours]),
+            ("mnafunga saa ngapi", &[Hours]),
+            ("siku gani mko wazi", &[Hours]),
+            ("mko open jumapili", &[Hours]),
+            ("are you open on sunday", &[Hours]),
+            ("do you work on public holidays", &[Hours]),
+            ("till what time are you there", &[Hours]),
+            ("where are you located", &[Location]),
+            ("mko wapi", &[Location]),
+            ("uh location yenu ni wapi", &[Location]),
+            ("send me directions", &[Location]),
+            ("what's your address", &[Location]),
+            ("are you close to sarit centre", &[Location]),
+            ("nitafikaje huko", &[Location]),
+            ("is there parking", &[Parking]),
+            ("where do I park", &[Parking]),
+            ("kuna maegesho", &[Parking]),
+            ("naweza kuegesha gari", &[Parking]),
+            ("how much is a facial", &[Prices]),
+            ("hw much", &[Prices]),
+            ("bei ya kusuka ni ngapi", &[Prices]),
+            ("pesa ngapi", &[Prices]),
+            ("braids ni ngapi", &[Prices]),
+            ("what do you charge for gel nails", &[Prices]),
+            ("how much do I pay for pedicure", &[Prices]),
+            ("how long does it take", &[Duration]),
+            ("itachukua muda gani", &[Duration]),
+            ("masaa mangapi", &[Duration]),
+            ("knotless braids takes how many hours", &[Duration]),
+            ("do you take mpesa", &[Payment]),
+            ("naweza kulipa na m-pesa", &[Payment]),
+            ("what's your paybill", &[Payment]),
+            ("till number?", &[Payment]),
+            ("do you accept card or cash", &[Payment]),
+            ("nilipe taslimu", &[Payment]),
+            ("do I need to pay a deposit", &[Deposit]),
+            ("do I pay first", &[Deposit]),
+            ("lazima kulipa kwanza?", &[Deposit]),
+            ("is there a booking fee", &[Deposit]),
+            ("amana ni ngapi", &[Deposit, Prices]),
+            ("what is your cancellation policy", &[Cancellation]),
+            ("can I get a refund", &[Cancellation]),
+            ("what if I cancel", &[Cancellation]),
+            ("what if I'm late", &[Lateness]),
+            ("nikichelewa kidogo je", &[Lateness]),
+            ("what services do you offer", &[Services]),
+            ("mna huduma gani", &[Services]),
+            ("mnafanya nini", &[Services]),
+            ("mna pedicure", &[Services]),
+            (
+                "how much is a facial and do you need a deposit",
+                &[Prices, Deposit],
+            ),
+            ("hw much … n do u take mpesa", &[Prices, Payment]),
+            ("mko wapi na kuna parking", &[Location, Parking]),
+            ("bei gani na itachukua muda gani", &[Prices, Duration]),
+            (
+                "what time do you close and where are you",
+                &[Hours, Location],
+            ),
+            ("saa saba na nusu je", &[]),
+            ("saa ngapi", &[]),
+            ("can I come at saa ngapi kesho", &[]),
+            ("late afternoon tomorrow", &[]),
+            ("any openings tomorrow", &[]),
+            ("do you have a slot on friday", &[]),
+            ("mna nafasi kesho", &[]),
+            ("I want braids", &[]),
+            ("cancel my appointment", &[]),
+            ("nataka kusuka kesho saa nne", &[]),
+            ("yes", &[]),
+            ("does it take mpesa", &[Payment]),
+            ("inakaa how much", &[Prices]),
+            ("nimechelewa kiasi", &[Lateness]),
+            ("is 6pm too late", &[]),
+            ("I already paid the deposit", &[Deposit]),
+            ("can I pay half", &[Deposit]),
+            ("what happens if I don't show up", &[Cancellation]),
+            ("send me the till", &[Payment]),
+            ("enter your mpesa pin", &[Payment]),
+            ("nitamaliza saa ngapi", &[Duration]),
+            ("mnakaa mpaka saa ngapi", &[Hours]),
+            ("nitawapata aje", &[Location]),
+            (
+                "uh how much is uh braids and eeh do you need a deposit",
+                &[Prices, Deposit],
+            ),
+            ("eeh mko wapi na mnafunga saa ngapi", &[Location, Hours]),
+            ("um is there parking uh for my car", &[Parking]),
+            (
+                "bei ya kucha ni ngapi na mnakubali mpesa",
+                &[Prices, Payment],
+            ),
+        ];
+        let wrong: Vec<String> = cases
+            .iter()
+            .map(|(t, want)| (t, want, topics(&Tokens::new(t))))
+            .filter(|(_, want, got)| got.as_slice() != **want)
+            .map(|(t, want, got)| format!("{t:?}: want {want:?} got {got:?}"))
+            .collect();
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+}

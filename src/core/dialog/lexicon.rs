@@ -1,0 +1,540 @@
+//! The shared vocabulary of the conversation and the spelling corrector
+//! that maps how customers really write onto it.
+//!
+//! Customers type fast on phones ("tmrw", "frdy", "wedensday", "saa4",
+//! "boxbraids") and call turns arrive as recogniser text (lower case, numbers
+//! as words, fillers such as "uh" and "eeh"). [`normalise`] rewrites the
+//! words of one turn into canonical vocabulary once, in `Tokens::new`, so
+//! every reader downstream (intents, dates, services) sees "tomorrow" and
+//! "wednesday" however they were typed.
+//!
+//! The corrector is deliberately timid, because a wrong day offered as if
+//! the customer had said it is worse than a question:
+//! - words the customer may have meant as written (common English and
+//!   Swahili words, names near a day word such as "Fridah") are never
+//!   corrected ([`is_known`]);
+//! - short words are only read through the explicit abbreviation table;
+//! - a correction needs an edit distance scaled to the word's length (one
+//!   edit for 4-7 letters, two for 8 or more, a swap of neighbours counting
+//!   one) and a unique best candidate: where two words are equally close
+//!   nothing is guessed, and if one of them was a day the turn is marked
+//!   [`Normalised::uncertain_day`] so the conversation asks which day.
+
+mod words;
+
+use chrono::Weekday;
+
+pub use words::{SERVICE_SYNONYMS, ServiceSynonym};
+
+/// The result of normalising one turn's words.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Normalised {
+    pub words: Vec<String>,
+    /// A word looked like a weekday or relative day but could not be read
+    /// as exactly one.
+    pub uncertain_day: bool,
+}
+
+/// The weekday a canonical word names (English or Swahili).
+pub fn weekday(word: &str) -> Option<Weekday> {
+    Some(match word {
+        "monday" | "jumatatu" => Weekday::Mon,
+        "tuesday" | "jumanne" => Weekday::Tue,
+        "wednesday" | "jumatano" => Weekday::Wed,
+        "thursday" | "alhamisi" => Weekday::Thu,
+        "friday" | "ijumaa" => Weekday::Fri,
+        "saturday" | "jumamosi" => Weekday::Sat,
+        "sunday" | "jumapili" => Weekday::Sun,
+        _ => return None,
+    })
+}
+
+/// Words that name a day: weekdays and relative days.
+pub fn is_day_word(word: &str) -> bool {
+    weekday(word).is_some() || words::RELATIVE_DAYS.contains(&word)
+}
+
+/// Whether `word` is a word in its own right, never to be corrected.
+pub fn is_known(word: &str) -> bool {
+    words::known().contains(word)
+}
+
+/// Whether `word` is canonical vocabulary (a correction target or a service
+/// word), or known.
+pub fn is_vocabulary(word: &str) -> bool {
+    words::VOCABULARY.contains(&word) || words::SERVICE_WORDS.contains(&word) || is_known(word)
+}
+
+/// The edit distance a typed word of `len` letters may be from the word it
+/// is read as.
+pub fn allowed_edits(len: usize) -> usize {
+    match len {
+        0..=3 => 0,
+        4..=7 => 1,
+        _ => 2,
+    }
+}
+
+/// What the corrector made of one unknown word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Correction {
+    /// Read as this vocabulary word.
+    Word(&'static str),
+    /// Two or more words were equally close; `day` when one of them was a
+    /// day word.
+    Ambiguous { day: bool },
+    /// Nothing close enough.
+    None,
+}
+
+/// Corrects a word that is neither known nor an abbreviation.
+pub fn correct(word: &str) -> Correction {
+    let len = word.chars().count();
+    let allowed = allowed_edits(len);
+    if allowed == 0 || word.chars().any(|c| c.is_ascii_digit()) {
+        return Correction::None;
+    }
+    let mut best: Option<(usize, &'static str)> = None;
+    let mut tied: Vec<&'static str> = Vec::new();
+    for &target in words::VOCABULARY {
+        // Short targets are too easy to reach by accident ("june"/"jane").
+        if target.chars().count() < 5 {
+            continue;
+        }
+        let d = strsim::osa_distance(word, target);
+        if d > allowed {
+            continue;
+        }
+        match best {
+            Some((bd, _)) if d > bd => {}
+            Some((bd, _)) if d == bd => tied.push(target),
+            _ => {
+                best = Some((d, target));
+                tied.clear();
+            }
+        }
+    }
+    match best {
+        None => Correction::None,
+        Some((_, target)) if tied.is_empty() => Correction::Word(target),
+        Some((_, target)) => Correction::Ambiguous {
+            day: is_day_word(target) || tied.iter().any(|t| is_day_word(t)),
+        },
+    }
+}
+
+/// Whether an unknown word that was not corrected still looks like a day:
+/// the start of two different day words ("jumat"), or one edit beyond the
+/// allowed distance from a day word ("wensday").
+fn looks_like_day(word: &str) -> bool {
+    let len = word.chars().count();
+    if len < 5 || word.chars().any(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let prefix_of: Vec<Weekday> = words::DAY_TARGETS
+        .iter()
+        .filter(|d| d.starts_with(word) && **d != word)
+        .filter_map(|d| weekday(d))
+        .collect();
+    if prefix_of.len() >= 2 && prefix_of.iter().any(|d| *d != prefix_of[0]) {
+        return true;
+    }
+    len >= 6
+        && words::DAY_TARGETS
+            .iter()
+            .any(|d| strsim::osa_distance(word, d) <= allowed_edits(len) + 1)
+}
+
+/// Rewrites one turn's raw lower-case words into canonical vocabulary.
+pub fn normalise(raw: Vec<String>) -> Normalised {
+    let mut uncertain_day = false;
+    let raw = drop_fillers(raw);
+    let raw = join_split_words(raw);
+    let mut out: Vec<String> = Vec::with_capacity(raw.len());
+    for (i, w) in raw.iter().enumerate() {
+        let prev = if i > 0 { raw[i - 1].as_str() } else { "" };
+        let prev2 = if i > 1 { raw[i - 2].as_str() } else { "" };
+        let next = raw.get(i + 1).map(String::as_str).unwrap_or("");
+        if introduces_name(prev2, prev) || (i >= 2 && introduces_name(at(&raw, i, 3), prev2)) {
+            out.push(w.clone());
+            continue;
+        }
+        if w == "n" && i > 0 && i + 1 < raw.len() {
+            let swahili = words::SW_CONTEXT.contains(&prev) || words::SW_CONTEXT.contains(&next);
+            out.push(if swahili { "na" } else { "and" }.to_owned());
+            continue;
+        }
+        if w == "sa" && starts_number(next) {
+            out.push("saa".to_owned());
+            continue;
+        }
+        if let Some(rep) = abbreviation(w) {
+            out.extend(rep.split(' ').map(str::to_owned));
+            continue;
+        }
+        if is_vocabulary(w) || w.chars().count() <= 1 {
+            out.push(w.clone());
+            continue;
+        }
+        if let Some(parts) = split_digits(w) {
+            out.extend(parts);
+            continue;
+        }
+        match correct(w) {
+            Correction::Word(target) => {
+                out.push(target.to_owned());
+                continue;
+            }
+            Correction::Ambiguous { day } => {
+                uncertain_day |= day;
+                out.push(w.clone());
+                continue;
+            }
+            Correction::None => {}
+        }
+        if let Some((a, b)) = split_glued(w) {
+            out.push(a.to_owned());
+            out.push(b.to_owned());
+            continue;
+        }
+        uncertain_day |= looks_like_day(w);
+        out.push(w.clone());
+    }
+    resolve_short_days(&mut out);
+    Normalised {
+        words: out,
+        uncertain_day,
+    }
+}
+
+fn at(words: &[String], i: usize, back: usize) -> &str {
+    i.checked_sub(back)
+        .and_then(|j| words.get(j))
+        .map(String::as_str)
+        .unwrap_or("")
+}
+
+/// The explicit table of abbreviations, Sheng spellings and common
+/// misspellings too far from their word for the corrector.
+pub fn abbreviation(word: &str) -> Option<&'static str> {
+    words::ABBREVIATIONS
+        .iter()
+        .find(|(forms, _)| forms.split(' ').any(|f| f == word))
+        .map(|(_, canonical)| *canonical)
+}
+
+/// Fillers of speech and typing, dropped when other words remain. "eeh" is
+/// also Swahili assent, so it is kept as the first word.
+fn drop_fillers(raw: Vec<String>) -> Vec<String> {
+    let is_filler = |i: usize, w: &str| {
+        words::FILLERS.contains(&w) || (i > 0 && matches!(w, "eeh" | "eh" | "ee" | "aah"))
+    };
+    let kept: Vec<String> = raw
+        .iter()
+        .enumerate()
+        .filter(|(i, w)| !is_filler(*i, w))
+        .map(|(_, w)| w.clone())
+        .collect();
+    if kept.is_empty() { raw } else { kept }
+}
+
+/// "thu rs", "juma mosi", "to morrow", "after noon": two pieces whose
+/// concatenation is a vocabulary word become that word, unless both pieces
+/// are words in their own right ("to day" stays).
+fn join_split_words(raw: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if let Some(next) = raw.get(i + 1) {
+            let joined = format!("{}{}", raw[i], next);
+            let target = words::VOCABULARY.contains(&joined.as_str())
+                || abbreviation(&joined).is_some_and(|a| !a.contains(' '));
+            let both_known = is_vocabulary(&raw[i]) && is_vocabulary(next);
+            let letters = joined.chars().all(|c| c.is_alphabetic());
+            if letters && target && (!both_known || words::JOIN_ALWAYS.contains(&joined.as_str())) {
+                out.push(joined);
+                i += 2;
+                continue;
+            }
+        }
+        out.push(raw[i].clone());
+        i += 1;
+    }
+    out
+}
+
+/// Whether the word after `prev2 prev` is probably a person's name, which
+/// is kept as written ("my name is Fridah" is not Friday).
+fn introduces_name(prev2: &str, prev: &str) -> bool {
+    matches!(
+        (prev2, prev),
+        (_, "naitwa" | "called" | "jina")
+            | ("name" | "names", "is")
+            | ("this", "is")
+            | ("i", "m" | "am")
+            | ("mimi" | "langu" | "jina", "ni")
+    )
+}
+
+/// Whether a word starts a number the Swahili clock can read.
+fn starts_number(word: &str) -> bool {
+    word.chars().next().is_some_and(|c| c.is_ascii_digit())
+        || super::numbers::sw_small(word).is_some()
+}
+
+/// "saa4" -> "saa 4"; "1600hrs" / "16h" -> "16:00"; "kesho10am" ->
+/// "kesho 10am". Amount and date forms ("ksh200", "2k", "3rd") are left.
+fn split_digits(w: &str) -> Option<Vec<String>> {
+    let first_digit = w.find(|c: char| c.is_ascii_digit())?;
+    if first_digit > 0 {
+        let (letters, rest) = w.split_at(first_digit);
+        if letters.chars().all(|c| c.is_alphabetic()) && is_vocabulary(letters) {
+            let mut parts = vec![letters.to_owned()];
+            parts.extend(split_digits(rest).unwrap_or_else(|| vec![rest.to_owned()]));
+            return Some(parts);
+        }
+        return None;
+    }
+    let digits_end = w.find(|c: char| !c.is_ascii_digit()).unwrap_or(w.len());
+    let (digits, suffix) = w.split_at(digits_end);
+    if !matches!(suffix, "h" | "hr" | "hrs" | "hours") {
+        return None;
+    }
+    let (h, m) = match digits.len() {
+        3 | 4 => (
+            digits[..digits.len() - 2].parse::<u32>().ok()?,
+            digits[digits.len() - 2..].parse::<u32>().ok()?,
+        ),
+        2 => (digits.parse::<u32>().ok()?, 0),
+        _ => return None,
+    };
+    let plausible = h < 24 && m < 60 && (digits.len() > 2 || h >= 7);
+    plausible.then(|| vec![format!("{h:02}:{m:02}")])
+}
+
+/// "boxbraids" -> "box braids", "gelnails", "manipedi", "tomorrowmorning":
+/// a word made of two vocabulary words of three letters or more.
+fn split_glued(w: &str) -> Option<(&str, &str)> {
+    if w.chars().count() < 6 || !w.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let splits: Vec<(&str, &str)> = (3..=w.len() - 3)
+        .map(|k| w.split_at(k))
+        .filter(|(a, b)| is_vocabulary(a) && is_vocabulary(b))
+        .collect();
+    match splits.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+/// "sat" and "sun" are English words too: they are read as days only next
+/// to day or time words ("on sat", "sun morning", "next sat at 10").
+fn resolve_short_days(words: &mut [String]) {
+    for i in 0..words.len() {
+        let day = match words[i].as_str() {
+            "sat" => "saturday",
+            "sun" => "sunday",
+            _ => continue,
+        };
+        let prev = if i > 0 { words[i - 1].as_str() } else { "" };
+        let next = words.get(i + 1).map(String::as_str).unwrap_or("");
+        if matches!(
+            prev,
+            "i" | "we"
+                | "they"
+                | "he"
+                | "she"
+                | "you"
+                | "the"
+                | "a"
+                | "just"
+                | "have"
+                | "has"
+                | "had"
+                | "was"
+                | "were"
+        ) {
+            continue;
+        }
+        let day_before = matches!(
+            prev,
+            "on" | "this"
+                | "next"
+                | "by"
+                | "until"
+                | "till"
+                | "for"
+                | "from"
+                | "coming"
+                | "siku"
+                | "or"
+                | "and"
+                | "na"
+        ) || is_day_word(prev);
+        let time_after = next.chars().next().is_some_and(|c| c.is_ascii_digit())
+            || is_day_word(next)
+            || matches!(
+                next,
+                "at" | "saa"
+                    | "morning"
+                    | "afternoon"
+                    | "evening"
+                    | "asubuhi"
+                    | "mchana"
+                    | "jioni"
+                    | "or"
+                    | "next"
+                    | "ijayo"
+                    | "ok"
+                    | "okay"
+                    | "please"
+            );
+        if day_before || time_after || words.len() <= 2 {
+            words[i] = day.to_owned();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(text: &str) -> Normalised {
+        normalise(text.split_whitespace().map(str::to_owned).collect())
+    }
+
+    fn words(text: &str) -> String {
+        norm(text).words.join(" ")
+    }
+
+    #[test]
+    fn abbreviations_become_words() {
+        let cases = [
+            ("tmrw pls", "tomorrow please"),
+            ("2moro plz", "tomorrow please"),
+            ("tmoro", "tomorrow"),
+            ("tomoz", "tomorrow"),
+            ("hw much", "how much"),
+            ("wat time", "what time"),
+            ("nxt wk tue", "next week tuesday"),
+            ("thx", "thanks"),
+            ("u open", "you open"),
+            ("ur price", "your price"),
+            ("thur", "thursday"),
+            ("thurs 2pm", "thursday 2pm"),
+            ("frdy", "friday"),
+            ("fri", "friday"),
+            ("wed", "wednesday"),
+            ("wen", "when"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(words(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn misspelt_days_are_read_when_unique() {
+        let cases = [
+            ("wedensday", "wednesday"),
+            ("thurday", "thursday"),
+            ("jumamos", "jumamosi"),
+            ("alhamis", "alhamisi"),
+            ("tomorow", "tomorrow"),
+            ("fryday", "friday"),
+            ("satuday", "saturday"),
+            ("tuesdy", "tuesday"),
+            ("jumanee", "jumanne"),
+            ("kesh0", "kesh0"),
+        ];
+        for (text, want) in cases {
+            let n = norm(text);
+            assert_eq!(n.words.join(" "), want, "{text}");
+            assert!(!n.uncertain_day, "{text}");
+        }
+    }
+
+    #[test]
+    fn misspellings_equally_close_to_two_days_are_not_guessed() {
+        for text in ["jumatanu", "jumat", "jumata", "wednsdy"] {
+            let n = norm(text);
+            assert!(
+                n.words.iter().all(|w| !is_day_word(w)),
+                "{text} read as {:?}",
+                n.words
+            );
+            assert!(n.uncertain_day, "{text}");
+        }
+    }
+
+    #[test]
+    fn known_words_are_never_corrected() {
+        let cases = [
+            "there", "where", "three", "money", "sunny", "night", "eight", "right", "match",
+            "cancer", "sandy", "thirsty",
+        ];
+        for w in cases {
+            assert_eq!(words(w), w, "{w}");
+        }
+        assert_eq!(words("my name is fridah"), "my name is fridah");
+        assert_eq!(words("naitwa fridah"), "naitwa fridah");
+    }
+
+    #[test]
+    fn short_days_only_in_a_day_context() {
+        assert_eq!(words("on sat"), "on saturday");
+        assert_eq!(words("sat 10am"), "saturday 10am");
+        assert_eq!(words("sun morning"), "sunday morning");
+        assert_eq!(words("i sat there"), "i sat there");
+        assert_eq!(
+            words("sitting in the sun all day"),
+            "sitting in the sun all day"
+        );
+    }
+
+    #[test]
+    fn fillers_are_dropped_but_assent_kept() {
+        assert_eq!(words("uh kesho um saa nne"), "kesho saa nne");
+        assert_eq!(words("eeh"), "eeh");
+        assert_eq!(words("eeh sawa"), "eeh sawa");
+        assert_eq!(words("tomorrow eeh at ten"), "tomorrow at ten");
+        assert_eq!(words("um"), "um");
+    }
+
+    #[test]
+    fn n_is_and_only_between_words() {
+        assert_eq!(
+            words("hw much manicure n pedicure"),
+            "how much manicure and pedicure"
+        );
+        assert_eq!(words("kukata nywele n nyusi"), "kukata nywele na nyusi");
+        assert_eq!(words("n"), "n");
+    }
+
+    #[test]
+    fn glued_and_split_words() {
+        let cases = [
+            ("saa4", "saa 4"),
+            ("sa nne", "saa nne"),
+            ("sa 4", "saa 4"),
+            ("saa ngapi", "saa ngapi"),
+            ("sa ngapi", "sa ngapi"),
+            ("1600hrs", "16:00"),
+            ("16h", "16:00"),
+            ("0930hrs", "09:30"),
+            ("2hrs", "2hrs"),
+            ("boxbraids", "box braids"),
+            ("gelnails", "gel nails"),
+            ("manipedi", "mani pedi"),
+            ("thu rs", "thursday"),
+            ("juma mosi", "jumamosi"),
+            ("to morrow", "tomorrow"),
+            ("after noon", "afternoon"),
+            ("ksh200", "ksh200"),
+            ("3rd", "3rd"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(words(text), want, "{text}");
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! An existing appointment: find it, cancel it or move it.
+
+use super::*;
+
+impl Dialog<'_> {
+    // ---- cancel and reschedule -----------------------------------------
+
+    pub(super) fn start_existing(&mut self, purpose: ExistingPurpose, u: &Understood) {
+        let (identify, when) = match purpose {
+            ExistingPurpose::Cancel => (u.when, When::default()),
+            ExistingPurpose::Reschedule => {
+                let now = self.state.now.unwrap_or_default();
+                match move_parts(&u.tokens, now, self.config.tz) {
+                    Some(parts) => parts,
+                    // "move my appointment to …" said without a "to": the
+                    // time is the new one; "I have a manicure booked on
+                    // Thursday": the time names the booking.
+                    None if u.intents.contains(Intent::Reschedule) => (When::default(), u.when),
+                    None => (u.when, When::default()),
+                }
+            }
+        };
+        self.act(Action::ListUpcoming);
+        self.state.step = Step::AwaitUpcoming(AwaitUpcoming {
+            purpose,
+            when,
+            identify,
+            service: u.services.first().copied().or(u.service),
+            same_time: same_time(&u.tokens),
+        });
+    }
+
+    pub(super) fn on_upcoming(&mut self, a: AwaitUpcoming, list: Vec<AppointmentSummary>) {
+        let lang = self.state.lang;
+        let tz = self.config.tz;
+        // Narrowed by what named it ("my Wednesday manicure"), when that
+        // leaves any.
+        let named: Vec<AppointmentSummary> = list
+            .iter()
+            .filter(|ap| {
+                let l = ap.start.with_timezone(&tz);
+                a.service.is_none_or(|s| s == ap.service_id)
+                    && a.identify.date.is_none_or(|d| d == l.date_naive())
+                    && a.identify.time.is_none_or(|t| t == l.time())
+            })
+            .copied()
+            .collect();
+        let list = if named.is_empty() { list } else { named };
+        match list.as_slice() {
+            [] => {
+                self.say(t(
+                    lang,
+                    "I can't find any upcoming appointment for this number. Would you like to book one?",
+                    "Sijapata miadi yoyote ijayo kwa namba hii. Ungependa kuweka miadi?",
+                ));
+                self.state.step = Step::Idle;
+            }
+            [one] => self.existing_chosen(a.purpose, a.when, a.same_time, *one),
+            many => {
+                let offered: Vec<AppointmentSummary> = many.iter().take(10).copied().collect();
+                self.say(
+                    match (a.purpose, lang) {
+                        (ExistingPurpose::Cancel, Lang::En) => {
+                            "Which appointment would you like to cancel?"
+                        }
+                        (ExistingPurpose::Cancel, Lang::Sw) => "Ungependa kufuta miadi ipi?",
+                        (ExistingPurpose::Reschedule, Lang::En) => {
+                            "Which appointment would you like to move?"
+                        }
+                        (ExistingPurpose::Reschedule, Lang::Sw) => "Ungependa kuhamisha miadi ipi?",
+                    }
+                    .to_owned(),
+                );
+                let lines: Vec<String> = offered
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ap)| format!("{}. {}", i + 1, self.describe(ap)))
+                    .collect();
+                self.say(lines.join("; ") + ".");
+                for (i, ap) in offered.iter().enumerate() {
+                    self.pending_choices.push(Choice {
+                        id: format!("appt_{i}"),
+                        title: say::slot_title(lang, self.config.tz, ap.start),
+                        description: self
+                            .config
+                            .catalog
+                            .service(ap.service_id)
+                            .map(|s| s.display_name(lang).chars().take(72).collect()),
+                    });
+                }
+                self.state.step = Step::ChooseAppointment(ChooseAppointment {
+                    purpose: a.purpose,
+                    when: a.when,
+                    same_time: a.same_time,
+                    offered,
+                });
+            }
+        }
+    }
+
+    pub(super) fn describe(&self, ap: &AppointmentSummary) -> String {
+        let lang = self.state.lang;
+        let name = self
+            .config
+            .catalog
+            .service(ap.service_id)
+            .map(|s| s.display_name(lang).to_owned())
+            .unwrap_or_default();
+        match lang {
+            Lang::En => format!("{name} on {}", say::when(lang, self.config.tz, ap.start)),
+            Lang::Sw => format!("{name}, {}", say::when(lang, self.config.tz, ap.start)),
+        }
+    }
+
+    pub(super) fn existing_chosen(
+        &mut self,
+        purpose: ExistingPurpose,
+        when: When,
+        same_time: bool,
+        ap: AppointmentSummary,
+    ) {
+        let lang = self.state.lang;
+        let what = self.describe(&ap);
+        let local = ap.start.with_timezone(&self.config.tz);
+        // "to Thursday same time": the appointment's own time on the new
+        // day; "to 4pm": the new time on its own day.
+        let when = When {
+            time: when
+                .time
+                .or(((same_time || when.date.is_some()) && when.part.is_none())
+                    .then(|| local.time())),
+            date: when
+                .date
+                .or((when.time.is_some() || same_time).then(|| local.date_naive())),
+            part: when.part,
+        };
+
+        match purpose {
+            ExistingPurpose::Cancel => {
+                self.say(match lang {
+                    Lang::En => format!("Cancel your {what}?"),
+                    Lang::Sw => format!("Nifute {what}?"),
+                });
+                self.yes_no_choices();
+                self.state.step = Step::ConfirmCancel(ap);
+            }
+            ExistingPurpose::Reschedule => {
+                if !when.is_empty() {
+                    self.search(Purpose::Move(ap), ap.service_id, None, when, false);
+                    return;
+                }
+                self.say(match lang {
+                    Lang::En => format!("You have {what}. When would you like to move it to?"),
+                    Lang::Sw => format!("Una {what}. Ungependa kuihamishia lini?"),
+                });
+                self.state.step = Step::AskNewTime(AskNewTime { appointment: ap });
+            }
+        }
+    }
+
+    pub(super) fn choose_appointment(&mut self, u: &Understood, s: ChooseAppointment) -> bool {
+        let tz = self.config.tz;
+        let picked = match &u.choice {
+            Some(ChoiceRef::Id(id)) => id
+                .strip_prefix("appt_")
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|i| s.offered.get(i).copied()),
+            Some(ChoiceRef::Index(i)) => s.offered.get(*i).copied(),
+            Some(ChoiceRef::Last) => s.offered.last().copied(),
+            None => None,
+        }
+        .or_else(|| {
+            // Named by service or by date.
+            let hits: Vec<AppointmentSummary> = s
+                .offered
+                .iter()
+                .filter(|a| {
+                    u.service.is_some_and(|sv| sv == a.service_id)
+                        || u.when
+                            .date
+                            .is_some_and(|d| a.start.with_timezone(&tz).date_naive() == d)
+                })
+                .copied()
+                .collect();
+            (hits.len() == 1).then(|| hits[0])
+        });
+        if let Some(ap) = picked {
+            self.existing_chosen(s.purpose, s.when, s.same_time, ap);
+            return true;
+        }
+        if u.intents.contains(Intent::No) {
+            self.say(t(
+                self.state.lang,
+                "OK, nothing changed.",
+                "Sawa, hakuna kilichobadilika.",
+            ));
+            self.state.step = Step::Idle;
+            return true;
+        }
+        self.say(t(
+            self.state.lang,
+            "Sorry, which one? Reply with its number.",
+            "Samahani, ipi? Jibu kwa namba yake.",
+        ));
+        self.state.step = Step::ChooseAppointment(s);
+        false
+    }
+
+    pub(super) fn confirm_cancel(&mut self, u: &Understood, ap: AppointmentSummary) -> bool {
+        if Self::is_yes(u) || u.intents.contains(Intent::Cancel) {
+            self.act(Action::Cancel {
+                appointment_id: ap.id,
+            });
+            self.state.step = Step::AwaitCancel(ap);
+            return true;
+        }
+        if Self::is_no(u) {
+            self.say(t(
+                self.state.lang,
+                "OK, I've kept your appointment as it is.",
+                "Sawa, miadi yako imebaki kama ilivyo.",
+            ));
+            self.state.step = Step::Idle;
+            return true;
+        }
+        self.say(t(
+            self.state.lang,
+            "Shall I cancel it? Please answer yes or no.",
+            "Niifute? Tafadhali jibu ndiyo au hapana.",
+        ));
+        self.yes_no_choices();
+        self.state.step = Step::ConfirmCancel(ap);
+        false
+    }
+
+    pub(super) fn on_cancelled(
+        &mut self,
+        ap: AppointmentSummary,
+        result: Result<Uuid, WriteFailure>,
+    ) {
+        let lang = self.state.lang;
+        match result {
+            Ok(_) => {
+                let what = self.describe(&ap);
+                let mut text = match lang {
+                    Lang::En => format!("Your {what} is cancelled."),
+                    Lang::Sw => format!("{what} imefutwa."),
+                };
+                match self.config.personality.cancellation_tone {
+                    CancellationTone::Understanding => text.push_str(&t(
+                        lang,
+                        " No problem at all, we hope to see you another time.",
+                        " Hakuna shida, tunatumaini kukuona wakati mwingine.",
+                    )),
+                    CancellationTone::Neutral => {}
+                    CancellationTone::Firm => text.push_str(&t(
+                        lang,
+                        " Please give us at least 24 hours' notice of cancellations in future.",
+                        " Tafadhali tupe taarifa angalau saa 24 kabla ya kufuta wakati ujao.",
+                    )),
+                }
+                self.say(text);
+            }
+            Err(_) => self.say(t(
+                lang,
+                "Sorry, I couldn't cancel that appointment. A member of our team will check it.",
+                "Samahani, sikuweza kufuta miadi hiyo. Mfanyakazi wetu ataiangalia.",
+            )),
+        }
+        self.state.step = Step::Idle;
+    }
+
+    pub(super) fn ask_new_time(&mut self, u: &Understood, s: AskNewTime) -> bool {
+        if !u.when.is_empty() || same_time(&u.tokens) {
+            let local = s.appointment.start.with_timezone(&self.config.tz);
+            let keep_time =
+                same_time(&u.tokens) || (u.when.time.is_none() && u.when.part.is_none());
+            let when = When {
+                date: u.when.date.or(Some(local.date_naive())),
+                time: u.when.time.or(keep_time.then(|| local.time())),
+                part: u.when.part,
+            };
+            self.search(
+                Purpose::Move(s.appointment),
+                s.appointment.service_id,
+                u.staff,
+                when,
+                false,
+            );
+            return true;
+        }
+        if u.intents.contains(Intent::No) {
+            self.say(t(
+                self.state.lang,
+                "OK, I've kept your appointment as it is.",
+                "Sawa, miadi yako imebaki kama ilivyo.",
+            ));
+            self.state.step = Step::Idle;
+            return true;
+        }
+        self.say(t(
+            self.state.lang,
+            "Which day and time would you like instead? For example: tomorrow at 2pm.",
+            "Ungependa siku na saa gani badala yake? Kwa mfano: kesho saa nane mchana.",
+        ));
+        self.state.step = Step::AskNewTime(s);
+        false
+    }
+
+    pub(super) fn on_rescheduled(
+        &mut self,
+        c: ConfirmSlot,
+        result: Result<AppointmentSummary, WriteFailure>,
+    ) {
+        let lang = self.state.lang;
+        match result {
+            Ok(ap) => {
+                let what = self.describe(&ap);
+                self.say(match lang {
+                    Lang::En => format!("Done! Your appointment is moved: {what}."),
+                    Lang::Sw => format!("Tayari! Miadi yako imehamishwa: {what}."),
+                });
+                self.state.step = Step::Idle;
+            }
+            Err(WriteFailure::SlotTaken) => {
+                let tz = self.config.tz;
+                let when = When {
+                    date: Some(c.slot.start.with_timezone(&tz).date_naive()),
+                    time: Some(c.slot.start.with_timezone(&tz).time()),
+                    part: None,
+                };
+                self.search(c.purpose, c.service, c.staff, when, true);
+            }
+            Err(_) => {
+                self.say(t(
+                    lang,
+                    "Sorry, I couldn't move that appointment. A member of our team will check it.",
+                    "Samahani, sikuweza kuhamisha miadi hiyo. Mfanyakazi wetu ataiangalia.",
+                ));
+                self.state.step = Step::Idle;
+            }
+        }
+    }
+}

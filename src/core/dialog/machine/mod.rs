@@ -1,0 +1,705 @@
+//! The dialogue state machine: one engine for every channel.
+//!
+//! Contract (the same as every core machine):
+//!
+//! * [`Dialog::handle_input`] takes a customer [`Turn`] or the result of an
+//!   [`Action`] the runtime performed (free slots, a booking written, the
+//!   customer's upcoming appointments, knowledge snippets);
+//! * [`Dialog::poll_output`] is drained after every input. It yields one
+//!   [`Output::Analysis`] per turn (language and intent, for the
+//!   interactions row), [`Output::Reply`]s to send or speak, and
+//!   [`Output::Action`]s to perform. Each action that asks for data
+//!   (`FindSlots`, `Book`, `ListUpcoming`, `Cancel`, `Reschedule`,
+//!   `FetchKnowledge`) must be answered with its matching [`Input`] before
+//!   the next turn; `HandOff` and `StartPayment` need no answer.
+//!
+//! The state ([`DialogState`]) is plain serde data so the runtime can
+//! checkpoint it per thread after every turn; a WhatsApp chat continues hours
+//! later, a call survives a node restart. Each step of a flow holds only its
+//! own data (enums of per-step structs); an input a step cannot take is a
+//! typed [`DialogError`], never a panic.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use uuid::Uuid;
+
+use super::catalog::services_mentioned;
+use super::catalog::{Catalog, ServiceInfo, clear_service, match_services, match_staff};
+use super::intent::{Assent, Intent, Intents, Topic, assent, classify, refers_to_existing, topics};
+use super::names::{party_size, stated_name};
+use super::personality::{CancellationTone, GreetingMode, Honorific, Personality, Tone, Upsell};
+use super::say::{self, t};
+use super::text::{DetectedLang, Lang, Tokens, detect, reply_language};
+use super::when::{When, local_today, parse_when, same_time};
+use crate::core::booking::{ServiceSpec, Slot, SlotQuery};
+use crate::core::ids::{Money, PhoneNumber};
+
+mod existing;
+mod new_booking;
+mod plan;
+mod questions;
+mod types;
+
+pub use types::*;
+
+/// The engine for one thread.
+pub struct Dialog<'a> {
+    config: &'a DialogConfig,
+    state: DialogState,
+    out: VecDeque<Output>,
+    /// Sentences gathered during one input, sent as one reply.
+    pending: Vec<String>,
+    pending_choices: Vec<Choice>,
+}
+
+/// What one turn said, understood once.
+struct Understood {
+    tokens: Tokens,
+    intents: Intents,
+    when: When,
+    service: Option<Uuid>,
+    service_candidates: Vec<Uuid>,
+    /// Every service named, in order ("manicure and pedicure").
+    services: Vec<Uuid>,
+    /// People the booking is for.
+    party: u8,
+    /// How the turn answers a yes/no question.
+    assent: Assent,
+    /// The name the customer gave for themselves.
+    name: Option<String>,
+    staff: Option<Uuid>,
+    choice: Option<ChoiceRef>,
+}
+
+/// A reference to an offered choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ChoiceRef {
+    Index(usize),
+    /// "the last one", "ya mwisho".
+    Last,
+    Id(String),
+}
+
+impl<'a> Dialog<'a> {
+    pub fn new(config: &'a DialogConfig, state: DialogState) -> Self {
+        Dialog {
+            config,
+            state,
+            out: VecDeque::new(),
+            pending: Vec::new(),
+            pending_choices: Vec::new(),
+        }
+    }
+
+    pub fn state(&self) -> &DialogState {
+        &self.state
+    }
+
+    pub fn into_state(self) -> DialogState {
+        self.state
+    }
+
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    pub fn handle_input(&mut self, input: Input) -> Result<(), DialogError> {
+        let step = std::mem::take(&mut self.state.step);
+        let result = match input {
+            Input::Turn(turn) => {
+                self.on_turn(turn, step);
+                Ok(())
+            }
+            Input::HandoffClosed => {
+                self.state.step = Step::Idle;
+                self.state.misunderstood = 0;
+                Ok(())
+            }
+            other => self.on_result(other, step),
+        };
+        // While a result is awaited the reply is still being composed: the
+        // greeting and the slots it leads to go out as one message.
+        if !self.state.step.awaits_runtime() {
+            self.flush();
+        }
+        result
+    }
+
+    // ---- turns ---------------------------------------------------------
+
+    fn on_turn(&mut self, turn: Turn, step: Step) {
+        self.state.now = Some(turn.now);
+        let tokens = Tokens::new(&turn.text);
+        let detected = detect(&tokens);
+        let lang = turn.force_language.unwrap_or_else(|| {
+            reply_language(&tokens, detected, turn.language_hint, self.state.lang)
+        });
+        self.state.lang = lang;
+        // A message with nothing to read (a photo, voice note or sticker on
+        // WhatsApp): say what we can read, keep the conversation where it
+        // was, and do not count it towards a hand-off for misunderstanding.
+        let nothing_to_read = turn.text.trim().is_empty()
+            && turn.choice_id.is_none()
+            && turn.dtmf.as_deref().is_none_or(|d| d.trim().is_empty());
+        if nothing_to_read && !matches!(step, Step::HandedOff) {
+            self.state.step = step;
+            self.analysis(detected, None, false);
+            self.say(t(
+                lang,
+                "I can only read text messages here. Please type what you need, for example: \"book a haircut tomorrow at 10\".",
+                "Naweza kusoma ujumbe wa maandishi tu. Tafadhali andika unachohitaji, kwa mfano: \"nataka kusuka kesho saa nne\".",
+            ));
+            return;
+        }
+        let u = self.understand(&turn, tokens);
+        if matches!(step, Step::HandedOff) {
+            self.state.step = Step::HandedOff;
+            self.analysis(detected, u.intents.primary(), true);
+            return;
+        }
+        if !u.services.is_empty() {
+            self.state.context.services = u.services.clone();
+        } else if let Some(s) = u.service {
+            self.state.context.services = vec![s];
+        }
+        if u.when.date.is_some() {
+            self.state.context.when = u.when;
+        }
+        let understood = self.route(&turn, &u, step);
+        if understood {
+            self.state.misunderstood = 0;
+        } else {
+            self.state.misunderstood += 1;
+        }
+        self.analysis(detected, u.intents.primary(), understood);
+        if !understood && self.state.misunderstood >= self.config.handoff_after_misunderstood {
+            self.pending.clear();
+            self.pending_choices.clear();
+            self.hand_off(HandoffReason::Misunderstood);
+        }
+    }
+
+    fn analysis(&mut self, detected: DetectedLang, intent: Option<Intent>, understood: bool) {
+        self.out.push_front(Output::Analysis(Analysis {
+            detected,
+            language: self.state.lang,
+            intent,
+            understood,
+        }));
+    }
+
+    fn understand(&self, turn: &Turn, tokens: Tokens) -> Understood {
+        let intents = classify(&tokens);
+        let when = parse_when(&tokens, turn.now, self.config.tz);
+        let services = &self.config.catalog.services;
+        let service = clear_service(&tokens, services);
+        let service_candidates = match_services(&tokens, services)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let name = stated_name(&tokens, &turn.text);
+        // The customer's own name is not a staff member ("my name is
+        // Wanjiru" is not "with Wanjiku").
+        let staff = match &name {
+            Some(n) => {
+                let own: Vec<String> = n.split_whitespace().map(str::to_lowercase).collect();
+                let rest: Vec<String> = tokens
+                    .words()
+                    .iter()
+                    .filter(|w| !own.contains(w))
+                    .cloned()
+                    .collect();
+                match_staff(&Tokens::from_words(rest), &self.config.catalog.staff)
+            }
+            None => match_staff(&tokens, &self.config.catalog.staff),
+        };
+        let services_named = services_mentioned(&tokens, services);
+        let party = party_size(&tokens);
+        let assent = assent(&tokens);
+        let choice = turn
+            .choice_id
+            .clone()
+            .map(ChoiceRef::Id)
+            .or_else(|| {
+                turn.dtmf
+                    .as_deref()
+                    .and_then(|d| d.trim().parse::<usize>().ok())
+                    .filter(|n| *n >= 1)
+                    .map(|n| ChoiceRef::Index(n - 1))
+            })
+            .or_else(|| {
+                // "the twenty third at ten" is a date, not the third offer.
+                (when.date.is_none() && when.time.is_none())
+                    .then(|| ordinal_choice(&tokens))
+                    .flatten()
+            });
+        Understood {
+            tokens,
+            intents,
+            when,
+            service,
+            service_candidates,
+            services: services_named,
+            party,
+            assent,
+            name,
+            staff,
+            choice,
+        }
+    }
+
+    /// Handles one turn in `step`; returns whether it was understood.
+    fn route(&mut self, turn: &Turn, u: &Understood, step: Step) -> bool {
+        let primary = u.intents.primary();
+        if let Some(name) = &u.name
+            && self.state.name.as_deref() != Some(name.as_str())
+        {
+            self.state.name = Some(name.clone());
+            self.act(Action::RememberName { name: name.clone() });
+        }
+        // Requests that win in any step.
+        match primary {
+            Some(Intent::Human) => {
+                self.hand_off(HandoffReason::Requested);
+                return true;
+            }
+            Some(Intent::Abuse) => {
+                self.hand_off(HandoffReason::Abuse);
+                return true;
+            }
+            // "if I cancel, until when?" asks about the policy.
+            Some(Intent::Cancel)
+                if topics(&u.tokens)
+                    .iter()
+                    .any(|t| matches!(t, Topic::Cancellation | Topic::Lateness)) => {}
+            // "na nikitaka ku-cancel, mwisho ni lini?", "what if I cancel?"
+            Some(Intent::Cancel)
+                if u.tokens.has_any(&[
+                    "nikitaka",
+                    "ikiwa",
+                    "kama nita",
+                    "if i",
+                    "what if",
+                    "policy",
+                    "lini",
+                    "until when",
+                    "how long before",
+                    "deadline",
+                    "mwisho",
+                    "can i cancel later",
+                ]) =>
+            {
+                self.answer_topics(&[Topic::Cancellation], u, step, None);
+                return true;
+            }
+            Some(Intent::Cancel) if !matches!(step, Step::ConfirmCancel(_)) => {
+                if in_booking(&step) && !u.tokens.has_any(&["appointment", "miadi", "booking"]) {
+                    self.say(t(
+                        self.state.lang,
+                        "OK, I've stopped that booking. Anything else I can help with?",
+                        "Sawa, nimesimamisha hiyo. Nikusaidie na nini kingine?",
+                    ));
+                    self.state.step = Step::Idle;
+                    return true;
+                }
+                self.start_existing(ExistingPurpose::Cancel, u);
+                return true;
+            }
+            // "badala yake iwe alhamisi", "make it Thursday instead" in the
+            // middle of a booking changes that booking, not an older one.
+            Some(Intent::Reschedule) if in_booking(&step) && !refers_to_existing(&u.tokens) => {}
+            Some(Intent::Reschedule)
+                if !matches!(step, Step::AskNewTime(_) | Step::ChooseAppointment(_)) =>
+            {
+                self.start_existing(ExistingPurpose::Reschedule, u);
+                return true;
+            }
+            _ => {}
+        }
+        // A question in the middle of anything is answered (every part of
+        // it), then the flow continues where it was, with whatever else the
+        // message said ("how much is it, and book me for 2pm").
+        let topics = topics(&u.tokens);
+        let more = self.says_more_than_a_question(u, &step, &topics);
+        if !topics.is_empty() {
+            let then = more.then(|| turn.text.clone());
+            self.answer_topics(&topics, u, step, then);
+            return true;
+        }
+        if let Some(q) = u.intents.question()
+            && !more
+        {
+            self.answer(q, u, step);
+            return true;
+        }
+        self.dispatch(turn, u, step)
+    }
+
+    /// Whether a turn that asks something also moves the conversation on.
+    fn says_more_than_a_question(&self, u: &Understood, step: &Step, topics: &[Topic]) -> bool {
+        // "are you open on Thursday?": the day is what is asked about.
+        let day_is_asked = topics.contains(&Topic::Hours) && u.when.time.is_none();
+        let flow_answer = match step {
+            Step::ConfirmSlot(_) | Step::ConfirmCancel(_) => {
+                u.assent == Assent::Yes || u.assent == Assent::No
+            }
+            Step::ChooseService(_) => u.service.is_some() || !u.services.is_empty(),
+            _ => false,
+        };
+        flow_answer
+            || u.choice.is_some()
+            || u.when.time.is_some()
+            || (u.when.date.is_some() && !day_is_asked)
+            || (u.intents.contains(Intent::Book) && (u.service.is_some() || !u.services.is_empty()))
+    }
+
+    /// The step's own handling of a turn.
+    fn dispatch(&mut self, turn: &Turn, u: &Understood, step: Step) -> bool {
+        match step {
+            Step::Idle => self.idle(turn, u),
+            Step::ChooseService(s) => self.choose_service(u, s),
+            Step::ChooseSlot(s) => self.choose_slot(u, s),
+            Step::ConfirmSlot(s) => self.confirm_slot(u, s),
+            Step::ChooseAppointment(s) => self.choose_appointment(u, s),
+            Step::ConfirmCancel(a) => self.confirm_cancel(u, a),
+            Step::AskNewTime(s) => self.ask_new_time(u, s),
+            Step::HandedOff => true,
+            // A turn arriving while a result is awaited means the previous
+            // turn's effects were lost (a crash between them): start over.
+            awaiting => {
+                debug_assert!(awaiting.awaits_runtime());
+                self.idle(turn, u)
+            }
+        }
+    }
+
+    fn idle(&mut self, turn: &Turn, u: &Understood) -> bool {
+        let lang = self.state.lang;
+        let wants_booking = u.intents.contains(Intent::Book)
+            || u.service.is_some()
+            || (!u.when.is_empty() && !u.intents.contains(Intent::Thanks));
+        // "I have a manicure booked on Thursday": about that booking.
+        if refers_to_existing(&u.tokens) {
+            self.start_existing(ExistingPurpose::Reschedule, u);
+            return true;
+        }
+        if wants_booking {
+            if u.intents.contains(Intent::Greeting) && !self.state.greeted {
+                self.state.greeted = true;
+                self.say(t(lang, "Hello!", "Habari!"));
+            }
+            self.start_booking(u, u.when, u.staff);
+            return true;
+        }
+        match u.intents.primary() {
+            Some(Intent::Greeting) => {
+                self.greet(turn);
+                true
+            }
+            Some(Intent::Thanks) => {
+                self.say(t(
+                    lang,
+                    "You're welcome! Is there anything else I can help with?",
+                    "Karibu sana! Kuna kingine ninachoweza kukusaidia?",
+                ));
+                true
+            }
+            Some(Intent::Yes | Intent::No) => {
+                self.say(t(lang, "How can I help you?", "Nikusaidie vipi?"));
+                true
+            }
+            _ if u.name.is_some() => {
+                let name = u.name.clone().unwrap_or_default();
+                self.state.greeted = true;
+                self.say(match lang {
+                    Lang::En => format!("Nice to meet you, {name}! How can I help you today?"),
+                    Lang::Sw => format!("Karibu sana, {name}! Nikusaidie vipi leo?"),
+                });
+                true
+            }
+            _ => {
+                if !self.state.greeted && u.tokens.is_empty() {
+                    self.greet(turn);
+                    return true;
+                }
+                self.not_understood();
+                false
+            }
+        }
+    }
+
+    fn greet(&mut self, turn: &Turn) {
+        self.state.greeted = true;
+        let lang = self.state.lang;
+        let p = &self.config.personality;
+        let biz = &self.config.catalog.business_name;
+        // The name said in the conversation first; the channel's profile
+        // name only as a fallback.
+        let name = self
+            .state
+            .name
+            .as_deref()
+            .or(turn.customer.name.as_deref())
+            .and_then(|n| n.split_whitespace().next())
+            .filter(|_| p.honorific == Honorific::FirstName)
+            .map(|n| format!(" {n}"))
+            .unwrap_or_default();
+        let hello = match (lang, p.honorific) {
+            (Lang::En, Honorific::Formal) => "Good day.".to_owned(),
+            (Lang::En, _) => format!("Hello{name}!"),
+            (Lang::Sw, Honorific::Formal) => "Habari yako, mpendwa mteja.".to_owned(),
+            (Lang::Sw, _) => format!("Habari{name}!"),
+        };
+        let custom = p
+            .greeting_custom
+            .clone()
+            .filter(|_| p.greeting_mode == GreetingMode::Custom);
+        let text = match (custom, p.greeting_mode, lang) {
+            (Some(custom), _, _) => custom,
+            (None, GreetingMode::Short, Lang::En) => format!("{hello} {biz} here. How can I help?"),
+            (None, GreetingMode::Short, Lang::Sw) => {
+                format!("{hello} Hapa ni {biz}. Nikusaidie vipi?")
+            }
+            (None, _, Lang::En) => format!(
+                "{hello} Welcome to {biz}. I can book, move or cancel an appointment, and answer questions about our services, prices and hours. How can I help?"
+            ),
+            (None, _, Lang::Sw) => format!(
+                "{hello} Karibu {biz}. Naweza kukuwekea, kubadilisha au kufuta miadi, na kujibu maswali kuhusu huduma, bei na saa zetu. Nikusaidie vipi?"
+            ),
+        };
+        self.say(self.toned(text));
+    }
+
+    fn not_understood(&mut self) {
+        self.say(t(
+            self.state.lang,
+            "Sorry, I didn't quite get that. I can book, move or cancel an appointment, or tell you about our services, prices, hours and location.",
+            "Samahani, sijaelewa vizuri. Naweza kukuwekea, kubadilisha au kufuta miadi, au kukueleza kuhusu huduma, bei, saa za kazi na mahali tulipo.",
+        ));
+    }
+
+    // ---- handoff -------------------------------------------------------
+
+    fn hand_off(&mut self, reason: HandoffReason) {
+        let biz = self.config.catalog.business_name.clone();
+        self.say(match self.state.lang {
+            Lang::En => format!(
+                "I'm passing you to a member of the {biz} team. They will reply to you here shortly."
+            ),
+            Lang::Sw => format!(
+                "Ninakuunganisha na mfanyakazi wa {biz}. Atakujibu hapa hivi punde."
+            ),
+        });
+        self.act(Action::HandOff { reason });
+        self.state.step = Step::HandedOff;
+    }
+
+    // ---- results -------------------------------------------------------
+
+    fn on_result(&mut self, input: Input, step: Step) -> Result<(), DialogError> {
+        let input_name = match &input {
+            Input::Slots(_) => "slots",
+            Input::Booked(_) => "booked",
+            Input::Upcoming(_) => "upcoming",
+            Input::Cancelled(_) => "cancelled",
+            Input::Rescheduled(_) => "rescheduled",
+            Input::Knowledge(_) => "knowledge",
+            Input::Turn(_) | Input::HandoffClosed => "turn",
+        };
+        match (input, step) {
+            (Input::Slots(slots), Step::AwaitSlots(a)) => self.on_slots(a, slots),
+            (Input::Booked(r), Step::AwaitWrite(c)) if c.purpose == Purpose::New => {
+                self.on_booked(c, r)
+            }
+            (Input::Rescheduled(r), Step::AwaitWrite(c)) => self.on_rescheduled(c, r),
+            (Input::Upcoming(list), Step::AwaitUpcoming(a)) => self.on_upcoming(a, list),
+            (Input::Cancelled(r), Step::AwaitCancel(ap)) => self.on_cancelled(ap, r),
+            (Input::Knowledge(k), Step::AwaitKnowledge(a)) => self.on_knowledge(a, k),
+            (_, step) => {
+                let name = step.name();
+                self.state.step = step;
+                return Err(DialogError::Unexpected {
+                    input: input_name,
+                    step: name,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    // ---- output helpers ------------------------------------------------
+
+    fn say(&mut self, text: String) {
+        self.pending.push(text);
+    }
+
+    fn act(&mut self, action: Action) {
+        self.out.push_back(Output::Action(action));
+    }
+
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let sentences = self
+            .pending
+            .drain(..)
+            .flat_map(|p| say::sentences(&p))
+            .collect();
+        let choices = std::mem::take(&mut self.pending_choices);
+        self.out.push_back(Output::Reply(Reply {
+            language: self.state.lang,
+            sentences,
+            choices,
+        }));
+    }
+
+    fn toned(&self, text: String) -> String {
+        match self.config.personality.tone {
+            Tone::Playful => format!("{text} 😊"),
+            Tone::Warm | Tone::Professional => text,
+        }
+    }
+}
+
+fn in_booking(step: &Step) -> bool {
+    matches!(
+        step,
+        Step::ChooseService(_) | Step::ChooseSlot(_) | Step::ConfirmSlot(_)
+    ) && !matches!(step, Step::ConfirmSlot(c) if matches!(c.purpose, Purpose::Move(_)))
+}
+
+fn spec(s: &ServiceInfo) -> ServiceSpec {
+    ServiceSpec {
+        id: s.id,
+        duration_min: s.duration_min,
+        buffer_min: s.buffer_min,
+    }
+}
+
+fn hm(h: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, 0, 0).unwrap_or(NaiveTime::MIN)
+}
+
+fn local_instant(tz: Tz, date: chrono::NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    tz.from_local_datetime(&date.and_time(time))
+        .earliest()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// A choice by position: "1", "2", "the first", "ya pili", "option 3".
+fn ordinal_choice(tokens: &Tokens) -> Option<ChoiceRef> {
+    let words: Vec<&str> = tokens.words().iter().map(String::as_str).collect();
+    let number = |w: &str| -> Option<usize> {
+        Some(match w {
+            "1" | "one" | "moja" => 1,
+            "2" | "two" | "mbili" => 2,
+            "3" | "three" | "tatu" => 3,
+            "4" | "four" | "nne" => 4,
+            "5" | "five" | "tano" => 5,
+            "6" | "six" | "sita" => 6,
+            "7" | "seven" | "saba" => 7,
+            "8" | "eight" | "nane" => 8,
+            "9" | "nine" | "tisa" => 9,
+            "10" | "ten" | "kumi" => 10,
+            _ => return None,
+        })
+    };
+    let english = |w: &str| -> Option<usize> {
+        Some(match w {
+            "first" | "1st" => 1,
+            "second" | "2nd" => 2,
+            "third" | "3rd" => 3,
+            "fourth" | "4th" => 4,
+            "fifth" | "5th" => 5,
+            _ => return None,
+        })
+    };
+    let swahili = |w: &str| -> Option<usize> {
+        Some(match w {
+            "kwanza" => 1,
+            "pili" => 2,
+            "tatu" => 3,
+            "nne" => 4,
+            "tano" => 5,
+            _ => return None,
+        })
+    };
+    // A message that is only a number ("2", "two", "namba 2").
+    let meaningful: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| {
+            !matches!(
+                *w,
+                "the" | "option" | "number" | "namba" | "no" | "please" | "tafadhali" | "pls"
+            )
+        })
+        .collect();
+    if let [only] = meaningful.as_slice()
+        && let Some(n) = number(only).or_else(|| english(only))
+    {
+        return Some(ChoiceRef::Index(n - 1));
+    }
+    for (i, w) in words.iter().enumerate() {
+        let prev = if i > 0 { words[i - 1] } else { "" };
+        let next = words.get(i + 1).copied().unwrap_or("");
+        // "the first one", "2nd option", "first is fine" (not "first time").
+        if let Some(n) = english(w)
+            && !matches!(next, "time" | "thing" | "visit")
+        {
+            return Some(ChoiceRef::Index(n - 1));
+        }
+        // "option 2", "number two", "namba 3".
+        if matches!(prev, "option" | "number" | "namba" | "no")
+            && let Some(n) = number(w)
+        {
+            return Some(ChoiceRef::Index(n - 1));
+        }
+        // "hiyo ya kwanza", "ile ya pili" (not "saa tatu", "ngoja kwanza").
+        if matches!(prev, "ya" | "la" | "wa" | "cha")
+            && let Some(n) = swahili(w)
+        {
+            return Some(ChoiceRef::Index(n - 1));
+        }
+        if *w == "last" || (*w == "mwisho" && matches!(prev, "ya" | "la" | "wa")) {
+            return Some(ChoiceRef::Last);
+        }
+    }
+    None
+}
+
+/// "move my Wednesday manicure to Thursday same time": the day and time
+/// that name the existing appointment (before "to" / "hadi" / "iwe" …) and
+/// the day and time it should move to (after); None without such a word.
+fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<(When, When)> {
+    const MARKERS: &[&str] = &["to", "hadi", "mpaka", "iwe", "into", "till", "until", "for"];
+    let words = tokens.words();
+    for (i, w) in words.iter().enumerate() {
+        if !MARKERS.contains(&w.as_str()) || i + 1 >= words.len() {
+            continue;
+        }
+        // "want to move", "like to change": not the target.
+        if i > 0
+            && matches!(
+                words[i - 1].as_str(),
+                "want" | "like" | "need" | "have" | "going"
+            )
+        {
+            continue;
+        }
+        let after = Tokens::from_words(words[i + 1..].to_vec());
+        let target = parse_when(&after, now, tz);
+        if target.is_empty() && !same_time(&after) {
+            continue;
+        }
+        let before = Tokens::from_words(words[..i].to_vec());
+        return Some((parse_when(&before, now, tz), target));
+    }
+    None
+}

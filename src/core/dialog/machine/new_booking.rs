@@ -1,0 +1,880 @@
+//! A new booking: service, free times, the offer, the confirmation, the write.
+
+use super::*;
+use crate::core::booking;
+
+impl Dialog<'_> {
+    // ---- booking -------------------------------------------------------
+
+    pub(super) fn start_booking(&mut self, u: &Understood, when: When, staff: Option<Uuid>) {
+        self.state.plan = Plan {
+            party: u.party.max(1),
+            ..Plan::default()
+        };
+        let mut named: Vec<Uuid> = if u.services.is_empty() {
+            u.service.into_iter().collect()
+        } else {
+            u.services.clone()
+        };
+        // "ok then tomorrow at 11" after a side question about a service.
+        if named.is_empty() {
+            named = self.state.context.services.clone();
+        }
+        let when = if when.date.is_none() && self.state.context.when.date.is_some() {
+            When {
+                date: self.state.context.when.date,
+                ..when
+            }
+        } else {
+            when
+        };
+        if let Some(service) = self.plan_services(&named, u.party) {
+            self.search(Purpose::New, service, staff, when, false);
+            return;
+        }
+        let offered: Vec<Uuid> = if u.service_candidates.len() >= 2 {
+            u.service_candidates.clone()
+        } else {
+            self.config.catalog.services.iter().map(|s| s.id).collect()
+        };
+        let lang = self.state.lang;
+        if u.service_candidates.len() >= 2 {
+            self.say(t(
+                lang,
+                "Which one would you like?",
+                "Ungependa ipi kati ya hizi?",
+            ));
+        } else {
+            self.say(t(
+                lang,
+                "Sure! Which service would you like?",
+                "Sawa! Ungependa huduma gani?",
+            ));
+        }
+        self.offer_services(&offered);
+        self.state.step = Step::ChooseService(ChooseService {
+            when,
+            staff,
+            offered,
+        });
+    }
+
+    pub(super) fn offer_services(&mut self, ids: &[Uuid]) {
+        let lang = self.state.lang;
+        let mut lines = Vec::new();
+        for (i, id) in ids.iter().take(10).enumerate() {
+            let Some(s) = self.config.catalog.service(*id) else {
+                continue;
+            };
+            lines.push(format!(
+                "{}. {} ({})",
+                i + 1,
+                s.display_name(lang),
+                say::money(s.price)
+            ));
+            self.pending_choices.push(Choice {
+                id: format!("svc_{}", s.id),
+                title: s.display_name(lang).chars().take(24).collect(),
+                description: Some(
+                    format!(
+                        "{}, {}",
+                        say::money(s.price),
+                        say::duration(lang, s.duration_min)
+                    )
+                    .chars()
+                    .take(72)
+                    .collect(),
+                ),
+            });
+        }
+        if !lines.is_empty() {
+            self.say(lines.join("; ") + ".");
+        }
+    }
+
+    pub(super) fn choose_service(&mut self, u: &Understood, s: ChooseService) -> bool {
+        let when = u.when.or(s.when);
+        let staff = u.staff.or(s.staff);
+        let picked = match &u.choice {
+            Some(ChoiceRef::Id(id)) => id
+                .strip_prefix("svc_")
+                .and_then(|raw| raw.parse::<Uuid>().ok())
+                .filter(|id| s.offered.contains(id)),
+            Some(ChoiceRef::Index(i)) => s.offered.get(*i).copied(),
+            Some(ChoiceRef::Last) => s.offered.last().copied(),
+            None => None,
+        }
+        .or(u.services.first().copied())
+        .or(u.service)
+        .or_else(|| {
+            // One service on offer: a yes, a day or "do you have space"
+            // takes it.
+            (s.offered.len() == 1
+                && (u.assent == Assent::Yes
+                    || !u.when.is_empty()
+                    || u.intents.contains(Intent::Book)))
+            .then(|| s.offered[0])
+        });
+        // "both" / "zote" after two or three were offered.
+        let all = (2..=3).contains(&s.offered.len())
+            && u.tokens.has_any(&[
+                "both",
+                "all",
+                "zote",
+                "vyote",
+                "wote",
+                "all of them",
+                "zote mbili",
+            ]);
+        if all && picked.is_none() {
+            let party = self.state.plan.party.max(u.party);
+            if let Some(first) = self.plan_services(&s.offered, party) {
+                self.search(Purpose::New, first, staff, when, false);
+                return true;
+            }
+        }
+        if let Some(service) = picked {
+            let mut named = vec![service];
+            named.extend(u.services.iter().copied().filter(|s| *s != service));
+            let party = self.state.plan.party.max(u.party);
+            self.plan_services(&named, party);
+            self.search(Purpose::New, service, staff, when, false);
+            return true;
+        }
+        if u.intents.contains(Intent::No) {
+            self.say(t(
+                self.state.lang,
+                "No problem. Is there anything else I can help with?",
+                "Sawa. Kuna kingine ninachoweza kukusaidia?",
+            ));
+            self.state.step = Step::Idle;
+            return true;
+        }
+        if u.service_candidates.len() >= 2 {
+            let offered = u.service_candidates.clone();
+            self.say(t(
+                self.state.lang,
+                "Which one would you like?",
+                "Ungependa ipi kati ya hizi?",
+            ));
+            self.offer_services(&offered);
+            self.state.step = Step::ChooseService(ChooseService {
+                when,
+                staff,
+                offered,
+            });
+            return true;
+        }
+        self.say(t(
+            self.state.lang,
+            "Sorry, I didn't catch which service. Please pick one from the list.",
+            "Samahani, sijapata ni huduma gani. Tafadhali chagua moja kwenye orodha.",
+        ));
+        let offered = s.offered.clone();
+        self.offer_services(&offered);
+        self.state.step = Step::ChooseService(ChooseService {
+            when,
+            staff,
+            offered,
+        });
+        false
+    }
+
+    /// Asks the runtime for free slots.
+    pub(super) fn search(
+        &mut self,
+        purpose: Purpose,
+        service: Uuid,
+        staff: Option<Uuid>,
+        when: When,
+        retry: bool,
+    ) {
+        let Some(info) = self.config.catalog.service(service).cloned() else {
+            self.not_understood();
+            self.state.step = Step::Idle;
+            return;
+        };
+        let now = self.state.now.unwrap_or_default();
+        let today = local_today(now, self.config.tz);
+        let from = when.date.filter(|d| *d >= today).unwrap_or(today);
+        let query = SlotQuery {
+            service: spec(&info),
+            staff,
+            from,
+            days: self.config.search_days,
+            not_before: now,
+            step_min: self.config.slot_step_min,
+            closed_on_holidays: !self.config.open_on_holidays,
+        };
+        self.act(Action::FindSlots(query));
+        self.state.step = Step::AwaitSlots(AwaitSlots {
+            purpose,
+            service,
+            staff,
+            when,
+            retry,
+        });
+    }
+
+    pub(super) fn on_slots(&mut self, a: AwaitSlots, slots: Vec<Slot>) {
+        if let Some(target) = self.state.plan.target.take() {
+            self.place_next(a, slots, target);
+            return;
+        }
+        let lang = self.state.lang;
+        // Nobody by that name is free for it (or does it): anyone else.
+        if slots.is_empty()
+            && let Some(staff) = a.staff
+        {
+            let who = self.staff_first_name(staff);
+            self.say(match lang {
+                Lang::En => format!("{who} has no free time for that, so here is who does."),
+                Lang::Sw => format!("{who} hana nafasi kwa hiyo, kwa hivyo hawa ndio wako huru."),
+            });
+            self.search(a.purpose, a.service, None, a.when, a.retry);
+            return;
+        }
+        let tz = self.config.tz;
+        let Some(service) = self.config.catalog.service(a.service).cloned() else {
+            self.state.step = Step::Idle;
+            return;
+        };
+        let name = service.display_name(lang).to_owned();
+        if a.retry {
+            self.say(t(
+                lang,
+                "Sorry, that time was just taken by someone else.",
+                "Samahani, muda huo umechukuliwa sasa hivi na mtu mwingine.",
+            ));
+        }
+        if slots.is_empty() {
+            let days = self.config.search_days;
+            self.say(match lang {
+                Lang::En => format!(
+                    "Sorry, there is no free time for {name} in the next {days} days. Would you like me to ask a member of our team to help?"
+                ),
+                Lang::Sw => format!(
+                    "Samahani, hakuna nafasi ya {name} katika siku {days} zijazo. Ungependa nimwombe mmoja wa wafanyakazi wetu akusaidie?"
+                ),
+            });
+            self.state.step = Step::Idle;
+            return;
+        }
+        let now = self.state.now.unwrap_or_default();
+        let today = local_today(now, tz);
+        // A public holiday asked for: say so, then the nearest times.
+        if let Some(date) = a.when.date
+            && !self.config.open_on_holidays
+            && let Some(holiday) = booking::holidays::kenyan_holiday(date)
+        {
+            let day = say::date(lang, date);
+            self.say(match lang {
+                Lang::En => format!(
+                    "Sorry, we're closed on {day} for {} (a public holiday).",
+                    holiday.name_en
+                ),
+                Lang::Sw => format!(
+                    "Samahani, tumefunga {day} kwa sababu ya {} (sikukuu).",
+                    holiday.name_sw
+                ),
+            });
+            let time = a.when.time.unwrap_or(hm(10));
+            let anchor = local_instant(tz, date, time).unwrap_or(now);
+            let near = booking::nearest(&slots, anchor, 3);
+            self.offer_slots(a, near, true);
+            return;
+        }
+        // An exact time asked for.
+        if let Some(time) = a.when.time {
+            let date = a.when.date.unwrap_or_else(|| {
+                let earliest_today = slots.iter().any(|s| {
+                    s.start.with_timezone(&tz).date_naive() == today
+                        && s.start.with_timezone(&tz).time() >= time
+                });
+                if earliest_today {
+                    today
+                } else {
+                    today + Duration::days(1)
+                }
+            });
+            let target = local_instant(tz, date, time).unwrap_or(now);
+            let exact = slots
+                .iter()
+                .filter(|s| s.start == target)
+                .copied()
+                .collect::<Vec<_>>();
+            if let Some(slot) = exact.first().copied() {
+                self.confirm(a.purpose, a.service, a.staff, a.when, slot);
+                return;
+            }
+            let near = booking::nearest(&slots, target, 3);
+            if target <= now {
+                self.say(match lang {
+                    Lang::En => {
+                        format!("Sorry, {} has already passed.", say::when(lang, tz, target))
+                    }
+                    Lang::Sw => format!("Samahani, {} imeshapita.", say::when(lang, tz, target)),
+                });
+                self.offer_slots(a, near, true);
+                return;
+            }
+            self.say(match lang {
+                Lang::En => format!(
+                    "Sorry, {} is not free for {name}.",
+                    say::when(lang, tz, target)
+                ),
+                Lang::Sw => format!(
+                    "Samahani, {} hakuna nafasi ya {name}.",
+                    say::when(lang, tz, target)
+                ),
+            });
+            self.offer_slots(a, near, true);
+            return;
+        }
+        // A date (and maybe a part of the day).
+        if let Some(date) = a.when.date {
+            let window = a.when.part.map(|p| p.window());
+            let on_day = booking::spread_on_date(tz, &slots, date, window, 3);
+            if !on_day.is_empty() {
+                self.offer_slots(a, on_day, false);
+                return;
+            }
+            let anchor =
+                local_instant(tz, date, window.map(|w| w.0).unwrap_or(hm(9))).unwrap_or(now);
+            let near = booking::nearest(&slots, anchor, 3);
+            self.say(match lang {
+                Lang::En => format!("Sorry, there's no free time for {name} then."),
+                Lang::Sw => format!("Samahani, hakuna nafasi ya {name} wakati huo."),
+            });
+            self.offer_slots(a, near, true);
+            return;
+        }
+        // Only a part of the day, or nothing: the earliest matching times.
+        let candidates: Vec<Slot> = match a.when.part {
+            Some(part) => {
+                let (from, to) = part.window();
+                slots
+                    .iter()
+                    .filter(|s| {
+                        let l = s.start.with_timezone(&tz).time();
+                        l >= from && l < to
+                    })
+                    .copied()
+                    .collect()
+            }
+            None => slots.clone(),
+        };
+        let pool = if candidates.is_empty() {
+            &slots
+        } else {
+            &candidates
+        };
+        let first_date = pool[0].start.with_timezone(&tz).date_naive();
+        let on_first = booking::spread_on_date(tz, pool, first_date, None, 3);
+        self.offer_slots(a, on_first, false);
+    }
+
+    pub(super) fn offer_slots(&mut self, a: AwaitSlots, offered: Vec<Slot>, alternatives: bool) {
+        let lang = self.state.lang;
+        let tz = self.config.tz;
+        let name = self
+            .config
+            .catalog
+            .service(a.service)
+            .map(|s| s.display_name(lang).to_owned())
+            .unwrap_or_default();
+        let times: Vec<String> = offered
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{}. {}", i + 1, say::when(lang, tz, s.start)))
+            .collect();
+        let lead = match (lang, alternatives) {
+            (Lang::En, true) => "The nearest free times are".to_owned(),
+            (Lang::En, false) => format!("Free times for {name}"),
+            (Lang::Sw, true) => "Nafasi zilizo karibu zaidi ni".to_owned(),
+            (Lang::Sw, false) => format!("Nafasi za {name}"),
+        };
+        self.say(format!("{lead}: {}.", times.join("; ")));
+        self.say(t(
+            lang,
+            "Which one suits you? You can also tell me another day or time.",
+            "Ipi inakufaa? Unaweza pia kuniambia siku au saa nyingine.",
+        ));
+        for (i, s) in offered.iter().enumerate() {
+            self.pending_choices.push(Choice {
+                id: format!("slot_{i}"),
+                title: say::slot_title(lang, tz, s.start),
+                description: None,
+            });
+        }
+        self.state.step = Step::ChooseSlot(ChooseSlot {
+            purpose: a.purpose,
+            service: a.service,
+            staff: a.staff,
+            when: a.when,
+            offered,
+        });
+    }
+
+    pub(super) fn choose_slot(&mut self, u: &Understood, s: ChooseSlot) -> bool {
+        let tz = self.config.tz;
+        let picked = match &u.choice {
+            Some(ChoiceRef::Id(id)) => id
+                .strip_prefix("slot_")
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|i| s.offered.get(i).copied()),
+            Some(ChoiceRef::Index(i)) => s.offered.get(*i).copied(),
+            Some(ChoiceRef::Last) => s.offered.last().copied(),
+            None => None,
+        }
+        .or_else(|| {
+            // "the 10:00 one" / "saa nne": an offered time named.
+            let time = u.when.time?;
+            let hits: Vec<Slot> = s
+                .offered
+                .iter()
+                .filter(|o| {
+                    let l = o.start.with_timezone(&tz);
+                    l.time() == time && u.when.date.is_none_or(|d| d == l.date_naive())
+                })
+                .copied()
+                .collect();
+            (hits.len() == 1).then(|| hits[0])
+        })
+        .or_else(|| {
+            (s.offered.len() == 1 && u.intents.contains(Intent::Yes)).then(|| s.offered[0])
+        });
+        if let Some(slot) = picked {
+            self.confirm(s.purpose, s.service, s.staff, s.when, slot);
+            return true;
+        }
+        // A different service named: start over with it.
+        if let Some(service) = u.service.filter(|id| *id != s.service)
+            && matches!(s.purpose, Purpose::New)
+        {
+            self.search(
+                Purpose::New,
+                service,
+                u.staff.or(s.staff),
+                u.when.or(s.when),
+                false,
+            );
+            return true;
+        }
+        if !u.when.is_empty() || u.staff.is_some() {
+            let when = if u.when.date.is_some() {
+                // "Saturday then" / "tarehe 13, saa hiyo hiyo": the time
+                // asked for before, on the new day.
+                if u.when.time.is_none() && u.when.part.is_none() {
+                    When {
+                        time: s.when.time,
+                        ..u.when
+                    }
+                } else {
+                    u.when
+                }
+            } else {
+                u.when.or(s.when)
+            };
+            self.search(s.purpose, s.service, u.staff.or(s.staff), when, false);
+            return true;
+        }
+        if u.intents.contains(Intent::No) {
+            self.say(t(
+                self.state.lang,
+                "No problem. Which day and time would suit you better?",
+                "Sawa. Siku na saa gani ingekufaa zaidi?",
+            ));
+            self.state.step = Step::ChooseSlot(ChooseSlot {
+                offered: Vec::new(),
+                ..s
+            });
+            return true;
+        }
+        self.say(t(
+            self.state.lang,
+            "Sorry, which time would you like? Reply with its number, or tell me another day or time.",
+            "Samahani, ungependa muda upi? Jibu kwa namba yake, au niambie siku au saa nyingine.",
+        ));
+        let keep = s.offered.clone();
+        for (i, slot) in keep.iter().enumerate() {
+            self.pending_choices.push(Choice {
+                id: format!("slot_{i}"),
+                title: say::slot_title(self.state.lang, tz, slot.start),
+                description: None,
+            });
+        }
+        self.state.step = Step::ChooseSlot(s);
+        false
+    }
+
+    pub(super) fn confirm(
+        &mut self,
+        purpose: Purpose,
+        service: Uuid,
+        staff: Option<Uuid>,
+        when: When,
+        slot: Slot,
+    ) {
+        if purpose == Purpose::New && self.place_and_continue(service, slot) {
+            return;
+        }
+        if purpose == Purpose::New && !self.state.plan.placed.is_empty() {
+            let items = self.plan_items(service, slot);
+            let text = self.confirm_plan_text(&items);
+            self.say(text);
+            self.yes_no_choices();
+            self.state.step = Step::ConfirmSlot(ConfirmSlot {
+                purpose,
+                service,
+                staff,
+                when,
+                slot,
+            });
+            return;
+        }
+        let lang = self.state.lang;
+        let tz = self.config.tz;
+        let svc = self.config.catalog.service(service).cloned();
+        let name = svc
+            .as_ref()
+            .map(|s| s.display_name(lang).to_owned())
+            .unwrap_or_default();
+        let with = self
+            .config
+            .catalog
+            .staff_member(slot.staff_id)
+            .map(|m| m.name.split_whitespace().next().unwrap_or("").to_owned())
+            .unwrap_or_default();
+        let at = say::when(lang, tz, slot.start);
+        let text = match (purpose, lang) {
+            (Purpose::New, Lang::En) => format!(
+                "{name} with {with} on {at}, {}. Shall I book it?",
+                svc.map(|s| say::money(s.price)).unwrap_or_default()
+            ),
+            (Purpose::New, Lang::Sw) => format!(
+                "{name} na {with}, {at}, {}. Nikuwekee?",
+                svc.map(|s| say::money(s.price)).unwrap_or_default()
+            ),
+            (Purpose::Move(_), Lang::En) => {
+                format!("Move your {name} to {at} with {with}. Shall I do that?")
+            }
+            (Purpose::Move(_), Lang::Sw) => {
+                format!("Nihamishe {name} yako hadi {at} na {with}. Nifanye hivyo?")
+            }
+        };
+        self.say(text);
+        self.yes_no_choices();
+        self.state.step = Step::ConfirmSlot(ConfirmSlot {
+            purpose,
+            service,
+            staff,
+            when,
+            slot,
+        });
+    }
+
+    pub(super) fn yes_no_choices(&mut self) {
+        let (yes, no) = match self.state.lang {
+            Lang::En => ("Yes", "No"),
+            Lang::Sw => ("Ndiyo", "Hapana"),
+        };
+        self.pending_choices.push(Choice {
+            id: "yes".into(),
+            title: yes.into(),
+            description: None,
+        });
+        self.pending_choices.push(Choice {
+            id: "no".into(),
+            title: no.into(),
+            description: None,
+        });
+    }
+
+    /// A clear "yes": a tapped Yes, the first choice's digit alone, or words
+    /// of assent with nothing that hesitates or refuses.
+    pub(super) fn is_yes(u: &Understood) -> bool {
+        match &u.choice {
+            Some(ChoiceRef::Id(id)) => id == "yes",
+            Some(ChoiceRef::Index(0)) if u.tokens.len() <= 1 => true,
+            _ => u.assent == Assent::Yes,
+        }
+    }
+
+    pub(super) fn is_no(u: &Understood) -> bool {
+        match &u.choice {
+            Some(ChoiceRef::Id(id)) => id == "no",
+            Some(ChoiceRef::Index(1)) if u.tokens.len() <= 1 => true,
+            _ => u.assent == Assent::No,
+        }
+    }
+
+    /// A reply to "Shall I book it?". Only clear assent books; a change
+    /// (service, day, time, staff) is applied and confirmed again;
+    /// hesitation keeps the offer open without booking.
+    pub(super) fn confirm_slot(&mut self, u: &Understood, c: ConfirmSlot) -> bool {
+        let tapped = matches!(&u.choice, Some(ChoiceRef::Id(_)));
+        if !tapped && let Some(understood) = self.change_at_confirm(u, &c) {
+            return understood;
+        }
+        if Self::is_yes(u) {
+            // "yes, book the manicure" to several items: only what was named.
+            if c.purpose == Purpose::New
+                && !self.state.plan.placed.is_empty()
+                && !u.services.is_empty()
+            {
+                let mut items = self.plan_items(c.service, c.slot);
+                items.retain(|i| u.services.contains(&i.service));
+                if let Some(last) = items.pop() {
+                    self.state.plan.placed = items;
+                    let c = ConfirmSlot {
+                        service: last.service,
+                        slot: last.slot,
+                        ..c
+                    };
+                    if self.state.plan.placed.is_empty() {
+                        self.state.plan = Plan::default();
+                        self.book_item(&last);
+                        self.state.step = Step::AwaitWrite(c);
+                    } else {
+                        self.book_plan(c);
+                    }
+                    return true;
+                }
+            }
+            match c.purpose {
+                Purpose::New if !self.state.plan.placed.is_empty() => self.book_plan(c),
+                Purpose::New => {
+                    let item = Item {
+                        service: c.service,
+                        slot: c.slot,
+                    };
+                    self.book_item(&item);
+                    self.state.step = Step::AwaitWrite(c);
+                }
+                Purpose::Move(appt) => {
+                    self.act(Action::Reschedule {
+                        appointment_id: appt.id,
+                        staff_id: c.slot.staff_id,
+                        start: c.slot.start,
+                        end: c.slot.end,
+                    });
+                    self.state.step = Step::AwaitWrite(c);
+                }
+            }
+            return true;
+        }
+        if Self::is_no(u) {
+            self.state.plan = Plan::default();
+            self.say(t(
+                self.state.lang,
+                "OK, I haven't booked anything. Which day and time would suit you better?",
+                "Sawa, sijaweka chochote. Siku na saa gani ingekufaa zaidi?",
+            ));
+            self.state.step = Step::ChooseSlot(ChooseSlot {
+                purpose: c.purpose,
+                service: c.service,
+                staff: c.staff,
+                when: c.when,
+                offered: Vec::new(),
+            });
+            return true;
+        }
+        if u.assent == Assent::Hesitant {
+            self.say(t(
+                self.state.lang,
+                "No problem, take your time. I haven't booked anything yet; just say yes when you're ready, or tell me another day or time.",
+                "Sawa, chukua muda wako. Bado sijaweka chochote; sema ndiyo ukiwa tayari, au niambie siku au saa nyingine.",
+            ));
+            self.state.step = Step::ConfirmSlot(c);
+            return true;
+        }
+        self.say(t(
+            self.state.lang,
+            "Sorry, shall I go ahead? Please answer yes or no.",
+            "Samahani, niendelee? Tafadhali jibu ndiyo au hapana.",
+        ));
+        self.yes_no_choices();
+        self.state.step = Step::ConfirmSlot(c);
+        false
+    }
+
+    /// A different service, day, time or staff member given at the
+    /// confirmation: search again with it (the rest of the request kept).
+    fn change_at_confirm(&mut self, u: &Understood, c: &ConfirmSlot) -> Option<bool> {
+        let tz = self.config.tz;
+        let local = c.slot.start.with_timezone(&tz);
+        let current = When {
+            date: Some(local.date_naive()),
+            time: Some(local.time()),
+            part: None,
+        };
+        let mut items = self.plan_items(c.service, c.slot);
+        if let Purpose::Move(_) = c.purpose {
+            items.truncate(0);
+        }
+        let in_plan = |id: Uuid| items.iter().any(|i| i.service == id) || id == c.service;
+        let new_services: Vec<Uuid> = if u.services.is_empty() {
+            u.service.into_iter().collect()
+        } else {
+            u.services.clone()
+        };
+        let service_changed = c.purpose == Purpose::New
+            && !new_services.is_empty()
+            && new_services.iter().any(|s| !in_plan(*s));
+        let when_changed = !u.when.is_empty()
+            && (u.when.date.is_some_and(|d| Some(d) != current.date)
+                || u.when.time.is_some_and(|t| Some(t) != current.time)
+                || (u.when.part.is_some() && u.when.time.is_none() && u.when.date.is_none()));
+        let staff_changed = u.staff.is_some_and(|s| s != c.slot.staff_id);
+        if !service_changed && !when_changed && !staff_changed {
+            return None;
+        }
+        let when = if u.when.date.is_some() {
+            // "make it Wednesday instead": the same time on the new day.
+            if u.when.time.is_none() && u.when.part.is_none() {
+                When {
+                    time: current.time,
+                    ..u.when
+                }
+            } else {
+                u.when
+            }
+        } else if u.when.time.is_some() || u.when.part.is_some() {
+            When {
+                date: current.date,
+                ..u.when
+            }
+        } else {
+            current
+        };
+        let staff = u.staff.or(c.staff);
+        match c.purpose {
+            Purpose::New => {
+                let named: Vec<Uuid> = if service_changed {
+                    new_services
+                } else {
+                    items.iter().map(|i| i.service).collect()
+                };
+                let party = self.state.plan.party;
+                let together = self.state.plan.together;
+                let named = if together && !service_changed {
+                    // The plan repeats the service per person: start again from one.
+                    named.into_iter().take(1).collect::<Vec<_>>()
+                } else {
+                    named
+                };
+                if let Some(first) = self.plan_services(&named, party) {
+                    self.search(Purpose::New, first, staff, when, false);
+                }
+            }
+            Purpose::Move(_) => self.search(c.purpose, c.service, staff, when, false),
+        }
+        Some(true)
+    }
+
+    pub(super) fn on_booked(
+        &mut self,
+        c: ConfirmSlot,
+        result: Result<AppointmentSummary, WriteFailure>,
+    ) {
+        if self.state.plan.is_multi() {
+            self.on_plan_booked(c, result);
+            return;
+        }
+        let lang = self.state.lang;
+        let tz = self.config.tz;
+        match result {
+            Ok(appt) => {
+                let svc = self.config.catalog.service(appt.service_id).cloned();
+                let name = svc
+                    .as_ref()
+                    .map(|s| s.display_name(lang).to_owned())
+                    .unwrap_or_default();
+                let at = say::when(lang, tz, appt.start);
+                let text = match lang {
+                    Lang::En => format!("Done! Your {name} is booked for {at}. See you then!"),
+                    Lang::Sw => format!("Tayari! {name} yako imewekwa {at}. Tutaonana!"),
+                };
+                self.say(self.toned(text));
+                self.state.plan = Plan::default();
+                self.state.context = Context::default();
+                if let Some(s) = &svc {
+                    self.cross_sell(s);
+                    self.after_booking(appt.id, s.price);
+                }
+                self.state.step = Step::Idle;
+            }
+            Err(WriteFailure::SlotTaken) => {
+                let when = When {
+                    date: Some(c.slot.start.with_timezone(&tz).date_naive()),
+                    time: Some(c.slot.start.with_timezone(&tz).time()),
+                    part: None,
+                };
+                self.search(c.purpose, c.service, c.staff, when, true);
+            }
+            Err(_) => {
+                self.say(t(
+                    lang,
+                    "Sorry, something went wrong and I couldn't save that. Please try again in a moment.",
+                    "Samahani, kuna hitilafu na sikuweza kuhifadhi. Tafadhali jaribu tena baada ya muda mfupi.",
+                ));
+                self.state.step = Step::Idle;
+            }
+        }
+    }
+
+    /// Payment after a booking: the M-Pesa prompt when the tenant can send
+    /// one, else how to pay (the tenant's paybill), never a prompt that
+    /// cannot start.
+    pub(super) fn after_booking(&mut self, appointment_id: Uuid, amount: Money) {
+        if amount.minor <= 0 {
+            return;
+        }
+        if self.config.payment_on_booking {
+            self.act(Action::StartPayment {
+                appointment_id,
+                amount,
+            });
+        } else if let Some(paybill) = self.config.pay_hint.clone() {
+            let money = say::money(amount);
+            self.say(match self.state.lang {
+                Lang::En => format!(
+                    "You can pay {money} by M-Pesa to Paybill {paybill} (account: your name), or at the salon."
+                ),
+                Lang::Sw => format!(
+                    "Unaweza kulipa {money} kwa M-Pesa, Paybill {paybill} (akaunti: jina lako), au ukifika."
+                ),
+            });
+        }
+    }
+
+    pub(super) fn cross_sell(&mut self, booked: &ServiceInfo) {
+        let p = &self.config.personality;
+        if !p.cross_sell || p.upsell == Upsell::Off {
+            return;
+        }
+        let best = self
+            .config
+            .catalog
+            .cross_sell
+            .iter()
+            .filter(|r| {
+                r.from == booked.id
+                    && r.confidence >= crate::core::dialog::catalog::CROSS_SELL_MIN_CONFIDENCE
+            })
+            .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
+            .and_then(|r| self.config.catalog.service(r.to))
+            .cloned();
+        let Some(other) = best else { return };
+        let lang = self.state.lang;
+        let name = other.display_name(lang);
+        let price = say::money(other.price);
+        self.say(match lang {
+            Lang::En => {
+                format!("Many clients add {name} ({price}); just ask if you'd like it too.")
+            }
+            Lang::Sw => format!("Wateja wengi huongeza {name} ({price}); niambie ukipenda."),
+        });
+    }
+}

@@ -1,0 +1,254 @@
+//! Several services in one request: "manicure and pedicure" (one person,
+//! back to back), "braids for me and cornrows for my daughter" or "facial
+//! for me and my friend" (several people at the same time, different
+//! staff). The first service goes through the ordinary flow (the customer
+//! may pick its time); each further one is placed without asking, right
+//! after the previous one or at the same time, and one confirmation lists
+//! every item with one total. On "yes" the items are written one by one.
+
+use super::*;
+
+impl Dialog<'_> {
+    /// Starts a plan for a request that named `named` (in order) for
+    /// `party` people; returns the first service to search for.
+    pub(super) fn plan_services(&mut self, named: &[Uuid], party: u8) -> Option<Uuid> {
+        let first = *named.first()?;
+        let party = party.max(1);
+        let mut rest: Vec<Uuid> = named[1..].to_vec();
+        let together = party >= 2;
+        if together && rest.is_empty() {
+            rest = vec![first; usize::from(party - 1)];
+        }
+        self.state.plan = Plan {
+            rest,
+            together,
+            party,
+            ..Plan::default()
+        };
+        Some(first)
+    }
+
+    /// For a new booking whose plan has services left: keeps `slot` for
+    /// `service` and searches for the next one. False when nothing is left
+    /// to place (the caller confirms).
+    pub(super) fn place_and_continue(&mut self, service: Uuid, slot: Slot) -> bool {
+        if self.state.plan.rest.is_empty() {
+            return false;
+        }
+        let tz = self.config.tz;
+        self.state.plan.placed.push(Item { service, slot });
+        let next = self.state.plan.rest.remove(0);
+        let target = if self.state.plan.together {
+            slot.start
+        } else {
+            slot.end
+        };
+        self.state.plan.target = Some(target);
+        let date = target.with_timezone(&tz).date_naive();
+        self.search(
+            Purpose::New,
+            next,
+            None,
+            When {
+                date: Some(date),
+                time: None,
+                part: None,
+            },
+            false,
+        );
+        true
+    }
+
+    /// Free times for a further service of the plan: take the one that fits
+    /// (same start with another staff member, or the first start after the
+    /// previous service on the same day).
+    pub(super) fn place_next(&mut self, a: AwaitSlots, slots: Vec<Slot>, target: DateTime<Utc>) {
+        let tz = self.config.tz;
+        let catalog = &self.config.catalog;
+        let buffer = |service: Uuid| {
+            Duration::minutes(i64::from(
+                catalog.service(service).map_or(0, |s| s.buffer_min),
+            ))
+        };
+        let placed = &self.state.plan.placed;
+        let busy = |s: &Slot| {
+            placed.iter().any(|p| {
+                p.slot.staff_id == s.staff_id
+                    && s.start < p.slot.end + buffer(p.service)
+                    && p.slot.start < s.end + buffer(a.service)
+            })
+        };
+        let day = target.with_timezone(&tz).date_naive();
+        let pick = if self.state.plan.together {
+            slots
+                .iter()
+                .find(|s| s.start == target && !busy(s))
+                .copied()
+        } else {
+            slots
+                .iter()
+                .filter(|s| {
+                    s.start >= target && s.start.with_timezone(&tz).date_naive() == day && !busy(s)
+                })
+                .min_by_key(|s| s.start)
+                .copied()
+        };
+        if let Some(slot) = pick {
+            self.confirm(a.purpose, a.service, a.staff, a.when, slot);
+            return;
+        }
+        let lang = self.state.lang;
+        let name = self
+            .config
+            .catalog
+            .service(a.service)
+            .map(|s| s.display_name(lang).to_owned())
+            .unwrap_or_default();
+        self.say(match (lang, self.state.plan.together) {
+            (Lang::En, true) => format!("Sorry, nobody else is free for {name} at that same time."),
+            (Lang::En, false) => format!("Sorry, {name} doesn't fit after that on the same day."),
+            (Lang::Sw, true) => {
+                format!("Samahani, hakuna mwingine aliye huru kwa {name} wakati huo huo.")
+            }
+            (Lang::Sw, false) => format!("Samahani, {name} haitoshi baada ya hapo siku hiyo."),
+        });
+        self.state.plan.rest.clear();
+        match self.state.plan.placed.pop() {
+            Some(item) => {
+                let when = When {
+                    date: Some(item.slot.start.with_timezone(&tz).date_naive()),
+                    time: Some(item.slot.start.with_timezone(&tz).time()),
+                    part: None,
+                };
+                self.confirm(Purpose::New, item.service, None, when, item.slot);
+            }
+            None => self.state.step = Step::Idle,
+        }
+    }
+
+    /// Every item of the plan with `current` last.
+    pub(super) fn plan_items(&self, service: Uuid, slot: Slot) -> Vec<Item> {
+        let mut items = self.state.plan.placed.clone();
+        items.push(Item { service, slot });
+        items
+    }
+
+    /// "Shall I book them?" for several items.
+    pub(super) fn confirm_plan_text(&self, items: &[Item]) -> String {
+        let lang = self.state.lang;
+        let tz = self.config.tz;
+        let mut total = 0i64;
+        let lines: Vec<String> = items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| {
+                let svc = self.config.catalog.service(it.service);
+                total += svc.map_or(0, |s| s.price.minor);
+                let name = svc.map(|s| s.display_name(lang)).unwrap_or_default();
+                let with = self.staff_first_name(it.slot.staff_id);
+                let at = say::when(lang, tz, it.slot.start);
+                match lang {
+                    Lang::En => format!("{}. {name} with {with}, {at}", i + 1),
+                    Lang::Sw => format!("{}. {name} na {with}, {at}", i + 1),
+                }
+            })
+            .collect();
+        let total = say::money(Money::kes(total));
+        match lang {
+            Lang::En => format!("{}. Total {total}. Shall I book them?", lines.join("; ")),
+            Lang::Sw => format!("{}. Jumla {total}. Nikuwekee zote?", lines.join("; ")),
+        }
+    }
+
+    pub(super) fn staff_first_name(&self, id: Uuid) -> String {
+        self.config
+            .catalog
+            .staff_member(id)
+            .map(|m| m.name.split_whitespace().next().unwrap_or("").to_owned())
+            .unwrap_or_default()
+    }
+
+    /// After "yes" to several items: write the first, queue the rest.
+    pub(super) fn book_plan(&mut self, c: ConfirmSlot) {
+        let mut items = self.plan_items(c.service, c.slot);
+        self.state.plan.placed.clear();
+        let first = items.remove(0);
+        self.state.plan.queue = items;
+        self.book_item(&first);
+        self.state.step = Step::AwaitWrite(c);
+    }
+
+    pub(super) fn book_item(&mut self, item: &Item) {
+        let price = self
+            .config
+            .catalog
+            .service(item.service)
+            .map_or(Money::kes(0), |s| s.price);
+        self.act(Action::Book {
+            service_id: item.service,
+            staff_id: item.slot.staff_id,
+            start: item.slot.start,
+            end: item.slot.end,
+            price,
+        });
+    }
+
+    /// A write of a plan's item came back: write the next, or sum up.
+    pub(super) fn on_plan_booked(
+        &mut self,
+        c: ConfirmSlot,
+        result: Result<AppointmentSummary, WriteFailure>,
+    ) {
+        let lang = self.state.lang;
+        match result {
+            Ok(appt) => self.state.plan.done.push(appt),
+            Err(_) => self.say(t(
+                lang,
+                "Sorry, one of those times was just taken, so I couldn't book it.",
+                "Samahani, muda mmoja kati ya hiyo umechukuliwa, sikuweza kuuweka.",
+            )),
+        }
+        if !self.state.plan.queue.is_empty() {
+            let next = self.state.plan.queue.remove(0);
+            self.book_item(&next);
+            self.state.step = Step::AwaitWrite(c);
+            return;
+        }
+        let done = std::mem::take(&mut self.state.plan.done);
+        self.state.plan = Plan::default();
+        self.state.context = Context::default();
+        self.state.step = Step::Idle;
+        if done.is_empty() {
+            return;
+        }
+        let tz = self.config.tz;
+        let mut total = 0i64;
+        let lines: Vec<String> = done
+            .iter()
+            .map(|a| {
+                let svc = self.config.catalog.service(a.service_id);
+                total += svc.map_or(0, |s| s.price.minor);
+                format!(
+                    "{} {}",
+                    svc.map(|s| s.display_name(lang)).unwrap_or_default(),
+                    say::when(lang, tz, a.start)
+                )
+            })
+            .collect();
+        let total_money = Money::kes(total);
+        let text = match lang {
+            Lang::En => format!(
+                "Done! Booked: {}. Total {}. See you then!",
+                lines.join("; "),
+                say::money(total_money)
+            ),
+            Lang::Sw => format!(
+                "Tayari! Nimeweka: {}. Jumla {}. Tutaonana!",
+                lines.join("; "),
+                say::money(total_money)
+            ),
+        };
+        self.say(self.toned(text));
+        self.after_booking(done[0].id, total_money);
+    }
+}

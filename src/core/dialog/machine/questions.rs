@@ -1,0 +1,415 @@
+//! Questions in the middle of anything: prices, services, knowledge snippets; then resume.
+
+use super::*;
+
+impl Dialog<'_> {
+    // ---- questions -----------------------------------------------------
+
+    pub(super) fn answer(&mut self, q: Intent, u: &Understood, resume: Step) {
+        let lang = self.state.lang;
+        match q {
+            Intent::AskPrices | Intent::AskServices => {
+                if let (Intent::AskPrices, Some(id)) = (q, u.service)
+                    && let Some(s) = self.config.catalog.service(id).cloned()
+                {
+                    let name = s.display_name(lang);
+                    self.say(match lang {
+                        Lang::En => format!(
+                            "{name} is {} and takes about {}.",
+                            say::money(s.price),
+                            say::duration(lang, s.duration_min)
+                        ),
+                        Lang::Sw => format!(
+                            "{name} ni {}, na huchukua takriban {}.",
+                            say::money(s.price),
+                            say::duration(lang, s.duration_min)
+                        ),
+                    });
+                    if self.config.personality.upsell == Upsell::Active {
+                        self.cross_sell(&s);
+                    }
+                    if matches!(resume, Step::Idle) {
+                        self.say(t(
+                            lang,
+                            "Would you like to book it?",
+                            "Ungependa kuweka miadi?",
+                        ));
+                        self.yes_no_choices();
+                        self.state.step = Step::ChooseService(ChooseService {
+                            when: u.when,
+                            staff: u.staff,
+                            offered: vec![id],
+                        });
+                        return;
+                    }
+                    self.resume(resume);
+                    return;
+                }
+                self.say(t(lang, "Here is what we offer:", "Hizi ni huduma zetu:"));
+                let ids: Vec<Uuid> = self.config.catalog.services.iter().map(|s| s.id).collect();
+                if matches!(resume, Step::Idle) {
+                    self.offer_services(&ids);
+                    self.say(t(
+                        lang,
+                        "Would you like to book one of them?",
+                        "Ungependa kuweka miadi ya mojawapo?",
+                    ));
+                    self.state.step = Step::ChooseService(ChooseService {
+                        when: u.when,
+                        staff: u.staff,
+                        offered: ids,
+                    });
+                } else {
+                    let lines: Vec<String> = self
+                        .config
+                        .catalog
+                        .services
+                        .iter()
+                        .map(|s| format!("{} ({})", s.display_name(lang), say::money(s.price)))
+                        .collect();
+                    self.say(lines.join("; ") + ".");
+                    self.resume(resume);
+                }
+            }
+            // "do you do dreadlocks retwist?": yes, with its price.
+            Intent::AskOther if u.service.is_some() || !u.services.is_empty() => {
+                self.answer_topics(&[Topic::Prices], u, resume, None);
+            }
+            Intent::AskHours | Intent::AskLocation | Intent::AskOther => {
+                let categories = match q {
+                    Intent::AskHours => vec!["hours".to_owned()],
+                    Intent::AskLocation => vec![
+                        "location".to_owned(),
+                        "general".to_owned(),
+                        "other".to_owned(),
+                    ],
+                    // Every active category.
+                    _ => Vec::new(),
+                };
+                self.act(Action::FetchKnowledge { categories });
+                self.state.step = Step::AwaitKnowledge(AwaitKnowledge {
+                    question: q,
+                    words: u.tokens.words().to_vec(),
+                    resume: Box::new(resume),
+                    categories: Vec::new(),
+                    then: None,
+                });
+            }
+            _ => self.resume(resume),
+        }
+    }
+
+    /// Answers every topic of a question: prices and durations of the
+    /// services named from the catalogue, the rest from the tenant's
+    /// knowledge snippets (one per topic, in the customer's language).
+    pub(super) fn answer_topics(
+        &mut self,
+        topics: &[Topic],
+        u: &Understood,
+        resume: Step,
+        then: Option<String>,
+    ) {
+        let lang = self.state.lang;
+        let mut named: Vec<Uuid> = u.services.clone();
+        if named.is_empty() {
+            named.extend(u.service);
+        }
+        if named.is_empty()
+            && let Some(s) = current_service(&resume)
+        {
+            named.push(s);
+        }
+        if named.is_empty() {
+            named = self.state.context.services.clone();
+        }
+        let mut categories: Vec<String> = Vec::new();
+        let mut add = |c: &str| {
+            if !categories.iter().any(|x| x == c) {
+                categories.push(c.to_owned());
+            }
+        };
+        for topic in topics {
+            match topic {
+                Topic::Prices | Topic::Duration if !named.is_empty() => {
+                    for id in &named {
+                        let Some(s) = self.config.catalog.service(*id).cloned() else {
+                            continue;
+                        };
+                        let name = s.display_name(lang).to_owned();
+                        let money = say::money(s.price);
+                        let took = say::duration(lang, s.duration_min);
+                        self.say(match (lang, topic) {
+                            (Lang::En, Topic::Duration) => format!("{name} takes about {took}."),
+                            (Lang::Sw, Topic::Duration) => {
+                                format!("{name} huchukua takriban {took}.")
+                            }
+                            (Lang::En, _) => format!("{name} is {money} and takes about {took}."),
+                            (Lang::Sw, _) => {
+                                format!("{name} ni {money}, na huchukua takriban {took}.")
+                            }
+                        });
+                    }
+                }
+                Topic::Prices | Topic::Services => {
+                    let lines: Vec<String> = self
+                        .config
+                        .catalog
+                        .services
+                        .iter()
+                        .map(|s| format!("{} ({})", s.display_name(lang), say::money(s.price)))
+                        .collect();
+                    self.say(t(lang, "Here is what we offer:", "Hizi ni huduma zetu:"));
+                    self.say(lines.join("; ") + ".");
+                }
+                Topic::Duration => {}
+                Topic::Hours => add("hours"),
+                Topic::Location => add("location"),
+                Topic::Parking => add("parking"),
+                Topic::Payment | Topic::Deposit => add("payment"),
+                Topic::Cancellation | Topic::Lateness => add("general"),
+            }
+        }
+        if categories.is_empty() {
+            let about_named = !named.is_empty()
+                && topics
+                    .iter()
+                    .all(|t| matches!(t, Topic::Prices | Topic::Duration));
+            if then.is_none() && matches!(resume, Step::Idle) && about_named {
+                // "How much is a pedicure?" invites a booking.
+                self.say(if named.len() > 1 {
+                    t(
+                        lang,
+                        "Would you like to book them?",
+                        "Ungependa kuweka miadi?",
+                    )
+                } else {
+                    t(
+                        lang,
+                        "Would you like to book it?",
+                        "Ungependa kuweka miadi?",
+                    )
+                });
+                self.yes_no_choices();
+                self.state.step = Step::ChooseService(ChooseService {
+                    when: u.when,
+                    staff: u.staff,
+                    offered: named,
+                });
+                return;
+            }
+            self.after_answer(resume, then);
+            return;
+        }
+        // Every snippet: a tenant may file a topic under another category.
+        self.act(Action::FetchKnowledge {
+            categories: Vec::new(),
+        });
+        self.state.step = Step::AwaitKnowledge(AwaitKnowledge {
+            question: Intent::AskOther,
+            words: u.tokens.words().to_vec(),
+            resume: Box::new(resume),
+            categories,
+            then,
+        });
+    }
+
+    /// After an answer: act on the rest of the turn, or remind the customer
+    /// where we were.
+    pub(super) fn after_answer(&mut self, resume: Step, then: Option<String>) {
+        let Some(text) = then else {
+            self.resume(resume);
+            return;
+        };
+        let turn = Turn {
+            text,
+            language_hint: None,
+            channel: Channel::WhatsApp,
+            customer: Customer::default(),
+            dtmf: None,
+            choice_id: None,
+            force_language: Some(self.state.lang),
+            now: self.state.now.unwrap_or_default(),
+        };
+        let tokens = Tokens::new(&turn.text);
+        let u = self.understand(&turn, tokens);
+        self.dispatch(&turn, &u, resume);
+    }
+
+    pub(super) fn on_knowledge(&mut self, a: AwaitKnowledge, snippets: Vec<Snippet>) {
+        let lang = self.state.lang;
+        if !a.categories.is_empty() {
+            let mut said: Vec<&str> = Vec::new();
+            for c in &a.categories {
+                let of: Vec<&Snippet> = snippets.iter().filter(|s| &s.category == c).collect();
+                let best = of
+                    .iter()
+                    .find(|s| s.language.eq_ignore_ascii_case(lang.code()))
+                    .or(of.first())
+                    .copied()
+                    .or_else(|| {
+                        // Filed elsewhere: the snippet that reads most like
+                        // the topic.
+                        let (question, words) = match c.as_str() {
+                            "hours" => (Intent::AskHours, Vec::new()),
+                            "location" => (Intent::AskLocation, Vec::new()),
+                            other => (Intent::AskOther, vec![other.to_owned()]),
+                        };
+                        let mut words = words;
+                        words.extend(a.words.iter().cloned());
+                        pick_snippets(question, &words, lang, &snippets)
+                            .first()
+                            .copied()
+                    });
+                if let Some(s) = best
+                    && !said.contains(&s.body.as_str())
+                {
+                    said.push(&s.body);
+                }
+            }
+            let said: Vec<String> = said.iter().map(|b| b.trim().to_owned()).collect();
+            for body in &said {
+                self.say(body.clone());
+            }
+            let said = !said.is_empty();
+            if !said {
+                self.say(t(
+                    lang,
+                    "Sorry, I don't have that information. I can ask a member of our team to get back to you; just say \"talk to a person\".",
+                    "Samahani, sina taarifa hiyo. Naweza kumwomba mfanyakazi wetu akujibu; sema tu \"nataka kuongea na mtu\".",
+                ));
+            }
+            self.after_answer(*a.resume, a.then);
+            return;
+        }
+        let chosen = pick_snippets(a.question, &a.words, lang, &snippets);
+        if chosen.is_empty() {
+            self.say(t(
+                lang,
+                "Sorry, I don't have that information. I can ask a member of our team to get back to you; just say \"talk to a person\".",
+                "Samahani, sina taarifa hiyo. Naweza kumwomba mfanyakazi wetu akujibu; sema tu \"nataka kuongea na mtu\".",
+            ));
+        } else {
+            for s in chosen {
+                self.say(s.body.trim().to_owned());
+            }
+        }
+        self.resume(*a.resume);
+    }
+
+    /// Goes back to the step a question interrupted, reminding the customer
+    /// where we were.
+    pub(super) fn resume(&mut self, step: Step) {
+        let lang = self.state.lang;
+        match &step {
+            Step::ChooseSlot(s) if !s.offered.is_empty() => {
+                self.say(t(
+                    lang,
+                    "Now, which of the times I offered suits you?",
+                    "Sasa, muda upi kati ya niliyotaja unakufaa?",
+                ));
+                for (i, slot) in s.offered.iter().enumerate() {
+                    self.pending_choices.push(Choice {
+                        id: format!("slot_{i}"),
+                        title: say::slot_title(lang, self.config.tz, slot.start),
+                        description: None,
+                    });
+                }
+            }
+            Step::ConfirmSlot(_) | Step::ConfirmCancel(_) => {
+                self.say(t(lang, "Shall I go ahead?", "Niendelee?"));
+                self.yes_no_choices();
+            }
+            Step::ChooseService(_) => self.say(t(
+                lang,
+                "Which service would you like to book?",
+                "Ungependa kuweka miadi ya huduma gani?",
+            )),
+            _ => {}
+        }
+        self.state.step = step;
+    }
+}
+
+/// The snippets that answer the question, in the customer's language first
+/// (English snippets are fine in a Swahili answer), at most two.
+pub(super) fn pick_snippets<'s>(
+    question: Intent,
+    words: &[String],
+    lang: Lang,
+    snippets: &'s [Snippet],
+) -> Vec<&'s Snippet> {
+    const LOCATION: &[&str] = &[
+        "location",
+        "located",
+        "address",
+        "where",
+        "directions",
+        "find",
+        "wapi",
+        "mahali",
+        "tulipo",
+        "anwani",
+        "street",
+        "road",
+        "floor",
+        "building",
+        "plaza",
+        "mtaa",
+        "barabara",
+    ];
+    const STOP: &[&str] = &[
+        "the", "a", "an", "you", "do", "does", "is", "are", "your", "what", "how", "can", "i",
+        "je", "ni", "na", "ya", "mna", "kuna", "to", "of", "for", "in", "on", "we", "me", "my",
+    ];
+    let lang_rank = |s: &Snippet| {
+        if s.language.eq_ignore_ascii_case(lang.code()) {
+            0
+        } else {
+            1
+        }
+    };
+    let mut scored: Vec<(i32, &Snippet)> = snippets
+        .iter()
+        .filter_map(|s| {
+            let text = Tokens::new(&format!("{} {} {}", s.category, s.title, s.body));
+            let score = match question {
+                Intent::AskHours => 10,
+                Intent::AskLocation if s.category == "location" => 10,
+                Intent::AskLocation => LOCATION.iter().filter(|w| text.has(w)).count() as i32,
+                _ => words
+                    .iter()
+                    .filter(|w| w.chars().count() >= 3 && !STOP.contains(&w.as_str()))
+                    .filter(|w| text.has(w))
+                    .count() as i32,
+            };
+            (score > 0).then_some((score, s))
+        })
+        .collect();
+    // Prefer the customer's language when it has an answer; English
+    // snippets answer Swahili questions otherwise.
+    if scored.iter().any(|(_, s)| lang_rank(s) == 0) {
+        scored.retain(|(_, s)| lang_rank(s) == 0);
+    }
+    scored.sort_by_key(|(score, _)| -score);
+    let keep = if question == Intent::AskHours { 2 } else { 1 };
+    let out: Vec<&Snippet> = scored.into_iter().take(keep).map(|(_, s)| s).collect();
+    out
+}
+
+/// The service a flow is about, for "how much is it?" in the middle of it.
+fn current_service(step: &Step) -> Option<Uuid> {
+    match step {
+        Step::ChooseSlot(s) => Some(s.service),
+        Step::ConfirmSlot(s) | Step::AwaitWrite(s) => Some(s.service),
+        Step::AwaitSlots(s) => Some(s.service),
+        Step::ChooseService(s) if s.offered.len() == 1 => s.offered.first().copied(),
+        Step::AskNewTime(s) => Some(s.appointment.service_id),
+        Step::ConfirmCancel(a) | Step::AwaitCancel(a) => Some(a.service_id),
+        Step::Idle
+        | Step::ChooseService(_)
+        | Step::AwaitUpcoming(_)
+        | Step::ChooseAppointment(_)
+        | Step::AwaitKnowledge(_)
+        | Step::HandedOff => None,
+    }
+}

@@ -1,0 +1,455 @@
+//! The dialogue's data: inputs, outputs, actions, steps and the checkpointed state.
+
+use super::*;
+
+/// Which channel a turn came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    WhatsApp,
+    Voice,
+}
+
+impl Channel {
+    /// The value of interactions.channel / appointments.booking_channel.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::WhatsApp => "whatsapp",
+            Channel::Voice => "voice",
+        }
+    }
+}
+
+/// Who is talking.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Customer {
+    pub phone: Option<PhoneNumber>,
+    pub name: Option<String>,
+}
+
+/// One customer turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Turn {
+    pub text: String,
+    /// The channel's idea of the language (speech recogniser, WhatsApp
+    /// locale), used when the text itself does not tell.
+    pub language_hint: Option<Lang>,
+    pub channel: Channel,
+    pub customer: Customer,
+    /// Keypad digits on a call.
+    pub dtmf: Option<String>,
+    /// The id of a tapped quick reply (WhatsApp button or list row).
+    pub choice_id: Option<String>,
+    /// Answer in this language whatever the text looks like (a turn
+    /// rewritten by the language model is English words for a Swahili
+    /// speaker).
+    pub force_language: Option<Lang>,
+    pub now: DateTime<Utc>,
+}
+
+/// An existing appointment, as the conversation shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppointmentSummary {
+    pub id: Uuid,
+    pub service_id: Uuid,
+    pub staff_id: Uuid,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// A knowledge_snippets row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snippet {
+    pub category: String,
+    pub title: String,
+    pub body: String,
+    pub language: String,
+}
+
+/// Why a write the conversation asked for did not happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WriteFailure {
+    /// Someone else took the time first.
+    SlotTaken,
+    /// The appointment is gone or not this customer's.
+    NotFound,
+    /// Anything else; the runtime logged it.
+    Failed,
+}
+
+/// Inputs: a turn, or the result of an action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Turn(Turn),
+    Slots(Vec<Slot>),
+    Booked(Result<AppointmentSummary, WriteFailure>),
+    Upcoming(Vec<AppointmentSummary>),
+    Cancelled(Result<Uuid, WriteFailure>),
+    Rescheduled(Result<AppointmentSummary, WriteFailure>),
+    Knowledge(Vec<Snippet>),
+    /// A person closed the handoff; the bot answers again.
+    HandoffClosed,
+}
+
+/// Why the thread passed to a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffReason {
+    Requested,
+    Misunderstood,
+    NoAvailability,
+    /// Abuse, a threat or an accusation of fraud: a person at once.
+    Abuse,
+}
+
+/// Effects for the runtime.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Action {
+    FindSlots(SlotQuery),
+    Book {
+        service_id: Uuid,
+        staff_id: Uuid,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        price: Money,
+    },
+    ListUpcoming,
+    Cancel {
+        appointment_id: Uuid,
+    },
+    Reschedule {
+        appointment_id: Uuid,
+        staff_id: Uuid,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    },
+    /// Active knowledge snippets of these categories (all when empty).
+    FetchKnowledge {
+        categories: Vec<String>,
+    },
+    HandOff {
+        reason: HandoffReason,
+    },
+    /// The customer said their name: store it on the contact and customer.
+    RememberName {
+        name: String,
+    },
+    StartPayment {
+        appointment_id: Uuid,
+        amount: Money,
+    },
+}
+
+/// A quick-reply choice (a WhatsApp button or list row; a digit on a call).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+}
+
+/// What to say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub language: Lang,
+    pub sentences: Vec<String>,
+    pub choices: Vec<Choice>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        self.sentences.join(" ")
+    }
+}
+
+/// What was understood of one turn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub detected: DetectedLang,
+    pub language: Lang,
+    pub intent: Option<Intent>,
+    /// False when the rules could make nothing of the turn (the place where
+    /// an optional language model may help).
+    pub understood: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    Analysis(Analysis),
+    Reply(Reply),
+    Action(Action),
+}
+
+/// An input the current step cannot take: the runtime fed results out of
+/// order (our bug), never the customer's fault.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DialogError {
+    #[error("unexpected {input} while in step {step}")]
+    Unexpected {
+        input: &'static str,
+        step: &'static str,
+    },
+}
+
+/// Per-tenant settings of the conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DialogConfig {
+    pub tz: Tz,
+    pub catalog: Catalog,
+    pub personality: Personality,
+    /// Consecutive turns not understood before a person takes over
+    /// (handoff_thresholds.misunderstood_turns; default 3).
+    pub handoff_after_misunderstood: u32,
+    /// Ask for payment after booking (tenant payment_enabled, and a prompt
+    /// can be sent: credentials for the environment).
+    pub payment_on_booking: bool,
+    /// Where a prompt cannot be sent: the paybill or till to tell the
+    /// customer instead (tenant mpesa_shortcode).
+    pub pay_hint: Option<String>,
+    /// Open on Kenyan public holidays (the default is closed, as the
+    /// demo's hours snippet says).
+    pub open_on_holidays: bool,
+    /// Days searched for free times.
+    pub search_days: u32,
+    /// Start-time grid in minutes.
+    pub slot_step_min: u32,
+}
+
+impl DialogConfig {
+    pub fn new(tz: Tz, catalog: Catalog, personality: Personality) -> Self {
+        DialogConfig {
+            tz,
+            catalog,
+            personality,
+            handoff_after_misunderstood: 3,
+            payment_on_booking: false,
+            pay_hint: None,
+            open_on_holidays: false,
+            search_days: 7,
+            slot_step_min: 30,
+        }
+    }
+}
+
+/// What a slot search is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Purpose {
+    New,
+    Move(AppointmentSummary),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChooseService {
+    pub when: When,
+    pub staff: Option<Uuid>,
+    pub offered: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwaitSlots {
+    pub purpose: Purpose,
+    pub service: Uuid,
+    pub staff: Option<Uuid>,
+    pub when: When,
+    /// Why we are searching again (the chosen time was just taken).
+    pub retry: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChooseSlot {
+    pub purpose: Purpose,
+    pub service: Uuid,
+    pub staff: Option<Uuid>,
+    pub when: When,
+    pub offered: Vec<Slot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmSlot {
+    pub purpose: Purpose,
+    pub service: Uuid,
+    pub staff: Option<Uuid>,
+    pub when: When,
+    pub slot: Slot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExistingPurpose {
+    Cancel,
+    Reschedule,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwaitUpcoming {
+    pub purpose: ExistingPurpose,
+    /// Moving: the new day and time asked for.
+    pub when: When,
+    /// The day or time that names the existing appointment ("my
+    /// Wednesday manicure"); for a cancellation, everything said.
+    #[serde(default)]
+    pub identify: When,
+    /// The service that names the existing appointment.
+    #[serde(default)]
+    pub service: Option<Uuid>,
+    /// "same time": keep the appointment's time on the new day.
+    #[serde(default)]
+    pub same_time: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChooseAppointment {
+    pub purpose: ExistingPurpose,
+    pub when: When,
+    #[serde(default)]
+    pub same_time: bool,
+    pub offered: Vec<AppointmentSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AskNewTime {
+    pub appointment: AppointmentSummary,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwaitKnowledge {
+    pub question: Intent,
+    pub words: Vec<String>,
+    pub resume: Box<Step>,
+    /// Knowledge categories asked about, in order (one answer each).
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// The rest of the turn to act on once answered ("… and book me at 2").
+    #[serde(default)]
+    pub then: Option<String>,
+}
+
+/// Where the conversation is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Step {
+    #[default]
+    Idle,
+    ChooseService(ChooseService),
+    AwaitSlots(AwaitSlots),
+    ChooseSlot(ChooseSlot),
+    ConfirmSlot(ConfirmSlot),
+    AwaitWrite(ConfirmSlot),
+    AwaitUpcoming(AwaitUpcoming),
+    ChooseAppointment(ChooseAppointment),
+    ConfirmCancel(AppointmentSummary),
+    AwaitCancel(AppointmentSummary),
+    AskNewTime(AskNewTime),
+    AwaitKnowledge(AwaitKnowledge),
+    /// A person has the thread; the bot stays silent.
+    HandedOff,
+}
+
+impl Step {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::Idle => "idle",
+            Step::ChooseService(_) => "choose_service",
+            Step::AwaitSlots(_) => "await_slots",
+            Step::ChooseSlot(_) => "choose_slot",
+            Step::ConfirmSlot(_) => "confirm_slot",
+            Step::AwaitWrite(_) => "await_write",
+            Step::AwaitUpcoming(_) => "await_upcoming",
+            Step::ChooseAppointment(_) => "choose_appointment",
+            Step::ConfirmCancel(_) => "confirm_cancel",
+            Step::AwaitCancel(_) => "await_cancel",
+            Step::AskNewTime(_) => "ask_new_time",
+            Step::AwaitKnowledge(_) => "await_knowledge",
+            Step::HandedOff => "handed_off",
+        }
+    }
+
+    /// Whether this step waits for the runtime rather than the customer.
+    pub fn awaits_runtime(&self) -> bool {
+        matches!(
+            self,
+            Step::AwaitSlots(_)
+                | Step::AwaitWrite(_)
+                | Step::AwaitUpcoming(_)
+                | Step::AwaitCancel(_)
+                | Step::AwaitKnowledge(_)
+        )
+    }
+}
+
+/// The checkpointed state of one thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DialogState {
+    pub lang: Lang,
+    pub step: Step,
+    pub misunderstood: u32,
+    pub greeted: bool,
+    /// The time of the latest turn (used to resolve dates in results).
+    pub now: Option<DateTime<Utc>>,
+    /// What the language model has cost this thread since its last booking,
+    /// in millionths of a US dollar (the tenant's cost ceilings are per
+    /// booking). Checkpointed with the rest, so a restart or another node
+    /// does not forget it.
+    #[serde(default)]
+    pub llm_spend_micro_usd: u64,
+    /// A booking of several services or for several people, while it is
+    /// being put together and written.
+    #[serde(default)]
+    pub plan: Plan,
+    /// The name the customer gave in the conversation.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What the customer has mentioned and not yet booked: a later "ok
+    /// then tomorrow at 11" after a side question means that service.
+    #[serde(default)]
+    pub context: Context,
+}
+
+/// Services and a day mentioned in the conversation, until booked.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Context {
+    pub services: Vec<Uuid>,
+    pub when: When,
+}
+
+/// One service at one time, placed in a [`Plan`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub service: Uuid,
+    pub slot: Slot,
+}
+
+/// Several services in one request: for one person back to back, or for
+/// several people at the same time with different staff. The first service
+/// goes through the ordinary flow; each further one is placed after it
+/// without asking, and one confirmation lists them all.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Plan {
+    /// Services still to place, in the order asked.
+    pub rest: Vec<Uuid>,
+    /// Services placed so far (the one being confirmed is not among them).
+    pub placed: Vec<Item>,
+    /// Several people at the same time (else one person, back to back).
+    pub together: bool,
+    /// People in the booking (1 unless the customer said otherwise).
+    pub party: u8,
+    /// The start the next service must take (same time) or follow (back to back).
+    pub target: Option<DateTime<Utc>>,
+    /// Confirmed items still to write, after the one being written.
+    pub queue: Vec<Item>,
+    /// Appointments written so far for this plan.
+    pub done: Vec<AppointmentSummary>,
+}
+
+impl Plan {
+    pub fn is_multi(&self) -> bool {
+        !self.rest.is_empty()
+            || !self.placed.is_empty()
+            || !self.queue.is_empty()
+            || !self.done.is_empty()
+    }
+}
+
+impl DialogState {
+    pub fn handed_off(&self) -> bool {
+        matches!(self.step, Step::HandedOff)
+    }
+}

@@ -1,0 +1,476 @@
+//! Who the customer is and who the booking is for: the name they give
+//! ("my name is Wanjiru", "naitwa Halima", "this is Brayo") and how many
+//! people are coming ("me and my daughter", "sisi wawili").
+
+use super::intent::lexicon::{is_word, matches_at, phrases};
+use super::text::Tokens;
+
+/// Phrases after which a name follows for sure (unless it is a common word:
+/// "my name is on the list").
+const STRONG: &str = "my name is, my names are, my name s, my names, name is, names are,
+    naitwa, ninaitwa, nnaitwa, mimi naitwa, jina langu ni, jina langu, majina yangu ni,
+    jina ni, jina yangu ni, ni mimi, it s me, its me, this is me, i m called, im called,
+    i am called, am called, they call me, wananiita, kwa jina la, kwa jina, jina lake ni,
+    ni mi, mi naitwa, name s";
+
+/// Phrases after which a name often follows, but so does anything else
+/// ("I'm Kevin" / "I'm coming"): the word must also look like a name.
+const WEAK_ANYWHERE: &str = "i m, im, i am, iam, mimi ni, mi ni, call me, ni mimi hapa";
+
+/// Like [`WEAK_ANYWHERE`], but only at the start of the message ("hi this
+/// is Brayo", not "this is urgent").
+const WEAK_AT_START: &str = "this is, it s, its, hii ni, here is, am, jina, name";
+
+/// What may follow a name given after [`WEAK_AT_START`]: the end of the
+/// message or the start of the request ("hi this is Brayo, I want …"),
+/// not more of a sentence ("hii ni bei gani").
+const AFTER_NAME: &str = "i, im, here, hapa, and, na, from, again, tena, nataka, ningependa,
+    naomba, nilikuwa, nilitaka, want, would, wanted, can, could, please, pls, kindly, checking,
+    just, calling, asking, ni, nime, niko, am, is, your, ur, the, a, booking, about, kutoka,
+    uh, um, eeh";
+
+/// Words that open a message before the part that matters.
+const OPENERS: &str = "hi, hello, hey, hallo, helo, hellow, habari, jambo, hujambo, mambo, niaje,
+    sasa, vipi, good, morning, afternoon, evening, salaam, salama, shikamoo, uh, um, umm,
+    eeh, eh, ee, er, oh, dear, madam, yes, ok, okay, sawa, again, yako, za, asubuhi, mchana,
+    jioni, there, team, ratiba, sir, maam";
+
+/// Titles kept in front of a name ("Mama Njeri"), never a name alone.
+const TITLES: &str = "mama, baba, mrs, mr, ms, miss, dr, madam, auntie, aunty, mzee, bi, shosh,
+    cucu, mwalimu, pastor, rev";
+
+/// Words that follow "I'm" / "this is" / "mimi ni" and are not names.
+const NOT_NAMES: &str = "
+    a, an, the, is, are, was, my, your, ur, his, her, their, our, me, him, it, that, this, what, who,
+    which, there, here, not, no, yes, so, very, really, just, also, still, too, sorry, new,
+    interested, free, available, busy, sick, unwell, pregnant, married, single, in, at, on,
+    from, with, for, to, of, about, around, near, nearby, almost, already, done, ready,
+    sure, unsure, fine, good, great, ok, okay, alright, well, cool, happy, glad, sad, tired,
+    excited, upset, angry, late, early, back, outside, inside, downstairs, upstairs, lost,
+    stuck, confused, disappointed, okey, fit, fiti, poa, sawa, salama, mzima, sijambo,
+    urgent, important, regarding, ridiculous, nonsense, wrong, right, correct, perfect,
+    expensive, cheap, far, possible, impossible, noted, it, been, only, and, or, but, if,
+    because, as, when, where, how, why, i, you, we, they, she, he, us, them, mine, yours,
+    one, first, last, next, same, other, another, customer, client, regular, student,
+    returning, existing, booked, confirmed, cancelled, canceled, able, unable, open, closed,
+    off, out, up, down, over, under, going, coming, calling, texting, writing, asking,
+    wondering, looking, waiting, trying, planning, thinking, hoping, running, travelling,
+    traveling, leaving, arriving, new here, mum, mom, mother, dad, father, wife, husband,
+    sister, brother, daughter, son, friend, kenyan, please, pls, thanks, thank, hi, hello,
+    hey, now, today, tomorrow, tonight, later, soon, again, ever, never, all, both, number,
+    phone, whatsapp, call, back, bot, robot, human, person, lady, man, woman, girl, boy,
+    kid, child, baby, mgonjwa, mteja, wateja, mwanafunzi, mkenya, mzee, mgeni, mfanyakazi,
+    mwalimu, mpenzi, msichana, mvulana, mtoto, mke, mume, mjamzito, mkristo, mwislamu,
+    yule, huyu, wa, ya, la, za, wenu, yenu, wako, yako, wangu, yangu, langu, nani, gani,
+    nina, nataka, ningependa, naomba, nilikuwa, niko, nimefika, nimechelewa, nakuja, naenda,
+    nitakuja, sitakuja, hapa, huko, pale, sasa, tu, bado, pia, mwenyewe, mpya, kesho, leo,
+    jana, juzi, keshokutwa, asubuhi, mchana, jioni, usiku, saa, na, kwa, ni, si, sio, hii,
+    hiyo, hizo, kweli, tena, nimekuja, nimeona, mimi, wewe, yeye, sisi, nyinyi, wao, dada,
+    kaka, binti, mwanangu, rafiki, shangazi, mjomba, hapo, kama, lakini, halafu, ile,
+    nimepotea, sina, sijui, naitwa, jina, hujambo, habari, mambo, vipi, niaje, sema, aje,
+    bana, buda, msee, manze, beste, chali, dame, mresh, msupa, ndio, ndiyo, hapana, eeh,
+    asante, karibu, samahani, pole, tafadhali, nimefurahi, nimekasirika, nimechoka,
+    monday, tuesday, wednesday, thursday, friday, saturday, sunday, weekend, week, month,
+    jumatatu, jumanne, jumatano, alhamisi, ijumaa, jumamosi, jumapili, wiki, mwezi,
+    january, february, march, april, may, june, july, august, september, october, november,
+    december, morning, afternoon, evening, night, noon, midday, am, pm, hrs, two, three,
+    four, five, six, seven, eight, nine, ten, eleven, twelve, moja, mbili, tatu, nne, tano,
+    sita, saba, nane, tisa, kumi, nusu, robo, braids, braid, cornrows, cornrow, lines,
+    twists, locs, dreads, dreadlocks, dredi, rasta, weave, weaves, wig, wigs, manicure,
+    pedicure, mani, pedi, nails, nail, gel, acrylic, acrylics, facial, facials, massage,
+    haircut, cut, trim, shave, shaving, makeup, lashes, brows, eyebrows, wax, waxing,
+    blowdry, retouch, relaxer, treatment, steaming, knotless, sewin, kusuka, kunyoa, kucha,
+    nywele, nyusi, kope, salon, appointment, booking, book, slot, price, service, services,
+    cornrow, style, hairstyle, also, abit, kidogo, sana, here, there, ok, done,
+    crazy, annoying, frustrating, unacceptable, terrible, bad, poor, awful, amazing,
+    wonderful, lovely, beautiful, sweet, kind, weird, strange, funny, serious, real, true,
+    false, fake, hers, taking, long, short, quick, slow, fast, easy, hard, difficult,
+    simple, enough, better, best, worse, worst, big, small, little, huge, pricey, costly,
+    reasonable, fair, unfair, boring, mad, insane, cute, fantastic, brilliant, neat, fun,
+    ugly, dirty, clean, full, empty, quiet, received, sent, paid, everything, nothing,
+    something, anything, kinda, sort, totally, actually, probably, definitely, exactly,
+    mzuri, nzuri, mbaya, ghali, rahisi, bei, uongo, ajabu, noma, wazi, kubwa, ndogo, haraka,
+    polepole, zamani, safi, chafu, bure, mingi, lini, wapi, ngapi, namba, nambari, simu,
+    pesa, huduma, miadi, nafasi, kuuliza, kujua, kuomba, kubook, kuweka, sure, hapo";
+
+/// Month names that are also given names ("my name is May").
+const NAME_MONTHS: &str = "may, april, june, july, august, january";
+
+/// English word endings that are not Kenyan given names ("coming",
+/// "available", "happiness").
+const NOT_NAME_ENDINGS: &[&str] = &["ing", "ful", "ous", "able", "ible", "ness", "ment", "tion"];
+
+/// The name the customer gives for themself, capitalised, 1-3 words
+/// (a title such as "Mama" included), or `None`.
+pub fn stated_name(tokens: &Tokens, original_text: &str) -> Option<String> {
+    let words = tokens.words();
+    let start = words.iter().take_while(|w| is_word(w, OPENERS)).count();
+    let mut triggers: Vec<(usize, Trigger)> = Vec::new();
+    for (list, kind) in [
+        (STRONG, Trigger::Strong),
+        (WEAK_ANYWHERE, Trigger::Weak),
+        (WEAK_AT_START, Trigger::Start),
+    ] {
+        for phrase in phrases(list) {
+            let len = phrase.split_whitespace().count();
+            for at in 0..words.len() {
+                let placed = kind != Trigger::Start || at == start;
+                if placed && matches_at(words, at, phrase) {
+                    triggers.push((at + len, kind));
+                }
+            }
+        }
+    }
+    // "Esther here", "ni Brayo hapa", "Mama Njeri hapa" near the start.
+    for at in start..(start + 4).min(words.len()) {
+        if is_word(tokens.at(at + 1), "here, hapa") && !is_word(tokens.at(at), TITLES) {
+            let titled = at > 0 && is_word(tokens.at(at - 1), TITLES);
+            triggers.push((if titled { at - 1 } else { at }, Trigger::Weak));
+        }
+    }
+    // Strong triggers first, then in order of appearance.
+    triggers.sort_by_key(|&(at, kind)| (kind != Trigger::Strong, at));
+    triggers
+        .into_iter()
+        .find_map(|(at, kind)| name_at(words, at, kind, original_text))
+}
+
+/// How sure a phrase is to introduce a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// "my name is", "naitwa".
+    Strong,
+    /// "I'm", "mimi ni": the word must look like a name.
+    Weak,
+    /// "this is", "hii ni" at the start: also only before the end of the
+    /// message or the request.
+    Start,
+}
+
+/// The name starting at word `at`, if the words there look like one.
+fn name_at(words: &[String], at: usize, kind: Trigger, original: &str) -> Option<String> {
+    let strong = kind == Trigger::Strong;
+    let mut i = at;
+    while i < words.len() && is_word(&words[i], "uh, um, umm, eeh, er, ni") {
+        i += 1;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    if i < words.len() && is_word(&words[i], TITLES) {
+        parts.push(&words[i]);
+        i += 1;
+    }
+    let titles = parts.len();
+    while i < words.len() && parts.len() < 3 && looks_like_name(&words[i], strong, original) {
+        parts.push(&words[i]);
+        i += 1;
+    }
+    // "I'm Kevin's wife" names someone else.
+    if words.get(i).is_some_and(|w| w == "s") {
+        return None;
+    }
+    if parts.len() == titles {
+        return None;
+    }
+    if kind == Trigger::Start && i < words.len() && !is_word(&words[i], AFTER_NAME) {
+        return None;
+    }
+    Some(
+        parts
+            .iter()
+            .map(|w| capitalise(w))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+fn looks_like_name(word: &str, strong: bool, original: &str) -> bool {
+    if strong && is_word(word, NAME_MONTHS) {
+        return true;
+    }
+    if word.chars().count() < 2
+        || !word.chars().all(char::is_alphabetic)
+        || is_word(word, NOT_NAMES)
+        || is_word(word, TITLES)
+    {
+        return false;
+    }
+    if strong || written_capitalised(original, word) {
+        return true;
+    }
+    !NOT_NAME_ENDINGS.iter().any(|e| word.ends_with(e))
+}
+
+/// Whether `original` spells `word` with a capital first letter somewhere
+/// other than at the start of a sentence.
+fn written_capitalised(original: &str, word: &str) -> bool {
+    let mut after_stop = true;
+    for raw in original.split_whitespace() {
+        let clean: String = raw.chars().filter(|c| c.is_alphabetic()).collect();
+        let capital = clean.chars().next().is_some_and(char::is_uppercase);
+        if capital && !after_stop && clean.to_lowercase() == word {
+            return true;
+        }
+        after_stop = raw.ends_with(['.', '!', '?']);
+    }
+    false
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// People the customer brings ("my daughter", "dada yangu").
+const COMPANIONS: &str = "daughter, son, sister, brother, friend, mum, mom, mother, dad, husband,
+    wife, bestie, bff, cousin, niece, nephew, kid, child, baby, girl, boy, colleague, aunt,
+    auntie, aunty, grandma, grandmother, partner, fiance, fiancee, boyfriend, girlfriend,
+    sis, bro, neighbour, neighbor, mother in law, sister in law, daughters, sons, sisters,
+    brothers, friends, kids, children, girls, boys, cousins, colleagues";
+
+/// Swahili / Sheng companions, followed by a possessive.
+const SW_COMPANIONS: &str = "binti, mtoto, watoto, dada, kaka, rafiki, marafiki, mama, baba, mume,
+    mke, bibi, shangazi, mpenzi, msichana, kijana, mtoi, manzi, dem, beste, msupa, sista,
+    mabeste, madada";
+
+/// The number of people the booking is for: 2 for "me and my daughter",
+/// "sisi wawili", "braids for me and cornrows for my daughter", 3 for
+/// "three of us", otherwise 1. Capped at 6.
+pub fn party_size(tokens: &Tokens) -> u8 {
+    let words = tokens.words();
+    if let Some(n) = stated_count(words) {
+        return n;
+    }
+    let has = |list: &'static str| {
+        phrases(list).any(|p| (0..words.len()).any(|at| matches_at(words, at, p)))
+    };
+    let me = has(
+        "me and, me my, and me, and i, i and, for me, for myself, myself and, mimi na, na mimi,
+        mimi pamoja na, pamoja nami, nami, both of us, us both, sisi wote, mi na, na mi, sote,
+        sote pamoja, sisi sote",
+    );
+    // With the customer, anyone joined by "and", "with", "for" or a list;
+    // without, only people the booking is said to be for.
+    let joiners = if me {
+        "and, for, na, with, plus, me, mimi, n, pamoja, also"
+    } else {
+        "and, for, na, plus, n"
+    };
+    let at = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    let before = |i: usize, back: usize| if i >= back { at(i - back) } else { "" };
+    let mut others = 0u8;
+    for (i, w) in words.iter().enumerate() {
+        let plural = (w.ends_with('s') && !is_word(w, "sis, boss"))
+            || is_word(w, "watoto, marafiki, mabeste, madada, wanangu");
+        let count = if plural { 2 } else { 1 };
+        let en = is_word(w, COMPANIONS)
+            && (is_word(before(i, 1), "my, our, a")
+                && (is_word(before(i, 2), joiners)
+                    || (i == 1 && is_word(at(i + 1), "and, na, n"))))
+            || (is_word(before(i, 1), "two, 2")
+                && is_word(before(i, 2), "my, our")
+                && is_word(before(i, 3), joiners));
+        let sw = is_word(w, SW_COMPANIONS)
+            && is_word(at(i + 1), "yangu, wangu, zangu, wetu, yetu")
+            && is_word(before(i, 1), "na, pamoja, mimi, kwa, ya, and, for, wa");
+        let sw_own = is_word(w, "mwanangu, wanangu, mamangu, babangu, dadangu, kakangu")
+            && is_word(before(i, 1), "na, pamoja, mimi, kwa, ya, and, for, wa");
+        if en || sw || sw_own {
+            others = others.saturating_add(count);
+        }
+    }
+    if me {
+        let both = has("both of us, us both, sisi wote, wote wawili");
+        (1 + others.max(u8::from(both))).clamp(1, 6)
+    } else {
+        others.clamp(1, 6)
+    }
+}
+
+/// An explicit head count ("two of us", "sisi watatu", "for 2 people").
+fn stated_count(words: &[String]) -> Option<u8> {
+    let number = |w: &str| -> Option<u8> {
+        match w {
+            "two" | "2" | "wawili" | "wawiili" | "mbili" => Some(2),
+            "three" | "3" | "watatu" | "tatu" => Some(3),
+            "four" | "4" | "wanne" | "nne" => Some(4),
+            "five" | "5" | "watano" | "tano" => Some(5),
+            "six" | "6" | "sita" => Some(6),
+            _ => None,
+        }
+    };
+    for (i, w) in words.iter().enumerate() {
+        let Some(n) = number(w) else { continue };
+        let prev = if i > 0 { words[i - 1].as_str() } else { "" };
+        let next = words.get(i + 1).map(String::as_str).unwrap_or("");
+        let after = words.get(i + 2).map(String::as_str).unwrap_or("");
+        let en = matches!(next, "of" if after == "us")
+            || is_word(
+                next,
+                "people, persons, pax, ladies, of, pple, ppl, girls, women",
+            )
+            || (is_word(prev, "are, re") && i > 1 && is_word(&words[i - 2], "we, tu"))
+            || (prev == "us" && !w.chars().all(|c| c.is_ascii_digit()));
+        let sw = w.starts_with("wa")
+            && is_word(
+                prev,
+                "sisi, wote, tuko, watu, tutakuwa, tupo, tutakuja, kwa, ni",
+            );
+        let sw_people = prev == "watu";
+        if en || sw || sw_people {
+            return Some(n);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(text: &str) -> Option<String> {
+        stated_name(&Tokens::new(text), text)
+    }
+
+    #[test]
+    fn names_the_customer_gives() {
+        let cases = [
+            ("my name is Wanjiru", "Wanjiru"),
+            (
+                "My name is wanjiru kamau and I want braids",
+                "Wanjiru Kamau",
+            ),
+            ("I'm Kevin", "Kevin"),
+            ("hi im kevin", "Kevin"),
+            ("this is Brayo", "Brayo"),
+            ("it's Akinyi here", "Akinyi"),
+            ("naitwa Halima", "Halima"),
+            ("Naitwa halima nataka kusuka kesho", "Halima"),
+            ("mimi ni mama Njeri", "Mama Njeri"),
+            ("jina langu ni Otieno", "Otieno"),
+            ("ni mimi Wambui", "Wambui"),
+            ("hi it's Esther", "Esther"),
+            ("hi this is wambui i want braids tomorrow", "Wambui"),
+            ("uh hello this is eeh wambui i want to book", "Wambui"),
+            ("Habari, naitwa Aisha. Nataka pedicure", "Aisha"),
+            (
+                "Good morning, my name is Mercy Achieng Otieno",
+                "Mercy Achieng Otieno",
+            ),
+            ("Esther here, can I book nails", "Esther"),
+            ("hello am Faith", "Faith"),
+            ("I am Brian and I need a haircut", "Brian"),
+            ("my names are Jane Muthoni", "Jane Muthoni"),
+            ("Sasa, ni Brayo hapa", "Brayo"),
+            ("jina ni mary", "Mary"),
+            ("I'm called Jane", "Jane"),
+            ("Iam Kevin", "Kevin"),
+            ("Mama Njeri hapa, nataka kusuka", "Mama Njeri"),
+            ("Name: Jane Doe", "Jane Doe"),
+            ("my name is May", "May"),
+            ("This is Mrs Otieno", "Mrs Otieno"),
+            ("I'm Dr. Achieng", "Dr Achieng"),
+            ("Hi, it's me, Wanjiru", "Wanjiru"),
+            ("hii ni Wanjiru, nataka kujua bei", "Wanjiru"),
+            ("Habari, mimi ni Njeri nataka kujua bei", "Njeri"),
+            ("hello this is Ochieng i want a haircut", "Ochieng"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(name(text).as_deref(), Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn common_words_are_not_names() {
+        let cases = [
+            "I'm fine",
+            "I'm good thanks",
+            "I'm looking for a salon",
+            "I'm coming at 3",
+            "I'm late",
+            "im on my way",
+            "this is urgent",
+            "this is for my daughter",
+            "mimi ni mgonjwa",
+            "mimi ni mteja wenu",
+            "mimi ni mama",
+            "it's ok",
+            "its fine",
+            "I'm Kevin's wife",
+            "I want braids on Friday",
+            "I am available on Friday",
+            "I'm interested in braids",
+            "it's tomorrow right",
+            "this is Friday",
+            "mimi ni yule wa jana",
+            "naitwa",
+            "call me tomorrow",
+            "I'm a student",
+            "I am not sure",
+            "nataka kusuka",
+            "hii ni bei gani",
+            "ni bei gani",
+            "ni sawa",
+            "this is crazy",
+            "this is kinda expensive",
+            "it's Wednesday",
+            "its me again",
+            "ni mimi tena",
+            "I'm from Kitengela",
+            "I'm her mum",
+            "I'm 25",
+            "mimi ni customer wenu",
+            "I'm new here",
+            "it's braids I want",
+            "I'm Ok",
+        ];
+        for text in cases {
+            assert_eq!(name(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn party_size_counts_the_people() {
+        let cases: &[(&str, u8)] = &[
+            ("me and my daughter", 2),
+            ("for me and my sister", 2),
+            ("mimi na binti yangu", 2),
+            ("sisi wawili", 2),
+            ("wote wawili", 2),
+            ("two of us", 2),
+            ("for two people", 2),
+            ("braids for me and cornrows for my daughter", 2),
+            ("nataka kusuka mimi na dada yangu kesho", 2),
+            ("uh me and my friend want manicure", 2),
+            ("my daughter and I need braids", 2),
+            ("three of us", 3),
+            ("sisi watatu", 3),
+            ("me and my two daughters", 3),
+            ("me, my sister and my mum", 3),
+            ("tuko watatu", 3),
+            ("watu wawili", 2),
+            ("I want braids tomorrow at 2", 1),
+            ("braids for my daughter", 1),
+            ("nataka kusuka saa mbili", 1),
+            ("can I come at two", 1),
+            ("for 2pm", 1),
+            ("manicure and pedicure", 1),
+            ("me and a friend", 2),
+            ("we are two", 2),
+            ("sisi ni watatu", 3),
+            ("for my two daughters", 2),
+            ("for my daughter and my son", 2),
+            ("my sister told me about you", 1),
+            ("I'll come with my husband", 1),
+            ("can I book braids with my daughter for me too", 2),
+            ("mimi na mwanangu", 2),
+            ("2 ladies", 2),
+            ("kwa watu wawili", 2),
+        ];
+        for (text, want) in cases {
+            assert_eq!(party_size(&Tokens::new(text)), *want, "{text}");
+        }
+    }
+}

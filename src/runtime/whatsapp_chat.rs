@@ -1,0 +1,461 @@
+//! WhatsApp chats: what one stored inbound event does.
+//!
+//! The HTTP receiver (`http::whatsapp`) stores events in the inbox and
+//! answers; [`crate::runtime::chat_intake`] runs them through
+//! [`WhatsAppChats`], one customer at a time and each customer in its own
+//! task. A customer's message is a dialog turn (replies sent through the
+//! Graph API, payments started: see [`crate::runtime::whatsapp_payments`]);
+//! an admin's message is a hand-off command or words for the customer they
+//! claimed; a delivery status moves our message's status forward.
+//!
+//! Processing may run more than once for one message (a retry after a
+//! failure, a node that died mid-way): the dialog turn is claimed by its
+//! message id in the turn's own transaction, so its effects (rows, booking,
+//! replies, payment) happen once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+use crate::adapters::whatsapp::client::Window;
+use crate::adapters::whatsapp::codec::{InboundMessage, StatusEvent};
+use crate::adapters::whatsapp::{GraphClient, outbound};
+use crate::config::Secret;
+use crate::core::dialog::Channel;
+use crate::core::ids::{PhoneNumber, ThreadId};
+use crate::core::payment::hold::Lang as PayLang;
+use crate::runtime::call_payment::PaymentLinkRequest;
+use crate::runtime::chat_intake::{InboxEvent, InboxHandler};
+use crate::runtime::conversation::{BoxFuture, ConversationService, TurnText};
+use crate::runtime::handoff;
+use crate::runtime::payments::{ChatPaymentEvent, PaymentService};
+use crate::runtime::whatsapp_payments::{
+    Chat, answer_failed_payment, is_payment_answer, pay_lang, send_call_payment_links,
+    send_payment_deadlines, send_payment_outcomes, start_payment,
+};
+use crate::storage::conversation as conv;
+use crate::storage::{Db, TenantRecord, Vault};
+
+/// The node's payments, for chats.
+pub struct ChatPayments {
+    pub service: Arc<PaymentService>,
+    /// Nudge and abandon messages due (`PaymentsNode::take_chat_events`).
+    pub events: mpsc::Receiver<ChatPaymentEvent>,
+    /// Payment links promised on calls (`CallRuntime::with_payment_links`).
+    pub call_links: Option<mpsc::Receiver<PaymentLinkRequest>>,
+}
+
+/// Everything processing a chat event needs.
+pub struct WhatsAppChats {
+    pub(crate) db: Db,
+    pub(crate) vault: Option<Vault>,
+    pub(crate) service: ConversationService,
+    pub(crate) graph: GraphClient,
+    /// The Graph API is the development capture: a tenant without a stored
+    /// token sends with a placeholder one.
+    pub(crate) dev_token: bool,
+    pub(crate) payments: Option<Arc<PaymentService>>,
+}
+
+impl WhatsAppChats {
+    pub fn new(
+        db: Db,
+        vault: Option<Vault>,
+        service: ConversationService,
+        graph: GraphClient,
+        dev_token: bool,
+        payments: Option<Arc<PaymentService>>,
+    ) -> Self {
+        WhatsAppChats {
+            db,
+            vault,
+            service,
+            graph,
+            dev_token,
+            payments,
+        }
+    }
+
+    /// Starts the background senders on the current runtime: payment
+    /// outcomes, reminders and call links (with `payments`), and the
+    /// hand-off notices to the tenant's admins.
+    pub fn start_background(self: &Arc<Self>, payments: Option<ChatPayments>) {
+        if let Some(p) = payments {
+            tokio::spawn(send_payment_outcomes(
+                self.clone(),
+                p.service.waiters().subscribe_all(),
+            ));
+            tokio::spawn(send_payment_deadlines(self.clone(), p.events));
+            if let Some(links) = p.call_links {
+                tokio::spawn(send_call_payment_links(self.clone(), links));
+            }
+        }
+        // Hand-off notices, reminders and escalations go to the tenant's
+        // admins on WhatsApp; their deadlines are in the database.
+        handoff::spawn_sweeper(
+            self.db.clone(),
+            Arc::new(WhatsAppNotifier(self.clone())),
+            Duration::from_secs(15),
+        );
+    }
+}
+
+impl InboxHandler for WhatsAppChats {
+    fn handle<'a>(&'a self, event: InboxEvent) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            match event {
+                InboxEvent::Message(m) => handle_message(self, m).await,
+                InboxEvent::Status(st) => handle_status(self, st).await,
+            }
+        })
+    }
+}
+
+/// One customer's message: an admin's command or relay, a payment answer,
+/// or a dialog turn with its replies and payments.
+async fn handle_message(shared: &WhatsAppChats, m: InboundMessage) -> anyhow::Result<()> {
+    let db = &shared.db;
+    let Some(tenant) = db
+        .tenant_by_whatsapp_phone_number_id(&m.phone_number_id)
+        .await?
+    else {
+        // Routed when it was stored: the number has been taken off since.
+        tracing::warn!(wamid = %m.id, phone_number_id = %m.phone_number_id, "WhatsApp message for a number no tenant has any more; not answered");
+        return Ok(());
+    };
+    let Ok(customer) = PhoneNumber::parse(&m.from) else {
+        tracing::warn!(wamid = %m.id, "WhatsApp sender is not a phone number; ignored");
+        return Ok(());
+    };
+    if let Some(admin) = handoff::admin_by_phone(db, &tenant, &customer).await? {
+        let span = tracing::info_span!("whatsapp_admin", tenant = %tenant.slug, admin = %admin.id);
+        return handle_admin_message(shared, &tenant, &m, &admin)
+            .instrument(span)
+            .await;
+    }
+    let span = tracing::info_span!("whatsapp_turn", tenant = %tenant.slug, customer = %customer);
+    customer_turn(shared, &tenant, &m, &customer)
+        .instrument(span)
+        .await
+}
+
+/// A customer's turn: the dialog, then its replies and payments.
+async fn customer_turn(
+    shared: &WhatsAppChats,
+    tenant: &TenantRecord,
+    m: &InboundMessage,
+    customer: &PhoneNumber,
+) -> anyhow::Result<()> {
+    let db = &shared.db;
+    let handle = db.tenant(&tenant.slug);
+    let now = Utc::now();
+    if let Some(service) = &shared.payments
+        && is_payment_answer(m.text())
+        && answer_failed_payment(shared, service, tenant, m, customer).await?
+    {
+        return Ok(());
+    }
+    let outcome = shared
+        .service
+        .handle_turn(
+            &handle,
+            None,
+            TurnText {
+                channel: Channel::WhatsApp,
+                customer: customer.clone(),
+                customer_name: m.profile_name.clone(),
+                external_id: m.from.clone(),
+                text: m.text().to_owned(),
+                language_hint: None,
+                dtmf: None,
+                choice_id: m.choice_id().map(str::to_owned),
+                message_id: Some(m.id.clone()),
+                message_type: m.message_type().to_owned(),
+                now,
+            },
+        )
+        .await?;
+    if outcome.duplicate {
+        return Ok(());
+    }
+    let Some(token) = access_token(shared, tenant) else {
+        tracing::warn!("tenant has no usable WhatsApp access token; replies not sent");
+        return Ok(());
+    };
+    if let Err(e) = shared
+        .graph
+        .mark_read(&m.phone_number_id, token.expose(), &m.id)
+        .await
+    {
+        tracing::debug!(error = %e, "mark as read failed");
+    }
+    for sent in &outcome.replies {
+        let body = outbound::for_reply(customer.digits(), &sent.reply);
+        match shared
+            .graph
+            .send(&m.phone_number_id, token.expose(), &body)
+            .await
+        {
+            Ok(wamid) => {
+                let mut tx = handle.begin().await?;
+                sqlx::query(
+                    "UPDATE interactions SET metadata = COALESCE(metadata, '{}'::jsonb) || jsonb_build_object('wamid', $2::text, 'status', 'accepted') WHERE id = $1",
+                )
+                .bind(sent.interaction_id)
+                .bind(&wamid)
+                .execute(tx.conn())
+                .await?;
+                tx.commit().await?;
+            }
+            Err(e) => tracing::warn!(error = %e, "WhatsApp send failed"),
+        }
+    }
+    if outcome.handed_off
+        && let Some(thread) = &outcome.thread
+    {
+        forward_to_claimant(shared, tenant, m, &token, customer, thread).await?;
+    }
+    if let (Some(service), Some(thread)) = (&shared.payments, &outcome.thread) {
+        let lang = outcome
+            .replies
+            .last()
+            .map_or(PayLang::En, |r| pay_lang(r.reply.language));
+        for &(appointment_id, amount) in &outcome.payment_requests {
+            let chat = Chat {
+                tenant,
+                phone_number_id: &m.phone_number_id,
+                token: &token,
+                customer,
+                thread,
+                lang,
+            };
+            start_payment(shared, service, &chat, appointment_id, amount).await;
+        }
+    }
+    Ok(())
+}
+
+// ---- admins taking over a chat ------------------------------------------
+
+/// The last four characters of a customer's number, for admins' messages
+/// (the number comes from the database: no byte slicing).
+fn customer_tail(phone: &str) -> &str {
+    phone
+        .char_indices()
+        .rev()
+        .nth(3)
+        .map_or(phone, |(i, _)| &phone[i..])
+}
+
+/// Sends plain text from the tenant's number (a failure is logged).
+async fn send_text(
+    shared: &WhatsAppChats,
+    phone_number_id: &str,
+    token: &Secret,
+    to: &str,
+    text: &str,
+) {
+    let digits: String = to.chars().filter(char::is_ascii_digit).collect();
+    if let Err(e) = shared
+        .graph
+        .send_update(
+            phone_number_id,
+            token.expose(),
+            &digits,
+            text,
+            "en",
+            Window::Unknown,
+        )
+        .await
+    {
+        tracing::warn!(error = %e, "WhatsApp message not sent");
+    }
+}
+
+/// A message from one of the tenant's admins: a command, or words for the
+/// customer the admin has claimed (see [`handoff`]).
+async fn handle_admin_message(
+    shared: &WhatsAppChats,
+    tenant: &TenantRecord,
+    m: &InboundMessage,
+    admin: &handoff::TenantAdmin,
+) -> anyhow::Result<()> {
+    let Some(token) = access_token(shared, tenant) else {
+        tracing::warn!("tenant has no usable WhatsApp access token; admin message not handled");
+        return Ok(());
+    };
+    let handle = shared.db.tenant(&tenant.slug);
+    let now = Utc::now();
+    let claimed = handoff::claimed_by(&handle, admin.id).await?;
+    let answer = match (handoff::AdminCommand::parse(m.text()), claimed) {
+        (handoff::AdminCommand::Claim(_), Some(current)) => format!(
+            "You already have customer …{}. Send CLOSE to hand them back to the bot first.",
+            customer_tail(&current.customer_phone)
+        ),
+        (handoff::AdminCommand::Claim(which), None) => {
+            let waiting = handoff::waiting(&handle).await?;
+            let pick = match which {
+                Some(end) => waiting.iter().find(|w| w.thread.as_str().ends_with(end)),
+                None => waiting.first(),
+            };
+            match pick {
+                None if waiting.is_empty() => "No customer is waiting for a person.".to_owned(),
+                None => format!(
+                    "No waiting customer's thread ends with {}. Send CLAIM for the one waiting longest.",
+                    which.unwrap_or_default()
+                ),
+                Some(w)
+                    if handoff::claim(&handle, &w.thread, admin.id, "whatsapp", now).await? =>
+                {
+                    tracing::info!(thread = %w.thread, "hand-off claimed on WhatsApp");
+                    format!(
+                        "You have customer …{} now (thread {}). What you write here goes to them as it is; \
+                         their messages come to you. Send CLOSE to hand them back to the bot.",
+                        customer_tail(&w.customer_phone),
+                        w.thread
+                    )
+                }
+                Some(_) => "Another admin claimed that customer just now.".to_owned(),
+            }
+        }
+        (handoff::AdminCommand::Close, None) | (handoff::AdminCommand::Relay(_), None) => {
+            "You have no customer open. Send CLAIM to take the one waiting longest for a person."
+                .to_owned()
+        }
+        (handoff::AdminCommand::Close, Some(current)) => {
+            handoff::close(&handle, tenant, &current.thread).await?;
+            tracing::info!(thread = %current.thread, "hand-off closed on WhatsApp");
+            format!(
+                "Closed: the bot answers customer …{} again.",
+                customer_tail(&current.customer_phone)
+            )
+        }
+        (handoff::AdminCommand::Relay(text), Some(current)) => {
+            let to = handoff::admin_reply(
+                &handle,
+                &current.thread,
+                &admin.phone,
+                text,
+                Some(&m.id),
+                now,
+            )
+            .await?;
+            if let Some(to) = to {
+                send_text(shared, &m.phone_number_id, &token, &to, text).await;
+            }
+            return Ok(());
+        }
+    };
+    send_text(shared, &m.phone_number_id, &token, &m.from, &answer).await;
+    Ok(())
+}
+
+/// A customer's message in a thread an admin claimed on WhatsApp goes to
+/// that admin.
+async fn forward_to_claimant(
+    shared: &WhatsAppChats,
+    tenant: &TenantRecord,
+    m: &InboundMessage,
+    token: &Secret,
+    customer: &PhoneNumber,
+    thread: &ThreadId,
+) -> anyhow::Result<()> {
+    let handle = shared.db.tenant(&tenant.slug);
+    let Some((admin_id, via)) = handoff::claimant(&handle, thread).await? else {
+        return Ok(()); // not claimed yet: the notices are on their way
+    };
+    if via != "whatsapp" {
+        return Ok(()); // the dashboard shows it
+    }
+    let Some(admin_phone) = handoff::admin_phone(&shared.db, tenant, admin_id).await? else {
+        return Ok(());
+    };
+    let said = if m.text().trim().is_empty() {
+        format!("[{}]", m.message_type())
+    } else {
+        m.text().to_owned()
+    };
+    let text = format!("Customer …{}: {said}", customer_tail(customer.digits()));
+    send_text(shared, &m.phone_number_id, token, &admin_phone, &text).await;
+    Ok(())
+}
+
+/// Tells tenant admins about hand-offs on WhatsApp.
+struct WhatsAppNotifier(Arc<WhatsAppChats>);
+
+impl handoff::AdminNotifier for WhatsAppNotifier {
+    fn notify<'a>(
+        &'a self,
+        tenant: &'a TenantRecord,
+        admin_phone: &'a str,
+        text: String,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let phone_number_id = tenant
+                .whatsapp_phone_number_id
+                .as_deref()
+                .ok_or("tenant has no WhatsApp number")?;
+            let token = access_token(&self.0, tenant).ok_or("tenant has no access token")?;
+            let to = PhoneNumber::parse(admin_phone).map_err(|e| e.to_string())?;
+            self.0
+                .graph
+                .send_update(
+                    phone_number_id,
+                    token.expose(),
+                    to.digits(),
+                    &text,
+                    "en",
+                    Window::Unknown,
+                )
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// The tenant's WhatsApp number id and access token, to send `what` from;
+/// `None` (logged) when either is missing.
+pub(crate) fn sender(
+    shared: &WhatsAppChats,
+    tenant: &TenantRecord,
+    what: &str,
+) -> Option<(String, Secret)> {
+    let found = tenant
+        .whatsapp_phone_number_id
+        .clone()
+        .zip(access_token(shared, tenant));
+    if found.is_none() {
+        tracing::warn!(tenant = %tenant.slug, what, "no WhatsApp number or token; not sent");
+    }
+    found
+}
+
+pub(crate) fn access_token(shared: &WhatsAppChats, tenant: &TenantRecord) -> Option<Secret> {
+    let stored = tenant.whatsapp_access_token.as_ref().and_then(|t| {
+        let vault = shared.vault.as_ref()?;
+        vault.decrypt_text(t.expose()).ok()
+    });
+    stored.or_else(|| shared.dev_token.then(|| Secret::new("dev-capture-token")))
+}
+
+async fn handle_status(shared: &WhatsAppChats, st: StatusEvent) -> anyhow::Result<()> {
+    let db = &shared.db;
+    let Some(tenant) = db
+        .tenant_by_whatsapp_phone_number_id(&st.phone_number_id)
+        .await?
+    else {
+        return Ok(());
+    };
+    let mut tx = db.tenant(&tenant.slug).begin().await?;
+    let at = Utc
+        .timestamp_opt(st.timestamp, 0)
+        .single()
+        .unwrap_or_else(Utc::now);
+    conv::record_status(&mut tx, &st.id, &st.status, at, &st.error_codes).await?;
+    tx.commit().await?;
+    Ok(())
+}
