@@ -129,7 +129,7 @@ fn serve(port: &str) {
             auth: Arc::new(TelephonyAuth::new(bench_media_key())),
             allow_scripted_transcripts: true,
             shutdown,
-            turn_engine: true,
+            turn_log: false,
             payments: None,
             payment_links: None,
         };

@@ -1,7 +1,8 @@
-//! Per-frame cost of the full inbound path of a live call (mu-law decode,
-//! 20 ms framing, VAD, turn engine; the engine runs at the line's 8 kHz) and
-//! of the same path with an 8 -> 16 kHz resampler in it (the engine at
-//! 16 kHz, as for lines at other rates), and replay speed of
+//! Per-frame cost of the full inbound path of a live call, exactly what its
+//! task runs per socket message (`CallTurns::push_audio`: mu-law decode,
+//! 20 ms framing, VAD, turn engine at the line's 8 kHz, the call's handling
+//! of the outputs), of the same path with an 8 -> 16 kHz resampler in it
+//! (the engine at 16 kHz, as for lines at other rates), and replay speed of
 //! `ratiba analyze` on 60 s of audio.
 //!
 //! ```text
@@ -13,8 +14,9 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use ratiba::cli::analyze::replay;
 use ratiba::core::audio::{StreamResampler, g711, wav};
-use ratiba::core::turn::{InboundAudio, TurnConfig, TurnDials, TurnEngine};
+use ratiba::core::turn::{InboundAudio, LineCodec, TurnConfig, TurnDials, TurnEngine};
 use ratiba::core::vad::{SpectralVad, VadConfig};
+use ratiba::runtime::call_turns::CallTurns;
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -43,27 +45,40 @@ fn inbound_frame(c: &mut Criterion) {
     let minute = corpus_minute();
     let ulaw: Vec<u8> = minute.iter().map(|&s| g711::mulaw_encode(s)).collect();
     let frames: Vec<&[u8]> = ulaw.chunks_exact(160).collect();
-    for (name, engine_rate) in [
-        ("inbound_path_per_20ms_frame", 8_000),
-        ("inbound_path_resampled_to_16k_per_20ms_frame", 16_000),
-    ] {
-        let t0 = Instant::now();
-        let mut engine = TurnEngine::new(
-            TurnConfig::from_dials(&TurnDials::all_on(), engine_rate),
-            t0,
-        );
-        let mut inbound = InboundAudio::new(8000, engine_rate, t0).unwrap();
-        let mut k = 0usize;
-        c.bench_function(name, |b| {
-            b.iter(|| {
-                inbound.push_mulaw(black_box(frames[k % frames.len()]), &mut engine);
-                while let Some(o) = engine.poll_output() {
-                    black_box(o);
-                }
-                k += 1;
-            })
-        });
-    }
+    let mut turns = CallTurns::new(
+        &TurnDials::all_on(),
+        LineCodec::Mulaw,
+        8_000,
+        false,
+        Instant::now(),
+    )
+    .unwrap();
+    let mut k = 0usize;
+    c.bench_function("inbound_path_per_20ms_frame", |b| {
+        b.iter(|| {
+            turns.push_audio(black_box(frames[k % frames.len()]), |f, _| {
+                black_box(f);
+            });
+            while let Some(a) = turns.poll() {
+                black_box(a);
+            }
+            k += 1;
+        })
+    });
+    // The resampled path: the same frames, the engine at 16 kHz.
+    let t0 = Instant::now();
+    let mut engine = TurnEngine::new(TurnConfig::from_dials(&TurnDials::all_on(), 16_000), t0);
+    let mut inbound = InboundAudio::with_engine_rate(LineCodec::Mulaw, 8_000, 16_000, t0).unwrap();
+    let mut k = 0usize;
+    c.bench_function("inbound_path_resampled_to_16k_per_20ms_frame", |b| {
+        b.iter(|| {
+            inbound.push_mulaw(black_box(frames[k % frames.len()]), &mut engine);
+            while let Some(o) = engine.poll_output() {
+                black_box(o);
+            }
+            k += 1;
+        })
+    });
 }
 
 /// The parts on their own, to see where the frame's time goes.

@@ -8,7 +8,7 @@
 //! ```
 
 use ratiba::core::audio::{g711, wav};
-use ratiba::core::turn::{InboundAudio, TurnConfig, TurnDials, TurnEngine};
+use ratiba::core::turn::{InboundAudio, LineCodec, TurnConfig, TurnDials, TurnEngine};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -42,7 +42,7 @@ fn main() {
     let chunks: Vec<&[u8]> = ulaw.chunks_exact(160).collect();
     let t0 = Instant::now();
     let mut engine = TurnEngine::new(TurnConfig::from_dials(&TurnDials::all_on(), 8_000), t0);
-    let mut inbound = InboundAudio::new(8000, 8_000, t0).unwrap();
+    let mut inbound = InboundAudio::new(LineCodec::Mulaw, 8000, t0).unwrap();
     let hz = 100.0; // USER_HZ
     let (c0, w0) = (cpu_ticks(), Instant::now());
     for k in 0..frames {

@@ -57,8 +57,7 @@ async fn start_server_with(stt: Option<Arc<dyn SpeechToText>>) -> Server {
         tenant("closed", "suspended", true),
     );
     let mut acks = tenant("acks", "active", true);
-    acks.dials.listening_ack = true;
-    acks.dials.eot_silence_ms = 850;
+    acks.dials.turn.voice_listening_ack = true;
     numbers.insert(PhoneNumber::parse("+254711000200").unwrap(), acks);
     let metrics = Arc::new(Metrics::default());
     let sink = Arc::new(MemorySink::default());
@@ -83,7 +82,7 @@ async fn start_server_with(stt: Option<Arc<dyn SpeechToText>>) -> Server {
         auth: Arc::new(TelephonyAuth::new(MediaTokenKey::random())),
         allow_scripted_transcripts: true,
         shutdown: Shutdown::new(),
-        turn_engine: true,
+        turn_log: false,
         payments: None,
         payment_links: None,
     };
@@ -446,4 +445,54 @@ async fn a_long_turn_with_a_pause_gets_a_listening_acknowledgement() {
         "{:?}",
         report.segments
     );
+}
+
+/// A caller who says nothing: after the greeting and 10 s of silence the
+/// bot asks whether they are still there, after another 10 s it says
+/// goodbye, and then it hangs up (closes the provider's socket).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_caller_is_asked_if_still_there_then_the_bot_says_goodbye_and_hangs_up() {
+    let server = start_server().await;
+    let report = simulate(&SimOptions {
+        server: server.base.clone(),
+        provider: Provider::Twilio,
+        to: "+254711000100".into(),
+        from: "+254722000111".into(),
+        audio: wav::Wav {
+            rate_hz: 8000,
+            samples: vec![0i16; 8000 * 40],
+        },
+        transcript: None,
+        fast: true,
+        twilio_auth_token: Some("test-token".into()),
+        max_duration: Duration::from_secs(60),
+    })
+    .await
+    .expect("call");
+    assert!(report.server_hung_up, "{report:?}");
+    // Greeting, "Are you still there?", goodbye.
+    assert_eq!(report.segments.len(), 3, "{:?}", report.segments);
+    let gap = report.segments[1].start_ms - report.segments[0].end_ms;
+    assert!((10_000..=10_500).contains(&gap), "asked after {gap} ms");
+    assert!(report.duration_ms < 35_000, "{}", report.duration_ms);
+    let rows = rows_settle(&server.sink, 1).await;
+    let said: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| match r {
+            CallRow::Interaction {
+                direction: Direction::Outbound,
+                intent: Some(i),
+                content,
+                ..
+            } if i == "no_input" => Some(content.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert!(said[0].contains("still there"), "{said:?}");
+    assert!(said[1].contains("goodbye"), "{said:?}");
+    let closed = rows
+        .iter()
+        .any(|r| matches!(r, CallRow::ThreadClosed { reason, .. } if *reason == "abandon"));
+    assert!(closed);
 }

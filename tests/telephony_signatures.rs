@@ -84,7 +84,7 @@ async fn start_server() -> Server {
         auth: Arc::new(auth),
         allow_scripted_transcripts: true,
         shutdown: Shutdown::new(),
-        turn_engine: true,
+        turn_log: false,
         payments: None,
         payment_links: None,
     };

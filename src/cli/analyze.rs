@@ -1,8 +1,11 @@
 //! `ratiba analyze`: Replay a recording through the turn-taking engine on a virtual clock.
 //!
 //! The recording goes through exactly the live inbound path
-//! ([`InboundAudio`]: 20 ms framing, resampling to 16 kHz, the VAD and the
-//! [`TurnEngine`]), frame by frame on a virtual clock. Bot playback follows
+//! ([`InboundAudio`]: 20 ms framing at the line's rate, resampling only for
+//! rates other than 8 and 16 kHz, the VAD and the [`TurnEngine`] configured
+//! by [`TurnConfig::from_dials`]), frame by frame on a virtual clock.
+//! `tests/voice_one_path.rs` checks that a live call on loopback decides
+//! the same events as [`replay_cues`] on the same audio. Bot playback follows
 //! `--bot-speaking` (started / marks every 100 ms / finished, open-loop as
 //! the corpus scoring assumes), and transcript words are released to the
 //! engine only at their `end_ms + 200 ms` (a streaming recogniser's delay).
@@ -14,9 +17,10 @@
 //! listening_ack; `t_ms` is the audio time at which the engine decided.
 
 use crate::core::audio::wav;
+use crate::core::turn::inbound::FRAME_MS;
 use crate::core::turn::{
-    Floor, InboundAudio, Lang, TranscriptUpdate, TranscriptWord, TurnConfig, TurnDials, TurnEngine,
-    TurnEvent, TurnInput, TurnOutput,
+    Cue, Floor, InboundAudio, LineCodec, TranscriptUpdate, TranscriptWord, TurnConfig, TurnDials,
+    TurnEngine, TurnEvent, TurnInput, TurnOutput, engine_rate,
 };
 use anyhow::{Context, bail};
 use clap::Args as ClapArgs;
@@ -138,7 +142,7 @@ pub fn replay(
     transcript: Option<&CorpusTranscript>,
     dials: &TurnDials,
 ) -> anyhow::Result<Vec<ReplayEvent>> {
-    let cfg = TurnConfig::from_dials(dials, rate_hz);
+    let cfg = TurnConfig::from_dials(dials, engine_rate(rate_hz));
     replay_with_config(samples, rate_hz, bot, transcript, cfg)
 }
 
@@ -150,64 +154,156 @@ pub fn replay_with_config(
     rate_hz: u32,
     bot: &[(i64, i64)],
     transcript: Option<&CorpusTranscript>,
+    cfg: TurnConfig,
+) -> anyhow::Result<Vec<ReplayEvent>> {
+    // Bot schedule as (time, what): started / mark / finished, per window.
+    let mut cues: Vec<(i64, usize, Cue)> = Vec::new();
+    for (k, &(a, b)) in bot.iter().enumerate() {
+        let utterance = k as u64 + 1;
+        cues.push((a, k, Cue::BotStarted { utterance }));
+        let mut m = a + 100;
+        while m < b {
+            let heard_ms = (m - a) as u32;
+            cues.push((
+                m,
+                k,
+                Cue::BotMark {
+                    utterance,
+                    heard_ms,
+                },
+            ));
+            m += 100;
+        }
+        cues.push((b, k, Cue::BotFinished { utterance }));
+    }
+    cues.sort_by_key(|&(t, _, cue)| (t, cue_order(cue)));
+    run_replay(
+        samples,
+        rate_hz,
+        Schedule::Windows { bot, cues },
+        transcript,
+        cfg,
+    )
+}
+
+/// Replays a call: its caller audio with the cues its engine was fed (bot
+/// playback, holding, the dialog's expectation) at their audio-clock times
+/// (ms), and its transcript's words at `end_ms + 200 ms`, as the scripted
+/// recognizer releases them. The events are those the call's engine
+/// decided, if the call ran this same path.
+pub fn replay_cues(
+    samples: &[i16],
+    rate_hz: u32,
+    cues: &[(u64, Cue)],
+    transcript: Option<&CorpusTranscript>,
+    dials: &TurnDials,
+) -> anyhow::Result<Vec<ReplayEvent>> {
+    let cfg = TurnConfig::from_dials(dials, engine_rate(rate_hz));
+    let cues = cues
+        .iter()
+        .map(|&(t, cue)| (i64::try_from(t).unwrap_or(i64::MAX), 0, cue))
+        .collect();
+    run_replay(samples, rate_hz, Schedule::Cues(cues), transcript, cfg)
+}
+
+/// The event types `ratiba analyze` reports (the scored ones); the others
+/// are the driver's business.
+pub fn reported(event: TurnEvent) -> Option<&'static str> {
+    match event {
+        TurnEvent::SpeechStart
+        | TurnEvent::SpeechEnd
+        | TurnEvent::EndOfTurn
+        | TurnEvent::BargeIn
+        | TurnEvent::Backchannel
+        | TurnEvent::ListeningAck { .. } => Some(event.name()),
+        TurnEvent::FloorChanged { .. } | TurnEvent::SpeakingRate { .. } | TurnEvent::NoInput => {
+            None
+        }
+    }
+}
+
+/// Started before marks before finished at one instant.
+fn cue_order(cue: Cue) -> u8 {
+    match cue {
+        Cue::BotStarted { .. } => 0,
+        Cue::BotMark { .. } => 1,
+        Cue::BotFinished { .. } => 2,
+        Cue::Holding { .. } | Cue::Expecting { .. } => 3,
+    }
+}
+
+/// Where the bot's playback comes from in a replay.
+enum Schedule<'a> {
+    /// Open-loop windows (`--bot-speaking`, the corpus scoring), with a
+    /// reply started when the caller's turn ends inside one; each cue
+    /// carries its window.
+    Windows {
+        bot: &'a [(i64, i64)],
+        cues: Vec<(i64, usize, Cue)>,
+    },
+    /// Exactly the cues a call fed its engine, in order.
+    Cues(Vec<(i64, usize, Cue)>),
+}
+
+impl Schedule<'_> {
+    fn cues(&self) -> &[(i64, usize, Cue)] {
+        match self {
+            Schedule::Windows { cues, .. } | Schedule::Cues(cues) => cues,
+        }
+    }
+}
+
+fn run_replay(
+    samples: &[i16],
+    rate_hz: u32,
+    schedule: Schedule<'_>,
+    transcript: Option<&CorpusTranscript>,
     mut cfg: TurnConfig,
 ) -> anyhow::Result<Vec<ReplayEvent>> {
-    if rate_hz != 8000 && rate_hz != 16000 {
-        bail!("unsupported sample rate {rate_hz} Hz (8000 or 16000)");
+    if !(8_000..=48_000).contains(&rate_hz) {
+        bail!("unsupported sample rate {rate_hz} Hz (8000..=48000)");
     }
     let t0 = Instant::now();
     let at = |ms: i64| t0 + Duration::from_millis(ms.max(0) as u64);
-    cfg.sample_rate_hz = rate_hz;
+    // The live inbound path: 20 ms frames, the engine at the line's rate.
+    let mut inbound = InboundAudio::new(LineCodec::L16Le, rate_hz, t0)?;
+    cfg.sample_rate_hz = inbound.engine_rate();
     cfg.expect_transcripts = transcript.is_some();
     let mut engine = TurnEngine::new(cfg, t0);
-    let mut inbound = InboundAudio::new(rate_hz, rate_hz, t0)?;
-    let language = match transcript.and_then(|t| t.language.as_deref()) {
-        Some("sw") => Some(Lang::Sw),
-        Some(_) => Some(Lang::En),
-        None => None,
-    };
+    let language = transcript
+        .and_then(|t| t.language.as_deref())
+        .map(crate::runtime::call_turns::recognizer_lang);
     let mut words: Vec<&CorpusWord> = transcript
         .map(|t| t.words.iter().collect())
         .unwrap_or_default();
     words.sort_by_key(|w| w.end_ms);
     let mut next_word = 0;
-    // Bot schedule as (time, what): started / mark / finished.
-    let mut bot_inputs: Vec<(i64, u8, u64, u32)> = Vec::new();
-    let mut window_utt: Vec<u64> = (1..=bot.len() as u64).collect();
+    let cues = schedule.cues();
+    // The utterance each window's cues refer to (a reply renames it).
+    let windows = match &schedule {
+        Schedule::Windows { bot, .. } => bot.len() as u64,
+        Schedule::Cues(_) => 0,
+    };
+    let mut window_utt: Vec<u64> = (1..=windows).collect();
     let mut replies = 0u64;
     let mut last_eot_ms: Option<i64> = None;
-    for (k, &(a, b)) in bot.iter().enumerate() {
-        bot_inputs.push((a, 0, k as u64, 0));
-        let mut m = a + 100;
-        while m < b {
-            bot_inputs.push((m, 1, k as u64, (m - a) as u32));
-            m += 100;
-        }
-        bot_inputs.push((b, 2, k as u64, (b - a) as u32));
-    }
-    bot_inputs.sort_by_key(|x| (x.0, x.1));
-    let mut next_bot = 0;
-    let frame = (rate_hz / 50) as usize;
+    let mut next_cue = 0;
+    let frame = inbound_frame_len(rate_hz);
     let mut events = Vec::new();
     let drain =
         |engine: &mut TurnEngine, events: &mut Vec<ReplayEvent>, last_eot: &mut Option<i64>| {
             while let Some(o) = engine.poll_output() {
-                if let TurnOutput::Event { at: when, event } = o {
-                    let kind = match event {
-                        TurnEvent::SpeechStart
-                        | TurnEvent::SpeechEnd
-                        | TurnEvent::EndOfTurn
-                        | TurnEvent::BargeIn
-                        | TurnEvent::Backchannel
-                        | TurnEvent::ListeningAck { .. } => event.name(),
-                        _ => continue,
-                    };
-                    let t_ms = when.saturating_duration_since(t0).as_millis() as i64;
-                    if event == TurnEvent::EndOfTurn {
-                        *last_eot = Some(t_ms);
-                    }
-                    events.push(ReplayEvent { t_ms, kind });
+                let TurnOutput::Event { at: when, event } = o else {
+                    continue; // playback commands: the replay plays nothing
+                };
+                let Some(kind) = reported(event) else {
+                    continue;
+                };
+                let t_ms = when.saturating_duration_since(t0).as_millis() as i64;
+                if event == TurnEvent::EndOfTurn {
+                    *last_eot = Some(t_ms);
                 }
+                events.push(ReplayEvent { t_ms, kind });
             }
         };
     let total_ms = samples.len() as i64 * 1000 / i64::from(rate_hz);
@@ -216,35 +312,32 @@ pub fn replay_with_config(
         let start_ms = pos as i64 * 1000 / i64::from(rate_hz);
         // Inputs due by the start of this frame, in time order.
         loop {
-            let bot_t = bot_inputs.get(next_bot).map(|x| x.0).unwrap_or(i64::MAX);
+            let cue_t = cues.get(next_cue).map(|x| x.0).unwrap_or(i64::MAX);
             let word_t = words
                 .get(next_word)
                 .map(|w| w.end_ms + WORD_RELEASE_DELAY_MS)
                 .unwrap_or(i64::MAX);
-            let t = bot_t.min(word_t);
+            let t = cue_t.min(word_t);
             if t > start_ms {
                 break;
             }
-            if bot_t <= word_t {
-                let (_, kind, window, heard_ms) = bot_inputs[next_bot];
-                let utterance = window_utt[window as usize];
-                next_bot += 1;
-                let input = match kind {
-                    0 => TurnInput::BotStarted {
-                        utterance,
-                        at: at(t),
+            if cue_t <= word_t {
+                let (_, window, cue) = cues[next_cue];
+                next_cue += 1;
+                let cue = match (&schedule, cue) {
+                    (Schedule::Windows { .. }, Cue::BotStarted { .. }) => Cue::BotStarted {
+                        utterance: window_utt[window],
                     },
-                    1 => TurnInput::BotMark {
-                        utterance,
+                    (Schedule::Windows { .. }, Cue::BotMark { heard_ms, .. }) => Cue::BotMark {
+                        utterance: window_utt[window],
                         heard_ms,
-                        at: at(t),
                     },
-                    _ => TurnInput::BotFinished {
-                        utterance,
-                        at: at(t),
+                    (Schedule::Windows { .. }, Cue::BotFinished { .. }) => Cue::BotFinished {
+                        utterance: window_utt[window],
                     },
+                    (_, cue) => cue,
                 };
-                engine.handle_input(input);
+                engine.handle_input(cue.input(at(t)));
             } else {
                 let w = words[next_word];
                 next_word += 1;
@@ -264,7 +357,8 @@ pub fn replay_with_config(
         // Closed loop where the open-loop schedule allows it: when the
         // caller's turn ends inside a bot window, the bot answers with a new
         // reply, which the rest of the window's marks then refer to.
-        if let Some(k) = active_window(bot, start_ms)
+        if let Schedule::Windows { bot, .. } = &schedule
+            && let Some(k) = active_window(bot, start_ms)
             && engine.floor() == Floor::Nobody
             && last_eot_ms.is_some_and(|e| e > bot[k].0)
         {
@@ -281,13 +375,18 @@ pub fn replay_with_config(
             break;
         }
         let end = (pos + frame).min(samples.len());
-        inbound.push_pcm(&samples[pos..end], &mut engine);
+        inbound.push_pcm(&samples[pos..end], &mut engine, |_, _| {});
         drain(&mut engine, &mut events, &mut last_eot_ms);
         pos = end;
     }
     engine.handle_input(TurnInput::Timeout(at(total_ms)));
     drain(&mut engine, &mut events, &mut last_eot_ms);
     Ok(events)
+}
+
+/// Samples of one 20 ms frame at `rate_hz`.
+fn inbound_frame_len(rate_hz: u32) -> usize {
+    (rate_hz as usize * FRAME_MS as usize / 1000).max(1)
 }
 
 fn active_window(bot: &[(i64, i64)], t: i64) -> Option<usize> {

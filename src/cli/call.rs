@@ -25,6 +25,9 @@ use crate::core::audio::wav;
 use crate::core::audio::{Endian, StreamResampler, g711, pcm};
 use crate::http::media::TRANSCRIPT_PARAM;
 
+mod latency;
+pub use latency::{AnswerLatency, Latency, speech_from_audio, speech_from_transcript};
+
 /// A simulated caller: dials into a running server exactly as a telephony provider would.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -51,6 +54,10 @@ pub struct Args {
     /// Run the call (caller audio and the provider's playback) 4x faster than real time.
     #[arg(long)]
     pub fast: bool,
+    /// Print, as the last line, the voice-to-voice latency of each answer
+    /// as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -91,6 +98,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         std::fs::write(out, wav::encode_pcm16(report.reply_rate, &report.reply))
             .with_context(|| format!("writing {}", out.display()))?;
         println!("bot audio written to {}", out.display());
+    }
+    if args.json {
+        let ends = match &opts.transcript {
+            Some(t) => speech_from_transcript(t),
+            None => speech_from_audio(&opts.audio)?,
+        };
+        let latency = Latency::of(&ends, &report.segments);
+        if opts.fast {
+            eprintln!("note: --fast stretches the server's processing 4x on the line's clock");
+        }
+        println!("{}", serde_json::to_string(&latency)?);
     }
     if report.segments.is_empty() {
         bail!("the bot never spoke");

@@ -7,5 +7,6 @@ pub mod dialog;
 pub mod ids;
 pub mod messages;
 pub mod payment;
+pub mod playback;
 pub mod turn;
 pub mod vad;

@@ -388,7 +388,7 @@ fn call_setup(
         writer: services.writer.clone(),
         metrics: Arc::clone(&services.metrics),
         shutdown: services.shutdown.clone(),
-        turn_engine: services.turn_engine,
+        turn_log: services.turn_log,
         payments: services.payments.clone(),
         payment_links: services.payment_links.clone(),
     }

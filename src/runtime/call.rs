@@ -6,14 +6,14 @@
 //! done right here (messages to the provider) or handed off without waiting
 //! (rows to the writer).
 //!
-//! Playback is tracked in wire bytes per bot utterance: audio is sent as it
-//! is synthesized with a marker every [`MARK_EVERY_MS`]; the provider echoes
-//! a marker once everything before it has played, which moves "heard". When
-//! the caller talks over the bot the provider's buffer is cleared at once and
-//! "sent" falls back to "heard", so a resume replays exactly the unheard rest
-//! and an interrupted utterance is recorded as heard up to the cut. Markers
-//! from before a clear (which the provider returns as flushed) are ignored
-//! by their epoch.
+//! Playback (what was synthesized, sent and heard, markers, pause and
+//! resume) is the sans-IO [`crate::core::playback::Utterance`]; the call
+//! encodes what it hands out with the provider's codec, every
+//! [`MARK_EVERY_MS`] a marker, and reports the markers the provider echoes.
+
+mod hold;
+mod rows;
+mod speech;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -30,15 +30,15 @@ use crate::adapters::speech::{SttEvent, SttStream, TextToSpeech, TtsRequest, Tts
 use crate::adapters::telephony::{
     AudioFormat, CallEvent, Inbound, MediaCodec, Outbound, Playback, Provider, StreamStart,
 };
-use crate::core::ids::CallId;
-use crate::core::payment::hold::Lang as HoldLang;
+use crate::core::ids::{CallId, Lang};
+use crate::core::playback::{Send as PlaybackSend, Utterance};
 use crate::runtime::call_acks::{self, AckClips};
-use crate::runtime::call_audio::{InboundAudio, OutboundAudio};
+use crate::runtime::call_audio::{OutboundAudio, line_codec};
 use crate::runtime::call_payment::{CallHold, HoldRequest, PaymentLinkRequest};
 use crate::runtime::call_setup::{
     BotReply, CallContext, CallConversation, CallerTurn, ConversationError,
 };
-use crate::runtime::call_turns::{EngineTurns, SttTurns, TurnAction, Turns};
+use crate::runtime::call_turns::{CallTurns, TurnAction, TurnLog};
 use crate::runtime::metrics::Metrics;
 use crate::runtime::payments::{CallEffect, PaymentService};
 use crate::runtime::shutdown::Shutdown;
@@ -54,6 +54,14 @@ const HOLD_PROMPT: &str = "payment_hold";
 /// Said when the conversation fails.
 const SORRY_EN: &str = "Sorry, I had a problem. Could you say that again?";
 const SORRY_SW: &str = "Samahani, kuna tatizo. Tafadhali rudia.";
+/// Said when the caller has been silent for a while (the engine's no-input).
+const STILL_THERE_EN: &str = "Are you still there?";
+const STILL_THERE_SW: &str = "Bado uko?";
+/// Said before hanging up after a second silence.
+const GOODBYE_EN: &str = "I will end the call now. Thank you for calling, goodbye.";
+const GOODBYE_SW: &str = "Nitakata simu sasa. Asante kwa kupiga, kwaheri.";
+/// The intent recorded on what the call says to a silent caller.
+const NO_INPUT: &str = "no_input";
 
 /// A websocket message from the provider (bytes shared, not copied).
 #[derive(Debug, Clone)]
@@ -124,6 +132,8 @@ pub struct CallReport {
     pub barge_ins: Vec<(u64, u64)>,
     /// Listening acknowledgements played.
     pub listening_acks: u32,
+    /// The turn engine's events and the cues it was fed, on the audio clock.
+    pub turn_log: TurnLog,
 }
 
 /// What a call task is given.
@@ -138,9 +148,8 @@ pub struct CallSetup {
     pub writer: WriterHandle,
     pub metrics: Arc<Metrics>,
     pub shutdown: Shutdown,
-    /// Turn-taking by the core's engine (voice activity and words) rather
-    /// than by recognizer events alone.
-    pub turn_engine: bool,
+    /// Keep the turn engine's log in the report.
+    pub turn_log: bool,
     /// Payments while the caller holds (none: the call only books).
     pub payments: Option<Arc<PaymentService>>,
     /// Where a payment link promised on the call goes (WhatsApp).
@@ -174,10 +183,11 @@ where
             Ok(c) => c,
             Err(report) => {
                 metrics.active_calls.fetch_sub(1, Ordering::Relaxed);
-                return report;
+                return *report;
             }
         };
         let report = call.run(rx, tx).await;
+        call.conversation.call_ended(&call.ctx, &report);
         metrics.active_calls.fetch_sub(1, Ordering::Relaxed);
         info!(end = ?report.end, lines = report.lines.len(), "call ended");
         report
@@ -186,51 +196,19 @@ where
     .await
 }
 
-/// The bot utterance being played.
+/// The bot utterance being played: its playback (`core::playback`) and
+/// what the call records about it.
 struct Speech {
-    utterance: u32,
-    language: String,
+    playback: Utterance,
+    language: Lang,
     intent: Option<String>,
     end_call: bool,
-    /// Sentences not yet synthesized.
-    queued: VecDeque<String>,
-    /// Each synthesized sentence and the wire offset where its audio starts.
-    spoken: Vec<(usize, String)>,
-    synth_done: bool,
-    audio: Vec<u8>,
-    sent: usize,
-    heard: usize,
-    marks: VecDeque<(String, usize)>,
-    mark_seq: u32,
-    epoch: u32,
-    paused: bool,
     /// End of the caller's turn this answers (for the latency metric).
     answering_since: Option<Instant>,
     /// interactions rows the conversation wrote for this reply.
     recorded: Vec<uuid::Uuid>,
-    first_audio_sent: bool,
     started_ms: u64,
     tts_requested: Option<Instant>,
-}
-
-impl Speech {
-    fn text_heard(&self) -> String {
-        self.spoken
-            .iter()
-            .filter(|(start, _)| *start < self.heard)
-            .map(|(_, s)| s.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    fn full_text(&self) -> String {
-        self.spoken
-            .iter()
-            .map(|(_, s)| s.as_str())
-            .chain(self.queued.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
 }
 
 enum Wake<E> {
@@ -250,14 +228,13 @@ struct Call {
     provider_stream_id: String,
     codec: Box<dyn MediaCodec>,
     format: AudioFormat,
-    inbound: InboundAudio,
     outbound: OutboundAudio,
     wire_in: Vec<u8>,
     out: Vec<Outbound>,
     stt: Option<Box<dyn SttStream>>,
     stt_first_push: Option<Instant>,
     stt_measured: bool,
-    turns: Turns,
+    turns: CallTurns,
     tts: Arc<dyn TextToSpeech>,
     synth: Option<TtsStream>,
     speech: Option<Speech>,
@@ -276,19 +253,21 @@ struct Call {
     first_frame_at: Option<Instant>,
     speed: f32,
     turn_words: (u64, u64, usize),
+    /// The engine's no-input events since the caller last spoke.
+    silences: u32,
     caller_phone: String,
     hang_up: bool,
     caller_turns: u32,
     payments: Option<Arc<PaymentService>>,
     /// The language of the bot's last line (hold prompts follow it).
-    last_language: String,
+    last_language: Lang,
     /// The payment hold in progress: caller turns go to it, not the dialog.
     hold: Option<CallHold>,
     /// Listening acknowledgements: being made, then ready.
     acks_coming: Option<tokio::sync::oneshot::Receiver<AckClips>>,
     acks: Option<AckClips>,
     /// What the hold is for (appointment, amount, language), for the link.
-    hold_for: Option<(uuid::Uuid, crate::core::ids::Money, HoldLang)>,
+    hold_for: Option<(uuid::Uuid, crate::core::ids::Money, Lang)>,
     payment_links: Option<tokio::sync::mpsc::Sender<PaymentLinkRequest>>,
     /// The hold's prompts played out (or cut off) so far.
     hold_prompts_heard: u32,
@@ -298,7 +277,7 @@ struct Call {
 }
 
 impl Call {
-    fn new(codec: Box<dyn MediaCodec>, setup: CallSetup) -> Result<Self, CallReport> {
+    fn new(codec: Box<dyn MediaCodec>, setup: CallSetup) -> Result<Self, Box<CallReport>> {
         let format = setup.start.format;
         let report = CallReport {
             call_id: setup.call_id,
@@ -306,20 +285,34 @@ impl Call {
             lines: Vec::new(),
             barge_ins: Vec::new(),
             listening_acks: 0,
-        };
-        let inbound = match InboundAudio::new(format) {
-            Ok(i) => i,
-            Err(e) => {
-                warn!(error = %e, "cannot convert this call's audio");
-                return Err(CallReport {
-                    end: EndReason::ProtocolError(e.to_string()),
-                    ..report
-                });
-            }
+            turn_log: TurnLog::default(),
         };
         let now = Instant::now();
-        let greeting_language = setup.ctx.tenant.dials.greeting_language.clone();
-        let acks_coming = (setup.turn_engine && setup.ctx.tenant.dials.listening_ack).then(|| {
+        let turns = match CallTurns::new(
+            &setup.ctx.tenant.dials.turn,
+            line_codec(format),
+            format.sample_rate,
+            // Words that arrive while the caller speaks; a per-utterance
+            // recognizer only answers afterwards.
+            setup.stt.as_ref().is_some_and(|s| !s.finals_need_flush()),
+            now,
+        ) {
+            Ok(mut t) => {
+                if setup.turn_log {
+                    t.keep_log();
+                }
+                t
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot convert this call's audio");
+                return Err(Box::new(CallReport {
+                    end: EndReason::ProtocolError(e.to_string()),
+                    ..report
+                }));
+            }
+        };
+        let greeting_language = setup.ctx.tenant.dials.greeting_language;
+        let acks_coming = setup.ctx.tenant.dials.turn.voice_listening_ack.then(|| {
             call_acks::prepare(
                 Arc::clone(&setup.tts),
                 format,
@@ -334,23 +327,11 @@ impl Call {
             .unwrap_or_else(|| "anonymous".to_owned());
         Ok(Self {
             call_id: setup.call_id,
-            turns: if setup.turn_engine {
-                Turns::Engine(Box::new(EngineTurns::new(
-                    &setup.ctx.tenant.dials,
-                    inbound.engine_rate(),
-                    // Words that arrive while the caller speaks; a
-                    // per-utterance recognizer only answers afterwards.
-                    setup.stt.as_ref().is_some_and(|s| !s.finals_need_flush()),
-                    now,
-                )))
-            } else {
-                Turns::Stt(Box::new(SttTurns::new(setup.ctx.tenant.dials.clone())))
-            },
+            turns,
             ctx: Arc::new(setup.ctx),
             provider_stream_id: setup.start.stream_id.clone(),
             codec,
             format,
-            inbound,
             outbound: OutboundAudio::new(format),
             wire_in: Vec::with_capacity(4096),
             out: Vec::with_capacity(16),
@@ -373,6 +354,7 @@ impl Call {
             first_frame_at: None,
             speed: 1.0,
             turn_words: (0, 0, 0),
+            silences: 0,
             caller_phone,
             hang_up: false,
             caller_turns: 0,
@@ -417,8 +399,10 @@ impl Call {
             let wake = tokio::select! {
                 biased;
                 _ = self.shutdown.wait() => Wake::Shutdown,
-                m = rx.next() => Wake::Socket(m),
+                // Words about audio already heard go in before more audio,
+                // so the engine sees them in the order a replay does.
                 e = next_stt(&mut self.stt) => Wake::Stt(e),
+                m = rx.next() => Wake::Socket(m),
                 c = next_tts(&mut self.synth) => Wake::Tts(c),
                 r = next_reply(&mut self.reply) => Wake::Reply(r),
                 h = next_hold_effect(&mut self.hold) => Wake::Hold(h),
@@ -464,6 +448,7 @@ impl Call {
         let _ = self.flush(&mut tx).await;
         self.close_rows(&end);
         self.report.end = end;
+        self.report.turn_log = self.turns.take_log();
         self.report.clone()
     }
 
@@ -498,7 +483,8 @@ impl Call {
             CallEvent::Mark { name } => self.on_mark(&name),
             CallEvent::Dtmf { digit } => {
                 debug!(digit = %digit, "dtmf");
-                self.turns.on_dtmf(digit, self.inbound.clock_ms());
+                self.silences = 0;
+                self.turns.on_dtmf(digit, self.turns.clock_ms());
             }
             CallEvent::Stop => return Err(EndReason::ProviderStop),
             CallEvent::ProviderError { code, detail } => {
@@ -514,29 +500,23 @@ impl Call {
 
     fn on_audio(&mut self) {
         let started = Instant::now();
-        let bot_speaking = self.speech.is_some();
         let wire = std::mem::take(&mut self.wire_in);
         let stt = &mut self.stt;
         let stt_first_push = &mut self.stt_first_push;
-        let turns = &mut self.turns;
-        let mut frames = 0u64;
-        let mut last_clock = 0;
-        self.inbound.push(&wire, |frame, at_ms| {
-            frames += 1;
+        let frames = self.turns.push_audio(&wire, |frame, at_ms| {
             if let Some(stt) = stt.as_mut() {
                 stt_first_push.get_or_insert_with(Instant::now);
                 stt.push_audio(frame, at_ms);
             }
-            last_clock = at_ms + crate::runtime::call_audio::FRAME_MS;
-            turns.on_frame(frame, at_ms, bot_speaking);
         });
         self.wire_in = wire;
         if frames > 0 {
             let now = Instant::now();
-            self.last_frame = (now, last_clock);
+            let clock = self.turns.clock_ms();
+            self.last_frame = (now, clock);
             let first = *self.first_frame_at.get_or_insert(now);
             let behind = now.duration_since(first).as_secs_f64()
-                - last_clock.saturating_sub(crate::runtime::call_audio::FRAME_MS) as f64 / 1000.0;
+                - clock.saturating_sub(crate::runtime::call_audio::FRAME_MS) as f64 / 1000.0;
             self.metrics.frame_lag_seconds.observe(behind.max(0.0));
         }
         self.metrics.frames_in.fetch_add(frames, Ordering::Relaxed);
@@ -564,8 +544,8 @@ impl Call {
                 self.stt = None;
             }
             // A turn waiting on this transcript goes on without it.
-            let now = self.inbound.clock_ms();
-            self.turns.on_stt(&ev, now, self.speech.is_some());
+            let now = self.turns.clock_ms();
+            self.turns.on_stt(&ev, now);
             return;
         }
         if let SttEvent::Final { words, .. } = &ev
@@ -578,61 +558,8 @@ impl Call {
                 count + words.len(),
             );
         }
-        let now = self.inbound.clock_ms();
-        self.turns.on_stt(&ev, now, self.speech.is_some());
-    }
-
-    fn on_mark(&mut self, name: &str) {
-        let Some(speech) = self.speech.as_mut() else {
-            return;
-        };
-        let Some(ix) = speech.marks.iter().position(|(n, _)| n == name) else {
-            return; // a marker from before a clear, or not ours
-        };
-        let mut heard = speech.heard;
-        for _ in 0..=ix {
-            if let Some((_, pos)) = speech.marks.pop_front() {
-                heard = heard.max(pos);
-            }
-        }
-        speech.heard = heard;
-        let (utterance, heard_ms) = (speech.utterance, self.format.duration_ms(heard));
-        self.turns
-            .bot_mark(utterance, heard_ms, self.inbound.clock_ms());
-        self.maybe_finish_speech();
-    }
-
-    fn on_tts(
-        &mut self,
-        chunk: Option<
-            Result<crate::adapters::speech::TtsAudio, crate::adapters::speech::SpeechError>,
-        >,
-    ) {
-        let Some(speech) = self.speech.as_mut() else {
-            self.synth = None;
-            return;
-        };
-        match chunk {
-            Some(Ok(audio)) => {
-                if let Some(asked) = speech.tts_requested.take() {
-                    self.metrics
-                        .tts_first_audio_seconds
-                        .observe(asked.elapsed().as_secs_f64());
-                }
-                self.outbound.push(&audio, &mut speech.audio);
-                self.pump();
-            }
-            Some(Err(e)) => {
-                warn!(error = %e, "speech synthesis failed; skipping the sentence");
-                self.synth = None;
-                self.next_sentence();
-            }
-            None => {
-                self.outbound.finish(&mut speech.audio);
-                self.synth = None;
-                self.next_sentence();
-            }
-        }
+        let now = self.turns.clock_ms();
+        self.turns.on_stt(&ev, now);
     }
 
     fn on_reply(&mut self, reply: Result<BotReply, ConversationError>) {
@@ -640,126 +567,16 @@ impl Call {
         let since = self.reply_since.take();
         let reply = reply.unwrap_or_else(|e| {
             warn!(error = %e, "conversation failed");
-            let sw = self.ctx.tenant.dials.greeting_language == "sw";
-            BotReply {
-                sentences: vec![if sw { SORRY_SW } else { SORRY_EN }.to_owned()],
-                language: if sw { "sw" } else { "en" }.to_owned(),
-                intent: None,
-                end_call: false,
-                recorded: Vec::new(),
-                payments: Vec::new(),
-            }
+            let lang = self.ctx.tenant.dials.greeting_language;
+            let sorry = match lang {
+                Lang::Sw => SORRY_SW,
+                Lang::En => SORRY_EN,
+            };
+            BotReply::said(vec![sorry.to_owned()], lang, "error")
         });
+        self.turns.expecting(reply.expecting, self.turns.clock_ms());
         self.maybe_start_hold(&reply);
         self.start_speech(reply, since);
-    }
-
-    // ------------------------------------------------------------ payment hold
-
-    /// The dialog asked for a payment: hold the caller while they pay.
-    fn maybe_start_hold(&mut self, reply: &BotReply) {
-        let Some(&(appointment_id, amount)) = reply.payments.first() else {
-            return;
-        };
-        let Some(service) = self.payments.clone() else {
-            debug!("payment requested but this node takes no payments on calls");
-            return;
-        };
-        if self.hold.is_some() {
-            return;
-        }
-        info!(appointment = %appointment_id, "payment hold starting");
-        self.hold_prompts_heard = 0;
-        let lang = if reply.language == "sw" {
-            HoldLang::Sw
-        } else {
-            HoldLang::En
-        };
-        self.hold_for = Some((appointment_id, amount, lang));
-        self.hold = Some(CallHold::start(
-            service,
-            HoldRequest {
-                call_id: self.call_id,
-                tenant: self.ctx.tenant.slug.clone(),
-                thread: self.ctx.thread.clone(),
-                caller: self.ctx.caller.clone(),
-                appointment_id,
-                amount,
-                lang,
-            },
-        ));
-    }
-
-    fn on_hold_effect(&mut self, effect: Option<CallEffect>) {
-        let Some(effect) = effect else {
-            // The hold's task is gone without finishing (it failed): the
-            // conversation goes on.
-            self.hold = None;
-            return;
-        };
-        let language = self.speech_language();
-        match effect {
-            CallEffect::Say(text) => {
-                self.say_after_current(BotReply::said(
-                    crate::adapters::speech::sentences(&text),
-                    &language,
-                    HOLD_PROMPT,
-                ));
-            }
-            CallEffect::EnterHold => self.turns.set_holding(true, self.inbound.clock_ms()),
-            CallEffect::LeaveHold => self.turns.set_holding(false, self.inbound.clock_ms()),
-            CallEffect::SendPaymentLink => self.send_payment_link(),
-            CallEffect::Finished(result) => {
-                info!(result = ?result, "payment hold over");
-                self.hold = None;
-                self.turns.set_holding(false, self.inbound.clock_ms());
-                let next = self.conversation.after_payment(&self.ctx, &language);
-                self.say_after_current(next);
-            }
-        }
-    }
-
-    /// Hands the promised WhatsApp payment link to the WhatsApp runtime
-    /// (without waiting: a full queue drops it, with a warning).
-    fn send_payment_link(&mut self) {
-        let (Some((appointment_id, amount, lang)), Some(phone)) =
-            (self.hold_for, self.ctx.caller.clone())
-        else {
-            return;
-        };
-        let Some(links) = &self.payment_links else {
-            info!("payment link promised but no WhatsApp runtime on this node");
-            return;
-        };
-        let request = PaymentLinkRequest {
-            tenant: self.ctx.tenant.slug.clone(),
-            phone,
-            appointment_id,
-            amount,
-            lang,
-        };
-        match links.try_send(request) {
-            Ok(()) => info!(appointment = %appointment_id, "payment link to follow on WhatsApp"),
-            Err(e) => warn!(error = %e, "payment link not queued"),
-        }
-    }
-
-    /// The language the bot is speaking in (its last line's).
-    fn speech_language(&self) -> String {
-        self.speech
-            .as_ref()
-            .map(|s| s.language.clone())
-            .or_else(|| self.queued_replies.back().map(|r| r.language.clone()))
-            .unwrap_or_else(|| self.last_language.clone())
-    }
-
-    /// Speaks `reply` once what the bot is saying now has been heard.
-    fn say_after_current(&mut self, reply: BotReply) {
-        if self.speech.is_some() || !self.queued_replies.is_empty() {
-            self.queued_replies.push_back(reply);
-        } else {
-            self.start_speech(reply, None);
-        }
     }
 
     fn on_timer(&mut self) -> Result<(), EndReason> {
@@ -770,7 +587,7 @@ impl Call {
         // Audio stopped flowing: advance the audio clock with the wall clock.
         let (at, clock) = self.last_frame;
         let now = clock + at.elapsed().as_millis() as u64;
-        self.turns.advance(now, self.speech.is_some());
+        self.turns.advance(now);
         Ok(())
     }
 
@@ -782,7 +599,7 @@ impl Call {
                 TurnAction::PauseBot { onset_ms } => self.pause(onset_ms),
                 TurnAction::ResumeBot => {
                     if let Some(s) = self.speech.as_mut() {
-                        s.paused = false;
+                        s.playback.resume();
                     }
                     self.pump();
                 }
@@ -794,11 +611,10 @@ impl Call {
                     }
                 }
                 TurnAction::ListeningAck { language } => self.listening_ack(language),
-                TurnAction::SpeakingRate(factor) => {
-                    if self.ctx.tenant.dials.adaptive_speed {
-                        self.speed = factor.clamp(0.7, 1.3);
-                    }
-                }
+                TurnAction::CallerSpeaking => self.silences = 0,
+                TurnAction::NoInput => self.no_input(),
+                // The engine sends it only with voice_adaptive_speed, bounded.
+                TurnAction::SpeakingRate(factor) => self.speed = factor,
                 TurnAction::EndOfTurn {
                     text,
                     language,
@@ -809,71 +625,10 @@ impl Call {
         }
     }
 
-    /// A soft "mm-hmm" while the caller pauses in a long turn: played as
-    /// it is (no marks), and only when the bot is not speaking.
-    fn listening_ack(&mut self, language: &str) {
-        let Some(clip) = self.acks.as_ref().map(|a| a.for_language(language)) else {
-            return; // not made (yet): skip this one
-        };
-        if clip.is_empty() || self.speech.is_some() {
-            return;
-        }
-        if self
-            .codec
-            .encode(Playback::Audio(clip), &mut self.out)
-            .is_ok()
-        {
-            self.report.listening_acks += 1;
-            self.metrics.listening_acks.fetch_add(1, Ordering::Relaxed);
-            debug!(language, "listening acknowledgement played");
-        }
-    }
-
-    fn pause(&mut self, onset_ms: u64) {
-        let Some(speech) = self.speech.as_mut() else {
-            return;
-        };
-        if speech.paused {
-            return;
-        }
-        speech.paused = true;
-        speech.epoch += 1;
-        speech.marks.clear();
-        speech.sent = speech.heard;
-        let _ = self.codec.encode(Playback::Clear, &mut self.out);
-        let now = self.inbound.clock_ms();
-        self.report.barge_ins.push((onset_ms, now));
-        self.metrics
-            .barge_in_reaction_seconds
-            .observe(now.saturating_sub(onset_ms) as f64 / 1000.0);
-        info!(
-            onset_ms,
-            clear_ms = now,
-            "caller spoke over the bot; playback cleared"
-        );
-    }
-
-    /// A confirmed interruption: the rest will never be said.
-    fn cut_speech(&mut self) {
-        self.synth = None;
-        let Some(mut speech) = self.speech.take() else {
-            return;
-        };
-        if !speech.paused {
-            let _ = self.codec.encode(Playback::Clear, &mut self.out);
-        }
-        speech.queued.clear();
-        self.record_bot(&speech, true);
-    }
-
-    fn end_of_turn(&mut self, text: String, language: Option<String>, dtmf: String, at_ms: u64) {
+    fn end_of_turn(&mut self, text: String, language: Option<Lang>, dtmf: String, at_ms: u64) {
         self.caller_turns += 1;
-        let (start, end, count) = std::mem::take(&mut self.turn_words);
-        if self.ctx.tenant.dials.adaptive_speed && count >= 3 && end > start {
-            let words_per_s = count as f32 * 1000.0 / (end - start) as f32;
-            // ~2.5 words/s is an unhurried speaker.
-            self.speed = (words_per_s / 2.5).clamp(0.85, 1.2);
-        }
+        self.silences = 0;
+        let (start, end, _) = std::mem::take(&mut self.turn_words);
         debug!(text = %text, dtmf = %dtmf, "caller turn");
         self.report.lines.push(ReportLine {
             speaker: Speaker::Caller,
@@ -891,7 +646,7 @@ impl Call {
             // "cancel", "nimelipa"); the dialog does not see them, so the
             // call records the turn itself.
             hold.caller_said(text.clone());
-            self.write_caller_turn(&text, &language, &dtmf, at_ms, end.saturating_sub(start));
+            self.write_caller_turn(&text, language, &dtmf, at_ms, end.saturating_sub(start));
             // Lines held back behind one the caller cut off come now.
             if self.speech.is_none()
                 && let Some(next) = self.queued_replies.pop_front()
@@ -901,39 +656,12 @@ impl Call {
             return;
         }
         if !self.conversation.records_turns() {
-            self.write_caller_turn(&text, &language, &dtmf, at_ms, end.saturating_sub(start));
+            self.write_caller_turn(&text, language, &dtmf, at_ms, end.saturating_sub(start));
         }
         self.answer(text, language, dtmf);
     }
 
-    fn write_caller_turn(
-        &mut self,
-        text: &str,
-        language: &Option<String>,
-        dtmf: &str,
-        at_ms: u64,
-        duration_ms: u64,
-    ) {
-        self.writer.send(CallRow::Interaction {
-            tenant: self.ctx.tenant.slug.clone(),
-            id: uuid::Uuid::now_v7(),
-            customer_phone: self.caller_phone.clone(),
-            direction: Direction::Inbound,
-            content: text.to_owned(),
-            language: language.clone(),
-            intent: None,
-            duration_ms: i32::try_from(duration_ms).ok(),
-            metadata: serde_json::json!({
-                "call_id": self.call_id.to_string(),
-                "stream_id": self.provider_stream_id,
-                "dtmf": dtmf,
-                "at_ms": at_ms,
-            }),
-            at: Utc::now(),
-        });
-    }
-
-    fn answer(&mut self, text: String, language: Option<String>, dtmf: String) {
+    fn answer(&mut self, text: String, language: Option<Lang>, dtmf: String) {
         // The dialog's answer supersedes lines still waiting to be said.
         self.queued_replies.clear();
         if let Some(s) = self.speech.take() {
@@ -954,202 +682,6 @@ impl Call {
         self.reply = Some(Box::pin(
             async move { conversation.reply(&ctx, turn).await },
         ));
-    }
-
-    // ------------------------------------------------------------ playback
-
-    fn start_speech(&mut self, reply: BotReply, answering_since: Option<Instant>) {
-        if reply.sentences.is_empty() {
-            if reply.end_call {
-                self.hang_up = true;
-            }
-            return;
-        }
-        self.synth = None;
-        if let Some(old) = self.speech.take() {
-            self.record_bot(&old, true);
-        }
-        self.next_utterance += 1;
-        self.last_language.clone_from(&reply.language);
-        self.speech = Some(Speech {
-            utterance: self.next_utterance,
-            language: reply.language,
-            intent: reply.intent,
-            end_call: reply.end_call,
-            queued: reply.sentences.into(),
-            spoken: Vec::new(),
-            synth_done: false,
-            audio: Vec::new(),
-            sent: 0,
-            heard: 0,
-            marks: VecDeque::new(),
-            mark_seq: 0,
-            epoch: 0,
-            paused: false,
-            answering_since,
-            recorded: reply.recorded,
-            first_audio_sent: false,
-            started_ms: self.inbound.clock_ms(),
-            tts_requested: None,
-        });
-        self.next_sentence();
-    }
-
-    fn next_sentence(&mut self) {
-        let Some(speech) = self.speech.as_mut() else {
-            return;
-        };
-        match speech.queued.pop_front() {
-            Some(sentence) => {
-                speech.spoken.push((speech.audio.len(), sentence.clone()));
-                speech.tts_requested = Some(Instant::now());
-                self.synth = Some(self.tts.synthesize(TtsRequest {
-                    text: sentence,
-                    language: speech.language.clone(),
-                    voice: self.ctx.tenant.dials.default_speaker.clone(),
-                    speed: self.speed,
-                    prefer_mulaw_8k: self.format == AudioFormat::MULAW_8K,
-                }));
-            }
-            None => {
-                speech.synth_done = true;
-                self.pump();
-            }
-        }
-    }
-
-    /// Sends what is synthesized and not yet sent, with markers.
-    fn pump(&mut self) {
-        let Some(speech) = self.speech.as_mut() else {
-            return;
-        };
-        if speech.paused || (!self.ctx.tenant.dials.streaming && !speech.synth_done) {
-            return;
-        }
-        let mark_bytes = (self.format.frame_bytes() * (MARK_EVERY_MS / 20) as usize).max(1);
-        while speech.sent < speech.audio.len() {
-            let next_mark = (speech.sent / mark_bytes + 1) * mark_bytes;
-            let end = next_mark.min(speech.audio.len());
-            let Some(chunk) = speech.audio.get(speech.sent..end) else {
-                break;
-            };
-            if self
-                .codec
-                .encode(Playback::Audio(chunk), &mut self.out)
-                .is_err()
-            {
-                return;
-            }
-            speech.sent = end;
-            if !speech.first_audio_sent {
-                speech.first_audio_sent = true;
-                self.turns
-                    .bot_started(speech.utterance, self.inbound.clock_ms());
-                if let Some(since) = speech.answering_since.take() {
-                    self.metrics
-                        .eot_to_first_audio_seconds
-                        .observe(since.elapsed().as_secs_f64());
-                }
-            }
-            if end == next_mark || (speech.synth_done && end == speech.audio.len()) {
-                speech.mark_seq += 1;
-                let name = format!("u{}.{}.{}", speech.utterance, speech.epoch, speech.mark_seq);
-                let _ = self.codec.encode(Playback::Mark(&name), &mut self.out);
-                speech.marks.push_back((name, end));
-            }
-        }
-        // Everything was sent before synthesis was known to be over: the
-        // tail still needs its marker, or the end would never be heard.
-        let tail_unmarked = speech.synth_done
-            && speech.sent == speech.audio.len()
-            && speech.heard < speech.audio.len()
-            && speech.marks.back().map(|(_, pos)| *pos) != Some(speech.audio.len());
-        if tail_unmarked {
-            speech.mark_seq += 1;
-            let name = format!("u{}.{}.{}", speech.utterance, speech.epoch, speech.mark_seq);
-            let _ = self.codec.encode(Playback::Mark(&name), &mut self.out);
-            speech.marks.push_back((name, speech.audio.len()));
-        }
-        self.maybe_finish_speech();
-    }
-
-    fn maybe_finish_speech(&mut self) {
-        let done = self.speech.as_ref().is_some_and(|s| {
-            s.synth_done && s.queued.is_empty() && !s.paused && s.heard >= s.audio.len()
-        });
-        if !done {
-            return;
-        }
-        if let Some(speech) = self.speech.take() {
-            self.turns
-                .bot_finished(speech.utterance, self.inbound.clock_ms());
-            self.record_bot(&speech, false);
-            if speech.end_call {
-                self.hang_up = true;
-                return;
-            }
-        }
-        if let Some(next) = self.queued_replies.pop_front() {
-            self.start_speech(next, None);
-        }
-    }
-
-    fn record_bot(&mut self, speech: &Speech, interrupted: bool) {
-        if speech.intent.as_deref() == Some(HOLD_PROMPT)
-            && let Some(hold) = &self.hold
-        {
-            self.hold_prompts_heard += 1;
-            hold.prompts_heard(self.hold_prompts_heard);
-        }
-        let heard_ms = self.format.duration_ms(speech.heard);
-        let total_ms = self.format.duration_ms(speech.audio.len());
-        let heard_text = if interrupted {
-            speech.text_heard()
-        } else {
-            speech.full_text()
-        };
-        self.report.lines.push(ReportLine {
-            speaker: Speaker::Bot,
-            at_ms: speech.started_ms,
-            text: speech.full_text(),
-            interrupted,
-            heard_ms,
-        });
-        let playback = serde_json::json!({
-            "call_id": self.call_id.to_string(),
-            "stream_id": self.provider_stream_id,
-            "barge_in": interrupted,
-            "heard_up_to_ms": heard_ms,
-            "synthesized_ms": total_ms,
-        });
-        if !speech.recorded.is_empty() {
-            self.writer.send(CallRow::PlaybackHeard {
-                tenant: self.ctx.tenant.slug.clone(),
-                ids: speech.recorded.clone(),
-                duration_ms: i32::try_from(heard_ms).ok(),
-                metadata: playback,
-            });
-            return;
-        }
-        self.writer.send(CallRow::Interaction {
-            tenant: self.ctx.tenant.slug.clone(),
-            id: uuid::Uuid::now_v7(),
-            customer_phone: self.caller_phone.clone(),
-            direction: Direction::Outbound,
-            content: heard_text,
-            language: Some(speech.language.clone()),
-            intent: speech.intent.clone(),
-            duration_ms: i32::try_from(heard_ms).ok(),
-            metadata: serde_json::json!({
-                "call_id": self.call_id.to_string(),
-                "stream_id": self.provider_stream_id,
-                "barge_in": interrupted,
-                "heard_up_to_ms": heard_ms,
-                "synthesized_ms": total_ms,
-                "full_text": speech.full_text(),
-            }),
-            at: Utc::now(),
-        });
     }
 
     // ------------------------------------------------------------ plumbing
@@ -1176,42 +708,6 @@ impl Call {
         // matters once they stop, so give them a frame of slack.
         let wait = Duration::from_millis(at.saturating_sub(clock) + 40);
         idle.min(tokio::time::Instant::from_std(wall + wait))
-    }
-
-    fn open_rows(&mut self) {
-        let tenant = self.ctx.tenant.slug.clone();
-        let at = Utc::now();
-        if self.ctx.caller.is_some() {
-            self.writer.send(CallRow::Caller {
-                tenant: tenant.clone(),
-                phone_e164: self.caller_phone.clone(),
-                at,
-            });
-        }
-        self.writer.send(CallRow::ThreadOpened {
-            tenant,
-            thread: self.ctx.thread.clone(),
-            customer_phone: self.caller_phone.clone(),
-            at,
-        });
-    }
-
-    fn close_rows(&mut self, end: &EndReason) {
-        if let Some(speech) = self.speech.take() {
-            self.record_bot(&speech, true);
-        }
-        let reason = match end {
-            EndReason::BotHungUp => "done",
-            EndReason::ProviderStop | EndReason::SocketClosed if self.caller_turns > 0 => "done",
-            _ => "abandon",
-        };
-        self.writer.send(CallRow::ThreadClosed {
-            tenant: self.ctx.tenant.slug.clone(),
-            thread: self.ctx.thread.clone(),
-            customer_phone: self.caller_phone.clone(),
-            reason,
-            at: Utc::now(),
-        });
     }
 }
 

@@ -19,6 +19,7 @@ use tracing::warn;
 
 use crate::adapters::speech::{TextToSpeech, TtsRequest};
 use crate::adapters::telephony::AudioFormat;
+use crate::core::ids::Lang;
 use crate::runtime::call_audio::OutboundAudio;
 
 /// Longest acknowledgement played: a soft sound, not a sentence.
@@ -36,13 +37,11 @@ pub struct AckClips {
 }
 
 impl AckClips {
-    /// The clip for a language code (`sw` or anything else for English);
-    /// empty if it could not be made.
-    pub fn for_language(&self, language: &str) -> &[u8] {
-        if language.starts_with("sw") {
-            &self.sw
-        } else {
-            &self.en
+    /// The clip for a language; empty if it could not be made.
+    pub fn for_language(&self, language: Lang) -> &[u8] {
+        match language {
+            Lang::Sw => &self.sw,
+            Lang::En => &self.en,
         }
     }
 }
@@ -70,8 +69,8 @@ pub fn prepare(
     }
     tokio::spawn(async move {
         let voice = key.1.clone();
-        let en = clip(&*tts, format, voice.clone(), "en", ACK_EN).await;
-        let sw = clip(&*tts, format, voice, "sw", ACK_SW).await;
+        let en = clip(&*tts, format, voice.clone(), Lang::En, ACK_EN).await;
+        let sw = clip(&*tts, format, voice, Lang::Sw, ACK_SW).await;
         if let (Some(en), Some(sw)) = (en, sw) {
             let clips = AckClips { en, sw };
             if let Ok(mut m) = made().lock() {
@@ -87,12 +86,12 @@ async fn clip(
     tts: &dyn TextToSpeech,
     format: AudioFormat,
     voice: Option<String>,
-    language: &str,
+    language: Lang,
     text: &str,
 ) -> Option<Vec<u8>> {
     let mut stream = tts.synthesize(TtsRequest {
         text: text.to_owned(),
-        language: language.to_owned(),
+        language: language.code().to_owned(),
         voice,
         speed: 1.0,
         prefer_mulaw_8k: format == AudioFormat::MULAW_8K,
@@ -103,7 +102,7 @@ async fn clip(
         match chunk {
             Ok(a) => audio.push(&a, &mut wire),
             Err(e) => {
-                warn!(error = %e, language, "listening acknowledgement not synthesized");
+                warn!(error = %e, language = language.code(), "listening acknowledgement not synthesized");
                 return None;
             }
         }
@@ -142,14 +141,14 @@ mod tests {
             .await
             .unwrap();
         // Cut to 700 ms of 8 kHz µ-law.
-        assert_eq!(clips.for_language("en"), &[0x22; 5600][..]);
-        assert_eq!(clips.for_language("sw"), &[0x11; 5600][..]);
+        assert_eq!(clips.for_language(Lang::En), &[0x22; 5600][..]);
+        assert_eq!(clips.for_language(Lang::Sw), &[0x11; 5600][..]);
         assert_eq!(tts.0.load(Ordering::SeqCst), 2);
         // The next call with the same voice and format gets them at once.
         let again = prepare(tts.clone(), AudioFormat::MULAW_8K, Some("v1".into()))
             .await
             .unwrap();
-        assert_eq!(again.for_language("sw").len(), 5600);
+        assert_eq!(again.for_language(Lang::Sw).len(), 5600);
         assert_eq!(tts.0.load(Ordering::SeqCst), 2);
         // Another voice is made anew.
         prepare(tts.clone(), AudioFormat::MULAW_8K, Some("v2".into()))

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use crate::adapters::speech::SpeechProviders;
-use crate::core::ids::{PhoneNumber, ThreadId};
+use crate::core::ids::{Lang, PhoneNumber, ThreadId};
+use crate::core::turn::{Expectation, TurnDials};
 use crate::runtime::metrics::Metrics;
 use crate::runtime::shutdown::Shutdown;
 use crate::runtime::writer::WriterHandle;
@@ -32,36 +33,29 @@ impl VoiceTenant {
     }
 }
 
-/// The tenant's voice dials, with project defaults filled in.
+/// The tenant's voice dials (public.tenants). The turn engine's own are
+/// kept as stored: a NULL number means the core's tuned default
+/// ([`crate::core::turn::TurnConfig::from_dials`]), the one table of them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VoiceDials {
-    pub full_duplex: bool,
-    pub backchannel_filter: bool,
-    pub hard_interrupt: bool,
+    pub turn: TurnDials,
     pub streaming: bool,
-    pub listening_ack: bool,
-    pub adaptive_speed: bool,
-    pub eot_silence_ms: u64,
-    pub endpointing_min_delay_ms: u64,
-    pub endpointing_max_delay_ms: u64,
-    /// `en` or `sw`.
-    pub greeting_language: String,
+    pub greeting_language: Lang,
     pub default_speaker: Option<String>,
 }
 
 impl Default for VoiceDials {
+    /// The column defaults of a new tenant, but full duplex with the
+    /// backchannel filter (test and bench stand-ins); numbers NULL.
     fn default() -> Self {
         Self {
-            full_duplex: true,
-            backchannel_filter: true,
-            hard_interrupt: false,
+            turn: TurnDials {
+                voice_full_duplex_enabled: true,
+                voice_backchannel_filter: true,
+                ..TurnDials::default()
+            },
             streaming: true,
-            listening_ack: false,
-            adaptive_speed: false,
-            eot_silence_ms: 700,
-            endpointing_min_delay_ms: 300,
-            endpointing_max_delay_ms: 2000,
-            greeting_language: "en".into(),
+            greeting_language: Lang::En,
             default_speaker: None,
         }
     }
@@ -97,7 +91,7 @@ impl TenantDirectory for StaticDirectory {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallerTurn {
     pub text: String,
-    pub language: Option<String>,
+    pub language: Option<Lang>,
     /// Keypad digits pressed during the turn.
     pub dtmf: String,
 }
@@ -106,8 +100,7 @@ pub struct CallerTurn {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BotReply {
     pub sentences: Vec<String>,
-    /// `en` or `sw`.
-    pub language: String,
+    pub language: Lang,
     pub intent: Option<String>,
     /// The conversation is over: hang up once this has been heard.
     pub end_call: bool,
@@ -117,18 +110,22 @@ pub struct BotReply {
     /// Payments the dialog asked for with this reply (appointment, amount):
     /// the call holds the caller while an M-Pesa prompt is paid.
     pub payments: Vec<(uuid::Uuid, crate::core::ids::Money)>,
+    /// What the dialog waits for next (digits, a date, yes or no): the turn
+    /// engine's endpointing follows it.
+    pub expecting: Expectation,
 }
 
 impl BotReply {
     /// A reply the call itself composed (not the dialog's).
-    pub fn said(sentences: Vec<String>, language: &str, intent: &str) -> Self {
+    pub fn said(sentences: Vec<String>, language: Lang, intent: &str) -> Self {
         Self {
             sentences,
-            language: language.to_owned(),
+            language,
             intent: Some(intent.to_owned()),
             end_call: false,
             recorded: Vec::new(),
             payments: Vec::new(),
+            expecting: Expectation::Anything,
         }
     }
 }
@@ -160,14 +157,16 @@ pub trait CallConversation: Send + Sync {
         false
     }
     /// What to say once a payment hold is over, so the conversation goes on.
-    fn after_payment(&self, _ctx: &CallContext, language: &str) -> BotReply {
-        let text = if language == "sw" {
-            "Kuna kingine ninachoweza kukusaidia?"
-        } else {
-            "Is there anything else I can help you with?"
+    fn after_payment(&self, _ctx: &CallContext, language: Lang) -> BotReply {
+        let text = match language {
+            Lang::Sw => "Kuna kingine ninachoweza kukusaidia?",
+            Lang::En => "Is there anything else I can help you with?",
         };
         BotReply::said(vec![text.to_owned()], language, "payment_done")
     }
+    /// The call is over; `report` is what happened on it (turn events on
+    /// the audio clock, lines, barge-ins).
+    fn call_ended(&self, _ctx: &CallContext, _report: &crate::runtime::call::CallReport) {}
 }
 
 /// A conversation that greets by the tenant's name and repeats what it
@@ -177,20 +176,12 @@ pub struct EchoConversation;
 
 impl CallConversation for EchoConversation {
     fn greeting(&self, ctx: &CallContext) -> BotReply {
-        let lang = ctx.tenant.dials.greeting_language.clone();
-        let text = if lang == "sw" {
-            format!("Habari, karibu {}. Nikusaidie vipi?", ctx.tenant.name)
-        } else {
-            format!("Hello, welcome to {}. How can I help?", ctx.tenant.name)
+        let lang = ctx.tenant.dials.greeting_language;
+        let text = match lang {
+            Lang::Sw => format!("Habari, karibu {}. Nikusaidie vipi?", ctx.tenant.name),
+            Lang::En => format!("Hello, welcome to {}. How can I help?", ctx.tenant.name),
         };
-        BotReply {
-            sentences: crate::adapters::speech::sentences(&text),
-            language: lang,
-            intent: Some("greeting".into()),
-            end_call: false,
-            recorded: Vec::new(),
-            payments: Vec::new(),
-        }
+        BotReply::said(crate::adapters::speech::sentences(&text), lang, "greeting")
     }
 
     fn reply<'a>(
@@ -199,20 +190,17 @@ impl CallConversation for EchoConversation {
         turn: CallerTurn,
     ) -> BoxFuture<'a, Result<BotReply, ConversationError>> {
         Box::pin(async move {
-            let lang = turn.language.clone().unwrap_or_else(|| "en".into());
+            let lang = turn.language.unwrap_or_default();
             let heard = if turn.text.is_empty() {
                 format!("You pressed {}.", turn.dtmf)
             } else {
                 format!("You said: {}.", turn.text)
             };
-            Ok(BotReply {
-                sentences: vec![heard, "Is there anything else?".into()],
-                language: lang,
-                intent: Some("echo".into()),
-                end_call: false,
-                recorded: Vec::new(),
-                payments: Vec::new(),
-            })
+            Ok(BotReply::said(
+                vec![heard, "Is there anything else?".into()],
+                lang,
+                "echo",
+            ))
         })
     }
 }
@@ -242,7 +230,7 @@ impl CallConversation for DialogConversation {
         ctx: &'a CallContext,
         turn: CallerTurn,
     ) -> BoxFuture<'a, Result<BotReply, ConversationError>> {
-        use crate::core::dialog::{Channel, Lang};
+        use crate::core::dialog::Channel;
         Box::pin(async move {
             let customer = ctx
                 .caller
@@ -255,7 +243,7 @@ impl CallConversation for DialogConversation {
                 customer,
                 customer_name: None,
                 text: turn.text,
-                language_hint: turn.language.as_deref().and_then(Lang::from_code),
+                language_hint: turn.language,
                 dtmf: (!turn.dtmf.is_empty()).then_some(turn.dtmf),
                 choice_id: None,
                 message_id: None,
@@ -270,8 +258,7 @@ impl CallConversation for DialogConversation {
             let language = outcome
                 .replies
                 .first()
-                .map(|r| r.reply.language.code().to_owned())
-                .unwrap_or_else(|| ctx.tenant.dials.greeting_language.clone());
+                .map_or(ctx.tenant.dials.greeting_language, |r| r.reply.language);
             let intent = outcome
                 .analysis
                 .as_ref()
@@ -288,6 +275,7 @@ impl CallConversation for DialogConversation {
                 recorded: outcome.replies.iter().map(|r| r.interaction_id).collect(),
                 intent,
                 payments: outcome.payment_requests,
+                expecting: outcome.expecting,
             })
         })
     }
@@ -316,8 +304,9 @@ pub struct CallServices {
     /// recognizer (demo and test setups).
     pub allow_scripted_transcripts: bool,
     pub shutdown: Shutdown,
-    /// Turn-taking by the core engine (true) or by recognizer events only.
-    pub turn_engine: bool,
+    /// Calls keep a log of their turn engine's events and cues in their
+    /// report (tests that replay a call; off in production).
+    pub turn_log: bool,
     /// Takes M-Pesa payments while the caller holds; without it a call
     /// books and leaves payment to other channels.
     pub payments: Option<Arc<crate::runtime::payments::PaymentService>>,
@@ -330,33 +319,28 @@ pub struct CallServices {
 
 impl From<crate::storage::TenantRecord> for VoiceTenant {
     fn from(r: crate::storage::TenantRecord) -> Self {
-        let defaults = VoiceDials::default();
-        let ms = |v: Option<i32>, d: u64| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(d);
         Self {
             slug: r.slug,
             name: r.name,
             status: r.status.unwrap_or_else(|| "active".to_owned()),
             voice_enabled: r.voice_enabled,
             dials: VoiceDials {
-                full_duplex: r.voice_full_duplex_enabled,
-                backchannel_filter: r.voice_backchannel_filter,
-                hard_interrupt: r.voice_hard_interrupt,
+                turn: TurnDials {
+                    voice_full_duplex_enabled: r.voice_full_duplex_enabled,
+                    voice_backchannel_filter: r.voice_backchannel_filter,
+                    voice_hard_interrupt: r.voice_hard_interrupt,
+                    voice_listening_ack: r.voice_listening_ack,
+                    voice_adaptive_speed: r.voice_adaptive_speed,
+                    voice_eot_silence_ms: r.voice_eot_silence_ms,
+                    voice_endpointing_min_delay_ms: r.voice_endpointing_min_delay_ms,
+                    voice_endpointing_max_delay_ms: r.voice_endpointing_max_delay_ms,
+                },
                 streaming: r.voice_streaming,
-                listening_ack: r.voice_listening_ack,
-                adaptive_speed: r.voice_adaptive_speed,
-                eot_silence_ms: ms(r.voice_eot_silence_ms, defaults.eot_silence_ms),
-                endpointing_min_delay_ms: ms(
-                    r.voice_endpointing_min_delay_ms,
-                    defaults.endpointing_min_delay_ms,
-                ),
-                endpointing_max_delay_ms: ms(
-                    r.voice_endpointing_max_delay_ms,
-                    defaults.endpointing_max_delay_ms,
-                ),
                 greeting_language: r
                     .voice_greeting_language
-                    .filter(|l| l == "en" || l == "sw")
-                    .unwrap_or(defaults.greeting_language),
+                    .as_deref()
+                    .and_then(Lang::from_code)
+                    .unwrap_or_default(),
                 default_speaker: r.voice_default_speaker,
             },
         }
@@ -439,7 +423,7 @@ impl CallRuntime {
                     settings,
                 )),
                 shutdown: shutdown.clone(),
-                turn_engine: true,
+                turn_log: false,
                 payments: None,
                 payment_links: None,
             },

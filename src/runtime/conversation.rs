@@ -91,6 +91,8 @@ pub struct TurnOutcome {
     /// Payments the dialogue asked for (performed by the payment runtime).
     pub payment_requests: Vec<(Uuid, Money)>,
     pub analysis: Option<Analysis>,
+    /// What the dialog's step now waits for (a call's endpointing follows it).
+    pub expecting: crate::core::turn::Expectation,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -278,6 +280,7 @@ impl ConversationService {
         let mut outcome = run.outcome;
         outcome.thread = Some(thread.clone());
         outcome.handed_off = state.handed_off();
+        outcome.expecting = crate::core::dialog::expect::expecting(&state);
 
         let metadata = json!({"thread_id": thread.as_str(), "wamid": turn.message_id, "choice_id": turn.choice_id});
         let analysis = outcome.analysis.clone();

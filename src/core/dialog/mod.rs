@@ -4,6 +4,7 @@
 //! [`numbers`], [`catalog`] (fuzzy service and staff names).
 
 pub mod catalog;
+pub mod expect;
 pub mod intent;
 pub mod lexicon;
 pub mod machine;
@@ -17,6 +18,7 @@ pub mod when;
 #[cfg(test)]
 mod tests;
 
+pub use expect::expecting;
 pub use machine::{
     Action, Analysis, AppointmentSummary, Channel, Choice, Customer, Dialog, DialogConfig,
     DialogError, DialogState, HandoffReason, Input, Output, Reply, Snippet, Step, Turn,

@@ -84,8 +84,6 @@ pub struct TurnConfig {
     pub listening_ack_pause_ms: u32,
     /// Listening ack: minimum gap between two.
     pub listening_ack_gap_ms: u32,
-    /// Holding: reassurance period.
-    pub hold_reassure_ms: u32,
     /// Speaking rate factor bounds.
     pub rate_factor_min: f32,
     pub rate_factor_max: f32,
@@ -130,7 +128,6 @@ impl TurnConfig {
             listening_ack_after_ms: 3000,
             listening_ack_pause_ms: 450,
             listening_ack_gap_ms: 6000,
-            hold_reassure_ms: 8000,
             rate_factor_min: 0.85,
             rate_factor_max: 1.15,
             vad: VadConfig::default(),

@@ -234,12 +234,6 @@ impl TurnEngine {
                 self.holding = on;
                 if on {
                     self.timers.clear(Timer::NoInput);
-                    self.timers.set(
-                        Timer::HoldReassure,
-                        self.now_ms + i64::from(self.cfg.hold_reassure_ms),
-                    );
-                } else {
-                    self.timers.clear(Timer::HoldReassure);
                 }
             }
             TurnInput::Expecting { what, at } => {
@@ -600,7 +594,6 @@ impl TurnEngine {
         let Some(b) = self.bot.take() else { return };
         self.carried_ms = 0;
         self.timers.clear(Timer::BargeInWindow);
-        self.timers.clear(Timer::EchoGuard);
         self.emit(TurnEvent::BargeIn);
         self.command(PlaybackCommand::Stop {
             utterance: b.utterance,
@@ -711,7 +704,7 @@ impl TurnEngine {
     fn eot_delay_ms(&self) -> i64 {
         let from = self.turn_start_ms - 200;
         let turn_words = || self.words.iter().filter(|w| w.start_ms >= from);
-        let expect = self.expecting != Expectation::Anything;
+        let expect = self.expecting.lengthens_endpointing();
         // With a recogniser attached, real endings usually announce
         // themselves (closing word, punctuation), so a neutral ending is
         // more often a mid-sentence pause: wait a little longer.
@@ -741,6 +734,14 @@ impl TurnEngine {
         );
         match completion {
             Completion::Complete => i64::from(self.cfg.min_delay_ms),
+            // "Yes, please book it" answers the question that was asked.
+            Completion::Neutral
+                if self
+                    .expecting
+                    .answered_by(turn_words().map(|w| w.norm.as_str())) =>
+            {
+                i64::from(self.cfg.min_delay_ms)
+            }
             Completion::Neutral => neutral,
             Completion::Unfinished => i64::from(self.cfg.max_delay_ms),
         }
@@ -837,24 +838,12 @@ impl TurnEngine {
                     }
                 }
             }
-            Timer::EchoGuard => {}
             Timer::ListeningAck => {
                 if self.phase == (Phase::CallerTurn { speaking: false }) && !self.run_open {
                     self.last_ack_ms = self.now_ms;
                     self.emit(TurnEvent::ListeningAck {
                         language: self.language,
                     });
-                }
-            }
-            Timer::HoldReassure => {
-                if self.holding {
-                    if !self.run_open && self.phase == Phase::Idle {
-                        self.emit(TurnEvent::HoldReassure);
-                    }
-                    self.timers.set(
-                        Timer::HoldReassure,
-                        self.now_ms + i64::from(self.cfg.hold_reassure_ms),
-                    );
                 }
             }
             Timer::NoInput => {

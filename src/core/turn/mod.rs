@@ -65,9 +65,15 @@
 //!   reply confirms at once.
 //! * **Half duplex** (`full_duplex` off): caller audio over the bot is ignored
 //!   except stop words, which stop the bot at once.
-//! * **Holding** (payment wait): no no-input timeout; a reassurance event every
-//!   `hold_reassure_ms` of quiet; caller speech is still heard and still makes
-//!   turns.
+//! * **Holding** (payment wait): no no-input timeout; caller speech is still
+//!   heard and still makes turns. Reassuring the caller is the hold's job
+//!   (`core::payment::hold`), not the engine's: one owner, one cadence.
+//! * **No input**: once the bot has finished (or the caller's turn ended)
+//!   and nobody speaks for 10 s, a `NoInput` event; the driver asks whether
+//!   the caller is still there, and ends the call after a second one.
+//! * **Echo guard**: caller sound in the first `echo_guard_ms` of each reply
+//!   (and of each resume) is taken for line echo of the bot and does not
+//!   pause it; a frame after the guard that is still voiced does.
 //! * **Listening acks** in long caller turns at short pauses, rate-limited,
 //!   never while the caller is speaking. **Speaking rate**: words per second
 //!   (or voiced bursts per second without words) at each end of turn, mapped
@@ -84,7 +90,7 @@ pub use config::{
     DEFAULT_EOT_SILENCE_MS, DEFAULT_MAX_DELAY_MS, DEFAULT_MIN_DELAY_MS, TurnConfig, TurnDials,
 };
 pub use engine::TurnEngine;
-pub use inbound::InboundAudio;
+pub use inbound::{InboundAudio, LineCodec, engine_rate};
 pub use timers::{Timer, Timers};
 
 use std::time::Instant;
@@ -92,13 +98,90 @@ use std::time::Instant;
 /// Caller language, for listening acknowledgements (the one language type).
 pub use crate::core::ids::Lang;
 
-/// What the dialog expects next (it lengthens endpointing).
+/// What the dialog expects next. Digits, a date or a phone number lengthen
+/// endpointing (callers pause while they read or recall them); a yes or no
+/// does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Expectation {
     #[default]
     Anything,
     Digits,
     Date,
+    PhoneNumber,
+    YesNo,
+}
+
+impl Expectation {
+    /// Whether a neutral or unknown ending waits the longest silence.
+    pub fn lengthens_endpointing(self) -> bool {
+        match self {
+            Expectation::Digits | Expectation::Date | Expectation::PhoneNumber => true,
+            Expectation::Anything | Expectation::YesNo => false,
+        }
+    }
+
+    /// Whether the turn's words (normalised) answer the expectation
+    /// outright: a yes or a no among the first two words of the answer to
+    /// a yes-or-no question. Only a neutral ending is shortened by this; an
+    /// unfinished one ("yes, and …") still waits.
+    pub fn answered_by<'a>(self, mut words: impl Iterator<Item = &'a str>) -> bool {
+        match self {
+            Expectation::YesNo => words.by_ref().take(2).any(|w| YES_OR_NO.contains(&w)),
+            Expectation::Anything
+            | Expectation::Digits
+            | Expectation::Date
+            | Expectation::PhoneNumber => false,
+        }
+    }
+
+    /// Stable name for logs and replays.
+    pub fn name(self) -> &'static str {
+        match self {
+            Expectation::Anything => "anything",
+            Expectation::Digits => "digits",
+            Expectation::Date => "date",
+            Expectation::PhoneNumber => "phone_number",
+            Expectation::YesNo => "yes_no",
+        }
+    }
+}
+
+/// Answers to a yes-or-no question (English, Swahili, Sheng).
+const YES_OR_NO: &[&str] = &[
+    "yes", "yeah", "yep", "yup", "no", "nope", "ndiyo", "ndio", "hapana", "sawa", "okay", "ok",
+    "sure", "correct", "eeh", "aa",
+];
+
+/// A non-audio input as a driver fed it, without its time: what a call
+/// keeps (with the audio-clock time) so that `ratiba analyze` can replay
+/// the call's audio with exactly the same bot playback and dialog hints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cue {
+    BotStarted { utterance: u64 },
+    BotMark { utterance: u64, heard_ms: u32 },
+    BotFinished { utterance: u64 },
+    Holding { on: bool },
+    Expecting { what: Expectation },
+}
+
+impl Cue {
+    /// The engine input for this cue at `at`.
+    pub fn input(self, at: Instant) -> TurnInput<'static> {
+        match self {
+            Cue::BotStarted { utterance } => TurnInput::BotStarted { utterance, at },
+            Cue::BotMark {
+                utterance,
+                heard_ms,
+            } => TurnInput::BotMark {
+                utterance,
+                heard_ms,
+                at,
+            },
+            Cue::BotFinished { utterance } => TurnInput::BotFinished { utterance, at },
+            Cue::Holding { on } => TurnInput::Holding { on, at },
+            Cue::Expecting { what } => TurnInput::Expecting { what, at },
+        }
+    }
 }
 
 /// One recognised word with its timing on the engine's clock.
@@ -176,8 +259,6 @@ pub enum TurnEvent {
     SpeakingRate {
         factor: f32,
     },
-    /// Holding: time to reassure the caller.
-    HoldReassure,
     /// Nobody has said anything for a long while.
     NoInput,
 }
@@ -194,7 +275,6 @@ impl TurnEvent {
             TurnEvent::ListeningAck { .. } => "listening_ack",
             TurnEvent::FloorChanged { .. } => "floor_changed",
             TurnEvent::SpeakingRate { .. } => "speaking_rate",
-            TurnEvent::HoldReassure => "hold_reassure",
             TurnEvent::NoInput => "no_input",
         }
     }

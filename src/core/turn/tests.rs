@@ -495,7 +495,7 @@ fn stop_words_interrupt_even_in_half_duplex() {
 }
 
 #[test]
-fn echo_guard_ignores_sound_at_playback_start() {
+fn echo_guard_ignores_sound_at_playback_start_but_not_after_it() {
     let mut h = Harness::default();
     h.audio(400, false);
     let at = h.at(h.ms);
@@ -504,21 +504,50 @@ fn echo_guard_ignores_sound_at_playback_start() {
     h.audio(40, true);
     h.audio(1000, false);
     assert!(h.commands().is_empty(), "{:?}", h.log);
+    // voicing well after the start of playback pauses it
+    h.audio(300, true);
+    assert!(
+        matches!(h.commands().first(), Some(PlaybackCommand::Pause { .. })),
+        "{:?}",
+        h.log
+    );
 }
 
 #[test]
-fn holding_reassures_periodically_and_suppresses_no_input() {
+fn holding_leaves_reassurance_to_the_hold_and_suppresses_no_input() {
     let mut h = Harness::default();
     let at = h.at(0);
     h.input(TurnInput::Holding { on: true, at });
-    let period = i64::from(h.engine.config().hold_reassure_ms);
-    h.audio(period * 3 + 100, false);
-    assert_eq!(h.events(TurnEvent::HoldReassure).len(), 3);
-    assert!(h.events(TurnEvent::NoInput).is_empty());
+    h.audio(30_000, false);
+    // The hold says its own reassurance; the engine says nothing at all.
+    assert!(h.log.is_empty(), "{:?}", h.log);
     // caller speech is still heard and still makes turns
     h.audio(800, true);
     h.audio(2000, false);
     assert_eq!(h.events(TurnEvent::EndOfTurn).len(), 1);
+    assert!(h.events(TurnEvent::NoInput).is_empty());
+}
+
+#[test]
+fn no_input_ten_seconds_after_the_bot_finished_and_again_after_the_next_reply() {
+    let mut h = Harness::default();
+    let at = h.at(0);
+    h.input(TurnInput::BotStarted { utterance: 1, at });
+    h.audio(2000, false);
+    let at = h.at(h.ms);
+    h.input(TurnInput::BotFinished { utterance: 1, at });
+    h.audio(9_980, false);
+    assert!(h.events(TurnEvent::NoInput).is_empty());
+    h.audio(40, false);
+    assert_eq!(h.events(TurnEvent::NoInput), vec![12_000]);
+    // "Are you still there?" plays; silence again after it
+    let at = h.at(h.ms);
+    h.input(TurnInput::BotStarted { utterance: 2, at });
+    h.audio(1000, false);
+    let at = h.at(h.ms);
+    h.input(TurnInput::BotFinished { utterance: 2, at });
+    h.audio(10_020, false);
+    assert_eq!(h.events(TurnEvent::NoInput).len(), 2);
 }
 
 #[test]
@@ -589,4 +618,32 @@ fn adaptive_speed_reports_a_bounded_factor() {
     let c = h.engine.config();
     assert!(f[0] >= c.rate_factor_min && f[0] <= c.rate_factor_max);
     assert!(f[0] > 1.0, "8 words in 1.2 s is fast: {}", f[0]);
+}
+
+#[test]
+fn a_yes_to_a_yes_or_no_question_ends_the_turn_after_the_short_wait() {
+    let end_of_turn = |expecting: Expectation| {
+        let mut cfg = TurnConfig::from_dials(&TurnDials::all_on(), RATE);
+        cfg.expect_transcripts = true;
+        let mut h = Harness::new(cfg);
+        let at = h.at(0);
+        h.input(TurnInput::Expecting {
+            what: expecting,
+            at,
+        });
+        h.audio(400, false);
+        h.audio(1200, true);
+        h.words("yes", 400, 700);
+        h.words("please", 750, 1100);
+        h.words("book", 1150, 1400);
+        h.words("it", 1450, 1600);
+        h.audio(1500, false);
+        h.events(TurnEvent::EndOfTurn)[0] - h.last_speech_end()
+    };
+    let min = i64::from(DEFAULT_MIN_DELAY_MS);
+    let yes_no = end_of_turn(Expectation::YesNo);
+    assert!((min..=min + 20).contains(&yes_no), "{yes_no}");
+    // Asked anything else, "… book it" is a neutral ending.
+    let anything = end_of_turn(Expectation::Anything);
+    assert!(anything >= i64::from(DEFAULT_EOT_SILENCE_MS), "{anything}");
 }

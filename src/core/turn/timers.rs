@@ -7,23 +7,17 @@ pub enum Timer {
     EndOfTurn,
     /// A tentative pause not confirmed by then resumes the bot.
     BargeInWindow,
-    /// The echo guard at the start of bot playback ends.
-    EchoGuard,
     /// A short pause in a long caller turn: time for a soft "mm-hmm".
     ListeningAck,
-    /// Holding (payment wait): periodic reassurance.
-    HoldReassure,
     /// Nobody has spoken for a long time after the bot finished.
     NoInput,
 }
 
 impl Timer {
-    pub const ALL: [Timer; 6] = [
+    pub const ALL: [Timer; 4] = [
         Timer::EndOfTurn,
         Timer::BargeInWindow,
-        Timer::EchoGuard,
         Timer::ListeningAck,
-        Timer::HoldReassure,
         Timer::NoInput,
     ];
 
@@ -36,9 +30,7 @@ impl Timer {
         match self {
             Timer::EndOfTurn => "end_of_turn",
             Timer::BargeInWindow => "barge_in_window",
-            Timer::EchoGuard => "echo_guard",
             Timer::ListeningAck => "listening_ack",
-            Timer::HoldReassure => "hold_reassure",
             Timer::NoInput => "no_input",
         }
     }
@@ -48,7 +40,7 @@ impl Timer {
 /// firing a timer that is not due is a no-op.
 #[derive(Debug, Clone, Default)]
 pub struct Timers {
-    at: [Option<i64>; 6],
+    at: [Option<i64>; Timer::ALL.len()],
 }
 
 impl Timers {

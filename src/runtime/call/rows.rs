@@ -1,0 +1,129 @@
+//! What the call writes: the caller and thread rows, the caller's turns and
+//! the bot's lines with what the caller heard of them.
+
+use super::*;
+
+impl Call {
+    pub(super) fn write_caller_turn(
+        &mut self,
+        text: &str,
+        language: Option<Lang>,
+        dtmf: &str,
+        at_ms: u64,
+        duration_ms: u64,
+    ) {
+        self.writer.send(CallRow::Interaction {
+            tenant: self.ctx.tenant.slug.clone(),
+            id: uuid::Uuid::now_v7(),
+            customer_phone: self.caller_phone.clone(),
+            direction: Direction::Inbound,
+            content: text.to_owned(),
+            language: language.map(|l| l.code().to_owned()),
+            intent: None,
+            duration_ms: i32::try_from(duration_ms).ok(),
+            metadata: serde_json::json!({
+                "call_id": self.call_id.to_string(),
+                "stream_id": self.provider_stream_id,
+                "dtmf": dtmf,
+                "at_ms": at_ms,
+            }),
+            at: Utc::now(),
+        });
+    }
+
+    pub(super) fn record_bot(&mut self, speech: &Speech, interrupted: bool) {
+        if speech.intent.as_deref() == Some(HOLD_PROMPT)
+            && let Some(hold) = &self.hold
+        {
+            self.hold_prompts_heard += 1;
+            hold.prompts_heard(self.hold_prompts_heard);
+        }
+        let heard_ms = self.format.duration_ms(speech.playback.heard_bytes());
+        let total_ms = self.format.duration_ms(speech.playback.synthesized_bytes());
+        let heard_text = if interrupted {
+            speech.playback.text_heard()
+        } else {
+            speech.playback.full_text()
+        };
+        self.report.lines.push(ReportLine {
+            speaker: Speaker::Bot,
+            at_ms: speech.started_ms,
+            text: speech.playback.full_text(),
+            interrupted,
+            heard_ms,
+        });
+        let playback = serde_json::json!({
+            "call_id": self.call_id.to_string(),
+            "stream_id": self.provider_stream_id,
+            "barge_in": interrupted,
+            "heard_up_to_ms": heard_ms,
+            "synthesized_ms": total_ms,
+        });
+        if !speech.recorded.is_empty() {
+            self.writer.send(CallRow::PlaybackHeard {
+                tenant: self.ctx.tenant.slug.clone(),
+                ids: speech.recorded.clone(),
+                duration_ms: i32::try_from(heard_ms).ok(),
+                metadata: playback,
+            });
+            return;
+        }
+        self.writer.send(CallRow::Interaction {
+            tenant: self.ctx.tenant.slug.clone(),
+            id: uuid::Uuid::now_v7(),
+            customer_phone: self.caller_phone.clone(),
+            direction: Direction::Outbound,
+            content: heard_text,
+            language: Some(speech.language.code().to_owned()),
+            intent: speech.intent.clone(),
+            duration_ms: i32::try_from(heard_ms).ok(),
+            metadata: serde_json::json!({
+                "call_id": self.call_id.to_string(),
+                "stream_id": self.provider_stream_id,
+                "barge_in": interrupted,
+                "heard_up_to_ms": heard_ms,
+                "synthesized_ms": total_ms,
+                "full_text": speech.playback.full_text(),
+            }),
+            at: Utc::now(),
+        });
+    }
+
+    pub(super) fn open_rows(&mut self) {
+        let tenant = self.ctx.tenant.slug.clone();
+        let at = Utc::now();
+        if self.ctx.caller.is_some() {
+            self.writer.send(CallRow::Caller {
+                tenant: tenant.clone(),
+                phone_e164: self.caller_phone.clone(),
+                at,
+            });
+        }
+        self.writer.send(CallRow::ThreadOpened {
+            tenant,
+            thread: self.ctx.thread.clone(),
+            customer_phone: self.caller_phone.clone(),
+            at,
+        });
+    }
+
+    pub(super) fn close_rows(&mut self, end: &EndReason) {
+        if let Some(speech) = self.speech.take() {
+            self.record_bot(&speech, true);
+        }
+        let reason = match end {
+            // Hung up on a caller who went silent: they left.
+            EndReason::BotHungUp if self.silences >= 2 => "abandon",
+            EndReason::BotHungUp => "done",
+            EndReason::ProviderStop | EndReason::SocketClosed if self.caller_turns > 0 => "done",
+            _ => "abandon",
+        };
+        self.writer.send(CallRow::ThreadClosed {
+            tenant: self.ctx.tenant.slug.clone(),
+            thread: self.ctx.thread.clone(),
+            customer_phone: self.caller_phone.clone(),
+            reason,
+            at: Utc::now(),
+        });
+    }
+}
