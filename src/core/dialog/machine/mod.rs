@@ -261,6 +261,17 @@ impl<'a> Dialog<'a> {
             self.state.name = Some(name.clone());
             self.act(Action::RememberName { name: name.clone() });
         }
+        // "can we do my facial on Thursday instead of tomorrow": a change
+        // of a booking the customer has, named by its service.
+        let moves_own_service = (u.service.is_some() || !u.services.is_empty())
+            && u.tokens.has_any(&["my", "yangu"])
+            && u.tokens
+                .has_any(&["instead", "badala", "move", "change", "shift", "push"])
+            && !u.intents.contains(Intent::Cancel);
+        if moves_own_service && !u.intents.contains(Intent::Reschedule) {
+            self.start_existing(ExistingPurpose::Reschedule, u);
+            return true;
+        }
         // Requests that win in any step.
         match primary {
             Some(Intent::Human) => {
@@ -668,6 +679,21 @@ fn ordinal_choice(tokens: &Tokens) -> Option<ChoiceRef> {
 fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<(When, When)> {
     const MARKERS: &[&str] = &["to", "hadi", "mpaka", "iwe", "into", "till", "until", "for"];
     let words = tokens.words();
+    // "Thursday instead of tomorrow", "alhamisi badala ya kesho": the old
+    // time comes after.
+    for (i, pair) in words.windows(2).enumerate() {
+        if matches!(
+            (pair[0].as_str(), pair[1].as_str()),
+            ("instead", "of") | ("badala", "ya")
+        ) {
+            let before = Tokens::from_words(words[..i].to_vec());
+            let after = Tokens::from_words(words[i + 2..].to_vec());
+            let (target, identify) = (parse_when(&before, now, tz), parse_when(&after, now, tz));
+            if !target.is_empty() {
+                return Some((identify, target));
+            }
+        }
+    }
     for (i, w) in words.iter().enumerate() {
         if !MARKERS.contains(&w.as_str()) || i + 1 >= words.len() {
             continue;
