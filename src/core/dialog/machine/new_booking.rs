@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::core::booking;
+use chrono::Datelike;
 
 impl Dialog<'_> {
     // ---- booking -------------------------------------------------------
@@ -434,19 +435,32 @@ impl Dialog<'_> {
             return true;
         }
         if !u.when.is_empty() || u.staff.is_some() {
-            let when = if u.when.date.is_some() {
+            // "ok Monday then" after times on Monday 11 were offered means
+            // that Monday, not today's.
+            let mut said = u.when;
+            if let Some(d) = said.date
+                && let Some(offered) = s
+                    .offered
+                    .iter()
+                    .map(|o| o.start.with_timezone(&tz).date_naive())
+                    .find(|o| o.weekday() == d.weekday() && *o > d && (*o - d).num_days() <= 7)
+            {
+                said.date = Some(offered);
+            }
+            let u_when = said;
+            let when = if u_when.date.is_some() {
                 // "Saturday then" / "tarehe 13, saa hiyo hiyo": the time
                 // asked for before, on the new day.
-                if u.when.time.is_none() && u.when.part.is_none() {
+                if u_when.time.is_none() && u_when.part.is_none() {
                     When {
                         time: s.when.time,
-                        ..u.when
+                        ..u_when
                     }
                 } else {
-                    u.when
+                    u_when
                 }
             } else {
-                u.when.or(s.when)
+                u_when.or(s.when)
             };
             self.search(s.purpose, s.service, u.staff.or(s.staff), when, false);
             return true;
