@@ -52,7 +52,11 @@ const YES: &str = "yes, yess, yesss, yeah, yea, yeh, yah, ya, yap, yep, yup, yas
 /// book it for me").
 const STRONG_YES: &str = "book it, go ahead, i confirm, confirmed, please book, please do,
     that works, sounds good, yes please, weka tu, niwekee, tuwekee, iweke, sawa basi,
-    haya basi, weka hiyo, book that, book me in";
+    haya basi, weka hiyo, book that, book me in, that s correct, thats correct, that is correct,
+    that s right, thats right, that is right, that s perfect, that s great, that s good,
+    that s fine, that is fine, that will work, that ll work, yes thank you, ok thank you,
+    okay thank you, sawa asante, ndio asante, ndiyo asante, poa asante, sounds perfect,
+    all good, it s fine, its fine, it s ok, its ok, ni sawa kabisa";
 
 /// Not deciding yet.
 const HESITANT: &str = "hold on, hold up, wait, ngoja, ngojea, ngojeni, subiri, subirini,

@@ -330,7 +330,12 @@ impl<'a> Dialog<'a> {
         // A question in the middle of anything is answered (every part of
         // it), then the flow continues where it was, with whatever else the
         // message said ("how much is it, and book me for 2pm").
-        let topics = topics(&u.tokens);
+        let mut topics = topics(&u.tokens);
+        // "a relaxer treatment for Saturday": a service named is not a
+        // question about the menu.
+        if u.service.is_some() || !u.services.is_empty() {
+            topics.retain(|t| *t != Topic::Services);
+        }
         let more = self.says_more_than_a_question(u, &step, &topics);
         if !topics.is_empty() {
             let then = more.then(|| turn.text.clone());
