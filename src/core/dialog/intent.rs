@@ -364,6 +364,7 @@ const RESCHEDULE_STEMS: &[&str] = &[
     "sogez",
     "hamish",
     "ahiris",
+    "push",
     "postpon",
     "reschedul",
     "shift",

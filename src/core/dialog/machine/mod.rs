@@ -713,7 +713,13 @@ fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<(When, When
             continue;
         }
         let after = Tokens::from_words(words[i + 1..].to_vec());
-        let target = parse_when(&after, now, tz);
+        let mut target = parse_when(&after, now, tz);
+        // "push it to 11": a bare hour after "to" is a time of day.
+        if target.is_empty() && words[i + 1].chars().all(|c| c.is_ascii_digit()) {
+            let mut at = vec!["at".to_owned()];
+            at.extend(words[i + 1..].iter().cloned());
+            target = parse_when(&Tokens::from_words(at), now, tz);
+        }
         if target.is_empty() && !same_time(&after) {
             continue;
         }
