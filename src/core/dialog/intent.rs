@@ -401,6 +401,10 @@ pub fn refers_to_existing(tokens: &Tokens) -> bool {
         "niliweka",
         "nilipanga",
         "nimepanga",
+        "nimeweka",
+        "nimeshaweka",
+        "nilikuwa nimeweka",
+        "nilikuwa nimebook",
         "nilikuwa nimepanga",
         "nina miadi",
     ]) || (tokens.has("booked") && tokens.has_any(&["i have", "i've", "ive", "i had"]))
