@@ -9,7 +9,7 @@ impl Dialog<'_> {
         let lang = self.state.lang;
         match q {
             Intent::AskPrices | Intent::AskServices => {
-                if let (Intent::AskPrices, Some(id)) = (q, u.service)
+                if let Some(id) = u.service.or(u.services.first().copied())
                     && let Some(s) = self.config.catalog.service(id).cloned()
                 {
                     let name = s.display_name(lang);
