@@ -736,3 +736,15 @@ fn recogniser_text_books_like_typed_text() {
     w.say("eeh yes please");
     assert_eq!(w.booked_local(), ["2026-11-26 10:30"]);
 }
+
+#[test]
+fn a_caller_asking_for_a_person_is_promised_a_call_back_not_a_reply_here() {
+    let mut w = World::new();
+    w.send_channel = Channel::Voice;
+    let r = w.say("i want to talk to a real person");
+    assert!(r.contains("call you back on this number"), "{r}");
+    assert!(w.state.handed_off());
+    let mut w = World::new();
+    let r = w.say("i want to talk to a real person");
+    assert!(r.contains("reply to you here"), "{r}");
+}

@@ -136,6 +136,7 @@ impl<'a> Dialog<'a> {
 
     fn on_turn(&mut self, turn: Turn, step: Step) {
         self.state.now = Some(turn.now);
+        self.state.channel = turn.channel;
         let tokens = Tokens::new(&turn.text);
         let detected = detect(&tokens);
         let lang = turn.force_language.unwrap_or_else(|| {
@@ -490,11 +491,19 @@ impl<'a> Dialog<'a> {
 
     fn hand_off(&mut self, reason: HandoffReason) {
         let biz = self.config.catalog.business_name.clone();
-        self.say(match self.state.lang {
-            Lang::En => format!(
+        // On a call nobody can answer "here": the caller is promised a call
+        // back on this number (the hand-off notice tells the team).
+        self.say(match (self.state.lang, self.state.channel) {
+            (Lang::En, Channel::Voice) => format!(
+                "I'm passing this to a member of the {biz} team. They will call you back on this number shortly, or write to you on WhatsApp. Thank you for calling."
+            ),
+            (Lang::Sw, Channel::Voice) => format!(
+                "Nimempa mfanyakazi wa {biz} taarifa hii. Atakupigia tena kwa namba hii hivi punde, au atakuandikia kwenye WhatsApp. Asante kwa kupiga simu."
+            ),
+            (Lang::En, Channel::WhatsApp) => format!(
                 "I'm passing you to a member of the {biz} team. They will reply to you here shortly."
             ),
-            Lang::Sw => format!(
+            (Lang::Sw, Channel::WhatsApp) => format!(
                 "Ninakuunganisha na mfanyakazi wa {biz}. Atakujibu hapa hivi punde."
             ),
         });

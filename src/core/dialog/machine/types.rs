@@ -3,9 +3,10 @@
 use super::*;
 
 /// Which channel a turn came through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
+    #[default]
     WhatsApp,
     Voice,
 }
@@ -401,6 +402,9 @@ pub struct DialogState {
     /// then tomorrow at 11" after a side question means that service.
     #[serde(default)]
     pub context: Context,
+    /// The channel of the latest turn.
+    #[serde(default)]
+    pub channel: Channel,
 }
 
 /// Services and a day mentioned in the conversation, until booked.
