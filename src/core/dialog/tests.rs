@@ -748,3 +748,19 @@ fn a_caller_asking_for_a_person_is_promised_a_call_back_not_a_reply_here() {
     let r = w.say("i want to talk to a real person");
     assert!(r.contains("reply to you here"), "{r}");
 }
+
+#[test]
+fn a_day_that_cannot_be_read_is_asked_for_never_guessed() {
+    let mut w = World::new();
+    let r = w.say("nataka manicure jumat saa nne asubuhi");
+    assert!(r.contains("siku gani"), "{r}");
+    assert!(
+        !w.actions.iter().any(|a| matches!(a, Action::FindSlots(_))),
+        "{:?}",
+        w.actions
+    );
+    let r = w.say("jumatatu");
+    assert!(r.contains("Jumatatu 30"), "{r}");
+    w.say("sawa");
+    assert_eq!(w.booked_local(), ["2026-11-30 10:00"]);
+}

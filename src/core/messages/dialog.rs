@@ -7,6 +7,7 @@ use crate::core::ids::Lang;
 /// A fixed sentence of the conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Msg {
+    WhichDay,
     NoUpcoming,
     NothingChanged,
     WhichAppointment,
@@ -50,6 +51,8 @@ impl Msg {
     pub fn text(self, lang: Lang) -> String {
         use Lang::*;
         match (self, lang) {
+            (Msg::WhichDay, En) => "Sorry, which day did you mean? For example: Wednesday, or 12 March.",
+            (Msg::WhichDay, Sw) => "Samahani, ulimaanisha siku gani? Kwa mfano: Jumatano, au tarehe 12 Machi.",
             (Msg::NoUpcoming, En) => "I can't find any upcoming appointment for this number. Would you like to book one?",
             (Msg::NoUpcoming, Sw) => "Sijapata miadi yoyote ijayo kwa namba hii. Ungependa kuweka miadi?",
             (Msg::NothingChanged, En) => "OK, nothing changed.",
@@ -136,6 +139,7 @@ mod tests {
     #[test]
     fn every_sentence_has_both_languages_and_they_differ() {
         for m in [
+            Msg::WhichDay,
             Msg::NoUpcoming,
             Msg::NothingChanged,
             Msg::WhichAppointment,

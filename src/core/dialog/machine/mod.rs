@@ -262,6 +262,34 @@ impl<'a> Dialog<'a> {
             self.state.name = Some(name.clone());
             self.act(Action::RememberName { name: name.clone() });
         }
+        // A word that looked like a day but could not be read as one
+        // ("jumat", "wednsdy"): ask, never guess a day.
+        if u.tokens.uncertain_day() && u.when.date.is_none() && !matches!(step, Step::HandedOff) {
+            self.say(Msg::WhichDay.text(self.state.lang));
+            let service = u.services.first().copied().or(u.service);
+            self.state.step = match (step, service) {
+                (Step::Idle | Step::ChooseService(_), Some(service)) => {
+                    self.state.plan = Plan::default();
+                    self.plan_services(
+                        &if u.services.is_empty() {
+                            vec![service]
+                        } else {
+                            u.services.clone()
+                        },
+                        u.party,
+                    );
+                    Step::ChooseSlot(ChooseSlot {
+                        purpose: Purpose::New,
+                        service,
+                        staff: u.staff,
+                        when: u.when,
+                        offered: Vec::new(),
+                    })
+                }
+                (other, _) => other,
+            };
+            return true;
+        }
         // "can we do my facial on Thursday instead of tomorrow": a change
         // of a booking the customer has, named by its service.
         let moves_own_service = (u.service.is_some() || !u.services.is_empty())
