@@ -147,15 +147,14 @@ fn greeting_only(ms: u64) -> (wav::Wav, Transcript) {
 async fn wait_count(demo: &TenantHandle, sql: &str, want: i64) -> i64 {
     let mut last = -1;
     for _ in 0..120 {
-        if let Ok(mut tx) = demo.begin().await {
-            if let Ok(n) = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
+        if let Ok(mut tx) = demo.begin().await
+            && let Ok(n) = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
                 .fetch_one(tx.conn())
                 .await
-            {
-                last = n;
-                if n >= want {
-                    return n;
-                }
+        {
+            last = n;
+            if n >= want {
+                return n;
             }
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -291,4 +290,54 @@ async fn a_call_connecting_while_the_database_is_down_is_answered_from_the_cache
     assert_eq!(greetings, 2);
     assert_eq!(empty_rows(&s.demo).await, 0, "no row with empty content");
     s.shutdown.trigger();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_greeting_cut_off_before_a_word_was_heard_is_recorded_with_its_text() {
+    let db = common::TestDb::new().await;
+    let demo = db.seed_demo().await;
+    let mut settings = db.settings();
+    settings.telephony.twilio_auth_token = None;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shutdown = Shutdown::new();
+    let calls = CallRuntime::start(db.db(), &settings, addr, &shutdown);
+    let app = calls.router();
+    let server_shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { server_shutdown.wait().await })
+            .await
+            .unwrap()
+    });
+    // The caller hangs up 40 ms into the call, before any of the greeting
+    // has played.
+    let (audio, t) = greeting_only(1_000);
+    let mut opts = options(addr, "+254722000304", audio, t);
+    opts.max_duration = Duration::from_millis(40);
+    let _ = simulate(&opts).await;
+    let closed = wait_count(
+        &demo,
+        "SELECT count(*) FROM conversation_threads WHERE closed_at IS NOT NULL",
+        1,
+    )
+    .await;
+    assert_eq!(closed, 1);
+    shutdown.trigger();
+    tokio::time::timeout(Duration::from_secs(20), calls.writer_task)
+        .await
+        .expect("writer drains")
+        .unwrap();
+    let mut tx = demo.begin().await.unwrap();
+    let greeting = sqlx::query(
+        "SELECT content, metadata FROM interactions WHERE intent = 'greeting' AND channel = 'voice'",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    let content: String = greeting.get("content");
+    let meta: serde_json::Value = greeting.get("metadata");
+    assert!(content.contains("welcome"), "{content:?}");
+    assert_eq!(meta["nothing_heard"], true, "{meta}");
+    assert_eq!(empty_rows(&demo).await, 0);
 }
