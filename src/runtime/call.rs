@@ -12,8 +12,11 @@
 //! [`MARK_EVERY_MS`] a marker, and reports the markers the provider echoes.
 
 mod hold;
+mod retry;
 mod rows;
 mod speech;
+
+pub use retry::sorry;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -218,6 +221,7 @@ enum Wake<E> {
     Reply(Result<BotReply, ConversationError>),
     Hold(Option<CallEffect>),
     Acks(Option<AckClips>),
+    Moment,
     Timer,
     Shutdown,
 }
@@ -242,6 +246,12 @@ struct Call {
     conversation: Arc<dyn CallConversation>,
     reply: Option<BoxFuture<'static, Result<BotReply, ConversationError>>>,
     reply_since: Option<Instant>,
+    /// The caller turn being answered (tried again on a database error).
+    in_flight: Option<retry::TurnInFlight>,
+    /// Turns said while the one in flight is stuck on the database.
+    waiting_turns: VecDeque<CallerTurn>,
+    /// When to tell the caller "one moment".
+    moment: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
     writer: WriterHandle,
     metrics: Arc<Metrics>,
     shutdown: Shutdown,
@@ -345,6 +355,9 @@ impl Call {
             conversation: setup.conversation,
             reply: None,
             reply_since: None,
+            in_flight: None,
+            waiting_turns: VecDeque::new(),
+            moment: None,
             writer: setup.writer,
             metrics: setup.metrics,
             shutdown: setup.shutdown,
@@ -407,6 +420,7 @@ impl Call {
                 r = next_reply(&mut self.reply) => Wake::Reply(r),
                 h = next_hold_effect(&mut self.hold) => Wake::Hold(h),
                 a = next_acks(&mut self.acks_coming) => Wake::Acks(a),
+                _ = next_moment(&mut self.moment) => Wake::Moment,
                 _ = &mut sleep => Wake::Timer,
             };
             let step = match wake {
@@ -438,6 +452,10 @@ impl Call {
                     self.acks = clips;
                     Ok(())
                 }
+                Wake::Moment => {
+                    self.on_moment();
+                    Ok(())
+                }
                 Wake::Timer => self.on_timer(),
             };
             if let Err(end) = step {
@@ -446,6 +464,7 @@ impl Call {
             self.drive_turns();
         };
         let _ = self.flush(&mut tx).await;
+        self.keep_unanswered_turns();
         self.close_rows(&end);
         self.report.end = end;
         self.report.turn_log = self.turns.take_log();
@@ -564,19 +583,19 @@ impl Call {
 
     fn on_reply(&mut self, reply: Result<BotReply, ConversationError>) {
         self.reply = None;
+        self.moment = None;
+        let Some((reply, after_current)) = self.settle_reply(reply) else {
+            return; // tried again; the answer is still owed
+        };
         let since = self.reply_since.take();
-        let reply = reply.unwrap_or_else(|e| {
-            warn!(error = %e, "conversation failed");
-            let lang = self.ctx.tenant.dials.greeting_language;
-            let sorry = match lang {
-                Lang::Sw => SORRY_SW,
-                Lang::En => SORRY_EN,
-            };
-            BotReply::said(vec![sorry.to_owned()], lang, "error")
-        });
         self.turns.expecting(reply.expecting, self.turns.clock_ms());
         self.maybe_start_hold(&reply);
-        self.start_speech(reply, since);
+        if after_current {
+            self.say_after_current(reply);
+        } else {
+            self.start_speech(reply, since);
+        }
+        self.next_waiting_turn();
     }
 
     fn on_timer(&mut self) -> Result<(), EndReason> {
@@ -671,17 +690,15 @@ impl Call {
             let _ = self.codec.encode(Playback::Clear, &mut self.out);
             self.record_bot(&s, true);
         }
-        let conversation = Arc::clone(&self.conversation);
-        let ctx = Arc::clone(&self.ctx);
         let turn = CallerTurn {
+            key: format!("call:{}:{}", self.call_id, self.caller_turns),
             text,
             language,
             dtmf,
         };
-        self.reply_since = Some(Instant::now());
-        self.reply = Some(Box::pin(
-            async move { conversation.reply(&ctx, turn).await },
-        ));
+        if self.ask(turn) {
+            self.reply_since = Some(Instant::now());
+        }
     }
 
     // ------------------------------------------------------------ plumbing
@@ -739,6 +756,13 @@ async fn next_acks(
 async fn next_hold_effect(hold: &mut Option<CallHold>) -> Option<CallEffect> {
     match hold {
         Some(h) => h.next_effect().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_moment(moment: &mut Option<std::pin::Pin<Box<tokio::time::Sleep>>>) {
+    match moment {
+        Some(m) => m.as_mut().await,
         None => std::future::pending().await,
     }
 }

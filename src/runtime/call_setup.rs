@@ -90,6 +90,8 @@ impl TenantDirectory for StaticDirectory {
 /// One caller turn handed to the conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallerTurn {
+    /// Unique on the call and kept across retries of the turn.
+    pub key: String,
     pub text: String,
     pub language: Option<Lang>,
     /// Keypad digits pressed during the turn.
@@ -139,13 +141,38 @@ pub struct CallContext {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("conversation failed: {0}")]
-pub struct ConversationError(pub String);
+#[error("conversation failed: {message}")]
+pub struct ConversationError {
+    pub message: String,
+    /// The database failed: the same turn may succeed if tried again.
+    pub retryable: bool,
+}
+
+impl ConversationError {
+    /// A failure that trying again will not mend.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+
+    /// The database could not do the turn's work (a blip, a restart).
+    pub fn storage(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retryable: true,
+        }
+    }
+}
 
 /// The dialog behind a call.
 pub trait CallConversation: Send + Sync {
     /// The first thing the bot says.
     fn greeting(&self, ctx: &CallContext) -> BotReply;
+    /// Answers one caller turn. `turn_key` names the turn uniquely on the
+    /// call: a turn tried again after a database error comes with the
+    /// same key, so a conversation that records turns records it once.
     fn reply<'a>(
         &'a self,
         ctx: &'a CallContext,
@@ -235,7 +262,7 @@ impl CallConversation for DialogConversation {
             let customer = ctx
                 .caller
                 .clone()
-                .ok_or_else(|| ConversationError("caller number withheld".into()))?;
+                .ok_or_else(|| ConversationError::new("caller number withheld"))?;
             let tenant = self.service.db().tenant(&ctx.tenant.slug);
             let text = crate::runtime::conversation::TurnText {
                 channel: Channel::Voice,
@@ -246,7 +273,8 @@ impl CallConversation for DialogConversation {
                 language_hint: turn.language,
                 dtmf: (!turn.dtmf.is_empty()).then_some(turn.dtmf),
                 choice_id: None,
-                message_id: None,
+                // A retried turn is claimed once (exactly one inbound row).
+                message_id: Some(turn.key),
                 message_type: "speech".into(),
                 now: chrono::Utc::now(),
             };
@@ -254,7 +282,22 @@ impl CallConversation for DialogConversation {
                 .service
                 .handle_turn(&tenant, Some(&ctx.thread), text)
                 .await
-                .map_err(|e| ConversationError(e.to_string()))?;
+                .map_err(|e| match e {
+                    crate::runtime::conversation::ConversationError::Storage(s) => {
+                        ConversationError::storage(s.to_string())
+                    }
+                    other => ConversationError::new(other.to_string()),
+                })?;
+            if outcome.duplicate {
+                // An earlier try of this turn committed but its answer was
+                // lost with the connection: ask again rather than go quiet.
+                let lang = ctx.tenant.dials.greeting_language;
+                return Ok(BotReply::said(
+                    vec![crate::runtime::call::sorry(lang).to_owned()],
+                    lang,
+                    "error",
+                ));
+            }
             let language = outcome
                 .replies
                 .first()
@@ -403,9 +446,15 @@ impl CallRuntime {
             .map(|u| u.to_string().trim_end_matches('/').to_owned())
             .unwrap_or_else(|| format!("http://{listen}"));
         tracing::info!(stt = ?speech.stt.as_ref().map(|s| s.name()), tts = speech.tts.name(), "speech providers");
+        let directory = crate::runtime::call_directory::CachedDirectory::new(Arc::new(db.clone()));
+        // Ends with the server (shutdown); nothing to await.
+        let _refresh = directory.spawn_refresh(
+            crate::runtime::call_directory::REFRESH_EVERY,
+            shutdown.clone(),
+        );
         Self {
             services: CallServices {
-                directory: Arc::new(db.clone()),
+                directory: Arc::new(directory),
                 conversation: Arc::new(DialogConversation::new(db.clone())),
                 // Without a recognizer, calls that bring a transcript
                 // sidecar (demo calls) are understood through it.

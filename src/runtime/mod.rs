@@ -3,6 +3,7 @@
 pub mod call;
 pub mod call_acks;
 pub mod call_audio;
+pub mod call_directory;
 pub mod call_payment;
 pub mod call_setup;
 pub mod call_turns;

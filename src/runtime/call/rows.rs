@@ -17,7 +17,7 @@ impl Call {
             id: uuid::Uuid::now_v7(),
             customer_phone: self.caller_phone.clone(),
             direction: Direction::Inbound,
-            content: text.to_owned(),
+            content: turn_content(text, dtmf),
             language: language.map(|l| l.code().to_owned()),
             intent: None,
             duration_ms: i32::try_from(duration_ms).ok(),
@@ -26,6 +26,30 @@ impl Call {
                 "stream_id": self.provider_stream_id,
                 "dtmf": dtmf,
                 "at_ms": at_ms,
+            }),
+            at: Utc::now(),
+        });
+    }
+
+    /// A caller turn the conversation could not take (the database kept
+    /// failing): recorded through the writer, which holds it until the
+    /// database is back, under the turn's key so it can be found again.
+    pub(super) fn keep_turn(&mut self, turn: &CallerTurn) {
+        self.writer.send(CallRow::Interaction {
+            tenant: self.ctx.tenant.slug.clone(),
+            id: uuid::Uuid::now_v7(),
+            customer_phone: self.caller_phone.clone(),
+            direction: Direction::Inbound,
+            content: turn_content(&turn.text, &turn.dtmf),
+            language: turn.language.map(|l| l.code().to_owned()),
+            intent: None,
+            duration_ms: None,
+            metadata: serde_json::json!({
+                "call_id": self.call_id.to_string(),
+                "stream_id": self.provider_stream_id,
+                "dtmf": turn.dtmf,
+                "wamid": turn.key,
+                "unanswered": true,
             }),
             at: Utc::now(),
         });
@@ -40,15 +64,16 @@ impl Call {
         }
         let heard_ms = self.format.duration_ms(speech.playback.heard_bytes());
         let total_ms = self.format.duration_ms(speech.playback.synthesized_bytes());
+        let full_text = speech.playback.full_text();
         let heard_text = if interrupted {
             speech.playback.text_heard()
         } else {
-            speech.playback.full_text()
+            full_text.clone()
         };
         self.report.lines.push(ReportLine {
             speaker: Speaker::Bot,
             at_ms: speech.started_ms,
-            text: speech.playback.full_text(),
+            text: full_text.clone(),
             interrupted,
             heard_ms,
         });
@@ -68,12 +93,23 @@ impl Call {
             });
             return;
         }
+        // Cut off before a word was heard (a greeting when the caller hung
+        // up at once): the row says what was meant, never nothing.
+        let nothing_heard = heard_text.trim().is_empty();
+        let content = if nothing_heard {
+            full_text.clone()
+        } else {
+            heard_text
+        };
+        if content.trim().is_empty() {
+            return; // nothing was said either
+        }
         self.writer.send(CallRow::Interaction {
             tenant: self.ctx.tenant.slug.clone(),
             id: uuid::Uuid::now_v7(),
             customer_phone: self.caller_phone.clone(),
             direction: Direction::Outbound,
-            content: heard_text,
+            content,
             language: Some(speech.language.code().to_owned()),
             intent: speech.intent.clone(),
             duration_ms: i32::try_from(heard_ms).ok(),
@@ -83,7 +119,8 @@ impl Call {
                 "barge_in": interrupted,
                 "heard_up_to_ms": heard_ms,
                 "synthesized_ms": total_ms,
-                "full_text": speech.playback.full_text(),
+                "full_text": full_text,
+                "nothing_heard": nothing_heard,
             }),
             at: Utc::now(),
         });
@@ -125,5 +162,14 @@ impl Call {
             reason,
             at: Utc::now(),
         });
+    }
+}
+
+/// A caller turn's content: its words, or the keys pressed (never empty).
+fn turn_content(text: &str, dtmf: &str) -> String {
+    if text.trim().is_empty() {
+        format!("[dtmf {dtmf}]")
+    } else {
+        text.to_owned()
     }
 }

@@ -1,0 +1,343 @@
+//! Calls ride out database blips (issue 11, item 6): a private Postgres
+//! cluster of each test's own is stopped and started under a call placed
+//! over loopback (the real call wiring, `CallRuntime`, with the scripted
+//! recognizer). Caller turns are recorded once and answered; a call that
+//! connects while the database is down is not closed; what the call writes
+//! meanwhile lands after recovery; nothing is recorded empty.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ratiba::adapters::speech::scripted::Transcript;
+use ratiba::adapters::telephony::Provider;
+use ratiba::cli::call::{DEMO_VOICE_NUMBER, SimOptions, SimReport, simulate};
+use ratiba::config::{Secret, Settings, Source};
+use ratiba::core::audio::wav;
+use ratiba::runtime::call_setup::CallRuntime;
+use ratiba::runtime::shutdown::Shutdown;
+use ratiba::storage::embedded::EmbeddedPostgres;
+use ratiba::storage::{Db, TenantHandle, Vault, migrate, seed};
+use sqlx::Row;
+
+/// A private cluster of this test's own, to stop and start.
+struct Cluster {
+    pg: EmbeddedPostgres,
+    _dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    async fn start() -> Cluster {
+        let dir = tempfile::Builder::new()
+            .prefix("ratiba-callblip-pg-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let pg = EmbeddedPostgres::new(dir.path()).unwrap().non_durable();
+        let started = pg.clone();
+        tokio::task::spawn_blocking(move || started.start())
+            .await
+            .unwrap()
+            .unwrap();
+        pg.ensure_database().await.unwrap();
+        Cluster { pg, _dir: dir }
+    }
+
+    async fn stop(&self) {
+        let pg = self.pg.clone();
+        tokio::task::spawn_blocking(move || pg.stop())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    async fn restart(&self) {
+        let pg = self.pg.clone();
+        tokio::task::spawn_blocking(move || pg.start())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self.pg.stop();
+    }
+}
+
+/// The demo tenant on a private cluster, with a call server in front.
+struct Setup {
+    cluster: Cluster,
+    demo: TenantHandle,
+    addr: std::net::SocketAddr,
+    shutdown: Shutdown,
+}
+
+async fn setup() -> Setup {
+    let cluster = Cluster::start().await;
+    let url = cluster.pg.url();
+    // The server's own pool shape (ratiba serve).
+    let db = Db::connect_with(&url, 8).await.unwrap();
+    migrate::migrate_public(&db).await.unwrap();
+    let vault = Vault::new(&Secret::new(common::TEST_FERNET_KEY)).unwrap();
+    let report = seed::seed_demo(&db, Some(&vault)).await.unwrap();
+    let demo = db.tenant(&report.tenant.slug);
+    let mut src = Source::default();
+    src.set("DATABASE_URL", &url)
+        .set("RATIBA_FERNET_KEY", common::TEST_FERNET_KEY);
+    let mut settings = Settings::from_source(&src).unwrap();
+    settings.telephony.twilio_auth_token = None;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shutdown = Shutdown::new();
+    let calls = CallRuntime::start(&db, &settings, addr, &shutdown);
+    let app = calls.router();
+    let server_shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { server_shutdown.wait().await })
+            .await
+            .unwrap()
+    });
+    Setup {
+        cluster,
+        demo,
+        addr,
+        shutdown,
+    }
+}
+
+fn demo_call(name: &str) -> (wav::Wav, Transcript) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/calls");
+    let audio = wav::parse(&std::fs::read(dir.join(format!("{name}.wav"))).unwrap()).unwrap();
+    let t = Transcript::parse(&std::fs::read(dir.join(format!("{name}.json"))).unwrap()).unwrap();
+    (audio, t)
+}
+
+fn options(addr: std::net::SocketAddr, from: &str, audio: wav::Wav, t: Transcript) -> SimOptions {
+    SimOptions {
+        server: format!("http://{addr}"),
+        provider: Provider::Twilio,
+        to: DEMO_VOICE_NUMBER.into(),
+        from: from.into(),
+        audio,
+        transcript: Some(t),
+        fast: false,
+        twilio_auth_token: None,
+        max_duration: Duration::from_secs(120),
+    }
+}
+
+/// The first `ms` of the call, caller silent (no words): a call that only
+/// hears the greeting.
+fn greeting_only(ms: u64) -> (wav::Wav, Transcript) {
+    let (mut audio, mut t) = demo_call("en_booking");
+    audio
+        .samples
+        .truncate((u64::from(audio.rate_hz) * ms / 1000) as usize);
+    t.words.clear();
+    (audio, t)
+}
+
+/// Waits (polling) until `sql`'s count reaches `want`; returns the last.
+async fn wait_count(demo: &TenantHandle, sql: &str, want: i64) -> i64 {
+    let mut last = -1;
+    for _ in 0..120 {
+        if let Ok(mut tx) = demo.begin().await
+            && let Ok(n) = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(tx.conn())
+                .await
+        {
+            last = n;
+            if n >= want {
+                return n;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    last
+}
+
+async fn empty_rows(demo: &TenantHandle) -> i64 {
+    let mut tx = demo.begin().await.unwrap();
+    sqlx::query_scalar("SELECT count(*) FROM interactions WHERE coalesce(btrim(content), '') = ''")
+        .fetch_one(tx.conn())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_database_stops_for_three_seconds_records_and_answers_every_caller_turn() {
+    let s = setup().await;
+    let (audio, transcript) = demo_call("en_booking");
+    let opts = options(s.addr, "+254722000301", audio, transcript);
+    let call = tokio::spawn(async move { simulate(&opts).await });
+    // The first caller turn ("… tomorrow at ten in the morning") ends at
+    // about 9 s: the database goes away just before and is back ~3 s later.
+    tokio::time::sleep(Duration::from_millis(8_500)).await;
+    s.cluster.stop().await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    s.cluster.restart().await;
+    let report: SimReport = call.await.unwrap().expect("the call went through");
+    assert!(!report.segments.is_empty());
+
+    // The call's rows written during the outage land after it.
+    let one_moment = wait_count(
+        &s.demo,
+        "SELECT count(*) FROM interactions WHERE intent = 'one_moment'",
+        1,
+    )
+    .await;
+    assert!(one_moment >= 1, "the caller was told to hold on");
+    let closed = wait_count(
+        &s.demo,
+        "SELECT count(*) FROM conversation_threads WHERE closed_at IS NOT NULL",
+        1,
+    )
+    .await;
+    assert_eq!(closed, 1);
+
+    let mut tx = s.demo.begin().await.unwrap();
+    let rows = sqlx::query(
+        "SELECT direction, content, intent, metadata, created_at FROM interactions \
+         WHERE channel = 'voice' ORDER BY created_at, id",
+    )
+    .fetch_all(tx.conn())
+    .await
+    .unwrap();
+    for r in &rows {
+        eprintln!(
+            "{:>8} {:<14} {}",
+            r.get::<String, _>("direction"),
+            r.get::<Option<String>, _>("intent").unwrap_or_default(),
+            r.get::<Option<String>, _>("content").unwrap_or_default()
+        );
+    }
+    let inbound: Vec<(String, chrono::DateTime<chrono::Utc>)> = rows
+        .iter()
+        .filter(|r| r.get::<String, _>("direction") == "inbound")
+        .map(|r| {
+            (
+                r.get::<Option<String>, _>("content").unwrap_or_default(),
+                r.get("created_at"),
+            )
+        })
+        .collect();
+    // Every caller turn exactly once, in order.
+    let said = ["haircut", "book it", "goodbye"];
+    assert_eq!(inbound.len(), said.len(), "{inbound:?}");
+    for (turn, words) in inbound.iter().zip(said) {
+        assert!(turn.0.to_lowercase().contains(words), "{inbound:?}");
+    }
+    // Each turn was answered by the dialog, and the caller heard the
+    // answer (the call added its playback facts to the dialog's row).
+    for (k, (_, at)) in inbound.iter().enumerate() {
+        let until = inbound.get(k + 1).map(|(_, t)| *t);
+        let heard = rows.iter().any(|r| {
+            let t: chrono::DateTime<chrono::Utc> = r.get("created_at");
+            let meta: serde_json::Value = r.get("metadata");
+            r.get::<String, _>("direction") == "outbound"
+                && t >= *at
+                && until.is_none_or(|u| t < u)
+                && meta["thread_id"].is_string()
+                && meta["heard_up_to_ms"].as_u64().is_some_and(|ms| ms > 0)
+        });
+        assert!(heard, "turn {k} was answered and heard");
+    }
+    assert_eq!(empty_rows(&s.demo).await, 0, "no row with empty content");
+    s.shutdown.trigger();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_connecting_while_the_database_is_down_is_answered_from_the_cached_tenant() {
+    let s = setup().await;
+    // An earlier call puts the tenant in the directory's memory.
+    let (audio, t) = greeting_only(3_000);
+    let mut opts = options(s.addr, "+254722000302", audio, t);
+    opts.fast = true;
+    let first = simulate(&opts).await.expect("first call");
+    assert!(!first.segments.is_empty());
+
+    s.cluster.stop().await;
+    let during = simulate(&SimOptions {
+        from: "+254722000303".into(),
+        ..opts.clone()
+    })
+    .await
+    .expect("a call during the outage is connected, not refused");
+    assert!(!during.segments.is_empty(), "the caller heard the greeting");
+    assert!(!during.server_hung_up, "the server did not close the call");
+    s.cluster.restart().await;
+
+    // What that call wrote while the database was down lands afterwards.
+    let threads = wait_count(
+        &s.demo,
+        "SELECT count(*) FROM conversation_threads WHERE closed_at IS NOT NULL",
+        2,
+    )
+    .await;
+    assert_eq!(threads, 2, "both calls' threads are recorded");
+    let greetings = wait_count(
+        &s.demo,
+        "SELECT count(*) FROM interactions WHERE direction = 'outbound' AND intent = 'greeting'",
+        2,
+    )
+    .await;
+    assert_eq!(greetings, 2);
+    assert_eq!(empty_rows(&s.demo).await, 0, "no row with empty content");
+    s.shutdown.trigger();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_greeting_cut_off_before_a_word_was_heard_is_recorded_with_its_text() {
+    let db = common::TestDb::new().await;
+    let demo = db.seed_demo().await;
+    let mut settings = db.settings();
+    settings.telephony.twilio_auth_token = None;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shutdown = Shutdown::new();
+    let calls = CallRuntime::start(db.db(), &settings, addr, &shutdown);
+    let app = calls.router();
+    let server_shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { server_shutdown.wait().await })
+            .await
+            .unwrap()
+    });
+    // The caller hangs up 40 ms into the call, before any of the greeting
+    // has played.
+    let (audio, t) = greeting_only(1_000);
+    let mut opts = options(addr, "+254722000304", audio, t);
+    opts.max_duration = Duration::from_millis(40);
+    let _ = simulate(&opts).await;
+    let closed = wait_count(
+        &demo,
+        "SELECT count(*) FROM conversation_threads WHERE closed_at IS NOT NULL",
+        1,
+    )
+    .await;
+    assert_eq!(closed, 1);
+    shutdown.trigger();
+    tokio::time::timeout(Duration::from_secs(20), calls.writer_task)
+        .await
+        .expect("writer drains")
+        .unwrap();
+    let mut tx = demo.begin().await.unwrap();
+    let greeting = sqlx::query(
+        "SELECT content, metadata FROM interactions WHERE intent = 'greeting' AND channel = 'voice'",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    let content: String = greeting.get("content");
+    let meta: serde_json::Value = greeting.get("metadata");
+    assert!(content.contains("welcome"), "{content:?}");
+    assert_eq!(meta["nothing_heard"], true, "{meta}");
+    assert_eq!(empty_rows(&demo).await, 0);
+}
