@@ -374,10 +374,14 @@ const RESCHEDULE_STEMS: &[&str] = &[
 const CANCEL_STEMS: &[&str] = &["ghair", "ifute", "tufute", "nifutie", "ifutwe", "futilia"];
 
 fn has_stem(tokens: &Tokens, stems: &[&str]) -> bool {
-    tokens
-        .words()
-        .iter()
-        .any(|w| stems.iter().any(|s| w.contains(s)))
+    // Swahili negative forms ("usifute", "msiihamishe", "sitaki") do not
+    // ask for the thing.
+    tokens.words().iter().any(|w| {
+        !["usi", "msi", "tusi", "asi", "si"]
+            .iter()
+            .any(|neg| w.starts_with(neg))
+            && stems.iter().any(|s| w.contains(s))
+    })
 }
 
 /// Whether the customer speaks of a booking they already have ("my

@@ -764,3 +764,28 @@ fn a_day_that_cannot_be_read_is_asked_for_never_guessed() {
     w.say("sawa");
     assert_eq!(w.booked_local(), ["2026-11-30 10:00"]);
 }
+
+#[test]
+fn a_refusal_at_the_cancel_question_keeps_the_appointment() {
+    for refusal in [
+        "hapana usifute, nimebadilisha mawazo",
+        "no don't cancel it",
+        "ngoja kwanza",
+    ] {
+        let mut w = World::new();
+        w.say("manicure tomorrow at 10am");
+        w.say("yes");
+        let r = w.say("nataka kufuta miadi yangu");
+        assert!(r.contains("Nifute"), "{r}");
+        w.say(refusal);
+        assert_eq!(w.booked_local(), ["2026-11-26 10:00"], "{refusal}");
+    }
+}
+
+#[test]
+fn a_short_shared_answer_keeps_the_conversations_language() {
+    let mut w = World::new();
+    w.say("can i get a manicure tomorrow at 10am");
+    let r = w.say("ya");
+    assert!(r.contains("Done!"), "{r}");
+}

@@ -195,7 +195,9 @@ impl Dialog<'_> {
     }
 
     pub(super) fn confirm_cancel(&mut self, u: &Understood, ap: AppointmentSummary) -> bool {
-        if Self::is_yes(u) || u.intents.contains(Intent::Cancel) {
+        // "hapana usifute": a refusal wins over any cancel word in it.
+        let refuses = Self::is_no(u) || u.assent == Assent::Hesitant;
+        if !refuses && (Self::is_yes(u) || u.intents.contains(Intent::Cancel)) {
             self.act(Action::Cancel {
                 appointment_id: ap.id,
             });
@@ -245,8 +247,13 @@ impl Dialog<'_> {
             let local = s.appointment.start.with_timezone(&self.config.tz);
             let keep_time =
                 same_time(&u.tokens) || (u.when.time.is_none() && u.when.part.is_none());
+            // "next week, same day": a week after the appointment.
+            let next_week = u
+                .tokens
+                .has_any(&["next week", "wiki ijayo", "wiki inayokuja"])
+                .then(|| local.date_naive() + Duration::days(7));
             let when = When {
-                date: u.when.date.or(Some(local.date_naive())),
+                date: u.when.date.or(next_week).or(Some(local.date_naive())),
                 time: u.when.time.or(keep_time.then(|| local.time())),
                 part: u.when.part,
             };
