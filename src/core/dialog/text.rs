@@ -508,54 +508,10 @@ pub fn reply_language(
     hint: Option<Lang>,
     previous: Lang,
 ) -> Lang {
-    // "ya", "ok", "sawa", "poa": a short answer made only of words both
-    // languages' speakers use keeps the conversation's language.
-    const SHARED: &[&str] = &[
-        "ya",
-        "yah",
-        "yeah",
-        "ok",
-        "okay",
-        "k",
-        "kk",
-        "sawa",
-        "poa",
-        "fiti",
-        "freshi",
-        "sure",
-        "eeh",
-        "eh",
-        "ee",
-        "asante",
-        "thanks",
-        "thank",
-        "you",
-        "yes",
-        "no",
-        "ndio",
-        "ndiyo",
-        "hapana",
-        "safi",
-        "sharp",
-        "basi",
-        "tu",
-        "please",
-        "pls",
-        "tafadhali",
-    ];
-    let words = tokens.words();
-    if !words.is_empty() && words.len() <= 2 && words.iter().all(|w| SHARED.contains(&w.as_str())) {
-        let leans_sw = words
-            .iter()
-            .any(|w| matches!(w.as_str(), "ndio" | "ndiyo" | "hapana" | "tafadhali"));
-        let leans_en = words
-            .iter()
-            .any(|w| matches!(w.as_str(), "yes" | "no" | "please" | "thanks" | "thank"));
-        return match (leans_sw, leans_en) {
-            (true, false) => Lang::Sw,
-            (false, true) => Lang::En,
-            _ => hint.unwrap_or(previous),
-        };
+    // "ya" (yes) is also a Swahili particle: alone it keeps the
+    // conversation's language.
+    if matches!(tokens.words(), [w] if w == "ya" || w == "yah") {
+        return hint.unwrap_or(previous);
     }
     match detected {
         DetectedLang::En => Lang::En,

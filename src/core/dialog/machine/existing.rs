@@ -195,8 +195,24 @@ impl Dialog<'_> {
     }
 
     pub(super) fn confirm_cancel(&mut self, u: &Understood, ap: AppointmentSummary) -> bool {
-        // "hapana usifute": a refusal wins over any cancel word in it.
-        let refuses = Self::is_no(u) || u.assent == Assent::Hesitant;
+        // "hapana usifute", "no don't cancel it": a refusal wins; "yes
+        // cancel it" is a yes here even though "cancel" refuses elsewhere.
+        let says_cancel = u.intents.contains(Intent::Cancel);
+        let keep_it = u.tokens.has_any(&[
+            "don t cancel",
+            "dont cancel",
+            "do not cancel",
+            "not cancel",
+            "no need to cancel",
+            "keep it",
+            "usifute",
+            "msifute",
+            "usiifute",
+            "usighairi",
+            "iache",
+            "iache tu",
+        ]);
+        let refuses = keep_it || u.assent == Assent::Hesitant || (Self::is_no(u) && !says_cancel);
         if !refuses && (Self::is_yes(u) || u.intents.contains(Intent::Cancel)) {
             self.act(Action::Cancel {
                 appointment_id: ap.id,
