@@ -239,6 +239,10 @@ async fn english_and_swahili_bookings_and_delivery_statuses() {
     assert_eq!(s.post(tap.clone(), Some(sign(SECRET, &tap))).await, 200);
     let t = s.wait_texts("254712345604", 2).await;
     assert!(t[1].contains("Done!"), "{t:?}");
+    // No payment runtime here, so no M-Pesa prompt can start: the customer
+    // is told the paybill instead of being asked to reply RETRY.
+    assert!(t[1].contains("Paybill 174379"), "{t:?}");
+    assert!(!t.iter().any(|m| m.contains("RETRY")), "{t:?}");
     // Swahili.
     assert_eq!(
         s.say(
