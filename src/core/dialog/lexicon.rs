@@ -538,3 +538,26 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod real_words {
+    use crate::core::dialog::text::Tokens;
+
+    #[test]
+    fn real_words_are_never_rewritten_into_other_words() {
+        for (text, word) in [
+            ("nataka kusuka msichana wangu", "msichana"),
+            ("achana nayo", "achana"),
+            ("you are useless", "useless"),
+            ("i forget the time", "forget"),
+            ("daylight robbery", "daylight"),
+        ] {
+            let t = Tokens::new(text);
+            assert!(
+                t.words().iter().any(|w| w == word),
+                "{text}: {:?}",
+                t.words()
+            );
+        }
+    }
+}

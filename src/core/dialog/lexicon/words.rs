@@ -283,6 +283,8 @@ pub fn known() -> &'static HashSet<&'static str> {
 }
 
 const KNOWN_WORDS: &str = "
+msichana wasichana achana wachana useless forget forgot forgotten daylight hell helpful
+mwanangu binti kijana vijana mtoto watoto hello
 a about above after again against all almost along already also always am among an and
 another any anyone anything anytime anyway are around as ask asked at away back bad be
 because been before being below best better between big bit both bring but buy by call
