@@ -133,6 +133,9 @@ const CANCEL: &[&str] = &[
     "can't make it",
     "cant make it",
     "sitafika",
+    "sitaweza kufika",
+    "siwezi kufika",
+    "sitaweza kufika",
 ];
 const RESCHEDULE: &[&str] = &[
     "reschedule",

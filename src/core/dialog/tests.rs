@@ -789,3 +789,22 @@ fn a_short_shared_answer_keeps_the_conversations_language() {
     let r = w.say("ya");
     assert!(r.contains("Done!"), "{r}");
 }
+
+#[test]
+fn cant_come_put_me_on_another_day_moves_but_cancel_for_a_day_cancels() {
+    let mut w = World::new();
+    w.say("manicure tomorrow at 10am");
+    w.say("yes");
+    let r = w.say("sitaweza kufika kesho, tuweke ijumaa");
+    assert!(r.contains("Ijumaa 27"), "{r}");
+    w.say("sawa");
+    assert_eq!(w.booked_local(), ["2026-11-27 10:00"]);
+
+    let mut w = World::new();
+    w.say("manicure tomorrow at 10am");
+    w.say("yes");
+    let r = w.say("please cancel my appointment for tomorrow");
+    assert!(r.contains("Cancel your"), "{r}");
+    w.say("yes");
+    assert!(w.booked_local().is_empty());
+}

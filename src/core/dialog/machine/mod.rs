@@ -336,6 +336,20 @@ impl<'a> Dialog<'a> {
                 self.answer_topics(&[Topic::Cancellation], u, step, None);
                 return true;
             }
+            // "I can't make it tomorrow, put me on Thursday": a move.
+            Some(Intent::Cancel)
+                if !matches!(step, Step::ConfirmCancel(_))
+                    && !u.tokens.has_any(&["cancel", "futa", "ghairi"])
+                    && move_parts(
+                        &u.tokens,
+                        self.state.now.unwrap_or_default(),
+                        self.config.tz,
+                    )
+                    .is_some_and(|(_, target)| target.date.is_some() || target.time.is_some()) =>
+            {
+                self.start_existing(ExistingPurpose::Reschedule, u);
+                return true;
+            }
             Some(Intent::Cancel) if !matches!(step, Step::ConfirmCancel(_)) => {
                 if in_booking(&step) && !u.tokens.has_any(&["appointment", "miadi", "booking"]) {
                     self.say(Msg::BookingStopped.text(self.state.lang));
@@ -719,7 +733,9 @@ fn ordinal_choice(tokens: &Tokens) -> Option<ChoiceRef> {
 /// that name the existing appointment (before "to" / "hadi" / "iwe" …) and
 /// the day and time it should move to (after); None without such a word.
 fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<(When, When)> {
-    const MARKERS: &[&str] = &["to", "hadi", "mpaka", "iwe", "into", "till", "until", "for"];
+    const MARKERS: &[&str] = &[
+        "to", "hadi", "mpaka", "iwe", "into", "till", "until", "for", "tuweke", "niwekee", "weka",
+    ];
     let words = tokens.words();
     // "Thursday instead of tomorrow", "alhamisi badala ya kesho": the old
     // time comes after.
