@@ -434,6 +434,30 @@ impl Dialog<'_> {
             );
             return true;
         }
+        // "is 3 ok?", "what about 11": a bare hour while times are on offer
+        // is a time of day (business hours: 1-6 is the afternoon).
+        if u.when.is_empty()
+            && u.tokens.len() > 1
+            && let Some(h) = u
+                .tokens
+                .words()
+                .iter()
+                .find_map(|w| w.parse::<u32>().ok().filter(|h| (1..=12).contains(h)))
+        {
+            let hour = if h <= 6 { h + 12 } else { h };
+            let day = s.when.date.or_else(|| {
+                s.offered
+                    .first()
+                    .map(|o| o.start.with_timezone(&tz).date_naive())
+            });
+            let when = When {
+                date: day,
+                time: NaiveTime::from_hms_opt(hour, 0, 0),
+                part: None,
+            };
+            self.search(s.purpose, s.service, u.staff.or(s.staff), when, false);
+            return true;
+        }
         if !u.when.is_empty() || u.staff.is_some() {
             // "ok Monday then" after times on Monday 11 were offered means
             // that Monday, not today's.
