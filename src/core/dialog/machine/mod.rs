@@ -29,7 +29,9 @@ use uuid::Uuid;
 
 use super::catalog::services_mentioned;
 use super::catalog::{Catalog, ServiceInfo, clear_service, match_services, match_staff};
-use super::intent::{Assent, Intent, Intents, Topic, assent, classify, refers_to_existing, topics};
+use super::intent::{
+    Assent, Intent, Intents, Topic, assent_text, classify, refers_to_existing, topics,
+};
 use super::names::{party_size, stated_name};
 use super::personality::{CancellationTone, GreetingMode, Honorific, Personality, Tone, Upsell};
 use super::say;
@@ -58,6 +60,7 @@ pub struct Dialog<'a> {
 }
 
 /// What one turn said, understood once.
+#[derive(Clone)]
 struct Understood {
     tokens: Tokens,
     intents: Intents,
@@ -219,7 +222,8 @@ impl<'a> Dialog<'a> {
         };
         let services_named = services_mentioned(&tokens, services);
         let party = party_size(&tokens);
-        let assent = assent(&tokens);
+        // Emoji answers (👍, 👎) too: the tokens drop them.
+        let assent = assent_text(&turn.text);
         let choice = turn
             .choice_id
             .clone()

@@ -699,6 +699,33 @@ impl Dialog<'_> {
     fn change_at_confirm(&mut self, u: &Understood, c: &ConfirmSlot) -> Option<bool> {
         let tz = self.config.tz;
         let local = c.slot.start.with_timezone(&tz);
+        // "actually make it 12": a bare hour given as a change.
+        let bare_hour = (u.when.is_empty()
+            && u.tokens.has_any(&[
+                "make it", "instead", "actually", "rather", "change", "badala", "iwe", "at",
+            ]))
+        .then(|| {
+            u.tokens
+                .words()
+                .iter()
+                .find_map(|w| w.parse::<u32>().ok().filter(|h| (1..=12).contains(h)))
+        })
+        .flatten()
+        .map(|h| if h <= 6 { h + 12 } else { h });
+        let with_hour;
+        let u = if let Some(hour) = bare_hour {
+            with_hour = Understood {
+                when: When {
+                    date: None,
+                    time: NaiveTime::from_hms_opt(hour, 0, 0),
+                    part: None,
+                },
+                ..u.clone()
+            };
+            &with_hour
+        } else {
+            u
+        };
         let current = When {
             date: Some(local.date_naive()),
             time: Some(local.time()),
