@@ -808,3 +808,18 @@ fn cant_come_put_me_on_another_day_moves_but_cancel_for_a_day_cancels() {
     w.say("yes");
     assert!(w.booked_local().is_empty());
 }
+
+#[test]
+fn cancel_both_cancels_each_after_one_confirmation() {
+    let mut w = World::new();
+    w.say("manicure tomorrow at 10am");
+    w.say("yes");
+    w.say("pedicure tomorrow at 2pm");
+    w.say("yes");
+    assert_eq!(w.booked_local().len(), 2);
+    let r = w.say("please cancel both my appointments tomorrow");
+    assert!(r.contains("Cancel all of these"), "{r}");
+    assert_eq!(w.booked_local().len(), 2);
+    w.say("yes");
+    assert!(w.booked_local().is_empty(), "{:?}", w.booked_local());
+}

@@ -20,8 +20,13 @@ impl Dialog<'_> {
                 }
             }
         };
+        self.state.cancel_queue.clear();
+        let all = u
+            .tokens
+            .has_any(&["both", "all", "zote", "yote", "all of them", "both of them"]);
         self.act(Action::ListUpcoming);
         self.state.step = Step::AwaitUpcoming(AwaitUpcoming {
+            all,
             purpose,
             when,
             identify,
@@ -46,6 +51,10 @@ impl Dialog<'_> {
             .copied()
             .collect();
         let list = if named.is_empty() { list } else { named };
+        if a.all && a.purpose == ExistingPurpose::Cancel && (2..=3).contains(&list.len()) {
+            self.confirm_cancel_all(list, false);
+            return;
+        }
         match list.as_slice() {
             [] => {
                 self.say(Msg::NoUpcoming.text(lang));
@@ -184,6 +193,15 @@ impl Dialog<'_> {
             self.existing_chosen(s.purpose, s.when, s.same_time, ap);
             return true;
         }
+        // "both" / "zote" when cancelling two or three.
+        if s.purpose == ExistingPurpose::Cancel
+            && (2..=3).contains(&s.offered.len())
+            && u.tokens
+                .has_any(&["both", "all", "zote", "yote", "all of them", "both of them"])
+        {
+            self.confirm_cancel_all(s.offered.clone(), u.assent == Assent::Yes);
+            return true;
+        }
         if u.intents.contains(Intent::No) {
             self.say(Msg::NothingChanged.text(self.state.lang));
             self.state.step = Step::Idle;
@@ -221,6 +239,7 @@ impl Dialog<'_> {
             return true;
         }
         if Self::is_no(u) {
+            self.state.cancel_queue.clear();
             self.say(Msg::AppointmentKept.text(self.state.lang));
             self.state.step = Step::Idle;
             return true;
@@ -255,7 +274,37 @@ impl Dialog<'_> {
             }
             Err(_) => self.say(Msg::CancelFailed.text(lang)),
         }
+        if !self.state.cancel_queue.is_empty() {
+            let next = self.state.cancel_queue.remove(0);
+            self.act(Action::Cancel {
+                appointment_id: next.id,
+            });
+            self.state.step = Step::AwaitCancel(next);
+            return;
+        }
         self.state.step = Step::Idle;
+    }
+
+    /// "Cancel both": one question for all of them, or at once when the
+    /// customer has already said yes to it.
+    pub(super) fn confirm_cancel_all(&mut self, mut all: Vec<AppointmentSummary>, said_yes: bool) {
+        let first = all.remove(0);
+        self.state.cancel_queue = all;
+        if said_yes {
+            self.act(Action::Cancel {
+                appointment_id: first.id,
+            });
+            self.state.step = Step::AwaitCancel(first);
+            return;
+        }
+        let mut list = vec![self.describe(&first)];
+        list.extend(self.state.cancel_queue.iter().map(|a| self.describe(a)));
+        self.say(match self.state.lang {
+            Lang::En => format!("Cancel all of these: {}?", list.join("; ")),
+            Lang::Sw => format!("Nifute zote hizi: {}?", list.join("; ")),
+        });
+        self.yes_no_choices();
+        self.state.step = Step::ConfirmCancel(first);
     }
 
     pub(super) fn ask_new_time(&mut self, u: &Understood, s: AskNewTime) -> bool {

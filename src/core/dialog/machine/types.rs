@@ -295,6 +295,9 @@ pub struct AwaitUpcoming {
     /// "same time": keep the appointment's time on the new day.
     #[serde(default)]
     pub same_time: bool,
+    /// "cancel both" / "futa zote": every one named.
+    #[serde(default)]
+    pub all: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -405,6 +408,10 @@ pub struct DialogState {
     /// The channel of the latest turn.
     #[serde(default)]
     pub channel: Channel,
+    /// Further appointments to cancel after the one being confirmed or
+    /// cancelled ("cancel both").
+    #[serde(default)]
+    pub cancel_queue: Vec<AppointmentSummary>,
 }
 
 /// Services and a day mentioned in the conversation, until booked.
