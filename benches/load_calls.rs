@@ -142,6 +142,29 @@ fn serve(port: &str) {
 
 // ------------------------------------------------------------ the callers
 
+/// The loudest 1.8 s of a real English recording from the corpus, as
+/// mu-law frames of 160 samples.
+fn speech_frames() -> Vec<Vec<u8>> {
+    let bytes = include_bytes!("../fixtures/corpus/pub_s05_single_en_real.wav");
+    let wav = ratiba::core::audio::wav::parse(bytes).expect("corpus wav");
+    let frames: Vec<&[i16]> = wav.samples.chunks_exact(160).collect();
+    let energy: Vec<f64> = frames
+        .iter()
+        .map(|f| f.iter().map(|s| f64::from(*s).powi(2)).sum())
+        .collect();
+    let window = 90.min(frames.len());
+    let best = (0..=frames.len() - window)
+        .max_by(|a, b| {
+            let sum = |i: &usize| energy[*i..*i + window].iter().sum::<f64>();
+            sum(a).total_cmp(&sum(b))
+        })
+        .unwrap_or(0);
+    frames[best..best + window]
+        .iter()
+        .map(|f| f.iter().map(|s| mulaw(*s)).collect())
+        .collect()
+}
+
 fn mulaw(sample: i16) -> u8 {
     let mut out = [0u8];
     ratiba::core::audio::g711::mulaw_encode_into(&[sample], &mut out);
@@ -209,11 +232,15 @@ fn load(args: &[String]) {
         .build()
         .expect("runtime");
     rt.block_on(async move {
-        let speech: Vec<u8> = (0..160)
-            .map(|i| mulaw(((i as f32 * 0.3).sin() * 6000.0) as i16))
-            .collect();
+        // Real speech, not a tone (the detector rightly refuses steady
+        // tones): the loudest 1.8 s of a corpus recording, as 20 ms frames.
         let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
-        let speech_payload = Arc::new(b64(&speech));
+        let speech_payload: Arc<Vec<String>> = Arc::new(
+            speech_frames()
+                .iter()
+                .map(|f| b64(f))
+                .collect(),
+        );
         let silence_payload = Arc::new(b64(&[0xFFu8; 160]));
         let script = Arc::new(transcript(seconds));
         let mut tasks = Vec::new();
@@ -263,7 +290,8 @@ fn load(args: &[String]) {
                         r#"{{"event":"media","streamSid":"{sid}","media":{{"track":"inbound","payload":"{payload}"}}}}"#
                     ))
                 };
-                let (speech_frame, silence_frame) = (frame(&sp), frame(&si));
+                let speech_frames: Vec<Message> = sp.iter().map(|p| frame(p)).collect();
+                let silence_frame = frame(&si);
                 let mut tick = tokio::time::interval(Duration::from_millis(20));
                 let frames = seconds * 50;
                 let mut received = 0u64;
@@ -274,7 +302,11 @@ fn load(args: &[String]) {
                         due = tick.tick() => {
                             late.observe(due.elapsed());
                             let t = (sent * 20) % CYCLE_MS;
-                            let msg = if (200..SPEECH_MS).contains(&t) { &speech_frame } else { &silence_frame };
+                            let msg = if (200..SPEECH_MS).contains(&t) {
+                                &speech_frames[((t - 200) / 20) as usize % speech_frames.len()]
+                            } else {
+                                &silence_frame
+                            };
                             if tx.send(msg.clone()).await.is_err() { break; }
                             sent += 1;
                         }

@@ -98,7 +98,10 @@ pub fn correct(word: &str) -> Correction {
     let mut tied: Vec<&'static str> = Vec::new();
     for &target in words::VOCABULARY {
         // Short targets are too easy to reach by accident ("june"/"jane").
-        if target.chars().count() < 5 {
+        // Lengths further apart than the edits allowed cannot match (the
+        // cheap test first: this runs for every unknown word of a turn).
+        let tl = target.chars().count();
+        if tl < 5 || tl.abs_diff(len) > allowed {
             continue;
         }
         let d = strsim::osa_distance(word, target);
@@ -140,9 +143,10 @@ fn looks_like_day(word: &str) -> bool {
         return true;
     }
     len >= 6
-        && words::DAY_TARGETS
-            .iter()
-            .any(|d| strsim::osa_distance(word, d) <= allowed_edits(len) + 1)
+        && words::DAY_TARGETS.iter().any(|d| {
+            let edits = allowed_edits(len) + 1;
+            d.chars().count().abs_diff(len) <= edits && strsim::osa_distance(word, d) <= edits
+        })
 }
 
 /// Rewrites one turn's raw lower-case words into canonical vocabulary.

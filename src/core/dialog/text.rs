@@ -142,8 +142,14 @@ pub fn word_matches(word: &str, keyword: &str) -> bool {
     if word == keyword {
         return true;
     }
+    // Byte lengths first (a character is at most four bytes): most pairs
+    // stop here without counting characters.
+    if word.len() < 6 || keyword.len() < 6 || word.len().abs_diff(keyword.len()) > 4 {
+        return false;
+    }
     let (wl, kl) = (word.chars().count(), keyword.chars().count());
-    wl >= 6 && kl >= 6 && strsim::osa_distance(word, keyword) <= 1
+    // One edit changes the length by at most one.
+    wl >= 6 && kl >= 6 && wl.abs_diff(kl) <= 1 && strsim::osa_distance(word, keyword) <= 1
 }
 
 const SW_WORDS: &[&str] = &[

@@ -285,6 +285,11 @@ fn name_score(text: &[String], words: &[String]) -> (f64, BTreeSet<usize>, Vec<S
             }
             // "boxbraids" for "box braids"
             let glued = |a: &str, b: &str| {
+                // Byte lengths first (one edit moves them by at most four):
+                // most pairs stop here.
+                if (a.len() + b.len()).abs_diff(tw.len()) > 4 {
+                    return false;
+                }
                 let joined = format!("{a}{b}");
                 strsim::osa_distance(tw, &joined) <= lexicon::allowed_edits(joined.len()).min(1)
             };
@@ -343,7 +348,10 @@ pub fn match_staff(tokens: &Tokens, staff: &[StaffInfo]) -> Option<Uuid> {
             Tokens::new(&s.name).words().iter().any(|n| {
                 n.chars().count() >= 3
                     && tokens.words().iter().any(|w| {
-                        w == n || (n.chars().count() >= 5 && strsim::osa_distance(w, n) <= 1)
+                        w == n
+                            || (n.chars().count() >= 5
+                                && w.len().abs_diff(n.len()) <= 4
+                                && strsim::osa_distance(w, n) <= 1)
                     })
             })
         })
