@@ -372,7 +372,22 @@ impl<'a> Dialog<'a> {
                 self.start_existing(ExistingPurpose::Reschedule, u);
                 return true;
             }
-            _ => {}
+            // Cancel / reschedule in the steps that take them themselves, and
+            // everything else: the step (or a question) handles the turn.
+            Some(Intent::Cancel | Intent::Reschedule)
+            | Some(
+                Intent::Book
+                | Intent::AskHours
+                | Intent::AskPrices
+                | Intent::AskServices
+                | Intent::AskLocation
+                | Intent::AskOther
+                | Intent::Yes
+                | Intent::No
+                | Intent::Thanks
+                | Intent::Greeting,
+            )
+            | None => {}
         }
         // A question in the middle of anything is answered (every part of
         // it), then the flow continues where it was, with whatever else the

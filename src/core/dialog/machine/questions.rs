@@ -292,7 +292,18 @@ impl Dialog<'_> {
                 self.yes_no_choices();
             }
             Step::ChooseService(_) => self.say(Msg::ResumeService.text(lang)),
-            _ => {}
+            // Nothing to remind: no choice on offer, or the step waits for
+            // the runtime or a person.
+            Step::ChooseSlot(_)
+            | Step::Idle
+            | Step::AwaitSlots(_)
+            | Step::AwaitWrite(_)
+            | Step::AwaitUpcoming(_)
+            | Step::ChooseAppointment(_)
+            | Step::AwaitCancel(_)
+            | Step::AskNewTime(_)
+            | Step::AwaitKnowledge(_)
+            | Step::HandedOff => {}
         }
         self.state.step = step;
     }
