@@ -44,7 +44,6 @@ pub use chat::*;
 pub use hold_session::*;
 pub use waiters::*;
 
-
 /// Where payments go and how callbacks find us.
 #[derive(Debug, Clone)]
 pub struct PaymentRuntimeConfig {
