@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::PrivateCluster;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -17,67 +19,19 @@ use ratiba::config::{Secret, Settings, Source};
 use ratiba::core::audio::wav;
 use ratiba::runtime::call_setup::CallRuntime;
 use ratiba::runtime::shutdown::Shutdown;
-use ratiba::storage::embedded::EmbeddedPostgres;
 use ratiba::storage::{Db, TenantHandle, Vault, migrate, seed};
 use sqlx::Row;
 
-/// A private cluster of this test's own, to stop and start.
-struct Cluster {
-    pg: EmbeddedPostgres,
-    _dir: tempfile::TempDir,
-}
-
-impl Cluster {
-    async fn start() -> Cluster {
-        let dir = tempfile::Builder::new()
-            .prefix("ratiba-callblip-pg-")
-            .tempdir_in("/tmp")
-            .unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let pg = EmbeddedPostgres::new(dir.path()).unwrap().non_durable();
-        let started = pg.clone();
-        tokio::task::spawn_blocking(move || started.start())
-            .await
-            .unwrap()
-            .unwrap();
-        pg.ensure_database().await.unwrap();
-        Cluster { pg, _dir: dir }
-    }
-
-    async fn stop(&self) {
-        let pg = self.pg.clone();
-        tokio::task::spawn_blocking(move || pg.stop())
-            .await
-            .unwrap()
-            .unwrap();
-    }
-
-    async fn restart(&self) {
-        let pg = self.pg.clone();
-        tokio::task::spawn_blocking(move || pg.start())
-            .await
-            .unwrap()
-            .unwrap();
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = self.pg.stop();
-    }
-}
-
 /// The demo tenant on a private cluster, with a call server in front.
 struct Setup {
-    cluster: Cluster,
+    cluster: PrivateCluster,
     demo: TenantHandle,
     addr: std::net::SocketAddr,
     shutdown: Shutdown,
 }
 
 async fn setup() -> Setup {
-    let cluster = Cluster::start().await;
+    let cluster = PrivateCluster::start("ratiba-callblip-pg-").await;
     let url = cluster.pg.url();
     // The server's own pool shape (ratiba serve).
     let db = Db::connect_with(&url, 8).await.unwrap();

@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::PrivateCluster;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,7 +18,6 @@ use ratiba::core::ids::TenantSlug;
 use ratiba::http::whatsapp::{WhatsAppConfig, router_with_intake};
 use ratiba::runtime::chat_intake::{FaultHook, InboxEvent, IntakeOptions};
 use ratiba::runtime::conversation::ConversationService;
-use ratiba::storage::embedded::EmbeddedPostgres;
 use ratiba::storage::{Db, TenantHandle, Vault, migrate, seed};
 use serde_json::{Value, json};
 
@@ -220,56 +221,9 @@ async fn a_database_that_is_down_answers_503() {
     assert_eq!(refused.status(), 401);
 }
 
-/// A private cluster of this test's own, to stop and start.
-struct Cluster {
-    pg: EmbeddedPostgres,
-    _dir: tempfile::TempDir,
-}
-
-impl Cluster {
-    async fn start() -> Cluster {
-        let dir = tempfile::Builder::new()
-            .prefix("ratiba-intake-pg-")
-            .tempdir_in("/tmp")
-            .unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let pg = EmbeddedPostgres::new(dir.path()).unwrap().non_durable();
-        let started = pg.clone();
-        tokio::task::spawn_blocking(move || started.start())
-            .await
-            .unwrap()
-            .unwrap();
-        pg.ensure_database().await.unwrap();
-        Cluster { pg, _dir: dir }
-    }
-
-    async fn stop(&self) {
-        let pg = self.pg.clone();
-        tokio::task::spawn_blocking(move || pg.stop())
-            .await
-            .unwrap()
-            .unwrap();
-    }
-
-    async fn restart(&self) {
-        let pg = self.pg.clone();
-        tokio::task::spawn_blocking(move || pg.start())
-            .await
-            .unwrap()
-            .unwrap();
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = self.pg.stop();
-    }
-}
-
 #[tokio::test]
 async fn postgres_stopped_and_restarted_during_a_chat_loses_no_acknowledged_message() {
-    let cluster = Cluster::start().await;
+    let cluster = PrivateCluster::start("ratiba-intake-pg-").await;
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(8)
         .acquire_timeout(Duration::from_secs(2))

@@ -309,3 +309,53 @@ pub async fn wait_whatsapp_texts(
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// A private Postgres cluster of one test's own, to stop and restart
+/// (fault tests: a database blip during a chat or a call).
+pub struct PrivateCluster {
+    pub pg: ratiba::storage::embedded::EmbeddedPostgres,
+    _dir: tempfile::TempDir,
+}
+
+impl PrivateCluster {
+    pub async fn start(prefix: &str) -> PrivateCluster {
+        let dir = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir_in("/tmp")
+            .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let pg = ratiba::storage::embedded::EmbeddedPostgres::new(dir.path())
+            .unwrap()
+            .non_durable();
+        let started = pg.clone();
+        tokio::task::spawn_blocking(move || started.start())
+            .await
+            .unwrap()
+            .unwrap();
+        pg.ensure_database().await.unwrap();
+        PrivateCluster { pg, _dir: dir }
+    }
+
+    pub async fn stop(&self) {
+        let pg = self.pg.clone();
+        tokio::task::spawn_blocking(move || pg.stop())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    pub async fn restart(&self) {
+        let pg = self.pg.clone();
+        tokio::task::spawn_blocking(move || pg.start())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let _ = self.pg.stop();
+    }
+}

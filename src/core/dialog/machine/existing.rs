@@ -165,16 +165,7 @@ impl Dialog<'_> {
 
     pub(super) fn choose_appointment(&mut self, u: &Understood, s: ChooseAppointment) -> bool {
         let tz = self.config.tz;
-        let picked = match &u.choice {
-            Some(ChoiceRef::Id(id)) => id
-                .strip_prefix("appt_")
-                .and_then(|n| n.parse::<usize>().ok())
-                .and_then(|i| s.offered.get(i).copied()),
-            Some(ChoiceRef::Index(i)) => s.offered.get(*i).copied(),
-            Some(ChoiceRef::Last) => s.offered.last().copied(),
-            None => None,
-        }
-        .or_else(|| {
+        let picked = offered_choice(u.choice.as_ref(), "appt_", &s.offered).or_else(|| {
             // Named by service or by date.
             let hits: Vec<AppointmentSummary> = s
                 .offered

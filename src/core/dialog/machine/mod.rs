@@ -667,6 +667,19 @@ fn local_instant(tz: Tz, date: chrono::NaiveDate, time: NaiveTime) -> Option<Dat
 }
 
 /// A choice by position: "1", "2", "the first", "ya pili", "option 3".
+/// The offered item a choice names: a tapped id (`{prefix}{n}`), a number
+/// or ordinal, or "the last one".
+fn offered_choice<T: Copy>(choice: Option<&ChoiceRef>, prefix: &str, offered: &[T]) -> Option<T> {
+    match choice? {
+        ChoiceRef::Id(id) => id
+            .strip_prefix(prefix)
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|i| offered.get(i).copied()),
+        ChoiceRef::Index(i) => offered.get(*i).copied(),
+        ChoiceRef::Last => offered.last().copied(),
+    }
+}
+
 fn ordinal_choice(tokens: &Tokens) -> Option<ChoiceRef> {
     let words: Vec<&str> = tokens.words().iter().map(String::as_str).collect();
     let number = |w: &str| -> Option<usize> {

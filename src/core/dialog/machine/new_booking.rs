@@ -391,32 +391,24 @@ impl Dialog<'_> {
 
     pub(super) fn choose_slot(&mut self, u: &Understood, s: ChooseSlot) -> bool {
         let tz = self.config.tz;
-        let picked = match &u.choice {
-            Some(ChoiceRef::Id(id)) => id
-                .strip_prefix("slot_")
-                .and_then(|n| n.parse::<usize>().ok())
-                .and_then(|i| s.offered.get(i).copied()),
-            Some(ChoiceRef::Index(i)) => s.offered.get(*i).copied(),
-            Some(ChoiceRef::Last) => s.offered.last().copied(),
-            None => None,
-        }
-        .or_else(|| {
-            // "the 10:00 one" / "saa nne": an offered time named.
-            let time = u.when.time?;
-            let hits: Vec<Slot> = s
-                .offered
-                .iter()
-                .filter(|o| {
-                    let l = o.start.with_timezone(&tz);
-                    l.time() == time && u.when.date.is_none_or(|d| d == l.date_naive())
-                })
-                .copied()
-                .collect();
-            (hits.len() == 1).then(|| hits[0])
-        })
-        .or_else(|| {
-            (s.offered.len() == 1 && u.intents.contains(Intent::Yes)).then(|| s.offered[0])
-        });
+        let picked = offered_choice(u.choice.as_ref(), "slot_", &s.offered)
+            .or_else(|| {
+                // "the 10:00 one" / "saa nne": an offered time named.
+                let time = u.when.time?;
+                let hits: Vec<Slot> = s
+                    .offered
+                    .iter()
+                    .filter(|o| {
+                        let l = o.start.with_timezone(&tz);
+                        l.time() == time && u.when.date.is_none_or(|d| d == l.date_naive())
+                    })
+                    .copied()
+                    .collect();
+                (hits.len() == 1).then(|| hits[0])
+            })
+            .or_else(|| {
+                (s.offered.len() == 1 && u.intents.contains(Intent::Yes)).then(|| s.offered[0])
+            });
         if let Some(slot) = picked {
             self.confirm(s.purpose, s.service, s.staff, s.when, slot);
             return true;
