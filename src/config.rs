@@ -182,6 +182,14 @@ pub struct PaymentSettings {
     /// app, for tenants whose credentials carry no consumer pair.
     pub daraja_consumer_key: Option<Secret>,
     pub daraja_consumer_secret: Option<Secret>,
+    /// `PAYMENT_NOTICE_LEASE_MS`, default 60000: how long a node holds a
+    /// payment outcome it is telling a customer on WhatsApp before another
+    /// node may take it over (a node that died mid-send).
+    pub notice_lease: Duration,
+    /// `PAYMENT_NOTICE_SWEEP_MS`, default 15000: how often each node looks
+    /// for payment outcomes still owed to customers (a failed send to retry,
+    /// a dead node's lease run out, an outcome no node heard).
+    pub notice_sweep_every: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -566,7 +574,22 @@ impl Settings {
             callback_ip_allowlist,
             daraja_consumer_key: src.secret("DARAJA_CONSUMER_KEY"),
             daraja_consumer_secret: src.secret("DARAJA_CONSUMER_SECRET"),
+            notice_lease: Duration::from_millis(src.number("PAYMENT_NOTICE_LEASE_MS", 60_000u64)?),
+            notice_sweep_every: Duration::from_millis(
+                src.number("PAYMENT_NOTICE_SWEEP_MS", 15_000u64)?,
+            ),
         };
+        for (name, value) in [
+            ("PAYMENT_NOTICE_LEASE_MS", payments.notice_lease),
+            ("PAYMENT_NOTICE_SWEEP_MS", payments.notice_sweep_every),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: "must be at least 1".into(),
+                });
+            }
+        }
         if payments.payment_environment == PaymentEnvironment::Production {
             if core.fernet_key.is_none() {
                 return Err(ConfigError::Missing {

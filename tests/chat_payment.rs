@@ -36,6 +36,11 @@ struct Server {
 async fn start(tenant_settings: &str) -> Server {
     let db = common::TestDb::new().await;
     let demo = db.seed_demo().await;
+    serve_on(db, demo, tenant_settings).await
+}
+
+/// [`start`] on a database prepared beforehand.
+async fn serve_on(db: common::TestDb, demo: TenantHandle, tenant_settings: &str) -> Server {
     if !tenant_settings.is_empty() {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE public.tenants SET {tenant_settings} WHERE slug = 'demo'"
@@ -46,6 +51,8 @@ async fn start(tenant_settings: &str) -> Server {
     }
     let mut settings = db.settings();
     settings.payments.payment_environment = PaymentEnvironment::Simulator;
+    // Owed outcome notices are looked for often (picked up after 10 s).
+    settings.payments.notice_sweep_every = Duration::from_millis(200);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let base = format!("http://{addr}");
@@ -324,13 +331,11 @@ async fn a_failure_the_call_told_on_the_line_is_not_written_again() {
     let s = start("").await;
     let payment = call_payment_pushed(&s, "+254722000192").await;
     // What a holding call records when it says the failure on the line.
-    ratiba::storage::payments::claim_deadline(
-        &s.demo,
-        payment,
-        ratiba::runtime::payments::FAILURE_TOLD_ON_CALL,
-    )
-    .await
-    .unwrap();
+    assert!(
+        ratiba::storage::payments::deadlines::told_on_call(&s.demo, payment)
+            .await
+            .unwrap()
+    );
     // The outcome comes 4 s after the push; the chat side gives the call 5 s.
     tokio::time::sleep(Duration::from_secs(12)).await;
     let texts = common::captured_whatsapp(&s.base, "254722000192").await;
@@ -340,4 +345,74 @@ async fn a_failure_the_call_told_on_the_line_is_not_written_again() {
         payments[0].0, "cancelled_by_customer",
         "the outcome did come"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outcome_no_node_heard_is_told_by_the_sweep() {
+    use ratiba::core::ids::{Money, PhoneNumber, ThreadId};
+    use ratiba::core::payment::{PaymentOutcome, Provider};
+    use ratiba::storage::payments::{self as store, NewPayment, Outcome};
+    // A chat payment completed while no node was listening (say all of
+    // them were restarting): its notice went nowhere.
+    let db = common::TestDb::new().await;
+    let demo = db.seed_demo().await;
+    let tenant = db.db().tenant_by_slug(demo.slug()).await.unwrap().unwrap();
+    let phone = PhoneNumber::parse("+254712345688").unwrap();
+    let thread = ThreadId::new();
+    let mut tx = demo.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO conversation_threads (customer_phone, thread_id, channel_started, actor_type) \
+         VALUES ($1, $2, 'whatsapp', 'customer')",
+    )
+    .bind(phone.expose())
+    .bind(thread.as_str())
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let new = NewPayment {
+        tenant_id: tenant.id,
+        thread_id: &thread,
+        appointment_id: None,
+        contact_id: None,
+        amount: Money::kes(150_000),
+        provider: Provider::Mpesa,
+        phone: Some(&phone),
+    };
+    let payment = store::initiate(db.db(), &demo, &new, chrono::Utc::now())
+        .await
+        .unwrap()
+        .payment_id;
+    store::mark_pending(&demo, payment, Some("ws_CO_unheard"))
+        .await
+        .unwrap();
+    let applied = store::record_outcome(
+        &demo,
+        &Outcome {
+            payment_id: payment,
+            thread_id: &thread,
+            outcome: &PaymentOutcome::Completed {
+                receipt: Some("UNHEARD001".into()),
+            },
+            checkout_id: Some("ws_CO_unheard"),
+            amount_minor: None,
+            payload: &json!({"stk_query": {"ResultCode": 0}}),
+            callback: None,
+            now: chrono::Utc::now(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(applied.recorded(), "{applied:?}");
+
+    // A node starting afterwards finds the notice still owed and tells it,
+    // once.
+    let s = serve_on(db, demo, "").await;
+    let texts = s.wait_texts("254712345688", 1).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(texts[0].contains("UNHEARD001"), "{texts:?}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let texts = common::captured_whatsapp(&s.base, "254712345688").await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    s.node.shutdown();
 }

@@ -12,9 +12,9 @@ use chrono::Utc;
 use ratiba::adapters::payments::simulator::{SimConfig, SimOutcome, Simulator};
 use ratiba::adapters::payments::{HttpPolicy, PaymentEnvironment};
 use ratiba::core::ids::{Money, PhoneNumber, ThreadId};
-use ratiba::core::payment::PaymentStatus;
-use ratiba::core::payment::chat::{ChatMessage, ChatProvider};
+use ratiba::core::payment::chat::ChatMessage;
 use ratiba::core::payment::hold::{HoldInput, HoldResult, Lang};
+use ratiba::core::payment::{PaymentStatus, Provider};
 use ratiba::runtime::payments::{
     CallEffect, CallbackHandled, ChatPaymentEvent, CredentialDecrypter, HoldSession,
     PaymentListener, PaymentRuntimeConfig, PaymentService, PaymentWaiters, PushRequest, PushStart,
@@ -640,7 +640,7 @@ async fn chat_payments_by_push_and_by_link() {
         &r.a.service,
         &r.tenant,
         &request("0712345600", appt, &thread),
-        ChatProvider::Mpesa,
+        Provider::Mpesa,
         Utc::now(),
     )
     .await
@@ -660,7 +660,7 @@ async fn chat_payments_by_push_and_by_link() {
         &r.a.service,
         &r.tenant,
         &request("0712345600", appt, &thread),
-        ChatProvider::Mpesa,
+        Provider::Mpesa,
         Utc::now(),
     )
     .await
@@ -685,7 +685,7 @@ async fn chat_payments_by_push_and_by_link() {
         &r.a.service,
         &r.tenant,
         &request("0712345600", appt, &thread),
-        ChatProvider::Pesapal,
+        Provider::Pesapal,
         Utc::now(),
     )
     .await
@@ -739,7 +739,7 @@ async fn chat_nudge_then_abandon_from_stored_deadlines() {
         &r.a.service,
         &r.tenant,
         &request("0712345600", appt, &thread),
-        ChatProvider::Pesapal,
+        Provider::Pesapal,
         t0,
     )
     .await

@@ -75,6 +75,7 @@ async fn both_chains_apply_to_an_empty_database_and_reapply_as_no_op() {
             "checkpoint_writes_archive",
             "checkpoints",
             "checkpoints_archive",
+            "payment_deadlines",
             "processed_callbacks",
         ]
         .map(String::from),
@@ -119,7 +120,8 @@ async fn a_tenant_missing_migrations_catches_up_alone() {
         .collect();
     sqlx::query(
         "DROP TABLE tenant_aa.processed_callbacks, tenant_aa.checkpoints_archive, \
-         tenant_aa.checkpoint_blobs_archive, tenant_aa.checkpoint_writes_archive",
+         tenant_aa.checkpoint_blobs_archive, tenant_aa.checkpoint_writes_archive, \
+         tenant_aa.payment_deadlines",
     )
     .execute(db.db().pool())
     .await

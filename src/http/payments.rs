@@ -31,8 +31,8 @@ use crate::adapters::payments::daraja::callback_ack;
 use crate::adapters::payments::pesapal::Ipn;
 use crate::adapters::payments::simulator::Simulator;
 use crate::config::IpNet;
+use crate::core::payment::Provider;
 use crate::runtime::payments::{CallbackHandled, PaymentService};
-use crate::storage::payments::Provider;
 
 /// How long a callback may be worked on before the acknowledgement goes out.
 const ANSWER_BUDGET: Duration = Duration::from_secs(3);
@@ -112,7 +112,7 @@ async fn daraja_callback(
     let service = state.service.clone();
     let work = tokio::spawn(async move {
         service
-            .handle_daraja_callback(&token, &body, Utc::now())
+            .handle_callback(Provider::Mpesa, &token, &body, Utc::now())
             .await
     });
     match tokio::time::timeout(ANSWER_BUDGET, work).await {
@@ -143,24 +143,23 @@ async fn pesapal_ipn(
     let ipn = match Ipn::parse(query.as_deref(), &body) {
         Ok(ipn) => ipn,
         Err(e) => {
+            // Unreadable: kept for review, and acknowledged (a retry of the
+            // same bytes would not read any better).
             tracing::warn!(error = %e, "unreadable pesapal ipn");
             let raw = if body.is_empty() {
                 json!({"query": query}).to_string().into_bytes()
             } else {
                 body.to_vec()
             };
-            let _ = crate::storage::payments::dead_letter(
-                state.service.db(),
-                Provider::Pesapal,
-                &raw,
-                Some(&token),
-                "malformed",
-            )
-            .await;
+            let _ = state
+                .service
+                .dead_letter(Provider::Pesapal, &raw, &token, "malformed")
+                .await;
             return (StatusCode::OK, axum::Json(json!({"status": 200}))).into_response();
         }
     };
     let service = state.service.clone();
+    // A GET notification carries its fields in the query string.
     let raw = if body.is_empty() {
         json!({"OrderTrackingId": ipn.order_tracking_id, "OrderMerchantReference": ipn.merchant_reference,
                "OrderNotificationType": ipn.notification_type})
@@ -169,10 +168,9 @@ async fn pesapal_ipn(
     } else {
         body.to_vec()
     };
-    let task_ipn = ipn.clone();
     let work = tokio::spawn(async move {
         service
-            .handle_pesapal_ipn(&token, &task_ipn, &raw, Utc::now())
+            .handle_callback(Provider::Pesapal, &token, &raw, Utc::now())
             .await
     });
     let ok = match tokio::time::timeout(ANSWER_BUDGET, work).await {

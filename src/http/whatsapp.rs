@@ -150,9 +150,14 @@ pub fn router_with_intake(
     let payment_service = payments.as_ref().map(|p| p.service.clone());
     let service = config.service.with_payments_ready(Arc::new(
         move |tenant: &crate::storage::TenantRecord| {
-            payment_service
-                .as_ref()
-                .is_some_and(|p| p.daraja(tenant).is_ok() || p.pesapal(tenant).is_ok())
+            payment_service.as_ref().is_some_and(|p| {
+                [
+                    crate::core::payment::Provider::Mpesa,
+                    crate::core::payment::Provider::Pesapal,
+                ]
+                .into_iter()
+                .any(|provider| p.gateway(tenant, provider).is_ok())
+            })
         },
     ));
     let chats = Arc::new(WhatsAppChats::new(

@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use crate::adapters::payments::kenyan_msisdn;
 use crate::core::ids::{CallId, Money, PhoneNumber, TenantSlug, ThreadId};
+use crate::core::payment::Provider;
 use crate::core::payment::hold::{HoldInput, HoldResult, Lang, Prompt};
 use crate::runtime::payments::{CallEffect, HoldSession, PaymentService, PushRequest};
 use crate::storage::TenantRecord;
@@ -150,7 +151,7 @@ async fn run(
     // environment) is not asked for consent to a prompt that cannot be sent.
     let tenant = tenant
         .filter(pushes_on_calls)
-        .filter(|t| match service.daraja(t) {
+        .filter(|t| match service.gateway(t, Provider::Mpesa) {
             Ok(_) => true,
             Err(e) => {
                 tracing::warn!(tenant = %t.slug, error = %e, "M-Pesa unavailable for this tenant; no prompt on calls");

@@ -4,17 +4,17 @@
 //!
 //! A booking the dialog wants paid starts an M-Pesa prompt to the chat's
 //! number or a PesaPal link (tenant's preferred provider; a link for a
-//! number M-Pesa cannot prompt); the outcome, from whichever node got the
-//! callback, is confirmed in the chat once (claimed in the database, so
-//! several nodes hearing the same notice send one message); nudge and
-//! abandon messages from the durable deadlines go out as they fall due.
+//! number M-Pesa cannot prompt); nudge and abandon messages from the durable
+//! deadlines go out as they fall due.
+//!
+//! Outcomes are told exactly once across nodes ([`notices`]): owed from
+//! the transaction that records them, claimed for a lease, retried, and
+//! taken over from a node that died.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::json;
-use sqlx::Row;
 use tokio::sync::mpsc;
 
 use crate::adapters::payments::kenyan_msisdn;
@@ -23,17 +23,21 @@ use crate::adapters::whatsapp::codec::InboundMessage;
 use crate::config::Secret;
 use crate::core::dialog::Channel;
 use crate::core::ids::Lang;
-use crate::core::ids::{Money, PhoneNumber, ThreadId};
-use crate::core::payment::chat::{ChatMessage, ChatProvider};
+use crate::core::ids::{Money, PhoneNumber, TenantSlug, ThreadId};
+use crate::core::payment::Provider;
+use crate::core::payment::chat::ChatMessage;
 use crate::runtime::call_payment::PaymentLinkRequest;
 use crate::runtime::payments::{
-    ChatPaymentEvent, FAILURE_TOLD_ON_CALL, PaymentService, PushRequest, answer_chat_payment,
-    start_chat_payment,
+    ChatPaymentEvent, PaymentService, PushRequest, answer_chat_payment, start_chat_payment,
 };
 use crate::runtime::whatsapp_chat::{WhatsAppChats, access_token, sender};
 use crate::storage::TenantRecord;
 use crate::storage::conversation as conv;
-use crate::storage::payments::{self as payment_store, PaymentNotice};
+use crate::storage::payments as payment_store;
+
+mod notices;
+
+pub(crate) use notices::send_payment_outcomes;
 
 /// One chat to write payment messages to.
 pub(crate) struct Chat<'a> {
@@ -58,9 +62,9 @@ pub(crate) async fn start_payment(
     let provider = if chat.tenant.preferred_payment_provider == "pesapal"
         || kenyan_msisdn(chat.customer).is_err()
     {
-        ChatProvider::Pesapal
+        Provider::Pesapal
     } else {
-        ChatProvider::Mpesa
+        Provider::Mpesa
     };
     start_payment_by(shared, service, chat, appointment_id, amount, provider).await;
 }
@@ -71,7 +75,7 @@ async fn start_payment_by(
     chat: &Chat<'_>,
     appointment_id: uuid::Uuid,
     amount: Money,
-    provider: ChatProvider,
+    provider: Provider,
 ) {
     let request = PushRequest {
         thread_id: chat.thread.clone(),
@@ -92,7 +96,8 @@ async fn start_payment_by(
         };
     tracing::info!(payment = ?payment_id, provider = ?provider, "chat payment started");
     for message in messages {
-        send_payment_text(shared, chat, payment_id, &message.text(chat.lang)).await;
+        // Best effort: the customer can ask again.
+        let _ = send_payment_text(shared, chat, payment_id, &message.text(chat.lang)).await;
     }
 }
 
@@ -119,32 +124,19 @@ pub(crate) async fn answer_failed_payment(
 ) -> anyhow::Result<bool> {
     let handle = shared.db.tenant(&tenant.slug);
     let mut tx = handle.begin().await?;
-    let failed = sqlx::query(
-        "SELECT p.id, p.appointment_id, p.initiated_at, \
-                (SELECT count(*) FROM payments q WHERE q.appointment_id = p.appointment_id \
-                   AND q.provider = 'mpesa') AS pushes \
-         FROM payments p JOIN appointments a ON a.id = p.appointment_id \
-         WHERE p.phone_number = $1 \
-           AND p.status IN ('failed', 'timeout', 'cancelled_by_customer') \
-           AND a.status <> 'cancelled' AND a.payment_status IS DISTINCT FROM 'paid' \
-           AND NOT EXISTS (SELECT 1 FROM payments later \
-                 WHERE later.appointment_id = p.appointment_id AND later.created_at > p.created_at) \
-         ORDER BY p.created_at DESC LIMIT 1",
-    )
-    .bind(customer.expose())
-    .fetch_optional(tx.conn())
-    .await?;
-    let Some(failed) = failed else {
+    let Some(failed) = payment_store::latest_failed_payment(&mut tx, customer).await? else {
         return Ok(false);
     };
     // A redelivered message is answered once.
     if !conv::claim_message_id(&mut tx, &m.id).await? {
         return Ok(true);
     }
-    let payment_id: uuid::Uuid = failed.try_get("id")?;
-    let appointment_id: uuid::Uuid = failed.try_get("appointment_id")?;
-    let started_at: Option<chrono::DateTime<Utc>> = failed.try_get("initiated_at")?;
-    let pushes: i64 = failed.try_get("pushes")?;
+    let payment_store::FailedPayment {
+        payment_id,
+        appointment_id,
+        initiated_at: started_at,
+        pushes,
+    } = failed;
     let Some(previous) = payment_store::find_payment(&handle, payment_id).await? else {
         return Ok(false);
     };
@@ -202,7 +194,7 @@ pub(crate) async fn answer_failed_payment(
         lang,
     };
     for message in messages {
-        send_payment_text(shared, &chat, next_payment, &message.text(lang)).await;
+        let _ = send_payment_text(shared, &chat, next_payment, &message.text(lang)).await;
     }
     Ok(true)
 }
@@ -216,13 +208,14 @@ fn account_reference(name: &str) -> String {
         .to_uppercase()
 }
 
-/// Sends one payment message and records it in interactions.
+/// Sends one payment message and records it in interactions (a failed
+/// attempt too); the error says why the Graph API did not take it.
 async fn send_payment_text(
     shared: &WhatsAppChats,
     chat: &Chat<'_>,
     payment_id: Option<uuid::Uuid>,
     text: &str,
-) {
+) -> Result<(), String> {
     let lang_code = match chat.lang {
         Lang::En => "en",
         Lang::Sw => "sw",
@@ -234,7 +227,7 @@ async fn send_payment_text(
             Window::Unknown
         }
     };
-    let wamid = match shared
+    let sent = shared
         .graph
         .send_update(
             chat.phone_number_id,
@@ -245,13 +238,11 @@ async fn send_payment_text(
             window,
         )
         .await
-    {
-        Ok(id) => Some(id),
-        Err(e) => {
-            tracing::warn!(error = %e, "WhatsApp payment message not sent");
-            None
-        }
-    };
+        .map_err(|e| e.to_string());
+    if let Err(e) = &sent {
+        tracing::warn!(error = %e, "WhatsApp payment message not sent");
+    }
+    let wamid = sent.as_ref().ok();
     let recorded = async {
         let mut tx = shared.db.tenant(&chat.tenant.slug).begin().await?;
         conv::record_interaction(
@@ -279,6 +270,7 @@ async fn send_payment_text(
     if let Err(e) = recorded.await {
         tracing::warn!(error = %e, "payment message not recorded");
     }
+    sent.map(|_| ())
 }
 
 /// A customer's 24 h window, from when they last wrote on WhatsApp.
@@ -293,179 +285,25 @@ async fn customer_window(
     Ok(Window::since(last, Utc::now()))
 }
 
-/// Whether a payment message of a call's thread goes to the caller on
-/// WhatsApp.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CallThreads {
-    /// Chats only.
-    Skip,
-    /// The caller too: a receipt read on the line is gone when the call ends.
-    Write,
-    /// The caller too, unless the call told them on the line
-    /// ([`FAILURE_TOLD_ON_CALL`]). A holding call hears of the outcome at the
-    /// same moment as this writer and records it at once; the writer gives
-    /// it [`CALL_TELLS_FIRST`] to do so.
-    UnlessFailureToldOnCall,
-}
-
-/// How long the chat side waits before writing a failure to a caller whose
-/// call may be telling it on the line.
-const CALL_TELLS_FIRST: Duration = Duration::from_secs(5);
-
-/// The WhatsApp chat behind a thread: the customer to write to, their
-/// language, and whether the thread began as a call (a call's caller is
-/// written to at the number that called); `None` for other channels, and
-/// for a call's thread when `calls` is [`CallThreads::Skip`].
+/// The WhatsApp chat behind a payment's thread: the customer to write to,
+/// their language, and whether the thread began as a call (a call's caller
+/// is written to at the number that called, when `with_calls`).
 async fn chat_of(
     shared: &WhatsAppChats,
     tenant: &TenantRecord,
     thread: &ThreadId,
-    calls: CallThreads,
+    with_calls: bool,
 ) -> anyhow::Result<Option<(PhoneNumber, Lang, bool)>> {
     let mut tx = shared.db.tenant(&tenant.slug).begin().await?;
-    let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT customer_phone, channel_started FROM conversation_threads \
-         WHERE thread_id = $1 \
-           AND (channel_started = 'whatsapp' OR ($2 AND channel_started = 'voice')) LIMIT 1",
-    )
-    .bind(thread.as_str())
-    .bind(calls != CallThreads::Skip)
-    .fetch_optional(tx.conn())
-    .await?;
-    let Some((Some(phone), channel)) = row else {
+    let Some(chat) = payment_store::payment_chat(&mut tx, thread, with_calls).await? else {
         return Ok(None);
     };
-    let Ok(phone) = PhoneNumber::parse(&phone) else {
+    let Ok(phone) = PhoneNumber::parse(&chat.customer_phone) else {
         return Ok(None);
     };
     let lang = conv::load_checkpoint(&mut tx, thread).await?.lang;
     tx.commit().await?;
-    Ok(Some((phone, lang, channel.as_deref() == Some("voice"))))
-}
-
-/// Writes a payment message into the chat of `thread`, if it is one.
-async fn write_to_thread(
-    shared: &WhatsAppChats,
-    tenant_slug: &crate::core::ids::TenantSlug,
-    thread: &ThreadId,
-    payment_id: uuid::Uuid,
-    message: ChatMessage,
-    claim: Option<&str>,
-    calls: CallThreads,
-) -> anyhow::Result<()> {
-    let db = &shared.db;
-    let Some(tenant) = db.tenant_by_slug(tenant_slug).await? else {
-        return Ok(());
-    };
-    let Some((customer, lang, is_call)) = chat_of(shared, &tenant, thread, calls).await? else {
-        return Ok(());
-    };
-    let failure_after_call = is_call && calls == CallThreads::UnlessFailureToldOnCall;
-    if failure_after_call {
-        tokio::time::sleep(CALL_TELLS_FIRST).await;
-        let handle = db.tenant(&tenant.slug);
-        if payment_store::deadline_claimed(&handle, payment_id, FAILURE_TOLD_ON_CALL).await? {
-            return Ok(()); // the caller heard it on the line
-        }
-    }
-    let Some((phone_number_id, token)) = sender(shared, &tenant, "payment message") else {
-        return Ok(());
-    };
-    if let Some(name) = claim
-        && !payment_store::claim_deadline(&db.tenant(&tenant.slug), payment_id, name).await?
-    {
-        return Ok(()); // another node (or an earlier notice) sent it
-    }
-    let chat = Chat {
-        tenant: &tenant,
-        phone_number_id: &phone_number_id,
-        token: &token,
-        customer: &customer,
-        thread,
-        lang,
-    };
-    if !failure_after_call {
-        send_payment_text(shared, &chat, Some(payment_id), &message.text(lang)).await;
-        return Ok(());
-    }
-    // A caller can't answer RETRY to a call: say what happened and send a
-    // link in a chat of its own, as the hold does when a caller picks one.
-    let message = match message {
-        ChatMessage::Failed { why, .. } => ChatMessage::FailedLinkFollows { why },
-        other => other,
-    };
-    send_payment_text(shared, &chat, Some(payment_id), &message.text(lang)).await;
-    let payment = payment_store::find_payment(&db.tenant(&tenant.slug), payment_id).await?;
-    if let Some((appointment_id, amount)) =
-        payment.and_then(|p| Some((p.appointment_id?, p.amount)))
-    {
-        let link = PaymentLinkRequest {
-            tenant: tenant.slug.clone(),
-            phone: customer.clone(),
-            appointment_id,
-            amount,
-            lang,
-        };
-        send_call_payment_link(shared, &link).await?;
-    }
-    Ok(())
-}
-
-/// Confirms each final payment outcome in its chat, once across nodes.
-pub(crate) async fn send_payment_outcomes(
-    shared: Arc<WhatsAppChats>,
-    mut notices: tokio::sync::broadcast::Receiver<PaymentNotice>,
-) {
-    use tokio::sync::broadcast::error::RecvError;
-    loop {
-        let notice = match notices.recv().await {
-            Ok(n) => n,
-            Err(RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, "payment notices missed; the chats will not be told");
-                continue;
-            }
-            Err(RecvError::Closed) => return,
-        };
-        if !notice
-            .status()
-            .is_some_and(crate::core::payment::PaymentStatus::is_final)
-        {
-            continue;
-        }
-        let outcome = notice.outcome();
-        // A payment made for a call is confirmed in writing too: the receipt
-        // read on the line is gone when the call ends, and a caller released
-        // before the money came through was promised this message. A failure
-        // is written only if the call did not tell it (the caller was
-        // released first, or hung up during the hold).
-        let calls = if matches!(
-            outcome,
-            crate::core::payment::PaymentOutcome::Completed { .. }
-        ) {
-            CallThreads::Write
-        } else {
-            CallThreads::UnlessFailureToldOnCall
-        };
-        // Each in its own task: a failure on a call's thread waits for the
-        // call first, and must not hold up the other chats.
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            let sent = write_to_thread(
-                &shared,
-                &notice.tenant,
-                &notice.thread_id,
-                notice.payment_id,
-                // One push failed; the customer may ask for another (or a link).
-                ChatMessage::for_outcome(&outcome, true),
-                Some("outcome"),
-                calls,
-            )
-            .await;
-            if let Err(e) = sent {
-                tracing::warn!(tenant = %notice.tenant, error = %e, "payment outcome not sent to the chat");
-            }
-        });
-    }
+    Ok(Some((phone, lang, chat.began_as_call)))
 }
 
 /// Sends the payment links calls promised: a PesaPal order in a new
@@ -497,14 +335,7 @@ async fn send_call_payment_link(
     };
     let thread = ThreadId::new();
     let mut tx = db.tenant(&tenant.slug).begin().await?;
-    sqlx::query(
-        "INSERT INTO conversation_threads (customer_phone, thread_id, channel_started, actor_type) \
-         VALUES ($1, $2, 'whatsapp', 'customer')",
-    )
-    .bind(link.phone.expose())
-    .bind(thread.as_str())
-    .execute(tx.conn())
-    .await?;
+    payment_store::open_link_thread(&mut tx, &link.phone, &thread).await?;
     tx.commit().await?;
     let chat = Chat {
         tenant: &tenant,
@@ -520,7 +351,7 @@ async fn send_call_payment_link(
         &chat,
         link.appointment_id,
         link.amount,
-        ChatProvider::Pesapal,
+        Provider::Pesapal,
     )
     .await;
     Ok(())
@@ -539,18 +370,39 @@ pub(crate) async fn send_payment_deadlines(
             message,
         } = event;
         // Already claimed by the sweeper.
-        let sent = write_to_thread(
-            &shared,
-            &tenant,
-            &thread_id,
-            payment_id,
-            message,
-            None,
-            CallThreads::Skip,
-        )
-        .await;
+        let sent = write_deadline_message(&shared, &tenant, &thread_id, payment_id, message).await;
         if let Err(e) = sent {
             tracing::warn!(tenant = %tenant, error = %e, "payment reminder not sent to the chat");
         }
     }
+}
+
+/// Writes a chat payment's reminder or release into its chat.
+async fn write_deadline_message(
+    shared: &WhatsAppChats,
+    tenant: &TenantSlug,
+    thread: &ThreadId,
+    payment_id: uuid::Uuid,
+    message: ChatMessage,
+) -> anyhow::Result<()> {
+    let Some(tenant) = shared.db.tenant_by_slug(tenant).await? else {
+        return Ok(());
+    };
+    let Some((customer, lang, _)) = chat_of(shared, &tenant, thread, false).await? else {
+        return Ok(());
+    };
+    let Some((phone_number_id, token)) = sender(shared, &tenant, "payment message") else {
+        return Ok(());
+    };
+    let chat = Chat {
+        tenant: &tenant,
+        phone_number_id: &phone_number_id,
+        token: &token,
+        customer: &customer,
+        thread,
+        lang,
+    };
+    send_payment_text(shared, &chat, Some(payment_id), &message.text(lang))
+        .await
+        .map_err(anyhow::Error::msg)
 }

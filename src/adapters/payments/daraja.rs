@@ -9,14 +9,17 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use thiserror::Error;
 use tokio::sync::Mutex;
 
-use super::{HttpPolicy, PaymentError, Repeat, json_i64, json_str, kenyan_msisdn, send_json};
+use super::gateway::{CallbackClaim, PaymentGateway, PaymentRequest, Started, Verdict};
+use super::{
+    CallbackError, HttpPolicy, PaymentError, Repeat, json_i64, json_str, kenyan_msisdn, send_json,
+};
 use crate::core::ids::{Money, PhoneNumber};
-use crate::core::payment::PaymentOutcome;
+use crate::core::payment::{PaymentOutcome, Provider};
 
 /// The tenant's Daraja credentials, resolved from the Fernet-encrypted
 /// `daraja_credentials` JSON or the legacy columns.
@@ -343,18 +346,6 @@ fn rejected(status: u16, body: &Value) -> PaymentError {
     }
 }
 
-/// Why a callback body was refused. The provider (or whoever posted it) is
-/// at fault; the endpoint still answers quickly.
-#[derive(Debug, Error, PartialEq, Eq)]
-pub enum CallbackError {
-    #[error("callback body is not JSON")]
-    NotJson,
-    #[error("callback lacks {0}")]
-    Missing(&'static str),
-    #[error("successful callback without MpesaReceiptNumber")]
-    SuccessWithoutReceipt,
-}
-
 /// A parsed `Body.stkCallback`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StkCallback {
@@ -425,6 +416,66 @@ impl StkCallback {
 
     pub fn outcome(&self) -> PaymentOutcome {
         PaymentOutcome::from_daraja(self.result_code, self.receipt.clone())
+    }
+}
+
+/// M-Pesa Express as a [`PaymentGateway`]: the prompt is the start, the
+/// STK query the verdict (it knows no receipt, so a later callback may add
+/// one), and the callback carries its own outcome.
+impl PaymentGateway for DarajaClient {
+    fn provider(&self) -> Provider {
+        Provider::Mpesa
+    }
+
+    fn start<'a>(
+        &'a self,
+        request: &'a PaymentRequest<'a>,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Started, PaymentError>> {
+        Box::pin(async move {
+            let push = StkPush {
+                phone: request.phone,
+                amount: request.amount,
+                account_reference: request.account_reference,
+                description: request.description,
+                callback_url: request.notify_url,
+            };
+            let accepted = self.stk_push(&push, now).await?;
+            Ok(Started {
+                provider_ref: accepted.checkout_request_id,
+                redirect_url: None,
+            })
+        })
+    }
+
+    fn query<'a>(
+        &'a self,
+        provider_ref: &'a str,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Option<Verdict>, PaymentError>> {
+        Box::pin(async move {
+            let answer = self.stk_query(provider_ref, now).await?;
+            Ok(answer.outcome().map(|outcome| Verdict {
+                payload: json!({"stk_query": {
+                    "CheckoutRequestID": provider_ref,
+                    "ResultCode": outcome.result_code(),
+                }}),
+                outcome,
+                amount: None,
+                key: None,
+            }))
+        })
+    }
+
+    fn parse_callback(&self, raw: &[u8]) -> Result<CallbackClaim, CallbackError> {
+        let cb = StkCallback::parse(raw)?;
+        Ok(CallbackClaim {
+            key: Some(format!("{}:{}", cb.checkout_request_id, cb.result_code)),
+            outcome: Some(cb.outcome()),
+            amount: cb.amount,
+            merchant_reference: None,
+            provider_ref: cb.checkout_request_id,
+        })
     }
 }
 

@@ -2,6 +2,9 @@
 //! PesaPal API 3.0, plus a local simulator that speaks both protocols for the
 //! embedded default and the tests.
 //!
+//! Both clients are a [`PaymentGateway`] (start, query, parse a callback),
+//! so the runtime has one code path for every provider.
+//!
 //! The clients only translate: requests from typed values, answers and
 //! callbacks into [`crate::core::payment::PaymentOutcome`]. What to do with an
 //! outcome is decided in `core::payment`; recording it is `storage::payments`.
@@ -13,8 +16,14 @@
 //! [`PaymentError::Uncertain`] and the caller asks with a status query.
 
 pub mod daraja;
+pub mod gateway;
 pub mod pesapal;
 pub mod simulator;
+
+pub use gateway::{
+    CallbackClaim, CallbackError, PaymentGateway, PaymentRequest, Started, Verdict, callback_ref,
+    stored_outcome,
+};
 
 use std::time::Duration;
 

@@ -7,14 +7,15 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use super::daraja::CallbackError;
-use super::{HttpPolicy, PaymentError, Repeat, json_i64, json_str, send_json};
+use super::gateway::{CallbackClaim, PaymentGateway, PaymentRequest, Started, Verdict};
+use super::{CallbackError, HttpPolicy, PaymentError, Repeat, json_i64, json_str, send_json};
 use crate::core::ids::{Money, PhoneNumber};
-use crate::core::payment::{FailureReason, PaymentOutcome};
+use crate::core::payment::{FailureReason, PaymentOutcome, Provider};
 
 /// The Fernet-encrypted `pesapal_credentials` JSON (or the legacy columns).
 #[derive(Clone, Deserialize)]
@@ -274,6 +275,73 @@ impl PesapalClient {
             confirmation_code: json_str(&answer, "confirmation_code"),
             merchant_reference: json_str(&answer, "merchant_reference"),
             description: json_str(&answer, "description"),
+        })
+    }
+}
+
+/// PesaPal as a [`PaymentGateway`]: the start registers the IPN URL and
+/// submits the order (its link is where the customer pays); an IPN only
+/// says "look again", so every verdict comes from GetTransactionStatus.
+impl PaymentGateway for PesapalClient {
+    fn provider(&self) -> Provider {
+        Provider::Pesapal
+    }
+
+    fn start<'a>(
+        &'a self,
+        request: &'a PaymentRequest<'a>,
+        _now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Started, PaymentError>> {
+        Box::pin(async move {
+            let notification_id = self.register_ipn(request.notify_url).await?;
+            let order = Order {
+                merchant_reference: request.merchant_reference,
+                amount: request.amount,
+                description: request.description,
+                callback_url: request.return_url,
+                notification_id: &notification_id,
+                phone: Some(request.phone),
+                email: None,
+                first_name: "",
+                last_name: "",
+            };
+            let created = self.submit_order(&order).await?;
+            Ok(Started {
+                provider_ref: created.order_tracking_id,
+                redirect_url: Some(created.redirect_url),
+            })
+        })
+    }
+
+    fn query<'a>(
+        &'a self,
+        provider_ref: &'a str,
+        _now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Option<Verdict>, PaymentError>> {
+        Box::pin(async move {
+            let status = self.transaction_status(provider_ref).await?;
+            Ok(status.outcome().map(|outcome| Verdict {
+                outcome,
+                amount: status.amount,
+                key: Some(format!("{provider_ref}:{}", status.status_code)),
+                payload: json!({
+                    "ipn": {"OrderTrackingId": provider_ref, "OrderMerchantReference": status.merchant_reference},
+                    "status_code": status.status_code,
+                    "confirmation_code": status.confirmation_code,
+                    "payment_method": status.payment_method,
+                }),
+            }))
+        })
+    }
+
+    fn parse_callback(&self, raw: &[u8]) -> Result<CallbackClaim, CallbackError> {
+        let ipn = Ipn::parse(None, raw)?;
+        Ok(CallbackClaim {
+            provider_ref: ipn.order_tracking_id,
+            merchant_reference: Some(ipn.merchant_reference),
+            outcome: None,
+            amount: None,
+            key: None,
         })
     }
 }

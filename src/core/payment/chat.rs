@@ -14,17 +14,12 @@ use std::collections::VecDeque;
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::Provider;
 use super::hold::{CallerIntent, FailureWhy};
 use super::outcome::PaymentOutcome;
 
 /// What a chat payment says lives in the message catalogue.
 pub use crate::core::messages::chat_payment::ChatMessage;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ChatProvider {
-    Mpesa,
-    Pesapal,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatPaymentConfig {
@@ -46,7 +41,7 @@ impl ChatPaymentConfig {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChatInput {
-    Start(ChatProvider),
+    Start(Provider),
     PushAccepted,
     PushRejected,
     OrderCreated {
@@ -103,7 +98,7 @@ enum Step {
 #[derive(Debug)]
 pub struct ChatPayment {
     config: ChatPaymentConfig,
-    provider: ChatProvider,
+    provider: Provider,
     step: Step,
     pushes: u8,
     link: Option<String>,
@@ -114,7 +109,7 @@ pub struct ChatPayment {
 }
 
 impl ChatPayment {
-    pub fn new(config: ChatPaymentConfig, provider: ChatProvider) -> Self {
+    pub fn new(config: ChatPaymentConfig, provider: Provider) -> Self {
         Self {
             config,
             provider,
@@ -134,7 +129,7 @@ impl ChatPayment {
     /// the abandon deadline is always honoured.
     pub fn resume(
         config: ChatPaymentConfig,
-        provider: ChatProvider,
+        provider: Provider,
         started_at: DateTime<Utc>,
         link: Option<String>,
         pushes: u8,
@@ -204,15 +199,14 @@ impl ChatPayment {
             (Step::Waiting, ChatInput::CustomerSaid(text)) => {
                 let lower = text.to_lowercase();
                 if lower.contains("link") || lower.contains("kiungo") {
-                    self.provider = ChatProvider::Pesapal;
-                    self.begin(ChatProvider::Pesapal);
+                    self.provider = Provider::Pesapal;
+                    self.begin(Provider::Pesapal);
                     return;
                 }
                 match CallerIntent::classify(&text) {
                     CallerIntent::Cancel | CallerIntent::No => self.abandon(true),
                     _ if lower.contains("tena") || lower.contains("retry") => {
-                        if self.provider == ChatProvider::Mpesa
-                            && self.pushes >= self.config.max_pushes
+                        if self.provider == Provider::Mpesa && self.pushes >= self.config.max_pushes
                         {
                             self.send(ChatMessage::Failed {
                                 why: FailureWhy::Other,
@@ -241,16 +235,16 @@ impl ChatPayment {
             .map(ChatOutput::Timeout)
     }
 
-    fn begin(&mut self, provider: ChatProvider) {
+    fn begin(&mut self, provider: Provider) {
         self.step = Step::Starting;
         match provider {
-            ChatProvider::Mpesa => {
+            Provider::Mpesa => {
                 self.pushes += 1;
                 self.out.push_back(ChatOutput::PushStk {
                     attempt: self.pushes,
                 });
             }
-            ChatProvider::Pesapal => self.out.push_back(ChatOutput::CreatePesapalOrder),
+            Provider::Pesapal => self.out.push_back(ChatOutput::CreatePesapalOrder),
         }
     }
 
@@ -329,9 +323,9 @@ mod tests {
 
     #[test]
     fn pesapal_link_nudge_then_abandon() {
-        let mut m = ChatPayment::new(cfg(), ChatProvider::Pesapal);
+        let mut m = ChatPayment::new(cfg(), Provider::Pesapal);
         assert_eq!(
-            step(&mut m, 0, ChatInput::Start(ChatProvider::Pesapal)),
+            step(&mut m, 0, ChatInput::Start(Provider::Pesapal)),
             vec![ChatOutput::CreatePesapalOrder]
         );
         let url = "https://pay.example/x".to_string();
@@ -372,9 +366,9 @@ mod tests {
 
     #[test]
     fn mpesa_success_stops_the_timers() {
-        let mut m = ChatPayment::new(cfg(), ChatProvider::Mpesa);
+        let mut m = ChatPayment::new(cfg(), Provider::Mpesa);
         assert_eq!(
-            step(&mut m, 0, ChatInput::Start(ChatProvider::Mpesa)),
+            step(&mut m, 0, ChatInput::Start(Provider::Mpesa)),
             vec![ChatOutput::PushStk { attempt: 1 }]
         );
         step(&mut m, 1, ChatInput::PushAccepted);
@@ -391,8 +385,8 @@ mod tests {
 
     #[test]
     fn mpesa_failure_then_retry_then_link() {
-        let mut m = ChatPayment::new(cfg(), ChatProvider::Mpesa);
-        step(&mut m, 0, ChatInput::Start(ChatProvider::Mpesa));
+        let mut m = ChatPayment::new(cfg(), Provider::Mpesa);
+        step(&mut m, 0, ChatInput::Start(Provider::Mpesa));
         step(&mut m, 1, ChatInput::PushAccepted);
         let got = step(
             &mut m,
@@ -435,8 +429,8 @@ mod tests {
 
     #[test]
     fn customer_cancel_cancels_booking() {
-        let mut m = ChatPayment::new(cfg(), ChatProvider::Mpesa);
-        step(&mut m, 0, ChatInput::Start(ChatProvider::Mpesa));
+        let mut m = ChatPayment::new(cfg(), Provider::Mpesa);
+        step(&mut m, 0, ChatInput::Start(Provider::Mpesa));
         step(&mut m, 1, ChatInput::PushAccepted);
         let got = step(&mut m, 5, ChatInput::CustomerSaid("cancel".into()));
         assert_eq!(
@@ -448,12 +442,12 @@ mod tests {
     #[test]
     fn resume_after_restart_honours_stored_deadlines() {
         // Restarted 100 s in: the nudge (480) and abandon (1800) still stand.
-        let mut m = ChatPayment::resume(cfg(), ChatProvider::Pesapal, t(0), None, 0, false, t(100));
+        let mut m = ChatPayment::resume(cfg(), Provider::Pesapal, t(0), None, 0, false, t(100));
         assert_eq!(drain(&mut m).1, Some(t(480)));
         assert_eq!(m.deadline(ChatTimer::Abandon), Some(t(1800)));
 
         // Restarted after the nudge fell due, unsent: it fires at once.
-        let mut m = ChatPayment::resume(cfg(), ChatProvider::Pesapal, t(0), None, 0, false, t(600));
+        let mut m = ChatPayment::resume(cfg(), Provider::Pesapal, t(0), None, 0, false, t(600));
         assert_eq!(
             step(&mut m, 600, ChatInput::Tick),
             vec![ChatOutput::Send(ChatMessage::Nudge { url: None })]
@@ -461,12 +455,12 @@ mod tests {
         assert_eq!(drain(&mut m).1, Some(t(1800)));
 
         // Already nudged: only the abandon deadline remains.
-        let mut m = ChatPayment::resume(cfg(), ChatProvider::Pesapal, t(0), None, 0, true, t(600));
+        let mut m = ChatPayment::resume(cfg(), Provider::Pesapal, t(0), None, 0, true, t(600));
         assert!(step(&mut m, 600, ChatInput::Tick).is_empty());
         assert_eq!(drain(&mut m).1, Some(t(1800)));
 
         // Restarted after the abandon deadline: the next tick abandons.
-        let mut m = ChatPayment::resume(cfg(), ChatProvider::Mpesa, t(0), None, 1, true, t(5000));
+        let mut m = ChatPayment::resume(cfg(), Provider::Mpesa, t(0), None, 1, true, t(5000));
         assert_eq!(drain(&mut m).1, Some(t(1800)));
         let got = step(&mut m, 5000, ChatInput::Tick);
         assert!(got.contains(&ChatOutput::CloseThreadAbandoned));

@@ -20,3 +20,30 @@ pub mod hold;
 pub mod outcome;
 
 pub use outcome::{FailureReason, PaymentOutcome, PaymentStatus};
+
+/// Who takes a payment: M-Pesa (an STK prompt on the customer's phone,
+/// through Daraja) or PesaPal (a link the customer pays at). The
+/// `payments.provider` and `payment_routing.provider` column values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Mpesa,
+    Pesapal,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mpesa => "mpesa",
+            Self::Pesapal => "pesapal",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "mpesa" => Some(Self::Mpesa),
+            "pesapal" => Some(Self::Pesapal),
+            _ => None,
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Payments taken in a chat: start, answers, deadlines.
 
 use super::*;
+use crate::storage::payments::PaymentDeadline;
 
 /// A chat message the chat runtime should send on a thread.
 #[derive(Debug, Clone)]
@@ -17,7 +18,7 @@ pub async fn start_chat_payment(
     service: &PaymentService,
     tenant: &TenantRecord,
     request: &PushRequest,
-    provider: ChatProvider,
+    provider: Provider,
     now: DateTime<Utc>,
 ) -> Result<(Option<Uuid>, Vec<ChatMessage>), PaymentServiceError> {
     let config = ChatPaymentConfig::from_tenant(
@@ -54,15 +55,7 @@ pub async fn answer_chat_payment(
         i64::from(tenant.pesapal_abandon_seconds),
     );
     // The nudge belongs to the failed attempt: not sent again.
-    let machine = ChatPayment::resume(
-        config,
-        ChatProvider::Mpesa,
-        started_at,
-        None,
-        pushes,
-        true,
-        now,
-    );
+    let machine = ChatPayment::resume(config, Provider::Mpesa, started_at, None, pushes, true, now);
     drive_chat_payment(
         service,
         tenant,
@@ -149,12 +142,10 @@ pub async fn sweep_chat_deadlines(
             i64::from(tenant.pesapal_nudge_seconds),
             i64::from(tenant.pesapal_abandon_seconds),
         );
-        let provider = match open.route.provider {
-            Provider::Pesapal => ChatProvider::Pesapal,
-            Provider::Mpesa => ChatProvider::Mpesa,
-        };
+        let provider = open.route.provider;
         let handle = service.db().tenant(&open.route.slug);
-        let nudge_sent = store::deadline_claimed(&handle, open.payment.id, "nudge").await?;
+        let nudge_sent =
+            store::deadlines::is_claimed(&handle, open.payment.id, PaymentDeadline::Nudge).await?;
         let mut machine =
             ChatPayment::resume(config, provider, started_at, None, 1, nudge_sent, now);
         machine.handle_input(ChatInput::Tick, now);
@@ -162,13 +153,25 @@ pub async fn sweep_chat_deadlines(
             let message = match out {
                 ChatOutput::Timeout(_) => break,
                 ChatOutput::Send(m @ ChatMessage::Nudge { .. }) => {
-                    if !store::claim_deadline(&handle, open.payment.id, "nudge").await? {
+                    if !store::deadlines::claim_once(
+                        &handle,
+                        open.payment.id,
+                        PaymentDeadline::Nudge,
+                    )
+                    .await?
+                    {
                         continue;
                     }
                     m
                 }
                 ChatOutput::CancelAppointment { reason } => {
-                    if !store::claim_deadline(&handle, open.payment.id, "abandon").await? {
+                    if !store::deadlines::claim_once(
+                        &handle,
+                        open.payment.id,
+                        PaymentDeadline::Abandon,
+                    )
+                    .await?
+                    {
                         break;
                     }
                     store::abandon_chat_payment(

@@ -12,12 +12,6 @@ pub enum CallEffect {
     Finished(HoldResult),
 }
 
-/// What a call's hold records (as a claimed deadline of the payment) once
-/// it has told the caller on the line that the payment failed. The chat side
-/// writes a failure to a call's caller only when this is missing: the caller
-/// was released before the result came, or hung up during the hold.
-pub const FAILURE_TOLD_ON_CALL: &str = "failure_told_on_call";
-
 /// Drives one [`StkHold`] for a call task: performs the payment effects
 /// (push, query) itself and returns what the call must say or do.
 pub struct HoldSession {
@@ -101,12 +95,16 @@ impl HoldSession {
         (effects, deadline)
     }
 
+    /// The caller heard the payment fail on the line: the outcome notice
+    /// the customer is owed is settled, so it is not written to them on
+    /// WhatsApp too (the chat side gives a holding call a few seconds to
+    /// say it first).
     async fn record_failure_told(&self) {
         let Some(payment_id) = self.payment_id else {
             return;
         };
         let tenant = self.service.db().tenant(&self.tenant.slug);
-        if let Err(e) = store::claim_deadline(&tenant, payment_id, FAILURE_TOLD_ON_CALL).await {
+        if let Err(e) = store::deadlines::told_on_call(&tenant, payment_id).await {
             // The caller may also get the failure in writing: better twice
             // than never.
             tracing::warn!(tenant = %self.tenant.slug, error = %e, "could not record the failure as told on the call");
@@ -157,7 +155,7 @@ impl HoldSession {
         let payment_id = self.payment_id?;
         match self
             .service
-            .query_stk(
+            .query(
                 &self.tenant,
                 payment_id,
                 &self.request.thread_id,

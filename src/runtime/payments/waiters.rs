@@ -1,6 +1,7 @@
 //! Who awaits a payment on this node, and the LISTEN task that wakes them.
 
 use super::*;
+use crate::storage::payments::{Heard, OutcomeListener};
 
 /// The tenant and thread of an awaited payment, and who awaits it.
 type Awaited = (TenantSlug, ThreadId, Vec<oneshot::Sender<PaymentNotice>>);
@@ -76,8 +77,11 @@ impl PaymentWaiters {
             return Ok(());
         };
         if row.status.is_final() {
-            let outcome =
-                outcome_of_row(row.status, row.mpesa_receipt.clone(), &row.callback_payload);
+            let outcome = stored_outcome(
+                row.status,
+                row.mpesa_receipt.clone(),
+                row.callback_payload.as_ref(),
+            );
             self.deliver(PaymentNotice {
                 tenant: tenant.clone(),
                 payment_id,
@@ -112,16 +116,15 @@ impl PaymentListener {
     /// Starts listening (LISTEN is in place when this returns) and hands
     /// every notice to `waiters` until the task is aborted.
     pub async fn start(db: Db, waiters: PaymentWaiters) -> Result<JoinHandle<()>, StorageError> {
-        let mut listener = sqlx::postgres::PgListener::connect_with(db.pool()).await?;
-        listener.listen(NOTIFY_CHANNEL).await?;
+        let mut listener = OutcomeListener::start(&db).await?;
         Ok(tokio::spawn(async move {
             loop {
-                match listener.try_recv().await {
-                    Ok(Some(n)) => match serde_json::from_str::<PaymentNotice>(n.payload()) {
-                        Ok(notice) => waiters.deliver(notice),
-                        Err(e) => tracing::warn!(error = %e, "unreadable payment notice"),
-                    },
-                    Ok(None) => {
+                match listener.next().await {
+                    Ok(Heard::Notice(notice)) => waiters.deliver(notice),
+                    Ok(Heard::Unreadable(e)) => {
+                        tracing::warn!(error = %e, "unreadable payment notice");
+                    }
+                    Ok(Heard::Reconnected) => {
                         tracing::warn!("payment listener reconnecting; rechecking waiters");
                         waiters.recheck_all(&db).await;
                     }
