@@ -212,6 +212,16 @@ impl Simulator {
         self.lock().stats
     }
 
+    /// The callback a push ends with (its URL and body), once the simulated
+    /// customer has acted, also when the outcome sends none
+    /// ([`SimOutcome::NoCallback`]): a test can then deliver it itself,
+    /// wherever and as often as it likes.
+    pub fn callback_of(&self, checkout_request_id: &str) -> Option<(String, Value)> {
+        let inner = self.lock();
+        let push = inner.pushes.get(checkout_request_id)?;
+        Some((push.callback_url.clone(), push.last_callback.clone()?))
+    }
+
     /// Sends the last callback of a push again (a provider retry).
     pub async fn replay_callback(&self, checkout_request_id: &str) -> bool {
         let (url, body) = {
