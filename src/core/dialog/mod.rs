@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod expect;
+pub mod handoff;
 pub mod intent;
 pub mod lexicon;
 pub mod machine;

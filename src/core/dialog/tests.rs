@@ -750,6 +750,23 @@ fn a_caller_asking_for_a_person_is_promised_a_call_back_not_a_reply_here() {
 }
 
 #[test]
+fn a_caller_is_told_they_are_put_through_when_the_call_can_transfer() {
+    let to = crate::core::ids::PhoneNumber::parse("+254700123456").unwrap();
+    let mut w = World::new();
+    w.send_channel = Channel::Voice;
+    w.config.call_handoff = super::handoff::CallHandoff::Transfer { to: to.clone() };
+    let r = w.say("nataka kuongea na mtu");
+    assert!(r.starts_with("Nakuunganisha na mfanyakazi wa"), "{r}");
+    assert!(!r.contains("Atakupigia tena"), "{r}");
+    assert!(w.state.handed_off());
+    // A chat never is: a person answers in the chat.
+    let mut w = World::new();
+    w.config.call_handoff = super::handoff::CallHandoff::Transfer { to };
+    let r = w.say("i want to talk to a real person");
+    assert!(r.contains("reply to you here"), "{r}");
+}
+
+#[test]
 fn a_day_that_cannot_be_read_is_asked_for_never_guessed() {
     let mut w = World::new();
     let r = w.say("nataka manicure jumat saa nne asubuhi");

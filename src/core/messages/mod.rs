@@ -1,10 +1,15 @@
 //! The message catalogue: every sentence the engine says or writes to a
 //! customer, in English and Swahili, rendered per language by `text(lang)`.
-//! The conversation's fixed sentences ([`Msg`]), the payment hold on a call
+//! The conversation's fixed sentences ([`Msg`]), the greeting the
+//! personality dials shape ([`greeting::greeting`]), hand-offs to a person
+//! ([`handoff::HandoffMsg`]), the payment hold on a call
 //! ([`hold::Prompt`]) and chat payments ([`chat_payment::ChatMessage`]).
 
 pub mod chat_payment;
 pub mod dialog;
+pub mod greeting;
+pub mod handoff;
 pub mod hold;
 
 pub use dialog::Msg;
+pub use handoff::HandoffMsg;

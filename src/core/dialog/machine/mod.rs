@@ -29,17 +29,20 @@ use uuid::Uuid;
 
 use super::catalog::services_mentioned;
 use super::catalog::{Catalog, ServiceInfo, clear_service, match_services, match_staff};
+use super::handoff::CallHandoff;
 use super::intent::{
     Assent, Intent, Intents, Topic, assent_text, classify, refers_to_existing, topics,
 };
 use super::names::{party_size, stated_name};
-use super::personality::{CancellationTone, GreetingMode, Honorific, Personality, Tone, Upsell};
+use super::personality::{CancellationTone, Personality, Upsell};
 use super::say;
 use super::text::{DetectedLang, Lang, Tokens, detect, reply_language};
 use super::when::{When, local_today, parse_when, same_time};
 use crate::core::booking::{ServiceSpec, Slot, SlotQuery};
 use crate::core::ids::{Money, PhoneNumber};
 use crate::core::messages::Msg;
+use crate::core::messages::greeting::{greeting, toned};
+use crate::core::messages::handoff::HandoffMsg;
 
 mod existing;
 mod new_booking;
@@ -504,44 +507,17 @@ impl<'a> Dialog<'a> {
 
     fn greet(&mut self, turn: &Turn) {
         self.state.greeted = true;
-        let lang = self.state.lang;
-        let p = &self.config.personality;
-        let biz = &self.config.catalog.business_name;
         // The name said in the conversation first; the channel's profile
         // name only as a fallback.
-        let name = self
-            .state
-            .name
-            .as_deref()
-            .or(turn.customer.name.as_deref())
-            .and_then(|n| n.split_whitespace().next())
-            .filter(|_| p.honorific == Honorific::FirstName)
-            .map(|n| format!(" {n}"))
-            .unwrap_or_default();
-        let hello = match (lang, p.honorific) {
-            (Lang::En, Honorific::Formal) => "Good day.".to_owned(),
-            (Lang::En, _) => format!("Hello{name}!"),
-            (Lang::Sw, Honorific::Formal) => "Habari yako, mpendwa mteja.".to_owned(),
-            (Lang::Sw, _) => format!("Habari{name}!"),
-        };
-        let custom = p
-            .greeting_custom
-            .clone()
-            .filter(|_| p.greeting_mode == GreetingMode::Custom);
-        let text = match (custom, p.greeting_mode, lang) {
-            (Some(custom), _, _) => custom,
-            (None, GreetingMode::Short, Lang::En) => format!("{hello} {biz} here. How can I help?"),
-            (None, GreetingMode::Short, Lang::Sw) => {
-                format!("{hello} Hapa ni {biz}. Nikusaidie vipi?")
-            }
-            (None, _, Lang::En) => format!(
-                "{hello} Welcome to {biz}. I can book, move or cancel an appointment, and answer questions about our services, prices and hours. How can I help?"
-            ),
-            (None, _, Lang::Sw) => format!(
-                "{hello} Karibu {biz}. Naweza kukuwekea, kubadilisha au kufuta miadi, na kujibu maswali kuhusu huduma, bei na saa zetu. Nikusaidie vipi?"
-            ),
-        };
-        self.say(self.toned(text));
+        let name = self.state.name.as_deref().or(turn.customer.name.as_deref());
+        let text = greeting(
+            &self.config.personality,
+            self.state.lang,
+            &self.config.catalog.business_name,
+            name,
+            self.state.channel,
+        );
+        self.say(text);
     }
 
     fn not_understood(&mut self) {
@@ -551,23 +527,16 @@ impl<'a> Dialog<'a> {
     // ---- handoff -------------------------------------------------------
 
     fn hand_off(&mut self, reason: HandoffReason) {
-        let biz = self.config.catalog.business_name.clone();
-        // On a call nobody can answer "here": the caller is promised a call
-        // back on this number (the hand-off notice tells the team).
-        self.say(match (self.state.lang, self.state.channel) {
-            (Lang::En, Channel::Voice) => format!(
-                "I'm passing this to a member of the {biz} team. They will call you back on this number shortly, or write to you on WhatsApp. Thank you for calling."
-            ),
-            (Lang::Sw, Channel::Voice) => format!(
-                "Nimempa mfanyakazi wa {biz} taarifa hii. Atakupigia tena kwa namba hii hivi punde, au atakuandikia kwenye WhatsApp. Asante kwa kupiga simu."
-            ),
-            (Lang::En, Channel::WhatsApp) => format!(
-                "I'm passing you to a member of the {biz} team. They will reply to you here shortly."
-            ),
-            (Lang::Sw, Channel::WhatsApp) => format!(
-                "Ninakuunganisha na mfanyakazi wa {biz}. Atakujibu hapa hivi punde."
-            ),
-        });
+        let biz = self.config.catalog.business_name.as_str();
+        // On a call nobody can answer "here": the caller is put through to
+        // the business, or promised a call back (the hand-off notice tells
+        // the team); the call ends either way.
+        let msg = match (self.state.channel, &self.config.call_handoff) {
+            (Channel::Voice, CallHandoff::Transfer { .. }) => HandoffMsg::PutThrough { biz },
+            (Channel::Voice, CallHandoff::Promise) => HandoffMsg::CallBack { biz },
+            (Channel::WhatsApp, _) => HandoffMsg::ReplyHere { biz },
+        };
+        self.say(msg.text(self.state.lang));
         self.act(Action::HandOff { reason });
         self.state.step = Step::HandedOff;
     }
@@ -633,10 +602,7 @@ impl<'a> Dialog<'a> {
     }
 
     fn toned(&self, text: String) -> String {
-        match self.config.personality.tone {
-            Tone::Playful => format!("{text} 😊"),
-            Tone::Warm | Tone::Professional => text,
-        }
+        toned(self.config.personality.tone, text, self.state.channel)
     }
 }
 

@@ -214,6 +214,10 @@ pub struct DialogConfig {
     pub search_days: u32,
     /// Start-time grid in minutes.
     pub slot_step_min: u32,
+    /// What a call does when it is handed to a person (put through, or a
+    /// promise and a hang-up): the runtime decides per call
+    /// ([`super::super::handoff::plan_call_handoff`]), the dialog says it.
+    pub call_handoff: super::super::handoff::CallHandoff,
 }
 
 impl DialogConfig {
@@ -228,6 +232,7 @@ impl DialogConfig {
             open_on_holidays: false,
             search_days: 7,
             slot_step_min: 30,
+            call_handoff: Default::default(),
         }
     }
 }
