@@ -132,6 +132,7 @@ fn serve(port: &str) {
             turn_log: false,
             payments: None,
             payment_links: None,
+            control: Default::default(),
         };
         let app =
             ratiba::http::media::router(services).merge(ratiba::http::metrics::router(metrics));

@@ -21,6 +21,9 @@ use std::time::Duration;
 use thiserror::Error;
 use url::Url;
 
+mod telephony;
+pub use telephony::{CallControlSettings, TelephonySettings};
+
 /// A secret value (API key, token, password). Redacted in `Debug` and
 /// `Display`; [`Secret::expose`] gives the value where it is really needed.
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -140,6 +143,10 @@ pub struct LlmSettings {
     pub llm_cheap_model: Option<String>,
     /// `LLM_TIMEOUT_MS`, default 8000.
     pub llm_timeout: Duration,
+    /// `LLM_CALL_BUDGET_MS`, default 600: how long an unclear turn on a
+    /// call waits for the model before the rules answer (the caller hears
+    /// silence meanwhile).
+    pub llm_call_budget: Duration,
 }
 
 impl LlmSettings {
@@ -190,103 +197,6 @@ pub struct PaymentSettings {
     /// for payment outcomes still owed to customers (a failed send to retry,
     /// a dead node's lease run out, an outcome no node heard).
     pub notice_sweep_every: Duration,
-}
-
-#[derive(Debug, Clone)]
-pub struct TelephonySettings {
-    /// `TWILIO_AUTH_TOKEN`: verifies `X-Twilio-Signature`.
-    pub twilio_auth_token: Option<Secret>,
-    /// `TELNYX_PUBLIC_KEY`: verifies Telnyx webhook signatures (base64 Ed25519).
-    pub telnyx_public_key: Option<Secret>,
-    /// `PLIVO_AUTH_TOKEN`: verifies `X-Plivo-Signature-V3`.
-    pub plivo_auth_token: Option<Secret>,
-    /// `VONAGE_SIGNATURE_SECRET`: verifies Vonage signed webhooks.
-    pub vonage_signature_secret: Option<Secret>,
-    /// `TELEPHONY_PROVIDERS`: comma-separated providers whose webhooks and
-    /// media sockets are served (default all; `none` for none). In
-    /// production every enabled provider that signs its webhooks needs its
-    /// secret above.
-    pub providers: Vec<crate::adapters::telephony::Provider>,
-}
-
-impl TelephonySettings {
-    pub fn enabled(&self, provider: crate::adapters::telephony::Provider) -> bool {
-        self.providers.contains(&provider)
-    }
-
-    fn read(src: &Source, production: bool) -> Result<Self, ConfigError> {
-        use crate::adapters::telephony::Provider;
-        let providers = match src.get("TELEPHONY_PROVIDERS") {
-            None => Provider::ALL.to_vec(),
-            Some(raw) if raw.eq_ignore_ascii_case("none") => Vec::new(),
-            Some(raw) => {
-                let mut out = Vec::new();
-                for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    let p = item.parse::<Provider>().map_err(|e| ConfigError::Invalid {
-                        name: "TELEPHONY_PROVIDERS",
-                        reason: e.to_string(),
-                    })?;
-                    if !out.contains(&p) {
-                        out.push(p);
-                    }
-                }
-                out
-            }
-        };
-        let telnyx_public_key = src.secret("TELNYX_PUBLIC_KEY");
-        if let Some(key) = &telnyx_public_key
-            && let Err(reason) =
-                crate::adapters::telephony::signature::TelnyxKey::parse(key.expose())
-        {
-            return Err(ConfigError::Invalid {
-                name: "TELNYX_PUBLIC_KEY",
-                reason: format!(
-                    "{reason} (expected the base64 Ed25519 key from the Telnyx portal)"
-                ),
-            });
-        }
-        let settings = Self {
-            twilio_auth_token: src.secret("TWILIO_AUTH_TOKEN"),
-            telnyx_public_key,
-            plivo_auth_token: src.secret("PLIVO_AUTH_TOKEN"),
-            vonage_signature_secret: src.secret("VONAGE_SIGNATURE_SECRET"),
-            providers,
-        };
-        if production {
-            let required: [(Provider, &'static str, bool, &'static str); 4] = [
-                (
-                    Provider::Twilio,
-                    "TWILIO_AUTH_TOKEN",
-                    settings.twilio_auth_token.is_some(),
-                    "PAYMENT_ENVIRONMENT=production and TELEPHONY_PROVIDERS includes twilio",
-                ),
-                (
-                    Provider::Telnyx,
-                    "TELNYX_PUBLIC_KEY",
-                    settings.telnyx_public_key.is_some(),
-                    "PAYMENT_ENVIRONMENT=production and TELEPHONY_PROVIDERS includes telnyx",
-                ),
-                (
-                    Provider::Plivo,
-                    "PLIVO_AUTH_TOKEN",
-                    settings.plivo_auth_token.is_some(),
-                    "PAYMENT_ENVIRONMENT=production and TELEPHONY_PROVIDERS includes plivo",
-                ),
-                (
-                    Provider::Vonage,
-                    "VONAGE_SIGNATURE_SECRET",
-                    settings.vonage_signature_secret.is_some(),
-                    "PAYMENT_ENVIRONMENT=production and TELEPHONY_PROVIDERS includes vonage",
-                ),
-            ];
-            for (provider, name, set, because) in required {
-                if settings.enabled(provider) && !set {
-                    return Err(ConfigError::Missing { name, because });
-                }
-            }
-        }
-        Ok(settings)
-    }
 }
 
 /// An IPv4/IPv6 network in CIDR form (a bare address is a /32 or /128).
@@ -534,6 +444,7 @@ impl Settings {
                 .or_else(|| llm_model.clone()),
             llm_model,
             llm_timeout: Duration::from_millis(src.number("LLM_TIMEOUT_MS", 8000u64)?),
+            llm_call_budget: Duration::from_millis(src.number("LLM_CALL_BUDGET_MS", 600u64)?),
         };
         if llm.enabled() && llm.llm_model.is_none() {
             return Err(ConfigError::Missing {

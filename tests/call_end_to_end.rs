@@ -85,6 +85,7 @@ async fn start_server_with(stt: Option<Arc<dyn SpeechToText>>) -> Server {
         turn_log: false,
         payments: None,
         payment_links: None,
+        control: Default::default(),
     };
     let app = ratiba::http::media::router(services)
         .merge(ratiba::http::metrics::router(Arc::clone(&metrics)));

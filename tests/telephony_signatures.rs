@@ -87,6 +87,7 @@ async fn start_server() -> Server {
         turn_log: false,
         payments: None,
         payment_links: None,
+        control: Default::default(),
     };
     let app = ratiba::http::media::router(services);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -115,6 +115,7 @@ async fn start_server(conversation: Arc<Talkative>) -> String {
         turn_log: true,
         payments: None,
         payment_links: None,
+        control: Default::default(),
     };
     let app = ratiba::http::media::router(services);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -159,6 +159,9 @@ pub struct SimReport {
     /// The server hung up (closed the socket) rather than us.
     pub server_hung_up: bool,
     pub duration_ms: u64,
+    /// The provider's id this simulated call had (CallSid, call_control_id,
+    /// CallUUID, uuid: the same for every provider here).
+    pub call_sid: String,
 }
 
 impl SimReport {
@@ -265,6 +268,7 @@ pub async fn simulate(opts: &SimOptions) -> anyhow::Result<SimReport> {
     let mut playback = Playback::default();
     let mut report = SimReport {
         reply_rate: rate,
+        call_sid: call_sid.clone(),
         ..SimReport::default()
     };
     // Fast runs the whole line (caller audio, the provider's playback) at
@@ -291,7 +295,11 @@ pub async fn simulate(opts: &SimOptions) -> anyhow::Result<SimReport> {
                 match msg {
                     Some(Ok(m)) => {
                         for reply in handle_server(&sim, m, &mut playback, &mut report, clock_ms) {
-                            tx.send(reply).await?;
+                            if tx.send(reply).await.is_err() {
+                                // The server closed the socket under us.
+                                report.server_hung_up = true;
+                                break 'call;
+                            }
                         }
                         continue 'call;
                     }
@@ -308,12 +316,18 @@ pub async fn simulate(opts: &SimOptions) -> anyhow::Result<SimReport> {
             pos = end;
             c
         };
-        if let Some(m) = sim.media(chunk) {
-            tx.send(m).await?;
-        }
+        let mut out: Vec<Message> = sim.media(chunk).into_iter().collect();
         clock_ms += 20;
         for echo in playback.play(frame, clock_ms, &mut report) {
-            tx.send(sim.mark_echo(&echo)).await?;
+            out.push(sim.mark_echo(&echo));
+        }
+        for m in out {
+            if tx.send(m).await.is_err() {
+                // The server hung up between our reads: a send fails
+                // before the close is read.
+                report.server_hung_up = true;
+                break 'call;
+            }
         }
         if playback.is_idle() {
             if quiet_since == 0 {

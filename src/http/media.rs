@@ -27,12 +27,14 @@ use tracing::{info, warn};
 
 use crate::adapters::speech::scripted::{Scripted, Transcript};
 use crate::adapters::speech::{SpeechToText, SttOptions};
+use crate::adapters::telephony::control::LiveCall;
 use crate::adapters::telephony::media_token::{MediaClaims, MediaTokenError};
 use crate::adapters::telephony::signature::{self, SignatureError};
 use crate::adapters::telephony::{
     CallEvent, Inbound, MAX_TEXT_MESSAGE_BYTES, Provider, SOCKET_READ_BUFFER_BYTES, StreamStart,
     twilio,
 };
+use crate::core::dialog::handoff::{HandoffFacts, plan_call_handoff};
 use crate::core::ids::{CallId, PhoneNumber, ThreadId};
 use crate::http::media_auth::{refuse_signature, refuse_token};
 use crate::http::voice;
@@ -56,6 +58,12 @@ pub fn router(services: CallServices) -> Router {
         .route("/voice/plivo", any(voice::plivo_webhook))
         .route("/voice/vonage", any(voice::vonage_answer))
         .route("/voice/exotel", any(voice::exotel_url))
+        .route("/voice/plivo/transfer/{token}", any(voice::plivo_transfer))
+        .route("/voice/exotel/next", any(voice::exotel_next))
+        .route(
+            "/voice/exotel/transfer-number",
+            any(voice::exotel_transfer_number),
+        )
         .route("/media/{provider}", get(media_socket_without_token))
         .route("/media/{provider}/{token}", get(media_socket))
         .with_state(Arc::new(services))
@@ -373,13 +381,34 @@ fn call_setup(
         Some(t) => Some(Scripted::new(t).open(&stt_opts)),
         None => services.speech.stt.as_ref().map(|s| s.open(&stt_opts)),
     };
+    // The provider's REST control of this call, when it has one and the
+    // stream named the call.
+    let dialled = start.to.as_deref().and_then(|t| PhoneNumber::parse(t).ok());
+    let control = services.control.get(provider).and_then(|control| {
+        let id = start.provider_call_id.clone().filter(|id| !id.is_empty())?;
+        Some((
+            control,
+            LiveCall {
+                id,
+                dialled: dialled.clone(),
+            },
+        ))
+    });
+    let handoff = plan_call_handoff(HandoffFacts {
+        transfer_number: tenant.dials.transfer_to.as_ref(),
+        provider_transfers: control.as_ref().is_some_and(|(c, _)| c.can_transfer()),
+        dialled: dialled.as_ref(),
+        caller: caller.as_ref(),
+    });
     CallSetup {
         call_id,
         ctx: CallContext {
             tenant,
             thread: ThreadId::new(),
             caller,
+            handoff,
         },
+        control,
         provider,
         start,
         stt,

@@ -91,6 +91,11 @@ impl TelephonyAuth {
         auth
     }
 
+    /// The key media (and Plivo transfer) tokens are signed with.
+    pub fn media_key(&self) -> &MediaTokenKey {
+        &self.media_key
+    }
+
     pub fn serves(&self, provider: Provider) -> bool {
         self.enabled.contains(&provider)
     }

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tracing::warn;
 
+use crate::adapters::telephony::control::exotel::FlowDecision;
 use crate::adapters::telephony::signature::{self, SignatureError, VonagePayload};
 use crate::adapters::telephony::{Provider, exotel, plivo, telnyx, twilio, vonage};
 use crate::core::ids::CallId;
@@ -334,5 +335,65 @@ pub(super) async fn exotel_url(
             );
             axum::Json(exotel::stream_url_answer(&url)).into_response()
         }
+    }
+}
+
+/// Plivo fetches the XML of a transfer we asked for (`aleg_url`): the URL's
+/// token, signed by us for this transfer and short-lived, names the number.
+pub(super) async fn plivo_transfer(
+    State(s): Services,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    if !s.auth.serves(Provider::Plivo) {
+        return not_served();
+    }
+    match crate::adapters::telephony::control::plivo::transfer_target(
+        s.auth.media_key(),
+        &token,
+        now_unix(),
+    ) {
+        Ok(to) => xml(crate::adapters::telephony::control::plivo::dial_xml(&to)),
+        Err(e) => crate::http::media_auth::refuse_token(Provider::Plivo, &e),
+    }
+}
+
+/// Exotel's Passthru after the Voicebot applet: 200 when the bot put the
+/// caller through (the flow's branch to a Connect applet), 302 otherwise
+/// (the branch that hangs up).
+pub(super) async fn exotel_next(
+    State(s): Services,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    if !s.auth.serves(Provider::Exotel) {
+        return not_served();
+    }
+    let decision = q
+        .get("CallSid")
+        .and_then(|sid| s.control.exotel_flow().decision(sid));
+    match decision {
+        Some(FlowDecision::Transfer(_)) => StatusCode::OK.into_response(),
+        Some(FlowDecision::HangUp) | None => StatusCode::FOUND.into_response(),
+    }
+}
+
+/// The number Exotel's Connect applet dials for a call the bot put
+/// through (its dynamic number URL).
+pub(super) async fn exotel_transfer_number(
+    State(s): Services,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    if !s.auth.serves(Provider::Exotel) {
+        return not_served();
+    }
+    let decision = q
+        .get("CallSid")
+        .and_then(|sid| s.control.exotel_flow().decision(sid));
+    match decision {
+        Some(FlowDecision::Transfer(to)) => axum::Json(serde_json::json!({
+            "fetch_after_attempt": false,
+            "destination": {"numbers": [to.expose()]},
+        }))
+        .into_response(),
+        Some(FlowDecision::HangUp) | None => StatusCode::NOT_FOUND.into_response(),
     }
 }

@@ -11,6 +11,7 @@
 //! encodes what it hands out with the provider's codec, every
 //! [`MARK_EVERY_MS`] a marker, and reports the markers the provider echoes.
 
+mod ending;
 mod hold;
 mod retry;
 mod rows;
@@ -30,9 +31,11 @@ use futures::{Sink, SinkExt, Stream, StreamExt};
 use tracing::{Instrument, debug, info, warn};
 
 use crate::adapters::speech::{SttEvent, SttStream, TextToSpeech, TtsRequest, TtsStream};
+use crate::adapters::telephony::control::{CallControl, LiveCall};
 use crate::adapters::telephony::{
     AudioFormat, CallEvent, Inbound, MediaCodec, Outbound, Playback, Provider, StreamStart,
 };
+use crate::core::dialog::handoff::CallHandoff;
 use crate::core::ids::{CallId, Lang};
 use crate::core::playback::{Send as PlaybackSend, Utterance};
 use crate::runtime::call_acks::{self, AckClips};
@@ -137,6 +140,9 @@ pub struct CallReport {
     pub listening_acks: u32,
     /// The turn engine's events and the cues it was fed, on the audio clock.
     pub turn_log: TurnLog,
+    /// The call was handed to a person: put through or promised a call
+    /// back (and whether the provider did what it was asked).
+    pub handoff: Option<(CallHandoff, bool)>,
 }
 
 /// What a call task is given.
@@ -157,6 +163,9 @@ pub struct CallSetup {
     pub payments: Option<Arc<PaymentService>>,
     /// Where a payment link promised on the call goes (WhatsApp).
     pub payment_links: Option<tokio::sync::mpsc::Sender<PaymentLinkRequest>>,
+    /// The provider's REST control of this call (transfer, hang up), when
+    /// the deployment has its credentials.
+    pub control: Option<(Arc<dyn CallControl>, LiveCall)>,
 }
 
 /// Runs one call to its end. `codec` has already decoded the stream's
@@ -206,6 +215,9 @@ struct Speech {
     language: Lang,
     intent: Option<String>,
     end_call: bool,
+    /// A hand-off line: once heard (or cut short) the call is put through
+    /// or hung up as this says.
+    handoff: Option<CallHandoff>,
     /// End of the caller's turn this answers (for the latency metric).
     answering_since: Option<Instant>,
     /// interactions rows the conversation wrote for this reply.
@@ -221,6 +233,7 @@ enum Wake<E> {
     Reply(Result<BotReply, ConversationError>),
     Hold(Option<CallEffect>),
     Acks(Option<AckClips>),
+    Control(Result<(), crate::adapters::telephony::control::ControlError>),
     Moment,
     Timer,
     Shutdown,
@@ -284,6 +297,8 @@ struct Call {
     /// Bot lines waiting for the current one to be heard (the hold's
     /// prompts follow the dialog's reply rather than cutting it).
     queued_replies: VecDeque<BotReply>,
+    /// Ending the call through the provider (`call/ending.rs`).
+    ending: ending::Ending,
 }
 
 impl Call {
@@ -296,6 +311,7 @@ impl Call {
             barge_ins: Vec::new(),
             listening_acks: 0,
             turn_log: TurnLog::default(),
+            handoff: None,
         };
         let now = Instant::now();
         let turns = match CallTurns::new(
@@ -380,6 +396,7 @@ impl Call {
             payment_links: setup.payment_links,
             hold_prompts_heard: 0,
             queued_replies: VecDeque::new(),
+            ending: ending::Ending::new(setup.control),
         })
     }
 
@@ -420,6 +437,7 @@ impl Call {
                 r = next_reply(&mut self.reply) => Wake::Reply(r),
                 h = next_hold_effect(&mut self.hold) => Wake::Hold(h),
                 a = next_acks(&mut self.acks_coming) => Wake::Acks(a),
+                c = self.ending.next_result() => Wake::Control(c),
                 _ = next_moment(&mut self.moment) => Wake::Moment,
                 _ = &mut sleep => Wake::Timer,
             };
@@ -450,6 +468,10 @@ impl Call {
                 Wake::Acks(clips) => {
                     self.acks_coming = None;
                     self.acks = clips;
+                    Ok(())
+                }
+                Wake::Control(result) => {
+                    self.on_control(result);
                     Ok(())
                 }
                 Wake::Moment => {
@@ -660,6 +682,11 @@ impl Call {
             interrupted: false,
             heard_ms: 0,
         });
+        if self.ending.closing() {
+            // Handed to a person: the call is ending; nothing more to answer.
+            self.write_caller_turn(&text, language, &dtmf, at_ms, end.saturating_sub(start));
+            return;
+        }
         if let Some(hold) = &self.hold {
             // The hold understands the few answers it needs ("yes",
             // "cancel", "nimelipa"); the dialog does not see them, so the

@@ -9,6 +9,11 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use crate::adapters::speech::SpeechProviders;
+use crate::adapters::telephony::control::CallControls;
+use crate::core::dialog::handoff::CallHandoff;
+#[cfg(doc)]
+use crate::core::dialog::handoff::plan_call_handoff;
+use crate::core::dialog::personality::Personality;
 use crate::core::ids::{Lang, PhoneNumber, ThreadId};
 use crate::core::turn::{Expectation, TurnDials};
 use crate::runtime::metrics::Metrics;
@@ -42,6 +47,12 @@ pub struct VoiceDials {
     pub streaming: bool,
     pub greeting_language: Lang,
     pub default_speaker: Option<String>,
+    /// The personality dials (tenant_personality_config over the vertical's
+    /// defaults): the call's greeting follows them.
+    pub personality: Personality,
+    /// Where a caller who asks for a person is put through
+    /// (tenants.voice_transfer_number), if anywhere.
+    pub transfer_to: Option<PhoneNumber>,
 }
 
 impl Default for VoiceDials {
@@ -57,6 +68,8 @@ impl Default for VoiceDials {
             streaming: true,
             greeting_language: Lang::En,
             default_speaker: None,
+            personality: Personality::default(),
+            transfer_to: None,
         }
     }
 }
@@ -115,6 +128,9 @@ pub struct BotReply {
     /// What the dialog waits for next (digits, a date, yes or no): the turn
     /// engine's endpointing follows it.
     pub expecting: Expectation,
+    /// The dialog handed the call to a person: once this reply has been
+    /// heard the call is put through or hung up, as this says.
+    pub handoff: Option<CallHandoff>,
 }
 
 impl BotReply {
@@ -128,6 +144,7 @@ impl BotReply {
             recorded: Vec::new(),
             payments: Vec::new(),
             expecting: Expectation::Anything,
+            handoff: None,
         }
     }
 }
@@ -138,6 +155,10 @@ pub struct CallContext {
     pub tenant: VoiceTenant,
     pub thread: ThreadId,
     pub caller: Option<PhoneNumber>,
+    /// How this call reaches a person if the caller asks for one: decided
+    /// when it starts ([`plan_call_handoff`]) from the tenant's transfer
+    /// number and what the provider's call control can do.
+    pub handoff: CallHandoff,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -168,8 +189,11 @@ impl ConversationError {
 
 /// The dialog behind a call.
 pub trait CallConversation: Send + Sync {
-    /// The first thing the bot says.
-    fn greeting(&self, ctx: &CallContext) -> BotReply;
+    /// The first thing the bot says: the tenant's greeting as its
+    /// personality dials shape it.
+    fn greeting(&self, ctx: &CallContext) -> BotReply {
+        call_greeting(ctx)
+    }
     /// Answers one caller turn. `turn_key` names the turn uniquely on the
     /// call: a turn tried again after a database error comes with the
     /// same key, so a conversation that records turns records it once.
@@ -201,16 +225,22 @@ pub trait CallConversation: Send + Sync {
 #[derive(Debug, Default, Clone)]
 pub struct EchoConversation;
 
-impl CallConversation for EchoConversation {
-    fn greeting(&self, ctx: &CallContext) -> BotReply {
-        let lang = ctx.tenant.dials.greeting_language;
-        let text = match lang {
-            Lang::Sw => format!("Habari, karibu {}. Nikusaidie vipi?", ctx.tenant.name),
-            Lang::En => format!("Hello, welcome to {}. How can I help?", ctx.tenant.name),
-        };
-        BotReply::said(crate::adapters::speech::sentences(&text), lang, "greeting")
-    }
+/// The call's greeting: the tenant's personality dials in its greeting
+/// language (the same words a chat greets with, less the list of what the
+/// bot can do).
+pub fn call_greeting(ctx: &CallContext) -> BotReply {
+    let lang = ctx.tenant.dials.greeting_language;
+    let text = crate::core::messages::greeting::greeting(
+        &ctx.tenant.dials.personality,
+        lang,
+        &ctx.tenant.name,
+        None,
+        crate::core::dialog::Channel::Voice,
+    );
+    BotReply::said(crate::adapters::speech::sentences(&text), lang, "greeting")
+}
 
+impl CallConversation for EchoConversation {
     fn reply<'a>(
         &'a self,
         _ctx: &'a CallContext,
@@ -241,17 +271,16 @@ pub struct DialogConversation {
 
 impl DialogConversation {
     pub fn new(db: crate::storage::Db) -> Self {
-        Self {
-            service: crate::runtime::conversation::ConversationService::new(db),
-        }
+        Self::with_service(crate::runtime::conversation::ConversationService::new(db))
+    }
+
+    /// Calls through `service` (with its language model, if it has one).
+    pub fn with_service(service: crate::runtime::conversation::ConversationService) -> Self {
+        Self { service }
     }
 }
 
 impl CallConversation for DialogConversation {
-    fn greeting(&self, ctx: &CallContext) -> BotReply {
-        EchoConversation.greeting(ctx)
-    }
-
     fn reply<'a>(
         &'a self,
         ctx: &'a CallContext,
@@ -280,7 +309,7 @@ impl CallConversation for DialogConversation {
             };
             let outcome = self
                 .service
-                .handle_turn(&tenant, Some(&ctx.thread), text)
+                .handle_call_turn(&tenant, Some(&ctx.thread), text, &ctx.handoff)
                 .await
                 .map_err(|e| match e {
                     crate::runtime::conversation::ConversationError::Storage(s) => {
@@ -307,6 +336,12 @@ impl CallConversation for DialogConversation {
                 .as_ref()
                 .and_then(|a| a.intent)
                 .map(|i| i.as_str().to_owned());
+            // A person takes over: the call ends with this reply (put
+            // through, or a promise and a polite hang-up).
+            let handoff = outcome
+                .handoff_started
+                .is_some()
+                .then(|| ctx.handoff.clone());
             Ok(BotReply {
                 sentences: outcome
                     .replies
@@ -314,7 +349,8 @@ impl CallConversation for DialogConversation {
                     .flat_map(|r| r.reply.sentences.iter().cloned())
                     .collect(),
                 language,
-                end_call: false,
+                end_call: handoff.is_some(),
+                handoff,
                 recorded: outcome.replies.iter().map(|r| r.interaction_id).collect(),
                 intent,
                 payments: outcome.payment_requests,
@@ -356,6 +392,8 @@ pub struct CallServices {
     /// Where payment links promised on a call go (the WhatsApp runtime).
     pub payment_links:
         Option<tokio::sync::mpsc::Sender<crate::runtime::call_payment::PaymentLinkRequest>>,
+    /// The providers' call control (transfer to a person, hang up).
+    pub control: CallControls,
 }
 
 // ------------------------------------------------------------ production wiring
@@ -385,6 +423,13 @@ impl From<crate::storage::TenantRecord> for VoiceTenant {
                     .and_then(Lang::from_code)
                     .unwrap_or_default(),
                 default_speaker: r.voice_default_speaker,
+                // The vertical's defaults; the directory adds the tenant's
+                // own row where it can read it.
+                personality: Personality::resolve(&r.vertical, None),
+                transfer_to: r
+                    .voice_transfer_number
+                    .as_deref()
+                    .and_then(|n| PhoneNumber::parse(n).ok()),
             },
         }
     }
@@ -396,10 +441,27 @@ impl TenantDirectory for crate::storage::Db {
         number: &'a PhoneNumber,
     ) -> BoxFuture<'a, Result<Option<VoiceTenant>, DirectoryError>> {
         Box::pin(async move {
-            self.tenant_by_voice_number(number)
+            let Some(record) = self
+                .tenant_by_voice_number(number)
                 .await
-                .map(|t| t.map(VoiceTenant::from))
-                .map_err(|e| DirectoryError(e.to_string()))
+                .map_err(|e| DirectoryError(e.to_string()))?
+            else {
+                return Ok(None);
+            };
+            let vertical = record.vertical.clone();
+            let slug = record.slug.clone();
+            let mut tenant = VoiceTenant::from(record);
+            // The tenant's own dials; the vertical's stand if they cannot
+            // be read (the call must not wait on them).
+            match crate::storage::booking::personality_of(&self.tenant(&slug)).await {
+                Ok(row) => {
+                    tenant.dials.personality = Personality::resolve(&vertical, row.as_ref());
+                }
+                Err(e) => {
+                    tracing::warn!(tenant = %slug, error = %e, "personality dials unreadable; the vertical's defaults greet");
+                }
+            }
+            Ok(Some(tenant))
         })
     }
 }
@@ -452,10 +514,24 @@ impl CallRuntime {
             crate::runtime::call_directory::REFRESH_EVERY,
             shutdown.clone(),
         );
+        let auth = Arc::new(crate::http::media_auth::TelephonyAuth::from_settings(
+            settings,
+        ));
+        let control = CallControls::from_settings(
+            &settings.telephony,
+            &public_base_url,
+            auth.media_key().clone(),
+        );
+        tracing::info!(control = ?control, "telephony call control");
+        let mut service = crate::runtime::conversation::ConversationService::new(db.clone())
+            .with_call_llm_budget(settings.llm.llm_call_budget);
+        if let Some(llm) = crate::adapters::llm::LlmInterpreter::from_settings(&settings.llm) {
+            service = service.with_interpreter(Arc::new(llm));
+        }
         Self {
             services: CallServices {
                 directory: Arc::new(directory),
-                conversation: Arc::new(DialogConversation::new(db.clone())),
+                conversation: Arc::new(DialogConversation::with_service(service)),
                 // Without a recognizer, calls that bring a transcript
                 // sidecar (demo calls) are understood through it.
                 allow_scripted_transcripts: speech.stt.is_none(),
@@ -468,13 +544,12 @@ impl CallRuntime {
                     .twilio_auth_token
                     .as_ref()
                     .map(|t| t.expose().to_owned()),
-                auth: Arc::new(crate::http::media_auth::TelephonyAuth::from_settings(
-                    settings,
-                )),
+                auth,
                 shutdown: shutdown.clone(),
                 turn_log: false,
                 payments: None,
                 payment_links: None,
+                control,
             },
             writer_task,
         }

@@ -40,6 +40,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::core::booking;
+use crate::core::dialog::handoff::CallHandoff;
 use crate::core::dialog::personality::Personality;
 use crate::core::dialog::{
     Action, Analysis, Channel, Customer, Dialog, DialogConfig, DialogState, HandoffReason, Input,
@@ -147,6 +148,7 @@ pub struct ConversationService {
     db: Db,
     interpreter: Option<Arc<dyn Interpreter>>,
     payments_ready: Option<PaymentsReady>,
+    call_llm_budget: Option<std::time::Duration>,
 }
 
 impl ConversationService {
@@ -155,6 +157,7 @@ impl ConversationService {
             db,
             interpreter: None,
             payments_ready: None,
+            call_llm_budget: None,
         }
     }
 
@@ -176,13 +179,35 @@ impl ConversationService {
         &self.db
     }
 
+    /// Unclear turns on a call wait for the language model at most this
+    /// long, then the rules' answer stands (a caller waits in silence; a
+    /// chat has the client's own timeout, `LLM_TIMEOUT_MS`).
+    pub fn with_call_llm_budget(mut self, budget: std::time::Duration) -> Self {
+        self.call_llm_budget = Some(budget);
+        self
+    }
+
     /// Handles one customer turn (see the module docs).
-    #[tracing::instrument(skip_all, fields(tenant = %tenant.slug(), channel = turn.channel.as_str(), customer = %turn.customer))]
     pub async fn handle_turn(
         &self,
         tenant: &TenantHandle,
         thread: Option<&ThreadId>,
         turn: TurnText,
+    ) -> Result<TurnOutcome, ConversationError> {
+        self.handle_call_turn(tenant, thread, turn, &CallHandoff::default())
+            .await
+    }
+
+    /// Handles one turn of a call: as [`Self::handle_turn`], and a hand-off
+    /// is carried out as `handoff` says (put through, or a promise), which
+    /// the dialog says and handoff_log records.
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.slug(), channel = turn.channel.as_str(), customer = %turn.customer))]
+    pub async fn handle_call_turn(
+        &self,
+        tenant: &TenantHandle,
+        thread: Option<&ThreadId>,
+        turn: TurnText,
+        handoff: &CallHandoff,
     ) -> Result<TurnOutcome, ConversationError> {
         let record = self
             .db
@@ -263,6 +288,7 @@ impl ConversationService {
         {
             config.handoff_after_misunderstood = u32::try_from(n).unwrap_or(3).max(1);
         }
+        config.call_handoff = handoff.clone();
 
         let was_handed_off = state.handed_off();
         let mut run = Run {
@@ -274,9 +300,13 @@ impl ConversationService {
             llm_cost_micro_usd: 0,
             booked: false,
         };
-        let state = run
-            .drive(&config, state, &record, self.interpreter.as_deref())
-            .await?;
+        let model = self.interpreter.as_deref().map(|interpreter| Model {
+            interpreter,
+            budget: self
+                .call_llm_budget
+                .filter(|_| turn.channel == Channel::Voice),
+        });
+        let state = run.drive(&config, state, &record, model).await?;
         let mut outcome = run.outcome;
         outcome.thread = Some(thread.clone());
         outcome.handed_off = state.handed_off();
@@ -312,6 +342,11 @@ impl ConversationService {
                     "escalation_due_at": at(record.handoff_escalation_seconds),
                     "wamid": turn.message_id,
                 });
+                if turn.channel == Channel::Voice {
+                    // How the call reaches the person: put through to the
+                    // business's number, or a promise and a hang-up.
+                    meta["call"] = json!(handoff);
+                }
             }
             conv::append_handoff(
                 &mut tx,
@@ -372,6 +407,14 @@ async fn ensure_thread(
     Ok(())
 }
 
+/// The language model for unclear turns, and how long a turn may wait
+/// for it (calls).
+#[derive(Clone, Copy)]
+struct Model<'a> {
+    interpreter: &'a dyn Interpreter,
+    budget: Option<std::time::Duration>,
+}
+
 /// One turn's effect loop.
 struct Run<'t, 'c> {
     tx: &'t mut TenantTx,
@@ -391,7 +434,7 @@ impl Run<'_, '_> {
         config: &DialogConfig,
         state: DialogState,
         record: &TenantRecord,
-        interpreter: Option<&dyn Interpreter>,
+        model: Option<Model<'_>>,
     ) -> Result<DialogState, ConversationError> {
         let core_turn = |text: String, hint: Option<Lang>| Turn {
             text,
@@ -419,19 +462,32 @@ impl Run<'_, '_> {
             .any(|o| matches!(o, Output::Analysis(a) if !a.understood));
         if misunderstood
             && !state.handed_off()
-            && let Some(interp) = interpreter
+            && let Some(model) = model
         {
             let lang = dialog.state().lang;
-            let asked = interp
-                .interpret(
-                    record,
-                    self.thread,
-                    &self.turn.text,
-                    lang,
-                    self.turn.now,
-                    state.llm_spend_micro_usd,
-                )
-                .await;
+            let asking = model.interpreter.interpret(
+                record,
+                self.thread,
+                &self.turn.text,
+                lang,
+                self.turn.now,
+                state.llm_spend_micro_usd,
+            );
+            let asked = match model.budget {
+                None => asking.await,
+                Some(budget) => match tokio::time::timeout(budget, asking).await {
+                    Ok(asked) => asked,
+                    Err(_) => {
+                        // Dropped: the request is cancelled and its tokens
+                        // (if any were billed) are not known.
+                        tracing::info!(
+                            budget_ms = budget.as_millis() as u64,
+                            "language model slower than the call's budget; rules answer"
+                        );
+                        Interpretation::default()
+                    }
+                },
+            };
             self.llm_cost_micro_usd += asked.cost_micro_usd;
             if let Some(rewritten) = asked.rewrite {
                 tracing::debug!("turn rewritten by the language model");

@@ -118,7 +118,7 @@ pub async fn sweep(
                 if already || due > now {
                     continue;
                 }
-                let text = message(stage, &tenant, &customer, &thread);
+                let text = message(stage, &tenant, &customer, &thread, &meta);
                 for admin in &admins {
                     if let Err(e) = notifier.notify(&tenant, admin, text.clone()).await {
                         tracing::warn!(tenant = %tenant.slug, error = %e, "admin notice failed");
@@ -149,7 +149,24 @@ pub async fn sweep(
     Ok(report)
 }
 
-fn message(stage: Stage, tenant: &TenantRecord, customer: &str, thread: &ThreadId) -> String {
+fn message(
+    stage: Stage,
+    tenant: &TenantRecord,
+    customer: &str,
+    thread: &ThreadId,
+    meta: &Value,
+) -> String {
+    // Where they asked: a chat, or a call put through or promised a call back.
+    let place = match (
+        meta.get("channel").and_then(Value::as_str),
+        meta.pointer("/call/route").and_then(Value::as_str),
+    ) {
+        (Some("voice"), Some("transfer")) => {
+            "on a call and was put through to your number (if nobody answered, call them back)"
+        }
+        (Some("voice"), _) => "on a call and was promised a call back on their number",
+        _ => "on WhatsApp",
+    };
     let tail: String = customer
         .chars()
         .rev()
@@ -160,7 +177,7 @@ fn message(stage: Stage, tenant: &TenantRecord, customer: &str, thread: &ThreadI
         .collect();
     match stage {
         Stage::Notice => format!(
-            "{}: a customer (…{tail}) asked for a person on WhatsApp. Reply CLAIM to take them (thread {thread}).",
+            "{}: a customer (…{tail}) asked for a person {place}. Reply CLAIM to take them (thread {thread}).",
             tenant.name
         ),
         Stage::Reminder => format!(

@@ -13,7 +13,7 @@ use rust_decimal::prelude::ToPrimitive;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{StorageError, TenantTx};
+use super::{StorageError, TenantHandle, TenantTx};
 use crate::core::booking::{Busy, ServiceSpec, StaffAvailability, WeeklyWindow, is_free};
 use crate::core::dialog::catalog::{Catalog, Relation, ServiceInfo, StaffInfo};
 use crate::core::dialog::personality::PersonalityRow;
@@ -130,6 +130,15 @@ pub async fn load_personality(tx: &mut TenantTx) -> Result<Option<PersonalityRow
         honorific: r.try_get("honorific")?,
         cross_sell: r.try_get("cross_sell")?,
     }))
+}
+
+/// The tenant's personality row in a transaction of its own (a call reads
+/// it when its number is looked up, outside any turn).
+pub async fn personality_of(tenant: &TenantHandle) -> Result<Option<PersonalityRow>, StorageError> {
+    let mut tx = tenant.begin().await?;
+    let row = load_personality(&mut tx).await?;
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// Availability inputs for every active staff member (or one), between two

@@ -59,6 +59,9 @@ pub struct TenantRecord {
     pub voice_endpointing_min_delay_ms: Option<i32>,
     pub voice_endpointing_max_delay_ms: Option<i32>,
     pub voice_stk_max_hold_seconds: i32,
+    /// Where a caller who asks for a person is put through (migration
+    /// public/0004; NULL: promise a call back and hang up).
+    pub voice_transfer_number: Option<String>,
 
     // Payments.
     pub payment_enabled: bool,
@@ -110,7 +113,8 @@ pub(crate) const TENANT_COLUMNS: &str = "id, slug, name, schema_name, vertical, 
      voice_enabled, voice_greeting_language, voice_default_speaker, voice_eot_silence_ms, \
      voice_full_duplex_enabled, voice_backchannel_filter, voice_hard_interrupt, voice_streaming, \
      voice_listening_ack, voice_adaptive_speed, voice_endpointing_min_delay_ms, \
-     voice_endpointing_max_delay_ms, voice_stk_max_hold_seconds, payment_enabled, \
+     voice_endpointing_max_delay_ms, voice_stk_max_hold_seconds, voice_transfer_number, \
+     payment_enabled, \
      preferred_payment_provider, payment_environment_override, mpesa_enabled, mpesa_shortcode, \
      mpesa_passkey, encode(daraja_credentials, 'escape') AS daraja_credentials, \
      encode(pesapal_credentials, 'escape') AS pesapal_credentials, pesapal_ipn_id, \
@@ -170,6 +174,7 @@ impl TenantRecord {
             voice_endpointing_min_delay_ms: row.try_get("voice_endpointing_min_delay_ms")?,
             voice_endpointing_max_delay_ms: row.try_get("voice_endpointing_max_delay_ms")?,
             voice_stk_max_hold_seconds: row.try_get("voice_stk_max_hold_seconds")?,
+            voice_transfer_number: row.try_get("voice_transfer_number")?,
             payment_enabled: row.try_get("payment_enabled")?,
             preferred_payment_provider: row.try_get("preferred_payment_provider")?,
             payment_environment_override: row.try_get("payment_environment_override")?,

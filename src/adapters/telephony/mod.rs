@@ -27,6 +27,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Deserializer};
 use thiserror::Error;
 
+pub mod control;
 pub mod exotel;
 pub mod media_token;
 pub mod plivo;

@@ -148,6 +148,13 @@ impl Call {
         if let Some(speech) = self.speech.take() {
             self.record_bot(&speech, true);
         }
+        if self.report.handoff.is_some() {
+            // Handed to a person: the thread stays open for the team (the
+            // notices go out for open threads; an admin closes it, and the
+            // customer's WhatsApp messages meanwhile reach them).
+            info!("call handed to a person; its thread stays open");
+            return;
+        }
         let reason = match end {
             // Hung up on a caller who went silent: they left.
             EndReason::BotHungUp if self.silences >= 2 => "abandon",

@@ -124,12 +124,20 @@ impl Call {
             let _ = self.codec.encode(Playback::Clear, &mut self.out);
         }
         self.record_bot(&speech, true);
+        if let Some(handoff) = speech.handoff {
+            // The caller asked for a person; talking over the hand-off line
+            // does not take that back.
+            self.end_call(Some(handoff));
+        }
     }
 
     pub(super) fn start_speech(&mut self, reply: BotReply, answering_since: Option<Instant>) {
+        if reply.handoff.is_some() {
+            self.ending.handing_off();
+        }
         if reply.sentences.is_empty() {
             if reply.end_call {
-                self.hang_up = true;
+                self.end_call(reply.handoff);
             }
             return;
         }
@@ -144,6 +152,7 @@ impl Call {
             language: reply.language,
             intent: reply.intent,
             end_call: reply.end_call,
+            handoff: reply.handoff,
             answering_since,
             recorded: reply.recorded,
             started_ms: self.turns.clock_ms(),
@@ -209,7 +218,7 @@ impl Call {
                 .bot_finished(speech.playback.id(), self.turns.clock_ms());
             self.record_bot(&speech, false);
             if speech.end_call {
-                self.hang_up = true;
+                self.end_call(speech.handoff);
                 return;
             }
         }
