@@ -37,6 +37,7 @@ use crate::adapters::telephony::{
 };
 use crate::core::dialog::handoff::CallHandoff;
 use crate::core::ids::{CallId, Lang};
+use crate::core::messages::call::CallLine;
 use crate::core::playback::{Send as PlaybackSend, Utterance};
 use crate::runtime::call_acks::{self, AckClips};
 use crate::runtime::call_audio::{OutboundAudio, line_codec};
@@ -57,15 +58,6 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The intent recorded on the hold's prompts (distinct from the dialog's
 /// "payment" intent, so only the hold's own lines count as its prompts).
 const HOLD_PROMPT: &str = "payment_hold";
-/// Said when the conversation fails.
-const SORRY_EN: &str = "Sorry, I had a problem. Could you say that again?";
-const SORRY_SW: &str = "Samahani, kuna tatizo. Tafadhali rudia.";
-/// Said when the caller has been silent for a while (the engine's no-input).
-const STILL_THERE_EN: &str = "Are you still there?";
-const STILL_THERE_SW: &str = "Bado uko?";
-/// Said before hanging up after a second silence.
-const GOODBYE_EN: &str = "I will end the call now. Thank you for calling, goodbye.";
-const GOODBYE_SW: &str = "Nitakata simu sasa. Asante kwa kupiga, kwaheri.";
 /// The intent recorded on what the call says to a silent caller.
 const NO_INPUT: &str = "no_input";
 

@@ -209,10 +209,7 @@ pub trait CallConversation: Send + Sync {
     }
     /// What to say once a payment hold is over, so the conversation goes on.
     fn after_payment(&self, _ctx: &CallContext, language: Lang) -> BotReply {
-        let text = match language {
-            Lang::Sw => "Kuna kingine ninachoweza kukusaidia?",
-            Lang::En => "Is there anything else I can help you with?",
-        };
+        let text = crate::core::messages::call::CallLine::AnythingElse.text(language);
         BotReply::said(vec![text.to_owned()], language, "payment_done")
     }
     /// The call is over; `report` is what happened on it (turn events on

@@ -3,8 +3,10 @@
 //! The conversation's fixed sentences ([`Msg`]), the greeting the
 //! personality dials shape ([`greeting::greeting`]), hand-offs to a person
 //! ([`handoff::HandoffMsg`]), the payment hold on a call
-//! ([`hold::Prompt`]) and chat payments ([`chat_payment::ChatMessage`]).
+//! ([`hold::Prompt`]), what a call says of its own accord
+//! ([`call::CallLine`]) and chat payments ([`chat_payment::ChatMessage`]).
 
+pub mod call;
 pub mod chat_payment;
 pub mod dialog;
 pub mod greeting;

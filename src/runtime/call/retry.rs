@@ -22,10 +22,6 @@ const RETRY_FOR: Duration = Duration::from_secs(10);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A turn still unanswered this long after it ended gets "one moment".
 const ONE_MOMENT_AFTER: Duration = Duration::from_secs(2);
-const ONE_MOMENT_EN: &str = "One moment, please.";
-const ONE_MOMENT_SW: &str = "Subiri kidogo.";
-const KEPT_EN: &str = "Sorry, I cannot finish that right now. I have noted what you said; please try again in a little while.";
-const KEPT_SW: &str = "Samahani, siwezi kukamilisha hilo sasa hivi. Nimeandika ulichosema; tafadhali jaribu tena baadaye kidogo.";
 /// The intent recorded on the "one moment" line.
 pub(super) const ONE_MOMENT: &str = "one_moment";
 
@@ -101,10 +97,7 @@ impl Call {
             return;
         }
         let lang = t.turn.language.unwrap_or(self.last_language);
-        let text = match lang {
-            Lang::Sw => ONE_MOMENT_SW,
-            Lang::En => ONE_MOMENT_EN,
-        };
+        let text = CallLine::OneMoment.text(lang);
         info!("turn waiting on the database; caller told to hold on");
         self.start_speech(
             BotReply::said(vec![text.to_owned()], lang, ONE_MOMENT),
@@ -151,10 +144,7 @@ impl Call {
         warn!(error = %e, tries = t.tries, "turn's database work kept failing; kept for later");
         self.keep_turn(&t.turn);
         let lang = t.turn.language.unwrap_or(lang);
-        let text = match lang {
-            Lang::Sw => KEPT_SW,
-            Lang::En => KEPT_EN,
-        };
+        let text = CallLine::TurnKept.text(lang);
         Some((
             BotReply::said(vec![text.to_owned()], lang, "turn_kept"),
             after,
@@ -188,8 +178,5 @@ impl Call {
 
 /// What the call says when the conversation fails.
 pub fn sorry(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Sw => SORRY_SW,
-        Lang::En => SORRY_EN,
-    }
+    CallLine::Sorry.text(lang)
 }

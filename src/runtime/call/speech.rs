@@ -59,12 +59,11 @@ impl Call {
         }
         self.silences += 1;
         let lang = self.speech_language();
-        let (text, end_call) = match (self.silences, lang) {
-            (1, Lang::En) => (STILL_THERE_EN, false),
-            (1, Lang::Sw) => (STILL_THERE_SW, false),
-            (_, Lang::En) => (GOODBYE_EN, true),
-            (_, Lang::Sw) => (GOODBYE_SW, true),
+        let (line, end_call) = match self.silences {
+            1 => (CallLine::StillThere, false),
+            _ => (CallLine::Goodbye, true),
         };
+        let text = line.text(lang);
         info!(silences = self.silences, end_call, "caller silent");
         let mut reply = BotReply::said(vec![text.to_owned()], lang, NO_INPUT);
         reply.end_call = end_call;
