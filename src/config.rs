@@ -129,6 +129,10 @@ pub struct SpeechSettings {
     pub whisper_api_key: Option<Secret>,
     /// `ESPEAK_PATH`, default `espeak-ng` (looked up on PATH).
     pub espeak_path: PathBuf,
+    /// `RATIBA_WHISPER_MODEL`: the local recognizer's model file (used when
+    /// no cloud recognizer is set and the build has feature
+    /// `local-whisper`), default `~/.cache/ratiba/ggml-tiny.en.bin`.
+    pub whisper_model: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -432,6 +436,10 @@ impl Settings {
             whisper_url: src.url("WHISPER_URL")?,
             whisper_api_key: src.secret("WHISPER_API_KEY"),
             espeak_path: PathBuf::from(src.get("ESPEAK_PATH").unwrap_or("espeak-ng")),
+            whisper_model: src
+                .get(crate::adapters::speech::local_whisper::MODEL_ENV)
+                .map(PathBuf::from)
+                .or_else(crate::adapters::speech::local_whisper::default_model_path),
         };
 
         let llm_model = src.get("LLM_MODEL").map(str::to_owned);

@@ -109,7 +109,12 @@ fn options(server: &Server, provider: Provider, name: &str, fast: bool) -> SimOp
     SimOptions {
         server: server.base.clone(),
         provider,
-        to: "+254711000100".into(),
+        // The call page dials the tenant's slug, not a number.
+        to: if provider == Provider::Browser {
+            "demo".into()
+        } else {
+            "+254711000100".into()
+        },
         from: "+254722000111".into(),
         audio,
         transcript: Some(transcript),

@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use crate::adapters::speech::scripted::Transcript;
 use crate::adapters::telephony::{Provider, plivo, twilio, vonage};
 use crate::core::audio::wav;
-use crate::core::audio::{Endian, StreamResampler, g711, pcm};
+use crate::core::audio::{Endian, g711, pcm};
 use crate::http::media::TRANSCRIPT_PARAM;
 
 mod latency;
@@ -34,10 +34,12 @@ pub struct Args {
     /// Server base URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub server: String,
-    /// Which provider to impersonate: twilio, telnyx, plivo, vonage, exotel.
+    /// Which provider to impersonate: twilio, telnyx, plivo, vonage,
+    /// exotel, or browser (the call page's socket).
     #[arg(long)]
     pub provider: String,
-    /// The dialled number (default: the demo tenant's voice number).
+    /// The dialled number (default: the demo tenant's voice number); for
+    /// `--provider browser`, the tenant's slug (default: demo).
     #[arg(long)]
     pub to: Option<String>,
     /// The caller's number.
@@ -81,7 +83,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let opts = SimOptions {
         server: args.server,
         provider,
-        to: args.to.unwrap_or_else(|| DEMO_VOICE_NUMBER.to_owned()),
+        to: args.to.unwrap_or_else(|| match provider {
+            Provider::Browser => "demo".to_owned(),
+            Provider::Twilio
+            | Provider::Telnyx
+            | Provider::Plivo
+            | Provider::Vonage
+            | Provider::Exotel => DEMO_VOICE_NUMBER.to_owned(),
+        }),
         from: args.from.unwrap_or_else(|| "+254722000111".to_owned()),
         audio,
         transcript,
@@ -622,6 +631,37 @@ async fn dial(
                 stream_id,
             })
         }
+        Provider::Browser => {
+            // The call page: `to` is the tenant's slug.
+            let slug = crate::core::ids::TenantSlug::parse(&opts.to).map_err(|_| {
+                anyhow::anyhow!("for --provider browser, --to is the tenant's slug (e.g. demo)")
+            })?;
+            let resp = http
+                .post(format!("{base}/call/{}/session", slug.as_str()))
+                .json(&serde_json::json!({"phone": opts.from}))
+                .send()
+                .await
+                .context("starting the browser call")?;
+            let status = resp.status();
+            let body: serde_json::Value = resp.json().await.unwrap_or_default();
+            if !status.is_success() {
+                bail!("the call page answered {status}: {body}");
+            }
+            let (Some(call), Some(media)) = (
+                body.get("call").and_then(|c| c.as_str()),
+                body.get("media").and_then(|m| m.as_str()),
+            ) else {
+                return Err(refused(&body.to_string()));
+            };
+            let ws_base = base
+                .replacen("https://", "wss://", 1)
+                .replacen("http://", "ws://", 1);
+            Ok(Dial {
+                ws_url: format!("{ws_base}{media}"),
+                params: vec![("call".to_owned(), call.to_owned())],
+                stream_id: call.to_owned(),
+            })
+        }
     }
 }
 
@@ -670,7 +710,7 @@ impl ProviderSim {
 
     fn rate(&self) -> u32 {
         match self.provider {
-            Provider::Vonage => 16_000,
+            Provider::Vonage | Provider::Browser => 16_000,
             _ => 8000,
         }
     }
@@ -714,6 +754,8 @@ impl ProviderSim {
                 m.insert("content-type".into(), "audio/l16;rate=16000".into());
                 vec![json(serde_json::Value::Object(m))]
             }
+            Provider::Browser => vec![json(serde_json::json!({"event":"start","call":sid,
+                "format":{"encoding":"L16","sampleRate":16000},"parameters":custom}))],
             Provider::Exotel => vec![
                 json(serde_json::json!({"event":"connected"})),
                 json(
@@ -746,7 +788,7 @@ impl ProviderSim {
                     .to_string(),
                 ))
             }
-            Provider::Vonage => {
+            Provider::Vonage | Provider::Browser => {
                 let mut bytes = vec![0u8; samples.len() * 2];
                 pcm::l16_encode_into(samples, Endian::Little, &mut bytes);
                 Some(Message::Binary(bytes.into()))
@@ -770,7 +812,9 @@ impl ProviderSim {
 
     fn parse_server(&self, msg: Message) -> Vec<SimEvent> {
         let text = match msg {
-            Message::Binary(b) if self.provider == Provider::Vonage => {
+            Message::Binary(b)
+                if matches!(self.provider, Provider::Vonage | Provider::Browser) =>
+            {
                 let mut samples = vec![0i16; b.len() / 2];
                 pcm::l16_decode_into(&b, Endian::Little, &mut samples);
                 return vec![SimEvent::Audio(samples)];
@@ -805,6 +849,7 @@ impl ProviderSim {
             }
             ("mark", _) => v
                 .pointer("/mark/name")
+                .or(v.get("name"))
                 .and_then(|n| n.as_str())
                 .map(|n| vec![SimEvent::Mark(n.to_owned())])
                 .unwrap_or_default(),
@@ -842,6 +887,7 @@ impl ProviderSim {
                 Provider::Exotel => {
                     serde_json::json!({"event":"mark","stream_sid":sid,"mark":{"name":name}})
                 }
+                Provider::Browser => serde_json::json!({"event":"mark","name":name}),
             }
             .to_string(),
         )
@@ -853,6 +899,7 @@ impl ProviderSim {
                 serde_json::json!({"event":"clearedAudio","streamId":self.stream_id}).to_string(),
             )),
             Provider::Vonage => Some(Message::text(r#"{"event":"websocket:cleared"}"#)),
+            Provider::Browser => Some(Message::text(r#"{"event":"cleared"}"#)),
             _ => None,
         }
     }
@@ -869,22 +916,12 @@ impl ProviderSim {
             Provider::Exotel => Some(Message::text(
                 serde_json::json!({"event":"stop","stream_sid":sid,"stop":{"call_sid":self.call_sid,"reason":"callended"}}).to_string(),
             )),
+            Provider::Browser => Some(Message::text(r#"{"event":"stop"}"#)),
             Provider::Plivo | Provider::Vonage => None,
         }
     }
 }
 
 fn resample(samples: &[i16], from: u32, to: u32) -> anyhow::Result<Vec<i16>> {
-    if from == to {
-        return Ok(samples.to_vec());
-    }
-    let chunk = from as usize / 50;
-    let mut r = StreamResampler::new(from, to, chunk)?;
-    let mut out = Vec::with_capacity(samples.len() * to as usize / from as usize + 1024);
-    let mut buf = vec![0i16; r.output_max()];
-    for c in samples.chunks(chunk) {
-        let n = r.process(c, &mut buf);
-        out.extend_from_slice(&buf[..n]);
-    }
-    Ok(out)
+    Ok(crate::core::audio::resample_all(samples, from, to)?)
 }

@@ -35,11 +35,11 @@ use crate::adapters::telephony::{
     twilio,
 };
 use crate::core::dialog::handoff::{HandoffFacts, plan_call_handoff};
-use crate::core::ids::{CallId, PhoneNumber, ThreadId};
+use crate::core::ids::{CallId, Lang, PhoneNumber, ThreadId};
 use crate::http::media_auth::{refuse_signature, refuse_token};
-use crate::http::voice;
+use crate::http::{call_page, voice};
 use crate::runtime::call::{CallSetup, SocketIn, SocketOut, run_call};
-use crate::runtime::call_setup::{CallContext, CallServices, VoiceTenant};
+use crate::runtime::call_setup::{CallContext, CallServices, EnglishOnlyLine, VoiceTenant};
 
 /// The stream parameter carrying a transcript sidecar (base64 JSON) for the
 /// scripted recognizer, sent by the simulated caller.
@@ -64,6 +64,8 @@ pub fn router(services: CallServices) -> Router {
             "/voice/exotel/transfer-number",
             any(voice::exotel_transfer_number),
         )
+        .route("/call/{slug}", get(call_page::page))
+        .route("/call/{slug}/session", post(call_page::session))
         .route("/media/{provider}", get(media_socket_without_token))
         .route("/media/{provider}/{token}", get(media_socket))
         .with_state(Arc::new(services))
@@ -229,7 +231,7 @@ async fn media_socket(
                 }
             }
         }
-        Provider::Telnyx | Provider::Vonage | Provider::Exotel => {}
+        Provider::Telnyx | Provider::Vonage | Provider::Exotel | Provider::Browser => {}
     }
     let url_params: BTreeMap<String, String> = form_params(query.unwrap_or_default().as_bytes())
         .into_iter()
@@ -306,7 +308,16 @@ async fn handle_media(
         return;
     }
     bind_to_claims(&mut start, &claims);
-    let tenant = match route_number(&services, Some(&claims.to)).await {
+    let routed = match provider {
+        // A browser call dials no number: the token names the tenant.
+        Provider::Browser => call_page::route_slug(&services, &claims.tenant).await,
+        Provider::Twilio
+        | Provider::Telnyx
+        | Provider::Plivo
+        | Provider::Vonage
+        | Provider::Exotel => route_number(&services, Some(&claims.to)).await,
+    };
+    let tenant = match routed {
         Routed::Tenant(t) if t.slug.as_str() == claims.tenant => t,
         Routed::Tenant(t) => {
             count_rejected(&services);
@@ -377,9 +388,15 @@ fn call_setup(
                 }
             }
         });
+    let mut conversation = Arc::clone(&services.conversation);
     let stt = match scripted {
         Some(t) => Some(Scripted::new(t).open(&stt_opts)),
-        None => services.speech.stt.as_ref().map(|s| s.open(&stt_opts)),
+        None => services.speech.stt.as_ref().map(|s| {
+            if !s.languages().contains(&Lang::Sw) {
+                conversation = Arc::new(EnglishOnlyLine(conversation.clone()));
+            }
+            s.open(&stt_opts)
+        }),
     };
     // The provider's REST control of this call, when it has one and the
     // stream named the call.
@@ -413,7 +430,7 @@ fn call_setup(
         start,
         stt,
         tts: Arc::clone(&services.speech.tts),
-        conversation: Arc::clone(&services.conversation),
+        conversation,
         writer: services.writer.clone(),
         metrics: Arc::clone(&services.metrics),
         shutdown: services.shutdown.clone(),

@@ -36,7 +36,7 @@ pub struct TelephonyAuth {
     pub vonage_signature_secret: Option<String>,
     /// Providers whose webhooks and media sockets are served.
     pub enabled: Vec<Provider>,
-    warned_unsigned: [AtomicBool; 5],
+    warned_unsigned: [AtomicBool; Provider::ALL.len()],
     /// Tokens already used to start a stream (our call id -> expiry).
     used: Mutex<HashMap<String, i64>>,
 }

@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::runtime::shutdown::Shutdown;
 use crate::storage::{Db, Vault};
 
+mod call_page;
 pub mod health;
 pub mod media;
 pub mod media_auth;

@@ -115,6 +115,15 @@ impl TenantDirectory for CachedDirectory {
             }
         })
     }
+
+    /// Asked of the database each time (a call page is opened by a person,
+    /// not at a provider's connect deadline).
+    fn by_slug<'a>(
+        &'a self,
+        slug: &'a crate::core::ids::TenantSlug,
+    ) -> BoxFuture<'a, Result<Option<crate::runtime::call_setup::WebTenant>, DirectoryError>> {
+        self.inner.by_slug(slug)
+    }
 }
 
 #[cfg(test)]

@@ -84,6 +84,31 @@ pub trait TenantDirectory: Send + Sync {
         &'a self,
         number: &'a PhoneNumber,
     ) -> BoxFuture<'a, Result<Option<VoiceTenant>, DirectoryError>>;
+
+    /// The tenant with this slug and its web look, for calls that dial no
+    /// number (the browser call page). A directory that knows tenants only
+    /// by number finds none.
+    fn by_slug<'a>(
+        &'a self,
+        _slug: &'a crate::core::ids::TenantSlug,
+    ) -> BoxFuture<'a, Result<Option<WebTenant>, DirectoryError>> {
+        Box::pin(async { Ok(None) })
+    }
+}
+
+/// A tenant as its web pages show it (public.tenants' widget columns).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebTenant {
+    pub voice: VoiceTenant,
+    /// `widget_display_name`, else the tenant's name.
+    pub display_name: String,
+    /// `widget_primary_color` (a CSS colour as stored; the page checks it).
+    pub primary_color: String,
+}
+
+impl WebTenant {
+    /// The column default colour (migrations/public/0001_registry.sql).
+    pub const DEFAULT_COLOR: &'static str = "#0F766E";
 }
 
 /// A fixed directory (tests, benches).
@@ -96,6 +121,18 @@ impl TenantDirectory for StaticDirectory {
         number: &'a PhoneNumber,
     ) -> BoxFuture<'a, Result<Option<VoiceTenant>, DirectoryError>> {
         let found = self.0.get(number).cloned();
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn by_slug<'a>(
+        &'a self,
+        slug: &'a crate::core::ids::TenantSlug,
+    ) -> BoxFuture<'a, Result<Option<WebTenant>, DirectoryError>> {
+        let found = self.0.values().find(|t| &t.slug == slug).map(|t| WebTenant {
+            display_name: t.name.clone(),
+            primary_color: WebTenant::DEFAULT_COLOR.to_owned(),
+            voice: t.clone(),
+        });
         Box::pin(async move { Ok(found) })
     }
 }
@@ -256,6 +293,46 @@ impl CallConversation for EchoConversation {
                 "echo",
             ))
         })
+    }
+}
+
+/// A conversation whose greeting also says that the call understands
+/// English only (its recognizer is the local model): everything else is
+/// the inner conversation's.
+pub struct EnglishOnlyLine(pub Arc<dyn CallConversation>);
+
+impl CallConversation for EnglishOnlyLine {
+    fn greeting(&self, ctx: &CallContext) -> BotReply {
+        let mut reply = self.0.greeting(ctx);
+        let notice = crate::core::messages::call::CallLine::EnglishOnly;
+        let at = reply.sentences.len().saturating_sub(1);
+        for (i, s) in crate::adapters::speech::sentences(notice.text(reply.language))
+            .into_iter()
+            .enumerate()
+        {
+            reply.sentences.insert(at + i, s);
+        }
+        reply
+    }
+
+    fn reply<'a>(
+        &'a self,
+        ctx: &'a CallContext,
+        turn: CallerTurn,
+    ) -> BoxFuture<'a, Result<BotReply, ConversationError>> {
+        self.0.reply(ctx, turn)
+    }
+
+    fn records_turns(&self) -> bool {
+        self.0.records_turns()
+    }
+
+    fn after_payment(&self, ctx: &CallContext, language: Lang) -> BotReply {
+        self.0.after_payment(ctx, language)
+    }
+
+    fn call_ended(&self, ctx: &CallContext, report: &crate::runtime::call::CallReport) {
+        self.0.call_ended(ctx, report)
     }
 }
 
@@ -445,22 +522,50 @@ impl TenantDirectory for crate::storage::Db {
             else {
                 return Ok(None);
             };
-            let vertical = record.vertical.clone();
-            let slug = record.slug.clone();
-            let mut tenant = VoiceTenant::from(record);
-            // The tenant's own dials; the vertical's stand if they cannot
-            // be read (the call must not wait on them).
-            match crate::storage::booking::personality_of(&self.tenant(&slug)).await {
-                Ok(row) => {
-                    tenant.dials.personality = Personality::resolve(&vertical, row.as_ref());
-                }
-                Err(e) => {
-                    tracing::warn!(tenant = %slug, error = %e, "personality dials unreadable; the vertical's defaults greet");
-                }
-            }
-            Ok(Some(tenant))
+            Ok(Some(voice_tenant(self, record).await))
         })
     }
+
+    fn by_slug<'a>(
+        &'a self,
+        slug: &'a crate::core::ids::TenantSlug,
+    ) -> BoxFuture<'a, Result<Option<WebTenant>, DirectoryError>> {
+        Box::pin(async move {
+            let found = self
+                .tenant_by_slug(slug)
+                .await
+                .map_err(|e| DirectoryError(e.to_string()))?;
+            let Some(r) = found else {
+                return Ok(None);
+            };
+            Ok(Some(WebTenant {
+                display_name: r
+                    .widget_display_name
+                    .clone()
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| r.name.clone()),
+                primary_color: r.widget_primary_color.clone(),
+                voice: voice_tenant(self, r).await,
+            }))
+        })
+    }
+}
+
+/// A tenant's voice settings with its own personality dials; the
+/// vertical's stand if they cannot be read (the call must not wait on them).
+async fn voice_tenant(db: &crate::storage::Db, record: crate::storage::TenantRecord) -> VoiceTenant {
+    let vertical = record.vertical.clone();
+    let slug = record.slug.clone();
+    let mut tenant = VoiceTenant::from(record);
+    match crate::storage::booking::personality_of(&db.tenant(&slug)).await {
+        Ok(row) => {
+            tenant.dials.personality = Personality::resolve(&vertical, row.as_ref());
+        }
+        Err(e) => {
+            tracing::warn!(tenant = %slug, error = %e, "personality dials unreadable; the vertical's defaults greet");
+        }
+    }
+    tenant
 }
 
 /// The call machinery of a running server: the services the media routes
@@ -497,6 +602,7 @@ impl CallRuntime {
             whisper_model: None,
             espeak_path: Some(s.espeak_path.display().to_string()),
             request_timeout: None,
+            local_whisper_model: s.whisper_model.clone(),
         });
         let public_base_url = settings
             .core
@@ -529,9 +635,9 @@ impl CallRuntime {
             services: CallServices {
                 directory: Arc::new(directory),
                 conversation: Arc::new(DialogConversation::with_service(service)),
-                // Without a recognizer, calls that bring a transcript
-                // sidecar (demo calls) are understood through it.
-                allow_scripted_transcripts: speech.stt.is_none(),
+                // Without a cloud recognizer, calls that bring a
+                // transcript sidecar (demo calls) are understood through it.
+                allow_scripted_transcripts: speech.stt.as_ref().is_none_or(|s| s.runs_locally()),
                 speech,
                 writer,
                 metrics,

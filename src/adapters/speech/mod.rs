@@ -13,8 +13,10 @@
 //! format, which skips a resample). The call runtime converts at the edge.
 //!
 //! Providers are chosen from settings: an adapter without its key (or URL)
-//! is simply not offered; the embedded defaults are the scripted recognizer
-//! (transcript sidecars, for demo calls and tests) and local espeak-ng.
+//! is simply not offered; the embedded defaults are Whisper tiny.en run
+//! locally (English; feature `local-whisper` and its model file), the
+//! scripted recognizer (transcript sidecars, for demo calls and tests) and
+//! local espeak-ng.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -27,6 +29,7 @@ use tokio::sync::mpsc;
 pub mod deepgram;
 pub mod elevenlabs;
 pub mod espeak;
+pub mod local_whisper;
 pub mod scripted;
 pub mod whisper;
 
@@ -105,6 +108,15 @@ pub trait SpeechToText: Send + Sync {
     /// Opens one stream. Connecting happens in the background; a failure
     /// arrives as [`SttEvent::Failed`].
     fn open(&self, opts: &SttOptions) -> Box<dyn SttStream>;
+    /// The languages it understands (the local model: English only).
+    fn languages(&self) -> &'static [crate::core::ids::Lang] {
+        &[crate::core::ids::Lang::En, crate::core::ids::Lang::Sw]
+    }
+    /// Whether it runs on this machine (no provider behind it): demo calls
+    /// that bring a transcript sidecar may still use the scripted one.
+    fn runs_locally(&self) -> bool {
+        false
+    }
 }
 
 /// One call's recognition stream.
@@ -215,6 +227,9 @@ pub struct SpeechSettings {
     pub whisper_model: Option<String>,
     pub espeak_path: Option<String>,
     pub request_timeout: Option<Duration>,
+    /// The local recognizer's model file (feature `local-whisper`), tried
+    /// when no cloud recognizer is configured; none: no local recognizer.
+    pub local_whisper_model: Option<std::path::PathBuf>,
 }
 
 /// The providers on offer for this process.
@@ -249,14 +264,14 @@ impl SpeechProviders {
                     .unwrap_or_else(|| deepgram::DEFAULT_URL.to_owned()),
                 timeout,
             )))
+        } else if let Some(url) = &s.whisper_url {
+            Some(Arc::new(whisper::WhisperServer::new(
+                url.clone(),
+                s.whisper_model.clone(),
+                timeout,
+            )))
         } else {
-            s.whisper_url.as_ref().map(|url| {
-                Arc::new(whisper::WhisperServer::new(
-                    url.clone(),
-                    s.whisper_model.clone(),
-                    timeout,
-                )) as Arc<dyn SpeechToText>
-            })
+            local_recognizer(s.local_whisper_model.as_deref())
         };
         let tts: Arc<dyn TextToSpeech> = match &s.elevenlabs_api_key {
             Some(key) => Arc::new(elevenlabs::ElevenLabs::new(
@@ -269,6 +284,32 @@ impl SpeechProviders {
             None => Arc::new(espeak::Espeak::new(s.espeak_path.clone())),
         };
         Self { stt, tts }
+    }
+}
+
+/// The local recognizer, when this build has it and its model loads.
+fn local_recognizer(model: Option<&std::path::Path>) -> Option<Arc<dyn SpeechToText>> {
+    let path = model?;
+    #[cfg(feature = "local-whisper")]
+    {
+        match local_whisper::LocalWhisper::load(path) {
+            Ok(w) => Some(Arc::new(w)),
+            Err(e) => {
+                tracing::warn!(error = %e, "no local speech recognizer");
+                None
+            }
+        }
+    }
+    #[cfg(not(feature = "local-whisper"))]
+    {
+        if path.is_file() {
+            tracing::warn!(
+                model = %path.display(),
+                "a local recognizer model is installed but this build lacks it \
+                 (cargo feature local-whisper; scripts/serve builds with it)"
+            );
+        }
+        None
     }
 }
 

@@ -8,6 +8,7 @@
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
@@ -52,7 +53,7 @@ impl WhisperServer {
         pcm: &[i16],
         sample_rate_hz: u32,
         language: Option<&str>,
-    ) -> Result<(String, Vec<Word>, Option<String>), SpeechError> {
+    ) -> Result<Transcribed, SpeechError> {
         let wav = crate::core::audio::wav::encode_pcm16(sample_rate_hz, pcm);
         let file = reqwest::multipart::Part::bytes(wav)
             .file_name("utterance.wav")
@@ -121,28 +122,52 @@ struct TimedWord {
     end: f64,
 }
 
+impl Transcriber for WhisperServer {
+    fn transcribe_utterance(
+        &self,
+        pcm: Vec<i16>,
+        sample_rate_hz: u32,
+        language: Option<String>,
+    ) -> BoxFuture<'static, Result<Transcribed, SpeechError>> {
+        let server = self.clone();
+        Box::pin(async move {
+            server
+                .transcribe(&pcm, sample_rate_hz, language.as_deref())
+                .await
+        })
+    }
+}
+
 impl SpeechToText for WhisperServer {
     fn name(&self) -> &'static str {
         "whisper"
     }
 
     fn open(&self, opts: &SttOptions) -> Box<dyn SttStream> {
-        let (tx, rx) = mpsc::channel(8);
-        Box::new(WhisperStream {
-            server: self.clone(),
-            language: opts.language.clone(),
-            sample_rate_hz: opts.sample_rate_hz.max(1),
-            pcm: Vec::new(),
-            started_at_ms: None,
-            tx,
-            rx,
-        })
+        Box::new(UtteranceStream::new(self.clone(), opts))
     }
 }
 
-/// One call's per-utterance recognizer.
-pub struct WhisperStream {
-    server: WhisperServer,
+/// A transcript of one utterance: text, words (times relative to the
+/// utterance's first sample) and the language, if known.
+pub type Transcribed = (String, Vec<Word>, Option<String>);
+
+/// What a per-utterance recognizer does: one utterance of PCM in, its
+/// transcript out (a server over HTTP, or the local model).
+pub trait Transcriber: Clone + Send + Sync + 'static {
+    fn transcribe_utterance(
+        &self,
+        pcm: Vec<i16>,
+        sample_rate_hz: u32,
+        language: Option<String>,
+    ) -> BoxFuture<'static, Result<Transcribed, SpeechError>>;
+}
+
+/// One call's per-utterance recognition: audio is kept from the first push
+/// after a flush; a flush transcribes it in the background and the
+/// transcript comes back as one final, word times on the call's clock.
+pub struct UtteranceStream<T> {
+    transcriber: T,
     language: Option<String>,
     sample_rate_hz: u32,
     pcm: Vec<i16>,
@@ -151,7 +176,25 @@ pub struct WhisperStream {
     rx: mpsc::Receiver<SttEvent>,
 }
 
-impl SttStream for WhisperStream {
+/// The whisper server's stream.
+pub type WhisperStream = UtteranceStream<WhisperServer>;
+
+impl<T: Transcriber> UtteranceStream<T> {
+    pub fn new(transcriber: T, opts: &SttOptions) -> Self {
+        let (tx, rx) = mpsc::channel(8);
+        Self {
+            transcriber,
+            language: opts.language.clone(),
+            sample_rate_hz: opts.sample_rate_hz.max(1),
+            pcm: Vec::new(),
+            started_at_ms: None,
+            tx,
+            rx,
+        }
+    }
+}
+
+impl<T: Transcriber> SttStream for UtteranceStream<T> {
     fn push_audio(&mut self, pcm: &[i16], at_ms: u64) {
         self.started_at_ms.get_or_insert(at_ms);
         self.pcm.extend_from_slice(pcm);
@@ -168,12 +211,13 @@ impl SttStream for WhisperStream {
     fn flush(&mut self) {
         let pcm = std::mem::take(&mut self.pcm);
         let offset = self.started_at_ms.take().unwrap_or(0);
-        let server = self.server.clone();
+        let work = self
+            .transcriber
+            .transcribe_utterance(pcm, self.sample_rate_hz, self.language.clone());
         let language = self.language.clone();
-        let rate = self.sample_rate_hz;
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let event = match server.transcribe(&pcm, rate, language.as_deref()).await {
+            let event = match work.await {
                 Ok((text, words, lang)) => SttEvent::Final {
                     text,
                     words: words

@@ -201,6 +201,8 @@ fn provider_echoes_call_id(provider: Provider) -> bool {
         // The TeXML webhook's CallSid and the stream's call_control_id are
         // different ids.
         Provider::Telnyx => false,
+        // The page has no call id of its own.
+        Provider::Browser => false,
     }
 }
 

@@ -27,6 +27,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Deserializer};
 use thiserror::Error;
 
+pub mod browser;
 pub mod control;
 pub mod exotel;
 pub mod media_token;
@@ -58,15 +59,18 @@ pub enum Provider {
     Plivo,
     Vonage,
     Exotel,
+    /// Our own call page in a browser (`GET /call/{slug}`).
+    Browser,
 }
 
 impl Provider {
-    pub const ALL: [Provider; 5] = [
+    pub const ALL: [Provider; 6] = [
         Provider::Twilio,
         Provider::Telnyx,
         Provider::Plivo,
         Provider::Vonage,
         Provider::Exotel,
+        Provider::Browser,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +80,7 @@ impl Provider {
             Provider::Plivo => "plivo",
             Provider::Vonage => "vonage",
             Provider::Exotel => "exotel",
+            Provider::Browser => "browser",
         }
     }
 
@@ -87,6 +92,7 @@ impl Provider {
             Provider::Plivo => Box::new(plivo::PlivoCodec::new()),
             Provider::Vonage => Box::new(vonage::VonageCodec::new()),
             Provider::Exotel => Box::new(exotel::ExotelCodec::new()),
+            Provider::Browser => Box::new(browser::BrowserCodec::new()),
         }
     }
 }
@@ -108,7 +114,7 @@ impl std::str::FromStr for Provider {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("unknown telephony provider {0:?} (twilio, telnyx, plivo, vonage, exotel)")]
+#[error("unknown telephony provider {0:?} (twilio, telnyx, plivo, vonage, exotel, browser)")]
 pub struct UnknownProvider(pub String);
 
 /// How audio bytes on the wire are encoded.

@@ -17,4 +17,4 @@ pub mod wav;
 pub use features::{FrameLevel, frame_level};
 pub use framer::Framer;
 pub use pcm::Endian;
-pub use resample::{ResampleError, StreamResampler};
+pub use resample::{ResampleError, StreamResampler, resample_all};

@@ -130,6 +130,23 @@ impl StreamResampler {
     }
 }
 
+/// A whole recording at another rate, in 20 ms chunks (the output lags by
+/// [`StreamResampler::delay_output_samples`]; the last chunk is padded).
+pub fn resample_all(samples: &[i16], from_hz: u32, to_hz: u32) -> Result<Vec<i16>, ResampleError> {
+    if from_hz == to_hz {
+        return Ok(samples.to_vec());
+    }
+    let chunk = (from_hz as usize / 50).max(1);
+    let mut r = StreamResampler::new(from_hz, to_hz, chunk)?;
+    let mut out = Vec::with_capacity(samples.len() * to_hz as usize / from_hz as usize + 1024);
+    let mut buf = vec![0i16; r.output_max()];
+    for c in samples.chunks(chunk) {
+        let n = r.process(c, &mut buf);
+        out.extend_from_slice(&buf[..n]);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

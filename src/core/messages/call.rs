@@ -1,6 +1,6 @@
 //! What a call says of its own accord (not the dialog's answers): to a
 //! silent caller, while the database is slow, when a turn cannot be
-//! answered, and after a payment hold.
+//! answered, after a payment hold, and that it understands English only.
 
 use crate::core::ids::Lang;
 
@@ -18,6 +18,9 @@ pub enum CallLine {
     TurnKept,
     /// A payment hold is over; the conversation goes on.
     AnythingElse,
+    /// The call's recognizer understands English only (the local model):
+    /// said in the greeting, so a Swahili speaker knows before speaking.
+    EnglishOnly,
 }
 
 impl CallLine {
@@ -40,6 +43,12 @@ impl CallLine {
             }
             (Self::AnythingElse, En) => "Is there anything else I can help you with?",
             (Self::AnythingElse, Sw) => "Kuna kingine ninachoweza kukusaidia?",
+            (Self::EnglishOnly, En) => {
+                "I understand English on this line. For Swahili, please write to us on WhatsApp."
+            }
+            (Self::EnglishOnly, Sw) => {
+                "Kwa sasa naelewa Kiingereza tu kwenye simu hii. Kwa Kiswahili, tafadhali tuandikie WhatsApp."
+            }
         }
     }
 }
@@ -57,6 +66,7 @@ mod tests {
             CallLine::OneMoment,
             CallLine::TurnKept,
             CallLine::AnythingElse,
+            CallLine::EnglishOnly,
         ] {
             let (en, sw) = (l.text(Lang::En), l.text(Lang::Sw));
             assert!(!en.is_empty() && !sw.is_empty(), "{l:?}");
