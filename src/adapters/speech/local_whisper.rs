@@ -7,8 +7,9 @@
 //!
 //! Inference runs on the blocking pool, never on the call's task, one
 //! utterance at a time per process ([`LocalWhisper::transcribe`] queues
-//! the rest): on two cores one 2-7 s utterance takes 0.2-0.3 s with two
-//! threads, and two at once would only make both late.
+//! the rest), on half the cores (one here): ggml's worker threads spin while
+//! they wait for each other, so more threads than free cores make every
+//! utterance many times slower and take the cores the calls' audio needs.
 //!
 //! The model file is made by `scripts/bootstrap` from two pinned PyPI
 //! packages (`scripts/whisper_ggml.py`) and kept under the user's cache
@@ -90,8 +91,10 @@ mod engine {
         threads: i32,
         /// Decoder states kept between utterances (each holds its buffers).
         states: Mutex<Vec<WhisperState>>,
-        /// One utterance at a time.
+        /// One utterance at a time (async callers queue here)...
         gate: Semaphore,
+        /// ...and blocking ones here.
+        busy: Mutex<()>,
     }
 
     impl std::fmt::Debug for LocalWhisper {
@@ -129,8 +132,7 @@ mod engine {
                 .map_err(|e| {
                     SpeechError::Local(format!("cannot load {}: {e}", path.display()))
                 })?;
-            let threads = std::thread::available_parallelism()
-                .map_or(2, |n| n.get())
+            let threads = (std::thread::available_parallelism().map_or(2, |n| n.get()) / 2)
                 .clamp(1, 4) as i32;
             Ok(Self {
                 inner: Arc::new(Inner {
@@ -138,6 +140,7 @@ mod engine {
                     threads,
                     states: Mutex::new(Vec::new()),
                     gate: Semaphore::new(1),
+                    busy: Mutex::new(()),
                 }),
             })
         }
@@ -167,7 +170,9 @@ mod engine {
             pcm: &[i16],
             rate: u32,
         ) -> Result<LocalTranscript, SpeechError> {
+            let _busy = self.inner.busy.lock().unwrap_or_else(|p| p.into_inner());
             let started = Instant::now();
+            let input_ms = pcm.len() as u64 * 1000 / u64::from(rate.max(1));
             let pcm16 = crate::core::audio::resample_all(pcm, rate, RATE)
                 .map_err(|e| SpeechError::Local(e.to_string()))?;
             let (speech, offset) = trim(&pcm16);
@@ -183,24 +188,32 @@ mod engine {
                 audio.resize(MIN_SAMPLES, 0.0);
             }
             let mut state = self.take_state()?;
-            let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+            // whisper.cpp's own defaults (beam of 5, temperature fallback):
+            // greedy decoding heard "go forward ten meters" as "go forward
+            // and eat it".
+            let mut params = FullParams::new(SamplingStrategy::BeamSearch {
+                beam_size: 5,
+                patience: -1.0,
+            });
             params.set_n_threads(self.inner.threads);
             params.set_language(Some("en"));
             params.set_no_context(true);
             params.set_single_segment(true);
             params.set_suppress_blank(true);
             params.set_suppress_nst(true);
-            // No temperature fallback: one decode per utterance.
-            params.set_temperature_inc(0.0);
             params.set_print_special(false);
             params.set_print_progress(false);
             params.set_print_realtime(false);
             params.set_print_timestamps(false);
+            params.set_token_timestamps(true);
             state
                 .full(params, &audio)
                 .map_err(|e| SpeechError::Local(format!("whisper failed: {e}")))?;
             let offset_ms = offset as u64 * 1000 / u64::from(RATE);
-            let speech_ms = speech.len() as u64 * 1000 / u64::from(RATE);
+            // The speech, and no further than the input (the resampler pads
+            // its last chunk).
+            let speech_ms = (speech.len() as u64 * 1000 / u64::from(RATE))
+                .min(input_ms.saturating_sub(offset as u64 * 1000 / u64::from(RATE)));
             let mut text = String::new();
             let mut words = Vec::new();
             for segment in state.as_iter() {
@@ -214,10 +227,37 @@ mod engine {
                 if seg_text.is_empty() {
                     continue;
                 }
-                // Centiseconds; the padding is not speech.
-                let t0 = (segment.start_timestamp().max(0) as u64 * 10).min(speech_ms);
-                let t1 = (segment.end_timestamp().max(0) as u64 * 10).clamp(t0, speech_ms);
-                spread_words(seg_text, offset_ms + t0, offset_ms + t1, &mut words);
+                // Words from the tokens' times (centiseconds; the padding
+                // is not speech): a token starting with a space starts a
+                // word, special tokens (end of text, timestamps) are none.
+                let eot = self.inner.ctx.token_eot();
+                let mut word: Option<Word> = None;
+                for i in 0..segment.n_tokens() {
+                    let Some(token) = segment.get_token(i) else {
+                        continue;
+                    };
+                    if token.token_id() >= eot {
+                        continue;
+                    }
+                    let Ok(piece) = token.to_str_lossy() else {
+                        continue;
+                    };
+                    let data = token.token_data();
+                    let t0 = (data.t0.max(0) as u64 * 10).min(speech_ms);
+                    let t1 = (data.t1.max(0) as u64 * 10).clamp(t0, speech_ms);
+                    if let Some(w) = word.as_mut().filter(|_| !piece.starts_with(' ')) {
+                        w.text.push_str(&piece);
+                        w.end_ms = offset_ms + t1;
+                    } else {
+                        words.extend(word.take().filter(|w| !w.text.is_empty()));
+                        word = Some(Word {
+                            text: piece.trim().to_owned(),
+                            start_ms: offset_ms + t0,
+                            end_ms: offset_ms + t1,
+                        });
+                    }
+                }
+                words.extend(word.take().filter(|w| !w.text.is_empty()));
                 if !text.is_empty() {
                     text.push(' ');
                 }
@@ -281,22 +321,6 @@ mod engine {
         (&pcm[start..end], start)
     }
 
-    /// Words of a segment with times spread evenly over it (Whisper gives
-    /// segment times; the turn engine wants word times).
-    fn spread_words(text: &str, start_ms: u64, end_ms: u64, out: &mut Vec<Word>) {
-        let parts: Vec<&str> = text.split_whitespace().collect();
-        let n = parts.len().max(1) as u64;
-        let span = end_ms.saturating_sub(start_ms);
-        for (i, w) in parts.iter().enumerate() {
-            let i = i as u64;
-            out.push(Word {
-                text: (*w).to_owned(),
-                start_ms: start_ms + span * i / n,
-                end_ms: start_ms + span * (i + 1) / n,
-            });
-        }
-    }
-
     impl Transcriber for LocalWhisper {
         fn transcribe_utterance(
             &self,
@@ -350,14 +374,6 @@ mod engine {
             assert_eq!(speech.len(), RATE as usize + 2 * MARGIN_SAMPLES);
             let silent = vec![0i16; 16_000];
             assert!(trim(&silent).0.is_empty());
-        }
-
-        #[test]
-        fn words_spread_over_their_segment() {
-            let mut words = Vec::new();
-            spread_words("book me in", 1000, 1600, &mut words);
-            let times: Vec<(u64, u64)> = words.iter().map(|w| (w.start_ms, w.end_ms)).collect();
-            assert_eq!(times, vec![(1000, 1200), (1200, 1400), (1400, 1600)]);
         }
     }
 }
