@@ -106,8 +106,8 @@ fn real_english_telephone_speech_is_transcribed() {
         let rate = audio.rate_hz as u64;
         let first = words.first().unwrap().1.saturating_sub(300);
         let last = words.last().unwrap().2 + 300;
-        let cut = &audio.samples
-            [(first * rate / 1000) as usize..((last * rate / 1000) as usize).min(audio.samples.len())];
+        let cut = &audio.samples[(first * rate / 1000) as usize
+            ..((last * rate / 1000) as usize).min(audio.samples.len())];
         let said = normalize(
             &words
                 .iter()
@@ -130,7 +130,11 @@ fn real_english_telephone_speech_is_transcribed() {
         // Word times fall inside the utterance.
         let span = cut.len() as u64 * 1000 / rate;
         assert!(!t.words.is_empty(), "{name}: no words");
-        assert!(t.words.iter().all(|w| w.start_ms <= w.end_ms && w.end_ms <= span));
+        assert!(
+            t.words
+                .iter()
+                .all(|w| w.start_ms <= w.end_ms && w.end_ms <= span)
+        );
     }
     let wer_all = total_errors / total_words as f64;
     println!("all: WER {:.1} % over {total_words} words", wer_all * 100.0);
@@ -143,7 +147,9 @@ fn real_english_telephone_speech_is_transcribed() {
 /// over silence when not stopped).
 #[test]
 fn silence_gives_no_words() {
-    let t = model().transcribe_blocking(&vec![0i16; 16_000 * 2], 16_000).unwrap();
+    let t = model()
+        .transcribe_blocking(&vec![0i16; 16_000 * 2], 16_000)
+        .unwrap();
     assert_eq!(t.text, "");
     assert!(t.words.is_empty());
 }
@@ -192,7 +198,9 @@ async fn a_calls_stream_answers_one_final_per_utterance() {
     // on are what the turn engine relies on.)
     let pushed_end = 10_000 + audio.samples.len() as u64 * 1000 / u64::from(audio.rate_hz);
     assert!(
-        heard.iter().all(|w| w.start_ms >= 10_000 && w.end_ms <= pushed_end),
+        heard
+            .iter()
+            .all(|w| w.start_ms >= 10_000 && w.end_ms <= pushed_end),
         "{heard:?}"
     );
     assert!(heard.windows(2).all(|p| p[0].start_ms <= p[1].start_ms));

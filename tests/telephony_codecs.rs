@@ -190,7 +190,10 @@ fn browser_call_replays_binary_audio() {
         start.parameters.get("call").map(String::as_str),
         Some("0193a5c2-7d4e-7b1a-9f3c-2e5d6a7b8c9d")
     );
-    assert_eq!(start.from, None, "the token, not the page, names the caller");
+    assert_eq!(
+        start.from, None,
+        "the token, not the page, names the caller"
+    );
     assert_eq!(audio_sizes(&events), vec![640; 5]);
     assert!(events.contains(&(
         CallEvent::Mark {

@@ -812,9 +812,7 @@ impl ProviderSim {
 
     fn parse_server(&self, msg: Message) -> Vec<SimEvent> {
         let text = match msg {
-            Message::Binary(b)
-                if matches!(self.provider, Provider::Vonage | Provider::Browser) =>
-            {
+            Message::Binary(b) if matches!(self.provider, Provider::Vonage | Provider::Browser) => {
                 let mut samples = vec![0i16; b.len() / 2];
                 pcm::l16_decode_into(&b, Endian::Little, &mut samples);
                 return vec![SimEvent::Audio(samples)];

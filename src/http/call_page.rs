@@ -146,7 +146,10 @@ pub(super) async fn session(
             } else {
                 StatusCode::NOT_FOUND
             };
-            return (status, Json(serde_json::json!({"error": "This business does not take calls here."})))
+            return (
+                status,
+                Json(serde_json::json!({"error": "This business does not take calls here."})),
+            )
                 .into_response();
         }
     };

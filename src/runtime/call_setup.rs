@@ -128,11 +128,15 @@ impl TenantDirectory for StaticDirectory {
         &'a self,
         slug: &'a crate::core::ids::TenantSlug,
     ) -> BoxFuture<'a, Result<Option<WebTenant>, DirectoryError>> {
-        let found = self.0.values().find(|t| &t.slug == slug).map(|t| WebTenant {
-            display_name: t.name.clone(),
-            primary_color: WebTenant::DEFAULT_COLOR.to_owned(),
-            voice: t.clone(),
-        });
+        let found = self
+            .0
+            .values()
+            .find(|t| &t.slug == slug)
+            .map(|t| WebTenant {
+                display_name: t.name.clone(),
+                primary_color: WebTenant::DEFAULT_COLOR.to_owned(),
+                voice: t.clone(),
+            });
         Box::pin(async move { Ok(found) })
     }
 }

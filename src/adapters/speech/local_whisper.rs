@@ -129,9 +129,7 @@ mod engine {
                 )));
             }
             let ctx = WhisperContext::new_with_params(p, WhisperContextParameters::default())
-                .map_err(|e| {
-                    SpeechError::Local(format!("cannot load {}: {e}", path.display()))
-                })?;
+                .map_err(|e| SpeechError::Local(format!("cannot load {}: {e}", path.display())))?;
             let threads = (std::thread::available_parallelism().map_or(2, |n| n.get()) / 2)
                 .clamp(1, 4) as i32;
             Ok(Self {

@@ -211,9 +211,9 @@ impl<T: Transcriber> SttStream for UtteranceStream<T> {
     fn flush(&mut self) {
         let pcm = std::mem::take(&mut self.pcm);
         let offset = self.started_at_ms.take().unwrap_or(0);
-        let work = self
-            .transcriber
-            .transcribe_utterance(pcm, self.sample_rate_hz, self.language.clone());
+        let work =
+            self.transcriber
+                .transcribe_utterance(pcm, self.sample_rate_hz, self.language.clone());
         let language = self.language.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
