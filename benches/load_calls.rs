@@ -102,6 +102,8 @@ fn serve(port: &str) {
                 slug: TenantSlug::parse("demo").expect("slug"),
                 name: "Nywele Bora".into(),
                 status: "active".into(),
+                trial_ends_at: None,
+                deleted_at: None,
                 voice_enabled: true,
                 dials: VoiceDials::default(),
             },

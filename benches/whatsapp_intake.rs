@@ -135,6 +135,7 @@ async fn bench(customers: usize, turns: usize, runs: usize) {
         verify_token: None,
         graph_base_url: graph_base,
         service: ConversationService::new(db.clone()),
+        reminder_sweep_every: Duration::from_secs(60),
     };
     let base = serve(router(config)).await;
     let http = reqwest::Client::builder()

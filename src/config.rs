@@ -111,6 +111,9 @@ pub struct WhatsAppSettings {
     pub verify_token: Option<Secret>,
     /// `WHATSAPP_GRAPH_URL`, default `https://graph.facebook.com/v21.0`.
     pub graph_base_url: Url,
+    /// `RATIBA_REMINDER_SWEEP_MS`, default 60000: how often each node looks
+    /// for appointment reminders due (docs/reminders.md).
+    pub reminder_sweep_every: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -426,7 +429,16 @@ impl Settings {
             app_secret: src.secret("WHATSAPP_APP_SECRET"),
             verify_token: src.secret("WHATSAPP_VERIFY_TOKEN"),
             graph_base_url: src.url_or("WHATSAPP_GRAPH_URL", &default_graph_url(&core))?,
+            reminder_sweep_every: Duration::from_millis(
+                src.number("RATIBA_REMINDER_SWEEP_MS", 60_000u64)?,
+            ),
         };
+        if whatsapp.reminder_sweep_every.is_zero() {
+            return Err(ConfigError::Invalid {
+                name: "RATIBA_REMINDER_SWEEP_MS",
+                reason: "must be at least 1".into(),
+            });
+        }
 
         let speech = SpeechSettings {
             deepgram_api_key: src.secret("DEEPGRAM_API_KEY"),
@@ -618,6 +630,14 @@ mod tests {
     }
 
     #[test]
+    fn reminders_are_swept_every_minute_unless_set() {
+        let s = Settings::from_source(&Source::default()).unwrap();
+        assert_eq!(s.whatsapp.reminder_sweep_every, Duration::from_secs(60));
+        let s = Settings::from_source(&src(&[("RATIBA_REMINDER_SWEEP_MS", "5000")])).unwrap();
+        assert_eq!(s.whatsapp.reminder_sweep_every, Duration::from_secs(5));
+    }
+
+    #[test]
     fn a_real_database_talks_to_meta_by_default() {
         let mut src = Source::default();
         src.set("DATABASE_URL", "postgres://db.example/ratiba");
@@ -638,6 +658,10 @@ mod tests {
             (&[("RATIBA_FERNET_KEY", "short")], "RATIBA_FERNET_KEY"),
             (&[("PAYMENT_ENVIRONMENT", "live")], "PAYMENT_ENVIRONMENT"),
             (&[("LLM_TIMEOUT_MS", "soon")], "LLM_TIMEOUT_MS"),
+            (
+                &[("RATIBA_REMINDER_SWEEP_MS", "0")],
+                "RATIBA_REMINDER_SWEEP_MS",
+            ),
             (&[("LLM_BASE_URL", "http://127.0.0.1:1")], "LLM_MODEL"),
             (
                 &[("CALLBACK_IP_ALLOWLIST", "1.2.3.4,nope")],

@@ -35,6 +35,8 @@ fn tenant(slug: &str, status: &str, voice_enabled: bool) -> VoiceTenant {
         slug: TenantSlug::parse(slug).unwrap(),
         name: "Nywele Bora Salon".into(),
         status: status.into(),
+        trial_ends_at: None,
+        deleted_at: None,
         voice_enabled,
         dials: VoiceDials::default(),
     }

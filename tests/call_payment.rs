@@ -99,6 +99,7 @@ async fn pay_on_hold_call_in(
             verify_token: None,
             graph_base_url: format!("{base}/dev/graph"),
             service: ConversationService::new(db.db().clone()),
+            reminder_sweep_every: std::time::Duration::from_secs(60),
         },
         Some(ChatPayments {
             service: node.service.clone(),

@@ -67,6 +67,7 @@ async fn serve_on(db: common::TestDb, demo: TenantHandle, tenant_settings: &str)
         verify_token: None,
         graph_base_url: format!("{base}/dev/graph"),
         service: ConversationService::new(db.db().clone()),
+        reminder_sweep_every: Duration::from_secs(60),
     };
     let payments = ChatPayments {
         service: node.service.clone(),

@@ -289,7 +289,7 @@ async fn the_registry_routes_inbound_traffic() {
         .await
         .unwrap()
         .unwrap();
-    assert!(!rec.is_live());
+    assert!(!rec.serves(chrono::Utc::now()));
     assert_eq!(db.db().list_tenants().await.unwrap().len(), 1);
 }
 

@@ -48,6 +48,8 @@ async fn start_server() -> Server {
             slug: TenantSlug::parse("demo").unwrap(),
             name: "Nywele Bora Salon".into(),
             status: "active".into(),
+            trial_ends_at: None,
+            deleted_at: None,
             voice_enabled: true,
             dials: VoiceDials::default(),
         },

@@ -85,6 +85,8 @@ async fn start_server(conversation: Arc<Talkative>) -> String {
                 slug: TenantSlug::parse("demo").unwrap(),
                 name: name.into(),
                 status: "active".into(),
+                trial_ends_at: None,
+                deleted_at: None,
                 voice_enabled: true,
                 dials: dials(),
             },

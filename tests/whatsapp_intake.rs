@@ -53,6 +53,7 @@ async fn serve(db: Db, graph: Option<String>, options: IntakeOptions) -> Server 
         verify_token: None,
         graph_base_url: graph.unwrap_or_else(|| format!("{base}/dev/graph")),
         service: ConversationService::new(db.clone()),
+        reminder_sweep_every: Duration::from_secs(60),
     };
     let app = router_with_intake(config, None, options);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -560,4 +561,41 @@ async fn a_slow_graph_api_for_one_customer_does_not_delay_another() {
         fast < slow,
         "the other customer's reply waited for the slow one"
     );
+}
+
+#[tokio::test]
+async fn a_suspended_or_expired_trial_tenant_stores_messages_and_answers_none() {
+    let (_db, s) = start(quick()).await;
+    let set = |sql: &'static str| {
+        let pool = s.db.pool().clone();
+        async move {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+    };
+    // Served: the bot answers.
+    assert_eq!(s.say("254712340090", "wamid.st.1", "Hello").await, 200);
+    assert!(!s.wait_texts("254712340090", 1).await.is_empty());
+    let answered = s.texts("254712340090").await.len();
+    let inbound = "SELECT count(*) FROM interactions WHERE direction = 'inbound'";
+    let before = s.count(inbound).await;
+
+    set("UPDATE public.tenants SET status = 'suspended' WHERE slug = 'demo'").await;
+    assert_eq!(s.say("254712340090", "wamid.st.2", "Hello").await, 200);
+    s.wait_status("wamid.st.2", "done").await;
+
+    set("UPDATE public.tenants SET status = 'trial', trial_ends_at = now() - interval '1 hour' WHERE slug = 'demo'").await;
+    assert_eq!(s.say("254712340090", "wamid.st.3", "Hello").await, 200);
+    s.wait_status("wamid.st.3", "done").await;
+
+    // Stored (acknowledged, kept in the inbox), not answered, no turn run.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.texts("254712340090").await.len(), answered);
+    assert_eq!(s.count(inbound).await, before);
+
+    // A trial still running is served again.
+    set("UPDATE public.tenants SET trial_ends_at = now() + interval '1 day' WHERE slug = 'demo'")
+        .await;
+    assert_eq!(s.say("254712340090", "wamid.st.4", "Hello").await, 200);
+    let again = s.wait_texts("254712340090", answered + 1).await;
+    assert!(again.len() > answered);
 }

@@ -36,6 +36,7 @@ async fn start() -> Server {
         verify_token: Some(Secret::new("verify-me")),
         graph_base_url: format!("{base}/dev/graph"),
         service: ConversationService::new(db.db().clone()),
+        reminder_sweep_every: std::time::Duration::from_secs(60),
     };
     let app = router(config);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -8,5 +8,6 @@ pub mod ids;
 pub mod messages;
 pub mod payment;
 pub mod playback;
+pub mod tenancy;
 pub mod turn;
 pub mod vad;

@@ -91,9 +91,9 @@ pub(super) async fn route_number(services: &CallServices, to: Option<&str>) -> R
         return Routed::Refused("no dialled number");
     };
     match services.directory.by_voice_number(&to).await {
-        Ok(Some(t)) if t.takes_calls() => Routed::Tenant(t),
+        Ok(Some(t)) if t.takes_calls(chrono::Utc::now()) => Routed::Tenant(t),
         Ok(Some(t)) => {
-            info!(tenant = %t.slug, status = %t.status, voice_enabled = t.voice_enabled, "call to a tenant that takes no calls; refused");
+            info!(tenant = %t.slug, status = %t.status, standing = t.standing(chrono::Utc::now()).as_str(), voice_enabled = t.voice_enabled, "call to a tenant that takes no calls; refused");
             Routed::Refused("tenant not taking calls")
         }
         Ok(None) => {

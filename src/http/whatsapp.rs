@@ -57,6 +57,9 @@ pub struct WhatsAppConfig {
     pub verify_token: Option<Secret>,
     pub graph_base_url: String,
     pub service: ConversationService,
+    /// How often this node sweeps for appointment reminders due
+    /// (`RATIBA_REMINDER_SWEEP_MS`).
+    pub reminder_sweep_every: Duration,
 }
 
 impl WhatsAppConfig {
@@ -81,6 +84,7 @@ impl WhatsAppConfig {
             verify_token: settings.whatsapp.verify_token.clone(),
             graph_base_url: graph,
             service,
+            reminder_sweep_every: settings.whatsapp.reminder_sweep_every,
         }
     }
 }
@@ -168,7 +172,7 @@ pub fn router_with_intake(
         capture.is_some(),
         payments.as_ref().map(|p| p.service.clone()),
     ));
-    chats.start_background(payments);
+    chats.start_background(payments, config.reminder_sweep_every);
     let intake = Intake::start(config.db.clone(), chats, options);
     let shared = Arc::new(Shared {
         db: config.db,

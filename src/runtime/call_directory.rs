@@ -154,6 +154,8 @@ mod tests {
                     slug: crate::core::ids::TenantSlug::parse("demo").unwrap(),
                     name,
                     status: "active".into(),
+                    trial_ends_at: None,
+                    deleted_at: None,
                     voice_enabled: true,
                     dials: VoiceDials::default(),
                 }))

@@ -15,6 +15,7 @@ use crate::core::dialog::handoff::CallHandoff;
 use crate::core::dialog::handoff::plan_call_handoff;
 use crate::core::dialog::personality::Personality;
 use crate::core::ids::{Lang, PhoneNumber, ThreadId};
+use crate::core::tenancy::Standing;
 use crate::core::turn::{Expectation, TurnDials};
 use crate::runtime::metrics::Metrics;
 use crate::runtime::shutdown::Shutdown;
@@ -27,14 +28,21 @@ pub struct VoiceTenant {
     pub name: String,
     /// `active`, `trial`, `suspended`…
     pub status: String,
+    pub trial_ends_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
     pub voice_enabled: bool,
     pub dials: VoiceDials,
 }
 
 impl VoiceTenant {
-    /// Whether calls to this tenant may be answered by the bot.
-    pub fn takes_calls(&self) -> bool {
-        self.voice_enabled && matches!(self.status.as_str(), "active" | "trial")
+    /// Where the tenant stands at `now` (the rule every channel applies).
+    pub fn standing(&self, now: chrono::DateTime<chrono::Utc>) -> Standing {
+        Standing::of(Some(&self.status), self.trial_ends_at, self.deleted_at, now)
+    }
+
+    /// Whether calls to this tenant may be answered by the bot at `now`.
+    pub fn takes_calls(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.voice_enabled && self.standing(now).serves()
     }
 }
 
@@ -482,6 +490,8 @@ impl From<crate::storage::TenantRecord> for VoiceTenant {
             slug: r.slug,
             name: r.name,
             status: r.status.unwrap_or_else(|| "active".to_owned()),
+            trial_ends_at: r.trial_ends_at,
+            deleted_at: r.deleted_at,
             voice_enabled: r.voice_enabled,
             dials: VoiceDials {
                 turn: TurnDials {

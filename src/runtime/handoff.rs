@@ -80,7 +80,7 @@ pub async fn sweep(
 ) -> Result<SweepReport, StorageError> {
     let mut report = SweepReport::default();
     for tenant in db.list_tenants().await? {
-        if !tenant.is_live() {
+        if !tenant.serves(now) {
             continue;
         }
         let admins: Vec<String> = sqlx::query_scalar(

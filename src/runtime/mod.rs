@@ -13,6 +13,7 @@ pub mod handoff;
 pub mod metrics;
 pub mod payments;
 pub mod reaper;
+pub mod reminders;
 pub mod server;
 pub mod shutdown;
 pub mod whatsapp_chat;

@@ -79,9 +79,14 @@ impl WhatsAppChats {
     }
 
     /// Starts the background senders on the current runtime: payment
-    /// outcomes, reminders and call links (with `payments`), and the
-    /// hand-off notices to the tenant's admins.
-    pub fn start_background(self: &Arc<Self>, payments: Option<ChatPayments>) {
+    /// outcomes, reminders and call links (with `payments`), the hand-off
+    /// notices to the tenant's admins, and appointment reminders every
+    /// `reminder_every`.
+    pub fn start_background(
+        self: &Arc<Self>,
+        payments: Option<ChatPayments>,
+        reminder_every: Duration,
+    ) {
         if let Some(p) = payments {
             tokio::spawn(send_payment_outcomes(
                 self.clone(),
@@ -99,6 +104,7 @@ impl WhatsAppChats {
             Arc::new(WhatsAppNotifier(self.clone())),
             Duration::from_secs(15),
         );
+        crate::runtime::reminders::spawn_sweeper(self.clone(), reminder_every);
     }
 }
 
@@ -125,6 +131,13 @@ async fn handle_message(shared: &WhatsAppChats, m: InboundMessage) -> anyhow::Re
         tracing::warn!(wamid = %m.id, phone_number_id = %m.phone_number_id, "WhatsApp message for a number no tenant has any more; not answered");
         return Ok(());
     };
+    let standing = tenant.standing(Utc::now());
+    if !standing.serves() {
+        // Kept in the inbox (acknowledged to Meta, payload stored), not
+        // answered: the rule calls apply too (`core::tenancy`).
+        tracing::info!(tenant = %tenant.slug, wamid = %m.id, standing = standing.as_str(), "WhatsApp message for a tenant not served; stored, not answered");
+        return Ok(());
+    }
     let Ok(customer) = PhoneNumber::parse(&m.from) else {
         tracing::warn!(wamid = %m.id, "WhatsApp sender is not a phone number; ignored");
         return Ok(());

@@ -30,6 +30,7 @@ pub mod migrate;
 pub mod onboarding;
 pub mod payments;
 pub mod registry;
+pub mod reminders;
 pub mod seed;
 
 pub use crypto::Vault;

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::{Db, StorageError};
 use crate::config::Secret;
 use crate::core::ids::{PhoneNumber, TenantId, TenantSlug};
+use crate::core::tenancy::Standing;
 
 /// One row of `public.tenants`. Encrypted columns are carried as
 /// ciphertext; decrypt them with [`super::Vault`] where needed. Its `Debug`
@@ -98,9 +99,19 @@ pub struct TenantRecord {
 }
 
 impl TenantRecord {
-    /// Whether traffic for this tenant should be served at all.
-    pub fn is_live(&self) -> bool {
-        self.deleted_at.is_none() && matches!(self.status.as_deref(), Some("active" | "trial"))
+    /// Where the tenant stands at `now` (the one rule: [`Standing::of`]).
+    pub fn standing(&self, now: chrono::DateTime<chrono::Utc>) -> Standing {
+        Standing::of(
+            self.status.as_deref(),
+            self.trial_ends_at,
+            self.deleted_at,
+            now,
+        )
+    }
+
+    /// Whether traffic for this tenant is served at `now`.
+    pub fn serves(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.standing(now).serves()
     }
 }
 

@@ -4,7 +4,8 @@
 //! personality dials shape ([`greeting::greeting`]), hand-offs to a person
 //! ([`handoff::HandoffMsg`]), the payment hold on a call
 //! ([`hold::Prompt`]), what a call says of its own accord
-//! ([`call::CallLine`]) and chat payments ([`chat_payment::ChatMessage`]).
+//! ([`call::CallLine`]), chat payments ([`chat_payment::ChatMessage`]) and
+//! appointment reminders ([`reminder::Reminder`]).
 
 pub mod call;
 pub mod chat_payment;
@@ -12,6 +13,7 @@ pub mod dialog;
 pub mod greeting;
 pub mod handoff;
 pub mod hold;
+pub mod reminder;
 
 pub use dialog::Msg;
 pub use handoff::HandoffMsg;

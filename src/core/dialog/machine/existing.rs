@@ -38,6 +38,14 @@ impl Dialog<'_> {
     pub(super) fn on_upcoming(&mut self, a: AwaitUpcoming, list: Vec<AppointmentSummary>) {
         let lang = self.state.lang;
         let tz = self.config.tz;
+        // Right after a reminder, an unqualified "cancel" / "move" means
+        // the reminded appointment.
+        let reminded = self.state.reminded.take();
+        let unnamed = a.service.is_none() && a.identify.date.is_none() && a.identify.time.is_none();
+        let list = match reminded.and_then(|id| list.iter().find(|ap| ap.id == id)) {
+            Some(ap) if unnamed && !a.all => vec![*ap],
+            _ => list,
+        };
         // Narrowed by what named it ("my Wednesday manicure"), when that
         // leaves any.
         let named: Vec<AppointmentSummary> = list

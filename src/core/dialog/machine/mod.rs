@@ -308,6 +308,19 @@ impl<'a> Dialog<'a> {
             self.start_existing(ExistingPurpose::Reschedule, u);
             return true;
         }
+        // "MOVE" answering a reminder ("reply CANCEL or MOVE"): a change of
+        // the reminded appointment.
+        if self.state.reminded.is_some()
+            && !matches!(
+                primary,
+                Some(Intent::Cancel | Intent::Reschedule | Intent::Human | Intent::Abuse)
+            )
+            && u.tokens
+                .has_any(&["move", "hamisha", "sogeza", "badilisha"])
+        {
+            self.start_existing(ExistingPurpose::Reschedule, u);
+            return true;
+        }
         // Requests that win in any step.
         match primary {
             Some(Intent::Human) => {

@@ -417,6 +417,10 @@ pub struct DialogState {
     /// cancelled ("cancel both").
     #[serde(default)]
     pub cancel_queue: Vec<AppointmentSummary>,
+    /// The appointment the latest reminder was about: a bare "cancel" or
+    /// "move" after it means that one. Cleared when it is used.
+    #[serde(default)]
+    pub reminded: Option<Uuid>,
 }
 
 /// Services and a day mentioned in the conversation, until booked.
