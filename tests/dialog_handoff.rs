@@ -72,6 +72,15 @@ async fn say(
     (out.thread.unwrap(), text)
 }
 
+/// Turns on the tenant's admin WhatsApp notices and briefing.
+async fn opt_in(db: &common::TestDb, record: &ratiba::storage::TenantRecord) {
+    sqlx::query("UPDATE public.tenants SET admin_whatsapp_briefing_enabled = TRUE WHERE id = $1")
+        .bind(record.id.0)
+        .execute(db.db().pool())
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn handoff_deadlines_claim_reply_and_close() {
     let db = common::TestDb::new().await;
@@ -115,6 +124,16 @@ async fn handoff_deadlines_claim_reply_and_close() {
             .sent
             .is_empty()
     );
+    // Admins hear of hand-offs on WhatsApp only when the tenant opted in.
+    assert!(
+        handoff::sweep(db.db(), &rec, t0 + Duration::seconds(121))
+            .await
+            .unwrap()
+            .sent
+            .is_empty()
+    );
+    assert!(rec.take().is_empty());
+    opt_in(&db, &record).await;
     let r = handoff::sweep(db.db(), &rec, t0 + Duration::seconds(121))
         .await
         .unwrap();
@@ -254,6 +273,7 @@ async fn unclaimed_handoff_escalates() {
     )
     .await;
     let rec = Recorder::default();
+    opt_in(&db, &record).await;
     // One late sweep (the node was down) sends all three, once.
     let r = handoff::sweep(db.db(), &rec, t0 + Duration::seconds(3601))
         .await

@@ -344,3 +344,80 @@ async fn move_right_after_a_reminder_asks_for_the_new_time_of_that_appointment()
         .await;
     assert!(step.to_string().contains(&reminded.to_string()), "{step}");
 }
+
+/// Adds an admin to the demo tenant (`active` as given).
+async fn add_admin(env: &Env, phone: &str, active: bool) {
+    sqlx::query(
+        "INSERT INTO public.tenant_admins (tenant_id, phone_number, is_active) \
+         SELECT id, $1, $2 FROM public.tenants WHERE slug = 'demo'",
+    )
+    .bind(phone)
+    .bind(active)
+    .execute(env.db.db().pool())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_briefing_goes_once_a_day_to_active_admins_after_opening_when_enabled() {
+    let env = start().await;
+    add_admin(&env, "+254722990001", true).await;
+    add_admin(&env, "+254722990002", false).await;
+    // Monday 7 Jan 2030, Nairobi (UTC+3): one unpaid appointment at 12:00.
+    let monday_10: DateTime<Utc> = "2030-01-07T07:00:00Z".parse().unwrap();
+    env.book("+254712346001", "2030-01-07T09:00:00Z".parse().unwrap())
+        .await;
+    let node = env.node();
+    // Not opted in: nothing.
+    assert_eq!(
+        ratiba::runtime::briefing::sweep(&node, monday_10)
+            .await
+            .unwrap(),
+        0
+    );
+    sqlx::query(
+        "UPDATE public.tenants SET admin_whatsapp_briefing_enabled = TRUE WHERE slug = 'demo'",
+    )
+    .execute(env.db.db().pool())
+    .await
+    .unwrap();
+    // Before anyone starts work (05:00 local): not yet.
+    let monday_5: DateTime<Utc> = "2030-01-07T02:00:00Z".parse().unwrap();
+    assert_eq!(
+        ratiba::runtime::briefing::sweep(&node, monday_5)
+            .await
+            .unwrap(),
+        0
+    );
+    // Two nodes at once after opening: one card.
+    let other = env.node();
+    let (a, b) = tokio::join!(
+        ratiba::runtime::briefing::sweep(&node, monday_10),
+        ratiba::runtime::briefing::sweep(&other, monday_10)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    let cards = env.sent_to("254722990001").await;
+    assert_eq!(cards.len(), 1);
+    let text = common::whatsapp_text(&cards[0]);
+    assert!(text.contains("1 appointment, 1 unpaid"), "{text}");
+    assert!(text.contains("12:00"), "{text}");
+    assert!(text.contains("Waiting for a person: 0"), "{text}");
+    assert!(
+        env.sent_to("254722990002").await.is_empty(),
+        "inactive admin"
+    );
+    // Later that day: not again; the next day: again.
+    assert_eq!(
+        ratiba::runtime::briefing::sweep(&node, monday_10 + hours(5))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        ratiba::runtime::briefing::sweep(&node, monday_10 + hours(24))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(env.sent_to("254722990001").await.len(), 2);
+}

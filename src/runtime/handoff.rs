@@ -80,15 +80,12 @@ pub async fn sweep(
 ) -> Result<SweepReport, StorageError> {
     let mut report = SweepReport::default();
     for tenant in db.list_tenants().await? {
-        if !tenant.serves(now) {
+        // Admins hear of hand-offs on WhatsApp only when the tenant opted
+        // in (the same switch as the daily briefing).
+        if !tenant.serves(now) || !tenant.admin_whatsapp_briefing_enabled {
             continue;
         }
-        let admins: Vec<String> = sqlx::query_scalar(
-            "SELECT phone_number FROM public.tenant_admins WHERE tenant_id = $1 AND is_active IS NOT FALSE ORDER BY created_at",
-        )
-        .bind(tenant.id.0)
-        .fetch_all(db.pool())
-        .await?;
+        let admins = crate::storage::briefing::admin_phones(db, tenant.id).await?;
         let handle = db.tenant(&tenant.slug);
         let mut tx = handle.begin().await?;
         let rows = sqlx::query(

@@ -1,5 +1,6 @@
 //! The async shell: tasks that own core machines and perform their effects.
 
+pub mod briefing;
 pub mod call;
 pub mod call_acks;
 pub mod call_audio;

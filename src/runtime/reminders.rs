@@ -40,7 +40,8 @@ pub struct ReminderReport {
     pub refused: usize,
 }
 
-/// Sweeps every `every` until the process ends.
+/// Sweeps reminders, then the admins' briefings
+/// ([`crate::runtime::briefing`]), every `every` until the process ends.
 pub fn spawn_sweeper(chats: Arc<WhatsAppChats>, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(
         async move {
@@ -52,6 +53,9 @@ pub fn spawn_sweeper(chats: Arc<WhatsAppChats>, every: Duration) -> tokio::task:
                 tick.tick().await;
                 if let Err(e) = sweep(&chats, Utc::now()).await {
                     tracing::warn!(error = %e, "reminder sweep failed; will retry");
+                }
+                if let Err(e) = crate::runtime::briefing::sweep(&chats, Utc::now()).await {
+                    tracing::warn!(error = %e, "admin briefing sweep failed; will retry");
                 }
             }
         }

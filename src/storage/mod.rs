@@ -22,6 +22,7 @@ use thiserror::Error;
 use crate::core::ids::{ParseIdError, TenantSlug};
 
 pub mod booking;
+pub mod briefing;
 pub mod conversation;
 pub mod crypto;
 pub mod embedded;

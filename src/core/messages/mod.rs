@@ -4,9 +4,11 @@
 //! personality dials shape ([`greeting::greeting`]), hand-offs to a person
 //! ([`handoff::HandoffMsg`]), the payment hold on a call
 //! ([`hold::Prompt`]), what a call says of its own accord
-//! ([`call::CallLine`]), chat payments ([`chat_payment::ChatMessage`]) and
-//! appointment reminders ([`reminder::Reminder`]).
+//! ([`call::CallLine`]), chat payments ([`chat_payment::ChatMessage`]),
+//! appointment reminders ([`reminder::Reminder`]) and the admins' daily
+//! briefing ([`briefing::Briefing`], English).
 
+pub mod briefing;
 pub mod call;
 pub mod chat_payment;
 pub mod dialog;
