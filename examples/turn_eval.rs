@@ -4,14 +4,15 @@
 //!
 //! ```text
 //! cargo run --example turn_eval [-- CORPUS_DIR OUT_DIR] [--dial NAME=VALUE ...]
-//!     [--confirm-ms N] [--confirm-with-words-ms N]
+//!     [--confirm-ms N] [--confirm-with-words-ms N] [--no-echo-gate]
 //! python3 fixtures/corpus/score.py --labels fixtures/corpus --events OUT_DIR/audio
 //! python3 fixtures/corpus/score.py --labels fixtures/corpus --events OUT_DIR/transcript
 //! ```
 //!
 //! `--confirm-ms` and `--confirm-with-words-ms` override the engine's
 //! barge-in confirmation constants (`TurnConfig::barge_in_confirm_ms`,
-//! `barge_in_confirm_with_words_ms`), for measuring their trade-off.
+//! `barge_in_confirm_with_words_ms`), for measuring their trade-off;
+//! `--no-echo-gate` switches the line-echo gate off (`TurnConfig::echo_gate`).
 
 use ratiba::cli::analyze::{CorpusTranscript, replay_with_config};
 use ratiba::core::audio::wav;
@@ -24,12 +25,15 @@ fn main() -> anyhow::Result<()> {
     let mut dials = TurnDials::all_on();
     let mut confirm_ms: Option<u32> = None;
     let mut confirm_with_words_ms: Option<u32> = None;
+    let mut echo_gate = true;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--confirm-ms" {
             confirm_ms = Some(args.next().unwrap_or_default().parse()?);
         } else if a == "--confirm-with-words-ms" {
             confirm_with_words_ms = Some(args.next().unwrap_or_default().parse()?);
+        } else if a == "--no-echo-gate" {
+            echo_gate = false;
         } else if a == "--dial" {
             let d = args.next().unwrap_or_default();
             let (n, v) = d.split_once('=').unwrap_or((&d, ""));
@@ -74,6 +78,7 @@ fn main() -> anyhow::Result<()> {
             cfg.barge_in_confirm_ms = confirm_ms.unwrap_or(cfg.barge_in_confirm_ms);
             cfg.barge_in_confirm_with_words_ms =
                 confirm_with_words_ms.unwrap_or(cfg.barge_in_confirm_with_words_ms);
+            cfg.echo_gate = echo_gate;
             let events = replay_with_config(&audio.samples, audio.rate_hz, &bot, tr, cfg)?;
             let body = serde_json::json!({ "events": events });
             std::fs::write(

@@ -68,6 +68,9 @@ pub struct TurnConfig {
     pub neutral_extra_with_words_ms: u32,
     /// Caller sounds in the first ms of bot playback are treated as echo.
     pub echo_guard_ms: u32,
+    /// Tell line echo of the bot from the caller by its onset with the
+    /// reply and its level (`core::turn::echo`).
+    pub echo_gate: bool,
     /// Voiced run length that confirms a barge-in without words. Runs start
     /// at the first voiced frame, after any unvoiced onset ("S-", "H-"), so
     /// this is about 300 ms of the word: a one-syllable "No." / "Sorry"
@@ -122,6 +125,7 @@ impl TurnConfig {
             expect_transcripts: false,
             neutral_extra_with_words_ms: 50,
             echo_guard_ms: 150,
+            echo_gate: true,
             barge_in_confirm_ms: 220,
             barge_in_confirm_with_words_ms: 700,
             barge_in_window_ms: 1500,

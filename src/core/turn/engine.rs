@@ -1,6 +1,7 @@
 //! The state machine behind [`TurnEngine`]; the contract and state diagram
 //! are in the module docs of [`super`].
 
+use super::echo::EchoGate;
 use super::level::CallerLevel;
 use super::lexicon::{self, Completion};
 use super::timers::{Timer, Timers};
@@ -121,6 +122,7 @@ pub struct TurnEngine {
     /// The loudest voiced frame of the current run's onset (dBFS).
     run_peak_db: f32,
     caller_level: CallerLevel,
+    echo: EchoGate,
     /// Speech of the previous short sound over the bot that the current one
     /// may continue, and until when it may.
     carried_ms: i64,
@@ -165,6 +167,7 @@ impl TurnEngine {
             run_frames: 0,
             run_peak_db: f32::NEG_INFINITY,
             caller_level: CallerLevel::default(),
+            echo: EchoGate::default(),
             carried_ms: 0,
             carry_until_ms: i64::MIN / 4,
             eot_postponed_ms: 0,
@@ -311,7 +314,18 @@ impl TurnEngine {
         }
         let rate = i64::from(self.cfg.sample_rate_hz.max(1));
         let dur = (samples.len() as i64 * 1000) / rate;
+        if self.cfg.echo_gate {
+            self.vad.set_gate_db(self.echo.gate_db(start));
+        }
         let vf = self.vad.process(samples, start);
+        let caller_db = self.caller_level.quantile(0.8, CALLER_LEVEL_MIN_FRAMES);
+        self.echo.observe(
+            start,
+            vf.features.level_db,
+            vf.features.snr_db,
+            vf.speech || vf.ended,
+            caller_db,
+        );
         let end = start + dur.max(1);
         self.audio_ms = end;
         self.now_ms = self.now_ms.max(end);
@@ -477,6 +491,7 @@ impl TurnEngine {
     // ---- bot playback ----------------------------------------------------
 
     fn on_bot_started(&mut self, utterance: u64) {
+        self.echo.bot_started(utterance, self.now_ms, self.run_open);
         let guard = self.now_ms + i64::from(self.cfg.echo_guard_ms);
         self.bot = Some(Bot {
             utterance,
@@ -504,6 +519,7 @@ impl TurnEngine {
     }
 
     fn on_bot_finished(&mut self, utterance: u64) {
+        self.echo.bot_finished(utterance, self.now_ms);
         if self.bot.is_none_or(|b| b.utterance != utterance) {
             return;
         }

@@ -80,6 +80,7 @@
 //!   to a bounded factor.
 
 mod config;
+mod echo;
 mod engine;
 pub mod inbound;
 mod level;

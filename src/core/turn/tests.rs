@@ -500,17 +500,63 @@ fn echo_guard_ignores_sound_at_playback_start_but_not_after_it() {
     h.audio(400, false);
     let at = h.at(h.ms);
     h.input(TurnInput::BotStarted { utterance: 1, at });
-    // one voiced frame inside the guard, then quiet
+    // one soft voiced frame inside the guard (line echo), then quiet
+    h.caller.gain = 0.1;
     h.audio(40, true);
+    h.caller.gain = 1.0;
     h.audio(1000, false);
     assert!(h.commands().is_empty(), "{:?}", h.log);
-    // voicing well after the start of playback pauses it
+    // the caller's voice well after the start of playback pauses it
     h.audio(300, true);
     assert!(
         matches!(h.commands().first(), Some(PlaybackCommand::Pause { .. })),
         "{:?}",
         h.log
     );
+}
+
+#[test]
+fn line_echo_of_the_reply_is_not_the_caller_but_the_caller_over_it_is() {
+    let mut h = Harness::default();
+    h.audio(1000, false);
+    let at = h.at(h.ms);
+    h.input(TurnInput::BotStarted { utterance: 1, at });
+    // The reply's echo, 20 dB under the caller, from the reply's start:
+    // syllables and gaps for 4 s.
+    h.caller.gain = 0.1;
+    for _ in 0..10 {
+        h.audio(300, true);
+        h.audio(100, false);
+    }
+    assert!(
+        h.log.iter().all(|(_, o)| !matches!(
+            o,
+            TurnOutput::Event {
+                event: TurnEvent::SpeechStart | TurnEvent::BargeIn,
+                ..
+            } | TurnOutput::Command { .. }
+        )),
+        "echo taken for the caller: {:?}",
+        h.log
+    );
+    // The caller at full voice over the echo is heard and interrupts.
+    h.caller.gain = 1.0;
+    h.audio(600, true);
+    assert_eq!(h.events(TurnEvent::SpeechStart).len(), 1, "{:?}", h.log);
+    assert_eq!(h.events(TurnEvent::BargeIn).len(), 1, "{:?}", h.log);
+    // Without the gate the same echo starts speech.
+    let mut cfg = TurnConfig::from_dials(&TurnDials::all_on(), RATE);
+    cfg.echo_gate = false;
+    let mut h = Harness::new(cfg);
+    h.audio(1000, false);
+    let at = h.at(h.ms);
+    h.input(TurnInput::BotStarted { utterance: 1, at });
+    h.caller.gain = 0.1;
+    for _ in 0..10 {
+        h.audio(300, true);
+        h.audio(100, false);
+    }
+    assert!(!h.events(TurnEvent::SpeechStart).is_empty(), "{:?}", h.log);
 }
 
 #[test]

@@ -157,6 +157,9 @@ pub struct SpectralVad {
     run_start_ms: i64,
     last_speech_ms: i64,
     first_voiced_ms: Option<i64>,
+    /// Frames quieter than this (dBFS) are not caller sound, whatever the
+    /// floor (the turn engine's echo gate; `-inf` = off).
+    gate_db: f32,
 }
 
 impl SpectralVad {
@@ -178,7 +181,14 @@ impl SpectralVad {
             run_start_ms: 0,
             last_speech_ms: i64::MIN / 2,
             first_voiced_ms: None,
+            gate_db: f32::NEG_INFINITY,
         }
+    }
+
+    /// From the next frame on, frames under `db` (dBFS) are not caller
+    /// sound at all (line echo of the bot; `f32::NEG_INFINITY` = no gate).
+    pub fn set_gate_db(&mut self, db: f32) {
+        self.gate_db = db;
     }
 
     /// The configuration in use.
@@ -197,7 +207,8 @@ impl SpectralVad {
         let p_speech = self.model.process(&f);
         let dur_ms = (samples.len() as i64 * 1000) / i64::from(self.fx.rate_hz().max(1));
         let end_ms = start_ms + dur_ms;
-        let active = f.snr_db >= self.cfg.active_snr_db;
+        let audible = f.level_db >= self.gate_db;
+        let active = audible && f.snr_db >= self.cfg.active_snr_db;
         // The learned model vetoes tones and noises that are periodic, and
         // vouches for weakly periodic frames it is sure of (a low voice
         // near the bottom of the pitch range).
@@ -222,7 +233,7 @@ impl SpectralVad {
         // fading nasal at the end of a word).
         let speech_like = voiced
             || (self.in_speech
-                && (f.snr_db >= self.cfg.strong_snr_db
+                && ((audible && f.snr_db >= self.cfg.strong_snr_db)
                     || (active && f.voicing >= self.cfg.keep_voicing_threshold)));
 
         let prev = self.recent[(self.recent_pos + self.recent.len() - 1) % self.recent.len()];
