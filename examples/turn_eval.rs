@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --example turn_eval [-- CORPUS_DIR OUT_DIR] [--dial NAME=VALUE ...]
 //!     [--confirm-ms N] [--confirm-with-words-ms N] [--no-echo-gate]
+//!     [--model-min-p P] [--model-continue-p P]
 //! python3 fixtures/corpus/score.py --labels fixtures/corpus --events OUT_DIR/audio
 //! python3 fixtures/corpus/score.py --labels fixtures/corpus --events OUT_DIR/transcript
 //! ```
@@ -12,7 +13,9 @@
 //! `--confirm-ms` and `--confirm-with-words-ms` override the engine's
 //! barge-in confirmation constants (`TurnConfig::barge_in_confirm_ms`,
 //! `barge_in_confirm_with_words_ms`), for measuring their trade-off;
-//! `--no-echo-gate` switches the line-echo gate off (`TurnConfig::echo_gate`).
+//! `--no-echo-gate` switches the line-echo gate off (`TurnConfig::echo_gate`);
+//! `--model-min-p` / `--model-continue-p` override the frame model's
+//! thresholds (`VadConfig::model_min_p`, `model_continue_p`).
 
 use ratiba::cli::analyze::{CorpusTranscript, replay_with_config};
 use ratiba::core::audio::wav;
@@ -26,12 +29,17 @@ fn main() -> anyhow::Result<()> {
     let mut confirm_ms: Option<u32> = None;
     let mut confirm_with_words_ms: Option<u32> = None;
     let mut echo_gate = true;
+    let mut model_p: (Option<f32>, Option<f32>) = (None, None);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--confirm-ms" {
             confirm_ms = Some(args.next().unwrap_or_default().parse()?);
         } else if a == "--confirm-with-words-ms" {
             confirm_with_words_ms = Some(args.next().unwrap_or_default().parse()?);
+        } else if a == "--model-min-p" {
+            model_p.0 = Some(args.next().unwrap_or_default().parse()?);
+        } else if a == "--model-continue-p" {
+            model_p.1 = Some(args.next().unwrap_or_default().parse()?);
         } else if a == "--no-echo-gate" {
             echo_gate = false;
         } else if a == "--dial" {
@@ -79,6 +87,8 @@ fn main() -> anyhow::Result<()> {
             cfg.barge_in_confirm_with_words_ms =
                 confirm_with_words_ms.unwrap_or(cfg.barge_in_confirm_with_words_ms);
             cfg.echo_gate = echo_gate;
+            cfg.vad.model_min_p = model_p.0.unwrap_or(cfg.vad.model_min_p);
+            cfg.vad.model_continue_p = model_p.1.unwrap_or(cfg.vad.model_continue_p);
             let events = replay_with_config(&audio.samples, audio.rate_hz, &bot, tr, cfg)?;
             let body = serde_json::json!({ "events": events });
             std::fs::write(

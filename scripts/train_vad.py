@@ -133,11 +133,13 @@ def main():
         i = args.index("--out")
         out = args[i + 1]
         del args[i:i + 2]
+    check = "--no-check" not in args
+    args = [a for a in args if a != "--no-check"]
     pairs = [a.split("=", 1) for a in args]
     assert not any("heldout" in l for _, l in pairs), "never train on the held-out part"
     X, Y, W, G = load(pairs)
-    print(f"{len(Y)} active frames, {int(Y.sum())} speech")
-    if len(pairs) > 1:
+    print(f"{len(Y)} active frames, {int(Y.sum())} speech", flush=True)
+    if check and len(pairs) > 1:
         # Generalisation check: fit on all but one part, test on it.
         for gi, (_, lab) in enumerate(pairs):
             tr, te = G != gi, G == gi
