@@ -551,6 +551,8 @@ async fn a_caller_asking_for_a_person_is_put_through_on_every_provider() {
                     .unwrap();
                 assert_eq!(other.status(), 302, "any other call hangs up");
             }
+            // Not in the list: the browser's call page has no provider to call.
+            Provider::Browser => unreachable!("browser calls have no provider call control"),
         }
         let meta = handoff_row(&rig, from).await;
         assert_eq!(meta["channel"], "voice", "{meta}");
@@ -635,6 +637,8 @@ async fn without_a_number_the_caller_is_promised_a_call_back_and_hung_up_on() {
                 );
             }
             Provider::Exotel => unreachable!(),
+            // Not in the list: the browser's call page has no provider to call.
+            Provider::Browser => unreachable!("browser calls have no provider call control"),
         }
         let meta = handoff_row(&rig, from).await;
         assert_eq!(meta["call"], json!({"route": "promise"}), "{meta}");

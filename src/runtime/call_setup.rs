@@ -567,7 +567,10 @@ impl TenantDirectory for crate::storage::Db {
 
 /// A tenant's voice settings with its own personality dials; the
 /// vertical's stand if they cannot be read (the call must not wait on them).
-async fn voice_tenant(db: &crate::storage::Db, record: crate::storage::TenantRecord) -> VoiceTenant {
+async fn voice_tenant(
+    db: &crate::storage::Db,
+    record: crate::storage::TenantRecord,
+) -> VoiceTenant {
     let vertical = record.vertical.clone();
     let slug = record.slug.clone();
     let mut tenant = VoiceTenant::from(record);
