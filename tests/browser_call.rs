@@ -41,6 +41,8 @@ fn tenant(slug: &str, status: &str) -> VoiceTenant {
         slug: TenantSlug::parse(slug).unwrap(),
         name: "Nywele Bora Salon".into(),
         status: status.into(),
+        trial_ends_at: None,
+        deleted_at: None,
         voice_enabled: true,
         // Full duplex with the backchannel filter: speech over the bot
         // interrupts it.

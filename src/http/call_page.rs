@@ -49,7 +49,7 @@ async fn web_tenant(services: &CallServices, slug: &str) -> Result<WebTenant, &'
         return Err("no such tenant");
     };
     match services.directory.by_slug(&slug).await {
-        Ok(Some(t)) if t.voice.takes_calls() => Ok(t),
+        Ok(Some(t)) if t.voice.takes_calls(chrono::Utc::now()) => Ok(t),
         Ok(Some(t)) => {
             info!(tenant = %t.voice.slug, "browser call to a tenant that takes no calls; refused");
             Err("tenant not taking calls")
