@@ -37,6 +37,13 @@ pub(super) const UNDER_CALLER_DB: f32 = 12.0;
 /// The gate stays this long after the reply ends (the echo path's delay
 /// and tail).
 pub(super) const TAIL_MS: i64 = 150;
+/// The loudest a line echo of the bot can be (dBFS). The bot is sent at
+/// about nominal speech level (ITU-T P.56: -26 dBov active speech, a few dB
+/// over at its peaks) and a line returns it at least 6 dB down (G.168's
+/// smallest echo return loss), so sound louder than this in a reply's first
+/// moments is a caller talking as the bot starts, never its echo: it is not
+/// learnt, and the caller is heard once the learning window ends.
+pub(super) const ECHO_CEILING_DBFS: f32 = -26.0;
 /// Frames of line level remembered before a reply (1 s of 20 ms frames).
 const BEFORE_FRAMES: usize = 50;
 /// Frame level over the noise floor that counts as sound at all.
@@ -137,9 +144,13 @@ impl EchoGate {
         if in_caller_run || snr_db < ACTIVE_SNR_DB || !level_db.is_finite() {
             return;
         }
-        let cap = caller_db.map_or(f32::INFINITY, |c| c - UNDER_CALLER_DB);
+        let cap = caller_db
+            .map_or(f32::INFINITY, |c| c - UNDER_CALLER_DB)
+            .min(ECHO_CEILING_DBFS);
         if start_ms < self.learn_until_ms {
-            if level_db >= self.before_max_db + ONSET_OVER_BEFORE_DB {
+            if level_db >= self.before_max_db + ONSET_OVER_BEFORE_DB
+                && level_db <= ECHO_CEILING_DBFS
+            {
                 self.learnt_db = self.learnt_db.max(level_db.min(cap));
                 self.peak_db = self.learnt_db;
             }
@@ -204,6 +215,23 @@ mod tests {
         g.bot_started(1, 1000, false);
         feed(&mut g, 1000, &[-41.0, -38.0, -42.0], -55.0);
         assert_eq!(g.gate_db(1300), f32::NEG_INFINITY);
+    }
+
+    #[test]
+    fn a_caller_who_speaks_as_the_bot_starts_is_not_learnt_as_echo() {
+        let mut g = EchoGate::default();
+        feed(&mut g, 0, &[-47.0; 50], -47.0);
+        g.bot_started(1, 500, false);
+        // "Book me for Friday" from 40 ms into the reply, at telephone
+        // speech level: inside the learning window, far over any echo.
+        feed(&mut g, 540, &[-23.0, -12.0, -16.0, -20.0], -47.0);
+        assert_eq!(g.gate_db(720), f32::NEG_INFINITY);
+        // Echo-level sound in the same window is still learnt.
+        let mut g = EchoGate::default();
+        feed(&mut g, 0, &[-47.0; 50], -47.0);
+        g.bot_started(1, 500, false);
+        feed(&mut g, 540, &[-38.0, -12.0, -36.0], -47.0);
+        assert_eq!(g.gate_db(720), -36.0 + MARGIN_DB);
     }
 
     #[test]
