@@ -104,12 +104,6 @@ pub enum ConversationError {
     Storage(#[from] StorageError),
 }
 
-impl From<sqlx::Error> for ConversationError {
-    fn from(e: sqlx::Error) -> Self {
-        ConversationError::Storage(StorageError::Database(e))
-    }
-}
-
 /// A boxed future, for the object-safe [`Interpreter`].
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
@@ -216,10 +210,7 @@ impl ConversationService {
             .ok_or_else(|| ConversationError::UnknownTenant(tenant.slug().to_string()))?;
         let mut tx = tenant.begin().await?;
         // One turn at a time per customer.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('customer:' || $1, 0))")
-            .bind(turn.customer.expose())
-            .execute(tx.conn())
-            .await?;
+        conv::lock_customer(&mut tx, &turn.customer).await?;
         if let Some(id) = &turn.message_id
             && !conv::claim_message_id(&mut tx, id).await?
         {
@@ -231,7 +222,7 @@ impl ConversationService {
         }
         let thread = match thread {
             Some(t) => {
-                ensure_thread(&mut tx, &turn.customer, t, turn.channel).await?;
+                conv::ensure_thread(&mut tx, &turn.customer, t, turn.channel).await?;
                 t.clone()
             }
             None => conv::open_thread(&mut tx, &turn.customer, turn.channel).await?,
@@ -387,26 +378,6 @@ impl ConversationService {
     }
 }
 
-/// Makes sure a caller-chosen thread has its row.
-async fn ensure_thread(
-    tx: &mut TenantTx,
-    phone: &PhoneNumber,
-    thread: &ThreadId,
-    channel: Channel,
-) -> Result<(), StorageError> {
-    sqlx::query(
-        "INSERT INTO conversation_threads (customer_phone, thread_id, channel_started, actor_type) \
-         VALUES ($1, $2, $3, 'customer') ON CONFLICT DO NOTHING",
-    )
-    .bind(phone.expose())
-    .bind(thread.as_str())
-    .bind(channel.as_str())
-    .execute(tx.conn())
-    .await
-    .map_err(StorageError::classify)?;
-    Ok(())
-}
-
 /// The language model for unclear turns, and how long a turn may wait
 /// for it (calls).
 #[derive(Clone, Copy)]
@@ -560,7 +531,7 @@ impl Run<'_, '_> {
                 start,
                 ..
             } => {
-                savepoint(self.tx).await?;
+                self.tx.savepoint().await?;
                 let result = repo::book(
                     self.tx,
                     &NewBooking {
@@ -573,7 +544,7 @@ impl Run<'_, '_> {
                     },
                 )
                 .await;
-                end_savepoint(self.tx, result.is_ok()).await?;
+                self.tx.end_savepoint(result.is_ok()).await?;
                 if let Ok(a) = &result {
                     tracing::info!(appointment = %a.id, "appointment booked");
                     self.booked = true;
@@ -584,9 +555,9 @@ impl Run<'_, '_> {
                 repo::upcoming_for(self.tx, phone, self.turn.now).await?,
             )),
             Action::Cancel { appointment_id } => {
-                savepoint(self.tx).await?;
+                self.tx.savepoint().await?;
                 let r = repo::cancel(self.tx, phone, appointment_id).await;
-                end_savepoint(self.tx, r.is_ok()).await?;
+                self.tx.end_savepoint(r.is_ok()).await?;
                 Some(Input::Cancelled(
                     r.map(|_| appointment_id).map_err(write_failure),
                 ))
@@ -597,9 +568,9 @@ impl Run<'_, '_> {
                 start,
                 ..
             } => {
-                savepoint(self.tx).await?;
+                self.tx.savepoint().await?;
                 let r = repo::reschedule(self.tx, phone, appointment_id, staff_id, start).await;
-                end_savepoint(self.tx, r.is_ok()).await?;
+                self.tx.end_savepoint(r.is_ok()).await?;
                 Some(Input::Rescheduled(r.map_err(write_failure)))
             }
             Action::FetchKnowledge { categories } => Some(Input::Knowledge(
@@ -638,23 +609,4 @@ fn write_failure(e: BookingError) -> WriteFailure {
             WriteFailure::Failed
         }
     }
-}
-
-/// Runs a write inside a savepoint so a refused write (slot taken, or a
-/// database error) leaves the rest of the turn's transaction usable.
-async fn savepoint(tx: &mut TenantTx) -> Result<(), ConversationError> {
-    sqlx::query("SAVEPOINT dialog_write")
-        .execute(tx.conn())
-        .await?;
-    Ok(())
-}
-
-async fn end_savepoint(tx: &mut TenantTx, keep: bool) -> Result<(), ConversationError> {
-    let sql = if keep {
-        "RELEASE SAVEPOINT dialog_write"
-    } else {
-        "ROLLBACK TO SAVEPOINT dialog_write"
-    };
-    sqlx::query(sql).execute(tx.conn()).await?;
-    Ok(())
 }

@@ -26,15 +26,19 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use sqlx::Row;
-use uuid::Uuid;
 
 use super::conversation::BoxFuture;
 use crate::core::dialog::personality::Personality;
 use crate::core::dialog::{Dialog, DialogConfig, Input};
-use crate::core::ids::{PhoneNumber, ThreadId};
-use crate::storage::conversation::{self as conv, HandoffLine};
+use crate::core::ids::ThreadId;
+use crate::storage::conversation as conv;
+use crate::storage::handoff::{self as store, StartedHandoff};
 use crate::storage::{Db, StorageError, TenantHandle, TenantRecord};
+
+pub use crate::storage::handoff::{
+    HandedOff, TenantAdmin, admin_by_phone, admin_phone, admin_reply, claim, claimant, claimed_by,
+    waiting,
+};
 
 /// Sends a message to a tenant admin (WhatsApp in production).
 pub trait AdminNotifier: Send + Sync {
@@ -88,21 +92,13 @@ pub async fn sweep(
         let admins = crate::storage::briefing::admin_phones(db, tenant.id).await?;
         let handle = db.tenant(&tenant.slug);
         let mut tx = handle.begin().await?;
-        let rows = sqlx::query(
-            "SELECT h.id, h.thread_id, h.actor_phone, h.message_metadata FROM handoff_log h \
-             JOIN conversation_threads t ON t.thread_id = h.thread_id AND t.closed_at IS NULL \
-             WHERE h.message_metadata->>'kind' = 'handoff_started' AND h.claimed_at IS NULL \
-             ORDER BY h.sent_at FOR UPDATE OF h SKIP LOCKED",
-        )
-        .fetch_all(tx.conn())
-        .await?;
-        for row in rows {
-            let id: Uuid = row.try_get("id")?;
-            let thread = ThreadId::from_existing(row.try_get::<String, _>("thread_id")?);
-            let customer: String = row.try_get("actor_phone")?;
-            let mut meta: Value = row
-                .try_get::<Option<Value>, _>("message_metadata")?
-                .unwrap_or_default();
+        for started in store::lock_unclaimed(&mut tx).await? {
+            let StartedHandoff {
+                id,
+                thread,
+                customer_phone: customer,
+                metadata: mut meta,
+            } = started;
             let mut changed = false;
             for stage in [Stage::Notice, Stage::Reminder, Stage::Escalation] {
                 let (due_key, sent_key) = stage.keys();
@@ -134,11 +130,7 @@ pub async fn sweep(
                     .push((tenant.slug.to_string(), thread.clone(), name));
             }
             if changed {
-                sqlx::query("UPDATE handoff_log SET message_metadata = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(&meta)
-                    .execute(tx.conn())
-                    .await?;
+                store::set_metadata(&mut tx, id, &meta).await?;
             }
         }
         tx.commit().await?;
@@ -188,114 +180,6 @@ fn message(
     }
 }
 
-/// An active admin of a tenant (public.tenant_admins).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TenantAdmin {
-    pub id: Uuid,
-    pub phone: String,
-}
-
-/// The active admin of `tenant` writing from `phone`, if it is one. Numbers
-/// are compared by their digits ("+254 722…" and "254722…" are one number).
-pub async fn admin_by_phone(
-    db: &Db,
-    tenant: &TenantRecord,
-    phone: &PhoneNumber,
-) -> Result<Option<TenantAdmin>, StorageError> {
-    let row: Option<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, phone_number FROM public.tenant_admins \
-         WHERE tenant_id = $1 AND is_active IS NOT FALSE \
-           AND regexp_replace(phone_number, '[^0-9]', '', 'g') = $2 \
-         ORDER BY created_at LIMIT 1",
-    )
-    .bind(tenant.id.0)
-    .bind(phone.digits())
-    .fetch_optional(db.pool())
-    .await?;
-    Ok(row.map(|(id, phone)| TenantAdmin { id, phone }))
-}
-
-/// The phone number of admin `id` of `tenant`, if still active.
-pub async fn admin_phone(
-    db: &Db,
-    tenant: &TenantRecord,
-    id: Uuid,
-) -> Result<Option<String>, StorageError> {
-    Ok(sqlx::query_scalar(
-        "SELECT phone_number FROM public.tenant_admins \
-         WHERE tenant_id = $1 AND id = $2 AND is_active IS NOT FALSE",
-    )
-    .bind(tenant.id.0)
-    .bind(id)
-    .fetch_optional(db.pool())
-    .await?)
-}
-
-/// An open handed-off thread and its customer's phone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandedOff {
-    pub thread: ThreadId,
-    pub customer_phone: String,
-}
-
-const OPEN_HANDOFFS: &str = "SELECT h.thread_id, h.actor_phone FROM handoff_log h \
-     JOIN conversation_threads t ON t.thread_id = h.thread_id AND t.closed_at IS NULL \
-     WHERE h.message_metadata->>'kind' = 'handoff_started'";
-
-fn handed_off(row: (String, String)) -> HandedOff {
-    HandedOff {
-        thread: ThreadId::from_existing(row.0),
-        customer_phone: row.1,
-    }
-}
-
-/// Open handed-off threads nobody has claimed, oldest first.
-pub async fn waiting(tenant: &TenantHandle) -> Result<Vec<HandedOff>, StorageError> {
-    let mut tx = tenant.begin().await?;
-    let rows: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{OPEN_HANDOFFS} AND h.claimed_at IS NULL ORDER BY h.sent_at"
-    )))
-    .fetch_all(tx.conn())
-    .await?;
-    tx.commit().await?;
-    Ok(rows.into_iter().map(handed_off).collect())
-}
-
-/// The open thread admin `admin_id` has claimed, if any.
-pub async fn claimed_by(
-    tenant: &TenantHandle,
-    admin_id: Uuid,
-) -> Result<Option<HandedOff>, StorageError> {
-    let mut tx = tenant.begin().await?;
-    let row: Option<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{OPEN_HANDOFFS} AND h.claimed_by_admin_id = $1 ORDER BY h.claimed_at DESC LIMIT 1"
-    )))
-    .bind(admin_id)
-    .fetch_optional(tx.conn())
-    .await?;
-    tx.commit().await?;
-    Ok(row.map(handed_off))
-}
-
-/// Who claimed the open thread `thread`, and through what (`whatsapp` or
-/// `dashboard`).
-pub async fn claimant(
-    tenant: &TenantHandle,
-    thread: &ThreadId,
-) -> Result<Option<(Uuid, String)>, StorageError> {
-    let mut tx = tenant.begin().await?;
-    let row: Option<(Option<Uuid>, Option<String>)> = sqlx::query_as(
-        "SELECT claimed_by_admin_id, claimed_via FROM handoff_log \
-         WHERE thread_id = $1 AND message_metadata->>'kind' = 'handoff_started' \
-         ORDER BY sent_at DESC LIMIT 1",
-    )
-    .bind(thread.as_str())
-    .fetch_optional(tx.conn())
-    .await?;
-    tx.commit().await?;
-    Ok(row.and_then(|(id, via)| Some((id?, via.unwrap_or_default()))))
-}
-
 /// What an admin's WhatsApp message asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdminCommand<'a> {
@@ -325,94 +209,6 @@ impl<'a> AdminCommand<'a> {
             _ => Self::Relay(text),
         }
     }
-}
-
-/// An admin takes the thread. False if it was already claimed (or is not
-/// handed off).
-pub async fn claim(
-    tenant: &TenantHandle,
-    thread: &ThreadId,
-    admin_id: Uuid,
-    via: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, StorageError> {
-    let mut tx = tenant.begin().await?;
-    let done = sqlx::query(
-        "UPDATE handoff_log SET claimed_by_admin_id = $2, claimed_at = $3, claimed_via = $4 \
-         WHERE thread_id = $1 AND message_metadata->>'kind' = 'handoff_started' AND claimed_at IS NULL",
-    )
-    .bind(thread.as_str())
-    .bind(admin_id)
-    .bind(now)
-    .bind(via)
-    .execute(tx.conn())
-    .await
-    .map_err(StorageError::classify)?;
-    tx.commit().await?;
-    Ok(done.rows_affected() > 0)
-}
-
-/// Records an admin's reply (verbatim) and returns the customer's phone to
-/// send it to; `None` when the thread is closed or this message (by its
-/// WhatsApp id) was relayed already.
-pub async fn admin_reply(
-    tenant: &TenantHandle,
-    thread: &ThreadId,
-    admin_phone: &str,
-    text: &str,
-    message_id: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<Option<String>, StorageError> {
-    let mut tx = tenant.begin().await?;
-    if let Some(id) = message_id {
-        // A redelivered webhook must not reach the customer twice.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-            .bind(format!("admin-reply:{id}"))
-            .execute(tx.conn())
-            .await?;
-        let seen: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM handoff_log WHERE thread_id = $1 AND actor = 'admin' \
-             AND message_metadata->>'wamid' = $2)",
-        )
-        .bind(thread.as_str())
-        .bind(id)
-        .fetch_one(tx.conn())
-        .await?;
-        if seen {
-            return Ok(None);
-        }
-    }
-    let customer: Option<String> = sqlx::query_scalar(
-        "SELECT customer_phone FROM conversation_threads WHERE thread_id = $1 AND closed_at IS NULL",
-    )
-    .bind(thread.as_str())
-    .fetch_optional(tx.conn())
-    .await?;
-    let Some(customer) = customer else {
-        return Ok(None);
-    };
-    conv::append_handoff(
-        &mut tx,
-        &HandoffLine {
-            thread,
-            from_admin: true,
-            actor_phone: admin_phone,
-            content: text,
-            language: None,
-            metadata: json!({"wamid": message_id}),
-        },
-    )
-    .await?;
-    sqlx::query(
-        "UPDATE handoff_log SET admin_replied_at = COALESCE(admin_replied_at, $2) \
-         WHERE thread_id = $1 AND message_metadata->>'kind' = 'handoff_started'",
-    )
-    .bind(thread.as_str())
-    .bind(now)
-    .execute(tx.conn())
-    .await?;
-    tx.commit().await?;
-    Ok(Some(customer))
 }
 
 /// Closes a handed-off thread (closed_by_human); the customer's next

@@ -11,10 +11,8 @@ use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Africa::Nairobi;
 use tokio::task::JoinHandle;
 
+use crate::storage::reaper as store;
 use crate::storage::{Db, StorageError};
-
-/// Advisory lock key of the reaper ("ratiba-reaper").
-const REAPER_LOCK: i64 = 0x5241_5449_4241_5250;
 
 /// How long hand-off logs, dial audits and checkpoints stay live.
 pub fn retention() -> Duration {
@@ -50,31 +48,19 @@ pub fn next_run_after(now: DateTime<Utc>) -> DateTime<Utc> {
 
 /// Runs the reaper once, unless another node holds the lock (`Ok(None)`).
 pub async fn run_once(db: &Db, now: DateTime<Utc>) -> Result<Option<ReaperReport>, StorageError> {
-    let mut lock_conn = db.pool().acquire().await?;
-    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-        .bind(REAPER_LOCK)
-        .fetch_one(&mut *lock_conn)
-        .await?;
-    if !got {
+    let Some(lock) = store::try_lock(db).await? else {
         tracing::info!("reaper: another node is running it");
         return Ok(None);
-    }
+    };
     let result = reap(db, now).await;
-    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(REAPER_LOCK)
-        .execute(&mut *lock_conn)
-        .await;
+    lock.release().await;
     result.map(Some)
 }
 
 async fn reap(db: &Db, now: DateTime<Utc>) -> Result<ReaperReport, StorageError> {
     let cutoff = now - retention();
     let mut report = ReaperReport {
-        routing_removed: sqlx::query("DELETE FROM public.payment_routing WHERE expires_at <= $1")
-            .bind(now)
-            .execute(db.pool())
-            .await?
-            .rows_affected(),
+        routing_removed: store::delete_expired_routing(db, now).await?,
         ..ReaperReport::default()
     };
     for tenant in db.list_tenants().await? {
@@ -87,64 +73,14 @@ async fn reap(db: &Db, now: DateTime<Utc>) -> Result<ReaperReport, StorageError>
             Err(StorageError::UnknownTenant(_)) => continue,
             Err(e) => return Err(e),
         };
-        report.handoff_archived += sqlx::query(
-            "WITH moved AS (DELETE FROM handoff_log WHERE sent_at < $1 RETURNING *) \
-             INSERT INTO handoff_log_archive SELECT * FROM moved ON CONFLICT DO NOTHING",
-        )
-        .bind(cutoff)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
-        report.dial_audits_deleted += sqlx::query("DELETE FROM dial_audits WHERE created_at < $1")
-            .bind(cutoff)
-            .execute(tx.conn())
-            .await?
-            .rows_affected();
-        report.checkpoints_archived += archive_checkpoints(&mut tx, cutoff).await?;
+        report.handoff_archived += store::archive_handoff_log(&mut tx, cutoff).await?;
+        report.dial_audits_deleted += store::delete_dial_audits(&mut tx, cutoff).await?;
+        report.checkpoints_archived += store::archive_checkpoints(&mut tx, cutoff).await?;
         tx.commit().await?;
         report.tenants += 1;
     }
     tracing::info!(?report, "reaper finished");
     Ok(report)
-}
-
-/// Moves checkpoints (and their pending writes) older than the cutoff to
-/// the archive twins (tenant migration 0007), and blobs no live checkpoint
-/// of their thread refers to any more.
-async fn archive_checkpoints(
-    tx: &mut crate::storage::TenantTx,
-    cutoff: DateTime<Utc>,
-) -> Result<u64, StorageError> {
-    let has_checkpoints: bool = sqlx::query_scalar("SELECT to_regclass('checkpoints') IS NOT NULL")
-        .fetch_one(tx.conn())
-        .await?;
-    if !has_checkpoints {
-        return Ok(0);
-    }
-    let moved = sqlx::query(
-        "WITH moved AS (DELETE FROM checkpoints WHERE created_at < $1 RETURNING *) \
-         INSERT INTO checkpoints_archive SELECT * FROM moved ON CONFLICT DO NOTHING",
-    )
-    .bind(cutoff)
-    .execute(tx.conn())
-    .await?
-    .rows_affected();
-    sqlx::query(
-        "WITH moved AS (DELETE FROM checkpoint_writes WHERE created_at < $1 RETURNING *) \
-         INSERT INTO checkpoint_writes_archive SELECT * FROM moved ON CONFLICT DO NOTHING",
-    )
-    .bind(cutoff)
-    .execute(tx.conn())
-    .await?;
-    sqlx::query(
-        "WITH moved AS (DELETE FROM checkpoint_blobs b WHERE NOT EXISTS \
-           (SELECT 1 FROM checkpoints c WHERE c.thread_id = b.thread_id \
-            AND c.checkpoint_ns = b.checkpoint_ns) RETURNING *) \
-         INSERT INTO checkpoint_blobs_archive SELECT * FROM moved ON CONFLICT DO NOTHING",
-    )
-    .execute(tx.conn())
-    .await?;
-    Ok(moved)
 }
 
 /// Runs the reaper every day at 03:00 Nairobi time until aborted.

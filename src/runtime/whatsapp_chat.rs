@@ -142,7 +142,7 @@ async fn handle_message(shared: &WhatsAppChats, m: InboundMessage) -> anyhow::Re
         tracing::warn!(wamid = %m.id, "WhatsApp sender is not a phone number; ignored");
         return Ok(());
     };
-    if let Some(admin) = handoff::admin_by_phone(db, &tenant, &customer).await? {
+    if let Some(admin) = handoff::admin_by_phone(db, tenant.id, &customer).await? {
         let span = tracing::info_span!("whatsapp_admin", tenant = %tenant.slug, admin = %admin.id);
         return handle_admin_message(shared, &tenant, &m, &admin)
             .instrument(span)
@@ -212,15 +212,7 @@ async fn customer_turn(
             .await
         {
             Ok(wamid) => {
-                let mut tx = handle.begin().await?;
-                sqlx::query(
-                    "UPDATE interactions SET metadata = COALESCE(metadata, '{}'::jsonb) || jsonb_build_object('wamid', $2::text, 'status', 'accepted') WHERE id = $1",
-                )
-                .bind(sent.interaction_id)
-                .bind(&wamid)
-                .execute(tx.conn())
-                .await?;
-                tx.commit().await?;
+                conv::mark_sent(&handle, sent.interaction_id, &wamid).await?;
             }
             Err(e) => tracing::warn!(error = %e, "WhatsApp send failed"),
         }
@@ -382,7 +374,7 @@ async fn forward_to_claimant(
     if via != "whatsapp" {
         return Ok(()); // the dashboard shows it
     }
-    let Some(admin_phone) = handoff::admin_phone(&shared.db, tenant, admin_id).await? else {
+    let Some(admin_phone) = handoff::admin_phone(&shared.db, tenant.id, admin_id).await? else {
         return Ok(());
     };
     let said = if m.text().trim().is_empty() {

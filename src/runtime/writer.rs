@@ -20,6 +20,8 @@ use uuid::Uuid;
 use crate::core::ids::{TenantSlug, ThreadId};
 use crate::runtime::metrics::Metrics;
 use crate::runtime::shutdown::Shutdown;
+use crate::storage::StorageError;
+use crate::storage::call_rows as store;
 
 /// Rows queued before new ones are refused.
 pub const DEFAULT_QUEUE: usize = 100_000;
@@ -260,98 +262,32 @@ impl DbSink {
     }
 
     async fn write_rows(&self, tenant: &TenantSlug, rows: &[CallRow]) -> Result<(), SinkError> {
-        let err = |e: &dyn std::fmt::Display| SinkError(e.to_string());
-        let mut tx = self.db.tenant(tenant).begin().await.map_err(|e| err(&e))?;
+        let err = |e: StorageError| SinkError(e.to_string());
+        let mut tx = self.db.tenant(tenant).begin().await.map_err(err)?;
         for row in rows {
             match row {
                 CallRow::Caller { phone_e164, at, .. } => {
-                    sqlx::query(
-                        "INSERT INTO customers (customer_id, phone_e164, created_at) VALUES ($1, $2, $3) \
-                         ON CONFLICT (phone_e164) WHERE phone_e164 IS NOT NULL DO NOTHING",
-                    )
-                    .bind(Uuid::now_v7())
-                    .bind(phone_e164)
-                    .bind(at)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| err(&e))?;
-                    sqlx::query(
-                        "INSERT INTO customer_identities (customer_id, provider, external_id, created_at) \
-                         SELECT customer_id, 'voice', $1, $2 FROM customers WHERE phone_e164 = $1 \
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .bind(phone_e164)
-                    .bind(at)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| err(&e))?;
-                    if phone_e164.len() <= 20 {
-                        sqlx::query(
-                            "INSERT INTO contacts (id, phone_number, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $3) ON CONFLICT (phone_number) DO NOTHING",
-                        )
-                        .bind(Uuid::now_v7())
-                        .bind(phone_e164)
-                        .bind(at)
-                        .execute(tx.conn())
-                        .await
-                        .map_err(|e| err(&e))?;
-                    }
+                    store::record_caller(&mut tx, phone_e164, *at).await
                 }
                 CallRow::ThreadOpened {
                     thread,
                     customer_phone,
                     at,
                     ..
-                } => {
-                    sqlx::query(
-                        "INSERT INTO conversation_threads \
-                         (customer_phone, thread_id, created_at, channel_started, actor_type) \
-                         VALUES ($1, $2, $3, 'voice', 'customer') ON CONFLICT DO NOTHING",
-                    )
-                    .bind(customer_phone)
-                    .bind(thread.as_str())
-                    .bind(at)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| err(&e))?;
-                }
+                } => store::open_call_thread(&mut tx, thread, customer_phone, *at).await,
                 CallRow::ThreadClosed {
                     thread,
                     customer_phone,
                     reason,
                     at,
                     ..
-                } => {
-                    sqlx::query(
-                        "UPDATE conversation_threads SET closed_at = $3, closed_reason = $4 \
-                         WHERE customer_phone = $1 AND thread_id = $2 AND closed_at IS NULL",
-                    )
-                    .bind(customer_phone)
-                    .bind(thread.as_str())
-                    .bind(at)
-                    .bind(*reason)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| err(&e))?;
-                }
+                } => store::close_call_thread(&mut tx, thread, customer_phone, reason, *at).await,
                 CallRow::PlaybackHeard {
                     ids,
                     duration_ms,
                     metadata,
                     ..
-                } => {
-                    sqlx::query(
-                        "UPDATE interactions SET metadata = COALESCE(metadata, '{}'::jsonb) || $2, \
-                         duration_ms = COALESCE($3, duration_ms) WHERE id = ANY($1)",
-                    )
-                    .bind(ids)
-                    .bind(metadata)
-                    .bind(duration_ms)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| err(&e))?;
-                }
+                } => store::merge_playback(&mut tx, ids, *duration_ms, metadata).await,
                 CallRow::Interaction {
                     id,
                     customer_phone,
@@ -364,30 +300,26 @@ impl DbSink {
                     at,
                     ..
                 } => {
-                    sqlx::query(
-                        "INSERT INTO interactions \
-                         (id, contact_id, channel, direction, message_type, content, intent, language, \
-                          duration_ms, metadata, created_at) \
-                         VALUES ($1, (SELECT id FROM contacts WHERE phone_number = $2), 'voice', $3, 'speech', \
-                                 $4, $5, $6, $7, $8, $9) \
-                         ON CONFLICT (id) DO NOTHING",
+                    store::insert_call_interaction(
+                        &mut tx,
+                        &store::CallInteraction {
+                            id: *id,
+                            customer_phone,
+                            direction: direction.as_str(),
+                            content,
+                            language: language.as_deref(),
+                            intent: intent.as_deref(),
+                            duration_ms: *duration_ms,
+                            metadata,
+                            at: *at,
+                        },
                     )
-                    .bind(id)
-                    .bind(customer_phone)
-                    .bind(direction.as_str())
-                    .bind(content)
-                    .bind(intent)
-                    .bind(language)
-                    .bind(duration_ms)
-                    .bind(metadata)
-                    .bind(at)
-                    .execute(tx.conn())
                     .await
-                    .map_err(|e| err(&e))?;
                 }
             }
+            .map_err(err)?;
         }
-        tx.commit().await.map_err(|e| err(&e))
+        tx.commit().await.map_err(err)
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{StorageError, TenantTx};
+use super::{StorageError, TenantHandle, TenantTx};
 use crate::core::dialog::{Channel, DialogState, Snippet};
 use crate::core::ids::{PhoneNumber, ThreadId};
 
@@ -45,6 +45,26 @@ pub async fn open_thread(
     .await
     .map_err(StorageError::classify)?;
     Ok(id)
+}
+
+/// Makes sure a caller-chosen thread has its row.
+pub async fn ensure_thread(
+    tx: &mut TenantTx,
+    phone: &PhoneNumber,
+    thread: &ThreadId,
+    channel: Channel,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO conversation_threads (customer_phone, thread_id, channel_started, actor_type) \
+         VALUES ($1, $2, $3, 'customer') ON CONFLICT DO NOTHING",
+    )
+    .bind(phone.expose())
+    .bind(thread.as_str())
+    .bind(channel.as_str())
+    .execute(tx.conn())
+    .await
+    .map_err(StorageError::classify)?;
+    Ok(())
 }
 
 /// Closes a thread ('done' | 'abandon' | 'closed_by_human').
@@ -162,6 +182,35 @@ pub async fn record_interaction(
     .await
     .map_err(StorageError::classify)?;
     Ok(id)
+}
+
+/// Marks our reply row `interaction` as accepted by the provider under its
+/// message id `message_id` (delivery statuses then find it).
+pub async fn mark_sent(
+    tenant: &TenantHandle,
+    interaction: Uuid,
+    message_id: &str,
+) -> Result<(), StorageError> {
+    let mut tx = tenant.begin().await?;
+    sqlx::query(
+        "UPDATE interactions SET metadata = COALESCE(metadata, '{}'::jsonb) || \
+         jsonb_build_object('wamid', $2::text, 'status', 'accepted') WHERE id = $1",
+    )
+    .bind(interaction)
+    .bind(message_id)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await
+}
+
+/// Serialises one customer's turns: the lock is held until the
+/// transaction ends.
+pub async fn lock_customer(tx: &mut TenantTx, phone: &PhoneNumber) -> Result<(), StorageError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('customer:' || $1, 0))")
+        .bind(phone.expose())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }
 
 /// Takes the per-message lock for a provider message id and says whether

@@ -23,13 +23,16 @@ use crate::core::ids::{ParseIdError, TenantSlug};
 
 pub mod booking;
 pub mod briefing;
+pub mod call_rows;
 pub mod conversation;
 pub mod crypto;
 pub mod embedded;
+pub mod handoff;
 pub mod inbox;
 pub mod migrate;
 pub mod onboarding;
 pub mod payments;
+pub mod reaper;
 pub mod registry;
 pub mod reminders;
 pub mod seed;
@@ -201,6 +204,27 @@ impl TenantTx {
     /// The connection to run unqualified tenant SQL on.
     pub fn conn(&mut self) -> &mut PgConnection {
         &mut self.tx
+    }
+
+    /// Starts a savepoint, so a refused write (or a database error) can be
+    /// undone by [`TenantTx::end_savepoint`] leaving the rest of the
+    /// transaction usable. One at a time (they are not nested).
+    pub async fn savepoint(&mut self) -> Result<(), StorageError> {
+        sqlx::query("SAVEPOINT tenant_write")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends the savepoint: keeps its writes, or undoes them.
+    pub async fn end_savepoint(&mut self, keep: bool) -> Result<(), StorageError> {
+        let sql = if keep {
+            "RELEASE SAVEPOINT tenant_write"
+        } else {
+            "ROLLBACK TO SAVEPOINT tenant_write"
+        };
+        sqlx::query(sql).execute(&mut *self.tx).await?;
+        Ok(())
     }
 
     pub async fn commit(self) -> Result<(), StorageError> {
