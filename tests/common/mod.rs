@@ -318,16 +318,29 @@ pub struct PrivateCluster {
 }
 
 impl PrivateCluster {
+    /// Fsync off (fast): for stop/start faults, where Postgres flushes on
+    /// its way down.
     pub async fn start(prefix: &str) -> PrivateCluster {
+        Self::start_with(prefix, false).await
+    }
+
+    /// The production settings (fsync and synchronous commit on): for a
+    /// killed postmaster, where what was acknowledged must survive.
+    pub async fn start_durable(prefix: &str) -> PrivateCluster {
+        Self::start_with(prefix, true).await
+    }
+
+    async fn start_with(prefix: &str, durable: bool) -> PrivateCluster {
         let dir = tempfile::Builder::new()
             .prefix(prefix)
             .tempdir_in("/tmp")
             .unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let pg = ratiba::storage::embedded::EmbeddedPostgres::new(dir.path())
-            .unwrap()
-            .non_durable();
+        let mut pg = ratiba::storage::embedded::EmbeddedPostgres::new(dir.path()).unwrap();
+        if !durable {
+            pg = pg.non_durable();
+        }
         let started = pg.clone();
         tokio::task::spawn_blocking(move || started.start())
             .await
@@ -343,6 +356,45 @@ impl PrivateCluster {
             .await
             .unwrap()
             .unwrap();
+    }
+
+    /// SIGKILL to the postmaster (no shutdown, no checkpoint), then waits
+    /// until it and every backend it left are gone, so a restart can take
+    /// the data directory. Returns the killed pid.
+    pub async fn kill_postmaster(&self) -> u32 {
+        let pid = self.pg.postmaster_pid().expect("postmaster running");
+        // SAFETY: kill(2) on the postmaster of our own private cluster.
+        unsafe {
+            libc::kill(pid as i32, libc::SIGKILL);
+        }
+        let gone = |pid: u32| unsafe { libc::kill(pid as i32, 0) } != 0;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !gone(pid) && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(gone(pid), "postmaster {pid} survived SIGKILL");
+        pid
+    }
+
+    /// Starts the cluster again, retrying while the backends of a killed
+    /// postmaster still hold its shared memory (they exit once they notice
+    /// their parent is gone).
+    pub async fn restart_after_kill(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let pg = self.pg.clone();
+            match tokio::task::spawn_blocking(move || pg.start())
+                .await
+                .unwrap()
+            {
+                Ok(_) => return,
+                Err(e) if std::time::Instant::now() < deadline => {
+                    eprintln!("restart after kill: {e}; trying again");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("cluster did not restart after the kill: {e}"),
+            }
+        }
     }
 
     pub async fn restart(&self) {
