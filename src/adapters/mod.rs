@@ -1,5 +1,6 @@
 //! Adapters translate between provider wire formats and core types.
 pub mod llm;
+pub mod meta;
 pub mod payments;
 pub mod speech;
 pub mod telephony;
