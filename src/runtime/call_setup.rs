@@ -180,6 +180,9 @@ pub struct BotReply {
     /// The dialog handed the call to a person: once this reply has been
     /// heard the call is put through or hung up, as this says.
     pub handoff: Option<CallHandoff>,
+    /// Answered without the database (it was away): the dialog's new state,
+    /// which the call writes through its writer with the caller's turn.
+    pub unsaved: Option<crate::runtime::offline_turn::UnsavedCheckpoint>,
 }
 
 impl BotReply {
@@ -194,6 +197,7 @@ impl BotReply {
             payments: Vec::new(),
             expecting: Expectation::Anything,
             handoff: None,
+            unsaved: None,
         }
     }
 }
@@ -348,107 +352,7 @@ impl CallConversation for EnglishOnlyLine {
     }
 }
 
-/// The dialog engine (`ConversationService`, the same one WhatsApp turns
-/// reach) behind calls. It records turns and replies in interactions and
-/// keeps the thread's checkpoint; the call adds playback facts.
-pub struct DialogConversation {
-    service: crate::runtime::conversation::ConversationService,
-}
-
-impl DialogConversation {
-    pub fn new(db: crate::storage::Db) -> Self {
-        Self::with_service(crate::runtime::conversation::ConversationService::new(db))
-    }
-
-    /// Calls through `service` (with its language model, if it has one).
-    pub fn with_service(service: crate::runtime::conversation::ConversationService) -> Self {
-        Self { service }
-    }
-}
-
-impl CallConversation for DialogConversation {
-    fn reply<'a>(
-        &'a self,
-        ctx: &'a CallContext,
-        turn: CallerTurn,
-    ) -> BoxFuture<'a, Result<BotReply, ConversationError>> {
-        use crate::core::dialog::Channel;
-        Box::pin(async move {
-            let customer = ctx
-                .caller
-                .clone()
-                .ok_or_else(|| ConversationError::new("caller number withheld"))?;
-            let tenant = self.service.db().tenant(&ctx.tenant.slug);
-            let text = crate::runtime::conversation::TurnText {
-                channel: Channel::Voice,
-                external_id: customer.expose().to_owned(),
-                customer,
-                customer_name: None,
-                text: turn.text,
-                language_hint: turn.language,
-                dtmf: (!turn.dtmf.is_empty()).then_some(turn.dtmf),
-                choice_id: None,
-                // A retried turn is claimed once (exactly one inbound row).
-                message_id: Some(turn.key),
-                message_type: "speech".into(),
-                now: chrono::Utc::now(),
-            };
-            let outcome = self
-                .service
-                .handle_call_turn(&tenant, Some(&ctx.thread), text, &ctx.handoff)
-                .await
-                .map_err(|e| match e {
-                    crate::runtime::conversation::ConversationError::Storage(s) => {
-                        ConversationError::storage(s.to_string())
-                    }
-                    other => ConversationError::new(other.to_string()),
-                })?;
-            if outcome.duplicate {
-                // An earlier try of this turn committed but its answer was
-                // lost with the connection: ask again rather than go quiet.
-                let lang = ctx.tenant.dials.greeting_language;
-                return Ok(BotReply::said(
-                    vec![crate::runtime::call::sorry(lang).to_owned()],
-                    lang,
-                    "error",
-                ));
-            }
-            let language = outcome
-                .replies
-                .first()
-                .map_or(ctx.tenant.dials.greeting_language, |r| r.reply.language);
-            let intent = outcome
-                .analysis
-                .as_ref()
-                .and_then(|a| a.intent)
-                .map(|i| i.as_str().to_owned());
-            // A person takes over: the call ends with this reply (put
-            // through, or a promise and a polite hang-up).
-            let handoff = outcome
-                .handoff_started
-                .is_some()
-                .then(|| ctx.handoff.clone());
-            Ok(BotReply {
-                sentences: outcome
-                    .replies
-                    .iter()
-                    .flat_map(|r| r.reply.sentences.iter().cloned())
-                    .collect(),
-                language,
-                end_call: handoff.is_some(),
-                handoff,
-                recorded: outcome.replies.iter().map(|r| r.interaction_id).collect(),
-                intent,
-                payments: outcome.payment_requests,
-                expecting: outcome.expecting,
-            })
-        })
-    }
-
-    fn records_turns(&self) -> bool {
-        true
-    }
-}
+pub use crate::runtime::call_dialog::DialogConversation;
 
 /// Everything the media routes need to run calls.
 #[derive(Clone)]

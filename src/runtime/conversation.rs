@@ -40,13 +40,15 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::core::booking;
+use crate::core::dialog::catalog::Catalog;
 use crate::core::dialog::handoff::CallHandoff;
-use crate::core::dialog::personality::Personality;
+use crate::core::dialog::personality::{Personality, PersonalityRow};
 use crate::core::dialog::{
     Action, Analysis, Channel, Customer, Dialog, DialogConfig, DialogState, HandoffReason, Input,
     Lang, Output, Reply, Turn, WriteFailure,
 };
 use crate::core::ids::{Money, PhoneNumber, ThreadId};
+use crate::runtime::turn_context::TurnContextCache;
 use crate::storage::booking::{self as repo, BookingError, NewBooking};
 use crate::storage::conversation::{self as conv, HandoffLine, InteractionRow};
 use crate::storage::{Db, StorageError, TenantHandle, TenantRecord, TenantTx};
@@ -94,6 +96,9 @@ pub struct TurnOutcome {
     pub analysis: Option<Analysis>,
     /// What the dialog's step now waits for (a call's endpointing follows it).
     pub expecting: crate::core::turn::Expectation,
+    /// The dialogue state the turn left (as checkpointed); `None` for a
+    /// duplicate.
+    pub state: Option<DialogState>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,16 +148,30 @@ pub struct ConversationService {
     interpreter: Option<Arc<dyn Interpreter>>,
     payments_ready: Option<PaymentsReady>,
     call_llm_budget: Option<std::time::Duration>,
+    /// Calls' tenant record, catalogue and personality, kept in memory.
+    context: TurnContextCache,
 }
 
 impl ConversationService {
     pub fn new(db: Db) -> Self {
         ConversationService {
+            context: TurnContextCache::new(db.clone()),
             db,
             interpreter: None,
             payments_ready: None,
             call_llm_budget: None,
         }
+    }
+
+    /// The cache calls read their tenant's catalogue from.
+    pub fn context(&self) -> &TurnContextCache {
+        &self.context
+    }
+
+    /// Calls' cached catalogue is read again after `fresh_for` (tests).
+    pub fn with_context_fresh_for(mut self, fresh_for: std::time::Duration) -> Self {
+        self.context = self.context.with_fresh_for(fresh_for);
+        self
     }
 
     /// Tells the dialog whether a payment prompt can be sent for a tenant;
@@ -188,13 +207,15 @@ impl ConversationService {
         thread: Option<&ThreadId>,
         turn: TurnText,
     ) -> Result<TurnOutcome, ConversationError> {
-        self.handle_call_turn(tenant, thread, turn, &CallHandoff::default())
+        self.handle_call_turn(tenant, thread, turn, &CallHandoff::default(), None)
             .await
     }
 
     /// Handles one turn of a call: as [`Self::handle_turn`], and a hand-off
     /// is carried out as `handoff` says (put through, or a promise), which
-    /// the dialog says and handoff_log records.
+    /// the dialog says and handoff_log records. `unsaved`: the state a turn
+    /// answered without the database left ([`Self::answer_offline`]), which
+    /// the thread's checkpoints do not have yet; the turn starts from it.
     #[tracing::instrument(skip_all, fields(tenant = %tenant.slug(), channel = turn.channel.as_str(), customer = %turn.customer))]
     pub async fn handle_call_turn(
         &self,
@@ -202,12 +223,27 @@ impl ConversationService {
         thread: Option<&ThreadId>,
         turn: TurnText,
         handoff: &CallHandoff,
+        unsaved: Option<&DialogState>,
     ) -> Result<TurnOutcome, ConversationError> {
-        let record = self
-            .db
-            .tenant_by_slug(tenant.slug())
-            .await?
-            .ok_or_else(|| ConversationError::UnknownTenant(tenant.slug().to_string()))?;
+        // A call reads its tenant from memory (refreshed in the
+        // background); a chat reads it afresh.
+        let cached = match turn.channel {
+            Channel::Voice => Some(
+                self.context
+                    .get(tenant.slug())
+                    .await?
+                    .ok_or_else(|| ConversationError::UnknownTenant(tenant.slug().to_string()))?,
+            ),
+            Channel::WhatsApp => None,
+        };
+        let record = match &cached {
+            Some(ctx) => ctx.record.clone(),
+            None => self
+                .db
+                .tenant_by_slug(tenant.slug())
+                .await?
+                .ok_or_else(|| ConversationError::UnknownTenant(tenant.slug().to_string()))?,
+        };
         let mut tx = tenant.begin().await?;
         // One turn at a time per customer.
         conv::lock_customer(&mut tx, &turn.customer).await?;
@@ -227,7 +263,10 @@ impl ConversationService {
             }
             None => conv::open_thread(&mut tx, &turn.customer, turn.channel).await?,
         };
-        let state = conv::load_checkpoint(&mut tx, &thread).await?;
+        let state = match unsaved {
+            Some(state) => state.clone(),
+            None => conv::load_checkpoint(&mut tx, &thread).await?,
+        };
         let lang_guess = turn.language_hint.unwrap_or(state.lang);
         let contact = repo::ensure_contact(
             &mut tx,
@@ -250,36 +289,14 @@ impl ConversationService {
         )
         .await?;
 
-        let catalog = repo::load_catalog(&mut tx, &record.name).await?;
-        let personality_row = repo::load_personality(&mut tx).await?;
-        let tz: chrono_tz::Tz = record
-            .timezone
-            .parse()
-            .unwrap_or(chrono_tz::Africa::Nairobi);
-        let mut config = DialogConfig::new(
-            tz,
-            catalog,
-            Personality::resolve(&record.vertical, personality_row.as_ref()),
-        );
-        // Both channels take payment after a booking: a call holds the caller
-        // while the M-Pesa prompt is paid, a chat sends the prompt or a link.
-        let can_prompt = self
-            .payments_ready
-            .as_ref()
-            .is_none_or(|ready| ready(&record));
-        config.payment_on_booking = record.payment_enabled && can_prompt;
-        config.pay_hint = record
-            .payment_enabled
-            .then(|| record.mpesa_shortcode.clone())
-            .flatten();
-        if let Some(n) = record
-            .handoff_thresholds
-            .get("misunderstood_turns")
-            .and_then(|v| v.as_u64())
-        {
-            config.handoff_after_misunderstood = u32::try_from(n).unwrap_or(3).max(1);
-        }
-        config.call_handoff = handoff.clone();
+        let (catalog, personality_row) = match &cached {
+            Some(ctx) => (ctx.catalog.clone(), ctx.personality.clone()),
+            None => (
+                repo::load_catalog(&mut tx, &record.name).await?,
+                repo::load_personality(&mut tx).await?,
+            ),
+        };
+        let config = self.dialog_config(&record, catalog, personality_row.as_ref(), handoff);
 
         let was_handed_off = state.handed_off();
         let mut run = Run {
@@ -302,6 +319,7 @@ impl ConversationService {
         outcome.thread = Some(thread.clone());
         outcome.handed_off = state.handed_off();
         outcome.expecting = crate::core::dialog::expect::expecting(&state);
+        outcome.state = Some(state.clone());
 
         let metadata = json!({"thread_id": thread.as_str(), "wamid": turn.message_id, "choice_id": turn.choice_id});
         let analysis = outcome.analysis.clone();
@@ -376,6 +394,46 @@ impl ConversationService {
         tx.commit().await?;
         Ok(outcome)
     }
+
+    /// The dialog's configuration for a tenant (one copy for turns with
+    /// and without the database).
+    pub(crate) fn dialog_config(
+        &self,
+        record: &TenantRecord,
+        catalog: Catalog,
+        personality: Option<&PersonalityRow>,
+        handoff: &CallHandoff,
+    ) -> DialogConfig {
+        let tz: chrono_tz::Tz = record
+            .timezone
+            .parse()
+            .unwrap_or(chrono_tz::Africa::Nairobi);
+        let mut config = DialogConfig::new(
+            tz,
+            catalog,
+            Personality::resolve(&record.vertical, personality),
+        );
+        // Both channels take payment after a booking: a call holds the caller
+        // while the M-Pesa prompt is paid, a chat sends the prompt or a link.
+        let can_prompt = self
+            .payments_ready
+            .as_ref()
+            .is_none_or(|ready| ready(record));
+        config.payment_on_booking = record.payment_enabled && can_prompt;
+        config.pay_hint = record
+            .payment_enabled
+            .then(|| record.mpesa_shortcode.clone())
+            .flatten();
+        if let Some(n) = record
+            .handoff_thresholds
+            .get("misunderstood_turns")
+            .and_then(|v| v.as_u64())
+        {
+            config.handoff_after_misunderstood = u32::try_from(n).unwrap_or(3).max(1);
+        }
+        config.call_handoff = handoff.clone();
+        config
+    }
 }
 
 /// The language model for unclear turns, and how long a turn may wait
@@ -407,19 +465,7 @@ impl Run<'_, '_> {
         record: &TenantRecord,
         model: Option<Model<'_>>,
     ) -> Result<DialogState, ConversationError> {
-        let core_turn = |text: String, hint: Option<Lang>| Turn {
-            text,
-            language_hint: hint,
-            channel: self.turn.channel,
-            customer: Customer {
-                phone: Some(self.turn.customer.clone()),
-                name: self.turn.customer_name.clone(),
-            },
-            dtmf: self.turn.dtmf.clone(),
-            choice_id: self.turn.choice_id.clone(),
-            force_language: None,
-            now: self.turn.now,
-        };
+        let core_turn = |text: String, hint: Option<Lang>| core_turn(self.turn, text, hint);
         let first = core_turn(self.turn.text.clone(), self.turn.language_hint);
         let mut dialog = Dialog::new(config, state.clone());
         dialog
@@ -596,7 +642,25 @@ impl Run<'_, '_> {
     }
 }
 
-fn drain(dialog: &mut Dialog<'_>) -> Vec<Output> {
+/// The dialog's view of a channel's turn, with `text` (the turn's own, or
+/// a model's rewrite of it).
+pub(crate) fn core_turn(turn: &TurnText, text: String, hint: Option<Lang>) -> Turn {
+    Turn {
+        text,
+        language_hint: hint,
+        channel: turn.channel,
+        customer: Customer {
+            phone: Some(turn.customer.clone()),
+            name: turn.customer_name.clone(),
+        },
+        dtmf: turn.dtmf.clone(),
+        choice_id: turn.choice_id.clone(),
+        force_language: None,
+        now: turn.now,
+    }
+}
+
+pub(crate) fn drain(dialog: &mut Dialog<'_>) -> Vec<Output> {
     std::iter::from_fn(|| dialog.poll_output()).collect()
 }
 

@@ -22,6 +22,7 @@ use crate::runtime::metrics::Metrics;
 use crate::runtime::shutdown::Shutdown;
 use crate::storage::StorageError;
 use crate::storage::call_rows as store;
+use crate::storage::conversation as conv;
 
 /// Rows queued before new ones are refused.
 pub const DEFAULT_QUEUE: usize = 100_000;
@@ -80,6 +81,15 @@ pub enum CallRow {
         duration_ms: Option<i32>,
         metadata: serde_json::Value,
     },
+    /// A checkpoint of the dialog made while the database was away (a turn
+    /// answered from memory), under the id it was given then.
+    Checkpoint {
+        tenant: TenantSlug,
+        thread: ThreadId,
+        id: String,
+        body: serde_json::Value,
+        metadata: serde_json::Value,
+    },
     /// interactions row for a caller turn or a bot utterance.
     Interaction {
         tenant: TenantSlug,
@@ -102,6 +112,7 @@ impl CallRow {
             | CallRow::Caller { tenant, .. }
             | CallRow::ThreadOpened { tenant, .. }
             | CallRow::ThreadClosed { tenant, .. }
+            | CallRow::Checkpoint { tenant, .. }
             | CallRow::Interaction { tenant, .. } => tenant,
         }
     }
@@ -288,6 +299,13 @@ impl DbSink {
                     metadata,
                     ..
                 } => store::merge_playback(&mut tx, ids, *duration_ms, metadata).await,
+                CallRow::Checkpoint {
+                    thread,
+                    id,
+                    body,
+                    metadata,
+                    ..
+                } => conv::insert_checkpoint(&mut tx, thread, id, body, metadata).await,
                 CallRow::Interaction {
                     id,
                     customer_phone,

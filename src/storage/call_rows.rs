@@ -126,7 +126,10 @@ pub struct CallInteraction<'a> {
     pub at: DateTime<Utc>,
 }
 
-/// Inserts the row once (by its id).
+/// Inserts the row once (by its id). A caller turn carrying the turn's
+/// key (`metadata.wamid`) is not inserted when the dialog already recorded
+/// that turn: a turn kept (or answered without the database) after a try
+/// whose commit did land is still recorded once.
 pub async fn insert_call_interaction(
     tx: &mut TenantTx,
     row: &CallInteraction<'_>,
@@ -135,8 +138,10 @@ pub async fn insert_call_interaction(
         "INSERT INTO interactions \
          (id, contact_id, channel, direction, message_type, content, intent, language, \
           duration_ms, metadata, created_at) \
-         VALUES ($1, (SELECT id FROM contacts WHERE phone_number = $2), 'voice', $3, 'speech', \
-                 $4, $5, $6, $7, $8, $9) \
+         SELECT $1, (SELECT id FROM contacts WHERE phone_number = $2), 'voice', $3, 'speech', \
+                $4, $5, $6, $7, $8, $9 \
+         WHERE NOT EXISTS (SELECT 1 FROM interactions WHERE $3 = 'inbound' \
+           AND direction = 'inbound' AND metadata->>'wamid' = $8::jsonb->>'wamid') \
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(row.id)

@@ -101,25 +101,46 @@ pub async fn save_checkpoint(
     thread: &ThreadId,
     state: &DialogState,
 ) -> Result<(), StorageError> {
-    let parent: Option<String> = sqlx::query_scalar(
-        "SELECT checkpoint_id FROM checkpoints WHERE thread_id = $1 AND checkpoint_ns = '' \
-         ORDER BY checkpoint_id DESC LIMIT 1",
-    )
-    .bind(thread.as_str())
-    .fetch_optional(tx.conn())
-    .await?;
     let body = serde_json::to_value(state)
         .map_err(|e| StorageError::Corrupt(format!("dialog state: {e}")))?;
-    sqlx::query(
-        "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata) \
-         VALUES ($1, '', $2, $3, 'ratiba.dialog.v1', $4, $5)",
+    // Time-ordered, so the newest sorts last.
+    let id = Uuid::now_v7().to_string();
+    insert_checkpoint(tx, thread, &id, &body, &checkpoint_metadata(state)).await
+}
+
+/// A checkpoint row's metadata for `state`.
+pub fn checkpoint_metadata(state: &DialogState) -> Value {
+    json!({"step": state.step.name(), "language": state.lang.code()})
+}
+
+/// Inserts a checkpoint under an id made earlier (time-ordered: a
+/// checkpoint made offline and written after recovery still sorts before
+/// the ones made after it). Its parent is the thread's newest before it; a
+/// retried write of the same id lands once.
+pub async fn insert_checkpoint(
+    tx: &mut TenantTx,
+    thread: &ThreadId,
+    id: &str,
+    body: &Value,
+    metadata: &Value,
+) -> Result<(), StorageError> {
+    let parent: Option<String> = sqlx::query_scalar(
+        "SELECT checkpoint_id FROM checkpoints WHERE thread_id = $1 AND checkpoint_ns = '' \
+         AND checkpoint_id < $2 ORDER BY checkpoint_id DESC LIMIT 1",
     )
     .bind(thread.as_str())
-    // Time-ordered, so the newest sorts last.
-    .bind(Uuid::now_v7().to_string())
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    sqlx::query(
+        "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata) \
+         VALUES ($1, '', $2, $3, 'ratiba.dialog.v1', $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(thread.as_str())
+    .bind(id)
     .bind(parent)
     .bind(body)
-    .bind(json!({"step": state.step.name(), "language": state.lang.code()}))
+    .bind(metadata)
     .execute(tx.conn())
     .await?;
     Ok(())

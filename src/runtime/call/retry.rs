@@ -113,7 +113,13 @@ impl Call {
     ) -> Option<(BotReply, bool)> {
         let after = self.in_flight.as_ref().is_some_and(|t| t.after_current);
         let e = match answer {
-            Ok(reply) => {
+            Ok(mut reply) => {
+                if let (Some(checkpoint), Some(t)) = (reply.unsaved.take(), &self.in_flight) {
+                    // Answered from memory: the call writes what the
+                    // dialog could not.
+                    let turn = t.turn.clone();
+                    self.write_answered_offline(&turn, reply.intent.as_deref(), checkpoint);
+                }
                 self.in_flight = None;
                 return Some((reply, after));
             }

@@ -55,6 +55,46 @@ impl Call {
         });
     }
 
+    /// A caller turn the dialog answered from memory while the database
+    /// was away: the turn (under its key, so it is recorded once) and the
+    /// dialog's new checkpoint go through the writer; the reply is written
+    /// when it has been heard, like any line the call composed.
+    pub(super) fn write_answered_offline(
+        &mut self,
+        turn: &CallerTurn,
+        intent: Option<&str>,
+        checkpoint: crate::runtime::offline_turn::UnsavedCheckpoint,
+    ) {
+        let tenant = self.ctx.tenant.slug.clone();
+        self.writer.send(CallRow::Interaction {
+            tenant: tenant.clone(),
+            id: uuid::Uuid::now_v7(),
+            customer_phone: self.caller_phone.clone(),
+            direction: Direction::Inbound,
+            content: turn_content(&turn.text, &turn.dtmf),
+            language: turn.language.map(|l| l.code().to_owned()),
+            // What the dialog understood, as on the rows it writes itself.
+            intent: intent.map(str::to_owned),
+            duration_ms: None,
+            metadata: serde_json::json!({
+                "call_id": self.call_id.to_string(),
+                "stream_id": self.provider_stream_id,
+                "thread_id": self.ctx.thread.as_str(),
+                "dtmf": turn.dtmf,
+                "wamid": turn.key,
+                "answered_offline": true,
+            }),
+            at: Utc::now(),
+        });
+        self.writer.send(CallRow::Checkpoint {
+            tenant,
+            thread: self.ctx.thread.clone(),
+            id: checkpoint.id,
+            body: checkpoint.body,
+            metadata: checkpoint.metadata,
+        });
+    }
+
     pub(super) fn record_bot(&mut self, speech: &Speech, interrupted: bool) {
         if speech.intent.as_deref() == Some(HOLD_PROMPT)
             && let Some(hold) = &self.hold
