@@ -48,7 +48,9 @@ fn first_utterance_saying(words: &str, ms: u64) -> (wav::Wav, Transcript) {
             end_ms: from + step * (i as u64 + 1) - 40,
         })
         .collect();
-    t.words.last_mut().map(|w| w.end_ms = to);
+    if let Some(w) = t.words.last_mut() {
+        w.end_ms = to;
+    }
     (audio, t)
 }
 
