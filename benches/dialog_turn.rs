@@ -164,7 +164,8 @@ fn turn(
                 Action::Reschedule { .. } => Some(Input::Upcoming(vec![])),
                 Action::HandOff { .. }
                 | Action::StartPayment { .. }
-                | Action::RememberName { .. } => None,
+                | Action::RememberName { .. }
+                | Action::RememberPhone { .. } => None,
             }
             .or(input);
         }

@@ -10,11 +10,14 @@
 //! (`scripts/bootstrap --ci` installs them) and saves screenshots of the
 //! page under `target/` (`call-page.png`, `call-page-in-call.png`).
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::browser::{chromium, chromium_args, start_driver, target_dir};
 use ratiba::adapters::speech::espeak::Espeak;
 use ratiba::adapters::speech::scripted::Transcript;
 use ratiba::adapters::speech::{SpeechProviders, SpeechToText};
@@ -253,46 +256,6 @@ async fn a_browser_socket_call_is_answered_and_cleared_on_barge_in() {
 
 // ------------------------------------------------------------ Chromium
 
-/// chromedriver on a free port, killed on drop.
-struct Driver {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_driver() -> Driver {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = std::process::Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("chromedriver: {e} (scripts/bootstrap --ci installs chromium-driver)")
-        });
-    let driver = Driver { child, port };
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return driver;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver did not listen on {port}");
-}
-
 /// The fake microphone: 2.5 s of silence (the greeting plays), then a real
 /// recorded English sentence ("he was not an ill disposed young man") over
 /// the rest of the greeting, then silence; 16 kHz mono.
@@ -343,14 +306,6 @@ async fn wait_for(
     }
 }
 
-fn target_dir() -> PathBuf {
-    // CARGO_TARGET_TMPDIR is <target>/tmp.
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("target"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_in_headless_chromium_is_answered_and_barge_in_flushes_its_playback() {
     let stt = recognizer();
@@ -362,33 +317,17 @@ async fn a_call_in_headless_chromium_is_answered_and_barge_in_flushes_its_playba
     let profile = scratch.path().join("profile");
     let driver = start_driver().await;
 
-    let args = vec![
-        "--headless=new".to_owned(),
-        "--no-sandbox".into(),
-        "--disable-gpu".into(),
-        "--no-first-run".into(),
-        "--disable-background-networking".into(),
-        "--disable-component-update".into(),
-        "--disable-sync".into(),
-        format!("--user-data-dir={}", profile.display()),
-        "--autoplay-policy=no-user-gesture-required".into(),
-        "--use-fake-ui-for-media-stream".into(),
-        "--use-fake-device-for-media-stream".into(),
-        format!("--use-file-for-fake-audio-capture={}%noloop", mic.display()),
-        "--window-size=412,860".into(),
-    ];
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), "chrome".into());
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({ "binary": "/usr/bin/chromium", "args": args }),
+    let args = chromium_args(
+        &profile,
+        &[
+            "--autoplay-policy=no-user-gesture-required".into(),
+            "--use-fake-ui-for-media-stream".into(),
+            "--use-fake-device-for-media-stream".into(),
+            format!("--use-file-for-fake-audio-capture={}%noloop", mic.display()),
+            "--window-size=412,860".into(),
+        ],
     );
-    let client =
-        fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", driver.port))
-            .await
-            .expect("a Chromium session");
+    let client = chromium(&driver, args).await;
 
     // ?raw=1: echo cancellation, noise suppression and auto gain off (the
     // fake microphone is the caller, not a room).

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, Utc};
 use ratiba::core::dialog::Channel;
-use ratiba::core::ids::PhoneNumber;
+use ratiba::core::ids::{ChannelIdentity, PhoneNumber};
 use ratiba::runtime::conversation::{ConversationService, TurnText};
 use serde::Deserialize;
 
@@ -183,9 +183,12 @@ async fn run(
                 None,
                 TurnText {
                     channel,
-                    customer: phone.clone(),
+                    customer: if channel == Channel::Voice {
+                        ChannelIdentity::Voice(phone.clone())
+                    } else {
+                        ChannelIdentity::WhatsApp(phone.clone())
+                    },
                     customer_name: c.profile_name.clone(),
-                    external_id: phone.digits().to_owned(),
                     text: text.to_owned(),
                     language_hint: None,
                     dtmf: None,

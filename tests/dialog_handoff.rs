@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 use ratiba::core::dialog::Channel;
-use ratiba::core::ids::{PhoneNumber, ThreadId};
+use ratiba::core::ids::{ChannelIdentity, PhoneNumber, ThreadId};
 use ratiba::runtime::conversation::{BoxFuture, ConversationService, TurnText};
 use ratiba::runtime::handoff::{self, AdminNotifier};
 use ratiba::storage::{TenantHandle, TenantRecord};
@@ -49,9 +49,8 @@ async fn say(
             None,
             TurnText {
                 channel: Channel::WhatsApp,
-                customer: phone.clone(),
+                customer: ChannelIdentity::WhatsApp(phone.clone()),
                 customer_name: None,
-                external_id: phone.digits().to_owned(),
                 text: text.into(),
                 language_hint: None,
                 dtmf: None,

@@ -14,7 +14,7 @@ use axum::routing::post;
 use chrono::{DateTime, Utc};
 use ratiba::adapters::llm::{LlmClient, LlmInterpreter};
 use ratiba::core::dialog::Channel;
-use ratiba::core::ids::PhoneNumber;
+use ratiba::core::ids::{ChannelIdentity, PhoneNumber};
 use ratiba::runtime::conversation::{ConversationService, TurnText};
 use ratiba::storage::TenantHandle;
 use serde_json::{Value, json};
@@ -83,9 +83,8 @@ async fn say(service: &ConversationService, demo: &TenantHandle, from: &str, tex
             None,
             TurnText {
                 channel: Channel::WhatsApp,
-                customer: phone.clone(),
+                customer: ChannelIdentity::WhatsApp(phone.clone()),
                 customer_name: None,
-                external_id: phone.digits().to_owned(),
                 text: text.into(),
                 language_hint: None,
                 dtmf: None,

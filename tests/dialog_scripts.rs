@@ -18,7 +18,7 @@ mod common;
 
 use chrono::{DateTime, Duration, Utc};
 use ratiba::core::dialog::Channel;
-use ratiba::core::ids::PhoneNumber;
+use ratiba::core::ids::{ChannelIdentity, PhoneNumber};
 use ratiba::runtime::conversation::{ConversationService, TurnText};
 use serde::Deserialize;
 
@@ -106,9 +106,12 @@ async fn run_script(file: &str, script: &Script) {
                 None,
                 TurnText {
                     channel,
-                    customer: phone.clone(),
+                    customer: if channel == Channel::Voice {
+                        ChannelIdentity::Voice(phone.clone())
+                    } else {
+                        ChannelIdentity::WhatsApp(phone.clone())
+                    },
                     customer_name: Some("Wanjiku Test".into()),
-                    external_id: phone.digits().to_owned(),
                     text: step.say.clone(),
                     language_hint: None,
                     dtmf: None,

@@ -19,6 +19,8 @@ pub enum ParseIdError {
     Money(String),
     #[error("currency must be three upper-case letters: {0:?}")]
     Currency(String),
+    #[error("web session id must be 32 lower-case hex characters")]
+    WebSession,
 }
 
 /// A tenant's slug: `[a-z0-9_]`, at most [`TenantSlug::MAX_LEN`] characters,
@@ -208,6 +210,123 @@ impl fmt::Display for PhoneNumber {
         // Keep the last two digits so that logs can still tell calls apart.
         let tail = &self.0[self.0.len().saturating_sub(2)..];
         write!(f, "+***{tail}")
+    }
+}
+
+/// A web chat's session id: 128 random bits as 32 lower-case hex
+/// characters, kept in the widget's cookie. It is the browser's credential
+/// for its conversation, so `Debug` and `Display` show only its start.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct WebSessionId(String);
+
+impl WebSessionId {
+    pub const LEN: usize = 32;
+
+    /// A fresh random id.
+    pub fn new() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ParseIdError> {
+        let ok = raw.len() == Self::LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ParseIdError::WebSession)
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The customer_sessions row's id (the same 128 bits).
+    pub fn as_uuid(&self) -> uuid::Uuid {
+        uuid::Uuid::parse_str(&self.0).unwrap_or_default()
+    }
+}
+
+impl Default for WebSessionId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for WebSessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WebSessionId({self})")
+    }
+}
+
+impl fmt::Display for WebSessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}…", &self.0[..6])
+    }
+}
+
+/// Who a customer is on the channel they wrote on. A WhatsApp or phone
+/// customer is their number; a web chat starts as a cookie and learns the
+/// number later (a Tier-2 session); Instagram and Messenger ids come next.
+/// Threads, the per-customer turn lock and customer_identities rows are
+/// keyed by it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ChannelIdentity {
+    WhatsApp(PhoneNumber),
+    Voice(PhoneNumber),
+    WebCookie(WebSessionId),
+}
+
+impl ChannelIdentity {
+    /// customer_identities.provider.
+    pub fn provider(&self) -> &'static str {
+        match self {
+            ChannelIdentity::WhatsApp(_) => "whatsapp",
+            ChannelIdentity::Voice(_) => "voice",
+            ChannelIdentity::WebCookie(_) => "web_cookie",
+        }
+    }
+
+    /// customer_identities.external_id: the WhatsApp wa_id (digits), the
+    /// caller's E.164 number, the web session id.
+    pub fn external_id(&self) -> &str {
+        match self {
+            ChannelIdentity::WhatsApp(p) => p.digits(),
+            ChannelIdentity::Voice(p) => p.expose(),
+            ChannelIdentity::WebCookie(id) => id.expose(),
+        }
+    }
+
+    /// The number the channel itself proves (none for a web cookie).
+    pub fn phone(&self) -> Option<&PhoneNumber> {
+        match self {
+            ChannelIdentity::WhatsApp(p) | ChannelIdentity::Voice(p) => Some(p),
+            ChannelIdentity::WebCookie(_) => None,
+        }
+    }
+
+    /// The key of the customer's threads (conversation_threads.customer_phone,
+    /// at most 20 characters) and of their turn lock: the E.164 number for
+    /// phone channels, so a WhatsApp chat and a call share a thread as
+    /// before; `web:` and the session id's first 16 characters for a web
+    /// chat.
+    pub fn thread_key(&self) -> String {
+        match self {
+            ChannelIdentity::WhatsApp(p) | ChannelIdentity::Voice(p) => p.expose().to_owned(),
+            ChannelIdentity::WebCookie(id) => format!("web:{}", &id.expose()[..16]),
+        }
+    }
+}
+
+impl fmt::Display for ChannelIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChannelIdentity::WhatsApp(p) | ChannelIdentity::Voice(p) => write!(f, "{p}"),
+            ChannelIdentity::WebCookie(id) => write!(f, "web:{id}"),
+        }
     }
 }
 

@@ -193,7 +193,7 @@ fn message_page(text: &str) -> String {
 }
 
 /// A stored colour as CSS, if it is a plain hex colour; else the default.
-fn css_color(stored: &str) -> &str {
+pub(super) fn css_color(stored: &str) -> &str {
     let s = stored.trim();
     let hex = s.strip_prefix('#').unwrap_or("");
     if matches!(hex.len(), 3 | 6) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -205,7 +205,7 @@ fn css_color(stored: &str) -> &str {
 
 /// Black or white, whichever reads better on `color` (WCAG relative
 /// luminance; `color` is a checked hex colour).
-fn text_on(color: &str) -> &'static str {
+pub(super) fn text_on(color: &str) -> &'static str {
     let hex = color.trim_start_matches('#');
     let full: String = if hex.len() == 3 {
         hex.chars().flat_map(|c| [c, c]).collect()
@@ -229,7 +229,7 @@ fn text_on(color: &str) -> &'static str {
     }
 }
 
-fn html_escape(raw: &str) -> String {
+pub(super) fn html_escape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for c in raw.chars() {
         match c {

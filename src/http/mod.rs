@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod payments;
 mod voice;
 pub mod whatsapp;
+pub mod widget;
 
 /// Largest request body we accept (webhooks and callbacks are small).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -61,8 +62,18 @@ pub fn router(state: AppState) -> Router {
 
 /// The engine's HTTP app; WhatsApp chats take payments through `payments`.
 pub fn router_with_payments(state: AppState, payments: Option<whatsapp::ChatPayments>) -> Router {
-    let whatsapp =
-        whatsapp::router_with_payments(whatsapp::WhatsAppConfig::from_app(&state), payments);
+    let config = whatsapp::WhatsAppConfig::from_app(&state);
+    let widget = widget::router(
+        state.db.clone(),
+        config.service.clone(),
+        state
+            .settings
+            .core
+            .public_base_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https"),
+    );
+    let whatsapp = whatsapp::router_with_payments(config, payments);
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -70,4 +81,5 @@ pub fn router_with_payments(state: AppState, payments: Option<whatsapp::ChatPaym
         .layer(TraceLayer::new_for_http())
         .with_state(state)
         .merge(whatsapp)
+        .merge(widget)
 }

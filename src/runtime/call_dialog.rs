@@ -74,8 +74,7 @@ impl CallConversation for DialogConversation {
             let tenant = self.service.db().tenant(&ctx.tenant.slug);
             let text = TurnText {
                 channel: Channel::Voice,
-                external_id: customer.expose().to_owned(),
-                customer,
+                customer: crate::core::ids::ChannelIdentity::Voice(customer),
                 customer_name: None,
                 text: turn.text,
                 language_hint: turn.language,

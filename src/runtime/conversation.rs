@@ -7,9 +7,8 @@
 //! let outcome = service
 //!     .handle_turn(&db.tenant(&slug), None, TurnText {
 //!         channel: Channel::Voice,
-//!         customer: caller_number,          // PhoneNumber, E.164
+//!         customer: ChannelIdentity::Voice(caller_number),
 //!         customer_name: None,
-//!         external_id: caller_number.expose().to_owned(),
 //!         text: transcript,
 //!         language_hint: Some(Lang::Sw),    // from the recogniser, if known
 //!         dtmf: None,
@@ -27,7 +26,8 @@
 //! `thread`: pass the call's thread to pin the conversation to it; `None`
 //! continues the customer's open thread (or opens one), which is what a chat
 //! wants. The whole turn runs in one tenant transaction: the customer's
-//! turns are serialised by an advisory lock on their phone number, a
+//! turns are serialised by an advisory lock on their channel identity
+//! ([`ChannelIdentity::thread_key`]), a
 //! provider message id is handled at most once, and the checkpoint, the
 //! interactions rows and any booking commit together. Nothing here calls a
 //! network service while holding that transaction except the optional
@@ -47,7 +47,7 @@ use crate::core::dialog::{
     Action, Analysis, Channel, Customer, Dialog, DialogConfig, DialogState, HandoffReason, Input,
     Lang, Output, Reply, Turn, WriteFailure,
 };
-use crate::core::ids::{Money, PhoneNumber, ThreadId};
+use crate::core::ids::{ChannelIdentity, Money, PhoneNumber, ThreadId};
 use crate::runtime::turn_context::TurnContextCache;
 use crate::storage::booking::{self as repo, BookingError, NewBooking};
 use crate::storage::conversation::{self as conv, HandoffLine, InteractionRow};
@@ -57,10 +57,10 @@ use crate::storage::{Db, StorageError, TenantHandle, TenantRecord, TenantTx};
 #[derive(Debug, Clone)]
 pub struct TurnText {
     pub channel: Channel,
-    pub customer: PhoneNumber,
+    /// Who wrote, as the channel knows them (a web chat's number, when it
+    /// has one, is looked up from its session).
+    pub customer: ChannelIdentity,
     pub customer_name: Option<String>,
-    /// The channel's own id for the customer (WhatsApp wa_id, caller id).
-    pub external_id: String,
     pub text: String,
     pub language_hint: Option<Lang>,
     pub dtmf: Option<String>,
@@ -99,6 +99,9 @@ pub struct TurnOutcome {
     /// The dialogue state the turn left (as checkpointed); `None` for a
     /// duplicate.
     pub state: Option<DialogState>,
+    /// A web customer gave their number on this turn (the session is
+    /// promoted to that customer).
+    pub promoted: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -234,7 +237,7 @@ impl ConversationService {
                     .await?
                     .ok_or_else(|| ConversationError::UnknownTenant(tenant.slug().to_string()))?,
             ),
-            Channel::WhatsApp => None,
+            Channel::WhatsApp | Channel::Web => None,
         };
         let record = match &cached {
             Some(ctx) => ctx.record.clone(),
@@ -246,7 +249,8 @@ impl ConversationService {
         };
         let mut tx = tenant.begin().await?;
         // One turn at a time per customer.
-        conv::lock_customer(&mut tx, &turn.customer).await?;
+        let key = turn.customer.thread_key();
+        conv::lock_customer(&mut tx, &key).await?;
         if let Some(id) = &turn.message_id
             && !conv::claim_message_id(&mut tx, id).await?
         {
@@ -258,32 +262,45 @@ impl ConversationService {
         }
         let thread = match thread {
             Some(t) => {
-                conv::ensure_thread(&mut tx, &turn.customer, t, turn.channel).await?;
+                conv::ensure_thread(&mut tx, &key, t, turn.channel).await?;
                 t.clone()
             }
-            None => conv::open_thread(&mut tx, &turn.customer, turn.channel).await?,
+            None => conv::open_thread(&mut tx, &key, turn.channel).await?,
         };
         let state = match unsaved {
             Some(state) => state.clone(),
             None => conv::load_checkpoint(&mut tx, &thread).await?,
         };
         let lang_guess = turn.language_hint.unwrap_or(state.lang);
-        let contact = repo::ensure_contact(
-            &mut tx,
-            &turn.customer,
-            turn.customer_name.as_deref(),
-            lang_guess.code(),
-        )
-        .await?;
-        let provider = match turn.channel {
-            Channel::WhatsApp => "whatsapp",
-            Channel::Voice => "voice",
+        // A web chat knows the number once its session was promoted.
+        let phone = match turn.customer.phone() {
+            Some(p) => Some(p.clone()),
+            None => {
+                conv::identity_phone(
+                    &mut tx,
+                    turn.customer.provider(),
+                    turn.customer.external_id(),
+                )
+                .await?
+            }
+        };
+        let contact = match &phone {
+            Some(phone) => Some(
+                repo::ensure_contact(
+                    &mut tx,
+                    phone,
+                    turn.customer_name.as_deref(),
+                    lang_guess.code(),
+                )
+                .await?,
+            ),
+            None => None,
         };
         conv::ensure_customer(
             &mut tx,
-            provider,
-            &turn.external_id,
-            Some(&turn.customer),
+            turn.customer.provider(),
+            turn.customer.external_id(),
+            phone.as_ref(),
             turn.customer_name.as_deref(),
             lang_guess.code(),
         )
@@ -303,6 +320,7 @@ impl ConversationService {
             tx: &mut tx,
             turn: &turn,
             contact,
+            phone,
             thread: &thread,
             outcome: TurnOutcome::default(),
             llm_cost_micro_usd: 0,
@@ -315,6 +333,8 @@ impl ConversationService {
                 .filter(|_| turn.channel == Channel::Voice),
         });
         let state = run.drive(&config, state, &record, model).await?;
+        let contact = run.contact;
+        let phone = run.phone.clone();
         let mut outcome = run.outcome;
         outcome.thread = Some(thread.clone());
         outcome.handed_off = state.handed_off();
@@ -326,7 +346,7 @@ impl ConversationService {
         conv::record_interaction(
             &mut tx,
             &InteractionRow {
-                contact_id: Some(contact),
+                contact_id: contact,
                 channel: turn.channel,
                 inbound: true,
                 message_type: &turn.message_type,
@@ -362,7 +382,7 @@ impl ConversationService {
                 &HandoffLine {
                     thread: &thread,
                     from_admin: false,
-                    actor_phone: turn.customer.expose(),
+                    actor_phone: phone.as_ref().map_or(key.as_str(), PhoneNumber::expose),
                     content: &turn.text,
                     language: analysis.as_ref().map(|a| a.language.code()),
                     metadata: meta,
@@ -374,7 +394,7 @@ impl ConversationService {
             sent.interaction_id = conv::record_interaction(
                 &mut tx,
                 &InteractionRow {
-                    contact_id: Some(contact),
+                    contact_id: contact,
                     channel: turn.channel,
                     inbound: false,
                     message_type: if sent.reply.choices.is_empty() {
@@ -448,7 +468,10 @@ struct Model<'a> {
 struct Run<'t, 'c> {
     tx: &'t mut TenantTx,
     turn: &'c TurnText,
-    contact: Uuid,
+    /// The contacts row, once the number is known.
+    contact: Option<Uuid>,
+    /// The customer's number: the channel's, or the one a web customer gave.
+    phone: Option<PhoneNumber>,
     thread: &'c ThreadId,
     outcome: TurnOutcome,
     /// The language model's cost during this turn.
@@ -465,7 +488,8 @@ impl Run<'_, '_> {
         record: &TenantRecord,
         model: Option<Model<'_>>,
     ) -> Result<DialogState, ConversationError> {
-        let core_turn = |text: String, hint: Option<Lang>| core_turn(self.turn, text, hint);
+        let core_turn =
+            |text: String, hint: Option<Lang>| core_turn(self.turn, self.phone.clone(), text, hint);
         let first = core_turn(self.turn.text.clone(), self.turn.language_hint);
         let mut dialog = Dialog::new(config, state.clone());
         dialog
@@ -564,7 +588,6 @@ impl Run<'_, '_> {
         action: Action,
         config: &DialogConfig,
     ) -> Result<Option<Input>, ConversationError> {
-        let phone = &self.turn.customer;
         Ok(match action {
             Action::FindSlots(q) => {
                 let (from, to) = repo::search_window(q.from, q.days);
@@ -577,16 +600,21 @@ impl Run<'_, '_> {
                 start,
                 ..
             } => {
+                let (Some(phone), Some(contact_id)) = (self.phone.clone(), self.contact) else {
+                    // The dialog asks a web customer for their number first.
+                    tracing::error!("booking asked for with no phone number; refused");
+                    return Ok(Some(Input::Booked(Err(WriteFailure::Failed))));
+                };
                 self.tx.savepoint().await?;
                 let result = repo::book(
                     self.tx,
                     &NewBooking {
-                        contact_id: self.contact,
+                        contact_id,
                         service_id,
                         staff_id,
                         start,
                         channel: self.turn.channel,
-                        customer: phone,
+                        customer: &phone,
                     },
                 )
                 .await;
@@ -597,12 +625,17 @@ impl Run<'_, '_> {
                 }
                 Some(Input::Booked(result.map_err(write_failure)))
             }
-            Action::ListUpcoming => Some(Input::Upcoming(
-                repo::upcoming_for(self.tx, phone, self.turn.now).await?,
-            )),
+            Action::ListUpcoming => Some(Input::Upcoming(match &self.phone {
+                Some(phone) => repo::upcoming_for(self.tx, phone, self.turn.now).await?,
+                // A web chat that has not given a number has no bookings.
+                None => Vec::new(),
+            })),
             Action::Cancel { appointment_id } => {
+                let Some(phone) = self.phone.clone() else {
+                    return Ok(Some(Input::Cancelled(Err(WriteFailure::NotFound))));
+                };
                 self.tx.savepoint().await?;
-                let r = repo::cancel(self.tx, phone, appointment_id).await;
+                let r = repo::cancel(self.tx, &phone, appointment_id).await;
                 self.tx.end_savepoint(r.is_ok()).await?;
                 Some(Input::Cancelled(
                     r.map(|_| appointment_id).map_err(write_failure),
@@ -614,8 +647,11 @@ impl Run<'_, '_> {
                 start,
                 ..
             } => {
+                let Some(phone) = self.phone.clone() else {
+                    return Ok(Some(Input::Rescheduled(Err(WriteFailure::NotFound))));
+                };
                 self.tx.savepoint().await?;
-                let r = repo::reschedule(self.tx, phone, appointment_id, staff_id, start).await;
+                let r = repo::reschedule(self.tx, &phone, appointment_id, staff_id, start).await;
                 self.tx.end_savepoint(r.is_ok()).await?;
                 Some(Input::Rescheduled(r.map_err(write_failure)))
             }
@@ -635,7 +671,25 @@ impl Run<'_, '_> {
                 None
             }
             Action::RememberName { name } => {
-                repo::set_stated_name(self.tx, phone, &name).await?;
+                if let Some(phone) = &self.phone {
+                    repo::set_stated_name(self.tx, phone, &name).await?;
+                }
+                None
+            }
+            Action::RememberPhone { phone } => {
+                let lang = self.turn.language_hint.unwrap_or_default();
+                let contact = repo::ensure_contact(
+                    self.tx,
+                    &phone,
+                    self.turn.customer_name.as_deref(),
+                    lang.code(),
+                )
+                .await?;
+                conv::promote_identity(self.tx, &self.turn.customer, &phone, self.turn.now).await?;
+                tracing::info!("web session promoted: the customer gave their number");
+                self.contact = Some(contact);
+                self.phone = Some(phone);
+                self.outcome.promoted = true;
                 None
             }
         })
@@ -644,13 +698,20 @@ impl Run<'_, '_> {
 
 /// The dialog's view of a channel's turn, with `text` (the turn's own, or
 /// a model's rewrite of it).
-pub(crate) fn core_turn(turn: &TurnText, text: String, hint: Option<Lang>) -> Turn {
+/// The core's turn for `turn`; `phone`: the customer's number if known (a
+/// web chat's only once its session was promoted).
+pub(crate) fn core_turn(
+    turn: &TurnText,
+    phone: Option<PhoneNumber>,
+    text: String,
+    hint: Option<Lang>,
+) -> Turn {
     Turn {
         text,
         language_hint: hint,
         channel: turn.channel,
         customer: Customer {
-            phone: Some(turn.customer.clone()),
+            phone,
             name: turn.customer_name.clone(),
         },
         dtmf: turn.dtmf.clone(),

@@ -74,7 +74,12 @@ impl ConversationService {
             handoff,
         );
         let mut dialog = Dialog::new(&config, state);
-        let first = core_turn(turn, turn.text.clone(), turn.language_hint);
+        let first = core_turn(
+            turn,
+            turn.customer.phone().cloned(),
+            turn.text.clone(),
+            turn.language_hint,
+        );
         dialog.handle_input(Input::Turn(first)).ok()?;
         let mut outcome = TurnOutcome::default();
         for out in drain(&mut dialog) {

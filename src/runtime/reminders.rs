@@ -171,7 +171,7 @@ async fn sweep_tenant(
         )
         .await?;
         // The conversation knows which appointment "CANCEL" / "MOVE" means.
-        let thread = conv::open_thread(&mut tx, &phone, Channel::WhatsApp).await?;
+        let thread = conv::open_thread(&mut tx, phone.expose(), Channel::WhatsApp).await?;
         let mut state = conv::load_checkpoint(&mut tx, &thread).await?;
         state.reminded = Some(due.appointment_id);
         state.lang = lang;

@@ -25,10 +25,11 @@ use crate::adapters::whatsapp::codec::{InboundMessage, StatusEvent};
 use crate::adapters::whatsapp::{GraphClient, outbound};
 use crate::config::Secret;
 use crate::core::dialog::Channel;
-use crate::core::ids::{PhoneNumber, ThreadId};
+use crate::core::ids::{ChannelIdentity, PhoneNumber, ThreadId};
 use crate::runtime::call_payment::PaymentLinkRequest;
+use crate::runtime::chat_channel::{ChatChannel, ChatMessage, SendError, SendWindow, chat_turn};
 use crate::runtime::chat_intake::{InboxEvent, InboxHandler};
-use crate::runtime::conversation::{BoxFuture, ConversationService, TurnText};
+use crate::runtime::conversation::{BoxFuture, ConversationService};
 use crate::runtime::handoff;
 use crate::runtime::payments::{ChatPaymentEvent, PaymentService};
 use crate::runtime::whatsapp_payments::{
@@ -170,30 +171,25 @@ async fn customer_turn(
     {
         return Ok(());
     }
-    let outcome = shared
-        .service
-        .handle_turn(
-            &handle,
-            None,
-            TurnText {
-                channel: Channel::WhatsApp,
-                customer: customer.clone(),
-                customer_name: m.profile_name.clone(),
-                external_id: m.from.clone(),
-                text: m.text().to_owned(),
-                language_hint: None,
-                dtmf: None,
-                choice_id: m.choice_id().map(str::to_owned),
-                message_id: Some(m.id.clone()),
-                message_type: m.message_type().to_owned(),
-                now,
-            },
-        )
-        .await?;
+    let token = access_token(shared, tenant);
+    let channel = WhatsAppChannel {
+        chats: shared,
+        phone_number_id: &m.phone_number_id,
+        token: token.as_ref(),
+    };
+    let message = ChatMessage {
+        customer: ChannelIdentity::WhatsApp(customer.clone()),
+        customer_name: m.profile_name.clone(),
+        text: m.text().to_owned(),
+        choice_id: m.choice_id().map(str::to_owned),
+        message_id: Some(m.id.clone()),
+        message_type: m.message_type().to_owned(),
+    };
+    let outcome = chat_turn(&shared.service, &channel, tenant, &handle, message, now).await?;
     if outcome.duplicate {
         return Ok(());
     }
-    let Some(token) = access_token(shared, tenant) else {
+    let Some(token) = token else {
         tracing::warn!("tenant has no usable WhatsApp access token; replies not sent");
         return Ok(());
     };
@@ -203,19 +199,6 @@ async fn customer_turn(
         .await
     {
         tracing::debug!(error = %e, "mark as read failed");
-    }
-    for sent in &outcome.replies {
-        let body = outbound::for_reply(customer.digits(), &sent.reply);
-        match shared
-            .graph
-            .send(&m.phone_number_id, token.expose(), &body)
-            .await
-        {
-            Ok(wamid) => {
-                conv::mark_sent(&handle, sent.interaction_id, &wamid).await?;
-            }
-            Err(e) => tracing::warn!(error = %e, "WhatsApp send failed"),
-        }
     }
     if outcome.handed_off
         && let Some(thread) = &outcome.thread
@@ -240,6 +223,56 @@ async fn customer_turn(
         }
     }
     Ok(())
+}
+
+/// WhatsApp as a [`ChatChannel`]: the tenant's number and token, the
+/// Cloud API's messages (buttons or a list for choices), Meta's 24 h
+/// customer-service window.
+pub(crate) struct WhatsAppChannel<'a> {
+    pub(crate) chats: &'a WhatsAppChats,
+    pub(crate) phone_number_id: &'a str,
+    /// None: the tenant has no usable token (nothing can be sent).
+    pub(crate) token: Option<&'a Secret>,
+}
+
+impl ChatChannel for WhatsAppChannel<'_> {
+    fn channel(&self) -> Channel {
+        Channel::WhatsApp
+    }
+
+    fn window(
+        &self,
+        last_inbound: Option<chrono::DateTime<Utc>>,
+        now: chrono::DateTime<Utc>,
+    ) -> SendWindow {
+        match Window::since(last_inbound, now) {
+            Window::Open => SendWindow::Open,
+            Window::Closed | Window::Unknown => SendWindow::TemplateOnly,
+        }
+    }
+
+    fn send_reply<'a>(
+        &'a self,
+        _tenant: &'a TenantRecord,
+        to: &'a ChannelIdentity,
+        reply: &'a crate::core::dialog::Reply,
+    ) -> BoxFuture<'a, Result<Option<String>, SendError>> {
+        Box::pin(async move {
+            let Some(phone) = to.phone() else {
+                return Err(SendError("not a WhatsApp customer".into()));
+            };
+            let Some(token) = self.token else {
+                return Err(SendError("no usable WhatsApp access token".into()));
+            };
+            let body = outbound::for_reply(phone.digits(), reply);
+            self.chats
+                .graph
+                .send(self.phone_number_id, token.expose(), &body)
+                .await
+                .map(Some)
+                .map_err(|e| SendError(e.to_string()))
+        })
+    }
 }
 
 // ---- admins taking over a chat ------------------------------------------

@@ -140,7 +140,7 @@ pub(crate) async fn answer_failed_payment(
     let Some(previous) = payment_store::find_payment(&handle, payment_id).await? else {
         return Ok(false);
     };
-    let thread = conv::open_thread(&mut tx, customer, Channel::WhatsApp).await?;
+    let thread = conv::open_thread(&mut tx, customer.expose(), Channel::WhatsApp).await?;
     let lang = conv::load_checkpoint(&mut tx, &thread).await?.lang;
     conv::record_interaction(
         &mut tx,

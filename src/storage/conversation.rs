@@ -9,17 +9,18 @@ use uuid::Uuid;
 
 use super::{StorageError, TenantHandle, TenantTx};
 use crate::core::dialog::{Channel, DialogState, Snippet};
-use crate::core::ids::{PhoneNumber, ThreadId};
+use crate::core::ids::{ChannelIdentity, PhoneNumber, ThreadId};
 
 /// Past this many active snippets (or about this many tokens) the answers
 /// should move to retrieval: the knowledge_overflow warning says so.
 pub const KNOWLEDGE_MAX_SNIPPETS: usize = 20;
 pub const KNOWLEDGE_MAX_TOKENS: usize = 1500;
 
-/// The customer's open thread, or a new one.
+/// The customer's open thread, or a new one (`key`: the customer's
+/// [`ChannelIdentity::thread_key`], their E.164 number on phone channels).
 pub async fn open_thread(
     tx: &mut TenantTx,
-    phone: &PhoneNumber,
+    key: &str,
     channel: Channel,
 ) -> Result<ThreadId, StorageError> {
     let existing: Option<String> = sqlx::query_scalar(
@@ -27,7 +28,7 @@ pub async fn open_thread(
          WHERE customer_phone = $1 AND closed_at IS NULL AND actor_type = 'customer' \
          ORDER BY created_at DESC LIMIT 1",
     )
-    .bind(phone.expose())
+    .bind(key)
     .fetch_optional(tx.conn())
     .await?;
     if let Some(id) = existing {
@@ -38,7 +39,7 @@ pub async fn open_thread(
         "INSERT INTO conversation_threads (customer_phone, thread_id, channel_started, actor_type) \
          VALUES ($1, $2, $3, 'customer')",
     )
-    .bind(phone.expose())
+    .bind(key)
     .bind(id.as_str())
     .bind(channel.as_str())
     .execute(tx.conn())
@@ -50,7 +51,7 @@ pub async fn open_thread(
 /// Makes sure a caller-chosen thread has its row.
 pub async fn ensure_thread(
     tx: &mut TenantTx,
-    phone: &PhoneNumber,
+    key: &str,
     thread: &ThreadId,
     channel: Channel,
 ) -> Result<(), StorageError> {
@@ -58,7 +59,7 @@ pub async fn ensure_thread(
         "INSERT INTO conversation_threads (customer_phone, thread_id, channel_started, actor_type) \
          VALUES ($1, $2, $3, 'customer') ON CONFLICT DO NOTHING",
     )
-    .bind(phone.expose())
+    .bind(key)
     .bind(thread.as_str())
     .bind(channel.as_str())
     .execute(tx.conn())
@@ -224,11 +225,12 @@ pub async fn mark_sent(
     tx.commit().await
 }
 
-/// Serialises one customer's turns: the lock is held until the
+/// Serialises one customer's turns (`key`: their
+/// [`ChannelIdentity::thread_key`]): the lock is held until the
 /// transaction ends.
-pub async fn lock_customer(tx: &mut TenantTx, phone: &PhoneNumber) -> Result<(), StorageError> {
+pub async fn lock_customer(tx: &mut TenantTx, key: &str) -> Result<(), StorageError> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('customer:' || $1, 0))")
-        .bind(phone.expose())
+        .bind(key)
         .execute(tx.conn())
         .await?;
     Ok(())
@@ -363,6 +365,129 @@ pub async fn ensure_customer(
     .await
     .map_err(StorageError::classify)?;
     Ok(id)
+}
+
+/// The phone number of the customer a channel identity belongs to (a web
+/// session's, once it was promoted).
+pub async fn identity_phone(
+    tx: &mut TenantTx,
+    provider: &str,
+    external_id: &str,
+) -> Result<Option<PhoneNumber>, StorageError> {
+    let stored: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT c.phone_e164 FROM customer_identities i JOIN customers c USING (customer_id) \
+         WHERE i.provider = $1 AND i.external_id = $2 LIMIT 1",
+    )
+    .bind(provider)
+    .bind(external_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(stored.flatten().and_then(|p| PhoneNumber::parse(&p).ok()))
+}
+
+/// A customer known by `identity` gave their number: the identity joins
+/// the customer with that number (the one a WhatsApp chat or a call made,
+/// if there is one: the same person on every channel); a phoneless
+/// customer made for the identity takes the number, or is folded into the
+/// numbered one. A web session's customer_sessions row gets customer_id
+/// and promoted_at (the first time). Returns the customer.
+pub async fn promote_identity(
+    tx: &mut TenantTx,
+    identity: &ChannelIdentity,
+    phone: &PhoneNumber,
+    now: DateTime<Utc>,
+) -> Result<Uuid, StorageError> {
+    let (provider, external_id) = (identity.provider(), identity.external_id());
+    let current: Option<(Uuid, Option<String>)> = sqlx::query_as(
+        "SELECT c.customer_id, c.phone_e164 FROM customer_identities i JOIN customers c USING (customer_id) \
+         WHERE i.provider = $1 AND i.external_id = $2 LIMIT 1",
+    )
+    .bind(provider)
+    .bind(external_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    let by_phone: Option<Uuid> =
+        sqlx::query_scalar("SELECT customer_id FROM customers WHERE phone_e164 = $1")
+            .bind(phone.expose())
+            .fetch_optional(tx.conn())
+            .await?;
+    let customer = match (current, by_phone) {
+        (Some((id, _)), Some(known)) if id == known => known,
+        (current, Some(known)) => {
+            move_identity(tx, provider, external_id, known).await?;
+            if let Some((old, None)) = current {
+                // The phoneless customer the identity had: folded in.
+                sqlx::query(
+                    "DELETE FROM customers c WHERE c.customer_id = $1 AND c.phone_e164 IS NULL \
+                     AND NOT EXISTS (SELECT 1 FROM customer_identities i WHERE i.customer_id = c.customer_id)",
+                )
+                .bind(old)
+                .execute(tx.conn())
+                .await
+                .map_err(StorageError::classify)?;
+            }
+            known
+        }
+        (Some((id, None)), None) => {
+            sqlx::query("UPDATE customers SET phone_e164 = $2 WHERE customer_id = $1")
+                .bind(id)
+                .bind(phone.expose())
+                .execute(tx.conn())
+                .await
+                .map_err(StorageError::classify)?;
+            id
+        }
+        // No customer yet, or one with another number: a new one with this.
+        (Some((_, Some(_))), None) | (None, None) => {
+            let id: Uuid = sqlx::query_scalar(
+                "INSERT INTO customers (phone_e164) VALUES ($1) RETURNING customer_id",
+            )
+            .bind(phone.expose())
+            .fetch_one(tx.conn())
+            .await
+            .map_err(StorageError::classify)?;
+            move_identity(tx, provider, external_id, id).await?;
+            id
+        }
+    };
+    if let ChannelIdentity::WebCookie(session) = identity {
+        sqlx::query(
+            "UPDATE customer_sessions SET customer_id = $2, promoted_at = COALESCE(promoted_at, $3) \
+             WHERE id = $1",
+        )
+        .bind(session.as_uuid())
+        .bind(customer)
+        .bind(now)
+        .execute(tx.conn())
+        .await
+        .map_err(StorageError::classify)?;
+    }
+    Ok(customer)
+}
+
+/// Points the identity at `customer` (only there).
+async fn move_identity(
+    tx: &mut TenantTx,
+    provider: &str,
+    external_id: &str,
+    customer: Uuid,
+) -> Result<(), StorageError> {
+    sqlx::query("DELETE FROM customer_identities WHERE provider = $1 AND external_id = $2")
+        .bind(provider)
+        .bind(external_id)
+        .execute(tx.conn())
+        .await
+        .map_err(StorageError::classify)?;
+    sqlx::query(
+        "INSERT INTO customer_identities (customer_id, provider, external_id) VALUES ($1, $2, $3)",
+    )
+    .bind(customer)
+    .bind(provider)
+    .bind(external_id)
+    .execute(tx.conn())
+    .await
+    .map_err(StorageError::classify)?;
+    Ok(())
 }
 
 /// Active knowledge snippets of these categories (all when empty). Logs the

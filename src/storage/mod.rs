@@ -36,6 +36,7 @@ pub mod reaper;
 pub mod registry;
 pub mod reminders;
 pub mod seed;
+pub mod web;
 
 pub use crypto::Vault;
 pub use onboarding::{NewTenant, Onboarded, Vertical};

@@ -19,6 +19,8 @@
 //! ```
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -19,6 +19,8 @@ fn of_step(step: &Step) -> Expectation {
         Step::ConfirmSlot(_) | Step::ConfirmCancel(_) => Expectation::YesNo,
         // "What day and time would suit you?"
         Step::AskNewTime(_) => Expectation::Date,
+        // "What is your phone number?"
+        Step::CollectPhone(_) => Expectation::PhoneNumber,
         // A looked-up answer resumes the step it interrupted.
         Step::AwaitKnowledge(k) => of_step(&k.resume),
         // Choices among offered services, times or appointments are named

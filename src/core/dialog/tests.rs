@@ -27,6 +27,8 @@ struct World {
     name: Option<String>,
     /// The channel turns come through.
     send_channel: Channel,
+    /// The number the channel knows (none for a web chat until given).
+    phone: Option<PhoneNumber>,
 }
 
 fn tz() -> chrono_tz::Tz {
@@ -101,6 +103,7 @@ impl World {
             steal_next: false,
             name: None,
             send_channel: Channel::WhatsApp,
+            phone: PhoneNumber::parse("+254712345678").ok(),
         }
     }
 
@@ -119,7 +122,7 @@ impl World {
             language_hint: None,
             channel: self.send_channel,
             customer: Customer {
-                phone: PhoneNumber::parse("+254712345678").ok(),
+                phone: self.phone.clone(),
                 name: Some("Wanjiku".into()),
             },
             dtmf: None,
@@ -175,6 +178,10 @@ impl World {
                 self.occupy(staff_id, start, end);
                 self.appointments.push(ap);
                 Some(Input::Booked(Ok(ap)))
+            }
+            Action::RememberPhone { phone } => {
+                self.phone = Some(phone);
+                None
             }
             Action::RememberName { name } => {
                 self.name = Some(name);
@@ -839,4 +846,61 @@ fn cancel_both_cancels_each_after_one_confirmation() {
     assert_eq!(w.booked_local().len(), 2);
     w.say("yes");
     assert!(w.booked_local().is_empty(), "{:?}", w.booked_local());
+}
+
+#[test]
+fn a_web_customer_is_asked_for_their_number_before_booking() {
+    let mut w = World::new();
+    w.send_channel = Channel::Web;
+    w.phone = None;
+    let r = w.say("Hi, I'd like to book box braids tomorrow at 10am");
+    assert!(r.contains("Shall I book it?"), "{r}");
+    let r = w.tap("yes");
+    assert!(r.contains("phone number"), "{r}");
+    assert!(matches!(w.state.step, Step::CollectPhone(_)));
+    assert!(w.appointments.is_empty(), "nothing booked without a number");
+    let r = w.say("it is 12 34");
+    assert!(r.contains("doesn't look like a phone number"), "{r}");
+    assert!(matches!(w.state.step, Step::CollectPhone(_)));
+    let r = w.say("my number is 0722 000 111");
+    assert!(r.contains("Done!"), "{r}");
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00"]);
+    assert_eq!(w.phone, PhoneNumber::parse("+254722000111").ok());
+    assert!(w.actions.iter().any(
+        |a| matches!(a, Action::RememberPhone { phone } if phone.expose() == "+254722000111")
+    ));
+    // Known now: the next booking asks nothing.
+    w.say("and a manicure on Friday at 2pm");
+    let r = w.say("yes");
+    assert!(r.contains("Done!") && !r.contains("phone number"), "{r}");
+}
+
+#[test]
+fn a_message_without_digits_while_the_number_is_asked_is_taken_as_at_the_confirmation() {
+    let mut w = World::new();
+    w.send_channel = Channel::Web;
+    w.phone = None;
+    w.say("Hi, I'd like to book box braids tomorrow at 10am");
+    w.say("yes");
+    let r = w.say("no, not now");
+    assert!(r.contains("haven't booked anything"), "{r}");
+    assert!(w.appointments.is_empty());
+}
+
+#[test]
+fn phone_numbers_are_read_out_of_messages() {
+    use super::machine::phone_in_for_tests as phone_in;
+    for (text, want) in [
+        ("0712 345 678", Some("+254712345678")),
+        ("my number is +254 712 345 678", Some("+254712345678")),
+        ("namba yangu ni 0712-345-678", Some("+254712345678")),
+        ("it's 12 34", None),
+        ("call me", None),
+    ] {
+        assert_eq!(
+            phone_in(text).map(|p| p.expose().to_owned()).as_deref(),
+            want,
+            "{text}"
+        );
+    }
 }

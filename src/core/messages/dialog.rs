@@ -45,6 +45,8 @@ pub enum Msg {
     ResumeSlots,
     GoAhead,
     ResumeService,
+    AskPhone,
+    PhoneAgain,
 }
 
 impl Msg {
@@ -127,6 +129,10 @@ impl Msg {
             (Msg::GoAhead, Sw) => "Niendelee?",
             (Msg::ResumeService, En) => "Which service would you like to book?",
             (Msg::ResumeService, Sw) => "Ungependa kuweka miadi ya huduma gani?",
+            (Msg::AskPhone, En) => "To book it I need your phone number, for the confirmation and the M-Pesa prompt. What is it? For example: 0712 345 678.",
+            (Msg::AskPhone, Sw) => "Ili nikuwekee, nahitaji namba yako ya simu, kwa uthibitisho na ombi la M-Pesa. Ni ipi? Kwa mfano: 0712 345 678.",
+            (Msg::PhoneAgain, En) => "Sorry, that doesn't look like a phone number. Please type it like this: 0712 345 678.",
+            (Msg::PhoneAgain, Sw) => "Samahani, hiyo haionekani kama namba ya simu. Tafadhali iandike hivi: 0712 345 678.",
         }
         .to_owned()
     }
@@ -177,6 +183,8 @@ mod tests {
             Msg::ResumeSlots,
             Msg::GoAhead,
             Msg::ResumeService,
+            Msg::AskPhone,
+            Msg::PhoneAgain,
         ] {
             let (en, sw) = (m.text(Lang::En), m.text(Lang::Sw));
             assert!(!en.trim().is_empty() && !sw.trim().is_empty(), "{m:?}");

@@ -47,12 +47,22 @@ pub fn greeting(
         (None, GreetingMode::Standard | GreetingMode::Custom, Lang::Sw, Channel::Voice) => {
             format!("{hello} Karibu {biz}. Nikusaidie vipi?")
         }
-        (None, GreetingMode::Standard | GreetingMode::Custom, Lang::En, Channel::WhatsApp) => {
+        (
+            None,
+            GreetingMode::Standard | GreetingMode::Custom,
+            Lang::En,
+            Channel::WhatsApp | Channel::Web,
+        ) => {
             format!(
                 "{hello} Welcome to {biz}. I can book, move or cancel an appointment, and answer questions about our services, prices and hours. How can I help?"
             )
         }
-        (None, GreetingMode::Standard | GreetingMode::Custom, Lang::Sw, Channel::WhatsApp) => {
+        (
+            None,
+            GreetingMode::Standard | GreetingMode::Custom,
+            Lang::Sw,
+            Channel::WhatsApp | Channel::Web,
+        ) => {
             format!(
                 "{hello} Karibu {biz}. Naweza kukuwekea, kubadilisha au kufuta miadi, na kujibu maswali kuhusu huduma, bei na saa zetu. Nikusaidie vipi?"
             )
@@ -65,7 +75,7 @@ pub fn greeting(
 /// Speech synthesis would read an emoji out, so calls get the words alone.
 pub fn toned(tone: Tone, text: String, channel: Channel) -> String {
     match (tone, channel) {
-        (Tone::Playful, Channel::WhatsApp) => format!("{text} 😊"),
+        (Tone::Playful, Channel::WhatsApp | Channel::Web) => format!("{text} 😊"),
         (Tone::Playful, Channel::Voice) | (Tone::Warm | Tone::Professional, _) => text,
     }
 }

@@ -52,6 +52,9 @@ mod types;
 
 pub use types::*;
 
+#[cfg(test)]
+pub(crate) use new_booking::phone_in as phone_in_for_tests;
+
 /// The engine for one thread.
 pub struct Dialog<'a> {
     config: &'a DialogConfig,
@@ -60,6 +63,9 @@ pub struct Dialog<'a> {
     /// Sentences gathered during one input, sent as one reply.
     pending: Vec<String>,
     pending_choices: Vec<Choice>,
+    /// The channel (or an earlier COLLECT_PHONE) knows the customer's
+    /// number: a booking needs one.
+    phone_known: bool,
 }
 
 /// What one turn said, understood once.
@@ -101,6 +107,7 @@ impl<'a> Dialog<'a> {
             out: VecDeque::new(),
             pending: Vec::new(),
             pending_choices: Vec::new(),
+            phone_known: true,
         }
     }
 
@@ -161,6 +168,14 @@ impl<'a> Dialog<'a> {
             self.say(Msg::TextOnly.text(lang));
             return;
         }
+        self.phone_known = turn.customer.phone.is_some();
+        let step = match step {
+            Step::CollectPhone(c) => match self.collect_phone(&turn, c, detected) {
+                Some(back) => back,
+                None => return,
+            },
+            other => other,
+        };
         let u = self.understand(&turn, tokens);
         if matches!(step, Step::HandedOff) {
             self.state.step = Step::HandedOff;
@@ -453,7 +468,7 @@ impl<'a> Dialog<'a> {
             Step::Idle => self.idle(turn, u),
             Step::ChooseService(s) => self.choose_service(u, s),
             Step::ChooseSlot(s) => self.choose_slot(u, s),
-            Step::ConfirmSlot(s) => self.confirm_slot(u, s),
+            Step::ConfirmSlot(s) | Step::CollectPhone(s) => self.confirm_slot(u, s),
             Step::ChooseAppointment(s) => self.choose_appointment(u, s),
             Step::ConfirmCancel(a) => self.confirm_cancel(u, a),
             Step::AskNewTime(s) => self.ask_new_time(u, s),
@@ -547,7 +562,7 @@ impl<'a> Dialog<'a> {
         let msg = match (self.state.channel, &self.config.call_handoff) {
             (Channel::Voice, CallHandoff::Transfer { .. }) => HandoffMsg::PutThrough { biz },
             (Channel::Voice, CallHandoff::Promise) => HandoffMsg::CallBack { biz },
-            (Channel::WhatsApp, _) => HandoffMsg::ReplyHere { biz },
+            (Channel::WhatsApp | Channel::Web, _) => HandoffMsg::ReplyHere { biz },
         };
         self.say(msg.text(self.state.lang));
         self.act(Action::HandOff { reason });
@@ -622,7 +637,7 @@ impl<'a> Dialog<'a> {
 fn in_booking(step: &Step) -> bool {
     matches!(
         step,
-        Step::ChooseService(_) | Step::ChooseSlot(_) | Step::ConfirmSlot(_)
+        Step::ChooseService(_) | Step::ChooseSlot(_) | Step::ConfirmSlot(_) | Step::CollectPhone(_)
     ) && !matches!(step, Step::ConfirmSlot(c) if matches!(c.purpose, Purpose::Move(_)))
 }
 

@@ -617,50 +617,12 @@ impl Dialog<'_> {
             return understood;
         }
         if Self::is_yes(u) {
-            // "yes, book the manicure" to several items: only what was named.
-            if c.purpose == Purpose::New
-                && !self.state.plan.placed.is_empty()
-                && !u.services.is_empty()
-            {
-                let mut items = self.plan_items(c.service, c.slot);
-                items.retain(|i| u.services.contains(&i.service));
-                if let Some(last) = items.pop() {
-                    self.state.plan.placed = items;
-                    let c = ConfirmSlot {
-                        service: last.service,
-                        slot: last.slot,
-                        ..c
-                    };
-                    if self.state.plan.placed.is_empty() {
-                        self.state.plan = Plan::default();
-                        self.book_item(&last);
-                        self.state.step = Step::AwaitWrite(c);
-                    } else {
-                        self.book_plan(c);
-                    }
-                    return true;
-                }
+            if c.purpose == Purpose::New && !self.phone_known {
+                self.say(Msg::AskPhone.text(self.state.lang));
+                self.state.step = Step::CollectPhone(c);
+                return true;
             }
-            match c.purpose {
-                Purpose::New if !self.state.plan.placed.is_empty() => self.book_plan(c),
-                Purpose::New => {
-                    let item = Item {
-                        service: c.service,
-                        slot: c.slot,
-                    };
-                    self.book_item(&item);
-                    self.state.step = Step::AwaitWrite(c);
-                }
-                Purpose::Move(appt) => {
-                    self.act(Action::Reschedule {
-                        appointment_id: appt.id,
-                        staff_id: c.slot.staff_id,
-                        start: c.slot.start,
-                        end: c.slot.end,
-                    });
-                    self.state.step = Step::AwaitWrite(c);
-                }
-            }
+            self.book_confirmed(u, c);
             return true;
         }
         if Self::is_no(u) {
@@ -684,6 +646,83 @@ impl Dialog<'_> {
         self.yes_no_choices();
         self.state.step = Step::ConfirmSlot(c);
         false
+    }
+
+    /// A clear "yes" at the confirmation (and the phone number known):
+    /// write what was confirmed.
+    fn book_confirmed(&mut self, u: &Understood, c: ConfirmSlot) {
+        // "yes, book the manicure" to several items: only what was named.
+        if c.purpose == Purpose::New && !self.state.plan.placed.is_empty() && !u.services.is_empty()
+        {
+            let mut items = self.plan_items(c.service, c.slot);
+            items.retain(|i| u.services.contains(&i.service));
+            if let Some(last) = items.pop() {
+                self.state.plan.placed = items;
+                let c = ConfirmSlot {
+                    service: last.service,
+                    slot: last.slot,
+                    ..c
+                };
+                if self.state.plan.placed.is_empty() {
+                    self.state.plan = Plan::default();
+                    self.book_item(&last);
+                    self.state.step = Step::AwaitWrite(c);
+                } else {
+                    self.book_plan(c);
+                }
+                return;
+            }
+        }
+        match c.purpose {
+            Purpose::New if !self.state.plan.placed.is_empty() => self.book_plan(c),
+            Purpose::New => {
+                let item = Item {
+                    service: c.service,
+                    slot: c.slot,
+                };
+                self.book_item(&item);
+                self.state.step = Step::AwaitWrite(c);
+            }
+            Purpose::Move(appt) => {
+                self.act(Action::Reschedule {
+                    appointment_id: appt.id,
+                    staff_id: c.slot.staff_id,
+                    start: c.slot.start,
+                    end: c.slot.end,
+                });
+                self.state.step = Step::AwaitWrite(c);
+            }
+        }
+    }
+
+    /// A turn while the customer's phone number is asked for: a number
+    /// goes on to the booking; something with digits that is not a number
+    /// is asked again; anything else is handled as at the confirmation
+    /// (returned as the step to handle it in).
+    pub(super) fn collect_phone(
+        &mut self,
+        turn: &Turn,
+        c: ConfirmSlot,
+        detected: DetectedLang,
+    ) -> Option<Step> {
+        let digits = turn.text.chars().filter(char::is_ascii_digit).count();
+        if digits == 0 {
+            return Some(Step::ConfirmSlot(c));
+        }
+        self.analysis(detected, None, true);
+        match phone_in(&turn.text) {
+            Some(phone) => {
+                self.act(Action::RememberPhone { phone });
+                self.phone_known = true;
+                let u = self.understand(turn, Tokens::new(""));
+                self.book_confirmed(&u, c);
+            }
+            None => {
+                self.say(Msg::PhoneAgain.text(self.state.lang));
+                self.state.step = Step::CollectPhone(c);
+            }
+        }
+        None
     }
 
     /// A different service, day, time or staff member given at the
@@ -887,4 +926,17 @@ impl Dialog<'_> {
             Lang::Sw => format!("Wateja wengi huongeza {name} ({price}); niambie ukipenda."),
         });
     }
+}
+
+/// The phone number in a message ("it's 0712 345 678", "+254 712 345678"):
+/// its digits (and a leading +) read as one number.
+pub(crate) fn phone_in(text: &str) -> Option<PhoneNumber> {
+    let start = text.find(|c: char| c == '+' || c.is_ascii_digit())?;
+    let kept: String = text[start..]
+        .chars()
+        .enumerate()
+        .filter(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '+'))
+        .map(|(_, c)| c)
+        .collect();
+    PhoneNumber::parse(&kept).ok()
 }

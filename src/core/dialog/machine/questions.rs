@@ -287,6 +287,7 @@ impl Dialog<'_> {
                     });
                 }
             }
+            Step::CollectPhone(_) => self.say(Msg::AskPhone.text(lang)),
             Step::ConfirmSlot(_) | Step::ConfirmCancel(_) => {
                 self.say(Msg::GoAhead.text(lang));
                 self.yes_no_choices();
@@ -379,7 +380,7 @@ pub(super) fn pick_snippets<'s>(
 fn current_service(step: &Step) -> Option<Uuid> {
     match step {
         Step::ChooseSlot(s) => Some(s.service),
-        Step::ConfirmSlot(s) | Step::AwaitWrite(s) => Some(s.service),
+        Step::ConfirmSlot(s) | Step::AwaitWrite(s) | Step::CollectPhone(s) => Some(s.service),
         Step::AwaitSlots(s) => Some(s.service),
         Step::ChooseService(s) if s.offered.len() == 1 => s.offered.first().copied(),
         Step::AskNewTime(s) => Some(s.appointment.service_id),

@@ -9,6 +9,8 @@ pub enum Channel {
     #[default]
     WhatsApp,
     Voice,
+    /// The web chat widget.
+    Web,
 }
 
 impl Channel {
@@ -17,6 +19,7 @@ impl Channel {
         match self {
             Channel::WhatsApp => "whatsapp",
             Channel::Voice => "voice",
+            Channel::Web => "web",
         }
     }
 }
@@ -134,6 +137,12 @@ pub enum Action {
     /// The customer said their name: store it on the contact and customer.
     RememberName {
         name: String,
+    },
+    /// A web customer gave their phone number before booking: the session
+    /// is promoted to that customer (customer_sessions.customer_id and
+    /// promoted_at back-filled), and what follows is booked for that number.
+    RememberPhone {
+        phone: PhoneNumber,
     },
     StartPayment {
         appointment_id: Uuid,
@@ -342,6 +351,9 @@ pub enum Step {
     ChooseSlot(ChooseSlot),
     ConfirmSlot(ConfirmSlot),
     AwaitWrite(ConfirmSlot),
+    /// "Yes" to a new booking from a customer whose number the channel
+    /// does not know (a web chat): their phone number first (COLLECT_PHONE).
+    CollectPhone(ConfirmSlot),
     AwaitUpcoming(AwaitUpcoming),
     ChooseAppointment(ChooseAppointment),
     ConfirmCancel(AppointmentSummary),
@@ -361,6 +373,7 @@ impl Step {
             Step::ChooseSlot(_) => "choose_slot",
             Step::ConfirmSlot(_) => "confirm_slot",
             Step::AwaitWrite(_) => "await_write",
+            Step::CollectPhone(_) => "collect_phone",
             Step::AwaitUpcoming(_) => "await_upcoming",
             Step::ChooseAppointment(_) => "choose_appointment",
             Step::ConfirmCancel(_) => "confirm_cancel",
