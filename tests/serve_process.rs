@@ -247,6 +247,53 @@ async fn serve_on_the_embedded_default_is_ready_seeded_and_stops_its_postgres() 
         .unwrap();
     assert_eq!(ready["database"], "ok");
 
+    // A demo call into the shipped process (espeak-ng, the scripted
+    // recognizer, rules): `ratiba call --json` ends its stdout with the
+    // voice-to-voice latency, and the server's own end of turn -> first
+    // audio histogram counts at least the answers the caller measured.
+    let call = run_ok(&mut ratiba(&[
+        "call",
+        "--server",
+        &server.base,
+        "--provider",
+        "twilio",
+        "--fast",
+        "--json",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/calls/en_booking.wav"),
+    ]));
+    let last = call.lines().last().unwrap_or_default();
+    let latency: serde_json::Value =
+        serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {call}"));
+    let turns = latency["turns"].as_array().expect("turns");
+    assert!(!turns.is_empty(), "{call}");
+    let mut answers = Vec::new();
+    for t in turns {
+        let (end, bot, response) = (
+            t["caller_end_ms"].as_u64().unwrap(),
+            t["bot_audio_ms"].as_u64().unwrap(),
+            t["response_ms"].as_u64().unwrap(),
+        );
+        assert_eq!(bot - end, response, "{t}");
+        answers.push(response);
+    }
+    answers.sort_unstable();
+    let rank = |q: usize| answers[(answers.len() * q).div_ceil(10).max(1) - 1];
+    assert_eq!(latency["response_ms_p50"], rank(5));
+    assert_eq!(latency["response_ms_p90"], rank(9));
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let answered: usize = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("ratiba_eot_to_first_audio_seconds_count "))
+        .expect("the end-of-turn to first-audio histogram")
+        .parse()
+        .unwrap();
+    assert!(answered >= turns.len(), "{answered} < {}", turns.len());
+
     // `db url` finds the running cluster; the demo tenant is there with its
     // 23 tables, the 3 checkpoint tables and their 3 archive twins,
     // processed_callbacks, payment_deadlines and its migration history.

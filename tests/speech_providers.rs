@@ -18,6 +18,7 @@ use ratiba::adapters::speech::{
     SpeechError, SpeechToText, SttEvent, SttOptions, SttStream, TextToSpeech, TtsAudio, TtsRequest,
     TtsStream,
 };
+use ratiba::core::ids::Lang;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
@@ -48,10 +49,10 @@ async fn collect(mut stream: TtsStream) -> Result<Vec<TtsAudio>, SpeechError> {
     Ok(out)
 }
 
-fn request(text: &str, language: &str, mulaw: bool) -> TtsRequest {
+fn request(text: &str, language: Lang, mulaw: bool) -> TtsRequest {
     TtsRequest {
         text: text.into(),
-        language: language.into(),
+        language,
         voice: Some("voice-1".into()),
         speed: 1.0,
         prefer_mulaw_8k: mulaw,
@@ -63,8 +64,8 @@ fn request(text: &str, language: &str, mulaw: bool) -> TtsRequest {
 #[tokio::test]
 async fn espeak_speaks_swahili_and_english() {
     for (text, lang) in [
-        ("Habari, karibu Nywele Bora.", "sw"),
-        ("Hello, welcome.", "en"),
+        ("Habari, karibu Nywele Bora.", Lang::Sw),
+        ("Hello, welcome.", Lang::En),
     ] {
         let chunks = collect(Espeak::new(None).synthesize(request(text, lang, true)))
             .await
@@ -91,7 +92,7 @@ async fn espeak_speaks_swahili_and_english() {
 #[tokio::test]
 async fn espeak_rate_follows_speed() {
     let len = |speed: f32| async move {
-        let mut req = request("Ningependa kupanga miadi kesho asubuhi.", "sw", false);
+        let mut req = request("Ningependa kupanga miadi kesho asubuhi.", Lang::Sw, false);
         req.speed = speed;
         collect(Espeak::new(None).synthesize(req))
             .await
@@ -111,7 +112,11 @@ async fn espeak_rate_follows_speed() {
 #[tokio::test]
 async fn espeak_missing_binary_is_a_local_error() {
     let err = collect(
-        Espeak::new(Some("/nonexistent/espeak-ng".into())).synthesize(request("x", "en", false)),
+        Espeak::new(Some("/nonexistent/espeak-ng".into())).synthesize(request(
+            "x",
+            Lang::En,
+            false,
+        )),
     )
     .await
     .unwrap_err();
@@ -366,7 +371,7 @@ async fn elevenlabs_streams_ulaw_for_mulaw_calls_and_pcm_otherwise() {
     );
     let base = serve(app).await;
     let el = ElevenLabs::new("el-key".into(), base.clone(), Duration::from_secs(2));
-    let chunks = collect(el.synthesize(request("Habari", "sw", true)))
+    let chunks = collect(el.synthesize(request("Habari", Lang::Sw, true)))
         .await
         .unwrap();
     let total: usize = chunks
@@ -377,7 +382,7 @@ async fn elevenlabs_streams_ulaw_for_mulaw_calls_and_pcm_otherwise() {
         })
         .sum();
     assert_eq!(total, 1600);
-    let chunks = collect(el.synthesize(request("Habari", "sw", false)))
+    let chunks = collect(el.synthesize(request("Habari", Lang::Sw, false)))
         .await
         .unwrap();
     let samples: usize = chunks
@@ -393,7 +398,7 @@ async fn elevenlabs_streams_ulaw_for_mulaw_calls_and_pcm_otherwise() {
     assert_eq!(samples, 1600, "odd trailing byte is not a sample");
 
     let wrong_key = ElevenLabs::new("nope".into(), base, Duration::from_secs(2));
-    let err = collect(wrong_key.synthesize(request("x", "sw", true)))
+    let err = collect(wrong_key.synthesize(request("x", Lang::Sw, true)))
         .await
         .unwrap_err();
     assert!(matches!(
@@ -413,7 +418,7 @@ async fn elevenlabs_slow_server_times_out() {
     );
     let base = serve(app).await;
     let el = ElevenLabs::new("k".into(), base, Duration::from_millis(200));
-    let err = collect(el.synthesize(request("x", "en", true)))
+    let err = collect(el.synthesize(request("x", Lang::En, true)))
         .await
         .unwrap_err();
     assert!(matches!(err, SpeechError::ProviderTimeout(_)), "{err:?}");

@@ -91,7 +91,7 @@ async fn clip(
 ) -> Option<Vec<u8>> {
     let mut stream = tts.synthesize(TtsRequest {
         text: text.to_owned(),
-        language: language.code().to_owned(),
+        language,
         voice,
         speed: 1.0,
         prefer_mulaw_8k: format == AudioFormat::MULAW_8K,
@@ -127,7 +127,7 @@ mod tests {
         }
         fn synthesize(&self, req: TtsRequest) -> TtsStream {
             self.0.fetch_add(1, Ordering::SeqCst);
-            let byte = if req.language == "sw" { 0x11 } else { 0x22 };
+            let byte = if req.language == Lang::Sw { 0x11 } else { 0x22 };
             TtsStream::spawn(move |tx| async move {
                 let _ = tx.send(Ok(TtsAudio::Mulaw8k(vec![byte; 8000]))).await;
             })

@@ -202,6 +202,21 @@ impl BotReply {
     }
 }
 
+/// What the call says of a reply (the payments and the expectation are
+/// the call's to act on first).
+impl From<BotReply> for crate::core::playback::Line {
+    fn from(r: BotReply) -> Self {
+        Self {
+            sentences: r.sentences,
+            language: r.language,
+            intent: r.intent,
+            end_call: r.end_call,
+            handoff: r.handoff,
+            recorded: r.recorded,
+        }
+    }
+}
+
 /// Who is calling and which thread the call writes to.
 #[derive(Debug, Clone)]
 pub struct CallContext {

@@ -11,6 +11,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::{SpeechError, TextToSpeech, TtsAudio, TtsRequest, TtsStream};
+use crate::core::ids::Lang;
 
 pub const DEFAULT_URL: &str = "https://api.elevenlabs.io";
 /// A default voice when the tenant has no `voice_default_speaker`.
@@ -36,11 +37,11 @@ impl ElevenLabs {
 }
 
 /// The model for a language: flash for English, v3 (the only family that
-/// speaks Swahili) otherwise.
-pub fn model_for(language: &str) -> &'static str {
-    match language.get(..2).unwrap_or(language) {
-        "en" => "eleven_flash_v2_5",
-        _ => "eleven_v3",
+/// speaks Swahili) for Swahili.
+pub fn model_for(language: Lang) -> &'static str {
+    match language {
+        Lang::En => "eleven_flash_v2_5",
+        Lang::Sw => "eleven_v3",
     }
 }
 
@@ -78,8 +79,8 @@ impl ElevenLabs {
         );
         let body = serde_json::json!({
             "text": req.text,
-            "model_id": model_for(&req.language),
-            "language_code": req.language.get(..2).unwrap_or("en"),
+            "model_id": model_for(req.language),
+            "language_code": req.language.code(),
             "voice_settings": {
                 "stability": 0.5,
                 "similarity_boost": 0.8,
@@ -146,7 +147,7 @@ mod tests {
 
     #[test]
     fn swahili_gets_a_v3_model() {
-        assert_eq!(model_for("sw"), "eleven_v3");
-        assert_eq!(model_for("en"), "eleven_flash_v2_5");
+        assert_eq!(model_for(Lang::Sw), "eleven_v3");
+        assert_eq!(model_for(Lang::En), "eleven_flash_v2_5");
     }
 }

@@ -16,6 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use super::{SpeechError, TextToSpeech, TtsAudio, TtsRequest, TtsStream};
+use crate::core::ids::Lang;
 
 /// espeak-ng's output rate.
 pub const SAMPLE_RATE: u32 = 22_050;
@@ -49,11 +50,11 @@ impl Espeak {
     }
 }
 
-/// The espeak-ng voice for a language code.
-pub fn voice_for(language: &str) -> &'static str {
-    match language.get(..2).unwrap_or(language) {
-        "sw" => "sw",
-        _ => "en",
+/// The espeak-ng voice for a language.
+pub fn voice_for(language: Lang) -> &'static str {
+    match language {
+        Lang::Sw => "sw",
+        Lang::En => "en",
     }
 }
 
@@ -79,7 +80,7 @@ async fn run(
 ) -> Result<(), SpeechError> {
     let wpm = (BASE_WPM * req.speed.clamp(0.5, 2.0)).round() as u32;
     let mut child = tokio::process::Command::new(binary)
-        .args(["--stdin", "--stdout", "-v", voice_for(&req.language)])
+        .args(["--stdin", "--stdout", "-v", voice_for(req.language)])
         .args(["-s", &wpm.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -159,9 +160,7 @@ mod tests {
 
     #[test]
     fn languages_map_to_voices() {
-        assert_eq!(voice_for("sw"), "sw");
-        assert_eq!(voice_for("sw-KE"), "sw");
-        assert_eq!(voice_for("en"), "en");
-        assert_eq!(voice_for("x"), "en");
+        assert_eq!(voice_for(Lang::Sw), "sw");
+        assert_eq!(voice_for(Lang::En), "en");
     }
 }

@@ -148,8 +148,7 @@ impl dyn SttStream {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TtsRequest {
     pub text: String,
-    /// `en` or `sw`.
-    pub language: String,
+    pub language: crate::core::ids::Lang,
     /// Provider voice (ElevenLabs voice id; espeak voice override).
     pub voice: Option<String>,
     /// Speaking rate relative to the voice's normal, 0.7..=1.3.

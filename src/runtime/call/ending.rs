@@ -110,16 +110,16 @@ impl Call {
             (Request::Transfer(_), Err(e)) => {
                 warn!(error = %e, "the provider did not put the caller through; promising a call back");
                 self.report.handoff = Some((CallHandoff::Promise, false));
-                let lang = self.speech_language();
+                let lang = self.voice.language();
                 let text = HandoffMsg::TransferFailed.text(lang);
-                let mut reply = BotReply::said(
+                let mut reply = Line::said(
                     crate::adapters::speech::sentences(&text),
                     lang,
                     TRANSFER_FAILED,
                 );
                 reply.end_call = true;
                 reply.handoff = Some(CallHandoff::Promise);
-                self.start_speech(reply, None);
+                self.say(reply, None);
             }
             (Request::HangUp, Err(e)) => {
                 warn!(error = %e, "the provider did not hang up; closing the media socket");

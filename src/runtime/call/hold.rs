@@ -1,5 +1,5 @@
 //! The call's side of a payment hold: starting it when the dialog asks for a
-//! payment, doing what it says, and lines said after the current one.
+//! payment and doing what it says (its prompts wait behind the line playing).
 
 use super::*;
 
@@ -17,7 +17,7 @@ impl Call {
             return;
         }
         info!(appointment = %appointment_id, "payment hold starting");
-        self.hold_prompts_heard = 0;
+        self.voice.holding(true);
         let lang = reply.language;
         self.hold_for = Some((appointment_id, amount, lang));
         self.hold = Some(CallHold::start(
@@ -39,12 +39,13 @@ impl Call {
             // The hold's task is gone without finishing (it failed): the
             // conversation goes on.
             self.hold = None;
+            self.voice.holding(false);
             return;
         };
-        let language = self.speech_language();
+        let language = self.voice.language();
         match effect {
             CallEffect::Say(text) => {
-                self.say_after_current(BotReply::said(
+                self.say_after_current(Line::said(
                     crate::adapters::speech::sentences(&text),
                     language,
                     HOLD_PROMPT,
@@ -56,9 +57,10 @@ impl Call {
             CallEffect::Finished(result) => {
                 info!(result = ?result, "payment hold over");
                 self.hold = None;
+                self.voice.holding(false);
                 self.turns.set_holding(false, self.turns.clock_ms());
                 let next = self.conversation.after_payment(&self.ctx, language);
-                self.say_after_current(next);
+                self.say_after_current(next.into());
             }
         }
     }
@@ -85,24 +87,6 @@ impl Call {
         match links.try_send(request) {
             Ok(()) => info!(appointment = %appointment_id, "payment link to follow on WhatsApp"),
             Err(e) => warn!(error = %e, "payment link not queued"),
-        }
-    }
-
-    /// The language the bot is speaking in (its last line's).
-    pub(super) fn speech_language(&self) -> Lang {
-        self.speech
-            .as_ref()
-            .map(|s| s.language)
-            .or_else(|| self.queued_replies.back().map(|r| r.language))
-            .unwrap_or(self.last_language)
-    }
-
-    /// Speaks `reply` once what the bot is saying now has been heard.
-    pub(super) fn say_after_current(&mut self, reply: BotReply) {
-        if self.speech.is_some() || !self.queued_replies.is_empty() {
-            self.queued_replies.push_back(reply);
-        } else {
-            self.start_speech(reply, None);
         }
     }
 }

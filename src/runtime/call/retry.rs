@@ -93,16 +93,13 @@ impl Call {
             return;
         }
         t.moment_said = true;
-        if self.speech.is_some() || !self.queued_replies.is_empty() {
+        if self.voice.busy() {
             return;
         }
-        let lang = t.turn.language.unwrap_or(self.last_language);
+        let lang = t.turn.language.unwrap_or(self.voice.language());
         let text = CallLine::OneMoment.text(lang);
         info!("turn waiting on the database; caller told to hold on");
-        self.start_speech(
-            BotReply::said(vec![text.to_owned()], lang, ONE_MOMENT),
-            None,
-        );
+        self.say(Line::said(vec![text.to_owned()], lang, ONE_MOMENT), None);
     }
 
     /// What to say for the conversation's answer, or `None` when the turn

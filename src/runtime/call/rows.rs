@@ -95,24 +95,17 @@ impl Call {
         });
     }
 
-    pub(super) fn record_bot(&mut self, speech: &Speech, interrupted: bool) {
-        if speech.intent.as_deref() == Some(HOLD_PROMPT)
-            && let Some(hold) = &self.hold
-        {
-            self.hold_prompts_heard += 1;
-            hold.prompts_heard(self.hold_prompts_heard);
-        }
-        let heard_ms = self.format.duration_ms(speech.playback.heard_bytes());
-        let total_ms = self.format.duration_ms(speech.playback.synthesized_bytes());
-        let full_text = speech.playback.full_text();
-        let heard_text = if interrupted {
-            speech.playback.text_heard()
-        } else {
-            full_text.clone()
-        };
+    /// A bot line is over: the report's line, and the row of what the
+    /// caller heard of it.
+    pub(super) fn record_bot(&mut self, spoken: &Spoken) {
+        let interrupted = spoken.interrupted;
+        let heard_ms = self.format.duration_ms(spoken.heard_bytes);
+        let total_ms = self.format.duration_ms(spoken.synthesized_bytes);
+        let full_text = spoken.text.clone();
+        let heard_text = spoken.heard_text.clone();
         self.report.lines.push(ReportLine {
             speaker: Speaker::Bot,
-            at_ms: speech.started_ms,
+            at_ms: spoken.started_ms,
             text: full_text.clone(),
             interrupted,
             heard_ms,
@@ -124,10 +117,10 @@ impl Call {
             "heard_up_to_ms": heard_ms,
             "synthesized_ms": total_ms,
         });
-        if !speech.recorded.is_empty() {
+        if !spoken.recorded.is_empty() {
             self.writer.send(CallRow::PlaybackHeard {
                 tenant: self.ctx.tenant.slug.clone(),
-                ids: speech.recorded.clone(),
+                ids: spoken.recorded.clone(),
                 duration_ms: i32::try_from(heard_ms).ok(),
                 metadata: playback,
             });
@@ -150,8 +143,8 @@ impl Call {
             customer_phone: self.caller_phone.clone(),
             direction: Direction::Outbound,
             content,
-            language: Some(speech.language.code().to_owned()),
-            intent: speech.intent.clone(),
+            language: Some(spoken.language.code().to_owned()),
+            intent: spoken.intent.clone(),
             duration_ms: i32::try_from(heard_ms).ok(),
             metadata: serde_json::json!({
                 "call_id": self.call_id.to_string(),
@@ -185,8 +178,11 @@ impl Call {
     }
 
     pub(super) fn close_rows(&mut self, end: &EndReason) {
-        if let Some(speech) = self.speech.take() {
-            self.record_bot(&speech, true);
+        self.voice.end();
+        // The line cut by the end (and the hold's count of it): nothing
+        // more is sent.
+        while let Some(effect) = self.voice.poll() {
+            self.perform(effect);
         }
         if self.report.handoff.is_some() {
             // Handed to a person: the thread stays open for the team (the
@@ -197,7 +193,7 @@ impl Call {
         }
         let reason = match end {
             // Hung up on a caller who went silent: they left.
-            EndReason::BotHungUp if self.silences >= 2 => "abandon",
+            EndReason::BotHungUp if self.voice.silences() >= 2 => "abandon",
             EndReason::BotHungUp => "done",
             EndReason::ProviderStop | EndReason::SocketClosed if self.caller_turns > 0 => "done",
             _ => "abandon",

@@ -1,20 +1,4 @@
-//! One bot utterance on its way to the caller, sans-IO: the sentences still
-//! to synthesize, the wire audio synthesized so far, what has been sent and
-//! what the caller has heard.
-//!
-//! Audio is sent as it is synthesized, with a marker every
-//! `mark_every_bytes`; the provider echoes a marker once everything before it
-//! has played, which moves "heard". A pause (the caller started talking over
-//! the bot) clears the provider's buffer: "sent" falls back to "heard", so a
-//! resume replays exactly the unheard rest, and an interrupted utterance
-//! counts as heard up to the cut. Markers from before a clear (which the
-//! provider returns as flushed) carry an older epoch and are ignored.
-//!
-//! The driver does the I/O: it synthesizes [`Utterance::next_sentence`],
-//! appends the wire bytes to [`Utterance::audio_mut`], sends what
-//! [`Utterance::pump`] hands it, clears the provider when
-//! [`Utterance::pause`] or [`Utterance::cut`] say so, and reports echoed
-//! markers to [`Utterance::marker_heard`].
+//! One utterance: its wire audio, what was sent and what was heard.
 
 use std::collections::VecDeque;
 
