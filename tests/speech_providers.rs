@@ -83,7 +83,10 @@ async fn espeak_speaks_swahili_and_english() {
                 TtsAudio::Mulaw8k(_) => panic!("espeak makes PCM"),
             })
             .collect();
-        assert!(samples.len() > 22_050 / 2, "{lang:?}: at least half a second");
+        assert!(
+            samples.len() > 22_050 / 2,
+            "{lang:?}: at least half a second"
+        );
         let loud = samples.iter().filter(|s| s.unsigned_abs() > 1000).count();
         assert!(loud > 1000, "{lang:?}: audible speech");
     }

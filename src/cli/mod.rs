@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod admin;
 pub mod analyze;
 pub mod call;
 pub mod chat;
@@ -27,6 +28,8 @@ pub enum Command {
     Migrate(migrate::Args),
     /// Onboard and list tenants.
     Tenant(tenant::Args),
+    /// Admin API tokens (`admin token create|list|revoke`).
+    Admin(admin::Args),
     /// Load fixtures (`seed demo`).
     Seed(seed::Args),
     /// Database helpers (`db url`).
@@ -45,6 +48,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Tenant(args) => tenant::run(args),
+        Command::Admin(args) => admin::run(args),
         Command::Seed(args) => seed::run(args),
         Command::Db(args) => db::run(args),
         Command::Analyze(args) => analyze::run(args),

@@ -1,4 +1,4 @@
-//! `ratiba tenant`: onboard and list tenants.
+//! `ratiba tenant`: onboard and list tenants, set their dials.
 
 use clap::{Args as ClapArgs, Subcommand};
 
@@ -37,6 +37,53 @@ pub enum TenantCommand {
     },
     /// List tenants.
     List,
+    /// Set dials: `ratiba tenant set SLUG voice_enabled=true tone=warm …`
+    /// (the admin API's dials and checks; each change in dial_audits).
+    Set {
+        slug: String,
+        /// KEY=VALUE pairs (an empty VALUE clears a text dial).
+        #[arg(required = true)]
+        pairs: Vec<String>,
+    },
+}
+
+/// `KEY=VALUE` pairs as the admin API's dials (typed by the dial's column).
+fn parse_dials(pairs: &[String]) -> anyhow::Result<crate::http::admin::dials::Dials> {
+    use crate::storage::admin::dials::{PERSONALITY_DIALS, TENANT_DIALS};
+    let mut map = serde_json::Map::new();
+    for pair in pairs {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("{pair:?} is not KEY=VALUE"))?;
+        let ty = TENANT_DIALS
+            .iter()
+            .find(|(d, _)| *d == key)
+            .map(|(_, t)| *t)
+            .or_else(|| PERSONALITY_DIALS.contains(&key).then_some("text"))
+            .ok_or_else(|| {
+                let all: Vec<&str> = TENANT_DIALS
+                    .iter()
+                    .map(|(d, _)| *d)
+                    .chain(PERSONALITY_DIALS.iter().copied())
+                    .collect();
+                anyhow::anyhow!("unknown dial {key}; dials: {}", all.join(", "))
+            })?;
+        let v = match ty {
+            "boolean" => serde_json::Value::Bool(
+                value
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("{key} is true or false"))?,
+            ),
+            "integer" => serde_json::Value::from(
+                value
+                    .parse::<i32>()
+                    .map_err(|_| anyhow::anyhow!("{key} is a whole number"))?,
+            ),
+            _ => serde_json::Value::String(value.to_owned()),
+        };
+        map.insert(key.to_owned(), v);
+    }
+    Ok(serde_json::from_value(serde_json::Value::Object(map))?)
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -67,6 +114,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Some(new)
         }
         TenantCommand::List => None,
+        TenantCommand::Set { slug, pairs } => {
+            TenantSlug::parse(slug)?;
+            parse_dials(pairs)?
+                .changes()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            None
+        }
     };
     let settings = load_settings(&args.data_dir)?;
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -76,6 +130,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let opened = open(&settings, Ownership::StopIfStartedHere).await?;
         let result = async {
             migrate::migrate_public(&opened.db).await?;
+            if let TenantCommand::Set { slug, pairs } = &args.command {
+                let slug = TenantSlug::parse(slug)?;
+                let changes = parse_dials(pairs)?
+                    .changes()
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let rec = opened
+                    .db
+                    .tenant_by_slug(&slug)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no tenant {slug}"))?;
+                let changed = crate::storage::admin::dials::set(
+                    &opened.db,
+                    &opened.db.tenant(&slug),
+                    rec.id,
+                    &changes,
+                    crate::storage::admin::Actor { admin_id: None },
+                )
+                .await?;
+                if changed.is_empty() {
+                    println!("{slug}: nothing changed");
+                } else {
+                    println!("{slug}: set {}", changed.join(", "));
+                }
+                return anyhow::Ok(());
+            }
             match &new {
                 Some(new) => {
                     let outcome = opened.db.onboard_tenant(new).await?;

@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::runtime::shutdown::Shutdown;
 use crate::storage::{Db, Vault};
 
+pub mod admin;
 mod call_page;
 pub mod health;
 pub mod media;
@@ -73,7 +74,11 @@ pub fn router_with_payments(state: AppState, payments: Option<whatsapp::ChatPaym
             .as_ref()
             .is_some_and(|u| u.scheme() == "https"),
     );
-    let whatsapp = whatsapp::router_with_payments(config, payments);
+    let (whatsapp, sender) = whatsapp::router_and_sender(config, payments, Default::default());
+    let admin = admin::router(admin::AdminState {
+        db: state.db.clone(),
+        sender: Some(sender),
+    });
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -82,4 +87,5 @@ pub fn router_with_payments(state: AppState, payments: Option<whatsapp::ChatPaym
         .with_state(state)
         .merge(whatsapp)
         .merge(widget)
+        .merge(admin)
 }

@@ -38,6 +38,7 @@ use crate::config::{Secret, Settings};
 use crate::core::ids::TenantId;
 use crate::runtime::chat_intake::{self, Intake, IntakeOptions};
 use crate::runtime::conversation::ConversationService;
+use crate::runtime::handoff::AdminNotifier;
 pub use crate::runtime::whatsapp_chat::ChatPayments;
 use crate::runtime::whatsapp_chat::WhatsAppChats;
 use crate::storage::inbox::{self, InboxKind, NewInboxRow, QuarantineRow, Stored};
@@ -145,6 +146,16 @@ pub fn router_with_intake(
     payments: Option<ChatPayments>,
     options: IntakeOptions,
 ) -> Router {
+    router_and_sender(config, payments, options).0
+}
+
+/// The WhatsApp routes, and what sends a message from a tenant's number
+/// (the admin API's hand-off replies go through it).
+pub fn router_and_sender(
+    config: WhatsAppConfig,
+    payments: Option<ChatPayments>,
+    options: IntakeOptions,
+) -> (Router, Arc<dyn AdminNotifier>) {
     let graph = GraphClient::new(&config.graph_base_url, Duration::from_secs(10))
         .unwrap_or_else(|_| unreachable!("a client with rustls and plain settings always builds"));
     let capture = is_dev_capture(&config.graph_base_url).then(Capture::default);
@@ -173,6 +184,7 @@ pub fn router_with_intake(
         payments.as_ref().map(|p| p.service.clone()),
     ));
     chats.start_background(payments, config.reminder_sweep_every);
+    let sender = chats.sender();
     let intake = Intake::start(config.db.clone(), chats, options);
     let shared = Arc::new(Shared {
         db: config.db,
@@ -187,9 +199,10 @@ pub fn router_with_intake(
             .route("/dev/graph/{phone_number_id}/messages", post(capture_post))
             .route("/dev/graph/messages", get(capture_list));
     }
-    router
+    let router = router
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(shared)
+        .with_state(shared);
+    (router, sender)
 }
 
 #[derive(Deserialize)]

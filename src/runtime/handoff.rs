@@ -36,8 +36,8 @@ use crate::storage::handoff::{self as store, StartedHandoff};
 use crate::storage::{Db, StorageError, TenantHandle, TenantRecord};
 
 pub use crate::storage::handoff::{
-    HandedOff, TenantAdmin, admin_by_phone, admin_phone, admin_reply, claim, claimant, claimed_by,
-    waiting,
+    HandedOff, LogLine, OpenHandoff, TenantAdmin, admin_by_phone, admin_phone, admin_reply, claim,
+    claimant, claimed_by, open_handoffs, thread_log, waiting,
 };
 
 /// Sends a message to a tenant admin (WhatsApp in production).

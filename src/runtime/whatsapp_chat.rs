@@ -109,6 +109,14 @@ impl WhatsAppChats {
     }
 }
 
+impl WhatsAppChats {
+    /// Sends text from a tenant's number (hand-off notices to admins, and
+    /// the dashboard's replies to customers).
+    pub fn sender(self: &Arc<Self>) -> Arc<dyn handoff::AdminNotifier> {
+        Arc::new(WhatsAppNotifier(self.clone()))
+    }
+}
+
 impl InboxHandler for WhatsAppChats {
     fn handle<'a>(&'a self, event: InboxEvent) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {

@@ -386,8 +386,16 @@ pub async fn cancel(
     let Some(row) = row else {
         return Err(BookingError::NotFound);
     };
-    let contact: Uuid = row.try_get("contact_id")?;
-    let amount: Decimal = row.try_get("amount")?;
+    take_off_totals(tx, row.try_get("contact_id")?, row.try_get("amount")?).await?;
+    Ok(())
+}
+
+/// Takes a cancelled appointment off its contact's running totals.
+pub(crate) async fn take_off_totals(
+    tx: &mut TenantTx,
+    contact: Option<Uuid>,
+    amount: Decimal,
+) -> Result<(), StorageError> {
     sqlx::query(
         "UPDATE contacts SET total_bookings = GREATEST(COALESCE(total_bookings, 0) - 1, 0), \
            total_spent = GREATEST(COALESCE(total_spent, 0) - $2, 0), updated_at = NOW() WHERE id = $1",
@@ -420,6 +428,19 @@ pub async fn reschedule(
     let Some(service_id) = service_id else {
         return Err(BookingError::NotFound);
     };
+    move_checked(tx, appointment_id, service_id, staff_id, start).await
+}
+
+/// Moves an appointment of `service_id` to `start` with `staff_id` if that
+/// time is free for them (the appointment's own span left out), under the
+/// same lock as a booking. The caller has checked the appointment may move.
+pub(crate) async fn move_checked(
+    tx: &mut TenantTx,
+    appointment_id: Uuid,
+    service_id: Uuid,
+    staff_id: Uuid,
+    start: DateTime<Utc>,
+) -> Result<AppointmentSummary, BookingError> {
     lock_staff(tx, staff_id).await?;
     let (spec, _) = service_spec(tx, service_id).await?;
     check_free(tx, staff_id, spec, start, Some(appointment_id)).await?;

@@ -256,3 +256,73 @@ pub async fn admin_reply(
     tx.commit().await?;
     Ok(Some(customer))
 }
+
+/// An open handed-off thread with who claimed it (the dashboard's list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenHandoff {
+    pub thread: ThreadId,
+    pub customer_phone: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub claimed_by: Option<Uuid>,
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub claimed_via: Option<String>,
+}
+
+/// Every open handed-off thread, claimed or not, oldest first.
+pub async fn open_handoffs(tenant: &TenantHandle) -> Result<Vec<OpenHandoff>, StorageError> {
+    let mut tx = tenant.begin().await?;
+    let rows = sqlx::query(
+        "SELECT h.thread_id, h.actor_phone, h.sent_at, h.claimed_by_admin_id, h.claimed_at, h.claimed_via \
+         FROM handoff_log h \
+         JOIN conversation_threads t ON t.thread_id = h.thread_id AND t.closed_at IS NULL \
+         WHERE h.message_metadata->>'kind' = 'handoff_started' ORDER BY h.sent_at, h.id",
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    tx.commit().await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OpenHandoff {
+                thread: ThreadId::from_existing(r.try_get::<String, _>("thread_id")?),
+                customer_phone: r.try_get("actor_phone")?,
+                started_at: r.try_get("sent_at")?,
+                claimed_by: r.try_get("claimed_by_admin_id")?,
+                claimed_at: r.try_get("claimed_at")?,
+                claimed_via: r.try_get("claimed_via")?,
+            })
+        })
+        .collect()
+}
+
+/// One line of a handed-off thread's verbatim log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// 'customer' or 'admin'.
+    pub actor: String,
+    pub content: String,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// The verbatim log of thread `thread` (oldest first, at most 500 lines).
+pub async fn thread_log(
+    tenant: &TenantHandle,
+    thread: &ThreadId,
+) -> Result<Vec<LogLine>, StorageError> {
+    let mut tx = tenant.begin().await?;
+    let rows: Vec<(String, String, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT actor, content, sent_at FROM handoff_log WHERE thread_id = $1 \
+         ORDER BY sent_at, id LIMIT 500",
+    )
+    .bind(thread.as_str())
+    .fetch_all(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|(actor, content, sent_at)| LogLine {
+            actor,
+            content,
+            sent_at,
+        })
+        .collect())
+}

@@ -21,6 +21,7 @@ use thiserror::Error;
 
 use crate::core::ids::{ParseIdError, TenantSlug};
 
+pub mod admin;
 pub mod booking;
 pub mod briefing;
 pub mod call_rows;
@@ -176,7 +177,18 @@ impl TenantHandle {
     /// tables is refused by the database. Fails with
     /// [`StorageError::UnknownTenant`] if the tenant's schema does not exist.
     pub async fn begin(&self) -> Result<TenantTx, StorageError> {
-        let mut tx = self.db.pool.begin().await?;
+        let tx = self.db.pool.begin().await?;
+        self.within(tx).await
+    }
+
+    /// Scopes a transaction already open on the pool (one that has written
+    /// registry rows first, for example) to this tenant, as [`Self::begin`]
+    /// does: from here on it reaches only this tenant's tables, and what it
+    /// did before commits or rolls back with the tenant's rows.
+    pub async fn within(
+        &self,
+        mut tx: Transaction<'static, Postgres>,
+    ) -> Result<TenantTx, StorageError> {
         let schema = self.slug.schema_name();
         let exists: bool = sqlx::query_scalar(
             "SELECT CASE WHEN to_regnamespace($1) IS NULL THEN false \

@@ -19,6 +19,7 @@
 //! ```
 #![allow(dead_code)]
 
+pub mod admin;
 pub mod browser;
 
 use std::sync::OnceLock;

@@ -1,0 +1,194 @@
+//! The admin API: what a business does every day, under `/api/v1/`, JSON,
+//! bearer tokens (see [`auth`]), described by an OpenAPI 3.1 document at
+//! `GET /api/v1/openapi.json` that is generated from these handlers' types
+//! (utoipa): each handler declares its path, parameters, body and answer,
+//! and every operation also answers errors in the one [`ErrorBody`] shape.
+//!
+//! Handlers are thin: check the input, call `crate::storage::admin` (SQL,
+//! through the token's tenant handle) or `crate::runtime::handoff`, answer.
+//! A tenant token reaches only its own tenant: another tenant's ids are
+//! not found (404). See docs/admin-api.md.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::routing::get;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::runtime::handoff::AdminNotifier;
+use crate::storage::Db;
+
+pub mod admins;
+pub mod auth;
+pub mod calendar;
+pub mod catalogue;
+mod check;
+pub mod dials;
+pub mod error;
+pub mod handoffs;
+pub mod platform;
+pub mod review;
+
+pub use error::{AppError, ErrorBody};
+
+/// Largest request body the admin API takes.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// What the admin handlers reach.
+#[derive(Clone)]
+pub struct AdminState {
+    pub db: Db,
+    /// Sends a dashboard reply to the customer on WhatsApp (from the
+    /// tenant's number); `None`: replies are recorded, not delivered.
+    pub sender: Option<Arc<dyn AdminNotifier>>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Ratiba admin API",
+        description = "What a business does every day: calendar, catalogue, dials, hand-offs, review queues, admins. Bearer tokens from `ratiba admin token create`."
+    ),
+    modifiers(&Security),
+    security(("bearer" = [])),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "calendar", description = "Appointments"),
+        (name = "catalogue", description = "Services, staff, schedules, blocks"),
+        (name = "dials", description = "Voice, hand-off, payment and personality dials"),
+        (name = "handoffs", description = "Customers waiting for a person"),
+        (name = "review", description = "Review queues"),
+        (name = "admins", description = "The tenant's admins"),
+        (name = "platform", description = "Onboarding (platform token)"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every operation also answers errors (4xx, 503) in the one shape.
+fn add_error_responses(doc: &mut utoipa::openapi::OpenApi) {
+    let error = ResponseBuilder::new()
+        .description("An error: 400 malformed request, 401 no valid token, 403 wrong kind of token, 404 not this tenant's, 409 conflict, 422 invalid values, 503 database unavailable")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                    "ErrorBody",
+                ))))
+                .build(),
+        )
+        .build();
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            op.responses
+                .responses
+                .entry("default".to_owned())
+                .or_insert_with(|| RefOr::T(error.clone()));
+        }
+    }
+}
+
+fn api() -> OpenApiRouter<AdminState> {
+    OpenApiRouter::new()
+        .routes(routes!(
+            calendar::list_appointments,
+            calendar::create_appointment
+        ))
+        .routes(routes!(calendar::get_appointment))
+        .routes(routes!(calendar::move_appointment))
+        .routes(routes!(calendar::cancel_appointment))
+        .routes(routes!(calendar::complete_appointment))
+        .routes(routes!(calendar::no_show_appointment))
+        .routes(routes!(catalogue::list_services, catalogue::create_service))
+        .routes(routes!(
+            catalogue::update_service,
+            catalogue::deactivate_service
+        ))
+        .routes(routes!(catalogue::list_staff, catalogue::create_staff))
+        .routes(routes!(
+            catalogue::update_staff,
+            catalogue::deactivate_staff
+        ))
+        .routes(routes!(
+            catalogue::add_staff_service,
+            catalogue::remove_staff_service
+        ))
+        .routes(routes!(catalogue::get_schedule))
+        .routes(routes!(
+            catalogue::set_schedule_day,
+            catalogue::clear_schedule_day
+        ))
+        .routes(routes!(catalogue::list_blocks, catalogue::create_block))
+        .routes(routes!(catalogue::delete_block))
+        .routes(routes!(catalogue::list_catalog_audits))
+        .routes(routes!(dials::get_dials, dials::set_dials))
+        .routes(routes!(dials::list_dial_audits))
+        .routes(routes!(handoffs::list_handoffs))
+        .routes(routes!(handoffs::handoff_messages))
+        .routes(routes!(handoffs::claim_handoff))
+        .routes(routes!(handoffs::reply_handoff))
+        .routes(routes!(handoffs::close_handoff))
+        .routes(routes!(review::list_callbacks))
+        .routes(routes!(review::resolve_callback))
+        .routes(routes!(review::list_quarantine))
+        .routes(routes!(review::resolve_quarantined))
+        .routes(routes!(admins::list_admins, admins::add_admin))
+        .routes(routes!(admins::deactivate_admin))
+        .routes(routes!(platform::list_tenants, platform::onboard))
+}
+
+/// The OpenAPI document of the admin API (paths under `/api/v1`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api())
+        .split_for_parts();
+    finish(doc)
+}
+
+fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    add_error_responses(&mut doc);
+    doc
+}
+
+/// The admin API's routes, `/api/v1/...` and `/api/v1/openapi.json`.
+pub fn router(state: AdminState) -> Router {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api())
+        .split_for_parts();
+    let doc = Arc::new(finish(doc));
+    router
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
