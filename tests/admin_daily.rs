@@ -564,9 +564,8 @@ async fn say(
             None,
             TurnText {
                 channel: Channel::WhatsApp,
-                customer: phone.clone(),
+                customer: ratiba::core::ids::ChannelIdentity::WhatsApp(phone.clone()),
                 customer_name: None,
-                external_id: phone.digits().to_owned(),
                 text: text.into(),
                 language_hint: None,
                 dtmf: None,
@@ -621,10 +620,7 @@ async fn a_new_staff_block_takes_the_time_out_of_what_the_dialog_offers() {
         now,
     )
     .await;
-    assert!(
-        !(after.contains("10:00") && !after.contains("not")),
-        "{after}"
-    );
+    assert!(!after.contains("10:00") || after.contains("not"), "{after}");
     assert_ne!(offered, after);
     eprintln!("before the block: {offered}\nafter the block: {after}");
 }

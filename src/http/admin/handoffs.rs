@@ -159,7 +159,7 @@ pub async fn reply_handoff(
     if open.claimed_by != Some(caller.admin_id) {
         return Err(AppError::Conflict("claim the conversation first".into()));
     }
-    let admin_phone = handoff::admin_phone(&state.db, &caller.tenant, caller.admin_id)
+    let admin_phone = handoff::admin_phone(&state.db, caller.tenant.id, caller.admin_id)
         .await?
         .unwrap_or_default();
     let Some(customer) = handoff::admin_reply(
