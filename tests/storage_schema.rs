@@ -53,6 +53,7 @@ async fn both_chains_apply_to_an_empty_database_and_reapply_as_no_op() {
         public,
         [
             "_sqlx_migrations",
+            "admin_api_tokens",
             "admin_briefings",
             "inbound_quarantine",
             "payment_callbacks_unrouted",
