@@ -6,6 +6,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use super::MetaChannel;
+use crate::adapters::whatsapp::codec::Lenient;
 
 /// Why a (signature-checked) body was not a messaging webhook. The
 /// sender's fault.
@@ -166,20 +167,6 @@ pub fn parse_webhook(channel: MetaChannel, body: &[u8]) -> Result<Vec<MetaEvent>
         }
     }
     Ok(events)
-}
-
-/// A string that may arrive as a JSON number (ids often do).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Lenient(String);
-
-impl<'de> Deserialize<'de> for Lenient {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        Ok(Lenient(match v {
-            serde_json::Value::String(s) => s,
-            other => other.to_string(),
-        }))
-    }
 }
 
 #[derive(Deserialize)]

@@ -218,7 +218,7 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<WebhookEvent>, CodecError> {
 
 /// A string that may arrive as a JSON number.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Lenient(String);
+pub(crate) struct Lenient(pub(crate) String);
 
 impl<'de> Deserialize<'de> for Lenient {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
