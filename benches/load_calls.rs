@@ -41,6 +41,10 @@ const CYCLE_MS: u64 = 5000;
 const SPEECH_MS: u64 = 2000;
 
 fn main() {
+    // `cargo test --all-targets` runs this without `--bench`: a short smoke
+    // run (50 calls, 10 s) that proves the bench works; `cargo bench
+    // --bench load_calls -- N SECONDS` is the measurement.
+    let measuring = std::env::args().any(|a| a == "--bench");
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")
@@ -48,7 +52,7 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("serve") => serve(args.get(1).map_or("0", String::as_str)),
         Some("load") => load(&args[1..]),
-        _ => orchestrate(&args),
+        _ => orchestrate(&args, measuring),
     }
 }
 
@@ -422,9 +426,16 @@ fn pinned(cpu: &str) -> Command {
     }
 }
 
-fn orchestrate(args: &[String]) {
-    let calls: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(200);
-    let seconds: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20);
+fn orchestrate(args: &[String], measuring: bool) {
+    let (default_calls, default_seconds) = if measuring { (200, 20) } else { (50, 10) };
+    let calls: usize = args
+        .first()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(default_calls);
+    let seconds: u64 = args
+        .get(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(default_seconds);
     let mut server = pinned("0")
         .arg("serve")
         .stdout(Stdio::piped())

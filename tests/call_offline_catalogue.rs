@@ -153,7 +153,7 @@ async fn a_call_lists_the_services_from_the_cached_catalogue_while_the_database_
     let during = simulate(&options(
         addr,
         "+254722000402",
-        first_utterance_saying("What services do you offer", 30_000),
+        first_utterance_saying("What services do you offer", 20_000),
     ))
     .await
     .expect("a call during the outage is connected");

@@ -59,6 +59,15 @@ impl TestDb {
             .execute(&mut admin)
             .await
             .expect("create test database");
+        // A test database need not survive a crash of the server: commits
+        // stop waiting for the WAL flush (the same SQL, several times faster
+        // to seed). Tests of crash durability run a cluster of their own.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {name} SET synchronous_commit = off"
+        )))
+        .execute(&mut admin)
+        .await
+        .expect("test database settings");
         admin.close().await.ok();
 
         let url = with_database(&server.admin_url, &name);
