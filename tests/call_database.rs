@@ -5,45 +5,24 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use ratiba::adapters::speech::scripted::Transcript;
 use ratiba::adapters::telephony::Provider;
 use ratiba::cli::call::{DEMO_VOICE_NUMBER, SimOptions, simulate};
-use ratiba::core::audio::wav;
-use ratiba::runtime::call_setup::CallRuntime;
-use ratiba::runtime::shutdown::Shutdown;
 use sqlx::Row;
-
-fn demo_call(name: &str) -> (wav::Wav, Transcript) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/calls");
-    let audio = wav::parse(&std::fs::read(dir.join(format!("{name}.wav"))).unwrap()).unwrap();
-    let t = Transcript::parse(&std::fs::read(dir.join(format!("{name}.json"))).unwrap()).unwrap();
-    (audio, t)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_demo_call_writes_its_rows_into_the_tenant_schema() {
     let db = common::TestDb::new().await;
     let demo = db.seed_demo().await;
-    let mut settings = db.settings();
-    settings.telephony.twilio_auth_token = None;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let shutdown = Shutdown::new();
-    let calls = CallRuntime::start(db.db(), &settings, addr, &shutdown);
-    let app = calls.router();
-    let server_shutdown = shutdown.clone();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { server_shutdown.wait().await })
-            .await
-            .unwrap()
-    });
+    let common::calls::CallServer {
+        addr,
+        shutdown,
+        calls,
+    } = common::calls::serve_calls(db.db(), &db.settings()).await;
 
-    let (audio, transcript) = demo_call("sw_booking");
+    let (audio, transcript) = common::calls::demo_call("sw_booking");
     let opts = SimOptions {
         server: format!("http://{addr}"),
         provider: Provider::Twilio,

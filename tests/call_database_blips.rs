@@ -9,17 +9,14 @@ mod common;
 
 use common::PrivateCluster;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use ratiba::adapters::speech::scripted::Transcript;
 use ratiba::adapters::telephony::Provider;
 use ratiba::cli::call::{DEMO_VOICE_NUMBER, SimOptions, SimReport, simulate};
-use ratiba::config::{Secret, Settings, Source};
 use ratiba::core::audio::wav;
-use ratiba::runtime::call_setup::CallRuntime;
 use ratiba::runtime::shutdown::Shutdown;
-use ratiba::storage::{Db, TenantHandle, Vault, migrate, seed};
+use ratiba::storage::TenantHandle;
 use sqlx::Row;
 
 /// The demo tenant on a private cluster, with a call server in front.
@@ -35,44 +32,14 @@ async fn setup() -> Setup {
 }
 
 async fn setup_on(cluster: PrivateCluster) -> Setup {
-    let url = cluster.pg.url();
-    // The server's own pool shape (ratiba serve).
-    let db = Db::connect_with(&url, 8).await.unwrap();
-    migrate::migrate_public(&db).await.unwrap();
-    let vault = Vault::new(&Secret::new(common::TEST_FERNET_KEY)).unwrap();
-    let report = seed::seed_demo(&db, Some(&vault)).await.unwrap();
-    let demo = db.tenant(&report.tenant.slug);
-    let mut src = Source::default();
-    src.set("DATABASE_URL", &url)
-        .set("RATIBA_FERNET_KEY", common::TEST_FERNET_KEY);
-    let mut settings = Settings::from_source(&src).unwrap();
-    settings.telephony.twilio_auth_token = None;
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let shutdown = Shutdown::new();
-    let calls = CallRuntime::start(&db, &settings, addr, &shutdown);
-    let app = calls.router();
-    let server_shutdown = shutdown.clone();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { server_shutdown.wait().await })
-            .await
-            .unwrap()
-    });
+    let (db, demo, settings) = common::calls::seeded_demo(&cluster.pg.url()).await;
+    let server = common::calls::serve_calls(&db, &settings).await;
     Setup {
         cluster,
         demo,
-        addr,
-        shutdown,
+        addr: server.addr,
+        shutdown: server.shutdown,
     }
-}
-
-fn demo_call(name: &str) -> (wav::Wav, Transcript) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/calls");
-    let audio = wav::parse(&std::fs::read(dir.join(format!("{name}.wav"))).unwrap()).unwrap();
-    let t = Transcript::parse(&std::fs::read(dir.join(format!("{name}.json"))).unwrap()).unwrap();
-    (audio, t)
 }
 
 fn options(addr: std::net::SocketAddr, from: &str, audio: wav::Wav, t: Transcript) -> SimOptions {
@@ -92,7 +59,7 @@ fn options(addr: std::net::SocketAddr, from: &str, audio: wav::Wav, t: Transcrip
 /// The first `ms` of the call, caller silent (no words): a call that only
 /// hears the greeting.
 fn greeting_only(ms: u64) -> (wav::Wav, Transcript) {
-    let (mut audio, mut t) = demo_call("en_booking");
+    let (mut audio, mut t) = common::calls::demo_call("en_booking");
     audio
         .samples
         .truncate((u64::from(audio.rate_hz) * ms / 1000) as usize);
@@ -197,7 +164,7 @@ async fn every_turn_once_and_answered(demo: &TenantHandle, kept: &[usize]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_whose_database_stops_for_three_seconds_records_and_answers_every_caller_turn() {
     let s = setup().await;
-    let (audio, transcript) = demo_call("en_booking");
+    let (audio, transcript) = common::calls::demo_call("en_booking");
     let opts = options(s.addr, "+254722000301", audio, transcript);
     let call = tokio::spawn(async move { simulate(&opts).await });
     // The first caller turn ("… tomorrow at ten in the morning") ends at
@@ -274,20 +241,11 @@ async fn a_call_connecting_while_the_database_is_down_is_answered_from_the_cache
 async fn a_greeting_cut_off_before_a_word_was_heard_is_recorded_with_its_text() {
     let db = common::TestDb::new().await;
     let demo = db.seed_demo().await;
-    let mut settings = db.settings();
-    settings.telephony.twilio_auth_token = None;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let shutdown = Shutdown::new();
-    let calls = CallRuntime::start(db.db(), &settings, addr, &shutdown);
-    let app = calls.router();
-    let server_shutdown = shutdown.clone();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { server_shutdown.wait().await })
-            .await
-            .unwrap()
-    });
+    let common::calls::CallServer {
+        addr,
+        shutdown,
+        calls,
+    } = common::calls::serve_calls(db.db(), &db.settings()).await;
     // The caller hangs up 40 ms into the call, before any of the greeting
     // has played.
     let (audio, t) = greeting_only(1_000);
@@ -333,7 +291,7 @@ enum Fault {
 /// first caller turn ends), brings `fault` on the cluster; returns once the
 /// call is over and its thread is recorded closed.
 async fn call_through(s: &Setup, from: &str, fault: Fault) {
-    let (audio, transcript) = demo_call("en_booking");
+    let (audio, transcript) = common::calls::demo_call("en_booking");
     let opts = options(s.addr, from, audio, transcript);
     let call = tokio::spawn(async move { simulate(&opts).await });
     tokio::time::sleep(Duration::from_millis(8_500)).await;

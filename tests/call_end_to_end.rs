@@ -2,13 +2,14 @@
 //! caller of `ratiba call` dials in exactly as each provider would, the
 //! server answers with espeak-ng, and the rows reach the writer.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ratiba::adapters::speech::espeak::Espeak;
-use ratiba::adapters::speech::scripted::Transcript;
 use ratiba::adapters::speech::whisper::WhisperServer;
 use ratiba::adapters::speech::{SpeechProviders, SpeechToText};
 use ratiba::adapters::telephony::Provider;
@@ -99,15 +100,8 @@ async fn start_server_with(stt: Option<Arc<dyn SpeechToText>>) -> Server {
     }
 }
 
-fn demo_call(name: &str) -> (wav::Wav, Transcript) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/calls");
-    let audio = wav::parse(&std::fs::read(dir.join(format!("{name}.wav"))).unwrap()).unwrap();
-    let t = Transcript::parse(&std::fs::read(dir.join(format!("{name}.json"))).unwrap()).unwrap();
-    (audio, t)
-}
-
 fn options(server: &Server, provider: Provider, name: &str, fast: bool) -> SimOptions {
-    let (audio, transcript) = demo_call(name);
+    let (audio, transcript) = common::calls::demo_call(name);
     SimOptions {
         server: server.base.clone(),
         provider,

@@ -9,30 +9,19 @@ mod common;
 
 use common::PrivateCluster;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use ratiba::adapters::speech::scripted::{ScriptWord, Transcript};
 use ratiba::adapters::telephony::Provider;
 use ratiba::cli::call::{DEMO_VOICE_NUMBER, SimOptions, simulate};
-use ratiba::config::{Secret, Settings, Source};
 use ratiba::core::audio::wav;
-use ratiba::runtime::call_setup::CallRuntime;
-use ratiba::runtime::shutdown::Shutdown;
-use ratiba::storage::{Db, TenantHandle, Vault, migrate, seed};
+use ratiba::storage::TenantHandle;
 use sqlx::Row;
-
-fn demo_call(name: &str) -> (wav::Wav, Transcript) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/calls");
-    let audio = wav::parse(&std::fs::read(dir.join(format!("{name}.wav"))).unwrap()).unwrap();
-    let t = Transcript::parse(&std::fs::read(dir.join(format!("{name}.json"))).unwrap()).unwrap();
-    (audio, t)
-}
 
 /// The `en_booking` caller's first utterance (4.5-8.6 s), with `words`
 /// spread over it, and the call cut at `ms`.
 fn first_utterance_saying(words: &str, ms: u64) -> (wav::Wav, Transcript) {
-    let (mut audio, mut t) = demo_call("en_booking");
+    let (mut audio, mut t) = common::calls::demo_call("en_booking");
     audio
         .samples
         .truncate((u64::from(audio.rate_hz) * ms / 1000) as usize);
@@ -98,12 +87,7 @@ async fn wait_count(demo: &TenantHandle, sql: &str, want: i64) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_lists_the_services_from_the_cached_catalogue_while_the_database_is_down() {
     let cluster = PrivateCluster::start("ratiba-calloffline-pg-").await;
-    let url = cluster.pg.url();
-    let db = Db::connect_with(&url, 8).await.unwrap();
-    migrate::migrate_public(&db).await.unwrap();
-    let vault = Vault::new(&Secret::new(common::TEST_FERNET_KEY)).unwrap();
-    let report = seed::seed_demo(&db, Some(&vault)).await.unwrap();
-    let demo = db.tenant(&report.tenant.slug);
+    let (db, demo, settings) = common::calls::seeded_demo(&cluster.pg.url()).await;
     let first_service: String = {
         let mut tx = demo.begin().await.unwrap();
         sqlx::query_scalar(
@@ -113,23 +97,8 @@ async fn a_call_lists_the_services_from_the_cached_catalogue_while_the_database_
         .await
         .unwrap()
     };
-    let mut src = Source::default();
-    src.set("DATABASE_URL", &url)
-        .set("RATIBA_FERNET_KEY", common::TEST_FERNET_KEY);
-    let mut settings = Settings::from_source(&src).unwrap();
-    settings.telephony.twilio_auth_token = None;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let shutdown = Shutdown::new();
-    let calls = CallRuntime::start(&db, &settings, addr, &shutdown);
-    let app = calls.router();
-    let server_shutdown = shutdown.clone();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { server_shutdown.wait().await })
-            .await
-            .unwrap()
-    });
+    let common::calls::CallServer { addr, shutdown, .. } =
+        common::calls::serve_calls(&db, &settings).await;
 
     // A first call, database up: one turn puts the catalogue in memory.
     let warm = simulate(&options(

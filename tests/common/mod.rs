@@ -21,6 +21,7 @@
 
 pub mod admin;
 pub mod browser;
+pub mod calls;
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
