@@ -13,6 +13,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -57,6 +58,15 @@ struct Seen {
 #[derive(Clone, Default)]
 struct FakeProviders {
     seen: Arc<Mutex<Vec<Seen>>>,
+    /// Answer transfer requests with a provider error (hang-ups succeed).
+    refuse_transfers: Arc<AtomicBool>,
+}
+
+/// Whether a request asks to put a call through (on any provider).
+fn is_transfer(method: &Method, path: &str, body: &str) -> bool {
+    path.ends_with("/actions/transfer")
+        || (*method == Method::POST && (body.contains("Twiml=") || body.contains("aleg_url")))
+        || (*method == Method::PUT && body.contains("\"transfer\""))
 }
 
 impl FakeProviders {
@@ -67,13 +77,22 @@ impl FakeProviders {
             move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
                 let state = state.clone();
                 async move {
+                    let body = String::from_utf8_lossy(&body).into_owned();
+                    let refuse = state.refuse_transfers.load(Ordering::SeqCst)
+                        && is_transfer(&method, uri.path(), &body);
                     state.seen.lock().unwrap().push(Seen {
                         method: method.clone(),
                         path: uri.path().to_owned(),
                         headers,
-                        body: String::from_utf8_lossy(&body).into_owned(),
+                        body,
                     });
-                    if method == Method::DELETE {
+                    if refuse {
+                        (
+                            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                            axum::Json(json!({"code": 20500, "message": "Internal Server Error", "status": 500})),
+                        )
+                            .into_response()
+                    } else if method == Method::DELETE {
                         axum::http::StatusCode::NO_CONTENT.into_response()
                     } else {
                         axum::Json(json!({"status": "ok"})).into_response()
@@ -326,6 +345,13 @@ async fn set_transfer_number(rig: &Rig, number: Option<&str>) {
 /// returns its metadata; the call's rows go through the background writer
 /// and the dialog's own transaction.
 async fn handoff_row(rig: &Rig, phone: &str) -> Value {
+    handoff_row_where(rig, phone, |_| true).await
+}
+
+/// As [`handoff_row`], once its metadata passes `done` (rows the call
+/// changes later go through the background writer).
+async fn handoff_row_where(rig: &Rig, phone: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
     for _ in 0..200 {
         let mut tx = rig.demo.begin().await.unwrap();
         let row = sqlx::query(
@@ -343,11 +369,14 @@ async fn handoff_row(rig: &Rig, phone: &str) -> Value {
                 row.get::<bool, _>("open"),
                 "a handed-off thread stays open for the team"
             );
-            return row.get("message_metadata");
+            last = row.get("message_metadata");
+            if done(&last) {
+                return last;
+            }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("no handoff_log row for {phone}");
+    panic!("no handoff_log row for {phone} as wanted (last: {last})");
 }
 
 /// The bot's lines to `phone`, in order, once `want` of them are written.
@@ -427,6 +456,69 @@ fn check_vonage_jwt(rig: &Rig, seen: &Seen) {
             &decode(parts[2]),
         )
         .expect("the JWT is signed with the application's key");
+}
+
+/// What the Exotel flow's Passthru applet gets for call `sid`: 200 (go on
+/// to Connect) or 302 (Hangup).
+async fn exotel_next(rig: &Rig, sid: &str) -> u16 {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/voice/exotel/next?CallSid={sid}", rig.server))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Checks `s` is `provider`'s REST hang-up of call `sid` (Exotel: the
+/// flow's Passthru is told to hang up; no request is made).
+fn assert_hang_up(rig: &Rig, provider: Provider, sid: &str, s: &Seen) {
+    match provider {
+        Provider::Twilio => {
+            assert_eq!(s.method, Method::POST);
+            assert_eq!(
+                s.path,
+                format!("/2010-04-01/Accounts/ACtest/Calls/{sid}.json")
+            );
+            assert_eq!(header(s, "authorization"), basic("ACtest", "twilio-token"));
+            assert_eq!(
+                form(&s.body),
+                BTreeMap::from([("Status".to_owned(), "completed".to_owned())])
+            );
+        }
+        Provider::Telnyx => {
+            assert_eq!(
+                (s.method.clone(), s.path.as_str()),
+                (
+                    Method::POST,
+                    format!("/v2/calls/{sid}/actions/hangup").as_str()
+                )
+            );
+            assert_eq!(header(s, "authorization"), "Bearer KEYtelnyx");
+        }
+        Provider::Plivo => {
+            assert_eq!(s.method, Method::DELETE);
+            assert_eq!(s.path, format!("/v1/Account/MAtest/Call/{sid}/"));
+            assert_eq!(header(s, "authorization"), basic("MAtest", "plivo-token"));
+        }
+        Provider::Vonage => {
+            assert_eq!(
+                (s.method.clone(), s.path.as_str()),
+                (Method::PUT, format!("/v1/calls/{sid}").as_str())
+            );
+            check_vonage_jwt(rig, s);
+            assert_eq!(
+                serde_json::from_str::<Value>(&s.body).unwrap(),
+                json!({"action": "hangup"})
+            );
+        }
+        Provider::Exotel => unreachable!("Exotel has no REST hang-up"),
+        // Not in the list: the browser's call page has no provider to call.
+        Provider::Browser => unreachable!("browser calls have no provider call control"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -527,10 +619,11 @@ async fn a_caller_asking_for_a_person_is_put_through_on_every_provider() {
             Provider::Exotel => {
                 // No call-control API: the flow's Passthru asks us.
                 assert!(seen.is_empty(), "{seen:?}");
-                let next = reqwest::get(format!("{}/voice/exotel/next?CallSid={sid}", rig.server))
-                    .await
-                    .unwrap();
-                assert_eq!(next.status(), 200, "the flow goes on to its Connect applet");
+                assert_eq!(
+                    exotel_next(&rig, &sid).await,
+                    200,
+                    "the flow goes on to its Connect applet"
+                );
                 let number: Value = reqwest::get(format!(
                     "{}/voice/exotel/transfer-number?CallSid={sid}",
                     rig.server
@@ -541,15 +634,11 @@ async fn a_caller_asking_for_a_person_is_put_through_on_every_provider() {
                 .await
                 .unwrap();
                 assert_eq!(number["destination"]["numbers"], json!([TRANSFER_TO]));
-                let other = reqwest::Client::builder()
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .unwrap()
-                    .get(format!("{}/voice/exotel/next?CallSid=CAother", rig.server))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(other.status(), 302, "any other call hangs up");
+                assert_eq!(
+                    exotel_next(&rig, "CAother").await,
+                    302,
+                    "any other call hangs up"
+                );
             }
             // Not in the list: the browser's call page has no provider to call.
             Provider::Browser => unreachable!("browser calls have no provider call control"),
@@ -589,6 +678,7 @@ async fn without_a_number_the_caller_is_promised_a_call_back_and_hung_up_on() {
         (Provider::Telnyx, "+254722200002"),
         (Provider::Plivo, "+254722200003"),
         (Provider::Vonage, "+254722200004"),
+        (Provider::Exotel, "+254722200005"),
     ];
     let reports = all_at_once(&rig, &providers).await;
     let all_seen = rig.providers.take();
@@ -596,49 +686,14 @@ async fn without_a_number_the_caller_is_promised_a_call_back_and_hung_up_on() {
         assert!(report.server_hung_up, "{provider}");
         let sid = report.call_sid.clone();
         let seen = of_call(&all_seen, &sid);
-        assert_eq!(seen.len(), 1, "{provider}: one hang-up request: {seen:?}");
-        let s = &seen[0];
-        match provider {
-            Provider::Twilio => {
-                assert_eq!(
-                    s.path,
-                    format!("/2010-04-01/Accounts/ACtest/Calls/{sid}.json")
-                );
-                assert_eq!(header(s, "authorization"), basic("ACtest", "twilio-token"));
-                assert_eq!(
-                    form(&s.body),
-                    BTreeMap::from([("Status".to_owned(), "completed".to_owned())])
-                );
-            }
-            Provider::Telnyx => {
-                assert_eq!(
-                    (s.method.clone(), s.path.as_str()),
-                    (
-                        Method::POST,
-                        format!("/v2/calls/{sid}/actions/hangup").as_str()
-                    )
-                );
-                assert_eq!(header(s, "authorization"), "Bearer KEYtelnyx");
-            }
-            Provider::Plivo => {
-                assert_eq!(s.method, Method::DELETE);
-                assert_eq!(s.path, format!("/v1/Account/MAtest/Call/{sid}/"));
-                assert_eq!(header(s, "authorization"), basic("MAtest", "plivo-token"));
-            }
-            Provider::Vonage => {
-                assert_eq!(
-                    (s.method.clone(), s.path.as_str()),
-                    (Method::PUT, format!("/v1/calls/{sid}").as_str())
-                );
-                check_vonage_jwt(&rig, s);
-                assert_eq!(
-                    serde_json::from_str::<Value>(&s.body).unwrap(),
-                    json!({"action": "hangup"})
-                );
-            }
-            Provider::Exotel => unreachable!(),
-            // Not in the list: the browser's call page has no provider to call.
-            Provider::Browser => unreachable!("browser calls have no provider call control"),
+        if provider == Provider::Exotel {
+            // No call-control API: the stream closed, and the flow's
+            // Passthru is told to take its Hangup branch.
+            assert!(seen.is_empty(), "{seen:?}");
+            assert_eq!(exotel_next(&rig, &sid).await, 302);
+        } else {
+            assert_eq!(seen.len(), 1, "{provider}: one hang-up request: {seen:?}");
+            assert_hang_up(&rig, provider, &sid, &seen[0]);
         }
         let meta = handoff_row(&rig, from).await;
         assert_eq!(meta["call"], json!({"route": "promise"}), "{meta}");
@@ -659,14 +714,79 @@ async fn without_a_number_the_caller_is_promised_a_call_back_and_hung_up_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_the_provider_refuses_becomes_a_promise_and_a_hang_up() {
+    let rig = rig().await;
+    set_transfer_number(&rig, Some(TRANSFER_TO)).await;
+    rig.providers.refuse_transfers.store(true, Ordering::SeqCst);
+    let providers = [
+        (Provider::Twilio, "+254722500001"),
+        (Provider::Telnyx, "+254722500002"),
+        (Provider::Plivo, "+254722500003"),
+        (Provider::Vonage, "+254722500004"),
+    ];
+    let reports = all_at_once(&rig, &providers).await;
+    let all_seen = rig.providers.take();
+    for ((provider, from), report) in providers.into_iter().zip(reports) {
+        assert!(report.server_hung_up, "{provider}");
+        let sid = report.call_sid.clone();
+        let seen = of_call(&all_seen, &sid);
+        // The transfer (refused), then — once the apology has been heard —
+        // the hang-up.
+        assert_eq!(seen.len(), 2, "{provider}: {seen:?}");
+        assert!(
+            is_transfer(&seen[0].method, &seen[0].path, &seen[0].body),
+            "{provider}: {:?}",
+            seen[0]
+        );
+        assert_hang_up(&rig, provider, &sid, &seen[1]);
+        // The hand-off line now says the team must call back (the notice
+        // follows it), and why.
+        let meta = handoff_row_where(&rig, from, |m| m["call"]["route"] == "promise").await;
+        assert_eq!(
+            meta["call"],
+            json!({"route": "promise", "transfer_failed": {"to": TRANSFER_TO, "error": "refused"}}),
+            "{meta}"
+        );
+        assert_eq!(meta["channel"], "voice", "{meta}");
+        let lines = bot_lines(&rig, from, 3).await;
+        let said: Vec<&str> = lines.iter().map(|l| l.1.as_str()).collect();
+        let put_through = said
+            .iter()
+            .position(|l| l.starts_with("I'll put you through"))
+            .unwrap_or_else(|| panic!("{provider}: {said:?}"));
+        let sorry = lines
+            .iter()
+            .position(|l| {
+                l.0.as_deref() == Some("handoff_transfer_failed")
+                    && l.1
+                        .starts_with("Sorry, I couldn't put you through just now.")
+                    && l.1.contains("call you back on this number")
+            })
+            .unwrap_or_else(|| panic!("{provider}: {lines:?}"));
+        assert!(put_through < sorry, "{provider}: {said:?}");
+        assert_eq!(
+            lines[sorry].2["barge_in"], false,
+            "{provider}: the apology was heard before the hang-up"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_call_greeting_follows_the_personality_dials() {
     let rig = rig().await;
     let mut greetings = Vec::new();
-    for (from, mode, honorific) in [
-        ("+254722300001", None, None),
-        ("+254722300002", Some("short"), Some("formal")),
-        ("+254722300003", Some("custom"), None),
+    for (from, lang, mode, honorific) in [
+        ("+254722300001", "en", None, None),
+        ("+254722300002", "en", Some("short"), Some("formal")),
+        ("+254722300003", "en", Some("custom"), None),
+        ("+254722300004", "sw", None, None),
+        ("+254722300005", "sw", Some("short"), Some("formal")),
     ] {
+        sqlx::query("UPDATE public.tenants SET voice_greeting_language = $1 WHERE slug = 'demo'")
+            .bind(lang)
+            .execute(rig.db.db().pool())
+            .await
+            .unwrap();
         let mut tx = rig.demo.begin().await.unwrap();
         sqlx::query(
             "INSERT INTO tenant_personality_config (tenant_personality_id, is_singleton, greeting_mode, honorific) \
@@ -703,6 +823,9 @@ async fn the_call_greeting_follows_the_personality_dials() {
             "Good day. Nywele Bora Salon here. How can I help?",
             // The demo's own words (greeting_custom, seeded).
             "Karibu Nywele Bora Salon! How can we help?",
+            // The tenant greets callers in Swahili: the same dials.
+            "Habari! Karibu Nywele Bora Salon. Nikusaidie vipi?",
+            "Habari yako, mpendwa mteja. Hapa ni Nywele Bora Salon. Nikusaidie vipi?",
         ]
     );
 }

@@ -90,6 +90,13 @@ pub enum CallRow {
         body: serde_json::Value,
         metadata: serde_json::Value,
     },
+    /// How a call's hand-off went, on the thread's handoff_started line
+    /// (`message_metadata.call`): a refused transfer became a promise.
+    HandoffRoute {
+        tenant: TenantSlug,
+        thread: ThreadId,
+        call: serde_json::Value,
+    },
     /// interactions row for a caller turn or a bot utterance.
     Interaction {
         tenant: TenantSlug,
@@ -113,6 +120,7 @@ impl CallRow {
             | CallRow::ThreadOpened { tenant, .. }
             | CallRow::ThreadClosed { tenant, .. }
             | CallRow::Checkpoint { tenant, .. }
+            | CallRow::HandoffRoute { tenant, .. }
             | CallRow::Interaction { tenant, .. } => tenant,
         }
     }
@@ -306,6 +314,9 @@ impl DbSink {
                     metadata,
                     ..
                 } => conv::insert_checkpoint(&mut tx, thread, id, body, metadata).await,
+                CallRow::HandoffRoute { thread, call, .. } => {
+                    crate::storage::handoff::set_call_route(&mut tx, thread, call).await
+                }
                 CallRow::Interaction {
                     id,
                     customer_phone,

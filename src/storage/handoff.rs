@@ -104,6 +104,27 @@ pub async fn set_metadata(
     Ok(())
 }
 
+/// Sets how a call's hand-off actually went (`message_metadata.call`) on
+/// the thread's `handoff_started` line: a transfer the provider refused
+/// becomes a promise, so the admins' notice says "call them back", not
+/// "put through". No line (the dialog's row not written) changes nothing.
+pub async fn set_call_route(
+    tx: &mut TenantTx,
+    thread: &ThreadId,
+    call: &Value,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE handoff_log SET message_metadata = \
+           jsonb_set(COALESCE(message_metadata, '{}'::jsonb), '{call}', $2, true) \
+         WHERE thread_id = $1 AND message_metadata->>'kind' = 'handoff_started'",
+    )
+    .bind(thread.as_str())
+    .bind(call)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 /// An open handed-off thread and its customer's phone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandedOff {

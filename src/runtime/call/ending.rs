@@ -107,9 +107,18 @@ impl Call {
                 // The provider has the call now; our stream is over.
                 self.hang_up = true;
             }
-            (Request::Transfer(_), Err(e)) => {
+            (Request::Transfer(to), Err(e)) => {
                 warn!(error = %e, "the provider did not put the caller through; promising a call back");
                 self.report.handoff = Some((CallHandoff::Promise, false));
+                // The hand-off line said "transfer": the team must now call
+                // back, and their notice has to say so.
+                let mut call = serde_json::json!(CallHandoff::Promise);
+                call["transfer_failed"] = serde_json::json!({"to": to, "error": e.kind()});
+                self.writer.send(CallRow::HandoffRoute {
+                    tenant: self.ctx.tenant.slug.clone(),
+                    thread: self.ctx.thread.clone(),
+                    call,
+                });
                 let lang = self.voice.language();
                 let text = HandoffMsg::TransferFailed.text(lang);
                 let mut reply = Line::said(

@@ -89,6 +89,19 @@ pub enum ControlError {
     Misconfigured { provider: Provider, detail: String },
 }
 
+impl ControlError {
+    /// The error's name, for records (no provider text, no numbers).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ControlError::BadCallId { .. } => "bad_call_id",
+            ControlError::Unreachable { .. } => "unreachable",
+            ControlError::Refused { .. } => "refused",
+            ControlError::CannotTransfer { .. } => "cannot_transfer",
+            ControlError::Misconfigured { .. } => "misconfigured",
+        }
+    }
+}
+
 /// One provider's call control.
 pub trait CallControl: Send + Sync {
     fn provider(&self) -> Provider;
