@@ -21,7 +21,9 @@ use std::time::Duration;
 use thiserror::Error;
 use url::Url;
 
+mod sms;
 mod telephony;
+pub use sms::SmsSettings;
 pub use telephony::{CallControlSettings, TelephonySettings};
 
 /// A secret value (API key, token, password). Redacted in `Debug` and
@@ -81,6 +83,7 @@ pub struct Settings {
     pub llm: LlmSettings,
     pub payments: PaymentSettings,
     pub telephony: TelephonySettings,
+    pub sms: SmsSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -556,6 +559,8 @@ impl Settings {
             payments.payment_environment == PaymentEnvironment::Production,
         )?;
 
+        let sms = SmsSettings::read(src)?;
+
         Ok(Settings {
             core,
             whatsapp,
@@ -563,6 +568,7 @@ impl Settings {
             llm,
             payments,
             telephony,
+            sms,
         })
     }
 

@@ -8,7 +8,7 @@ use common::TestDb;
 use ratiba::storage::{TenantTx, migrate};
 use sqlx::Row;
 
-const TENANT_TABLES: [&str; 23] = [
+const TENANT_TABLES: [&str; 24] = [
     "appointments",
     "catalog_audits",
     "catalog_imports",
@@ -32,6 +32,7 @@ const TENANT_TABLES: [&str; 23] = [
     "staff_schedules",
     "staff_services",
     "tenant_personality_config",
+    "web_phone_codes",
 ];
 
 async fn tables_in(db: &TestDb, schema: &str) -> Vec<String> {

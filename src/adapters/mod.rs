@@ -2,6 +2,7 @@
 pub mod llm;
 pub mod meta;
 pub mod payments;
+pub mod sms;
 pub mod speech;
 pub mod telephony;
 pub mod whatsapp;

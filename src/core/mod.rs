@@ -7,6 +7,7 @@ pub mod dialog;
 pub mod ids;
 pub mod messages;
 pub mod payment;
+pub mod phone_check;
 pub mod playback;
 pub mod tenancy;
 pub mod turn;

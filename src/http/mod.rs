@@ -73,6 +73,11 @@ pub fn router_with_payments(state: AppState, payments: Option<whatsapp::ChatPaym
             .public_base_url
             .as_ref()
             .is_some_and(|u| u.scheme() == "https"),
+        crate::adapters::sms::from_settings(
+            &state.settings.sms,
+            state.settings.core.database_url.is_none()
+                && state.settings.core.listen.ip().is_loopback(),
+        ),
     );
     let (whatsapp, sender) = whatsapp::router_and_sender(config, payments, Default::default());
     let admin = admin::router(admin::AdminState {

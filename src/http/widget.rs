@@ -28,6 +28,7 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use super::call_page::{css_color, html_escape, text_on};
+use crate::adapters::sms::{DevSms, SmsBackend};
 use crate::core::ids::{TenantSlug, WebSessionId};
 use crate::runtime::conversation::ConversationService;
 use crate::runtime::web_chat::{FromWidget, ToWidget, WebChannel, WebChats};
@@ -51,19 +52,50 @@ struct Shared {
 }
 
 /// The widget's routes.
-pub fn router(db: Db, service: ConversationService, secure_cookie: bool) -> Router {
+pub fn router(
+    db: Db,
+    service: ConversationService,
+    secure_cookie: bool,
+    sms: Option<SmsBackend>,
+) -> Router {
     // No payment runtime is wired to the widget yet: where a payment would
     // be asked for, the customer is told how to pay (the paybill).
     let service = service.with_payments_ready(Arc::new(|_: &TenantRecord| false));
+    let dev = match &sms {
+        Some(SmsBackend::Dev(dev)) => Some(dev.clone()),
+        Some(SmsBackend::Provider(_)) | None => None,
+    };
     let shared = Arc::new(Shared {
-        chats: WebChats::new(db, service),
+        chats: WebChats::new(db, service, sms.as_ref().map(SmsBackend::sender)),
         secure_cookie,
     });
-    Router::new()
+    let router = Router::new()
         .route("/widget/{slug}", get(page))
         .route("/widget/{slug}/embed.js", get(embed))
         .route("/widget/{slug}/ws", get(socket))
-        .with_state(shared)
+        .with_state(shared);
+    match dev {
+        // The development SMS capture (embedded default, no SMS key).
+        Some(dev) => router.merge(
+            Router::new()
+                .route("/dev/sms", get(dev_sms))
+                .with_state(dev),
+        ),
+        None => router,
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct DevSmsQuery {
+    to: Option<String>,
+}
+
+/// `GET /dev/sms?to=+2547…`: what the development SMS sender "sent".
+async fn dev_sms(
+    State(dev): State<DevSms>,
+    axum::extract::Query(q): axum::extract::Query<DevSmsQuery>,
+) -> Response {
+    axum::Json(serde_json::json!({ "messages": dev.captured(q.to.as_deref()) })).into_response()
 }
 
 /// The tenant of a widget, if it is served now.
@@ -280,6 +312,15 @@ async fn run_socket(
         .in_current_span(),
     );
     let channel = WebChannel::new(out.clone());
+    // A returning session sees its earlier messages.
+    match s.chats.history(&tenant, &session).await {
+        Ok(messages) if !messages.is_empty() => {
+            let _ = out.send(ToWidget::History { messages }).await;
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "web chat history not read"),
+    }
+    let mut steered = false;
     loop {
         let next = match tokio::time::timeout(IDLE, stream.next()).await {
             Ok(Some(Ok(m))) => m,
@@ -312,6 +353,17 @@ async fn run_socket(
                     text: "Sorry, something went wrong on our side. Please send that again.".into(),
                 })
                 .await;
+        } else if !steered {
+            // Offered once per socket, after the first message (the
+            // session's row exists then).
+            steered = true;
+            match s.chats.steer(&tenant, &session).await {
+                Ok(Some(link)) => {
+                    let _ = out.send(link).await;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "steering link not made"),
+            }
         }
     }
     drop(channel);

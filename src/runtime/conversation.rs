@@ -49,6 +49,7 @@ use crate::core::dialog::{
 };
 use crate::core::ids::{ChannelIdentity, Money, PhoneNumber, ThreadId};
 use crate::runtime::turn_context::TurnContextCache;
+use crate::runtime::web_identity::{self, CodeToSend};
 use crate::storage::booking::{self as repo, BookingError, NewBooking};
 use crate::storage::conversation::{self as conv, HandoffLine, InteractionRow};
 use crate::storage::{Db, StorageError, TenantHandle, TenantRecord, TenantTx};
@@ -102,6 +103,8 @@ pub struct TurnOutcome {
     /// A web customer gave their number on this turn (the session is
     /// promoted to that customer).
     pub promoted: bool,
+    /// SMS codes to send once the turn has committed (the web phone check).
+    pub codes: Vec<CodeToSend>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +154,8 @@ pub struct ConversationService {
     interpreter: Option<Arc<dyn Interpreter>>,
     payments_ready: Option<PaymentsReady>,
     call_llm_budget: Option<std::time::Duration>,
+    /// The shell can send SMS codes (the web phone check).
+    phone_codes: bool,
     /// Calls' tenant record, catalogue and personality, kept in memory.
     context: TurnContextCache,
 }
@@ -163,7 +168,15 @@ impl ConversationService {
             interpreter: None,
             payments_ready: None,
             call_llm_budget: None,
+            phone_codes: false,
         }
+    }
+
+    /// The shell sends the SMS codes of the web phone check (an SMS
+    /// provider is configured); without it a code cannot be asked for.
+    pub fn with_phone_codes(mut self, can_send: bool) -> Self {
+        self.phone_codes = can_send;
+        self
     }
 
     /// The cache calls read their tenant's catalogue from.
@@ -260,6 +273,13 @@ impl ConversationService {
                 ..TurnOutcome::default()
             });
         }
+        // A web chat continued on WhatsApp by its hand-off token: the
+        // session's thread becomes this customer's.
+        let resumed = turn.channel == Channel::WhatsApp
+            && record.channel_steering_enabled
+            && web_identity::join_by_token(&mut tx, &turn.text, &turn.customer, turn.now)
+                .await?
+                .is_some();
         let thread = match thread {
             Some(t) => {
                 conv::ensure_thread(&mut tx, &key, t, turn.channel).await?;
@@ -325,6 +345,8 @@ impl ConversationService {
             outcome: TurnOutcome::default(),
             llm_cost_micro_usd: 0,
             booked: false,
+            resumed,
+            phone_codes: self.phone_codes,
         };
         let model = self.interpreter.as_deref().map(|interpreter| Model {
             interpreter,
@@ -452,6 +474,7 @@ impl ConversationService {
             config.handoff_after_misunderstood = u32::try_from(n).unwrap_or(3).max(1);
         }
         config.call_handoff = handoff.clone();
+        config.phone_otp_required = record.phone_otp_required;
         config
     }
 }
@@ -478,6 +501,10 @@ struct Run<'t, 'c> {
     llm_cost_micro_usd: u64,
     /// A booking was made during this turn.
     booked: bool,
+    /// The customer came over from a web chat (its thread is theirs now).
+    resumed: bool,
+    /// SMS codes can be sent.
+    phone_codes: bool,
 }
 
 impl Run<'_, '_> {
@@ -490,10 +517,18 @@ impl Run<'_, '_> {
     ) -> Result<DialogState, ConversationError> {
         let core_turn =
             |text: String, hint: Option<Lang>| core_turn(self.turn, self.phone.clone(), text, hint);
-        let first = core_turn(self.turn.text.clone(), self.turn.language_hint);
+        let first = if self.resumed {
+            Input::Resumed {
+                channel: self.turn.channel,
+                phone_known: self.phone.is_some(),
+                now: self.turn.now,
+            }
+        } else {
+            Input::Turn(core_turn(self.turn.text.clone(), self.turn.language_hint))
+        };
         let mut dialog = Dialog::new(config, state.clone());
         dialog
-            .handle_input(Input::Turn(first))
+            .handle_input(first)
             .map_err(|e| StorageError::Corrupt(e.to_string()))?;
         let mut outputs = drain(&mut dialog);
         // The rules could not make sense of it: ask the model (if any) for a
@@ -667,9 +702,36 @@ impl Run<'_, '_> {
                 appointment_id,
                 amount,
             } => {
+                if let Some(session) = web_identity::web_session(&self.turn.customer) {
+                    // STK as oracle: paid, the claimed number is proven.
+                    crate::storage::web::set_proof_appointment(self.tx, session, appointment_id)
+                        .await?;
+                }
                 self.outcome.payment_requests.push((appointment_id, amount));
                 None
             }
+            Action::SendPhoneCode { phone } => {
+                let (input, code) = web_identity::send_code(
+                    self.tx,
+                    &self.turn.customer,
+                    &phone,
+                    self.phone_codes,
+                    self.turn.now,
+                )
+                .await?;
+                self.outcome.codes.extend(code);
+                Some(input)
+            }
+            Action::CheckPhoneCode { phone, code } => Some(
+                web_identity::check_code(
+                    self.tx,
+                    &self.turn.customer,
+                    &phone,
+                    code.expose(),
+                    self.turn.now,
+                )
+                .await?,
+            ),
             Action::RememberName { name } => {
                 if let Some(phone) = &self.phone {
                     repo::set_stated_name(self.tx, phone, &name).await?;
@@ -685,11 +747,16 @@ impl Run<'_, '_> {
                     lang.code(),
                 )
                 .await?;
-                conv::promote_identity(self.tx, &self.turn.customer, &phone, self.turn.now).await?;
-                tracing::info!("web session promoted: the customer gave their number");
+                self.outcome.promoted = web_identity::remember_phone(
+                    self.tx,
+                    &self.turn.customer,
+                    &phone,
+                    config.phone_otp_required,
+                    self.turn.now,
+                )
+                .await?;
                 self.contact = Some(contact);
                 self.phone = Some(phone);
-                self.outcome.promoted = true;
                 None
             }
         })

@@ -22,6 +22,7 @@ pub mod server;
 pub mod shutdown;
 pub mod turn_context;
 pub mod web_chat;
+pub mod web_identity;
 pub mod whatsapp_chat;
 pub mod whatsapp_payments;
 pub mod writer;

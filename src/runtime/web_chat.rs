@@ -10,9 +10,15 @@
 //! identity joins the customer with that number, so the same person on
 //! WhatsApp later is the same customer.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
+use tracing::Instrument;
+
+use crate::adapters::sms::SmsSender;
+use crate::runtime::web_identity::{CodeToSend, fresh_token};
 
 use crate::core::dialog::{Channel, Choice, Reply};
 use crate::core::ids::{ChannelIdentity, WebSessionId};
@@ -50,7 +56,24 @@ pub enum ToWidget {
     },
     /// The message could not be handled now; the widget may send it again.
     Error { text: String },
+    /// The session's earlier messages, oldest first (sent when a socket
+    /// opens; the page shows them if it shows nothing yet).
+    History { messages: Vec<HistoryMessage> },
+    /// "Continue on WhatsApp": a wa.me link carrying the session's
+    /// hand-off token.
+    Steer { url: String, text: String },
 }
+
+/// One earlier message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryMessage {
+    /// "me" (the customer) or "bot", as the page's roles.
+    pub role: &'static str,
+    pub text: String,
+}
+
+/// Messages a reopened widget is shown again.
+pub const HISTORY_LIMIT: i64 = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WidgetChoice {
@@ -121,11 +144,15 @@ impl ChatChannel for WebChannel {
 pub struct WebChats {
     db: Db,
     service: ConversationService,
+    sms: Option<Arc<dyn SmsSender>>,
 }
 
 impl WebChats {
-    pub fn new(db: Db, service: ConversationService) -> Self {
-        WebChats { db, service }
+    /// `sms`: how the phone check's codes are sent (none: a tenant with
+    /// phone_otp_required cannot take web bookings, and says so).
+    pub fn new(db: Db, service: ConversationService, sms: Option<Arc<dyn SmsSender>>) -> Self {
+        let service = service.with_phone_codes(sms.is_some());
+        WebChats { db, service, sms }
     }
 
     pub fn db(&self) -> &Db {
@@ -167,7 +194,90 @@ impl WebChats {
             message_id,
             message_type: message_type.to_owned(),
         };
-        Ok(chat_turn(&self.service, channel, tenant, &handle, message, Utc::now()).await?)
+        let outcome =
+            chat_turn(&self.service, channel, tenant, &handle, message, Utc::now()).await?;
+        for code in &outcome.codes {
+            self.send_code(tenant, code.clone());
+        }
+        Ok(outcome)
+    }
+
+    /// Sends a phone-check code by SMS in the background (the turn has
+    /// committed; the customer is already told it is on its way).
+    fn send_code(&self, tenant: &TenantRecord, code: CodeToSend) {
+        let Some(sms) = self.sms.clone() else {
+            return;
+        };
+        let name = tenant
+            .widget_display_name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| tenant.name.clone());
+        let text = format!(
+            "{} is your {name} booking code. It expires in {} minutes.",
+            code.code.expose(),
+            crate::core::phone_check::CODE_TTL_MIN
+        );
+        tokio::spawn(
+            async move {
+                match sms.send(&code.to, &text).await {
+                    Ok(_) => tracing::info!("phone check code handed to the SMS provider"),
+                    Err(e) => tracing::warn!(error = %e, "phone check code not sent"),
+                }
+            }
+            .in_current_span(),
+        );
+    }
+
+    /// The session's earlier messages (nothing for a new session).
+    pub async fn history(
+        &self,
+        tenant: &TenantRecord,
+        session: &WebSessionId,
+    ) -> anyhow::Result<Vec<HistoryMessage>> {
+        let key = ChannelIdentity::WebCookie(session.clone()).thread_key();
+        let mut tx = self.db.tenant(&tenant.slug).begin().await?;
+        let lines = crate::storage::web::history(&mut tx, &key, HISTORY_LIMIT).await?;
+        tx.commit().await?;
+        Ok(lines
+            .into_iter()
+            .map(|l| HistoryMessage {
+                role: if l.inbound { "me" } else { "bot" },
+                text: l.text,
+            })
+            .collect())
+    }
+
+    /// The "continue on WhatsApp" link for a session that has written
+    /// (tenants.channel_steering_enabled and a WhatsApp number), with its
+    /// hand-off token (24 h, single use).
+    pub async fn steer(
+        &self,
+        tenant: &TenantRecord,
+        session: &WebSessionId,
+    ) -> anyhow::Result<Option<ToWidget>> {
+        let Some(number) = tenant
+            .whatsapp_number
+            .as_deref()
+            .filter(|_| tenant.channel_steering_enabled)
+            .and_then(|n| crate::core::ids::PhoneNumber::parse(n).ok())
+        else {
+            return Ok(None);
+        };
+        let mut tx = self.db.tenant(&tenant.slug).begin().await?;
+        let token =
+            crate::storage::web::handoff_token(&mut tx, session, &fresh_token(), Utc::now())
+                .await?;
+        tx.commit().await?;
+        let phrase = format!("Hi! I'd like to continue my chat here ({token})");
+        let url = url::Url::parse_with_params(
+            &format!("https://wa.me/{}", number.digits()),
+            &[("text", phrase.as_str())],
+        )?;
+        Ok(Some(ToWidget::Steer {
+            url: url.to_string(),
+            text: "Continue on WhatsApp".into(),
+        }))
     }
 }
 

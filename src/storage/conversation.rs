@@ -48,6 +48,43 @@ pub async fn open_thread(
     Ok(id)
 }
 
+/// The customer `from`'s open thread becomes `to`'s (their own open
+/// threads closed as abandoned): a conversation continued on another
+/// channel keeps its checkpoint and history. The thread moved, if `from`
+/// had one open.
+pub async fn adopt_thread(
+    tx: &mut TenantTx,
+    from: &str,
+    to: &str,
+) -> Result<Option<ThreadId>, StorageError> {
+    let existing: Option<String> = sqlx::query_scalar(
+        "SELECT thread_id FROM conversation_threads \
+         WHERE customer_phone = $1 AND closed_at IS NULL AND actor_type = 'customer' \
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(from)
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(id) = existing else {
+        return Ok(None);
+    };
+    sqlx::query(
+        "UPDATE conversation_threads SET closed_at = NOW(), closed_reason = 'abandon' \
+         WHERE customer_phone = $1 AND closed_at IS NULL AND actor_type = 'customer'",
+    )
+    .bind(to)
+    .execute(tx.conn())
+    .await
+    .map_err(StorageError::classify)?;
+    sqlx::query("UPDATE conversation_threads SET customer_phone = $2 WHERE thread_id = $1")
+        .bind(&id)
+        .bind(to)
+        .execute(tx.conn())
+        .await
+        .map_err(StorageError::classify)?;
+    Ok(Some(ThreadId::from_existing(id)))
+}
+
 /// Makes sure a caller-chosen thread has its row.
 pub async fn ensure_thread(
     tx: &mut TenantTx,

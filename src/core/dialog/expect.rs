@@ -20,7 +20,8 @@ fn of_step(step: &Step) -> Expectation {
         // "What day and time would suit you?"
         Step::AskNewTime(_) => Expectation::Date,
         // "What is your phone number?"
-        Step::CollectPhone(_) => Expectation::PhoneNumber,
+        // "What is your phone number?" / "Please type the code."
+        Step::CollectPhone(_) | Step::EnterCode(_) => Expectation::PhoneNumber,
         // A looked-up answer resumes the step it interrupted.
         Step::AwaitKnowledge(k) => of_step(&k.resume),
         // Choices among offered services, times or appointments are named
@@ -34,6 +35,7 @@ fn of_step(step: &Step) -> Expectation {
         | Step::AwaitUpcoming(_)
         | Step::ChooseAppointment(_)
         | Step::AwaitCancel(_)
+        | Step::AwaitCode(_)
         | Step::HandedOff => Expectation::Anything,
     }
 }

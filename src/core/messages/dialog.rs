@@ -47,6 +47,13 @@ pub enum Msg {
     ResumeService,
     AskPhone,
     PhoneAgain,
+    CodeAgain,
+    CodeExpired,
+    CodeLocked,
+    CodeTooSoon,
+    CodeTooMany,
+    CodeUnavailable,
+    WelcomeBack,
 }
 
 impl Msg {
@@ -133,6 +140,20 @@ impl Msg {
             (Msg::AskPhone, Sw) => "Ili nikuwekee, nahitaji namba yako ya simu, kwa uthibitisho na ombi la M-Pesa. Ni ipi? Kwa mfano: 0712 345 678.",
             (Msg::PhoneAgain, En) => "Sorry, that doesn't look like a phone number. Please type it like this: 0712 345 678.",
             (Msg::PhoneAgain, Sw) => "Samahani, hiyo haionekani kama namba ya simu. Tafadhali iandike hivi: 0712 345 678.",
+            (Msg::CodeAgain, En) => "Please type the 6-digit code from the SMS.",
+            (Msg::CodeAgain, Sw) => "Tafadhali andika namba sita za msimbo uliotumwa kwa SMS.",
+            (Msg::CodeExpired, En) => "That code has expired. Tap \"Send a new code\" for another one.",
+            (Msg::CodeExpired, Sw) => "Msimbo huo umeisha muda. Bonyeza \"Tuma msimbo mpya\" upate mwingine.",
+            (Msg::CodeLocked, En) => "That was too many wrong tries for this code. Tap \"Send a new code\" for another one.",
+            (Msg::CodeLocked, Sw) => "Umejaribu mara nyingi mno kwa msimbo huu. Bonyeza \"Tuma msimbo mpya\" upate mwingine.",
+            (Msg::CodeTooSoon, En) => "A code was sent less than a minute ago; please wait a moment for it, then ask again if it does not come.",
+            (Msg::CodeTooSoon, Sw) => "Msimbo umetumwa chini ya dakika moja iliyopita; tafadhali subiri kidogo, kisha uombe tena usipoupata.",
+            (Msg::CodeTooMany, En) => "That is as many codes as I can send for now. Please try again in an hour, or message us on WhatsApp.",
+            (Msg::CodeTooMany, Sw) => "Hiyo ndiyo idadi ya misimbo ninayoweza kutuma kwa sasa. Tafadhali jaribu tena baada ya saa moja, au tutumie ujumbe WhatsApp.",
+            (Msg::CodeUnavailable, En) => "Sorry, I can't send a confirmation code right now, so I can't book here. Please message us on WhatsApp or call us.",
+            (Msg::CodeUnavailable, Sw) => "Samahani, siwezi kutuma msimbo wa uthibitisho sasa, kwa hiyo siwezi kuweka miadi hapa. Tafadhali tutumie ujumbe WhatsApp au utupigie simu.",
+            (Msg::WelcomeBack, En) => "Welcome! Let's carry on with the chat you started on our website.",
+            (Msg::WelcomeBack, Sw) => "Karibu! Tuendelee na mazungumzo uliyoanza kwenye tovuti yetu.",
         }
         .to_owned()
     }
@@ -185,6 +206,13 @@ mod tests {
             Msg::ResumeService,
             Msg::AskPhone,
             Msg::PhoneAgain,
+            Msg::CodeAgain,
+            Msg::CodeExpired,
+            Msg::CodeLocked,
+            Msg::CodeTooSoon,
+            Msg::CodeTooMany,
+            Msg::CodeUnavailable,
+            Msg::WelcomeBack,
         ] {
             let (en, sw) = (m.text(Lang::En), m.text(Lang::Sw));
             assert!(!en.trim().is_empty() && !sw.trim().is_empty(), "{m:?}");

@@ -327,6 +327,15 @@ pub async fn record_outcome(
         .bind(receipt)
         .execute(tx.conn())
         .await?;
+        if next == PaymentStatus::Completed {
+            // STK as oracle: a web session that claimed the paying number
+            // is that customer (docs/web.md).
+            let promoted =
+                crate::storage::web::promote_paid_sessions(&mut tx, appointment_id, now).await?;
+            if promoted > 0 {
+                tracing::info!(promoted, "web session promoted by its paid M-Pesa prompt");
+            }
+        }
     }
     let owed = match overrides {
         Some(_) => PaymentDeadline::LateSuccess,

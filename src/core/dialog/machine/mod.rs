@@ -46,10 +46,12 @@ use crate::core::messages::handoff::HandoffMsg;
 
 mod existing;
 mod new_booking;
+mod phone_code;
 mod plan;
 mod questions;
 mod types;
 
+pub use phone_code::RESEND_CHOICE;
 pub use types::*;
 
 #[cfg(test)]
@@ -135,6 +137,14 @@ impl<'a> Dialog<'a> {
                 self.state.misunderstood = 0;
                 Ok(())
             }
+            Input::Resumed {
+                channel,
+                phone_known,
+                now,
+            } => {
+                self.resumed(channel, phone_known, now, step);
+                Ok(())
+            }
             other => self.on_result(other, step),
         };
         // While a result is awaited the reply is still being composed: the
@@ -171,6 +181,10 @@ impl<'a> Dialog<'a> {
         self.phone_known = turn.customer.phone.is_some();
         let step = match step {
             Step::CollectPhone(c) => match self.collect_phone(&turn, c, detected) {
+                Some(back) => back,
+                None => return,
+            },
+            Step::EnterCode(p) => match self.enter_code(&turn, p, detected) {
                 Some(back) => back,
                 None => return,
             },
@@ -469,6 +483,7 @@ impl<'a> Dialog<'a> {
             Step::ChooseService(s) => self.choose_service(u, s),
             Step::ChooseSlot(s) => self.choose_slot(u, s),
             Step::ConfirmSlot(s) | Step::CollectPhone(s) => self.confirm_slot(u, s),
+            Step::EnterCode(p) => self.confirm_slot(u, p.slot),
             Step::ChooseAppointment(s) => self.choose_appointment(u, s),
             Step::ConfirmCancel(a) => self.confirm_cancel(u, a),
             Step::AskNewTime(s) => self.ask_new_time(u, s),
@@ -579,7 +594,9 @@ impl<'a> Dialog<'a> {
             Input::Cancelled(_) => "cancelled",
             Input::Rescheduled(_) => "rescheduled",
             Input::Knowledge(_) => "knowledge",
-            Input::Turn(_) | Input::HandoffClosed => "turn",
+            Input::CodeSent(_) => "code_sent",
+            Input::CodeChecked(_) => "code_checked",
+            Input::Turn(_) | Input::HandoffClosed | Input::Resumed { .. } => "turn",
         };
         match (input, step) {
             (Input::Slots(slots), Step::AwaitSlots(a)) => self.on_slots(a, slots),
@@ -590,6 +607,8 @@ impl<'a> Dialog<'a> {
             (Input::Upcoming(list), Step::AwaitUpcoming(a)) => self.on_upcoming(a, list),
             (Input::Cancelled(r), Step::AwaitCancel(ap)) => self.on_cancelled(ap, r),
             (Input::Knowledge(k), Step::AwaitKnowledge(a)) => self.on_knowledge(a, k),
+            (Input::CodeSent(r), Step::AwaitCode(p)) => self.on_code_sent(p, r),
+            (Input::CodeChecked(v), Step::AwaitCode(p)) => self.on_code_checked(p, v),
             (_, step) => {
                 let name = step.name();
                 self.state.step = step;
@@ -637,7 +656,11 @@ impl<'a> Dialog<'a> {
 fn in_booking(step: &Step) -> bool {
     matches!(
         step,
-        Step::ChooseService(_) | Step::ChooseSlot(_) | Step::ConfirmSlot(_) | Step::CollectPhone(_)
+        Step::ChooseService(_)
+            | Step::ChooseSlot(_)
+            | Step::ConfirmSlot(_)
+            | Step::CollectPhone(_)
+            | Step::EnterCode(_)
     ) && !matches!(step, Step::ConfirmSlot(c) if matches!(c.purpose, Purpose::Move(_)))
 }
 

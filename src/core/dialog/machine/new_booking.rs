@@ -650,7 +650,7 @@ impl Dialog<'_> {
 
     /// A clear "yes" at the confirmation (and the phone number known):
     /// write what was confirmed.
-    fn book_confirmed(&mut self, u: &Understood, c: ConfirmSlot) {
+    pub(super) fn book_confirmed(&mut self, u: &Understood, c: ConfirmSlot) {
         // "yes, book the manicure" to several items: only what was named.
         if c.purpose == Purpose::New && !self.state.plan.placed.is_empty() && !u.services.is_empty()
         {
@@ -711,12 +711,7 @@ impl Dialog<'_> {
         }
         self.analysis(detected, None, true);
         match phone_in(&turn.text) {
-            Some(phone) => {
-                self.act(Action::RememberPhone { phone });
-                self.phone_known = true;
-                let u = self.understand(turn, Tokens::new(""));
-                self.book_confirmed(&u, c);
-            }
+            Some(phone) => self.phone_given(turn, c, phone),
             None => {
                 self.say(Msg::PhoneAgain.text(self.state.lang));
                 self.state.step = Step::CollectPhone(c);

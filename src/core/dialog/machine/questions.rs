@@ -288,6 +288,7 @@ impl Dialog<'_> {
                 }
             }
             Step::CollectPhone(_) => self.say(Msg::AskPhone.text(lang)),
+            Step::EnterCode(_) => self.say(Msg::CodeAgain.text(lang)),
             Step::ConfirmSlot(_) | Step::ConfirmCancel(_) => {
                 self.say(Msg::GoAhead.text(lang));
                 self.yes_no_choices();
@@ -304,6 +305,7 @@ impl Dialog<'_> {
             | Step::AwaitCancel(_)
             | Step::AskNewTime(_)
             | Step::AwaitKnowledge(_)
+            | Step::AwaitCode(_)
             | Step::HandedOff => {}
         }
         self.state.step = step;
@@ -381,6 +383,7 @@ fn current_service(step: &Step) -> Option<Uuid> {
     match step {
         Step::ChooseSlot(s) => Some(s.service),
         Step::ConfirmSlot(s) | Step::AwaitWrite(s) | Step::CollectPhone(s) => Some(s.service),
+        Step::EnterCode(p) | Step::AwaitCode(p) => Some(p.slot.service),
         Step::AwaitSlots(s) => Some(s.service),
         Step::ChooseService(s) if s.offered.len() == 1 => s.offered.first().copied(),
         Step::AskNewTime(s) => Some(s.appointment.service_id),

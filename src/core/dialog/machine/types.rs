@@ -1,6 +1,8 @@
 //! The dialogue's data: inputs, outputs, actions, steps and the checkpointed state.
 
 use super::*;
+use crate::core::ids::Pii;
+use crate::core::phone_check::{CodeCheck, CodeRefused};
 
 /// Which channel a turn came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -93,6 +95,18 @@ pub enum Input {
     Knowledge(Vec<Snippet>),
     /// A person closed the handoff; the bot answers again.
     HandoffClosed,
+    /// The answer to [`Action::SendPhoneCode`].
+    CodeSent(Result<(), CodeRefused>),
+    /// The answer to [`Action::CheckPhoneCode`].
+    CodeChecked(CodeCheck),
+    /// The customer came over from another channel (a web chat continued
+    /// on WhatsApp by its hand-off token): remind them where we were.
+    Resumed {
+        channel: Channel,
+        /// The number the new channel proves.
+        phone_known: bool,
+        now: DateTime<Utc>,
+    },
 }
 
 /// Why the thread passed to a person.
@@ -147,6 +161,17 @@ pub enum Action {
     StartPayment {
         appointment_id: Uuid,
         amount: Money,
+    },
+    /// Send a new 6-digit code by SMS to this number (phone_otp_required);
+    /// answered with [`Input::CodeSent`].
+    SendPhoneCode {
+        phone: PhoneNumber,
+    },
+    /// Judge the code the customer typed; answered with
+    /// [`Input::CodeChecked`].
+    CheckPhoneCode {
+        phone: PhoneNumber,
+        code: Pii<String>,
     },
 }
 
@@ -227,6 +252,10 @@ pub struct DialogConfig {
     /// promise and a hang-up): the runtime decides per call
     /// ([`super::super::handoff::plan_call_handoff`]), the dialog says it.
     pub call_handoff: super::super::handoff::CallHandoff,
+    /// A number a web customer types is proven by an SMS code before it
+    /// books (tenants.phone_otp_required); else the M-Pesa prompt to it
+    /// is the proof.
+    pub phone_otp_required: bool,
 }
 
 impl DialogConfig {
@@ -242,6 +271,7 @@ impl DialogConfig {
             search_days: 7,
             slot_step_min: 30,
             call_handoff: Default::default(),
+            phone_otp_required: false,
         }
     }
 }
@@ -286,6 +316,13 @@ pub struct ConfirmSlot {
     pub staff: Option<Uuid>,
     pub when: When,
     pub slot: Slot,
+}
+
+/// A booking waiting for the customer's number to be proven by a code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneCode {
+    pub slot: ConfirmSlot,
+    pub phone: PhoneNumber,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -354,6 +391,10 @@ pub enum Step {
     /// "Yes" to a new booking from a customer whose number the channel
     /// does not know (a web chat): their phone number first (COLLECT_PHONE).
     CollectPhone(ConfirmSlot),
+    /// The number was given and a code sent to it by SMS: the code next.
+    EnterCode(PhoneCode),
+    /// A code being sent or checked.
+    AwaitCode(PhoneCode),
     AwaitUpcoming(AwaitUpcoming),
     ChooseAppointment(ChooseAppointment),
     ConfirmCancel(AppointmentSummary),
@@ -374,6 +415,8 @@ impl Step {
             Step::ConfirmSlot(_) => "confirm_slot",
             Step::AwaitWrite(_) => "await_write",
             Step::CollectPhone(_) => "collect_phone",
+            Step::EnterCode(_) => "enter_code",
+            Step::AwaitCode(_) => "await_code",
             Step::AwaitUpcoming(_) => "await_upcoming",
             Step::ChooseAppointment(_) => "choose_appointment",
             Step::ConfirmCancel(_) => "confirm_cancel",
@@ -393,6 +436,7 @@ impl Step {
                 | Step::AwaitUpcoming(_)
                 | Step::AwaitCancel(_)
                 | Step::AwaitKnowledge(_)
+                | Step::AwaitCode(_)
         )
     }
 }
