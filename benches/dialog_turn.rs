@@ -162,6 +162,10 @@ fn turn(
                 Action::FetchKnowledge { .. } => Some(Input::Knowledge(vec![])),
                 Action::Cancel { appointment_id } => Some(Input::Cancelled(Ok(appointment_id))),
                 Action::Reschedule { .. } => Some(Input::Upcoming(vec![])),
+                Action::SendPhoneCode { .. } => Some(Input::CodeSent(Ok(()))),
+                Action::CheckPhoneCode { .. } => Some(Input::CodeChecked(
+                    ratiba::core::phone_check::CodeCheck::Verified,
+                )),
                 Action::HandOff { .. }
                 | Action::StartPayment { .. }
                 | Action::RememberName { .. }

@@ -9,85 +9,22 @@ mod common;
 use std::time::Duration;
 
 use chrono::Utc;
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use ratiba::core::dialog::Channel;
 use ratiba::core::ids::{ChannelIdentity, PhoneNumber};
 use ratiba::runtime::conversation::{ConversationService, TurnText};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use uuid::Uuid;
 
-struct Server {
-    base: String,
-    db: common::TestDb,
-}
+use common::widget::{connect, cookie, say, scalar, start, texts};
 
-async fn start() -> Server {
-    let db = common::TestDb::new().await;
-    db.seed_demo().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = ratiba::http::widget::router(
-        db.db().clone(),
-        ConversationService::new(db.db().clone()),
-        false,
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Server { base, db }
-}
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// The session cookie the page hands out.
-async fn cookie(base: &str) -> String {
-    let page = reqwest::get(format!("{base}/widget/demo")).await.unwrap();
-    let set = page.headers()["set-cookie"].to_str().unwrap().to_owned();
-    set.split(';').next().unwrap().to_owned()
-}
-
-async fn connect(base: &str, cookie: &str) -> Socket {
-    let url = format!("{}/widget/demo/ws", base.replacen("http://", "ws://", 1));
-    let mut req = url.into_client_request().unwrap();
-    req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    tokio_tungstenite::connect_async(req).await.unwrap().0
-}
-
-/// Sends one message and returns the bot's messages that answer it.
-async fn say(ws: &mut Socket, msg: Value) -> Vec<Value> {
-    ws.send(Message::Text(msg.to_string().into()))
+/// Turns the SMS phone check on for the demo tenant.
+async fn require_code(db: &common::TestDb) {
+    sqlx::query("UPDATE public.tenants SET phone_otp_required = TRUE WHERE slug = 'demo'")
+        .execute(db.db().pool())
         .await
         .unwrap();
-    let mut got = Vec::new();
-    // The replies of one turn come together; wait for the first, then
-    // for quiet.
-    let mut wait = Duration::from_secs(20);
-    while let Ok(Some(Ok(m))) = tokio::time::timeout(wait, ws.next()).await {
-        if let Message::Text(t) = m {
-            got.push(serde_json::from_str::<Value>(t.as_str()).unwrap());
-            wait = Duration::from_millis(400);
-        }
-    }
-    assert!(!got.is_empty(), "no answer to {msg}");
-    got
-}
-
-fn texts(msgs: &[Value]) -> String {
-    msgs.iter()
-        .map(|m| m["text"].as_str().unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join(" | ")
-}
-
-async fn scalar<T>(db: &common::TestDb, sql: &str) -> T
-where
-    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
-{
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-        .fetch_one(db.db().pool())
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -158,6 +95,7 @@ async fn the_page_and_embed_are_served_in_the_tenants_colours_and_a_socket_needs
 #[tokio::test]
 async fn a_web_customer_gives_their_number_before_booking_and_is_the_same_customer_on_whatsapp() {
     let s = start().await;
+    require_code(&s.db).await;
     let cookie = cookie(&s.base).await;
     let session = Uuid::parse_str(cookie.trim_start_matches("ratiba_web=")).unwrap();
     let mut ws = connect(&s.base, &cookie).await;
@@ -223,6 +161,10 @@ async fn a_web_customer_gives_their_number_before_booking_and_is_the_same_custom
         json!({"type": "text", "text": "my number is 0712 345 611", "id": "4"}),
     )
     .await;
+    assert!(texts(&t).contains("6-digit code"), "{t:?}");
+    let code = s.sms.code(1).await;
+    assert_eq!(s.sms.sent()[0].to, "+254712345611");
+    let t = say(&mut ws, json!({"type": "text", "text": code, "id": "5"})).await;
     assert!(texts(&t).contains("Done!"), "{t:?}");
 
     let channel: String = scalar(
@@ -237,7 +179,7 @@ async fn a_web_customer_gives_their_number_before_booking_and_is_the_same_custom
     )
     .await;
     assert_eq!(
-        web_rows, 4,
+        web_rows, 5,
         "one inbound row per message, the resend not again"
     );
     let started: String = scalar(
@@ -303,6 +245,7 @@ async fn a_web_customer_gives_their_number_before_booking_and_is_the_same_custom
 #[tokio::test]
 async fn a_web_session_giving_a_known_number_joins_that_customer() {
     let s = start().await;
+    require_code(&s.db).await;
     // Known from WhatsApp first.
     let service = ConversationService::new(s.db.db().clone());
     let demo = s.db.db().tenant(&"demo".parse().unwrap());
@@ -344,7 +287,9 @@ async fn a_web_session_giving_a_known_number_joins_that_customer() {
         "a phoneless customer for the cookie"
     );
     say(&mut ws, json!({"type": "text", "text": "yes"})).await;
-    let t = say(&mut ws, json!({"type": "text", "text": "+254 712 345 612"})).await;
+    say(&mut ws, json!({"type": "text", "text": "+254 712 345 612"})).await;
+    let code = s.sms.code(1).await;
+    let t = say(&mut ws, json!({"type": "text", "text": code})).await;
     assert!(texts(&t).contains("Done!"), "{t:?}");
     let joined: Uuid = scalar(
         &s.db,

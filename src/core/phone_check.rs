@@ -149,11 +149,11 @@ pub fn code_in(text: &str) -> Option<String> {
     (digits.len() == CODE_DIGITS).then_some(digits)
 }
 
-/// The number as the customer sees it in "sent to …": the last three
-/// digits only.
-pub fn masked(phone: &PhoneNumber) -> String {
+/// The number as the customer sees it in "sent to the number ending …":
+/// its last three digits only.
+pub fn last_three(phone: &PhoneNumber) -> &str {
     let d = phone.digits();
-    format!("•••{}", &d[d.len().saturating_sub(3)..])
+    &d[d.len().saturating_sub(3)..]
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

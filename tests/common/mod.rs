@@ -22,6 +22,7 @@
 pub mod admin;
 pub mod browser;
 pub mod calls;
+pub mod widget;
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -214,6 +214,14 @@ impl World {
                     .cloned()
                     .collect(),
             )),
+            Action::SendPhoneCode { .. } => Some(Input::CodeSent(Ok(()))),
+            Action::CheckPhoneCode { code, .. } => {
+                Some(Input::CodeChecked(if code.expose() == "123456" {
+                    crate::core::phone_check::CodeCheck::Verified
+                } else {
+                    crate::core::phone_check::CodeCheck::Wrong { left: 4 }
+                }))
+            }
             Action::HandOff { .. } | Action::StartPayment { .. } => None,
         }
     }
@@ -873,6 +881,34 @@ fn a_web_customer_is_asked_for_their_number_before_booking() {
     w.say("and a manicure on Friday at 2pm");
     let r = w.say("yes");
     assert!(r.contains("Done!") && !r.contains("phone number"), "{r}");
+}
+
+#[test]
+fn with_the_phone_check_a_code_is_asked_for_before_booking() {
+    let mut w = World::new();
+    w.config.phone_otp_required = true;
+    w.send_channel = Channel::Web;
+    w.phone = None;
+    w.say("Hi, I'd like to book box braids tomorrow at 10am");
+    w.tap("yes");
+    let r = w.say("0722 000 111");
+    assert!(r.contains("ending 111"), "{r}");
+    assert!(matches!(w.state.step, Step::EnterCode(_)));
+    assert!(w.phone.is_none(), "not remembered before the code");
+    let r = w.say("654321");
+    assert!(r.contains("isn't right") && r.contains("4 tries"), "{r}");
+    assert!(w.appointments.is_empty());
+    let r = w.say("please, it's my number");
+    assert!(
+        !r.contains("Done!") && w.appointments.is_empty(),
+        "words do not pass the check: {r}"
+    );
+    w.tap("yes");
+    w.say("0722 000 111");
+    let r = w.say("123456");
+    assert!(r.contains("Done!"), "{r}");
+    assert_eq!(w.phone, PhoneNumber::parse("+254722000111").ok());
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00"]);
 }
 
 #[test]

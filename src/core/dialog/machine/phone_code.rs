@@ -9,7 +9,7 @@
 use super::new_booking::phone_in;
 use super::*;
 use crate::core::ids::Pii;
-use crate::core::phone_check::{CodeCheck, CodeRefused, code_in, masked};
+use crate::core::phone_check::{CodeCheck, CodeRefused, code_in, last_three};
 
 /// The quick reply that asks for a new code.
 pub const RESEND_CHOICE: &str = "resend";
@@ -79,7 +79,7 @@ impl Dialog<'_> {
         let lang = self.state.lang;
         match result {
             Ok(()) => {
-                let to = masked(&p.phone);
+                let to = last_three(&p.phone);
                 self.say(match lang {
                     Lang::En => format!(
                         "I've sent a 6-digit code by SMS to the number ending {to}. Please type it here to confirm the booking."
