@@ -106,6 +106,15 @@ pub struct CoreSettings {
     pub shutdown_grace: Duration,
 }
 
+impl CoreSettings {
+    /// The embedded default (no `DATABASE_URL`) listening on loopback: a
+    /// developer's machine, where providers are replaced by local captures
+    /// (WhatsApp replies at `/dev/graph`, SMS codes at `/dev/sms`).
+    pub fn is_local_dev(&self) -> bool {
+        self.database_url.is_none() && self.listen.ip().is_loopback()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct WhatsAppSettings {
     /// `WHATSAPP_APP_SECRET`: verifies `X-Hub-Signature-256`.
@@ -583,7 +592,7 @@ impl Settings {
 /// developer's machine: replies go to the server's own capture endpoint, so
 /// `ratiba chat` works with no Meta account. Anything else talks to Meta.
 fn default_graph_url(core: &CoreSettings) -> String {
-    if core.database_url.is_none() && core.listen.ip().is_loopback() {
+    if core.is_local_dev() {
         format!("http://{}/dev/graph", core.listen)
     } else {
         "https://graph.facebook.com/v21.0".to_string()

@@ -359,7 +359,8 @@ async fn type_and_send(client: &fantoccini::Client, text: &str) {
 /// A customer books by typing in the widget in headless Chromium on a
 /// phone-sized screen: the quick replies are buttons, the number is asked
 /// for before booking, and the appointment is a web booking. Screenshots:
-/// target/widget.png (opened), target/widget-booked.png (booked).
+/// target/widget.png (opened), target/widget-booked.png (booked). Opened
+/// again, the page shows the conversation so far.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_books_through_the_widget_in_headless_chromium() {
     use common::browser::{chromium, chromium_args, start_driver, target_dir};
@@ -422,5 +423,22 @@ async fn a_customer_books_through_the_widget_in_headless_chromium() {
     )
     .await;
     assert_eq!(phone, "+254712345613");
+    // Opened again (same cookie): the conversation so far is shown.
+    client
+        .goto(&format!("{}/widget/demo", s.base))
+        .await
+        .unwrap();
+    wait_bot(&client, "Done!").await;
+    let mine = client
+        .execute(
+            "return Array.from(document.querySelectorAll('[data-role=me]')).map(e => e.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        mine[0], "Hi, I want box braids next Tuesday at 10am",
+        "{mine}"
+    );
     client.close().await.unwrap();
 }

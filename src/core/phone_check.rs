@@ -237,7 +237,10 @@ mod tests {
         assert_eq!(code_in("0712 345 678"), None);
         assert_eq!(code_in("yes"), None);
         assert_eq!(format_code(42), "000042");
-        assert_eq!(masked(&PhoneNumber::parse("0712345678").unwrap()), "•••678");
+        assert_eq!(
+            last_three(&PhoneNumber::parse("0712345678").unwrap()),
+            "678"
+        );
         assert_ne!(hash_code("s1", "123456"), "123456");
     }
 }

@@ -75,8 +75,7 @@ pub fn router_with_payments(state: AppState, payments: Option<whatsapp::ChatPaym
             .is_some_and(|u| u.scheme() == "https"),
         crate::adapters::sms::from_settings(
             &state.settings.sms,
-            state.settings.core.database_url.is_none()
-                && state.settings.core.listen.ip().is_loopback(),
+            state.settings.core.is_local_dev(),
         ),
     );
     let (whatsapp, sender) = whatsapp::router_and_sender(config, payments, Default::default());
