@@ -1,6 +1,8 @@
 //! Replays recorded provider messages (fixtures/telephony/<provider>/) through
 //! each codec, checks the refusals of bad input, and throws random bytes and
-//! mutated messages at every codec to show that none panics.
+//! mutated messages at every codec to show that none panics. Also replays
+//! every fuzz target's seeds and regression inputs (fuzz/seeds/,
+//! fuzz/regressions/) through the fuzz targets themselves.
 
 use std::path::PathBuf;
 
@@ -8,6 +10,57 @@ use proptest::prelude::*;
 use ratiba::adapters::telephony::{
     AudioFormat, CallEvent, CodecError, Inbound, MediaCodec, Outbound, Playback, Provider,
 };
+
+/// The AFL++ targets' functions (fuzz/src/targets.rs), compiled into this
+/// test so that `cargo test` replays their inputs without AFL.
+#[path = "../fuzz/src/targets.rs"]
+mod fuzz_targets;
+
+/// Every seed and every input the fuzzer once failed on, through the same
+/// function the fuzzer runs (its invariants are the assertions). The list
+/// of targets is checked against the fuzz binaries, so neither drifts.
+#[test]
+fn fuzz_inputs_replay() {
+    let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let mut binaries: Vec<String> = std::fs::read_dir(fuzz.join("targets"))
+        .expect("fuzz/targets")
+        .map(|e| {
+            let name = e.expect("dir entry").file_name();
+            name.to_string_lossy().trim_end_matches(".rs").to_owned()
+        })
+        .collect();
+    binaries.sort();
+    let mut listed: Vec<String> = fuzz_targets::ALL
+        .iter()
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
+    listed.sort();
+    assert_eq!(
+        binaries, listed,
+        "fuzz/targets/*.rs and targets::ALL differ"
+    );
+    let mut replayed = 0;
+    for (name, target) in fuzz_targets::ALL {
+        let mut seeds = 0;
+        for dir in ["seeds", "regressions"] {
+            let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join(name)) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.expect("dir entry").path();
+                let input =
+                    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                // Shown with the failure: the input that broke an invariant.
+                eprintln!("replaying {}", path.display());
+                target(&input);
+                seeds += usize::from(dir == "seeds");
+                replayed += 1;
+            }
+        }
+        assert!(seeds > 0, "fuzz target {name} has no seeds");
+    }
+    assert!(replayed >= fuzz_targets::ALL.len());
+}
 
 fn fixture_lines(provider: Provider) -> Vec<String> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

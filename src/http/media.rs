@@ -140,9 +140,7 @@ pub(super) fn xml(body: String) -> Response {
     ([(header::CONTENT_TYPE, "application/xml")], body).into_response()
 }
 
-pub(super) fn form_params(body: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(body).into_owned().collect()
-}
+pub(super) use crate::adapters::telephony::form_params;
 
 pub(super) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params

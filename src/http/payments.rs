@@ -160,14 +160,7 @@ async fn pesapal_ipn(
     };
     let service = state.service.clone();
     // A GET notification carries its fields in the query string.
-    let raw = if body.is_empty() {
-        json!({"OrderTrackingId": ipn.order_tracking_id, "OrderMerchantReference": ipn.merchant_reference,
-               "OrderNotificationType": ipn.notification_type})
-        .to_string()
-        .into_bytes()
-    } else {
-        body.to_vec()
-    };
+    let raw = ipn.callback_body(&body);
     let work = tokio::spawn(async move {
         service
             .handle_callback(Provider::Pesapal, &token, &raw, Utc::now())

@@ -241,16 +241,7 @@ pub(super) async fn vonage_answer(
         }
         None => s.auth.warn_unsigned_once(Provider::Vonage),
     }
-    let mut q: BTreeMap<String, String> = query.into_iter().collect();
-    if method != Method::GET
-        && let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(&body)
-    {
-        for (k, v) in fields {
-            if let serde_json::Value::String(v) = v {
-                q.entry(k).or_insert(v);
-            }
-        }
-    }
+    let q = vonage::answer_params(query, (method != Method::GET).then_some(&body[..]));
     let to = q
         .get("to")
         .map(|t| format!("+{}", t.trim_start_matches('+')));

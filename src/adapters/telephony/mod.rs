@@ -535,6 +535,12 @@ pub(crate) fn lenient_string_map<'de, D: Deserializer<'de>>(
         .collect())
 }
 
+/// The `application/x-www-form-urlencoded` fields of a webhook body or a
+/// query string, in their order (Twilio, Telnyx and Plivo post forms).
+pub fn form_params(body: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
 /// Splits `k=v` pairs separated by `sep` (Plivo's extra headers).
 pub fn parse_pairs(raw: &str, sep: char) -> BTreeMap<String, String> {
     raw.split(sep)

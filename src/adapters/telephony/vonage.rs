@@ -181,6 +181,24 @@ pub fn connect_ncco(stream_url: &str, parameters: &[(&str, &str)]) -> serde_json
     }])
 }
 
+/// The answer webhook's fields: the query's, then (for a POST) the string
+/// fields of a JSON object body that the query does not have. A body that
+/// is not a JSON object adds nothing.
+pub fn answer_params(
+    query: Vec<(String, String)>,
+    body: Option<&[u8]>,
+) -> BTreeMap<String, String> {
+    let mut params: BTreeMap<String, String> = query.into_iter().collect();
+    if let Some(Ok(serde_json::Value::Object(fields))) = body.map(serde_json::from_slice) {
+        for (k, v) in fields {
+            if let serde_json::Value::String(v) = v {
+                params.entry(k).or_insert(v);
+            }
+        }
+    }
+    params
+}
+
 /// Reads the websocket URL and headers back out of our NCCO.
 pub fn parse_connect_ncco(ncco: &serde_json::Value) -> Option<(String, Vec<(String, String)>)> {
     let endpoint = ncco.get(0)?.get("endpoint")?.get(0)?;
