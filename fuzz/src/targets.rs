@@ -25,8 +25,11 @@ use ratiba::core::payment::{PaymentOutcome, Provider as PaymentProvider};
 use ratiba::runtime::chat_intake::{self, InboxEvent};
 use ratiba::storage::inbox::InboxKind;
 
+/// A target's function.
+pub type Target = fn(&[u8]);
+
 /// Every target: its name (the binary's and the seed folder's) and function.
-pub const ALL: &[(&str, fn(&[u8]))] = &[
+pub const ALL: &[(&str, Target)] = &[
     ("twilio_codec", twilio_codec),
     ("telnyx_codec", telnyx_codec),
     ("plivo_codec", plivo_codec),

@@ -468,7 +468,10 @@ mod tests {
         let query = "OrderTrackingId=t1&OrderMerchantReference=ref1";
         let ipn = Ipn::parse(Some(query), b" \r\n ").unwrap();
         assert_eq!(ipn.order_tracking_id, "t1");
-        assert_eq!(Ipn::parse(None, &ipn.callback_body(b" \r\n ")), Ok(ipn.clone()));
+        assert_eq!(
+            Ipn::parse(None, &ipn.callback_body(b" \r\n ")),
+            Ok(ipn.clone())
+        );
         let post = br#"{"OrderTrackingId":"t1","OrderMerchantReference":"ref1"}"#;
         assert_eq!(ipn.callback_body(post), post.to_vec());
     }
