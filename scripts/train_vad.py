@@ -26,10 +26,18 @@ HIDDEN = 8
 SEED = 7
 
 
-def load(pairs):
-    xs, ys, ws, groups = [], [], [], []
-    for gi, (dump, labels) in enumerate(pairs):
-        for path in sorted(glob.glob(os.path.join(dump, "*.csv"))):
+def load(pairs, holdout_every=0, pick=None):
+    """pick None: all scenarios; "train": all but every holdout_every-th
+    (sorted, index % holdout_every == holdout_every - 1) of each part;
+    "held": only those. Returns also each frame's scenario kind (the
+    label file's `notes` up to the first ':' for noise-only files)."""
+    xs, ys, ws, groups, kinds = [], [], [], [], []
+    for gi, (dump, labels, weight) in enumerate(pairs):
+        for si, path in enumerate(sorted(glob.glob(os.path.join(dump, "*.csv")))):
+            if holdout_every and pick is not None:
+                held = si % holdout_every == holdout_every - 1
+                if held != (pick == "held"):
+                    continue
             sid = os.path.basename(path)[:-4]
             lab = json.load(open(os.path.join(labels, sid + ".json")))
             segs = [(s["start_ms"], s["end_ms"]) for s in lab.get("speech_segments", [])]
@@ -56,12 +64,16 @@ def load(pairs):
             X, Y = np.array(X, np.float32), np.array(Y, np.float32)
             xs.append(X)
             ys.append(Y)
-            ws.append(np.full(len(Y), 1.0 / len(Y), np.float32))
+            ws.append(np.full(len(Y), weight / len(Y), np.float32))
             groups.append(np.full(len(Y), gi))
-    X, Y, W, G = map(np.concatenate, (xs, ys, ws, groups))
+            kind = lab.get("category", "")
+            if not segs:
+                kind = (lab.get("notes") or kind).split(":")[0].split(" ")[0][:24]
+            kinds.append(np.full(len(Y), kind, dtype=object))
+    X, Y, W, G, K = map(np.concatenate, (xs, ys, ws, groups, kinds))
     for c in (0, 1):
         W[Y == c] /= W[Y == c].sum()
-    return X, Y, W / W.sum() * len(W), G
+    return X, Y, W / W.sum() * len(W), G, K
 
 
 def train(X, Y, W, epochs=3000, lr=0.02, l2=1e-3):
@@ -135,18 +147,46 @@ def main():
         del args[i:i + 2]
     check = "--no-check" not in args
     args = [a for a in args if a != "--no-check"]
-    pairs = [a.split("=", 1) for a in args]
-    assert not any("heldout" in l for _, l in pairs), "never train on the held-out part"
-    X, Y, W, G = load(pairs)
+    holdout_every = 0
+    if "--holdout-every" in args:
+        i = args.index("--holdout-every")
+        holdout_every = int(args[i + 1])
+        del args[i:i + 2]
+    report_only = []
+    while "--report" in args:
+        i = args.index("--report")
+        report_only.append(args[i + 1])
+        del args[i:i + 2]
+
+    def parse(a):
+        dump, rest = a.split("=", 1)
+        labels, _, w = rest.partition("@")
+        return dump, labels, float(w or 1.0)
+
+    pairs = [parse(a) for a in args]
+    assert not any("heldout" in l for _, l, _ in pairs), "never train on the held-out part"
+    X, Y, W, G, _ = load(pairs, holdout_every, "train" if holdout_every else None)
     print(f"{len(Y)} active frames, {int(Y.sum())} speech", flush=True)
     if check and len(pairs) > 1:
         # Generalisation check: fit on all but one part, test on it.
-        for gi, (_, lab) in enumerate(pairs):
+        for gi, (_, lab, _) in enumerate(pairs):
             tr, te = G != gi, G == gi
             ptr = train(X[tr], Y[tr], W[tr] / W[tr].mean())
             report(f"fit without {lab}, on it", ptr, X[te], Y[te])
     params = train(X, Y, W)
     report("fit on all, on all", params, X, Y)
+    if holdout_every:
+        Xh, Yh, _, Gh, _ = load(pairs, holdout_every, "held")
+        for gi, (_, lab, _) in enumerate(pairs):
+            if (Gh == gi).any():
+                report(f"held-out scenarios of {lab}", params, Xh[Gh == gi], Yh[Gh == gi])
+    for a in report_only:
+        Xr, Yr, _, _, Kr = load([parse(a)])
+        report(f"report-only {a}", params, Xr, Yr)
+        p = predict(params, Xr)
+        for k in sorted(set(Kr)):
+            m = Kr == k
+            print(f"    {k}: accepted (p >= 0.5) {np.mean(p[m] >= 0.5):.3f} of {m.sum()} frames")
     write_rust(params, out)
     # Keep the generated file as `cargo fmt` would write it.
     subprocess.run(["rustfmt", "--edition", "2024", out], check=False)
