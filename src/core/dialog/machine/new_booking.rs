@@ -391,6 +391,33 @@ impl Dialog<'_> {
 
     pub(super) fn choose_slot(&mut self, u: &Understood, s: ChooseSlot) -> bool {
         let tz = self.config.tz;
+        // "the day after that", "siku inayofuata": the day after the one
+        // being discussed (the time asked for before kept).
+        let relative;
+        let u = match s.when.date {
+            Some(d)
+                if u.when.date.is_none()
+                    && u.tokens.has_any(&[
+                        "day after that",
+                        "the day after",
+                        "the next day",
+                        "the following day",
+                        "siku inayofuata",
+                        "siku ifuatayo",
+                        "siku inayofwata",
+                    ]) =>
+            {
+                relative = Understood {
+                    when: When {
+                        date: Some(d + Duration::days(1)),
+                        ..u.when
+                    },
+                    ..u.clone()
+                };
+                &relative
+            }
+            _ => u,
+        };
         let picked = offered_choice(u.choice.as_ref(), "slot_", &s.offered)
             .or_else(|| {
                 // "the 10:00 one" / "saa nne": an offered time named.
