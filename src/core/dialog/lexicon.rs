@@ -180,6 +180,15 @@ pub fn normalise(raw: Vec<String>) -> Normalised {
             out.push(w.clone());
             continue;
         }
+        // Sheng puts the Swahili infinitive on English verbs and service
+        // words: "kucut", "kuretwist", "ku-cut" read as the word itself.
+        if let Some(rest) = w
+            .strip_prefix("ku")
+            .filter(|r| r.chars().count() >= 3 && words::SERVICE_WORDS.contains(r))
+        {
+            out.push(rest.to_owned());
+            continue;
+        }
         if let Some(parts) = split_digits(w) {
             out.extend(parts);
             continue;
@@ -536,6 +545,8 @@ mod tests {
             ("after noon", "afternoon"),
             ("ksh200", "ksh200"),
             ("3rd", "3rd"),
+            ("kucut nywele", "cut nywele"),
+            ("kuretwist", "retwist"),
         ];
         for (text, want) in cases {
             assert_eq!(words(text), want, "{text}");

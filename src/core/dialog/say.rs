@@ -156,7 +156,8 @@ pub fn duration(lang: Lang, minutes: u32) -> String {
         (Lang::En, 0, m) => format!("{m} min"),
         (Lang::En, 1, 0) => "1 hour".into(),
         (Lang::En, h, 0) => format!("{h} hours"),
-        (Lang::En, h, m) => format!("{h} h {m} min"),
+        (Lang::En, 1, m) => format!("1 hour {m} min"),
+        (Lang::En, h, m) => format!("{h} hours {m} min"),
         (Lang::Sw, 0, m) => format!("dakika {m}"),
         (Lang::Sw, h, 0) => format!("saa {h}"),
         (Lang::Sw, h, m) => format!("saa {h} na dakika {m}"),
@@ -238,7 +239,8 @@ mod tests {
             sentences("Booked! It costs KES 3.50. See you then? Yes."),
             ["Booked!", "It costs KES 3.50.", "See you then?", "Yes."]
         );
-        assert_eq!(duration(Lang::En, 90), "1 h 30 min");
+        assert_eq!(duration(Lang::En, 90), "1 hour 30 min");
+        assert_eq!(duration(Lang::En, 150), "2 hours 30 min");
         assert_eq!(duration(Lang::Sw, 180), "saa 3");
     }
 }

@@ -147,6 +147,12 @@ pub fn word_matches(word: &str, keyword: &str) -> bool {
     if word.len() < 6 || keyword.len() < 6 || word.len().abs_diff(keyword.len()) > 4 {
         return false;
     }
+    // The first letter is never the typo: in Swahili it carries the
+    // subject and the polarity ("nitakuja" I will come, "sitakuja" I will
+    // not come; "nitaweza", "sitaweza").
+    if word.chars().next() != keyword.chars().next() {
+        return false;
+    }
     let (wl, kl) = (word.chars().count(), keyword.chars().count());
     // One edit changes the length by at most one.
     wl >= 6 && kl >= 6 && wl.abs_diff(kl) <= 1 && strsim::osa_distance(word, keyword) <= 1

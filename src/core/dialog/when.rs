@@ -193,6 +193,10 @@ const MONTHS: &[(&str, u32)] = &[
 ];
 
 fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<NaiveDate> {
+    // "not tomorrow, thursday": a day said only to be ruled out is not the
+    // day asked for.
+    let kept = without_negated_days(tokens.words());
+    let tokens = &kept;
     let words = tokens.words();
     if tokens.has("keshokutwa") || tokens.has("kesho kutwa") || tokens.has("day after tomorrow") {
         return Some(today + Duration::days(2));
@@ -202,6 +206,9 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     }
     if tokens.has_any(&["leo", "today", "tonight"]) {
         return Some(today);
+    }
+    if let Some(n) = days_from_now(words) {
+        return Some(today + Duration::days(n));
     }
     // A day of the month says more than a weekday beside it ("sat 25th
     // may", "Ijumaa tarehe 13").
@@ -227,6 +234,56 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     // A holiday by name, when no day was given otherwise ("oh right,
     // Easter. Saturday then" is Saturday).
     holiday_named(tokens, today)
+}
+
+/// The words without a day word that a negation rules out ("not
+/// tomorrow", "si kesho", "sio leo").
+fn without_negated_days(words: &[String]) -> Tokens {
+    let negation = |w: &str| matches!(w, "not" | "si" | "sio" | "siyo" | "no");
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        if negation(&words[i]) && words.get(i + 1).is_some_and(|w| lexicon::is_day_word(w)) {
+            i += 2;
+            continue;
+        }
+        out.push(words[i].clone());
+        i += 1;
+    }
+    Tokens::from_words(out)
+}
+
+/// "after 2 days", "in three days", "2 days from now", "baada ya siku
+/// mbili", "siku tatu zijazo": a count of days ahead of today.
+fn days_from_now(words: &[String]) -> Option<i64> {
+    let count = |w: &str| {
+        w.parse::<u32>()
+            .ok()
+            .or_else(|| super::numbers::en_small(w))
+            .or_else(|| super::numbers::sw_small(w))
+            .filter(|n| (1..=14).contains(n))
+    };
+    let at = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    for i in 0..words.len() {
+        // English: "after|in N days", "N days from now|today|later".
+        if matches!(at(i + 1), "days" | "day")
+            && let Some(n) = count(at(i))
+            && (matches!(at(i.wrapping_sub(1)), "after" | "in")
+                || (matches!(at(i + 2), "from" | "later")
+                    && matches!(at(i + 3), "now" | "today" | "")))
+        {
+            return Some(i64::from(n));
+        }
+        // Swahili: "baada ya siku N", "siku N zijazo".
+        if at(i) == "siku"
+            && let Some(n) = count(at(i + 1))
+            && ((at(i.wrapping_sub(1)) == "ya" && at(i.wrapping_sub(2)) == "baada")
+                || matches!(at(i + 2), "zijazo" | "zinazokuja"))
+        {
+            return Some(i64::from(n));
+        }
+    }
+    None
 }
 
 /// "on Christmas day", "sikukuu ya Jamhuri", "Good Friday": the next
@@ -466,6 +523,11 @@ mod tests {
             ("keshokutwa", d(11, 27)),
             ("kesho kutwa", d(11, 27)),
             ("day after tomorrow", d(11, 27)),
+            ("after 2 days at 11am", d(11, 27)),
+            ("in three days", d(11, 28)),
+            ("baada ya siku mbili", d(11, 27)),
+            ("sorry not tomorrow, friday same time", d(11, 27)),
+            ("si kesho, ijumaa", d(11, 27)),
             ("Friday", d(11, 27)),
             ("Ijumaa", d(11, 27)),
             ("next Friday", d(11, 27)),

@@ -256,6 +256,11 @@ pub const ABBREVIATIONS: &[(&str, &str)] = &[
     ),
     ("sundy sunde sundei", "sunday"),
     ("yh yea yeh yah", "yeah"),
+    ("ys yess yesh", "yes"),
+    ("bok buk", "book"),
+    ("ahed ahd", "ahead"),
+    ("afta aftr", "after"),
+    ("nid", "need"),
     ("okey oky okie", "okay"),
     ("jmosi jumamos", "jumamosi"),
     ("jpili jumapil", "jumapili"),
@@ -342,6 +347,7 @@ hapa huko pale mtoto watoto mwanangu binti rafiki mke mume harusi ngoja subiri k
 basi ama au halafu kisha pamoja wote yote zote kila bila kabla baada mpaka hadi tangu
 leo sasa hivi hivyo vile kweli sio si hakuna haina iwe ikiwa kama nikuje nije kuja
 tutaonana uje nitafika nitakuwa nimechelewa chelewa samahani pole ok okay
+matatu stage town tao
 ";
 
 /// A kind of service salons offer, as customers name it: the phrases they
@@ -367,6 +373,10 @@ pub const SERVICE_SYNONYMS: &[ServiceSynonym] = &[
             "kukata nywele",
             "kata nywele",
             "kunyolewa",
+            "chonga nywele",
+            "kuchonga nywele",
+            "kuchongwa nywele",
+            "cut nywele",
         ],
         targets: &[
             "haircut", "haircuts", "cut", "kinyozi", "barber", "trim", "kunyoa",

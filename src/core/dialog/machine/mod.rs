@@ -469,7 +469,19 @@ impl<'a> Dialog<'a> {
             Step::ChooseService(_) => u.service.is_some() || !u.services.is_empty(),
             _ => false,
         };
+        // "make it cornrows instead, rasta is too expensive": another
+        // service named while one is being booked is a change, whatever
+        // else the turn remarks on.
+        let current = match step {
+            Step::ConfirmSlot(c) => Some(c.service),
+            Step::ChooseSlot(c) => Some(c.service),
+            _ => None,
+        };
+        let other_service = current.is_some_and(|cur| {
+            u.service.is_some_and(|s| s != cur) || u.services.iter().any(|s| *s != cur)
+        });
         flow_answer
+            || other_service
             || u.choice.is_some()
             || u.when.time.is_some()
             || (u.when.date.is_some() && !day_is_asked)

@@ -391,6 +391,33 @@ impl Dialog<'_> {
 
     pub(super) fn choose_slot(&mut self, u: &Understood, s: ChooseSlot) -> bool {
         let tz = self.config.tz;
+        // "the day after that", "siku inayofuata": the day after the one
+        // being discussed (the time asked for before kept).
+        let relative;
+        let u = match s.when.date {
+            Some(d)
+                if u.when.date.is_none()
+                    && u.tokens.has_any(&[
+                        "day after that",
+                        "the day after",
+                        "the next day",
+                        "the following day",
+                        "siku inayofuata",
+                        "siku ifuatayo",
+                        "siku inayofwata",
+                    ]) =>
+            {
+                relative = Understood {
+                    when: When {
+                        date: Some(d + Duration::days(1)),
+                        ..u.when
+                    },
+                    ..u.clone()
+                };
+                &relative
+            }
+            _ => u,
+        };
         let picked = offered_choice(u.choice.as_ref(), "slot_", &s.offered)
             .or_else(|| {
                 // "the 10:00 one" / "saa nne": an offered time named.
@@ -411,6 +438,22 @@ impl Dialog<'_> {
             });
         if let Some(slot) = picked {
             self.confirm(s.purpose, s.service, s.staff, s.when, slot);
+            return true;
+        }
+        // Several services named, not only this one ("ok wash & set and a
+        // manicure then"): plan them instead.
+        if matches!(s.purpose, Purpose::New)
+            && u.services.len() >= 2
+            && u.services.iter().any(|id| *id != s.service)
+            && let Some(first) = self.plan_services(&u.services, u.party)
+        {
+            self.search(
+                Purpose::New,
+                first,
+                u.staff.or(s.staff),
+                u.when.or(s.when),
+                false,
+            );
             return true;
         }
         // A different service named: start over with it.
@@ -762,14 +805,43 @@ impl Dialog<'_> {
             items.truncate(0);
         }
         let in_plan = |id: Uuid| items.iter().any(|i| i.service == id) || id == c.service;
-        let new_services: Vec<Uuid> = if u.services.is_empty() {
+        // "drop the wash and set, just haircut and eyebrows": services
+        // named after a word that removes them leave the plan.
+        let removed = removed_services(&u.tokens, &self.config.catalog.services);
+        let named_now: Vec<Uuid> = if u.services.is_empty() {
             u.service.into_iter().collect()
         } else {
             u.services.clone()
         };
+        let kept: Vec<Uuid> = named_now
+            .into_iter()
+            .filter(|s| !removed.contains(s))
+            .collect();
+        // "badilisha iwe cornrows badala, rasta ni ghali": with a word of
+        // replacing, the service already planned is only mentioned.
+        let replacing = u.tokens.has_any(&[
+            "instead",
+            "badala",
+            "iwe",
+            "make it",
+            "change",
+            "badilisha",
+            "rather",
+        ]);
+        let new_services: Vec<Uuid> = if !removed.is_empty() && kept.is_empty() {
+            items
+                .iter()
+                .map(|i| i.service)
+                .filter(|s| !removed.contains(s))
+                .collect()
+        } else if replacing && kept.iter().any(|s| !in_plan(*s)) {
+            kept.iter().copied().filter(|s| !in_plan(*s)).collect()
+        } else {
+            kept
+        };
         let service_changed = c.purpose == Purpose::New
             && !new_services.is_empty()
-            && new_services.iter().any(|s| !in_plan(*s));
+            && (new_services.iter().any(|s| !in_plan(*s)) || removed.iter().any(|s| in_plan(*s)));
         let when_changed = !u.when.is_empty()
             && (u.when.date.is_some_and(|d| Some(d) != current.date)
                 || u.when.time.is_some_and(|t| Some(t) != current.time)
@@ -925,6 +997,35 @@ impl Dialog<'_> {
 
 /// The phone number in a message ("it's 0712 345 678", "+254 712 345678"):
 /// its digits (and a leading +) read as one number.
+/// Services named right after a word that takes them out of a request
+/// ("drop the wash and set", "without the facial", "toa nyusi", "bila
+/// pedicure"), up to a word that starts what is kept ("just", "only").
+fn removed_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
+    const REMOVE: &[&str] = &[
+        "drop", "remove", "without", "minus", "skip", "except", "toa", "ondoa", "bila",
+    ];
+    const KEEP: &[&str] = &["just", "only", "tu", "but", "lakini", "keep", "acha"];
+    let words = tokens.words();
+    let mut removed = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        if !REMOVE.contains(&w.as_str()) {
+            continue;
+        }
+        let window: Vec<String> = words[i + 1..]
+            .iter()
+            .take_while(|w| !KEEP.contains(&w.as_str()))
+            .take(5)
+            .cloned()
+            .collect();
+        for id in services_mentioned(&Tokens::from_words(window), services) {
+            if !removed.contains(&id) {
+                removed.push(id);
+            }
+        }
+    }
+    removed
+}
+
 pub(crate) fn phone_in(text: &str) -> Option<PhoneNumber> {
     let start = text.find(|c: char| c == '+' || c.is_ascii_digit())?;
     let kept: String = text[start..]
