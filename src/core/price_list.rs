@@ -93,11 +93,12 @@ pub fn extract(input: &str, format: Format, existing: &[&str]) -> Extraction {
         let parsed = match format {
             Format::Csv => {
                 let cells = split_csv(text);
-                if csv_header.is_none() && nothing_read_yet(&out) {
-                    if let Some(h) = CsvColumns::from_header(&cells) {
-                        csv_header = Some(h);
-                        continue;
-                    }
+                if csv_header.is_none()
+                    && nothing_read_yet(&out)
+                    && let Some(h) = CsvColumns::from_header(&cells)
+                {
+                    csv_header = Some(h);
+                    continue;
                 }
                 match &csv_header {
                     Some(h) => h.read(&cells, line),
@@ -109,10 +110,10 @@ pub fn extract(input: &str, format: Format, existing: &[&str]) -> Extraction {
         match parsed {
             Line::Heading(h) => heading = Some(h),
             Line::Service(mut s) => {
-                if s.category.value.is_none() {
-                    if let Some(h) = &heading {
-                        s.category = Field::some(h.clone(), 0.8);
-                    }
+                if s.category.value.is_none()
+                    && let Some(h) = &heading
+                {
+                    s.category = Field::some(h.clone(), 0.8);
                 }
                 s.matched = best_match(s.name.value.as_deref().unwrap_or(""), existing);
                 out.services.push(s);
