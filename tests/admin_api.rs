@@ -294,6 +294,20 @@ async fn a_tenant_token_gets_404_for_another_tenants_ids_on_every_endpoint() {
     .await
     .unwrap();
 
+    let b_contact = api
+        .ok(
+            StatusCode::OK,
+            "/contacts",
+            Method::GET,
+            "/contacts?q=0712000002",
+            &tb,
+            None,
+        )
+        .await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
     // A has a catalogue of its own (so "not found" is not "nothing at all").
     let (a_service, a_staff) = catalogue(&api, &ta, "Gel nails").await;
 
@@ -473,6 +487,18 @@ async fn a_tenant_token_gets_404_for_another_tenants_ids_on_every_endpoint() {
             format!("/admins/{b_admin_self}/deactivate"),
             None,
         ),
+        (
+            "/contacts/{id}",
+            Method::GET,
+            format!("/contacts/{b_contact}"),
+            None,
+        ),
+        (
+            "/contacts/{id}/interactions",
+            Method::GET,
+            format!("/contacts/{b_contact}/interactions"),
+            None,
+        ),
     ];
     for (template, method, path, body) in probes {
         let (status, v) = api.call(template, method.clone(), &path, &ta, body).await;
@@ -480,8 +506,11 @@ async fn a_tenant_token_gets_404_for_another_tenants_ids_on_every_endpoint() {
     }
 
     // Lists show none of B's rows.
-    let b_ids = [&b_service, &b_staff, &b_appt, &b_block, &b_admin, &b_thread];
+    let b_ids = [
+        &b_service, &b_staff, &b_appt, &b_block, &b_admin, &b_thread, &b_contact,
+    ];
     let lists = [
+        ("/contacts", "/contacts".to_owned()),
         ("/appointments", format!("/appointments?date={day}&days=7")),
         ("/services", "/services".to_owned()),
         ("/staff", "/staff".to_owned()),
@@ -588,4 +617,88 @@ async fn a_tenant_token_gets_404_for_another_tenants_ids_on_every_endpoint() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn unknown_paths_and_wrong_methods_answer_the_error_shape() {
+    let db = TestDb::new().await;
+    let rec = tenant(&db, "alpha", "1001").await;
+    let (token, _) = token_for(&db, &rec, "+254722000001").await;
+    let api = Api::start(&db, None).await;
+    // call_as asserts the {error, message} shape on every 4xx.
+    for path in ["/nothing", "/services/x/y/z", ""] {
+        for token in [Some(token.as_str()), None] {
+            let (status, v) = api
+                .call_as("/unknown", Method::GET, path, token, None)
+                .await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {v}");
+            assert_eq!(v["error"], "not_found");
+        }
+    }
+    let url = format!("{}/api/v1/services", api.base);
+    let resp = reqwest::Client::new()
+        .put(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(resp.headers().get("allow").is_some());
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["error"], "method_not_allowed");
+    let (status, v) = api
+        .call(
+            "/openapi.json",
+            Method::DELETE,
+            "/openapi.json",
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{v}");
+}
+
+#[tokio::test]
+async fn failed_bearer_attempts_are_limited_per_client_address() {
+    let db = TestDb::new().await;
+    let rec = tenant(&db, "alpha", "1001").await;
+    let (token, _) = token_for(&db, &rec, "+254722000001").await;
+    let api = Api::start(&db, None).await;
+    let url = format!("{}/api/v1/services", api.base);
+    let from = |ip: [u8; 4]| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(ip))
+            .build()
+            .unwrap()
+    };
+    let (one, two) = (from([127, 0, 0, 1]), from([127, 0, 0, 2]));
+    // Successes are not counted.
+    for _ in 0..30 {
+        let r = one.get(&url).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let limit = ratiba::http::admin::AUTH_FAILURES_PER_WINDOW;
+    for i in 0..limit {
+        let r = one.get(&url).bearer_auth("rtb_wrong").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    // Now the address is refused, even with a good token, in the one shape.
+    for t in ["rtb_wrong", token.as_str()] {
+        let r = one.get(&url).bearer_auth(t).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        let wait: u64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"], "rate_limited");
+        assert!(v["message"].is_string());
+    }
+    // Another address is not.
+    let r = two.get(&url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = two.get(&url).bearer_auth("rtb_wrong").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use common::TestDb;
-use common::admin::{Api, Outbox, catalogue, id, ten_am, tenant, token_for};
+use common::admin::{Api, Outbox, catalogue, id, ten_am, tenant, token_for, vault};
 use ratiba::core::dialog::Channel;
 use ratiba::core::ids::PhoneNumber;
 use ratiba::runtime::conversation::{ConversationService, TurnText};
@@ -768,4 +768,300 @@ async fn a_handoff_is_claimed_answered_and_closed_from_the_dashboard() {
     )
     .await;
     assert!(!back.is_empty());
+}
+
+#[tokio::test]
+async fn contacts_are_searched_and_their_history_paged_across_channels() {
+    let db = TestDb::new().await;
+    let rec = tenant(&db, "alpha", "1001").await;
+    let (token, _) = token_for(&db, &rec, "+254722000001").await;
+    let api = Api::start(&db, None).await;
+    let handle = db.db().tenant(&rec.slug);
+    let mut tx = handle.begin().await.unwrap();
+    let amina: Uuid = sqlx::query_scalar(
+        "INSERT INTO contacts (phone_number, name) VALUES ('+254712345678', 'Amina Wanjiru') RETURNING id",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO contacts (phone_number, name) VALUES ('+254799000111', 'Baraka')")
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    let customer: Uuid = sqlx::query_scalar(
+        "INSERT INTO customers (phone_e164, name) VALUES ('+254712345678', 'Amina') RETURNING customer_id",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO customer_identities (customer_id, provider, external_id) \
+         VALUES ($1, 'whatsapp', '254712345678'), ($1, 'instagram', 'ig-77')",
+    )
+    .bind(customer)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    for (i, channel) in ["whatsapp", "voice", "dashboard"].iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO interactions (contact_id, channel, direction, content, created_at) \
+             VALUES ($1, $2, 'inbound', $3, NOW() - make_interval(mins => $4))",
+        )
+        .bind(amina)
+        .bind(channel)
+        .bind(format!("message {i}"))
+        .bind(10 - i as i32)
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    for (q, want) in [
+        ("amina", 1),
+        ("WANJIRU", 1),
+        ("0712 345", 1),
+        ("254799", 1),
+        ("nobody", 0),
+    ] {
+        let v = api
+            .ok(
+                StatusCode::OK,
+                "/contacts",
+                Method::GET,
+                &format!("/contacts?q={q}"),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(v["items"].as_array().unwrap().len(), want, "{q}: {v}");
+    }
+    let page = api
+        .ok(
+            StatusCode::OK,
+            "/contacts",
+            Method::GET,
+            "/contacts?limit=1",
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(page["next_offset"], 1);
+    let all = api
+        .ok(
+            StatusCode::OK,
+            "/contacts",
+            Method::GET,
+            "/contacts",
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 2);
+    assert!(all["next_offset"].is_null());
+    let (status, _) = api
+        .call("/contacts", Method::GET, "/contacts?limit=0", &token, None)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let one = api
+        .ok(
+            StatusCode::OK,
+            "/contacts/{id}",
+            Method::GET,
+            &format!("/contacts/{amina}"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(one["name"], "Amina Wanjiru");
+    let providers: Vec<&str> = one["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["provider"].as_str().unwrap())
+        .collect();
+    assert_eq!(providers.len(), 2);
+    assert!(providers.contains(&"instagram") && providers.contains(&"whatsapp"));
+
+    let first = api
+        .ok(
+            StatusCode::OK,
+            "/contacts/{id}/interactions",
+            Method::GET,
+            &format!("/contacts/{amina}/interactions?limit=2"),
+            &token,
+            None,
+        )
+        .await;
+    let channels: Vec<&str> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["channel"].as_str().unwrap())
+        .collect();
+    assert_eq!(channels, ["dashboard", "voice"], "newest first");
+    assert_eq!(first["next_offset"], 2);
+    let rest = api
+        .ok(
+            StatusCode::OK,
+            "/contacts/{id}/interactions",
+            Method::GET,
+            &format!("/contacts/{amina}/interactions?limit=2&offset=2"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(rest["items"][0]["channel"], "whatsapp");
+    assert!(rest["next_offset"].is_null());
+    let (status, _) = api
+        .call(
+            "/contacts/{id}",
+            Method::GET,
+            &format!("/contacts/{}", Uuid::new_v4()),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn credentials_are_stored_encrypted_audited_and_never_returned() {
+    let db = TestDb::new().await;
+    let rec = tenant(&db, "alpha", "1001").await;
+    let (token, admin) = token_for(&db, &rec, "+254722000001").await;
+    let api = Api::start(&db, None).await;
+    let before = api
+        .ok(
+            StatusCode::OK,
+            "/credentials",
+            Method::GET,
+            "/credentials",
+            &token,
+            None,
+        )
+        .await;
+    assert!(
+        before
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["is_set"] == false)
+    );
+    let body = json!({
+        "daraja": {"shortcode": "174379", "passkey": "PASSKEY-SECRET-1"},
+        "whatsapp_access_token": "EAAG-SECRET-2",
+    });
+    let after = api
+        .ok(
+            StatusCode::OK,
+            "/credentials",
+            Method::PUT,
+            "/credentials",
+            &token,
+            Some(body),
+        )
+        .await;
+    let text = after.to_string();
+    assert!(!text.contains("SECRET"), "{text}");
+    let state = |v: &Value, name: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(state(&after, "daraja")["is_set"], true);
+    assert!(state(&after, "daraja")["changed_at"].is_string());
+    assert_eq!(state(&after, "whatsapp_access_token")["is_set"], true);
+    assert_eq!(state(&after, "pesapal")["is_set"], false);
+
+    // Stored as Fernet tokens that decrypt to what was sent.
+    let (daraja, wa): (Vec<u8>, String) = sqlx::query_as(
+        "SELECT daraja_credentials, whatsapp_access_token FROM public.tenants WHERE id = $1",
+    )
+    .bind(rec.id.0)
+    .fetch_one(db.db().pool())
+    .await
+    .unwrap();
+    assert!(!String::from_utf8_lossy(&daraja).contains("SECRET"));
+    assert!(!wa.contains("SECRET"));
+    let v = vault();
+    let doc: Value = v.decrypt_json(&daraja).unwrap();
+    assert_eq!(
+        doc,
+        json!({"shortcode": "174379", "passkey": "PASSKEY-SECRET-1"})
+    );
+    assert_eq!(v.decrypt_text(&wa).unwrap().expose(), "EAAG-SECRET-2");
+
+    // Audited without the secret, by the admin.
+    let audits = api
+        .ok(
+            StatusCode::OK,
+            "/dials/audits",
+            Method::GET,
+            "/dials/audits",
+            &token,
+            None,
+        )
+        .await;
+    let text = audits.to_string();
+    assert!(!text.contains("SECRET"), "{text}");
+    let dials: Vec<&str> = audits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["dial"].as_str().unwrap())
+        .collect();
+    assert!(
+        dials.contains(&"credential_daraja") && dials.contains(&"credential_whatsapp_access_token")
+    );
+    assert!(
+        audits
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["actor_admin_id"] == admin.to_string())
+    );
+
+    // Cleared; bad values refused without a change.
+    let cleared = api
+        .ok(
+            StatusCode::OK,
+            "/credentials",
+            Method::PUT,
+            "/credentials",
+            &token,
+            Some(json!({"clear": ["whatsapp_access_token"]})),
+        )
+        .await;
+    assert_eq!(state(&cleared, "whatsapp_access_token")["is_set"], false);
+    for bad in [
+        json!({}),
+        json!({"clear": ["nope"]}),
+        json!({"daraja": {"shortcode": "abc", "passkey": "x"}}),
+        json!({"pesapal": {"consumer_key": "", "consumer_secret": "s"}}),
+    ] {
+        let (status, v) = api
+            .call(
+                "/credentials",
+                Method::PUT,
+                "/credentials",
+                &token,
+                Some(bad.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
+    }
+    let handle = db.db().tenant(&rec.slug);
+    assert_eq!(
+        count(
+            &handle,
+            "SELECT count(*) FROM dial_audits WHERE dial LIKE 'credential%'"
+        )
+        .await,
+        3
+    );
 }

@@ -9,6 +9,8 @@ pub mod messages;
 pub mod payment;
 pub mod phone_check;
 pub mod playback;
+pub mod price_list;
 pub mod tenancy;
+pub mod throttle;
 pub mod turn;
 pub mod vad;

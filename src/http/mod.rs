@@ -79,10 +79,11 @@ pub fn router_with_payments(state: AppState, payments: Option<whatsapp::ChatPaym
         ),
     );
     let (whatsapp, sender) = whatsapp::router_and_sender(config, payments, Default::default());
-    let admin = admin::router(admin::AdminState {
-        db: state.db.clone(),
-        sender: Some(sender),
-    });
+    let admin = admin::router(admin::AdminState::new(
+        state.db.clone(),
+        Some(sender),
+        state.vault.clone(),
+    ));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

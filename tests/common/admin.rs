@@ -9,8 +9,8 @@ use ratiba::core::ids::{PhoneNumber, TenantSlug};
 use ratiba::http::admin::{AdminState, router};
 use ratiba::runtime::conversation::BoxFuture;
 use ratiba::runtime::handoff::AdminNotifier;
-use ratiba::storage::TenantRecord;
 use ratiba::storage::admin::tokens::{self, Scope};
+use ratiba::storage::{TenantRecord, Vault};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -42,13 +42,17 @@ pub struct Api {
 
 impl Api {
     pub async fn start(db: &TestDb, sender: Option<Arc<dyn AdminNotifier>>) -> Api {
-        let app = router(AdminState {
-            db: db.db().clone(),
-            sender,
-        });
+        let app = router(AdminState::new(db.db().clone(), sender, vault()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .unwrap()
+        });
         Api {
             base: format!("http://{addr}"),
             http: reqwest::Client::new(),
@@ -123,6 +127,12 @@ impl Api {
         assert_eq!(status, want, "{method} {path}: {v}");
         v
     }
+}
+
+/// The vault every test API encrypts with (one key per process).
+pub fn vault() -> Vault {
+    static KEY: std::sync::OnceLock<ratiba::config::Secret> = std::sync::OnceLock::new();
+    Vault::new(KEY.get_or_init(Vault::generate_key)).unwrap()
 }
 
 pub async fn tenant(db: &TestDb, slug: &str, wa_id: &str) -> TenantRecord {

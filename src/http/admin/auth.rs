@@ -3,7 +3,10 @@
 //! the admin's deactivation take effect at once), and the request-reading
 //! extractors whose failures come back in the API's error shape.
 
-use axum::extract::{FromRequest, FromRequestParts};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::Utc;
@@ -11,6 +14,7 @@ use uuid::Uuid;
 
 use super::AdminState;
 use super::error::AppError;
+use crate::core::throttle::FailureLimiter;
 use crate::storage::admin::Actor;
 use crate::storage::admin::review::QueueScope;
 use crate::storage::admin::tokens::{self, Principal};
@@ -34,6 +38,24 @@ pub struct ApiQuery<T>(pub T);
 /// Any valid token.
 pub struct Caller(pub Principal);
 
+fn lock(state: &AdminState) -> std::sync::MutexGuard<'_, FailureLimiter<IpAddr>> {
+    // The counts stay usable after a panic elsewhere.
+    state
+        .auth_failures
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// 429 while `peer` has used up its failed attempts.
+fn check_failures(state: &AdminState, peer: IpAddr, now: Instant) -> Result<(), AppError> {
+    lock(state).check(&peer, now).map_err(|wait| {
+        tracing::info!(peer = %peer, "admin API: too many failed bearer attempts");
+        AppError::TooManyFailures {
+            retry_after_secs: wait.as_secs().max(1),
+        }
+    })
+}
+
 impl FromRequestParts<AdminState> for Caller {
     type Rejection = AppError;
 
@@ -41,6 +63,14 @@ impl FromRequestParts<AdminState> for Caller {
         parts: &mut Parts,
         state: &AdminState,
     ) -> Result<Self, Self::Rejection> {
+        // The server provides the peer address (ConnectInfo); without it
+        // every caller shares one count.
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED), |c| c.0.ip());
+        let now = Instant::now();
+        check_failures(state, peer, now)?;
         let token = parts
             .headers
             .get(AUTHORIZATION)
@@ -49,11 +79,17 @@ impl FromRequestParts<AdminState> for Caller {
                 v.strip_prefix("Bearer ")
                     .or_else(|| v.strip_prefix("bearer "))
             })
-            .map(str::trim)
-            .ok_or(AppError::Unauthorized)?;
-        match tokens::authenticate(&state.db, token, Utc::now()).await? {
+            .map(str::trim);
+        let principal = match token {
+            Some(t) => tokens::authenticate(&state.db, t, Utc::now()).await?,
+            None => None,
+        };
+        match principal {
             Some(p) => Ok(Caller(p)),
-            None => Err(AppError::Unauthorized),
+            None => {
+                lock(state).failed(&peer, now);
+                Err(AppError::Unauthorized)
+            }
         }
     }
 }

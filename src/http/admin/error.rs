@@ -21,7 +21,7 @@ use crate::storage::booking::BookingError;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// A stable code: bad_request, unauthorized, forbidden, not_found,
-    /// conflict, invalid, unavailable, internal.
+    /// method_not_allowed, rate_limited, conflict, invalid, unavailable, internal.
     pub error: String,
     /// What went wrong, for a person.
     pub message: String,
@@ -43,6 +43,12 @@ pub enum AppError {
     /// No such thing for this token's tenant.
     #[error("not found")]
     NotFound,
+    /// The path exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// Too many failed bearer attempts from this address.
+    #[error("too many failed attempts; retry in {retry_after_secs} s")]
+    TooManyFailures { retry_after_secs: u64 },
     /// The request clashes with the current state.
     #[error("{0}")]
     Conflict(String),
@@ -64,6 +70,8 @@ impl AppError {
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            AppError::TooManyFailures { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
@@ -94,6 +102,12 @@ impl IntoResponse for AppError {
             message: self.to_string(),
         };
         let mut response = (status, Json(body)).into_response();
+        if let AppError::TooManyFailures { retry_after_secs } = &self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after_secs),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

@@ -9,25 +9,30 @@
 //! A tenant token reaches only its own tenant: another tenant's ids are
 //! not found (404). See docs/admin-api.md.
 
-use std::sync::Arc;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{any, get};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::core::throttle::FailureLimiter;
 use crate::runtime::handoff::AdminNotifier;
-use crate::storage::Db;
+use crate::storage::{Db, Vault};
 
 pub mod admins;
 pub mod auth;
 pub mod calendar;
 pub mod catalogue;
 mod check;
+pub mod contacts;
+pub mod credentials;
 pub mod dials;
 pub mod error;
 pub mod handoffs;
@@ -46,6 +51,33 @@ pub struct AdminState {
     /// Sends a dashboard reply to the customer on WhatsApp (from the
     /// tenant's number); `None`: replies are recorded, not delivered.
     pub sender: Option<Arc<dyn AdminNotifier>>,
+    /// Encrypts the credentials written through the API.
+    pub vault: Vault,
+    /// Failed bearer attempts per client address.
+    pub auth_failures: Arc<Mutex<FailureLimiter<IpAddr>>>,
+}
+
+/// Failed bearer attempts an address may make per window before it gets
+/// 429 until the window ends.
+pub const AUTH_FAILURES_PER_WINDOW: u32 = 20;
+/// The window of [`AUTH_FAILURES_PER_WINDOW`].
+pub const AUTH_FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Addresses tracked at most (bounded memory).
+pub const AUTH_FAILURE_ADDRESSES: usize = 10_000;
+
+impl AdminState {
+    pub fn new(db: Db, sender: Option<Arc<dyn AdminNotifier>>, vault: Vault) -> Self {
+        Self {
+            db,
+            sender,
+            vault,
+            auth_failures: Arc::new(Mutex::new(FailureLimiter::new(
+                AUTH_FAILURES_PER_WINDOW,
+                AUTH_FAILURE_WINDOW,
+                AUTH_FAILURE_ADDRESSES,
+            ))),
+        }
+    }
 }
 
 #[derive(OpenApi)]
@@ -59,6 +91,7 @@ pub struct AdminState {
     components(schemas(ErrorBody)),
     tags(
         (name = "calendar", description = "Appointments"),
+        (name = "contacts", description = "Customers and their history"),
         (name = "catalogue", description = "Services, staff, schedules, blocks"),
         (name = "dials", description = "Voice, hand-off, payment and personality dials"),
         (name = "handoffs", description = "Customers waiting for a person"),
@@ -124,6 +157,9 @@ fn api() -> OpenApiRouter<AdminState> {
         .routes(routes!(calendar::cancel_appointment))
         .routes(routes!(calendar::complete_appointment))
         .routes(routes!(calendar::no_show_appointment))
+        .routes(routes!(contacts::list_contacts))
+        .routes(routes!(contacts::get_contact))
+        .routes(routes!(contacts::contact_interactions))
         .routes(routes!(catalogue::list_services, catalogue::create_service))
         .routes(routes!(
             catalogue::update_service,
@@ -148,6 +184,10 @@ fn api() -> OpenApiRouter<AdminState> {
         .routes(routes!(catalogue::list_catalog_audits))
         .routes(routes!(dials::get_dials, dials::set_dials))
         .routes(routes!(dials::list_dial_audits))
+        .routes(routes!(
+            credentials::get_credentials,
+            credentials::set_credentials
+        ))
         .routes(routes!(handoffs::list_handoffs))
         .routes(routes!(handoffs::handoff_messages))
         .routes(routes!(handoffs::claim_handoff))
@@ -189,6 +229,21 @@ pub fn router(state: AdminState) -> Router {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
+        // Wrong method on a known path: 405 in the one shape (the Allow
+        // header is kept by axum).
+        .method_not_allowed_fallback(method_not_allowed)
+        // Unknown paths under /api/v1: 404 in the one shape.
+        .route("/api/v1", any(not_found))
+        .route("/api/v1/", any(not_found))
+        .route("/api/v1/{*rest}", any(not_found))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
 }

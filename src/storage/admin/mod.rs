@@ -10,6 +10,8 @@
 pub mod admins;
 pub mod calendar;
 pub mod catalogue;
+pub mod contacts;
+pub mod credentials;
 pub mod dials;
 pub mod review;
 pub mod tokens;
