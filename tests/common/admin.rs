@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use ratiba::core::ids::{PhoneNumber, TenantSlug};
+use ratiba::core::throttle::FailureLimiter;
 use ratiba::http::admin::{AdminState, router};
 use ratiba::runtime::conversation::BoxFuture;
 use ratiba::runtime::handoff::AdminNotifier;
@@ -42,7 +43,23 @@ pub struct Api {
 
 impl Api {
     pub async fn start(db: &TestDb, sender: Option<Arc<dyn AdminNotifier>>) -> Api {
-        let app = router(AdminState::new(db.db().clone(), sender, vault()));
+        Api::serve(AdminState::new(db.db().clone(), sender, vault())).await
+    }
+
+    /// The API with no limit on failed bearer attempts: a fuzzer sends many
+    /// on purpose and must still reach every operation after them.
+    pub async fn start_unthrottled(db: &TestDb) -> Api {
+        let mut state = AdminState::new(db.db().clone(), None, vault());
+        state.auth_failures = Arc::new(Mutex::new(FailureLimiter::new(
+            u32::MAX,
+            std::time::Duration::from_secs(60),
+            16,
+        )));
+        Api::serve(state).await
+    }
+
+    async fn serve(state: AdminState) -> Api {
+        let app = router(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
