@@ -22,6 +22,7 @@ mod call_page;
 pub mod health;
 pub mod media;
 pub mod media_auth;
+pub mod meta;
 pub mod metrics;
 pub mod payments;
 mod voice;
@@ -82,6 +83,7 @@ pub fn router_with_payments(state: AppState, payments: Option<whatsapp::ChatPaym
     let admin = admin::router(admin::AdminState {
         db: state.db.clone(),
         sender: Some(sender),
+        vault: Some(state.vault.clone()),
     });
     Router::new()
         .route("/healthz", get(health::healthz))

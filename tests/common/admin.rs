@@ -45,6 +45,7 @@ impl Api {
         let app = router(AdminState {
             db: db.db().clone(),
             sender,
+            vault: Some(db.vault().clone()),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

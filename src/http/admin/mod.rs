@@ -46,6 +46,9 @@ pub struct AdminState {
     /// Sends a dashboard reply to the customer on WhatsApp (from the
     /// tenant's number); `None`: replies are recorded, not delivered.
     pub sender: Option<Arc<dyn AdminNotifier>>,
+    /// Encrypts channel tokens set through the dials; `None`: they cannot
+    /// be set here.
+    pub vault: Option<crate::storage::Vault>,
 }
 
 #[derive(OpenApi)]

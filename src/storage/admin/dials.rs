@@ -44,6 +44,18 @@ pub const TENANT_DIALS: &[(&str, &str)] = &[
     ("pesapal_abandon_seconds", "integer"),
     ("reminder_lead_seconds", "integer"),
     ("admin_whatsapp_briefing_enabled", "boolean"),
+    ("instagram_business_account_id", "text"),
+    ("instagram_enabled", "boolean"),
+    ("facebook_page_id", "text"),
+    ("messenger_enabled", "boolean"),
+];
+
+/// Credentials of public.tenants: stored as the vault's Fernet token
+/// (text), never read back by the API, audited as `"set"` or null only.
+pub const SECRET_DIALS: &[&str] = &[
+    "whatsapp_access_token",
+    "instagram_access_token",
+    "facebook_page_access_token",
 ];
 
 /// The personality dials (tenant_personality_config columns, all text).
@@ -192,6 +204,57 @@ pub async fn set(
     }
     tx.commit().await?;
     Ok(audits.into_iter().map(|(d, _, _)| d).collect())
+}
+
+/// Sets (`Some`: the vault's ciphertext) or clears (`None`) one of
+/// [`SECRET_DIALS`]; one dial_audits row saying only whether it was set
+/// before and after. Returns whether anything changed.
+pub async fn set_secret(
+    db: &Db,
+    tenant: &TenantHandle,
+    id: TenantId,
+    dial: &str,
+    ciphertext: Option<&str>,
+    actor: Actor,
+) -> Result<bool, StorageError> {
+    let Some(dial) = SECRET_DIALS.iter().find(|d| **d == dial) else {
+        return Err(StorageError::Invalid(format!("unknown credential {dial}")));
+    };
+    let mut tx = db.pool().begin().await?;
+    // The name comes from the fixed table above, never from input.
+    let before: Option<Option<String>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT {dial} FROM public.tenants WHERE id = $1 FOR UPDATE"
+    )))
+    .bind(id.0)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let was_set = before
+        .ok_or_else(|| StorageError::Corrupt("tenant row vanished".into()))?
+        .is_some();
+    if !was_set && ciphertext.is_none() {
+        return Ok(false);
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE public.tenants SET {dial} = $2, updated_at = NOW() WHERE id = $1"
+    )))
+    .bind(id.0)
+    .bind(ciphertext)
+    .execute(&mut *tx)
+    .await
+    .map_err(StorageError::classify)?;
+    let mark = |set: bool| if set { Value::from("set") } else { Value::Null };
+    let mut tx = tenant.within(tx).await?;
+    sqlx::query(
+        "INSERT INTO dial_audits (dial, before, after, actor_admin_id) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(*dial)
+    .bind(mark(was_set))
+    .bind(mark(ciphertext.is_some()))
+    .bind(actor.admin_id)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// One dial_audits row.
