@@ -41,7 +41,9 @@ async fn fake_graph() -> (String, Seen) {
     let app = axum::Router::new().route(
         "/{account_id}/messages",
         post(
-            move |Path(account): Path<String>, headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
+            move |Path(account): Path<String>,
+                  headers: HeaderMap,
+                  axum::Json(body): axum::Json<Value>| {
                 let log = Arc::clone(&log);
                 async move {
                     let auth = headers
@@ -154,7 +156,12 @@ impl Server {
         if let Some(sig) = sig {
             req = req.header("x-hub-signature-256", sig);
         }
-        req.body(body.to_vec()).send().await.unwrap().status().as_u16()
+        req.body(body.to_vec())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
     }
 
     async fn signed(&self, channel: MetaChannel, body: &[u8]) -> u16 {
@@ -162,7 +169,13 @@ impl Server {
     }
 
     async fn say(&self, channel: MetaChannel, from: &str, mid: &str, text: &str) -> u16 {
-        let b = body(channel, account(channel), from, now_ms(), json!({"mid": mid, "text": text}));
+        let b = body(
+            channel,
+            account(channel),
+            from,
+            now_ms(),
+            json!({"mid": mid, "text": text}),
+        );
         self.signed(channel, &b).await
     }
 
@@ -244,7 +257,9 @@ async fn handshake_and_signatures() {
         let url = |q: &str| format!("{}/{}?{q}", s.base, path(channel));
         let ok = s
             .http
-            .get(url("hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=31337"))
+            .get(url(
+                "hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=31337",
+            ))
             .send()
             .await
             .unwrap();
@@ -252,16 +267,27 @@ async fn handshake_and_signatures() {
         assert_eq!(ok.text().await.unwrap(), "31337");
         let bad = s
             .http
-            .get(url("hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1"))
+            .get(url(
+                "hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1",
+            ))
             .send()
             .await
             .unwrap();
         assert_eq!(bad.status(), 403);
 
         let psid = "6100000000000101";
-        let b = body(channel, account(channel), psid, now_ms(), json!({"mid": format!("m_sig_{}", channel.as_str()), "text": "Hi"}));
+        let b = body(
+            channel,
+            account(channel),
+            psid,
+            now_ms(),
+            json!({"mid": format!("m_sig_{}", channel.as_str()), "text": "Hi"}),
+        );
         assert_eq!(s.post(channel, &b, None).await, 401);
-        assert_eq!(s.post(channel, &b, Some(sign("wrong-secret", &b))).await, 401);
+        assert_eq!(
+            s.post(channel, &b, Some(sign("wrong-secret", &b))).await,
+            401
+        );
         let mut other = b.clone();
         other.push(b' ');
         assert_eq!(s.post(channel, &b, Some(sign(SECRET, &other))).await, 401);
@@ -279,8 +305,15 @@ async fn handshake_and_signatures() {
         assert_eq!(s.signed(channel, &other_object).await, 400);
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(s.public_count("SELECT count(*) FROM public.whatsapp_inbox").await, 0);
-    assert_eq!(s.scalar::<i64>("SELECT count(*) FROM interactions").await, 0);
+    assert_eq!(
+        s.public_count("SELECT count(*) FROM public.whatsapp_inbox")
+            .await,
+        0
+    );
+    assert_eq!(
+        s.scalar::<i64>("SELECT count(*) FROM interactions").await,
+        0
+    );
     assert!(s.seen.lock().unwrap().is_empty(), "nothing may be sent");
 }
 
@@ -288,19 +321,36 @@ async fn handshake_and_signatures() {
 async fn unknown_and_switched_off_accounts_are_reviewed_once_and_never_answered() {
     let s = start().await;
     // Messenger switched off for the demo: its page is as unknown.
-    let record = s.db.db().tenant_by_slug(s.demo.slug()).await.unwrap().unwrap();
+    let record =
+        s.db.db()
+            .tenant_by_slug(s.demo.slug())
+            .await
+            .unwrap()
+            .unwrap();
     let mut off = serde_json::Map::new();
     off.insert("messenger_enabled".into(), json!(false));
-    dials::set(s.db.db(), &s.demo, record.id, &off, Actor { admin_id: None })
-        .await
-        .unwrap();
+    dials::set(
+        s.db.db(),
+        &s.demo,
+        record.id,
+        &off,
+        Actor { admin_id: None },
+    )
+    .await
+    .unwrap();
     let cases = [
         (MetaChannel::Instagram, "17841499999999999", "m_unknown_ig"),
         (MetaChannel::Messenger, "199999999999999", "m_unknown_fb"),
         (MetaChannel::Messenger, PAGE, "m_off_fb"),
     ];
     for (channel, to, mid) in cases {
-        let b = body(channel, to, "6100000000000102", now_ms(), json!({"mid": mid, "text": "Hello?"}));
+        let b = body(
+            channel,
+            to,
+            "6100000000000102",
+            now_ms(),
+            json!({"mid": mid, "text": "Hello?"}),
+        );
         for _ in 0..3 {
             assert_eq!(s.signed(channel, &b).await, 200);
         }
@@ -314,7 +364,10 @@ async fn unknown_and_switched_off_accounts_are_reviewed_once_and_never_answered(
         .fetch_one(s.db.db().pool())
         .await
         .unwrap();
-        assert_eq!((n, got_channel.as_str(), got_to.as_str()), (1, channel.as_str(), to));
+        assert_eq!(
+            (n, got_channel.as_str(), got_to.as_str()),
+            (1, channel.as_str(), to)
+        );
     }
     let raw: Value = sqlx::query_scalar(
         "SELECT raw_payload FROM public.inbound_quarantine WHERE provider_message_id = 'm_unknown_ig'",
@@ -324,17 +377,35 @@ async fn unknown_and_switched_off_accounts_are_reviewed_once_and_never_answered(
     .unwrap();
     assert_eq!(raw["entry"][0]["messaging"][0]["message"]["text"], "Hello?");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(s.public_count("SELECT count(*) FROM public.whatsapp_inbox").await, 0);
+    assert_eq!(
+        s.public_count("SELECT count(*) FROM public.whatsapp_inbox")
+            .await,
+        0
+    );
     assert!(s.seen.lock().unwrap().is_empty(), "nothing may be sent");
     // Echoes of our own messages and read receipts are answered, not kept.
-    let echo = body(MetaChannel::Instagram, IG_ACCOUNT, IG_ACCOUNT, now_ms(), json!({"mid": "m_echo", "text": "Sawa", "is_echo": true}));
+    let echo = body(
+        MetaChannel::Instagram,
+        IG_ACCOUNT,
+        IG_ACCOUNT,
+        now_ms(),
+        json!({"mid": "m_echo", "text": "Sawa", "is_echo": true}),
+    );
     assert_eq!(s.signed(MetaChannel::Instagram, &echo).await, 200);
     let read = serde_json::to_vec(&json!({"object": "instagram", "entry": [{"id": IG_ACCOUNT, "messaging": [
         {"sender": {"id": "6100000000000102"}, "recipient": {"id": IG_ACCOUNT}, "timestamp": now_ms(), "read": {"mid": "m_1"}}]}]}))
     .unwrap();
     assert_eq!(s.signed(MetaChannel::Instagram, &read).await, 200);
-    assert_eq!(s.public_count("SELECT count(*) FROM public.whatsapp_inbox").await, 0);
-    assert_eq!(s.public_count("SELECT count(*) FROM public.inbound_quarantine").await, 3);
+    assert_eq!(
+        s.public_count("SELECT count(*) FROM public.whatsapp_inbox")
+            .await,
+        0
+    );
+    assert_eq!(
+        s.public_count("SELECT count(*) FROM public.inbound_quarantine")
+            .await,
+        3
+    );
 }
 
 #[tokio::test]
@@ -344,14 +415,34 @@ async fn a_customer_books_on_each_channel_phoneless_until_they_give_their_number
         let name = channel.as_str();
         let psid = format!("61000000000002{k:02}");
         let phone = format!("+2547123456{:02}", 20 + k);
-        assert_eq!(s.say(channel, &psid, &format!("m_{name}_1"), "Hi, I want box braids next Tuesday at 10am").await, 200);
+        // Different services, so the two bookings do not want one chair.
+        let ask = match channel {
+            MetaChannel::Instagram => "Hi, I want box braids next Tuesday at 10am",
+            MetaChannel::Messenger => "Hi, I want a manicure next Thursday at 11am",
+        };
+        assert_eq!(
+            s.say(channel, &psid, &format!("m_{name}_1"), ask).await,
+            200
+        );
         let sent = s.wait_sent(&psid, 1).await;
         assert_eq!(sent.len(), 1, "{name}");
         assert!(text(&sent[0]).contains("Shall I book it?"), "{sent:?}");
         assert_eq!(sent[0]["messaging_type"], "RESPONSE");
-        let quick = sent[0]["message"]["quick_replies"].as_array().expect("quick replies").clone();
-        assert!(quick.len() <= 13 && quick.iter().all(|q| q["title"].as_str().unwrap().chars().count() <= 20));
-        let yes = quick.iter().find(|q| q["payload"] == "yes").expect("a yes quick reply").clone();
+        let quick = sent[0]["message"]["quick_replies"]
+            .as_array()
+            .expect("quick replies")
+            .clone();
+        assert!(
+            quick.len() <= 13
+                && quick
+                    .iter()
+                    .all(|q| q["title"].as_str().unwrap().chars().count() <= 20)
+        );
+        let yes = quick
+            .iter()
+            .find(|q| q["payload"] == "yes")
+            .expect("a yes quick reply")
+            .clone();
         // Sent from the tenant's account with its own (decrypted) token.
         let (from_account, auth, _) = s.sent_to(&psid)[0].clone();
         assert_eq!(from_account, account(channel));
@@ -362,18 +453,30 @@ async fn a_customer_books_on_each_channel_phoneless_until_they_give_their_number
         assert_eq!(auth, token);
 
         // Phoneless: the number is asked before anything is booked.
-        assert_eq!(s.tap(channel, &psid, &format!("m_{name}_2"), &yes).await, 200);
+        assert_eq!(
+            s.tap(channel, &psid, &format!("m_{name}_2"), &yes).await,
+            200
+        );
         let sent = s.wait_sent(&psid, 2).await;
         assert!(text(&sent[1]).contains("phone number"), "{sent:?}");
         let sql = format!("SELECT count(*) FROM appointments WHERE booking_channel = '{name}'");
         assert_eq!(s.scalar::<i64>(&sql).await, 0);
-        assert_eq!(s.say(channel, &psid, &format!("m_{name}_3"), &format!("my number is {phone}")).await, 200);
+        assert_eq!(
+            s.say(
+                channel,
+                &psid,
+                &format!("m_{name}_3"),
+                &format!("my number is {phone}")
+            )
+            .await,
+            200
+        );
         let sent = s.wait_sent(&psid, 3).await;
         assert!(text(&sent[2]).contains("Done!"), "{sent:?}");
 
         assert_eq!(s.scalar::<i64>(&sql).await, 1, "{name}");
         let booked_for: String = s
-            .scalar(&format!("SELECT phone_number FROM appointments WHERE booking_channel = '{name}'"))
+            .scalar(&format!("SELECT c.phone_number FROM appointments a JOIN contacts c ON c.id = a.contact_id WHERE a.booking_channel = '{name}'"))
             .await;
         assert_eq!(booked_for, phone);
         let inbound: i64 = s
@@ -383,7 +486,10 @@ async fn a_customer_books_on_each_channel_phoneless_until_they_give_their_number
         let accepted: i64 = s
             .scalar(&format!("SELECT count(*) FROM interactions WHERE channel = '{name}' AND direction = 'outbound' AND metadata->>'wamid' LIKE 'm_fake_%'"))
             .await;
-        assert!(accepted >= 3, "the Send API's message ids are kept: {accepted}");
+        assert!(
+            accepted >= 3,
+            "the Send API's message ids are kept: {accepted}"
+        );
         let started: String = s
             .scalar(&format!("SELECT channel_started FROM conversation_threads WHERE customer_phone LIKE '%{psid}'"))
             .await;
@@ -399,7 +505,9 @@ async fn a_customer_books_on_each_channel_phoneless_until_they_give_their_number
             .lock()
             .unwrap()
             .iter()
-            .filter(|(_, _, b)| b["recipient"]["id"] == psid.as_str() && b["sender_action"] == "mark_seen")
+            .filter(|(_, _, b)| {
+                b["recipient"]["id"] == psid.as_str() && b["sender_action"] == "mark_seen"
+            })
             .count();
         assert!(seen_marks >= 1, "{name}: mark_seen");
     }
@@ -415,7 +523,10 @@ async fn a_redelivered_mid_is_handled_once() {
         let psid = format!("61000000000003{k:02}");
         let mid = format!("m_dup_{}", channel.as_str());
         for _ in 0..3 {
-            assert_eq!(s.say(channel, &psid, &mid, "What time do you open?").await, 200);
+            assert_eq!(
+                s.say(channel, &psid, &mid, "What time do you open?").await,
+                200
+            );
         }
         let sent = s.wait_sent(&psid, 1).await;
         assert!(text(&sent[0]).contains("Monday to Saturday"), "{sent:?}");
@@ -430,7 +541,11 @@ async fn a_redelivered_mid_is_handled_once() {
             .await;
         assert_eq!(n, 1);
     }
-    assert_eq!(s.public_count("SELECT count(*) FROM public.whatsapp_inbox WHERE kind = 'meta_message'").await, 2);
+    assert_eq!(
+        s.public_count("SELECT count(*) FROM public.whatsapp_inbox WHERE kind = 'meta_message'")
+            .await,
+        2
+    );
 }
 
 #[tokio::test]
@@ -440,12 +555,26 @@ async fn outside_the_24h_window_nothing_is_sent_and_the_reason_is_kept() {
     for (k, channel) in CHANNELS.into_iter().enumerate() {
         let psid = format!("61000000000004{k:02}");
         let mid = format!("m_late_{}", channel.as_str());
-        let b = body(channel, account(channel), &psid, day_and_a_bit_ago, json!({"mid": mid, "text": "What time do you open?"}));
+        let b = body(
+            channel,
+            account(channel),
+            &psid,
+            day_and_a_bit_ago,
+            json!({"mid": mid, "text": "What time do you open?"}),
+        );
         assert_eq!(s.signed(channel, &b).await, 200);
     }
     s.settle().await;
-    assert_eq!(s.public_count("SELECT count(*) FROM public.whatsapp_inbox WHERE status = 'done'").await, 2);
-    assert!(s.seen.lock().unwrap().is_empty(), "nothing may be sent: {:?}", s.seen.lock().unwrap());
+    assert_eq!(
+        s.public_count("SELECT count(*) FROM public.whatsapp_inbox WHERE status = 'done'")
+            .await,
+        2
+    );
+    assert!(
+        s.seen.lock().unwrap().is_empty(),
+        "nothing may be sent: {:?}",
+        s.seen.lock().unwrap()
+    );
     let not_sent: Vec<String> = {
         let mut tx = s.demo.begin().await.unwrap();
         sqlx::query_scalar(
@@ -484,6 +613,18 @@ async fn the_demo_seed_gives_both_channels_once_even_to_an_older_demo() {
     assert_eq!(r.instagram_business_account_id.as_deref(), Some(IG_ACCOUNT));
     assert!(r.instagram_enabled, "given back with its id");
     assert!(!r.messenger_enabled, "the operator's switch stays");
-    assert!(db.db().tenant_by_facebook_page_id(PAGE).await.unwrap().is_none());
-    assert!(db.db().tenant_by_instagram_account_id(IG_ACCOUNT).await.unwrap().is_some());
+    assert!(
+        db.db()
+            .tenant_by_facebook_page_id(PAGE)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.db()
+            .tenant_by_instagram_account_id(IG_ACCOUNT)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }

@@ -178,9 +178,19 @@ async fn chat(args: Args) -> anyhow::Result<()> {
 }
 
 /// A Cloud API webhook carrying one text or tapped button / list row.
-fn whatsapp_body(from: &PhoneNumber, to: &str, n: u64, text: &str, tapped: Option<&Offered>) -> Value {
+fn whatsapp_body(
+    from: &PhoneNumber,
+    to: &str,
+    n: u64,
+    text: &str,
+    tapped: Option<&Offered>,
+) -> Value {
     let now = chrono::Utc::now();
-    let id = format!("wamid.chat.{}.{}.{n}", from.digits(), now.timestamp_millis());
+    let id = format!(
+        "wamid.chat.{}.{}.{n}",
+        from.digits(),
+        now.timestamp_millis()
+    );
     let ts = now.timestamp().to_string();
     let message = match tapped {
         Some(o) => {
@@ -188,7 +198,9 @@ fn whatsapp_body(from: &PhoneNumber, to: &str, n: u64, text: &str, tapped: Optio
             json!({"from": from.digits(), "id": id, "timestamp": ts,
                    "type": "interactive", "interactive": {"type": kind, kind: {"id": o.id, "title": o.title}}})
         }
-        None => json!({"from": from.digits(), "id": id, "timestamp": ts, "type": "text", "text": {"body": text}}),
+        None => {
+            json!({"from": from.digits(), "id": id, "timestamp": ts, "type": "text", "text": {"body": text}})
+        }
     };
     json!({"object": "whatsapp_business_account", "entry": [{"id": "0", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp",
@@ -199,7 +211,14 @@ fn whatsapp_body(from: &PhoneNumber, to: &str, n: u64, text: &str, tapped: Optio
 
 /// An Instagram (`object` instagram) or Messenger (`page`) messaging
 /// webhook carrying one text or tapped quick reply.
-fn meta_body(object: &str, from: &MetaUserId, to: &str, n: u64, text: &str, tapped: Option<&Offered>) -> Value {
+fn meta_body(
+    object: &str,
+    from: &MetaUserId,
+    to: &str,
+    n: u64,
+    text: &str,
+    tapped: Option<&Offered>,
+) -> Value {
     let ms = chrono::Utc::now().timestamp_millis();
     let mid = format!("m_chat.{}.{ms}.{n}", from.expose());
     let message = match tapped {

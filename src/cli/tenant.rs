@@ -151,10 +151,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     .ok_or_else(|| anyhow::anyhow!("no tenant {slug}"))?;
                 let actor = crate::storage::admin::Actor { admin_id: None };
                 let handle = opened.db.tenant(&slug);
-                let mut changed = crate::storage::admin::dials::set(
-                    &opened.db, &handle, rec.id, &changes, actor,
-                )
-                .await?;
+                let mut changed =
+                    crate::storage::admin::dials::set(&opened.db, &handle, rec.id, &changes, actor)
+                        .await?;
                 changed.extend(
                     crate::http::admin::dials::set_secrets(
                         &opened.db,

@@ -557,7 +557,10 @@ mod tests {
         assert_eq!(ig.to_string(), "ig:***123");
         let long = ChannelIdentity::Messenger(MetaUserId::parse(&"9".repeat(40)).unwrap());
         assert_eq!(long.thread_key().len(), 19);
-        assert_ne!(long.thread_key(), ChannelIdentity::Messenger(MetaUserId::parse(&"8".repeat(40)).unwrap()).thread_key());
+        assert_ne!(
+            long.thread_key(),
+            ChannelIdentity::Messenger(MetaUserId::parse(&"8".repeat(40)).unwrap()).thread_key()
+        );
         assert!(MetaUserId::parse("").is_err());
         assert!(MetaUserId::parse("12 34").is_err());
         assert!(MetaUserId::parse(&"1".repeat(65)).is_err());

@@ -124,7 +124,10 @@ async fn store(
         let m = match event {
             MetaEvent::Message(m) => m,
             MetaEvent::Echo { .. } => {
-                tracing::debug!(channel = channel.as_str(), "echo of our own message ignored");
+                tracing::debug!(
+                    channel = channel.as_str(),
+                    "echo of our own message ignored"
+                );
                 continue;
             }
             MetaEvent::Read { .. } => {

@@ -275,7 +275,10 @@ pub(crate) fn check_signature(
     what: &'static str,
 ) -> Result<(), Response> {
     let Some(secret) = secret else {
-        tracing::warn!(what, "webhook refused: WHATSAPP_APP_SECRET (META_APP_SECRET) is not configured");
+        tracing::warn!(
+            what,
+            "webhook refused: WHATSAPP_APP_SECRET (META_APP_SECRET) is not configured"
+        );
         return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
     };
     let header = headers
@@ -420,12 +423,12 @@ async fn capture_post(
     log.next += 1;
     let seq = log.next;
     value["_phone_number_id"] = Value::String(phone_number_id);
+    let recipient = value["recipient"]["id"].clone();
     log.items.push_back((seq, value));
     while log.items.len() > CAPTURE_KEEP {
         log.items.pop_front();
     }
     // Answered as the Cloud API and the Send API answer.
-    let recipient = value["recipient"]["id"].clone();
     axum::Json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.dev.{seq}")}], "success": true,
                       "recipient_id": recipient, "message_id": format!("m_dev.{seq}")}))
         .into_response()
@@ -458,8 +461,7 @@ async fn capture_list(State(s): State<Arc<Shared>>, Query(q): Query<CaptureQuery
             };
             *seq > q.after
                 && to_whom.is_some_and(|who| {
-                    q.to
-                        .as_deref()
+                    q.to.as_deref()
                         .is_none_or(|to| who == to.trim_start_matches('+'))
                 })
         })

@@ -478,7 +478,10 @@ mod tests {
         let back = decode(InboxKind::Status, &encode_status(&st)).unwrap();
         assert_eq!(back, InboxEvent::Status(st));
         for (channel, kind) in [
-            (MetaChannel::Instagram, MetaInboundKind::Text("Habari".into())),
+            (
+                MetaChannel::Instagram,
+                MetaInboundKind::Text("Habari".into()),
+            ),
             (
                 MetaChannel::Messenger,
                 MetaInboundKind::Choice {
@@ -486,7 +489,10 @@ mod tests {
                     title: "Yes".into(),
                 },
             ),
-            (MetaChannel::Instagram, MetaInboundKind::Unsupported("image".into())),
+            (
+                MetaChannel::Instagram,
+                MetaInboundKind::Unsupported("image".into()),
+            ),
         ] {
             let m = MetaInbound {
                 channel,

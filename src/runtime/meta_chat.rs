@@ -109,7 +109,8 @@ async fn handle_message(shared: &MetaChats, m: MetaInbound) -> anyhow::Result<()
         return Ok(());
     };
     let customer = m.channel.identity(user);
-    let span = tracing::info_span!("meta_turn", tenant = %tenant.slug, channel, customer = %customer);
+    let span =
+        tracing::info_span!("meta_turn", tenant = %tenant.slug, channel, customer = %customer);
     customer_turn(shared, &tenant, &m, customer, now)
         .instrument(span)
         .await
@@ -144,14 +145,16 @@ async fn customer_turn(
     if outcome.duplicate {
         return Ok(());
     }
-    if outcome.replies.is_empty() || channel.window(channel.customer_wrote_at, now) != SendWindow::Open
+    if outcome.replies.is_empty()
+        || channel.window(channel.customer_wrote_at, now) != SendWindow::Open
     {
         return Ok(());
     }
     // The read receipt, once the turn is answered.
     if let Some(token) = &token {
         let seen = meta::mark_seen(&m.sender_id);
-        if let Err(e) = meta::client::send(&shared.graph, &m.account_id, token.expose(), &seen).await
+        if let Err(e) =
+            meta::client::send(&shared.graph, &m.account_id, token.expose(), &seen).await
         {
             tracing::debug!(error = %e, "mark_seen failed");
         }

@@ -75,7 +75,10 @@ pub fn greeting(
 /// Speech synthesis would read an emoji out, so calls get the words alone.
 pub fn toned(tone: Tone, text: String, channel: Channel) -> String {
     match (tone, channel) {
-        (Tone::Playful, Channel::WhatsApp | Channel::Web | Channel::Instagram | Channel::Messenger) => format!("{text} 😊"),
+        (
+            Tone::Playful,
+            Channel::WhatsApp | Channel::Web | Channel::Instagram | Channel::Messenger,
+        ) => format!("{text} 😊"),
         (Tone::Playful, Channel::Voice) | (Tone::Warm | Tone::Professional, _) => text,
     }
 }

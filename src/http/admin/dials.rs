@@ -383,7 +383,10 @@ impl Dials {
         for (name, v) in [
             ("whatsapp_access_token", &self.whatsapp_access_token),
             ("instagram_access_token", &self.instagram_access_token),
-            ("facebook_page_access_token", &self.facebook_page_access_token),
+            (
+                "facebook_page_access_token",
+                &self.facebook_page_access_token,
+            ),
         ] {
             let Some(v) = v else { continue };
             let v = v.trim();
