@@ -84,7 +84,7 @@ async fn receive(
 ) -> Response {
     if let Err(refused) = check_signature(s.app_secret.as_ref(), &headers, &body, channel.as_str())
     {
-        return refused;
+        return refused.into_response();
     }
     let events = match parse_webhook(channel, &body) {
         Ok(e) => e,

@@ -273,26 +273,26 @@ pub(crate) fn check_signature(
     headers: &HeaderMap,
     body: &[u8],
     what: &'static str,
-) -> Result<(), Response> {
+) -> Result<(), StatusCode> {
     let Some(secret) = secret else {
         tracing::warn!(
             what,
             "webhook refused: WHATSAPP_APP_SECRET (META_APP_SECRET) is not configured"
         );
-        return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
+        return Err(StatusCode::SERVICE_UNAVAILABLE);
     };
     let header = headers
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
     codec::verify_signature(secret.expose(), body, header).map_err(|e| {
         tracing::warn!(what, error = %e, "webhook signature refused");
-        StatusCode::UNAUTHORIZED.into_response()
+        StatusCode::UNAUTHORIZED
     })
 }
 
 async fn receive(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(refused) = check_signature(s.app_secret.as_ref(), &headers, &body, "whatsapp") {
-        return refused;
+        return refused.into_response();
     }
     let events = match codec::parse_webhook(&body) {
         Ok(e) => e,
