@@ -117,9 +117,12 @@ impl CoreSettings {
 
 #[derive(Debug, Clone)]
 pub struct WhatsAppSettings {
-    /// `WHATSAPP_APP_SECRET`: verifies `X-Hub-Signature-256`.
+    /// `WHATSAPP_APP_SECRET` (or `META_APP_SECRET`): the Meta app secret
+    /// that signs WhatsApp, Instagram and Messenger webhooks
+    /// (`X-Hub-Signature-256`).
     pub app_secret: Option<Secret>,
-    /// `WHATSAPP_VERIFY_TOKEN`: the webhook subscription handshake.
+    /// `WHATSAPP_VERIFY_TOKEN` (or `META_VERIFY_TOKEN`): the webhook
+    /// subscription handshake of all three.
     pub verify_token: Option<Secret>,
     /// `WHATSAPP_GRAPH_URL`, default `https://graph.facebook.com/v21.0`.
     pub graph_base_url: Url,
@@ -438,8 +441,12 @@ impl Settings {
         }
 
         let whatsapp = WhatsAppSettings {
-            app_secret: src.secret("WHATSAPP_APP_SECRET"),
-            verify_token: src.secret("WHATSAPP_VERIFY_TOKEN"),
+            app_secret: src
+                .secret("WHATSAPP_APP_SECRET")
+                .or_else(|| src.secret("META_APP_SECRET")),
+            verify_token: src
+                .secret("WHATSAPP_VERIFY_TOKEN")
+                .or_else(|| src.secret("META_VERIFY_TOKEN")),
             graph_base_url: src.url_or("WHATSAPP_GRAPH_URL", &default_graph_url(&core))?,
             reminder_sweep_every: Duration::from_millis(
                 src.number("RATIBA_REMINDER_SWEEP_MS", 60_000u64)?,

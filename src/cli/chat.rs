@@ -1,41 +1,63 @@
-//! `ratiba chat`: A terminal WhatsApp user: posts signed webhooks to a running server and shows the replies.
+//! `ratiba chat`: a terminal WhatsApp, Instagram or Messenger user: posts
+//! signed webhooks to a running server and shows the replies.
 //!
-//! Each line of standard input becomes one WhatsApp text message from
-//! `--from` to the business `--to`, posted to `<server>/wa/webhook` with a
-//! correct `X-Hub-Signature-256` (secret: `WHATSAPP_APP_SECRET`, or the
-//! development default the server also uses when its Graph API is the local
-//! capture endpoint). The server's replies are read back from its capture
-//! endpoint (`<server>/dev/graph/messages`), so the server must run with
-//! `WHATSAPP_GRAPH_URL=<server>/dev/graph`. A line that is just the number of
-//! an offered button or list row taps it. After the last line the command
-//! waits for its replies and exits.
+//! Each line of standard input becomes one text message from `--from` to
+//! the business `--to`, posted as the platform posts it (`--channel
+//! whatsapp`: a Cloud API webhook to `<server>/wa/webhook`; `instagram` /
+//! `messenger`: a `messaging` webhook to `<server>/webhooks/instagram` or
+//! `/webhooks/messenger`) with a correct `X-Hub-Signature-256` (secret:
+//! `WHATSAPP_APP_SECRET` or `META_APP_SECRET`, or the development default
+//! the server also uses when its Graph API is the local capture endpoint).
+//! The server's replies are read back from its capture endpoint
+//! (`<server>/dev/graph/messages`), so the server must run with
+//! `WHATSAPP_GRAPH_URL=<server>/dev/graph` (the embedded default does). A
+//! line that is just the number of an offered button, list row or quick
+//! reply taps it. After the last line the command waits for its replies
+//! and exits.
 
 use std::io::BufRead;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::Args as ClapArgs;
+use clap::{Args as ClapArgs, ValueEnum};
 use serde_json::{Value, json};
 
 use crate::adapters::whatsapp::codec::sign;
-use crate::core::ids::PhoneNumber;
+use crate::core::ids::{MetaUserId, PhoneNumber};
 use crate::http::whatsapp::DEV_APP_SECRET;
 
 /// The demo tenant's WhatsApp phone_number_id.
 pub const DEMO_PHONE_NUMBER_ID: &str = "109876543210001";
+/// The demo tenant's Instagram professional account id.
+pub const DEMO_INSTAGRAM_ACCOUNT_ID: &str = "17841400000000001";
+/// The demo tenant's Facebook page id.
+pub const DEMO_FACEBOOK_PAGE_ID: &str = "110000000000001";
 
-/// A terminal WhatsApp user: posts signed webhooks to a running server and shows the replies.
+/// Which platform to impersonate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChatChannel {
+    Whatsapp,
+    Instagram,
+    Messenger,
+}
+
+/// A terminal WhatsApp, Instagram or Messenger user: posts signed webhooks to a running server and shows the replies.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     /// Server base URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub server: String,
-    /// The business's WhatsApp phone_number_id (default: the demo tenant's).
+    /// The platform.
+    #[arg(long, value_enum, default_value = "whatsapp")]
+    pub channel: ChatChannel,
+    /// The business: its WhatsApp phone_number_id, Instagram account id or
+    /// page id (default: the demo tenant's).
     #[arg(long)]
     pub to: Option<String>,
-    /// The customer's phone number, E.164.
+    /// The customer: a phone number, E.164 (WhatsApp), or an IGSID / PSID
+    /// (default 6100000000000001).
     #[arg(long)]
-    pub from: String,
+    pub from: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -54,19 +76,55 @@ struct Offered {
     list: bool,
 }
 
+/// Who writes, as the platform names them, and where its webhooks go.
+enum Customer {
+    Phone(PhoneNumber),
+    /// An IGSID / PSID, the webhook's path and its `object`.
+    Scoped(MetaUserId, &'static str, &'static str),
+}
+
+impl Customer {
+    /// The capture's `to` of the replies.
+    fn id(&self) -> &str {
+        match self {
+            Customer::Phone(p) => p.digits(),
+            Customer::Scoped(id, _, _) => id.expose(),
+        }
+    }
+}
+
 async fn chat(args: Args) -> anyhow::Result<()> {
-    let from = PhoneNumber::parse(&args.from)
-        .context("--from must be a phone number like +254712345678")?;
-    let to = args
-        .to
-        .clone()
-        .unwrap_or_else(|| DEMO_PHONE_NUMBER_ID.to_owned());
+    let scoped = |path, object| -> anyhow::Result<Customer> {
+        let raw = args.from.as_deref().unwrap_or("6100000000000001");
+        let id = MetaUserId::parse(raw)
+            .context("--from must be an IGSID / PSID like 6100000000000001")?;
+        Ok(Customer::Scoped(id, path, object))
+    };
+    let (from, default_to) = match args.channel {
+        ChatChannel::Whatsapp => {
+            let raw = args
+                .from
+                .as_deref()
+                .context("--from: the customer's phone number, like +254712345678")?;
+            let phone = PhoneNumber::parse(raw)
+                .context("--from must be a phone number like +254712345678")?;
+            (Customer::Phone(phone), DEMO_PHONE_NUMBER_ID)
+        }
+        ChatChannel::Instagram => (
+            scoped("webhooks/instagram", "instagram")?,
+            DEMO_INSTAGRAM_ACCOUNT_ID,
+        ),
+        ChatChannel::Messenger => (scoped("webhooks/messenger", "page")?, DEMO_FACEBOOK_PAGE_ID),
+    };
+    let to = args.to.clone().unwrap_or_else(|| default_to.to_owned());
     let server = args.server.trim_end_matches('/').to_owned();
-    let secret = std::env::var("WHATSAPP_APP_SECRET").unwrap_or_else(|_| DEV_APP_SECRET.to_owned());
+    let secret = std::env::var("WHATSAPP_APP_SECRET")
+        .or_else(|_| std::env::var("META_APP_SECRET"))
+        .unwrap_or_else(|_| DEV_APP_SECRET.to_owned());
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
         .build()?;
-    let mut cursor = latest(&http, &server, from.digits()).await?;
+    let mut cursor = latest(&http, &server, from.id()).await?;
     let mut offered: Vec<Offered> = Vec::new();
     let stdin = std::io::stdin();
     let mut n = 0u64;
@@ -77,48 +135,36 @@ async fn chat(args: Args) -> anyhow::Result<()> {
             continue;
         }
         n += 1;
-        let message_id = format!(
-            "wamid.chat.{}.{}.{n}",
-            from.digits(),
-            chrono::Utc::now().timestamp_millis()
-        );
         let tapped = text
             .parse::<usize>()
             .ok()
             .and_then(|i| i.checked_sub(1))
             .and_then(|i| offered.get(i).cloned());
-        let message = match &tapped {
-            Some(o) => {
-                let kind = if o.list { "list_reply" } else { "button_reply" };
-                json!({"from": from.digits(), "id": message_id, "timestamp": chrono::Utc::now().timestamp().to_string(),
-                       "type": "interactive", "interactive": {"type": kind, kind: {"id": o.id, "title": o.title}}})
-            }
-            None => {
-                json!({"from": from.digits(), "id": message_id, "timestamp": chrono::Utc::now().timestamp().to_string(),
-                           "type": "text", "text": {"body": text}})
+        let (path, body) = match &from {
+            Customer::Phone(phone) => (
+                "wa/webhook",
+                whatsapp_body(phone, &to, n, text, tapped.as_ref()),
+            ),
+            Customer::Scoped(id, path, object) => {
+                (*path, meta_body(object, id, &to, n, text, tapped.as_ref()))
             }
         };
-        let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "0", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "", "phone_number_id": to},
-            "contacts": [{"profile": {"name": "ratiba chat"}, "wa_id": from.digits()}],
-            "messages": [message]}}]}]});
         let raw = serde_json::to_vec(&body)?;
         let response = http
-            .post(format!("{server}/wa/webhook"))
+            .post(format!("{server}/{path}"))
             .header("content-type", "application/json")
             .header("x-hub-signature-256", sign(&secret, &raw))
             .body(raw)
             .send()
             .await
-            .with_context(|| format!("posting to {server}/wa/webhook"))?;
+            .with_context(|| format!("posting to {server}/{path}"))?;
         if !response.status().is_success() {
             anyhow::bail!("the server refused the message: HTTP {}", response.status());
         }
         if let Some(o) = &tapped {
             println!("you: [{}]", o.title);
         }
-        let replies = wait_for_replies(&http, &server, from.digits(), &mut cursor).await?;
+        let replies = wait_for_replies(&http, &server, from.id(), &mut cursor).await?;
         if replies.is_empty() {
             println!("(no reply)");
         } else {
@@ -129,6 +175,58 @@ async fn chat(args: Args) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A Cloud API webhook carrying one text or tapped button / list row.
+fn whatsapp_body(
+    from: &PhoneNumber,
+    to: &str,
+    n: u64,
+    text: &str,
+    tapped: Option<&Offered>,
+) -> Value {
+    let now = chrono::Utc::now();
+    let id = format!(
+        "wamid.chat.{}.{}.{n}",
+        from.digits(),
+        now.timestamp_millis()
+    );
+    let ts = now.timestamp().to_string();
+    let message = match tapped {
+        Some(o) => {
+            let kind = if o.list { "list_reply" } else { "button_reply" };
+            json!({"from": from.digits(), "id": id, "timestamp": ts,
+                   "type": "interactive", "interactive": {"type": kind, kind: {"id": o.id, "title": o.title}}})
+        }
+        None => {
+            json!({"from": from.digits(), "id": id, "timestamp": ts, "type": "text", "text": {"body": text}})
+        }
+    };
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "0", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "", "phone_number_id": to},
+        "contacts": [{"profile": {"name": "ratiba chat"}, "wa_id": from.digits()}],
+        "messages": [message]}}]}]})
+}
+
+/// An Instagram (`object` instagram) or Messenger (`page`) messaging
+/// webhook carrying one text or tapped quick reply.
+fn meta_body(
+    object: &str,
+    from: &MetaUserId,
+    to: &str,
+    n: u64,
+    text: &str,
+    tapped: Option<&Offered>,
+) -> Value {
+    let ms = chrono::Utc::now().timestamp_millis();
+    let mid = format!("m_chat.{}.{ms}.{n}", from.expose());
+    let message = match tapped {
+        Some(o) => json!({"mid": mid, "text": o.title, "quick_reply": {"payload": o.id}}),
+        None => json!({"mid": mid, "text": text}),
+    };
+    json!({"object": object, "entry": [{"id": to, "time": ms, "messaging": [{
+        "sender": {"id": from.expose()}, "recipient": {"id": to}, "timestamp": ms, "message": message}]}]})
 }
 
 /// The capture log's latest sequence number.
@@ -182,6 +280,20 @@ async fn wait_for_replies(
 }
 
 fn print_message(m: &Value, offered: &mut Vec<Offered>) {
+    // A Send API message (Instagram, Messenger): text and quick replies.
+    if let Some(message) = m.get("message") {
+        println!("bot: {}", message["text"].as_str().unwrap_or(""));
+        for q in message["quick_replies"].as_array().into_iter().flatten() {
+            let title = q["title"].as_str().unwrap_or("").to_owned();
+            offered.push(Offered {
+                id: q["payload"].as_str().unwrap_or("").to_owned(),
+                title: title.clone(),
+                list: false,
+            });
+            println!("     [{}] {title}", offered.len());
+        }
+        return;
+    }
     match m["type"].as_str() {
         Some("text") => println!("bot: {}", m["text"]["body"].as_str().unwrap_or("")),
         Some("interactive") => {

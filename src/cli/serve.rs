@@ -202,6 +202,11 @@ async fn prepare(db: &Db, vault: &Vault) -> anyhow::Result<()> {
             .await
             .context("seeding the demo tenant")?;
         tracing::info!(tenant = %seeded.tenant.slug, "first start: demo tenant seeded");
+    } else {
+        // A demo seeded by an older version gets what the seed gives now.
+        seed::upgrade_demo(db)
+            .await
+            .context("upgrading the demo tenant")?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use clap::{Args as ClapArgs, Subcommand};
 
-use super::db::{Ownership, load_settings, open};
+use super::db::{Ownership, load_settings, open, vault};
 use crate::core::ids::{PhoneNumber, TenantSlug};
 use crate::storage::{NewTenant, Vertical, migrate};
 
@@ -39,6 +39,9 @@ pub enum TenantCommand {
     List,
     /// Set dials: `ratiba tenant set SLUG voice_enabled=true tone=warm …`
     /// (the admin API's dials and checks; each change in dial_audits).
+    /// Channel tokens (`instagram_access_token=…`,
+    /// `facebook_page_access_token=…`, `whatsapp_access_token=…`) are
+    /// stored encrypted with the server's key.
     Set {
         slug: String,
         /// KEY=VALUE pairs (an empty VALUE clears a text dial).
@@ -49,7 +52,7 @@ pub enum TenantCommand {
 
 /// `KEY=VALUE` pairs as the admin API's dials (typed by the dial's column).
 fn parse_dials(pairs: &[String]) -> anyhow::Result<crate::http::admin::dials::Dials> {
-    use crate::storage::admin::dials::{PERSONALITY_DIALS, TENANT_DIALS};
+    use crate::storage::admin::dials::{PERSONALITY_DIALS, SECRET_DIALS, TENANT_DIALS};
     let mut map = serde_json::Map::new();
     for pair in pairs {
         let (key, value) = pair
@@ -60,11 +63,13 @@ fn parse_dials(pairs: &[String]) -> anyhow::Result<crate::http::admin::dials::Di
             .find(|(d, _)| *d == key)
             .map(|(_, t)| *t)
             .or_else(|| PERSONALITY_DIALS.contains(&key).then_some("text"))
+            .or_else(|| SECRET_DIALS.contains(&key).then_some("text"))
             .ok_or_else(|| {
                 let all: Vec<&str> = TENANT_DIALS
                     .iter()
                     .map(|(d, _)| *d)
                     .chain(PERSONALITY_DIALS.iter().copied())
+                    .chain(SECRET_DIALS.iter().copied())
                     .collect();
                 anyhow::anyhow!("unknown dial {key}; dials: {}", all.join(", "))
             })?;
@@ -116,13 +121,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         TenantCommand::List => None,
         TenantCommand::Set { slug, pairs } => {
             TenantSlug::parse(slug)?;
-            parse_dials(pairs)?
-                .changes()
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let dials = parse_dials(pairs)?;
+            dials.changes().map_err(|e| anyhow::anyhow!("{e}"))?;
+            dials.secrets().map_err(|e| anyhow::anyhow!("{e}"))?;
             None
         }
     };
-    let settings = load_settings(&args.data_dir)?;
+    let mut settings = load_settings(&args.data_dir)?;
+    // Channel tokens are encrypted with the server's key.
+    let vault = matches!(args.command, TenantCommand::Set { .. })
+        .then(|| vault(&mut settings))
+        .transpose()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -132,22 +141,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             migrate::migrate_public(&opened.db).await?;
             if let TenantCommand::Set { slug, pairs } = &args.command {
                 let slug = TenantSlug::parse(slug)?;
-                let changes = parse_dials(pairs)?
-                    .changes()
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let dials = parse_dials(pairs)?;
+                let changes = dials.changes().map_err(|e| anyhow::anyhow!("{e}"))?;
+                let secrets = dials.secrets().map_err(|e| anyhow::anyhow!("{e}"))?;
                 let rec = opened
                     .db
                     .tenant_by_slug(&slug)
                     .await?
                     .ok_or_else(|| anyhow::anyhow!("no tenant {slug}"))?;
-                let changed = crate::storage::admin::dials::set(
-                    &opened.db,
-                    &opened.db.tenant(&slug),
-                    rec.id,
-                    &changes,
-                    crate::storage::admin::Actor { admin_id: None },
-                )
-                .await?;
+                let actor = crate::storage::admin::Actor { admin_id: None };
+                let handle = opened.db.tenant(&slug);
+                let mut changed =
+                    crate::storage::admin::dials::set(&opened.db, &handle, rec.id, &changes, actor)
+                        .await?;
+                changed.extend(
+                    crate::http::admin::dials::set_secrets(
+                        &opened.db,
+                        vault.as_ref(),
+                        &handle,
+                        rec.id,
+                        secrets,
+                        actor,
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+                );
                 if changed.is_empty() {
                     println!("{slug}: nothing changed");
                 } else {

@@ -21,6 +21,8 @@ pub enum ParseIdError {
     Currency(String),
     #[error("web session id must be 32 lower-case hex characters")]
     WebSession,
+    #[error("Instagram / Messenger user id must be 1..=64 ASCII letters, digits, '_' or '-'")]
+    MetaUser,
 }
 
 /// A tenant's slug: `[a-z0-9_]`, at most [`TenantSlug::MAX_LEN`] characters,
@@ -268,16 +270,72 @@ impl fmt::Display for WebSessionId {
     }
 }
 
+/// A customer's page-scoped id on Instagram (IGSID) or Messenger (PSID):
+/// numeric in practice, taken as 1..=64 ASCII letters, digits, `_` or `-`
+/// so nothing else reaches a key. It identifies a person, so `Display`
+/// shows only its end.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MetaUserId(String);
+
+impl MetaUserId {
+    pub fn parse(raw: &str) -> Result<Self, ParseIdError> {
+        let ok = (1..=64).contains(&raw.len())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ParseIdError::MetaUser)
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `prefix` and the id, within a thread key's 20 characters: the id
+    /// itself when it fits (IGSIDs and PSIDs have 16 or 17 digits), else
+    /// a 64-bit FNV-1a digest of it.
+    fn key(&self, prefix: &str) -> String {
+        if prefix.len() + self.0.len() <= 20 {
+            return format!("{prefix}{}", self.0);
+        }
+        let digest = self.0.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        format!("{prefix}{digest:016x}")
+    }
+}
+
+impl fmt::Debug for MetaUserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MetaUserId({self})")
+    }
+}
+
+impl fmt::Display for MetaUserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tail = &self.0[self.0.len().saturating_sub(3)..];
+        write!(f, "***{tail}")
+    }
+}
+
 /// Who a customer is on the channel they wrote on. A WhatsApp or phone
-/// customer is their number; a web chat starts as a cookie and learns the
-/// number later (a Tier-2 session); Instagram and Messenger ids come next.
-/// Threads, the per-customer turn lock and customer_identities rows are
-/// keyed by it.
+/// customer is their number; a web chat starts as a cookie, Instagram and
+/// Messenger as the customer's scoped id, and each learns the number later
+/// (COLLECT_PHONE). Threads, the per-customer turn lock and
+/// customer_identities rows are keyed by it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ChannelIdentity {
     WhatsApp(PhoneNumber),
     Voice(PhoneNumber),
     WebCookie(WebSessionId),
+    /// The IGSID.
+    Instagram(MetaUserId),
+    /// The PSID.
+    Messenger(MetaUserId),
 }
 
 impl ChannelIdentity {
@@ -287,24 +345,30 @@ impl ChannelIdentity {
             ChannelIdentity::WhatsApp(_) => "whatsapp",
             ChannelIdentity::Voice(_) => "voice",
             ChannelIdentity::WebCookie(_) => "web_cookie",
+            ChannelIdentity::Instagram(_) => "instagram",
+            ChannelIdentity::Messenger(_) => "messenger",
         }
     }
 
     /// customer_identities.external_id: the WhatsApp wa_id (digits), the
-    /// caller's E.164 number, the web session id.
+    /// caller's E.164 number, the web session id, the IGSID or PSID.
     pub fn external_id(&self) -> &str {
         match self {
             ChannelIdentity::WhatsApp(p) => p.digits(),
             ChannelIdentity::Voice(p) => p.expose(),
             ChannelIdentity::WebCookie(id) => id.expose(),
+            ChannelIdentity::Instagram(id) | ChannelIdentity::Messenger(id) => id.expose(),
         }
     }
 
-    /// The number the channel itself proves (none for a web cookie).
+    /// The number the channel itself proves (none for a web cookie, an
+    /// Instagram or a Messenger id).
     pub fn phone(&self) -> Option<&PhoneNumber> {
         match self {
             ChannelIdentity::WhatsApp(p) | ChannelIdentity::Voice(p) => Some(p),
-            ChannelIdentity::WebCookie(_) => None,
+            ChannelIdentity::WebCookie(_)
+            | ChannelIdentity::Instagram(_)
+            | ChannelIdentity::Messenger(_) => None,
         }
     }
 
@@ -312,11 +376,13 @@ impl ChannelIdentity {
     /// at most 20 characters) and of their turn lock: the E.164 number for
     /// phone channels, so a WhatsApp chat and a call share a thread as
     /// before; `web:` and the session id's first 16 characters for a web
-    /// chat.
+    /// chat; `ig:` / `fb:` and the scoped id for Instagram / Messenger.
     pub fn thread_key(&self) -> String {
         match self {
             ChannelIdentity::WhatsApp(p) | ChannelIdentity::Voice(p) => p.expose().to_owned(),
             ChannelIdentity::WebCookie(id) => format!("web:{}", &id.expose()[..16]),
+            ChannelIdentity::Instagram(id) => id.key("ig:"),
+            ChannelIdentity::Messenger(id) => id.key("fb:"),
         }
     }
 }
@@ -326,6 +392,8 @@ impl fmt::Display for ChannelIdentity {
         match self {
             ChannelIdentity::WhatsApp(p) | ChannelIdentity::Voice(p) => write!(f, "{p}"),
             ChannelIdentity::WebCookie(id) => write!(f, "web:{id}"),
+            ChannelIdentity::Instagram(id) => write!(f, "ig:{id}"),
+            ChannelIdentity::Messenger(id) => write!(f, "fb:{id}"),
         }
     }
 }
@@ -478,6 +546,25 @@ impl Lang {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meta_user_ids_key_threads_within_20_characters() {
+        let igsid = MetaUserId::parse("17841400000000123").unwrap();
+        let ig = ChannelIdentity::Instagram(igsid.clone());
+        assert_eq!(ig.thread_key(), "ig:17841400000000123");
+        assert_eq!(ig.provider(), "instagram");
+        assert_eq!(ig.phone(), None);
+        assert_eq!(ig.to_string(), "ig:***123");
+        let long = ChannelIdentity::Messenger(MetaUserId::parse(&"9".repeat(40)).unwrap());
+        assert_eq!(long.thread_key().len(), 19);
+        assert_ne!(
+            long.thread_key(),
+            ChannelIdentity::Messenger(MetaUserId::parse(&"8".repeat(40)).unwrap()).thread_key()
+        );
+        assert!(MetaUserId::parse("").is_err());
+        assert!(MetaUserId::parse("12 34").is_err());
+        assert!(MetaUserId::parse(&"1".repeat(65)).is_err());
+    }
 
     #[test]
     fn slugs_are_validated() {

@@ -22,6 +22,7 @@ mod call_page;
 pub mod health;
 pub mod media;
 pub mod media_auth;
+pub mod meta;
 pub mod metrics;
 pub mod payments;
 mod voice;

@@ -14,10 +14,15 @@
 //!   different customers in parallel, retried, parked when they keep
 //!   failing.
 //! * Development capture (only when `WHATSAPP_GRAPH_URL` points at this
-//!   server's `/dev/graph`): `POST /dev/graph/{phone_number_id}/messages`
-//!   records what the server would have sent to Meta, and
-//!   `GET /dev/graph/messages?to=&after=` lists it, which is what
-//!   `ratiba chat` reads.
+//!   server's `/dev/graph`): `POST /dev/graph/{id}/messages` records what
+//!   the server would have sent to Meta (Cloud API messages from a phone
+//!   number id, Send API messages from a page or Instagram account), and
+//!   `GET /dev/graph/messages?to=&after=` lists the messages (`to`: a
+//!   WhatsApp number or an IGSID / PSID), which is what `ratiba chat`
+//!   reads.
+//!
+//! The Instagram and Messenger webhooks ([`super::meta`]) are served with
+//! these routes and share their inbox, secret and verify token.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -36,9 +41,10 @@ use crate::adapters::whatsapp::GraphClient;
 use crate::adapters::whatsapp::codec::{self, WebhookEvent};
 use crate::config::{Secret, Settings};
 use crate::core::ids::TenantId;
-use crate::runtime::chat_intake::{self, Intake, IntakeOptions};
+use crate::runtime::chat_intake::{self, ByChannel, Intake, IntakeOptions};
 use crate::runtime::conversation::ConversationService;
 use crate::runtime::handoff::AdminNotifier;
+use crate::runtime::meta_chat::MetaChats;
 pub use crate::runtime::whatsapp_chat::ChatPayments;
 use crate::runtime::whatsapp_chat::WhatsAppChats;
 use crate::storage::inbox::{self, InboxKind, NewInboxRow, QuarantineRow, Stored};
@@ -175,6 +181,13 @@ pub fn router_and_sender(
             })
         },
     ));
+    let meta = Arc::new(MetaChats::new(
+        config.db.clone(),
+        config.vault.clone(),
+        service.clone(),
+        graph.clone(),
+        capture.is_some(),
+    ));
     let chats = Arc::new(WhatsAppChats::new(
         config.db.clone(),
         config.vault,
@@ -185,7 +198,18 @@ pub fn router_and_sender(
     ));
     chats.start_background(payments, config.reminder_sweep_every);
     let sender = chats.sender();
-    let intake = Intake::start(config.db.clone(), chats, options);
+    // One inbox for every Meta channel: WhatsApp, Instagram, Messenger.
+    let handler = Arc::new(ByChannel {
+        whatsapp: chats,
+        meta,
+    });
+    let intake = Intake::start(config.db.clone(), handler, options);
+    let meta_routes = super::meta::router(super::meta::MetaWebhooks {
+        db: config.db.clone(),
+        app_secret: config.app_secret.clone(),
+        verify_token: config.verify_token.clone(),
+        intake: intake.clone(),
+    });
     let shared = Arc::new(Shared {
         db: config.db,
         app_secret: config.app_secret,
@@ -201,12 +225,14 @@ pub fn router_and_sender(
     }
     let router = router
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(shared);
+        .with_state(shared)
+        .merge(meta_routes);
     (router, sender)
 }
 
+/// The subscription handshake's query (WhatsApp, Instagram, Messenger).
 #[derive(Deserialize)]
-struct VerifyQuery {
+pub(crate) struct VerifyQuery {
     #[serde(rename = "hub.mode")]
     mode: Option<String>,
     #[serde(rename = "hub.verify_token")]
@@ -216,7 +242,13 @@ struct VerifyQuery {
 }
 
 async fn verify(State(s): State<Arc<Shared>>, Query(q): Query<VerifyQuery>) -> Response {
-    let Some(expected) = &s.verify_token else {
+    handshake(s.verify_token.as_ref(), q)
+}
+
+/// Answers Meta's subscription handshake: the challenge when the mode is
+/// `subscribe` and the token is ours, else 403.
+pub(crate) fn handshake(expected: Option<&Secret>, q: VerifyQuery) -> Response {
+    let Some(expected) = expected else {
         return StatusCode::FORBIDDEN.into_response();
     };
     let token_ok = q
@@ -233,17 +265,34 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn receive(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(secret) = &s.app_secret else {
-        tracing::warn!("WhatsApp webhook refused: WHATSAPP_APP_SECRET is not configured");
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+/// Checks a Meta webhook's `X-Hub-Signature-256` over the raw body with
+/// the app secret (one secret signs WhatsApp, Instagram and Messenger):
+/// 503 without a secret, 401 when missing or wrong.
+pub(crate) fn check_signature(
+    secret: Option<&Secret>,
+    headers: &HeaderMap,
+    body: &[u8],
+    what: &'static str,
+) -> Result<(), StatusCode> {
+    let Some(secret) = secret else {
+        tracing::warn!(
+            what,
+            "webhook refused: WHATSAPP_APP_SECRET (META_APP_SECRET) is not configured"
+        );
+        return Err(StatusCode::SERVICE_UNAVAILABLE);
     };
     let header = headers
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
-    if let Err(e) = codec::verify_signature(secret.expose(), &body, header) {
-        tracing::warn!(error = %e, "WhatsApp webhook signature refused");
-        return StatusCode::UNAUTHORIZED.into_response();
+    codec::verify_signature(secret.expose(), body, header).map_err(|e| {
+        tracing::warn!(what, error = %e, "webhook signature refused");
+        StatusCode::UNAUTHORIZED
+    })
+}
+
+async fn receive(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(refused) = check_signature(s.app_secret.as_ref(), &headers, &body, "whatsapp") {
+        return refused.into_response();
     }
     let events = match codec::parse_webhook(&body) {
         Ok(e) => e,
@@ -309,6 +358,7 @@ async fn store(db: &Db, body: &[u8], events: Vec<WebhookEvent>) -> Result<Stored
                         })
                         .clone();
                     quarantine.push(QuarantineRow {
+                        channel: "whatsapp",
                         message_id: chat_intake::without_nul(&m.id),
                         to_phone_number_id: chat_intake::without_nul(&m.phone_number_id)
                             .chars()
@@ -373,11 +423,14 @@ async fn capture_post(
     log.next += 1;
     let seq = log.next;
     value["_phone_number_id"] = Value::String(phone_number_id);
+    let recipient = value["recipient"]["id"].clone();
     log.items.push_back((seq, value));
     while log.items.len() > CAPTURE_KEEP {
         log.items.pop_front();
     }
-    axum::Json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.dev.{seq}")}], "success": true}))
+    // Answered as the Cloud API and the Send API answer.
+    axum::Json(json!({"messaging_product": "whatsapp", "messages": [{"id": format!("wamid.dev.{seq}")}], "success": true,
+                      "recipient_id": recipient, "message_id": format!("m_dev.{seq}")}))
         .into_response()
 }
 
@@ -399,11 +452,18 @@ async fn capture_list(State(s): State<Arc<Shared>>, Query(q): Query<CaptureQuery
         .items
         .iter()
         .filter(|(seq, v)| {
+            // A Cloud API message has `to`; a Send API message `recipient`
+            // and `message` (sender actions and read marks are left out).
+            let to_whom = match (v["to"].as_str(), v.get("message")) {
+                (Some(to), _) => Some(to),
+                (None, Some(_)) => v["recipient"]["id"].as_str(),
+                (None, None) => None,
+            };
             *seq > q.after
-                && v.get("to").is_some()
-                && q.to
-                    .as_deref()
-                    .is_none_or(|to| v["to"].as_str() == Some(to.trim_start_matches('+')))
+                && to_whom.is_some_and(|who| {
+                    q.to.as_deref()
+                        .is_none_or(|to| who == to.trim_start_matches('+'))
+                })
         })
         .map(|(seq, v)| json!({"seq": seq, "message": v}))
         .collect();

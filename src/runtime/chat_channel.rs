@@ -1,4 +1,4 @@
-//! The seam every text channel plugs into (WhatsApp, the web widget; later
+//! The seam every text channel plugs into (WhatsApp, the web widget,
 //! Instagram and Messenger).
 //!
 //! A channel's receiver verifies and parses what arrives in its own
@@ -28,6 +28,10 @@ pub enum SendWindow {
     Open,
     /// Only an approved template (WhatsApp after 24 h of silence).
     TemplateOnly,
+    /// Nothing may be sent now (Instagram and Messenger outside the 24 h
+    /// standard messaging window): tell the customer elsewhere, or not at
+    /// all.
+    Closed,
     /// Not deliverable: the customer is not there (a closed browser tab).
     Gone,
 }
@@ -74,7 +78,8 @@ pub struct ChatMessage {
 
 /// Runs one customer message through the conversation and sends its
 /// replies through `channel` (each reply's provider id is recorded on its
-/// interactions row). A repeated message id does nothing.
+/// interactions row; a reply the channel did not send is marked
+/// `not_sent` there with its reason). A repeated message id does nothing.
 pub async fn chat_turn(
     service: &ConversationService,
     channel: &dyn ChatChannel,
@@ -115,7 +120,9 @@ pub async fn chat_turn(
             }
             Ok(None) => {}
             Err(e) => {
-                tracing::warn!(channel = channel.channel().as_str(), error = %e, "reply not sent")
+                tracing::warn!(channel = channel.channel().as_str(), error = %e, "reply not sent");
+                crate::storage::conversation::mark_not_sent(handle, sent.interaction_id, &e.0)
+                    .await?;
             }
         }
     }

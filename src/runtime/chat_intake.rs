@@ -1,4 +1,5 @@
-//! Processing from the WhatsApp inbox (`public.whatsapp_inbox`).
+//! Processing from the chat inbox (`public.whatsapp_inbox`): WhatsApp
+//! messages and statuses, Instagram and Messenger messages.
 //!
 //! The webhook stores events and answers; this runs them. One dispatcher
 //! task per node claims due rows ([`inbox::claim`]: the oldest open row of
@@ -24,6 +25,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Notify, Semaphore};
 use tracing::Instrument;
 
+use crate::adapters::meta::{MetaChannel, MetaInbound, MetaInboundKind};
 use crate::adapters::whatsapp::codec::{InboundKind, InboundMessage, StatusEvent};
 use crate::runtime::conversation::BoxFuture;
 use crate::storage::Db;
@@ -34,11 +36,30 @@ use crate::storage::inbox::{self, InboxKind, InboxRow};
 pub enum InboxEvent {
     Message(InboundMessage),
     Status(StatusEvent),
+    /// An Instagram or Messenger message.
+    Meta(MetaInbound),
 }
 
 /// Runs one event. An `Err` (or a panic) means "try again later".
 pub trait InboxHandler: Send + Sync + 'static {
     fn handle<'a>(&'a self, event: InboxEvent) -> BoxFuture<'a, anyhow::Result<()>>;
+}
+
+/// One inbox, several channels: each event goes to its channel's runtime.
+pub struct ByChannel {
+    /// WhatsApp messages and statuses.
+    pub whatsapp: Arc<dyn InboxHandler>,
+    /// Instagram and Messenger messages.
+    pub meta: Arc<dyn InboxHandler>,
+}
+
+impl InboxHandler for ByChannel {
+    fn handle<'a>(&'a self, event: InboxEvent) -> BoxFuture<'a, anyhow::Result<()>> {
+        match event {
+            InboxEvent::Message(_) | InboxEvent::Status(_) => self.whatsapp.handle(event),
+            InboxEvent::Meta(_) => self.meta.handle(event),
+        }
+    }
 }
 
 /// Called with each event and its attempt number (from 1) before the
@@ -333,6 +354,25 @@ pub fn encode_status(st: &StatusEvent) -> Value {
     }))
 }
 
+/// The inbox row of an Instagram or Messenger message.
+pub fn encode_meta(m: &MetaInbound) -> Value {
+    let (kind, a, b) = match &m.kind {
+        MetaInboundKind::Text(text) => ("text", text.as_str(), ""),
+        MetaInboundKind::Choice { payload, title } => ("choice", payload.as_str(), title.as_str()),
+        MetaInboundKind::Unsupported(t) => ("unsupported", t.as_str(), ""),
+    };
+    sanitize_json(json!({
+        "channel": m.channel.as_str(),
+        "account_id": m.account_id,
+        "sender_id": m.sender_id,
+        "mid": m.mid,
+        "timestamp_ms": m.timestamp_ms,
+        "kind": kind,
+        "a": a,
+        "b": b,
+    }))
+}
+
 /// Reads a stored event back.
 pub fn decode(kind: InboxKind, payload: &Value) -> Result<InboxEvent, DecodeError> {
     let text = |key: &str| -> Result<String, DecodeError> {
@@ -356,6 +396,31 @@ pub fn decode(kind: InboxKind, payload: &Value) -> Result<InboxEvent, DecodeErro
                 profile_name: payload["profile_name"].as_str().map(str::to_owned),
                 id: text("id")?,
                 timestamp: payload["timestamp"].as_i64().unwrap_or(0),
+                kind,
+            }))
+        }
+        InboxKind::MetaMessage => {
+            let (a, b) = (text("a")?, text("b")?);
+            let kind = match text("kind")?.as_str() {
+                "text" => MetaInboundKind::Text(a),
+                "choice" => MetaInboundKind::Choice {
+                    payload: a,
+                    title: b,
+                },
+                "unsupported" => MetaInboundKind::Unsupported(a),
+                other => return Err(DecodeError(format!("message kind {other:?}"))),
+            };
+            let channel = match text("channel")?.as_str() {
+                "instagram" => MetaChannel::Instagram,
+                "messenger" => MetaChannel::Messenger,
+                other => return Err(DecodeError(format!("channel {other:?}"))),
+            };
+            Ok(InboxEvent::Meta(MetaInbound {
+                channel,
+                account_id: text("account_id")?,
+                sender_id: text("sender_id")?,
+                mid: text("mid")?,
+                timestamp_ms: payload["timestamp_ms"].as_i64().unwrap_or(0),
                 kind,
             }))
         }
@@ -412,6 +477,34 @@ mod tests {
         };
         let back = decode(InboxKind::Status, &encode_status(&st)).unwrap();
         assert_eq!(back, InboxEvent::Status(st));
+        for (channel, kind) in [
+            (
+                MetaChannel::Instagram,
+                MetaInboundKind::Text("Habari".into()),
+            ),
+            (
+                MetaChannel::Messenger,
+                MetaInboundKind::Choice {
+                    payload: "yes".into(),
+                    title: "Yes".into(),
+                },
+            ),
+            (
+                MetaChannel::Instagram,
+                MetaInboundKind::Unsupported("image".into()),
+            ),
+        ] {
+            let m = MetaInbound {
+                channel,
+                account_id: "17841400000000001".into(),
+                sender_id: "6100000000000001".into(),
+                mid: "aWdfZAG1".into(),
+                timestamp_ms: 1_733_500_000_100,
+                kind,
+            };
+            let back = decode(InboxKind::MetaMessage, &encode_meta(&m)).unwrap();
+            assert_eq!(back, InboxEvent::Meta(m));
+        }
     }
 
     #[test]

@@ -250,7 +250,7 @@ impl ConversationService {
                     .await?
                     .ok_or_else(|| ConversationError::UnknownTenant(tenant.slug().to_string()))?,
             ),
-            Channel::WhatsApp | Channel::Web => None,
+            Channel::WhatsApp | Channel::Web | Channel::Instagram | Channel::Messenger => None,
         };
         let record = match &cached {
             Some(ctx) => ctx.record.clone(),

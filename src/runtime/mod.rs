@@ -13,6 +13,7 @@ pub mod chat_channel;
 pub mod chat_intake;
 pub mod conversation;
 pub mod handoff;
+pub mod meta_chat;
 pub mod metrics;
 pub mod offline_turn;
 pub mod payments;

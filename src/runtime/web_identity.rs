@@ -115,7 +115,12 @@ pub(crate) async fn remember_phone(
             tracing::info!("web session promoted: its number was proven by an SMS code");
             Ok(true)
         }
-        ChannelIdentity::WhatsApp(_) | ChannelIdentity::Voice(_) => {
+        // Instagram and Messenger customers give their number as on the
+        // web before the phone check: it joins them to that customer.
+        ChannelIdentity::WhatsApp(_)
+        | ChannelIdentity::Voice(_)
+        | ChannelIdentity::Instagram(_)
+        | ChannelIdentity::Messenger(_) => {
             conv::promote_identity(tx, customer, phone, now).await?;
             Ok(true)
         }
@@ -181,7 +186,10 @@ pub(crate) async fn join_by_token(
 pub fn web_session(customer: &ChannelIdentity) -> Option<&WebSessionId> {
     match customer {
         ChannelIdentity::WebCookie(s) => Some(s),
-        ChannelIdentity::WhatsApp(_) | ChannelIdentity::Voice(_) => None,
+        ChannelIdentity::WhatsApp(_)
+        | ChannelIdentity::Voice(_)
+        | ChannelIdentity::Instagram(_)
+        | ChannelIdentity::Messenger(_) => None,
     }
 }
 

@@ -123,6 +123,10 @@ impl InboxHandler for WhatsAppChats {
             match event {
                 InboxEvent::Message(m) => handle_message(self, m).await,
                 InboxEvent::Status(st) => handle_status(self, st).await,
+                // Routed to the Meta runtime by `chat_intake::ByChannel`.
+                InboxEvent::Meta(m) => {
+                    anyhow::bail!("{} message {} is not WhatsApp's", m.channel.as_str(), m.mid)
+                }
             }
         })
     }

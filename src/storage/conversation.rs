@@ -262,6 +262,27 @@ pub async fn mark_sent(
     tx.commit().await
 }
 
+/// Records that a reply was not sent, and why (outside the channel's
+/// messaging window, no token, the provider refused it): the
+/// interactions row keeps the text, with status `not_sent`.
+pub async fn mark_not_sent(
+    tenant: &TenantHandle,
+    interaction: Uuid,
+    reason: &str,
+) -> Result<(), StorageError> {
+    let reason: String = reason.replace('\0', "").chars().take(500).collect();
+    let mut tx = tenant.begin().await?;
+    sqlx::query(
+        "UPDATE interactions SET metadata = COALESCE(metadata, '{}'::jsonb) || \
+         jsonb_build_object('status', 'not_sent', 'not_sent_reason', $2::text) WHERE id = $1",
+    )
+    .bind(interaction)
+    .bind(reason)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await
+}
+
 /// Serialises one customer's turns (`key`: their
 /// [`ChannelIdentity::thread_key`]): the lock is held until the
 /// transaction ends.

@@ -1,5 +1,6 @@
-//! The WhatsApp inbox (`public.whatsapp_inbox`) and the review queue of
-//! unknown numbers (`public.inbound_quarantine`).
+//! The chat inbox (`public.whatsapp_inbox`: WhatsApp, Instagram and
+//! Messenger messages) and the review queue of unknown numbers and
+//! accounts (`public.inbound_quarantine`).
 //!
 //! The webhook stores every event with [`store`] in one transaction before
 //! it answers; workers take rows with [`claim`], which hands out at most one
@@ -30,8 +31,12 @@ pub struct NewInboxRow {
 /// What a row holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InboxKind {
+    /// A WhatsApp message.
     Message,
+    /// A WhatsApp delivery status.
     Status,
+    /// An Instagram or Messenger message.
+    MetaMessage,
 }
 
 impl InboxKind {
@@ -39,6 +44,7 @@ impl InboxKind {
         match self {
             InboxKind::Message => "message",
             InboxKind::Status => "status",
+            InboxKind::MetaMessage => "meta_message",
         }
     }
 
@@ -46,14 +52,18 @@ impl InboxKind {
         match s {
             "message" => Ok(InboxKind::Message),
             "status" => Ok(InboxKind::Status),
+            "meta_message" => Ok(InboxKind::MetaMessage),
             other => Err(StorageError::Corrupt(format!("inbox kind {other:?}"))),
         }
     }
 }
 
-/// A message for a number no tenant has: kept for review, answered nowhere.
+/// A message for a number (or Instagram account, or page) no tenant has:
+/// kept for review, answered nowhere.
 #[derive(Debug, Clone)]
 pub struct QuarantineRow {
+    /// whatsapp | instagram | messenger
+    pub channel: &'static str,
     pub message_id: String,
     pub to_phone_number_id: String,
     pub from_phone: String,
@@ -107,14 +117,15 @@ pub async fn store(
     for q in quarantine {
         let done = sqlx::query(
             "INSERT INTO public.inbound_quarantine \
-               (to_phone_number_id, from_phone, raw_payload, provider_message_id) \
-             VALUES ($1, $2, $3, $4) \
+               (to_phone_number_id, from_phone, raw_payload, provider_message_id, channel) \
+             VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING",
         )
         .bind(&q.to_phone_number_id)
         .bind(&q.from_phone)
         .bind(&q.raw_payload)
         .bind(&q.message_id)
+        .bind(q.channel)
         .execute(&mut *tx)
         .await?;
         stored.quarantined += usize::try_from(done.rows_affected()).unwrap_or(0);

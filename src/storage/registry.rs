@@ -1,7 +1,8 @@
 //! The tenant registry (`public.tenants`): who the tenants are, how inbound
 //! traffic finds its tenant, and each tenant's dials.
 //!
-//! Routing lookups (by voice number, by WhatsApp phone_number_id) skip
+//! Routing lookups (by voice number, WhatsApp phone_number_id, Instagram
+//! account or Facebook page) skip
 //! deleted tenants, so traffic for a number whose tenant is gone is treated
 //! as unknown. Lookup by slug returns any registered tenant.
 
@@ -41,7 +42,15 @@ pub struct TenantRecord {
     /// Fernet token (text) of the Cloud API access token.
     pub whatsapp_access_token: Option<Secret>,
     pub admin_whatsapp_briefing_enabled: bool,
+    /// The Instagram professional account id (a webhook's `entry[].id`).
+    pub instagram_business_account_id: Option<String>,
+    /// Fernet token (text) of the Instagram messaging access token.
+    pub instagram_access_token: Option<Secret>,
     pub instagram_enabled: bool,
+    /// The Facebook page id (a Messenger webhook's `entry[].id`).
+    pub facebook_page_id: Option<String>,
+    /// Fernet token (text) of the page access token.
+    pub facebook_page_access_token: Option<Secret>,
     pub messenger_enabled: bool,
     pub channel_steering_enabled: bool,
     pub phone_otp_required: bool,
@@ -120,7 +129,8 @@ impl TenantRecord {
 pub(crate) const TENANT_COLUMNS: &str = "id, slug, name, schema_name, vertical, timezone, currency, locale, status, \
      trial_ends_at, deleted_at, voice_number, whatsapp_number, whatsapp_phone_number_id, \
      whatsapp_business_account_id, whatsapp_access_token, admin_whatsapp_briefing_enabled, \
-     instagram_enabled, messenger_enabled, channel_steering_enabled, phone_otp_required, \
+     instagram_business_account_id, instagram_access_token, instagram_enabled, \
+     facebook_page_id, facebook_page_access_token, messenger_enabled, channel_steering_enabled, phone_otp_required, \
      voice_enabled, voice_greeting_language, voice_default_speaker, voice_eot_silence_ms, \
      voice_full_duplex_enabled, voice_backchannel_filter, voice_hard_interrupt, voice_streaming, \
      voice_listening_ack, voice_adaptive_speed, voice_endpointing_min_delay_ms, \
@@ -168,7 +178,11 @@ impl TenantRecord {
             whatsapp_business_account_id: row.try_get("whatsapp_business_account_id")?,
             whatsapp_access_token: secret("whatsapp_access_token")?,
             admin_whatsapp_briefing_enabled: row.try_get("admin_whatsapp_briefing_enabled")?,
+            instagram_business_account_id: row.try_get("instagram_business_account_id")?,
+            instagram_access_token: secret("instagram_access_token")?,
             instagram_enabled: row.try_get("instagram_enabled")?,
+            facebook_page_id: row.try_get("facebook_page_id")?,
+            facebook_page_access_token: secret("facebook_page_access_token")?,
             messenger_enabled: row.try_get("messenger_enabled")?,
             channel_steering_enabled: row.try_get("channel_steering_enabled")?,
             phone_otp_required: row.try_get("phone_otp_required")?,
@@ -247,6 +261,32 @@ impl Db {
              WHERE whatsapp_phone_number_id = $1 AND {ROUTABLE}"
         );
         self.fetch_tenant(sql, phone_number_id).await
+    }
+
+    /// The live tenant whose Instagram professional account this is, with
+    /// the channel on (`instagram_enabled`).
+    pub async fn tenant_by_instagram_account_id(
+        &self,
+        account_id: &str,
+    ) -> Result<Option<TenantRecord>, StorageError> {
+        let sql = format!(
+            "SELECT {TENANT_COLUMNS} FROM public.tenants \
+             WHERE instagram_business_account_id = $1 AND instagram_enabled AND {ROUTABLE}"
+        );
+        self.fetch_tenant(sql, account_id).await
+    }
+
+    /// The live tenant whose Facebook page this is, with Messenger on
+    /// (`messenger_enabled`).
+    pub async fn tenant_by_facebook_page_id(
+        &self,
+        page_id: &str,
+    ) -> Result<Option<TenantRecord>, StorageError> {
+        let sql = format!(
+            "SELECT {TENANT_COLUMNS} FROM public.tenants \
+             WHERE facebook_page_id = $1 AND messenger_enabled AND {ROUTABLE}"
+        );
+        self.fetch_tenant(sql, page_id).await
     }
 
     /// Every registered tenant, by slug.

@@ -49,6 +49,10 @@ pub struct DemoTenant {
     pub whatsapp_number: String,
     pub whatsapp_phone_number_id: String,
     pub whatsapp_business_account_id: String,
+    /// Instagram DMs, switched on (`ratiba chat --channel instagram`).
+    pub instagram_business_account_id: String,
+    /// Messenger, switched on (`ratiba chat --channel messenger`).
+    pub facebook_page_id: String,
     pub voice: DemoVoice,
     pub payments: DemoPayments,
 }
@@ -249,6 +253,7 @@ pub async fn seed_demo(db: &Db, vault: Option<&Vault>) -> Result<SeedReport, Sto
     .await
     .map_err(StorageError::classify)?;
 
+    meta_channels(db, t).await?;
     let seeded_rows = seed_rows(db, &fx).await?;
     let tenant = db
         .tenant_by_slug(&t.slug)
@@ -259,6 +264,39 @@ pub async fn seed_demo(db: &Db, vault: Option<&Vault>) -> Result<SeedReport, Sto
         created_tenant,
         seeded_rows,
     })
+}
+
+/// Gives a demo tenant seeded before Instagram and Messenger existed its
+/// Instagram account and page, both switched on (run at every start; a
+/// no-op when there is no demo tenant or it has them).
+pub async fn upgrade_demo(db: &Db) -> Result<(), StorageError> {
+    let fx = DemoFixtures::load()?;
+    meta_channels(db, &fx.tenant).await
+}
+
+/// The demo's Instagram account id and page id, each with its channel on,
+/// where the fixture's demo tenant (its WhatsApp number id) has none yet:
+/// idempotent, and an operator's later change (an id, a channel switched
+/// off) stays.
+async fn meta_channels(db: &Db, t: &DemoTenant) -> Result<(), StorageError> {
+    sqlx::query(
+        "UPDATE public.tenants SET \
+           instagram_business_account_id = COALESCE(instagram_business_account_id, $3), \
+           instagram_enabled = instagram_enabled OR instagram_business_account_id IS NULL, \
+           facebook_page_id = COALESCE(facebook_page_id, $4), \
+           messenger_enabled = messenger_enabled OR facebook_page_id IS NULL, \
+           updated_at = NOW() \
+         WHERE slug = $1 AND whatsapp_phone_number_id = $2 \
+           AND (instagram_business_account_id IS NULL OR facebook_page_id IS NULL)",
+    )
+    .bind(t.slug.as_str())
+    .bind(&t.whatsapp_phone_number_id)
+    .bind(&t.instagram_business_account_id)
+    .bind(&t.facebook_page_id)
+    .execute(db.pool())
+    .await
+    .map_err(StorageError::classify)?;
+    Ok(())
 }
 
 async fn seed_rows(db: &Db, fx: &DemoFixtures) -> Result<bool, StorageError> {

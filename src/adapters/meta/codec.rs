@@ -75,6 +75,16 @@ impl MetaInbound {
         }
     }
 
+    /// interactions.message_type: `text`, `interactive` for a tapped quick
+    /// reply or button, else the attachment's type.
+    pub fn message_type(&self) -> &str {
+        match &self.kind {
+            MetaInboundKind::Text(_) => "text",
+            MetaInboundKind::Choice { .. } => "interactive",
+            MetaInboundKind::Unsupported(t) => t,
+        }
+    }
+
     /// The choice id the customer tapped, if any.
     pub fn choice_id(&self) -> Option<&str> {
         match &self.kind {

@@ -9,6 +9,7 @@
 //! tenant (by `entry[].id`), identities, the 24 h window and delivery are
 //! the shell's.
 
+pub mod client;
 pub mod codec;
 pub mod outbound;
 
@@ -34,9 +35,22 @@ impl MetaChannel {
     /// The name used in the schema (customer_identities.provider,
     /// booking_channel, channel_started, interactions.channel).
     pub fn as_str(self) -> &'static str {
+        self.dialog_channel().as_str()
+    }
+
+    /// The conversation's channel.
+    pub fn dialog_channel(self) -> crate::core::dialog::Channel {
         match self {
-            MetaChannel::Instagram => "instagram",
-            MetaChannel::Messenger => "messenger",
+            MetaChannel::Instagram => crate::core::dialog::Channel::Instagram,
+            MetaChannel::Messenger => crate::core::dialog::Channel::Messenger,
+        }
+    }
+
+    /// The customer's identity on this channel.
+    pub fn identity(self, user: crate::core::ids::MetaUserId) -> crate::core::ids::ChannelIdentity {
+        match self {
+            MetaChannel::Instagram => crate::core::ids::ChannelIdentity::Instagram(user),
+            MetaChannel::Messenger => crate::core::ids::ChannelIdentity::Messenger(user),
         }
     }
 }

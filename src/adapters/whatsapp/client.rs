@@ -132,7 +132,10 @@ impl GraphClient {
         .map(|_| ())
     }
 
-    async fn post(
+    /// POSTs `body` to `{base}/{phone_number_id}/messages` with the token:
+    /// the Cloud API's messages edge, and the Send API's of a Facebook page
+    /// or Instagram account (the same Graph API), whose answer is returned.
+    pub async fn post(
         &self,
         phone_number_id: &str,
         token: &str,

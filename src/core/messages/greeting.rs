@@ -51,7 +51,7 @@ pub fn greeting(
             None,
             GreetingMode::Standard | GreetingMode::Custom,
             Lang::En,
-            Channel::WhatsApp | Channel::Web,
+            Channel::WhatsApp | Channel::Web | Channel::Instagram | Channel::Messenger,
         ) => {
             format!(
                 "{hello} Welcome to {biz}. I can book, move or cancel an appointment, and answer questions about our services, prices and hours. How can I help?"
@@ -61,7 +61,7 @@ pub fn greeting(
             None,
             GreetingMode::Standard | GreetingMode::Custom,
             Lang::Sw,
-            Channel::WhatsApp | Channel::Web,
+            Channel::WhatsApp | Channel::Web | Channel::Instagram | Channel::Messenger,
         ) => {
             format!(
                 "{hello} Karibu {biz}. Naweza kukuwekea, kubadilisha au kufuta miadi, na kujibu maswali kuhusu huduma, bei na saa zetu. Nikusaidie vipi?"
@@ -75,7 +75,10 @@ pub fn greeting(
 /// Speech synthesis would read an emoji out, so calls get the words alone.
 pub fn toned(tone: Tone, text: String, channel: Channel) -> String {
     match (tone, channel) {
-        (Tone::Playful, Channel::WhatsApp | Channel::Web) => format!("{text} 😊"),
+        (
+            Tone::Playful,
+            Channel::WhatsApp | Channel::Web | Channel::Instagram | Channel::Messenger,
+        ) => format!("{text} 😊"),
         (Tone::Playful, Channel::Voice) | (Tone::Warm | Tone::Professional, _) => text,
     }
 }

@@ -57,7 +57,7 @@ pub struct CredentialChanges {
 
 const MAX_SECRET: usize = 2000;
 
-fn slot(name: &str) -> Result<CredentialSlot, AppError> {
+pub(super) fn slot(name: &str) -> Result<CredentialSlot, AppError> {
     SLOTS
         .iter()
         .find(|s| s.name == name)

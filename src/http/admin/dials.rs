@@ -89,6 +89,28 @@ pub struct Dials {
     pub reminder_lead_seconds: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_whatsapp_briefing_enabled: Option<bool>,
+    /// The Instagram professional account id, digits ("" clears).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instagram_business_account_id: Option<String>,
+    /// Whether Instagram DMs are answered (needs the account id and token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instagram_enabled: Option<bool>,
+    /// The Facebook page id, digits ("" clears).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facebook_page_id: Option<String>,
+    /// Whether Messenger is answered (needs the page id and page token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messenger_enabled: Option<bool>,
+    /// Write-only: the WhatsApp Cloud API access token ("" clears). Stored
+    /// encrypted; never in an answer; audited as set or cleared.
+    #[serde(skip_serializing)]
+    pub whatsapp_access_token: Option<String>,
+    /// Write-only: the Instagram messaging token ("" clears).
+    #[serde(skip_serializing)]
+    pub instagram_access_token: Option<String>,
+    /// Write-only: the page access token for Messenger ("" clears).
+    #[serde(skip_serializing)]
+    pub facebook_page_access_token: Option<String>,
     /// warm | professional | playful
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tone: Option<String>,
@@ -216,6 +238,8 @@ impl Dials {
             _ => Map::new(),
         };
         for text in [
+            "instagram_business_account_id",
+            "facebook_page_id",
             "voice_greeting_language",
             "voice_default_speaker",
             "voice_transfer_number",
@@ -281,6 +305,24 @@ impl Dials {
             };
             out.insert("mpesa_shortcode".into(), v);
         }
+        for (name, id) in [
+            (
+                "instagram_business_account_id",
+                &self.instagram_business_account_id,
+            ),
+            ("facebook_page_id", &self.facebook_page_id),
+        ] {
+            let Some(id) = id else { continue };
+            let id = id.trim();
+            let v = if id.is_empty() {
+                Value::Null
+            } else if id.len() <= 50 && id.bytes().all(|b| b.is_ascii_digit()) {
+                Value::String(id.to_owned())
+            } else {
+                return Err(AppError::invalid(format!("{name} must be the numeric id")));
+            };
+            out.insert(name.into(), v);
+        }
         let tones = ["warm", "professional", "playful"];
         one_of(&mut out, "tone", &self.tone, &names::<Tone>(&tones), true)?;
         let modes = ["standard", "short", "custom"];
@@ -333,6 +375,60 @@ impl Dials {
     }
 }
 
+impl Dials {
+    /// The credentials to change: each dial with its new plaintext, or
+    /// `None` to clear it ("").
+    pub fn secrets(&self) -> Result<Vec<(&'static str, Option<String>)>, AppError> {
+        let mut out = Vec::new();
+        for (name, v) in [
+            ("whatsapp_access_token", &self.whatsapp_access_token),
+            ("instagram_access_token", &self.instagram_access_token),
+            (
+                "facebook_page_access_token",
+                &self.facebook_page_access_token,
+            ),
+        ] {
+            let Some(v) = v else { continue };
+            let v = v.trim();
+            if v.len() > 4096 || v.chars().any(char::is_control) {
+                return Err(AppError::invalid(format!("{name} is not a token")));
+            }
+            out.push((name, (!v.is_empty()).then(|| v.to_owned())));
+        }
+        Ok(out)
+    }
+}
+
+/// Stores each credential of `dials` encrypted with `vault` (audited as
+/// set or cleared); the names that changed.
+pub async fn set_secrets(
+    db: &crate::storage::Db,
+    vault: Option<&crate::storage::Vault>,
+    tenant: &crate::storage::TenantHandle,
+    id: crate::core::ids::TenantId,
+    secrets: Vec<(&'static str, Option<String>)>,
+    actor: crate::storage::admin::Actor,
+) -> Result<Vec<String>, AppError> {
+    use crate::storage::admin::credentials::{self, Plain};
+    if secrets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(vault) = vault else {
+        return Err(AppError::invalid(
+            "credentials cannot be stored: this server has no encryption key",
+        ));
+    };
+    let changes = secrets
+        .iter()
+        .map(|(name, plaintext)| {
+            let slot = super::credentials::slot(name)?;
+            Ok((slot, plaintext.as_deref().map(Plain::Text)))
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    credentials::set(db, vault, tenant, id, &changes, actor).await?;
+    Ok(secrets.into_iter().map(|(name, _)| name.to_owned()).collect())
+}
+
 async fn read(state: &AdminState, caller: &TenantCaller) -> Result<Dials, AppError> {
     let map = dials::current(&state.db, &caller.handle, caller.tenant.id).await?;
     let map: Map<String, Value> = map.into_iter().filter(|(_, v)| !v.is_null()).collect();
@@ -359,7 +455,8 @@ pub async fn set_dials(
     ApiJson(body): ApiJson<Dials>,
 ) -> Result<Json<Dials>, AppError> {
     let changes = body.changes()?;
-    let changed = dials::set(
+    let secrets = body.secrets()?;
+    let mut changed = dials::set(
         &state.db,
         &caller.handle,
         caller.tenant.id,
@@ -367,6 +464,17 @@ pub async fn set_dials(
         caller.actor(),
     )
     .await?;
+    changed.extend(
+        set_secrets(
+            &state.db,
+            state.vault.as_ref(),
+            &caller.handle,
+            caller.tenant.id,
+            secrets,
+            caller.actor(),
+        )
+        .await?,
+    );
     tracing::info!(tenant = %caller.tenant.slug, dials = ?changed, "dials changed");
     Ok(Json(read(&state, &caller).await?))
 }

@@ -44,6 +44,20 @@ pub const TENANT_DIALS: &[(&str, &str)] = &[
     ("pesapal_abandon_seconds", "integer"),
     ("reminder_lead_seconds", "integer"),
     ("admin_whatsapp_briefing_enabled", "boolean"),
+    ("instagram_business_account_id", "text"),
+    ("instagram_enabled", "boolean"),
+    ("facebook_page_id", "text"),
+    ("messenger_enabled", "boolean"),
+];
+
+
+/// The access tokens `ratiba tenant set` and `PATCH /dials` also take;
+/// stored through [`super::credentials::set`] (encrypted, audited as set
+/// or not, never read back).
+pub const SECRET_DIALS: &[&str] = &[
+    "whatsapp_access_token",
+    "instagram_access_token",
+    "facebook_page_access_token",
 ];
 
 /// The personality dials (tenant_personality_config columns, all text).
@@ -193,6 +207,7 @@ pub async fn set(
     tx.commit().await?;
     Ok(audits.into_iter().map(|(d, _, _)| d).collect())
 }
+
 
 /// One dial_audits row.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]

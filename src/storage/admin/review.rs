@@ -64,12 +64,17 @@ pub struct UnroutedCallback {
     pub resolution_note: Option<String>,
 }
 
-/// A WhatsApp message to a number no tenant had.
+/// A message to a WhatsApp number, Instagram account or Facebook page no
+/// tenant had (or had switched on).
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct QuarantinedMessage {
     pub id: Uuid,
     pub received_at: DateTime<Utc>,
+    /// whatsapp | instagram | messenger
+    pub channel: String,
+    /// The WhatsApp phone_number_id, Instagram account id or page id.
     pub to_phone_number_id: String,
+    /// The sender's number (WhatsApp) or scoped id (IGSID, PSID).
     pub from_phone: String,
     pub raw_payload: Value,
     pub reviewed_at: Option<DateTime<Utc>>,
@@ -102,7 +107,7 @@ fn state_filter(n: u8) -> String {
 const CALLBACK_COLUMNS: &str = "c.id, c.provider, c.raw_payload, c.received_at, \
      c.attempted_merchant_reference, c.reason, c.times_received, c.reviewed_at, c.reviewed_by, \
      c.resolution_note";
-const QUARANTINE_COLUMNS: &str = "q.id, q.received_at, q.to_phone_number_id, q.from_phone, \
+const QUARANTINE_COLUMNS: &str = "q.id, q.received_at, q.channel, q.to_phone_number_id, q.from_phone, \
      q.raw_payload, q.reviewed_at, q.reviewed_by, q.resolution_note";
 
 /// Unrouted payment callbacks in scope, oldest first (at most `limit`).

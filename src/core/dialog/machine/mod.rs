@@ -589,7 +589,9 @@ impl<'a> Dialog<'a> {
         let msg = match (self.state.channel, &self.config.call_handoff) {
             (Channel::Voice, CallHandoff::Transfer { .. }) => HandoffMsg::PutThrough { biz },
             (Channel::Voice, CallHandoff::Promise) => HandoffMsg::CallBack { biz },
-            (Channel::WhatsApp | Channel::Web, _) => HandoffMsg::ReplyHere { biz },
+            (Channel::WhatsApp | Channel::Web | Channel::Instagram | Channel::Messenger, _) => {
+                HandoffMsg::ReplyHere { biz }
+            }
         };
         self.say(msg.text(self.state.lang));
         self.act(Action::HandOff { reason });

@@ -13,6 +13,10 @@ pub enum Channel {
     Voice,
     /// The web chat widget.
     Web,
+    /// Instagram direct messages.
+    Instagram,
+    /// Facebook Messenger.
+    Messenger,
 }
 
 impl Channel {
@@ -22,6 +26,8 @@ impl Channel {
             Channel::WhatsApp => "whatsapp",
             Channel::Voice => "voice",
             Channel::Web => "web",
+            Channel::Instagram => "instagram",
+            Channel::Messenger => "messenger",
         }
     }
 }
