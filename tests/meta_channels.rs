@@ -17,7 +17,7 @@ use ratiba::adapters::whatsapp::codec::sign;
 use ratiba::config::Secret;
 use ratiba::http::whatsapp::{WhatsAppConfig, router};
 use ratiba::runtime::conversation::ConversationService;
-use ratiba::storage::admin::{Actor, credentials};
+use ratiba::storage::admin::{Actor, credentials, dials};
 use ratiba::storage::{TenantHandle, seed};
 use serde_json::{Value, json};
 

@@ -426,7 +426,10 @@ pub async fn set_secrets(
         })
         .collect::<Result<Vec<_>, AppError>>()?;
     credentials::set(db, vault, tenant, id, &changes, actor).await?;
-    Ok(secrets.into_iter().map(|(name, _)| name.to_owned()).collect())
+    Ok(secrets
+        .into_iter()
+        .map(|(name, _)| name.to_owned())
+        .collect())
 }
 
 async fn read(state: &AdminState, caller: &TenantCaller) -> Result<Dials, AppError> {
@@ -467,7 +470,7 @@ pub async fn set_dials(
     changed.extend(
         set_secrets(
             &state.db,
-            state.vault.as_ref(),
+            Some(&state.vault),
             &caller.handle,
             caller.tenant.id,
             secrets,

@@ -50,7 +50,6 @@ pub const TENANT_DIALS: &[(&str, &str)] = &[
     ("messenger_enabled", "boolean"),
 ];
 
-
 /// The access tokens `ratiba tenant set` and `PATCH /dials` also take;
 /// stored through [`super::credentials::set`] (encrypted, audited as set
 /// or not, never read back).
@@ -207,7 +206,6 @@ pub async fn set(
     tx.commit().await?;
     Ok(audits.into_iter().map(|(d, _, _)| d).collect())
 }
-
 
 /// One dial_audits row.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
