@@ -296,7 +296,8 @@ async fn serve_on_the_embedded_default_is_ready_seeded_and_stops_its_postgres() 
 
     // `db url` finds the running cluster; the demo tenant is there with its
     // 23 tables, the 3 checkpoint tables and their 3 archive twins,
-    // processed_callbacks, payment_deadlines and its migration history.
+    // processed_callbacks, payment_deadlines, web_phone_codes and its
+    // migration history.
     let url = run_ok(&mut ratiba(&[
         "db",
         "url",
@@ -312,7 +313,7 @@ async fn serve_on_the_embedded_default_is_ready_seeded_and_stops_its_postgres() 
     .fetch_one(&mut conn)
     .await
     .unwrap();
-    assert_eq!(demo_tables, 23 + 3 + 3 + 1 + 1 + 1);
+    assert_eq!(demo_tables, 23 + 3 + 3 + 1 + 1 + 1 + 1);
     let registry: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' \
          AND table_name IN ('tenants', 'tenant_admins', 'payment_routing', \
