@@ -44,6 +44,7 @@ use crate::core::messages::Msg;
 use crate::core::messages::greeting::{greeting, toned};
 use crate::core::messages::handoff::HandoffMsg;
 
+mod confirm;
 mod existing;
 mod new_booking;
 mod phone_code;
@@ -55,7 +56,7 @@ pub use phone_code::RESEND_CHOICE;
 pub use types::*;
 
 #[cfg(test)]
-pub(crate) use new_booking::phone_in as phone_in_for_tests;
+pub(crate) use confirm::phone_in as phone_in_for_tests;
 
 /// The engine for one thread.
 pub struct Dialog<'a> {

@@ -6,7 +6,7 @@
 //! this is the conversation around it. Also: a customer arriving from
 //! another channel with the chat's context ([`Input::Resumed`]).
 
-use super::new_booking::phone_in;
+use super::confirm::phone_in;
 use super::*;
 use crate::core::ids::Pii;
 use crate::core::phone_check::{CodeCheck, CodeRefused, code_in, last_three};

@@ -1,0 +1,498 @@
+//! A new booking, second half: the confirmation (yes, no, or a change of
+//! service, day or time), the phone number when the channel has none, the
+//! write and what follows it (payment, cross-sell).
+
+use super::*;
+
+impl Dialog<'_> {
+    pub(super) fn confirm(
+        &mut self,
+        purpose: Purpose,
+        service: Uuid,
+        staff: Option<Uuid>,
+        when: When,
+        slot: Slot,
+    ) {
+        if purpose == Purpose::New && self.place_and_continue(service, slot) {
+            return;
+        }
+        if purpose == Purpose::New && !self.state.plan.placed.is_empty() {
+            let items = self.plan_items(service, slot);
+            let text = self.confirm_plan_text(&items);
+            self.say(text);
+            self.yes_no_choices();
+            self.state.step = Step::ConfirmSlot(ConfirmSlot {
+                purpose,
+                service,
+                staff,
+                when,
+                slot,
+            });
+            return;
+        }
+        let lang = self.state.lang;
+        let tz = self.config.tz;
+        let svc = self.config.catalog.service(service).cloned();
+        let name = svc
+            .as_ref()
+            .map(|s| s.display_name(lang).to_owned())
+            .unwrap_or_default();
+        let with = self
+            .config
+            .catalog
+            .staff_member(slot.staff_id)
+            .map(|m| m.name.split_whitespace().next().unwrap_or("").to_owned())
+            .unwrap_or_default();
+        let at = say::when(lang, tz, slot.start);
+        let text = match (purpose, lang) {
+            (Purpose::New, Lang::En) => format!(
+                "{name} with {with} on {at}, {}. Shall I book it?",
+                svc.map(|s| say::money(s.price)).unwrap_or_default()
+            ),
+            (Purpose::New, Lang::Sw) => format!(
+                "{name} na {with}, {at}, {}. Nikuwekee?",
+                svc.map(|s| say::money(s.price)).unwrap_or_default()
+            ),
+            (Purpose::Move(_), Lang::En) => {
+                format!("Move your {name} to {at} with {with}. Shall I do that?")
+            }
+            (Purpose::Move(_), Lang::Sw) => {
+                format!("Nihamishe {name} yako hadi {at} na {with}. Nifanye hivyo?")
+            }
+        };
+        self.say(text);
+        self.yes_no_choices();
+        self.state.step = Step::ConfirmSlot(ConfirmSlot {
+            purpose,
+            service,
+            staff,
+            when,
+            slot,
+        });
+    }
+
+    pub(super) fn yes_no_choices(&mut self) {
+        let (yes, no) = match self.state.lang {
+            Lang::En => ("Yes", "No"),
+            Lang::Sw => ("Ndiyo", "Hapana"),
+        };
+        self.pending_choices.push(Choice {
+            id: "yes".into(),
+            title: yes.into(),
+            description: None,
+        });
+        self.pending_choices.push(Choice {
+            id: "no".into(),
+            title: no.into(),
+            description: None,
+        });
+    }
+
+    /// A clear "yes": a tapped Yes, the first choice's digit alone, or words
+    /// of assent with nothing that hesitates or refuses.
+    pub(super) fn is_yes(u: &Understood) -> bool {
+        // The model's rewrite of an unclear turn cannot book: only the
+        // customer's own words can.
+        if u.rewritten {
+            return false;
+        }
+        match &u.choice {
+            Some(ChoiceRef::Id(id)) => id == "yes",
+            Some(ChoiceRef::Index(0)) if u.tokens.len() <= 1 => true,
+            _ => u.assent == Assent::Yes,
+        }
+    }
+
+    pub(super) fn is_no(u: &Understood) -> bool {
+        match &u.choice {
+            Some(ChoiceRef::Id(id)) => id == "no",
+            Some(ChoiceRef::Index(1)) if u.tokens.len() <= 1 => true,
+            _ => u.assent == Assent::No,
+        }
+    }
+
+    /// A reply to "Shall I book it?". Only clear assent books; a change
+    /// (service, day, time, staff) is applied and confirmed again;
+    /// hesitation keeps the offer open without booking.
+    pub(super) fn confirm_slot(&mut self, u: &Understood, c: ConfirmSlot) -> bool {
+        let tapped = matches!(&u.choice, Some(ChoiceRef::Id(_)));
+        if !tapped && let Some(understood) = self.change_at_confirm(u, &c) {
+            return understood;
+        }
+        if Self::is_yes(u) {
+            if c.purpose == Purpose::New && !self.phone_known {
+                self.say(Msg::AskPhone.text(self.state.lang));
+                self.state.step = Step::CollectPhone(c);
+                return true;
+            }
+            self.book_confirmed(u, c);
+            return true;
+        }
+        if Self::is_no(u) {
+            self.state.plan = Plan::default();
+            self.say(Msg::NotBooked.text(self.state.lang));
+            self.state.step = Step::ChooseSlot(ChooseSlot {
+                purpose: c.purpose,
+                service: c.service,
+                staff: c.staff,
+                when: c.when,
+                offered: Vec::new(),
+            });
+            return true;
+        }
+        if u.assent == Assent::Hesitant {
+            self.say(Msg::TakeYourTime.text(self.state.lang));
+            self.state.step = Step::ConfirmSlot(c);
+            return true;
+        }
+        self.say(Msg::ConfirmAgain.text(self.state.lang));
+        self.yes_no_choices();
+        self.state.step = Step::ConfirmSlot(c);
+        false
+    }
+
+    /// A clear "yes" at the confirmation (and the phone number known):
+    /// write what was confirmed.
+    pub(super) fn book_confirmed(&mut self, u: &Understood, c: ConfirmSlot) {
+        // "yes, book the manicure" to several items: only what was named.
+        if c.purpose == Purpose::New && !self.state.plan.placed.is_empty() && !u.services.is_empty()
+        {
+            let mut items = self.plan_items(c.service, c.slot);
+            items.retain(|i| u.services.contains(&i.service));
+            if let Some(last) = items.pop() {
+                self.state.plan.placed = items;
+                let c = ConfirmSlot {
+                    service: last.service,
+                    slot: last.slot,
+                    ..c
+                };
+                if self.state.plan.placed.is_empty() {
+                    self.state.plan = Plan::default();
+                    self.book_item(&last);
+                    self.state.step = Step::AwaitWrite(c);
+                } else {
+                    self.book_plan(c);
+                }
+                return;
+            }
+        }
+        match c.purpose {
+            Purpose::New if !self.state.plan.placed.is_empty() => self.book_plan(c),
+            Purpose::New => {
+                let item = Item {
+                    service: c.service,
+                    slot: c.slot,
+                };
+                self.book_item(&item);
+                self.state.step = Step::AwaitWrite(c);
+            }
+            Purpose::Move(appt) => {
+                self.act(Action::Reschedule {
+                    appointment_id: appt.id,
+                    staff_id: c.slot.staff_id,
+                    start: c.slot.start,
+                    end: c.slot.end,
+                });
+                self.state.step = Step::AwaitWrite(c);
+            }
+        }
+    }
+
+    /// A turn while the customer's phone number is asked for: a number
+    /// goes on to the booking; something with digits that is not a number
+    /// is asked again; anything else is handled as at the confirmation
+    /// (returned as the step to handle it in).
+    pub(super) fn collect_phone(
+        &mut self,
+        turn: &Turn,
+        c: ConfirmSlot,
+        detected: DetectedLang,
+    ) -> Option<Step> {
+        let digits = turn.text.chars().filter(char::is_ascii_digit).count();
+        if digits == 0 {
+            return Some(Step::ConfirmSlot(c));
+        }
+        self.analysis(detected, None, true);
+        match phone_in(&turn.text) {
+            Some(phone) => self.phone_given(turn, c, phone),
+            None => {
+                self.say(Msg::PhoneAgain.text(self.state.lang));
+                self.state.step = Step::CollectPhone(c);
+            }
+        }
+        None
+    }
+
+    /// A different service, day, time or staff member given at the
+    /// confirmation: search again with it (the rest of the request kept).
+    fn change_at_confirm(&mut self, u: &Understood, c: &ConfirmSlot) -> Option<bool> {
+        let tz = self.config.tz;
+        let local = c.slot.start.with_timezone(&tz);
+        // "actually make it 12": a bare hour given as a change.
+        let bare_hour = (u.when.is_empty()
+            && u.tokens.has_any(&[
+                "make it", "instead", "actually", "rather", "change", "badala", "iwe", "at",
+            ]))
+        .then(|| {
+            u.tokens
+                .words()
+                .iter()
+                .find_map(|w| w.parse::<u32>().ok().filter(|h| (1..=12).contains(h)))
+        })
+        .flatten()
+        .map(|h| if h <= 6 { h + 12 } else { h });
+        let with_hour;
+        let u = if let Some(hour) = bare_hour {
+            with_hour = Understood {
+                when: When {
+                    date: None,
+                    time: NaiveTime::from_hms_opt(hour, 0, 0),
+                    part: None,
+                },
+                ..u.clone()
+            };
+            &with_hour
+        } else {
+            u
+        };
+        let current = When {
+            date: Some(local.date_naive()),
+            time: Some(local.time()),
+            part: None,
+        };
+        let mut items = self.plan_items(c.service, c.slot);
+        if let Purpose::Move(_) = c.purpose {
+            items.truncate(0);
+        }
+        let in_plan = |id: Uuid| items.iter().any(|i| i.service == id) || id == c.service;
+        // "drop the wash and set, just haircut and eyebrows": services
+        // named after a word that removes them leave the plan.
+        let removed = removed_services(&u.tokens, &self.config.catalog.services);
+        let named_now: Vec<Uuid> = if u.services.is_empty() {
+            u.service.into_iter().collect()
+        } else {
+            u.services.clone()
+        };
+        let kept: Vec<Uuid> = named_now
+            .into_iter()
+            .filter(|s| !removed.contains(s))
+            .collect();
+        // "badilisha iwe cornrows badala, rasta ni ghali": with a word of
+        // replacing, the service already planned is only mentioned.
+        let replacing = u.tokens.has_any(&[
+            "instead",
+            "badala",
+            "iwe",
+            "make it",
+            "change",
+            "badilisha",
+            "rather",
+        ]);
+        let new_services: Vec<Uuid> = if !removed.is_empty() && kept.is_empty() {
+            items
+                .iter()
+                .map(|i| i.service)
+                .filter(|s| !removed.contains(s))
+                .collect()
+        } else if replacing && kept.iter().any(|s| !in_plan(*s)) {
+            kept.iter().copied().filter(|s| !in_plan(*s)).collect()
+        } else {
+            kept
+        };
+        let service_changed = c.purpose == Purpose::New
+            && !new_services.is_empty()
+            && (new_services.iter().any(|s| !in_plan(*s)) || removed.iter().any(|s| in_plan(*s)));
+        let when_changed = !u.when.is_empty()
+            && (u.when.date.is_some_and(|d| Some(d) != current.date)
+                || u.when.time.is_some_and(|t| Some(t) != current.time)
+                || (u.when.part.is_some() && u.when.time.is_none() && u.when.date.is_none()));
+        let staff_changed = u.staff.is_some_and(|s| s != c.slot.staff_id);
+        if !service_changed && !when_changed && !staff_changed {
+            return None;
+        }
+        let when = if u.when.date.is_some() {
+            // "make it Wednesday instead": the same time on the new day.
+            if u.when.time.is_none() && u.when.part.is_none() {
+                When {
+                    time: current.time,
+                    ..u.when
+                }
+            } else {
+                u.when
+            }
+        } else if u.when.time.is_some() || u.when.part.is_some() {
+            When {
+                date: current.date,
+                ..u.when
+            }
+        } else {
+            current
+        };
+        let staff = u.staff.or(c.staff);
+        match c.purpose {
+            Purpose::New => {
+                let named: Vec<Uuid> = if service_changed {
+                    new_services
+                } else {
+                    items.iter().map(|i| i.service).collect()
+                };
+                let party = self.state.plan.party;
+                let together = self.state.plan.together;
+                let named = if together && !service_changed {
+                    // The plan repeats the service per person: start again from one.
+                    named.into_iter().take(1).collect::<Vec<_>>()
+                } else {
+                    named
+                };
+                if let Some(first) = self.plan_services(&named, party) {
+                    self.search(Purpose::New, first, staff, when, false);
+                }
+            }
+            Purpose::Move(_) => self.search(c.purpose, c.service, staff, when, false),
+        }
+        Some(true)
+    }
+
+    pub(super) fn on_booked(
+        &mut self,
+        c: ConfirmSlot,
+        result: Result<AppointmentSummary, WriteFailure>,
+    ) {
+        if self.state.plan.is_multi() {
+            self.on_plan_booked(c, result);
+            return;
+        }
+        let lang = self.state.lang;
+        let tz = self.config.tz;
+        match result {
+            Ok(appt) => {
+                let svc = self.config.catalog.service(appt.service_id).cloned();
+                let name = svc
+                    .as_ref()
+                    .map(|s| s.display_name(lang).to_owned())
+                    .unwrap_or_default();
+                let at = say::when(lang, tz, appt.start);
+                let text = match lang {
+                    Lang::En => format!("Done! Your {name} is booked for {at}. See you then!"),
+                    Lang::Sw => format!("Tayari! {name} yako imewekwa {at}. Tutaonana!"),
+                };
+                self.say(self.toned(text));
+                self.state.plan = Plan::default();
+                self.state.context = Context::default();
+                if let Some(s) = &svc {
+                    self.cross_sell(s);
+                    self.after_booking(appt.id, s.price);
+                }
+                self.state.step = Step::Idle;
+            }
+            Err(WriteFailure::SlotTaken) => {
+                let when = When {
+                    date: Some(c.slot.start.with_timezone(&tz).date_naive()),
+                    time: Some(c.slot.start.with_timezone(&tz).time()),
+                    part: None,
+                };
+                self.search(c.purpose, c.service, c.staff, when, true);
+            }
+            Err(_) => {
+                self.say(Msg::SaveFailed.text(lang));
+                self.state.step = Step::Idle;
+            }
+        }
+    }
+
+    /// Payment after a booking: the M-Pesa prompt when the tenant can send
+    /// one, else how to pay (the tenant's paybill), never a prompt that
+    /// cannot start.
+    pub(super) fn after_booking(&mut self, appointment_id: Uuid, amount: Money) {
+        if amount.minor <= 0 {
+            return;
+        }
+        if self.config.payment_on_booking {
+            self.act(Action::StartPayment {
+                appointment_id,
+                amount,
+            });
+        } else if let Some(paybill) = self.config.pay_hint.clone() {
+            let money = say::money(amount);
+            self.say(match self.state.lang {
+                Lang::En => format!(
+                    "You can pay {money} by M-Pesa to Paybill {paybill} (account: your name), or at the salon."
+                ),
+                Lang::Sw => format!(
+                    "Unaweza kulipa {money} kwa M-Pesa, Paybill {paybill} (akaunti: jina lako), au ukifika."
+                ),
+            });
+        }
+    }
+
+    pub(super) fn cross_sell(&mut self, booked: &ServiceInfo) {
+        let p = &self.config.personality;
+        if !p.cross_sell || p.upsell == Upsell::Off {
+            return;
+        }
+        let best = self
+            .config
+            .catalog
+            .cross_sell
+            .iter()
+            .filter(|r| {
+                r.from == booked.id
+                    && r.confidence >= crate::core::dialog::catalog::CROSS_SELL_MIN_CONFIDENCE
+            })
+            .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
+            .and_then(|r| self.config.catalog.service(r.to))
+            .cloned();
+        let Some(other) = best else { return };
+        let lang = self.state.lang;
+        let name = other.display_name(lang);
+        let price = say::money(other.price);
+        self.say(match lang {
+            Lang::En => {
+                format!("Many clients add {name} ({price}); just ask if you'd like it too.")
+            }
+            Lang::Sw => format!("Wateja wengi huongeza {name} ({price}); niambie ukipenda."),
+        });
+    }
+}
+
+/// The phone number in a message ("it's 0712 345 678", "+254 712 345678"):
+/// its digits (and a leading +) read as one number.
+/// Services named right after a word that takes them out of a request
+/// ("drop the wash and set", "without the facial", "toa nyusi", "bila
+/// pedicure"), up to a word that starts what is kept ("just", "only").
+fn removed_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
+    const REMOVE: &[&str] = &[
+        "drop", "remove", "without", "minus", "skip", "except", "toa", "ondoa", "bila",
+    ];
+    const KEEP: &[&str] = &["just", "only", "tu", "but", "lakini", "keep", "acha"];
+    let words = tokens.words();
+    let mut removed = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        if !REMOVE.contains(&w.as_str()) {
+            continue;
+        }
+        let window: Vec<String> = words[i + 1..]
+            .iter()
+            .take_while(|w| !KEEP.contains(&w.as_str()))
+            .take(5)
+            .cloned()
+            .collect();
+        for id in services_mentioned(&Tokens::from_words(window), services) {
+            if !removed.contains(&id) {
+                removed.push(id);
+            }
+        }
+    }
+    removed
+}
+
+pub(crate) fn phone_in(text: &str) -> Option<PhoneNumber> {
+    let start = text.find(|c: char| c == '+' || c.is_ascii_digit())?;
+    let kept: String = text[start..]
+        .chars()
+        .enumerate()
+        .filter(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '+'))
+        .map(|(_, c)| c)
+        .collect();
+    PhoneNumber::parse(&kept).ok()
+}
