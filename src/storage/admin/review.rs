@@ -161,6 +161,40 @@ pub enum ResolvedRow<T> {
     AlreadyReviewed,
 }
 
+/// Who reviewed which row, when, and why.
+struct Review<'a> {
+    id: Uuid,
+    by: Uuid,
+    note: &'a str,
+    now: DateTime<Utc>,
+}
+
+/// Sets a locked, not yet reviewed row of a review queue reviewed.
+/// `table` is the queue's table with the alias its `columns` use (one of
+/// this module's constants, never input).
+async fn mark_reviewed<T>(
+    tx: &mut sqlx::PgConnection,
+    table: &str,
+    columns: &str,
+    review: Review<'_>,
+) -> Result<T, StorageError>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let alias = table.rsplit(' ').next().unwrap_or(table);
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE {table} SET reviewed_at = $2, reviewed_by = $3, resolution_note = $4 \
+         WHERE {alias}.id = $1 RETURNING {columns}"
+    )))
+    .bind(review.id)
+    .bind(review.now)
+    .bind(review.by)
+    .bind(review.note)
+    .fetch_one(tx)
+    .await
+    .map_err(StorageError::classify)
+}
+
 /// Marks a callback reviewed by `by` with a note.
 pub async fn resolve_callback(
     db: &Db,
@@ -186,17 +220,13 @@ pub async fn resolve_callback(
     if row.reviewed_at.is_some() {
         return Ok(ResolvedRow::AlreadyReviewed);
     }
-    let row: UnroutedCallback = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE public.payment_callbacks_unrouted c SET reviewed_at = $2, reviewed_by = $3, \
-           resolution_note = $4 WHERE c.id = $1 RETURNING {CALLBACK_COLUMNS}"
-    )))
-    .bind(id)
-    .bind(now)
-    .bind(by)
-    .bind(note)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(StorageError::classify)?;
+    let row = mark_reviewed(
+        &mut tx,
+        "public.payment_callbacks_unrouted c",
+        CALLBACK_COLUMNS,
+        Review { id, by, note, now },
+    )
+    .await?;
     tx.commit().await?;
     Ok(ResolvedRow::Done(row))
 }
@@ -227,17 +257,13 @@ pub async fn resolve_quarantined(
     if row.reviewed_at.is_some() {
         return Ok(ResolvedRow::AlreadyReviewed);
     }
-    let row: QuarantinedMessage = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE public.inbound_quarantine q SET reviewed_at = $2, reviewed_by = $3, \
-           resolution_note = $4 WHERE q.id = $1 RETURNING {QUARANTINE_COLUMNS}"
-    )))
-    .bind(id)
-    .bind(now)
-    .bind(by)
-    .bind(note)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(StorageError::classify)?;
+    let row = mark_reviewed(
+        &mut tx,
+        "public.inbound_quarantine q",
+        QUARANTINE_COLUMNS,
+        Review { id, by, note, now },
+    )
+    .await?;
     tx.commit().await?;
     Ok(ResolvedRow::Done(row))
 }
