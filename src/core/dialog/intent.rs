@@ -365,6 +365,8 @@ const GREETING: &[&str] = &[
 /// "nimeihamisha"): their stems, and English/Sheng verb forms.
 const RESCHEDULE_STEMS: &[&str] = &[
     "sogez",
+    // "songeza" (push along), the everyday variant: "isongezwe", "tusongeze"
+    "songez",
     "hamish",
     "ahiris",
     "push",

@@ -336,6 +336,29 @@ const SW_WORDS: &[&str] = &[
     "zaidi",
     "naam",
     "eeh",
+    // Sheng
+    "fiti",
+    "freshi",
+    "msee",
+    "budah",
+    "manze",
+    "bana",
+    "rada",
+    "mbao",
+    "ashuu",
+    "sare",
+    "mzae",
+    "maze",
+    "nare",
+    "ndai",
+    "mresh",
+];
+
+/// English words Sheng and Swahili speakers use as their own ("fiti book",
+/// "poa confirm", "ok"): they do not make a turn English; a turn of only
+/// these keeps the conversation's language.
+const LOANWORDS: &[&str] = &[
+    "ok", "okay", "k", "kk", "book", "confirm", "sure", "fine", "cool", "pls", "plz", "please",
 ];
 
 const EN_WORDS: &[&str] = &[
@@ -490,7 +513,7 @@ pub fn detect(tokens: &Tokens) -> DetectedLang {
     let mut en = 0usize;
     for w in tokens.words() {
         let is_sw = SW_WORDS.contains(&w.as_str());
-        let is_en = EN_WORDS.contains(&w.as_str());
+        let is_en = EN_WORDS.contains(&w.as_str()) && !LOANWORDS.contains(&w.as_str());
         match (is_sw, is_en) {
             (true, false) => sw += 1,
             (false, true) => en += 1,
@@ -520,9 +543,10 @@ pub fn reply_language(
     hint: Option<Lang>,
     previous: Lang,
 ) -> Lang {
-    // "ya" (yes) is also a Swahili particle: alone it keeps the
-    // conversation's language.
-    if matches!(tokens.words(), [w] if w == "ya" || w == "yah") {
+    // "ya" (yes) is also a Swahili particle: alone, or with loanwords
+    // only ("ya pls", "ok"), it keeps the conversation's language.
+    let neutral = |w: &String| w == "ya" || w == "yah" || LOANWORDS.contains(&w.as_str());
+    if !tokens.is_empty() && tokens.words().iter().all(neutral) {
         return hint.unwrap_or(previous);
     }
     match detected {
@@ -584,6 +608,10 @@ mod tests {
             ("12345", DetectedLang::Unknown),
             ("What time do you open?", DetectedLang::En),
             ("Mnafungua saa ngapi?", DetectedLang::Sw),
+            ("fiti book", DetectedLang::Sw),
+            ("poa confirm pls", DetectedLang::Sw),
+            ("ok", DetectedLang::Unknown),
+            ("ok book it", DetectedLang::En),
         ];
         for (text, want) in cases {
             assert_eq!(detect(&Tokens::new(text)), want, "{text}");
@@ -605,5 +633,15 @@ mod tests {
             reply_language(&digits, detect(&digits), Some(Lang::En), Lang::Sw),
             Lang::En
         );
+        for (text, previous) in [("ya pls", Lang::En), ("ok", Lang::Sw), ("ya", Lang::Sw)] {
+            let t = Tokens::new(text);
+            assert_eq!(
+                reply_language(&t, detect(&t), None, previous),
+                previous,
+                "{text}"
+            );
+        }
+        let t = Tokens::new("fiti book");
+        assert_eq!(reply_language(&t, detect(&t), None, Lang::En), Lang::Sw);
     }
 }

@@ -116,6 +116,22 @@ impl Dialog<'_> {
     /// hesitation keeps the offer open without booking.
     pub(super) fn confirm_slot(&mut self, u: &Understood, c: ConfirmSlot) -> bool {
         let tapped = matches!(&u.choice, Some(ChoiceRef::Id(_)));
+        // "yes, also a facial the day before": this booking, then the rest.
+        if !tapped && let Some(rest) = self.yes_and_more(u, &c) {
+            self.state.after_write = Some(rest);
+            if c.purpose == Purpose::New && !self.phone_known {
+                self.say(Msg::AskPhone.text(self.state.lang));
+                self.state.step = Step::CollectPhone(c);
+                return true;
+            }
+            let plain = Understood {
+                services: Vec::new(),
+                service: None,
+                ..u.clone()
+            };
+            self.book_confirmed(&plain, c);
+            return true;
+        }
         if !tapped && let Some(understood) = self.change_at_confirm(u, &c) {
             return understood;
         }
@@ -149,6 +165,37 @@ impl Dialog<'_> {
         self.yes_no_choices();
         self.state.step = Step::ConfirmSlot(c);
         false
+    }
+
+    /// "yes, also a facial", "sawa, pia nataka manicure": a yes that opens
+    /// the answer and a further service asked for with a word of adding.
+    /// Returns the rest of the turn, to act on once this booking is written.
+    fn yes_and_more(&self, u: &Understood, c: &ConfirmSlot) -> Option<String> {
+        let words = u.tokens.words();
+        let first = words.first()?;
+        if u.rewritten || assent(&Tokens::from_words(vec![first.clone()])) != Assent::Yes {
+            return None;
+        }
+        let adds = u.tokens.has_any(&[
+            "also",
+            "pia",
+            "plus",
+            "as well",
+            "too",
+            "another",
+            "and a",
+            "na pia",
+            "pamoja na",
+        ]);
+        let items = self.plan_items(c.service, c.slot);
+        let in_plan = |id: Uuid| id == c.service || items.iter().any(|i| i.service == id);
+        let new_service = u
+            .services
+            .iter()
+            .copied()
+            .chain(u.service)
+            .any(|s| !in_plan(s));
+        (adds && new_service && c.purpose == Purpose::New).then(|| words[1..].join(" "))
     }
 
     /// A clear "yes" at the confirmation (and the phone number known):
@@ -364,6 +411,9 @@ impl Dialog<'_> {
         }
         let lang = self.state.lang;
         let tz = self.config.tz;
+        if result.is_err() {
+            self.state.after_write = None;
+        }
         match result {
             Ok(appt) => {
                 let svc = self.config.catalog.service(appt.service_id).cloned();
@@ -384,6 +434,8 @@ impl Dialog<'_> {
                     self.after_booking(appt.id, s.price);
                 }
                 self.state.step = Step::Idle;
+                self.continue_after_write(true, appt.start);
+                return;
             }
             Err(WriteFailure::SlotTaken) => {
                 let when = When {

@@ -231,6 +231,15 @@ impl Dialog<'_> {
         ]);
         let refuses = keep_it || u.assent == Assent::Hesitant || (Self::is_no(u) && !says_cancel);
         if !refuses && (Self::is_yes(u) || u.intents.contains(Intent::Cancel)) {
+            // "ndio. then nataka cornrows badala yake": another service
+            // asked for in the same breath is booked after the cancel.
+            let other_service = u
+                .services
+                .iter()
+                .copied()
+                .chain(u.service)
+                .any(|s| s != ap.service_id);
+            self.state.after_write = other_service.then(|| u.tokens.words().join(" "));
             self.act(Action::Cancel {
                 appointment_id: ap.id,
             });
@@ -282,6 +291,7 @@ impl Dialog<'_> {
             return;
         }
         self.state.step = Step::Idle;
+        self.continue_after_write(result.is_ok(), ap.start);
     }
 
     /// "Cancel both": one question for all of them, or at once when the

@@ -31,7 +31,7 @@ use super::catalog::services_mentioned;
 use super::catalog::{Catalog, ServiceInfo, clear_service, match_services, match_staff};
 use super::handoff::CallHandoff;
 use super::intent::{
-    Assent, Intent, Intents, Topic, assent_text, classify, refers_to_existing, topics,
+    Assent, Intent, Intents, Topic, assent, assent_text, classify, refers_to_existing, topics,
 };
 use super::names::{party_size, stated_name};
 use super::personality::{CancellationTone, Personality, Upsell};
@@ -809,7 +809,25 @@ fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<(When, When
             ("instead", "of") | ("badala", "ya")
         ) {
             let before = Tokens::from_words(words[..i].to_vec());
-            let after = Tokens::from_words(words[i + 2..].to_vec());
+            // "badala ya saa tisa iwe saa tatu", "instead of 3 make it 9":
+            // the old time, then the new one after a marker; a day said
+            // before names both.
+            let rest = &words[i + 2..];
+            if let Some(k) = rest
+                .iter()
+                .position(|w| matches!(w.as_str(), "iwe" | "make" | "put" | "to" | "hadi"))
+            {
+                let old = parse_when(&Tokens::from_words(rest[..k].to_vec()), now, tz);
+                let new = parse_when(&Tokens::from_words(rest[k + 1..].to_vec()), now, tz);
+                if !old.is_empty() && !new.is_empty() {
+                    let day = When {
+                        date: parse_when(&before, now, tz).date,
+                        ..When::default()
+                    };
+                    return Some((old.or(day), new.or(day)));
+                }
+            }
+            let after = Tokens::from_words(rest.to_vec());
             let (target, identify) = (parse_when(&before, now, tz), parse_when(&after, now, tz));
             if !target.is_empty() {
                 return Some((identify, target));

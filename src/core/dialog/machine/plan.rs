@@ -215,6 +215,7 @@ impl Dialog<'_> {
         self.state.context = Context::default();
         self.state.step = Step::Idle;
         if done.is_empty() {
+            self.state.after_write = None;
             return;
         }
         let tz = self.config.tz;
@@ -246,5 +247,6 @@ impl Dialog<'_> {
         };
         self.say(self.toned(text));
         self.after_booking(done[0].id, total_money);
+        self.continue_after_write(true, done[0].start);
     }
 }

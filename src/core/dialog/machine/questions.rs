@@ -204,6 +204,12 @@ impl Dialog<'_> {
             self.resume(resume);
             return;
         };
+        self.continue_with(text, resume, None);
+    }
+
+    /// Acts on the rest of an earlier turn from `resume`; "same time" there
+    /// means `same_as` when given (the appointment just cancelled).
+    pub(super) fn continue_with(&mut self, text: String, resume: Step, same_as: Option<When>) {
         let turn = Turn {
             text,
             language_hint: None,
@@ -215,8 +221,55 @@ impl Dialog<'_> {
             now: self.state.now.unwrap_or_default(),
         };
         let tokens = Tokens::new(&turn.text);
-        let u = self.understand(&turn, tokens);
+        let mut u = self.understand(&turn, tokens);
+        if let Some(was) = same_as {
+            if same_time(&u.tokens) {
+                u.when = u.when.or(was);
+            }
+            // "also a facial the day before": a day from that appointment's.
+            let shift = if u.tokens.has_any(&[
+                "day before",
+                "night before",
+                "siku moja kabla",
+                "siku iliyotangulia",
+                "siku kabla",
+            ]) {
+                Some(-1)
+            } else if u.tokens.has_any(&[
+                "day after",
+                "next day",
+                "following day",
+                "siku moja baadaye",
+                "siku inayofuata",
+                "siku baada",
+            ]) {
+                Some(1)
+            } else {
+                None
+            };
+            if let (Some(days), Some(date)) = (shift, was.date) {
+                u.when.date = Some(date + Duration::days(days));
+            }
+        }
         self.dispatch(&turn, &u, resume);
+    }
+
+    /// After a write of a booking or a cancellation: the rest of the turn
+    /// that confirmed it, if any (dropped when the write failed).
+    pub(super) fn continue_after_write(&mut self, written: bool, at: DateTime<Utc>) {
+        let Some(text) = self.state.after_write.take() else {
+            return;
+        };
+        if !written {
+            return;
+        }
+        let local = at.with_timezone(&self.config.tz);
+        let was = When {
+            date: Some(local.date_naive()),
+            time: Some(local.time()),
+            part: None,
+        };
+        self.continue_with(text, Step::Idle, Some(was));
     }
 
     pub(super) fn on_knowledge(&mut self, a: AwaitKnowledge, snippets: Vec<Snippet>) {

@@ -484,6 +484,12 @@ pub struct DialogState {
     /// "move" after it means that one. Cleared when it is used.
     #[serde(default)]
     pub reminded: Option<Uuid>,
+    /// The rest of a turn that also answered a confirmation ("yes cancel
+    /// it, then I want cornrows instead, same time"; "yes, also a facial
+    /// the day before"): acted on once that write lands, with "same time"
+    /// and "the day before" meaning that appointment's.
+    #[serde(default)]
+    pub after_write: Option<String>,
 }
 
 /// Services and a day mentioned in the conversation, until booked.

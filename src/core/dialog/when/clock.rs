@@ -66,6 +66,8 @@ pub(super) fn parse_time(tokens: &Tokens, part: Option<DayPart>) -> Option<Naive
                     || is_part_word(prev)
                     || is_part_word(next)
                     || (matches!(next, "in" | "this" | "kesho") && is_part_word(next2))
+                    // "9 tomorrow morning", "10 friday": an hour with its day.
+                    || lexicon::is_day_word(next)
                     || (matches!(next, "in") && next2 == "the"))
                     && !is_count_noun(next)
             }
@@ -538,6 +540,8 @@ mod tests {
             ("tomorrow 10", t(10, 0)),
             ("kesho 11", t(11, 0)),
             ("tomorrow morning at ten", t(10, 0)),
+            ("i meant 9 tomorrow morning", t(9, 0)),
+            ("2 friday", t(14, 0)),
             ("uh eleven in the morning", t(11, 0)),
             ("two in the afternoon", t(14, 0)),
             ("ten this morning", t(10, 0)),
