@@ -5,7 +5,8 @@
 //! loopback server, as `ratiba serve --payments simulator` builds them:
 //! the Daraja simulator takes the STK push over HTTP and POSTs Daraja's
 //! callback back to the engine (a number ending 11 pays, 92 cancels the
-//! prompt: ResultCode 1032).
+//! prompt: ResultCode 1032). Without a payment runtime the widget tells the
+//! paybill.
 
 mod common;
 
@@ -211,4 +212,27 @@ async fn a_prompt_paid_after_the_widget_closed_still_promotes_and_is_shown_when_
     if let Some(node) = &s.payments {
         node.shutdown();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_payment_runtime_the_widget_tells_the_paybill() {
+    let s = common::widget::start().await;
+    let cookie = cookie(&s.base).await;
+    let mut ws = connect(&s.base, &cookie).await;
+    say(
+        &mut ws,
+        json!({"type": "text", "text": "Hi, I want box braids next Tuesday at 10am", "id": "1"}),
+    )
+    .await;
+    say(&mut ws, json!({"type": "text", "text": "Yes", "id": "2"})).await;
+    let t = say(
+        &mut ws,
+        json!({"type": "text", "text": "my number is 0712 345 611", "id": "3"}),
+    )
+    .await;
+    assert!(texts(&t).contains("Done!"), "{t:?}");
+    assert!(texts(&t).contains("by M-Pesa to Paybill 174379"), "{t:?}");
+    assert!(t.iter().all(|m| m["type"] != "payment"), "{t:?}");
+    let payments: i64 = scalar(&s.db, "SELECT count(*) FROM tenant_demo.payments").await;
+    assert_eq!(payments, 0);
 }
