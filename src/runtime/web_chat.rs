@@ -25,7 +25,7 @@ use crate::core::ids::{ChannelIdentity, WebSessionId};
 use crate::core::payment::Provider;
 use crate::runtime::chat_channel::{ChatChannel, ChatMessage, SendError, SendWindow, chat_turn};
 use crate::runtime::conversation::{BoxFuture, ConversationService, TurnOutcome};
-use crate::runtime::payments::PaymentService;
+use crate::runtime::payments::{BookingPayment, PaymentService};
 use crate::runtime::web_payments::{self, OpenSocket, WebSockets};
 use crate::storage::{Db, TenantRecord};
 
@@ -251,18 +251,14 @@ impl WebChats {
                 .replies
                 .last()
                 .map_or(crate::core::ids::Lang::En, |r| r.reply.language);
-            for &request in &outcome.payment_requests {
-                web_payments::start(
-                    payments,
-                    &self.db,
-                    tenant,
-                    &channel.out,
-                    thread,
-                    phone,
-                    request,
-                    lang,
-                )
-                .await;
+            for &(appointment_id, amount) in &outcome.payment_requests {
+                let booking = BookingPayment {
+                    thread: thread.clone(),
+                    appointment_id,
+                    phone: phone.clone(),
+                    amount,
+                };
+                web_payments::start(payments, &self.db, tenant, &channel.out, &booking, lang).await;
             }
         }
         Ok(outcome)

@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 use crate::adapters::payments::stored_outcome;
 use crate::core::dialog::Channel;
-use crate::core::ids::{Lang, Money, PhoneNumber, ThreadId};
+use crate::core::ids::{Lang, ThreadId};
 use crate::core::messages::hold::FailureWhy;
 use crate::core::payment::chat::ChatMessage;
 use crate::core::payment::{PaymentStatus, Provider};
@@ -73,16 +73,16 @@ impl WebSockets {
         }
     }
 
-    /// Pushes `msg` to every open widget of the thread key; how many.
-    async fn push(&self, key: &str, msg: &ToWidget) -> usize {
-        let outs = self.lock().get(key).cloned().unwrap_or_default();
-        let mut pushed = 0;
-        for out in outs {
-            if out.send(msg.clone()).await.is_ok() {
-                pushed += 1;
-            }
-        }
-        pushed
+    /// Pushes `msg` to every open widget of the thread key without
+    /// waiting (a widget whose queue is full misses it and sees it in its
+    /// history when opened again); how many took it.
+    fn push(&self, key: &str, msg: &ToWidget) -> usize {
+        let open = self.lock();
+        open.get(key)
+            .into_iter()
+            .flatten()
+            .filter(|out| out.try_send(msg.clone()).is_ok())
+            .count()
     }
 }
 
@@ -151,29 +151,21 @@ fn for_web(message: ChatMessage, tenant: &TenantRecord) -> ChatMessage {
     }
 }
 
-/// Starts the M-Pesa prompt for a booking made in a web chat, to `phone`
-/// (the number the customer gave), and writes "check your phone" (or why
-/// it could not start) into the chat.
-#[allow(clippy::too_many_arguments)]
+/// Starts the M-Pesa prompt for a booking made in a web chat, to
+/// `booking.phone` (the number the customer gave), and writes "check your
+/// phone" (or why it could not start) into the chat.
 pub(crate) async fn start(
     service: &PaymentService,
     db: &Db,
     tenant: &TenantRecord,
     out: &mpsc::Sender<ToWidget>,
-    thread: &ThreadId,
-    phone: &PhoneNumber,
-    (appointment_id, amount): (Uuid, Money),
+    booking: &BookingPayment,
     lang: Lang,
 ) {
-    let booking = BookingPayment {
-        thread: thread.clone(),
-        appointment_id,
-        phone: phone.clone(),
-        amount,
-    };
+    let thread = &booking.thread;
     // The prompt is the proof of a claimed number: M-Pesa only.
     let (payment_id, messages) =
-        start_booking_payment(service, tenant, &booking, Provider::Mpesa, Utc::now()).await;
+        start_booking_payment(service, tenant, booking, Provider::Mpesa, Utc::now()).await;
     tracing::info!(payment = ?payment_id, "web chat payment started");
     let handle = db.tenant(&tenant.slug);
     for message in messages {
@@ -285,7 +277,7 @@ async fn tell_heard(
     else {
         return Ok(());
     };
-    let pushed = sockets.push(&key, &to_widget(&message, lang)).await;
+    let pushed = sockets.push(&key, &to_widget(&message, lang));
     tracing::info!(
         payment = %notice.payment_id,
         status = %notice.status,
