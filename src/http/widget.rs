@@ -10,7 +10,8 @@
 //! * `GET /widget/{slug}/ws`: the conversation's websocket. The session
 //!   cookie is the customer ([`ChannelIdentity::WebCookie`]); each JSON
 //!   message ([`FromWidget`]) is a turn through the shared chat seam and
-//!   the replies come back on the socket ([`ToWidget`]).
+//!   the replies come back on the socket ([`ToWidget`]), and so do a
+//!   booking's M-Pesa prompt and its outcome when the node takes payments.
 //!
 //! Handlers never panic on input; an unknown or unserved tenant is a 404.
 

@@ -8,7 +8,9 @@
 //! customers row until the number is known). Before a booking the dialog
 //! asks for the number (COLLECT_PHONE) and the session is promoted: the
 //! identity joins the customer with that number, so the same person on
-//! WhatsApp later is the same customer.
+//! WhatsApp later is the same customer. A booking that takes a payment
+//! sends the M-Pesa prompt to that number ([`web_payments`]); paid, it is
+//! the proof of a number only claimed.
 
 use std::sync::Arc;
 

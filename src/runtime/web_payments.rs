@@ -16,7 +16,7 @@
 //! session's widget open pushes it at once, and the owed notice
 //! ([`crate::storage::payments::deadlines`]) is settled once across nodes
 //! by whoever claims it (here, or the sweep of the WhatsApp runtime,
-//! which hands web threads to [`tell_owed`]), which writes the message
+//! which hands web threads to `tell_owed`), which writes the message
 //! into the chat's history.
 
 use std::collections::HashMap;
