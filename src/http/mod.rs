@@ -62,7 +62,8 @@ pub fn router(state: AppState) -> Router {
     router_with_payments(state, None)
 }
 
-/// The engine's HTTP app; WhatsApp chats take payments through `payments`.
+/// The engine's HTTP app; WhatsApp and web chats take payments through
+/// `payments`.
 pub fn router_with_payments(state: AppState, payments: Option<whatsapp::ChatPayments>) -> Router {
     let config = whatsapp::WhatsAppConfig::from_app(&state);
     let widget = widget::router(
@@ -78,6 +79,7 @@ pub fn router_with_payments(state: AppState, payments: Option<whatsapp::ChatPaym
             &state.settings.sms,
             state.settings.core.is_local_dev(),
         ),
+        payments.as_ref().map(|p| p.service.clone()),
     );
     let (whatsapp, sender) = whatsapp::router_and_sender(config, payments, Default::default());
     let admin = admin::router(admin::AdminState::new(

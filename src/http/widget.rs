@@ -10,7 +10,8 @@
 //! * `GET /widget/{slug}/ws`: the conversation's websocket. The session
 //!   cookie is the customer ([`ChannelIdentity::WebCookie`]); each JSON
 //!   message ([`FromWidget`]) is a turn through the shared chat seam and
-//!   the replies come back on the socket ([`ToWidget`]).
+//!   the replies come back on the socket ([`ToWidget`]), and so do a
+//!   booking's M-Pesa prompt and its outcome when the node takes payments.
 //!
 //! Handlers never panic on input; an unknown or unserved tenant is a 404.
 
@@ -31,6 +32,7 @@ use super::call_page::{css_color, html_escape, text_on};
 use crate::adapters::sms::{DevSms, SmsBackend};
 use crate::core::ids::{TenantSlug, WebSessionId};
 use crate::runtime::conversation::ConversationService;
+use crate::runtime::payments::PaymentService;
 use crate::runtime::web_chat::{FromWidget, ToWidget, WebChannel, WebChats};
 use crate::storage::{Db, TenantRecord};
 
@@ -51,22 +53,23 @@ struct Shared {
     secure_cookie: bool,
 }
 
-/// The widget's routes.
+/// The widget's routes. `payments`: the node's payment service (a booking
+/// that takes a payment sends the M-Pesa prompt to the customer's number
+/// and the outcome comes down the socket); without it, or for a tenant
+/// with no M-Pesa gateway, the customer is told how to pay (the paybill).
 pub fn router(
     db: Db,
     service: ConversationService,
     secure_cookie: bool,
     sms: Option<SmsBackend>,
+    payments: Option<Arc<PaymentService>>,
 ) -> Router {
-    // No payment runtime is wired to the widget yet: where a payment would
-    // be asked for, the customer is told how to pay (the paybill).
-    let service = service.with_payments_ready(Arc::new(|_: &TenantRecord| false));
     let dev = match &sms {
         Some(SmsBackend::Dev(dev)) => Some(dev.clone()),
         Some(SmsBackend::Provider(_)) | None => None,
     };
     let shared = Arc::new(Shared {
-        chats: WebChats::new(db, service, sms.as_ref().map(SmsBackend::sender)),
+        chats: WebChats::new(db, service, sms.as_ref().map(SmsBackend::sender), payments),
         secure_cookie,
     });
     let router = Router::new()
@@ -312,6 +315,8 @@ async fn run_socket(
         .in_current_span(),
     );
     let channel = WebChannel::new(out.clone());
+    // Payment outcomes heard on this node come down this socket too.
+    let open = s.chats.open_socket(&session, out.clone());
     // A returning session sees its earlier messages.
     match s.chats.history(&tenant, &session).await {
         Ok(messages) if !messages.is_empty() => {
@@ -366,6 +371,7 @@ async fn run_socket(
             }
         }
     }
+    drop(open);
     drop(channel);
     drop(out);
     let _ = writer.await;

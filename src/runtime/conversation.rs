@@ -94,6 +94,9 @@ pub struct TurnOutcome {
     pub handoff_started: Option<HandoffReason>,
     /// Payments the dialogue asked for (performed by the payment runtime).
     pub payment_requests: Vec<(Uuid, Money)>,
+    /// The number those payments are asked of: the channel's, or the one
+    /// a web customer gave (claimed or proven).
+    pub payer: Option<PhoneNumber>,
     pub analysis: Option<Analysis>,
     /// What the dialog's step now waits for (a call's endpointing follows it).
     pub expecting: crate::core::turn::Expectation,
@@ -708,6 +711,7 @@ impl Run<'_, '_> {
                         .await?;
                 }
                 self.outcome.payment_requests.push((appointment_id, amount));
+                self.outcome.payer.clone_from(&self.phone);
                 None
             }
             Action::SendPhoneCode { phone } => {

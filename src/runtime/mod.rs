@@ -24,6 +24,7 @@ pub mod shutdown;
 pub mod turn_context;
 pub mod web_chat;
 pub mod web_identity;
+pub mod web_payments;
 pub mod whatsapp_chat;
 pub mod whatsapp_payments;
 pub mod writer;

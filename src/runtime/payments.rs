@@ -18,7 +18,8 @@
 //! notice went out finds the outcome in the database instead, so no wake-up
 //! is lost to a race or a dropped listener connection. The same transaction
 //! owes the customer a notice of the outcome, which the WhatsApp runtime of
-//! any node settles ([`crate::runtime::whatsapp_payments`]).
+//! any node settles ([`crate::runtime::whatsapp_payments`]), or for a web
+//! chat the widget's ([`crate::runtime::web_payments`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -8,7 +8,9 @@
 //! customers row until the number is known). Before a booking the dialog
 //! asks for the number (COLLECT_PHONE) and the session is promoted: the
 //! identity joins the customer with that number, so the same person on
-//! WhatsApp later is the same customer.
+//! WhatsApp later is the same customer. A booking that takes a payment
+//! sends the M-Pesa prompt to that number ([`web_payments`]); paid, it is
+//! the proof of a number only claimed.
 
 use std::sync::Arc;
 
@@ -22,8 +24,11 @@ use crate::runtime::web_identity::{CodeToSend, fresh_token};
 
 use crate::core::dialog::{Channel, Choice, Reply};
 use crate::core::ids::{ChannelIdentity, WebSessionId};
+use crate::core::payment::Provider;
 use crate::runtime::chat_channel::{ChatChannel, ChatMessage, SendError, SendWindow, chat_turn};
 use crate::runtime::conversation::{BoxFuture, ConversationService, TurnOutcome};
+use crate::runtime::payments::{BookingPayment, PaymentService};
+use crate::runtime::web_payments::{self, OpenSocket, WebSockets};
 use crate::storage::{Db, TenantRecord};
 
 /// Longest message the widget takes (characters); longer is cut.
@@ -62,6 +67,13 @@ pub enum ToWidget {
     /// "Continue on WhatsApp": a wa.me link carrying the session's
     /// hand-off token.
     Steer { url: String, text: String },
+    /// A booking's M-Pesa payment: "check your phone", then its outcome;
+    /// `status` is `pending`, `paid` or `unpaid`.
+    Payment {
+        text: String,
+        lang: &'static str,
+        status: &'static str,
+    },
 }
 
 /// One earlier message.
@@ -145,14 +157,49 @@ pub struct WebChats {
     db: Db,
     service: ConversationService,
     sms: Option<Arc<dyn SmsSender>>,
+    payments: Option<Arc<PaymentService>>,
+    sockets: WebSockets,
 }
 
 impl WebChats {
     /// `sms`: how the phone check's codes are sent (none: a tenant with
     /// phone_otp_required cannot take web bookings, and says so).
-    pub fn new(db: Db, service: ConversationService, sms: Option<Arc<dyn SmsSender>>) -> Self {
-        let service = service.with_phone_codes(sms.is_some());
-        WebChats { db, service, sms }
+    /// `payments`: the node's payment service; a booking asks for the
+    /// M-Pesa prompt where the tenant's M-Pesa gateway is ready, else the
+    /// customer is told how to pay (the paybill). With it, outcomes are
+    /// told to open widgets from a background task (call on a runtime).
+    pub fn new(
+        db: Db,
+        service: ConversationService,
+        sms: Option<Arc<dyn SmsSender>>,
+        payments: Option<Arc<PaymentService>>,
+    ) -> Self {
+        let ready = payments.clone();
+        let service = service
+            .with_phone_codes(sms.is_some())
+            .with_payments_ready(Arc::new(move |tenant: &TenantRecord| {
+                ready
+                    .as_ref()
+                    .is_some_and(|p| p.gateway(tenant, Provider::Mpesa).is_ok())
+            }));
+        let sockets = WebSockets::default();
+        if let Some(p) = &payments {
+            web_payments::spawn_outcomes(db.clone(), p.clone(), sockets.clone());
+        }
+        WebChats {
+            db,
+            service,
+            sms,
+            payments,
+            sockets,
+        }
+    }
+
+    /// Registers an open widget of `session` (payment outcomes are pushed
+    /// to it) until the returned guard is dropped.
+    pub fn open_socket(&self, session: &WebSessionId, out: mpsc::Sender<ToWidget>) -> OpenSocket {
+        let key = ChannelIdentity::WebCookie(session.clone()).thread_key();
+        self.sockets.open(key, out)
     }
 
     pub fn db(&self) -> &Db {
@@ -198,6 +245,23 @@ impl WebChats {
             chat_turn(&self.service, channel, tenant, &handle, message, Utc::now()).await?;
         for code in &outcome.codes {
             self.send_code(tenant, code.clone());
+        }
+        if let (Some(payments), Some(thread), Some(phone)) =
+            (&self.payments, &outcome.thread, &outcome.payer)
+        {
+            let lang = outcome
+                .replies
+                .last()
+                .map_or(crate::core::ids::Lang::En, |r| r.reply.language);
+            for &(appointment_id, amount) in &outcome.payment_requests {
+                let booking = BookingPayment {
+                    thread: thread.clone(),
+                    appointment_id,
+                    phone: phone.clone(),
+                    amount,
+                };
+                web_payments::start(payments, &self.db, tenant, &channel.out, &booking, lang).await;
+            }
         }
         Ok(outcome)
     }

@@ -28,7 +28,8 @@ use crate::core::payment::Provider;
 use crate::core::payment::chat::ChatMessage;
 use crate::runtime::call_payment::PaymentLinkRequest;
 use crate::runtime::payments::{
-    ChatPaymentEvent, PaymentService, PushRequest, answer_chat_payment, start_chat_payment,
+    BookingPayment, ChatPaymentEvent, PaymentService, PushRequest, account_reference,
+    answer_chat_payment, start_booking_payment,
 };
 use crate::runtime::whatsapp_chat::{WhatsAppChats, access_token, sender};
 use crate::storage::TenantRecord;
@@ -77,23 +78,14 @@ async fn start_payment_by(
     amount: Money,
     provider: Provider,
 ) {
-    let request = PushRequest {
-        thread_id: chat.thread.clone(),
-        appointment_id: Some(appointment_id),
-        contact_id: None,
+    let booking = BookingPayment {
+        thread: chat.thread.clone(),
+        appointment_id,
         phone: chat.customer.clone(),
         amount,
-        account_reference: account_reference(&chat.tenant.name),
-        description: "Booking".into(),
     };
     let (payment_id, messages) =
-        match start_chat_payment(service, chat.tenant, &request, provider, Utc::now()).await {
-            Ok(started) => started,
-            Err(e) => {
-                tracing::warn!(error = %e, "chat payment not started");
-                (None, vec![ChatMessage::ProviderUnavailable])
-            }
-        };
+        start_booking_payment(service, chat.tenant, &booking, provider, Utc::now()).await;
     tracing::info!(payment = ?payment_id, provider = ?provider, "chat payment started");
     for message in messages {
         // Best effort: the customer can ask again.
@@ -197,15 +189,6 @@ pub(crate) async fn answer_failed_payment(
         let _ = send_payment_text(shared, &chat, next_payment, &message.text(lang)).await;
     }
     Ok(true)
-}
-
-/// Daraja's AccountReference: at most 12 letters and digits.
-fn account_reference(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(12)
-        .collect::<String>()
-        .to_uppercase()
 }
 
 /// Sends one payment message and records it in interactions (a failed

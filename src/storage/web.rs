@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::{StorageError, TenantTx};
-use crate::core::ids::{ChannelIdentity, PhoneNumber, WebSessionId};
+use crate::core::ids::{ChannelIdentity, PhoneNumber, ThreadId, WebSessionId};
 use crate::core::phone_check::StoredCode;
 
 /// How long a "continue on WhatsApp" token is good for.
@@ -232,6 +232,22 @@ pub async fn promote_paid_sessions(
         promoted += 1;
     }
     Ok(promoted)
+}
+
+/// The customer key (`web:` + …) of a thread begun in a web chat; `None`
+/// for other threads.
+pub async fn web_thread_key(
+    tx: &mut TenantTx,
+    thread: &ThreadId,
+) -> Result<Option<String>, StorageError> {
+    let key: Option<String> = sqlx::query_scalar(
+        "SELECT customer_phone FROM conversation_threads \
+         WHERE thread_id = $1 AND channel_started = 'web' LIMIT 1",
+    )
+    .bind(thread.as_str())
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(key)
 }
 
 /// The session's "continue on WhatsApp" token: the current one while it

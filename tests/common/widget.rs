@@ -10,8 +10,10 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use futures::{SinkExt, StreamExt};
 use ratiba::adapters::sms::{AfricasTalking, SmsBackend};
-use ratiba::config::Secret;
+use ratiba::config::{PaymentEnvironment, Secret};
 use ratiba::runtime::conversation::ConversationService;
+use ratiba::runtime::payments::PaymentsNode;
+use ratiba::storage::Vault;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -24,16 +26,46 @@ pub struct Server {
     pub base: String,
     pub db: TestDb,
     pub sms: FakeAfricasTalking,
+    /// The node's payments ([`start_with_payments`]).
+    pub payments: Option<PaymentsNode>,
 }
 
-/// The demo tenant's widget with SMS through the fake Africa's Talking.
+/// The demo tenant's widget with SMS through the fake Africa's Talking
+/// (no payment runtime: a booking is told the paybill).
 pub async fn start() -> Server {
+    serve(false).await
+}
+
+/// [`start`], with the node's payments as `ratiba serve --payments
+/// simulator` builds them: the payment service, its callback routes and
+/// the Daraja simulator under /sim on the same loopback server (the
+/// simulator speaks Daraja's protocol: STK push, then the callback POSTed
+/// back; a number ending 11 pays, 92 cancels the prompt, ResultCode 1032).
+pub async fn start_with_payments() -> Server {
+    serve(true).await
+}
+
+async fn serve(with_payments: bool) -> Server {
     let db = TestDb::new().await;
     db.seed_demo().await;
     let sms = FakeAfricasTalking::start().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = ratiba::http::widget::router(
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://{addr}");
+    let payments = match with_payments {
+        true => {
+            let mut settings = db.settings();
+            settings.payments.payment_environment = PaymentEnvironment::Simulator;
+            let vault = Vault::new(&Secret::new(super::TEST_FERNET_KEY)).unwrap();
+            Some(
+                PaymentsNode::start(&settings, addr, db.db().clone(), Some(vault))
+                    .await
+                    .expect("payments node"),
+            )
+        }
+        false => None,
+    };
+    let mut app = ratiba::http::widget::router(
         db.db().clone(),
         ConversationService::new(db.db().clone()),
         false,
@@ -44,9 +76,23 @@ pub async fn start() -> Server {
             Secret::new(FAKE_AT_KEY),
             None,
         )))),
+        payments.as_ref().map(|p| p.service.clone()),
     );
+    if let Some(node) = &payments {
+        app = app.merge(ratiba::http::payments::router(
+            node.service.clone(),
+            Vec::new(),
+            node.simulator.as_ref(),
+        ));
+    }
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Server { base, db, sms }
+    Server {
+        base,
+        db,
+        sms,
+        payments,
+    }
 }
 
 pub type Socket =
@@ -78,6 +124,30 @@ pub async fn receive(ws: &mut Socket, first: Duration, quiet: Duration) -> Vec<V
         }
     }
     got
+}
+
+/// What the server sends until a message of `kind` (`"payment"`, …)
+/// with `status` arrives (waiting up to `within`); all of it, that one
+/// last.
+pub async fn receive_until(
+    ws: &mut Socket,
+    kind: &str,
+    status: &str,
+    within: Duration,
+) -> Vec<Value> {
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while let Ok(Some(Ok(m))) = tokio::time::timeout_at(deadline, ws.next()).await {
+        if let Message::Text(t) = m {
+            let v = serde_json::from_str::<Value>(t.as_str()).unwrap();
+            let done = v["type"] == kind && v["status"] == status;
+            got.push(v);
+            if done {
+                return got;
+            }
+        }
+    }
+    panic!("no {kind} {status} message; got {got:?}");
 }
 
 /// Sends one message and returns the server's messages that answer it.

@@ -26,6 +26,13 @@ pub enum ChatMessage {
     FailedLinkFollows {
         why: FailureWhy,
     },
+    /// A web chat's M-Pesa prompt failed: the booking stands unpaid and
+    /// can be paid at the salon or to the paybill (the widget takes no
+    /// "RETRY").
+    Unpaid {
+        why: FailureWhy,
+        paybill: Option<String>,
+    },
     ProviderUnavailable,
     Abandoned,
     CustomerCancelled,
@@ -84,6 +91,15 @@ impl ChatMessage {
                     (false, Sw) => " Jibu LINK upate kiungo cha malipo.",
                 };
                 format!("{reason}{next}")
+            }
+            (Self::Unpaid { why, paybill }, lang) => {
+                let reason = failure_reason(*why, lang);
+                match (paybill, lang) {
+                    (Some(p), En) => format!("{reason} Your booking stands, not yet paid: you can pay by M-Pesa to Paybill {p} (account: your name), or at the salon."),
+                    (Some(p), Sw) => format!("{reason} Miadi yako bado ipo, haijalipwa: unaweza kulipa kwa M-Pesa, Paybill {p} (akaunti: jina lako), au ukifika."),
+                    (None, En) => format!("{reason} Your booking stands, not yet paid: you can pay at the salon."),
+                    (None, Sw) => format!("{reason} Miadi yako bado ipo, haijalipwa: unaweza kulipa ukifika."),
+                }
             }
             (Self::ProviderUnavailable, En) => "I couldn't start the payment just now. Reply RETRY in a moment.".into(),
             (Self::ProviderUnavailable, Sw) => "Sikuweza kuanzisha malipo sasa hivi. Jibu TENA baada ya muda mfupi.".into(),

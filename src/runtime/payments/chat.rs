@@ -37,6 +37,55 @@ pub async fn start_chat_payment(
     .await
 }
 
+/// A booking's payment in a chat, by any channel: the prompt (or link)
+/// to `phone` for the appointment, on the chat's `thread` (its outcome is
+/// told there). Returns the payment started, if any, and the messages for
+/// the chat; a payment that could not start is
+/// [`ChatMessage::ProviderUnavailable`].
+pub async fn start_booking_payment(
+    service: &PaymentService,
+    tenant: &TenantRecord,
+    booking: &BookingPayment,
+    provider: Provider,
+    now: DateTime<Utc>,
+) -> (Option<Uuid>, Vec<ChatMessage>) {
+    let request = PushRequest {
+        thread_id: booking.thread.clone(),
+        appointment_id: Some(booking.appointment_id),
+        contact_id: None,
+        phone: booking.phone.clone(),
+        amount: booking.amount,
+        account_reference: account_reference(&tenant.name),
+        description: "Booking".into(),
+    };
+    match start_chat_payment(service, tenant, &request, provider, now).await {
+        Ok(started) => started,
+        Err(e) => {
+            tracing::warn!(error = %e, "chat payment not started");
+            (None, vec![ChatMessage::ProviderUnavailable])
+        }
+    }
+}
+
+/// A booking a chat asks to be paid.
+#[derive(Debug, Clone)]
+pub struct BookingPayment {
+    pub thread: ThreadId,
+    pub appointment_id: Uuid,
+    /// Who pays (the M-Pesa prompt goes to this number).
+    pub phone: PhoneNumber,
+    pub amount: Money,
+}
+
+/// Daraja's AccountReference: at most 12 letters and digits.
+pub(crate) fn account_reference(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect::<String>()
+        .to_uppercase()
+}
+
 /// A customer's answer after a chat payment failed ("RETRY", "LINK"):
 /// `pushes` M-Pesa prompts were made for the booking so far, the last
 /// started at `started_at`. Starts the next attempt if the answer asks for

@@ -59,6 +59,11 @@ async fn tell_outcome(
     );
     let Some((customer, lang, is_call)) = chat_of(shared, tenant, &owed.thread_id, true).await?
     else {
+        // A web chat's payment: written into the chat (its widget, if
+        // open, was told by the node that heard the outcome).
+        if crate::runtime::web_payments::tell_owed(&shared.db, tenant, owed).await? {
+            return Ok(());
+        }
         payment_store::deadlines::notice_told(&handle, owed, Told::NoChat).await?;
         return Ok(());
     };

@@ -64,6 +64,9 @@ pub enum Told {
     WhatsApp,
     /// Said on the call, to the caller holding for it.
     OnTheCall,
+    /// Written into a web chat (pushed to the widget if it is open; shown
+    /// in its history when it is opened again).
+    Web,
     /// The payment's thread has no chat to write to.
     NoChat,
     /// Sending kept failing; the last error is kept on the row.
@@ -75,6 +78,7 @@ impl Told {
         match self {
             Self::WhatsApp => "whatsapp",
             Self::OnTheCall => "call",
+            Self::Web => "web",
             Self::NoChat => "no_chat",
             Self::GaveUp => "gave_up",
         }
