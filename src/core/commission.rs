@@ -86,7 +86,7 @@ impl Rate {
     }
 
     fn to_json(self) -> Value {
-        if self.0 % 100 == 0 {
+        if self.0.is_multiple_of(100) {
             json!(self.0 / 100)
         } else {
             json!(f64::from(self.0) / 100.0)

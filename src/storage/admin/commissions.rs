@@ -406,13 +406,16 @@ async fn staff_to_close(tx: &mut TenantTx, p: &PeriodSpec) -> Result<Vec<Uuid>, 
     .await?)
 }
 
+/// staff_id, service name, start, amount, tip (minor units), seconds worked.
+type VisitRow = (Uuid, Option<String>, DateTime<Utc>, i64, i64, i64);
+
 /// The completed visits of `staff` in the period.
 async fn visits(
     tx: &mut TenantTx,
     staff: &[Uuid],
     p: &PeriodSpec,
 ) -> Result<Vec<Visit>, CommissionError> {
-    let rows: Vec<(Uuid, Option<String>, DateTime<Utc>, i64, i64, i64)> = sqlx::query_as(
+    let rows: Vec<VisitRow> = sqlx::query_as(
         "SELECT a.staff_id, s.name, a.start_at, \
                 (COALESCE(a.amount, s.price, 0) * 100)::bigint, \
                 (COALESCE(a.tip_amount, 0) * 100)::bigint, \
