@@ -420,9 +420,19 @@ async fn a_close_is_frozen_idempotent_and_amended_after_a_late_visit() {
     assert_eq!(still["written"], 0);
     assert_eq!(period_table(&handle).await, now_table);
 
-    // Another late visit: the one amendment carries both, the close stays.
+    // Another late visit, and a tip corrected on a visit already closed:
+    // the one amendment carries all of it, the close stays.
     let later = book(&api, &token, "0712000008", &nails, &amina, ten_am(6)).await;
     complete(&api, &token, &later, json!({})).await;
+    let mut tx = handle.begin().await.unwrap();
+    sqlx::query(
+        "UPDATE appointments SET tip_amount = 250.00, updated_at = NOW() WHERE id = $1::uuid",
+    )
+    .bind(&a1)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     let twice = close(&api, &token, period.clone()).await;
     assert_eq!(twice["written"], 1);
     assert_eq!(row_of(&twice, &amina, "close"), a);
@@ -431,9 +441,21 @@ async fn a_close_is_frozen_idempotent_and_amended_after_a_late_visit() {
     // 5,300.00 → 600 + 1,320 = 1,920.00: 920.00 more than the close.
     assert_eq!(fix2["commission_kes_minor"], 92_000);
     assert_eq!(fix2["services_rendered_count"], 2);
+    assert_eq!(fix2["tip_kes_minor"], 15_000);
+    assert_eq!(fix2["amendment_of_id"], a["id"]);
     let trail = audits(&handle, "commission_period").await;
     let actions: Vec<&str> = trail.iter().map(|(a, _, _)| a.as_str()).collect();
     assert_eq!(actions, ["insert", "insert", "insert", "update"]);
+
+    // Two closes of a new period at once: one writes, the other finds it.
+    let feb = json!({"period_start": "2030-02-01", "period_end": "2030-02-28"});
+    let (x, y) = tokio::join!(close(&api, &token, feb.clone()), close(&api, &token, feb));
+    assert_eq!(x["rows"], y["rows"]);
+    assert_eq!(
+        x["written"].as_i64().unwrap() + y["written"].as_i64().unwrap(),
+        2
+    );
+    assert_eq!(row_of(&x, &amina, "close")["services_rendered_count"], 0);
 
     // The rows are listed and fetched by id.
     let listed = api
