@@ -308,6 +308,30 @@ async fn a_tenant_token_gets_404_for_another_tenants_ids_on_every_endpoint() {
         .unwrap()
         .to_owned();
 
+    let b_rule = id(&api
+        .ok(
+            StatusCode::CREATED,
+            "/commission-rules",
+            Method::POST,
+            "/commission-rules",
+            &tb,
+            Some(json!({"staff_id": b_staff, "rule_type": "pct", "value": 30})),
+        )
+        .await);
+    let b_period = api
+        .ok(
+            StatusCode::OK,
+            "/commission-periods",
+            Method::POST,
+            "/commission-periods",
+            &tb,
+            Some(json!({"period_start": "2030-01-01", "period_end": "2030-01-31"})),
+        )
+        .await["rows"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
     // A has a catalogue of its own (so "not found" is not "nothing at all").
     let (a_service, a_staff) = catalogue(&api, &ta, "Gel nails").await;
 
@@ -499,6 +523,44 @@ async fn a_tenant_token_gets_404_for_another_tenants_ids_on_every_endpoint() {
             format!("/contacts/{b_contact}/interactions"),
             None,
         ),
+        (
+            "/commission-rules/{id}",
+            Method::GET,
+            format!("/commission-rules/{b_rule}"),
+            None,
+        ),
+        (
+            "/commission-rules/{id}",
+            Method::PUT,
+            format!("/commission-rules/{b_rule}"),
+            Some(json!({"service_category": "*", "rule_type": "pct", "value": 1})),
+        ),
+        (
+            "/commission-rules/{id}",
+            Method::DELETE,
+            format!("/commission-rules/{b_rule}"),
+            None,
+        ),
+        (
+            "/commission-rules",
+            Method::POST,
+            "/commission-rules".into(),
+            Some(json!({"staff_id": b_staff, "rule_type": "pct", "value": 1})),
+        ),
+        (
+            "/commission-periods",
+            Method::POST,
+            "/commission-periods".into(),
+            Some(
+                json!({"period_start": "2030-02-01", "period_end": "2030-02-28", "staff_id": b_staff}),
+            ),
+        ),
+        (
+            "/commission-periods/{id}",
+            Method::GET,
+            format!("/commission-periods/{b_period}"),
+            None,
+        ),
     ];
     for (template, method, path, body) in probes {
         let (status, v) = api.call(template, method.clone(), &path, &ta, body).await;
@@ -507,7 +569,8 @@ async fn a_tenant_token_gets_404_for_another_tenants_ids_on_every_endpoint() {
 
     // Lists show none of B's rows.
     let b_ids = [
-        &b_service, &b_staff, &b_appt, &b_block, &b_admin, &b_thread, &b_contact,
+        &b_service, &b_staff, &b_appt, &b_block, &b_admin, &b_thread, &b_contact, &b_rule,
+        &b_period,
     ];
     let lists = [
         ("/contacts", "/contacts".to_owned()),
@@ -518,6 +581,8 @@ async fn a_tenant_token_gets_404_for_another_tenants_ids_on_every_endpoint() {
         ("/admins", "/admins".to_owned()),
         ("/catalog/audits", "/catalog/audits".to_owned()),
         ("/dials/audits", "/dials/audits".to_owned()),
+        ("/commission-rules", "/commission-rules".to_owned()),
+        ("/commission-periods", "/commission-periods".to_owned()),
         (
             "/review/payment-callbacks",
             "/review/payment-callbacks?state=all".to_owned(),
@@ -602,6 +667,18 @@ async fn a_tenant_token_gets_404_for_another_tenants_ids_on_every_endpoint() {
         .await;
     assert_eq!(services[0]["price"], "1500.00");
     assert_eq!(services[0]["is_active"], true);
+    let rule = api
+        .ok(
+            StatusCode::OK,
+            "/commission-rules/{id}",
+            Method::GET,
+            &format!("/commission-rules/{b_rule}"),
+            &tb,
+            None,
+        )
+        .await;
+    assert_eq!(rule["value"], 30);
+    assert_eq!(rule["valid_to"], Value::Null);
 
     // Every route that takes an id was probed.
     let doc = serde_json::to_value(ratiba::http::admin::openapi()).unwrap();

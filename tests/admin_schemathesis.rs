@@ -42,8 +42,12 @@ async fn schemathesis_finds_no_server_error_and_no_schema_mismatch() {
             "8",
             "--seed",
             "20261207",
+            // One worker: with two, 2 runs in 5 failed inside schemathesis
+            // itself (a KeyError from Hypothesis' lambda-source cache, shared
+            // by the worker threads; cf. HypothesisWorks/hypothesis#4442), a
+            // runtime error and not a finding. One worker is no slower here.
             "--workers",
-            "2",
+            "1",
             "--no-shrink",
             "--request-timeout",
             "10",

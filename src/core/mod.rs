@@ -3,6 +3,7 @@
 
 pub mod audio;
 pub mod booking;
+pub mod commission;
 pub mod dialog;
 pub mod ids;
 pub mod messages;

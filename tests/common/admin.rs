@@ -198,36 +198,55 @@ pub fn id(v: &Value) -> String {
 /// A service, a staff member who offers it and works 09:00-18:00 every
 /// day, through the API. Returns (service id, staff id).
 pub async fn catalogue(api: &Api, token: &str, name: &str) -> (String, String) {
-    let service = api
+    let sv = service(api, token, name, "1500.00").await;
+    let st = staff_member(api, token, "Amina", "0722000111", &[&sv]).await;
+    (sv, st)
+}
+
+/// A one-hour service at `price` (e.g. "1500.00"), through the API.
+pub async fn service(api: &Api, token: &str, name: &str, price: &str) -> String {
+    id(&api
         .ok(
             StatusCode::CREATED,
             "/services",
             Method::POST,
             "/services",
             token,
-            Some(json!({"name": name, "duration_min": 60, "price": "1500.00", "buffer_min": 0})),
+            Some(json!({"name": name, "duration_min": 60, "price": price, "buffer_min": 0})),
         )
-        .await;
-    let staff = api
+        .await)
+}
+
+/// A staff member who offers `services` and works 09:00-18:00 every day,
+/// through the API.
+pub async fn staff_member(
+    api: &Api,
+    token: &str,
+    name: &str,
+    phone: &str,
+    services: &[&str],
+) -> String {
+    let st = id(&api
         .ok(
             StatusCode::CREATED,
             "/staff",
             Method::POST,
             "/staff",
             token,
-            Some(json!({"name": "Amina", "phone_number": "0722000111"})),
+            Some(json!({"name": name, "phone_number": phone})),
+        )
+        .await);
+    for sv in services {
+        api.ok(
+            StatusCode::OK,
+            "/staff/{id}/services/{service_id}",
+            Method::PUT,
+            &format!("/staff/{st}/services/{sv}"),
+            token,
+            None,
         )
         .await;
-    let (sv, st) = (id(&service), id(&staff));
-    api.ok(
-        StatusCode::OK,
-        "/staff/{id}/services/{service_id}",
-        Method::PUT,
-        &format!("/staff/{st}/services/{sv}"),
-        token,
-        None,
-    )
-    .await;
+    }
     for day in 0..7 {
         api.ok(
             StatusCode::OK,
@@ -239,7 +258,43 @@ pub async fn catalogue(api: &Api, token: &str, name: &str) -> (String, String) {
         )
         .await;
     }
-    (sv, st)
+    st
+}
+
+/// Books `customer` in through the API; returns the appointment id.
+pub async fn book(
+    api: &Api,
+    token: &str,
+    customer: &str,
+    service: &str,
+    staff: &str,
+    start_at: DateTime<Utc>,
+) -> String {
+    id(&api
+        .ok(
+            StatusCode::CREATED,
+            "/appointments",
+            Method::POST,
+            "/appointments",
+            token,
+            Some(json!({"customer_phone": customer, "service_id": service,
+                        "staff_id": staff, "start_at": start_at})),
+        )
+        .await)
+}
+
+/// Marks appointment `appt` completed through the API with `visit`
+/// (actual times, tip, notes).
+pub async fn complete(api: &Api, token: &str, appt: &str, visit: Value) -> Value {
+    api.ok(
+        StatusCode::OK,
+        "/appointments/{id}/complete",
+        Method::POST,
+        &format!("/appointments/{appt}/complete"),
+        token,
+        Some(visit),
+    )
+    .await
 }
 
 /// 10:00 Nairobi time (07:00 UTC), `days` from 2030-01-07.

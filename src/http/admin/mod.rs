@@ -31,6 +31,7 @@ pub mod auth;
 pub mod calendar;
 pub mod catalogue;
 mod check;
+pub mod commissions;
 pub mod contacts;
 pub mod credentials;
 pub mod dials;
@@ -98,6 +99,7 @@ impl AdminState {
         (name = "review", description = "Review queues"),
         (name = "admins", description = "The tenant's admins"),
         (name = "platform", description = "Onboarding (platform token)"),
+        (name = "commissions", description = "Commission rules and period closes"),
     )
 )]
 struct ApiDoc;
@@ -200,6 +202,7 @@ fn api() -> OpenApiRouter<AdminState> {
         .routes(routes!(admins::list_admins, admins::add_admin))
         .routes(routes!(admins::deactivate_admin))
         .routes(routes!(platform::list_tenants, platform::onboard))
+        .merge(commissions::routes())
 }
 
 /// The OpenAPI document of the admin API (paths under `/api/v1`).

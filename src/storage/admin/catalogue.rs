@@ -23,6 +23,8 @@ pub enum Entity {
     StaffService,
     Schedule,
     Block,
+    CommissionRule,
+    CommissionPeriod,
 }
 
 impl Entity {
@@ -33,6 +35,8 @@ impl Entity {
             Entity::StaffService => "staff_services",
             Entity::Schedule => "staff_schedules",
             Entity::Block => "staff_blocks",
+            Entity::CommissionRule => "commission_rules",
+            Entity::CommissionPeriod => "commission_period",
         }
     }
 
@@ -43,6 +47,8 @@ impl Entity {
             Entity::StaffService => "staff_service",
             Entity::Schedule => "schedule",
             Entity::Block => "block",
+            Entity::CommissionRule => "commission_rule",
+            Entity::CommissionPeriod => "commission_period",
         }
     }
 }
@@ -68,7 +74,7 @@ impl Action {
 }
 
 /// The row `id` of `entity`'s table as JSON (locked for the change).
-async fn snapshot(
+pub(super) async fn snapshot(
     tx: &mut TenantTx,
     entity: Entity,
     id: Uuid,
@@ -83,7 +89,7 @@ async fn snapshot(
 }
 
 /// Writes one catalog_audits row (source 'dashboard').
-async fn audit(
+pub(super) async fn audit(
     tx: &mut TenantTx,
     action: Action,
     entity: Entity,
@@ -109,7 +115,7 @@ async fn audit(
 
 /// Audits a change already made to row `id`, given its state before;
 /// returns the row after.
-async fn audited(
+pub(super) async fn audited(
     tx: &mut TenantTx,
     action: Action,
     entity: Entity,

@@ -10,6 +10,7 @@
 pub mod admins;
 pub mod calendar;
 pub mod catalogue;
+pub mod commissions;
 pub mod contacts;
 pub mod credentials;
 pub mod dials;
