@@ -135,6 +135,33 @@ pub fn stated_name(tokens: &Tokens, original_text: &str) -> Option<String> {
         .find_map(|(at, kind)| name_at(words, at, kind, original_text))
 }
 
+/// A correction of the name already given ("kelvin* not kevin", "not
+/// Kevin, Kelvin", "it's Kelvin not Kevin", "si Kevin, ni Kelvin"): the new
+/// name, when the old one is named after a negation.
+pub fn corrected_name(tokens: &Tokens, old: &str, original_text: &str) -> Option<String> {
+    let words = tokens.words();
+    let old = old.split_whitespace().next()?.to_lowercase();
+    let candidate = |w: &String| {
+        *w != old
+            && !is_word(w, "but, ni, its, it's, is, i, meant, sorry, ok")
+            && looks_like_name(w, false, original_text)
+    };
+    for (i, pair) in words.windows(2).enumerate() {
+        if !is_word(&pair[0], "not, si, sio, siyo") || pair[1] != old {
+            continue;
+        }
+        // "Kelvin not Kevin": the word before; "not Kevin, Kelvin" / "not
+        // Kevin but Kelvin" / "si Kevin ni Kelvin": the first name-like
+        // word after.
+        let before = i.checked_sub(1).map(|j| &words[j]).filter(|w| candidate(w));
+        let after = || words[i + 2..].iter().take(3).find(|w| candidate(w));
+        if let Some(name) = before.or_else(after) {
+            return Some(capitalise(name));
+        }
+    }
+    None
+}
+
 /// How sure a phrase is to introduce a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Trigger {
@@ -268,7 +295,9 @@ pub fn party_size(tokens: &Tokens) -> u8 {
         let en = is_word(w, COMPANIONS)
             && (is_word(before(i, 1), "my, our, a")
                 && (is_word(before(i, 2), joiners)
-                    || (i == 1 && is_word(at(i + 1), "and, na, n"))))
+                    || (i == 1 && is_word(at(i + 1), "and, na, n"))
+                    // "my daughter wants braids and I want a wash"
+                    || (i == 1 && me)))
             || (is_word(before(i, 1), "two, 2")
                 && is_word(before(i, 2), "my, our")
                 && is_word(before(i, 3), joiners));
@@ -332,6 +361,28 @@ mod tests {
 
     fn name(text: &str) -> Option<String> {
         stated_name(&Tokens::new(text), text)
+    }
+
+    #[test]
+    fn a_name_corrected_after_a_negation() {
+        let fix = |text: &str| corrected_name(&Tokens::new(text), "Kevin", text);
+        for text in [
+            "sorry autocorrect, kelvin* not kevin",
+            "its Kelvin not Kevin",
+            "not kevin, kelvin",
+            "not Kevin but Kelvin pls",
+            "si kevin, ni kelvin",
+        ] {
+            assert_eq!(fix(text).as_deref(), Some("Kelvin"), "{text}");
+        }
+        for text in [
+            "not kevin",
+            "kevin here",
+            "not tomorrow, friday",
+            "i said not today",
+        ] {
+            assert_eq!(fix(text), None, "{text}");
+        }
     }
 
     #[test]
@@ -435,6 +486,8 @@ mod tests {
     fn party_size_counts_the_people() {
         let cases: &[(&str, u8)] = &[
             ("me and my daughter", 2),
+            ("my daughter wants box braids and i want wash n set", 2),
+            ("my daughter wants box braids", 1),
             ("for me and my sister", 2),
             ("mimi na binti yangu", 2),
             ("sisi wawili", 2),

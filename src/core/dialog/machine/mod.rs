@@ -33,7 +33,7 @@ use super::handoff::CallHandoff;
 use super::intent::{
     Assent, Intent, Intents, Topic, assent, assent_text, classify, refers_to_existing, topics,
 };
-use super::names::{party_size, stated_name};
+use super::names::{corrected_name, party_size, stated_name};
 use super::personality::{CancellationTone, Personality, Upsell};
 use super::say;
 use super::text::{DetectedLang, Lang, Tokens, detect, reply_language};
@@ -237,7 +237,10 @@ impl<'a> Dialog<'a> {
             .into_iter()
             .map(|(id, _)| id)
             .collect();
-        let name = stated_name(&tokens, &turn.text);
+        let name = stated_name(&tokens, &turn.text).or_else(|| {
+            let old = self.state.name.as_deref()?;
+            corrected_name(&tokens, old, &turn.text)
+        });
         // The customer's own name is not a staff member ("my name is
         // Wanjiru" is not "with Wanjiku").
         let staff = match &name {
