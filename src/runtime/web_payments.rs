@@ -248,16 +248,26 @@ pub(crate) async fn tell_owed(
     else {
         return Ok(false);
     };
+    record_told(&handle, owed, &message, lang).await?;
+    Ok(true)
+}
+
+/// Writes an owed outcome into the chat and marks the notice told.
+async fn record_told(
+    handle: &TenantHandle,
+    owed: &OwedNotice,
+    message: &ChatMessage,
+    lang: Lang,
+) -> Result<(), StorageError> {
     record(
-        &handle,
+        handle,
         &owed.thread_id,
         Some(owed.payment_id),
-        &message,
+        message,
         lang,
     )
     .await?;
-    payment_store::deadlines::notice_told(&handle, owed, Told::Web).await?;
-    Ok(true)
+    payment_store::deadlines::notice_told(handle, owed, Told::Web).await
 }
 
 /// Tells one heard outcome: pushed to the session's widgets open on this
@@ -293,15 +303,7 @@ async fn tell_heard(
     )
     .await?
     {
-        record(
-            &handle,
-            &owed.thread_id,
-            Some(owed.payment_id),
-            &message,
-            lang,
-        )
-        .await?;
-        payment_store::deadlines::notice_told(&handle, &owed, Told::Web).await?;
+        record_told(&handle, &owed, &message, lang).await?;
     }
     Ok(())
 }

@@ -278,8 +278,12 @@ pub(crate) mod tests {
                 .map(|u| u.as_u128())
                 .collect()
         };
-        let cases: [(&str, &[u128]); 16] = [
+        let cases: [(&str, &[u128]); 19] = [
             ("manicure and pedicure", &[17, 18]),
+            // a recogniser's splits
+            ("i wanted to book a pedic your for friday", &[18]),
+            ("nataka kusukwa corn rose kesho", &[13]),
+            ("could i put a car there", &[]),
             ("pedicure na manicure", &[18, 17]),
             ("mani pedi", &[17, 18]),
             ("manipedi tmrw", &[17, 18]),

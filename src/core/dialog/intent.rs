@@ -367,6 +367,10 @@ const RESCHEDULE_STEMS: &[&str] = &[
     "sogez",
     // "songeza" (push along), the everyday variant: "isongezwe", "tusongeze"
     "songez",
+    // "sukuma" (push: "zisukume ijumaa"), "peleka" (take it to: "ipelekwe
+    // Ijumaa", "tupeleke kesho")
+    "sukum",
+    "pelek",
     "hamish",
     "ahiris",
     "push",
@@ -379,14 +383,41 @@ const RESCHEDULE_STEMS: &[&str] = &[
 const CANCEL_STEMS: &[&str] = &["ghair", "ifute", "tufute", "nifutie", "ifutwe", "futilia"];
 
 fn has_stem(tokens: &Tokens, stems: &[&str]) -> bool {
-    // Swahili negative forms ("usifute", "msiihamishe", "sitaki") do not
-    // ask for the thing.
-    tokens.words().iter().any(|w| {
-        !["usi", "msi", "tusi", "asi", "si"]
+    let words = tokens.words();
+    (0..words.len()).any(|i| word_has_stem(words, i, stems))
+}
+
+/// Whether the word at `i` is a form of one of `stems`. Swahili negative
+/// forms ("usifute", "msiihamishe", "sitaki") do not ask for the thing, and
+/// "night shift", "my shift" are a noun.
+fn word_has_stem(words: &[String], i: usize, stems: &[&str]) -> bool {
+    let w = &words[i];
+    let noun = w.starts_with("shift")
+        && i > 0
+        && matches!(
+            words[i - 1].as_str(),
+            "night"
+                | "day"
+                | "morning"
+                | "evening"
+                | "late"
+                | "early"
+                | "work"
+                | "my"
+                | "a"
+                | "the"
+        );
+    !noun
+        && !["usi", "msi", "tusi", "asi", "si"]
             .iter()
             .any(|neg| w.starts_with(neg))
-            && stems.iter().any(|s| w.contains(s))
-    })
+        && stems.iter().any(|s| w.contains(s))
+}
+
+/// Whether the word at `i` asks to move something ("tuisogeze",
+/// "ipelekwe", "reschedule", "push").
+pub fn is_move_verb(words: &[String], i: usize) -> bool {
+    word_has_stem(words, i, RESCHEDULE_STEMS)
 }
 
 /// Whether the customer speaks of a booking they already have ("my

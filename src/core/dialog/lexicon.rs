@@ -438,6 +438,7 @@ mod tests {
             ("thurs 2pm", "thursday 2pm"),
             ("frdy", "friday"),
             ("fri", "friday"),
+            ("cornrows fry saa nne", "cornrows friday saa nne"),
             ("wed", "wednesday"),
             ("wen", "when"),
         ];

@@ -255,7 +255,8 @@ const COMPANIONS: &str = "daughter, son, sister, brother, friend, mum, mom, moth
     wife, bestie, bff, cousin, niece, nephew, kid, child, baby, girl, boy, colleague, aunt,
     auntie, aunty, grandma, grandmother, partner, fiance, fiancee, boyfriend, girlfriend,
     sis, bro, neighbour, neighbor, mother in law, sister in law, daughters, sons, sisters,
-    brothers, friends, kids, children, girls, boys, cousins, colleagues";
+    brothers, friends, kids, children, girls, boys, cousins, colleagues, bride, groom,
+    bridesmaid, bridesmaids, maid of honour";
 
 /// Swahili / Sheng companions, followed by a possessive.
 const SW_COMPANIONS: &str = "binti, mtoto, watoto, dada, kaka, rafiki, marafiki, mama, baba, mume,
@@ -293,7 +294,7 @@ pub fn party_size(tokens: &Tokens) -> u8 {
             || is_word(w, "watoto, marafiki, mabeste, madada, wanangu");
         let count = if plural { 2 } else { 1 };
         let en = is_word(w, COMPANIONS)
-            && (is_word(before(i, 1), "my, our, a")
+            && (is_word(before(i, 1), "my, our, a, the")
                 && (is_word(before(i, 2), joiners)
                     || (i == 1 && is_word(at(i + 1), "and, na, n"))
                     // "my daughter wants braids and I want a wash"
@@ -488,6 +489,7 @@ mod tests {
             ("me and my daughter", 2),
             ("my daughter wants box braids and i want wash n set", 2),
             ("my daughter wants box braids", 1),
+            ("bridal hair for the bride and a wash & set for me", 2),
             ("for me and my sister", 2),
             ("mimi na binti yangu", 2),
             ("sisi wawili", 2),

@@ -358,7 +358,8 @@ const SW_WORDS: &[&str] = &[
 /// "poa confirm", "ok"): they do not make a turn English; a turn of only
 /// these keeps the conversation's language.
 const LOANWORDS: &[&str] = &[
-    "ok", "okay", "k", "kk", "book", "confirm", "sure", "fine", "cool", "pls", "plz", "please",
+    "ok", "okay", "k", "kk", "book", "confirm", "cancel", "sure", "fine", "cool", "pls", "plz",
+    "please",
 ];
 
 const EN_WORDS: &[&str] = &[

@@ -188,9 +188,22 @@ fn hits(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Hit> {
                     let at: Vec<usize> = (0..text.len())
                         .filter(|&i| word_similarity(&text[i], nw) >= 0.9)
                         .collect();
-                    if !at.is_empty() {
+                    // A recogniser's split of the word: "pedic your",
+                    // "corn rose" sound like "pedicure", "cornrows".
+                    let key = sound_key(nw);
+                    let split: Vec<usize> = (0..text.len().saturating_sub(1))
+                        .filter(|&i| {
+                            key.len() >= 4
+                                && !at.contains(&i)
+                                && !at.contains(&(i + 1))
+                                && sound_key(&format!("{}{}", text[i], text[i + 1])) == key
+                        })
+                        .flat_map(|i| [i, i + 1])
+                        .collect();
+                    if !at.is_empty() || !split.is_empty() {
                         hit.score = hit.score.max(0.6);
                         hit.positions.extend(at);
+                        hit.positions.extend(split);
                     }
                 }
             }
@@ -213,6 +226,28 @@ fn hits(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Hit> {
             (hit.score > 0.0).then_some(hit)
         })
         .collect()
+}
+
+/// A word's consonant skeleton as it sounds: vowels, y, w and h dropped,
+/// letters that sound alike merged, repeats collapsed ("pedicure" and
+/// "pedicyour" are both "ptkr").
+fn sound_key(word: &str) -> String {
+    let mut key = String::new();
+    for c in word.chars().filter(char::is_ascii_alphabetic) {
+        let k = match c.to_ascii_lowercase() {
+            'a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'w' | 'h' => continue,
+            'c' | 'k' | 'q' | 'g' => 'k',
+            's' | 'z' | 'x' => 's',
+            'd' | 't' => 't',
+            'b' | 'p' => 'p',
+            'v' | 'f' => 'f',
+            other => other,
+        };
+        if !key.ends_with(k) {
+            key.push(k);
+        }
+    }
+    key
 }
 
 /// The words of a service name that carry meaning.

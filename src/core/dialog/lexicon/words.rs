@@ -249,7 +249,7 @@ pub const ABBREVIATIONS: &[(&str, &str)] = &[
         "thu thur thurs thrus thursdy thurday thrusday thurdsay thusday",
         "thursday",
     ),
-    ("fri frdy frday fryday fraiday frid frdai", "friday"),
+    ("fri fry frdy frday fryday fraiday frid frdai", "friday"),
     (
         "sato sartu satday satur saterday satuday satarday sartuday",
         "saturday",

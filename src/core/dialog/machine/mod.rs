@@ -31,7 +31,8 @@ use super::catalog::services_mentioned;
 use super::catalog::{Catalog, ServiceInfo, clear_service, match_services, match_staff};
 use super::handoff::CallHandoff;
 use super::intent::{
-    Assent, Intent, Intents, Topic, assent, assent_text, classify, refers_to_existing, topics,
+    Assent, Intent, Intents, Topic, assent, assent_text, classify, is_move_verb,
+    refers_to_existing, topics,
 };
 use super::names::{corrected_name, party_size, stated_name};
 use super::personality::{CancellationTone, Personality, Upsell};
@@ -334,8 +335,8 @@ impl<'a> Dialog<'a> {
         // of a booking the customer has, named by its service.
         let moves_own_service = (u.service.is_some() || !u.services.is_empty())
             && u.tokens.has_any(&["my", "yangu"])
-            && u.tokens
-                .has_any(&["instead", "badala", "move", "change", "shift", "push"])
+            && (u.tokens.has_any(&["instead", "badala", "move", "change"])
+                || (0..u.tokens.len()).any(|i| is_move_verb(u.tokens.words(), i)))
             && !u.intents.contains(Intent::Cancel);
         if moves_own_service && !u.intents.contains(Intent::Reschedule) {
             self.start_existing(ExistingPurpose::Reschedule, u);
@@ -837,8 +838,11 @@ fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<(When, When
             }
         }
     }
-    for (i, w) in words.iter().enumerate() {
-        if !MARKERS.contains(&w.as_str()) || i + 1 >= words.len() {
+    // The last marker with a day or time after it: "naomba kusogeza miadi
+    // yangu ya kesho ipelekwe alhamisi saa tisa" moves tomorrow's to
+    // Thursday. A verb of moving marks the target too.
+    for (i, w) in words.iter().enumerate().rev() {
+        if !(MARKERS.contains(&w.as_str()) || is_move_verb(words, i)) || i + 1 >= words.len() {
             continue;
         }
         // "want to move", "like to change": not the target.

@@ -276,6 +276,17 @@ fn clock_digits(w: &str) -> Option<(u32, u32)> {
     (h < 24 && m < 60).then_some((h, m))
 }
 
+/// The part of the day a word names.
+fn part_of(w: &str) -> Option<DayPart> {
+    match w {
+        "asubuhi" | "morning" | "alfajiri" => Some(DayPart::Morning),
+        "mchana" | "afternoon" | "alasiri" => Some(DayPart::Afternoon),
+        "jioni" | "evening" => Some(DayPart::Evening),
+        "usiku" | "night" | "tonight" => Some(DayPart::Night),
+        _ => None,
+    }
+}
+
 fn is_part_word(w: &str) -> bool {
     matches!(
         w,
@@ -339,6 +350,15 @@ fn swahili_time(refs: &[&str], part: Option<DayPart>) -> Option<NaiveTime> {
             continue;
         };
         let offset = i64::from(minute) + fraction_minutes(&rest[used..]).unwrap_or(0);
+        // The part of the day said with this time wins over another said
+        // elsewhere in the turn ("kucha Jumatano saa tano asubuhi, na pia
+        // kukata nywele Ijumaa saa kumi jioni").
+        let part = rest
+            .iter()
+            .skip(used)
+            .take(3)
+            .find_map(|w| part_of(w))
+            .or(part);
         let t = swahili_clock_offset(hour, offset, part)?;
         // "saa 2 mchana", "saa 9 asubuhi": the Swahili reading contradicts
         // the stated part of the day, so the hour was meant on the English
@@ -541,6 +561,10 @@ mod tests {
             ("kesho 11", t(11, 0)),
             ("tomorrow morning at ten", t(10, 0)),
             ("i meant 9 tomorrow morning", t(9, 0)),
+            (
+                "kucha jumatano saa tano asubuhi, na pia kukata nywele ijumaa saa kumi jioni",
+                t(11, 0),
+            ),
             ("2 friday", t(14, 0)),
             ("uh eleven in the morning", t(11, 0)),
             ("two in the afternoon", t(14, 0)),
