@@ -5,13 +5,14 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
+use ratiba::core::dialog::Channel;
 use ratiba::core::ids::{PhoneNumber, TenantSlug};
 use ratiba::core::throttle::FailureLimiter;
 use ratiba::http::admin::{AdminState, router};
-use ratiba::runtime::conversation::BoxFuture;
+use ratiba::runtime::conversation::{BoxFuture, ConversationService, TurnText};
 use ratiba::runtime::handoff::AdminNotifier;
 use ratiba::storage::admin::tokens::{self, Scope};
-use ratiba::storage::{TenantRecord, Vault};
+use ratiba::storage::{TenantHandle, TenantRecord, Vault};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -326,4 +327,40 @@ pub async fn handed_off_thread(db: &TestDb, rec: &TenantRecord, customer: &str) 
     .unwrap();
     tx.commit().await.unwrap();
     thread
+}
+
+/// One WhatsApp turn from `from` to the conversation of `tenant`; the
+/// replies joined with " | ".
+pub async fn say(
+    service: &ConversationService,
+    tenant: &TenantHandle,
+    from: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> String {
+    let phone = PhoneNumber::parse(from).unwrap();
+    let out = service
+        .handle_turn(
+            tenant,
+            None,
+            TurnText {
+                channel: Channel::WhatsApp,
+                customer: ratiba::core::ids::ChannelIdentity::WhatsApp(phone.clone()),
+                customer_name: None,
+                text: text.into(),
+                language_hint: None,
+                dtmf: None,
+                choice_id: None,
+                message_id: Some(format!("wamid.{}", Uuid::new_v4())),
+                message_type: "text".into(),
+                now,
+            },
+        )
+        .await
+        .unwrap();
+    out.replies
+        .iter()
+        .map(|r| r.reply.text())
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
