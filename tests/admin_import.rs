@@ -10,7 +10,7 @@
 mod common;
 
 use common::TestDb;
-use common::admin::{Api, catalogue, id, say, ten_am, tenant, token_for};
+use common::admin::{Api, OneTenant, catalogue, id, one_tenant, say, ten_am, tenant, token_for};
 use ratiba::runtime::conversation::ConversationService;
 use ratiba::storage::TenantHandle;
 use reqwest::{Method, StatusCode};
@@ -89,10 +89,13 @@ fn line(preview: &Value, n: u64) -> &Value {
 #[tokio::test]
 async fn a_pasted_price_list_is_previewed_committed_seen_and_rolled_back() {
     let db = TestDb::new().await;
-    let rec = tenant(&db, "alpha", "1001").await;
-    let handle = db.db().tenant(&rec.slug);
-    let api = Api::start(&db, None).await;
-    let (token, admin) = token_for(&db, &rec, "+254722000001").await;
+    let OneTenant {
+        handle,
+        api,
+        token,
+        admin,
+        ..
+    } = one_tenant(&db, "alpha").await;
     let (gel, _) = catalogue(&api, &token, "Gel nails").await;
 
     // The preview: every line, what it gives and how sure; nothing changed.
@@ -326,10 +329,9 @@ async fn set_committed_days_ago(handle: &TenantHandle, import: &str, days: i64, 
 #[tokio::test]
 async fn an_import_can_be_rolled_back_for_seven_days_only() {
     let db = TestDb::new().await;
-    let rec = tenant(&db, "alpha", "1001").await;
-    let handle = db.db().tenant(&rec.slug);
-    let api = Api::start(&db, None).await;
-    let (token, _) = token_for(&db, &rec, "+254722000001").await;
+    let OneTenant {
+        handle, api, token, ..
+    } = one_tenant(&db, "alpha").await;
 
     let old = upload(&api, &token, "text", "Box braids 4500 4hrs\n").await;
     assert_eq!(old["type"], "initial");
@@ -370,9 +372,7 @@ async fn an_import_can_be_rolled_back_for_seven_days_only() {
 #[tokio::test]
 async fn a_csv_import_is_read_and_a_booked_service_is_withdrawn_not_deleted_on_rollback() {
     let db = TestDb::new().await;
-    let rec = tenant(&db, "alpha", "1001").await;
-    let api = Api::start(&db, None).await;
-    let (token, _) = token_for(&db, &rec, "+254722000001").await;
+    let OneTenant { api, token, .. } = one_tenant(&db, "alpha").await;
     let (gel, staff) = catalogue(&api, &token, "Gel nails").await;
 
     let csv = "Service,Price (KES),Duration,Category\n\

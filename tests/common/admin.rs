@@ -189,6 +189,30 @@ pub async fn token_for(db: &TestDb, rec: &TenantRecord, phone: &str) -> (String,
     (t.token, admin)
 }
 
+/// One tenant with the API started and a token for its first admin.
+pub struct OneTenant {
+    pub rec: TenantRecord,
+    pub handle: TenantHandle,
+    pub api: Api,
+    pub token: String,
+    pub admin: Uuid,
+}
+
+/// Tenant `slug` (WhatsApp phone_number_id 1001), the API, an admin's token.
+pub async fn one_tenant(db: &TestDb, slug: &str) -> OneTenant {
+    let rec = tenant(db, slug, "1001").await;
+    let handle = db.db().tenant(&rec.slug);
+    let api = Api::start(db, None).await;
+    let (token, admin) = token_for(db, &rec, "+254722000001").await;
+    OneTenant {
+        rec,
+        handle,
+        api,
+        token,
+        admin,
+    }
+}
+
 pub fn id(v: &Value) -> String {
     v["id"]
         .as_str()

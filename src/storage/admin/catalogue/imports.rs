@@ -301,10 +301,7 @@ pub async fn commit(
     actor: Actor,
 ) -> Result<Import, ImportError> {
     let origin = Origin::import(actor);
-    let mut tx = tenant.begin().await?;
-    let imp = import_row(&mut tx, id, true)
-        .await?
-        .ok_or(ImportError::NotFound)?;
+    let (mut tx, imp) = locked(tenant, id).await?;
     if let Some(at) = imp.committed_at {
         return Err(ImportError::AlreadyCommitted(at));
     }
@@ -363,11 +360,25 @@ pub async fn commit(
     .bind(json!(result))
     .execute(tx.conn())
     .await?;
-    let row = import_row(&mut tx, id, false)
+    finish(tx, id).await
+}
+
+/// A transaction holding the import `id` locked, and the import.
+async fn locked(tenant: &TenantHandle, id: Uuid) -> Result<(TenantTx, ImportRow), ImportError> {
+    let mut tx = tenant.begin().await?;
+    let imp = import_row(&mut tx, id, true)
+        .await?
+        .ok_or(ImportError::NotFound)?;
+    Ok((tx, imp))
+}
+
+/// Commits `tx` and answers the import `id` as it now is.
+async fn finish(mut tx: TenantTx, id: Uuid) -> Result<Import, ImportError> {
+    let imp = import_row(&mut tx, id, false)
         .await?
         .ok_or(ImportError::NotFound)?;
     tx.commit().await?;
-    Ok(row.into_import()?)
+    Ok(imp.into_import()?)
 }
 
 /// Undoes a commit made less than [`ROLLBACK_DAYS`] ago: the services it
@@ -380,10 +391,7 @@ pub async fn rollback(
     actor: Actor,
 ) -> Result<Import, ImportError> {
     let origin = Origin::import(actor);
-    let mut tx = tenant.begin().await?;
-    let imp = import_row(&mut tx, id, true)
-        .await?
-        .ok_or(ImportError::NotFound)?;
+    let (mut tx, imp) = locked(tenant, id).await?;
     let Some(committed_at) = imp.committed_at else {
         return Err(ImportError::NotCommitted);
     };
@@ -426,9 +434,5 @@ pub async fn rollback(
     .bind(json!(result))
     .execute(tx.conn())
     .await?;
-    let row = import_row(&mut tx, id, false)
-        .await?
-        .ok_or(ImportError::NotFound)?;
-    tx.commit().await?;
-    Ok(row.into_import()?)
+    finish(tx, id).await
 }

@@ -204,6 +204,17 @@ pub(super) async fn audited(
     Ok(after)
 }
 
+/// Audits the deletion of row `id`, given its state before.
+async fn audit_deleted(
+    tx: &mut TenantTx,
+    entity: Entity,
+    id: Uuid,
+    before: &Value,
+    origin: Origin,
+) -> Result<(), StorageError> {
+    audit(tx, Action::Delete, entity, id, Some(before), None, origin).await
+}
+
 /// A catalogue table's row as the API shows it: how to list and read it.
 trait CatalogueRow: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin {
     const ENTITY: Entity;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Action, Entity, Origin, audit, audited, snapshot};
+use super::{Action, Entity, Origin, audit_deleted, audited, snapshot};
 use crate::storage::admin::Actor;
 use crate::storage::{StorageError, TenantHandle};
 
@@ -119,13 +119,11 @@ pub async fn clear_schedule_day(
     let Some((id, before)) = gone else {
         return Ok(false);
     };
-    audit(
+    audit_deleted(
         &mut tx,
-        Action::Delete,
         Entity::Schedule,
         id,
-        Some(&before),
-        None,
+        &before,
         Origin::dashboard(actor),
     )
     .await?;
@@ -224,13 +222,11 @@ pub async fn remove_block(
     let Some(before) = gone else {
         return Ok(false);
     };
-    audit(
+    audit_deleted(
         &mut tx,
-        Action::Delete,
         Entity::Block,
         id,
-        Some(&before),
-        None,
+        &before,
         Origin::dashboard(actor),
     )
     .await?;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Action, CatalogueRow, Entity, Origin, audit, inserted, list, snapshot, updated};
+use super::{CatalogueRow, Entity, Origin, audit_deleted, inserted, list, snapshot, updated};
 use crate::storage::admin::Actor;
 use crate::storage::{StorageError, TenantHandle, TenantTx};
 
@@ -234,30 +234,12 @@ pub(super) async fn remove_service_in(
     .fetch_all(tx.conn())
     .await?;
     for (link, was) in offered {
-        audit(
-            tx,
-            Action::Delete,
-            Entity::StaffService,
-            link,
-            Some(&was),
-            None,
-            origin,
-        )
-        .await?;
+        audit_deleted(tx, Entity::StaffService, link, &was, origin).await?;
     }
     sqlx::query("DELETE FROM services WHERE id = $1")
         .bind(id)
         .execute(tx.conn())
         .await?;
-    audit(
-        tx,
-        Action::Delete,
-        Entity::Service,
-        id,
-        Some(&before),
-        None,
-        origin,
-    )
-    .await?;
+    audit_deleted(tx, Entity::Service, id, &before, origin).await?;
     Ok(Removed::Deleted)
 }

@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    Action, CatalogueRow, Entity, Origin, audit, audited, inserted, list, row, snapshot, updated,
+    Action, CatalogueRow, Entity, Origin, audit_deleted, audited, inserted, list, row, snapshot,
+    updated,
 };
 use crate::storage::admin::Actor;
 use crate::storage::{StorageError, TenantHandle, TenantTx};
@@ -190,13 +191,11 @@ pub async fn remove_staff_service(
     .fetch_optional(tx.conn())
     .await?;
     if let Some((id, before)) = gone {
-        audit(
+        audit_deleted(
             &mut tx,
-            Action::Delete,
             Entity::StaffService,
             id,
-            Some(&before),
-            None,
+            &before,
             Origin::dashboard(actor),
         )
         .await?;
