@@ -296,11 +296,13 @@ fn summarize(lines: &[ImportLine]) -> ConfidenceSummary {
         .iter()
         .filter(|l| l.outcome != Outcome::Rejected || l.name.value.is_some())
         .collect();
+    // Two decimals: a summary, not a measurement.
     let mean = |f: &dyn Fn(&ImportLine) -> f32| {
         if services.is_empty() {
             0.0
         } else {
-            services.iter().map(|l| f(l)).sum::<f32>() / services.len() as f32
+            let m = services.iter().map(|l| f(l)).sum::<f32>() / services.len() as f32;
+            (m * 100.0).round() / 100.0
         }
     };
     let count = |o: Outcome| line_no(lines.iter().filter(|l| l.outcome == o).count());
