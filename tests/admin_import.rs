@@ -10,7 +10,7 @@
 mod common;
 
 use common::TestDb;
-use common::admin::{Api, OneTenant, catalogue, id, one_tenant, say, ten_am, tenant, token_for};
+use common::admin::{Api, OneTenant, book, catalogue, one_tenant, say, ten_am, tenant, token_for};
 use ratiba::runtime::conversation::ConversationService;
 use ratiba::storage::TenantHandle;
 use reqwest::{Method, StatusCode};
@@ -404,19 +404,7 @@ async fn a_csv_import_is_read_and_a_booked_service_is_withdrawn_not_deleted_on_r
         None,
     )
     .await;
-    let appt = api
-        .ok(
-            StatusCode::CREATED,
-            "/appointments",
-            Method::POST,
-            "/appointments",
-            &token,
-            Some(
-                json!({"customer_phone": "0712000001", "service_id": manicure,
-                        "staff_id": staff, "start_at": ten_am(1)}),
-            ),
-        )
-        .await;
+    let appt = book(&api, &token, "0712000001", &manicure, &staff, ten_am(1)).await;
 
     let (status, rolled) = act(&api, &token, &import, "rollback").await;
     assert_eq!(status, StatusCode::OK, "{rolled}");
@@ -431,7 +419,7 @@ async fn a_csv_import_is_read_and_a_booked_service_is_withdrawn_not_deleted_on_r
             StatusCode::OK,
             "/appointments/{id}",
             Method::GET,
-            &format!("/appointments/{}", id(&appt)),
+            &format!("/appointments/{appt}"),
             &token,
             None,
         )
