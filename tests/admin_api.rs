@@ -331,6 +331,19 @@ async fn a_tenant_token_gets_404_for_another_tenants_ids_on_every_endpoint() {
         .as_str()
         .unwrap()
         .to_owned();
+    let b_import = api
+        .ok(
+            StatusCode::CREATED,
+            "/catalog/imports",
+            Method::POST,
+            "/catalog/imports",
+            &tb,
+            Some(json!({"format": "text", "content": "Box braids 5000 4hrs\nManicure 800 45min"})),
+        )
+        .await["import_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // A has a catalogue of its own (so "not found" is not "nothing at all").
     let (a_service, a_staff) = catalogue(&api, &ta, "Gel nails").await;
@@ -561,6 +574,24 @@ async fn a_tenant_token_gets_404_for_another_tenants_ids_on_every_endpoint() {
             format!("/commission-periods/{b_period}"),
             None,
         ),
+        (
+            "/catalog/imports/{id}",
+            Method::GET,
+            format!("/catalog/imports/{b_import}"),
+            None,
+        ),
+        (
+            "/catalog/imports/{id}/commit",
+            Method::POST,
+            format!("/catalog/imports/{b_import}/commit"),
+            None,
+        ),
+        (
+            "/catalog/imports/{id}/rollback",
+            Method::POST,
+            format!("/catalog/imports/{b_import}/rollback"),
+            None,
+        ),
     ];
     for (template, method, path, body) in probes {
         let (status, v) = api.call(template, method.clone(), &path, &ta, body).await;
@@ -570,7 +601,7 @@ async fn a_tenant_token_gets_404_for_another_tenants_ids_on_every_endpoint() {
     // Lists show none of B's rows.
     let b_ids = [
         &b_service, &b_staff, &b_appt, &b_block, &b_admin, &b_thread, &b_contact, &b_rule,
-        &b_period,
+        &b_period, &b_import,
     ];
     let lists = [
         ("/contacts", "/contacts".to_owned()),
@@ -580,6 +611,7 @@ async fn a_tenant_token_gets_404_for_another_tenants_ids_on_every_endpoint() {
         ("/handoffs", "/handoffs".to_owned()),
         ("/admins", "/admins".to_owned()),
         ("/catalog/audits", "/catalog/audits".to_owned()),
+        ("/catalog/imports", "/catalog/imports".to_owned()),
         ("/dials/audits", "/dials/audits".to_owned()),
         ("/commission-rules", "/commission-rules".to_owned()),
         ("/commission-periods", "/commission-periods".to_owned()),
@@ -632,6 +664,17 @@ async fn a_tenant_token_gets_404_for_another_tenants_ids_on_every_endpoint() {
     assert_eq!(cbs[0]["id"], b_callback.to_string());
 
     // Nothing of B's changed.
+    let import = api
+        .ok(
+            StatusCode::OK,
+            "/catalog/imports/{id}",
+            Method::GET,
+            &format!("/catalog/imports/{b_import}"),
+            &tb,
+            None,
+        )
+        .await;
+    assert_eq!(import["status"], "preview");
     let appt = api
         .ok(
             StatusCode::OK,

@@ -10,10 +10,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use common::TestDb;
-use common::admin::{Api, Outbox, catalogue, id, ten_am, tenant, token_for, vault};
-use ratiba::core::dialog::Channel;
-use ratiba::core::ids::PhoneNumber;
-use ratiba::runtime::conversation::{ConversationService, TurnText};
+use common::admin::{Api, Outbox, catalogue, id, say, ten_am, tenant, token_for, vault};
+use ratiba::runtime::conversation::ConversationService;
 use ratiba::storage::TenantHandle;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -548,40 +546,6 @@ async fn dials_are_checked_and_audited_and_review_queues_resolve() {
         reviewed[0]["resolution_note"],
         "customer wrote before we connected the number"
     );
-}
-
-async fn say(
-    service: &ConversationService,
-    tenant: &TenantHandle,
-    from: &str,
-    text: &str,
-    now: DateTime<Utc>,
-) -> String {
-    let phone = PhoneNumber::parse(from).unwrap();
-    let out = service
-        .handle_turn(
-            tenant,
-            None,
-            TurnText {
-                channel: Channel::WhatsApp,
-                customer: ratiba::core::ids::ChannelIdentity::WhatsApp(phone.clone()),
-                customer_name: None,
-                text: text.into(),
-                language_hint: None,
-                dtmf: None,
-                choice_id: None,
-                message_id: Some(format!("wamid.{}", Uuid::new_v4())),
-                message_type: "text".into(),
-                now,
-            },
-        )
-        .await
-        .unwrap();
-    out.replies
-        .iter()
-        .map(|r| r.reply.text())
-        .collect::<Vec<_>>()
-        .join(" | ")
 }
 
 #[tokio::test]

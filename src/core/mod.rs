@@ -3,6 +3,7 @@
 
 pub mod audio;
 pub mod booking;
+pub mod catalog_import;
 pub mod commission;
 pub mod dialog;
 pub mod ids;

@@ -5,13 +5,14 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
+use ratiba::core::dialog::Channel;
 use ratiba::core::ids::{PhoneNumber, TenantSlug};
 use ratiba::core::throttle::FailureLimiter;
 use ratiba::http::admin::{AdminState, router};
-use ratiba::runtime::conversation::BoxFuture;
+use ratiba::runtime::conversation::{BoxFuture, ConversationService, TurnText};
 use ratiba::runtime::handoff::AdminNotifier;
 use ratiba::storage::admin::tokens::{self, Scope};
-use ratiba::storage::{TenantRecord, Vault};
+use ratiba::storage::{TenantHandle, TenantRecord, Vault};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -188,6 +189,30 @@ pub async fn token_for(db: &TestDb, rec: &TenantRecord, phone: &str) -> (String,
     (t.token, admin)
 }
 
+/// One tenant with the API started and a token for its first admin.
+pub struct OneTenant {
+    pub rec: TenantRecord,
+    pub handle: TenantHandle,
+    pub api: Api,
+    pub token: String,
+    pub admin: Uuid,
+}
+
+/// Tenant `slug` (WhatsApp phone_number_id 1001), the API, an admin's token.
+pub async fn one_tenant(db: &TestDb, slug: &str) -> OneTenant {
+    let rec = tenant(db, slug, "1001").await;
+    let handle = db.db().tenant(&rec.slug);
+    let api = Api::start(db, None).await;
+    let (token, admin) = token_for(db, &rec, "+254722000001").await;
+    OneTenant {
+        rec,
+        handle,
+        api,
+        token,
+        admin,
+    }
+}
+
 pub fn id(v: &Value) -> String {
     v["id"]
         .as_str()
@@ -326,4 +351,40 @@ pub async fn handed_off_thread(db: &TestDb, rec: &TenantRecord, customer: &str) 
     .unwrap();
     tx.commit().await.unwrap();
     thread
+}
+
+/// One WhatsApp turn from `from` to the conversation of `tenant`; the
+/// replies joined with " | ".
+pub async fn say(
+    service: &ConversationService,
+    tenant: &TenantHandle,
+    from: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> String {
+    let phone = PhoneNumber::parse(from).unwrap();
+    let out = service
+        .handle_turn(
+            tenant,
+            None,
+            TurnText {
+                channel: Channel::WhatsApp,
+                customer: ratiba::core::ids::ChannelIdentity::WhatsApp(phone.clone()),
+                customer_name: None,
+                text: text.into(),
+                language_hint: None,
+                dtmf: None,
+                choice_id: None,
+                message_id: Some(format!("wamid.{}", Uuid::new_v4())),
+                message_type: "text".into(),
+                now,
+            },
+        )
+        .await
+        .unwrap();
+    out.replies
+        .iter()
+        .map(|r| r.reply.text())
+        .collect::<Vec<_>>()
+        .join(" | ")
 }

@@ -37,6 +37,7 @@ pub mod credentials;
 pub mod dials;
 pub mod error;
 pub mod handoffs;
+pub mod imports;
 pub mod platform;
 pub mod review;
 
@@ -184,6 +185,10 @@ fn api() -> OpenApiRouter<AdminState> {
         .routes(routes!(catalogue::list_blocks, catalogue::create_block))
         .routes(routes!(catalogue::delete_block))
         .routes(routes!(catalogue::list_catalog_audits))
+        .routes(routes!(imports::list_imports, imports::create_import))
+        .routes(routes!(imports::get_import))
+        .routes(routes!(imports::commit_import))
+        .routes(routes!(imports::rollback_import))
         .routes(routes!(dials::get_dials, dials::set_dials))
         .routes(routes!(dials::list_dial_audits))
         .routes(routes!(

@@ -435,7 +435,6 @@ impl Dialog<'_> {
                 }
                 self.state.step = Step::Idle;
                 self.continue_after_write(true, appt.start);
-                return;
             }
             Err(WriteFailure::SlotTaken) => {
                 let when = When {

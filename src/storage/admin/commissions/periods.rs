@@ -12,7 +12,7 @@ use crate::core::commission::{self, Figures, Visit};
 use crate::core::ids::Money;
 use crate::core::price_list::category_of;
 use crate::storage::admin::Actor;
-use crate::storage::admin::catalogue::{Action, Entity, audited, snapshot};
+use crate::storage::admin::catalogue::{Action, Entity, Origin, audited, snapshot};
 use crate::storage::{StorageError, TenantHandle, TenantTx};
 
 /// One frozen row of commission_period: a close, or the amendment of one
@@ -220,7 +220,7 @@ async fn insert_row(
         Entity::CommissionPeriod,
         id,
         None,
-        actor,
+        Origin::dashboard(actor),
     )
     .await?;
     Ok(())
@@ -293,7 +293,7 @@ pub async fn close(
                     Entity::CommissionPeriod,
                     amendment.id,
                     before,
-                    actor,
+                    Origin::dashboard(actor),
                 )
                 .await?;
                 written += 1;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::CommissionError;
 use crate::core::commission::{Rule, RuleKind, Target};
 use crate::storage::admin::Actor;
-use crate::storage::admin::catalogue::{Action, Entity, audit, audited, snapshot};
+use crate::storage::admin::catalogue::{Action, Entity, Origin, audit, audited, snapshot};
 use crate::storage::{StorageError, TenantHandle, TenantTx};
 
 /// A commission rule.
@@ -120,7 +120,7 @@ pub async fn save_rule(
         Entity::CommissionRule,
         row.id,
         before,
-        actor,
+        Origin::dashboard(actor),
     )
     .await?;
     tx.commit().await?;
@@ -150,7 +150,7 @@ pub async fn end_rule(tenant: &TenantHandle, id: Uuid, actor: Actor) -> Result<b
             Entity::CommissionRule,
             id,
             Some(before),
-            actor,
+            Origin::dashboard(actor),
         )
         .await?;
     } else {
@@ -168,7 +168,7 @@ pub async fn end_rule(tenant: &TenantHandle, id: Uuid, actor: Actor) -> Result<b
                 id,
                 Some(&before),
                 None,
-                actor,
+                Origin::dashboard(actor),
             )
             .await?;
         }
