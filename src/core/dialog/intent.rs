@@ -447,11 +447,38 @@ pub fn refers_to_existing(tokens: &Tokens) -> bool {
         "nilikuwa nimebook",
         "nilikuwa nimepanga",
         "nina miadi",
+        "i booked",
+        "i made a booking",
+        "i made an appointment",
     ]) || (tokens.has("booked") && tokens.has_any(&["i have", "i've", "ive", "i had"]))
         || tokens
             .words()
             .windows(3)
             .any(|w| w[0] == "my" && matches!(w[2].as_str(), "appointment" | "booking" | "appt"))
+}
+
+/// Whether the customer asks what they have booked ("I booked locs for
+/// Saturday but forgot the time", "my appointment ni saa ngapi?", "when is
+/// my booking").
+pub fn asks_about_existing(tokens: &Tokens) -> bool {
+    let mine = refers_to_existing(tokens) || tokens.has_any(&["my appointment", "my booking"]);
+    mine && tokens.has_any(&[
+        "forgot",
+        "forget",
+        "forgotten",
+        "nimesahau",
+        "nilisahau",
+        "what time is",
+        "which time",
+        "when is",
+        "is it at",
+        "saa ngapi",
+        "ni lini",
+        "remind me",
+        "do i have",
+        "check my",
+        "confirm my",
+    ])
 }
 
 pub fn classify(tokens: &Tokens) -> Intents {
@@ -593,6 +620,20 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(primary(text), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn asking_what_is_booked() {
+        for text in [
+            "hi, i booked locs retwist for saturday but i forgot the time",
+            "miadi yangu ni saa ngapi",
+            "when is my appointment",
+        ] {
+            assert!(asks_about_existing(&Tokens::new(text)), "{text}");
+        }
+        for text in ["what time do you open", "book my appointment for friday"] {
+            assert!(!asks_about_existing(&Tokens::new(text)), "{text}");
         }
     }
 

@@ -37,12 +37,7 @@ impl Dialog<'_> {
             .as_ref()
             .map(|s| s.display_name(lang).to_owned())
             .unwrap_or_default();
-        let with = self
-            .config
-            .catalog
-            .staff_member(slot.staff_id)
-            .map(|m| m.name.split_whitespace().next().unwrap_or("").to_owned())
-            .unwrap_or_default();
+        let with = self.staff_first_name(slot.staff_id);
         let at = say::when(lang, tz, slot.start);
         let text = match (purpose, lang) {
             (Purpose::New, Lang::En) => format!(

@@ -7,7 +7,7 @@ impl Dialog<'_> {
 
     pub(super) fn start_existing(&mut self, purpose: ExistingPurpose, u: &Understood) {
         let (identify, when) = match purpose {
-            ExistingPurpose::Cancel => (u.when, When::default()),
+            ExistingPurpose::Cancel | ExistingPurpose::Check => (u.when, When::default()),
             ExistingPurpose::Reschedule => {
                 let now = self.state.now.unwrap_or_default();
                 match move_parts(&u.tokens, now, self.config.tz) {
@@ -59,6 +59,10 @@ impl Dialog<'_> {
             .copied()
             .collect();
         let list = if named.is_empty() { list } else { named };
+        if a.purpose == ExistingPurpose::Check {
+            self.tell_upcoming(&list);
+            return;
+        }
         if a.all && a.purpose == ExistingPurpose::Cancel && (2..=3).contains(&list.len()) {
             self.confirm_cancel_all(list, false);
             return;
@@ -81,6 +85,8 @@ impl Dialog<'_> {
                             "Which appointment would you like to move?"
                         }
                         (ExistingPurpose::Reschedule, Lang::Sw) => "Ungependa kuhamisha miadi ipi?",
+                        (ExistingPurpose::Check, Lang::En) => "Which appointment do you mean?",
+                        (ExistingPurpose::Check, Lang::Sw) => "Unamaanisha miadi ipi?",
                     }
                     .to_owned(),
                 );
@@ -109,6 +115,34 @@ impl Dialog<'_> {
                 });
             }
         }
+    }
+
+    /// "When is my appointment?": the customer's upcoming appointments, with
+    /// whom.
+    fn tell_upcoming(&mut self, list: &[AppointmentSummary]) {
+        let lang = self.state.lang;
+        if list.is_empty() {
+            self.say(Msg::NoUpcoming.text(lang));
+            self.state.step = Step::Idle;
+            return;
+        }
+        let lines: Vec<String> = list
+            .iter()
+            .take(5)
+            .map(|ap| {
+                let with = self.staff_first_name(ap.staff_id);
+                match lang {
+                    _ if with.is_empty() => self.describe(ap),
+                    Lang::En => format!("{} with {with}", self.describe(ap)),
+                    Lang::Sw => format!("{} na {with}", self.describe(ap)),
+                }
+            })
+            .collect();
+        self.say(match lang {
+            Lang::En => format!("You have: {}.", lines.join("; ")),
+            Lang::Sw => format!("Una miadi: {}.", lines.join("; ")),
+        });
+        self.state.step = Step::Idle;
     }
 
     pub(super) fn describe(&self, ap: &AppointmentSummary) -> String {
@@ -157,6 +191,7 @@ impl Dialog<'_> {
                 self.yes_no_choices();
                 self.state.step = Step::ConfirmCancel(ap);
             }
+            ExistingPurpose::Check => self.tell_upcoming(&[ap]),
             ExistingPurpose::Reschedule => {
                 if !when.is_empty() {
                     self.search(Purpose::Move(ap), ap.service_id, None, when, false);

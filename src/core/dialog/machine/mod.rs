@@ -31,8 +31,8 @@ use super::catalog::services_mentioned;
 use super::catalog::{Catalog, ServiceInfo, clear_service, match_services, match_staff};
 use super::handoff::CallHandoff;
 use super::intent::{
-    Assent, Intent, Intents, Topic, assent, assent_text, classify, is_move_verb,
-    refers_to_existing, topics,
+    Assent, Intent, Intents, Topic, asks_about_existing, assent, assent_text, classify,
+    is_move_verb, refers_to_existing, topics,
 };
 use super::names::{corrected_name, party_size, stated_name};
 use super::personality::{CancellationTone, Personality, Upsell};
@@ -331,6 +331,15 @@ impl<'a> Dialog<'a> {
             };
             return true;
         }
+        // "I booked locs for Saturday but forgot the time": what they have.
+        if asks_about_existing(&u.tokens)
+            && !in_booking(&step)
+            && !u.intents.contains(Intent::Cancel)
+            && !u.intents.contains(Intent::Reschedule)
+        {
+            self.start_existing(ExistingPurpose::Check, u);
+            return true;
+        }
         // "can we do my facial on Thursday instead of tomorrow": a change
         // of a booking the customer has, named by its service.
         let moves_own_service = (u.service.is_some() || !u.services.is_empty())
@@ -463,6 +472,51 @@ impl<'a> Dialog<'a> {
         self.dispatch(turn, u, step)
     }
 
+    /// A request for services on different days in one turn, split where
+    /// the second part begins: each part names a service and a day or time,
+    /// and the days differ.
+    fn split_by_day(&self, u: &Understood) -> Option<(Clause, Clause)> {
+        if u.services.len() < 2 {
+            return None;
+        }
+        let words = u.tokens.words();
+        let now = self.state.now.unwrap_or_default();
+        let tz = self.config.tz;
+        let services = &self.config.catalog.services;
+        (1..words.len()).find_map(|k| {
+            if !matches!(
+                words[k].as_str(),
+                "and" | "na" | "plus" | "also" | "pia" | "then" | "halafu" | "kisha"
+            ) {
+                return None;
+            }
+            let (a, b) = (
+                Tokens::from_words(words[..k].to_vec()),
+                Tokens::from_words(words[k..].to_vec()),
+            );
+            let (wa, wb) = (parse_when(&a, now, tz), parse_when(&b, now, tz));
+            let differ = wa.date.is_some() && wb.date.is_some() && wa.date != wb.date;
+            let (sa, sb) = (
+                services_mentioned(&a, services),
+                services_mentioned(&b, services),
+            );
+            (differ && !sa.is_empty() && !sb.is_empty()).then(|| {
+                (
+                    Clause {
+                        services: sa,
+                        when: wa,
+                        staff: match_staff(&a, &self.config.catalog.staff),
+                    },
+                    Clause {
+                        services: sb,
+                        when: wb,
+                        staff: None,
+                    },
+                )
+            })
+        })
+    }
+
     /// Whether a turn that asks something also moves the conversation on.
     fn says_more_than_a_question(&self, u: &Understood, step: &Step, topics: &[Topic]) -> bool {
         // "are you open on Thursday?": the day is what is asked about.
@@ -516,6 +570,9 @@ impl<'a> Dialog<'a> {
 
     fn idle(&mut self, turn: &Turn, u: &Understood) -> bool {
         let lang = self.state.lang;
+        // A continuation left by an earlier turn whose booking was dropped
+        // does not outlive it.
+        self.state.after_write = None;
         let wants_booking = u.intents.contains(Intent::Book)
             || u.service.is_some()
             || (!u.when.is_empty() && !u.intents.contains(Intent::Thanks));
@@ -528,6 +585,27 @@ impl<'a> Dialog<'a> {
             if u.intents.contains(Intent::Greeting) && !self.state.greeted {
                 self.state.greeted = true;
                 self.say(Msg::Hello.text(lang));
+            }
+            // "pedicure Wednesday 11am, and a haircut Friday 4pm": one plan,
+            // each service at its own day and time.
+            if let Some((first, second)) = self.split_by_day(u) {
+                self.start_booking(
+                    &Understood {
+                        services: [first.services.clone(), second.services.clone()].concat(),
+                        ..u.clone()
+                    },
+                    first.when,
+                    first.staff.or(u.staff),
+                );
+                let own = |s: &Uuid| {
+                    if second.services.contains(s) {
+                        second.when
+                    } else {
+                        When::default()
+                    }
+                };
+                self.state.plan.rest_when = self.state.plan.rest.iter().map(own).collect();
+                return true;
             }
             self.start_booking(u, u.when, u.staff);
             return true;
@@ -795,6 +873,13 @@ fn ordinal_choice(tokens: &Tokens) -> Option<ChoiceRef> {
         }
     }
     None
+}
+
+/// One part of a request for services on different days.
+struct Clause {
+    services: Vec<Uuid>,
+    when: When,
+    staff: Option<Uuid>,
 }
 
 /// "move my Wednesday manicure to Thursday same time": the day and time

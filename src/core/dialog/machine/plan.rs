@@ -38,10 +38,23 @@ impl Dialog<'_> {
         let tz = self.config.tz;
         self.state.plan.placed.push(Item { service, slot });
         let next = self.state.plan.rest.remove(0);
-        let target = if self.state.plan.together {
-            slot.start
+        let own = if self.state.plan.rest_when.is_empty() {
+            When::default()
         } else {
-            slot.end
+            self.state.plan.rest_when.remove(0)
+        };
+        // Its own day (and time) when the customer gave one: the first
+        // free start from then on that day.
+        let own_start = own.date.and_then(|d| {
+            d.and_time(own.time.unwrap_or(NaiveTime::MIN))
+                .and_local_timezone(tz)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+        });
+        let target = match own_start {
+            Some(start) => start,
+            None if self.state.plan.together => slot.start,
+            None => slot.end,
         };
         self.state.plan.target = Some(target);
         let date = target.with_timezone(&tz).date_naive();
@@ -51,7 +64,7 @@ impl Dialog<'_> {
             None,
             When {
                 date: Some(date),
-                time: None,
+                time: own.time,
                 part: None,
             },
             false,
@@ -113,6 +126,7 @@ impl Dialog<'_> {
             (Lang::Sw, false) => format!("Samahani, {name} haitoshi baada ya hapo siku hiyo."),
         });
         self.state.plan.rest.clear();
+        self.state.plan.rest_when.clear();
         match self.state.plan.placed.pop() {
             Some(item) => {
                 let when = When {

@@ -335,6 +335,8 @@ pub struct PhoneCode {
 pub enum ExistingPurpose {
     Cancel,
     Reschedule,
+    /// "I forgot the time of my appointment": say what they have.
+    Check,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -514,6 +516,11 @@ pub struct Item {
 pub struct Plan {
     /// Services still to place, in the order asked.
     pub rest: Vec<Uuid>,
+    /// The day and time asked for each of `rest`, when the customer gave
+    /// one of its own ("… and a haircut Friday at 4"); empty or a default
+    /// `When` = placed after (or with) the previous one.
+    #[serde(default)]
+    pub rest_when: Vec<When>,
     /// Services placed so far (the one being confirmed is not among them).
     pub placed: Vec<Item>,
     /// Several people at the same time (else one person, back to back).
