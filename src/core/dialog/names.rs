@@ -279,6 +279,9 @@ pub fn party_size(tokens: &Tokens) -> u8 {
         mimi pamoja na, pamoja nami, nami, both of us, us both, sisi wote, mi na, na mi, sote,
         sote pamoja, sisi sote",
     );
+    // "I'm coming with my sister … she wants cornrows": someone else's
+    // service said, so the customer and the one they come with.
+    let me = me || has("she wants, he wants, she needs, he needs, for her, for him, yeye anataka");
     // With the customer, anyone joined by "and", "with", "for" or a list;
     // without, only people the booking is said to be for.
     let joiners = if me {
@@ -302,7 +305,8 @@ pub fn party_size(tokens: &Tokens) -> u8 {
             || (is_word(before(i, 1), "two, 2")
                 && is_word(before(i, 2), "my, our")
                 && is_word(before(i, 3), joiners));
-        let sw = is_word(w, SW_COMPANIONS)
+        // "dada yangu", and in Sheng the English word: "bestie yangu", "bro wangu".
+        let sw = (is_word(w, SW_COMPANIONS) || is_word(w, COMPANIONS))
             && is_word(at(i + 1), "yangu, wangu, zangu, wetu, yetu")
             && is_word(before(i, 1), "na, pamoja, mimi, kwa, ya, and, for, wa");
         let sw_own = is_word(w, "mwanangu, wanangu, mamangu, babangu, dadangu, kakangu")
@@ -490,6 +494,12 @@ mod tests {
             ("my daughter wants box braids and i want wash n set", 2),
             ("my daughter wants box braids", 1),
             ("bridal hair for the bride and a wash & set for me", 2),
+            ("mimi na bestie yangu tunataka kusukwa mabutu", 2),
+            ("mi na bro wangu tunataka cornrows", 2),
+            (
+                "i will be coming with my sister, i want a relaxer and she wants cornrows",
+                2,
+            ),
             ("for me and my sister", 2),
             ("mimi na binti yangu", 2),
             ("sisi wawili", 2),

@@ -173,10 +173,19 @@ fn english_clock(words: &[&str], i: usize) -> Option<Clock> {
         });
     }
     let (num, own_suffix) = split_suffix(first);
-    let (hour, minute, shape) = match clock_digits(num) {
-        Some((h, m)) if num.contains([':', '.']) => (h, m, Shape::Separator),
-        Some((h, _)) => (h, 0, Shape::Bare),
-        None => (
+    // "1130am", "930pm": hours and minutes run together before am/pm.
+    let run_together = own_suffix
+        .filter(|_| (3..=4).contains(&num.len()) && num.chars().all(|c| c.is_ascii_digit()))
+        .and_then(|_| {
+            let (h, m) = num.split_at(num.len() - 2);
+            let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+            ((1..=12).contains(&h) && m < 60).then_some((h, m))
+        });
+    let (hour, minute, shape) = match (run_together, clock_digits(num)) {
+        (Some((h, m)), _) => (h, m, Shape::Separator),
+        (None, Some((h, m))) if num.contains([':', '.']) => (h, m, Shape::Separator),
+        (None, Some((h, _))) => (h, 0, Shape::Bare),
+        (None, None) => (
             en_small(num).filter(|h| (1..=12).contains(h))?,
             0,
             Shape::Bare,
@@ -561,6 +570,8 @@ mod tests {
             ("kesho 11", t(11, 0)),
             ("tomorrow morning at ten", t(10, 0)),
             ("i meant 9 tomorrow morning", t(9, 0)),
+            ("pedicur on thurday 1130am", t(11, 30)),
+            ("930pm", t(21, 30)),
             (
                 "kucha jumatano saa tano asubuhi, na pia kukata nywele ijumaa saa kumi jioni",
                 t(11, 0),
