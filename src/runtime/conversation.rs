@@ -365,14 +365,22 @@ impl ConversationService {
         )
         .await?;
 
-        let (catalog, personality_row) = match &cached {
-            Some(ctx) => (ctx.catalog.clone(), ctx.personality.clone()),
-            None => (
-                repo::load_catalog(&mut tx, &record.name).await?,
-                repo::load_personality(&mut tx).await?,
-            ),
+        // The catalogue and personality come from memory (refreshed in the
+        // background, see `turn_context`); a chat's record was read afresh.
+        let context = match cached {
+            Some(ctx) => ctx,
+            None => self
+                .context
+                .get(tenant.slug())
+                .await?
+                .ok_or_else(|| ConversationError::UnknownTenant(tenant.slug().to_string()))?,
         };
-        let config = self.dialog_config(&record, catalog, personality_row.as_ref(), handoff);
+        let config = self.dialog_config(
+            &record,
+            context.catalog.clone(),
+            context.personality.as_ref(),
+            handoff,
+        );
 
         let was_handed_off = state.handed_off();
         let mut run = Run {
