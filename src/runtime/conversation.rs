@@ -301,34 +301,67 @@ impl ConversationService {
         handoff: &CallHandoff,
         unsaved: Option<&DialogState>,
     ) -> Result<TurnOutcome, ConversationError> {
+        // The catalogue and personality come from memory (refreshed in the
+        // background, see `turn_context`; a chat's record was read afresh),
+        // before the turn holds a connection: a tenant not cached yet is
+        // read on a connection of its own.
+        let context = match cached {
+            Some(ctx) => ctx,
+            None => self
+                .context
+                .get(tenant.slug())
+                .await?
+                .ok_or_else(|| ConversationError::UnknownTenant(tenant.slug().to_string()))?,
+        };
         let mut tx = tenant.begin().await?;
         // One turn at a time per customer, and a provider message id
-        // handled once.
+        // handled once (checked under the locks).
         let key = turn.customer.thread_key();
-        if !conv::lock_turn(&mut tx, &key, turn.message_id.as_deref()).await? {
+        let message_id = turn.message_id.as_deref();
+        conv::lock_turn(&mut tx, &key, message_id).await?;
+        let duplicate = || -> Result<TurnOutcome, ConversationError> {
             tracing::debug!("duplicate delivery ignored");
-            return Ok(TurnOutcome {
+            Ok(TurnOutcome {
                 duplicate: true,
                 ..TurnOutcome::default()
-            });
+            })
+        };
+        let pinned = thread.is_some() || unsaved.is_some();
+        if pinned
+            && let Some(id) = message_id
+            && conv::message_seen(&mut tx, id).await?
+        {
+            return duplicate();
         }
         // A web chat continued on WhatsApp by its hand-off token: the
-        // session's thread becomes this customer's.
+        // session's thread becomes this customer's (undone with the rest
+        // of the transaction if the message turns out to be a duplicate).
         let resumed = turn.channel == Channel::WhatsApp
             && record.channel_steering_enabled
             && web_identity::join_by_token(&mut tx, &turn.text, &turn.customer, turn.now)
                 .await?
                 .is_some();
-        let thread = match thread {
-            Some(t) => {
-                conv::ensure_thread(&mut tx, &key, t, turn.channel).await?;
-                t.clone()
+        let (thread, state) = if pinned {
+            let thread = match thread {
+                Some(t) => {
+                    conv::ensure_thread(&mut tx, &key, t, turn.channel).await?;
+                    t.clone()
+                }
+                None => conv::open_thread(&mut tx, &key, turn.channel).await?,
+            };
+            let state = match unsaved {
+                Some(state) => state.clone(),
+                None => conv::load_checkpoint(&mut tx, &thread).await?,
+            };
+            (thread, state)
+        } else {
+            // A chat: the duplicate check, its thread and state in one
+            // statement.
+            let start = conv::start_turn(&mut tx, &key, turn.channel, message_id).await?;
+            if start.seen {
+                return duplicate();
             }
-            None => conv::open_thread(&mut tx, &key, turn.channel).await?,
-        };
-        let state = match unsaved {
-            Some(state) => state.clone(),
-            None => conv::load_checkpoint(&mut tx, &thread).await?,
+            (start.thread, start.state)
         };
         let lang_guess = turn.language_hint.unwrap_or(state.lang);
         // A web chat knows the number once its session was promoted.
@@ -365,16 +398,6 @@ impl ConversationService {
         )
         .await?;
 
-        // The catalogue and personality come from memory (refreshed in the
-        // background, see `turn_context`); a chat's record was read afresh.
-        let context = match cached {
-            Some(ctx) => ctx,
-            None => self
-                .context
-                .get(tenant.slug())
-                .await?
-                .ok_or_else(|| ConversationError::UnknownTenant(tenant.slug().to_string()))?,
-        };
         let config = self.dialog_config(
             &record,
             context.catalog.clone(),

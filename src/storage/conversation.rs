@@ -31,9 +31,18 @@ pub async fn open_thread(
     .bind(key)
     .fetch_optional(tx.conn())
     .await?;
-    if let Some(id) = existing {
-        return Ok(ThreadId::from_existing(id));
+    match existing {
+        Some(id) => Ok(ThreadId::from_existing(id)),
+        None => new_thread(tx, key, channel).await,
     }
+}
+
+/// Opens a new thread for the customer `key`.
+async fn new_thread(
+    tx: &mut TenantTx,
+    key: &str,
+    channel: Channel,
+) -> Result<ThreadId, StorageError> {
     let id = ThreadId::new();
     sqlx::query(
         "INSERT INTO conversation_threads (customer_phone, thread_id, channel_started, actor_type) \
@@ -191,15 +200,71 @@ pub async fn load_checkpoint(
     .bind(thread.as_str())
     .fetch_optional(tx.conn())
     .await?;
+    Ok(dialog_state(thread, body))
+}
+
+/// The dialogue state a checkpoint body holds (none: a fresh one). A state
+/// written by an older version that no longer parses starts the
+/// conversation afresh rather than failing every turn.
+fn dialog_state(thread: &ThreadId, body: Option<Value>) -> DialogState {
     match body {
-        None => Ok(DialogState::default()),
-        // A state written by an older version that no longer parses starts
-        // the conversation afresh rather than failing every turn.
-        Some(v) => Ok(serde_json::from_value(v).unwrap_or_else(|e| {
+        None => DialogState::default(),
+        Some(v) => serde_json::from_value(v).unwrap_or_else(|e| {
             tracing::warn!(thread = %thread, error = %e, "checkpoint unreadable; starting afresh");
             DialogState::default()
-        })),
+        }),
     }
+}
+
+/// What a chat turn starts from.
+#[derive(Debug)]
+pub struct TurnStart {
+    /// The turn's message id was handled before (an inbound row has it).
+    pub seen: bool,
+    pub thread: ThreadId,
+    pub state: DialogState,
+}
+
+/// A chat turn's start, read in one statement under the turn's locks
+/// ([`lock_turn`]): whether `message_id` was handled before, and the
+/// customer's open thread (as [`open_thread`], a new one when there is
+/// none) with its newest state (as [`load_checkpoint`]).
+pub async fn start_turn(
+    tx: &mut TenantTx,
+    key: &str,
+    channel: Channel,
+    message_id: Option<&str>,
+) -> Result<TurnStart, StorageError> {
+    let (seen, thread, body): (bool, Option<String>, Option<Value>) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM interactions \
+                        WHERE direction = 'inbound' AND metadata->>'wamid' = $2), \
+                t.thread_id, c.checkpoint \
+         FROM (SELECT 1) AS one \
+         LEFT JOIN LATERAL (SELECT thread_id FROM conversation_threads \
+              WHERE customer_phone = $1 AND closed_at IS NULL AND actor_type = 'customer' \
+              ORDER BY created_at DESC LIMIT 1) t ON true \
+         LEFT JOIN LATERAL (SELECT checkpoint FROM checkpoints \
+              WHERE thread_id = t.thread_id AND checkpoint_ns = '' \
+              ORDER BY checkpoint_id DESC LIMIT 1) c ON true",
+    )
+    .bind(key)
+    .bind(message_id)
+    .fetch_one(tx.conn())
+    .await?;
+    let (thread, state) = match thread {
+        Some(id) => {
+            let thread = ThreadId::from_existing(id);
+            let state = dialog_state(&thread, body);
+            (thread, state)
+        }
+        None if seen => (ThreadId::new(), DialogState::default()),
+        None => (new_thread(tx, key, channel).await?, DialogState::default()),
+    };
+    Ok(TurnStart {
+        seen,
+        thread,
+        state,
+    })
 }
 
 /// One interactions row.
@@ -336,13 +401,14 @@ pub async fn lock_customer(tx: &mut TenantTx, key: &str) -> Result<(), StorageEr
 
 /// A customer's turn: takes the customer's lock (as [`lock_customer`])
 /// and, with a provider message id, that message's lock (as
-/// [`claim_message_id`]), both in one statement and always in that order,
-/// and says whether the message is new (always, without an id).
+/// [`claim_message_id`]), both in one statement and always in that order.
+/// Whether the message was handled before is read afterwards, under them
+/// ([`start_turn`], [`message_seen`]).
 pub async fn lock_turn(
     tx: &mut TenantTx,
     key: &str,
     message_id: Option<&str>,
-) -> Result<bool, StorageError> {
+) -> Result<(), StorageError> {
     sqlx::query(
         "SELECT pg_advisory_xact_lock(hashtextextended('customer:' || $1, 0)), \
                 CASE WHEN $2::text IS NOT NULL \
@@ -352,15 +418,12 @@ pub async fn lock_turn(
     .bind(message_id)
     .execute(tx.conn())
     .await?;
-    match message_id {
-        Some(id) => Ok(!message_seen(tx, id).await?),
-        None => Ok(true),
-    }
+    Ok(())
 }
 
 /// Whether an inbound interactions row carries this message id (under
 /// its lock: see [`claim_message_id`]).
-async fn message_seen(tx: &mut TenantTx, message_id: &str) -> Result<bool, StorageError> {
+pub async fn message_seen(tx: &mut TenantTx, message_id: &str) -> Result<bool, StorageError> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM interactions WHERE direction = 'inbound' AND metadata->>'wamid' = $1)",
     )
