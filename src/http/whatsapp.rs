@@ -24,9 +24,9 @@
 //! The Instagram and Messenger webhooks ([`super::meta`]) are served with
 //! these routes and share their inbox, secret and verify token.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -133,6 +133,52 @@ struct Shared {
     verify_token: Option<Secret>,
     intake: Intake,
     capture: Option<Capture>,
+    routes: Routes,
+}
+
+/// How long the webhook routes a number from memory once found.
+const ROUTE_FRESH_FOR: Duration = Duration::from_secs(5);
+
+/// The webhook's routing (phone_number_id to tenant), remembered for
+/// [`ROUTE_FRESH_FOR`] once found. Only found numbers are remembered: a
+/// number no tenant has is asked again every time, so nothing is
+/// quarantined from memory; and processing reads the tenant afresh, so a
+/// number taken off a tenant meanwhile is stored and not answered (as when
+/// it is taken off between storing and processing).
+#[derive(Default)]
+struct Routes(Mutex<HashMap<String, (TenantId, Instant)>>);
+
+impl Routes {
+    async fn tenant(
+        &self,
+        db: &Db,
+        phone_number_id: &str,
+    ) -> Result<Option<TenantId>, StorageError> {
+        let remembered = self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(phone_number_id)
+            .filter(|(_, at)| at.elapsed() < ROUTE_FRESH_FOR)
+            .map(|(id, _)| *id);
+        if remembered.is_some() {
+            return Ok(remembered);
+        }
+        let found = db
+            .tenant_by_whatsapp_phone_number_id(phone_number_id)
+            .await?
+            .map(|t| t.id);
+        let mut routes = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match found {
+            Some(id) => {
+                routes.insert(phone_number_id.to_owned(), (id, Instant::now()));
+            }
+            None => {
+                routes.remove(phone_number_id);
+            }
+        }
+        Ok(found)
+    }
 }
 
 /// The WhatsApp routes, with their processing started on the current
@@ -216,6 +262,7 @@ pub fn router_and_sender(
         verify_token: config.verify_token,
         intake,
         capture,
+        routes: Routes::default(),
     });
     let mut router = Router::new().route("/wa/webhook", get(verify).post(receive));
     if shared.capture.is_some() {
@@ -301,7 +348,7 @@ async fn receive(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) 
             return StatusCode::BAD_REQUEST.into_response();
         }
     };
-    match store(&s.db, &body, events).await {
+    match store(&s.db, &s.routes, &body, events).await {
         Ok(stored) => {
             if stored.inboxed > 0 {
                 s.intake.wake();
@@ -320,7 +367,12 @@ async fn receive(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) 
 /// transaction: inbox rows for routed numbers, quarantine rows for messages
 /// to unknown ones. Statuses of unknown numbers are dropped (nothing of
 /// ours to update).
-async fn store(db: &Db, body: &[u8], events: Vec<WebhookEvent>) -> Result<Stored, StorageError> {
+async fn store(
+    db: &Db,
+    routes: &Routes,
+    body: &[u8],
+    events: Vec<WebhookEvent>,
+) -> Result<Stored, StorageError> {
     let mut tenants: BTreeMap<String, Option<TenantId>> = BTreeMap::new();
     for event in &events {
         let pnid = match event {
@@ -328,8 +380,8 @@ async fn store(db: &Db, body: &[u8], events: Vec<WebhookEvent>) -> Result<Stored
             WebhookEvent::Status(st) => &st.phone_number_id,
         };
         if !tenants.contains_key(pnid) {
-            let tenant = db.tenant_by_whatsapp_phone_number_id(pnid).await?;
-            tenants.insert(pnid.clone(), tenant.map(|t| t.id));
+            let tenant = routes.tenant(db, pnid).await?;
+            tenants.insert(pnid.clone(), tenant);
         }
     }
     let mut rows = Vec::new();

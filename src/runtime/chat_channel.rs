@@ -19,6 +19,7 @@ use crate::core::ids::ChannelIdentity;
 use crate::runtime::conversation::{
     BoxFuture, ConversationError, ConversationService, TurnOutcome, TurnText,
 };
+use crate::storage::conversation::{Delivery, record_deliveries};
 use crate::storage::{TenantHandle, TenantRecord};
 
 /// Whether a free-form message may go to the customer now.
@@ -89,9 +90,9 @@ pub async fn chat_turn(
     now: DateTime<Utc>,
 ) -> Result<TurnOutcome, ConversationError> {
     let outcome = service
-        .handle_turn(
+        .handle_chat_turn(
             handle,
-            None,
+            tenant,
             TurnText {
                 channel: channel.channel(),
                 customer: message.customer.clone(),
@@ -109,22 +110,27 @@ pub async fn chat_turn(
     if outcome.duplicate {
         return Ok(outcome);
     }
+    // Sent in order; what became of them is recorded together afterwards
+    // (a delivery status for one of them is in the customer's inbox lane,
+    // so it is not processed before this turn is done).
+    let mut sent_ids = Vec::with_capacity(outcome.replies.len());
     for sent in &outcome.replies {
-        match channel
+        let result = channel
             .send_reply(tenant, &message.customer, &sent.reply)
-            .await
-        {
-            Ok(Some(provider_id)) => {
-                crate::storage::conversation::mark_sent(handle, sent.interaction_id, &provider_id)
-                    .await?;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(channel = channel.channel().as_str(), error = %e, "reply not sent");
-                crate::storage::conversation::mark_not_sent(handle, sent.interaction_id, &e.0)
-                    .await?;
-            }
+            .await;
+        if let Err(e) = &result {
+            tracing::warn!(channel = channel.channel().as_str(), error = %e, "reply not sent");
         }
+        sent_ids.push((sent.interaction_id, result));
     }
+    let deliveries: Vec<(uuid::Uuid, Delivery<'_>)> = sent_ids
+        .iter()
+        .filter_map(|(id, result)| match result {
+            Ok(Some(provider_id)) => Some((*id, Delivery::Accepted(provider_id))),
+            Ok(None) => None,
+            Err(e) => Some((*id, Delivery::NotSent(&e.0))),
+        })
+        .collect();
+    record_deliveries(handle, &deliveries).await?;
     Ok(outcome)
 }

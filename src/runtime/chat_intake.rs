@@ -149,6 +149,10 @@ async fn supervise(dispatcher: Arc<Dispatcher>) {
     }
 }
 
+/// Under a backlog, how long the dispatcher waits for a batch of free
+/// permits before claiming what it has.
+const BATCH_WAIT: Duration = Duration::from_millis(5);
+
 struct Dispatcher {
     db: Db,
     handler: Arc<dyn InboxHandler>,
@@ -160,12 +164,30 @@ struct Dispatcher {
 impl Dispatcher {
     async fn run(self: Arc<Self>) {
         let this = self;
+        // Rows were left behind by the last claim (all permits were taken):
+        // under such a backlog each claim waits for a batch of free
+        // permits (or [`BATCH_WAIT`]) rather than claiming one row per
+        // finished task.
+        let mut backlog = false;
+        let batch = (this.options.concurrency / 8).max(1);
         loop {
-            let free = this.permits.available_permits();
+            let mut free = this.permits.available_permits();
+            if backlog && free > 0 && free < batch {
+                let until = tokio::time::Instant::now() + BATCH_WAIT;
+                while free < batch {
+                    tokio::select! {
+                        () = this.wake.notified() => {}
+                        () = tokio::time::sleep_until(until) => break,
+                    }
+                    free = this.permits.available_permits();
+                }
+                free = this.permits.available_permits();
+            }
             if free > 0 {
                 match inbox::claim(&this.db, free, this.options.lease).await {
                     Ok(rows) => {
                         let full = rows.len() >= free;
+                        backlog = full;
                         for row in rows {
                             let Ok(permit) = this.permits.clone().try_acquire_owned() else {
                                 break; // cannot happen: only this task takes permits
@@ -189,7 +211,10 @@ impl Dispatcher {
                             continue;
                         }
                     }
-                    Err(e) => tracing::warn!(error = %e, "WhatsApp inbox not read; will retry"),
+                    Err(e) => {
+                        backlog = false;
+                        tracing::warn!(error = %e, "WhatsApp inbox not read; will retry");
+                    }
                 }
             }
             tokio::select! {

@@ -48,7 +48,7 @@ use crate::core::dialog::{
     Lang, Output, Reply, Turn, WriteFailure,
 };
 use crate::core::ids::{ChannelIdentity, Money, PhoneNumber, ThreadId};
-use crate::runtime::turn_context::TurnContextCache;
+use crate::runtime::turn_context::{TurnContext, TurnContextCache};
 use crate::runtime::web_identity::{self, CodeToSend};
 use crate::storage::booking::{self as repo, BookingError, NewBooking};
 use crate::storage::conversation::{self as conv, HandoffLine, InteractionRow};
@@ -235,7 +235,6 @@ impl ConversationService {
     /// the dialog says and handoff_log records. `unsaved`: the state a turn
     /// answered without the database left ([`Self::answer_offline`]), which
     /// the thread's checkpoints do not have yet; the turn starts from it.
-    #[tracing::instrument(skip_all, fields(tenant = %tenant.slug(), channel = turn.channel.as_str(), customer = %turn.customer))]
     pub async fn handle_call_turn(
         &self,
         tenant: &TenantHandle,
@@ -263,36 +262,106 @@ impl ConversationService {
                 .await?
                 .ok_or_else(|| ConversationError::UnknownTenant(tenant.slug().to_string()))?,
         };
+        self.run_turn(tenant, record, cached, thread, turn, handoff, unsaved)
+            .await
+    }
+
+    /// Handles one chat message (as [`Self::handle_turn`] with no thread)
+    /// for a tenant whose record the channel has just read: it is not read
+    /// again.
+    pub async fn handle_chat_turn(
+        &self,
+        tenant: &TenantHandle,
+        record: &TenantRecord,
+        turn: TurnText,
+    ) -> Result<TurnOutcome, ConversationError> {
+        self.run_turn(
+            tenant,
+            record.clone(),
+            None,
+            None,
+            turn,
+            &CallHandoff::default(),
+            None,
+        )
+        .await
+    }
+
+    /// One turn in one tenant transaction (see the module docs); `cached`:
+    /// a call's catalogue and personality from memory.
+    #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.slug(), channel = turn.channel.as_str(), customer = %turn.customer))]
+    async fn run_turn(
+        &self,
+        tenant: &TenantHandle,
+        record: TenantRecord,
+        cached: Option<Arc<TurnContext>>,
+        thread: Option<&ThreadId>,
+        turn: TurnText,
+        handoff: &CallHandoff,
+        unsaved: Option<&DialogState>,
+    ) -> Result<TurnOutcome, ConversationError> {
+        // The catalogue and personality come from memory (refreshed in the
+        // background, see `turn_context`; a chat's record was read afresh),
+        // before the turn holds a connection: a tenant not cached yet is
+        // read on a connection of its own.
+        let context = match cached {
+            Some(ctx) => ctx,
+            None => self
+                .context
+                .get(tenant.slug())
+                .await?
+                .ok_or_else(|| ConversationError::UnknownTenant(tenant.slug().to_string()))?,
+        };
         let mut tx = tenant.begin().await?;
-        // One turn at a time per customer.
+        // One turn at a time per customer, and a provider message id
+        // handled once (checked under the locks).
         let key = turn.customer.thread_key();
-        conv::lock_customer(&mut tx, &key).await?;
-        if let Some(id) = &turn.message_id
-            && !conv::claim_message_id(&mut tx, id).await?
-        {
+        let message_id = turn.message_id.as_deref();
+        conv::lock_turn(&mut tx, &key, message_id).await?;
+        let duplicate = || -> Result<TurnOutcome, ConversationError> {
             tracing::debug!("duplicate delivery ignored");
-            return Ok(TurnOutcome {
+            Ok(TurnOutcome {
                 duplicate: true,
                 ..TurnOutcome::default()
-            });
+            })
+        };
+        let pinned = thread.is_some() || unsaved.is_some();
+        if pinned
+            && let Some(id) = message_id
+            && conv::message_seen(&mut tx, id).await?
+        {
+            return duplicate();
         }
         // A web chat continued on WhatsApp by its hand-off token: the
-        // session's thread becomes this customer's.
+        // session's thread becomes this customer's (undone with the rest
+        // of the transaction if the message turns out to be a duplicate).
         let resumed = turn.channel == Channel::WhatsApp
             && record.channel_steering_enabled
             && web_identity::join_by_token(&mut tx, &turn.text, &turn.customer, turn.now)
                 .await?
                 .is_some();
-        let thread = match thread {
-            Some(t) => {
-                conv::ensure_thread(&mut tx, &key, t, turn.channel).await?;
-                t.clone()
+        let (thread, state) = if pinned {
+            let thread = match thread {
+                Some(t) => {
+                    conv::ensure_thread(&mut tx, &key, t, turn.channel).await?;
+                    t.clone()
+                }
+                None => conv::open_thread(&mut tx, &key, turn.channel).await?,
+            };
+            let state = match unsaved {
+                Some(state) => state.clone(),
+                None => conv::load_checkpoint(&mut tx, &thread).await?,
+            };
+            (thread, state)
+        } else {
+            // A chat: the duplicate check, its thread and state in one
+            // statement.
+            let start = conv::start_turn(&mut tx, &key, turn.channel, message_id).await?;
+            if start.seen {
+                return duplicate();
             }
-            None => conv::open_thread(&mut tx, &key, turn.channel).await?,
-        };
-        let state = match unsaved {
-            Some(state) => state.clone(),
-            None => conv::load_checkpoint(&mut tx, &thread).await?,
+            (start.thread, start.state)
         };
         let lang_guess = turn.language_hint.unwrap_or(state.lang);
         // A web chat knows the number once its session was promoted.
@@ -329,14 +398,12 @@ impl ConversationService {
         )
         .await?;
 
-        let (catalog, personality_row) = match &cached {
-            Some(ctx) => (ctx.catalog.clone(), ctx.personality.clone()),
-            None => (
-                repo::load_catalog(&mut tx, &record.name).await?,
-                repo::load_personality(&mut tx).await?,
-            ),
-        };
-        let config = self.dialog_config(&record, catalog, personality_row.as_ref(), handoff);
+        let config = self.dialog_config(
+            &record,
+            context.catalog.clone(),
+            context.personality.as_ref(),
+            handoff,
+        );
 
         let was_handed_off = state.handed_off();
         let mut run = Run {
@@ -366,22 +433,7 @@ impl ConversationService {
         outcome.expecting = crate::core::dialog::expect::expecting(&state);
         outcome.state = Some(state.clone());
 
-        let metadata = json!({"thread_id": thread.as_str(), "wamid": turn.message_id, "choice_id": turn.choice_id});
         let analysis = outcome.analysis.clone();
-        conv::record_interaction(
-            &mut tx,
-            &InteractionRow {
-                contact_id: contact,
-                channel: turn.channel,
-                inbound: true,
-                message_type: &turn.message_type,
-                content: &turn.text,
-                intent: analysis.as_ref().and_then(|a| a.intent).map(|i| i.as_str()),
-                language: analysis.as_ref().map(|a| a.language.code()),
-                metadata,
-            },
-        )
-        .await?;
         if was_handed_off || outcome.handoff_started.is_some() {
             // Every customer message during a hand-off is kept verbatim.
             let mut meta = json!({"wamid": turn.message_id});
@@ -415,25 +467,39 @@ impl ConversationService {
             )
             .await?;
         }
-        for sent in &mut outcome.replies {
-            sent.interaction_id = conv::record_interaction(
-                &mut tx,
-                &InteractionRow {
-                    contact_id: contact,
-                    channel: turn.channel,
-                    inbound: false,
-                    message_type: if sent.reply.choices.is_empty() {
-                        "text"
-                    } else {
-                        "interactive"
-                    },
-                    content: &sent.reply.text(),
-                    intent: None,
-                    language: Some(sent.reply.language.code()),
-                    metadata: json!({"thread_id": thread.as_str(), "choices": sent.reply.choices}),
+        // The customer's message and the replies, in one statement.
+        let texts: Vec<String> = outcome.replies.iter().map(|r| r.reply.text()).collect();
+        let mut rows = Vec::with_capacity(1 + outcome.replies.len());
+        rows.push(InteractionRow {
+            contact_id: contact,
+            channel: turn.channel,
+            inbound: true,
+            message_type: &turn.message_type,
+            content: &turn.text,
+            intent: analysis.as_ref().and_then(|a| a.intent).map(|i| i.as_str()),
+            language: analysis.as_ref().map(|a| a.language.code()),
+            metadata: json!({"thread_id": thread.as_str(), "wamid": turn.message_id, "choice_id": turn.choice_id}),
+        });
+        for (sent, text) in outcome.replies.iter().zip(&texts) {
+            rows.push(InteractionRow {
+                contact_id: contact,
+                channel: turn.channel,
+                inbound: false,
+                message_type: if sent.reply.choices.is_empty() {
+                    "text"
+                } else {
+                    "interactive"
                 },
-            )
-            .await?;
+                content: text,
+                intent: None,
+                language: Some(sent.reply.language.code()),
+                metadata: json!({"thread_id": thread.as_str(), "choices": sent.reply.choices}),
+            });
+        }
+        let ids = conv::record_interactions(&mut tx, &rows).await?;
+        drop(rows);
+        for (sent, id) in outcome.replies.iter_mut().zip(ids.into_iter().skip(1)) {
+            sent.interaction_id = id;
         }
         conv::save_checkpoint(&mut tx, &thread, &state).await?;
         tx.commit().await?;

@@ -6,7 +6,9 @@
 //! fails (the database is down) the old entry stays and is served stale.
 //! Only a tenant never read before needs the database during a turn.
 //!
-//! A call's turn then costs no registry or catalogue queries, and
+//! A call's turn then costs no registry or catalogue queries (a chat's
+//! turn reads only the record afresh, its channel having just looked the
+//! tenant up), and
 //! [`TurnContextCache::cached`] lets a call answer what needs no database
 //! (listing services, prices) while the database is away.
 

@@ -26,7 +26,9 @@ use crate::core::dialog::{Channel, Choice, Reply};
 use crate::core::ids::{ChannelIdentity, WebSessionId};
 use crate::core::payment::Provider;
 use crate::runtime::chat_channel::{ChatChannel, ChatMessage, SendError, SendWindow, chat_turn};
-use crate::runtime::conversation::{BoxFuture, ConversationService, TurnOutcome};
+use crate::runtime::conversation::{
+    BoxFuture, ConversationError, ConversationService, TurnOutcome,
+};
 use crate::runtime::payments::{BookingPayment, PaymentService};
 use crate::runtime::web_payments::{self, OpenSocket, WebSockets};
 use crate::storage::{Db, TenantRecord};
@@ -241,8 +243,22 @@ impl WebChats {
             message_id,
             message_type: message_type.to_owned(),
         };
-        let outcome =
-            chat_turn(&self.service, channel, tenant, &handle, message, Utc::now()).await?;
+        // The socket outlives changes to the tenant: its turn reads the
+        // record afresh.
+        let current = self
+            .db
+            .tenant_by_slug(&tenant.slug)
+            .await?
+            .ok_or_else(|| ConversationError::UnknownTenant(tenant.slug.to_string()))?;
+        let outcome = chat_turn(
+            &self.service,
+            channel,
+            &current,
+            &handle,
+            message,
+            Utc::now(),
+        )
+        .await?;
         for code in &outcome.codes {
             self.send_code(tenant, code.clone());
         }

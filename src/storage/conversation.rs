@@ -31,9 +31,18 @@ pub async fn open_thread(
     .bind(key)
     .fetch_optional(tx.conn())
     .await?;
-    if let Some(id) = existing {
-        return Ok(ThreadId::from_existing(id));
+    match existing {
+        Some(id) => Ok(ThreadId::from_existing(id)),
+        None => new_thread(tx, key, channel).await,
     }
+}
+
+/// Opens a new thread for the customer `key`.
+async fn new_thread(
+    tx: &mut TenantTx,
+    key: &str,
+    channel: Channel,
+) -> Result<ThreadId, StorageError> {
     let id = ThreadId::new();
     sqlx::query(
         "INSERT INTO conversation_threads (customer_phone, thread_id, channel_started, actor_type) \
@@ -162,21 +171,16 @@ pub async fn insert_checkpoint(
     body: &Value,
     metadata: &Value,
 ) -> Result<(), StorageError> {
-    let parent: Option<String> = sqlx::query_scalar(
-        "SELECT checkpoint_id FROM checkpoints WHERE thread_id = $1 AND checkpoint_ns = '' \
-         AND checkpoint_id < $2 ORDER BY checkpoint_id DESC LIMIT 1",
-    )
-    .bind(thread.as_str())
-    .bind(id)
-    .fetch_optional(tx.conn())
-    .await?;
+    // One round trip: the parent is looked up by the INSERT itself.
     sqlx::query(
         "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata) \
-         VALUES ($1, '', $2, $3, 'ratiba.dialog.v1', $4, $5) ON CONFLICT DO NOTHING",
+         VALUES ($1, '', $2, \
+           (SELECT p.checkpoint_id FROM checkpoints p WHERE p.thread_id = $1 AND p.checkpoint_ns = '' \
+              AND p.checkpoint_id < $2 ORDER BY p.checkpoint_id DESC LIMIT 1), \
+           'ratiba.dialog.v1', $3, $4) ON CONFLICT DO NOTHING",
     )
     .bind(thread.as_str())
     .bind(id)
-    .bind(parent)
     .bind(body)
     .bind(metadata)
     .execute(tx.conn())
@@ -196,15 +200,71 @@ pub async fn load_checkpoint(
     .bind(thread.as_str())
     .fetch_optional(tx.conn())
     .await?;
+    Ok(dialog_state(thread, body))
+}
+
+/// The dialogue state a checkpoint body holds (none: a fresh one). A state
+/// written by an older version that no longer parses starts the
+/// conversation afresh rather than failing every turn.
+fn dialog_state(thread: &ThreadId, body: Option<Value>) -> DialogState {
     match body {
-        None => Ok(DialogState::default()),
-        // A state written by an older version that no longer parses starts
-        // the conversation afresh rather than failing every turn.
-        Some(v) => Ok(serde_json::from_value(v).unwrap_or_else(|e| {
+        None => DialogState::default(),
+        Some(v) => serde_json::from_value(v).unwrap_or_else(|e| {
             tracing::warn!(thread = %thread, error = %e, "checkpoint unreadable; starting afresh");
             DialogState::default()
-        })),
+        }),
     }
+}
+
+/// What a chat turn starts from.
+#[derive(Debug)]
+pub struct TurnStart {
+    /// The turn's message id was handled before (an inbound row has it).
+    pub seen: bool,
+    pub thread: ThreadId,
+    pub state: DialogState,
+}
+
+/// A chat turn's start, read in one statement under the turn's locks
+/// ([`lock_turn`]): whether `message_id` was handled before, and the
+/// customer's open thread (as [`open_thread`], a new one when there is
+/// none) with its newest state (as [`load_checkpoint`]).
+pub async fn start_turn(
+    tx: &mut TenantTx,
+    key: &str,
+    channel: Channel,
+    message_id: Option<&str>,
+) -> Result<TurnStart, StorageError> {
+    let (seen, thread, body): (bool, Option<String>, Option<Value>) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM interactions \
+                        WHERE direction = 'inbound' AND metadata->>'wamid' = $2), \
+                t.thread_id, c.checkpoint \
+         FROM (SELECT 1) AS one \
+         LEFT JOIN LATERAL (SELECT thread_id FROM conversation_threads \
+              WHERE customer_phone = $1 AND closed_at IS NULL AND actor_type = 'customer' \
+              ORDER BY created_at DESC LIMIT 1) t ON true \
+         LEFT JOIN LATERAL (SELECT checkpoint FROM checkpoints \
+              WHERE thread_id = t.thread_id AND checkpoint_ns = '' \
+              ORDER BY checkpoint_id DESC LIMIT 1) c ON true",
+    )
+    .bind(key)
+    .bind(message_id)
+    .fetch_one(tx.conn())
+    .await?;
+    let (thread, state) = match thread {
+        Some(id) => {
+            let thread = ThreadId::from_existing(id);
+            let state = dialog_state(&thread, body);
+            (thread, state)
+        }
+        None if seen => (ThreadId::new(), DialogState::default()),
+        None => (new_thread(tx, key, channel).await?, DialogState::default()),
+    };
+    Ok(TurnStart {
+        seen,
+        thread,
+        state,
+    })
 }
 
 /// One interactions row.
@@ -224,60 +284,105 @@ pub async fn record_interaction(
     tx: &mut TenantTx,
     row: &InteractionRow<'_>,
 ) -> Result<Uuid, StorageError> {
-    // interactions.channel allows whatsapp | voice | dashboard.
-    let id = sqlx::query_scalar(
-        "INSERT INTO interactions (contact_id, channel, direction, message_type, content, intent, language, metadata) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    let ids = record_interactions(tx, std::slice::from_ref(row)).await?;
+    ids.into_iter()
+        .next()
+        .ok_or_else(|| StorageError::Corrupt("interactions insert returned no id".into()))
+}
+
+/// Inserts several interactions rows in one statement (a turn's message
+/// and its replies); their ids, in the order given.
+pub async fn record_interactions(
+    tx: &mut TenantTx,
+    rows: &[InteractionRow<'_>],
+) -> Result<Vec<Uuid>, StorageError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Ids made here, so each row's is known without relying on the order
+    // RETURNING gives them back in.
+    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::new_v4()).collect();
+    let mut contact = Vec::with_capacity(rows.len());
+    let mut channel = Vec::with_capacity(rows.len());
+    let mut direction = Vec::with_capacity(rows.len());
+    let mut message_type = Vec::with_capacity(rows.len());
+    let mut content = Vec::with_capacity(rows.len());
+    let mut intent = Vec::with_capacity(rows.len());
+    let mut language = Vec::with_capacity(rows.len());
+    let mut metadata = Vec::with_capacity(rows.len());
+    for row in rows {
+        contact.push(row.contact_id);
+        channel.push(row.channel.as_str());
+        direction.push(if row.inbound { "inbound" } else { "outbound" });
+        message_type.push(row.message_type);
+        content.push(row.content);
+        intent.push(row.intent);
+        language.push(row.language);
+        metadata.push(&row.metadata);
+    }
+    // interactions.channel allows whatsapp | voice | dashboard. One
+    // statement for all the rows, inserted in the order given.
+    sqlx::query(
+        "INSERT INTO interactions (id, contact_id, channel, direction, message_type, content, intent, language, metadata) \
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+                              $8::text[], $9::jsonb[])",
     )
-    .bind(row.contact_id)
-    .bind(row.channel.as_str())
-    .bind(if row.inbound { "inbound" } else { "outbound" })
-    .bind(row.message_type)
-    .bind(row.content)
-    .bind(row.intent)
-    .bind(row.language)
-    .bind(&row.metadata)
-    .fetch_one(tx.conn())
+    .bind(&ids)
+    .bind(&contact)
+    .bind(&channel)
+    .bind(&direction)
+    .bind(&message_type)
+    .bind(&content)
+    .bind(&intent)
+    .bind(&language)
+    .bind(&metadata)
+    .execute(tx.conn())
     .await
     .map_err(StorageError::classify)?;
-    Ok(id)
+    Ok(ids)
 }
 
-/// Marks our reply row `interaction` as accepted by the provider under its
-/// message id `message_id` (delivery statuses then find it).
-pub async fn mark_sent(
-    tenant: &TenantHandle,
-    interaction: Uuid,
-    message_id: &str,
-) -> Result<(), StorageError> {
-    let mut tx = tenant.begin().await?;
-    sqlx::query(
-        "UPDATE interactions SET metadata = COALESCE(metadata, '{}'::jsonb) || \
-         jsonb_build_object('wamid', $2::text, 'status', 'accepted') WHERE id = $1",
-    )
-    .bind(interaction)
-    .bind(message_id)
-    .execute(tx.conn())
-    .await?;
-    tx.commit().await
+/// What became of one reply the channel was asked to send.
+#[derive(Debug, Clone, Copy)]
+pub enum Delivery<'a> {
+    /// Accepted by the provider under this message id (delivery statuses
+    /// then find the row).
+    Accepted(&'a str),
+    /// Not sent, and why (outside the channel's messaging window, no
+    /// token, the provider refused it): the row keeps the text, with
+    /// status `not_sent`.
+    NotSent(&'a str),
 }
 
-/// Records that a reply was not sent, and why (outside the channel's
-/// messaging window, no token, the provider refused it): the
-/// interactions row keeps the text, with status `not_sent`.
-pub async fn mark_not_sent(
+/// Records what became of a turn's replies (their interactions rows), in
+/// one transaction and one statement.
+pub async fn record_deliveries(
     tenant: &TenantHandle,
-    interaction: Uuid,
-    reason: &str,
+    deliveries: &[(Uuid, Delivery<'_>)],
 ) -> Result<(), StorageError> {
-    let reason: String = reason.replace('\0', "").chars().take(500).collect();
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = deliveries.iter().map(|(id, _)| *id).collect();
+    let patches: Vec<Value> = deliveries
+        .iter()
+        .map(|(_, d)| match d {
+            Delivery::Accepted(message_id) => {
+                json!({"wamid": message_id, "status": "accepted"})
+            }
+            Delivery::NotSent(reason) => {
+                let reason: String = reason.replace('\0', "").chars().take(500).collect();
+                json!({"status": "not_sent", "not_sent_reason": reason})
+            }
+        })
+        .collect();
     let mut tx = tenant.begin().await?;
     sqlx::query(
-        "UPDATE interactions SET metadata = COALESCE(metadata, '{}'::jsonb) || \
-         jsonb_build_object('status', 'not_sent', 'not_sent_reason', $2::text) WHERE id = $1",
+        "UPDATE interactions i SET metadata = COALESCE(i.metadata, '{}'::jsonb) || d.patch \
+         FROM unnest($1::uuid[], $2::jsonb[]) AS d(id, patch) WHERE i.id = d.id",
     )
-    .bind(interaction)
-    .bind(reason)
+    .bind(&ids)
+    .bind(&patches)
     .execute(tx.conn())
     .await?;
     tx.commit().await
@@ -294,6 +399,39 @@ pub async fn lock_customer(tx: &mut TenantTx, key: &str) -> Result<(), StorageEr
     Ok(())
 }
 
+/// A customer's turn: takes the customer's lock (as [`lock_customer`])
+/// and, with a provider message id, that message's lock (as
+/// [`claim_message_id`]), both in one statement and always in that order.
+/// Whether the message was handled before is read afterwards, under them
+/// ([`start_turn`], [`message_seen`]).
+pub async fn lock_turn(
+    tx: &mut TenantTx,
+    key: &str,
+    message_id: Option<&str>,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('customer:' || $1, 0)), \
+                CASE WHEN $2::text IS NOT NULL \
+                     THEN pg_advisory_xact_lock(hashtextextended('wamid:' || $2, 0)) END",
+    )
+    .bind(key)
+    .bind(message_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Whether an inbound interactions row carries this message id (under
+/// its lock: see [`claim_message_id`]).
+pub async fn message_seen(tx: &mut TenantTx, message_id: &str) -> Result<bool, StorageError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM interactions WHERE direction = 'inbound' AND metadata->>'wamid' = $1)",
+    )
+    .bind(message_id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
 /// Takes the per-message lock for a provider message id and says whether
 /// it was already handled (an interactions row carries it). Held until the
 /// transaction ends, so two deliveries of one message are handled once.
@@ -302,13 +440,7 @@ pub async fn claim_message_id(tx: &mut TenantTx, message_id: &str) -> Result<boo
         .bind(message_id)
         .execute(tx.conn())
         .await?;
-    let seen: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM interactions WHERE direction = 'inbound' AND metadata->>'wamid' = $1)",
-    )
-    .bind(message_id)
-    .fetch_one(tx.conn())
-    .await?;
-    Ok(!seen)
+    Ok(!message_seen(tx, message_id).await?)
 }
 
 /// Records a delivery status on our outbound message, moving forward only
@@ -555,31 +687,32 @@ pub async fn knowledge(
     tx: &mut TenantTx,
     categories: &[String],
 ) -> Result<Vec<Snippet>, StorageError> {
+    // One statement: the snippets asked for, and the size of all the
+    // active ones (for the overflow warning).
     let rows = sqlx::query(
-        "SELECT category, title, body, language FROM knowledge_snippets \
-         WHERE is_active AND (cardinality($1::text[]) = 0 OR category = ANY($1)) \
-         ORDER BY category, title",
+        "SELECT category, title, body, language, \
+                (cardinality($1::text[]) = 0 OR category = ANY($1)) AS wanted, \
+                count(*) OVER () AS active, \
+                COALESCE(sum(length(title) + length(body)) OVER (), 0)::bigint AS chars \
+         FROM knowledge_snippets WHERE is_active ORDER BY category, title",
     )
     .bind(categories)
     .fetch_all(tx.conn())
     .await?;
-    let snippets: Vec<Snippet> = rows
-        .iter()
-        .map(|r| -> Result<Snippet, sqlx::Error> {
-            Ok(Snippet {
+    let (mut count, mut chars) = (0i64, 0i64);
+    let mut snippets = Vec::new();
+    for r in &rows {
+        count = r.try_get("active")?;
+        chars = r.try_get("chars")?;
+        if r.try_get::<bool, _>("wanted")? {
+            snippets.push(Snippet {
                 category: r.try_get("category")?,
                 title: r.try_get("title")?,
                 body: r.try_get("body")?,
                 language: r.try_get("language")?,
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    let (count, chars): (i64, i64) = sqlx::query_as(
-        "SELECT count(*), COALESCE(sum(length(title) + length(body)), 0)::bigint \
-         FROM knowledge_snippets WHERE is_active",
-    )
-    .fetch_one(tx.conn())
-    .await?;
+            });
+        }
+    }
     let tokens = usize::try_from(chars).unwrap_or(0) / 4;
     let count = usize::try_from(count).unwrap_or(0);
     if count > KNOWLEDGE_MAX_SNIPPETS || tokens > KNOWLEDGE_MAX_TOKENS {

@@ -91,29 +91,27 @@ pub struct Stored {
     pub quarantined: usize,
 }
 
-/// Stores a webhook's events in one transaction: the inbox rows and the
-/// quarantined messages. A message id already stored is left as it is.
+/// Stores a webhook's events atomically: the inbox rows and the
+/// quarantined messages (one statement when there is nothing to
+/// quarantine, else one transaction). A message id already stored is left
+/// as it is.
 pub async fn store(
     db: &Db,
     rows: &[NewInboxRow],
     quarantine: &[QuarantineRow],
 ) -> Result<Stored, StorageError> {
-    let mut tx = db.pool().begin().await?;
-    let mut stored = Stored::default();
-    for row in rows {
-        let done = sqlx::query(
-            "INSERT INTO public.whatsapp_inbox (message_id, kind, tenant_id, customer_key, payload) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING",
-        )
-        .bind(&row.message_id)
-        .bind(row.kind.as_str())
-        .bind(row.tenant_id.0)
-        .bind(&row.customer_key)
-        .bind(&row.payload)
-        .execute(&mut *tx)
-        .await?;
-        stored.inboxed += usize::try_from(done.rows_affected()).unwrap_or(0);
+    if quarantine.is_empty() {
+        let mut conn = db.pool().acquire().await?;
+        return Ok(Stored {
+            inboxed: insert_rows(&mut conn, rows).await?,
+            quarantined: 0,
+        });
     }
+    let mut tx = db.pool().begin().await?;
+    let mut stored = Stored {
+        inboxed: insert_rows(&mut tx, rows).await?,
+        quarantined: 0,
+    };
     for q in quarantine {
         let done = sqlx::query(
             "INSERT INTO public.inbound_quarantine \
@@ -132,6 +130,38 @@ pub async fn store(
     }
     tx.commit().await?;
     Ok(stored)
+}
+
+/// Inserts the inbox rows in one statement (in the order given, so their
+/// `seq` keeps each customer's order); how many were new.
+async fn insert_rows(
+    conn: &mut sqlx::PgConnection,
+    rows: &[NewInboxRow],
+) -> Result<usize, StorageError> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let message_ids: Vec<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
+    let kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
+    let tenants: Vec<uuid::Uuid> = rows.iter().map(|r| r.tenant_id.0).collect();
+    let keys: Vec<&str> = rows.iter().map(|r| r.customer_key.as_str()).collect();
+    let payloads: Vec<&Value> = rows.iter().map(|r| &r.payload).collect();
+    let done = sqlx::query(
+        "INSERT INTO public.whatsapp_inbox (message_id, kind, tenant_id, customer_key, payload) \
+         SELECT r.message_id, r.kind, r.tenant_id, r.customer_key, r.payload \
+         FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::jsonb[]) \
+              WITH ORDINALITY AS r(message_id, kind, tenant_id, customer_key, payload, n) \
+         ORDER BY r.n \
+         ON CONFLICT (message_id) DO NOTHING",
+    )
+    .bind(&message_ids)
+    .bind(&kinds)
+    .bind(&tenants)
+    .bind(&keys)
+    .bind(&payloads)
+    .execute(conn)
+    .await?;
+    Ok(usize::try_from(done.rows_affected()).unwrap_or(0))
 }
 
 /// Claims up to `limit` rows that are due: for each customer lane with open

@@ -158,6 +158,9 @@ impl Db {
     }
 }
 
+/// SQLSTATE of a schema that does not exist.
+const INVALID_SCHEMA_NAME: &str = "3F000";
+
 /// One tenant's scope. The only way to run SQL against tenant tables.
 #[derive(Clone, Debug)]
 pub struct TenantHandle {
@@ -177,8 +180,22 @@ impl TenantHandle {
     /// tables is refused by the database. Fails with
     /// [`StorageError::UnknownTenant`] if the tenant's schema does not exist.
     pub async fn begin(&self) -> Result<TenantTx, StorageError> {
-        let tx = self.db.pool.begin().await?;
-        self.within(tx).await
+        // One round trip: BEGIN and the scoping go as one simple query.
+        // The names are built from a validated slug (lowercase ASCII,
+        // digits, '_'), which can never carry SQL; the regnamespace cast
+        // fails with invalid_schema_name when the schema does not exist.
+        let (schema, role) = (self.slug.schema_name(), self.slug.role_name());
+        let sql = format!(
+            "BEGIN; SELECT '{schema}'::regnamespace, set_config('search_path', '{schema}', true), \
+             set_config('role', '{role}', true)"
+        );
+        match self.db.pool.begin_with(sqlx::AssertSqlSafe(sql)).await {
+            Ok(tx) => Ok(TenantTx { tx }),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(INVALID_SCHEMA_NAME) => {
+                Err(StorageError::UnknownTenant(self.slug.clone()))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Scopes a transaction already open on the pool (one that has written
