@@ -165,8 +165,10 @@ pub struct ConversationService {
 
 impl ConversationService {
     pub fn new(db: Db) -> Self {
+        let context = TurnContextCache::new(db.clone());
+        context.watch_changes();
         ConversationService {
-            context: TurnContextCache::new(db.clone()),
+            context,
             db,
             interpreter: None,
             payments_ready: None,

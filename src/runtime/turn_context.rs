@@ -1,9 +1,12 @@
 //! What a call's turn reads that rarely changes — the tenant's record, its
 //! catalogue (services, staff, cross-sells) and personality row — kept in
 //! memory per tenant. A fresh entry (younger than [`FRESH_FOR`]) is used
-//! as it is; an older one is used while a background task reads it again,
-//! so an admin's change reaches calls within a few seconds; when that read
-//! fails (the database is down) the old entry stays and is served stale.
+//! as it is; an older one is used while a background task reads it again;
+//! when that read fails (the database is down) the old entry stays and is
+//! served stale. A change made through the admin API (catalogue, staff,
+//! schedules, imports, dials) is announced on commit
+//! ([`crate::storage::catalog_changes`]) and every node reads that tenant
+//! again before its next turn, so the next message sees it.
 //! Only a tenant never read before needs the database during a turn.
 //!
 //! A call's turn then costs no registry or catalogue queries (a chat's
@@ -22,6 +25,7 @@ use crate::core::dialog::catalog::Catalog;
 use crate::core::dialog::personality::PersonalityRow;
 use crate::core::ids::TenantSlug;
 use crate::storage::booking as repo;
+use crate::storage::catalog_changes::{Change, ChangeListener};
 use crate::storage::{Db, StorageError, TenantRecord};
 
 /// How long an entry is used without reading it again.
@@ -39,6 +43,8 @@ struct Entry {
     ctx: Arc<TurnContext>,
     fetched: Instant,
     refreshing: bool,
+    /// A change was announced since it was read: read it again before use.
+    changed: bool,
 }
 
 /// The per-tenant cache (cheap to clone; clones share it).
@@ -78,9 +84,10 @@ impl TurnContextCache {
     /// background once older than `fresh_for`), else read now. `None`:
     /// no such tenant.
     pub async fn get(&self, slug: &TenantSlug) -> Result<Option<Arc<TurnContext>>, StorageError> {
-        let stale = {
+        let cached = {
             let mut entries = self.lock();
             match entries.get_mut(slug) {
+                Some(e) if e.changed => Some(Arc::clone(&e.ctx)),
                 Some(e) if e.fetched.elapsed() < self.fresh_for => {
                     return Ok(Some(Arc::clone(&e.ctx)));
                 }
@@ -89,20 +96,74 @@ impl TurnContextCache {
                         e.refreshing = true;
                         self.refresh_in_background(slug.clone());
                     }
-                    Some(Arc::clone(&e.ctx))
+                    return Ok(Some(Arc::clone(&e.ctx)));
                 }
                 None => None,
             }
         };
-        if stale.is_some() {
-            return Ok(stale);
-        }
-        let Some(ctx) = load(&self.db, slug).await? else {
-            return Ok(None);
+        // Never read, or a change was announced: read now (what was cached
+        // is served only when that read fails).
+        let ctx = match load(&self.db, slug).await {
+            Ok(Some(ctx)) => Arc::new(ctx),
+            Ok(None) => {
+                self.lock().remove(slug);
+                return Ok(None);
+            }
+            Err(e) => return cached.map(Some).ok_or(e),
         };
-        let ctx = Arc::new(ctx);
         self.store(slug, Arc::clone(&ctx));
         Ok(Some(ctx))
+    }
+
+    /// A change to `slug`'s catalogue or personality was announced.
+    pub fn changed(&self, slug: &TenantSlug) {
+        if let Some(e) = self.lock().get_mut(slug) {
+            e.changed = true;
+        }
+    }
+
+    /// Changes may have been missed (the listener reconnected).
+    pub fn all_changed(&self) {
+        for e in self.lock().values_mut() {
+            e.changed = true;
+        }
+    }
+
+    /// Listens for announced changes on every node for as long as the
+    /// runtime runs (reconnecting after a second when the database is away).
+    /// Outside a Tokio runtime it does nothing.
+    pub fn watch_changes(&self) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let me = self.clone();
+        rt.spawn(
+            async move {
+                loop {
+                    match ChangeListener::start(&me.db).await {
+                        Ok(mut listener) => {
+                            // Anything may have changed while not listening.
+                            me.all_changed();
+                            loop {
+                                match listener.next().await {
+                                    Ok(Change::Tenant(slug)) => me.changed(&slug),
+                                    Ok(Change::Reconnected) => me.all_changed(),
+                                    Err(e) => {
+                                        tracing::debug!(error = %e, "catalogue change listener lost");
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            tracing::debug!(error = %e, "catalogue change listener not started")
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+            .instrument(tracing::debug_span!("turn_context_changes")),
+        );
     }
 
     fn store(&self, slug: &TenantSlug, ctx: Arc<TurnContext>) {
@@ -112,6 +173,7 @@ impl TurnContextCache {
                 ctx,
                 fetched: Instant::now(),
                 refreshing: false,
+                changed: false,
             },
         );
     }

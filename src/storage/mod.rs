@@ -25,6 +25,7 @@ pub mod admin;
 pub mod booking;
 pub mod briefing;
 pub mod call_rows;
+pub mod catalog_changes;
 pub mod conversation;
 pub mod crypto;
 pub mod embedded;

@@ -203,6 +203,9 @@ pub async fn set(
         .execute(tx.conn())
         .await?;
     }
+    if !audits.is_empty() {
+        crate::storage::catalog_changes::announce(tx.conn()).await?;
+    }
     tx.commit().await?;
     Ok(audits.into_iter().map(|(d, _, _)| d).collect())
 }

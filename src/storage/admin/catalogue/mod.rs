@@ -177,7 +177,7 @@ pub(super) async fn audit(
     .bind(origin.source.as_str())
     .execute(tx.conn())
     .await?;
-    Ok(())
+    crate::storage::catalog_changes::announce(tx.conn()).await
 }
 
 /// Audits a change already made to row `id`, given its state before;
