@@ -868,7 +868,13 @@ fn ordinal_choice(tokens: &Tokens) -> Option<ChoiceRef> {
         {
             return Some(ChoiceRef::Index(n - 1));
         }
-        if *w == "last" || (*w == "mwisho" && matches!(prev, "ya" | "la" | "wa")) {
+        // "the last one", "what's the latest I can come", "ya mwisho"; "the
+        // earliest" is the first offered.
+        if *w == "earliest" {
+            return Some(ChoiceRef::Index(0));
+        }
+        if matches!(*w, "last" | "latest") || (*w == "mwisho" && matches!(prev, "ya" | "la" | "wa"))
+        {
             return Some(ChoiceRef::Last);
         }
     }
