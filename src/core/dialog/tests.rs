@@ -940,3 +940,48 @@ fn phone_numbers_are_read_out_of_messages() {
         );
     }
 }
+
+#[test]
+fn yes_with_another_service_books_this_one_then_the_other() {
+    let mut w = World::new();
+    w.say("box braids tomorrow at 10am");
+    assert!(matches!(w.state.step, Step::ConfirmSlot(_)));
+    let r = w.say("yes, also a pedicure the day after at 2pm");
+    assert!(r.contains("Done!"), "{r}");
+    assert!(
+        r.contains("Pedicure") && r.contains("Friday 27 Nov at 14:00"),
+        "{r}"
+    );
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00"]);
+    let r = w.say("yes");
+    assert!(r.contains("Done!"), "{r}");
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00", "2026-11-27 14:00"]);
+}
+
+#[test]
+fn two_services_on_two_days_in_one_message_are_one_plan() {
+    let mut w = World::new();
+    let r = w.say("manicure friday at 10am and a pedicure saturday at 2pm");
+    assert!(
+        r.contains("Friday 27 Nov at 10:00") && r.contains("Saturday 28 Nov at 14:00"),
+        "{r}"
+    );
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-27 10:00", "2026-11-28 14:00"]);
+}
+
+#[test]
+fn a_cancellation_with_a_new_request_books_it_after() {
+    let mut w = World::new();
+    w.say("box braids tomorrow at 10am");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00"]);
+    let r = w.say("please cancel my box braids");
+    assert!(r.contains("Cancel your Box Braids"), "{r}");
+    let r = w.say("yes. then i want a pedicure instead, same time");
+    assert!(r.contains("cancelled"), "{r}");
+    assert!(
+        r.contains("Pedicure") && r.contains("Thursday 26 Nov at 10:00"),
+        "{r}"
+    );
+}
