@@ -397,11 +397,10 @@ fn has_stem(tokens: &Tokens, stems: &[&str]) -> bool {
 
 /// Whether the word at `i` is a form of one of `stems`. Swahili negative
 /// forms ("usifute", "msiihamishe", "sitaki") do not ask for the thing, and
-/// "night shift", "my shift" are a noun.
+/// after "night", "my", "the" … the word is a noun ("night shift").
 fn word_has_stem(words: &[String], i: usize, stems: &[&str]) -> bool {
     let w = &words[i];
-    let noun = w.starts_with("shift")
-        && i > 0
+    let noun = i > 0
         && matches!(
             words[i - 1].as_str(),
             "night"

@@ -114,29 +114,19 @@ impl Dialog<'_> {
         // "yes, also a facial the day before": this booking, then the rest.
         if !tapped && let Some(rest) = self.yes_and_more(u, &c) {
             self.state.after_write = Some(rest);
-            if c.purpose == Purpose::New && !self.phone_known {
-                self.say(Msg::AskPhone.text(self.state.lang));
-                self.state.step = Step::CollectPhone(c);
-                return true;
-            }
-            let plain = Understood {
+            let this_one = Understood {
                 services: Vec::new(),
                 service: None,
                 ..u.clone()
             };
-            self.book_confirmed(&plain, c);
+            self.said_yes(&this_one, c);
             return true;
         }
         if !tapped && let Some(understood) = self.change_at_confirm(u, &c) {
             return understood;
         }
         if Self::is_yes(u) {
-            if c.purpose == Purpose::New && !self.phone_known {
-                self.say(Msg::AskPhone.text(self.state.lang));
-                self.state.step = Step::CollectPhone(c);
-                return true;
-            }
-            self.book_confirmed(u, c);
+            self.said_yes(u, c);
             return true;
         }
         if Self::is_no(u) {
@@ -160,6 +150,17 @@ impl Dialog<'_> {
         self.yes_no_choices();
         self.state.step = Step::ConfirmSlot(c);
         false
+    }
+
+    /// A yes at the confirmation: the phone number first when the channel
+    /// does not know it, else the write.
+    fn said_yes(&mut self, u: &Understood, c: ConfirmSlot) {
+        if c.purpose == Purpose::New && !self.phone_known {
+            self.say(Msg::AskPhone.text(self.state.lang));
+            self.state.step = Step::CollectPhone(c);
+            return;
+        }
+        self.book_confirmed(u, c);
     }
 
     /// "yes, also a facial", "sawa, pia nataka manicure": a yes that opens

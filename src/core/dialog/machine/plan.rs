@@ -45,12 +45,9 @@ impl Dialog<'_> {
         };
         // Its own day (and time) when the customer gave one: the first
         // free start from then on that day.
-        let own_start = own.date.and_then(|d| {
-            d.and_time(own.time.unwrap_or(NaiveTime::MIN))
-                .and_local_timezone(tz)
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-        });
+        let own_start = own
+            .date
+            .and_then(|d| local_instant(tz, d, own.time.unwrap_or(NaiveTime::MIN)));
         let target = match own_start {
             Some(start) => start,
             None if self.state.plan.together => slot.start,

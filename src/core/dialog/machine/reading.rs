@@ -1,0 +1,238 @@
+//! What the customer's words pick or name beyond one service and one
+//! time: a choice among offered items by position, the old and new time of
+//! a move, and a request split by day.
+
+use super::*;
+
+impl Dialog<'_> {
+    /// A request for services on different days in one turn, split where
+    /// the second part begins: each part names a service and a day or time,
+    /// and the days differ.
+    pub(super) fn split_by_day(&self, u: &Understood) -> Option<(Clause, Clause)> {
+        if u.services.len() < 2 {
+            return None;
+        }
+        let words = u.tokens.words();
+        let now = self.state.now.unwrap_or_default();
+        let tz = self.config.tz;
+        let services = &self.config.catalog.services;
+        (1..words.len()).find_map(|k| {
+            if !matches!(
+                words[k].as_str(),
+                "and" | "na" | "plus" | "also" | "pia" | "then" | "halafu" | "kisha"
+            ) {
+                return None;
+            }
+            let (a, b) = (
+                Tokens::from_words(words[..k].to_vec()),
+                Tokens::from_words(words[k..].to_vec()),
+            );
+            let (wa, wb) = (parse_when(&a, now, tz), parse_when(&b, now, tz));
+            let differ = wa.date.is_some() && wb.date.is_some() && wa.date != wb.date;
+            let (sa, sb) = (
+                services_mentioned(&a, services),
+                services_mentioned(&b, services),
+            );
+            (differ && !sa.is_empty() && !sb.is_empty()).then(|| {
+                (
+                    Clause {
+                        services: sa,
+                        when: wa,
+                        staff: match_staff(&a, &self.config.catalog.staff),
+                    },
+                    Clause {
+                        services: sb,
+                        when: wb,
+                        staff: None,
+                    },
+                )
+            })
+        })
+    }
+}
+
+/// A choice by position: "1", "2", "the first", "ya pili", "option 3".
+/// The offered item a choice names: a tapped id (`{prefix}{n}`), a number
+/// or ordinal, or "the last one".
+pub(super) fn offered_choice<T: Copy>(
+    choice: Option<&ChoiceRef>,
+    prefix: &str,
+    offered: &[T],
+) -> Option<T> {
+    match choice? {
+        ChoiceRef::Id(id) => id
+            .strip_prefix(prefix)
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|i| offered.get(i).copied()),
+        ChoiceRef::Index(i) => offered.get(*i).copied(),
+        ChoiceRef::Last => offered.last().copied(),
+    }
+}
+
+pub(super) fn ordinal_choice(tokens: &Tokens) -> Option<ChoiceRef> {
+    let words: Vec<&str> = tokens.words().iter().map(String::as_str).collect();
+    let number = |w: &str| -> Option<usize> {
+        Some(match w {
+            "1" | "one" | "moja" => 1,
+            "2" | "two" | "mbili" => 2,
+            "3" | "three" | "tatu" => 3,
+            "4" | "four" | "nne" => 4,
+            "5" | "five" | "tano" => 5,
+            "6" | "six" | "sita" => 6,
+            "7" | "seven" | "saba" => 7,
+            "8" | "eight" | "nane" => 8,
+            "9" | "nine" | "tisa" => 9,
+            "10" | "ten" | "kumi" => 10,
+            _ => return None,
+        })
+    };
+    let english = |w: &str| -> Option<usize> {
+        Some(match w {
+            "first" | "1st" => 1,
+            "second" | "2nd" => 2,
+            "third" | "3rd" => 3,
+            "fourth" | "4th" => 4,
+            "fifth" | "5th" => 5,
+            _ => return None,
+        })
+    };
+    let swahili = |w: &str| -> Option<usize> {
+        Some(match w {
+            "kwanza" => 1,
+            "pili" => 2,
+            "tatu" => 3,
+            "nne" => 4,
+            "tano" => 5,
+            _ => return None,
+        })
+    };
+    // A message that is only a number ("2", "two", "namba 2").
+    let meaningful: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| {
+            !matches!(
+                *w,
+                "the" | "option" | "number" | "namba" | "no" | "please" | "tafadhali" | "pls"
+            )
+        })
+        .collect();
+    if let [only] = meaningful.as_slice()
+        && let Some(n) = number(only).or_else(|| english(only))
+    {
+        return Some(ChoiceRef::Index(n - 1));
+    }
+    for (i, w) in words.iter().enumerate() {
+        let prev = if i > 0 { words[i - 1] } else { "" };
+        let next = words.get(i + 1).copied().unwrap_or("");
+        // "the first one", "2nd option", "first is fine" (not "first time").
+        if let Some(n) = english(w)
+            && !matches!(next, "time" | "thing" | "visit")
+        {
+            return Some(ChoiceRef::Index(n - 1));
+        }
+        // "option 2", "number two", "namba 3".
+        if matches!(prev, "option" | "number" | "namba" | "no")
+            && let Some(n) = number(w)
+        {
+            return Some(ChoiceRef::Index(n - 1));
+        }
+        // "hiyo ya kwanza", "ile ya pili" (not "saa tatu", "ngoja kwanza").
+        if matches!(prev, "ya" | "la" | "wa" | "cha")
+            && let Some(n) = swahili(w)
+        {
+            return Some(ChoiceRef::Index(n - 1));
+        }
+        // "the last one", "what's the latest I can come", "ya mwisho"; "the
+        // earliest" is the first offered.
+        if *w == "earliest" {
+            return Some(ChoiceRef::Index(0));
+        }
+        if matches!(*w, "last" | "latest") || (*w == "mwisho" && matches!(prev, "ya" | "la" | "wa"))
+        {
+            return Some(ChoiceRef::Last);
+        }
+    }
+    None
+}
+
+/// One part of a request for services on different days.
+pub(super) struct Clause {
+    pub(super) services: Vec<Uuid>,
+    pub(super) when: When,
+    pub(super) staff: Option<Uuid>,
+}
+
+/// "move my Wednesday manicure to Thursday same time": the day and time
+/// that name the existing appointment (before "to" / "hadi" / "iwe" …) and
+/// the day and time it should move to (after); None without such a word.
+pub(super) fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<(When, When)> {
+    const MARKERS: &[&str] = &[
+        "to", "hadi", "mpaka", "iwe", "into", "till", "until", "for", "tuweke", "niwekee", "weka",
+    ];
+    let words = tokens.words();
+    // "Thursday instead of tomorrow", "alhamisi badala ya kesho": the old
+    // time comes after.
+    for (i, pair) in words.windows(2).enumerate() {
+        if matches!(
+            (pair[0].as_str(), pair[1].as_str()),
+            ("instead", "of") | ("badala", "ya")
+        ) {
+            let before = Tokens::from_words(words[..i].to_vec());
+            // "badala ya saa tisa iwe saa tatu", "instead of 3 make it 9":
+            // the old time, then the new one after a marker; a day said
+            // before names both.
+            let rest = &words[i + 2..];
+            if let Some(k) = rest
+                .iter()
+                .position(|w| matches!(w.as_str(), "iwe" | "make" | "put" | "to" | "hadi"))
+            {
+                let old = parse_when(&Tokens::from_words(rest[..k].to_vec()), now, tz);
+                let new = parse_when(&Tokens::from_words(rest[k + 1..].to_vec()), now, tz);
+                if !old.is_empty() && !new.is_empty() {
+                    let day = When {
+                        date: parse_when(&before, now, tz).date,
+                        ..When::default()
+                    };
+                    return Some((old.or(day), new.or(day)));
+                }
+            }
+            let after = Tokens::from_words(rest.to_vec());
+            let (target, identify) = (parse_when(&before, now, tz), parse_when(&after, now, tz));
+            if !target.is_empty() {
+                return Some((identify, target));
+            }
+        }
+    }
+    // The last marker with a day or time after it: "naomba kusogeza miadi
+    // yangu ya kesho ipelekwe alhamisi saa tisa" moves tomorrow's to
+    // Thursday. A verb of moving marks the target too.
+    for (i, w) in words.iter().enumerate().rev() {
+        if !(MARKERS.contains(&w.as_str()) || is_move_verb(words, i)) || i + 1 >= words.len() {
+            continue;
+        }
+        // "want to move", "like to change": not the target.
+        if i > 0
+            && matches!(
+                words[i - 1].as_str(),
+                "want" | "like" | "need" | "have" | "going"
+            )
+        {
+            continue;
+        }
+        let after = Tokens::from_words(words[i + 1..].to_vec());
+        let mut target = parse_when(&after, now, tz);
+        // "push it to 11": a bare hour after "to" is a time of day.
+        if target.is_empty() && words[i + 1].chars().all(|c| c.is_ascii_digit()) {
+            let mut at = vec!["at".to_owned()];
+            at.extend(words[i + 1..].iter().cloned());
+            target = parse_when(&Tokens::from_words(at), now, tz);
+        }
+        if target.is_empty() && !same_time(&after) {
+            continue;
+        }
+        let before = Tokens::from_words(words[..i].to_vec());
+        return Some((parse_when(&before, now, tz), target));
+    }
+    None
+}
