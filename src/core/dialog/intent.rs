@@ -464,6 +464,23 @@ pub fn refers_to_existing(tokens: &Tokens) -> bool {
             .any(|w| w[0] == "my" && matches!(w[2].as_str(), "appointment" | "booking" | "appt"))
 }
 
+/// Whether a booking is named as "that one of <day>": "ile ya jumamosi",
+/// "ile appointment ya jumamosi", "ile facial ya thursday", "ile ya
+/// cornrows jumamosi" (not "ile ile", the same, nor "ile ya kwanza", an
+/// offered choice, nor "ile ya saa nne").
+pub fn names_booking_by_day(tokens: &Tokens) -> bool {
+    let words = tokens.words();
+    words.iter().enumerate().any(|(i, w)| {
+        w == "ile"
+            && words.get(i + 1).is_some_and(|n| n != "ile")
+            && words[i + 1..]
+                .iter()
+                .take(4)
+                .take_while(|w| !matches!(w.as_str(), "saa" | "at" | "kwanza" | "pili" | "mwisho"))
+                .any(|w| crate::core::dialog::lexicon::is_day_word(w))
+    })
+}
+
 /// Whether the customer asks what they have booked ("I booked locs for
 /// Saturday but forgot the time", "my appointment ni saa ngapi?", "when is
 /// my booking").
@@ -497,18 +514,30 @@ pub fn classify(tokens: &Tokens) -> Intents {
     if is_abuse(tokens) {
         found.push(Intent::Abuse);
     }
-    if has(CANCEL) || has_stem(tokens, CANCEL_STEMS) {
+    let own_booking = refers_to_existing(tokens) || names_booking_by_day(tokens);
+    // "ile appointment yangu ya locs monday ikatwe tu": cut = called off,
+    // said of a booking (of hair, "nywele zikatwe" is a haircut).
+    let cut_off = own_booking && tokens.has_any(&["ikatwe", "ikate", "tuikate", "ikatishwe"]);
+    if has(CANCEL) || has_stem(tokens, CANCEL_STEMS) || cut_off {
         found.push(Intent::Cancel);
     }
-    let changes_existing = refers_to_existing(tokens)
-        && tokens.has_any(&[
+    // "ile ya jumamosi iende sunday", "ile facial ya thursday iwe saa
+    // tatu", "nina booking ya gel nails … tubadilishe iwe manicure".
+    let changes_existing = own_booking
+        && (tokens.has_any(&[
             "change",
             "badilisha",
+            "tubadilishe",
+            "ibadilishwe",
+            "ibadilishe",
             "instead",
             "badala",
             "another day",
             "different",
-        ]);
+            "iende",
+            "ziende",
+            "iwe",
+        ]) || has_stem(tokens, &["badilish"]));
     if has(RESCHEDULE) || has_stem(tokens, RESCHEDULE_STEMS) || changes_existing {
         found.push(Intent::Reschedule);
     }

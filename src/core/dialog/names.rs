@@ -260,8 +260,8 @@ const COMPANIONS: &str = "daughter, son, sister, brother, friend, mum, mom, moth
 
 /// Swahili / Sheng companions, followed by a possessive.
 const SW_COMPANIONS: &str = "binti, mtoto, watoto, dada, kaka, rafiki, marafiki, mama, baba, mume,
-    mke, bibi, shangazi, mpenzi, msichana, kijana, mtoi, manzi, dem, beste, msupa, sista,
-    mabeste, madada";
+    mke, bibi, shangazi, mpenzi, msichana, kijana, mtoi, manzi, dem, beste, besti, beshte,
+    bestii, msupa, sista, mabeste, madada, mathe, buda, msee, chali";
 
 /// The number of people the booking is for: 2 for "me and my daughter",
 /// "sisi wawili", "braids for me and cornrows for my daughter", 3 for
@@ -282,6 +282,16 @@ pub fn party_size(tokens: &Tokens) -> u8 {
     // "I'm coming with my sister … she wants cornrows": someone else's
     // service said, so the customer and the one they come with.
     let me = me || has("she wants, he wants, she needs, he needs, for her, for him, yeye anataka");
+    // "I would like a pedicure and also my daughter needs cornrows": the
+    // customer wants something and so does the one they name.
+    let they_want = words.windows(3).any(|w| {
+        is_word(&w[0], "my, our")
+            && is_word(&w[1], COMPANIONS)
+            && is_word(&w[2], "wants, needs, would, will, also, too")
+    });
+    let i_want =
+        has("i would like, i d like, id like, i want, i need, nataka, ningependa, napenda");
+    let me = me || (they_want && i_want);
     // With the customer, anyone joined by "and", "with", "for" or a list;
     // without, only people the booking is said to be for.
     let joiners = if me {

@@ -985,3 +985,50 @@ fn a_cancellation_with_a_new_request_books_it_after() {
         "{r}"
     );
 }
+
+#[test]
+fn that_one_of_a_day_moved_in_sheng_is_a_move_not_a_new_booking() {
+    let mut w = World::new();
+    w.say("box braids tomorrow at 10am");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00"]);
+    let r = w.say("niaje, ile ya alhamisi iende ijumaa saa hiyo hiyo");
+    assert!(r.contains("Nihamishe"), "{r}");
+    let r = w.say("poa");
+    assert!(r.contains("imehamishwa"), "{r}");
+    assert_eq!(w.booked_local(), ["2026-11-27 10:00"]);
+}
+
+#[test]
+fn another_service_instead_while_times_are_offered_replaces_the_service() {
+    let mut w = World::new();
+    w.say("do you have box braids tomorrow morning");
+    assert!(matches!(w.state.step, Step::ChooseSlot(_)));
+    let r = w.say("ya but can you do a pedicure instead, 11am");
+    assert!(r.contains("Pedicure") && r.contains("11:00"), "{r}");
+    assert!(!r.contains("Box Braids"), "{r}");
+}
+
+#[test]
+fn yes_but_first_a_question_does_not_book() {
+    for answer in [
+        "sawa lakini kwanza niambie bei",
+        "ok but first tell me where you are",
+    ] {
+        let mut w = World::new();
+        w.say("box braids tomorrow at 10am");
+        w.say(answer);
+        assert!(w.appointments.is_empty(), "{answer}");
+        assert!(matches!(w.state.step, Step::ConfirmSlot(_)), "{answer}");
+    }
+}
+
+#[test]
+fn the_offered_time_turned_down_and_another_given_is_the_change() {
+    let mut w = World::new();
+    w.say("nataka kusuka kesho saa nne asubuhi");
+    let r = w.say("samahani, saa nne nitakuwa bado kazini. rudisha saa nane mchana");
+    assert!(r.contains("(14:00)"), "{r}");
+    w.say("ndiyo");
+    assert_eq!(w.booked_local(), ["2026-11-26 14:00"]);
+}

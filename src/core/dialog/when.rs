@@ -121,6 +121,10 @@ pub fn same_time(tokens: &Tokens) -> bool {
         "saa hiyohiyo",
         "wakati ule ule",
         "time ile ile",
+        "time ni ile ile",
+        "time ni ile",
+        "saa ni ile ile",
+        "same day same time",
         "time ile",
         "same tym",
     ])

@@ -75,7 +75,9 @@ const HESITANT: &str = "hold on, hold up, wait, ngoja, ngojea, ngojeni, subiri, 
     nimuulize, niulize, nitauliza, tutaongea, we ll talk, tuongee kwanza, nipe dakika,
     nipe sekunde, brb, one min, a min, 1 min, one minutes, a minutes, 1 minutes, gimme a sec, still deciding, still thinking,
     let me get back, let you know, nitakushow, nitakuconfirm, ntakuambia, ntakujulisha,
-    ntakuconfirmia, nikuambie baadaye, nitarudi kwako, confirm later, nitakuinform";
+    ntakuconfirmia, nikuambie baadaye, nitarudi kwako, confirm later, nitakuinform,
+    but first, lakini kwanza, ila kwanza, kwanza niambie, first tell me, before that,
+    kabla ya hapo, kabla hujaweka";
 
 /// Refusals that count wherever they are. Some are also listed as the
 /// shared normaliser currently rewrites them ("forget" -> "for get",
@@ -95,7 +97,8 @@ const NO: &str = "no, nope, nah, naah, noo, hapana, hapna, la, aah aah, ah ah";
 
 /// Question words: a question with the "yes" is not yet a decision.
 const QUESTION: &str = "how, what, when, where, why, which, is it, are you, do you, does,
-    can i, will it, je, ngapi, gani, wapi, nini, lini, mbona, aje, kweli";
+    can i, will it, je, ngapi, gani, wapi, nini, lini, mbona, aje, kweli, niambie, tell me,
+    nieleze, nijulishe";
 
 /// Classifies an answer to a confirmation question. A "yes" that also
 /// carries a change ("yes but make it 4pm") is `Yes`: the caller looks for
@@ -340,6 +343,9 @@ mod tests {
                 "let me confirm with my boss",
                 "ok but how much is it",
                 "sawa lakini ni pesa ngapi",
+                "sawa lakini kwanza niambie bei",
+                "ok but first tell me where you are",
+                "poa ila kwanza nieleze kama kuna parking",
                 "yes what time will it finish",
                 "umm",
                 "bado",

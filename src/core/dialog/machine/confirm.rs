@@ -13,7 +13,7 @@ impl Dialog<'_> {
         when: When,
         slot: Slot,
     ) {
-        if purpose == Purpose::New && self.place_and_continue(service, slot) {
+        if purpose == Purpose::New && self.place_and_continue(service, staff, slot) {
             return;
         }
         if purpose == Purpose::New && !self.state.plan.placed.is_empty() {
@@ -303,6 +303,21 @@ impl Dialog<'_> {
             time: Some(local.time()),
             part: None,
         };
+        // "saa tisa nitakuwa bado darasani. Rudisha saa kumi na moja": the
+        // time on offer named to turn it down, and another one after it.
+        let other_time;
+        let u = match u.when.time {
+            Some(t) if t == local.time() => {
+                match later_time_other_than(&u.tokens, self.state.now.unwrap_or_default(), tz, t) {
+                    Some(when) => {
+                        other_time = Understood { when, ..u.clone() };
+                        &other_time
+                    }
+                    None => u,
+                }
+            }
+            _ => u,
+        };
         let mut items = self.plan_items(c.service, c.slot);
         if let Purpose::Move(_) = c.purpose {
             items.truncate(0);
@@ -381,8 +396,10 @@ impl Dialog<'_> {
                 };
                 let party = self.state.plan.party;
                 let together = self.state.plan.together;
-                let named = if together && !service_changed {
-                    // The plan repeats the service per person: start again from one.
+                let one_service = named.windows(2).all(|w| w[0] == w[1]);
+                let named = if together && !service_changed && one_service {
+                    // The plan repeats the service per person: start again
+                    // from one. ("his retwist and my gel nails" keeps both.)
                     named.into_iter().take(1).collect::<Vec<_>>()
                 } else {
                     named

@@ -52,7 +52,7 @@ mod phone_code;
 mod plan;
 mod questions;
 mod reading;
-use reading::{move_parts, offered_choice, ordinal_choice};
+use reading::{later_time_other_than, move_parts, offered_choice, ordinal_choice};
 mod types;
 
 pub use phone_code::RESEND_CHOICE;
@@ -344,8 +344,11 @@ impl<'a> Dialog<'a> {
         }
         // "can we do my facial on Thursday instead of tomorrow": a change
         // of a booking the customer has, named by its service.
+        // While a new booking is under way, "could we make it a manicure
+        // instead? my feet were done last week" changes that booking.
         let moves_own_service = (u.service.is_some() || !u.services.is_empty())
             && u.tokens.has_any(&["my", "yangu"])
+            && (!in_booking(&step) || refers_to_existing(&u.tokens))
             && (u.tokens.has_any(&["instead", "badala", "move", "change"])
                 || (0..u.tokens.len()).any(|i| is_move_verb(u.tokens.words(), i)))
             && !u.intents.contains(Intent::Cancel);

@@ -419,24 +419,42 @@ impl Dialog<'_> {
             }
             _ => u,
         };
-        let picked = offered_choice(u.choice.as_ref(), "slot_", &s.offered)
-            .or_else(|| {
-                // "the 10:00 one" / "saa nne": an offered time named.
-                let time = u.when.time?;
-                let hits: Vec<Slot> = s
-                    .offered
-                    .iter()
-                    .filter(|o| {
-                        let l = o.start.with_timezone(&tz);
-                        l.time() == time && u.when.date.is_none_or(|d| d == l.date_naive())
-                    })
-                    .copied()
-                    .collect();
-                (hits.len() == 1).then(|| hits[0])
-            })
-            .or_else(|| {
-                (s.offered.len() == 1 && u.intents.contains(Intent::Yes)).then(|| s.offered[0])
-            });
+        // "ya but can u do pedicure instead, 10am": another service in
+        // place of this one, at the time given (not this one at 10:00).
+        let replaced = u.service.filter(|id| *id != s.service).filter(|_| {
+            matches!(s.purpose, Purpose::New)
+                && u.tokens.has_any(&[
+                    "instead",
+                    "badala",
+                    "rather",
+                    "make it",
+                    "change",
+                    "badilisha",
+                    "iwe",
+                ])
+        });
+        let picked = if replaced.is_some() {
+            None
+        } else {
+            offered_choice(u.choice.as_ref(), "slot_", &s.offered)
+                .or_else(|| {
+                    // "the 10:00 one" / "saa nne": an offered time named.
+                    let time = u.when.time?;
+                    let hits: Vec<Slot> = s
+                        .offered
+                        .iter()
+                        .filter(|o| {
+                            let l = o.start.with_timezone(&tz);
+                            l.time() == time && u.when.date.is_none_or(|d| d == l.date_naive())
+                        })
+                        .copied()
+                        .collect();
+                    (hits.len() == 1).then(|| hits[0])
+                })
+                .or_else(|| {
+                    (s.offered.len() == 1 && u.intents.contains(Intent::Yes)).then(|| s.offered[0])
+                })
+        };
         if let Some(slot) = picked {
             self.confirm(s.purpose, s.service, s.staff, s.when, slot);
             return true;

@@ -31,7 +31,12 @@ impl Dialog<'_> {
     /// For a new booking whose plan has services left: keeps `slot` for
     /// `service` and searches for the next one. False when nothing is left
     /// to place (the caller confirms).
-    pub(super) fn place_and_continue(&mut self, service: Uuid, slot: Slot) -> bool {
+    pub(super) fn place_and_continue(
+        &mut self,
+        service: Uuid,
+        staff: Option<Uuid>,
+        slot: Slot,
+    ) -> bool {
         if self.state.plan.rest.is_empty() {
             return false;
         }
@@ -55,10 +60,13 @@ impl Dialog<'_> {
         };
         self.state.plan.target = Some(target);
         let date = target.with_timezone(&tz).date_naive();
+        // "can Brian do my cut and then brows": one person's services with
+        // the one asked for, when they do it and are free (else anyone).
+        let staff = staff.filter(|_| !self.state.plan.together);
         self.search(
             Purpose::New,
             next,
-            None,
+            staff,
             When {
                 date: Some(date),
                 time: own.time,
@@ -105,6 +113,12 @@ impl Dialog<'_> {
         };
         if let Some(slot) = pick {
             self.confirm(a.purpose, a.service, a.staff, a.when, slot);
+            return;
+        }
+        if a.staff.is_some() {
+            // The one asked for does not do it or is not free then: anyone.
+            self.state.plan.target = Some(target);
+            self.search(a.purpose, a.service, None, a.when, a.retry);
             return;
         }
         let lang = self.state.lang;

@@ -169,6 +169,7 @@ pub(super) struct Clause {
 pub(super) fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<(When, When)> {
     const MARKERS: &[&str] = &[
         "to", "hadi", "mpaka", "iwe", "into", "till", "until", "for", "tuweke", "niwekee", "weka",
+        "iende", "ziende",
     ];
     let words = tokens.words();
     // "Thursday instead of tomorrow", "alhamisi badala ya kesho": the old
@@ -235,4 +236,27 @@ pub(super) fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<
         return Some((parse_when(&before, now, tz), target));
     }
     None
+}
+
+/// The last time of day said in the turn that is not `not`: "at 3 I'm
+/// still in class, put me at 5" gives 17:00 when 15:00 is on offer.
+pub(super) fn later_time_other_than(
+    tokens: &Tokens,
+    now: DateTime<Utc>,
+    tz: Tz,
+    not: NaiveTime,
+) -> Option<When> {
+    let words = tokens.words();
+    // Where a time can begin: "saa …", "at …", "5pm", "17:00".
+    let starts = |w: &String| {
+        matches!(w.as_str(), "saa" | "sa" | "at" | "around" | "by")
+            || w.starts_with(|c: char| c.is_ascii_digit())
+    };
+    (1..words.len())
+        .rev()
+        .filter(|&i| starts(&words[i]))
+        .find_map(|i| {
+            let when = parse_when(&Tokens::from_words(words[i..].to_vec()), now, tz);
+            when.time.filter(|t| *t != not).map(|_| when)
+        })
 }
