@@ -322,3 +322,54 @@ pub(crate) mod tests {
         assert_eq!(m("anyone"), None);
     }
 }
+#[cfg(test)]
+mod mention_tests {
+    use super::*;
+    use crate::core::dialog::text::Tokens;
+
+    fn salon() -> Vec<ServiceInfo> {
+        let s = |n: u128, name: &str, sw: &str| ServiceInfo {
+            id: Uuid::from_u128(n),
+            name: name.into(),
+            name_sw: Some(sw.into()),
+            description: None,
+            duration_min: 60,
+            buffer_min: 0,
+            price: Money::kes(100),
+        };
+        vec![
+            s(1, "Haircut & Blow-dry", "Kukata na Kukausha Nywele"),
+            s(2, "Box Braids", "Kusuka Rasta (Box Braids)"),
+            s(3, "Cornrows", "Kusuka Mabutu"),
+            s(4, "Wash & Set", "Kuosha na Kuseti"),
+            s(6, "Dreadlocks Retwist", "Kusokota Dreadlocks"),
+            s(12, "Bridal Hair", "Nywele za Harusi"),
+        ]
+    }
+
+    fn mentioned(text: &str) -> Vec<u128> {
+        matching::services_mentioned(&Tokens::new(text), &salon())
+            .into_iter()
+            .map(|u| u.as_u128())
+            .collect()
+    }
+
+    #[test]
+    fn two_names_sharing_a_word_are_both_named() {
+        assert_eq!(
+            mentioned("Yeye anataka kusuka rasta (box braids) na mimi nataka mabutu."),
+            [2, 3]
+        );
+        assert_eq!(mentioned("kusuka mabutu na kusuka rasta"), [3, 2]);
+    }
+
+    #[test]
+    fn words_in_their_own_right_and_generic_leftovers_name_nothing_more() {
+        // "kupata" (to get) is not "kukata"; "nywele" left over after
+        // "kuosha na kuseti" names no other service.
+        assert_eq!(
+            mentioned("naweza kupata huduma ya kuosha na kuseti nywele jumapili?"),
+            [4]
+        );
+    }
+}

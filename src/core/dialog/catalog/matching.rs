@@ -63,8 +63,16 @@ pub fn services_mentioned(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid
     });
     let mut covered: BTreeSet<usize> = BTreeSet::new();
     let mut chosen: Vec<&Hit> = Vec::new();
+    let text = tokens.words();
     for (k, c) in candidates.iter().enumerate() {
-        if c.positions.is_subset(&covered) {
+        // Only generic words left once better names took theirs ("kuosha
+        // na kuseti nywele" is Wash & Set; "nywele" alone names no other).
+        let fresh_meaning = c
+            .positions
+            .iter()
+            .any(|&p| !covered.contains(&p) && text.get(p).is_some_and(|w| meaningful(w)));
+        if c.positions.is_subset(&covered) || (!c.positions.is_disjoint(&covered) && !fresh_meaning)
+        {
             continue;
         }
         let mut named = true;
@@ -73,7 +81,14 @@ pub fn services_mentioned(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid
             if j == k || !close || r.positions.is_subset(&covered) {
                 continue;
             }
-            if r.positions.is_disjoint(&c.positions) {
+            // Each has words of its own besides the shared ones ("kusuka
+            // rasta … na mimi nataka mabutu"): two services, not a rival.
+            let own = |a: &Hit, b: &Hit| {
+                a.positions
+                    .difference(&b.positions)
+                    .any(|&p| text.get(p).is_some_and(|w| meaningful(w)))
+            };
+            if r.positions.is_disjoint(&c.positions) || (own(c, r) && own(r, c)) {
                 continue;
             }
             let r_longer = r.positions.is_superset(&c.positions) && r.positions != c.positions;
@@ -92,6 +107,11 @@ pub fn services_mentioned(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid
     }
     chosen.sort_by_key(|h| h.positions.first().copied().unwrap_or(usize::MAX));
     chosen.into_iter().map(|h| h.id).collect()
+}
+
+/// A word that can tell one service from another.
+fn meaningful(word: &str) -> bool {
+    !GENERIC_WORDS.contains(&word) && !STOPWORDS.contains(&word)
 }
 
 /// Words of service names that say what is worked on, not which service.
@@ -368,7 +388,9 @@ fn word_similarity(text_word: &str, name_word: &str) -> f64 {
     {
         return 0.95;
     }
-    if (a.min(b) as f64) / (a.max(b) as f64) < 0.75 {
+    // A word in its own right is not a typo of a name's word ("kupata",
+    // to get, is not "kukata"; "kuosha", to wash, is not "kukausha").
+    if (a.min(b) as f64) / (a.max(b) as f64) < 0.75 || lexicon::is_known(text_word) {
         return 0.0;
     }
     let jw = strsim::jaro_winkler(text_word, name_word);

@@ -343,6 +343,7 @@ shikamoo salama karibu mwisho kwanza pia lakini kama tu bado hakuna kuna mna mna
 nafasi tarehe mwezi jina kuja nitakuja sitakuja sitaweza naenda mahali meneja mhudumu
 gharama ndugu dada kaka mama baba bwana nisaidie msaada tena ingine nyingine siku muda
 baadaye mapema wazi mbona kitu vitu kidogo sana zaidi naam eeh ehe ile ule ule hapo
+kupata pata nipate kuosha osha kufanya kufanyiwa kufanywa
 hapa huko pale mtoto watoto mwanangu binti rafiki mke mume harusi ngoja subiri kesho
 basi ama au halafu kisha pamoja wote yote zote kila bila kabla baada mpaka hadi tangu
 leo sasa hivi hivyo vile kweli sio si hakuna haina iwe ikiwa kama nikuje nije kuja
