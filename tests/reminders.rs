@@ -228,11 +228,14 @@ async fn a_rescheduled_appointment_is_reminded_again_a_cancelled_one_never() {
     let staff: Uuid = env
         .scalar("SELECT staff_id FROM appointments WHERE id = $1", moved)
         .await;
+    let service: Uuid = env
+        .scalar("SELECT service_id FROM appointments WHERE id = $1", moved)
+        .await;
     let new_start = now + hours(27);
     {
         let mut tx = env.demo.begin().await.unwrap();
         let phone = PhoneNumber::parse("+254712342001").unwrap();
-        booking::reschedule(&mut tx, &phone, moved, staff, new_start)
+        booking::reschedule(&mut tx, &phone, moved, service, staff, new_start)
             .await
             .unwrap();
         tx.commit().await.unwrap();

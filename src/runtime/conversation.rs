@@ -697,7 +697,7 @@ impl Run<'_, '_> {
         Ok(match action {
             Action::FindSlots(q) => {
                 let (from, to) = repo::search_window(q.from, q.days);
-                let staff = repo::load_availability(self.tx, q.staff, from, to).await?;
+                let staff = repo::load_availability(self.tx, q.staff, from, to, q.except).await?;
                 Some(Input::Slots(booking::free_slots(config.tz, &staff, &q)))
             }
             Action::Book {
@@ -749,6 +749,7 @@ impl Run<'_, '_> {
             }
             Action::Reschedule {
                 appointment_id,
+                service_id,
                 staff_id,
                 start,
                 ..
@@ -757,7 +758,9 @@ impl Run<'_, '_> {
                     return Ok(Some(Input::Rescheduled(Err(WriteFailure::NotFound))));
                 };
                 self.tx.savepoint().await?;
-                let r = repo::reschedule(self.tx, &phone, appointment_id, staff_id, start).await;
+                let r =
+                    repo::reschedule(self.tx, &phone, appointment_id, service_id, staff_id, start)
+                        .await;
                 self.tx.end_savepoint(r.is_ok()).await?;
                 Some(Input::Rescheduled(r.map_err(write_failure)))
             }

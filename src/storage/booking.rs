@@ -143,12 +143,14 @@ pub async fn personality_of(tenant: &TenantHandle) -> Result<Option<PersonalityR
 
 /// Availability inputs for every active staff member (or one), between two
 /// instants: weekly windows, services, and busy spans (blocks, and
-/// non-cancelled appointments plus their service's buffer).
+/// non-cancelled appointments plus their service's buffer, leaving out
+/// `except`, the appointment being moved).
 pub async fn load_availability(
     tx: &mut TenantTx,
     staff: Option<Uuid>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    except: Option<Uuid>,
 ) -> Result<Vec<StaffAvailability>, StorageError> {
     let ids: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM staff WHERE is_active IS NOT FALSE AND ($1::uuid IS NULL OR id = $1) ORDER BY name",
@@ -158,7 +160,7 @@ pub async fn load_availability(
     .await?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        out.push(staff_availability(tx, id, from, to).await?);
+        out.push(staff_availability(tx, id, from, to, except).await?);
     }
     Ok(out)
 }
@@ -168,6 +170,7 @@ async fn staff_availability(
     staff_id: Uuid,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    except: Option<Uuid>,
 ) -> Result<StaffAvailability, StorageError> {
     let services: Vec<Uuid> = sqlx::query_scalar(
         "SELECT service_id FROM staff_services WHERE staff_id = $1 AND service_id IS NOT NULL",
@@ -192,7 +195,7 @@ async fn staff_availability(
         })
     })
     .collect::<Result<Vec<_>, _>>()?;
-    let busy = busy_spans(tx, staff_id, from, to, None).await?;
+    let busy = busy_spans(tx, staff_id, from, to, except).await?;
     Ok(StaffAvailability {
         staff_id,
         services,
@@ -408,11 +411,13 @@ pub(crate) async fn take_off_totals(
 }
 
 /// Moves one of the customer's appointments to a new time (and maybe staff
-/// member), under the same lock as a booking.
+/// member, and maybe another service in its place: "change my cornrows to
+/// box braids"), under the same lock as a booking.
 pub async fn reschedule(
     tx: &mut TenantTx,
     phone: &PhoneNumber,
     appointment_id: Uuid,
+    new_service_id: Uuid,
     staff_id: Uuid,
     start: DateTime<Utc>,
 ) -> Result<AppointmentSummary, BookingError> {
@@ -428,6 +433,24 @@ pub async fn reschedule(
     let Some(service_id) = service_id else {
         return Err(BookingError::NotFound);
     };
+    if new_service_id != service_id {
+        let (_, price) = service_spec(tx, new_service_id).await?;
+        let moved = move_checked(tx, appointment_id, new_service_id, staff_id, start).await?;
+        // The price follows the service while nothing has been paid; a paid
+        // or pending payment keeps the amount it was for.
+        sqlx::query(
+            "UPDATE appointments SET service_id = $2, updated_at = NOW(), \
+               amount = CASE WHEN payment_status IS DISTINCT FROM 'paid' \
+                              AND payment_status IS DISTINCT FROM 'pending' THEN $3 ELSE amount END \
+             WHERE id = $1",
+        )
+        .bind(appointment_id)
+        .bind(new_service_id)
+        .bind(decimal(price))
+        .execute(tx.conn())
+        .await?;
+        return Ok(moved);
+    }
     move_checked(tx, appointment_id, service_id, staff_id, start).await
 }
 

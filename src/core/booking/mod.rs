@@ -78,6 +78,9 @@ pub struct SlotQuery {
     /// Closed on Kenyan public holidays ([`holidays::kenyan_holiday`]).
     #[serde(default)]
     pub closed_on_holidays: bool,
+    /// The appointment being moved or changed: its own time is not busy.
+    #[serde(default)]
+    pub except: Option<Uuid>,
 }
 
 /// Every free slot, sorted by start then staff, at most one entry per
@@ -279,6 +282,7 @@ mod tests {
             not_before: at(1, 0, 0),
             step_min: 30,
             closed_on_holidays: false,
+            except: None,
         }
     }
 
@@ -288,6 +292,7 @@ mod tests {
         let q = SlotQuery {
             from: jamhuri,
             closed_on_holidays: true,
+            except: None,
             ..query(25, 2)
         };
         let member = [staff(10, vec![])];
@@ -303,6 +308,7 @@ mod tests {
             &member,
             &SlotQuery {
                 closed_on_holidays: false,
+                except: None,
                 ..q.clone()
             },
         );

@@ -155,7 +155,19 @@ impl World {
 
     fn perform(&mut self, action: Action) -> Option<Input> {
         match action {
-            Action::FindSlots(q) => Some(Input::Slots(booking::free_slots(tz(), &self.staff, &q))),
+            Action::FindSlots(q) => {
+                // The appointment being moved is not busy (as in storage).
+                let own = q
+                    .except
+                    .and_then(|id| self.appointments.iter().find(|a| a.id == id).copied());
+                let mut staff = self.staff.clone();
+                for s in &mut staff {
+                    s.busy.retain(|b| {
+                        own.is_none_or(|a| !(a.staff_id == s.staff_id && a.start == b.start))
+                    });
+                }
+                Some(Input::Slots(booking::free_slots(tz(), &staff, &q)))
+            }
             Action::Book {
                 service_id,
                 staff_id,
@@ -194,6 +206,7 @@ impl World {
             }
             Action::Reschedule {
                 appointment_id,
+                service_id,
                 staff_id,
                 start,
                 end,
@@ -202,6 +215,7 @@ impl World {
                     .appointments
                     .iter_mut()
                     .find(|a| a.id == appointment_id)?;
+                ap.service_id = service_id;
                 ap.staff_id = staff_id;
                 ap.start = start;
                 ap.end = end;
@@ -1031,4 +1045,44 @@ fn the_offered_time_turned_down_and_another_given_is_the_change() {
     assert!(r.contains("(14:00)"), "{r}");
     w.say("ndiyo");
     assert_eq!(w.booked_local(), ["2026-11-26 14:00"]);
+}
+
+#[test]
+fn another_service_in_place_of_a_booking_keeps_its_time() {
+    for (ask, answer) in [
+        (
+            "please change my box braids to a pedicure instead, same time",
+            "yes",
+        ),
+        (
+            "ile ya alhamisi nataka ibadilishwe iwe pedicure, time ni ile ile",
+            "sawa",
+        ),
+    ] {
+        let mut w = World::new();
+        w.say("box braids tomorrow at 10am");
+        w.say("yes");
+        let braids = w.appointments[0];
+        let r = w.say(ask);
+        assert!(r.contains("Pedicure") || r.contains("miguu"), "{ask}: {r}");
+        assert!(r.contains("10:00"), "{ask}: {r}");
+        w.say(answer);
+        assert_eq!(w.booked_local(), ["2026-11-26 10:00"], "{ask}");
+        assert_eq!(w.appointments[0].id, braids.id, "{ask}: changed in place");
+        assert_ne!(w.appointments[0].service_id, braids.service_id, "{ask}");
+    }
+}
+
+#[test]
+fn a_move_by_half_an_hour_is_not_blocked_by_its_own_time() {
+    let mut w = World::new();
+    w.say("pedicure tomorrow at 10am");
+    w.say("yes");
+    let staff = w.appointments[0].staff_id;
+    let r = w.say("can you move my pedicure to 10:30 please");
+    assert!(r.contains("10:30"), "{r}");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-26 10:30"]);
+    // Its own time left out, the same person is free half an hour later.
+    assert_eq!(w.appointments[0].staff_id, staff);
 }

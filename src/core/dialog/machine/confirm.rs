@@ -48,6 +48,18 @@ impl Dialog<'_> {
                 "{name} na {with}, {at}, {}. Nikuwekee?",
                 svc.map(|s| say::money(s.price)).unwrap_or_default()
             ),
+            (Purpose::Move(ap), lang) if ap.service_id != service => {
+                let old = self.describe(&ap);
+                let price = svc.map(|s| say::money(s.price)).unwrap_or_default();
+                match lang {
+                    Lang::En => format!(
+                        "Change your {old} to {name} on {at} with {with}, {price}. Shall I do that?"
+                    ),
+                    Lang::Sw => format!(
+                        "Nibadilishe {old} iwe {name}, {at} na {with}, {price}. Nifanye hivyo?"
+                    ),
+                }
+            }
             (Purpose::Move(_), Lang::En) => {
                 format!("Move your {name} to {at} with {with}. Shall I do that?")
             }
@@ -232,6 +244,7 @@ impl Dialog<'_> {
             Purpose::Move(appt) => {
                 self.act(Action::Reschedule {
                     appointment_id: appt.id,
+                    service_id: c.service,
                     staff_id: c.slot.staff_id,
                     start: c.slot.start,
                     end: c.slot.end,

@@ -21,6 +21,12 @@ impl Dialog<'_> {
             }
         };
         self.state.cancel_queue.clear();
+        let (service, swap_to) = match purpose {
+            ExistingPurpose::Reschedule => self.swap_parts(u),
+            ExistingPurpose::Cancel | ExistingPurpose::Check => {
+                (u.services.first().copied().or(u.service), None)
+            }
+        };
         let all = u
             .tokens
             .has_any(&["both", "all", "zote", "yote", "all of them", "both of them"]);
@@ -30,14 +36,80 @@ impl Dialog<'_> {
             purpose,
             when,
             identify,
-            service: u.services.first().copied().or(u.service),
+            service,
             same_time: same_time(&u.tokens),
+            swap_to,
         });
+    }
+
+    /// "ile ya cornrows nataka iwe box braids", "change my wash and set to a
+    /// relaxer instead", "box braids badala ya cornrows": the service that
+    /// names the appointment and the one it should become. With one service
+    /// and a word of replacing, it may be either: `on_upcoming` decides by
+    /// whether the customer has one of it.
+    fn swap_parts(&self, u: &Understood) -> (Option<Uuid>, Option<Uuid>) {
+        let named: Vec<Uuid> = if u.services.is_empty() {
+            u.service.into_iter().collect()
+        } else {
+            u.services.clone()
+        };
+        let replacing = u.tokens.has_any(&[
+            "iwe",
+            "instead",
+            "badala",
+            "into",
+            "change it to",
+            "change to",
+            "make it",
+            "ibadilishwe",
+            "tubadilishe",
+            "switch",
+            "swap",
+        ]);
+        match named.as_slice() {
+            [] => (None, None),
+            [one] if replacing => (None, Some(*one)),
+            [one] => (Some(*one), None),
+            [.., last] => {
+                let words = u.tokens.words();
+                // "X instead of Y" / "X badala ya Y": Y is the one they have.
+                let after_instead = words
+                    .windows(2)
+                    .position(|w| {
+                        matches!(
+                            (w[0].as_str(), w[1].as_str()),
+                            ("instead", "of") | ("badala", "ya")
+                        )
+                    })
+                    .map(|k| Tokens::from_words(words[k + 2..].to_vec()));
+                let old_after = after_instead.and_then(|t| {
+                    services_mentioned(&t, &self.config.catalog.services)
+                        .first()
+                        .copied()
+                });
+                match old_after {
+                    Some(old) => (Some(old), named.iter().copied().find(|s| *s != old)),
+                    None => (Some(named[0]), Some(*last).filter(|_| replacing)),
+                }
+            }
+        }
     }
 
     pub(super) fn on_upcoming(&mut self, a: AwaitUpcoming, list: Vec<AppointmentSummary>) {
         let lang = self.state.lang;
         let tz = self.config.tz;
+        // "change my manicure to 4pm instead": the one service named is one
+        // they have, so it names the appointment, not what it becomes.
+        let a = match a.swap_to {
+            Some(s) if a.service.is_none() && list.iter().any(|ap| ap.service_id == s) => {
+                AwaitUpcoming {
+                    service: Some(s),
+                    swap_to: None,
+                    ..a
+                }
+            }
+            _ => a,
+        };
         // Right after a reminder, an unqualified "cancel" / "move" means
         // the reminded appointment.
         let reminded = self.state.reminded.take();
@@ -72,7 +144,7 @@ impl Dialog<'_> {
                 self.say(Msg::NoUpcoming.text(lang));
                 self.state.step = Step::Idle;
             }
-            [one] => self.existing_chosen(a.purpose, a.when, a.same_time, *one),
+            [one] => self.existing_chosen(a.purpose, a.when, a.same_time, a.swap_to, *one),
             many => {
                 let offered: Vec<AppointmentSummary> = many.iter().take(10).copied().collect();
                 self.say(
@@ -111,6 +183,7 @@ impl Dialog<'_> {
                     purpose: a.purpose,
                     when: a.when,
                     same_time: a.same_time,
+                    swap_to: a.swap_to,
                     offered,
                 });
             }
@@ -164,6 +237,7 @@ impl Dialog<'_> {
         purpose: ExistingPurpose,
         when: When,
         same_time: bool,
+        swap_to: Option<Uuid>,
         ap: AppointmentSummary,
     ) {
         let lang = self.state.lang;
@@ -193,6 +267,21 @@ impl Dialog<'_> {
             }
             ExistingPurpose::Check => self.tell_upcoming(&[ap]),
             ExistingPurpose::Reschedule => {
+                // Another service in its place: at the time asked for, else
+                // at its own time.
+                if let Some(service) = swap_to.filter(|s| *s != ap.service_id) {
+                    let when = if when.date.is_none() && when.time.is_none() {
+                        When {
+                            date: Some(local.date_naive()),
+                            time: Some(local.time()),
+                            part: None,
+                        }
+                    } else {
+                        when
+                    };
+                    self.search(Purpose::Move(ap), service, None, when, false);
+                    return;
+                }
                 if !when.is_empty() {
                     self.search(Purpose::Move(ap), ap.service_id, None, when, false);
                     return;
@@ -224,7 +313,7 @@ impl Dialog<'_> {
             (hits.len() == 1).then(|| hits[0])
         });
         if let Some(ap) = picked {
-            self.existing_chosen(s.purpose, s.when, s.same_time, ap);
+            self.existing_chosen(s.purpose, s.when, s.same_time, s.swap_to, ap);
             return true;
         }
         // "both" / "zote" when cancelling two or three.

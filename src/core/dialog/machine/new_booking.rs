@@ -187,6 +187,10 @@ impl Dialog<'_> {
             not_before: now,
             step_min: self.config.slot_step_min,
             closed_on_holidays: !self.config.open_on_holidays,
+            except: match &purpose {
+                Purpose::Move(ap) => Some(ap.id),
+                Purpose::New => None,
+            },
         };
         self.act(Action::FindSlots(query));
         self.state.step = Step::AwaitSlots(AwaitSlots {

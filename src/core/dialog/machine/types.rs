@@ -143,6 +143,9 @@ pub enum Action {
     },
     Reschedule {
         appointment_id: Uuid,
+        /// The service after the change: the appointment's own for a move,
+        /// another for "change my cornrows to box braids, same time".
+        service_id: Uuid,
         staff_id: Uuid,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
@@ -354,6 +357,9 @@ pub struct AwaitUpcoming {
     /// "same time": keep the appointment's time on the new day.
     #[serde(default)]
     pub same_time: bool,
+    /// "change it to a relaxer instead": the service it should become.
+    #[serde(default)]
+    pub swap_to: Option<Uuid>,
     /// "cancel both" / "futa zote": every one named.
     #[serde(default)]
     pub all: bool,
@@ -365,6 +371,8 @@ pub struct ChooseAppointment {
     pub when: When,
     #[serde(default)]
     pub same_time: bool,
+    #[serde(default)]
+    pub swap_to: Option<Uuid>,
     pub offered: Vec<AppointmentSummary>,
 }
 
