@@ -1086,3 +1086,23 @@ fn a_move_by_half_an_hour_is_not_blocked_by_its_own_time() {
     // Its own time left out, the same person is free half an hour later.
     assert_eq!(w.appointments[0].staff_id, staff);
 }
+
+#[test]
+fn make_it_another_hour_right_after_booking_moves_that_booking() {
+    for (change, want) in [
+        ("sorry can we make it 12 instead", "2026-11-26 12:00"),
+        ("aii make it 3pm badala", "2026-11-26 15:00"),
+    ] {
+        let mut w = World::new();
+        w.say("wash and blow dry tomorrow at 10am");
+        w.say("yes");
+        assert_eq!(w.booked_local(), ["2026-11-26 10:00"]);
+        let r = w.say(change);
+        assert!(
+            r.contains("Move your") || r.contains("Nihamishe"),
+            "{change}: {r}"
+        );
+        w.say("yes");
+        assert_eq!(w.booked_local(), [want], "{change}");
+    }
+}

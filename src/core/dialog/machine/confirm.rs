@@ -285,24 +285,17 @@ impl Dialog<'_> {
         let tz = self.config.tz;
         let local = c.slot.start.with_timezone(&tz);
         // "actually make it 12": a bare hour given as a change.
-        let bare_hour = (u.when.is_empty()
-            && u.tokens.has_any(&[
-                "make it", "instead", "actually", "rather", "change", "badala", "iwe", "at",
-            ]))
-        .then(|| {
-            u.tokens
-                .words()
-                .iter()
-                .find_map(|w| w.parse::<u32>().ok().filter(|h| (1..=12).contains(h)))
-        })
-        .flatten()
-        .map(|h| if h <= 6 { h + 12 } else { h });
+        let bare_hour = u
+            .when
+            .is_empty()
+            .then(|| bare_hour_change(&u.tokens))
+            .flatten();
         let with_hour;
-        let u = if let Some(hour) = bare_hour {
+        let u = if let Some(time) = bare_hour {
             with_hour = Understood {
                 when: When {
                     date: None,
-                    time: NaiveTime::from_hms_opt(hour, 0, 0),
+                    time: Some(time),
                     part: None,
                 },
                 ..u.clone()
@@ -455,6 +448,7 @@ impl Dialog<'_> {
                 self.say(self.toned(text));
                 self.state.plan = Plan::default();
                 self.state.context = Context::default();
+                self.state.just_booked = Some(appt.id);
                 if let Some(s) = &svc {
                     self.cross_sell(s);
                     self.after_booking(appt.id, s.price);

@@ -390,6 +390,9 @@ impl Dialog<'_> {
         let lang = self.state.lang;
         match result {
             Ok(_) => {
+                if self.state.just_booked == Some(ap.id) {
+                    self.state.just_booked = None;
+                }
                 let what = self.describe(&ap);
                 let mut text = match lang {
                     Lang::En => format!("Your {what} is cancelled."),

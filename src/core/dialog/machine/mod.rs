@@ -52,7 +52,9 @@ mod phone_code;
 mod plan;
 mod questions;
 mod reading;
-use reading::{later_time_other_than, move_parts, offered_choice, ordinal_choice};
+use reading::{
+    bare_hour_change, later_time_other_than, move_parts, offered_choice, ordinal_choice,
+};
 mod types;
 
 pub use phone_code::RESEND_CHOICE;
@@ -355,6 +357,51 @@ impl<'a> Dialog<'a> {
         if moves_own_service && !u.intents.contains(Intent::Reschedule) {
             self.start_existing(ExistingPurpose::Reschedule, u);
             return true;
+        }
+        // "sorry can we make it 12 instead", "make it a pedicure instead"
+        // right after a booking: a change of the one just booked.
+        if let Some(id) = self.state.just_booked
+            && matches!(step, Step::Idle)
+            && !u.intents.contains(Intent::Cancel)
+            && !refers_to_existing(&u.tokens)
+            && u.tokens.has_any(&[
+                "make it",
+                "instead",
+                "change it",
+                "move it",
+                "rather",
+                "iwe",
+                "badala",
+                "ibadilishe",
+                "tubadilishe",
+                "ihamishe",
+                "isogeze",
+            ])
+        {
+            let when = if u.when.is_empty() {
+                bare_hour_change(&u.tokens).map_or(When::default(), |t| When {
+                    time: Some(t),
+                    ..When::default()
+                })
+            } else {
+                u.when
+            };
+            let swap_to = u.services.first().copied().or(u.service);
+            if !when.is_empty() || swap_to.is_some() {
+                self.state.reminded = Some(id);
+                self.state.cancel_queue.clear();
+                self.act(Action::ListUpcoming);
+                self.state.step = Step::AwaitUpcoming(AwaitUpcoming {
+                    all: false,
+                    purpose: ExistingPurpose::Reschedule,
+                    when,
+                    identify: When::default(),
+                    service: None,
+                    same_time: same_time(&u.tokens),
+                    swap_to,
+                });
+                return true;
+            }
         }
         // "MOVE" answering a reminder ("reply CANCEL or MOVE"): a change of
         // the reminded appointment.

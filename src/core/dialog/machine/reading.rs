@@ -260,3 +260,18 @@ pub(super) fn later_time_other_than(
             when.time.filter(|t| *t != not).map(|_| when)
         })
 }
+
+/// "actually make it 12", "can we do 3 instead": a bare hour given as a
+/// change, read on business hours (1-6 is the afternoon).
+pub(super) fn bare_hour_change(tokens: &Tokens) -> Option<NaiveTime> {
+    if !tokens.has_any(&[
+        "make it", "instead", "actually", "rather", "change", "badala", "iwe", "at",
+    ]) {
+        return None;
+    }
+    let h = tokens
+        .words()
+        .iter()
+        .find_map(|w| w.parse::<u32>().ok().filter(|h| (1..=12).contains(h)))?;
+    NaiveTime::from_hms_opt(if h <= 6 { h + 12 } else { h }, 0, 0)
+}

@@ -500,6 +500,10 @@ pub struct DialogState {
     /// and "the day before" meaning that appointment's.
     #[serde(default)]
     pub after_write: Option<String>,
+    /// The appointment this chat booked last: "make it 12 instead" right
+    /// after means that one.
+    #[serde(default)]
+    pub just_booked: Option<Uuid>,
 }
 
 /// Services and a day mentioned in the conversation, until booked.
