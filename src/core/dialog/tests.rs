@@ -1106,3 +1106,32 @@ fn make_it_another_hour_right_after_booking_moves_that_booking() {
         assert_eq!(w.booked_local(), [want], "{change}");
     }
 }
+
+#[test]
+fn dropping_an_item_of_a_plan_keeps_its_start() {
+    let mut w = World::new();
+    let r = w.say("I want a manicure, a pedicure and a haircut tomorrow from 10");
+    assert!(r.contains("10:00"), "{r}");
+    let r = w.say("actually drop the pedicure, just manicure and haircut");
+    assert!(!r.to_lowercase().contains("pedicure"), "{r}");
+    w.say("yes");
+    let booked = w.booked_local();
+    assert_eq!(booked.len(), 2, "{booked:?}");
+    assert_eq!(booked[0], "2026-11-26 10:00", "{booked:?}");
+}
+
+#[test]
+fn two_people_and_one_person_free_are_done_one_after_the_other() {
+    let mut w = World::new();
+    // Only staff 101 works tomorrow.
+    let start = tz()
+        .with_ymd_and_hms(2026, 11, 26, 0, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    w.occupy(uuid(102), start, start + Duration::days(1));
+    let r = w.say("me and my daughter both want pedicures tomorrow at 2pm");
+    assert!(r.contains("one after the other"), "{r}");
+    assert!(r.contains("14:00") && r.contains("15:30"), "{r}");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-26 14:00", "2026-11-26 15:30"]);
+}

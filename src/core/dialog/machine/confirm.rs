@@ -283,7 +283,18 @@ impl Dialog<'_> {
     /// confirmation: search again with it (the rest of the request kept).
     fn change_at_confirm(&mut self, u: &Understood, c: &ConfirmSlot) -> Option<bool> {
         let tz = self.config.tz;
-        let local = c.slot.start.with_timezone(&tz);
+        // A plan of several items starts where its first item does ("drop
+        // the wash and set" keeps 10:00, not the last item's time).
+        let plan_start = match c.purpose {
+            Purpose::New => self
+                .state
+                .plan
+                .placed
+                .first()
+                .map_or(c.slot.start, |i| i.slot.start),
+            Purpose::Move(_) => c.slot.start,
+        };
+        let local = plan_start.with_timezone(&tz);
         // "actually make it 12": a bare hour given as a change.
         let bare_hour = u
             .when

@@ -97,21 +97,47 @@ impl Dialog<'_> {
             })
         };
         let day = target.with_timezone(&tz).date_naive();
+        let after = |from: DateTime<Utc>| {
+            slots
+                .iter()
+                .filter(|s| {
+                    s.start >= from && s.start.with_timezone(&tz).date_naive() == day && !busy(s)
+                })
+                .min_by_key(|s| s.start)
+                .copied()
+        };
         let pick = if self.state.plan.together {
             slots
                 .iter()
                 .find(|s| s.start == target && !busy(s))
                 .copied()
         } else {
-            slots
-                .iter()
-                .filter(|s| {
-                    s.start >= target && s.start.with_timezone(&tz).date_naive() == day && !busy(s)
-                })
-                .min_by_key(|s| s.start)
-                .copied()
+            after(target)
         };
         if let Some(slot) = pick {
+            self.confirm(a.purpose, a.service, a.staff, a.when, slot);
+            return;
+        }
+        // Two people, one person who does it: one after the other, said.
+        let previous_end = placed.last().map(|p| p.slot.end);
+        if self.state.plan.together
+            && let Some(slot) = previous_end.and_then(after)
+        {
+            let lang = self.state.lang;
+            let name = self
+                .config
+                .catalog
+                .service(a.service)
+                .map(|s| s.display_name(lang).to_owned())
+                .unwrap_or_default();
+            self.say(match lang {
+                Lang::En => {
+                    format!("Nobody else is free for {name} at that same time, so one after the other:")
+                }
+                Lang::Sw => format!(
+                    "Hakuna mwingine aliye huru kwa {name} wakati huo huo, kwa hivyo mmoja baada ya mwingine:"
+                ),
+            });
             self.confirm(a.purpose, a.service, a.staff, a.when, slot);
             return;
         }
