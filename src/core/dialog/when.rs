@@ -222,8 +222,35 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     let next_week = tokens.has_any(&["next week", "wiki ijayo", "wiki inayokuja"]);
     let cutoff = NaiveTime::from_hms_opt(SAME_DAY_CUTOFF.0, SAME_DAY_CUTOFF.1, 0);
     let day_is_over = cutoff.is_some_and(|c| time >= c);
+    // "she closes school on friday so saturday morning is best": of two
+    // weekdays, the one said to be preferred.
+    let preferred = |i: usize| {
+        words[i.saturating_sub(2)..words.len().min(i + 4)]
+            .iter()
+            .any(|w| {
+                matches!(
+                    w.as_str(),
+                    "best"
+                        | "better"
+                        | "prefer"
+                        | "preferably"
+                        | "preferred"
+                        | "ideal"
+                        | "bora"
+                        | "afadhali"
+                )
+            })
+    };
+    let weekdays: Vec<usize> = (0..words.len())
+        .filter(|&i| lexicon::weekday(&words[i]).is_some())
+        .collect();
+    let chosen = weekdays
+        .iter()
+        .copied()
+        .find(|&i| weekdays.len() >= 2 && preferred(i))
+        .or(weekdays.first().copied());
     for (i, w) in words.iter().enumerate() {
-        let Some(weekday) = lexicon::weekday(w) else {
+        let Some(weekday) = lexicon::weekday(w).filter(|_| Some(i) == chosen) else {
             continue;
         };
         let prev = if i > 0 { words[i - 1].as_str() } else { "" };
@@ -532,6 +559,13 @@ mod tests {
             ("baada ya siku mbili", d(11, 27)),
             ("sorry not tomorrow, friday same time", d(11, 27)),
             ("si kesho, ijumaa", d(11, 27)),
+            (
+                "she closes school on friday so saturday morning is best",
+                d(11, 28),
+            ),
+            ("friday or saturday, saturday would be better", d(11, 28)),
+            ("jumamosi ni bora kuliko ijumaa", d(11, 28)),
+            ("friday, or saturday", d(11, 27)),
             ("Friday", d(11, 27)),
             ("Ijumaa", d(11, 27)),
             ("next Friday", d(11, 27)),
