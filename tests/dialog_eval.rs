@@ -362,6 +362,7 @@ async fn dialog_evaluation_does_not_fall_below_its_baseline() {
     let mut by_lang: BTreeMap<String, Tally> = BTreeMap::new();
     let mut parts: BTreeMap<String, Tally> = BTreeMap::new();
     let mut failures = String::new();
+    let mut held_failed: Vec<String> = Vec::new();
     for (n, c) in convs.iter().enumerate() {
         if only
             .as_deref()
@@ -380,6 +381,11 @@ async fn dialog_evaluation_does_not_fall_below_its_baseline() {
             t.total += 1;
             t.passed += usize::from(out.passed);
         }
+        // The held-out part's failing ids only (never their words), to
+        // compare two runs.
+        if !out.passed && verbose && held_out(&c.id) {
+            held_failed.push(c.id.clone());
+        }
         if !out.passed && (verbose || only.is_some()) && !held_out(&c.id) {
             failures.push_str(&format!(
                 "{} [{} {}]: {}\n{}",
@@ -396,6 +402,9 @@ async fn dialog_evaluation_does_not_fall_below_its_baseline() {
     println!("{}", table("part", &parts));
     if !failures.is_empty() {
         println!("failures (tuning part):\n{failures}");
+    }
+    if verbose {
+        println!("held-out failing ids: {}", held_failed.join(" "));
     }
     if only.is_some() {
         return;

@@ -1135,3 +1135,77 @@ fn two_people_and_one_person_free_are_done_one_after_the_other() {
     w.say("yes");
     assert_eq!(w.booked_local(), ["2026-11-26 14:00", "2026-11-26 15:30"]);
 }
+
+/// Answers to "Shall I book it?" written by someone who had not read the
+/// rules (fixtures/dialog_eval/answers.json: yes / no / not_yet / question /
+/// change). Dangerous: a booking of what was proposed after anything but a
+/// yes. Every 5th answer is held out of tuning (reported, not read).
+#[test]
+fn blind_answers_to_the_confirmation() {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        id: String,
+        text: String,
+        label: String,
+        lang: String,
+    }
+    let answers: Vec<Answer> =
+        serde_json::from_str(include_str!("../../../fixtures/dialog_eval/answers.json")).unwrap();
+    let verbose = std::env::var("ANSWERS_VERBOSE").is_ok_and(|v| v == "1");
+    let mut tally: std::collections::BTreeMap<(bool, String), (u32, u32)> = Default::default();
+    let (mut dangerous, mut dangerous_held) = (0u32, 0u32);
+    for a in &answers {
+        let held = a.id.trim_start_matches('q').parse::<u32>().unwrap_or(0) % 5 == 0;
+        // As the author pictured it: Manicure with Fatuma on Wednesday at
+        // 15:00, asked on the Monday; Achieng works there too.
+        let mut w = World::new();
+        w.now = Utc.with_ymd_and_hms(2026, 11, 23, 6, 0, 0).unwrap();
+        w.config.catalog.staff[0].name = "Fatuma Hassan".into();
+        w.config.catalog.staff[1].name = "Achieng Otieno".into();
+        let sw = matches!(a.lang.as_str(), "sw" | "sheng");
+        w.say(if sw {
+            "nataka manicure na Fatuma jumatano saa tisa mchana"
+        } else {
+            "book me a manicure with Fatuma on wednesday at 3pm"
+        });
+        assert!(matches!(w.state.step, Step::ConfirmSlot(_)));
+        let reply = w.say(&a.text);
+        let as_proposed = w.booked_local() == ["2026-11-25 15:00"]
+            && w.appointments[0].service_id == uuid(3)
+            && w.appointments[0].staff_id == uuid(101);
+        // A change that adds ("and a pedicure too") may book this one and
+        // go on with the rest: dangerous only if nothing else follows.
+        let ok = match a.label.as_str() {
+            "yes" => as_proposed,
+            "change" => !(as_proposed && matches!(w.state.step, Step::Idle)),
+            _ => !as_proposed,
+        };
+        if !ok && a.label != "yes" {
+            if held {
+                dangerous_held += 1;
+            } else {
+                dangerous += 1;
+            }
+        }
+        if !ok && !held && verbose {
+            println!("{} [{}] {:?} -> {}", a.id, a.label, a.text, reply);
+        }
+        let t = tally.entry((held, a.label.clone())).or_default();
+        t.0 += u32::from(ok);
+        t.1 += 1;
+    }
+    for ((held, label), (ok, n)) in &tally {
+        println!(
+            "{} {label}: {ok}/{n}",
+            if *held { "held-out" } else { "tune" }
+        );
+    }
+    println!(
+        "booked as proposed after anything but a yes: tune {dangerous}, held-out {dangerous_held}"
+    );
+    let yes_tune = tally.get(&(false, "yes".to_owned())).map_or(0, |t| t.0);
+    // Measured 2026-12-07: before the conditions and question openers,
+    // 20 / 3 dangerous and 102 yeses; after, 0 / 0 and 102 (of 104).
+    assert_eq!((dangerous, dangerous_held), (0, 0), "dangerous bookings");
+    assert!(yes_tune >= 102, "clear yeses missed: {yes_tune}");
+}

@@ -40,7 +40,7 @@ const YES: &str = "yes, yess, yesss, yeah, yea, yeh, yah, ya, yap, yep, yup, yas
     excellent, exactly, absolutely, definitely, certainly, of course, ofcourse, deal, agreed,
     go ahead, go on, proceed, book it, book me, book, do it, please do, that works,
     works for me, sounds good, sounds great, that s fine, thats fine, that s ok, weka,
-    niwekee, tuwekee, iweke, niwekelee, wekaa, nibook, nibukie, sawa, sawaa, sawasawa,
+    niwekee, tuwekee, iweke, niwekelee, wekaa, nibook, nibukie, bookie, bukie, sawa, sawaa, sawasawa,
     haya, hayaa, poa, fiti, fity, freshi, fresh, safi, shwari, ndio, ndiyo, ndiyoo, ndioo,
     ndo, eeh, eh, ee, eee, ehee, ehe, aha, naam, kabisa, bila shaka, hakuna shida,
     hakuna noma, no problem, no worries, endelea, thibitisha, nimekubali, nakubali,
@@ -77,7 +77,8 @@ const HESITANT: &str = "hold on, hold up, wait, ngoja, ngojea, ngojeni, subiri, 
     let me get back, let you know, nitakushow, nitakuconfirm, ntakuambia, ntakujulisha,
     ntakuconfirmia, nikuambie baadaye, nitarudi kwako, confirm later, nitakuinform,
     but first, lakini kwanza, ila kwanza, kwanza niambie, first tell me, before that,
-    kabla ya hapo, kabla hujaweka";
+    kabla ya hapo, kabla hujaweka, pengine, i ll call, i will call, call you to confirm,
+    confirm tomorrow, let me first, i ll confirm, i will confirm, nitakupigia";
 
 /// Refusals that count wherever they are. Some are also listed as the
 /// shared normaliser currently rewrites them ("forget" -> "for get",
@@ -96,13 +97,24 @@ const STRONG_NO: &str = "not now, cancel, cancel it, forget it, forget about it,
 const NO: &str = "no, nope, nah, naah, noo, hapana, hapna, la, aah aah, ah ah";
 
 /// Question words: a question with the "yes" is not yet a decision.
-const QUESTION: &str = "how, what, when, where, why, which, is it, are you, do you, does,
-    can i, will it, je, ngapi, gani, wapi, nini, lini, mbona, aje, kweli, niambie, tell me,
-    nieleze, nijulishe";
+const QUESTION: &str = "how, what, when, where, why, which, who, whom, is it, are you, do you,
+    does, can i, will it, je, ngapi, gani, wapi, nini, lini, nani, mbona, aje, kweli, niambie,
+    tell me, nieleze, nijulishe, sindio, si ndio, ama ni, au ni";
 
-/// Classifies an answer to a confirmation question. A "yes" that also
-/// carries a change ("yes but make it 4pm") is `Yes`: the caller looks for
-/// changes separately.
+/// A yes followed by one of these is not yet a decision: "yes but with
+/// Achieng", "sawa lakini nitakuconfirmia", "Yes if my friend agrees".
+const CONDITION: &str = "but, lakini, ila, however, though, although, if, only if, ikiwa,
+    provided, as long as, kama nita, kama ni, kama tu, unless, isipokuwa";
+
+/// Words that open a question after the yes ("sawa naweza lipa na
+/// mpesa", "ok kuna discount", "poa mna wifi").
+const QUESTION_OPENERS: &str = "naweza, mnaweza, unaweza, inawezekana, kuna, mna, mnadeal,
+    mnafanya, mko, je, is, are, can, could, do, does, will, would, should, any";
+
+/// Classifies an answer to a confirmation question. A "yes" with a
+/// condition or a question after it ("yes but make it 4pm", "yes but with
+/// Achieng", "sawa naweza lipa na mpesa") is `Hesitant`: the caller applies
+/// a change it finds first, and nothing else books.
 pub fn assent(tokens: &Tokens) -> Assent {
     let mut words = tokens.words().join(" ");
     for phrase in super::lexicon::phrases(NEUTRAL) {
@@ -169,7 +181,19 @@ pub fn assent(tokens: &Tokens) -> Assent {
         let asks = spans(&t, QUESTION)
             .iter()
             .any(|&(start, _)| start > 0 || !leading_yes);
-        return if asks { Assent::Hesitant } else { Assent::Yes };
+        // "yes but …", "sawa lakini …", "yes if …": a condition.
+        let conditional = spans(&t, CONDITION).iter().any(|&(start, _)| start > 0);
+        // "sawa naweza lipa na mpesa", "poa mna wifi": a question after it.
+        let opens_question = leading_yes
+            && yes_spans
+                .iter()
+                .filter(|&&(start, _)| start == 0)
+                .any(|&(_, len)| len < t.len() && is_word(t.at(len), QUESTION_OPENERS));
+        return if asks || conditional || opens_question {
+            Assent::Hesitant
+        } else {
+            Assent::Yes
+        };
     }
     Assent::Unclear
 }
@@ -177,7 +201,19 @@ pub fn assent(tokens: &Tokens) -> Assent {
 /// [`assent`] on raw text, also reading emoji answers (👍, 👌, ✅, 👎),
 /// which tokenisation drops.
 pub fn assent_text(text: &str) -> Assent {
-    let a = assent(&Tokens::new(text));
+    let tokens = Tokens::new(text);
+    let a = assent(&tokens);
+    // "ndio, hiyo ni 3pm sindio?", "Fatuma ni mzuri?": a question mark
+    // after more than a word or two asks before deciding (unless the yes
+    // comes after it: "can we continue in English? yes book it please").
+    let after_question = text.rsplit('?').next().unwrap_or("");
+    if a == Assent::Yes
+        && text.contains('?')
+        && tokens.len() >= 3
+        && assent(&Tokens::new(after_question)) != Assent::Yes
+    {
+        return Assent::Hesitant;
+    }
     if a != Assent::Unclear {
         return a;
     }
@@ -270,6 +306,7 @@ mod tests {
                 "👍",
                 "👍🏽",
                 "yes please",
+                "sorry, can we continue in English? yes book it please",
                 "yes pls",
                 "ok thanks",
                 "sawa asante",
@@ -280,7 +317,6 @@ mod tests {
                 "eeh sawa",
                 "yes book it",
                 "ndio niwekee",
-                "yes but make it 4pm",
                 "please go ahead and book it",
                 "that works for me",
                 "sounds good",
@@ -344,6 +380,12 @@ mod tests {
                 "ok but how much is it",
                 "sawa lakini ni pesa ngapi",
                 "sawa lakini kwanza niambie bei",
+                "yes but make it 4pm",
+                "yes but with achieng please",
+                "Yes if my friend agrees to come too",
+                "sawa naweza lipa na mpesa",
+                "poa, mna wifi?",
+                "pengine ndio",
                 "ok but first tell me where you are",
                 "poa ila kwanza nieleze kama kuna parking",
                 "yes what time will it finish",

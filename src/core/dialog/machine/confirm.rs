@@ -203,7 +203,25 @@ impl Dialog<'_> {
             .copied()
             .chain(u.service)
             .any(|s| !in_plan(s));
-        (adds && new_service && c.purpose == Purpose::New).then(|| words[1..].join(" "))
+        let rest = Tokens::from_words(words[1..].to_vec());
+        // "okay and how much is the pedicure also" asks, it does not add.
+        let asks = classify(&rest).question().is_some();
+        if adds && new_service && !asks && c.purpose == Purpose::New {
+            return Some(words[1..].join(" "));
+        }
+        // "ndio. nitalipa aje?", "yes, where exactly are you?": agreed, and
+        // a question about how to pay or find the place, answered after.
+        let found = topics(&rest);
+        let logistics = !found.is_empty()
+            && found.iter().all(|t| {
+                matches!(
+                    t,
+                    Topic::Payment | Topic::Location | Topic::Parking | Topic::Hours
+                )
+            });
+        let changes = !u.when.is_empty() || new_service || u.staff.is_some();
+        let conditional = rest.has_any(&["but", "lakini", "ila", "if", "ikiwa", "kama"]);
+        (logistics && !changes && !conditional).then(|| words[1..].join(" "))
     }
 
     /// A clear "yes" at the confirmation (and the phone number known):
@@ -301,8 +319,23 @@ impl Dialog<'_> {
             .is_empty()
             .then(|| bare_hour_change(&u.tokens))
             .flatten();
+        // "weka next week": the same weekday and time a week later.
+        let next_week = (u.when.is_empty()
+            && u.tokens
+                .has_any(&["next week", "wiki ijayo", "wiki inayokuja", "wiki ijao"]))
+        .then(|| local.date_naive() + Duration::days(7));
         let with_hour;
-        let u = if let Some(time) = bare_hour {
+        let u = if let Some(date) = next_week {
+            with_hour = Understood {
+                when: When {
+                    date: Some(date),
+                    time: Some(local.time()),
+                    part: None,
+                },
+                ..u.clone()
+            };
+            &with_hour
+        } else if let Some(time) = bare_hour {
             with_hour = Understood {
                 when: When {
                     date: None,
