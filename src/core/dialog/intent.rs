@@ -143,7 +143,9 @@ const CANCEL: &[&str] = &[
     "sitafika",
     "sitaweza kufika",
     "siwezi kufika",
-    "sitaweza kufika",
+    "siwezi kuja",
+    "nitashindwa kuja",
+    "nitashindwa kufika",
 ];
 const RESCHEDULE: &[&str] = &[
     "reschedule",
@@ -388,7 +390,11 @@ const RESCHEDULE_STEMS: &[&str] = &[
     "kumove",
     "nimove",
 ];
-const CANCEL_STEMS: &[&str] = &["ghair", "ifute", "tufute", "nifutie", "ifutwe", "futilia"];
+const CANCEL_STEMS: &[&str] = &[
+    "ghair", "ifute", "tufute", "nifutie", "ifutwe", "futilia", "ufute", "mfute",
+    // "uicancel", "ku-cancel", "nicancelie"
+    "cancel",
+];
 
 fn has_stem(tokens: &Tokens, stems: &[&str]) -> bool {
     let words = tokens.words();
@@ -455,6 +461,18 @@ pub fn refers_to_existing(tokens: &Tokens) -> bool {
         "nilikuwa nimepanga",
         "nina miadi",
         "nina booking",
+        "nilikuwa na booking",
+        "nilikuwa na appointment",
+        "nilikuwa na miadi",
+        "nilikua na booking",
+        "ile booking",
+        "ile appointment",
+        "ile miadi",
+        "booking zangu",
+        "bookings zangu",
+        "appointment zangu",
+        "miadi zangu",
+        "zile booking",
         "nina appointment",
         "nina appt",
         "niko na booking",
@@ -544,7 +562,21 @@ pub fn classify(tokens: &Tokens) -> Intents {
             "ziende",
             "iwe",
         ]) || has_stem(tokens, &["badilish"]));
-    if has(RESCHEDULE) || has_stem(tokens, RESCHEDULE_STEMS) || changes_existing {
+    // "naeza kuja saa nane badala ya saa sita?", "can I come at 4 instead
+    // of 2": a time given in place of another is a move.
+    let words = tokens.words();
+    let instead_of_time = words.windows(2).enumerate().any(|(k, w)| {
+        matches!(
+            (w[0].as_str(), w[1].as_str()),
+            ("instead", "of") | ("badala", "ya")
+        ) && words[k + 2..].iter().take(3).any(|w| {
+            w == "saa"
+                || crate::core::dialog::lexicon::is_day_word(w)
+                || w.starts_with(|c: char| c.is_ascii_digit())
+        })
+    });
+    if has(RESCHEDULE) || has_stem(tokens, RESCHEDULE_STEMS) || changes_existing || instead_of_time
+    {
         found.push(Intent::Reschedule);
     }
     if has(BOOK) {

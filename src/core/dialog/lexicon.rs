@@ -298,6 +298,19 @@ fn starts_number(word: &str) -> bool {
 /// "saa4" -> "saa 4"; "1600hrs" / "16h" -> "16:00"; "kesho10am" ->
 /// "kesho 10am". Amount and date forms ("ksh200", "2k", "3rd") are left.
 fn split_digits(w: &str) -> Option<Vec<String>> {
+    // "14:00hrs", "16:30h": the clock time without its suffix.
+    if let Some(clock) = ["hrs", "hours", "hr", "h"]
+        .iter()
+        .find_map(|s| w.strip_suffix(s))
+        .filter(|c| {
+            let (h, m) = c.split_once(':').unwrap_or(("", ""));
+            (1..=2).contains(&h.len())
+                && m.len() == 2
+                && h.chars().chain(m.chars()).all(|c| c.is_ascii_digit())
+        })
+    {
+        return Some(vec![clock.to_owned()]);
+    }
     let first_digit = w.find(|c: char| c.is_ascii_digit())?;
     if first_digit > 0 {
         let (letters, rest) = w.split_at(first_digit);
@@ -534,6 +547,8 @@ mod tests {
             ("saa ngapi", "saa ngapi"),
             ("sa ngapi", "sa ngapi"),
             ("1600hrs", "16:00"),
+            ("14:00hrs", "14:00"),
+            ("16:30h", "16:30"),
             ("16h", "16:00"),
             ("0930hrs", "09:30"),
             ("2hrs", "2hrs"),

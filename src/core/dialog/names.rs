@@ -319,8 +319,10 @@ pub fn party_size(tokens: &Tokens) -> u8 {
         let sw = (is_word(w, SW_COMPANIONS) || is_word(w, COMPANIONS))
             && is_word(at(i + 1), "yangu, wangu, zangu, wetu, yetu")
             && is_word(before(i, 1), "na, pamoja, mimi, kwa, ya, and, for, wa");
-        let sw_own = is_word(w, "mwanangu, wanangu, mamangu, babangu, dadangu, kakangu")
-            && is_word(before(i, 1), "na, pamoja, mimi, kwa, ya, and, for, wa");
+        let sw_own = is_word(
+            w,
+            "mwanangu, wanangu, mamangu, babangu, dadangu, kakangu, bwanangu, mumewangu, mkewangu",
+        ) && is_word(before(i, 1), "na, pamoja, mimi, kwa, ya, and, for, wa");
         if en || sw || sw_own {
             others = others.saturating_add(count);
         }
@@ -362,7 +364,12 @@ fn stated_count(words: &[String]) -> Option<u8> {
                 prev,
                 "sisi, wote, tuko, watu, tutakuwa, tupo, tutakuja, kwa, ni",
             );
-        let sw_people = prev == "watu";
+        // "watoto wawili", "vijana wawili", "my two kids" counted after.
+        let sw_people = prev == "watu"
+            || is_word(
+                prev,
+                "watoto, vijana, wasichana, wavulana, mabinti, madada, marafiki",
+            );
         if en || sw || sw_people {
             return Some(n);
         }

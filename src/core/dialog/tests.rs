@@ -1209,3 +1209,34 @@ fn blind_answers_to_the_confirmation() {
     assert_eq!((dangerous, dangerous_held), (0, 0), "dangerous bookings");
     assert!(yes_tune >= 102, "clear yeses missed: {yes_tune}");
 }
+
+#[test]
+fn a_time_offered_instead_of_cancelling_moves_the_booking() {
+    let mut w = World::new();
+    w.say("pedicure tomorrow at 10am");
+    w.say("yes");
+    let r = w.say("samahani, nitashindwa kuja kesho");
+    assert!(r.contains("Nifute"), "{r}");
+    let r = w.say("inawezekana saa kumi jioni?");
+    assert!(r.contains("Nihamishe") && r.contains("(16:00)"), "{r}");
+    w.say("sawa");
+    assert_eq!(w.booked_local(), ["2026-11-26 16:00"]);
+}
+
+#[test]
+fn the_day_that_picks_a_booking_and_a_new_time_in_one_answer() {
+    let mut w = World::new();
+    w.say("pedicure tomorrow at 2pm");
+    w.say("yes");
+    w.say("manicure on friday at 11am");
+    w.say("yes");
+    let r = w.say("I need to move one of my bookings");
+    assert!(r.contains("Which appointment"), "{r}");
+    let r = w.say("the one on friday, can it be earlier? 9am");
+    assert!(
+        r.contains("Move your Manicure") && r.contains("09:00"),
+        "{r}"
+    );
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-26 14:00", "2026-11-27 09:00"]);
+}

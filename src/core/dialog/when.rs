@@ -90,8 +90,48 @@ pub fn local_today(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
     now.with_timezone(&tz).date_naive()
 }
 
-/// Reads every date and time expression in the turn.
+/// Words that take back what was just said: "on friday no sorry saturday
+/// at ten", "saa nne, hapana samahani saa tano".
+const CORRECTIONS: &[&[&str]] = &[
+    &["no", "sorry"],
+    &["sorry", "no"],
+    &["no", "wait"],
+    &["no", "no"],
+    &["i", "mean"],
+    &["i", "meant"],
+    &["or", "rather"],
+    &["correction"],
+    &["nimekosea"],
+    &["namaanisha"],
+    &["nilimaanisha"],
+    &["hapana", "samahani"],
+    &["samahani", "hapana"],
+    &["hapana", "sorry"],
+];
+
+/// Reads every date and time expression in the turn; after a correction
+/// ("friday no sorry saturday"), what follows it wins.
 pub fn parse_when(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> When {
+    let words = tokens.words();
+    let corrected = (1..words.len()).rev().find_map(|i| {
+        CORRECTIONS
+            .iter()
+            .find(|c| {
+                words.len() >= i + c.len() && words[i..].iter().zip(c.iter()).all(|(w, p)| w == p)
+            })
+            .map(|c| (i, i + c.len()))
+    });
+    if let Some((start, end)) = corrected {
+        let after = parse_when_plain(&Tokens::from_words(words[end..].to_vec()), now, tz);
+        if !after.is_empty() {
+            let before = parse_when_plain(&Tokens::from_words(words[..start].to_vec()), now, tz);
+            return after.or(before);
+        }
+    }
+    parse_when_plain(tokens, now, tz)
+}
+
+fn parse_when_plain(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> When {
     let local = now.with_timezone(&tz).naive_local();
     let part = parse_part(tokens);
     let date = parse_date(tokens, local.date(), local.time());
@@ -559,6 +599,9 @@ mod tests {
             ("baada ya siku mbili", d(11, 27)),
             ("sorry not tomorrow, friday same time", d(11, 27)),
             ("si kesho, ijumaa", d(11, 27)),
+            ("on friday no sorry saturday at ten", d(11, 28)),
+            ("ijumaa, hapana samahani jumamosi", d(11, 28)),
+            ("thursday i mean friday", d(11, 27)),
             (
                 "she closes school on friday so saturday morning is best",
                 d(11, 28),

@@ -406,7 +406,9 @@ pub fn match_staff(tokens: &Tokens, staff: &[StaffInfo]) -> Option<Uuid> {
                 n.chars().count() >= 3
                     && tokens.words().iter().any(|w| {
                         w == n
+                            // "kama" (as, like) is not a typo of "Kamau".
                             || (n.chars().count() >= 5
+                                && !lexicon::is_known(w)
                                 && w.len().abs_diff(n.len()) <= 4
                                 && strsim::osa_distance(w, n) <= 1)
                     })

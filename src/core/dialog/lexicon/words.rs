@@ -378,6 +378,12 @@ pub const SERVICE_SYNONYMS: &[ServiceSynonym] = &[
             "kuchonga nywele",
             "kuchongwa nywele",
             "cut nywele",
+            // "vijana wawili wakatwe nywele", "nikatwe nywele", "akatwe"
+            "kukatwa nywele",
+            "wakatwe nywele",
+            "nikatwe nywele",
+            "akatwe nywele",
+            "tukatwe nywele",
         ],
         targets: &[
             "haircut", "haircuts", "cut", "kinyozi", "barber", "trim", "kunyoa",

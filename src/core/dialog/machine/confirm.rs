@@ -355,6 +355,27 @@ impl Dialog<'_> {
         };
         // "saa tisa nitakuwa bado darasani. Rudisha saa kumi na moja": the
         // time on offer named to turn it down, and another one after it.
+        // The same for a day: "friday nitakuwa safari. saturday same time?"
+        let other_day;
+        let u = match u.when.date {
+            Some(d) if d == local.date_naive() => {
+                match later_date_other_than(&u.tokens, self.state.now.unwrap_or_default(), tz, d) {
+                    Some(later) => {
+                        other_day = Understood {
+                            when: When {
+                                date: later.date,
+                                time: later.time.or(u.when.time),
+                                part: later.part.or(u.when.part),
+                            },
+                            ..u.clone()
+                        };
+                        &other_day
+                    }
+                    None => u,
+                }
+            }
+            _ => u,
+        };
         let other_time;
         let u = match u.when.time {
             Some(t) if t == local.time() => {

@@ -58,11 +58,12 @@ impl Dialog<'_> {
             "instead",
             "badala",
             "into",
-            "change it to",
-            "change to",
+            "change",
+            "badilisha",
             "make it",
             "ibadilishwe",
             "tubadilishe",
+            "nifanyiwe",
             "switch",
             "swap",
         ]);
@@ -130,7 +131,20 @@ impl Dialog<'_> {
             })
             .copied()
             .collect();
-        let list = if named.is_empty() { list } else { named };
+        // "cancel the facial on tuesday but the haircut stays at 2": the
+        // time was the other one's; the service alone names it.
+        let by_service: Vec<AppointmentSummary> = list
+            .iter()
+            .filter(|ap| a.service.is_some_and(|s| s == ap.service_id))
+            .copied()
+            .collect();
+        let list = if !named.is_empty() {
+            named
+        } else if !by_service.is_empty() {
+            by_service
+        } else {
+            list
+        };
         if a.purpose == ExistingPurpose::Check {
             self.tell_upcoming(&list);
             return;
@@ -313,7 +327,24 @@ impl Dialog<'_> {
             (hits.len() == 1).then(|| hits[0])
         });
         if let Some(ap) = picked {
-            self.existing_chosen(s.purpose, s.when, s.same_time, s.swap_to, ap);
+            // "the one on friday, can it be earlier? 10am": the day names
+            // it, the rest is the new time.
+            let local = ap.start.with_timezone(&tz);
+            let fresh = When {
+                date: u.when.date.filter(|d| *d != local.date_naive()),
+                time: u.when.time.filter(|t| *t != local.time()),
+                part: u.when.part,
+            };
+            let when = match s.purpose {
+                ExistingPurpose::Reschedule => fresh.or(s.when),
+                ExistingPurpose::Cancel | ExistingPurpose::Check => s.when,
+            };
+            let (_, swap_now) = match s.purpose {
+                ExistingPurpose::Reschedule => self.swap_parts(u),
+                ExistingPurpose::Cancel | ExistingPurpose::Check => (None, None),
+            };
+            let swap_to = swap_now.filter(|sv| *sv != ap.service_id).or(s.swap_to);
+            self.existing_chosen(s.purpose, when, s.same_time, swap_to, ap);
             return true;
         }
         // "both" / "zote" when cancelling two or three.
@@ -353,6 +384,16 @@ impl Dialog<'_> {
             "iache",
             "iache tu",
         ]);
+        // "inawezekana saa kumi na moja?": a time instead of a yes moves it.
+        if !says_cancel && !keep_it && !Self::is_yes(u) && !u.when.is_empty() {
+            let local = ap.start.with_timezone(&self.config.tz);
+            let when = When {
+                date: u.when.date.or(Some(local.date_naive())),
+                ..u.when
+            };
+            self.search(Purpose::Move(ap), ap.service_id, u.staff, when, false);
+            return true;
+        }
         let refuses = keep_it || u.assent == Assent::Hesitant || (Self::is_no(u) && !says_cancel);
         if !refuses && (Self::is_yes(u) || u.intents.contains(Intent::Cancel)) {
             // "ndio. then nataka cornrows badala yake": another service
@@ -444,6 +485,19 @@ impl Dialog<'_> {
     }
 
     pub(super) fn ask_new_time(&mut self, u: &Understood, s: AskNewTime) -> bool {
+        // "badala ya pedicure nifanyiwe manicure saa ile ile": another
+        // service in its place.
+        let (_, swap_to) = self.swap_parts(u);
+        if let Some(service) = swap_to.filter(|sv| *sv != s.appointment.service_id) {
+            let local = s.appointment.start.with_timezone(&self.config.tz);
+            let when = When {
+                date: u.when.date.or(Some(local.date_naive())),
+                time: u.when.time.or(Some(local.time())),
+                part: None,
+            };
+            self.search(Purpose::Move(s.appointment), service, u.staff, when, false);
+            return true;
+        }
         if !u.when.is_empty() || same_time(&u.tokens) {
             let local = s.appointment.start.with_timezone(&self.config.tz);
             let keep_time =

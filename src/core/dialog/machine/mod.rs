@@ -53,7 +53,8 @@ mod plan;
 mod questions;
 mod reading;
 use reading::{
-    bare_hour_change, later_time_other_than, move_parts, offered_choice, ordinal_choice,
+    bare_hour_change, later_date_other_than, later_time_other_than, move_parts, offered_choice,
+    ordinal_choice,
 };
 mod types;
 

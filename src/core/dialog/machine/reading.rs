@@ -275,3 +275,21 @@ pub(super) fn bare_hour_change(tokens: &Tokens) -> Option<NaiveTime> {
         .find_map(|w| w.parse::<u32>().ok().filter(|h| (1..=12).contains(h)))?;
     NaiveTime::from_hms_opt(if h <= 6 { h + 12 } else { h }, 0, 0)
 }
+
+/// The last day said in the turn that is not `not`: "friday nitakuwa
+/// safari. saturday same time iko?" gives Saturday when Friday is on offer.
+pub(super) fn later_date_other_than(
+    tokens: &Tokens,
+    now: DateTime<Utc>,
+    tz: Tz,
+    not: chrono::NaiveDate,
+) -> Option<When> {
+    let words = tokens.words();
+    (1..words.len())
+        .rev()
+        .filter(|&i| crate::core::dialog::lexicon::is_day_word(&words[i]) || words[i] == "tarehe")
+        .find_map(|i| {
+            let when = parse_when(&Tokens::from_words(words[i..].to_vec()), now, tz);
+            when.date.filter(|d| *d != not).map(|_| when)
+        })
+}
