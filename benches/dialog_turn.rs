@@ -158,7 +158,7 @@ fn turn(
                     start,
                     end,
                 }))),
-                Action::ListUpcoming => Some(Input::Upcoming(vec![])),
+                Action::ListUpcoming | Action::ListRecent => Some(Input::Upcoming(vec![])),
                 Action::FetchKnowledge { .. } => Some(Input::Knowledge(vec![])),
                 Action::Cancel { appointment_id } => Some(Input::Cancelled(Ok(appointment_id))),
                 Action::Reschedule { .. } => Some(Input::Upcoming(vec![])),

@@ -736,6 +736,11 @@ impl Run<'_, '_> {
                 // A web chat that has not given a number has no bookings.
                 None => Vec::new(),
             })),
+            Action::ListRecent => Some(Input::Upcoming(match &self.phone {
+                Some(phone) => repo::recent_for(self.tx, phone, self.turn.now).await?,
+                // A web chat that has not given a number has no bookings.
+                None => Vec::new(),
+            })),
             Action::Cancel { appointment_id } => {
                 let Some(phone) = self.phone.clone() else {
                     return Ok(Some(Input::Cancelled(Err(WriteFailure::NotFound))));

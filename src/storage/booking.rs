@@ -367,6 +367,38 @@ pub async fn upcoming_for(
         .collect()
 }
 
+/// The customer's latest past appointments (not cancelled), newest first:
+/// what "same as last time" means.
+pub async fn recent_for(
+    tx: &mut TenantTx,
+    phone: &PhoneNumber,
+    now: DateTime<Utc>,
+) -> Result<Vec<AppointmentSummary>, StorageError> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.service_id, a.staff_id, a.start_at, a.end_at FROM appointments a \
+         JOIN contacts c ON c.id = a.contact_id \
+         WHERE c.phone_number = $1 AND a.start_at <= $2 \
+           AND a.status IN ('pending', 'confirmed', 'completed') \
+           AND a.service_id IS NOT NULL AND a.staff_id IS NOT NULL \
+         ORDER BY a.start_at DESC LIMIT 5",
+    )
+    .bind(phone.expose())
+    .bind(now)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AppointmentSummary {
+                id: r.try_get("id")?,
+                service_id: r.try_get("service_id")?,
+                staff_id: r.try_get("staff_id")?,
+                start: r.try_get("start_at")?,
+                end: r.try_get("end_at")?,
+            })
+        })
+        .collect()
+}
+
 /// Cancels one of the customer's appointments and takes it off their
 /// running totals.
 pub async fn cancel(

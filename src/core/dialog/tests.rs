@@ -199,7 +199,23 @@ impl World {
                 self.name = Some(name);
                 None
             }
-            Action::ListUpcoming => Some(Input::Upcoming(self.appointments.clone())),
+            Action::ListUpcoming => Some(Input::Upcoming(
+                self.appointments
+                    .iter()
+                    .filter(|a| a.start > self.now)
+                    .copied()
+                    .collect(),
+            )),
+            Action::ListRecent => {
+                let mut past: Vec<AppointmentSummary> = self
+                    .appointments
+                    .iter()
+                    .filter(|a| a.start <= self.now)
+                    .copied()
+                    .collect();
+                past.sort_by_key(|a| std::cmp::Reverse(a.start));
+                Some(Input::Upcoming(past))
+            }
             Action::Cancel { appointment_id } => {
                 self.appointments.retain(|a| a.id != appointment_id);
                 Some(Input::Cancelled(Ok(appointment_id)))
@@ -1239,4 +1255,35 @@ fn the_day_that_picks_a_booking_and_a_new_time_in_one_answer() {
     );
     w.say("yes");
     assert_eq!(w.booked_local(), ["2026-11-26 14:00", "2026-11-27 09:00"]);
+}
+
+#[test]
+fn same_as_last_time_books_the_last_service_again() {
+    for (ask, answer) in [
+        (
+            "nataka ile kitu nilifanya last time, jumamosi saa tatu asubuhi",
+            "sawa",
+        ),
+        ("Hi, the usual please, saturday at 9am", "yes"),
+    ] {
+        let mut w = World::new();
+        let last = w.now - Duration::days(20);
+        w.appointments.push(AppointmentSummary {
+            id: uuid(900),
+            service_id: uuid(2),
+            staff_id: uuid(102),
+            start: last,
+            end: last + Duration::hours(3),
+        });
+        let r = w.say(ask);
+        assert!(
+            r.contains("Box Braids") || r.contains("Kusuka mabutu"),
+            "{ask}: {r}"
+        );
+        assert!(r.contains("09:00"), "{ask}: {r}");
+        w.say(answer);
+        assert_eq!(w.appointments.len(), 2, "{ask}");
+        assert_eq!(w.appointments[1].service_id, uuid(2), "{ask}");
+        assert_eq!(w.booked_local()[1], "2026-11-28 09:00", "{ask}");
+    }
 }

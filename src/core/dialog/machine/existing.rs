@@ -8,6 +8,7 @@ impl Dialog<'_> {
     pub(super) fn start_existing(&mut self, purpose: ExistingPurpose, u: &Understood) {
         let (identify, when) = match purpose {
             ExistingPurpose::Cancel | ExistingPurpose::Check => (u.when, When::default()),
+            ExistingPurpose::Again => (When::default(), u.when),
             ExistingPurpose::Reschedule => {
                 let now = self.state.now.unwrap_or_default();
                 match move_parts(&u.tokens, now, self.config.tz) {
@@ -23,14 +24,19 @@ impl Dialog<'_> {
         self.state.cancel_queue.clear();
         let (service, swap_to) = match purpose {
             ExistingPurpose::Reschedule => self.swap_parts(u),
-            ExistingPurpose::Cancel | ExistingPurpose::Check => {
+            ExistingPurpose::Cancel | ExistingPurpose::Check | ExistingPurpose::Again => {
                 (u.services.first().copied().or(u.service), None)
             }
         };
         let all = u
             .tokens
             .has_any(&["both", "all", "zote", "yote", "all of them", "both of them"]);
-        self.act(Action::ListUpcoming);
+        self.act(match purpose {
+            ExistingPurpose::Again => Action::ListRecent,
+            ExistingPurpose::Cancel | ExistingPurpose::Reschedule | ExistingPurpose::Check => {
+                Action::ListUpcoming
+            }
+        });
         self.state.step = Step::AwaitUpcoming(AwaitUpcoming {
             all,
             purpose,
@@ -39,6 +45,15 @@ impl Dialog<'_> {
             service,
             same_time: same_time(&u.tokens),
             swap_to,
+            same_staff: u.tokens.has_any(&[
+                "same person",
+                "same stylist",
+                "same lady",
+                "same guy",
+                "yule yule",
+                "yuleyule",
+                "huyo huyo",
+            ]),
         });
     }
 
@@ -99,6 +114,10 @@ impl Dialog<'_> {
     pub(super) fn on_upcoming(&mut self, a: AwaitUpcoming, list: Vec<AppointmentSummary>) {
         let lang = self.state.lang;
         let tz = self.config.tz;
+        if a.purpose == ExistingPurpose::Again {
+            self.book_again(&a, list.first().copied());
+            return;
+        }
         // "change my manicure to 4pm instead": the one service named is one
         // they have, so it names the appointment, not what it becomes.
         let a = match a.swap_to {
@@ -171,8 +190,12 @@ impl Dialog<'_> {
                             "Which appointment would you like to move?"
                         }
                         (ExistingPurpose::Reschedule, Lang::Sw) => "Ungependa kuhamisha miadi ipi?",
-                        (ExistingPurpose::Check, Lang::En) => "Which appointment do you mean?",
-                        (ExistingPurpose::Check, Lang::Sw) => "Unamaanisha miadi ipi?",
+                        (ExistingPurpose::Check | ExistingPurpose::Again, Lang::En) => {
+                            "Which appointment do you mean?"
+                        }
+                        (ExistingPurpose::Check | ExistingPurpose::Again, Lang::Sw) => {
+                            "Unamaanisha miadi ipi?"
+                        }
                     }
                     .to_owned(),
                 );
@@ -280,6 +303,19 @@ impl Dialog<'_> {
                 self.state.step = Step::ConfirmCancel(ap);
             }
             ExistingPurpose::Check => self.tell_upcoming(&[ap]),
+            ExistingPurpose::Again => self.book_again(
+                &AwaitUpcoming {
+                    all: false,
+                    purpose,
+                    when,
+                    identify: When::default(),
+                    service: None,
+                    same_time,
+                    swap_to,
+                    same_staff: false,
+                },
+                Some(ap),
+            ),
             ExistingPurpose::Reschedule => {
                 // Another service in its place: at the time asked for, else
                 // at its own time.
@@ -337,11 +373,13 @@ impl Dialog<'_> {
             };
             let when = match s.purpose {
                 ExistingPurpose::Reschedule => fresh.or(s.when),
-                ExistingPurpose::Cancel | ExistingPurpose::Check => s.when,
+                ExistingPurpose::Cancel | ExistingPurpose::Check | ExistingPurpose::Again => s.when,
             };
             let (_, swap_now) = match s.purpose {
                 ExistingPurpose::Reschedule => self.swap_parts(u),
-                ExistingPurpose::Cancel | ExistingPurpose::Check => (None, None),
+                ExistingPurpose::Cancel | ExistingPurpose::Check | ExistingPurpose::Again => {
+                    (None, None)
+                }
             };
             let swap_to = swap_now.filter(|sv| *sv != ap.service_id).or(s.swap_to);
             self.existing_chosen(s.purpose, when, s.same_time, swap_to, ap);
@@ -559,6 +597,31 @@ impl Dialog<'_> {
                 self.say(Msg::MoveFailed.text(lang));
                 self.state.step = Step::Idle;
             }
+        }
+    }
+}
+
+impl Dialog<'_> {
+    /// "Same as last time": the service of the latest past appointment, at
+    /// the day and time asked for (with the same person when asked: "na
+    /// yule yule", "same stylist"); without one, which service.
+    pub(super) fn book_again(&mut self, a: &AwaitUpcoming, last: Option<AppointmentSummary>) {
+        let Some(last) = last else {
+            let lang = self.state.lang;
+            self.say(Msg::WhichService.text(lang));
+            let offered: Vec<Uuid> = self.config.catalog.services.iter().map(|s| s.id).collect();
+            self.offer_services(&offered);
+            self.state.step = Step::ChooseService(ChooseService {
+                when: a.when,
+                staff: None,
+                offered,
+            });
+            return;
+        };
+        let staff = a.same_staff.then_some(last.staff_id);
+        let party = self.state.plan.party.max(1);
+        if let Some(service) = self.plan_services(&[last.service_id], party) {
+            self.search(Purpose::New, service, staff, a.when, false);
         }
     }
 }

@@ -359,6 +359,35 @@ impl<'a> Dialog<'a> {
             self.start_existing(ExistingPurpose::Reschedule, u);
             return true;
         }
+        // "nataka ile kitu nilifanya last time", "the usual": book again what
+        // they had last.
+        if matches!(step, Step::Idle | Step::ChooseService(_))
+            && u.service.is_none()
+            && u.services.is_empty()
+            && u.tokens.has_any(&[
+                "same as last time",
+                "same thing as last time",
+                "same as before",
+                "what i had last time",
+                "what i did last time",
+                "the usual",
+                "my usual",
+                "kama kawaida",
+                "kama last time",
+                "kama mara ya mwisho",
+                "nilifanya last time",
+                "nilifanya mara ya mwisho",
+                "nilifanyiwa last time",
+                "nilifanyiwa mara ya mwisho",
+                "ile kitu nilifanya",
+                "ile ya last time",
+                "ile ya mara ya mwisho",
+                "kama ile ya last time",
+            ])
+        {
+            self.start_existing(ExistingPurpose::Again, u);
+            return true;
+        }
         // "sorry can we make it 12 instead", "make it a pedicure instead"
         // right after a booking: a change of the one just booked.
         if let Some(id) = self.state.just_booked
@@ -400,6 +429,7 @@ impl<'a> Dialog<'a> {
                     service: None,
                     same_time: same_time(&u.tokens),
                     swap_to,
+                    same_staff: false,
                 });
                 return true;
             }

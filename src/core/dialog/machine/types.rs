@@ -138,6 +138,9 @@ pub enum Action {
         price: Money,
     },
     ListUpcoming,
+    /// The customer's past appointments, newest first (answered with
+    /// [`Input::Upcoming`]): "same as last time".
+    ListRecent,
     Cancel {
         appointment_id: Uuid,
     },
@@ -340,6 +343,9 @@ pub enum ExistingPurpose {
     Reschedule,
     /// "I forgot the time of my appointment": say what they have.
     Check,
+    /// "nataka ile kitu nilifanya last time", "the usual": book again what
+    /// the customer had last (answered from [`Action::ListRecent`]).
+    Again,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -360,6 +366,10 @@ pub struct AwaitUpcoming {
     /// "change it to a relaxer instead": the service it should become.
     #[serde(default)]
     pub swap_to: Option<Uuid>,
+    /// "same as last time, with the same person": booking again, with the
+    /// staff member of that appointment.
+    #[serde(default)]
+    pub same_staff: bool,
     /// "cancel both" / "futa zote": every one named.
     #[serde(default)]
     pub all: bool,
