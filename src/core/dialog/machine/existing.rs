@@ -407,23 +407,58 @@ impl Dialog<'_> {
     pub(super) fn confirm_cancel(&mut self, u: &Understood, ap: AppointmentSummary) -> bool {
         // "hapana usifute", "no don't cancel it": a refusal wins; "yes
         // cancel it" is a yes here even though "cancel" refuses elsewhere.
-        let says_cancel = u.intents.contains(Intent::Cancel);
-        let keep_it = u.tokens.has_any(&[
-            "don t cancel",
-            "dont cancel",
-            "do not cancel",
-            "not cancel",
-            "no need to cancel",
-            "keep it",
-            "usifute",
-            "msifute",
-            "usiifute",
-            "usighairi",
-            "iache",
-            "iache tu",
+        // "sitaki kufuta", "sijasema nifute", "instead of cancelling can I
+        // come Saturday?": the word is there, the wish is not.
+        let negated = u.tokens.has_any(&[
+            "sitaki kufuta",
+            "sitaki ifutwe",
+            "sitaki uifute",
+            "sijasema",
+            "sikusema",
+            "instead of cancel",
+            "instead of cancelling",
+            "rather than cancel",
+            "rather than cancelling",
+            "badala ya kufuta",
+            "badala ya kuifuta",
+            "not to cancel",
         ]);
-        // "inawezekana saa kumi na moja?": a time instead of a yes moves it.
-        if !says_cancel && !keep_it && !Self::is_yes(u) && !u.when.is_empty() {
+        let says_cancel = u.intents.contains(Intent::Cancel) && !negated;
+        // "If I cancel will I be charged?", "nikifuta nitalipa?": a question.
+        let first = u.tokens.words().first().map(String::as_str).unwrap_or("");
+        let asks = (!says_cancel && u.intents.question().is_some())
+            || matches!(
+                first,
+                "if" | "is" | "does" | "kama" | "je" | "nikifuta" | "nikicancel" | "ikiwa"
+            );
+        let leading_yes = assent(&Tokens::from_words(vec![first.to_owned()])) == Assent::Yes;
+        let keep_it = negated
+            || u.tokens.has_any(&[
+                "don t cancel",
+                "dont cancel",
+                "do not cancel",
+                "not cancel",
+                "no need to cancel",
+                "keep it",
+                "usifute",
+                "msifute",
+                "usiifute",
+                "usighairi",
+                "iache",
+                "iache tu",
+                "ibaki",
+                "wacha ibaki",
+                "i ll come",
+                "i will come",
+                "nitakuja",
+            ]);
+        // "inawezekana saa kumi na moja?", "tuweke saturday morning",
+        // "instead of cancelling can I come Saturday?": another time moves it.
+        let local = ap.start.with_timezone(&self.config.tz);
+        let other_time = u.when.date.is_some_and(|d| d != local.date_naive())
+            || u.when.time.is_some_and(|t| t != local.time())
+            || (u.when.part.is_some() && u.when.date.is_none() && u.when.time.is_none());
+        if !says_cancel && other_time {
             let local = ap.start.with_timezone(&self.config.tz);
             let when = When {
                 date: u.when.date.or(Some(local.date_naive())),
@@ -432,8 +467,16 @@ impl Dialog<'_> {
             self.search(Purpose::Move(ap), ap.service_id, u.staff, when, false);
             return true;
         }
-        let refuses = keep_it || u.assent == Assent::Hesitant || (Self::is_no(u) && !says_cancel);
-        if !refuses && (Self::is_yes(u) || u.intents.contains(Intent::Cancel)) {
+        if asks {
+            self.answer_topics(&[Topic::Cancellation], u, Step::ConfirmCancel(ap), None);
+            return true;
+        }
+        // "Ndio ifute, nitawapigia baadaye": a yes with the word of
+        // cancelling is a cancel whatever is said of later.
+        let refuses = keep_it
+            || (u.assent == Assent::Hesitant && !(leading_yes && says_cancel))
+            || (Self::is_no(u) && !says_cancel);
+        if !refuses && (Self::is_yes(u) || says_cancel) {
             // "ndio. then nataka cornrows badala yake": another service
             // asked for in the same breath is booked after the cancel.
             let other_service = u

@@ -278,8 +278,16 @@ impl<'a> Dialog<'a> {
                     .map(|n| ChoiceRef::Index(n - 1))
             })
             .or_else(|| {
-                // "the twenty third at ten" is a date, not the third offer.
-                (when.date.is_none() && when.time.is_none())
+                // "the twenty third at ten" is a date, not the third offer;
+                // "2nd" or "3rd" alone is an offer.
+                let alone = tokens.len() <= 2
+                    && tokens.words().iter().any(|w| {
+                        matches!(
+                            w.as_str(),
+                            "1st" | "2nd" | "3rd" | "first" | "second" | "third"
+                        )
+                    });
+                ((when.date.is_none() && when.time.is_none()) || alone)
                     .then(|| ordinal_choice(&tokens))
                     .flatten()
             });

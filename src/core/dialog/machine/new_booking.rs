@@ -456,6 +456,54 @@ impl Dialog<'_> {
                     (hits.len() == 1).then(|| hits[0])
                 })
                 .or_else(|| {
+                    // "the afternoon one", "ya mchana": the one offered then.
+                    // ("the afternoon one" is not 1pm.)
+                    let one = u
+                        .tokens
+                        .has_any(&["morning one", "afternoon one", "evening one"]);
+                    let part = match u.when.part {
+                        Some(p) if u.when.time.is_none() || one => p,
+                        _ if one && u.tokens.has("afternoon one") => {
+                            crate::core::dialog::when::DayPart::Afternoon
+                        }
+                        _ => return None,
+                    };
+                    let (from, to) = part.window();
+                    let hits: Vec<Slot> = s
+                        .offered
+                        .iter()
+                        .filter(|o| {
+                            let l = o.start.with_timezone(&tz);
+                            l.time() >= from
+                                && l.time() < to
+                                && u.when.date.is_none_or(|d| d == l.date_naive())
+                        })
+                        .copied()
+                        .collect();
+                    (hits.len() == 1).then(|| hits[0])
+                })
+                .or_else(|| {
+                    // "ten is fine", "nipe ya 1130": an hour in words or
+                    // digits run together that is one of the offered times.
+                    let time = u
+                        .tokens
+                        .words()
+                        .iter()
+                        .find_map(|w| spoken_or_run_time(w))?;
+                    let hits: Vec<Slot> = s
+                        .offered
+                        .iter()
+                        .filter(|o| {
+                            let local = o.start.with_timezone(&tz);
+                            let l = local.time();
+                            (l == time || l == time + Duration::hours(12))
+                                && u.when.date.is_none_or(|d| d == local.date_naive())
+                        })
+                        .copied()
+                        .collect();
+                    (hits.len() == 1).then(|| hits[0])
+                })
+                .or_else(|| {
                     (s.offered.len() == 1 && u.intents.contains(Intent::Yes)).then(|| s.offered[0])
                 })
         };
@@ -567,4 +615,29 @@ impl Dialog<'_> {
         self.state.step = Step::ChooseSlot(s);
         false
     }
+}
+
+/// "ten", "eleven", "1130", "0930": a clock time said as a bare number
+/// word or as digits run together (read on a 12-hour face).
+fn spoken_or_run_time(w: &str) -> Option<NaiveTime> {
+    let hour = match w {
+        "one" => 1,
+        "two" => 2,
+        "three" => 3,
+        "four" => 4,
+        "five" => 5,
+        "six" => 6,
+        "seven" => 7,
+        "eight" => 8,
+        "nine" => 9,
+        "ten" => 10,
+        "eleven" => 11,
+        "twelve" => 12,
+        _ if (3..=4).contains(&w.len()) && w.chars().all(|c| c.is_ascii_digit()) => {
+            let (h, m) = w.split_at(w.len() - 2);
+            return NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0);
+        }
+        _ => return None,
+    };
+    NaiveTime::from_hms_opt(hour % 12, 0, 0)
 }

@@ -89,7 +89,7 @@ pub(super) fn ordinal_choice(tokens: &Tokens) -> Option<ChoiceRef> {
     let english = |w: &str| -> Option<usize> {
         Some(match w {
             "first" | "1st" => 1,
-            "second" | "2nd" => 2,
+            "second" | "2nd" | "secnd" | "seccond" => 2,
             "third" | "3rd" => 3,
             "fourth" | "4th" => 4,
             "fifth" | "5th" => 5,
@@ -113,7 +113,22 @@ pub(super) fn ordinal_choice(tokens: &Tokens) -> Option<ChoiceRef> {
         .filter(|w| {
             !matches!(
                 *w,
-                "the" | "option" | "number" | "namba" | "no" | "please" | "tafadhali" | "pls"
+                "the"
+                    | "option"
+                    | "number"
+                    | "namba"
+                    | "no"
+                    | "please"
+                    | "tafadhali"
+                    | "pls"
+                    | "ok"
+                    | "okay"
+                    | "sawa"
+                    | "poa"
+                    | "one"
+                    | "uh"
+                    | "um"
+                    | "eeh"
             )
         })
         .collect();
@@ -125,11 +140,23 @@ pub(super) fn ordinal_choice(tokens: &Tokens) -> Option<ChoiceRef> {
     for (i, w) in words.iter().enumerate() {
         let prev = if i > 0 { words[i - 1] } else { "" };
         let next = words.get(i + 1).copied().unwrap_or("");
-        // "the first one", "2nd option", "first is fine" (not "first time").
+        // "the first one", "2nd option", "first is fine" (not "first
+        // time", nor "let me check my diary first").
         if let Some(n) = english(w)
             && !matches!(next, "time" | "thing" | "visit")
+            && (matches!(
+                prev,
+                "the" | "take" | "option" | "number" | "my" | "ya" | ""
+            ) || matches!(
+                next,
+                "one" | "option" | "slot" | "choice" | "is" | "please" | "pls" | "works"
+            ))
         {
             return Some(ChoiceRef::Index(n - 1));
+        }
+        // "the middle one", "ya katikati": the second of three.
+        if matches!(*w, "middle" | "katikati") {
+            return Some(ChoiceRef::Index(1));
         }
         // "option 2", "number two", "namba 3".
         if matches!(prev, "option" | "number" | "namba" | "no")
