@@ -261,19 +261,29 @@ impl<'a> Dialog<'a> {
         });
         // The customer's own name is not a staff member ("my name is
         // Wanjiru" is not "with Wanjiku").
-        let staff = match &name {
-            Some(n) => {
-                let own: Vec<String> = n.split_whitespace().map(str::to_lowercase).collect();
-                let rest: Vec<String> = tokens
-                    .words()
-                    .iter()
-                    .filter(|w| !own.contains(w))
-                    .cloned()
-                    .collect();
-                match_staff(&Tokens::from_words(rest), &self.config.catalog.staff)
-            }
-            None => match_staff(&tokens, &self.config.catalog.staff),
-        };
+        // The name given earlier neither ("yes, Nyambura Kamau here" is not
+        // Wanjiku Kamau), unless asked for as the stylist ("with Kamau").
+        let said: Vec<String> = name
+            .iter()
+            .flat_map(|n| n.split_whitespace())
+            .map(str::to_lowercase)
+            .collect();
+        let earlier: Vec<String> = self
+            .state
+            .name
+            .iter()
+            .flat_map(|n| n.split_whitespace())
+            .map(str::to_lowercase)
+            .collect();
+        let words = tokens.words();
+        let rest: Vec<String> = (0..words.len())
+            .filter(|&i| {
+                let asked_for = i > 0 && matches!(words[i - 1].as_str(), "with" | "na" | "by");
+                !said.contains(&words[i]) && (asked_for || !earlier.contains(&words[i]))
+            })
+            .map(|i| words[i].clone())
+            .collect();
+        let staff = match_staff(&Tokens::from_words(rest), &self.config.catalog.staff);
         let party = party_size(&tokens);
         let mut services_named = services_mentioned(&tokens, services);
         if party == 1 {

@@ -277,3 +277,18 @@ fn a_service_heard_as_manager_is_not_a_request_for_a_person() {
         );
     }
 }
+
+#[test]
+fn the_name_given_earlier_picks_no_staff_either() {
+    let mut w = World::new();
+    w.say("good morning, my name is Nyambura Kamau");
+    let r = w.say("Kamau here again, a manicure tomorrow at 10am please");
+    assert!(r.contains("with Akinyi"), "{r}");
+    w.say("yes");
+    assert_eq!(w.appointments[0].staff_id, uuid(101));
+    // Asked for as the stylist, the same word is the stylist.
+    let mut w = World::new();
+    w.say("my name is Nyambura Kamau");
+    let r = w.say("a manicure tomorrow at 10am with Kamau");
+    assert!(r.contains("with Wanjiru"), "{r}");
+}
