@@ -165,7 +165,7 @@ const RULES: &[Rule] = &[
             nikihitaji kusogeza, nikiahirisha, niwajulishe, kuwajulisha, niwaarifu, kuwaarifu,
             niwaambie mapema, mapema kiasi gani, kiasi gani mapema, mapema vipi, muda gani kabla,
             saa ngapi kabla, masaa mangapi kabla, masaa ngapi kabla, kabla ya muda gani",
-        unless: "notice board, noticed, i notice, did you notice, short notice, late notice,
+        unless: "notice board, =noticed, i notice, did you notice, short notice, late notice,
             last minute notice, such short notice",
     },
     Rule {
@@ -388,6 +388,15 @@ mod tests {
                 &[Cancellation],
             ),
             ("how many hours before must I cancel", &[Cancellation]),
+            (
+                "how much notice do you need to reschedule?",
+                &[Cancellation],
+            ),
+            ("I noticed you have a new stylist", &[]),
+            (
+                "how much notice do you need to reschedule?",
+                &[Cancellation],
+            ),
             (
                 "nikitaka kughairi, niwaarifu saa ngapi kabla?",
                 &[Cancellation],

@@ -292,3 +292,27 @@ fn the_name_given_earlier_picks_no_staff_either() {
     let r = w.say("a manicure tomorrow at 10am with Kamau");
     assert!(r.contains("with Wanjiru"), "{r}");
 }
+
+#[test]
+fn the_notice_a_change_needs_is_asked_not_a_move() {
+    for (text, want) in [
+        ("how much notice do you need to reschedule?", "3 hours"),
+        (
+            "what's your cancellation policy and do you take cards",
+            "Visa",
+        ),
+        (
+            "ukitaka kubadilisha miadi, mnahitaji kujulishwa mapema kiasi gani?",
+            "saa tatu",
+        ),
+    ] {
+        let mut w = World::new();
+        with_policies(&mut w);
+        let r = w.say(text);
+        assert!(r.contains(want), "{text}: {r}");
+        assert!(
+            !w.actions.iter().any(|a| matches!(a, Action::ListUpcoming)),
+            "{text}: no move was started"
+        );
+    }
+}
