@@ -368,6 +368,10 @@ pub(crate) mod tests {
         assert_eq!(m("na Wanjiru"), Some(102));
         assert_eq!(m("Wanjru"), Some(102));
         assert_eq!(m("anyone"), None);
+        // A word in its own right is no typo of a surname.
+        assert_eq!(m("sawa, basi tuweke jumanne kama nilivyosema"), None);
+        assert_eq!(m("kama kawaida"), None);
+        assert_eq!(m("na Kamau"), Some(102));
     }
 }
 #[cfg(test)]

@@ -316,3 +316,37 @@ fn the_notice_a_change_needs_is_asked_not_a_move() {
         );
     }
 }
+
+#[test]
+fn after_a_side_question_as_i_said_books_what_was_confirmed() {
+    for yes in [
+        "sawa, basi tuweke kesho kama nilivyosema",
+        "sawa, kama tulivyosema",
+        "ok, book it as I said",
+    ] {
+        let mut w = World::new();
+        let r = w.say("nataka manicure kesho saa nne asubuhi");
+        assert!(r.contains("na Akinyi"), "{r}");
+        w.say("Na jumapili mnafungua saa ngapi?");
+        w.say(yes);
+        assert_eq!(w.booked_local(), ["2026-11-26 10:00"], "{yes}");
+        // "kama" (as) is not Wanjiru Kamau.
+        assert_eq!(w.appointments[0].staff_id, uuid(101), "{yes}");
+    }
+}
+
+#[test]
+fn whether_the_price_goes_up_is_a_price_question() {
+    for text in [
+        "ni 500 ama inaongezeka kama nywele ni ndefu?",
+        "is there an extra charge if my hair is long?",
+        "does it cost more for thick hair?",
+    ] {
+        let mut w = World::new();
+        w.say("haircut tomorrow at 1pm");
+        let r = w.say(text);
+        assert!(r.contains("KES 500"), "{text}: {r}");
+        w.say("sawa weka");
+        assert_eq!(w.booked_local(), ["2026-11-26 13:00"], "{text}");
+    }
+}
