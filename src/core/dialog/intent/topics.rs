@@ -206,7 +206,10 @@ const RULES: &[Rule] = &[
             nani atafanya, nani anaweza, nani huweza, nani atanifanyia, nani atanihudumia,
             nani hushughulikia, nani anashughulikia, nani anasuka, nani husuka, nani mwenye,
             ni nani hufanya, ni nani anafanya, who is good at, who s good at, who is best at,
-            who s best at, your stylists, wasusi wenu, wafanyakazi wenu",
+            who s best at, your stylists, wasusi wenu, wafanyakazi wenu, atanifanyia,
+            atanihudumia, atanisuka, ama ni nani, au ni nani, who will be doing, who is going to do,
+            who s going to do, who will be attending, who will i be with, nitahudumiwa na nani,
+            nitafanyiwa na nani",
         unless: "",
     },
     Rule {
@@ -415,6 +418,9 @@ mod tests {
             ("nani hufanya rasta na bei ni ngapi", &[Staff, Prices]),
             ("which stylist does cornrows", &[Staff]),
             ("stylist gani anasuka vizuri", &[Staff]),
+            ("eeh lakini ni brian atanifanyia ama ni nani?", &[Staff]),
+            ("who will I be with?", &[Staff]),
+            ("nitahudumiwa na nani kesho?", &[Staff]),
             // Whether the price changes.
             ("ni 1500 ama inaongezeka kama nywele ni ndefu?", &[Prices]),
             ("is there an extra charge for long hair", &[Prices]),

@@ -350,3 +350,22 @@ fn whether_the_price_goes_up_is_a_price_question() {
         assert_eq!(w.booked_local(), ["2026-11-26 13:00"], "{text}");
     }
 }
+
+#[test]
+fn who_will_do_it_at_the_confirmation_is_answered() {
+    for (text, want) in [
+        ("lakini ni Akinyi atanifanyia ama ni nani?", "Akinyi"),
+        ("who will I be with?", "Akinyi"),
+        ("nitahudumiwa na nani?", "Akinyi"),
+    ] {
+        let mut w = World::new();
+        with_staff_services(&mut w);
+        let r = w.say("manicure tomorrow at 10am");
+        assert!(r.contains("with Akinyi"), "{r}");
+        let r = w.say(text);
+        assert!(r.contains(want), "{text}: {r}");
+        assert!(w.appointments.is_empty(), "{text}: a question is no yes");
+        w.say("fiti weka");
+        assert_eq!(w.booked_local(), ["2026-11-26 10:00"], "{text}");
+    }
+}
