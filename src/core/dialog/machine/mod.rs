@@ -625,8 +625,21 @@ impl<'a> Dialog<'a> {
         let other_service = current.is_some_and(|cur| {
             u.service.is_some_and(|s| s != cur) || u.services.iter().any(|s| *s != cur)
         });
+        // "who will do it, is Brian there?" at a confirmation with Wanjiku:
+        // answered, then Brian (who does it) is put in her place.
+        let does = |staff: Uuid, service: Uuid| {
+            self.config
+                .catalog
+                .staff_member(staff)
+                .is_some_and(|p| p.services.is_empty() || p.services.contains(&service))
+        };
+        let other_staff = match (step, u.staff) {
+            (Step::ConfirmSlot(c), Some(s)) => s != c.slot.staff_id && does(s, c.service),
+            _ => false,
+        };
         flow_answer
             || other_service
+            || other_staff
             || u.choice.is_some()
             || u.when.time.is_some()
             || (u.when.date.is_some() && !day_is_asked)

@@ -369,3 +369,40 @@ fn who_will_do_it_at_the_confirmation_is_answered() {
         assert_eq!(w.booked_local(), ["2026-11-26 10:00"], "{text}");
     }
 }
+
+#[test]
+fn asking_for_another_stylist_at_the_confirmation_answers_and_changes() {
+    for (ask, yes) in [
+        (
+            "yes but uh who will do it, is wanjiru there",
+            "okay with wanjiru then yes",
+        ),
+        ("lakini je Wanjiru anafanya dreadlocks?", "sawa weka"),
+    ] {
+        let mut w = World::new();
+        with_staff_services(&mut w);
+        let r = w.say("dreadlocks retwist tomorrow at 2pm");
+        assert!(r.contains("with Akinyi"), "{r}");
+        let r = w.say(ask);
+        assert!(
+            r.contains("Wanjiru does") || r.contains("Wanjiru hufanya"),
+            "{ask}: {r}"
+        );
+        assert!(
+            r.contains("with Wanjiru") || r.contains("na Wanjiru"),
+            "{ask}: {r}"
+        );
+        assert!(w.appointments.is_empty(), "{ask}");
+        w.say(yes);
+        assert_eq!(w.booked_local(), ["2026-11-26 14:00"], "{ask}");
+        assert_eq!(w.appointments[0].staff_id, uuid(102), "{ask}");
+    }
+    // Someone who does not do it: answered, the booking stays as it was.
+    let mut w = World::new();
+    with_staff_services(&mut w);
+    w.say("manicure tomorrow at 10am");
+    let r = w.say("does Wanjiru do manicures?");
+    assert!(r.contains("Wanjiru does not do Manicure"), "{r}");
+    w.say("ok book it");
+    assert_eq!(w.appointments[0].staff_id, uuid(101));
+}
