@@ -46,10 +46,6 @@ fn config() -> (DialogConfig, Vec<StaffAvailability>) {
     let mut avail = Vec::new();
     for (i, m) in staff_raw["staff"].as_array().unwrap().iter().enumerate() {
         let id = Uuid::from_u128(100 + i as u128);
-        staff.push(StaffInfo {
-            id,
-            name: m["name"].as_str().unwrap().into(),
-        });
         let does: Vec<Uuid> = m["services"]
             .as_array()
             .unwrap()
@@ -57,6 +53,11 @@ fn config() -> (DialogConfig, Vec<StaffAvailability>) {
             .filter_map(|n| services.iter().find(|s| s.name == n.as_str().unwrap()))
             .map(|s| s.id)
             .collect();
+        staff.push(StaffInfo {
+            id,
+            name: m["name"].as_str().unwrap().into(),
+            services: does.clone(),
+        });
         let t = |v: &Value| NaiveTime::parse_from_str(v.as_str().unwrap(), "%H:%M").unwrap();
         avail.push(StaffAvailability {
             staff_id: id,

@@ -76,18 +76,23 @@ pub async fn load_catalog(tx: &mut TenantTx, business_name: &str) -> Result<Cata
         })
     })
     .collect::<Result<Vec<_>, _>>()?;
-    let staff =
-        sqlx::query("SELECT id, name FROM staff WHERE is_active IS NOT FALSE ORDER BY name")
-            .fetch_all(tx.conn())
-            .await?
-            .iter()
-            .map(|r| -> Result<StaffInfo, sqlx::Error> {
-                Ok(StaffInfo {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+    let staff = sqlx::query(
+        "SELECT s.id, s.name, COALESCE(ARRAY(SELECT ss.service_id FROM staff_services ss \
+         WHERE ss.staff_id = s.id AND ss.service_id IS NOT NULL ORDER BY ss.service_id), \
+         '{}') AS services \
+         FROM staff s WHERE s.is_active IS NOT FALSE ORDER BY s.name",
+    )
+    .fetch_all(tx.conn())
+    .await?
+    .iter()
+    .map(|r| -> Result<StaffInfo, sqlx::Error> {
+        Ok(StaffInfo {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            services: r.try_get("services")?,
+        })
+    })
+    .collect::<Result<Vec<_>, _>>()?;
     let cross_sell = sqlx::query(
         "SELECT service_a_id, service_b_id, confidence FROM service_relations \
          WHERE relation_type = 'complementary' AND confidence >= 0.7 \

@@ -32,6 +32,17 @@ impl ServiceInfo {
 pub struct StaffInfo {
     pub id: Uuid,
     pub name: String,
+    /// The services this person does (staff_services), for "who does
+    /// dreadlocks?"; empty when unknown.
+    #[serde(default)]
+    pub services: Vec<Uuid>,
+}
+
+impl StaffInfo {
+    /// The name customers use: the first word ("Wanjiku" of "Wanjiku Kamau").
+    pub fn first_name(&self) -> &str {
+        self.name.split_whitespace().next().unwrap_or(&self.name)
+    }
 }
 
 /// A complementary service worth suggesting after a booking.
@@ -67,7 +78,9 @@ pub const CROSS_SELL_MIN_CONFIDENCE: f64 = 0.7;
 
 mod matching;
 
-pub use matching::{clear_service, match_services, match_staff, services_mentioned};
+pub use matching::{
+    clear_service, match_services, match_staff, service_words, services_mentioned, with_the_rest,
+};
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -117,10 +130,12 @@ pub(crate) mod tests {
             StaffInfo {
                 id: uuid(101),
                 name: "Akinyi Otieno".into(),
+                services: Vec::new(),
             },
             StaffInfo {
                 id: uuid(102),
                 name: "Wanjiru Kamau".into(),
+                services: Vec::new(),
             },
         ]
     }
@@ -313,6 +328,39 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn both_means_the_services_talked_about_named_ones_first() {
+        let services = salon_services();
+        let earlier = [uuid(18), uuid(17)];
+        let rest = |t: &str| -> Vec<u128> {
+            let tokens = Tokens::new(t);
+            with_the_rest(&tokens, services_mentioned(&tokens, &services), &earlier)
+                .iter()
+                .map(|u| u.as_u128())
+                .collect()
+        };
+        assert_eq!(rest("book both on thursday, manicure first"), [17, 18]);
+        assert_eq!(rest("nataka zote, pedicure kwanza"), [18, 17]);
+        assert_eq!(rest("all of them, the manicure first"), [17, 18]);
+        assert_eq!(rest("manicure for both of us"), [17]);
+        assert_eq!(rest("just the manicure"), [17]);
+        // A bare "both" is left to the step that offered them.
+        assert!(rest("both please").is_empty());
+    }
+
+    #[test]
+    fn the_words_a_service_took() {
+        let services = salon_services();
+        let taken = |t: &str| -> Vec<usize> {
+            service_words(&Tokens::new(t), &services)
+                .into_iter()
+                .collect()
+        };
+        assert_eq!(taken("i want a manage cure tomorrow"), [3, 4]);
+        assert_eq!(taken("speak to the manager about my manicure"), [6]);
+        assert!(taken("manager please").is_empty());
+    }
+
+    #[test]
     fn staff_matching() {
         let staff = demo_staff();
         let m = |t: &str| match_staff(&Tokens::new(t), &staff).map(|u| u.as_u128());
@@ -320,6 +368,10 @@ pub(crate) mod tests {
         assert_eq!(m("na Wanjiru"), Some(102));
         assert_eq!(m("Wanjru"), Some(102));
         assert_eq!(m("anyone"), None);
+        // A word in its own right is no typo of a surname.
+        assert_eq!(m("sawa, basi tuweke jumanne kama nilivyosema"), None);
+        assert_eq!(m("kama kawaida"), None);
+        assert_eq!(m("na Kamau"), Some(102));
     }
 }
 #[cfg(test)]

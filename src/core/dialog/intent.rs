@@ -13,7 +13,7 @@ mod topics;
 
 pub use abuse::is_abuse;
 pub use assent::{Assent, assent, assent_text};
-pub use topics::{Topic, topics};
+pub use topics::{Topic, asks_of_staff, topics};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -75,6 +75,11 @@ impl Intents {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The same intents without `i`.
+    pub fn without(&self, i: Intent) -> Intents {
+        Intents(self.0.iter().copied().filter(|x| *x != i).collect())
     }
 
     /// The first "ask" intent, if any.

@@ -11,7 +11,10 @@ const STRONG: &str = "my name is, my names are, my name s, my names, name is, na
     naitwa, ninaitwa, nnaitwa, mimi naitwa, jina langu ni, jina langu, majina yangu ni,
     jina ni, jina yangu ni, ni mimi, it s me, its me, this is me, i m called, im called,
     i am called, am called, they call me, wananiita, kwa jina la, kwa jina, jina lake ni,
-    ni mi, mi naitwa, name s";
+    ni mi, mi naitwa, name s, under the name of, under the names of, under the name,
+    under the names, in the name of, in the names of, under name, under names, it under,
+    appointment under, booking under, book under, book me under, put me under, register under,
+    save it under, kwa majina ya";
 
 /// Phrases after which a name often follows, but so does anything else
 /// ("I'm Kevin" / "I'm coming"): the word must also look like a name.
@@ -445,6 +448,19 @@ mod tests {
             ("my name is May", "May"),
             ("This is Mrs Otieno", "Mrs Otieno"),
             ("I'm Dr. Achieng", "Dr Achieng"),
+            (
+                "Yes. Kindly register the appointment under the name Nyambura Kamau.",
+                "Nyambura Kamau",
+            ),
+            ("book it under Nyambura please", "Nyambura"),
+            ("put it in the name of Grace Wafula", "Grace Wafula"),
+            ("jina ni Nyambura Kamau", "Nyambura Kamau"),
+            ("ndio, weka kwa jina la Halima Ali", "Halima Ali"),
+            (
+                "sawa, iandikwe kwa majina ya Wanjiru Kamau",
+                "Wanjiru Kamau",
+            ),
+            ("save it under Akinyi", "Akinyi"),
             ("Hi, it's me, Wanjiru", "Wanjiru"),
             ("hii ni Wanjiru, nataka kujua bei", "Wanjiru"),
             ("Habari, mimi ni Njeri nataka kujua bei", "Njeri"),
@@ -498,6 +514,10 @@ mod tests {
             "I'm new here",
             "it's braids I want",
             "I'm Ok",
+            "book it under my name",
+            "put it under the same name",
+            "is it under 2000",
+            "book it under an hour",
         ];
         for text in cases {
             assert_eq!(name(text), None, "{text}");

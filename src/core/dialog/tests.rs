@@ -12,6 +12,8 @@ use super::text::Lang;
 use crate::core::booking::{self, Busy, StaffAvailability, WeeklyWindow};
 use crate::core::ids::PhoneNumber;
 
+mod compound;
+
 struct World {
     config: DialogConfig,
     state: DialogState,

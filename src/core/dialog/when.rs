@@ -634,6 +634,25 @@ mod tests {
     }
 
     #[test]
+    fn of_two_days_the_one_said_to_suit() {
+        // now() is Wednesday 25 November; Friday 27, Saturday 28.
+        let cases = [
+            (
+                "she closes school on friday so saturday morning is best, 8am",
+                d(11, 28),
+            ),
+            ("I work on friday, saturday would be better", d(11, 28)),
+            ("friday is busy, I'd prefer saturday", d(11, 28)),
+            ("ijumaa niko kazini, jumamosi ni bora", d(11, 28)),
+            ("friday or saturday", d(11, 27)),
+            ("friday works best, or saturday", d(11, 27)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(when(text).date, want, "{text}");
+        }
+    }
+
+    #[test]
     fn weekdays_as_customers_write_them() {
         // now() is Wednesday 25 November, 09:00.
         let cases = [

@@ -109,6 +109,65 @@ pub fn services_mentioned(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid
     chosen.into_iter().map(|h| h.id).collect()
 }
 
+/// "both", "zote", "all of them" after two or three services were talked
+/// about (`earlier`), with one of them named: every one of them, those
+/// this turn names first ("book both, manicure first"; a bare "both" is
+/// left to the step that offered them). People are not services: "both of
+/// us", "sisi wote" say nothing here.
+pub fn with_the_rest(tokens: &Tokens, named: Vec<Uuid>, earlier: &[Uuid]) -> Vec<Uuid> {
+    const ALL: &[&str] = &[
+        "both",
+        "both of them",
+        "them both",
+        "all of them",
+        "all three",
+        "zote",
+        "vyote",
+        "zote mbili",
+        "vyote viwili",
+        "hizo mbili",
+        "hizo zote",
+        "huduma zote",
+    ];
+    const PEOPLE: &[&str] = &[
+        "both of us",
+        "us both",
+        "the two of us",
+        "sisi wote",
+        "wote wawili",
+        "sote",
+        "both my",
+        "both of my",
+    ];
+    let all = ALL.iter().any(|p| tokens.has(p));
+    if !all
+        || named.is_empty()
+        || PEOPLE.iter().any(|p| tokens.has(p))
+        || !(2..=3).contains(&earlier.len())
+        || named.len() >= earlier.len()
+        || !named.iter().all(|s| earlier.contains(s))
+    {
+        return named;
+    }
+    let rest: Vec<Uuid> = earlier
+        .iter()
+        .copied()
+        .filter(|s| !named.contains(s))
+        .collect();
+    [named, rest].concat()
+}
+
+/// The positions of the words a service match has taken (any service
+/// named with at least [`MENTION_MIN`]): "manage cure" is Manicure, so
+/// neither word can also ask for the manager.
+pub fn service_words(tokens: &Tokens, services: &[ServiceInfo]) -> BTreeSet<usize> {
+    hits(tokens, services)
+        .into_iter()
+        .filter(|h| h.score >= MENTION_MIN)
+        .flat_map(|h| h.positions)
+        .collect()
+}
+
 /// A word that can tell one service from another.
 fn meaningful(word: &str) -> bool {
     !GENERIC_WORDS.contains(&word) && !STOPWORDS.contains(&word)

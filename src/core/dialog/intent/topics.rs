@@ -22,6 +22,8 @@ pub enum Topic {
     Lateness,
     Duration,
     Services,
+    /// Who does a service, or what a staff member does.
+    Staff,
 }
 
 impl Topic {
@@ -37,6 +39,7 @@ impl Topic {
             Topic::Lateness => "lateness",
             Topic::Duration => "duration",
             Topic::Services => "services",
+            Topic::Staff => "staff",
         }
     }
 }
@@ -103,15 +106,21 @@ const RULES: &[Rule] = &[
     Rule {
         topic: Topic::Prices,
         words: "price, prices, pricing, priced, cost, costs, costing, how much, hw much,
-            hw mch, how mch, how mutch, howmuch, charge, charges, charging, rate, rates,
+            hw mch, how mch, how mutch, howmuch, =charge, =charges, charging, rate, rates,
             bei, gharama, pesa ngapi, shilingi ngapi, ni ngapi, ngapi, ksh ngapi,
             bob ngapi, doh ngapi, kiasi gani, kiasi cha pesa, fee, fees, expensive, cheap, cheaper,
             affordable, discount, ofa, total, price list, cheapest, least expensive,
             bei ya chini, bei nafuu, nafuu, rahisi zaidi, nilipe ngapi, nitalipa ngapi,
-            tulipe ngapi, pay how much, bei gani",
+            tulipe ngapi, pay how much, bei gani, extra charge, extra cost, extra fee, charge extra,
+            pay extra, additional charge, additional cost, cost more, costs more, pay more,
+            price go up, price goes up, does it go up, inaongezeka, itaongezeka, inapanda,
+            itapanda, bei inaongezeka, bei inapanda, lipa zaidi, nilipe zaidi, nitalipa zaidi,
+            pesa zaidi, pesa ya ziada, malipo ya ziada",
         unless: "how much time, in charge, saa ngapi, masaa ngapi, siku ngapi,
             dakika ngapi, watu ngapi, mara ngapi, deposit fee, booking fee,
-            cancellation fee, cancel fee, commitment fee, reservation fee",
+            cancellation fee, cancel fee, commitment fee, reservation fee, how much notice,
+            how much advance notice, how much prior notice, how much warning, mapema kiasi gani,
+            kiasi gani mapema, mapema kiasi, muda gani mapema, how much earlier",
     },
     Rule {
         topic: Topic::Payment,
@@ -125,6 +134,7 @@ const RULES: &[Rule] = &[
             bank, transfer, send money, tuma pesa, lipa na mpesa, account number,
             acc no, account no, namba ya akaunti, akaunti",
         unless: "how much do i pay, how much will i pay, how much to pay, nilipe ngapi,
+            nitalipa zaidi, lipa zaidi, nilipe zaidi, pay more, pay extra,
             nitalipa ngapi, tulipe ngapi, pay how much, pay a deposit, pay the deposit,
             pay deposit, pay any deposit, lipa deposit, kulipa deposit, deposit, deposits,
             paid the deposit, paid deposit, paid a deposit, pay half, lipa nusu, depo, amana,
@@ -147,8 +157,21 @@ const RULES: &[Rule] = &[
             get my money back, money back, cancellation fee, cancel fee, no show,
             if i don t come, if i dont come, nisipokuja, nisipofika, if i can t come,
             if i cant come, if i miss, nikikosa kuja, nikikosa kufika, don t show up,
-            dont show up, if i reschedule, nikireschedule, reschedule policy",
-        unless: "",
+            dont show up, if i reschedule, nikireschedule, reschedule policy, notice,
+            how much notice, how early, how long before, how many hours before, hours before,
+            hours notice, hours in advance, in advance do you need, advance notice, prior notice,
+            if i have to cancel, if i need to cancel, if i want to cancel, if i must cancel,
+            if i have to change, if i need to change, if i want to change, if i must change,
+            if i have to reschedule, if i need to reschedule, if i want to reschedule,
+            if i have to move, if i need to move, if something comes up, in case i cancel,
+            in case i need to change, nikihitaji kubadilisha, nikitaka kubadilisha,
+            nikibadilisha, nikihitaji kughairi, nikitaka kughairi, nikitaka kufuta,
+            nikihitaji kufuta, nikihitaji kuhamisha, nikitaka kuhamisha, nikitaka kusogeza,
+            nikihitaji kusogeza, nikiahirisha, niwajulishe, kuwajulisha, niwaarifu, kuwaarifu,
+            niwaambie mapema, mapema kiasi gani, kiasi gani mapema, mapema vipi, muda gani kabla,
+            saa ngapi kabla, masaa mangapi kabla, masaa ngapi kabla, kabla ya muda gani",
+        unless: "notice board, =noticed, i notice, did you notice, short notice, late notice,
+            last minute notice, such short notice",
     },
     Rule {
         topic: Topic::Lateness,
@@ -168,7 +191,26 @@ const RULES: &[Rule] = &[
             itamalizika, finish by, done by, be done, be finished, does it last,
             will it last, lasts",
         unless: "take mpesa, take m pesa, take card, take cards, take cash, takes mpesa,
-            takes card, takes cash, take visa, take payment",
+            takes card, takes cash, take visa, take payment, how many hours before,
+            hours before, how many hours notice, how much time before, muda gani kabla,
+            masaa mangapi kabla, masaa ngapi kabla",
+    },
+    Rule {
+        topic: Topic::Staff,
+        words: "who does, who will do, who would do, who can do, who could do,
+            who is doing, who s doing, who does the, who works on, who handles, who will attend,
+            who attends, who will serve, who serves, who are your stylists, who are the stylists,
+            which stylist, which stylists, which staff, which of your staff, which of your stylists,
+            which technician, which beautician, which barber, what stylist, stylist gani,
+            msusi gani, fundi gani, mhudumu gani, mfanyakazi gani, nani hufanya, nani anafanya,
+            nani atafanya, nani anaweza, nani huweza, nani atanifanyia, nani atanihudumia,
+            nani hushughulikia, nani anashughulikia, nani anasuka, nani husuka, nani mwenye,
+            ni nani hufanya, ni nani anafanya, who is good at, who s good at, who is best at,
+            who s best at, your stylists, wasusi wenu, wafanyakazi wenu, atanifanyia,
+            atanihudumia, atanisuka, ama ni nani, au ni nani, who will be doing, who is going to do,
+            who s going to do, who will be attending, who will i be with, nitahudumiwa na nani,
+            nitafanyiwa na nani",
+        unless: "",
     },
     Rule {
         topic: Topic::Services,
@@ -190,6 +232,25 @@ const WEAK_SERVICES: &str = "do you have, do you do, do you offer, mna, mnafanya
 /// Questions that ask about a slot, not a service ("do you have space").
 const SLOT_WORDS: &str = "slot, slots, space, nafasi, time, free, available, availability,
     appointment, miadi, opening";
+
+/// Verbs that ask whether a named staff member does a service ("does
+/// Achieng do relaxers?", "Brian anafanya locs?").
+const STAFF_DOES: &str = "does, anafanya, hufanya, huwa anafanya, anaweza kufanya, anajua kufanya,
+    anajua, is she good at, is he good at, can she do, can he do, does she, does he";
+
+/// What a named staff member does, without naming a service.
+const STAFF_WHAT: &str = "what does, what can, anafanya nini, hufanya nini, anafanya kazi gani,
+    anaweza kufanya nini";
+
+/// Whether a turn that names a staff member asks what they do (with a
+/// service named: whether they do it).
+pub fn asks_of_staff(tokens: &Tokens, service_named: bool) -> bool {
+    if service_named {
+        !spans(tokens, STAFF_DOES).is_empty()
+    } else {
+        !spans(tokens, STAFF_WHAT).is_empty()
+    }
+}
 
 /// Every topic the turn asks about, in the order asked, each once.
 pub fn topics(tokens: &Tokens) -> Vec<Topic> {
@@ -321,6 +382,53 @@ mod tests {
                 "bei ya kucha ni ngapi na mnakubali mpesa",
                 &[Prices, Payment],
             ),
+            // The notice a change or cancellation needs is not a price.
+            (
+                "is there parking, do you accept Visa cards, and how much notice do you need if I have to cancel?",
+                &[Parking, Payment, Cancellation],
+            ),
+            (
+                "Je, nikihitaji kubadilisha, ni lazima niwajulishe mapema kiasi gani?",
+                &[Cancellation],
+            ),
+            (
+                "and if I need to change it, how much notice do you need?",
+                &[Cancellation],
+            ),
+            ("how many hours before must I cancel", &[Cancellation]),
+            (
+                "how much notice do you need to reschedule?",
+                &[Cancellation],
+            ),
+            ("I noticed you have a new stylist", &[]),
+            (
+                "how much notice do you need to reschedule?",
+                &[Cancellation],
+            ),
+            (
+                "nikitaka kughairi, niwaarifu saa ngapi kabla?",
+                &[Cancellation],
+            ),
+            ("sorry for the short notice, can I come today", &[]),
+            // Who does what.
+            (
+                "Who does dreadlocks retwist at your salon, and what is the charge?",
+                &[Staff, Prices],
+            ),
+            ("nani hufanya rasta na bei ni ngapi", &[Staff, Prices]),
+            ("which stylist does cornrows", &[Staff]),
+            ("stylist gani anasuka vizuri", &[Staff]),
+            ("eeh lakini ni brian atanifanyia ama ni nani?", &[Staff]),
+            ("who will I be with?", &[Staff]),
+            ("nitahudumiwa na nani kesho?", &[Staff]),
+            // Whether the price changes.
+            ("ni 1500 ama inaongezeka kama nywele ni ndefu?", &[Prices]),
+            ("is there an extra charge for long hair", &[Prices]),
+            ("does it cost more if my hair is thick", &[Prices]),
+            ("nitalipa zaidi kama ni ndefu?", &[Prices]),
+            // "change" is not "charge".
+            ("can I change the time", &[]),
+            ("what do you charge for a facial", &[Prices]),
         ];
         let wrong: Vec<String> = cases
             .iter()

@@ -27,12 +27,12 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use uuid::Uuid;
 
-use super::catalog::services_mentioned;
 use super::catalog::{Catalog, ServiceInfo, clear_service, match_services, match_staff};
+use super::catalog::{service_words, services_mentioned, with_the_rest};
 use super::handoff::CallHandoff;
 use super::intent::{
-    Assent, Intent, Intents, Topic, asks_about_existing, assent, assent_text, classify,
-    is_move_verb, refers_to_existing, topics,
+    Assent, Intent, Intents, Topic, asks_about_existing, asks_of_staff, assent, assent_text,
+    classify, is_move_verb, refers_to_existing, topics,
 };
 use super::names::{corrected_name, party_size, stated_name};
 use super::personality::{CancellationTone, Personality, Upsell};
@@ -235,9 +235,21 @@ impl<'a> Dialog<'a> {
     }
 
     fn understand(&self, turn: &Turn, tokens: Tokens) -> Understood {
-        let intents = classify(&tokens);
+        let mut intents = classify(&tokens);
         let when = parse_when(&tokens, turn.now, self.config.tz);
         let services = &self.config.catalog.services;
+        // A word a service match has taken asks for no person: "a manage
+        // cure" (Manicure, as a recogniser splits it) is not "the manager".
+        if intents.contains(Intent::Human) {
+            let taken = service_words(&tokens, services);
+            let rest: Vec<String> = (0..tokens.len())
+                .filter(|i| !taken.contains(i))
+                .map(|i| tokens.at(i).to_owned())
+                .collect();
+            if !taken.is_empty() && !classify(&Tokens::from_words(rest)).contains(Intent::Human) {
+                intents = intents.without(Intent::Human);
+            }
+        }
         let service = clear_service(&tokens, services);
         let service_candidates = match_services(&tokens, services)
             .into_iter()
@@ -249,21 +261,34 @@ impl<'a> Dialog<'a> {
         });
         // The customer's own name is not a staff member ("my name is
         // Wanjiru" is not "with Wanjiku").
-        let staff = match &name {
-            Some(n) => {
-                let own: Vec<String> = n.split_whitespace().map(str::to_lowercase).collect();
-                let rest: Vec<String> = tokens
-                    .words()
-                    .iter()
-                    .filter(|w| !own.contains(w))
-                    .cloned()
-                    .collect();
-                match_staff(&Tokens::from_words(rest), &self.config.catalog.staff)
-            }
-            None => match_staff(&tokens, &self.config.catalog.staff),
-        };
-        let services_named = services_mentioned(&tokens, services);
+        // The name given earlier neither ("yes, Nyambura Kamau here" is not
+        // Wanjiku Kamau), unless asked for as the stylist ("with Kamau").
+        let said: Vec<String> = name
+            .iter()
+            .flat_map(|n| n.split_whitespace())
+            .map(str::to_lowercase)
+            .collect();
+        let earlier: Vec<String> = self
+            .state
+            .name
+            .iter()
+            .flat_map(|n| n.split_whitespace())
+            .map(str::to_lowercase)
+            .collect();
+        let words = tokens.words();
+        let rest: Vec<String> = (0..words.len())
+            .filter(|&i| {
+                let asked_for = i > 0 && matches!(words[i - 1].as_str(), "with" | "na" | "by");
+                !said.contains(&words[i]) && (asked_for || !earlier.contains(&words[i]))
+            })
+            .map(|i| words[i].clone())
+            .collect();
+        let staff = match_staff(&Tokens::from_words(rest), &self.config.catalog.staff);
         let party = party_size(&tokens);
+        let mut services_named = services_mentioned(&tokens, services);
+        if party == 1 {
+            services_named = with_the_rest(&tokens, services_named, &self.state.context.services);
+        }
         // Emoji answers (👍, 👎) too: the tokens drop them.
         let assent = assent_text(&turn.text);
         let choice = turn
@@ -487,9 +512,21 @@ impl<'a> Dialog<'a> {
                     "can i cancel later",
                 ]) =>
             {
-                self.answer_topics(&[Topic::Cancellation], u, step, None);
+                // Every other part of the question too ("is there parking,
+                // and what if I cancel?").
+                let mut asked = topics(&u.tokens);
+                let named = u.service.is_some() || !u.services.is_empty();
+                asked.retain(|t| *t != Topic::Services && (named || *t != Topic::Prices));
+                if !asked.contains(&Topic::Cancellation) {
+                    asked.push(Topic::Cancellation);
+                }
+                self.answer_topics(&asked, u, step, None);
                 return true;
             }
+            // "nikihitaji kubadilisha, niwajulishe mapema kiasi gani?", "if I
+            // need to reschedule, how much notice?": the policy, not a move.
+            Some(Intent::Reschedule)
+                if u.when.is_empty() && topics(&u.tokens).contains(&Topic::Cancellation) => {}
             // "I can't make it tomorrow, put me on Thursday": a move.
             Some(Intent::Cancel)
                 if !matches!(step, Step::ConfirmCancel(_))
@@ -545,8 +582,16 @@ impl<'a> Dialog<'a> {
         let mut topics = topics(&u.tokens);
         // "a relaxer treatment for Saturday": a service named is not a
         // question about the menu.
-        if u.service.is_some() || !u.services.is_empty() {
+        let service_named = u.service.is_some() || !u.services.is_empty();
+        if service_named {
             topics.retain(|t| *t != Topic::Services);
+        }
+        // "na Achieng anafanya relaxer?": whether that person does it.
+        if u.staff.is_some()
+            && !topics.contains(&Topic::Staff)
+            && asks_of_staff(&u.tokens, service_named)
+        {
+            topics.push(Topic::Staff);
         }
         let more = self.says_more_than_a_question(u, &step, &topics);
         if !topics.is_empty() {
@@ -568,8 +613,11 @@ impl<'a> Dialog<'a> {
         // "are you open on Thursday?": the day is what is asked about.
         let day_is_asked = topics.contains(&Topic::Hours) && u.when.time.is_none();
         let flow_answer = match step {
+            // "how many hours before must I cancel?" asks about the
+            // policy: its "cancel" is no refusal.
             Step::ConfirmSlot(_) | Step::ConfirmCancel(_) => {
-                u.assent == Assent::Yes || u.assent == Assent::No
+                u.assent == Assent::Yes
+                    || (u.assent == Assent::No && !topics.contains(&Topic::Cancellation))
             }
             Step::ChooseService(_) => u.service.is_some() || !u.services.is_empty(),
             _ => false,
@@ -585,8 +633,21 @@ impl<'a> Dialog<'a> {
         let other_service = current.is_some_and(|cur| {
             u.service.is_some_and(|s| s != cur) || u.services.iter().any(|s| *s != cur)
         });
+        // "who will do it, is Brian there?" at a confirmation with Wanjiku:
+        // answered, then Brian (who does it) is put in her place.
+        let does = |staff: Uuid, service: Uuid| {
+            self.config
+                .catalog
+                .staff_member(staff)
+                .is_some_and(|p| p.services.is_empty() || p.services.contains(&service))
+        };
+        let other_staff = match (step, u.staff) {
+            (Step::ConfirmSlot(c), Some(s)) => s != c.slot.staff_id && does(s, c.service),
+            _ => false,
+        };
         flow_answer
             || other_service
+            || other_staff
             || u.choice.is_some()
             || u.when.time.is_some()
             || (u.when.date.is_some() && !day_is_asked)

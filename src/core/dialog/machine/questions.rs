@@ -120,8 +120,11 @@ impl Dialog<'_> {
                 categories.push(c.to_owned());
             }
         };
+        // A price said for a service says its duration too.
+        let priced = topics.contains(&Topic::Prices);
         for topic in topics {
             match topic {
+                Topic::Duration if priced && !named.is_empty() => {}
                 Topic::Prices | Topic::Duration if !named.is_empty() => {
                     for id in &named {
                         let Some(s) = self.config.catalog.service(*id).cloned() else {
@@ -154,6 +157,7 @@ impl Dialog<'_> {
                     self.say(lines.join("; ") + ".");
                 }
                 Topic::Duration => {}
+                Topic::Staff => self.say_who_does(u.staff, &named),
                 Topic::Hours => add("hours"),
                 Topic::Location => add("location"),
                 Topic::Parking => add("parking"),
@@ -161,11 +165,26 @@ impl Dialog<'_> {
                 Topic::Cancellation | Topic::Lateness => add("general"),
             }
         }
+        // "how long would the two take together?": the sum, back to back.
+        if topics.contains(&Topic::Duration) && named.len() > 1 {
+            let total: u32 = named
+                .iter()
+                .filter_map(|id| self.config.catalog.service(*id))
+                .map(|s| s.duration_min)
+                .sum();
+            let took = say::duration(lang, total);
+            self.say(match lang {
+                Lang::En => format!("Together, one after the other, they take about {took}."),
+                Lang::Sw => {
+                    format!("Kwa pamoja, moja baada ya nyingine, huchukua takriban {took}.")
+                }
+            });
+        }
         if categories.is_empty() {
             let about_named = !named.is_empty()
                 && topics
                     .iter()
-                    .all(|t| matches!(t, Topic::Prices | Topic::Duration));
+                    .all(|t| matches!(t, Topic::Prices | Topic::Duration | Topic::Staff));
             if then.is_none() && matches!(resume, Step::Idle) && about_named {
                 // "How much is a pedicure?" invites a booking.
                 self.say(if named.len() > 1 {
@@ -195,6 +214,91 @@ impl Dialog<'_> {
             categories,
             then,
         });
+    }
+
+    /// Who does the services named ("Dreadlocks Retwist is done by Wanjiku
+    /// and Brian"), whether the staff member named does them ("does Achieng
+    /// do relaxers?"), or what that person does; with nothing named, who
+    /// does what.
+    fn say_who_does(&mut self, staff: Option<Uuid>, named: &[Uuid]) {
+        let lang = self.state.lang;
+        let catalog = &self.config.catalog;
+        let service_name = |id: &Uuid| {
+            catalog
+                .service(*id)
+                .map(|s| s.display_name(lang).to_owned())
+        };
+        let doers = |id: &Uuid| -> Vec<String> {
+            catalog
+                .staff
+                .iter()
+                .filter(|p| p.services.contains(id))
+                .map(|p| p.first_name().to_owned())
+                .collect()
+        };
+        let mut lines: Vec<String> = Vec::new();
+        match staff.and_then(|id| catalog.staff_member(id)) {
+            Some(person) if !named.is_empty() => {
+                let who = person.first_name();
+                for id in named {
+                    let Some(service) = service_name(id) else {
+                        continue;
+                    };
+                    let others = say::list(lang, &doers(id));
+                    lines.push(match (lang, person.services.contains(id)) {
+                        (Lang::En, true) => format!("Yes, {who} does {service}."),
+                        (Lang::Sw, true) => format!("Ndiyo, {who} hufanya {service}."),
+                        (Lang::En, false) if !others.is_empty() => {
+                            format!("{who} does not do {service}; {others} can.")
+                        }
+                        (Lang::Sw, false) if !others.is_empty() => {
+                            format!("{who} hafanyi {service}; {others} hufanya.")
+                        }
+                        (Lang::En, false) => format!("{who} does not do {service}."),
+                        (Lang::Sw, false) => format!("{who} hafanyi {service}."),
+                    });
+                }
+            }
+            Some(person) => {
+                let does: Vec<String> = person.services.iter().filter_map(service_name).collect();
+                if !does.is_empty() {
+                    let who = person.first_name();
+                    let does = say::list(lang, &does);
+                    lines.push(match lang {
+                        Lang::En => format!("{who} does {does}."),
+                        Lang::Sw => format!("{who} hufanya {does}."),
+                    });
+                }
+            }
+            None if !named.is_empty() => {
+                for id in named {
+                    let (Some(service), who) = (service_name(id), doers(id)) else {
+                        continue;
+                    };
+                    if who.is_empty() {
+                        continue;
+                    }
+                    let who = say::list(lang, &who);
+                    lines.push(match lang {
+                        Lang::En => format!("{service} is done by {who}."),
+                        Lang::Sw => format!("{service} hufanywa na {who}."),
+                    });
+                }
+            }
+            None => {
+                for person in &catalog.staff {
+                    let does: Vec<String> =
+                        person.services.iter().filter_map(service_name).collect();
+                    if does.is_empty() {
+                        continue;
+                    }
+                    lines.push(format!("{}: {}.", person.first_name(), does.join(", ")));
+                }
+            }
+        }
+        for line in lines {
+            self.say(line);
+        }
     }
 
     /// After an answer: act on the rest of the turn, or remind the customer
