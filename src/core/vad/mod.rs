@@ -83,6 +83,12 @@ pub struct VadConfig {
     /// least as many frame pairs of its window are steady as are not
     /// (0 disables). Set at the 0.1 % point of corpus speech frames.
     pub steady_acf_change: f32,
+    /// An onset whose window holds a voiced frame at least this periodic
+    /// (a tone, or a very clean vowel) waits until one pair of its frames
+    /// is judged (the fourth periodic frame in a row): the pitch-band
+    /// autocorrelation of a sound's first frames still spans what came
+    /// before it. Above 1 never waits.
+    pub steady_wait_voicing: f32,
 }
 
 impl Default for VadConfig {
@@ -106,6 +112,7 @@ impl Default for VadConfig {
             model_continue_p: 0.3,
             model_sure_p: 0.95,
             steady_acf_change: 0.012,
+            steady_wait_voicing: 2.0,
         }
     }
 }
@@ -146,6 +153,8 @@ struct Recent {
     /// Consecutive periodic active frames up to this one (the
     /// line-signal veto's frames).
     periodic_run: u32,
+    /// Voiced and almost perfectly periodic (a tone, or a clean vowel).
+    pure: bool,
     /// Periodic, after a periodic frame, and nothing moved (a line signal).
     steady: bool,
     /// Periodic, after a periodic frame, and the sound moved (a voice).
@@ -295,6 +304,7 @@ impl SpectralVad {
             continuous,
             pitch_hz: f.pitch_hz,
             periodic_run,
+            pure: voiced && f.voicing >= self.cfg.steady_wait_voicing,
             steady,
             moving: paired && !steady,
         };
@@ -313,8 +323,9 @@ impl SpectralVad {
             let window_start = end_ms - i64::from(self.cfg.onset_window_ms);
             let in_window = self.recent.iter().filter(|r| r.end_ms > window_start);
             let (mut n_voiced, mut n_strong, mut n_cont, mut n_tonal) = (0i64, 0u32, 0u32, 0u32);
-            let (mut n_steady, mut n_moving) = (0u32, 0u32);
+            let (mut n_steady, mut n_moving, mut n_pure) = (0u32, 0u32, 0u32);
             for r in in_window {
+                n_pure += u32::from(r.pure);
                 n_steady += u32::from(r.steady);
                 n_moving += u32::from(r.moving);
                 n_voiced += i64::from(r.voiced);
@@ -330,7 +341,7 @@ impl SpectralVad {
                 end_ms - self.last_speech_ms <= i64::from(self.cfg.continuation_window_ms);
             let onset = if n_tonal >= 2 || (n_steady >= 1 && n_steady >= n_moving) {
                 false
-            } else if self.cfg.steady_acf_change > 0.0 && !continuing && n_moving == 0 {
+            } else if self.cfg.steady_acf_change > 0.0 && n_pure >= 1 && n_moving == 0 {
                 // A new talker's onset waits for one judged pair.
                 false
             } else if continuing {
