@@ -6,7 +6,7 @@
 //! cargo run --example turn_eval [-- CORPUS_DIR OUT_DIR] [--dial NAME=VALUE ...]
 //!     [--confirm-ms N] [--confirm-with-words-ms N] [--no-echo-gate]
 //!     [--model-min-p P] [--model-continue-p P]
-//!     [--steady MAX_CHANGE]
+//!     [--steady MAX_CHANGE] [--steady-wait VOICING]
 //! python3 fixtures/corpus/score.py --labels fixtures/corpus --events OUT_DIR/audio
 //! python3 fixtures/corpus/score.py --labels fixtures/corpus --events OUT_DIR/transcript
 //! ```
@@ -17,7 +17,8 @@
 //! `--no-echo-gate` switches the line-echo gate off (`TurnConfig::echo_gate`);
 //! `--model-min-p` / `--model-continue-p` override the frame model's
 //! thresholds (`VadConfig::model_min_p`, `model_continue_p`); `--steady`
-//! the line-signal veto's bound (`VadConfig::steady_acf_change`; 0 = off).
+//! the line-signal veto's bound (`VadConfig::steady_acf_change`; 0 = off), `--steady-wait` the
+//! voicing that makes a new onset wait for it (`steady_wait_voicing`).
 
 use ratiba::cli::analyze::{CorpusTranscript, replay_with_config};
 use ratiba::core::audio::wav;
@@ -33,6 +34,7 @@ fn main() -> anyhow::Result<()> {
     let mut echo_gate = true;
     let mut model_p: (Option<f32>, Option<f32>) = (None, None);
     let mut steady: Option<f32> = None;
+    let mut steady_wait: Option<f32> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--confirm-ms" {
@@ -45,6 +47,8 @@ fn main() -> anyhow::Result<()> {
             model_p.1 = Some(args.next().unwrap_or_default().parse()?);
         } else if a == "--steady" {
             steady = Some(args.next().unwrap_or_default().parse()?);
+        } else if a == "--steady-wait" {
+            steady_wait = Some(args.next().unwrap_or_default().parse()?);
         } else if a == "--no-echo-gate" {
             echo_gate = false;
         } else if a == "--dial" {
@@ -95,6 +99,7 @@ fn main() -> anyhow::Result<()> {
             cfg.vad.model_min_p = model_p.0.unwrap_or(cfg.vad.model_min_p);
             cfg.vad.model_continue_p = model_p.1.unwrap_or(cfg.vad.model_continue_p);
             cfg.vad.steady_acf_change = steady.unwrap_or(cfg.vad.steady_acf_change);
+            cfg.vad.steady_wait_voicing = steady_wait.unwrap_or(cfg.vad.steady_wait_voicing);
             let events = replay_with_config(&audio.samples, audio.rate_hz, &bot, tr, cfg)?;
             let body = serde_json::json!({ "events": events });
             std::fs::write(
