@@ -6,7 +6,7 @@
 //! cargo run --example turn_eval [-- CORPUS_DIR OUT_DIR] [--dial NAME=VALUE ...]
 //!     [--confirm-ms N] [--confirm-with-words-ms N] [--no-echo-gate]
 //!     [--model-min-p P] [--model-continue-p P]
-//!     [--steady MAX_CHANGE] [--steady-wait VOICING]
+//!     [--steady MAX_CHANGE] [--steady-wait CHANGE]
 //! python3 fixtures/corpus/score.py --labels fixtures/corpus --events OUT_DIR/audio
 //! python3 fixtures/corpus/score.py --labels fixtures/corpus --events OUT_DIR/transcript
 //! ```
@@ -18,7 +18,8 @@
 //! `--model-min-p` / `--model-continue-p` override the frame model's
 //! thresholds (`VadConfig::model_min_p`, `model_continue_p`); `--steady`
 //! the line-signal veto's bound (`VadConfig::steady_acf_change`; 0 = off), `--steady-wait` the
-//! voicing that makes a new onset wait for it (`steady_wait_voicing`).
+//! third-frame change under which a new onset waits for it
+//! (`steady_wait_change`; 0 = never).
 
 use ratiba::cli::analyze::{CorpusTranscript, replay_with_config};
 use ratiba::core::audio::wav;
@@ -99,7 +100,7 @@ fn main() -> anyhow::Result<()> {
             cfg.vad.model_min_p = model_p.0.unwrap_or(cfg.vad.model_min_p);
             cfg.vad.model_continue_p = model_p.1.unwrap_or(cfg.vad.model_continue_p);
             cfg.vad.steady_acf_change = steady.unwrap_or(cfg.vad.steady_acf_change);
-            cfg.vad.steady_wait_voicing = steady_wait.unwrap_or(cfg.vad.steady_wait_voicing);
+            cfg.vad.steady_wait_change = steady_wait.unwrap_or(cfg.vad.steady_wait_change);
             let events = replay_with_config(&audio.samples, audio.rate_hz, &bot, tr, cfg)?;
             let body = serde_json::json!({ "events": events });
             std::fs::write(

@@ -83,12 +83,15 @@ pub struct VadConfig {
     /// least as many frame pairs of its window are steady as are not
     /// (0 disables). Set at the 0.1 % point of corpus speech frames.
     pub steady_acf_change: f32,
-    /// An onset whose window holds a voiced frame at least this periodic
-    /// (a tone, or a very clean vowel) waits until one pair of its frames
-    /// is judged (the fourth periodic frame in a row): the pitch-band
-    /// autocorrelation of a sound's first frames still spans what came
-    /// before it. Above 1 never waits.
-    pub steady_wait_voicing: f32,
+    /// A new talker's onset whose window holds a third periodic frame
+    /// whose (not yet judged: that pair still spans the sound's start)
+    /// pitch-band autocorrelation changed by at most this waits until a
+    /// pair is judged (0 = never, the default). At 0.02, under the least
+    /// change of any corpus speech onset's third frame (0.022), no corpus
+    /// onset moves and 4 more of 150 line-signal scenarios are refused,
+    /// but a held vowel with 1 % period jitter never starts speech
+    /// (docs/turn-taking.md).
+    pub steady_wait_change: f32,
 }
 
 impl Default for VadConfig {
@@ -112,7 +115,7 @@ impl Default for VadConfig {
             model_continue_p: 0.3,
             model_sure_p: 0.95,
             steady_acf_change: 0.027,
-            steady_wait_voicing: 2.0,
+            steady_wait_change: 0.0,
         }
     }
 }
@@ -155,8 +158,9 @@ struct Recent {
     periodic_run: u32,
     /// The frame's [`FrameFeatures::pitch_acf_change`].
     acf_change: f32,
-    /// Voiced and almost perfectly periodic (a tone, or a clean vowel).
-    pure: bool,
+    /// The third periodic frame in a row, and little changed (maybe a
+    /// line signal: wait for the judgment).
+    early_steady: bool,
     /// Periodic, after a periodic frame, and nothing moved (a line signal).
     steady: bool,
     /// Periodic, after a periodic frame, and the sound moved (a voice).
@@ -308,7 +312,9 @@ impl SpectralVad {
             pitch_hz: f.pitch_hz,
             periodic_run,
             acf_change: f.pitch_acf_change,
-            pure: voiced && f.voicing >= self.cfg.steady_wait_voicing,
+            early_steady: periodic_run == MATURE_RUN - 1
+                && self.cfg.steady_wait_change > 0.0
+                && f.pitch_acf_change <= self.cfg.steady_wait_change,
             steady,
             moving: paired && !steady,
         };
@@ -327,9 +333,9 @@ impl SpectralVad {
             let window_start = end_ms - i64::from(self.cfg.onset_window_ms);
             let in_window = self.recent.iter().filter(|r| r.end_ms > window_start);
             let (mut n_voiced, mut n_strong, mut n_cont, mut n_tonal) = (0i64, 0u32, 0u32, 0u32);
-            let (mut n_steady, mut n_moving, mut n_pure) = (0u32, 0u32, 0u32);
+            let (mut n_steady, mut n_moving, mut n_early) = (0u32, 0u32, 0u32);
             for r in in_window {
-                n_pure += u32::from(r.pure);
+                n_early += u32::from(r.early_steady);
                 n_steady += u32::from(r.steady);
                 n_moving += u32::from(r.moving);
                 n_voiced += i64::from(r.voiced);
@@ -347,10 +353,11 @@ impl SpectralVad {
                 false
             } else if self.cfg.steady_acf_change > 0.0
                 && !continuing
-                && n_pure >= 1
+                && n_early >= 1
                 && n_moving == 0
             {
-                // A new talker's onset waits for one judged pair.
+                // A new talker's onset waits for one judged pair (off by
+                // default).
                 false
             } else if continuing {
                 voiced_ms >= i64::from(self.cfg.continuation_voiced_ms) && n_strong >= 1
