@@ -87,8 +87,8 @@ pub struct VadConfig {
     /// whose (not yet judged: that pair still spans the sound's start)
     /// pitch-band autocorrelation changed by at most this waits until a
     /// pair is judged (0 = never, the default). At 0.02, under the least
-    /// change of any corpus speech onset's third frame (0.022), no corpus
-    /// onset moves and 4 more of 150 line-signal scenarios are refused,
+    /// change of any third periodic frame of corpus speech (0.022), no
+    /// corpus onset moves and 4 more of 150 line-signal scenarios are refused,
     /// but a held vowel with 1 % period jitter never starts speech
     /// (docs/turn-taking.md).
     pub steady_wait_change: f32,
