@@ -75,13 +75,14 @@ pub struct VadConfig {
     pub model_continue_p: f32,
     /// A frame the model is this sure of counts as strongly voiced.
     pub model_sure_p: f32,
-    /// Line-signal veto: two consecutive periodic frames (voicing at
-    /// least [`Self::keep_voicing_threshold`]) are "steady" when their
-    /// pitch-band autocorrelation changed by at most this
-    /// ([`FrameFeatures::pitch_acf_change`]): a tone, dual tone or hum holds
-    /// its fine spectral shape, a voice moves it. An onset waits while at
-    /// least as many frame pairs of its window are steady as are not
-    /// (0 disables). Set at the 0.1 % point of corpus speech frames.
+    /// Line-signal veto: from the fifth periodic frame in a row (voicing
+    /// at least [`Self::keep_voicing_threshold`], active) on, a frame is
+    /// "steady" when its pitch-band autocorrelation and its predecessor's
+    /// both changed by at most this ([`FrameFeatures::pitch_acf_change`],
+    /// 60 ms): a tone, dual tone or hum holds its fine spectral shape, a
+    /// voice moves it. An onset waits while at least as many judged frames
+    /// of its window are steady as are not (0 disables). Set at the 0.1 %
+    /// point of that statistic on corpus speech.
     pub steady_acf_change: f32,
     /// A new talker's onset whose window holds a third periodic frame
     /// whose (not yet judged: that pair still spans the sound's start)
@@ -161,13 +162,14 @@ struct Recent {
     /// The third periodic frame in a row, and little changed (maybe a
     /// line signal: wait for the judgment).
     early_steady: bool,
-    /// Periodic, after a periodic frame, and nothing moved (a line signal).
+    /// Judged, and nothing moved over 60 ms (a line signal).
     steady: bool,
-    /// Periodic, after a periodic frame, and the sound moved (a voice).
+    /// Judged, and the sound moved (a voice).
     moving: bool,
 }
 
-/// Periodic frames in a row before a pair is judged steady or moving.
+/// Periodic frames in a row before the first change free of the sound's
+/// start; frames after it are judged steady or moving.
 const MATURE_RUN: u32 = 4;
 
 fn pitch_agrees(a: f32, b: f32, tol: f32) -> bool {
@@ -282,9 +284,9 @@ impl SpectralVad {
             && prev.voiced
             && prev.end_ms == start_ms
             && pitch_agrees(prev.pitch_hz, f.pitch_hz, self.cfg.pitch_tolerance);
-        // Line signals (tones of any pitch, dual and AM tones, cadences,
-        // DTMF, clipped tones) hold their spectral shape, zero-crossing
-        // rate and pitch from frame to frame; a voice does not.
+        // Line signals (tones of any pitch, dual tones, clipped tones, hum)
+        // hold the fine spectral shape of the pitch band from frame to
+        // frame; a voice's pitch and formants move it.
         let periodic = active && f.voicing >= self.cfg.keep_voicing_threshold;
         let periodic_run = if !periodic {
             0
@@ -294,10 +296,11 @@ impl SpectralVad {
             1
         };
         // The pitch-band autocorrelation spans ~35 ms, so the first two
-        // frames of a sound still see what came before it: only pairs
-        // from the fourth periodic frame on are judged.
+        // frames of a sound still see what came before it: the change of
+        // the fourth periodic frame is the first free of the start, and a
+        // frame is judged from the fifth on, over its own change and its
+        // predecessor's (three frames, 60 ms): both small is steady.
         let paired = periodic_run > MATURE_RUN;
-        // Steady over two pairs (three frames, 60 ms): both changes small.
         let steady = paired
             && self.cfg.steady_acf_change > 0.0
             && f.pitch_acf_change.max(prev.acf_change) <= self.cfg.steady_acf_change;
