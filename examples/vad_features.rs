@@ -39,7 +39,7 @@ fn main() -> anyhow::Result<()> {
         let mut f = std::io::BufWriter::new(std::fs::File::create(out.join(format!("{id}.csv")))?);
         writeln!(
             f,
-            "t_ms,level_db,floor_db,snr_db,voicing,pitch_hz,zc_hz,acf1,acf2,acf3,acf4,tonality_db,shape_change,p_speech,active,voiced,speech{}",
+            "t_ms,level_db,floor_db,snr_db,voicing,pitch_hz,zc_hz,acf1,acf2,acf3,acf4,tonality_db,shape_change,pitch_acf_change,p_speech,active,voiced,speech{}",
             (0..19).map(|i| format!(",x{i}")).collect::<String>()
         )?;
         for (k, chunk) in audio.samples.chunks(frame).enumerate() {
@@ -51,7 +51,7 @@ fn main() -> anyhow::Result<()> {
             let x = v.features;
             write!(
                 f,
-                "{},{:.2},{:.2},{:.2},{:.3},{:.1},{:.0},{:.4},{:.4},{:.4},{:.4},{:.2},{:.4},{:.3},{},{},{}",
+                "{},{:.2},{:.2},{:.2},{:.3},{:.1},{:.0},{:.4},{:.4},{:.4},{:.4},{:.2},{:.4},{:.4},{:.3},{},{},{}",
                 start + 20,
                 x.level_db,
                 x.floor_db,
@@ -65,6 +65,7 @@ fn main() -> anyhow::Result<()> {
                 x.acf[3],
                 x.tonality_db,
                 x.shape_change,
+                x.pitch_acf_change,
                 v.p_speech,
                 u8::from(v.active),
                 u8::from(v.voiced),

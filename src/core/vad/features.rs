@@ -27,6 +27,13 @@ pub struct FrameFeatures {
     /// absolute differences of `acf`): near zero for steady tones and hum,
     /// large at every speech transition.
     pub shape_change: f32,
+    /// Change of the pitch-band autocorrelation (lags of 70-400 Hz
+    /// periods, every other lag) since the previous frame, mean absolute
+    /// difference: the fine spectral shape's stationarity. A line signal
+    /// (tones of any pitch, dual and AM tones, hum) keeps it; a voice's
+    /// pitch and formants move it. 1 when either frame was too quiet for
+    /// the voicing search.
+    pub pitch_acf_change: f32,
 }
 
 /// Second-order IIR section (RBJ cookbook), direct form I.
@@ -87,6 +94,8 @@ const HIST: usize = 256;
 const ACF_LEN: usize = 80;
 /// Floor tracking: number of blocks in the window.
 const FLOOR_BLOCKS: usize = 10;
+/// Coarse pitch lags kept for [`FrameFeatures::pitch_acf_change`].
+const COARSE: usize = 40;
 
 /// Computes [`FrameFeatures`] frame after frame.
 #[derive(Debug, Clone)]
@@ -121,6 +130,10 @@ pub struct FeatureExtractor {
     /// The last four high-passed samples (short-lag autocorrelation).
     lags: [f32; 4],
     prev_acf: [f32; 4],
+    /// The last frame's coarse pitch-lag autocorrelation (valid if
+    /// `coarse_valid`).
+    coarse: [f32; COARSE],
+    coarse_valid: bool,
 }
 
 impl FeatureExtractor {
@@ -167,6 +180,8 @@ impl FeatureExtractor {
             voicing_min_snr_db,
             lags: [0.0; 4],
             prev_acf: [0.0; 4],
+            coarse: [0.0; COARSE],
+            coarse_valid: false,
         }
     }
 
@@ -251,10 +266,11 @@ impl FeatureExtractor {
         let floor_db = self.floor_db;
         let snr_db = level_db - floor_db;
         // Voicing only matters for frames loud enough to be "active".
-        let (voicing, pitch_hz) = if snr_db >= self.voicing_min_snr_db {
+        let (voicing, pitch_hz, pitch_acf_change) = if snr_db >= self.voicing_min_snr_db {
             self.voicing()
         } else {
-            (0.0, 0.0)
+            self.coarse_valid = false;
+            (0.0, 0.0, 1.0)
         };
         FrameFeatures {
             level_db,
@@ -266,6 +282,7 @@ impl FeatureExtractor {
             acf,
             tonality_db,
             shape_change,
+            pitch_acf_change,
         }
     }
 
@@ -293,8 +310,10 @@ impl FeatureExtractor {
         }
     }
 
-    /// Peak normalised autocorrelation of the latest pitch-band history.
-    fn voicing(&self) -> (f32, f32) {
+    /// Peak normalised autocorrelation of the latest pitch-band history,
+    /// its pitch, and how much the coarse autocorrelation moved since the
+    /// last frame.
+    fn voicing(&mut self) -> (f32, f32, f32) {
         // Unroll the ring into time order: oldest..newest, last ACF_LEN +
         // max_lag samples.
         let span = ACF_LEN + self.max_lag;
@@ -307,7 +326,8 @@ impl FeatureExtractor {
         let cur = &buf[self.max_lag..span];
         let e0: f32 = cur.iter().map(|v| v * v).sum();
         if e0 <= 1e-12 {
-            return (0.0, 0.0);
+            self.coarse_valid = false;
+            return (0.0, 0.0, 1.0);
         }
         // Window energies from prefix sums of squares (one pass).
         let mut prefix = [0.0f32; HIST + 1];
@@ -315,8 +335,9 @@ impl FeatureExtractor {
             prefix[i + 1] = prefix[i] + buf[i] * buf[i];
         }
         // Coarse search on every other lag, then the neighbours of the best.
+        let max_lag = self.max_lag;
         let corr = |lag: usize| -> f32 {
-            let a = self.max_lag - lag;
+            let a = max_lag - lag;
             let past = &buf[a..span - lag];
             let el = prefix[a + ACF_LEN] - prefix[a];
             dot(cur, past) / (e0 * el.max(1e-12)).sqrt()
@@ -324,14 +345,29 @@ impl FeatureExtractor {
         let mut best = 0.0f32;
         let mut best_lag = 0usize;
         let mut lag = self.min_lag;
+        let mut coarse = [0.0f32; COARSE];
+        let mut n_coarse = 0usize;
+        let mut change = 0.0f32;
         while lag <= self.max_lag {
             let c = corr(lag);
+            if n_coarse < COARSE {
+                change += (c - self.coarse[n_coarse]).abs();
+                coarse[n_coarse] = c;
+                n_coarse += 1;
+            }
             if c > best {
                 best = c;
                 best_lag = lag;
             }
             lag += 2;
         }
+        let change = if self.coarse_valid && n_coarse > 0 {
+            change / n_coarse as f32
+        } else {
+            1.0
+        };
+        self.coarse = coarse;
+        self.coarse_valid = true;
         if best_lag > 0 {
             for l in [best_lag.saturating_sub(1), best_lag + 1] {
                 if l >= self.min_lag && l <= self.max_lag {
@@ -348,7 +384,7 @@ impl FeatureExtractor {
         } else {
             0.0
         };
-        (best.min(1.0), pitch)
+        (best.min(1.0), pitch, change)
     }
 }
 
