@@ -1076,6 +1076,10 @@ fn another_service_in_place_of_a_booking_keeps_its_time() {
             "ile ya alhamisi nataka ibadilishwe iwe pedicure, time ni ile ile",
             "sawa",
         ),
+        (
+            "badala ya box braids nataka pedicure saa ile ile",
+            "ndio badilisha",
+        ),
     ] {
         let mut w = World::new();
         w.say("box braids tomorrow at 10am");
@@ -1234,6 +1238,12 @@ fn a_time_offered_instead_of_cancelling_moves_the_booking() {
     w.say("pedicure tomorrow at 10am");
     w.say("yes");
     let r = w.say("samahani, nitashindwa kuja kesho");
+    assert!(r.contains("Nifute"), "{r}");
+    // Said late, it is still a "cannot come", not a question on lateness.
+    let mut late = World::new();
+    late.say("pedicure tomorrow at 10am");
+    late.say("yes");
+    let r = late.say("nimechelewa kuwaambia, kesho siwezi kuja saa nne");
     assert!(r.contains("Nifute"), "{r}");
     let r = w.say("inawezekana saa kumi jioni?");
     assert!(r.contains("Nihamishe") && r.contains("(16:00)"), "{r}");

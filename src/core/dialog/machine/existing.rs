@@ -62,7 +62,7 @@ impl Dialog<'_> {
     /// names the appointment and the one it should become. With one service
     /// and a word of replacing, it may be either: `on_upcoming` decides by
     /// whether the customer has one of it.
-    fn swap_parts(&self, u: &Understood) -> (Option<Uuid>, Option<Uuid>) {
+    pub(super) fn swap_parts(&self, u: &Understood) -> (Option<Uuid>, Option<Uuid>) {
         let named: Vec<Uuid> = if u.services.is_empty() {
             u.service.into_iter().collect()
         } else {

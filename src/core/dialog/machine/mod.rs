@@ -449,7 +449,11 @@ impl<'a> Dialog<'a> {
             } else {
                 u.when
             };
-            let swap_to = u.services.first().copied().or(u.service);
+            // "badala ya box braids nataka pedicure": the one named after.
+            let swap_to = match self.swap_parts(u) {
+                (_, Some(new)) => Some(new),
+                (old, None) => old,
+            };
             if !when.is_empty() || swap_to.is_some() {
                 self.state.reminded = Some(id);
                 self.state.cancel_queue.clear();
@@ -490,11 +494,26 @@ impl<'a> Dialog<'a> {
                 self.hand_off(HandoffReason::Abuse);
                 return true;
             }
-            // "if I cancel, until when?" asks about the policy.
+            // "if I cancel, until when?" asks about the policy ("nimechelewa
+            // kuwaambia, kesho siwezi kuja" says they cannot come).
             Some(Intent::Cancel)
                 if topics(&u.tokens)
                     .iter()
-                    .any(|t| matches!(t, Topic::Cancellation | Topic::Lateness)) => {}
+                    .any(|t| matches!(t, Topic::Cancellation | Topic::Lateness))
+                    && !u.tokens.has_any(&[
+                        "siwezi kuja",
+                        "sitaweza kuja",
+                        "siwezi kufika",
+                        "sitaweza kufika",
+                        "nitashindwa kuja",
+                        "sitakuja",
+                        "can t make it",
+                        "cant make it",
+                        "won t make it",
+                        "wont make it",
+                        "can t come",
+                        "cant come",
+                    ]) => {}
             // "na nikitaka ku-cancel, mwisho ni lini?", "what if I cancel?"
             Some(Intent::Cancel)
                 if u.tokens.has_any(&[
@@ -553,6 +572,16 @@ impl<'a> Dialog<'a> {
             // "badala yake iwe alhamisi", "make it Thursday instead" in the
             // middle of a booking changes that booking, not an older one.
             Some(Intent::Reschedule) if in_booking(&step) && !refers_to_existing(&u.tokens) => {}
+            // "ndio badilisha", "yes move it" to "Move your … / Change your
+            // …?": the yes to that change, not a new one.
+            Some(Intent::Reschedule)
+                if matches!(&step, Step::ConfirmSlot(c) if matches!(c.purpose, Purpose::Move(_)))
+                    && u.when.is_empty()
+                    && u.services.is_empty()
+                    && u.service.is_none()
+                    && u.tokens.words().first().is_some_and(|w| {
+                        assent(&Tokens::from_words(vec![w.clone()])) == Assent::Yes
+                    }) => {}
             Some(Intent::Reschedule)
                 if !matches!(step, Step::AskNewTime(_) | Step::ChooseAppointment(_)) =>
             {
