@@ -466,6 +466,8 @@ pub fn refers_to_existing(tokens: &Tokens) -> bool {
         "nilikuwa nimepanga",
         "nina miadi",
         "nina booking",
+        "about my",
+        "regarding my",
         "nilikuwa na booking",
         "nilikuwa na appointment",
         "nilikuwa na miadi",

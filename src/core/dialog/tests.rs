@@ -1477,3 +1477,23 @@ fn blind_answers_to_the_offered_times() {
         .sum();
     assert!(picked_tune >= 115, "picks missed: {picked_tune}");
 }
+
+#[test]
+fn a_service_taken_back_in_one_breath_is_not_booked() {
+    let mut w = World::new();
+    let r = w.say("hi i want a uh pedicure no sorry a manicure tomorrow at 12");
+    assert!(r.contains("Manicure") && !r.contains("Pedicure"), "{r}");
+    w.say("yes");
+    assert_eq!(w.appointments.len(), 1);
+    assert_eq!(w.appointments[0].service_id, uuid(3));
+}
+
+#[test]
+fn one_of_two_peoples_services_replaced_keeps_the_other() {
+    let mut w = World::new();
+    let r = w.say("booking for me and my son tomorrow 4pm. me - pedicure, him - manicure");
+    assert!(r.contains("Pedicure") && r.contains("Manicure"), "{r}");
+    let r = w.say("actually make his wash and blow dry not manicure");
+    assert!(r.contains("Pedicure") && r.contains("Wash"), "{r}");
+    assert!(!r.contains("Manicure"), "{r}");
+}

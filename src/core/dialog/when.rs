@@ -113,15 +113,7 @@ const CORRECTIONS: &[&[&str]] = &[
 /// ("friday no sorry saturday"), what follows it wins.
 pub fn parse_when(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> When {
     let words = tokens.words();
-    let corrected = (1..words.len()).rev().find_map(|i| {
-        CORRECTIONS
-            .iter()
-            .find(|c| {
-                words.len() >= i + c.len() && words[i..].iter().zip(c.iter()).all(|(w, p)| w == p)
-            })
-            .map(|c| (i, i + c.len()))
-    });
-    if let Some((start, end)) = corrected {
+    if let Some((start, end)) = last_correction(words) {
         let after = parse_when_plain(&Tokens::from_words(words[end..].to_vec()), now, tz);
         if !after.is_empty() {
             let before = parse_when_plain(&Tokens::from_words(words[..start].to_vec()), now, tz);
@@ -129,6 +121,19 @@ pub fn parse_when(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> When {
         }
     }
     parse_when_plain(tokens, now, tz)
+}
+
+/// Where the last correction in the words starts and ends ("a gel no
+/// sorry a normal manicure": what follows it replaces what came before).
+pub fn last_correction(words: &[String]) -> Option<(usize, usize)> {
+    (1..words.len()).rev().find_map(|i| {
+        CORRECTIONS
+            .iter()
+            .find(|c| {
+                words.len() >= i + c.len() && words[i..].iter().zip(c.iter()).all(|(w, p)| w == p)
+            })
+            .map(|c| (i, i + c.len()))
+    })
 }
 
 fn parse_when_plain(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> When {

@@ -417,7 +417,28 @@ impl Dialog<'_> {
             "badilisha",
             "rather",
         ]);
-        let new_services: Vec<Uuid> = if !removed.is_empty() && kept.is_empty() {
+        // "make his cornrows not haircut": the new one in the place of the
+        // one it replaces, the rest of the plan kept.
+        let fresh: Vec<Uuid> = kept.iter().copied().filter(|s| !in_plan(*s)).collect();
+        let swapped_in_place = !removed.is_empty()
+            && !fresh.is_empty()
+            && removed.iter().any(|s| in_plan(*s))
+            && c.purpose == Purpose::New;
+        let new_services: Vec<Uuid> = if swapped_in_place {
+            let mut fresh = fresh.iter().copied();
+            let mut out: Vec<Uuid> = items
+                .iter()
+                .map(|i| {
+                    if removed.contains(&i.service) {
+                        fresh.next().unwrap_or(i.service)
+                    } else {
+                        i.service
+                    }
+                })
+                .collect();
+            out.extend(fresh);
+            out
+        } else if !removed.is_empty() && kept.is_empty() {
             items
                 .iter()
                 .map(|i| i.service)
@@ -598,7 +619,8 @@ impl Dialog<'_> {
 /// pedicure"), up to a word that starts what is kept ("just", "only").
 fn removed_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
     const REMOVE: &[&str] = &[
-        "drop", "remove", "without", "minus", "skip", "except", "toa", "ondoa", "bila",
+        "drop", "remove", "without", "minus", "skip", "except", "toa", "ondoa", "bila", "not",
+        "sio", "siyo",
     ];
     const KEEP: &[&str] = &["just", "only", "tu", "but", "lakini", "keep", "acha"];
     let words = tokens.words();

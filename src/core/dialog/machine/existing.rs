@@ -231,6 +231,10 @@ impl Dialog<'_> {
     /// whom.
     fn tell_upcoming(&mut self, list: &[AppointmentSummary]) {
         let lang = self.state.lang;
+        // One told: a bare "change it" / "cancel it" next means that one.
+        if let [one] = list {
+            self.state.reminded = Some(one.id);
+        }
         if list.is_empty() {
             self.say(Msg::NoUpcoming.text(lang));
             self.state.step = Step::Idle;

@@ -38,7 +38,7 @@ use super::names::{corrected_name, party_size, stated_name};
 use super::personality::{CancellationTone, Personality, Upsell};
 use super::say;
 use super::text::{DetectedLang, Lang, Tokens, detect, reply_language};
-use super::when::{When, local_today, parse_when, same_time};
+use super::when::{When, last_correction, local_today, parse_when, same_time};
 use crate::core::booking::{ServiceSpec, Slot, SlotQuery};
 use crate::core::ids::{Money, PhoneNumber};
 use crate::core::messages::Msg;
@@ -286,6 +286,17 @@ impl<'a> Dialog<'a> {
         let staff = match_staff(&Tokens::from_words(rest), &self.config.catalog.staff);
         let party = party_size(&tokens);
         let mut services_named = services_mentioned(&tokens, services);
+        // "a gel no sorry a normal manicure": the service after the
+        // correction replaces the one before it.
+        let mut service = service;
+        if let Some((_, end)) = last_correction(tokens.words()) {
+            let after = Tokens::from_words(tokens.words()[end..].to_vec());
+            let named_after = services_mentioned(&after, services);
+            if !named_after.is_empty() {
+                service = clear_service(&after, services).or(named_after.first().copied());
+                services_named = named_after;
+            }
+        }
         if party == 1 {
             services_named = with_the_rest(&tokens, services_named, &self.state.context.services);
         }
@@ -370,7 +381,14 @@ impl<'a> Dialog<'a> {
             return true;
         }
         // "I booked locs for Saturday but forgot the time": what they have.
-        if asks_about_existing(&u.tokens)
+        // "hi its about my box braids on saturday": what they have first.
+        let about_mine = refers_to_existing(&u.tokens)
+            && u.tokens
+                .has_any(&["about my", "regarding my", "concerning my", "kuhusu"])
+            && (u.service.is_some() || !u.services.is_empty())
+            && !u.intents.contains(Intent::Human)
+            && !u.intents.contains(Intent::Abuse);
+        if (asks_about_existing(&u.tokens) || about_mine)
             && !in_booking(&step)
             && !u.intents.contains(Intent::Cancel)
             && !u.intents.contains(Intent::Reschedule)
@@ -479,7 +497,7 @@ impl<'a> Dialog<'a> {
                 Some(Intent::Cancel | Intent::Reschedule | Intent::Human | Intent::Abuse)
             )
             && u.tokens
-                .has_any(&["move", "hamisha", "sogeza", "badilisha"])
+                .has_any(&["move", "hamisha", "sogeza", "badilisha", "change"])
         {
             self.start_existing(ExistingPurpose::Reschedule, u);
             return true;

@@ -35,6 +35,23 @@ pub(super) fn parse_time(tokens: &Tokens, part: Option<DayPart>) -> Option<Naive
     if let Some(t) = swahili_time(&refs, part) {
         return Some(t);
     }
+    // "thurday 1030", "at 0930": hours and minutes run together after a
+    // day or "at", on the quarter hours of a working day.
+    for i in 1..refs.len() {
+        let w = refs[i];
+        if (3..=4).contains(&w.len())
+            && w.chars().all(|c| c.is_ascii_digit())
+            && (lexicon::is_day_word(refs[i - 1]) || matches!(refs[i - 1], "at" | "around" | "by"))
+        {
+            let (h, m) = w.split_at(w.len() - 2);
+            if let (Ok(h), Ok(m)) = (h.parse::<u32>(), m.parse::<u32>())
+                && (7..=20).contains(&h)
+                && matches!(m, 0 | 15 | 30 | 45)
+            {
+                return hm(h, m);
+            }
+        }
+    }
     if tokens.has_any(&[
         "lunch time",
         "lunchtime",
@@ -432,7 +449,7 @@ fn fraction_minutes(words: &[&str]) -> Option<i64> {
             .filter(|n| (1..60).contains(n))
     };
     match words {
-        ["na" | "and", "nusu" | "half", ..] => Some(30),
+        ["na" | "and", "nusu" | "half", ..] | ["unusu" | "nanusu", ..] => Some(30),
         ["na" | "and", "robo" | "quarter", ..] => Some(15),
         ["kasorobo", ..] | ["kasoro", "robo", ..] => Some(-15),
         ["na", "dakika" | "minutes", rest @ ..] => count(rest),
@@ -486,6 +503,7 @@ mod tests {
             ("saa kumi na moja jioni", t(17, 0)),
             ("saa kumi na mbili", t(18, 0)),
             ("saa tatu na nusu", t(9, 30)),
+            ("saa tatu unusu", t(9, 30)),
             ("saa nne na robo asubuhi", t(10, 15)),
             ("saa 4 asubuhi", t(10, 0)),
             ("saa 14:30", t(14, 30)),
@@ -571,6 +589,8 @@ mod tests {
             ("tomorrow morning at ten", t(10, 0)),
             ("i meant 9 tomorrow morning", t(9, 0)),
             ("pedicur on thurday 1130am", t(11, 30)),
+            ("can u do thursday 1030", t(10, 30)),
+            ("at 0930 please", t(9, 30)),
             ("930pm", t(21, 30)),
             (
                 "kucha jumatano saa tano asubuhi, na pia kukata nywele ijumaa saa kumi jioni",
