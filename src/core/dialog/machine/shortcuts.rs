@@ -1,0 +1,140 @@
+//! Turns about a booking the customer already has, caught before the
+//! step handles the turn: "what time is my appointment?", "can we do my
+//! facial on Thursday instead", "same as last time", "make it 12 instead"
+//! right after a booking, "MOVE" after a reminder.
+
+use super::*;
+
+impl Dialog<'_> {
+    /// Starts what such a turn asks for; false when the turn is not one.
+    pub(super) fn existing_shortcut(
+        &mut self,
+        u: &Understood,
+        step: &Step,
+        primary: Option<Intent>,
+    ) -> bool {
+        // "I booked locs for Saturday but forgot the time": what they have.
+        // "hi its about my box braids on saturday": what they have first.
+        let about_mine = refers_to_existing(&u.tokens)
+            && u.tokens
+                .has_any(&["about my", "regarding my", "concerning my", "kuhusu"])
+            && (u.service.is_some() || !u.services.is_empty())
+            && !u.intents.contains(Intent::Human)
+            && !u.intents.contains(Intent::Abuse);
+        if (asks_about_existing(&u.tokens) || about_mine)
+            && !in_booking(step)
+            && !u.intents.contains(Intent::Cancel)
+            && !u.intents.contains(Intent::Reschedule)
+        {
+            self.start_existing(ExistingPurpose::Check, u);
+            return true;
+        }
+        // "can we do my facial on Thursday instead of tomorrow": a change
+        // of a booking the customer has, named by its service.
+        // While a new booking is under way, "could we make it a manicure
+        // instead? my feet were done last week" changes that booking.
+        let moves_own_service = (u.service.is_some() || !u.services.is_empty())
+            && u.tokens.has_any(&["my", "yangu"])
+            && (!in_booking(step) || refers_to_existing(&u.tokens))
+            && (u.tokens.has_any(&["instead", "badala", "move", "change"])
+                || (0..u.tokens.len()).any(|i| is_move_verb(u.tokens.words(), i)))
+            && !u.intents.contains(Intent::Cancel);
+        if moves_own_service && !u.intents.contains(Intent::Reschedule) {
+            self.start_existing(ExistingPurpose::Reschedule, u);
+            return true;
+        }
+        // "nataka ile kitu nilifanya last time", "the usual": book again what
+        // they had last.
+        if matches!(step, Step::Idle | Step::ChooseService(_))
+            && u.service.is_none()
+            && u.services.is_empty()
+            && u.tokens.has_any(&[
+                "same as last time",
+                "same thing as last time",
+                "same as before",
+                "what i had last time",
+                "what i did last time",
+                "the usual",
+                "my usual",
+                "kama kawaida",
+                "kama last time",
+                "kama mara ya mwisho",
+                "nilifanya last time",
+                "nilifanya mara ya mwisho",
+                "nilifanyiwa last time",
+                "nilifanyiwa mara ya mwisho",
+                "ile kitu nilifanya",
+                "ile ya last time",
+                "ile ya mara ya mwisho",
+                "kama ile ya last time",
+            ])
+        {
+            self.start_existing(ExistingPurpose::Again, u);
+            return true;
+        }
+        // "sorry can we make it 12 instead", "make it a pedicure instead"
+        // right after a booking: a change of the one just booked.
+        if let Some(id) = self.state.just_booked
+            && matches!(step, Step::Idle)
+            && !u.intents.contains(Intent::Cancel)
+            && !refers_to_existing(&u.tokens)
+            && u.tokens.has_any(&[
+                "make it",
+                "instead",
+                "change it",
+                "move it",
+                "rather",
+                "iwe",
+                "badala",
+                "ibadilishe",
+                "tubadilishe",
+                "ihamishe",
+                "isogeze",
+            ])
+        {
+            let when = if u.when.is_empty() {
+                bare_hour_change(&u.tokens).map_or(When::default(), |t| When {
+                    time: Some(t),
+                    ..When::default()
+                })
+            } else {
+                u.when
+            };
+            // "badala ya box braids nataka pedicure": the one named after.
+            let swap_to = match self.swap_parts(u) {
+                (_, Some(new)) => Some(new),
+                (old, None) => old,
+            };
+            if !when.is_empty() || swap_to.is_some() {
+                self.state.reminded = Some(id);
+                self.state.cancel_queue.clear();
+                self.act(Action::ListUpcoming);
+                self.state.step = Step::AwaitUpcoming(AwaitUpcoming {
+                    all: false,
+                    purpose: ExistingPurpose::Reschedule,
+                    when,
+                    identify: When::default(),
+                    service: None,
+                    same_time: same_time(&u.tokens),
+                    swap_to,
+                    same_staff: false,
+                });
+                return true;
+            }
+        }
+        // "MOVE" answering a reminder ("reply CANCEL or MOVE"): a change of
+        // the reminded appointment.
+        if self.state.reminded.is_some()
+            && !matches!(
+                primary,
+                Some(Intent::Cancel | Intent::Reschedule | Intent::Human | Intent::Abuse)
+            )
+            && u.tokens
+                .has_any(&["move", "hamisha", "sogeza", "badilisha", "change"])
+        {
+            self.start_existing(ExistingPurpose::Reschedule, u);
+            return true;
+        }
+        false
+    }
+}

@@ -1,0 +1,232 @@
+//! Changes of a booking under way or already made, plans, corrections and
+//! "same as last time" (sets g-k): each behaviour in a few phrasings.
+
+use super::*;
+
+#[test]
+fn that_one_of_a_day_moved_in_sheng_is_a_move_not_a_new_booking() {
+    let mut w = World::new();
+    w.say("box braids tomorrow at 10am");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00"]);
+    let r = w.say("niaje, ile ya alhamisi iende ijumaa saa hiyo hiyo");
+    assert!(r.contains("Nihamishe"), "{r}");
+    let r = w.say("poa");
+    assert!(r.contains("imehamishwa"), "{r}");
+    assert_eq!(w.booked_local(), ["2026-11-27 10:00"]);
+}
+
+#[test]
+fn another_service_instead_while_times_are_offered_replaces_the_service() {
+    let mut w = World::new();
+    w.say("do you have box braids tomorrow morning");
+    assert!(matches!(w.state.step, Step::ChooseSlot(_)));
+    let r = w.say("ya but can you do a pedicure instead, 11am");
+    assert!(r.contains("Pedicure") && r.contains("11:00"), "{r}");
+    assert!(!r.contains("Box Braids"), "{r}");
+}
+
+#[test]
+fn yes_but_first_a_question_does_not_book() {
+    for answer in [
+        "sawa lakini kwanza niambie bei",
+        "ok but first tell me where you are",
+    ] {
+        let mut w = World::new();
+        w.say("box braids tomorrow at 10am");
+        w.say(answer);
+        assert!(w.appointments.is_empty(), "{answer}");
+        assert!(matches!(w.state.step, Step::ConfirmSlot(_)), "{answer}");
+    }
+}
+
+#[test]
+fn the_offered_time_turned_down_and_another_given_is_the_change() {
+    let mut w = World::new();
+    w.say("nataka kusuka kesho saa nne asubuhi");
+    let r = w.say("samahani, saa nne nitakuwa bado kazini. rudisha saa nane mchana");
+    assert!(r.contains("(14:00)"), "{r}");
+    w.say("ndiyo");
+    assert_eq!(w.booked_local(), ["2026-11-26 14:00"]);
+}
+
+#[test]
+fn another_service_in_place_of_a_booking_keeps_its_time() {
+    for (ask, answer) in [
+        (
+            "please change my box braids to a pedicure instead, same time",
+            "yes",
+        ),
+        (
+            "ile ya alhamisi nataka ibadilishwe iwe pedicure, time ni ile ile",
+            "sawa",
+        ),
+        (
+            "badala ya box braids nataka pedicure saa ile ile",
+            "ndio badilisha",
+        ),
+    ] {
+        let mut w = World::new();
+        w.say("box braids tomorrow at 10am");
+        w.say("yes");
+        let braids = w.appointments[0];
+        let r = w.say(ask);
+        assert!(r.contains("Pedicure") || r.contains("miguu"), "{ask}: {r}");
+        assert!(r.contains("10:00"), "{ask}: {r}");
+        w.say(answer);
+        assert_eq!(w.booked_local(), ["2026-11-26 10:00"], "{ask}");
+        assert_eq!(w.appointments[0].id, braids.id, "{ask}: changed in place");
+        assert_ne!(w.appointments[0].service_id, braids.service_id, "{ask}");
+    }
+}
+
+#[test]
+fn a_move_by_half_an_hour_is_not_blocked_by_its_own_time() {
+    let mut w = World::new();
+    w.say("pedicure tomorrow at 10am");
+    w.say("yes");
+    let staff = w.appointments[0].staff_id;
+    let r = w.say("can you move my pedicure to 10:30 please");
+    assert!(r.contains("10:30"), "{r}");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-26 10:30"]);
+    // Its own time left out, the same person is free half an hour later.
+    assert_eq!(w.appointments[0].staff_id, staff);
+}
+
+#[test]
+fn make_it_another_hour_right_after_booking_moves_that_booking() {
+    for (change, want) in [
+        ("sorry can we make it 12 instead", "2026-11-26 12:00"),
+        ("aii make it 3pm badala", "2026-11-26 15:00"),
+    ] {
+        let mut w = World::new();
+        w.say("wash and blow dry tomorrow at 10am");
+        w.say("yes");
+        assert_eq!(w.booked_local(), ["2026-11-26 10:00"]);
+        let r = w.say(change);
+        assert!(
+            r.contains("Move your") || r.contains("Nihamishe"),
+            "{change}: {r}"
+        );
+        w.say("yes");
+        assert_eq!(w.booked_local(), [want], "{change}");
+    }
+}
+
+#[test]
+fn dropping_an_item_of_a_plan_keeps_its_start() {
+    let mut w = World::new();
+    let r = w.say("I want a manicure, a pedicure and a haircut tomorrow from 10");
+    assert!(r.contains("10:00"), "{r}");
+    let r = w.say("actually drop the pedicure, just manicure and haircut");
+    assert!(!r.to_lowercase().contains("pedicure"), "{r}");
+    w.say("yes");
+    let booked = w.booked_local();
+    assert_eq!(booked.len(), 2, "{booked:?}");
+    assert_eq!(booked[0], "2026-11-26 10:00", "{booked:?}");
+}
+
+#[test]
+fn two_people_and_one_person_free_are_done_one_after_the_other() {
+    let mut w = World::new();
+    // Only staff 101 works tomorrow.
+    let start = tz()
+        .with_ymd_and_hms(2026, 11, 26, 0, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    w.occupy(uuid(102), start, start + Duration::days(1));
+    let r = w.say("me and my daughter both want pedicures tomorrow at 2pm");
+    assert!(r.contains("one after the other"), "{r}");
+    assert!(r.contains("14:00") && r.contains("15:30"), "{r}");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-26 14:00", "2026-11-26 15:30"]);
+}
+
+#[test]
+fn a_time_offered_instead_of_cancelling_moves_the_booking() {
+    let mut w = World::new();
+    w.say("pedicure tomorrow at 10am");
+    w.say("yes");
+    let r = w.say("samahani, nitashindwa kuja kesho");
+    assert!(r.contains("Nifute"), "{r}");
+    // Said late, it is still a "cannot come", not a question on lateness.
+    let mut late = World::new();
+    late.say("pedicure tomorrow at 10am");
+    late.say("yes");
+    let r = late.say("nimechelewa kuwaambia, kesho siwezi kuja saa nne");
+    assert!(r.contains("Nifute"), "{r}");
+    let r = w.say("inawezekana saa kumi jioni?");
+    assert!(r.contains("Nihamishe") && r.contains("(16:00)"), "{r}");
+    w.say("sawa");
+    assert_eq!(w.booked_local(), ["2026-11-26 16:00"]);
+}
+
+#[test]
+fn the_day_that_picks_a_booking_and_a_new_time_in_one_answer() {
+    let mut w = World::new();
+    w.say("pedicure tomorrow at 2pm");
+    w.say("yes");
+    w.say("manicure on friday at 11am");
+    w.say("yes");
+    let r = w.say("I need to move one of my bookings");
+    assert!(r.contains("Which appointment"), "{r}");
+    let r = w.say("the one on friday, can it be earlier? 9am");
+    assert!(
+        r.contains("Move your Manicure") && r.contains("09:00"),
+        "{r}"
+    );
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-26 14:00", "2026-11-27 09:00"]);
+}
+
+#[test]
+fn same_as_last_time_books_the_last_service_again() {
+    for (ask, answer) in [
+        (
+            "nataka ile kitu nilifanya last time, jumamosi saa tatu asubuhi",
+            "sawa",
+        ),
+        ("Hi, the usual please, saturday at 9am", "yes"),
+    ] {
+        let mut w = World::new();
+        let last = w.now - Duration::days(20);
+        w.appointments.push(AppointmentSummary {
+            id: uuid(900),
+            service_id: uuid(2),
+            staff_id: uuid(102),
+            start: last,
+            end: last + Duration::hours(3),
+        });
+        let r = w.say(ask);
+        assert!(
+            r.contains("Box Braids") || r.contains("Kusuka mabutu"),
+            "{ask}: {r}"
+        );
+        assert!(r.contains("09:00"), "{ask}: {r}");
+        w.say(answer);
+        assert_eq!(w.appointments.len(), 2, "{ask}");
+        assert_eq!(w.appointments[1].service_id, uuid(2), "{ask}");
+        assert_eq!(w.booked_local()[1], "2026-11-28 09:00", "{ask}");
+    }
+}
+
+#[test]
+fn a_service_taken_back_in_one_breath_is_not_booked() {
+    let mut w = World::new();
+    let r = w.say("hi i want a uh pedicure no sorry a manicure tomorrow at 12");
+    assert!(r.contains("Manicure") && !r.contains("Pedicure"), "{r}");
+    w.say("yes");
+    assert_eq!(w.appointments.len(), 1);
+    assert_eq!(w.appointments[0].service_id, uuid(3));
+}
+
+#[test]
+fn one_of_two_peoples_services_replaced_keeps_the_other() {
+    let mut w = World::new();
+    let r = w.say("booking for me and my son tomorrow 4pm. me - pedicure, him - manicure");
+    assert!(r.contains("Pedicure") && r.contains("Manicure"), "{r}");
+    let r = w.say("actually make his wash and blow dry not manicure");
+    assert!(r.contains("Pedicure") && r.contains("Wash"), "{r}");
+    assert!(!r.contains("Manicure"), "{r}");
+}
