@@ -92,7 +92,7 @@ fn blind_answers(raw: &str) -> Vec<(bool, BlindAnswer)> {
                 a.id.trim_start_matches(|c: char| c.is_ascii_alphabetic())
                     .parse()
                     .unwrap_or(0);
-            (n % 5 == 0, a)
+            (n.is_multiple_of(5), a)
         })
         .collect()
 }
