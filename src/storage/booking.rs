@@ -359,17 +359,7 @@ pub async fn upcoming_for(
     .bind(now)
     .fetch_all(tx.conn())
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AppointmentSummary {
-                id: r.try_get("id")?,
-                service_id: r.try_get("service_id")?,
-                staff_id: r.try_get("staff_id")?,
-                start: r.try_get("start_at")?,
-                end: r.try_get("end_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(summary).collect()
 }
 
 /// The customer's latest past appointments (not cancelled), newest first:
@@ -391,17 +381,18 @@ pub async fn recent_for(
     .bind(now)
     .fetch_all(tx.conn())
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AppointmentSummary {
-                id: r.try_get("id")?,
-                service_id: r.try_get("service_id")?,
-                staff_id: r.try_get("staff_id")?,
-                start: r.try_get("start_at")?,
-                end: r.try_get("end_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(summary).collect()
+}
+
+/// One `appointments` row (id, service_id, staff_id, start_at, end_at).
+fn summary(r: &sqlx::postgres::PgRow) -> Result<AppointmentSummary, StorageError> {
+    Ok(AppointmentSummary {
+        id: r.try_get("id")?,
+        service_id: r.try_get("service_id")?,
+        staff_id: r.try_get("staff_id")?,
+        start: r.try_get("start_at")?,
+        end: r.try_get("end_at")?,
+    })
 }
 
 /// Cancels one of the customer's appointments and takes it off their

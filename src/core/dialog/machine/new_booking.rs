@@ -620,24 +620,10 @@ impl Dialog<'_> {
 /// "ten", "eleven", "1130", "0930": a clock time said as a bare number
 /// word or as digits run together (read on a 12-hour face).
 fn spoken_or_run_time(w: &str) -> Option<NaiveTime> {
-    let hour = match w {
-        "one" => 1,
-        "two" => 2,
-        "three" => 3,
-        "four" => 4,
-        "five" => 5,
-        "six" => 6,
-        "seven" => 7,
-        "eight" => 8,
-        "nine" => 9,
-        "ten" => 10,
-        "eleven" => 11,
-        "twelve" => 12,
-        _ if (3..=4).contains(&w.len()) && w.chars().all(|c| c.is_ascii_digit()) => {
-            let (h, m) = w.split_at(w.len() - 2);
-            return NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0);
-        }
-        _ => return None,
-    };
+    if (3..=4).contains(&w.len()) && w.chars().all(|c| c.is_ascii_digit()) {
+        let (h, m) = w.split_at(w.len() - 2);
+        return NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0);
+    }
+    let hour = crate::core::dialog::numbers::en_small(w).filter(|h| (1..=12).contains(h))?;
     NaiveTime::from_hms_opt(hour % 12, 0, 0)
 }

@@ -13,8 +13,7 @@ use super::*;
 /// yes. Every 5th answer is held out of tuning (reported, not read).
 #[test]
 fn blind_answers_to_the_confirmation() {
-    let verbose = std::env::var("ANSWERS_VERBOSE").is_ok_and(|v| v == "1");
-    let mut tally: std::collections::BTreeMap<(bool, String), (u32, u32)> = Default::default();
+    let mut tally = Tally::default();
     let (mut dangerous, mut dangerous_held) = (0u32, 0u32);
     for (held, a) in blind_answers(include_str!(
         "../../../../fixtures/dialog_eval/answers.json"
@@ -50,23 +49,13 @@ fn blind_answers_to_the_confirmation() {
                 dangerous += 1;
             }
         }
-        if !ok && !held && verbose {
-            println!("{} [{}] {:?} -> {}", a.id, a.label, a.text, reply);
-        }
-        let t = tally.entry((held, a.label.clone())).or_default();
-        t.0 += u32::from(ok);
-        t.1 += 1;
+        tally.record(held, &a, ok, &reply);
     }
-    for ((held, label), (ok, n)) in &tally {
-        println!(
-            "{} {label}: {ok}/{n}",
-            if *held { "held-out" } else { "tune" }
-        );
-    }
+    tally.print();
     println!(
         "booked as proposed after anything but a yes: tune {dangerous}, held-out {dangerous_held}"
     );
-    let yes_tune = tally.get(&(false, "yes".to_owned())).map_or(0, |t| t.0);
+    let yes_tune = tally.passed_tune("yes");
     // Measured 2026-12-07: before the conditions and question openers,
     // 20 / 3 dangerous and 102 yeses; after, 0 / 0 and 102 (of 104).
     assert_eq!((dangerous, dangerous_held), (0, 0), "dangerous bookings");
@@ -81,6 +70,33 @@ struct BlindAnswer {
     text: String,
     label: String,
     lang: String,
+}
+
+/// Passed / total per (held out, label); the tuning part's misses printed
+/// with `ANSWERS_VERBOSE=1`.
+#[derive(Default)]
+struct Tally(std::collections::BTreeMap<(bool, String), (u32, u32)>);
+
+impl Tally {
+    fn record(&mut self, held: bool, a: &BlindAnswer, ok: bool, reply: &str) {
+        if !ok && !held && std::env::var("ANSWERS_VERBOSE").is_ok_and(|v| v == "1") {
+            println!("{} [{}] {:?} -> {}", a.id, a.label, a.text, reply);
+        }
+        let t = self.0.entry((held, a.label.clone())).or_default();
+        t.0 += u32::from(ok);
+        t.1 += 1;
+    }
+
+    fn print(&self) {
+        for ((held, label), (ok, n)) in &self.0 {
+            let part = if *held { "held-out" } else { "tune" };
+            println!("{part} {label}: {ok}/{n}");
+        }
+    }
+
+    fn passed_tune(&self, label: &str) -> u32 {
+        self.0.get(&(false, label.to_owned())).map_or(0, |t| t.0)
+    }
 }
 
 fn blind_answers(raw: &str) -> Vec<(bool, BlindAnswer)> {
@@ -102,8 +118,7 @@ fn blind_answers(raw: &str) -> Vec<(bool, BlindAnswer)> {
 /// cancel.
 #[test]
 fn blind_answers_to_cancel_it() {
-    let verbose = std::env::var("ANSWERS_VERBOSE").is_ok_and(|v| v == "1");
-    let mut tally: std::collections::BTreeMap<(bool, String), (u32, u32)> = Default::default();
+    let mut tally = Tally::default();
     let mut dangerous = [0u32; 2];
     for (held, a) in blind_answers(include_str!(
         "../../../../fixtures/dialog_eval/cancel_answers.json"
@@ -139,24 +154,14 @@ fn blind_answers_to_cancel_it() {
         if !ok && a.label != "cancel" {
             dangerous[usize::from(held)] += 1;
         }
-        if !ok && !held && verbose {
-            println!("{} [{}] {:?} -> {}", a.id, a.label, a.text, reply);
-        }
-        let t = tally.entry((held, a.label.clone())).or_default();
-        t.0 += u32::from(ok);
-        t.1 += 1;
+        tally.record(held, &a, ok, &reply);
     }
-    for ((held, label), (ok, n)) in &tally {
-        println!(
-            "{} {label}: {ok}/{n}",
-            if *held { "held-out" } else { "tune" }
-        );
-    }
+    tally.print();
     println!(
         "cancelled after anything but a cancel: tune {}, held-out {}",
         dangerous[0], dangerous[1]
     );
-    let cancel_tune = tally.get(&(false, "cancel".to_owned())).map_or(0, |t| t.0);
+    let cancel_tune = tally.passed_tune("cancel");
     // Measured 2026-12-07: before, 7 / 1 dangerous and 60 / 16 cancels
     // kept; after the negated and questioning forms, 0 / 1 and 62 / 16.
     assert!(
@@ -172,8 +177,7 @@ fn blind_answers_to_cancel_it() {
 /// not pick.
 #[test]
 fn blind_answers_to_the_offered_times() {
-    let verbose = std::env::var("ANSWERS_VERBOSE").is_ok_and(|v| v == "1");
-    let mut tally: std::collections::BTreeMap<(bool, String), (u32, u32)> = Default::default();
+    let mut tally = Tally::default();
     let mut wrong = [0u32; 2];
     for (held, a) in blind_answers(include_str!(
         "../../../../fixtures/dialog_eval/offer_answers.json"
@@ -224,19 +228,9 @@ fn blind_answers_to_the_offered_times() {
         if !ok && confirmed.is_some() {
             wrong[usize::from(held)] += 1;
         }
-        if !ok && !held && verbose {
-            println!("{} [{}] {:?} -> {}", a.id, a.label, a.text, reply);
-        }
-        let t = tally.entry((held, a.label.clone())).or_default();
-        t.0 += u32::from(ok);
-        t.1 += 1;
+        tally.record(held, &a, ok, &reply);
     }
-    for ((held, label), (ok, n)) in &tally {
-        println!(
-            "{} {label}: {ok}/{n}",
-            if *held { "held-out" } else { "tune" }
-        );
-    }
+    tally.print();
     println!(
         "an offered time proposed that was not picked: tune {}, held-out {}",
         wrong[0], wrong[1]
@@ -246,7 +240,7 @@ fn blind_answers_to_the_offered_times() {
     assert_eq!(wrong, [0, 0], "wrong picks");
     let picked_tune: u32 = ["pick1", "pick2", "pick3"]
         .iter()
-        .map(|l| tally.get(&(false, (*l).to_owned())).map_or(0, |t| t.0))
+        .map(|l| tally.passed_tune(l))
         .sum();
     assert!(picked_tune >= 115, "picks missed: {picked_tune}");
 }
