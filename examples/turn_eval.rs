@@ -6,7 +6,7 @@
 //! cargo run --example turn_eval [-- CORPUS_DIR OUT_DIR] [--dial NAME=VALUE ...]
 //!     [--confirm-ms N] [--confirm-with-words-ms N] [--no-echo-gate]
 //!     [--model-min-p P] [--model-continue-p P]
-//!     [--steady MAX_CHANGE] [--steady-wait CHANGE]
+//!     [--steady MAX_CHANGE]
 //! python3 fixtures/corpus/score.py --labels fixtures/corpus --events OUT_DIR/audio
 //! python3 fixtures/corpus/score.py --labels fixtures/corpus --events OUT_DIR/transcript
 //! ```
@@ -17,9 +17,7 @@
 //! `--no-echo-gate` switches the line-echo gate off (`TurnConfig::echo_gate`);
 //! `--model-min-p` / `--model-continue-p` override the frame model's
 //! thresholds (`VadConfig::model_min_p`, `model_continue_p`); `--steady`
-//! the line-signal veto's bound (`VadConfig::steady_acf_change`; 0 = off), `--steady-wait` the
-//! third-frame change under which a new onset waits for it
-//! (`steady_wait_change`; 0 = never).
+//! the line-signal veto's bound (`VadConfig::steady_acf_change`; 0 = off).
 
 use ratiba::cli::analyze::{CorpusTranscript, replay_with_config};
 use ratiba::core::audio::wav;
@@ -35,7 +33,6 @@ fn main() -> anyhow::Result<()> {
     let mut echo_gate = true;
     let mut model_p: (Option<f32>, Option<f32>) = (None, None);
     let mut steady: Option<f32> = None;
-    let mut steady_wait: Option<f32> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--confirm-ms" {
@@ -48,8 +45,6 @@ fn main() -> anyhow::Result<()> {
             model_p.1 = Some(args.next().unwrap_or_default().parse()?);
         } else if a == "--steady" {
             steady = Some(args.next().unwrap_or_default().parse()?);
-        } else if a == "--steady-wait" {
-            steady_wait = Some(args.next().unwrap_or_default().parse()?);
         } else if a == "--no-echo-gate" {
             echo_gate = false;
         } else if a == "--dial" {
@@ -100,7 +95,6 @@ fn main() -> anyhow::Result<()> {
             cfg.vad.model_min_p = model_p.0.unwrap_or(cfg.vad.model_min_p);
             cfg.vad.model_continue_p = model_p.1.unwrap_or(cfg.vad.model_continue_p);
             cfg.vad.steady_acf_change = steady.unwrap_or(cfg.vad.steady_acf_change);
-            cfg.vad.steady_wait_change = steady_wait.unwrap_or(cfg.vad.steady_wait_change);
             let events = replay_with_config(&audio.samples, audio.rate_hz, &bot, tr, cfg)?;
             let body = serde_json::json!({ "events": events });
             std::fs::write(

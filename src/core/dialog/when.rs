@@ -123,6 +123,11 @@ pub fn parse_when(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> When {
     parse_when_plain(tokens, now, tz)
 }
 
+/// "next week", "wiki ijayo".
+pub fn says_next_week(tokens: &Tokens) -> bool {
+    tokens.has_any(&["next week", "wiki ijayo", "wiki inayokuja", "wiki ijao"])
+}
+
 /// Where the last correction in the words starts and ends ("a gel no
 /// sorry a normal manicure": what follows it replaces what came before).
 pub fn last_correction(words: &[String]) -> Option<(usize, usize)> {
@@ -264,7 +269,7 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     if let Some(d) = parse_calendar_date(words, today) {
         return Some(d);
     }
-    let next_week = tokens.has_any(&["next week", "wiki ijayo", "wiki inayokuja"]);
+    let next_week = says_next_week(tokens);
     let cutoff = NaiveTime::from_hms_opt(SAME_DAY_CUTOFF.0, SAME_DAY_CUTOFF.1, 0);
     let day_is_over = cutoff.is_some_and(|c| time >= c);
     // "she closes school on friday so saturday morning is best": of two

@@ -84,15 +84,6 @@ pub struct VadConfig {
     /// of its window are steady as are not (0 disables). Set at the 0.1 %
     /// point of that statistic on corpus speech.
     pub steady_acf_change: f32,
-    /// A new talker's onset whose window holds a third periodic frame
-    /// whose (not yet judged: that pair still spans the sound's start)
-    /// pitch-band autocorrelation changed by at most this waits until a
-    /// pair is judged (0 = never, the default). At 0.02, under the least
-    /// change of any third periodic frame of corpus speech (0.022), no
-    /// corpus onset moves and 4 more of 150 line-signal scenarios are refused,
-    /// but a held vowel with 1 % period jitter never starts speech
-    /// (docs/turn-taking.md).
-    pub steady_wait_change: f32,
 }
 
 impl Default for VadConfig {
@@ -116,7 +107,6 @@ impl Default for VadConfig {
             model_continue_p: 0.3,
             model_sure_p: 0.95,
             steady_acf_change: 0.027,
-            steady_wait_change: 0.0,
         }
     }
 }
@@ -159,9 +149,6 @@ struct Recent {
     periodic_run: u32,
     /// The frame's [`FrameFeatures::pitch_acf_change`].
     acf_change: f32,
-    /// The third periodic frame in a row, and little changed (maybe a
-    /// line signal: wait for the judgment).
-    early_steady: bool,
     /// Judged, and nothing moved over 60 ms (a line signal).
     steady: bool,
     /// Judged, and the sound moved (a voice).
@@ -315,9 +302,6 @@ impl SpectralVad {
             pitch_hz: f.pitch_hz,
             periodic_run,
             acf_change: f.pitch_acf_change,
-            early_steady: periodic_run == MATURE_RUN - 1
-                && self.cfg.steady_wait_change > 0.0
-                && f.pitch_acf_change <= self.cfg.steady_wait_change,
             steady,
             moving: paired && !steady,
         };
@@ -336,9 +320,8 @@ impl SpectralVad {
             let window_start = end_ms - i64::from(self.cfg.onset_window_ms);
             let in_window = self.recent.iter().filter(|r| r.end_ms > window_start);
             let (mut n_voiced, mut n_strong, mut n_cont, mut n_tonal) = (0i64, 0u32, 0u32, 0u32);
-            let (mut n_steady, mut n_moving, mut n_early) = (0u32, 0u32, 0u32);
+            let (mut n_steady, mut n_moving) = (0u32, 0u32);
             for r in in_window {
-                n_early += u32::from(r.early_steady);
                 n_steady += u32::from(r.steady);
                 n_moving += u32::from(r.moving);
                 n_voiced += i64::from(r.voiced);
@@ -353,14 +336,6 @@ impl SpectralVad {
             let continuing =
                 end_ms - self.last_speech_ms <= i64::from(self.cfg.continuation_window_ms);
             let onset = if n_tonal >= 2 || (n_steady >= 1 && n_steady >= n_moving) {
-                false
-            } else if self.cfg.steady_acf_change > 0.0
-                && !continuing
-                && n_early >= 1
-                && n_moving == 0
-            {
-                // A new talker's onset waits for one judged pair (off by
-                // default).
                 false
             } else if continuing {
                 voiced_ms >= i64::from(self.cfg.continuation_voiced_ms) && n_strong >= 1

@@ -297,6 +297,49 @@ impl Dialog<'_> {
         None
     }
 
+    /// What day and time a turn at the confirmation asks for, the proposal
+    /// starting at `local`: "weka next week" (a week later), "actually make
+    /// it 12" (a bare hour), and a proposed day or time turned down with
+    /// another after it ("friday nitakuwa safari. saturday same time?",
+    /// "saa tisa nitakuwa darasani. Rudisha saa kumi na moja").
+    fn when_at_confirm(&self, u: &Understood, local: DateTime<Tz>) -> When {
+        let now = self.state.now.unwrap_or_default();
+        let tz = self.config.tz;
+        if u.when.is_empty() {
+            if says_next_week(&u.tokens) {
+                return When {
+                    date: Some(local.date_naive() + Duration::days(7)),
+                    time: Some(local.time()),
+                    part: None,
+                };
+            }
+            return bare_hour_change(&u.tokens).map_or(u.when, |t| When {
+                time: Some(t),
+                ..When::default()
+            });
+        }
+        let mut when = u.when;
+        if when.date == Some(local.date_naive())
+            && let Some(later) = last_said_other(&u.tokens, now, tz, |w| {
+                w.date.is_some() && w.date != when.date
+            })
+        {
+            when = When {
+                date: later.date,
+                time: later.time.or(when.time),
+                part: later.part.or(when.part),
+            };
+        }
+        if when.time == Some(local.time())
+            && let Some(later) = last_said_other(&u.tokens, now, tz, |w| {
+                w.time.is_some() && w.time != Some(local.time())
+            })
+        {
+            when = later;
+        }
+        when
+    }
+
     /// A different service, day, time or staff member given at the
     /// confirmation: search again with it (the rest of the request kept).
     fn change_at_confirm(&mut self, u: &Understood, c: &ConfirmSlot) -> Option<bool> {
@@ -313,81 +356,21 @@ impl Dialog<'_> {
             Purpose::Move(_) => c.slot.start,
         };
         let local = plan_start.with_timezone(&tz);
-        // "actually make it 12": a bare hour given as a change.
-        let bare_hour = u
-            .when
-            .is_empty()
-            .then(|| bare_hour_change(&u.tokens))
-            .flatten();
-        // "weka next week": the same weekday and time a week later.
-        let next_week = (u.when.is_empty()
-            && u.tokens
-                .has_any(&["next week", "wiki ijayo", "wiki inayokuja", "wiki ijao"]))
-        .then(|| local.date_naive() + Duration::days(7));
-        let with_hour;
-        let u = if let Some(date) = next_week {
-            with_hour = Understood {
-                when: When {
-                    date: Some(date),
-                    time: Some(local.time()),
-                    part: None,
-                },
-                ..u.clone()
-            };
-            &with_hour
-        } else if let Some(time) = bare_hour {
-            with_hour = Understood {
-                when: When {
-                    date: None,
-                    time: Some(time),
-                    part: None,
-                },
-                ..u.clone()
-            };
-            &with_hour
-        } else {
+        let said = self.when_at_confirm(u, local);
+        let adjusted;
+        let u = if said == u.when {
             u
+        } else {
+            adjusted = Understood {
+                when: said,
+                ..u.clone()
+            };
+            &adjusted
         };
         let current = When {
             date: Some(local.date_naive()),
             time: Some(local.time()),
             part: None,
-        };
-        // "saa tisa nitakuwa bado darasani. Rudisha saa kumi na moja": the
-        // time on offer named to turn it down, and another one after it.
-        // The same for a day: "friday nitakuwa safari. saturday same time?"
-        let other_day;
-        let u = match u.when.date {
-            Some(d) if d == local.date_naive() => {
-                match later_date_other_than(&u.tokens, self.state.now.unwrap_or_default(), tz, d) {
-                    Some(later) => {
-                        other_day = Understood {
-                            when: When {
-                                date: later.date,
-                                time: later.time.or(u.when.time),
-                                part: later.part.or(u.when.part),
-                            },
-                            ..u.clone()
-                        };
-                        &other_day
-                    }
-                    None => u,
-                }
-            }
-            _ => u,
-        };
-        let other_time;
-        let u = match u.when.time {
-            Some(t) if t == local.time() => {
-                match later_time_other_than(&u.tokens, self.state.now.unwrap_or_default(), tz, t) {
-                    Some(when) => {
-                        other_time = Understood { when, ..u.clone() };
-                        &other_time
-                    }
-                    None => u,
-                }
-            }
-            _ => u,
         };
         let mut items = self.plan_items(c.service, c.slot);
         if let Purpose::Move(_) = c.purpose {

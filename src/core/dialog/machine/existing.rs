@@ -115,7 +115,7 @@ impl Dialog<'_> {
         let lang = self.state.lang;
         let tz = self.config.tz;
         if a.purpose == ExistingPurpose::Again {
-            self.book_again(&a, list.first().copied());
+            self.book_again(a.when, a.same_staff, list.first().copied());
             return;
         }
         // "change my manicure to 4pm instead": the one service named is one
@@ -307,19 +307,7 @@ impl Dialog<'_> {
                 self.state.step = Step::ConfirmCancel(ap);
             }
             ExistingPurpose::Check => self.tell_upcoming(&[ap]),
-            ExistingPurpose::Again => self.book_again(
-                &AwaitUpcoming {
-                    all: false,
-                    purpose,
-                    when,
-                    identify: When::default(),
-                    service: None,
-                    same_time,
-                    swap_to,
-                    same_staff: false,
-                },
-                Some(ap),
-            ),
+            ExistingPurpose::Again => self.book_again(when, false, Some(ap)),
             ExistingPurpose::Reschedule => {
                 // Another service in its place: at the time asked for, else
                 // at its own time.
@@ -463,7 +451,6 @@ impl Dialog<'_> {
             || u.when.time.is_some_and(|t| t != local.time())
             || (u.when.part.is_some() && u.when.date.is_none() && u.when.time.is_none());
         if !says_cancel && other_time {
-            let local = ap.start.with_timezone(&self.config.tz);
             let when = When {
                 date: u.when.date.or(Some(local.date_naive())),
                 ..u.when
@@ -588,10 +575,8 @@ impl Dialog<'_> {
             let keep_time =
                 same_time(&u.tokens) || (u.when.time.is_none() && u.when.part.is_none());
             // "next week, same day": a week after the appointment.
-            let next_week = u
-                .tokens
-                .has_any(&["next week", "wiki ijayo", "wiki inayokuja"])
-                .then(|| local.date_naive() + Duration::days(7));
+            let next_week =
+                says_next_week(&u.tokens).then(|| local.date_naive() + Duration::days(7));
             let when = When {
                 date: u.when.date.or(next_week).or(Some(local.date_naive())),
                 time: u.when.time.or(keep_time.then(|| local.time())),
@@ -652,23 +637,28 @@ impl Dialog<'_> {
     /// "Same as last time": the service of the latest past appointment, at
     /// the day and time asked for (with the same person when asked: "na
     /// yule yule", "same stylist"); without one, which service.
-    pub(super) fn book_again(&mut self, a: &AwaitUpcoming, last: Option<AppointmentSummary>) {
+    pub(super) fn book_again(
+        &mut self,
+        when: When,
+        same_staff: bool,
+        last: Option<AppointmentSummary>,
+    ) {
         let Some(last) = last else {
             let lang = self.state.lang;
             self.say(Msg::WhichService.text(lang));
             let offered: Vec<Uuid> = self.config.catalog.services.iter().map(|s| s.id).collect();
             self.offer_services(&offered);
             self.state.step = Step::ChooseService(ChooseService {
-                when: a.when,
+                when,
                 staff: None,
                 offered,
             });
             return;
         };
-        let staff = a.same_staff.then_some(last.staff_id);
+        let staff = same_staff.then_some(last.staff_id);
         let party = self.state.plan.party.max(1);
         if let Some(service) = self.plan_services(&[last.service_id], party) {
-            self.search(Purpose::New, service, staff, a.when, false);
+            self.search(Purpose::New, service, staff, when, false);
         }
     }
 }

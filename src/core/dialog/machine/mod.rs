@@ -38,7 +38,7 @@ use super::names::{corrected_name, party_size, stated_name};
 use super::personality::{CancellationTone, Personality, Upsell};
 use super::say;
 use super::text::{DetectedLang, Lang, Tokens, detect, reply_language};
-use super::when::{When, last_correction, local_today, parse_when, same_time};
+use super::when::{When, last_correction, local_today, parse_when, same_time, says_next_week};
 use crate::core::booking::{ServiceSpec, Slot, SlotQuery};
 use crate::core::ids::{Money, PhoneNumber};
 use crate::core::messages::Msg;
@@ -53,10 +53,7 @@ mod plan;
 mod questions;
 mod reading;
 mod shortcuts;
-use reading::{
-    bare_hour_change, later_date_other_than, later_time_other_than, move_parts, offered_choice,
-    ordinal_choice,
-};
+use reading::{bare_hour_change, last_said_other, move_parts, offered_choice, ordinal_choice};
 mod types;
 
 pub use phone_code::RESEND_CHOICE;

@@ -437,71 +437,52 @@ impl Dialog<'_> {
                     "iwe",
                 ])
         });
+        // The one offered slot on the day said (if any) whose local time
+        // `fits`.
+        let only = |fits: &dyn Fn(NaiveTime) -> bool| {
+            let mut hits = s.offered.iter().filter(|o| {
+                let l = o.start.with_timezone(&tz);
+                fits(l.time()) && u.when.date.is_none_or(|d| d == l.date_naive())
+            });
+            match (hits.next(), hits.next()) {
+                (Some(one), None) => Some(*one),
+                _ => None,
+            }
+        };
         let picked = if replaced.is_some() {
             None
         } else {
             offered_choice(u.choice.as_ref(), "slot_", &s.offered)
+                // "the 10:00 one" / "saa nne": an offered time named.
                 .or_else(|| {
-                    // "the 10:00 one" / "saa nne": an offered time named.
                     let time = u.when.time?;
-                    let hits: Vec<Slot> = s
-                        .offered
-                        .iter()
-                        .filter(|o| {
-                            let l = o.start.with_timezone(&tz);
-                            l.time() == time && u.when.date.is_none_or(|d| d == l.date_naive())
-                        })
-                        .copied()
-                        .collect();
-                    (hits.len() == 1).then(|| hits[0])
+                    only(&|l| l == time)
                 })
+                // "the afternoon one", "ya mchana": the one offered then
+                // ("the afternoon one" is not 1pm).
                 .or_else(|| {
-                    // "the afternoon one", "ya mchana": the one offered then.
-                    // ("the afternoon one" is not 1pm.)
-                    let one = u
-                        .tokens
-                        .has_any(&["morning one", "afternoon one", "evening one"]);
-                    let part = match u.when.part {
-                        Some(p) if u.when.time.is_none() || one => p,
-                        _ if one && u.tokens.has("afternoon one") => {
-                            crate::core::dialog::when::DayPart::Afternoon
-                        }
-                        _ => return None,
-                    };
+                    use crate::core::dialog::when::DayPart;
+                    let named = [
+                        ("morning one", DayPart::Morning),
+                        ("afternoon one", DayPart::Afternoon),
+                        ("evening one", DayPart::Evening),
+                    ]
+                    .into_iter()
+                    .find(|(phrase, _)| u.tokens.has(phrase))
+                    .map(|(_, part)| part);
+                    let part = named.or(u.when.part.filter(|_| u.when.time.is_none()))?;
                     let (from, to) = part.window();
-                    let hits: Vec<Slot> = s
-                        .offered
-                        .iter()
-                        .filter(|o| {
-                            let l = o.start.with_timezone(&tz);
-                            l.time() >= from
-                                && l.time() < to
-                                && u.when.date.is_none_or(|d| d == l.date_naive())
-                        })
-                        .copied()
-                        .collect();
-                    (hits.len() == 1).then(|| hits[0])
+                    only(&|l| l >= from && l < to)
                 })
+                // "ten is fine", "nipe ya 1130": an hour in words or digits
+                // run together that is one of the offered times.
                 .or_else(|| {
-                    // "ten is fine", "nipe ya 1130": an hour in words or
-                    // digits run together that is one of the offered times.
                     let time = u
                         .tokens
                         .words()
                         .iter()
                         .find_map(|w| spoken_or_run_time(w))?;
-                    let hits: Vec<Slot> = s
-                        .offered
-                        .iter()
-                        .filter(|o| {
-                            let local = o.start.with_timezone(&tz);
-                            let l = local.time();
-                            (l == time || l == time + Duration::hours(12))
-                                && u.when.date.is_none_or(|d| d == local.date_naive())
-                        })
-                        .copied()
-                        .collect();
-                    (hits.len() == 1).then(|| hits[0])
+                    only(&|l| l == time || l == time + Duration::hours(12))
                 })
                 .or_else(|| {
                     (s.offered.len() == 1 && u.intents.contains(Intent::Yes)).then(|| s.offered[0])

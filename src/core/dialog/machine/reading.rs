@@ -265,27 +265,28 @@ pub(super) fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<
     None
 }
 
-/// The last time of day said in the turn that is not `not`: "at 3 I'm
-/// still in class, put me at 5" gives 17:00 when 15:00 is on offer.
-pub(super) fn later_time_other_than(
+/// The last day or time said in the turn that `differs` accepts, read
+/// from the last word where one can begin ("saa", "at", a digit, a day
+/// word, "tarehe"): "friday nitakuwa safari. saturday same time?" gives
+/// Saturday when Friday is on offer; "saa tisa … Rudisha saa kumi na moja"
+/// 17:00 when 15:00 is.
+pub(super) fn last_said_other(
     tokens: &Tokens,
     now: DateTime<Utc>,
     tz: Tz,
-    not: NaiveTime,
+    differs: impl Fn(&When) -> bool,
 ) -> Option<When> {
     let words = tokens.words();
-    // Where a time can begin: "saa …", "at …", "5pm", "17:00".
-    let starts = |w: &String| {
-        matches!(w.as_str(), "saa" | "sa" | "at" | "around" | "by")
+    let starts = |w: &str| {
+        matches!(w, "saa" | "sa" | "at" | "around" | "by" | "tarehe")
             || w.starts_with(|c: char| c.is_ascii_digit())
+            || crate::core::dialog::lexicon::is_day_word(w)
     };
     (1..words.len())
         .rev()
         .filter(|&i| starts(&words[i]))
-        .find_map(|i| {
-            let when = parse_when(&Tokens::from_words(words[i..].to_vec()), now, tz);
-            when.time.filter(|t| *t != not).map(|_| when)
-        })
+        .map(|i| parse_when(&Tokens::from_words(words[i..].to_vec()), now, tz))
+        .find(|when| !when.is_empty() && differs(when))
 }
 
 /// "actually make it 12", "can we do 3 instead": a bare hour given as a
@@ -301,22 +302,4 @@ pub(super) fn bare_hour_change(tokens: &Tokens) -> Option<NaiveTime> {
         .iter()
         .find_map(|w| w.parse::<u32>().ok().filter(|h| (1..=12).contains(h)))?;
     NaiveTime::from_hms_opt(if h <= 6 { h + 12 } else { h }, 0, 0)
-}
-
-/// The last day said in the turn that is not `not`: "friday nitakuwa
-/// safari. saturday same time iko?" gives Saturday when Friday is on offer.
-pub(super) fn later_date_other_than(
-    tokens: &Tokens,
-    now: DateTime<Utc>,
-    tz: Tz,
-    not: chrono::NaiveDate,
-) -> Option<When> {
-    let words = tokens.words();
-    (1..words.len())
-        .rev()
-        .filter(|&i| crate::core::dialog::lexicon::is_day_word(&words[i]) || words[i] == "tarehe")
-        .find_map(|i| {
-            let when = parse_when(&Tokens::from_words(words[i..].to_vec()), now, tz);
-            when.date.filter(|d| *d != not).map(|_| when)
-        })
 }
