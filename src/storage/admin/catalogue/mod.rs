@@ -204,6 +204,23 @@ pub(super) async fn audited(
     Ok(after)
 }
 
+/// Audits a row written by an insert-or-update: an update when it had a
+/// state `before`, else an insert.
+pub(super) async fn audited_upsert(
+    tx: &mut TenantTx,
+    entity: Entity,
+    id: Uuid,
+    before: Option<Value>,
+    origin: Origin,
+) -> Result<Option<Value>, StorageError> {
+    let action = if before.is_some() {
+        Action::Update
+    } else {
+        Action::Insert
+    };
+    audited(tx, action, entity, id, before, origin).await
+}
+
 /// Audits the deletion of row `id`, given its state before.
 async fn audit_deleted(
     tx: &mut TenantTx,

@@ -7,7 +7,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Action, Entity, Origin, audit_deleted, audited, snapshot};
+use super::{Action, Entity, Origin, audit_deleted, audited, audited_upsert, snapshot};
 use crate::storage::admin::Actor;
 use crate::storage::{StorageError, TenantHandle};
 
@@ -81,14 +81,8 @@ pub async fn set_schedule_day(
     .fetch_one(tx.conn())
     .await
     .map_err(StorageError::classify)?;
-    let action = if before.is_some() {
-        Action::Update
-    } else {
-        Action::Insert
-    };
-    audited(
+    audited_upsert(
         &mut tx,
-        action,
         Entity::Schedule,
         row.id,
         before,

@@ -9,7 +9,9 @@ use uuid::Uuid;
 use super::CommissionError;
 use crate::core::commission::{Rule, RuleKind, Target};
 use crate::storage::admin::Actor;
-use crate::storage::admin::catalogue::{Action, Entity, Origin, audit, audited, snapshot};
+use crate::storage::admin::catalogue::{
+    Action, Entity, Origin, audit, audited, audited_upsert, snapshot,
+};
 use crate::storage::{StorageError, TenantHandle, TenantTx};
 
 /// A commission rule.
@@ -109,14 +111,8 @@ pub async fn save_rule(
     .fetch_one(tx.conn())
     .await
     .map_err(StorageError::classify)?;
-    let action = if before.is_some() {
-        Action::Update
-    } else {
-        Action::Insert
-    };
-    audited(
+    audited_upsert(
         &mut tx,
-        action,
         Entity::CommissionRule,
         row.id,
         before,
