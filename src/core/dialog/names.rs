@@ -259,12 +259,12 @@ const COMPANIONS: &str = "daughter, son, sister, brother, friend, mum, mom, moth
     auntie, aunty, grandma, grandmother, partner, fiance, fiancee, boyfriend, girlfriend,
     sis, bro, neighbour, neighbor, mother in law, sister in law, daughters, sons, sisters,
     brothers, friends, kids, children, girls, boys, cousins, colleagues, bride, groom,
-    bridesmaid, bridesmaids, maid of honour";
+    bridesmaid, bridesmaids, maid of honour, twins, ladies, guys";
 
 /// Swahili / Sheng companions, followed by a possessive.
 const SW_COMPANIONS: &str = "binti, mtoto, watoto, dada, kaka, rafiki, marafiki, mama, baba, mume,
     mke, bibi, shangazi, mpenzi, msichana, kijana, mtoi, manzi, dem, beste, besti, beshte,
-    bestii, msupa, sista, mabeste, madada, mathe, buda, msee, chali";
+    bestii, msupa, sista, mabeste, madada, mathe, buda, msee, chali, mapacha";
 
 /// The number of people the booking is for: 2 for "me and my daughter",
 /// "sisi wawili", "braids for me and cornrows for my daughter", 3 for
@@ -302,15 +302,40 @@ pub fn party_size(tokens: &Tokens) -> u8 {
     } else {
         "and, for, na, plus, n"
     };
+    // The group is said to want the service ("they both need", "wote").
+    let group_needs = has(
+        "they both, both of them, both need, both want, they all, all of them, they need,
+        they want, wote wanataka, wote wawili, wote watatu, wote",
+    );
     let at = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
     let before = |i: usize, back: usize| if i >= back { at(i - back) } else { "" };
     let mut others = 0u8;
     for (i, w) in words.iter().enumerate() {
         let plural = (w.ends_with('s') && !is_word(w, "sis, boss"))
-            || is_word(w, "watoto, marafiki, mabeste, madada, wanangu");
+            || is_word(w, "watoto, marafiki, mabeste, madada, wanangu, mapacha");
         let count = if plural { 2 } else { 1 };
+        // "I have two boys", "my three daughters", "na watoto watatu": a
+        // counted group of companions is that many people.
+        let companion = is_word(w, COMPANIONS) || is_word(w, SW_COMPANIONS);
+        let counted = count_word(before(i, 1)).or_else(|| count_word(at(i + 1)));
+        // Counted ("my two bridesmaids") or brought ("niko na twins"),
+        // when the booking is said to be for them.
+        let introduced = is_word(before(i, 1), "my, our, for, with, and")
+            || is_word(before(i, 2), "my, our, for, with, and")
+            || (is_word(before(i, 1), "na, have")
+                && is_word(before(i, 2), "niko, nina, nko, tuko, i, we"));
+        if companion && plural && (introduced || group_needs) {
+            if let Some(n) = counted {
+                others = others.saturating_add(n);
+                continue;
+            }
+            if group_needs && !is_word(before(i, 1), "my, our, a, the, her, his, their") {
+                others = others.saturating_add(2);
+                continue;
+            }
+        }
         let en = is_word(w, COMPANIONS)
-            && (is_word(before(i, 1), "my, our, a, the")
+            && (is_word(before(i, 1), "my, our, a, the, her, his, their")
                 && (is_word(before(i, 2), joiners)
                     || (i == 1 && is_word(at(i + 1), "and, na, n"))
                     // "my daughter wants braids and I want a wash"
@@ -334,7 +359,31 @@ pub fn party_size(tokens: &Tokens) -> u8 {
         let both = has("both of us, us both, sisi wote, wote wawili");
         (1 + others.max(u8::from(both))).clamp(1, 6)
     } else {
-        others.clamp(1, 6)
+        // "they both need haircuts", "both of them", "wote wawili".
+        let both = has("they both, both of them, both need, both want, wote wawili");
+        others.max(if both { 2 } else { 1 }).clamp(1, 6)
+    }
+}
+
+/// Where a group of other people is named ("twins", "my two bridesmaids",
+/// "watoto"): the service named after it is the one they all want.
+pub fn group_start(tokens: &Tokens) -> Option<usize> {
+    tokens.words().iter().position(|w| {
+        (is_word(w, COMPANIONS) || is_word(w, SW_COMPANIONS))
+            && ((w.ends_with('s') && !is_word(w, "sis, boss"))
+                || is_word(w, "watoto, marafiki, mabeste, madada, wanangu, mapacha"))
+    })
+}
+
+/// "two" / "2" / "wawili" as a count of people (2 to 6).
+fn count_word(w: &str) -> Option<u8> {
+    match w {
+        "two" | "2" | "wawili" | "wawiili" => Some(2),
+        "three" | "3" | "watatu" => Some(3),
+        "four" | "4" | "wanne" => Some(4),
+        "five" | "5" | "watano" => Some(5),
+        "six" | "6" => Some(6),
+        _ => None,
     }
 }
 
@@ -373,7 +422,9 @@ fn stated_count(words: &[String]) -> Option<u8> {
                 prev,
                 "watoto, vijana, wasichana, wavulana, mabinti, madada, marafiki",
             );
-        if en || sw || sw_people {
+        // "nina watoto watatu": the children are had, not booked.
+        let had = i >= 2 && is_word(&words[i - 2], "nina, tuna, niko");
+        if en || sw || (sw_people && !had) {
             return Some(n);
         }
     }
@@ -570,6 +621,21 @@ mod tests {
             ("mimi na mwanangu", 2),
             ("2 ladies", 2),
             ("kwa watu wawili", 2),
+            ("hello uh yes i have two boys uh they both need haircuts", 2),
+            ("i have three girls who need cornrows", 3),
+            ("we need bridal hair for her and her sister at nine", 2),
+            (
+                "Niko na twins, wote wanataka cornrows na mimi nataka wash and set",
+                3,
+            ),
+            (
+                "I need bridal hair for me, and my two bridesmaids want cornrows",
+                3,
+            ),
+            ("my daughter is 9 and we both want box braids", 2),
+            ("can both of them come on saturday at eleven", 2),
+            ("nina watoto watatu na nataka kuosha nywele", 1),
+            ("nina watoto wawili wote wanataka kusukwa", 2),
         ];
         for (text, want) in cases {
             assert_eq!(party_size(&Tokens::new(text)), *want, "{text}");

@@ -34,7 +34,7 @@ use super::intent::{
     Assent, Intent, Intents, Topic, asks_about_existing, asks_of_staff, assent, assent_text,
     classify, is_move_verb, refers_to_existing, topics,
 };
-use super::names::{corrected_name, party_size, stated_name};
+use super::names::{corrected_name, group_start, party_size, stated_name};
 use super::personality::{CancellationTone, Personality, Upsell};
 use super::say;
 use super::text::{DetectedLang, Lang, Tokens, detect, reply_language};
@@ -297,6 +297,22 @@ impl<'a> Dialog<'a> {
         }
         if party == 1 {
             services_named = with_the_rest(&tokens, services_named, &self.state.context.services);
+        }
+        // "my two bridesmaids want cornrows", "twins wote cornrows na mimi
+        // wash": more people than services, so the group's service (the
+        // first named after the group) once for each of them.
+        if usize::from(party) > services_named.len()
+            && services_named.len() >= 2
+            && let Some(group) = group_start(&tokens)
+        {
+            let after = Tokens::from_words(tokens.words()[group..].to_vec());
+            if let Some(shared) = services_mentioned(&after, services).first().copied()
+                && let Some(at) = services_named.iter().position(|s| *s == shared)
+            {
+                while services_named.len() < usize::from(party) {
+                    services_named.insert(at, shared);
+                }
+            }
         }
         // Emoji answers (👍, 👎) too: the tokens drop them.
         let assent = assent_text(&turn.text);
