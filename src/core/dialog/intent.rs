@@ -517,7 +517,12 @@ pub fn names_booking_by_day(tokens: &Tokens) -> bool {
 /// my booking").
 pub fn asks_about_existing(tokens: &Tokens) -> bool {
     let mine = refers_to_existing(tokens) || tokens.has_any(&["my appointment", "my booking"]);
-    mine && tokens.has_any(&[
+    mine && asks_when_it_is(tokens)
+}
+
+/// "what time is", "nimesahau", "saa ngapi": asks when something is.
+pub fn asks_when_it_is(tokens: &Tokens) -> bool {
+    tokens.has_any(&[
         "forgot",
         "forget",
         "forgotten",

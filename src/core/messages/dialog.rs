@@ -9,6 +9,7 @@ use crate::core::ids::Lang;
 pub enum Msg {
     WhichDay,
     NoUpcoming,
+    NoneBookedFindingTimes,
     NothingChanged,
     WhichAppointment,
     AppointmentKept,
@@ -64,6 +65,8 @@ impl Msg {
             (Msg::WhichDay, Sw) => "Samahani, ulimaanisha siku gani? Kwa mfano: Jumatano, au tarehe 12 Machi.",
             (Msg::NoUpcoming, En) => "I can't find any upcoming appointment for this number. Would you like to book one?",
             (Msg::NoUpcoming, Sw) => "Sijapata miadi yoyote ijayo kwa namba hii. Ungependa kuweka miadi?",
+            (Msg::NoneBookedFindingTimes, En) => "I can't find that appointment for this number, so let's book it.",
+            (Msg::NoneBookedFindingTimes, Sw) => "Sijapata miadi hiyo kwa namba hii, kwa hivyo tuiweke.",
             (Msg::NothingChanged, En) => "OK, nothing changed.",
             (Msg::NothingChanged, Sw) => "Sawa, hakuna kilichobadilika.",
             (Msg::WhichAppointment, En) => "Sorry, which one? Reply with its number.",
@@ -168,6 +171,7 @@ mod tests {
         for m in [
             Msg::WhichDay,
             Msg::NoUpcoming,
+            Msg::NoneBookedFindingTimes,
             Msg::NothingChanged,
             Msg::WhichAppointment,
             Msg::AppointmentKept,

@@ -173,6 +173,20 @@ impl Dialog<'_> {
             return;
         }
         match list.as_slice() {
+            // "niko na relaxer kesho saa tano" with nothing booked: that
+            // service then, at the time said.
+            [] if a.purpose == ExistingPurpose::Reschedule && a.service.is_some() => {
+                self.say(Msg::NoneBookedFindingTimes.text(lang));
+                let when = if a.when.is_empty() {
+                    a.identify
+                } else {
+                    a.when
+                };
+                if let Some(service) = a.service {
+                    self.state.plan = Plan::default();
+                    self.search(Purpose::New, service, None, when, false);
+                }
+            }
             [] => {
                 self.say(Msg::NoUpcoming.text(lang));
                 self.state.step = Step::Idle;

@@ -31,8 +31,8 @@ use super::catalog::{Catalog, ServiceInfo, clear_service, match_services, match_
 use super::catalog::{service_words, services_mentioned, with_the_rest};
 use super::handoff::CallHandoff;
 use super::intent::{
-    Assent, Intent, Intents, Topic, asks_about_existing, asks_of_staff, assent, assent_text,
-    classify, is_move_verb, refers_to_existing, topics,
+    Assent, Intent, Intents, Topic, asks_about_existing, asks_of_staff, asks_when_it_is, assent,
+    assent_text, classify, is_move_verb, refers_to_existing, topics,
 };
 use super::names::{corrected_name, group_start, party_size, stated_name};
 use super::personality::{CancellationTone, Personality, Upsell};
@@ -53,7 +53,9 @@ mod plan;
 mod questions;
 mod reading;
 mod shortcuts;
-use reading::{bare_hour_change, last_said_other, move_parts, offered_choice, ordinal_choice};
+use reading::{
+    Owned, bare_hour_change, last_said_other, move_parts, offered_choice, ordinal_choice,
+};
 mod types;
 
 pub use phone_code::RESEND_CHOICE;
@@ -625,8 +627,15 @@ impl<'a> Dialog<'a> {
         let wants_booking = u.intents.contains(Intent::Book)
             || u.service.is_some()
             || (!u.when.is_empty() && !u.intents.contains(Intent::Thanks));
-        // "I have a manicure booked on Thursday": about that booking.
-        if refers_to_existing(&u.tokens) {
+        // "I have a manicure booked on Thursday", "i have a haircut on
+        // wednesday", "niko na relaxer kesho saa tano": about that booking.
+        let stated = !u.when.is_empty()
+            && !u.intents.contains(Intent::Book)
+            && !u
+                .tokens
+                .has_any(&["also", "pia", "too", "another", "ingine", "nyingine"])
+            && matches!(self.owned_service(u), Some((_, Owned::Stated)));
+        if refers_to_existing(&u.tokens) || stated {
             self.start_existing(ExistingPurpose::Reschedule, u);
             return true;
         }

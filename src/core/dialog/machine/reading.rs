@@ -3,6 +3,7 @@
 //! a move, and a request split by day.
 
 use super::*;
+use crate::core::dialog::intent::lexicon::is_word;
 
 impl Dialog<'_> {
     /// A request for services on different days in one turn, split where
@@ -48,6 +49,68 @@ impl Dialog<'_> {
                 )
             })
         })
+    }
+}
+
+/// How the customer speaks of one of their own services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Owned {
+    /// "my facial", "relaxer yangu": theirs, whether booked or wanted.
+    Possessed,
+    /// "I have a haircut on Wednesday", "niko na relaxer kesho": a booking
+    /// they state they have (not "can I have a haircut").
+    Stated,
+}
+
+impl Dialog<'_> {
+    /// The service the customer calls their own, and how: "my facial",
+    /// "relaxer yangu", "i have a haircut", "niko na relaxer", "nina facial".
+    pub(super) fn owned_service(&self, u: &Understood) -> Option<(Uuid, Owned)> {
+        let words = u.tokens.words();
+        let services = &self.config.catalog.services;
+        let named_in = |from: usize, to: usize| {
+            let (from, to) = (from.min(words.len()), to.min(words.len()));
+            services_mentioned(&Tokens::from_words(words[from..to].to_vec()), services)
+                .first()
+                .copied()
+        };
+        for (i, w) in words.iter().enumerate() {
+            let prev = |back: usize| i.checked_sub(back).map_or("", |j| words[j].as_str());
+            let stated_from = match w.as_str() {
+                // Not "can I have", "I'd like to have", "I will have".
+                "have"
+                    if is_word(prev(1), "i, we")
+                        && !is_word(prev(2), "can, could, may, would, should, to, will, and") =>
+                {
+                    Some(i + 1)
+                }
+                "na" if is_word(prev(1), "niko, nko, tuko") => Some(i + 1),
+                "nina" | "tuna" => Some(i + 1),
+                _ => None,
+            };
+            if let Some(from) = stated_from {
+                let from = from
+                    + usize::from(
+                        words
+                            .get(from)
+                            .is_some_and(|n| is_word(n, "a, an, my, the")),
+                    );
+                if let Some(id) = named_in(from, from + 3) {
+                    return Some((id, Owned::Stated));
+                }
+            }
+            if w == "my"
+                && let Some(id) = named_in(i + 1, i + 3)
+            {
+                return Some((id, Owned::Possessed));
+            }
+            if is_word(w, "yangu, zangu")
+                && let Some(id) = named_in(i.saturating_sub(3), i)
+            {
+                return Some((id, Owned::Possessed));
+            }
+        }
+        None
     }
 }
 

@@ -21,7 +21,10 @@ impl Dialog<'_> {
             && (u.service.is_some() || !u.services.is_empty())
             && !u.intents.contains(Intent::Human)
             && !u.intents.contains(Intent::Abuse);
-        if (asks_about_existing(&u.tokens) || about_mine)
+        // "what time is my facial this week?", "relaxer yangu kesho ni saa
+        // ngapi?": when their own service is.
+        let asks_own = asks_when_it_is(&u.tokens) && self.owned_service(u).is_some();
+        if (asks_about_existing(&u.tokens) || about_mine || asks_own)
             && !in_booking(step)
             && !u.intents.contains(Intent::Cancel)
             && !u.intents.contains(Intent::Reschedule)

@@ -230,3 +230,45 @@ fn one_of_two_peoples_services_replaced_keeps_the_other() {
     assert!(r.contains("Pedicure") && r.contains("Wash"), "{r}");
     assert!(!r.contains("Manicure"), "{r}");
 }
+
+#[test]
+fn a_booking_stated_by_its_service_is_theirs_and_a_want_is_new() {
+    // Booked on the Wednesday; said later in a new chat.
+    for (said, then, want) in [
+        (
+            "hi uh i have box braids tomorrow",
+            "can we push it to two pm",
+            "2026-11-26 14:00",
+        ),
+        (
+            "niko na box braids kesho saa nne",
+            "naeza songesha iwe saa nane?",
+            "2026-11-26 14:00",
+        ),
+    ] {
+        let mut w = World::new();
+        w.say("box braids tomorrow at 10am");
+        w.say("yes");
+        let braids = w.appointments[0].id;
+        w.state = DialogState::default();
+        w.say(said);
+        w.say(then);
+        w.say("yes");
+        assert_eq!(w.booked_local(), [want], "{said} / {then}");
+        assert_eq!(
+            w.appointments[0].id, braids,
+            "{said}: moved, not booked again"
+        );
+    }
+    // Hair they have is not a booking they have.
+    let mut w = World::new();
+    let r = w.say("mathe niko na dredi zimekua mbaya, nataka retwist kesho saa tano");
+    assert!(!r.contains("Sijapata miadi"), "{r}");
+    // Asked when their own service is: what they have, not free times.
+    let mut w = World::new();
+    w.say("box braids tomorrow at 10am");
+    w.say("yes");
+    w.state = DialogState::default();
+    let r = w.say("nimesahau, box braids yangu kesho ni saa ngapi?");
+    assert!(r.contains("(10:00)") && !r.contains("Ipi inakufaa"), "{r}");
+}
