@@ -79,7 +79,8 @@ pub const CROSS_SELL_MIN_CONFIDENCE: f64 = 0.7;
 mod matching;
 
 pub use matching::{
-    clear_service, match_services, match_staff, service_words, services_mentioned, with_the_rest,
+    clear_service, match_services, match_staff, service_words, services_mentioned,
+    services_of_kind, with_the_rest,
 };
 
 #[cfg(test)]
@@ -208,7 +209,10 @@ pub(crate) mod tests {
     #[test]
     fn everyday_words_and_sheng_name_services() {
         let services = salon_services();
-        let best = |t: &str| clear_service(&Tokens::new(t), &services).map(|u| u.as_u128());
+        let best = |t: &str| {
+            clear_service(&crate::core::dialog::text::Tokens::new(t), &services)
+                .map(|u| u.as_u128())
+        };
         let cases = [
             ("cut", Some(11)),
             ("nataka haircut kesho", Some(11)),
@@ -277,7 +281,9 @@ pub(crate) mod tests {
             buffer_min: 5,
             price: Money::kes(30_000),
         }];
-        let best = |t: &str| clear_service(&Tokens::new(t), &barber).map(|u| u.as_u128());
+        let best = |t: &str| {
+            clear_service(&crate::core::dialog::text::Tokens::new(t), &barber).map(|u| u.as_u128())
+        };
         assert_eq!(best("kinyozi for my son"), Some(31));
         assert_eq!(best("haircut"), Some(31));
         assert_eq!(best("locs"), None);
@@ -288,7 +294,7 @@ pub(crate) mod tests {
     fn several_services_in_one_request() {
         let services = salon_services();
         let all = |t: &str| -> Vec<u128> {
-            services_mentioned(&Tokens::new(t), &services)
+            services_mentioned(&crate::core::dialog::text::Tokens::new(t), &services)
                 .iter()
                 .map(|u| u.as_u128())
                 .collect()
@@ -351,7 +357,7 @@ pub(crate) mod tests {
     fn the_words_a_service_took() {
         let services = salon_services();
         let taken = |t: &str| -> Vec<usize> {
-            service_words(&Tokens::new(t), &services)
+            service_words(&crate::core::dialog::text::Tokens::new(t), &services)
                 .into_iter()
                 .collect()
         };
@@ -363,7 +369,9 @@ pub(crate) mod tests {
     #[test]
     fn staff_matching() {
         let staff = demo_staff();
-        let m = |t: &str| match_staff(&Tokens::new(t), &staff).map(|u| u.as_u128());
+        let m = |t: &str| {
+            match_staff(&crate::core::dialog::text::Tokens::new(t), &staff).map(|u| u.as_u128())
+        };
         assert_eq!(m("with Akinyi please"), Some(101));
         assert_eq!(m("na Wanjiru"), Some(102));
         assert_eq!(m("Wanjru"), Some(102));

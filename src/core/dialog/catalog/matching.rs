@@ -32,6 +32,27 @@ pub fn match_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<(Uuid, f
     scored
 }
 
+/// The services of a kind the text names ("the nails one": manicure,
+/// pedicure, gel nails), by the kind's marks in each service's names.
+pub fn services_of_kind(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
+    let kinds: Vec<&[&str]> = lexicon::SERVICE_KINDS
+        .iter()
+        .filter(|(words, _)| words.iter().any(|w| tokens.has(w)))
+        .map(|(_, marks)| *marks)
+        .collect();
+    services
+        .iter()
+        .filter(|s| {
+            let names = format!("{} {}", s.name, s.name_sw.as_deref().unwrap_or(""));
+            let names = Tokens::plain(&names);
+            kinds
+                .iter()
+                .any(|marks| names.words().iter().any(|w| marks.contains(&w.as_str())))
+        })
+        .map(|s| s.id)
+        .collect()
+}
+
 /// The one service the text clearly means: the best match, ahead of the
 /// runner-up by a margin.
 pub fn clear_service(tokens: &Tokens, services: &[ServiceInfo]) -> Option<Uuid> {

@@ -360,6 +360,42 @@ pub struct ServiceSynonym {
     pub targets: &'static [&'static str],
 }
 
+/// Kinds of service a customer names a booking by ("the nails one", "ile
+/// ya kucha", "my hair appointment"): the word, and the words that mark a
+/// service of that kind in a tenant's names (English or Swahili).
+pub const SERVICE_KINDS: &[(&[&str], &[&str])] = &[
+    (
+        &["nails", "nail", "kucha"],
+        &[
+            "manicure", "pedicure", "nail", "nails", "kucha", "mani", "pedi",
+        ],
+    ),
+    (
+        &["hair", "nywele"],
+        &[
+            "hair",
+            "haircut",
+            "braids",
+            "cornrows",
+            "relaxer",
+            "wash",
+            "dreadlocks",
+            "locs",
+            "nywele",
+            "kusuka",
+            "rasta",
+            "mabutu",
+            "blow",
+        ],
+    ),
+    (
+        &["face", "uso"],
+        &[
+            "facial", "face", "uso", "eyebrow", "eyebrows", "nyusi", "brows",
+        ],
+    ),
+];
+
 pub const SERVICE_SYNONYMS: &[ServiceSynonym] = &[
     ServiceSynonym {
         phrases: &[

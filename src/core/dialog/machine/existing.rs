@@ -37,12 +37,14 @@ impl Dialog<'_> {
                 Action::ListUpcoming
             }
         });
+        let kind = services_of_kind(&u.tokens, &self.config.catalog.services);
         self.state.step = Step::AwaitUpcoming(AwaitUpcoming {
             all,
             purpose,
             when,
             identify,
             service,
+            kind,
             same_time: same_time(&u.tokens),
             swap_to,
             same_staff: u.tokens.has_any(&[
@@ -164,6 +166,13 @@ impl Dialog<'_> {
         } else {
             list
         };
+        // "the nails one": of the kind named, when that leaves any.
+        let of_kind: Vec<AppointmentSummary> = list
+            .iter()
+            .filter(|ap| a.kind.contains(&ap.service_id))
+            .copied()
+            .collect();
+        let list = if of_kind.is_empty() { list } else { of_kind };
         if a.purpose == ExistingPurpose::Check {
             self.tell_upcoming(&list);
             return;

@@ -28,7 +28,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use super::catalog::{Catalog, ServiceInfo, clear_service, match_services, match_staff};
-use super::catalog::{service_words, services_mentioned, with_the_rest};
+use super::catalog::{service_words, services_mentioned, services_of_kind, with_the_rest};
 use super::handoff::CallHandoff;
 use super::intent::{
     Assent, Intent, Intents, Topic, asks_about_existing, asks_of_staff, asks_when_it_is, assent,

@@ -121,6 +121,7 @@ impl Dialog<'_> {
                     same_time: same_time(&u.tokens),
                     swap_to,
                     same_staff: false,
+                    kind: Vec::new(),
                 });
                 return true;
             }

@@ -373,6 +373,9 @@ pub struct AwaitUpcoming {
     /// "cancel both" / "futa zote": every one named.
     #[serde(default)]
     pub all: bool,
+    /// "the nails one": the services of the kind named.
+    #[serde(default)]
+    pub kind: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

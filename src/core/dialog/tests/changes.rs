@@ -272,3 +272,30 @@ fn a_booking_stated_by_its_service_is_theirs_and_a_want_is_new() {
     let r = w.say("nimesahau, box braids yangu kesho ni saa ngapi?");
     assert!(r.contains("(10:00)") && !r.contains("Ipi inakufaa"), "{r}");
 }
+
+#[test]
+fn a_booking_named_by_its_kind_is_the_one_of_that_kind() {
+    for (said, yes) in [
+        ("hi i need to cancel the nails one", "yes cancel it"),
+        ("nataka kufuta ile ya kucha", "ndio"),
+    ] {
+        let mut w = World::new();
+        w.say("box braids tomorrow at 10am");
+        w.say("yes");
+        w.say("manicure on friday at 2pm");
+        w.say("yes");
+        assert_eq!(w.appointments.len(), 2);
+        w.state = DialogState::default();
+        let r = w.say(said);
+        assert!(
+            r.contains("Manicure") || r.contains("mikono"),
+            "{said}: {r}"
+        );
+        assert!(
+            !r.contains("Box Braids") && !r.contains("Rasta"),
+            "{said}: {r}"
+        );
+        w.say(yes);
+        assert_eq!(w.booked_local(), ["2026-11-26 10:00"], "{said}");
+    }
+}
