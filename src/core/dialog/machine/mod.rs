@@ -51,6 +51,7 @@ mod new_booking;
 mod phone_code;
 mod plan;
 mod questions;
+use questions::current_service;
 mod reading;
 mod shortcuts;
 use reading::{
@@ -476,7 +477,18 @@ impl<'a> Dialog<'a> {
                 return true;
             }
             Some(Intent::Cancel) if !matches!(step, Step::ConfirmCancel(_)) => {
-                if in_booking(&step) && !u.tokens.has_any(&["appointment", "miadi", "booking"]) {
+                // "lakini cancel manicure ya wednesday" while a cornrows
+                // move is under way: another booking of theirs.
+                let plan = &self.state.plan;
+                let another = u.services.first().copied().or(u.service).is_some_and(|s| {
+                    current_service(&step) != Some(s)
+                        && !plan.rest.contains(&s)
+                        && !plan.placed.iter().any(|p| p.service == s)
+                });
+                if in_booking(&step)
+                    && !another
+                    && !u.tokens.has_any(&["appointment", "miadi", "booking"])
+                {
                     self.say(Msg::BookingStopped.text(self.state.lang));
                     self.state.step = Step::Idle;
                     return true;

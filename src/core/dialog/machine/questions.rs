@@ -536,7 +536,7 @@ pub(super) fn pick_snippets<'s>(
 }
 
 /// The service a flow is about, for "how much is it?" in the middle of it.
-fn current_service(step: &Step) -> Option<Uuid> {
+pub(super) fn current_service(step: &Step) -> Option<Uuid> {
     match step {
         Step::ChooseSlot(s) => Some(s.service),
         Step::ConfirmSlot(s) | Step::AwaitWrite(s) | Step::CollectPhone(s) => Some(s.service),

@@ -299,3 +299,36 @@ fn a_booking_named_by_its_kind_is_the_one_of_that_kind() {
         assert_eq!(w.booked_local(), ["2026-11-26 10:00"], "{said}");
     }
 }
+
+#[test]
+fn cancelling_another_service_in_the_middle_of_a_booking_cancels_that_one() {
+    for (said, yes) in [
+        ("aii sawa. lakini cancel manicure ya friday", "ndio"),
+        ("cancel the manicure but keep going with this", "yes"),
+    ] {
+        let mut w = World::new();
+        w.say("manicure on friday at 2pm");
+        w.say("yes");
+        w.state = DialogState::default();
+        w.say("box braids tomorrow");
+        assert!(matches!(w.state.step, Step::ChooseSlot(_)));
+        let r = w.say(said);
+        assert!(
+            r.contains("Manicure") || r.contains("mikono"),
+            "{said}: {r}"
+        );
+        w.say(yes);
+        assert!(
+            w.appointments.is_empty(),
+            "{said}: the manicure is cancelled"
+        );
+    }
+    // The service under way itself: that booking stops, nothing cancelled.
+    let mut w = World::new();
+    w.say("manicure on friday at 2pm");
+    w.say("yes");
+    w.state = DialogState::default();
+    w.say("box braids tomorrow");
+    w.say("cancel the box braids");
+    assert_eq!(w.booked_local(), ["2026-11-27 14:00"]);
+}
