@@ -463,9 +463,12 @@ impl<'a> Dialog<'a> {
             Some(Intent::Reschedule)
                 if u.when.is_empty() && topics(&u.tokens).contains(&Topic::Cancellation) => {}
             // "I can't make it tomorrow, put me on Thursday": a move.
+            // "cancel my Saturday one and book me instead on Tuesday the
+            // 16th": a move too.
             Some(Intent::Cancel)
                 if !matches!(step, Step::ConfirmCancel(_))
-                    && !u.tokens.has_any(&["cancel", "futa", "ghairi"])
+                    && (!u.tokens.has_any(&["cancel", "futa", "ghairi"])
+                        || u.tokens.has_any(&["instead", "badala", "rather"]))
                     && move_parts(
                         &u.tokens,
                         self.state.now.unwrap_or_default(),

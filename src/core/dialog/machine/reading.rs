@@ -259,7 +259,7 @@ pub(super) struct Clause {
 pub(super) fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<(When, When)> {
     const MARKERS: &[&str] = &[
         "to", "hadi", "mpaka", "iwe", "into", "till", "until", "for", "tuweke", "niwekee", "weka",
-        "iende", "ziende",
+        "iende", "ziende", "instead", "rather",
     ];
     let words = tokens.words();
     // "Thursday instead of tomorrow", "alhamisi badala ya kesho": the old

@@ -4,6 +4,7 @@
 //! right after a booking, "MOVE" after a reminder.
 
 use super::*;
+use crate::core::dialog::intent::lexicon::is_word;
 
 impl Dialog<'_> {
     /// Starts what such a turn asks for; false when the turn is not one.
@@ -77,23 +78,34 @@ impl Dialog<'_> {
         }
         // "sorry can we make it 12 instead", "make it a pedicure instead"
         // right after a booking: a change of the one just booked.
+        // "No wait. Friday same time.", "aii sorry, saa nane": a day or
+        // time corrected at once is a change too.
+        let corrects = u.tokens.words().first().is_some_and(|w| {
+            is_word(
+                w,
+                "no, wait, sorry, actually, oops, aii, ai, hapana, ngoja, pole, samahani, oh",
+            )
+        }) && !u.when.is_empty()
+            && u.service.is_none()
+            && u.services.is_empty();
         if let Some(id) = self.state.just_booked
             && matches!(step, Step::Idle)
             && !u.intents.contains(Intent::Cancel)
             && !refers_to_existing(&u.tokens)
-            && u.tokens.has_any(&[
-                "make it",
-                "instead",
-                "change it",
-                "move it",
-                "rather",
-                "iwe",
-                "badala",
-                "ibadilishe",
-                "tubadilishe",
-                "ihamishe",
-                "isogeze",
-            ])
+            && (corrects
+                || u.tokens.has_any(&[
+                    "make it",
+                    "instead",
+                    "change it",
+                    "move it",
+                    "rather",
+                    "iwe",
+                    "badala",
+                    "ibadilishe",
+                    "tubadilishe",
+                    "ihamishe",
+                    "isogeze",
+                ]))
         {
             let when = if u.when.is_empty() {
                 bare_hour_change(&u.tokens).map_or(When::default(), |t| When {

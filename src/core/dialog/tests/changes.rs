@@ -332,3 +332,36 @@ fn cancelling_another_service_in_the_middle_of_a_booking_cancels_that_one() {
     w.say("cancel the box braids");
     assert_eq!(w.booked_local(), ["2026-11-27 14:00"]);
 }
+
+#[test]
+fn a_day_corrected_right_after_booking_moves_it() {
+    for (fix, want) in [
+        ("No wait. Friday same time.", "2026-11-27 10:00"),
+        ("aii sorry, ijumaa saa nne", "2026-11-27 10:00"),
+    ] {
+        let mut w = World::new();
+        w.say("box braids tomorrow at 10am");
+        w.say("yes");
+        let id = w.appointments[0].id;
+        w.say(fix);
+        w.say("yes");
+        assert_eq!(w.booked_local(), [want], "{fix}");
+        assert_eq!(w.appointments[0].id, id, "{fix}: moved, not booked again");
+    }
+}
+
+#[test]
+fn cancel_and_book_instead_on_another_day_is_a_move() {
+    let mut w = World::new();
+    w.say("box braids tomorrow at 10am");
+    w.say("yes");
+    let id = w.appointments[0].id;
+    w.state = DialogState::default();
+    let r = w.say(
+        "Kindly cancel my appointment for tomorrow and book me instead on Friday at the same time.",
+    );
+    assert!(!r.contains("Cancel your"), "{r}");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-27 10:00"]);
+    assert_eq!(w.appointments[0].id, id);
+}
