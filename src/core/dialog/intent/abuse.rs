@@ -39,7 +39,12 @@ const ALWAYS: &str = "
     nitakuchapa, =mtaona, =mtajuta, mtanijua, mtanitambua,
     =wakora, mkora, ukora, fala, mafala, ufala, msenge, wasenge, usenge, mnakula pesa,
     mmekula pesa, mnatudanganya, mmetudanganya, ni uongo, mnakula doh, mmekula doh, kula pesa za watu, mnakulanga pesa,
-    mnakula pesa zetu, mmenikula
+    mnakula pesa zetu, mmenikula,
+    mlinikata pesa double, mmenikata double, mlinikata double, mlinikata mara mbili,
+    mlinikata pesa mara mbili, kunikata mara mbili, charged me double, deducted twice,
+    nitavunja, nivunje, tutavunja, nitaivunja, nitawavunja, nitakuvunja, nitachoma, tutachoma,
+    nitakuja niwavunje, i will break, i ll break, ill break, smash your, burn down,
+    hamtanirudishia, mtanirudishia pesa, nirudishiwe pesa, rudisheni pesa
 ";
 
 /// Phrases with an abusive word that are not abuse, removed first.
@@ -117,6 +122,8 @@ mod tests {
             "you are cheating us",
             "mnatudanganya",
             "you guys are useless",
+            "mlinikata pesa double kwa mpesa",
+            "nitakuja hapo nivunje hiyo salon yenu kama hamtanirudishia pesa yangu",
         ];
         for text in abusive {
             assert!(is_abuse(&Tokens::new(text)), "should be abuse: {text}");
@@ -143,6 +150,8 @@ mod tests {
             "sorry for the stupid question, how much is a facial",
             "I want fake nails",
             "someone robbed me on the way so I'm late",
+            "nataka kuvunja nywele zangu",
+            "i broke a nail, can you fix it",
         ];
         for text in fine {
             assert!(!is_abuse(&Tokens::new(text)), "not abuse: {text}");
