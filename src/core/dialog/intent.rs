@@ -8,7 +8,7 @@ use super::text::Tokens;
 
 mod abuse;
 mod assent;
-pub(super) mod lexicon;
+pub(crate) mod lexicon;
 mod topics;
 
 pub use abuse::is_abuse;

@@ -20,12 +20,31 @@ pub enum Prompt {
         offer_retry: bool,
     },
     Retrying,
+    /// The caller asked for the prompt again after the last attempt.
+    CannotResend,
+    /// The caller needs a moment; the hold goes on.
+    TakeYourTime,
+    /// The hold stops at the caller's wish and a link follows.
+    LinkInstead {
+        because: LinkBecause,
+    },
     LinkComing,
     CallerCancelled,
     ReleasedPending,
     /// No push is possible on this call (the caller's number cannot take
     /// an M-Pesa prompt, or the business takes payment another way).
     PaymentByWhatsApp,
+}
+
+/// Why the caller is paying by link instead of the prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkBecause {
+    /// Wants to pay by card.
+    Card,
+    /// Will pay later or at the salon.
+    Later,
+    /// Another phone or person pays.
+    OtherPayer,
 }
 
 /// The failure explained to the caller.
@@ -94,6 +113,26 @@ impl Prompt {
             }
             (Self::Retrying, En) => "Sending it again now.".into(),
             (Self::Retrying, Sw) => "Natuma tena sasa.".into(),
+            (Self::CannotResend, En) => "I cannot send another request on this call. If this one does not come through, I will send you a payment link on WhatsApp.".into(),
+            (Self::CannotResend, Sw) => "Siwezi kutuma ombi lingine kwenye simu hii. Hili lisipofanikiwa, nitakutumia kiungo cha malipo kwenye WhatsApp.".into(),
+            (Self::TakeYourTime, En) => "Sure, take your time; I am still here.".into(),
+            (Self::TakeYourTime, Sw) => "Sawa, chukua muda wako; bado niko hapa.".into(),
+            (Self::LinkInstead { because }, En) => {
+                let why = match because {
+                    LinkBecause::Card => "I will send you a payment link on WhatsApp; you can pay it by card.",
+                    LinkBecause::Later => "You can pay later with the payment link I will send on WhatsApp.",
+                    LinkBecause::OtherPayer => "I can only send the M-Pesa request to this phone, so I will send a payment link on WhatsApp that anyone can pay.",
+                };
+                format!("Okay, I have stopped waiting. {why} Your booking is held as pending until it is paid.")
+            }
+            (Self::LinkInstead { because }, Sw) => {
+                let why = match because {
+                    LinkBecause::Card => "Nitakutumia kiungo cha malipo kwenye WhatsApp; unaweza kulipa kwa kadi.",
+                    LinkBecause::Later => "Unaweza kulipa baadaye kwa kiungo cha malipo nitakachokutumia kwenye WhatsApp.",
+                    LinkBecause::OtherPayer => "Naweza kutuma ombi la M-Pesa kwa simu hii tu, kwa hivyo nitakutumia kiungo cha malipo kwenye WhatsApp ambacho mtu yeyote anaweza kulipa.",
+                };
+                format!("Sawa, nimeacha kusubiri. {why} Miadi yako imehifadhiwa hadi malipo yafike.")
+            }
             (Self::LinkComing, En) => "No problem. I will send you a payment link on WhatsApp; your booking is held as pending.".into(),
             (Self::LinkComing, Sw) => "Sawa. Nitakutumia kiungo cha malipo kwenye WhatsApp; miadi yako imehifadhiwa ikisubiri malipo.".into(),
             (Self::CallerCancelled, En) => "Okay, I have stopped waiting. If you already paid, you will get a confirmation on WhatsApp.".into(),

@@ -15,8 +15,9 @@ use std::collections::VecDeque;
 use chrono::{DateTime, Duration, Utc};
 
 use super::Provider;
-use super::hold::{CallerIntent, FailureWhy};
+use super::hold::FailureWhy;
 use super::outcome::PaymentOutcome;
+use super::reply::PendingReply;
 
 /// What a chat payment says lives in the message catalogue.
 pub use crate::core::messages::chat_payment::ChatMessage;
@@ -49,7 +50,8 @@ pub enum ChatInput {
     },
     OrderFailed,
     Outcome(PaymentOutcome),
-    /// A customer message while the payment is open ("retry", "link", "cancel").
+    /// A customer message while the payment is open ("retry", "link", "cancel"),
+    /// read by [`PendingReply`].
     CustomerSaid(String),
     Tick,
 }
@@ -196,29 +198,30 @@ impl ChatPayment {
                     self.send(ChatMessage::for_outcome(&failure, can_retry));
                 }
             },
-            (Step::Waiting, ChatInput::CustomerSaid(text)) => {
-                let lower = text.to_lowercase();
-                if lower.contains("link") || lower.contains("kiungo") {
+            (Step::Waiting, ChatInput::CustomerSaid(text)) => match PendingReply::read(&text) {
+                PendingReply::Cancel => self.abandon(true),
+                PendingReply::Card => {
                     self.provider = Provider::Pesapal;
                     self.begin(Provider::Pesapal);
-                    return;
                 }
-                match CallerIntent::classify(&text) {
-                    CallerIntent::Cancel | CallerIntent::No => self.abandon(true),
-                    _ if lower.contains("tena") || lower.contains("retry") => {
-                        if self.provider == Provider::Mpesa && self.pushes >= self.config.max_pushes
-                        {
-                            self.send(ChatMessage::Failed {
-                                why: FailureWhy::Other,
-                                can_retry: false,
-                            });
-                        } else {
-                            self.begin(self.provider);
-                        }
+                PendingReply::Resend => {
+                    if self.provider == Provider::Mpesa && self.pushes >= self.config.max_pushes {
+                        self.send(ChatMessage::Failed {
+                            why: FailureWhy::Other,
+                            can_retry: false,
+                        });
+                    } else {
+                        self.begin(self.provider);
                     }
-                    _ => {}
                 }
-            }
+                // The booking stays as it is; the dialog answers the rest.
+                PendingReply::NotReceived
+                | PendingReply::Paid
+                | PendingReply::CashLater
+                | PendingReply::OtherNumber(_)
+                | PendingReply::Wait
+                | PendingReply::Other => {}
+            },
             (Step::Starting | Step::Waiting, ChatInput::Tick) => self.fire_timers(now),
             _ => {}
         }

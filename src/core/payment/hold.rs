@@ -26,12 +26,13 @@ use std::time::{Duration, Instant};
 use crate::core::ids::Money;
 
 use super::outcome::{FailureReason, PaymentOutcome};
+use super::reply::{Consent, PendingReply};
 
 /// The caller's language for prompts (the one language type).
 pub use crate::core::ids::Lang;
 /// Everything the hold says, in both languages, lives in the message
 /// catalogue ([`crate::core::messages`]).
-pub use crate::core::messages::hold::{FailureWhy, Prompt};
+pub use crate::core::messages::hold::{FailureWhy, LinkBecause, Prompt};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HoldConfig {
@@ -56,83 +57,6 @@ impl HoldConfig {
             query_wait: Duration::from_secs(8),
             max_attempts: 2,
         }
-    }
-}
-
-/// What a caller meant, for the few answers the hold understands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallerIntent {
-    Yes,
-    No,
-    Cancel,
-    SaysPaid,
-    NotReceived,
-    Other,
-}
-
-impl CallerIntent {
-    /// Keyword reading of an English, Swahili or mixed utterance. Longer,
-    /// more specific phrases are tried first ("not received" before "no").
-    pub fn classify(text: &str) -> Self {
-        let lower = text.to_lowercase();
-        let words: Vec<&str> = lower
-            .split(|c: char| !c.is_alphanumeric() && c != '\'')
-            .filter(|w| !w.is_empty())
-            .collect();
-        let has = |w: &str| words.contains(&w);
-        let phrase = |p: &str| lower.contains(p);
-
-        if has("sijapata")
-            || has("sijaona")
-            || phrase("not received")
-            || phrase("haven't received")
-            || phrase("havent received")
-            || phrase("didn't get")
-            || phrase("did not get")
-            || phrase("no prompt")
-            || phrase("not get it")
-        {
-            return Self::NotReceived;
-        }
-        if has("nimelipa")
-            || has("nimemaliza")
-            || phrase("i have paid")
-            || phrase("i've paid")
-            || phrase("already paid")
-            || phrase("i paid")
-        {
-            return Self::SaysPaid;
-        }
-        if has("cancel") || has("ghairi") || has("sitisha") || has("acha") || has("stop") {
-            return Self::Cancel;
-        }
-        if has("no")
-            || has("hapana")
-            || has("sitaki")
-            || has("later")
-            || has("baadaye")
-            || phrase("not now")
-        {
-            return Self::No;
-        }
-        if has("yes")
-            || has("yeah")
-            || has("yep")
-            || has("ok")
-            || has("okay")
-            || has("sure")
-            || has("ndio")
-            || has("ndiyo")
-            || has("sawa")
-            || has("endelea")
-            || phrase("go ahead")
-            || has("retry")
-            || phrase("try again")
-            || phrase("jaribu tena")
-        {
-            return Self::Yes;
-        }
-        Self::Other
     }
 }
 
@@ -341,17 +265,17 @@ impl StkHold {
                 self.arm(HoldTimer::Answer, now + self.config.answer_timeout);
             }
             (Step::AwaitingConsent { reasked }, HoldInput::CallerSaid(text)) => {
-                match CallerIntent::classify(&text) {
-                    CallerIntent::Yes | CallerIntent::SaysPaid => self.push(1),
-                    CallerIntent::No | CallerIntent::Cancel => self.pay_later(),
-                    CallerIntent::NotReceived | CallerIntent::Other if !reasked => {
+                match Consent::read(&text) {
+                    Consent::Yes => self.push(1),
+                    Consent::No => self.pay_later(),
+                    Consent::Unclear if !reasked => {
                         self.say(Prompt::AskConsent {
                             amount: self.amount,
                         });
                         self.step = Step::AwaitingConsent { reasked: true };
                         self.arm(HoldTimer::Answer, now + self.config.answer_timeout);
                     }
-                    _ => self.pay_later(),
+                    Consent::Unclear => self.pay_later(),
                 }
             }
             (Step::Pushing { attempt }, HoldInput::PushAccepted | HoldInput::PushUncertain) => {
@@ -365,25 +289,7 @@ impl StkHold {
                 self.failed(attempt, FailureWhy::PushRefused, now);
             }
             (Step::Holding { attempt }, HoldInput::CallerSaid(text)) => {
-                match CallerIntent::classify(&text) {
-                    CallerIntent::Cancel | CallerIntent::No => {
-                        self.clear_all();
-                        self.out.push_back(HoldOutput::LeaveHold);
-                        self.say(Prompt::CallerCancelled);
-                        self.finish(HoldResult::CallerCancelled);
-                    }
-                    CallerIntent::SaysPaid => {
-                        self.say(Prompt::CheckingNow);
-                        self.out.push_back(HoldOutput::QueryStk);
-                    }
-                    CallerIntent::NotReceived => {
-                        self.say(Prompt::NotReceivedHelp);
-                        self.out.push_back(HoldOutput::QueryStk);
-                    }
-                    CallerIntent::Yes | CallerIntent::Other => {
-                        let _ = attempt;
-                    }
-                }
+                self.while_holding(attempt, PendingReply::read(&text));
             }
             (Step::Holding { attempt } | Step::FinalQuery { attempt }, HoldInput::Outcome(o)) => {
                 self.clear_all();
@@ -406,18 +312,64 @@ impl StkHold {
                 self.arm(HoldTimer::Answer, now + self.config.answer_timeout);
             }
             (Step::OfferingRetry { attempt }, HoldInput::CallerSaid(text)) => {
-                match CallerIntent::classify(&text) {
-                    CallerIntent::Yes => {
+                match Consent::read(&text) {
+                    Consent::Yes => {
                         self.say(Prompt::Retrying);
                         self.push(attempt + 1);
                     }
-                    _ => self.pay_later(),
+                    Consent::No | Consent::Unclear => self.pay_later(),
                 }
             }
             // Anything else (a late result after the hold ended, a query
             // answer while still holding, a stray utterance) changes nothing.
             _ => {}
         }
+    }
+
+    /// What the caller said while waiting for the PIN prompt.
+    fn while_holding(&mut self, attempt: u8, reply: PendingReply) {
+        match reply {
+            PendingReply::Cancel => {
+                self.clear_all();
+                self.out.push_back(HoldOutput::LeaveHold);
+                self.say(Prompt::CallerCancelled);
+                self.finish(HoldResult::CallerCancelled);
+            }
+            // The caller says the prompt is gone (dismissed, expired, a
+            // wrong PIN): a new one, while attempts remain; otherwise the
+            // outcome of this one decides, and a link follows a failure.
+            PendingReply::Resend if attempt < self.config.max_attempts => {
+                self.clear_all();
+                self.out.push_back(HoldOutput::LeaveHold);
+                self.say(Prompt::Retrying);
+                self.push(attempt + 1);
+            }
+            PendingReply::Resend => self.say(Prompt::CannotResend),
+            PendingReply::Paid => {
+                self.say(Prompt::CheckingNow);
+                self.out.push_back(HoldOutput::QueryStk);
+            }
+            PendingReply::NotReceived => {
+                self.say(Prompt::NotReceivedHelp);
+                self.out.push_back(HoldOutput::QueryStk);
+            }
+            PendingReply::Card => self.link_instead(LinkBecause::Card),
+            PendingReply::CashLater => self.link_instead(LinkBecause::Later),
+            PendingReply::OtherNumber(_) => self.link_instead(LinkBecause::OtherPayer),
+            PendingReply::Wait => self.say(Prompt::TakeYourTime),
+            PendingReply::Other => {}
+        }
+    }
+
+    /// Stops waiting and leaves the booking pending with a WhatsApp link,
+    /// saying why. A prompt already on the phone may still be paid: its
+    /// callback settles the booking as usual.
+    fn link_instead(&mut self, because: LinkBecause) {
+        self.clear_all();
+        self.out.push_back(HoldOutput::LeaveHold);
+        self.say(Prompt::LinkInstead { because });
+        self.out.push_back(HoldOutput::SendPaymentLink);
+        self.finish(HoldResult::PayLater);
     }
 
     fn push(&mut self, attempt: u8) {
@@ -567,21 +519,59 @@ mod tests {
     }
 
     #[test]
-    fn intents_in_english_and_swahili() {
-        let cases = [
-            ("yes please", CallerIntent::Yes),
-            ("sawa", CallerIntent::Yes),
-            ("hapana asante", CallerIntent::No),
-            ("not now", CallerIntent::No),
-            ("cancel it", CallerIntent::Cancel),
-            ("nimelipa", CallerIntent::SaysPaid),
-            ("I have paid already", CallerIntent::SaysPaid),
-            ("sijapata message", CallerIntent::NotReceived),
-            ("no I haven't received anything", CallerIntent::NotReceived),
-            ("what is the weather", CallerIntent::Other),
-        ];
-        for (text, want) in cases {
-            assert_eq!(CallerIntent::classify(text), want, "{text}");
+    fn what_the_caller_says_while_holding() {
+        // "Not yet" asks whether it came; it never ends the hold.
+        let mut r = started_and_holding();
+        assert_eq!(
+            r.at(10, HoldInput::CallerSaid("hapana bado".into())),
+            vec![
+                HoldOutput::Say(Prompt::NotReceivedHelp),
+                HoldOutput::QueryStk
+            ]
+        );
+        assert_eq!(
+            r.at(11, HoldInput::CallerSaid("ngoja kidogo".into())),
+            vec![HoldOutput::Say(Prompt::TakeYourTime)]
+        );
+        assert!(r.hold.is_holding());
+
+        // A second push when asked, then no third.
+        let got = r.at(12, HoldInput::CallerSaid("nilikosea pin tuma tena".into()));
+        assert_eq!(
+            got,
+            vec![
+                HoldOutput::LeaveHold,
+                HoldOutput::Say(Prompt::Retrying),
+                HoldOutput::PushStk { attempt: 2 }
+            ]
+        );
+        r.at(13, HoldInput::PushAccepted);
+        assert!(r.hold.is_holding());
+        assert_eq!(r.next_deadline(), Some(33));
+        assert_eq!(
+            r.at(14, HoldInput::CallerSaid("send it again".into())),
+            vec![HoldOutput::Say(Prompt::CannotResend)]
+        );
+        assert!(r.hold.is_holding());
+
+        // Card, later or another payer: the link instead, said as such.
+        for (text, because) in [
+            ("can I pay by card instead", LinkBecause::Card),
+            ("nitalipa cash nikifika", LinkBecause::Later),
+            ("send it to my other number", LinkBecause::OtherPayer),
+        ] {
+            let mut r = started_and_holding();
+            assert_eq!(
+                r.at(10, HoldInput::CallerSaid(text.into())),
+                vec![
+                    HoldOutput::LeaveHold,
+                    HoldOutput::Say(Prompt::LinkInstead { because }),
+                    HoldOutput::SendPaymentLink,
+                    HoldOutput::Finished(HoldResult::PayLater)
+                ],
+                "{text}"
+            );
+            assert_eq!(r.next_deadline(), None);
         }
     }
 

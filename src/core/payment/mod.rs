@@ -9,6 +9,9 @@
 //! * [`hold`]: the STK hold on a voice call.
 //! * [`chat`]: paying inside a chat (M-Pesa push or a PesaPal link), with its
 //!   nudge and abandon deadlines.
+//! * [`reply`]: what a customer means while a prompt is pending (cancel,
+//!   resend, not received, paid, card, later, another number, wait), read
+//!   for both machines.
 //!
 //! Both machines follow the core contract: `handle_input(..)`, then drain
 //! `poll_output()`; time is always an argument and timers live in a named
@@ -18,6 +21,7 @@ pub mod callback;
 pub mod chat;
 pub mod hold;
 pub mod outcome;
+pub mod reply;
 
 pub use outcome::{FailureReason, PaymentOutcome, PaymentStatus};
 
@@ -47,3 +51,6 @@ impl Provider {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

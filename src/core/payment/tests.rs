@@ -1,0 +1,232 @@
+//! A blind set of 300 labelled messages a customer sends while an M-Pesa
+//! prompt is pending (fixtures/dialog_eval/pay_answers.json), written by
+//! someone who had not read the code, replayed through the call's hold
+//! (from its Holding step) and the chat payment (from Waiting). Every 5th
+//! answer is held out of tuning (reported, never read). `PAY_VERBOSE=1`
+//! prints the tuning part's misses.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+
+use super::Provider;
+use super::chat::{ChatInput, ChatOutput, ChatPayment, ChatPaymentConfig};
+use super::hold::{HoldConfig, HoldInput, HoldOutput, HoldResult, Prompt, StkHold};
+use crate::core::ids::Money;
+
+#[derive(serde::Deserialize)]
+struct PayAnswer {
+    id: String,
+    text: String,
+    label: String,
+}
+
+/// The answers with whether each is held out (every 5th).
+fn pay_answers() -> Vec<(bool, PayAnswer)> {
+    let raw = include_str!("../../../fixtures/dialog_eval/pay_answers.json");
+    let answers: Vec<PayAnswer> = serde_json::from_str(raw).unwrap();
+    answers
+        .into_iter()
+        .map(|a| {
+            let n: u32 = a.id.trim_start_matches('p').parse().unwrap();
+            (n.is_multiple_of(5), a)
+        })
+        .collect()
+}
+
+/// What one message did to the hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HoldEffect {
+    Cancelled,
+    PushedAgain,
+    NotReceivedHelp,
+    CheckedPaid,
+    PayLater,
+    KeptHolding,
+    /// Anything else (a combination no label expects).
+    Odd,
+}
+
+/// Says `text` to a hold that is waiting for the caller's PIN.
+fn hold_effect(text: &str) -> (HoldEffect, Vec<HoldOutput>) {
+    let mut hold = StkHold::new(HoldConfig::from_tenant(90), Money::kes(50_000));
+    let t0 = Instant::now();
+    let feed = |hold: &mut StkHold, secs: u64, input: HoldInput| {
+        hold.handle_input(input, t0 + Duration::from_secs(secs));
+        let mut got = Vec::new();
+        while let Some(o) = hold.poll_output() {
+            if matches!(o, HoldOutput::Timeout(_)) {
+                break;
+            }
+            got.push(o);
+        }
+        got
+    };
+    feed(&mut hold, 0, HoldInput::Start);
+    feed(&mut hold, 2, HoldInput::CallerSaid("ndiyo".into()));
+    feed(&mut hold, 3, HoldInput::PushAccepted);
+    assert!(hold.is_holding());
+    let got = feed(&mut hold, 10, HoldInput::CallerSaid(text.into()));
+    let has = |o: &HoldOutput| got.contains(o);
+    let effect = if has(&HoldOutput::Finished(HoldResult::CallerCancelled)) {
+        HoldEffect::Cancelled
+    } else if has(&HoldOutput::Finished(HoldResult::PayLater)) && has(&HoldOutput::SendPaymentLink)
+    {
+        HoldEffect::PayLater
+    } else if has(&HoldOutput::PushStk { attempt: 2 }) {
+        HoldEffect::PushedAgain
+    } else if has(&HoldOutput::Say(Prompt::NotReceivedHelp)) && has(&HoldOutput::QueryStk) {
+        HoldEffect::NotReceivedHelp
+    } else if has(&HoldOutput::Say(Prompt::CheckingNow)) && has(&HoldOutput::QueryStk) {
+        HoldEffect::CheckedPaid
+    } else if hold.is_holding()
+        && !got
+            .iter()
+            .any(|o| matches!(o, HoldOutput::PushStk { .. } | HoldOutput::Finished(_)))
+    {
+        HoldEffect::KeptHolding
+    } else {
+        HoldEffect::Odd
+    };
+    (effect, got)
+}
+
+/// Whether the hold did what the label asks.
+fn hold_ok(label: &str, effect: HoldEffect) -> bool {
+    use HoldEffect::*;
+    match label {
+        "cancel" => effect == Cancelled,
+        "resend" => effect == PushedAgain,
+        "not_received" => effect == NotReceivedHelp,
+        "paid" => effect == CheckedPaid,
+        // A link on WhatsApp: anyone can pay it, by card or M-Pesa.
+        "card" | "cash_later" | "other_number" => effect == PayLater,
+        // A problem ("charged twice", "paid to the wrong paybill") keeps
+        // the hold; asking the provider about this push is fine too.
+        "problem" => matches!(effect, KeptHolding | CheckedPaid | NotReceivedHelp),
+        _ => effect == KeptHolding,
+    }
+}
+
+/// Writes `text` to a chat payment whose M-Pesa prompt is pending.
+fn chat_outputs(text: &str) -> Vec<ChatOutput> {
+    let t =
+        |s: i64| Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap() + chrono::Duration::seconds(s);
+    let mut m = ChatPayment::new(ChatPaymentConfig::from_tenant(480, 1800), Provider::Mpesa);
+    let feed = |m: &mut ChatPayment, s: i64, input: ChatInput| {
+        m.handle_input(input, t(s));
+        let mut got = Vec::new();
+        while let Some(o) = m.poll_output() {
+            if matches!(o, ChatOutput::Timeout(_)) {
+                break;
+            }
+            got.push(o);
+        }
+        got
+    };
+    feed(&mut m, 0, ChatInput::Start(Provider::Mpesa));
+    feed(&mut m, 1, ChatInput::PushAccepted);
+    feed(&mut m, 30, ChatInput::CustomerSaid(text.into()))
+}
+
+/// Whether the chat did what the label asks: only a cancel cancels, a
+/// card asks for a link, a resend pushes again; the rest changes nothing.
+fn chat_ok(label: &str, got: &[ChatOutput]) -> bool {
+    let cancels = got
+        .iter()
+        .any(|o| matches!(o, ChatOutput::CancelAppointment { .. }));
+    match label {
+        "cancel" => cancels,
+        "card" => got.contains(&ChatOutput::CreatePesapalOrder),
+        "resend" => got.contains(&ChatOutput::PushStk { attempt: 2 }),
+        _ => got.is_empty(),
+    }
+}
+
+/// Passed / total per (machine, held out, label).
+#[derive(Default)]
+struct Tally(BTreeMap<(&'static str, bool, String), (u32, u32)>);
+
+impl Tally {
+    fn record(&mut self, machine: &'static str, held: bool, label: &str, ok: bool) {
+        let t = self.0.entry((machine, held, label.to_owned())).or_default();
+        t.0 += u32::from(ok);
+        t.1 += 1;
+    }
+
+    fn passed(&self, machine: &'static str, held: bool, label: &str) -> u32 {
+        self.0
+            .get(&(machine, held, label.to_owned()))
+            .map_or(0, |t| t.0)
+    }
+
+    fn print(&self) {
+        for ((machine, held, label), (ok, n)) in &self.0 {
+            let part = if *held { "held-out" } else { "tune" };
+            println!("{machine} {part} {label}: {ok}/{n}");
+        }
+    }
+}
+
+#[test]
+fn blind_answers_while_paying() {
+    let verbose = std::env::var("PAY_VERBOSE").is_ok_and(|v| v == "1");
+    let mut tally = Tally::default();
+    // Cancelled after anything but a cancel: [tune, held-out].
+    let mut hold_dangerous = [0u32; 2];
+    let mut chat_dangerous = [0u32; 2];
+    for (held, a) in pay_answers() {
+        let (effect, got) = hold_effect(&a.text);
+        let ok = hold_ok(&a.label, effect);
+        if effect == HoldEffect::Cancelled && a.label != "cancel" {
+            hold_dangerous[usize::from(held)] += 1;
+        }
+        if verbose && !ok && !held {
+            println!(
+                "hold {} [{}] {:?} -> {effect:?} {got:?}",
+                a.id, a.label, a.text
+            );
+        }
+        tally.record("hold", held, &a.label, ok);
+
+        let got = chat_outputs(&a.text);
+        let ok = chat_ok(&a.label, &got);
+        let cancels = got
+            .iter()
+            .any(|o| matches!(o, ChatOutput::CancelAppointment { .. }));
+        if cancels && a.label != "cancel" {
+            chat_dangerous[usize::from(held)] += 1;
+        }
+        if verbose && !ok && !held {
+            println!("chat {} [{}] {:?} -> {got:?}", a.id, a.label, a.text);
+        }
+        tally.record("chat", held, &a.label, ok);
+    }
+    tally.print();
+    println!(
+        "cancelled after anything but a cancel: hold tune {}, held-out {}; chat tune {}, held-out {}",
+        hold_dangerous[0], hold_dangerous[1], chat_dangerous[0], chat_dangerous[1]
+    );
+    // Measured on the tuning part, before (the keyword classifier) and
+    // after (reply::PendingReply): dangerous hold 14 -> 0, chat 13 -> 0;
+    // hold cancels 15 -> 26/26, resends 0 -> 25/25, paid 5 -> 21/21, not
+    // received 7 -> 25/25; chat cards 9 -> 19/19, resends 9 -> 25/25.
+    assert_eq!(hold_dangerous[0], 0, "hold cancelled on a non-cancel");
+    assert_eq!(chat_dangerous[0], 0, "chat cancelled on a non-cancel");
+    for (machine, label, at_least) in [
+        ("hold", "cancel", 26),
+        ("hold", "resend", 25),
+        ("hold", "paid", 21),
+        ("hold", "not_received", 25),
+        ("chat", "cancel", 26),
+        ("chat", "resend", 25),
+        ("chat", "card", 19),
+    ] {
+        let passed = tally.passed(machine, false, label);
+        assert!(
+            passed >= at_least,
+            "{machine} {label}: {passed} < {at_least}"
+        );
+    }
+}
