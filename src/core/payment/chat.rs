@@ -443,6 +443,46 @@ mod tests {
     }
 
     #[test]
+    fn only_a_real_cancel_cancels_the_booking() {
+        let waiting = || {
+            let mut m = ChatPayment::new(cfg(), Provider::Mpesa);
+            step(&mut m, 0, ChatInput::Start(Provider::Mpesa));
+            step(&mut m, 1, ChatInput::PushAccepted);
+            m
+        };
+        for text in [
+            "no prompt yet",
+            "hapana bado",
+            "no dont cancel, give me a minute",
+            "what's the link to your location?",
+        ] {
+            let mut m = waiting();
+            assert!(
+                step(&mut m, 5, ChatInput::CustomerSaid(text.into())).is_empty(),
+                "{text}"
+            );
+        }
+        let mut m = waiting();
+        assert_eq!(
+            step(
+                &mut m,
+                5,
+                ChatInput::CustomerSaid("nitumie link ya kadi".into())
+            ),
+            vec![ChatOutput::CreatePesapalOrder]
+        );
+        let mut m = waiting();
+        assert_eq!(
+            step(
+                &mut m,
+                5,
+                ChatInput::CustomerSaid("i cancelled the prompt by mistake, send again".into())
+            ),
+            vec![ChatOutput::PushStk { attempt: 2 }]
+        );
+    }
+
+    #[test]
     fn resume_after_restart_honours_stored_deadlines() {
         // Restarted 100 s in: the nudge (480) and abandon (1800) still stand.
         let mut m = ChatPayment::resume(cfg(), Provider::Pesapal, t(0), None, 0, false, t(100));

@@ -5,17 +5,24 @@
 //!              │ no                 │ rejected          │ cap reached
 //!              v                    v                   v
 //!         link later          OfferingRetry <─fail── FinalQuery ─pending─> released
+//!
+//! Holding ─"send it again"─> Pushing (the next attempt, while attempts remain)
+//! Holding ─card / later / another payer─> link later
 //! ```
 //!
 //! While holding, the turn-taking core is told to enter its holding state, a
 //! short reassurance is spoken every [`HoldConfig::reassure_every`], and the
-//! caller can still speak: "cancel" ends the hold, "nimelipa" (I have paid)
-//! asks the provider at once, "sijapata" (I have not received it) gets help
-//! and a query. The hold never outlasts `voice_stk_max_hold_seconds`; then one
+//! caller can still speak, read by [`PendingReply`]: "cancel" ends the hold,
+//! "nimelipa" (I have paid) asks the provider at once, "sijapata" (I have not
+//! received it) gets help and a query, "tuma tena" (the prompt is gone: a
+//! wrong PIN, dismissed, expired) pushes again while attempts remain, a card,
+//! a later payment or another payer ends the hold with a WhatsApp link, and
+//! "ngoja" is answered and waited for. "No", "not yet" and "bado" never end
+//! the hold. The hold never outlasts `voice_stk_max_hold_seconds`; then one
 //! STK query decides, and if the answer is still unknown the caller is
-//! released with the booking pending and a WhatsApp follow-up. A push is
-//! never repeated while an earlier one may still be live: a retry is offered
-//! only after a final failure.
+//! released with the booking pending and a WhatsApp follow-up. Otherwise a
+//! push is repeated only after a final failure (a retry is offered) or when
+//! the caller asks for it.
 //!
 //! Contract: `handle_input(input, now)`, then drain `poll_output()` until it
 //! returns [`HoldOutput::Timeout`] (the next deadline) or `None` (finished).
