@@ -242,12 +242,22 @@ fn drop_fillers(raw: Vec<String>) -> Vec<String> {
     let is_filler = |i: usize, w: &str| {
         words::FILLERS.contains(&w) || (i > 0 && matches!(w, "eeh" | "eh" | "ee" | "aah"))
     };
-    let kept: Vec<String> = raw
-        .iter()
-        .enumerate()
-        .filter(|(i, w)| !is_filler(*i, w))
-        .map(|(_, w)| w.clone())
-        .collect();
+    // "on mon uh on tuesday", "saa nne eeh saa tano": a filler before the
+    // word that began the phrase just before it is a spoken false start,
+    // kept as the correction it is ("i mean") for the readers after.
+    const OPENERS: &[&str] = &["on", "at", "saa", "siku", "by", "tarehe"];
+    let mut kept: Vec<String> = Vec::with_capacity(raw.len());
+    for (i, w) in raw.iter().enumerate() {
+        if !is_filler(i, w) {
+            kept.push(w.clone());
+            continue;
+        }
+        let next = raw.get(i + 1).map(String::as_str).unwrap_or("");
+        let recent = &kept[kept.len().saturating_sub(3)..];
+        if OPENERS.contains(&next) && recent.len() >= 2 && recent.iter().any(|k| k == next) {
+            kept.extend(["i".to_owned(), "mean".to_owned()]);
+        }
+    }
     if kept.is_empty() { raw } else { kept }
 }
 

@@ -612,6 +612,8 @@ mod tests {
             ("on friday no sorry saturday at ten", d(11, 28)),
             ("ijumaa, hapana samahani jumamosi", d(11, 28)),
             ("thursday i mean friday", d(11, 27)),
+            ("cornrows on mon uh on friday", d(11, 27)),
+            ("on thursday uh at ten", d(11, 26)),
             (
                 "she closes school on friday so saturday morning is best",
                 d(11, 28),

@@ -285,7 +285,7 @@ impl Dialog<'_> {
                 .filter(|s| s.start == target)
                 .copied()
                 .collect::<Vec<_>>();
-            if let Some(slot) = exact.first().copied() {
+            if let Some(slot) = self.least_needed(&exact) {
                 self.confirm(a.purpose, a.service, a.staff, a.when, slot);
                 return;
             }

@@ -77,6 +77,26 @@ impl Dialog<'_> {
         true
     }
 
+    /// Of several people free at the same start, the one the rest of a
+    /// plan for several people needs least ("bridal hair for me and
+    /// cornrows for my two bridesmaids": the bride's stylist should be one
+    /// who does no cornrows, so both cornrows fit at the same time).
+    pub(super) fn least_needed(&self, candidates: &[Slot]) -> Option<Slot> {
+        let plan = &self.state.plan;
+        let needed = |s: &Slot| {
+            if !plan.together {
+                return 0;
+            }
+            self.config.catalog.staff_member(s.staff_id).map_or(0, |p| {
+                plan.rest
+                    .iter()
+                    .filter(|r| p.services.is_empty() || p.services.contains(r))
+                    .count()
+            })
+        };
+        candidates.iter().copied().min_by_key(needed)
+    }
+
     /// Free times for a further service of the plan: take the one that fits
     /// (same start with another staff member, or the first start after the
     /// previous service on the same day).
@@ -107,10 +127,12 @@ impl Dialog<'_> {
                 .copied()
         };
         let pick = if self.state.plan.together {
-            slots
+            let free: Vec<Slot> = slots
                 .iter()
-                .find(|s| s.start == target && !busy(s))
+                .filter(|s| s.start == target && !busy(s))
                 .copied()
+                .collect();
+            self.least_needed(&free)
         } else {
             after(target)
         };
