@@ -382,6 +382,10 @@ const RESCHEDULE_STEMS: &[&str] = &[
     "sogez",
     // "songeza" (push along), the everyday variant: "isongezwe", "tusongeze"
     "songez",
+    // "songesha" / "songeshwa", the Sheng spelling: "ile dredi yangu
+    // inaeza songeshwa hadi saa nane"
+    "songesh",
+    "sogesh",
     // "sukuma" (push: "zisukume ijumaa"), "peleka" (take it to: "ipelekwe
     // Ijumaa", "tupeleke kesho")
     "sukum",
@@ -456,6 +460,10 @@ pub fn refers_to_existing(tokens: &Tokens) -> bool {
         "have an appointment",
         "nimebook",
         "nilibook",
+        "nime book",
+        "nili book",
+        "nilikuwa nime book",
+        "nilikua nime book",
         "niliweka",
         "nilipanga",
         "nimepanga",

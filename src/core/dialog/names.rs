@@ -264,7 +264,8 @@ const COMPANIONS: &str = "daughter, son, sister, brother, friend, mum, mom, moth
 /// Swahili / Sheng companions, followed by a possessive.
 const SW_COMPANIONS: &str = "binti, mtoto, watoto, dada, kaka, rafiki, marafiki, mama, baba, mume,
     mke, bibi, shangazi, mpenzi, msichana, kijana, mtoi, manzi, dem, beste, besti, beshte,
-    bestii, msupa, sista, mabeste, madada, mathe, buda, msee, chali, mapacha";
+    bestii, msupa, sista, mabeste, madada, mathe, buda, msee, chali, mapacha, mabinti, wasichana,
+    wavulana, vijana";
 
 /// The number of people the booking is for: 2 for "me and my daughter",
 /// "sisi wawili", "braids for me and cornrows for my daughter", 3 for
@@ -284,14 +285,21 @@ pub fn party_size(tokens: &Tokens) -> u8 {
     );
     // "I'm coming with my sister … she wants cornrows": someone else's
     // service said, so the customer and the one they come with.
-    let me = me || has("she wants, he wants, she needs, he needs, for her, for him, yeye anataka");
+    // Not "this is for my wife, she wants cornrows": only her.
+    let only_them = has("this is for my, its for my, it s for my, booking for my, book for my")
+        && !has("and me, me too, and i, for me, i want, i need, nataka");
+    let me = me
+        || (!only_them
+            && has("she wants, he wants, she needs, he needs, for her, for him, yeye anataka"));
     // "I would like a pedicure and also my daughter needs cornrows": the
     // customer wants something and so does the one they name.
+    // "my sister Njambi wants eyebrows": with her name between.
+    let wants = "wants, needs, want, need, would, will, also, too";
     let they_want = words.windows(3).any(|w| {
-        is_word(&w[0], "my, our")
-            && is_word(&w[1], COMPANIONS)
-            && is_word(&w[2], "wants, needs, would, will, also, too")
-    });
+        is_word(&w[0], "my, our, the") && is_word(&w[1], COMPANIONS) && is_word(&w[2], wants)
+    }) || words
+        .windows(4)
+        .any(|w| is_word(&w[0], "my, our") && is_word(&w[1], COMPANIONS) && is_word(&w[3], wants));
     let i_want =
         has("i would like, i d like, id like, i want, i need, nataka, ningependa, napenda");
     let me = me || (they_want && i_want);
@@ -312,12 +320,22 @@ pub fn party_size(tokens: &Tokens) -> u8 {
     let mut others = 0u8;
     for (i, w) in words.iter().enumerate() {
         let plural = (w.ends_with('s') && !is_word(w, "sis, boss"))
-            || is_word(w, "watoto, marafiki, mabeste, madada, wanangu, mapacha");
+            || is_word(
+                w,
+                "watoto, marafiki, mabeste, madada, wanangu, mapacha, mabinti, wasichana, wavulana, vijana",
+            );
         let count = if plural { 2 } else { 1 };
         // "I have two boys", "my three daughters", "na watoto watatu": a
         // counted group of companions is that many people.
         let companion = is_word(w, COMPANIONS) || is_word(w, SW_COMPANIONS);
-        let counted = count_word(before(i, 1)).or_else(|| count_word(at(i + 1)));
+        // "my two daughters", "watoto wawili", "mabinti wangu wawili".
+        let counted = count_word(before(i, 1))
+            .or_else(|| count_word(at(i + 1)))
+            .or_else(|| {
+                is_word(at(i + 1), "wangu, zangu, yangu, wetu")
+                    .then(|| count_word(at(i + 2)))
+                    .flatten()
+            });
         // Counted ("my two bridesmaids") or brought ("niko na twins"),
         // when the booking is said to be for them.
         let introduced = is_word(before(i, 1), "my, our, for, with, and")
@@ -333,6 +351,11 @@ pub fn party_size(tokens: &Tokens) -> u8 {
                 others = others.saturating_add(2);
                 continue;
             }
+        }
+        // "… my 2 daughters. I want a relaxer and the girls want cornrows":
+        // "the girls" are the ones already counted.
+        if others > 0 && is_word(before(i, 1), "the, hao, hawa") {
+            continue;
         }
         let en = is_word(w, COMPANIONS)
             && (is_word(before(i, 1), "my, our, a, the, her, his, their")
@@ -365,13 +388,23 @@ pub fn party_size(tokens: &Tokens) -> u8 {
     }
 }
 
+/// Whether a word names a person someone comes with ("bibi", "sister").
+pub fn is_person(word: &str) -> bool {
+    is_word(word, COMPANIONS) || is_word(word, SW_COMPANIONS)
+}
+
 /// Where a group of other people is named ("twins", "my two bridesmaids",
 /// "watoto"): the service named after it is the one they all want.
 pub fn group_start(tokens: &Tokens) -> Option<usize> {
-    tokens.words().iter().position(|w| {
-        (is_word(w, COMPANIONS) || is_word(w, SW_COMPANIONS))
+    // The last mention: "with my 2 daughters. I want a relaxer and the
+    // girls want cornrows".
+    tokens.words().iter().rposition(|w| {
+        is_person(w)
             && ((w.ends_with('s') && !is_word(w, "sis, boss"))
-                || is_word(w, "watoto, marafiki, mabeste, madada, wanangu, mapacha"))
+                || is_word(
+                    w,
+                    "watoto, marafiki, mabeste, madada, wanangu, mapacha, mabinti, wasichana, wavulana, vijana",
+                ))
     })
 }
 
@@ -635,6 +668,19 @@ mod tests {
             ("my daughter is 9 and we both want box braids", 2),
             ("can both of them come on saturday at eleven", 2),
             ("nina watoto watatu na nataka kuosha nywele", 1),
+            ("hello uh this is for my wife she wants corn rose", 1),
+            (
+                "eeh nataka kuleta mabinti wangu wawili jumamosi wote wasukwe mabutu",
+                2,
+            ),
+            (
+                "I'm coming with my 2 daughters. I want a relaxer and the girls want cornrows",
+                3,
+            ),
+            (
+                "I want pedicure tomorrow at 10am and my sister Njambi wants eyebrows at the same time",
+                2,
+            ),
             ("nina watoto wawili wote wanataka kusukwa", 2),
         ];
         for (text, want) in cases {

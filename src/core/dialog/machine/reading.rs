@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::core::dialog::intent::lexicon::is_word;
+use crate::core::dialog::names::is_person;
 
 impl Dialog<'_> {
     /// A request for services on different days in one turn, split where
@@ -95,7 +96,10 @@ impl Dialog<'_> {
                             .get(from)
                             .is_some_and(|n| is_word(n, "a, an, my, the")),
                     );
-                if let Some(id) = named_in(from, from + 3) {
+                // "niko na bibi, mimi cut": the one they are with, not a
+                // booking.
+                let person = words.get(from).is_some_and(|n| is_person(n));
+                if let Some(id) = named_in(from, from + 2).filter(|_| !person) {
                     return Some((id, Owned::Stated));
                 }
             }

@@ -38,7 +38,7 @@ impl Dialog<'_> {
         // While a new booking is under way, "could we make it a manicure
         // instead? my feet were done last week" changes that booking.
         let moves_own_service = (u.service.is_some() || !u.services.is_empty())
-            && u.tokens.has_any(&["my", "yangu"])
+            && u.tokens.has_any(&["my", "yangu", "zangu", "wangu"])
             && (!in_booking(step) || refers_to_existing(&u.tokens))
             && (u.tokens.has_any(&["instead", "badala", "move", "change"])
                 || (0..u.tokens.len()).any(|i| is_move_verb(u.tokens.words(), i)))
@@ -91,6 +91,8 @@ impl Dialog<'_> {
         if let Some(id) = self.state.just_booked
             && matches!(step, Step::Idle)
             && !u.intents.contains(Intent::Cancel)
+            && !u.intents.contains(Intent::Human)
+            && !u.intents.contains(Intent::Abuse)
             && !refers_to_existing(&u.tokens)
             && (corrects
                 || u.tokens.has_any(&[
