@@ -302,7 +302,8 @@ pub fn party_size(tokens: &Tokens) -> u8 {
         .any(|w| is_word(&w[0], "my, our") && is_word(&w[1], COMPANIONS) && is_word(&w[3], wants));
     let i_want =
         has("i would like, i d like, id like, i want, i need, nataka, ningependa, napenda");
-    let me = me || (they_want && i_want);
+    // "mimi cut, yeye wash n set": me and them, each their own.
+    let me = me || (they_want && i_want) || (has("mimi") && has("yeye"));
     // With the customer, anyone joined by "and", "with", "for" or a list;
     // without, only people the booking is said to be for.
     let joiners = if me {
@@ -368,8 +369,12 @@ pub fn party_size(tokens: &Tokens) -> u8 {
                 && is_word(before(i, 3), joiners));
         // "dada yangu", and in Sheng the English word: "bestie yangu", "bro wangu".
         let sw = (is_word(w, SW_COMPANIONS) || is_word(w, COMPANIONS))
-            && is_word(at(i + 1), "yangu, wangu, zangu, wetu, yetu")
-            && is_word(before(i, 1), "na, pamoja, mimi, kwa, ya, and, for, wa");
+            && ((is_word(at(i + 1), "yangu, wangu, zangu, wetu, yetu")
+                && is_word(before(i, 1), "na, pamoja, mimi, kwa, ya, and, for, wa"))
+                // "niko na bibi, mimi cut, yeye wash n set"
+                || (before(i, 1) == "na"
+                    && is_word(before(i, 2), "niko, nko, nakuja, nimekuja, nitakuja")
+                    && has("mimi, yeye")));
         let sw_own = is_word(
             w,
             "mwanangu, wanangu, mamangu, babangu, dadangu, kakangu, bwanangu, mumewangu, mkewangu",
@@ -668,6 +673,11 @@ mod tests {
             ("my daughter is 9 and we both want box braids", 2),
             ("can both of them come on saturday at eleven", 2),
             ("nina watoto watatu na nataka kuosha nywele", 1),
+            (
+                "boss, niko na bibi. mimi cut, yeye wash n set, sato saa tano",
+                2,
+            ),
+            ("niko na booking ya box braids saturday", 1),
             ("hello uh this is for my wife she wants corn rose", 1),
             (
                 "eeh nataka kuleta mabinti wangu wawili jumamosi wote wasukwe mabutu",

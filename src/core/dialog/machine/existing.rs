@@ -173,6 +173,16 @@ impl Dialog<'_> {
             .copied()
             .collect();
         let list = if of_kind.is_empty() { list } else { of_kind };
+        // Two alike ("cancel one of the cornrows on saturday", booked for
+        // two girls at once): either is the one.
+        let alike = |ap: &AppointmentSummary| {
+            ap.service_id == list[0].service_id && ap.start == list[0].start
+        };
+        let list = if !a.all && list.len() > 1 && list.iter().all(alike) {
+            vec![list[0]]
+        } else {
+            list
+        };
         if a.purpose == ExistingPurpose::Check {
             self.tell_upcoming(&list);
             return;

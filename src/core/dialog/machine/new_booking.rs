@@ -324,9 +324,11 @@ impl Dialog<'_> {
             let anchor =
                 local_instant(tz, date, window.map(|w| w.0).unwrap_or(hm(9))).unwrap_or(now);
             let near = booking::nearest(&slots, anchor, 3);
+            // The day said back: "on Sunday 17 Feb", not "then".
+            let day = say::date(lang, date);
             self.say(match lang {
-                Lang::En => format!("Sorry, there's no free time for {name} then."),
-                Lang::Sw => format!("Samahani, hakuna nafasi ya {name} wakati huo."),
+                Lang::En => format!("Sorry, there's no free time for {name} on {day}."),
+                Lang::Sw => format!("Samahani, hakuna nafasi ya {name} {day}."),
             });
             self.offer_slots(a, near, true);
             return;

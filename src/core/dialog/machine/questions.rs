@@ -106,11 +106,22 @@ impl Dialog<'_> {
         if named.is_empty() {
             named.extend(u.service);
         }
+        // Nothing named in the middle of a plan ("how much total?",
+        // "zote ni pesa ngapi?"): every service of it, each once.
         if named.is_empty()
             && let Some(s) = current_service(&resume)
         {
+            let plan = &self.state.plan;
+            named.extend(plan.placed.iter().map(|p| p.service));
             named.push(s);
+            named.extend(plan.rest.iter().copied());
         }
+        let mut seen = Vec::with_capacity(named.len());
+        named.retain(|id| {
+            let first = !seen.contains(id);
+            seen.push(*id);
+            first
+        });
         if named.is_empty() {
             named = self.state.context.services.clone();
         }
@@ -164,6 +175,19 @@ impl Dialog<'_> {
                 Topic::Payment | Topic::Deposit => add("payment"),
                 Topic::Cancellation | Topic::Lateness => add("general"),
             }
+        }
+        // "how much for both?": the total too.
+        if priced && named.len() > 1 {
+            let total: i64 = named
+                .iter()
+                .filter_map(|id| self.config.catalog.service(*id))
+                .map(|s| s.price.minor)
+                .sum();
+            let total = say::money(Money::kes(total));
+            self.say(match lang {
+                Lang::En => format!("Together {total}."),
+                Lang::Sw => format!("Jumla {total}."),
+            });
         }
         // "how long would the two take together?": the sum, back to back.
         if topics.contains(&Topic::Duration) && named.len() > 1 {

@@ -365,3 +365,16 @@ fn cancel_and_book_instead_on_another_day_is_a_move() {
     assert_eq!(w.booked_local(), ["2026-11-27 10:00"]);
     assert_eq!(w.appointments[0].id, id);
 }
+
+#[test]
+fn one_of_two_alike_bookings_is_either() {
+    let mut w = World::new();
+    w.say("box braids for me and my daughter tomorrow at 10am");
+    w.say("yes");
+    assert_eq!(w.appointments.len(), 2);
+    w.state = DialogState::default();
+    let r = w.say("one of my girls is sick, please cancel one of the box braids tomorrow");
+    assert!(!r.contains("Which appointment"), "{r}");
+    w.say("yes");
+    assert_eq!(w.appointments.len(), 1);
+}

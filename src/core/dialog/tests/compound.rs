@@ -406,3 +406,16 @@ fn asking_for_another_stylist_at_the_confirmation_answers_and_changes() {
     w.say("ok book it");
     assert_eq!(w.appointments[0].staff_id, uuid(101));
 }
+
+#[test]
+fn how_much_for_all_of_a_plan_gives_each_and_the_total() {
+    for ask in ["how much total?", "zote ni pesa ngapi?"] {
+        let mut w = World::new();
+        w.say("manicure and pedicure tomorrow");
+        let r = w.say(ask);
+        let total =
+            w.config.catalog.services[2].price.minor + w.config.catalog.services[3].price.minor;
+        let total = crate::core::dialog::say::money(crate::core::ids::Money::kes(total));
+        assert!(r.contains(&total), "{ask}: {r} (wanted {total})");
+    }
+}
