@@ -5,7 +5,8 @@
 //! What the bot sends is read back from the development Graph capture.
 //!
 //! The customer's number's last two digits choose the simulator's outcome
-//! (11 pays, 92 cancels the prompt, 97 never calls back).
+//! (11 pays, 92 cancels the prompt, 96 pays after a minute, 97 never calls
+//! back).
 
 mod common;
 
@@ -415,5 +416,195 @@ async fn an_outcome_no_node_heard_is_told_by_the_sweep() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let texts = common::captured_whatsapp(&s.base, "254712345688").await;
     assert_eq!(texts.len(), 1, "{texts:?}");
+    s.node.shutdown();
+}
+
+impl Server {
+    /// The simulator's (pushes made, status queries answered).
+    async fn sim_counts(&self) -> (u64, u64) {
+        let stats: serde_json::Value = self
+            .http
+            .get(format!("{}/sim/control/stats", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (
+            stats["pushes"].as_u64().unwrap(),
+            stats["queries"].as_u64().unwrap(),
+        )
+    }
+
+    /// (direction, intent, content) of the interactions of a message id.
+    async fn interactions_of(&self, wamid: &str) -> Vec<(String, Option<String>, String)> {
+        let mut tx = self.demo.begin().await.unwrap();
+        sqlx::query(
+            "SELECT direction, intent, content FROM interactions \
+             WHERE metadata->>'wamid' = $1 ORDER BY created_at",
+        )
+        .bind(wamid)
+        .fetch_all(tx.conn())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get("direction"), r.get("intent"), r.get("content")))
+        .collect()
+    }
+
+    /// (direction, content) of the payment interactions, oldest first.
+    async fn payment_interactions(&self) -> Vec<(String, String)> {
+        let mut tx = self.demo.begin().await.unwrap();
+        sqlx::query(
+            "SELECT direction, content FROM interactions WHERE intent = 'payment' ORDER BY created_at",
+        )
+        .fetch_all(tx.conn())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get("direction"), r.get("content")))
+        .collect()
+    }
+}
+
+// Numbers ending 96: the simulated customer answers the prompt only after a
+// minute, so it stays pending (M-Pesa's status query says "being
+// processed") for the whole test.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_again_while_the_prompt_is_open_asks_m_pesa_and_keeps_one_prompt() {
+    let s = start("").await;
+    let from = "254712345696";
+    let t = s.book(from).await;
+    assert!(t[2].contains("M-Pesa request"), "{t:?}");
+    assert_eq!(s.sim_counts().await, (1, 0));
+
+    s.say(from, "wamid.254712345696.3", "haijafika tuma tena")
+        .await;
+    let t = s.wait_texts(from, 4).await;
+    assert_eq!(t.len(), 4, "{t:?}");
+    // Answered in the message's language, the prompt still the only one.
+    assert!(
+        t[3].contains("bado liko wazi") && t[3].contains("TENA"),
+        "{t:?}"
+    );
+    assert_eq!(s.sim_counts().await, (1, 1), "(pushes, status queries)");
+    let (payments, appointments) = s.rows().await;
+    assert_eq!(payments, vec![("pending".to_owned(), None)]);
+    assert_eq!(appointments.len(), 1);
+    assert!(!appointments[0].starts_with("paid"), "{appointments:?}");
+    // Recorded as a payment exchange, the message once and its answer.
+    assert_eq!(
+        s.interactions_of("wamid.254712345696.3").await,
+        vec![(
+            "inbound".to_owned(),
+            Some("payment".to_owned()),
+            "haijafika tuma tena".to_owned()
+        )]
+    );
+    let recorded = s.payment_interactions().await;
+    assert_eq!(
+        recorded.last(),
+        Some(&("outbound".to_owned(), t[3].clone())),
+        "{recorded:?}"
+    );
+
+    // Meta delivers the same message again: answered once.
+    s.say(from, "wamid.254712345696.3", "haijafika tuma tena")
+        .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(s.wait_texts(from, 5).await.len(), 4);
+    assert_eq!(s.interactions_of("wamid.254712345696.3").await.len(), 1);
+    assert_eq!(s.sim_counts().await, (1, 1));
+    s.node.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_link_asked_for_while_the_prompt_is_open_is_sent() {
+    let s = start("").await;
+    let from = "254712345796";
+    s.book(from).await;
+    s.say(from, "wamid.254712345796.3", "nitumie link ya card")
+        .await;
+    let t = s.wait_texts(from, 4).await;
+    assert_eq!(t.len(), 4, "{t:?}");
+    assert!(t[3].contains("/sim/pesapal/"), "{t:?}");
+    let (payments, _) = s.rows().await;
+    assert_eq!(
+        payments.len(),
+        2,
+        "an M-Pesa prompt and an order: {payments:?}"
+    );
+    let mut tx = s.demo.begin().await.unwrap();
+    let providers: Vec<String> =
+        sqlx::query_scalar("SELECT provider FROM payments ORDER BY created_at")
+            .fetch_all(tx.conn())
+            .await
+            .unwrap();
+    assert_eq!(providers, vec!["mpesa".to_owned(), "pesapal".to_owned()]);
+    s.node.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn i_have_paid_is_checked_and_never_taken_as_paid() {
+    let s = start("").await;
+    let from = "254712345896";
+    s.book(from).await;
+    s.say(from, "wamid.254712345896.3", "nimelipa").await;
+    let t = s.wait_texts(from, 4).await;
+    assert_eq!(t.len(), 4, "{t:?}");
+    // One word that tells no language: the chat's (English).
+    assert!(
+        t[3].contains("I'm checking") && t[3].contains("as soon as M-Pesa"),
+        "{t:?}"
+    );
+    assert_eq!(s.sim_counts().await, (1, 1));
+    let (payments, appointments) = s.rows().await;
+    assert_eq!(payments, vec![("pending".to_owned(), None)]);
+    assert!(!appointments[0].starts_with("paid"), "{appointments:?}");
+    s.node.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_while_the_prompt_is_open_is_the_dialogs() {
+    let s = start("").await;
+    let from = "254712345996";
+    s.book(from).await;
+    let question = "what time is my appointment?";
+    s.say(from, "wamid.254712345996.3", question).await;
+    let t = s.wait_texts(from, 4).await;
+    assert_eq!(t.len(), 4, "{t:?}");
+    // The dialog's answer: the booking's time, nothing of the payment.
+    assert!(t[1].contains("10:00") && t[3].contains("10:00"), "{t:?}");
+    assert!(!t[3].contains("M-Pesa"), "{t:?}");
+    let recorded = s.interactions_of("wamid.254712345996.3").await;
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_ne!(recorded[0].1.as_deref(), Some("payment"), "{recorded:?}");
+    // M-Pesa was not asked, nothing was pushed.
+    assert_eq!(s.sim_counts().await, (1, 0));
+    s.node.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_the_status_query_finds_is_told_once_by_its_notice() {
+    let s = start("").await;
+    // 97: paid on the phone 4 s after the push, but M-Pesa never calls
+    // back; only its status query knows.
+    let from = "254712345597";
+    s.book(from).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(s.rows().await.0, vec![("pending".to_owned(), None)]);
+    s.say(from, "wamid.254712345597.3", "I have paid").await;
+    let t = s.wait_texts(from, 4).await;
+    assert_eq!(t.len(), 4, "{t:?}");
+    // M-Pesa's status query gives no receipt number.
+    assert!(t[3].contains("Payment received"), "{t:?}");
+    let (payments, appointments) = s.rows().await;
+    assert_eq!(payments, vec![("completed".to_owned(), None)]);
+    assert_eq!(appointments, vec!["paid/confirmed".to_owned()]);
+    // Told once: no "checking" besides it.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(common::captured_whatsapp(&s.base, from).await.len(), 4);
     s.node.shutdown();
 }

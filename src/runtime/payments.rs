@@ -37,7 +37,7 @@ use crate::adapters::payments::{
 };
 use crate::core::ids::{Money, PhoneNumber, TenantId, TenantSlug, ThreadId};
 use crate::core::payment::chat::{
-    ChatInput, ChatMessage, ChatOutput, ChatPayment, ChatPaymentConfig,
+    ChatInput, ChatMessage, ChatOutput, ChatPayment, ChatPaymentConfig, Status, Stored,
 };
 use crate::core::payment::hold::{
     HoldConfig, HoldInput, HoldOutput, HoldResult, Lang, Prompt, StkHold,

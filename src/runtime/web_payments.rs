@@ -108,10 +108,15 @@ pub fn to_widget(message: &ChatMessage, lang: Lang) -> ToWidget {
         | ChatMessage::FailedLinkFollows { .. }
         | ChatMessage::ProviderUnavailable
         | ChatMessage::Abandoned
-        | ChatMessage::CustomerCancelled => "unpaid",
+        | ChatMessage::NotSeenYet { .. } => "unpaid",
         ChatMessage::CheckYourPhone
         | ChatMessage::PayWithLink { .. }
-        | ChatMessage::Nudge { .. } => "pending",
+        | ChatMessage::Nudge { .. }
+        | ChatMessage::StillPending { .. }
+        | ChatMessage::NotReceivedHelp { .. }
+        | ChatMessage::Checking { .. }
+        | ChatMessage::TakeYourTime { .. }
+        | ChatMessage::PayLater { .. } => "pending",
     };
     ToWidget::Payment {
         text: message.text(lang),
@@ -147,7 +152,12 @@ fn for_web(message: ChatMessage, tenant: &TenantRecord) -> ChatMessage {
         | ChatMessage::Paid { .. }
         | ChatMessage::Unpaid { .. }
         | ChatMessage::Abandoned
-        | ChatMessage::CustomerCancelled) => other,
+        | ChatMessage::StillPending { .. }
+        | ChatMessage::NotReceivedHelp { .. }
+        | ChatMessage::Checking { .. }
+        | ChatMessage::NotSeenYet { .. }
+        | ChatMessage::TakeYourTime { .. }
+        | ChatMessage::PayLater { .. }) => other,
     }
 }
 

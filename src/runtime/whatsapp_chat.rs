@@ -33,8 +33,8 @@ use crate::runtime::conversation::{BoxFuture, ConversationService};
 use crate::runtime::handoff;
 use crate::runtime::payments::{ChatPaymentEvent, PaymentService};
 use crate::runtime::whatsapp_payments::{
-    Chat, answer_failed_payment, is_payment_answer, send_call_payment_links,
-    send_payment_deadlines, send_payment_outcomes, start_payment,
+    Chat, answer_payment, send_call_payment_links, send_payment_deadlines, send_payment_outcomes,
+    start_payment,
 };
 use crate::storage::conversation as conv;
 use crate::storage::{Db, TenantRecord, Vault};
@@ -167,7 +167,9 @@ async fn handle_message(shared: &WhatsAppChats, m: InboundMessage) -> anyhow::Re
         .await
 }
 
-/// A customer's turn: the dialog, then its replies and payments.
+/// A customer's turn: a message about a booking waiting for payment is
+/// the payment's first (`answer_payment`); the rest is the dialog's, then
+/// its replies and payments.
 async fn customer_turn(
     shared: &WhatsAppChats,
     tenant: &TenantRecord,
@@ -178,8 +180,7 @@ async fn customer_turn(
     let handle = db.tenant(&tenant.slug);
     let now = Utc::now();
     if let Some(service) = &shared.payments
-        && is_payment_answer(m.text())
-        && answer_failed_payment(shared, service, tenant, m, customer).await?
+        && answer_payment(shared, service, tenant, m, customer).await?
     {
         return Ok(());
     }

@@ -1,5 +1,6 @@
 //! Payments in WhatsApp chats: starting the M-Pesa prompt or PesaPal link a
-//! booking asks for, answering "RETRY" / "LINK" after a failure, and
+//! booking asks for, answering what the customer writes while it is open
+//! or after it failed ("tuma tena", "nimelipa", "RETRY", "LINK"), and
 //! writing outcomes, reminders and call-promised links into the chat.
 //!
 //! A booking the dialog wants paid starts an M-Pesa prompt to the chat's
@@ -25,16 +26,16 @@ use crate::core::dialog::Channel;
 use crate::core::ids::Lang;
 use crate::core::ids::{Money, PhoneNumber, TenantSlug, ThreadId};
 use crate::core::payment::Provider;
-use crate::core::payment::chat::ChatMessage;
+use crate::core::payment::chat::{ChatMessage, answer_lang};
 use crate::runtime::call_payment::PaymentLinkRequest;
 use crate::runtime::payments::{
     BookingPayment, ChatPaymentEvent, PaymentService, PushRequest, account_reference,
-    answer_chat_payment, start_booking_payment,
+    answer_chat_payment, read_chat_answer, start_booking_payment,
 };
 use crate::runtime::whatsapp_chat::{WhatsAppChats, access_token, sender};
 use crate::storage::TenantRecord;
 use crate::storage::conversation as conv;
-use crate::storage::payments as payment_store;
+use crate::storage::payments::{self as payment_store, RouteLookup};
 
 mod notices;
 
@@ -93,21 +94,14 @@ async fn start_payment_by(
     }
 }
 
-/// "RETRY" / "LINK" (or "TENA" / "KIUNGO"), the answers a failed payment's
-/// message asks for. Only these exact words are taken from the dialog: an
-/// ordinary "no" or "cancel" is the conversation's.
-pub(crate) fn is_payment_answer(text: &str) -> bool {
-    let word = text
-        .trim()
-        .trim_matches(|c: char| !c.is_alphanumeric())
-        .to_lowercase();
-    matches!(word.as_str(), "retry" | "tena" | "link" | "kiungo")
-}
-
-/// Acts on a "RETRY" / "LINK" for the customer's latest failed payment of
-/// a booking still unpaid. False when there is none: the dialog takes the
-/// message as usual.
-pub(crate) async fn answer_failed_payment(
+/// A customer's message while a booking of theirs waits for payment (its
+/// latest attempt open with the provider, or failed), read by the chat
+/// payment first: what it answers (a status query, another prompt, a
+/// link, a word of help) is done here, once per message id, in the
+/// message's language. False when the message is the dialog's (a cancel,
+/// a question, …), when there is no such booking, or when a person has
+/// the chat: the dialog takes it as usual.
+pub(crate) async fn answer_payment(
     shared: &WhatsAppChats,
     service: &PaymentService,
     tenant: &TenantRecord,
@@ -116,24 +110,26 @@ pub(crate) async fn answer_failed_payment(
 ) -> anyhow::Result<bool> {
     let handle = shared.db.tenant(&tenant.slug);
     let mut tx = handle.begin().await?;
-    let Some(failed) = payment_store::latest_failed_payment(&mut tx, customer).await? else {
+    let Some(attempt) = payment_store::latest_unpaid_attempt(&mut tx, customer).await? else {
         return Ok(false);
     };
+    let now = Utc::now();
+    let Some(machine) = read_chat_answer(tenant, &attempt, m.text(), now) else {
+        return Ok(false);
+    };
+    let thread = conv::open_thread(&mut tx, customer.expose(), Channel::WhatsApp).await?;
+    let state = conv::load_checkpoint(&mut tx, &thread).await?;
+    if state.handed_off() {
+        return Ok(false);
+    }
     // A redelivered message is answered once.
     if !conv::claim_message_id(&mut tx, &m.id).await? {
         return Ok(true);
     }
-    let payment_store::FailedPayment {
-        payment_id,
-        appointment_id,
-        initiated_at: started_at,
-        pushes,
-    } = failed;
-    let Some(previous) = payment_store::find_payment(&handle, payment_id).await? else {
+    let Some(previous) = payment_store::find_payment(&handle, attempt.payment_id).await? else {
         return Ok(false);
     };
-    let thread = conv::open_thread(&mut tx, customer.expose(), Channel::WhatsApp).await?;
-    let lang = conv::load_checkpoint(&mut tx, &thread).await?.lang;
+    let lang = answer_lang(m.text(), state.lang);
     conv::record_interaction(
         &mut tx,
         &conv::InteractionRow {
@@ -144,7 +140,7 @@ pub(crate) async fn answer_failed_payment(
             content: m.text(),
             intent: Some("payment"),
             language: None,
-            metadata: json!({"thread_id": thread.as_str(), "wamid": m.id, "payment_id": payment_id.to_string()}),
+            metadata: json!({"thread_id": thread.as_str(), "wamid": m.id, "payment_id": attempt.payment_id.to_string()}),
         },
     )
     .await?;
@@ -152,31 +148,42 @@ pub(crate) async fn answer_failed_payment(
     let Some(token) = access_token(shared, tenant) else {
         return Ok(true);
     };
+    // The open attempt is asked about on its own thread, where its outcome
+    // is told.
+    let attempt_thread = match payment_store::route(
+        &shared.db,
+        &payment_store::merchant_reference(attempt.payment_id),
+        now,
+    )
+    .await?
+    {
+        RouteLookup::Found(route) | RouteLookup::Expired(route) => route.thread_id,
+        RouteLookup::Unknown => thread.clone(),
+    };
     let request = PushRequest {
         thread_id: thread.clone(),
-        appointment_id: Some(appointment_id),
+        appointment_id: Some(attempt.appointment_id),
         contact_id: previous.contact_id,
         phone: customer.clone(),
         amount: previous.amount,
         account_reference: account_reference(&tenant.name),
         description: "Booking".into(),
     };
-    let now = Utc::now();
     let (next_payment, messages) = answer_chat_payment(
         service,
         tenant,
         &request,
-        u8::try_from(pushes).unwrap_or(u8::MAX),
-        started_at.unwrap_or(now),
-        m.text(),
+        machine,
+        &attempt,
+        &attempt_thread,
         now,
     )
     .await
     .unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "payment retry not started");
+        tracing::warn!(error = %e, "payment answer not carried out");
         (None, vec![ChatMessage::ProviderUnavailable])
     });
-    tracing::info!(previous = %payment_id, next = ?next_payment, "customer answered a failed payment");
+    tracing::info!(payment = %attempt.payment_id, open = attempt.open, next = ?next_payment, "customer answered about a payment");
     let chat = Chat {
         tenant,
         phone_number_id: &m.phone_number_id,
@@ -186,7 +193,8 @@ pub(crate) async fn answer_failed_payment(
         lang,
     };
     for message in messages {
-        let _ = send_payment_text(shared, &chat, next_payment, &message.text(lang)).await;
+        let payment = next_payment.or(Some(attempt.payment_id));
+        let _ = send_payment_text(shared, &chat, payment, &message.text(lang)).await;
     }
     Ok(true)
 }

@@ -372,30 +372,37 @@ pub async fn abandon_chat_payment(
     Ok(cancelled)
 }
 
-/// A customer's latest payment of a booking still open and unpaid, when it
-/// failed: what a "RETRY" / "LINK" answers.
+/// A customer's latest payment attempt of a booking neither cancelled nor
+/// paid, while it is open with its provider or after it failed: what their
+/// messages are read against first.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FailedPayment {
+pub struct UnpaidAttempt {
     pub payment_id: Uuid,
     pub appointment_id: Uuid,
+    pub provider: Provider,
+    /// No final outcome yet (`initiated` or `pending`).
+    pub open: bool,
+    /// The provider's reference is stored: its status can be asked.
+    pub has_reference: bool,
     pub initiated_at: Option<DateTime<Utc>>,
     /// M-Pesa prompts made for the booking so far.
     pub pushes: i64,
 }
 
-/// The latest payment paid from `phone`, when it failed and its booking is
-/// neither cancelled nor paid and has no later attempt.
-pub async fn latest_failed_payment(
+/// The latest payment attempt paid from `phone`, when it is open or
+/// failed, its booking is neither cancelled nor paid, and the booking has
+/// no later attempt.
+pub async fn latest_unpaid_attempt(
     tx: &mut TenantTx,
     phone: &PhoneNumber,
-) -> Result<Option<FailedPayment>, StorageError> {
+) -> Result<Option<UnpaidAttempt>, StorageError> {
     let row = sqlx::query(
-        "SELECT p.id, p.appointment_id, p.initiated_at, \
+        "SELECT p.id, p.appointment_id, p.provider, p.status, p.mpesa_checkout_id, p.initiated_at, \
                 (SELECT count(*) FROM payments q WHERE q.appointment_id = p.appointment_id \
                    AND q.provider = 'mpesa') AS pushes \
          FROM payments p JOIN appointments a ON a.id = p.appointment_id \
          WHERE p.phone_number = $1 \
-           AND p.status IN ('failed', 'timeout', 'cancelled_by_customer') \
+           AND p.status IN ('initiated', 'pending', 'failed', 'timeout', 'cancelled_by_customer') \
            AND a.status <> 'cancelled' AND a.payment_status IS DISTINCT FROM 'paid' \
            AND NOT EXISTS (SELECT 1 FROM payments later \
                  WHERE later.appointment_id = p.appointment_id AND later.created_at > p.created_at) \
@@ -404,15 +411,31 @@ pub async fn latest_failed_payment(
     .bind(phone.expose())
     .fetch_optional(tx.conn())
     .await?;
-    row.map(|r| {
-        Ok(FailedPayment {
-            payment_id: r.try_get("id")?,
-            appointment_id: r.try_get("appointment_id")?,
-            initiated_at: r.try_get("initiated_at")?,
-            pushes: r.try_get("pushes")?,
-        })
-    })
-    .transpose()
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let status: Option<String> = r.try_get("status")?;
+    let status = status
+        .as_deref()
+        .and_then(PaymentStatus::parse)
+        .ok_or_else(|| StorageError::Corrupt(format!("payment status {status:?}")))?;
+    // Rows from before the provider column were M-Pesa prompts.
+    let provider = r
+        .try_get::<Option<String>, _>("provider")?
+        .as_deref()
+        .and_then(Provider::parse)
+        .unwrap_or(Provider::Mpesa);
+    Ok(Some(UnpaidAttempt {
+        payment_id: r.try_get("id")?,
+        appointment_id: r.try_get("appointment_id")?,
+        provider,
+        open: !status.is_final(),
+        has_reference: r
+            .try_get::<Option<String>, _>("mpesa_checkout_id")?
+            .is_some_and(|c| !c.is_empty()),
+        initiated_at: r.try_get("initiated_at")?,
+        pushes: r.try_get("pushes")?,
+    }))
 }
 
 /// Who a payment's thread can be written to: the customer's number and

@@ -1,11 +1,20 @@
 //! Paying inside a chat: an M-Pesa push to the customer's phone or a PesaPal
-//! order link sent in the conversation.
+//! order link sent in the conversation, and what the customer writes while
+//! it is open or after it failed.
 //!
 //! The deadlines are durable: both are derived from the moment the payment
 //! started (`payments.initiated_at`) and the tenant's `pesapal_nudge_seconds`
 //! and `pesapal_abandon_seconds`, so a node that restarts rebuilds the machine
 //! with [`ChatPayment::resume`] and honours them; nothing depends on an
 //! in-memory sleep. Time is wall-clock (`DateTime<Utc>`) for that reason.
+//!
+//! A customer's message is read by [`PendingReply`]. A cancel, another
+//! payer's number and anything else are the dialog's ([`ChatOutput::ForDialog`]:
+//! it confirms a cancellation and answers questions). While an M-Pesa prompt
+//! is open, "send it again", "not received" and "I have paid" ask the
+//! provider first ([`ChatOutput::QueryStatus`]): a prompt still open is not
+//! pushed again (one live prompt per booking), a failed one is, and an
+//! outcome the answer brings is told by the outcome's own notice, not here.
 //!
 //! Contract: `handle_input(input, now)`, then drain `poll_output()` until it
 //! returns [`ChatOutput::Timeout`] or `None`.
@@ -15,9 +24,10 @@ use std::collections::VecDeque;
 use chrono::{DateTime, Duration, Utc};
 
 use super::Provider;
-use super::hold::FailureWhy;
+use super::hold::{FailureWhy, Lang};
 use super::outcome::PaymentOutcome;
 use super::reply::PendingReply;
+use crate::core::dialog::text::{Tokens, detect, reply_language};
 
 /// What a chat payment says lives in the message catalogue.
 pub use crate::core::messages::chat_payment::ChatMessage;
@@ -28,6 +38,12 @@ pub struct ChatPaymentConfig {
     pub abandon_after: Duration,
     /// M-Pesa pushes allowed in one chat payment.
     pub max_pushes: u8,
+    /// How long an M-Pesa prompt can still be on the phone: a push whose
+    /// status cannot be learnt is taken as expired after this.
+    pub prompt_lasts: Duration,
+    /// The tenant's paybill, told to a customer who pays later or gets no
+    /// prompt.
+    pub paybill: Option<String>,
 }
 
 impl ChatPaymentConfig {
@@ -36,8 +52,31 @@ impl ChatPaymentConfig {
             nudge_after: Duration::seconds(pesapal_nudge_seconds.max(1)),
             abandon_after: Duration::seconds(pesapal_abandon_seconds.max(2)),
             max_pushes: 2,
+            prompt_lasts: Duration::seconds(120),
+            paybill: None,
         }
     }
+
+    pub fn with_paybill(mut self, paybill: Option<String>) -> Self {
+        self.paybill = paybill;
+        self
+    }
+}
+
+/// What is stored of a chat payment, to rebuild it on any node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// The provider of the latest attempt.
+    pub provider: Provider,
+    /// When the latest attempt started (`payments.initiated_at`); the
+    /// deadlines run from it.
+    pub started_at: DateTime<Utc>,
+    pub link: Option<String>,
+    /// M-Pesa prompts made for the booking so far.
+    pub pushes: u8,
+    pub nudge_sent: bool,
+    /// The latest attempt has no final outcome yet (a prompt may be live).
+    pub open: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,17 +89,29 @@ pub enum ChatInput {
     },
     OrderFailed,
     Outcome(PaymentOutcome),
-    /// A customer message while the payment is open ("retry", "link", "cancel"),
+    /// A customer message while the payment is open or after it failed,
     /// read by [`PendingReply`].
     CustomerSaid(String),
+    /// The provider's answer to [`ChatOutput::QueryStatus`].
+    Status(Status),
     Tick,
+}
+
+/// What the provider said of the open attempt when asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// A final result, recorded: its notice tells the customer.
+    Final(PaymentOutcome),
+    /// Still being processed: the prompt is live on the phone.
+    Pending,
+    /// Could not be asked (no provider reference yet, or the query failed).
+    Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChatResult {
     Paid,
     Abandoned,
-    CustomerCancelled,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +120,13 @@ pub enum ChatOutput {
         attempt: u8,
     },
     CreatePesapalOrder,
+    /// Ask the provider about the open attempt; answer with
+    /// [`ChatInput::Status`].
+    QueryStatus,
     Send(ChatMessage),
+    /// The customer's message is not about paying: the dialog takes it, as
+    /// if no payment were open.
+    ForDialog,
     /// Cancel the appointment (`cancelled_by = 'system'`) with this reason.
     CancelAppointment {
         reason: String,
@@ -78,6 +135,14 @@ pub enum ChatOutput {
     CloseThreadAbandoned,
     Finished(ChatResult),
     Timeout(DateTime<Utc>),
+}
+
+/// The language to answer a customer's message in: the message's own when
+/// it is clear ("haijafika tuma tena" in an English chat is answered in
+/// Swahili), else the chat's so far.
+pub fn answer_lang(text: &str, chat: Lang) -> Lang {
+    let tokens = Tokens::new(text);
+    reply_language(&tokens, detect(&tokens), None, chat)
 }
 
 /// The named, durable timers of a chat payment.
@@ -93,8 +158,28 @@ pub enum ChatTimer {
 enum Step {
     Idle,
     Starting,
-    Waiting,
+    /// The latest push or link is with its provider, without an outcome,
+    /// since `since`.
+    Open {
+        since: DateTime<Utc>,
+    },
+    /// Asking the provider about the open attempt, for what the customer
+    /// said.
+    Asking {
+        since: DateTime<Utc>,
+        asked: Asked,
+    },
+    /// The latest attempt ended unpaid (failed, refused, not started).
+    Ended,
     Done,
+}
+
+/// What the customer said that needs the open attempt's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    Resend,
+    NotReceived,
+    Paid,
 }
 
 #[derive(Debug)]
@@ -125,31 +210,33 @@ impl ChatPayment {
         }
     }
 
-    /// Rebuilds a payment from what is stored: when it started
-    /// (`payments.initiated_at`) and whether its nudge was already sent. A
-    /// nudge that fell due while no node was running fires at the next tick;
-    /// the abandon deadline is always honoured.
-    pub fn resume(
-        config: ChatPaymentConfig,
-        provider: Provider,
-        started_at: DateTime<Utc>,
-        link: Option<String>,
-        pushes: u8,
-        nudge_sent: bool,
-        now: DateTime<Utc>,
-    ) -> Self {
-        let mut m = Self::new(config, provider);
-        m.step = Step::Waiting;
-        m.pushes = pushes;
-        m.link = link;
+    /// Rebuilds a payment from what is stored. A nudge that fell due while
+    /// no node was running fires at the next tick; the abandon deadline is
+    /// always honoured.
+    pub fn resume(config: ChatPaymentConfig, stored: Stored, now: DateTime<Utc>) -> Self {
+        let mut m = Self::new(config, stored.provider);
+        m.step = if stored.open {
+            Step::Open {
+                since: stored.started_at,
+            }
+        } else {
+            Step::Ended
+        };
+        m.pushes = stored.pushes;
+        m.link = stored.link;
         m.now = Some(now);
-        m.nudge_at = (!nudge_sent).then_some(started_at + m.config.nudge_after);
-        m.abandon_at = Some(started_at + m.config.abandon_after);
+        m.nudge_at = (!stored.nudge_sent).then_some(stored.started_at + m.config.nudge_after);
+        m.abandon_at = Some(stored.started_at + m.config.abandon_after);
         m
     }
 
     pub fn is_done(&self) -> bool {
         self.step == Step::Done
+    }
+
+    /// Whether the last message was left to the dialog (nothing else to do).
+    pub fn is_for_dialog(&self) -> bool {
+        self.out.front() == Some(&ChatOutput::ForDialog)
     }
 
     pub fn deadline(&self, timer: ChatTimer) -> Option<DateTime<Utc>> {
@@ -173,57 +260,69 @@ impl ChatPayment {
                 self.begin(provider);
             }
             (Step::Starting, ChatInput::PushAccepted) => {
-                self.step = Step::Waiting;
+                self.step = Step::Open { since: now };
                 self.send(ChatMessage::CheckYourPhone);
             }
             (Step::Starting, ChatInput::OrderCreated { redirect_url }) => {
-                self.step = Step::Waiting;
+                self.step = Step::Open { since: now };
                 self.link = Some(redirect_url.clone());
                 self.send(ChatMessage::PayWithLink { url: redirect_url });
             }
             (Step::Starting, ChatInput::PushRejected | ChatInput::OrderFailed) => {
-                self.step = Step::Waiting;
+                self.step = Step::Ended;
                 self.send(ChatMessage::ProviderUnavailable);
             }
-            (Step::Starting | Step::Waiting, ChatInput::Outcome(outcome)) => match outcome {
+            (
+                Step::Starting | Step::Open { .. } | Step::Asking { .. } | Step::Ended,
+                ChatInput::Outcome(outcome),
+            ) => match outcome {
                 PaymentOutcome::Completed { receipt } => {
-                    self.nudge_at = None;
-                    self.abandon_at = None;
                     self.send(ChatMessage::Paid { receipt });
-                    self.finish(ChatResult::Paid);
+                    self.paid();
                 }
                 failure => {
-                    self.step = Step::Waiting;
-                    let can_retry = self.pushes < self.config.max_pushes;
+                    self.step = Step::Ended;
+                    let can_retry = self.can_retry();
                     self.send(ChatMessage::for_outcome(&failure, can_retry));
                 }
             },
-            (Step::Waiting, ChatInput::CustomerSaid(text)) => match PendingReply::read(&text) {
-                PendingReply::Cancel => self.abandon(true),
-                PendingReply::Card => {
-                    self.provider = Provider::Pesapal;
-                    self.begin(Provider::Pesapal);
-                }
-                PendingReply::Resend => {
-                    if self.provider == Provider::Mpesa && self.pushes >= self.config.max_pushes {
-                        self.send(ChatMessage::Failed {
-                            why: FailureWhy::Other,
-                            can_retry: false,
-                        });
-                    } else {
-                        self.begin(self.provider);
-                    }
-                }
-                // The booking stays as it is; the dialog answers the rest.
-                PendingReply::NotReceived
-                | PendingReply::Paid
-                | PendingReply::CashLater
-                | PendingReply::OtherNumber(_)
-                | PendingReply::Wait
-                | PendingReply::Other => {}
-            },
-            (Step::Starting | Step::Waiting, ChatInput::Tick) => self.fire_timers(now),
-            _ => {}
+            (Step::Open { since }, ChatInput::CustomerSaid(text)) => {
+                self.answer_open(since, PendingReply::read(&text));
+            }
+            (Step::Ended, ChatInput::CustomerSaid(text)) => {
+                self.answer_ended(PendingReply::read(&text));
+            }
+            (Step::Asking { since, asked }, ChatInput::Status(status)) => {
+                self.answer_status(since, asked, status, now);
+            }
+            (
+                Step::Starting | Step::Open { .. } | Step::Asking { .. } | Step::Ended,
+                ChatInput::Tick,
+            ) => self.fire_timers(now),
+            // Inputs a step does not take: a start once started, an
+            // answer to a request not made, anything once done. The chat
+            // runtime feeds one message at a time, so a message never
+            // arrives mid-request.
+            (
+                Step::Idle | Step::Starting | Step::Asking { .. } | Step::Done,
+                ChatInput::CustomerSaid(_),
+            )
+            | (
+                Step::Starting | Step::Open { .. } | Step::Asking { .. } | Step::Ended | Step::Done,
+                ChatInput::Start(_),
+            )
+            | (
+                Step::Idle | Step::Open { .. } | Step::Asking { .. } | Step::Ended | Step::Done,
+                ChatInput::PushAccepted
+                | ChatInput::PushRejected
+                | ChatInput::OrderCreated { .. }
+                | ChatInput::OrderFailed,
+            )
+            | (
+                Step::Idle | Step::Starting | Step::Open { .. } | Step::Ended | Step::Done,
+                ChatInput::Status(_),
+            )
+            | (Step::Idle | Step::Done, ChatInput::Outcome(_) | ChatInput::Tick) => {}
         }
     }
 
@@ -236,6 +335,135 @@ impl ChatPayment {
             .flatten()
             .min()
             .map(ChatOutput::Timeout)
+    }
+
+    /// A message while the latest push or link is open.
+    fn answer_open(&mut self, since: DateTime<Utc>, reply: PendingReply) {
+        match (reply, self.provider) {
+            (PendingReply::Resend, Provider::Mpesa) => self.ask(since, Asked::Resend),
+            (PendingReply::NotReceived, Provider::Mpesa) => self.ask(since, Asked::NotReceived),
+            (PendingReply::Paid, _) => self.ask(since, Asked::Paid),
+            // A link that did not come or does not open: a new one.
+            (PendingReply::Resend | PendingReply::NotReceived, Provider::Pesapal)
+            | (PendingReply::Card, _) => self.switch_to_link(),
+            (PendingReply::Wait, _) => self.take_your_time(),
+            (PendingReply::CashLater, _) => self.pay_later(),
+            (PendingReply::Cancel | PendingReply::OtherNumber(_) | PendingReply::Other, _) => {
+                self.for_dialog();
+            }
+        }
+    }
+
+    /// A message after the latest attempt ended unpaid.
+    fn answer_ended(&mut self, reply: PendingReply) {
+        match (reply, self.provider) {
+            (PendingReply::Resend, _) => self.retry(),
+            (PendingReply::NotReceived, Provider::Mpesa) => {
+                self.send(ChatMessage::NotReceivedHelp {
+                    prompt_open: false,
+                    can_retry: self.can_retry(),
+                    paybill: self.config.paybill.clone(),
+                });
+            }
+            (PendingReply::NotReceived, Provider::Pesapal) | (PendingReply::Card, _) => {
+                self.switch_to_link();
+            }
+            (PendingReply::Paid, _) => self.send(ChatMessage::NotSeenYet {
+                can_retry: self.can_retry(),
+            }),
+            (PendingReply::Wait, _) => self.take_your_time(),
+            (PendingReply::CashLater, _) => self.pay_later(),
+            (PendingReply::Cancel | PendingReply::OtherNumber(_) | PendingReply::Other, _) => {
+                self.for_dialog();
+            }
+        }
+    }
+
+    /// The booking stays; a new prompt can be asked for.
+    fn take_your_time(&mut self) {
+        self.send(ChatMessage::TakeYourTime {
+            can_retry: self.provider == Provider::Mpesa && self.can_retry(),
+        });
+    }
+
+    /// The booking stays, to be paid at the salon or to the paybill.
+    fn pay_later(&mut self) {
+        self.send(ChatMessage::PayLater {
+            paybill: self.config.paybill.clone(),
+        });
+    }
+
+    /// A cancel is the dialog's, which asks first; so are a question, a
+    /// change, and a prompt to another number (not made from here).
+    fn for_dialog(&mut self) {
+        self.out.push_back(ChatOutput::ForDialog);
+    }
+
+    fn ask(&mut self, since: DateTime<Utc>, asked: Asked) {
+        self.step = Step::Asking { since, asked };
+        self.out.push_back(ChatOutput::QueryStatus);
+    }
+
+    /// The provider's answer about the open attempt. An outcome it brings
+    /// is told by that outcome's notice; what the customer asked is
+    /// answered here.
+    fn answer_status(
+        &mut self,
+        since: DateTime<Utc>,
+        asked: Asked,
+        status: Status,
+        now: DateTime<Utc>,
+    ) {
+        let expired = match status {
+            Status::Final(PaymentOutcome::Completed { .. }) => {
+                self.paid();
+                return;
+            }
+            Status::Final(_) => {
+                self.step = Step::Ended;
+                if asked == Asked::Resend {
+                    self.retry();
+                }
+                return;
+            }
+            Status::Pending => false,
+            Status::Unknown => now - since >= self.config.prompt_lasts,
+        };
+        self.step = Step::Open { since };
+        let can_retry = self.can_retry();
+        match asked {
+            Asked::Resend if expired && can_retry => self.begin(Provider::Mpesa),
+            Asked::Resend => self.send(ChatMessage::StillPending { can_retry }),
+            Asked::NotReceived => self.send(ChatMessage::NotReceivedHelp {
+                prompt_open: true,
+                can_retry,
+                paybill: self.config.paybill.clone(),
+            }),
+            Asked::Paid => self.send(ChatMessage::Checking {
+                provider: self.provider,
+            }),
+        }
+    }
+
+    fn can_retry(&self) -> bool {
+        self.pushes < self.config.max_pushes
+    }
+
+    /// Another attempt by the same provider, while one is allowed.
+    fn retry(&mut self) {
+        if self.provider == Provider::Mpesa && !self.can_retry() {
+            self.send(ChatMessage::Failed {
+                why: FailureWhy::Other,
+                can_retry: false,
+            });
+        } else {
+            self.begin(self.provider);
+        }
+    }
+
+    fn switch_to_link(&mut self) {
+        self.provider = Provider::Pesapal;
+        self.begin(Provider::Pesapal);
     }
 
     fn begin(&mut self, provider: Provider) {
@@ -253,7 +481,7 @@ impl ChatPayment {
 
     fn fire_timers(&mut self, now: DateTime<Utc>) {
         if self.abandon_at.is_some_and(|at| at <= now) {
-            self.abandon(false);
+            self.abandon();
             return;
         }
         if self.nudge_at.is_some_and(|at| at <= now) {
@@ -264,23 +492,21 @@ impl ChatPayment {
         }
     }
 
-    fn abandon(&mut self, by_customer: bool) {
+    fn paid(&mut self) {
         self.nudge_at = None;
         self.abandon_at = None;
-        if by_customer {
-            self.send(ChatMessage::CustomerCancelled);
-            self.out.push_back(ChatOutput::CancelAppointment {
-                reason: "customer cancelled during payment".into(),
-            });
-            self.finish(ChatResult::CustomerCancelled);
-        } else {
-            self.send(ChatMessage::Abandoned);
-            self.out.push_back(ChatOutput::CancelAppointment {
-                reason: "payment not completed in time".into(),
-            });
-            self.out.push_back(ChatOutput::CloseThreadAbandoned);
-            self.finish(ChatResult::Abandoned);
-        }
+        self.finish(ChatResult::Paid);
+    }
+
+    fn abandon(&mut self) {
+        self.nudge_at = None;
+        self.abandon_at = None;
+        self.send(ChatMessage::Abandoned);
+        self.out.push_back(ChatOutput::CancelAppointment {
+            reason: "payment not completed in time".into(),
+        });
+        self.out.push_back(ChatOutput::CloseThreadAbandoned);
+        self.finish(ChatResult::Abandoned);
     }
 
     fn send(&mut self, m: ChatMessage) {
@@ -294,228 +520,4 @@ impl ChatPayment {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::ids::Lang;
-    use crate::core::payment::FailureReason;
-    use chrono::TimeZone;
-
-    fn t(secs: i64) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap() + Duration::seconds(secs)
-    }
-
-    fn drain(m: &mut ChatPayment) -> (Vec<ChatOutput>, Option<DateTime<Utc>>) {
-        let mut got = Vec::new();
-        while let Some(o) = m.poll_output() {
-            if let ChatOutput::Timeout(at) = o {
-                return (got, Some(at));
-            }
-            got.push(o);
-        }
-        (got, None)
-    }
-
-    fn step(m: &mut ChatPayment, secs: i64, input: ChatInput) -> Vec<ChatOutput> {
-        m.handle_input(input, t(secs));
-        drain(m).0
-    }
-
-    fn cfg() -> ChatPaymentConfig {
-        ChatPaymentConfig::from_tenant(480, 1800)
-    }
-
-    #[test]
-    fn pesapal_link_nudge_then_abandon() {
-        let mut m = ChatPayment::new(cfg(), Provider::Pesapal);
-        assert_eq!(
-            step(&mut m, 0, ChatInput::Start(Provider::Pesapal)),
-            vec![ChatOutput::CreatePesapalOrder]
-        );
-        let url = "https://pay.example/x".to_string();
-        assert_eq!(
-            step(
-                &mut m,
-                1,
-                ChatInput::OrderCreated {
-                    redirect_url: url.clone()
-                }
-            ),
-            vec![ChatOutput::Send(ChatMessage::PayWithLink {
-                url: url.clone()
-            })]
-        );
-        assert_eq!(drain(&mut m).1, Some(t(480)));
-        assert!(step(&mut m, 479, ChatInput::Tick).is_empty());
-        assert_eq!(
-            step(&mut m, 480, ChatInput::Tick),
-            vec![ChatOutput::Send(ChatMessage::Nudge { url: Some(url) })]
-        );
-        assert_eq!(drain(&mut m).1, Some(t(1800)));
-        assert!(step(&mut m, 1799, ChatInput::Tick).is_empty());
-        assert_eq!(
-            step(&mut m, 1800, ChatInput::Tick),
-            vec![
-                ChatOutput::Send(ChatMessage::Abandoned),
-                ChatOutput::CancelAppointment {
-                    reason: "payment not completed in time".into()
-                },
-                ChatOutput::CloseThreadAbandoned,
-                ChatOutput::Finished(ChatResult::Abandoned)
-            ]
-        );
-        assert!(m.is_done());
-        assert_eq!(drain(&mut m).1, None);
-    }
-
-    #[test]
-    fn mpesa_success_stops_the_timers() {
-        let mut m = ChatPayment::new(cfg(), Provider::Mpesa);
-        assert_eq!(
-            step(&mut m, 0, ChatInput::Start(Provider::Mpesa)),
-            vec![ChatOutput::PushStk { attempt: 1 }]
-        );
-        step(&mut m, 1, ChatInput::PushAccepted);
-        let got = step(
-            &mut m,
-            30,
-            ChatInput::Outcome(PaymentOutcome::Completed {
-                receipt: Some("QX1".into()),
-            }),
-        );
-        assert_eq!(got.last(), Some(&ChatOutput::Finished(ChatResult::Paid)));
-        assert!(step(&mut m, 2000, ChatInput::Tick).is_empty());
-    }
-
-    #[test]
-    fn mpesa_failure_then_retry_then_link() {
-        let mut m = ChatPayment::new(cfg(), Provider::Mpesa);
-        step(&mut m, 0, ChatInput::Start(Provider::Mpesa));
-        step(&mut m, 1, ChatInput::PushAccepted);
-        let got = step(
-            &mut m,
-            20,
-            ChatInput::Outcome(PaymentOutcome::Failed(FailureReason::WrongPin)),
-        );
-        assert_eq!(
-            got,
-            vec![ChatOutput::Send(ChatMessage::Failed {
-                why: FailureWhy::WrongPin,
-                can_retry: true
-            })]
-        );
-        assert_eq!(
-            step(&mut m, 25, ChatInput::CustomerSaid("RETRY".into())),
-            vec![ChatOutput::PushStk { attempt: 2 }]
-        );
-        step(&mut m, 26, ChatInput::PushAccepted);
-        let got = step(&mut m, 60, ChatInput::Outcome(PaymentOutcome::Timeout));
-        assert_eq!(
-            got,
-            vec![ChatOutput::Send(ChatMessage::Failed {
-                why: FailureWhy::Unreachable,
-                can_retry: false
-            })]
-        );
-        // No third push; a link is still possible.
-        assert!(matches!(
-            step(&mut m, 61, ChatInput::CustomerSaid("tena".into()))[..],
-            [ChatOutput::Send(ChatMessage::Failed {
-                can_retry: false,
-                ..
-            })]
-        ));
-        assert_eq!(
-            step(&mut m, 62, ChatInput::CustomerSaid("send a link".into())),
-            vec![ChatOutput::CreatePesapalOrder]
-        );
-    }
-
-    #[test]
-    fn customer_cancel_cancels_booking() {
-        let mut m = ChatPayment::new(cfg(), Provider::Mpesa);
-        step(&mut m, 0, ChatInput::Start(Provider::Mpesa));
-        step(&mut m, 1, ChatInput::PushAccepted);
-        let got = step(&mut m, 5, ChatInput::CustomerSaid("cancel".into()));
-        assert_eq!(
-            got.last(),
-            Some(&ChatOutput::Finished(ChatResult::CustomerCancelled))
-        );
-    }
-
-    #[test]
-    fn only_a_real_cancel_cancels_the_booking() {
-        let waiting = || {
-            let mut m = ChatPayment::new(cfg(), Provider::Mpesa);
-            step(&mut m, 0, ChatInput::Start(Provider::Mpesa));
-            step(&mut m, 1, ChatInput::PushAccepted);
-            m
-        };
-        for text in [
-            "no prompt yet",
-            "hapana bado",
-            "no dont cancel, give me a minute",
-            "what's the link to your location?",
-        ] {
-            let mut m = waiting();
-            assert!(
-                step(&mut m, 5, ChatInput::CustomerSaid(text.into())).is_empty(),
-                "{text}"
-            );
-        }
-        let mut m = waiting();
-        assert_eq!(
-            step(
-                &mut m,
-                5,
-                ChatInput::CustomerSaid("nitumie link ya kadi".into())
-            ),
-            vec![ChatOutput::CreatePesapalOrder]
-        );
-        let mut m = waiting();
-        assert_eq!(
-            step(
-                &mut m,
-                5,
-                ChatInput::CustomerSaid("i cancelled the prompt by mistake, send again".into())
-            ),
-            vec![ChatOutput::PushStk { attempt: 2 }]
-        );
-    }
-
-    #[test]
-    fn resume_after_restart_honours_stored_deadlines() {
-        // Restarted 100 s in: the nudge (480) and abandon (1800) still stand.
-        let mut m = ChatPayment::resume(cfg(), Provider::Pesapal, t(0), None, 0, false, t(100));
-        assert_eq!(drain(&mut m).1, Some(t(480)));
-        assert_eq!(m.deadline(ChatTimer::Abandon), Some(t(1800)));
-
-        // Restarted after the nudge fell due, unsent: it fires at once.
-        let mut m = ChatPayment::resume(cfg(), Provider::Pesapal, t(0), None, 0, false, t(600));
-        assert_eq!(
-            step(&mut m, 600, ChatInput::Tick),
-            vec![ChatOutput::Send(ChatMessage::Nudge { url: None })]
-        );
-        assert_eq!(drain(&mut m).1, Some(t(1800)));
-
-        // Already nudged: only the abandon deadline remains.
-        let mut m = ChatPayment::resume(cfg(), Provider::Pesapal, t(0), None, 0, true, t(600));
-        assert!(step(&mut m, 600, ChatInput::Tick).is_empty());
-        assert_eq!(drain(&mut m).1, Some(t(1800)));
-
-        // Restarted after the abandon deadline: the next tick abandons.
-        let mut m = ChatPayment::resume(cfg(), Provider::Mpesa, t(0), None, 1, true, t(5000));
-        assert_eq!(drain(&mut m).1, Some(t(1800)));
-        let got = step(&mut m, 5000, ChatInput::Tick);
-        assert!(got.contains(&ChatOutput::CloseThreadAbandoned));
-    }
-
-    #[test]
-    fn messages_render_in_both_languages() {
-        let m = ChatMessage::Nudge {
-            url: Some("https://x".into()),
-        };
-        assert!(m.text(Lang::En).contains("https://x"));
-        assert!(m.text(Lang::Sw).contains("https://x"));
-        assert_ne!(m.text(Lang::En), m.text(Lang::Sw));
-    }
-}
+mod tests;

@@ -21,20 +21,24 @@ pub async fn start_chat_payment(
     provider: Provider,
     now: DateTime<Utc>,
 ) -> Result<(Option<Uuid>, Vec<ChatMessage>), PaymentServiceError> {
-    let config = ChatPaymentConfig::from_tenant(
+    let mut machine = ChatPayment::new(chat_config(tenant), provider);
+    machine.handle_input(ChatInput::Start(provider), now);
+    drive_chat_payment(service, tenant, request, machine, None, now).await
+}
+
+/// A tenant's chat payment settings: its deadlines, and the paybill a
+/// customer may pay to instead when payments are on.
+fn chat_config(tenant: &TenantRecord) -> ChatPaymentConfig {
+    ChatPaymentConfig::from_tenant(
         i64::from(tenant.pesapal_nudge_seconds),
         i64::from(tenant.pesapal_abandon_seconds),
-    );
-    let machine = ChatPayment::new(config, provider);
-    drive_chat_payment(
-        service,
-        tenant,
-        request,
-        machine,
-        ChatInput::Start(provider),
-        now,
     )
-    .await
+    .with_paybill(
+        tenant
+            .payment_enabled
+            .then(|| tenant.mpesa_shortcode.clone())
+            .flatten(),
+    )
 }
 
 /// A booking's payment in a chat, by any channel: the prompt (or link)
@@ -86,47 +90,70 @@ pub(crate) fn account_reference(name: &str) -> String {
         .to_uppercase()
 }
 
-/// A customer's answer after a chat payment failed ("RETRY", "LINK"):
-/// `pushes` M-Pesa prompts were made for the booking so far, the last
-/// started at `started_at`. Starts the next attempt if the answer asks for
-/// one and returns the messages to send.
+/// A customer's message about a booking whose latest payment attempt is
+/// open or failed (`attempt`), read by the chat payment rebuilt from it.
+/// None when the message is the dialog's (a cancel, a question, …):
+/// nothing has been done then.
+pub fn read_chat_answer(
+    tenant: &TenantRecord,
+    attempt: &store::UnpaidAttempt,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Option<ChatPayment> {
+    let stored = Stored {
+        provider: attempt.provider,
+        started_at: attempt.initiated_at.unwrap_or(now),
+        link: None,
+        pushes: u8::try_from(attempt.pushes).unwrap_or(u8::MAX),
+        // Deadlines are the sweep's; a message never sends a reminder.
+        nudge_sent: true,
+        open: attempt.open,
+    };
+    let mut machine = ChatPayment::resume(chat_config(tenant), stored, now);
+    machine.handle_input(ChatInput::CustomerSaid(text.to_owned()), now);
+    (!machine.is_for_dialog()).then_some(machine)
+}
+
+/// Carries out what [`read_chat_answer`] decided: asks the provider about
+/// the open attempt (`attempt`, on its own thread), pushes again or
+/// creates an order with `request`. Returns the payment started, if any,
+/// and the messages for the chat.
 pub async fn answer_chat_payment(
     service: &PaymentService,
     tenant: &TenantRecord,
     request: &PushRequest,
-    pushes: u8,
-    started_at: DateTime<Utc>,
-    text: &str,
+    machine: ChatPayment,
+    attempt: &store::UnpaidAttempt,
+    attempt_thread: &ThreadId,
     now: DateTime<Utc>,
 ) -> Result<(Option<Uuid>, Vec<ChatMessage>), PaymentServiceError> {
-    let config = ChatPaymentConfig::from_tenant(
-        i64::from(tenant.pesapal_nudge_seconds),
-        i64::from(tenant.pesapal_abandon_seconds),
-    );
-    // The nudge belongs to the failed attempt: not sent again.
-    let machine = ChatPayment::resume(config, Provider::Mpesa, started_at, None, pushes, true, now);
-    drive_chat_payment(
-        service,
-        tenant,
-        request,
-        machine,
-        ChatInput::CustomerSaid(text.to_owned()),
-        now,
-    )
-    .await
+    let asked = Asked {
+        payment_id: attempt.payment_id,
+        thread: attempt_thread,
+        has_reference: attempt.has_reference,
+    };
+    drive_chat_payment(service, tenant, request, machine, Some(asked), now).await
 }
 
-/// Feeds `input` to a chat payment and performs what it asks (push, order)
-/// until it waits; returns the payment started (if any) and the messages.
+/// The open attempt a status query asks about.
+struct Asked<'a> {
+    payment_id: Uuid,
+    thread: &'a ThreadId,
+    /// The provider's reference is stored (without it there is nothing to
+    /// ask by).
+    has_reference: bool,
+}
+
+/// Performs what a chat payment asks (status query, push, order) until it
+/// waits; returns the payment started (if any) and the messages.
 async fn drive_chat_payment(
     service: &PaymentService,
     tenant: &TenantRecord,
     request: &PushRequest,
     mut machine: ChatPayment,
-    input: ChatInput,
+    asked: Option<Asked<'_>>,
     now: DateTime<Utc>,
 ) -> Result<(Option<Uuid>, Vec<ChatMessage>), PaymentServiceError> {
-    machine.handle_input(input, now);
     let mut messages = Vec::new();
     let mut payment_id = None;
     while let Some(out) = machine.poll_output() {
@@ -137,7 +164,7 @@ async fn drive_chat_payment(
                         payment_id = Some(started.payment_id);
                         match started.start {
                             PushStart::Rejected(_) => ChatInput::PushRejected,
-                            _ => ChatInput::PushAccepted,
+                            PushStart::Accepted | PushStart::Uncertain => ChatInput::PushAccepted,
                         }
                     }
                     Err(PaymentServiceError::Provider(PaymentError::BadPhone)) => {
@@ -162,12 +189,46 @@ async fn drive_chat_payment(
                 };
                 machine.handle_input(input, now);
             }
+            ChatOutput::QueryStatus => {
+                let status = query_status(service, tenant, asked.as_ref(), now).await;
+                machine.handle_input(ChatInput::Status(status), now);
+            }
             ChatOutput::Send(m) => messages.push(m),
             ChatOutput::Timeout(_) => break,
-            _ => {}
+            // Left to the dialog before anything was done; deadlines and
+            // their effects are the sweep's.
+            ChatOutput::ForDialog
+            | ChatOutput::CancelAppointment { .. }
+            | ChatOutput::CloseThreadAbandoned
+            | ChatOutput::Finished(_) => {}
         }
     }
     Ok((payment_id, messages))
+}
+
+/// What the provider says of the open attempt. A final answer is recorded
+/// (and so told by its notice); no reference, or a query that failed, is
+/// [`Status::Unknown`].
+async fn query_status(
+    service: &PaymentService,
+    tenant: &TenantRecord,
+    asked: Option<&Asked<'_>>,
+    now: DateTime<Utc>,
+) -> Status {
+    let Some(asked) = asked.filter(|a| a.has_reference) else {
+        return Status::Unknown;
+    };
+    match service
+        .query(tenant, asked.payment_id, asked.thread, now)
+        .await
+    {
+        Ok(Some(outcome)) => Status::Final(outcome),
+        Ok(None) => Status::Pending,
+        Err(e) => {
+            tracing::warn!(tenant = %tenant.slug, error = %e, "payment status query failed");
+            Status::Unknown
+        }
+    }
 }
 
 /// One pass over open chat payments: the durable nudge and abandon
@@ -187,16 +248,19 @@ pub async fn sweep_chat_deadlines(
         let Some(tenant) = service.db().tenant_by_slug(&open.route.slug).await? else {
             continue;
         };
-        let config = ChatPaymentConfig::from_tenant(
-            i64::from(tenant.pesapal_nudge_seconds),
-            i64::from(tenant.pesapal_abandon_seconds),
-        );
         let provider = open.route.provider;
         let handle = service.db().tenant(&open.route.slug);
         let nudge_sent =
             store::deadlines::is_claimed(&handle, open.payment.id, PaymentDeadline::Nudge).await?;
-        let mut machine =
-            ChatPayment::resume(config, provider, started_at, None, 1, nudge_sent, now);
+        let stored = Stored {
+            provider,
+            started_at,
+            link: None,
+            pushes: 1,
+            nudge_sent,
+            open: true,
+        };
+        let mut machine = ChatPayment::resume(chat_config(&tenant), stored, now);
         machine.handle_input(ChatInput::Tick, now);
         while let Some(out) = machine.poll_output() {
             let message = match out {
