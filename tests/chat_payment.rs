@@ -583,6 +583,14 @@ async fn a_question_while_the_prompt_is_open_is_the_dialogs() {
     assert_ne!(recorded[0].1.as_deref(), Some("payment"), "{recorded:?}");
     // M-Pesa was not asked, nothing was pushed.
     assert_eq!(s.sim_counts().await, (1, 0));
+
+    // A cancel is the dialog's too: it asks first, the booking stands.
+    s.say(from, "wamid.254712345996.4", "cancel it").await;
+    let t = s.wait_texts(from, 5).await;
+    assert_eq!(t.len(), 5, "{t:?}");
+    assert!(t[4].contains('?') && !t[4].contains("M-Pesa"), "{t:?}");
+    let (_, appointments) = s.rows().await;
+    assert!(!appointments[0].ends_with("/cancelled"), "{appointments:?}");
     s.node.shutdown();
 }
 
