@@ -251,8 +251,9 @@ impl<'a> Dialog<'a> {
                 intents = intents.without(Intent::Human);
             }
         }
-        let service = clear_service(&tokens, services);
-        let service_candidates = match_services(&tokens, services)
+        let for_services = without_events(&tokens);
+        let service = clear_service(&for_services, services);
+        let service_candidates = match_services(&for_services, services)
             .into_iter()
             .map(|(id, _)| id)
             .collect();
@@ -286,7 +287,7 @@ impl<'a> Dialog<'a> {
             .collect();
         let staff = match_staff(&Tokens::from_words(rest), &self.config.catalog.staff);
         let party = party_size(&tokens);
-        let mut services_named = services_mentioned(&tokens, services);
+        let mut services_named = services_mentioned(&for_services, services);
         // "a gel no sorry a normal manicure": the service after the
         // correction replaces the one before it.
         let mut service = service;
@@ -501,7 +502,14 @@ impl<'a> Dialog<'a> {
             }
             // "badala yake iwe alhamisi", "make it Thursday instead" in the
             // middle of a booking changes that booking, not an older one.
-            Some(Intent::Reschedule) if in_booking(&step) && !refers_to_existing(&u.tokens) => {}
+            // (Not while only a service is asked for and none named: "can
+            // you move it to saturday" there is about one they have.)
+            Some(Intent::Reschedule)
+                if in_booking(&step)
+                    && !refers_to_existing(&u.tokens)
+                    && !(matches!(step, Step::ChooseService(_))
+                        && u.service.is_none()
+                        && u.services.is_empty()) => {}
             // "ndio badilisha", "yes move it" to "Move your … / Change your
             // …?": the yes to that change, not a new one.
             Some(Intent::Reschedule)
@@ -821,6 +829,50 @@ impl<'a> Dialog<'a> {
     fn toned(&self, text: String) -> String {
         toned(self.config.personality.tone, text, self.state.channel)
     }
+}
+
+/// The words a service is looked for in: a wedding the customer goes to
+/// ("coming for a wedding", "niko na harusi ya cuzo") is an occasion, not
+/// Bridal Hair; "bridal hair", "nywele za harusi", "bibi harusi" stay.
+fn without_events(tokens: &Tokens) -> Tokens {
+    let words = tokens.words();
+    if tokens.has_any(&[
+        "bridal",
+        "bride",
+        "bibi harusi",
+        "za harusi",
+        "ya harusi nywele",
+    ]) {
+        return tokens.clone();
+    }
+    let occasion = |i: usize| {
+        let prev = if i > 0 { words[i - 1].as_str() } else { "" };
+        let next = words.get(i + 1).map_or("", String::as_str);
+        matches!(words[i].as_str(), "wedding" | "weddings" | "harusi")
+            && (matches!(
+                prev,
+                "a" | "the"
+                    | "my"
+                    | "our"
+                    | "ya"
+                    | "kwa"
+                    | "na"
+                    | "to"
+                    | "for"
+                    | "cousin"
+                    | "cuzo"
+                    | "sister"
+                    | "friend"
+                    | "friends"
+                    | "brother"
+            ) || matches!(next, "ya" | "of" | "on" | "party" | "jumapili" | "jumamosi"))
+    };
+    Tokens::from_words(
+        (0..words.len())
+            .filter(|&i| !occasion(i))
+            .map(|i| words[i].clone())
+            .collect(),
+    )
 }
 
 fn in_booking(step: &Step) -> bool {
