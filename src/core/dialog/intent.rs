@@ -401,7 +401,8 @@ const RESCHEDULE_STEMS: &[&str] = &[
 ];
 const CANCEL_STEMS: &[&str] = &[
     "ghair", "ifute", "tufute", "nifutie", "ifutwe", "futilia", "ufute", "mfute",
-    // "uicancel", "ku-cancel", "nicancelie"
+    // "iondoe", "tuiondoe", "iondolewe" (take it off)
+    "iondo", "uiondo", "tuiondo", "ziondo", // "uicancel", "ku-cancel", "nicancelie"
     "cancel",
 ];
 

@@ -44,7 +44,9 @@ const ALWAYS: &str = "
     mlinikata pesa mara mbili, kunikata mara mbili, charged me double, deducted twice,
     nitavunja, nivunje, tutavunja, nitaivunja, nitawavunja, nitakuvunja, nitachoma, tutachoma,
     nitakuja niwavunje, i will break, i ll break, ill break, smash your, burn down,
-    hamtanirudishia, mtanirudishia pesa, nirudishiwe pesa, rudisheni pesa
+    hamtanirudishia, mtanirudishia pesa, nirudishiwe pesa, rudisheni pesa,
+    niwaonyeshe kitu, nitawaonyesha kitu, nitakuonyesha kitu, mtaona cha mtema kuni,
+    mtanitambua, mtajua hamjui
 ";
 
 /// Phrases with an abusive word that are not abuse, removed first.
@@ -124,6 +126,7 @@ mod tests {
             "you guys are useless",
             "mlinikata pesa double kwa mpesa",
             "nitakuja hapo nivunje hiyo salon yenu kama hamtanirudishia pesa yangu",
+            "wasee mliharibu nywele yangu last time, nitakuja hapo niwaonyeshe kitu",
         ];
         for text in abusive {
             assert!(is_abuse(&Tokens::new(text)), "should be abuse: {text}");

@@ -239,22 +239,25 @@ pub const ABBREVIATIONS: &[(&str, &str)] = &[
     ("avail avlbl", "available"),
     ("mins min", "minutes"),
     ("hrs hr", "hours"),
-    ("mon mondy munday", "monday"),
-    ("tue tues tuseday tusday tueday", "tuesday"),
+    ("mon mondy munday mondei mandei monde", "monday"),
+    ("tue tues tuseday tusday tueday tuesdei chusdei", "tuesday"),
     (
-        "wed weds wednes wensday wenesday wendsday wednsday wedsday wedensday wenseday wednesdy",
+        "wed weds wednes wensday wenesday wendsday wednsday wedsday wedensday wenseday wednesdy wenzdei wensdei",
         "wednesday",
     ),
     (
-        "thu thur thurs thrus thursdy thurday thrusday thurdsay thusday",
+        "thu thur thurs thrus thursdy thurday thrusday thurdsay thusday thursdei thazdei",
         "thursday",
     ),
-    ("fri fry frdy frday fryday fraiday frid frdai", "friday"),
     (
-        "sato sartu satday satur saterday satuday satarday sartuday",
+        "fri fry frdy frday fryday fraiday frid frdai fraidei fridei",
+        "friday",
+    ),
+    (
+        "sato sartu satday satur saterday satuday satarday sartuday satadei saturdei",
         "saturday",
     ),
-    ("sundy sunde sundei", "sunday"),
+    ("sundy sunde sundei sandei", "sunday"),
     ("yh yea yeh yah", "yeah"),
     ("ys yess yesh", "yes"),
     ("bok buk", "book"),
@@ -514,7 +517,19 @@ pub const SERVICE_SYNONYMS: &[ServiceSynonym] = &[
         targets: &["gel", "jeli"],
     },
     ServiceSynonym {
-        phrases: &["facial", "facials", "usoni", "uso", "usafi wa uso"],
+        phrases: &[
+            "facial",
+            "facials",
+            "usoni",
+            "uso",
+            "usafi wa uso",
+            // as a recogniser hears it
+            "face shall",
+            "face show",
+            "fay shall",
+            "facia",
+            "face shal",
+        ],
         targets: &["facial", "facials", "uso", "usoni"],
     },
     ServiceSynonym {

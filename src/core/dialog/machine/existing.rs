@@ -372,6 +372,20 @@ impl Dialog<'_> {
 
     pub(super) fn choose_appointment(&mut self, u: &Understood, s: ChooseAppointment) -> bool {
         let tz = self.config.tz;
+        // "the face one on friday, can you move it to saturday same time":
+        // the day that names it, and the new one.
+        let parts = match s.purpose {
+            ExistingPurpose::Reschedule => {
+                move_parts(&u.tokens, self.state.now.unwrap_or_default(), tz)
+                    .filter(|(named, target)| !named.is_empty() && !target.is_empty())
+            }
+            ExistingPurpose::Cancel | ExistingPurpose::Check | ExistingPurpose::Again => None,
+        };
+        let kind = services_of_kind(&u.tokens, &self.config.catalog.services);
+        let (named_when, target) = match parts {
+            Some((named, target)) => (named, Some(target)),
+            None => (u.when, None),
+        };
         let picked = offered_choice(u.choice.as_ref(), "appt_", &s.offered).or_else(|| {
             // Named by service or by date.
             let hits: Vec<AppointmentSummary> = s
@@ -379,7 +393,8 @@ impl Dialog<'_> {
                 .iter()
                 .filter(|a| {
                     u.service.is_some_and(|sv| sv == a.service_id)
-                        || u.when
+                        || (u.service.is_none() && kind.contains(&a.service_id))
+                        || named_when
                             .date
                             .is_some_and(|d| a.start.with_timezone(&tz).date_naive() == d)
                 })
@@ -396,6 +411,7 @@ impl Dialog<'_> {
                 time: u.when.time.filter(|t| *t != local.time()),
                 part: u.when.part,
             };
+            let fresh = target.unwrap_or(fresh);
             let when = match s.purpose {
                 ExistingPurpose::Reschedule => fresh.or(s.when),
                 ExistingPurpose::Cancel | ExistingPurpose::Check | ExistingPurpose::Again => s.when,
@@ -407,7 +423,8 @@ impl Dialog<'_> {
                 }
             };
             let swap_to = swap_now.filter(|sv| *sv != ap.service_id).or(s.swap_to);
-            self.existing_chosen(s.purpose, when, s.same_time, swap_to, ap);
+            let same = s.same_time || same_time(&u.tokens);
+            self.existing_chosen(s.purpose, when, same, swap_to, ap);
             return true;
         }
         // "both" / "zote" when cancelling two or three.

@@ -480,6 +480,21 @@ impl<'a> Dialog<'a> {
                 self.start_existing(ExistingPurpose::Reschedule, u);
                 return true;
             }
+            // "aii basi iondoe tu hiyo ya sato" while times for moving it
+            // are offered: that appointment is cancelled instead.
+            Some(Intent::Cancel)
+                if matches!(&step, Step::ChooseSlot(c) if matches!(c.purpose, Purpose::Move(_)))
+                    && u.service.is_none()
+                    && u.services.is_empty() =>
+            {
+                if let Step::ChooseSlot(c) = &step
+                    && let Purpose::Move(ap) = c.purpose
+                {
+                    self.state.reminded = Some(ap.id);
+                }
+                self.start_existing(ExistingPurpose::Cancel, u);
+                return true;
+            }
             Some(Intent::Cancel) if !matches!(step, Step::ConfirmCancel(_)) => {
                 // "lakini cancel manicure ya wednesday" while a cornrows
                 // move is under way: another booking of theirs.

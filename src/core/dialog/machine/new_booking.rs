@@ -478,7 +478,12 @@ impl Dialog<'_> {
                 })
                 // "ten is fine", "nipe ya 1130": an hour in words or digits
                 // run together that is one of the offered times.
+                // Not when a time was read and is not offered: "four
+                // thirty" is not the 16:00 one.
                 .or_else(|| {
+                    if u.when.time.is_some() {
+                        return None;
+                    }
                     let time = u
                         .tokens
                         .words()

@@ -378,3 +378,34 @@ fn one_of_two_alike_bookings_is_either() {
     w.say("yes");
     assert_eq!(w.appointments.len(), 1);
 }
+
+#[test]
+fn a_time_with_minutes_not_offered_is_not_the_offered_hour() {
+    let mut w = World::new();
+    w.say("box braids tomorrow afternoon");
+    let Step::ChooseSlot(s) = &w.state.step else {
+        panic!("times offered");
+    };
+    let offered: Vec<_> = s.offered.iter().map(|o| o.start).collect();
+    let at = |h: u32| {
+        tz().with_ymd_and_hms(2026, 11, 26, h, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    assert!(offered.contains(&at(15)), "the 15:00 offered: {offered:?}");
+    let r = w.say("uh is there anything at three forty five");
+    let confirms_15 = matches!(&w.state.step, Step::ConfirmSlot(c) if c.slot.start == at(15));
+    assert!(!confirms_15, "{r}");
+}
+
+#[test]
+fn taking_it_off_while_moving_it_cancels_it() {
+    let mut w = World::new();
+    w.say("box braids on friday at 10am");
+    w.say("yes");
+    w.state = DialogState::default();
+    w.say("can i move my box braids from friday to sunday?");
+    w.say("aii sawa basi iondoe tu hiyo ya friday, nitakuja mwezi ujao");
+    w.say("ndio iondoe");
+    assert!(w.appointments.is_empty(), "{:?}", w.booked_local());
+}

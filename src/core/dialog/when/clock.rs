@@ -87,6 +87,12 @@ pub(super) fn parse_time(tokens: &Tokens, part: Option<DayPart>) -> Option<Naive
                     || lexicon::is_day_word(next)
                     || (matches!(next, "in") && next2 == "the"))
                     && !is_count_noun(next)
+                    // "one after the other", "one by one", "one at a time"
+                    && !(c.hour == 1
+                        && matches!(
+                            (next, next2),
+                            ("after", "the" | "another") | ("by", "one") | ("at", "a")
+                        ))
             }
         };
         if stated && (1..=12).contains(&c.hour) {
@@ -350,6 +356,9 @@ fn is_count_noun(w: &str) -> bool {
             | "minutes"
             | "weeks"
             | "days"
+            | "more"
+            | "another"
+            | "each"
     )
 }
 
@@ -519,6 +528,11 @@ mod tests {
             ("at 9", t(9, 0)),
             ("at 6 in the evening", t(18, 0)),
             ("at eleven", t(11, 0)),
+            ("ok i want a haircut sunday at 2, after service", t(14, 0)),
+            (
+                "we want manicure on friday morning one after the other starting at nine",
+                t(9, 0),
+            ),
             ("noon", t(12, 0)),
             ("kesho saa ngapi?", None),
             ("I want 2 braids", None),
