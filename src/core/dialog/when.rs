@@ -269,6 +269,14 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     if let Some(d) = parse_calendar_date(words, today) {
         return Some(d);
     }
+    // "for easter monday", "ijumaa kuu": a holiday's name says more than
+    // the weekday inside it.
+    if (tokens.has_any(&["easter monday", "jumatatu ya pasaka", "ijumaa kuu"])
+        || says_good_friday(words))
+        && let Some(d) = holiday_named(tokens, today)
+    {
+        return Some(d);
+    }
     let next_week = says_next_week(tokens);
     let cutoff = NaiveTime::from_hms_opt(SAME_DAY_CUTOFF.0, SAME_DAY_CUTOFF.1, 0);
     let day_is_over = cutoff.is_some_and(|c| time >= c);
@@ -315,6 +323,21 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     // A holiday by name, when no day was given otherwise ("oh right,
     // Easter. Saturday then" is Saturday).
     holiday_named(tokens, today)
+}
+
+/// "good friday" as the holiday, not "my Swahili is not very good.
+/// Friday at 2pm".
+fn says_good_friday(words: &[String]) -> bool {
+    words.windows(2).enumerate().any(|(i, w)| {
+        w[0] == "good"
+            && w[1] == "friday"
+            && (i == 0
+                || !matches!(
+                    words[i - 1].as_str(),
+                    "very" | "not" | "so" | "too" | "is" | "are" | "was" | "its" | "s" | "really"
+                        | "pretty" | "quite" | "sounds" | "looks" | "all" | "that"
+                ))
+    })
 }
 
 /// The words without a day word that a negation rules out ("not
@@ -612,6 +635,11 @@ mod tests {
             ("on friday no sorry saturday at ten", d(11, 28)),
             ("ijumaa, hapana samahani jumamosi", d(11, 28)),
             ("thursday i mean friday", d(11, 27)),
+            (
+                "box braids for easter monday at eight",
+                NaiveDate::from_ymd_opt(2027, 3, 29),
+            ),
+            ("Sorry, my Swahili is not very good. Friday at 2pm please.", d(11, 27)),
             ("cornrows on mon uh on friday", d(11, 27)),
             ("on thursday uh at ten", d(11, 26)),
             (
