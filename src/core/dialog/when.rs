@@ -334,8 +334,22 @@ fn says_good_friday(words: &[String]) -> bool {
             && (i == 0
                 || !matches!(
                     words[i - 1].as_str(),
-                    "very" | "not" | "so" | "too" | "is" | "are" | "was" | "its" | "s" | "really"
-                        | "pretty" | "quite" | "sounds" | "looks" | "all" | "that"
+                    "very"
+                        | "not"
+                        | "so"
+                        | "too"
+                        | "is"
+                        | "are"
+                        | "was"
+                        | "its"
+                        | "s"
+                        | "really"
+                        | "pretty"
+                        | "quite"
+                        | "sounds"
+                        | "looks"
+                        | "all"
+                        | "that"
                 ))
     })
 }
@@ -639,7 +653,10 @@ mod tests {
                 "box braids for easter monday at eight",
                 NaiveDate::from_ymd_opt(2027, 3, 29),
             ),
-            ("Sorry, my Swahili is not very good. Friday at 2pm please.", d(11, 27)),
+            (
+                "Sorry, my Swahili is not very good. Friday at 2pm please.",
+                d(11, 27),
+            ),
             ("cornrows on mon uh on friday", d(11, 27)),
             ("on thursday uh at ten", d(11, 26)),
             (

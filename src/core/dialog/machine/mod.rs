@@ -198,7 +198,12 @@ impl<'a> Dialog<'a> {
             },
             other => other,
         };
-        let u = self.understand(&turn, tokens);
+        let mut u = self.understand(&turn, tokens);
+        // "the tuesday after", "jumanne inayofuata": after the day being
+        // talked about, not this week's.
+        if let Some(day) = self.day_after_the_one_discussed(&step, &u.tokens) {
+            u.when.date = Some(day);
+        }
         if matches!(step, Step::HandedOff) {
             self.state.step = Step::HandedOff;
             self.analysis(detected, u.intents.primary(), true);
@@ -843,6 +848,40 @@ impl<'a> Dialog<'a> {
 
     fn toned(&self, text: String) -> String {
         toned(self.config.personality.tone, text, self.state.channel)
+    }
+}
+
+impl Dialog<'_> {
+    /// "the tuesday after (that)", "jumanne inayofuata": that weekday
+    /// after the date the step is about.
+    fn day_after_the_one_discussed(
+        &self,
+        step: &Step,
+        tokens: &Tokens,
+    ) -> Option<chrono::NaiveDate> {
+        use chrono::Datelike;
+        let tz = self.config.tz;
+        let discussed = match step {
+            // The day asked for (a closed one too), else the offered one.
+            Step::ChooseSlot(s) => s.when.date.or_else(|| {
+                s.offered
+                    .first()
+                    .map(|o| o.start.with_timezone(&tz).date_naive())
+            }),
+            Step::ConfirmSlot(c) => Some(c.slot.start.with_timezone(&tz).date_naive()),
+            _ => None,
+        }?;
+        let words = tokens.words();
+        let at = (0..words.len()).find(|&i| {
+            let next = words.get(i + 1).map_or("", String::as_str);
+            let prev = if i > 0 { words[i - 1].as_str() } else { "" };
+            super::lexicon::weekday(&words[i]).is_some()
+                && (matches!(next, "after" | "inayofuata" | "baadaye") || prev == "following")
+        })?;
+        let want = super::lexicon::weekday(&words[at])?;
+        (1..=7)
+            .map(|n| discussed + Duration::days(n))
+            .find(|d| d.weekday() == want)
     }
 }
 

@@ -409,3 +409,13 @@ fn taking_it_off_while_moving_it_cancels_it() {
     w.say("ndio iondoe");
     assert!(w.appointments.is_empty(), "{:?}", w.booked_local());
 }
+
+#[test]
+fn the_weekday_after_is_after_the_day_talked_about() {
+    let mut w = World::new();
+    // Closed on Jamhuri Day (Saturday 12 Dec 2026): the Tuesday after is
+    // the 15th, not this week's.
+    let first = w.say("box braids on saturday 12th december at 10am");
+    let r = w.say("oh okay the tuesday after then same time");
+    assert!(r.contains("15 Dec"), "{first} / {r}");
+}
