@@ -201,7 +201,15 @@ fn name_at(words: &[String], at: usize, kind: Trigger, original: &str) -> Option
     if parts.len() == titles {
         return None;
     }
-    if kind == Trigger::Start && i < words.len() && !is_word(&words[i], AFTER_NAME) {
+    // "Hi this is Kevin. haircut tmrw": a full stop after it ends it too.
+    let ends_sentence = parts
+        .last()
+        .is_some_and(|last| ends_a_sentence(original, last));
+    if kind == Trigger::Start
+        && i < words.len()
+        && !is_word(&words[i], AFTER_NAME)
+        && !ends_sentence
+    {
         return None;
     }
     Some(
@@ -243,6 +251,19 @@ fn written_capitalised(original: &str, word: &str) -> bool {
         after_stop = raw.ends_with(['.', '!', '?']);
     }
     false
+}
+
+/// Whether `word` is written followed by a full stop, comma or the like.
+fn ends_a_sentence(original: &str, word: &str) -> bool {
+    original.split_whitespace().any(|raw| {
+        let lower = raw.to_lowercase();
+        lower.strip_prefix(word).is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .chars()
+                    .all(|c| matches!(c, '.' | ',' | '!' | ';' | ':'))
+        })
+    })
 }
 
 fn capitalise(word: &str) -> String {
@@ -363,7 +384,9 @@ pub fn party_size(tokens: &Tokens) -> u8 {
                 && (is_word(before(i, 2), joiners)
                     || (i == 1 && is_word(at(i + 1), "and, na, n"))
                     // "my daughter wants braids and I want a wash"
-                    || (i == 1 && me)))
+                    || (i == 1 && me)
+                    // "can my daughter and i both get haircuts"
+                    || (is_word(at(i + 1), "and, na, n") && is_word(at(i + 2), "i, me, mimi"))))
             || (is_word(before(i, 1), "two, 2")
                 && is_word(before(i, 2), "my, our")
                 && is_word(before(i, 3), joiners));
@@ -510,6 +533,7 @@ mod tests {
             ("I'm Kevin", "Kevin"),
             ("hi im kevin", "Kevin"),
             ("this is Brayo", "Brayo"),
+            ("Hi this is Kevin. haircut tmrw 10am?", "Kevin"),
             ("it's Akinyi here", "Akinyi"),
             ("naitwa Halima", "Halima"),
             ("Naitwa halima nataka kusuka kesho", "Halima"),
@@ -673,6 +697,7 @@ mod tests {
             ("my daughter is 9 and we both want box braids", 2),
             ("can both of them come on saturday at eleven", 2),
             ("nina watoto watatu na nataka kuosha nywele", 1),
+            ("hi can my daughter and i both get haircuts sat 11am", 2),
             (
                 "boss, niko na bibi. mimi cut, yeye wash n set, sato saa tano",
                 2,
