@@ -45,6 +45,7 @@ impl Dialog<'_> {
             identify,
             service,
             kind,
+            add_after: None,
             same_time: same_time(&u.tokens),
             swap_to,
             same_staff: u.tokens.has_any(&[
@@ -183,6 +184,10 @@ impl Dialog<'_> {
         } else {
             list
         };
+        if let (Some(add), [one]) = (a.add_after, list.as_slice()) {
+            self.book_after(*one, add);
+            return;
+        }
         if a.purpose == ExistingPurpose::Check {
             self.tell_upcoming(&list);
             return;
@@ -606,7 +611,32 @@ impl Dialog<'_> {
         self.state.step = Step::ConfirmCancel(first);
     }
 
+    /// "nina booking ya relaxer jumamosi … nataka kuongeza manicure baada
+    /// ya hiyo": `service` booked from the end of `ap`, the same day.
+    pub(super) fn book_after(&mut self, ap: AppointmentSummary, service: Uuid) {
+        let end = ap.end.with_timezone(&self.config.tz);
+        self.state.plan = Plan::default();
+        let when = When {
+            date: Some(end.date_naive()),
+            time: Some(end.time()),
+            part: None,
+        };
+        self.search(Purpose::New, service, None, when, false);
+    }
+
     pub(super) fn ask_new_time(&mut self, u: &Understood, s: AskNewTime) -> bool {
+        // "nataka kuongeza manicure baada ya hiyo": another service after
+        // it, the booking itself kept.
+        let other = u
+            .services
+            .iter()
+            .copied()
+            .chain(u.service)
+            .find(|sv| *sv != s.appointment.service_id);
+        if let Some(add) = other.filter(|_| adds_after(&u.tokens)) {
+            self.book_after(s.appointment, add);
+            return true;
+        }
         // "badala ya pedicure nifanyiwe manicure saa ile ile": another
         // service in its place.
         let (_, swap_to) = self.swap_parts(u);
@@ -711,4 +741,20 @@ impl Dialog<'_> {
             self.search(Purpose::New, service, staff, when, false);
         }
     }
+}
+
+/// "add eyebrows after the braids", "kuongeza manicure baada ya hiyo",
+/// "can I also do": another service next to a booking they have.
+pub(super) fn adds_after(tokens: &Tokens) -> bool {
+    tokens.has_any(&[
+        "add",
+        "ongeza",
+        "kuongeza",
+        "niongezee",
+        "tuongeze",
+        "also",
+        "pia",
+        "plus",
+        "as well",
+    ])
 }

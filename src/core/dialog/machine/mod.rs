@@ -672,6 +672,37 @@ impl<'a> Dialog<'a> {
             || (!u.when.is_empty() && !u.intents.contains(Intent::Thanks));
         // "I have a manicure booked on Thursday", "i have a haircut on
         // wednesday", "niko na relaxer kesho saa tano": about that booking.
+        // "niko na booking ya box braids saturday, can you add eyebrow
+        // shaping after the braids?": the first named is theirs, the other
+        // is booked right after it.
+        let owned = self
+            .owned_service(u)
+            .filter(|(_, how)| *how == Owned::Stated)
+            .map(|(id, _)| id);
+        if (refers_to_existing(&u.tokens) || owned.is_some()) && existing::adds_after(&u.tokens) {
+            let theirs = owned.or(u.services.first().copied());
+            if let Some(theirs) = theirs
+                && let Some(add) = u.services.iter().copied().find(|s| *s != theirs)
+            {
+                self.act(Action::ListUpcoming);
+                self.state.step = Step::AwaitUpcoming(AwaitUpcoming {
+                    all: false,
+                    purpose: ExistingPurpose::Check,
+                    when: When::default(),
+                    identify: When {
+                        date: u.when.date,
+                        ..When::default()
+                    },
+                    service: Some(theirs),
+                    same_time: false,
+                    swap_to: None,
+                    same_staff: false,
+                    kind: Vec::new(),
+                    add_after: Some(add),
+                });
+                return true;
+            }
+        }
         let stated = !u.when.is_empty()
             && !u.intents.contains(Intent::Book)
             && !u

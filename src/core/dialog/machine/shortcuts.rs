@@ -136,6 +136,7 @@ impl Dialog<'_> {
                     swap_to,
                     same_staff: false,
                     kind: Vec::new(),
+                    add_after: None,
                 });
                 return true;
             }

@@ -376,6 +376,10 @@ pub struct AwaitUpcoming {
     /// "the nails one": the services of the kind named.
     #[serde(default)]
     pub kind: Vec<Uuid>,
+    /// "can you add eyebrows after the braids": a service to book right
+    /// after the one named.
+    #[serde(default)]
+    pub add_after: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -419,3 +419,23 @@ fn the_weekday_after_is_after_the_day_talked_about() {
     let r = w.say("oh okay the tuesday after then same time");
     assert!(r.contains("15 Dec"), "{first} / {r}");
 }
+
+#[test]
+fn another_service_added_after_a_booking_they_have_starts_at_its_end() {
+    for ask in [
+        "hi, niko na booking ya box braids friday. can you add a manicure after the braids?",
+        "nina booking ya box braids ijumaa, nataka kuongeza manicure baada ya hiyo",
+    ] {
+        let mut w = World::new();
+        w.say("box braids on friday at 9am");
+        w.say("yes");
+        let braids = w.appointments[0];
+        w.state = DialogState::default();
+        let r = w.say(ask);
+        let end = braids.end.with_timezone(&tz()).format("%H:%M").to_string();
+        assert!(r.contains(&end), "{ask}: {r} (the braids end at {end})");
+        w.say("yes");
+        assert_eq!(w.appointments.len(), 2, "{ask}");
+        assert_eq!(w.appointments[0], braids, "{ask}: the braids stay");
+    }
+}
