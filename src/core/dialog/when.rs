@@ -266,7 +266,11 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     }
     // A day of the month says more than a weekday beside it ("sat 25th
     // may", "Ijumaa tarehe 13").
-    if let Some(d) = parse_calendar_date(words, today) {
+    let calendar = parse_calendar_date(words, today);
+    let weekday_said = words.iter().any(|w| lexicon::weekday(w).is_some());
+    if let Some((d, travel_only)) = calendar
+        && !(travel_only && weekday_said)
+    {
         return Some(d);
     }
     // "for easter monday", "ijumaa kuu": a holiday's name says more than
@@ -478,7 +482,46 @@ pub fn next_weekday(today: NaiveDate, weekday: Weekday, strictly_after: bool) ->
 }
 
 /// "12 June", "June 12", "12th", "tarehe 12", "12/6", "12/6/2026".
-fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<NaiveDate> {
+/// A day of the month the customer names for the booking: a date said
+/// as when they travel or until when they stay ("I land on the 18th",
+/// "in Nairobi till the 24th") gives way to another date after it ("on
+/// Friday 19th April").
+/// Also says whether the only date found was such a travel date.
+fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<(NaiveDate, bool)> {
+    const TRAVEL: &[&str] = &[
+        "land",
+        "landing",
+        "arrive",
+        "arriving",
+        "till",
+        "until",
+        "fly",
+        "flying",
+        "leave",
+        "leaving",
+        "back",
+        "travel",
+        "travelling",
+        "traveling",
+    ];
+    let mut start = 0;
+    let mut first = None;
+    while let Some((d, at)) = calendar_date_at(&words[start..], today) {
+        let at = start + at;
+        first.get_or_insert(d);
+        let before = &words[at.saturating_sub(3)..at];
+        if !before.iter().any(|w| TRAVEL.contains(&w.as_str())) {
+            return Some((d, false));
+        }
+        start = at + 1;
+        if start >= words.len() {
+            break;
+        }
+    }
+    first.map(|d| (d, true))
+}
+
+fn calendar_date_at(words: &[String], today: NaiveDate) -> Option<(NaiveDate, usize)> {
     let month_of = |w: &str| MONTHS.iter().find(|(n, _)| *n == w).map(|(_, m)| *m);
     let day_of = |w: &str| -> Option<u32> {
         let d = w
@@ -495,14 +538,14 @@ fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<NaiveDate> 
             let month: u32 = parts.next()?.parse().ok()?;
             let year = parts.next().and_then(|y| y.parse::<i32>().ok());
             let year = year.map(|y| if y < 100 { 2000 + y } else { y });
-            return resolve_day_month(day, Some(month), year, today);
+            return resolve_day_month(day, Some(month), year, today).map(|d| (d, i));
         }
         if let Some(month) = month_of(w) {
             // "June 12" or "12 June"
             let after = words.get(i + 1).and_then(|w| day_of(w));
             let before = if i > 0 { day_of(&words[i - 1]) } else { None };
             if let Some(day) = before.or(after) {
-                return resolve_day_month(day, Some(month), None, today);
+                return resolve_day_month(day, Some(month), None, today).map(|d| (d, i));
             }
         }
         // "the twenty third at ten", "twelfth of june", "june the first"
@@ -538,7 +581,7 @@ fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<NaiveDate> 
                         | "okay"
                 );
             if month.is_some() || says_date {
-                return resolve_day_month(day, month, None, today);
+                return resolve_day_month(day, month, None, today).map(|d| (d, i));
             }
         }
         // "the 2nd one", "3rd option" pick an offer, not a day.
@@ -562,7 +605,7 @@ fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<NaiveDate> 
                 Some("of") => words.get(i + 2).and_then(|w| month_of(w)),
                 next => next.and_then(month_of),
             };
-            return resolve_day_month(day, month, None, today);
+            return resolve_day_month(day, month, None, today).map(|d| (d, i));
         }
     }
     None
@@ -649,6 +692,15 @@ mod tests {
             ("on friday no sorry saturday at ten", d(11, 28)),
             ("ijumaa, hapana samahani jumamosi", d(11, 28)),
             ("thursday i mean friday", d(11, 27)),
+            (
+                "I land on 27th november. Can I get braids on Saturday 28th in the morning?",
+                d(11, 28),
+            ),
+            (
+                "I'm in Nairobi till the 30th. I'd like braids on Friday morning",
+                d(11, 27),
+            ),
+            ("I land on the 27th, can I come that day?", d(11, 27)),
             (
                 "box braids for easter monday at eight",
                 NaiveDate::from_ymd_opt(2027, 3, 29),

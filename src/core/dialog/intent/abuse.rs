@@ -44,6 +44,8 @@ const ALWAYS: &str = "
     mlinikata pesa mara mbili, kunikata mara mbili, charged me double, deducted twice,
     nitavunja, nivunje, tutavunja, nitaivunja, nitawavunja, nitakuvunja, nitachoma, tutachoma,
     nitakuja niwavunje, i will break, i ll break, ill break, smash your, burn down,
+    break your windows, break your salon, break your shop, i m warning you, im warning you,
+    i am warning you,
     hamtanirudishia, mtanirudishia pesa, nirudishiwe pesa, rudisheni pesa,
     niwaonyeshe kitu, nitawaonyesha kitu, nitakuonyesha kitu, mtaona cha mtema kuni,
     mtanitambua, mtajua hamjui
@@ -127,6 +129,7 @@ mod tests {
             "mlinikata pesa double kwa mpesa",
             "nitakuja hapo nivunje hiyo salon yenu kama hamtanirudishia pesa yangu",
             "wasee mliharibu nywele yangu last time, nitakuja hapo niwaonyeshe kitu",
+            "if my braids are done badly again I will come there and break your windows",
         ];
         for text in abusive {
             assert!(is_abuse(&Tokens::new(text)), "should be abuse: {text}");
