@@ -185,7 +185,7 @@ impl Dialog<'_> {
             list
         };
         if let (Some(add), [one]) = (a.add_after, list.as_slice()) {
-            self.book_after(*one, add);
+            self.book_after(*one, add, a.when.time);
             return;
         }
         if a.purpose == ExistingPurpose::Check {
@@ -613,12 +613,19 @@ impl Dialog<'_> {
 
     /// "nina booking ya relaxer jumamosi … nataka kuongeza manicure baada
     /// ya hiyo": `service` booked from the end of `ap`, the same day.
-    pub(super) fn book_after(&mut self, ap: AppointmentSummary, service: Uuid) {
+    /// A time the customer gave for it ("can I also do my eyebrows the same
+    /// day at 11?") wins when it is after the booking's end.
+    pub(super) fn book_after(
+        &mut self,
+        ap: AppointmentSummary,
+        service: Uuid,
+        asked: Option<NaiveTime>,
+    ) {
         let end = ap.end.with_timezone(&self.config.tz);
         self.state.plan = Plan::default();
         let when = When {
             date: Some(end.date_naive()),
-            time: Some(end.time()),
+            time: Some(asked.filter(|t| *t >= end.time()).unwrap_or(end.time())),
             part: None,
         };
         self.search(Purpose::New, service, None, when, false);
@@ -634,7 +641,7 @@ impl Dialog<'_> {
             .chain(u.service)
             .find(|sv| *sv != s.appointment.service_id);
         if let Some(add) = other.filter(|_| adds_after(&u.tokens)) {
-            self.book_after(s.appointment, add);
+            self.book_after(s.appointment, add, u.when.time);
             return true;
         }
         // "badala ya pedicure nifanyiwe manicure saa ile ile": another

@@ -684,11 +684,25 @@ impl<'a> Dialog<'a> {
             if let Some(theirs) = theirs
                 && let Some(add) = u.services.iter().copied().find(|s| *s != theirs)
             {
+                // The time said after the adding word is the new one's.
+                let words = u.tokens.words();
+                let from = (0..words.len())
+                    .find(|&i| existing::adds_after(&Tokens::from_words(vec![words[i].clone()])))
+                    .unwrap_or(words.len());
+                let now = self.state.now.unwrap_or_default();
+                let asked = parse_when(
+                    &Tokens::from_words(words[from..].to_vec()),
+                    now,
+                    self.config.tz,
+                );
                 self.act(Action::ListUpcoming);
                 self.state.step = Step::AwaitUpcoming(AwaitUpcoming {
                     all: false,
                     purpose: ExistingPurpose::Check,
-                    when: When::default(),
+                    when: When {
+                        time: asked.time,
+                        ..When::default()
+                    },
                     identify: When {
                         date: u.when.date,
                         ..When::default()

@@ -439,3 +439,16 @@ fn another_service_added_after_a_booking_they_have_starts_at_its_end() {
         assert_eq!(w.appointments[0], braids, "{ask}: the braids stay");
     }
 }
+
+#[test]
+fn another_service_added_at_its_own_time_after_a_booking_takes_that_time() {
+    let mut w = World::new();
+    w.say("box braids on friday at 9am");
+    w.say("yes");
+    w.state = DialogState::default();
+    let r =
+        w.say("I have box braids on Friday at 9. Can I also do a manicure the same day at 3pm?");
+    assert!(r.contains("15:00"), "{r}");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-27 09:00", "2026-11-27 15:00"]);
+}
