@@ -17,7 +17,10 @@ impl Dialog<'_> {
                     // time is the new one; "I have a manicure booked on
                     // Thursday": the time names the booking.
                     None if u.intents.contains(Intent::Reschedule) => (When::default(), u.when),
-                    None => (u.when, When::default()),
+                    // "niko na appointment leo saa kumi na moja, naeza kuja
+                    // mapema saa nane?": two times, the later said is new.
+                    None => two_whens(&u.tokens, now, self.config.tz)
+                        .unwrap_or((u.when, When::default())),
                 }
             }
         };
@@ -764,4 +767,19 @@ pub(super) fn adds_after(tokens: &Tokens) -> bool {
         "plus",
         "as well",
     ])
+}
+
+/// A turn with two days or two times and no word marking either as the
+/// new one: the first names the booking, the last said is the new one.
+fn two_whens(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<(When, When)> {
+    let words = tokens.words();
+    let k = (1..words.len()).rev().find(|&k| {
+        let w = parse_when(&Tokens::from_words(words[k..].to_vec()), now, tz);
+        w.time.is_some() || w.date.is_some()
+    })?;
+    let first = parse_when(&Tokens::from_words(words[..k].to_vec()), now, tz);
+    let last = parse_when(&Tokens::from_words(words[k..].to_vec()), now, tz);
+    let two_times = first.time.is_some() && last.time.is_some() && first.time != last.time;
+    let two_days = first.date.is_some() && last.date.is_some() && first.date != last.date;
+    (two_times || two_days).then_some((first, last))
 }

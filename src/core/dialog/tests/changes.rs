@@ -452,3 +452,21 @@ fn another_service_added_at_its_own_time_after_a_booking_takes_that_time() {
     w.say("yes");
     assert_eq!(w.booked_local(), ["2026-11-27 09:00", "2026-11-27 15:00"]);
 }
+
+#[test]
+fn a_booking_named_by_its_time_and_a_new_time_in_one_breath_moves() {
+    let mut w = World::new();
+    w.say("box braids on friday at 2pm");
+    w.say("yes");
+    w.state = DialogState::default();
+    w.say("niko na appointment ya box braids ijumaa saa nane mchana, naeza kuja mapema saa nne asubuhi?");
+    w.say("ndio");
+    assert_eq!(w.booked_local(), ["2026-11-27 10:00"]);
+    // One day and one time name the booking: nothing moved yet.
+    let mut w = World::new();
+    w.say("box braids on friday at 2pm");
+    w.say("yes");
+    w.state = DialogState::default();
+    let r = w.say("I have a box braids booking on Friday at 2");
+    assert!(!r.contains("Move your"), "{r}");
+}
