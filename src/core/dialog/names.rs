@@ -341,15 +341,11 @@ pub fn party_size(tokens: &Tokens) -> u8 {
     let before = |i: usize, back: usize| if i >= back { at(i - back) } else { "" };
     let mut others = 0u8;
     for (i, w) in words.iter().enumerate() {
-        let plural = (w.ends_with('s') && !is_word(w, "sis, boss"))
-            || is_word(
-                w,
-                "watoto, marafiki, mabeste, madada, wanangu, mapacha, mabinti, wasichana, wavulana, vijana",
-            );
+        let plural = is_plural(w);
         let count = if plural { 2 } else { 1 };
         // "I have two boys", "my three daughters", "na watoto watatu": a
         // counted group of companions is that many people.
-        let companion = is_word(w, COMPANIONS) || is_word(w, SW_COMPANIONS);
+        let companion = is_person(w);
         // "my two daughters", "watoto wawili", "mabinti wangu wawili".
         let counted = count_word(before(i, 1))
             .or_else(|| count_word(at(i + 1)))
@@ -416,6 +412,15 @@ pub fn party_size(tokens: &Tokens) -> u8 {
     }
 }
 
+/// Whether a word is plural ("daughters", "watoto", "mabinti").
+fn is_plural(w: &str) -> bool {
+    (w.ends_with('s') && !is_word(w, "sis, boss"))
+        || is_word(
+            w,
+            "watoto, marafiki, mabeste, madada, wanangu, mapacha, mabinti, wasichana, wavulana, vijana",
+        )
+}
+
 /// Whether a word names a person someone comes with ("bibi", "sister").
 pub fn is_person(word: &str) -> bool {
     is_word(word, COMPANIONS) || is_word(word, SW_COMPANIONS)
@@ -426,14 +431,10 @@ pub fn is_person(word: &str) -> bool {
 pub fn group_start(tokens: &Tokens) -> Option<usize> {
     // The last mention: "with my 2 daughters. I want a relaxer and the
     // girls want cornrows".
-    tokens.words().iter().rposition(|w| {
-        is_person(w)
-            && ((w.ends_with('s') && !is_word(w, "sis, boss"))
-                || is_word(
-                    w,
-                    "watoto, marafiki, mabeste, madada, wanangu, mapacha, mabinti, wasichana, wavulana, vijana",
-                ))
-    })
+    tokens
+        .words()
+        .iter()
+        .rposition(|w| is_person(w) && is_plural(w))
 }
 
 /// "two" / "2" / "wawili" as a count of people (2 to 6).
