@@ -24,7 +24,7 @@ mod words;
 
 use chrono::Weekday;
 
-pub use words::{SERVICE_KINDS, SERVICE_SYNONYMS, ServiceSynonym};
+pub use words::{BROWS, CARVE, SERVICE_KINDS, SERVICE_SYNONYMS, ServiceSynonym};
 
 /// The result of normalising one turn's words.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -246,16 +246,33 @@ fn drop_fillers(raw: Vec<String>) -> Vec<String> {
     // word that began the phrase just before it is a spoken false start,
     // kept as the correction it is ("i mean") for the readers after.
     const OPENERS: &[&str] = &["on", "at", "saa", "siku", "by", "tarehe"];
+    // "on monday uh no tuesday", "saa nane aah hapana saa tisa": a filler,
+    // a "no", then a day or a time said again is the same correction.
+    const TAKE_BACK: &[&str] = &["no", "hapana", "sorry", "samahani", "la"];
+    let says_when = |w: &str| {
+        OPENERS.contains(&w)
+            || is_day_word(w)
+            || w.chars().all(|c| c.is_ascii_digit()) && !w.is_empty()
+            || super::numbers::en_small(w).is_some()
+            || super::numbers::sw_small(w).is_some()
+    };
     let mut kept: Vec<String> = Vec::with_capacity(raw.len());
-    for (i, w) in raw.iter().enumerate() {
-        if !is_filler(i, w) {
-            kept.push(w.clone());
+    let mut i = 0;
+    while i < raw.len() {
+        let w = raw[i].as_str();
+        i += 1;
+        if !is_filler(i - 1, w) {
+            kept.push(w.to_owned());
             continue;
         }
-        let next = raw.get(i + 1).map(String::as_str).unwrap_or("");
+        let next = raw.get(i).map(String::as_str).unwrap_or("");
+        let after = raw.get(i + 1).map(String::as_str).unwrap_or("");
         let recent = &kept[kept.len().saturating_sub(3)..];
         if OPENERS.contains(&next) && recent.len() >= 2 && recent.iter().any(|k| k == next) {
             kept.extend(["i".to_owned(), "mean".to_owned()]);
+        } else if TAKE_BACK.contains(&next) && !kept.is_empty() && says_when(after) {
+            kept.extend(["i".to_owned(), "mean".to_owned()]);
+            i += 1;
         }
     }
     if kept.is_empty() { raw } else { kept }

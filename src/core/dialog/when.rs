@@ -710,6 +710,8 @@ mod tests {
                 d(11, 27),
             ),
             ("cornrows on mon uh on friday", d(11, 27)),
+            ("box braids on thursday uh no friday saa mbili", d(11, 27)),
+            ("alhamisi eeh hapana ijumaa", d(11, 27)),
             ("on thursday uh at ten", d(11, 26)),
             (
                 "she closes school on friday so saturday morning is best",
@@ -895,5 +897,17 @@ mod tests {
         let later = when("saa nane mchana");
         assert_eq!(later.or(earlier).date, d(11, 26));
         assert_eq!(later.or(earlier).time, t(14, 0));
+    }
+
+    #[test]
+    fn a_spoken_no_after_a_filler_takes_the_time_back() {
+        for (text, time) in [
+            ("gel nails ijumaa saa nane aah hapana saa tisa", t(15, 0)),
+            ("friday at two um no at three", t(15, 0)),
+            // A "no" that answers something else is no correction.
+            ("uh no problem, friday at two", t(14, 0)),
+        ] {
+            assert_eq!(when(text).time, time, "{text}");
+        }
     }
 }

@@ -373,7 +373,17 @@ fn synonym_hits(tokens: &Tokens) -> Vec<(&'static ServiceSynonym, Vec<usize>)> {
                 .iter()
                 .filter_map(|phrase| {
                     let parts: Vec<&str> = phrase.split(' ').collect();
-                    find_phrase(text, &parts).map(|start| (start..start + parts.len()).collect())
+                    find_phrase(text, &parts)
+                        .filter(|&start| {
+                            // "kuchonga nyusi", "nyusi zichongwe": the brows.
+                            let brows = |i: Option<usize>| {
+                                i.and_then(|i| text.get(i))
+                                    .is_some_and(|w| lexicon::BROWS.contains(&w.as_str()))
+                            };
+                            !(lexicon::CARVE.contains(phrase)
+                                && (brows(start.checked_sub(1)) || brows(Some(start + 1))))
+                        })
+                        .map(|start| (start..start + parts.len()).collect())
                 })
                 .min_by_key(|at: &Vec<usize>| at.len())
                 .map(|at| (synonym, at))

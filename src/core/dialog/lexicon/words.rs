@@ -354,6 +354,19 @@ tutaonana uje nitafika nitakuwa nimechelewa chelewa samahani pole ok okay
 matatu stage town tao
 ";
 
+/// Sheng verbs of carving that name a haircut on their own ("nataka
+/// kuchongwa") but shape what follows them when it is the brows ("kuchonga
+/// nyusi").
+pub const CARVE: &[&str] = &[
+    "kuchongwa",
+    "chongwa",
+    "nichongwe",
+    "achongwe",
+    "tuchongwe",
+    "wachongwe",
+];
+pub const BROWS: &[&str] = &["nyusi", "brows", "eyebrows", "eyebrow"];
+
 /// A kind of service salons offer, as customers name it: the phrases they
 /// use, and the words that identify that kind in a tenant's service names
 /// (English or Swahili), so one list serves every catalogue.
@@ -416,6 +429,14 @@ pub const SERVICE_SYNONYMS: &[ServiceSynonym] = &[
             "chonga nywele",
             "kuchonga nywele",
             "kuchongwa nywele",
+            // Sheng: "nataka kuchongwa", "msee wangu achongwe" (but
+            // "kuchonga nyusi" shapes eyebrows: see `CARVE`).
+            "kuchongwa",
+            "chongwa",
+            "nichongwe",
+            "achongwe",
+            "tuchongwe",
+            "wachongwe",
             "cut nywele",
             // "vijana wawili wakatwe nywele", "nikatwe nywele", "akatwe"
             "kukatwa nywele",
