@@ -603,7 +603,13 @@ pub fn classify(tokens: &Tokens) -> Intents {
                 || w.starts_with(|c: char| c.is_ascii_digit())
         })
     });
-    if has(RESCHEDULE) || has_stem(tokens, RESCHEDULE_STEMS) || changes_existing || instead_of_time
+    // "can i come half an hour earlier tomorrow": a time moved by an amount.
+    let shifted = crate::core::dialog::when::shift_minutes(tokens).is_some();
+    if has(RESCHEDULE)
+        || has_stem(tokens, RESCHEDULE_STEMS)
+        || changes_existing
+        || instead_of_time
+        || shifted
     {
         found.push(Intent::Reschedule);
     }

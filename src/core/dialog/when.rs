@@ -18,12 +18,14 @@
 //! "saa 4" and "16:00" here.
 
 mod clock;
+mod shift;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 pub use clock::swahili_clock;
+pub use shift::shift_minutes;
 
 use super::lexicon;
 use super::numbers::en_ordinal;

@@ -305,6 +305,16 @@ impl Dialog<'_> {
     fn when_at_confirm(&self, u: &Understood, local: DateTime<Tz>) -> When {
         let now = self.state.now.unwrap_or_default();
         let tz = self.config.tz;
+        // "ok but can it be 30 min later", "an hour earlier": the proposal
+        // moved by that much (on the day said, if one was).
+        if let Some(minutes) = shift_minutes(&u.tokens) {
+            let moved = local + Duration::minutes(minutes);
+            return When {
+                date: u.when.date.or(Some(moved.date_naive())),
+                time: Some(moved.time()),
+                part: None,
+            };
+        }
         if u.when.is_empty() {
             if says_next_week(&u.tokens) {
                 return When {

@@ -9,6 +9,11 @@ impl Dialog<'_> {
         let (identify, when) = match purpose {
             ExistingPurpose::Cancel | ExistingPurpose::Check => (u.when, When::default()),
             ExistingPurpose::Again => (When::default(), u.when),
+            // "push my appointment tmrw by an hour": what is said names the
+            // booking; the new time is its own, moved.
+            ExistingPurpose::Reschedule if shift_minutes(&u.tokens).is_some() => {
+                (u.when, When::default())
+            }
             ExistingPurpose::Reschedule => {
                 let now = self.state.now.unwrap_or_default();
                 match move_parts(&u.tokens, now, self.config.tz) {
@@ -50,6 +55,7 @@ impl Dialog<'_> {
             kind,
             add_after: None,
             same_time: same_time(&u.tokens),
+            shift: shift_minutes(&u.tokens),
             swap_to,
             same_staff: u.tokens.has_any(&[
                 "same person",
@@ -218,7 +224,7 @@ impl Dialog<'_> {
                 self.say(Msg::NoUpcoming.text(lang));
                 self.state.step = Step::Idle;
             }
-            [one] => self.existing_chosen(a.purpose, a.when, a.same_time, a.swap_to, *one),
+            [one] => self.existing_chosen(a.purpose, a.when, a.same_time, a.shift, a.swap_to, *one),
             many => {
                 let offered: Vec<AppointmentSummary> = many.iter().take(10).copied().collect();
                 self.say(
@@ -261,6 +267,7 @@ impl Dialog<'_> {
                     purpose: a.purpose,
                     when: a.when,
                     same_time: a.same_time,
+                    shift: a.shift,
                     swap_to: a.swap_to,
                     offered,
                 });
@@ -319,12 +326,25 @@ impl Dialog<'_> {
         purpose: ExistingPurpose,
         when: When,
         same_time: bool,
+        shift: Option<i64>,
         swap_to: Option<Uuid>,
         ap: AppointmentSummary,
     ) {
         let lang = self.state.lang;
         let what = self.describe(&ap);
         let local = ap.start.with_timezone(&self.config.tz);
+        // "push it by an hour": its own time, moved.
+        let when = match shift {
+            Some(minutes) if when.time.is_none() => {
+                let moved = local + Duration::minutes(minutes);
+                When {
+                    date: when.date.or(Some(moved.date_naive())),
+                    time: Some(moved.time()),
+                    part: None,
+                }
+            }
+            Some(_) | None => when,
+        };
         // "to Thursday same time": the appointment's own time on the new
         // day; "to 4pm": the new time on its own day.
         let when = When {
@@ -432,7 +452,8 @@ impl Dialog<'_> {
             };
             let swap_to = swap_now.filter(|sv| *sv != ap.service_id).or(s.swap_to);
             let same = s.same_time || same_time(&u.tokens);
-            self.existing_chosen(s.purpose, when, same, swap_to, ap);
+            let shift = s.shift.or_else(|| shift_minutes(&u.tokens));
+            self.existing_chosen(s.purpose, when, same, shift, swap_to, ap);
             return true;
         }
         // "both" / "zote" when cancelling two or three.
@@ -657,6 +678,18 @@ impl Dialog<'_> {
                 time: u.when.time.or(Some(local.time())),
                 part: None,
             };
+            self.search(Purpose::Move(s.appointment), service, u.staff, when, false);
+            return true;
+        }
+        if let Some(minutes) = shift_minutes(&u.tokens) {
+            let moved =
+                s.appointment.start.with_timezone(&self.config.tz) + Duration::minutes(minutes);
+            let when = When {
+                date: u.when.date.or(Some(moved.date_naive())),
+                time: Some(moved.time()),
+                part: None,
+            };
+            let service = s.appointment.service_id;
             self.search(Purpose::Move(s.appointment), service, u.staff, when, false);
             return true;
         }

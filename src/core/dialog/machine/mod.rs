@@ -38,7 +38,9 @@ use super::names::{corrected_name, group_start, party_size, stated_name};
 use super::personality::{CancellationTone, Personality, Upsell};
 use super::say;
 use super::text::{DetectedLang, Lang, Tokens, detect, reply_language};
-use super::when::{When, last_correction, local_today, parse_when, same_time, says_next_week};
+use super::when::{
+    When, last_correction, local_today, parse_when, same_time, says_next_week, shift_minutes,
+};
 use crate::core::booking::{ServiceSpec, Slot, SlotQuery};
 use crate::core::ids::{Money, PhoneNumber};
 use crate::core::messages::Msg;
@@ -584,6 +586,7 @@ impl<'a> Dialog<'a> {
                     },
                     service: Some(theirs),
                     same_time: false,
+                    shift: None,
                     swap_to: None,
                     same_staff: false,
                     kind: Vec::new(),

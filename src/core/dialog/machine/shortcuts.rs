@@ -122,7 +122,8 @@ impl Dialog<'_> {
                 (_, Some(new)) => Some(new),
                 (old, None) => old,
             };
-            if !when.is_empty() || swap_to.is_some() {
+            let shift = shift_minutes(&u.tokens);
+            if !when.is_empty() || swap_to.is_some() || shift.is_some() {
                 self.state.reminded = Some(id);
                 self.state.cancel_queue.clear();
                 self.act(Action::ListUpcoming);
@@ -133,6 +134,7 @@ impl Dialog<'_> {
                     identify: When::default(),
                     service: None,
                     same_time: same_time(&u.tokens),
+                    shift,
                     swap_to,
                     same_staff: false,
                     kind: Vec::new(),

@@ -363,6 +363,9 @@ pub struct AwaitUpcoming {
     /// "same time": keep the appointment's time on the new day.
     #[serde(default)]
     pub same_time: bool,
+    /// "push it by an hour": minutes to move the appointment by.
+    #[serde(default)]
+    pub shift: Option<i64>,
     /// "change it to a relaxer instead": the service it should become.
     #[serde(default)]
     pub swap_to: Option<Uuid>,
@@ -388,6 +391,8 @@ pub struct ChooseAppointment {
     pub when: When,
     #[serde(default)]
     pub same_time: bool,
+    #[serde(default)]
+    pub shift: Option<i64>,
     #[serde(default)]
     pub swap_to: Option<Uuid>,
     pub offered: Vec<AppointmentSummary>,

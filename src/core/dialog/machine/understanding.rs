@@ -7,7 +7,11 @@ use super::*;
 impl Dialog<'_> {
     pub(super) fn understand(&self, turn: &Turn, tokens: Tokens) -> Understood {
         let mut intents = classify(&tokens);
-        let when = parse_when(&tokens, turn.now, self.config.tz);
+        let mut when = parse_when(&tokens, turn.now, self.config.tz);
+        // "isogeze na saa moja": an amount to move by, not 07:00.
+        if shift_minutes(&tokens).is_some() {
+            when.time = None;
+        }
         let services = &self.config.catalog.services;
         // A word a service match has taken asks for no person: "a manage
         // cure" (Manicure, as a recogniser splits it) is not "the manager".

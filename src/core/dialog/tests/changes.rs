@@ -470,3 +470,43 @@ fn a_booking_named_by_its_time_and_a_new_time_in_one_breath_moves() {
     let r = w.say("I have a box braids booking on Friday at 2");
     assert!(!r.contains("Move your"), "{r}");
 }
+
+#[test]
+fn a_time_moved_by_an_amount_moves_the_proposal_or_the_booking() {
+    // At the confirmation: the proposed time, moved.
+    for (answer, want) in [
+        ("ok but can it be 30 min later", "2026-11-26 10:30"),
+        ("an hour earlier pls", "2026-11-26 09:00"),
+        ("sawa lakini nusu saa baadaye", "2026-11-26 10:30"),
+    ] {
+        let mut w = World::new();
+        w.say("pedicure tomorrow at 10am");
+        let r = w.say(answer);
+        assert!(w.appointments.is_empty(), "{answer}: {r}");
+        w.say("yes");
+        assert_eq!(w.booked_local(), [want], "{answer}");
+    }
+    // A booking they have: its own time, moved.
+    for (ask, want) in [
+        (
+            "can u push my appointment tmrw by an hour",
+            "2026-11-26 11:00",
+        ),
+        ("isogeze na saa moja tafadhali", "2026-11-26 11:00"),
+        (
+            "can i come half an hour earlier tomorrow",
+            "2026-11-26 09:30",
+        ),
+    ] {
+        let mut w = World::new();
+        w.say("pedicure tomorrow at 10am");
+        w.say("yes");
+        let r = w.say(ask);
+        assert!(
+            r.contains("Move your") || r.contains("Nihamishe"),
+            "{ask}: {r}"
+        );
+        w.say("yes");
+        assert_eq!(w.booked_local(), [want], "{ask}");
+    }
+}
