@@ -81,6 +81,10 @@ pub struct SlotQuery {
     /// The appointment being moved or changed: its own time is not busy.
     #[serde(default)]
     pub except: Option<Uuid>,
+    /// A start the customer named, tried as well when it is off the grid
+    /// ("saa tatu na robo", 09:15, with a 30-minute grid).
+    #[serde(default)]
+    pub asked: Option<DateTime<Utc>>,
 }
 
 /// Every free slot, sorted by start then staff, at most one entry per
@@ -115,21 +119,30 @@ pub fn free_slots(tz: Tz, staff: &[StaffAvailability], q: &SlotQuery) -> Vec<Slo
                 else {
                     continue;
                 };
+                let free = |start: DateTime<Utc>| {
+                    let span_end = start + occupied;
+                    start >= q.not_before
+                        && start >= win_start
+                        && start + duration <= win_end
+                        && !member
+                            .busy
+                            .iter()
+                            .any(|b| b.start < span_end && start < b.end)
+                };
+                let slot = |start| Slot {
+                    staff_id: member.staff_id,
+                    start,
+                    end: start + duration,
+                };
                 let mut start = win_start;
                 while start + duration <= win_end {
-                    let span_end = start + occupied;
-                    let clashes = member
-                        .busy
-                        .iter()
-                        .any(|b| b.start < span_end && start < b.end);
-                    if start >= q.not_before && !clashes {
-                        out.push(Slot {
-                            staff_id: member.staff_id,
-                            start,
-                            end: start + duration,
-                        });
+                    if free(start) {
+                        out.push(slot(start));
                     }
                     start += step;
+                }
+                if let Some(asked) = q.asked.filter(|a| free(*a)) {
+                    out.push(slot(asked));
                 }
             }
         }
@@ -283,7 +296,45 @@ mod tests {
             step_min: 30,
             closed_on_holidays: false,
             except: None,
+            asked: None,
         }
+    }
+
+    #[test]
+    fn a_start_asked_off_the_grid_is_free_when_it_fits() {
+        let member = [staff(10, vec![])];
+        let quarter_past = at(25, 9, 15);
+        let on_grid = free_slots(tz(), &member, &query(25, 1));
+        assert!(on_grid.iter().all(|s| s.start != quarter_past));
+        let asked = SlotQuery {
+            asked: Some(quarter_past),
+            ..query(25, 1)
+        };
+        let slots = free_slots(tz(), &member, &asked);
+        assert_eq!(slots.len(), on_grid.len() + 1);
+        assert!(slots.iter().any(|s| s.start == quarter_past));
+        // Not when it would run past the window's end (13:00) or clash.
+        let late = SlotQuery {
+            asked: Some(at(25, 12, 45)),
+            ..query(25, 1)
+        };
+        assert_eq!(free_slots(tz(), &member, &late).len(), on_grid.len());
+        let busy = [staff(
+            10,
+            vec![Busy {
+                start: at(25, 9, 0),
+                end: at(25, 10, 0),
+            }],
+        )];
+        let clash = SlotQuery {
+            asked: Some(quarter_past),
+            ..query(25, 1)
+        };
+        assert!(
+            free_slots(tz(), &busy, &clash)
+                .iter()
+                .all(|s| s.start != quarter_past)
+        );
     }
 
     #[test]

@@ -191,6 +191,11 @@ impl Dialog<'_> {
                 Purpose::Move(ap) => Some(ap.id),
                 Purpose::New => None,
             },
+            asked: when
+                .date
+                .zip(when.time)
+                .and_then(|(d, t)| d.and_time(t).and_local_timezone(self.config.tz).earliest())
+                .map(|t| t.with_timezone(&Utc)),
         };
         self.act(Action::FindSlots(query));
         self.state.step = Step::AwaitSlots(AwaitSlots {

@@ -510,3 +510,17 @@ fn a_time_moved_by_an_amount_moves_the_proposal_or_the_booking() {
         assert_eq!(w.booked_local(), [want], "{ask}");
     }
 }
+
+#[test]
+fn a_free_time_off_the_half_hour_grid_is_booked_as_asked() {
+    for ask in [
+        "pedicure tomorrow at 10:15",
+        "nataka pedicure kesho saa nne na robo",
+    ] {
+        let mut w = World::new();
+        let r = w.say(ask);
+        assert!(r.contains("10:15"), "{ask}: {r}");
+        w.say("yes");
+        assert_eq!(w.booked_local(), ["2026-11-26 10:15"], "{ask}");
+    }
+}
