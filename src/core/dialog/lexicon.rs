@@ -261,6 +261,17 @@ fn drop_fillers(raw: Vec<String>) -> Vec<String> {
     while i < raw.len() {
         let w = raw[i].as_str();
         i += 1;
+        // "today at like four", "like tmrw": "like" as a hedge before a day
+        // or a time ("i'd like four" keeps it).
+        let hedge = w == "like"
+            && raw.get(i).is_some_and(|n| says_when(n))
+            && !matches!(
+                kept.last().map(String::as_str),
+                Some("i" | "id" | "i'd" | "would" | "we" | "they" | "you" | "u" | "she" | "he")
+            );
+        if hedge {
+            continue;
+        }
         if !is_filler(i - 1, w) {
             kept.push(w.to_owned());
             continue;

@@ -30,7 +30,7 @@ const WEAK_AT_START: &str = "this is, it s, its, hii ni, here is, am, jina, name
 const AFTER_NAME: &str = "i, im, here, hapa, and, na, from, again, tena, nataka, ningependa,
     naomba, nilikuwa, nilitaka, want, would, wanted, can, could, please, pls, kindly, checking,
     just, calling, asking, ni, nime, niko, am, is, your, ur, the, a, booking, about, kutoka,
-    uh, um, eeh";
+    uh, um, eeh, btw, by, do, does, nikuje, so";
 
 /// Words that open a message before the part that matters.
 const OPENERS: &str = "hi, hello, hey, hallo, helo, hellow, habari, jambo, hujambo, mambo, niaje,
@@ -190,7 +190,11 @@ fn name_at(words: &[String], at: usize, kind: Trigger, original: &str) -> Option
         i += 1;
     }
     let titles = parts.len();
-    while i < words.len() && parts.len() < 3 && looks_like_name(&words[i], strong, original) {
+    while i < words.len()
+        && parts.len() < 3
+        && !is_word(&words[i], AFTER_NAME)
+        && looks_like_name(&words[i], strong, original)
+    {
         parts.push(&words[i]);
         i += 1;
     }
@@ -551,6 +555,8 @@ mod tests {
             ),
             ("Esther here, can I book nails", "Esther"),
             ("hello am Faith", "Faith"),
+            ("hey am Shiro btw 😊 do you guys do gel nails", "Shiro"),
+            ("hi am Kevo do you do cornrows", "Kevo"),
             ("I am Brian and I need a haircut", "Brian"),
             ("my names are Jane Muthoni", "Jane Muthoni"),
             ("Sasa, ni Brayo hapa", "Brayo"),

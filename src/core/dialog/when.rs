@@ -308,10 +308,25 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     let weekdays: Vec<usize> = (0..words.len())
         .filter(|&i| lexicon::weekday(&words[i]).is_some())
         .collect();
+    // "kwani sunday hamfanyi? ok make it monday 10am", "not open on sunday?
+    // monday then": of two weekdays, the one a change names.
+    let replacing = |i: usize| {
+        let before = |k: usize| i.checked_sub(k).map_or("", |j| words[j].as_str());
+        let after = words.get(i + 1).map_or("", String::as_str);
+        (before(2) == "make" && before(1) == "it")
+            || matches!(before(1), "iwe" | "basi" | "then" | "rather")
+            || matches!(after, "instead" | "then" | "badala" | "basi")
+    };
     let chosen = weekdays
         .iter()
         .copied()
         .find(|&i| weekdays.len() >= 2 && preferred(i))
+        .or_else(|| {
+            weekdays
+                .iter()
+                .copied()
+                .find(|&i| weekdays.len() >= 2 && replacing(i))
+        })
         .or(weekdays.first().copied());
     for (i, w) in words.iter().enumerate() {
         let Some(weekday) = lexicon::weekday(w).filter(|_| Some(i) == chosen) else {
@@ -722,6 +737,11 @@ mod tests {
             ("friday or saturday, saturday would be better", d(11, 28)),
             ("jumamosi ni bora kuliko ijumaa", d(11, 28)),
             ("friday, or saturday", d(11, 27)),
+            (
+                "aii kwani sunday hamfanyi? ok make it monday 10am",
+                d(11, 30),
+            ),
+            ("not open on sunday? monday then", d(11, 30)),
             ("Friday", d(11, 27)),
             ("Ijumaa", d(11, 27)),
             ("next Friday", d(11, 27)),
@@ -902,9 +922,10 @@ mod tests {
     }
 
     #[test]
-    fn a_spoken_no_after_a_filler_takes_the_time_back() {
+    fn spoken_hedges_and_take_backs_leave_the_time_meant() {
         for (text, time) in [
             ("gel nails ijumaa saa nane aah hapana saa tisa", t(15, 0)),
+            ("can i get a haircut like today at like four", t(16, 0)),
             ("friday at two um no at three", t(15, 0)),
             // A "no" that answers something else is no correction.
             ("uh no problem, friday at two", t(14, 0)),

@@ -775,6 +775,7 @@ impl Dialog<'_> {
                 when,
                 staff: None,
                 offered,
+                together: false,
             });
             return;
         };

@@ -50,6 +50,7 @@ impl Dialog<'_> {
             when,
             staff,
             offered,
+            together: false,
         });
     }
 
@@ -89,6 +90,8 @@ impl Dialog<'_> {
     pub(super) fn choose_service(&mut self, u: &Understood, s: ChooseService) -> bool {
         let when = u.when.or(s.when);
         let staff = u.staff.or(s.staff);
+        let takes_offer =
+            u.assent == Assent::Yes || !u.when.is_empty() || u.intents.contains(Intent::Book);
         let picked = match &u.choice {
             Some(ChoiceRef::Id(id)) => id
                 .strip_prefix("svc_")
@@ -103,23 +106,23 @@ impl Dialog<'_> {
         .or_else(|| {
             // One service on offer: a yes, a day or "do you have space"
             // takes it.
-            (s.offered.len() == 1
-                && (u.assent == Assent::Yes
-                    || !u.when.is_empty()
-                    || u.intents.contains(Intent::Book)))
-            .then(|| s.offered[0])
+            (s.offered.len() == 1 && takes_offer).then(|| s.offered[0])
         });
-        // "both" / "zote" after two or three were offered.
-        let all = (2..=3).contains(&s.offered.len())
-            && u.tokens.has_any(&[
-                "both",
-                "all",
-                "zote",
-                "vyote",
-                "wote",
-                "all of them",
-                "zote mbili",
-            ]);
+        // "both" / "zote" after two or three were offered; a yes or a day
+        // to "Would you like to book them?" ("mani pedi ni ngapi?" …
+        // "nikuje jumamosi saa nne").
+        let several = (2..=3).contains(&s.offered.len());
+        let all = several
+            && ((s.together && takes_offer)
+                || u.tokens.has_any(&[
+                    "both",
+                    "all",
+                    "zote",
+                    "vyote",
+                    "wote",
+                    "all of them",
+                    "zote mbili",
+                ]));
         if all && picked.is_none() {
             let party = self.state.plan.party.max(u.party);
             if let Some(first) = self.plan_services(&s.offered, party) {
@@ -148,6 +151,7 @@ impl Dialog<'_> {
                 when,
                 staff,
                 offered,
+                together: false,
             });
             return true;
         }
@@ -158,6 +162,7 @@ impl Dialog<'_> {
             when,
             staff,
             offered,
+            together: false,
         });
         false
     }

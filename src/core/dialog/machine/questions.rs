@@ -35,6 +35,7 @@ impl Dialog<'_> {
                             when: u.when,
                             staff: u.staff,
                             offered: vec![id],
+                            together: false,
                         });
                         return;
                     }
@@ -50,6 +51,7 @@ impl Dialog<'_> {
                         when: u.when,
                         staff: u.staff,
                         offered: ids,
+                        together: false,
                     });
                 } else {
                     let lines: Vec<String> = self
@@ -220,6 +222,7 @@ impl Dialog<'_> {
                 self.state.step = Step::ChooseService(ChooseService {
                     when: u.when,
                     staff: u.staff,
+                    together: named.len() > 1,
                     offered: named,
                 });
                 return;

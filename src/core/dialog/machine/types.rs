@@ -300,6 +300,10 @@ pub struct ChooseService {
     pub when: When,
     pub staff: Option<Uuid>,
     pub offered: Vec<Uuid>,
+    /// "Would you like to book them?" was asked of all of `offered` (a
+    /// price asked for "mani pedi"): a yes or a day books them all.
+    #[serde(default)]
+    pub together: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -419,3 +419,33 @@ fn how_much_for_all_of_a_plan_gives_each_and_the_total() {
         assert!(r.contains(&total), "{ask}: {r} (wanted {total})");
     }
 }
+
+#[test]
+fn a_day_after_the_price_of_two_books_both() {
+    for (ask, day, yes) in [
+        (
+            "oya mnafanya mani pedi? ni ngapi hio",
+            "nikuje kesho saa nne",
+            "iko sawa",
+        ),
+        (
+            "how much is a manicure and a pedicure",
+            "ok tomorrow at 10",
+            "yes",
+        ),
+    ] {
+        let mut w = World::new();
+        w.say(ask);
+        assert!(w.appointments.is_empty(), "{ask}");
+        let r = w.say(day);
+        assert!(r.contains("10:00"), "{ask}: {r}");
+        w.say(yes);
+        assert_eq!(w.appointments.len(), 2, "{ask}");
+    }
+    // One of the two named after the price books that one.
+    let mut w = World::new();
+    w.say("how much is a manicure and a pedicure");
+    w.say("just the pedicure tomorrow at 10");
+    w.say("yes");
+    assert_eq!(w.appointments.len(), 1);
+}
