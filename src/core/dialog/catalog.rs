@@ -221,6 +221,10 @@ pub(crate) mod tests {
             ("nataka kuchongwa fresh kesho", Some(11)),
             ("msee wangu anataka kuchongwa", Some(11)),
             ("nataka kuchongwa nyusi", Some(21)),
+            (
+                "nataka kusukwa kitu simple, si kitu ya kukaa siku mingi",
+                None,
+            ),
             ("nataka nyusi zichongwe leo", Some(21)),
             ("a trim please", Some(11)),
             ("kukata nywele", Some(11)),

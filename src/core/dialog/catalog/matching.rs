@@ -257,6 +257,12 @@ fn hits(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Hit> {
         |w: &str| w.chars().count() >= 5 && owners.get(w).is_some_and(|o| o.len() == 1);
     let synonyms = synonym_hits(tokens);
     let text = tokens.words();
+    // A word that is (a typo of) a word of some service's name is no half
+    // of another in a recogniser's split ("kusukwa kitu" is no "kusokota").
+    let names_one: Vec<bool> = text
+        .iter()
+        .map(|w| owners.keys().any(|o| word_similarity(w, o) >= 0.9))
+        .collect();
     services
         .iter()
         .zip(&names)
@@ -296,6 +302,8 @@ fn hits(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Hit> {
                             key.len() >= 4
                                 && !at.contains(&i)
                                 && !at.contains(&(i + 1))
+                                && !names_one[i]
+                                && !names_one[i + 1]
                                 && sound_key(&format!("{}{}", text[i], text[i + 1])) == key
                         })
                         .flat_map(|i| [i, i + 1])

@@ -291,6 +291,7 @@ pub fn known() -> &'static HashSet<&'static str> {
 }
 
 const KNOWN_WORDS: &str = "
+kukaa nikae ukae akae tukae kitu vitu
 msichana wasichana achana wachana useless forget forgot forgotten daylight hell helpful
 mwanangu binti kijana vijana mtoto watoto hello
 a about above after again against all almost along already also always am among an and
