@@ -283,6 +283,9 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     {
         return Some(d);
     }
+    if let Some(d) = month_end_weekday(tokens, today) {
+        return Some(d);
+    }
     let next_week = says_next_week(tokens);
     let cutoff = NaiveTime::from_hms_opt(SAME_DAY_CUTOFF.0, SAME_DAY_CUTOFF.1, 0);
     let day_is_over = cutoff.is_some_and(|c| time >= c);
@@ -344,6 +347,39 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     // A holiday by name, when no day was given otherwise ("oh right,
     // Easter. Saturday then" is Saturday).
     holiday_named(tokens, today)
+}
+
+/// "month end, the last Saturday", "the last friday of the month",
+/// "jumamosi ya mwisho wa mwezi": that weekday's last date in this month,
+/// or in the next when it has passed. ("last saturday" alone is the one
+/// gone by, no booking day.)
+fn month_end_weekday(tokens: &Tokens, today: NaiveDate) -> Option<NaiveDate> {
+    let words = tokens.words();
+    let month_end = tokens.has_any(&[
+        "month end",
+        "end of the month",
+        "end of month",
+        "end month",
+        "mwisho wa mwezi",
+        "mwisho mwa mwezi",
+    ]);
+    let last_of_month = tokens.has_any(&["month", "mwezi"]) && tokens.has_any(&["last", "mwisho"]);
+    if !month_end && !last_of_month {
+        return None;
+    }
+    let weekday = words.iter().find_map(|w| lexicon::weekday(w))?;
+    let last_in = |first: NaiveDate| {
+        let next_month = first.checked_add_months(chrono::Months::new(1))?;
+        let mut d = next_month.pred_opt()?;
+        while d.weekday() != weekday {
+            d = d.pred_opt()?;
+        }
+        Some(d)
+    };
+    let first = today.with_day(1)?;
+    last_in(first)
+        .filter(|d| *d >= today)
+        .or_else(|| last_in(first.checked_add_months(chrono::Months::new(1))?))
 }
 
 /// "good friday" as the holiday, not "my Swahili is not very good.
@@ -742,6 +778,12 @@ mod tests {
                 d(11, 30),
             ),
             ("not open on sunday? monday then", d(11, 30)),
+            ("relaxer month end, the last Saturday", d(11, 28)),
+            ("the last friday of the month", d(11, 27)),
+            (
+                "jumanne ya mwisho wa mwezi",
+                NaiveDate::from_ymd_opt(2026, 12, 29),
+            ),
             ("Friday", d(11, 27)),
             ("Ijumaa", d(11, 27)),
             ("next Friday", d(11, 27)),
