@@ -320,6 +320,18 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
             || matches!(before(1), "iwe" | "basi" | "then" | "rather")
             || matches!(after, "instead" | "then" | "badala" | "basi")
     };
+    // "flying back to London on Sunday so … on Saturday before I go": a
+    // travel day gives way to another weekday.
+    let settled: Vec<usize> = weekdays
+        .iter()
+        .copied()
+        .filter(|&i| !after_travel(words, i, 5))
+        .collect();
+    let weekdays = if settled.is_empty() {
+        weekdays
+    } else {
+        settled
+    };
     let chosen = weekdays
         .iter()
         .copied()
@@ -540,30 +552,54 @@ pub fn next_weekday(today: NaiveDate, weekday: Weekday, strictly_after: bool) ->
 /// "in Nairobi till the 24th") gives way to another date after it ("on
 /// Friday 19th April").
 /// Also says whether the only date found was such a travel date.
+/// Words that make a date the customer's travel, not the booking's ("I
+/// land on the 18th", "flying back on Sunday").
+const TRAVEL: &[&str] = &[
+    "land",
+    "landing",
+    "arrive",
+    "arriving",
+    "till",
+    "until",
+    "fly",
+    "flying",
+    "leave",
+    "leaving",
+    "back",
+    "travel",
+    "travelling",
+    "traveling",
+    "nasafiri",
+    "nitasafiri",
+    "safari",
+];
+
+/// Whether the word at `i` follows a travel word within `within` words.
+fn after_travel(words: &[String], i: usize, within: usize) -> bool {
+    words[i.saturating_sub(within)..i]
+        .iter()
+        .any(|w| TRAVEL.contains(&w.as_str()))
+}
+
+/// Whether the only date the words give is the customer's travel ("hi,
+/// landing on 20th, want box braids"): no booking day.
+pub fn only_travel_date(tokens: &Tokens, today: NaiveDate) -> bool {
+    let words = tokens.words();
+    let mut weekdays = (0..words.len()).filter(|&i| lexicon::weekday(&words[i]).is_some());
+    let weekdays_travel = weekdays.all(|i| after_travel(words, i, 5));
+    match parse_calendar_date(words, today) {
+        Some((_, travel)) => travel && weekdays_travel,
+        None => weekdays_travel && words.iter().any(|w| lexicon::weekday(w).is_some()),
+    }
+}
+
 fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<(NaiveDate, bool)> {
-    const TRAVEL: &[&str] = &[
-        "land",
-        "landing",
-        "arrive",
-        "arriving",
-        "till",
-        "until",
-        "fly",
-        "flying",
-        "leave",
-        "leaving",
-        "back",
-        "travel",
-        "travelling",
-        "traveling",
-    ];
     let mut start = 0;
     let mut first = None;
     while let Some((d, at)) = calendar_date_at(&words[start..], today) {
         let at = start + at;
         first.get_or_insert(d);
-        let before = &words[at.saturating_sub(3)..at];
-        if !before.iter().any(|w| TRAVEL.contains(&w.as_str())) {
+        if !after_travel(words, at, 3) {
             return Some((d, false));
         }
         start = at + 1;
@@ -779,6 +815,10 @@ mod tests {
             ),
             ("not open on sunday? monday then", d(11, 30)),
             ("relaxer month end, the last Saturday", d(11, 28)),
+            (
+                "I'm flying back to London on Sunday so I'd love braids on Saturday before I go",
+                d(11, 28),
+            ),
             ("the last friday of the month", d(11, 27)),
             (
                 "jumanne ya mwisho wa mwezi",

@@ -39,7 +39,8 @@ use super::personality::{CancellationTone, Personality, Upsell};
 use super::say;
 use super::text::{DetectedLang, Lang, Tokens, detect, reply_language};
 use super::when::{
-    When, last_correction, local_today, parse_when, same_time, says_next_week, shift_minutes,
+    When, last_correction, local_today, only_travel_date, parse_when, same_time, says_next_week,
+    shift_minutes,
 };
 use crate::core::booking::{ServiceSpec, Slot, SlotQuery};
 use crate::core::ids::{Money, PhoneNumber};

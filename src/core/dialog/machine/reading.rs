@@ -30,7 +30,12 @@ impl Dialog<'_> {
                 Tokens::from_words(words[k..].to_vec()),
             );
             let (wa, wb) = (parse_when(&a, now, tz), parse_when(&b, now, tz));
-            let differ = wa.date.is_some() && wb.date.is_some() && wa.date != wb.date;
+            // "landing on 20th, want braids and nails on saturday 21st":
+            // a travel date is no part's day.
+            let today = local_today(now, tz);
+            let booking_day =
+                |t: &Tokens, w: &When| w.date.is_some() && !only_travel_date(t, today);
+            let differ = booking_day(&a, &wa) && booking_day(&b, &wb) && wa.date != wb.date;
             let (sa, sb) = (
                 services_mentioned(&a, services),
                 services_mentioned(&b, services),

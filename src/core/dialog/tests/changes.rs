@@ -524,3 +524,16 @@ fn a_free_time_off_the_half_hour_grid_is_booked_as_asked() {
         assert_eq!(w.booked_local(), ["2026-11-26 10:15"], "{ask}");
     }
 }
+
+#[test]
+fn a_travel_day_is_no_booking_day_and_starting_gives_the_hour() {
+    for ask in [
+        "landing on 27th. want box braids and gel nails on saturday 28th, braids first at 8am then the nails after",
+        "I'm flying back home on Sunday so box braids and gel nails on Saturday before I go, start at 8am",
+        "box braids and gel nails on saturday, can she do both starting 8",
+    ] {
+        let mut w = World::new();
+        let r = w.say(ask);
+        assert!(r.contains("28 Nov") && r.contains("08:00"), "{ask}: {r}");
+    }
+}

@@ -78,7 +78,10 @@ pub(super) fn parse_time(tokens: &Tokens, part: Option<DayPart>) -> Option<Naive
             Shape::Separator | Shape::Minutes | Shape::Fraction | Shape::Oclock => true,
             Shape::Bare => {
                 let next2 = refs.get(i + c.used + 1).copied().unwrap_or("");
-                (matches!(prev, "at" | "around" | "by" | "about" | "from" | "kwa")
+                (matches!(
+                    prev,
+                    "at" | "around" | "by" | "about" | "from" | "kwa" | "starting" | "kuanzia"
+                )
                     || lexicon::is_day_word(prev)
                     || is_part_word(prev)
                     || is_part_word(next)
