@@ -168,6 +168,8 @@ struct Call {
     acks: Option<AckClips>,
     /// What the hold is for (appointment, amount, language), for the link.
     hold_for: Option<(uuid::Uuid, crate::core::ids::Money, Lang)>,
+    /// Caller words the hold left to the dialog, answered once it is over.
+    for_dialog: Option<String>,
     payment_links: Option<tokio::sync::mpsc::Sender<PaymentLinkRequest>>,
     /// Ending the call through the provider (`call/ending.rs`).
     ending: ending::Ending,

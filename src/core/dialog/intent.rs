@@ -9,10 +9,12 @@ use super::text::Tokens;
 mod abuse;
 mod assent;
 pub(crate) mod lexicon;
+mod payment_problem;
 mod topics;
 
 pub use abuse::is_abuse;
 pub use assent::{Assent, assent, assent_text};
+pub use payment_problem::is_payment_problem;
 pub use topics::{Topic, asks_of_staff, topics};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

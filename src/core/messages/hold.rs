@@ -45,6 +45,8 @@ pub enum LinkBecause {
     Later,
     /// Another phone or person pays.
     OtherPayer,
+    /// The booking is changing first (the dialog takes the change).
+    Change,
 }
 
 /// The failure explained to the caller.
@@ -122,6 +124,7 @@ impl Prompt {
                     LinkBecause::Card => "I will send you a payment link on WhatsApp; you can pay it by card.",
                     LinkBecause::Later => "You can pay later with the payment link I will send on WhatsApp.",
                     LinkBecause::OtherPayer => "I can only send the M-Pesa request to this phone, so I will send a payment link on WhatsApp that anyone can pay.",
+                    LinkBecause::Change => "Let us change the booking first; I will send a payment link on WhatsApp so you can pay once it is right.",
                 };
                 format!("Okay, I have stopped waiting. {why} Your booking is held as pending until it is paid.")
             }
@@ -130,6 +133,7 @@ impl Prompt {
                     LinkBecause::Card => "Nitakutumia kiungo cha malipo kwenye WhatsApp; unaweza kulipa kwa kadi.",
                     LinkBecause::Later => "Unaweza kulipa baadaye kwa kiungo cha malipo nitakachokutumia kwenye WhatsApp.",
                     LinkBecause::OtherPayer => "Naweza kutuma ombi la M-Pesa kwa simu hii tu, kwa hivyo nitakutumia kiungo cha malipo kwenye WhatsApp ambacho mtu yeyote anaweza kulipa.",
+                    LinkBecause::Change => "Tubadilishe miadi kwanza; nitakutumia kiungo cha malipo kwenye WhatsApp ili ulipe ikishakuwa sawa.",
                 };
                 format!("Sawa, nimeacha kusubiri. {why} Miadi yako imehifadhiwa hadi malipo yafike.")
             }

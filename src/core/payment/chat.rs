@@ -9,8 +9,10 @@
 //! in-memory sleep. Time is wall-clock (`DateTime<Utc>`) for that reason.
 //!
 //! A customer's message is read by [`PendingReply`]. A cancel, another
-//! payer's number and anything else are the dialog's ([`ChatOutput::ForDialog`]:
-//! it confirms a cancellation and answers questions). While an M-Pesa prompt
+//! payer's number, a change to the booking, a payment problem and anything
+//! else are the dialog's ([`ChatOutput::ForDialog`]: it confirms a
+//! cancellation, makes the change, hands a problem to a person and answers
+//! questions). While an M-Pesa prompt
 //! is open, "send it again", "not received" and "I have paid" ask the
 //! provider first ([`ChatOutput::QueryStatus`]): a prompt still open is not
 //! pushed again (one live prompt per booking), a failed one is, and an
@@ -348,9 +350,14 @@ impl ChatPayment {
             | (PendingReply::Card, _) => self.switch_to_link(),
             (PendingReply::Wait, _) => self.take_your_time(),
             (PendingReply::CashLater, _) => self.pay_later(),
-            (PendingReply::Cancel | PendingReply::OtherNumber(_) | PendingReply::Other, _) => {
-                self.for_dialog();
-            }
+            (
+                PendingReply::Cancel
+                | PendingReply::OtherNumber(_)
+                | PendingReply::Change
+                | PendingReply::Problem
+                | PendingReply::Other,
+                _,
+            ) => self.for_dialog(),
         }
     }
 
@@ -373,9 +380,14 @@ impl ChatPayment {
             }),
             (PendingReply::Wait, _) => self.take_your_time(),
             (PendingReply::CashLater, _) => self.pay_later(),
-            (PendingReply::Cancel | PendingReply::OtherNumber(_) | PendingReply::Other, _) => {
-                self.for_dialog();
-            }
+            (
+                PendingReply::Cancel
+                | PendingReply::OtherNumber(_)
+                | PendingReply::Change
+                | PendingReply::Problem
+                | PendingReply::Other,
+                _,
+            ) => self.for_dialog(),
         }
     }
 
@@ -394,7 +406,10 @@ impl ChatPayment {
     }
 
     /// A cancel is the dialog's, which asks first; so are a question, a
-    /// change, and a prompt to another number (not made from here).
+    /// change to the booking (the dialog makes it), a payment problem (the
+    /// dialog hands the chat to a person: its hand-off is recorded and the
+    /// team told like any other) and a prompt to another number (not made
+    /// from here).
     fn for_dialog(&mut self) {
         self.out.push_back(ChatOutput::ForDialog);
     }

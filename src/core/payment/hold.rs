@@ -8,6 +8,8 @@
 //!
 //! Holding ─"send it again"─> Pushing (the next attempt, while attempts remain)
 //! Holding ─card / later / another payer─> link later
+//! Holding ─a change to the booking─> link later, the words to the dialog
+//! Holding ─a payment problem─> the words to the dialog (a person takes it)
 //! ```
 //!
 //! While holding, the turn-taking core is told to enter its holding state, a
@@ -17,7 +19,9 @@
 //! received it) gets help and a query, "tuma tena" (the prompt is gone: a
 //! wrong PIN, dismissed, expired) pushes again while attempts remain, a card,
 //! a later payment or another payer ends the hold with a WhatsApp link, and
-//! "ngoja" is answered and waited for. "No", "not yet" and "bado" never end
+//! "ngoja" is answered and waited for. A change to the booking and a payment
+//! problem are not the hold's to settle ([`to_dialog`]): the hold ends and
+//! the caller's words go to the dialog. "No", "not yet" and "bado" never end
 //! the hold. The hold never outlasts `voice_stk_max_hold_seconds`; then one
 //! STK query decides, and if the answer is still unknown the caller is
 //! released with the booking pending and a WhatsApp follow-up. Otherwise a
@@ -34,6 +38,8 @@ use crate::core::ids::Money;
 
 use super::outcome::{FailureReason, PaymentOutcome};
 use super::reply::{Consent, PendingReply};
+
+mod to_dialog;
 
 /// The caller's language for prompts (the one language type).
 pub use crate::core::ids::Lang;
@@ -118,6 +124,10 @@ pub enum HoldResult {
     PayLater,
     /// The caller asked to stop waiting.
     CallerCancelled,
+    /// The caller reported a payment gone wrong (money taken with no
+    /// confirmation, paid twice): no link, and the dialog hands the call
+    /// to a person ([`HoldOutput::ForDialog`]).
+    PaymentProblem,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +144,10 @@ pub enum HoldOutput {
     LeaveHold,
     /// Send a payment link on WhatsApp after the call.
     SendPaymentLink,
+    /// What the caller said is the dialog's, once the hold has finished
+    /// (just before [`HoldOutput::Finished`]): answer it as a turn instead
+    /// of going on from the payment.
+    ForDialog(String),
     Finished(HoldResult),
     /// Nothing more until this deadline (or the next input).
     Timeout(Instant),
@@ -296,7 +310,8 @@ impl StkHold {
                 self.failed(attempt, FailureWhy::PushRefused, now);
             }
             (Step::Holding { attempt }, HoldInput::CallerSaid(text)) => {
-                self.while_holding(attempt, PendingReply::read(&text));
+                let reply = PendingReply::read(&text);
+                self.while_holding(attempt, reply, text);
             }
             (Step::Holding { attempt } | Step::FinalQuery { attempt }, HoldInput::Outcome(o)) => {
                 self.clear_all();
@@ -334,7 +349,7 @@ impl StkHold {
     }
 
     /// What the caller said while waiting for the PIN prompt.
-    fn while_holding(&mut self, attempt: u8, reply: PendingReply) {
+    fn while_holding(&mut self, attempt: u8, reply: PendingReply, text: String) {
         match reply {
             PendingReply::Cancel => {
                 self.clear_all();
@@ -364,6 +379,8 @@ impl StkHold {
             PendingReply::CashLater => self.link_instead(LinkBecause::Later),
             PendingReply::OtherNumber(_) => self.link_instead(LinkBecause::OtherPayer),
             PendingReply::Wait => self.say(Prompt::TakeYourTime),
+            PendingReply::Change => self.change_instead(text),
+            PendingReply::Problem => self.problem_for_a_person(text),
             PendingReply::Other => {}
         }
     }

@@ -12,13 +12,21 @@
 //! ("forget mpesa, nitalipa na card"). A plain "no", "not yet" or "bado"
 //! is never a cancel while a prompt is pending: it answers whether the
 //! prompt came.
+//!
+//! Two answers are not the payment's at all: a change to the booking
+//! ("make it 2pm instead", "badilisha iwe manicure") is the booking
+//! dialog's, and a payment gone wrong (money taken with no confirmation,
+//! paid twice, a wrong amount) is a person's, reached through the dialog's
+//! hand-off.
 
+use crate::core::dialog::intent::is_payment_problem;
 use crate::core::dialog::intent::lexicon::{any, is_word, matches_at, phrases, spans};
 use crate::core::dialog::lexicon::is_day_word;
 use crate::core::dialog::numbers::{en_small, sw_small};
 use crate::core::dialog::text::Tokens;
 use crate::core::ids::PhoneNumber;
 
+mod change;
 mod words;
 
 use words::*;
@@ -42,7 +50,14 @@ pub enum PendingReply {
     OtherNumber(Option<PhoneNumber>),
     /// A moment, please ("ngoja kidogo", "hold on").
     Wait,
-    /// Anything else: a question, a change, a problem, noise.
+    /// A change to the booking: another time, day, service or stylist
+    /// ("make it 2pm instead", "badilisha iwe saa nane kwanza").
+    Change,
+    /// A payment gone wrong that a person must look into: money taken with
+    /// no confirmation, paid twice, a wrong amount or payee
+    /// ("pesa imekatwa lakini sijapata confirmation", "nimelipa mara mbili").
+    Problem,
+    /// Anything else: a question, noise.
     Other,
 }
 
@@ -66,6 +81,12 @@ impl PendingReply {
     /// number; a card link is sent before a retry is pushed).
     fn of(m: &Message) -> Self {
         let t = &m.tokens;
+        // Before everything: a double payment or money gone astray is a
+        // person's, whatever else the message asks ("paid twice, send
+        // again" must not get a third prompt).
+        if m.problem {
+            return Self::Problem;
+        }
         if let Some(number) = phone_number(t) {
             return Self::OtherNumber(Some(number));
         }
@@ -81,6 +102,10 @@ impl PendingReply {
         }
         if resends(t) {
             return Self::Resend;
+        }
+        // Before "paid" and "wait": "wait, make it 2pm instead before I pay".
+        if change::changes(m, cancel.is_some()) {
+            return Self::Change;
         }
         if says_paid(t) {
             return Self::Paid;
@@ -113,7 +138,11 @@ impl Consent {
             | PendingReply::CashLater
             | PendingReply::OtherNumber(_) => return Self::No,
             PendingReply::Resend | PendingReply::Paid => return Self::Yes,
-            PendingReply::NotReceived | PendingReply::Wait | PendingReply::Other => {}
+            PendingReply::NotReceived
+            | PendingReply::Wait
+            | PendingReply::Change
+            | PendingReply::Problem
+            | PendingReply::Other => {}
         }
         let short = t.len() <= 3;
         let said = |list: &'static str| {
@@ -145,6 +174,8 @@ struct Message {
     /// The tokens of each clause between punctuation, where what a verb
     /// applies to is looked for ("stop, I'll come another day").
     clauses: Vec<Tokens>,
+    /// A payment problem for a person (the dialog's own reading).
+    problem: bool,
 }
 
 impl Message {
@@ -158,6 +189,7 @@ impl Message {
             tokens: Tokens::new(text),
             written: Tokens::plain(text),
             clauses,
+            problem: is_payment_problem(text),
         }
     }
 }

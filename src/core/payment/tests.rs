@@ -43,6 +43,11 @@ enum HoldEffect {
     NotReceivedHelp,
     CheckedPaid,
     PayLater,
+    /// Left with a payment link, the caller's words to the dialog.
+    ChangeByDialog,
+    /// Left with no link, the caller's words to the dialog (which hands
+    /// the call to a person).
+    ProblemForAPerson,
     KeptHolding,
     /// Anything else (a combination no label expects).
     Odd,
@@ -69,8 +74,19 @@ fn hold_effect(text: &str) -> (HoldEffect, Vec<HoldOutput>) {
     assert!(hold.is_holding());
     let got = feed(&mut hold, 10, HoldInput::CallerSaid(text.into()));
     let has = |o: &HoldOutput| got.contains(o);
+    let to_dialog = got.contains(&HoldOutput::ForDialog(text.into()));
     let effect = if has(&HoldOutput::Finished(HoldResult::CallerCancelled)) {
         HoldEffect::Cancelled
+    } else if to_dialog
+        && has(&HoldOutput::Finished(HoldResult::PayLater))
+        && has(&HoldOutput::SendPaymentLink)
+    {
+        HoldEffect::ChangeByDialog
+    } else if to_dialog
+        && has(&HoldOutput::Finished(HoldResult::PaymentProblem))
+        && !has(&HoldOutput::SendPaymentLink)
+    {
+        HoldEffect::ProblemForAPerson
     } else if has(&HoldOutput::Finished(HoldResult::PayLater)) && has(&HoldOutput::SendPaymentLink)
     {
         HoldEffect::PayLater
@@ -102,9 +118,16 @@ fn hold_ok(label: &str, effect: HoldEffect) -> bool {
         "paid" => effect == CheckedPaid,
         // A link on WhatsApp: anyone can pay it, by card or M-Pesa.
         "card" | "cash_later" | "other_number" => effect == PayLater,
-        // A problem ("charged twice", "paid to the wrong paybill") keeps
-        // the hold; asking the provider about this push is fine too.
-        "problem" => matches!(effect, KeptHolding | CheckedPaid | NotReceivedHelp),
+        // A change leaves the hold with a link; the dialog makes it.
+        "change" => effect == ChangeByDialog,
+        // Money taken with no confirmation, paid twice, paid to the wrong
+        // paybill: a person, through the dialog. The label also covers a
+        // payment that could not be made ("insufficient funds", "M-Pesa
+        // blocked"): keeping the hold, or asking the provider, is right.
+        "problem" => matches!(
+            effect,
+            ProblemForAPerson | KeptHolding | CheckedPaid | NotReceivedHelp
+        ),
         _ => effect == KeptHolding,
     }
 }

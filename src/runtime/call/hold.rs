@@ -54,11 +54,24 @@ impl Call {
             CallEffect::EnterHold => self.turns.set_holding(true, self.turns.clock_ms()),
             CallEffect::LeaveHold => self.turns.set_holding(false, self.turns.clock_ms()),
             CallEffect::SendPaymentLink => self.send_payment_link(),
+            CallEffect::ForDialog(said) => self.for_dialog = Some(said),
             CallEffect::Finished(result) => {
                 info!(result = ?result, "payment hold over");
                 self.hold = None;
                 self.voice.holding(false);
                 self.turns.set_holding(false, self.turns.clock_ms());
+                // A change to the booking or a payment problem: the dialog
+                // answers the caller's words (it makes the change, or hands
+                // the call to a person) instead of going on from the payment.
+                if let Some(said) = self.for_dialog.take() {
+                    self.ask_after_current(CallerTurn {
+                        key: format!("call:{}:{}", self.call_id, self.caller_turns),
+                        text: said,
+                        language: Some(language),
+                        dtmf: String::new(),
+                    });
+                    return;
+                }
                 let next = self.conversation.after_payment(&self.ctx, language);
                 self.say_after_current(next.into());
             }

@@ -167,6 +167,21 @@ impl Call {
         }
     }
 
+    /// A turn the payment hold left to the conversation: asked now (or
+    /// after the turn in flight), answered after what the bot is saying
+    /// (the hold's last line is not cut).
+    pub(super) fn ask_after_current(&mut self, turn: CallerTurn) {
+        if self.reply.is_some() {
+            self.waiting_turns.push_back(turn);
+            return;
+        }
+        if self.ask(turn)
+            && let Some(t) = self.in_flight.as_mut()
+        {
+            t.after_current = true;
+        }
+    }
+
     /// The call is ending with turns unanswered: kept for later.
     pub(super) fn keep_unanswered_turns(&mut self) {
         self.reply = None;

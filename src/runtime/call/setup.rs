@@ -123,6 +123,7 @@ impl Call {
             acks_coming,
             acks: None,
             hold_for: None,
+            for_dialog: None,
             payment_links: setup.payment_links,
             ending: ending::Ending::new(setup.control),
         })

@@ -9,6 +9,10 @@ pub enum CallEffect {
     EnterHold,
     LeaveHold,
     SendPaymentLink,
+    /// The caller's words are the dialog's once the hold is over (a change
+    /// to the booking, a payment problem for a person): the call answers
+    /// them as a turn.
+    ForDialog(String),
     Finished(HoldResult),
 }
 
@@ -79,6 +83,7 @@ impl HoldSession {
                     HoldOutput::EnterHold => effects.push(CallEffect::EnterHold),
                     HoldOutput::LeaveHold => effects.push(CallEffect::LeaveHold),
                     HoldOutput::SendPaymentLink => effects.push(CallEffect::SendPaymentLink),
+                    HoldOutput::ForDialog(said) => effects.push(CallEffect::ForDialog(said)),
                     HoldOutput::Finished(r) => effects.push(CallEffect::Finished(r)),
                     HoldOutput::PushStk { .. } => queue.push(self.push().await),
                     HoldOutput::QueryStk => {

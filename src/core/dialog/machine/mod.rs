@@ -32,7 +32,7 @@ use super::catalog::{service_words, services_mentioned, services_of_kind, with_t
 use super::handoff::CallHandoff;
 use super::intent::{
     Assent, Intent, Intents, Topic, asks_about_existing, asks_of_staff, asks_when_it_is, assent,
-    assent_text, classify, is_move_verb, refers_to_existing, topics,
+    assent_text, classify, is_move_verb, is_payment_problem, refers_to_existing, topics,
 };
 use super::names::{corrected_name, group_start, party_size, stated_name};
 use super::personality::{CancellationTone, Personality, Upsell};
@@ -252,6 +252,12 @@ impl<'a> Dialog<'a> {
         {
             self.state.name = Some(name.clone());
             self.act(Action::RememberName { name: name.clone() });
+        }
+        // Money taken with no confirmation, paid twice: only a person can
+        // look into it, whatever the conversation was about.
+        if is_payment_problem(&turn.text) {
+            self.hand_off(HandoffReason::PaymentProblem);
+            return true;
         }
         // A word that looked like a day but could not be read as one
         // ("jumat", "wednsdy"): ask, never guess a day.

@@ -124,6 +124,9 @@ pub enum HandoffReason {
     NoAvailability,
     /// Abuse, a threat or an accusation of fraud: a person at once.
     Abuse,
+    /// Money taken with no confirmation, paid twice, a wrong amount or
+    /// payee ([`crate::core::dialog::intent::is_payment_problem`]).
+    PaymentProblem,
 }
 
 /// Effects for the runtime.
