@@ -164,9 +164,10 @@ fn message(
         .into_iter()
         .rev()
         .collect();
+    let why = why(meta);
     match stage {
         Stage::Notice => format!(
-            "{}: a customer (…{tail}) asked for a person {place}. Reply CLAIM to take them (thread {thread}).",
+            "{}: a customer (…{tail}) {why} {place}. Reply CLAIM to take them (thread {thread}).",
             tenant.name
         ),
         Stage::Reminder => format!(
@@ -177,6 +178,16 @@ fn message(
             "{}: ESCALATION — nobody has answered customer …{tail} (thread {thread}). Please step in now.",
             tenant.name
         ),
+    }
+}
+
+/// What the customer did that needs a person, for the notice.
+fn why(meta: &Value) -> &'static str {
+    match meta.get("reason").and_then(Value::as_str) {
+        Some("payment_problem") => {
+            "reported a payment gone wrong (money taken with no confirmation, paid twice or a wrong amount)"
+        }
+        _ => "asked for a person",
     }
 }
 
@@ -259,7 +270,16 @@ pub fn spawn_sweeper(
 
 #[cfg(test)]
 mod tests {
-    use super::AdminCommand;
+    use super::{AdminCommand, why};
+    use crate::core::dialog::HandoffReason;
+
+    #[test]
+    fn the_notice_says_a_payment_problem_is_one() {
+        let meta = |reason| serde_json::json!({ "reason": reason });
+        assert!(why(&meta(HandoffReason::PaymentProblem)).contains("payment gone wrong"));
+        assert_eq!(why(&meta(HandoffReason::Requested)), "asked for a person");
+        assert_eq!(why(&serde_json::json!({})), "asked for a person");
+    }
 
     #[test]
     fn admin_commands_are_single_words_and_everything_else_is_relayed() {

@@ -15,6 +15,7 @@ use crate::core::ids::PhoneNumber;
 mod answers;
 mod changes;
 mod compound;
+mod payment_problems;
 
 struct World {
     config: DialogConfig,

@@ -453,8 +453,12 @@ fn pays_later(t: &Tokens) -> bool {
     let cash = spans(t, "cash")
         .iter()
         .any(|&(i, _)| i == 0 || !is_word(t.at(i - 1), "no, sina, hakuna"));
-    let later_after =
-        |i: usize| any_from(t, i, LATER) || t.words().iter().skip(i).any(|w| is_day_word(w));
+    // "nitalipa saa nane", "I'll pay at 3pm": a time after the verb.
+    let later_after = |i: usize| {
+        any_from(t, i, LATER)
+            || t.words().iter().skip(i).any(|w| is_day_word(w))
+            || change::names_when(&Tokens::from_words(t.words()[i.min(t.len())..].to_vec()))
+    };
     let mut pays = spans(t, PAY);
     pays.extend(
         (0..t.len())

@@ -286,18 +286,23 @@ fn blind_answers_while_paying() {
     assert_eq!(hold_dangerous[0], 0, "hold cancelled on a non-cancel");
     // The chat reads every message first since the answer to each label
     // was written (it took only RETRY / LINK after a failure before):
-    // misrouted on the tuning part 4 ('wait, make it 2pm instead' waits;
-    // three problems, a double or misdirected payment, are taken as paid).
-    assert!(
-        chat_misrouted[0] <= 4,
-        "chat misrouted {}",
-        chat_misrouted[0]
-    );
+    // misrouted on the tuning part 4 ('wait, make it 2pm instead' waited;
+    // three problems, a double or misdirected payment, were taken as
+    // paid), 0 since changes and payment problems are read as such.
+    assert_eq!(chat_misrouted[0], 0, "chat misrouted");
+    // Since a change leaves the hold (link, words to the dialog) and a
+    // payment problem goes to a person: hold changes 15/15 (none before:
+    // they kept holding), problems 16/16; chat changes 14 -> 15/15,
+    // problems 13 -> 16/16.
     for (machine, label, at_least) in [
         ("hold", "cancel", 26),
         ("hold", "resend", 25),
         ("hold", "paid", 21),
         ("hold", "not_received", 25),
+        ("hold", "change", 15),
+        ("hold", "problem", 16),
+        ("chat", "change", 15),
+        ("chat", "problem", 16),
         ("chat", "cancel", 26),
         ("chat", "resend", 25),
         ("chat", "card", 19),

@@ -53,7 +53,7 @@ const TAKEN: &str = "deducted, debited, =imekatwa, =nimekatwa, =zimekatwa, =yame
 
 /// The customer says they paid.
 const PAID: &str = "paid, i paid, have paid, =nimelipa, =nmelipa, =nililipa, =nimeshalipa,
-    =nmeshalipa, =nimelipia, =nililipia, =nimetuma, =nilituma, sent the money, sent money,
+    =nmeshalipa, =nimelipia, =nililipia, =nimetuma, =nilituma, sent the money, sent money, i sent, =nilituma pesa,
     =charged, =tumelipa, =tulilipa";
 
 /// No word of it having arrived.
@@ -74,8 +74,10 @@ const WRONG_AMOUNT: &str = "wrong amount, amount is wrong, incorrect amount, ove
     over charged, charged more, charged extra, deducted more, took more, pesa zaidi,
     zaidi ya bei, kiasi kibaya, kiasi si sahihi, amount si sahihi, amount ni wrong";
 
-/// After a deduction: more than what was asked.
-const MORE_THAN_ASKED: &str = "instead of, badala ya, more than, zaidi, extra, ziada";
+/// After a deduction: more than what was asked, or what the price is.
+const MORE_THAN_ASKED: &str = "instead of, badala ya, more than, zaidi, extra, ziada,
+    the price is, price is, but the price, bei ni, lakini bei, the cost is, supposed to be,
+    should have been, should be, inafaa kuwa, ilifaa kuwa";
 
 const MONEY: &str = "money, pesa, doh, cash, payment, malipo";
 

@@ -356,6 +356,28 @@ fn a_cancel_a_question_and_another_number_are_the_dialogs() {
     assert!(!m.is_for_dialog());
 }
 
+/// A change goes to the dialog, which makes it; a payment problem too,
+/// which hands the chat to a person. Neither asks M-Pesa nor waits, and
+/// the prompt (or the failed attempt) is left as it was.
+#[test]
+fn a_change_and_a_payment_problem_are_the_dialogs() {
+    for text in [
+        "hold on, make it 4pm instead before i pay",
+        "tubadilishe iwe jumanne kwanza",
+        "switch it to gel nails",
+        "the money is gone from my account but no confirmation",
+        "nimelipa mara mbili, prompt ilikuja mbili",
+        "you charged me more than the price",
+    ] {
+        for mut m in [prompt_open(), after_failure(1)] {
+            m.handle_input(ChatInput::CustomerSaid(text.into()), t(20));
+            assert!(m.is_for_dialog(), "{text}");
+            assert_eq!(drain(&mut m).0, vec![ChatOutput::ForDialog], "{text}");
+            assert!(!m.is_done(), "{text}");
+        }
+    }
+}
+
 #[test]
 fn after_a_failure_not_received_and_paid_say_what_next() {
     let mut m = after_failure(1);

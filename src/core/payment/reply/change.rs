@@ -23,7 +23,7 @@ use crate::core::dialog::when::parse_when;
 pub(super) fn changes(m: &Message, giving_up: bool) -> bool {
     let t = &m.tokens;
     let names = names_when(t) || names_service(t);
-    let instead = any(t, INSTEAD) && !any(t, PAYING);
+    let instead = any(t, INSTEAD) && (names || !any(t, PAYING));
     let moves = any(t, MOVE) || (classify(t).contains(Intent::Reschedule) && !any(t, PAYING));
     instead || (names && any(t, CHANGE)) || (names && moves) || (moves_alone(t) && !giving_up)
 }
@@ -31,7 +31,7 @@ pub(super) fn changes(m: &Message, giving_up: bool) -> bool {
 /// Whether the message names a date, a time or a part of the day. Only
 /// whether one is named matters here, not which: it is read against a
 /// fixed day, so the reader stays a pure function of the text.
-fn names_when(t: &Tokens) -> bool {
+pub(super) fn names_when(t: &Tokens) -> bool {
     let Some(day) = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single() else {
         return false;
     };
@@ -57,7 +57,8 @@ fn moves_alone(t: &Tokens) -> bool {
 
 /// Words that change what the booking is, with what it becomes.
 const CHANGE: &str = "make it, make that, change, change it, switch, swap, rather, prefer,
-    works better, better for me, i want, i d like, id like, i would like, can we do,
+    works better, better for me, can it be, could it be, can we have it, i meant, i mean,
+    nilimaanisha, namaanisha, i want, i d like, id like, i would like, can we do,
     can i do, can i come, can we come, could i come, can i get, can i have, add, also,
     together, nataka, ningependa, naomba, naeza kuja, naweza kuja, nikuje, tukuje,
     tufanye, nifanyiwe, nifanye, ongeza, ongezea, pamoja, na pia, =iwe, =iende, =ziwe,

@@ -149,3 +149,61 @@ fn consent_answers() {
         assert_eq!(Consent::read(text), want, "{text}");
     }
 }
+
+#[test]
+fn a_change_to_the_booking_is_read_as_one() {
+    for text in [
+        "wait, can it be 5pm instead? then i'll pay",
+        "hmm make that tuesday",
+        "sorry, i meant saturday not sunday",
+        "can i do knotless braids instead",
+        "can we resceduel to next week",
+        "ngoja kwanza, tubadilishe iwe kesho saa tatu",
+        "nataka Wanjiku anishughulikie badala ya Mercy",
+        "actually ongeza pedicure",
+        "chenji iwe saa kumi",
+        "change to cornrows pls",
+    ] {
+        assert_eq!(PendingReply::read(text), PendingReply::Change, "{text}");
+    }
+}
+
+#[test]
+fn a_payment_gone_wrong_is_a_problem() {
+    for text in [
+        "money has left my account and still no message",
+        "it took the money but no confirmation came",
+        "deductd but no sms yet",
+        "my account was debited twice",
+        "paid twice by mistake, pls refund one",
+        "i was charged 3000 but the price is 2500",
+        "pesa imeenda lakini hakuna sms",
+        "mpesa imenikata lakini booking haijaconfirm",
+        "nimekatwa mara mbili bana",
+        // Before a resend: a third prompt would be paid too.
+        "nmelipa mara mbili, usitume tena",
+        "nimetuma pesa kwa wrong number",
+    ] {
+        assert_eq!(PendingReply::read(text), PendingReply::Problem, "{text}");
+    }
+}
+
+#[test]
+fn neither_a_change_nor_a_problem() {
+    use PendingReply::*;
+    for (text, want) in [
+        ("nitalipa saa nane", CashLater),
+        ("i'll pay at 3pm", CashLater),
+        ("give me 2 mins", Wait),
+        ("is 2pm still ok?", Other),
+        ("what time is my appointment?", Other),
+        ("push it", Other),
+        ("imekatwa, asante", Paid),
+        ("i paid but haven't seen your message yet", Paid),
+        ("it failed twice, try again", Resend),
+        ("stop, i'll come another day", Cancel),
+        ("can i use airtel money instead", Other),
+    ] {
+        assert_eq!(PendingReply::read(text), want, "{text}");
+    }
+}
