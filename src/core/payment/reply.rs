@@ -14,7 +14,7 @@
 //! prompt came.
 //!
 //! Two answers are not the payment's at all: a change to the booking
-//! ("make it 2pm instead", "badilisha iwe manicure") is the booking
+//! ("make it 3pm instead", "badilisha iwe pedicure") is the booking
 //! dialog's, and a payment gone wrong (money taken with no confirmation,
 //! paid twice, a wrong amount) is a person's, reached through the dialog's
 //! hand-off.
@@ -55,7 +55,7 @@ pub enum PendingReply {
     Change,
     /// A payment gone wrong that a person must look into: money taken with
     /// no confirmation, paid twice, a wrong amount or payee
-    /// ("pesa imekatwa lakini sijapata confirmation", "nimelipa mara mbili").
+    /// ("pesa zimekatwa bila confirmation", "nimelipa mara mbili").
     Problem,
     /// Anything else: a question, noise.
     Other,
@@ -103,7 +103,7 @@ impl PendingReply {
         if resends(t) {
             return Self::Resend;
         }
-        // Before "paid" and "wait": "wait, make it 2pm instead before I pay".
+        // Before "paid" and "wait": "ngoja, make it 3pm instead then I pay".
         if change::changes(m, cancel.is_some()) {
             return Self::Change;
         }

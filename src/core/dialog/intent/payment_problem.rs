@@ -8,7 +8,7 @@
 //!
 //! A report that the money went ("imekatwa", "deducted") is the usual
 //! "I have paid", and a refused or failed payment ("insufficient funds",
-//! "fuliza imekataa") is not money taken: neither is a problem here.
+//! "fuliza imekataa kulipa") is not money taken: neither is a problem here.
 
 use super::lexicon::{any, spans};
 use crate::core::dialog::text::Tokens;
@@ -23,7 +23,7 @@ pub fn is_payment_problem(text: &str) -> bool {
 fn problem_in(t: &Tokens) -> bool {
     let taken = any(t, TAKEN);
     let paid = taken || any(t, PAID);
-    // "pesa imekatwa lakini sijapata confirmation".
+    // "pesa zimekatwa lakini hakuna message".
     let unconfirmed = taken && any(t, NO_CONFIRMATION);
     // "nimelipa mara mbili", "i got 2 prompts and paid both".
     let twice = paid && spans(t, TWICE).iter().any(|&(i, _)| !refused_at(t, i));
@@ -115,15 +115,15 @@ mod tests {
     #[test]
     fn payments_and_refusals_are_not_problems() {
         for text in [
-            "nimelipa",
-            "niliweka pin kitambo, imekatwa",
+            "nmeshalipa",
+            "nimeweka pin, pesa imekatwa",
             "deducted, thanks",
             "paid, check",
             "i paid but haven't seen your message yet",
             "it failed twice, send again",
             "ilikataa mara mbili",
-            "fuliza imekataa",
-            "it says insufficient funds",
+            "fuliza imekataa kunilipia",
+            "insufficient balance it says",
             "can i pay for both bookings",
             "i'll pay for both of us",
             "i want both nails and hair",

@@ -1,7 +1,7 @@
 //! A change to the booking while its payment is pending: another time or
 //! day ("make it 2pm instead", "badilisha iwe saa nane"), another service
-//! ("actually make it gel nails", "nataka pedicure na manicure pamoja") or
-//! another stylist ("na Achieng badala yake"). The booking dialog makes
+//! ("actually make it gel nails", "nataka pia pedicure") or another
+//! stylist ("Wanjiku badala ya Mercy"). The booking dialog makes
 //! the change; the payment reader only has to see that it is one.
 //!
 //! A change names what the booking becomes (a time, a day, a service)
@@ -120,15 +120,15 @@ mod tests {
     #[test]
     fn waits_and_payment_ways_are_not_changes() {
         for text in [
-            "give me 5 min",
-            "ngoja kidogo",
-            "hold on, i'm loading mpesa",
-            "paid through paybill instead",
+            "give me like 3 mins",
+            "ngoja kiasi",
+            "hold on, opening the mpesa app",
+            "i paid via the till instead",
             "can i use airtel money instead",
             "push it again",
             "push it please",
             "niko kwa bank",
-            "nimelipa",
+            "nmeshalipa",
         ] {
             assert!(!change(text), "{text}");
         }
