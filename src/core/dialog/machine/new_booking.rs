@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::core::booking;
+use crate::core::dialog::names::is_person;
 use chrono::Datelike;
 
 impl Dialog<'_> {
@@ -525,6 +526,28 @@ impl Dialog<'_> {
             );
             return true;
         }
+        // "na nyusi pia", "and a manicure too", "na mtoto wangu asukwe
+        // mabutu": another service added to this one, planned together.
+        if let Some(service) = u.service.filter(|id| *id != s.service)
+            && matches!(s.purpose, Purpose::New)
+            && replaced.is_none()
+            && adds_another(&u.tokens)
+            && let Some(first) = {
+                // Someone they bring gets the one added, at the same time.
+                let brings = u.tokens.words().iter().any(|w| is_person(w));
+                let party = self.state.plan.party.max(u.party).max(1 + u8::from(brings));
+                self.plan_services(&[s.service, service], party)
+            }
+        {
+            self.search(
+                Purpose::New,
+                first,
+                u.staff.or(s.staff),
+                u.when.or(s.when),
+                false,
+            );
+            return true;
+        }
         // A different service named: start over with it.
         if let Some(service) = u.service.filter(|id| *id != s.service)
             && matches!(s.purpose, Purpose::New)
@@ -624,4 +647,23 @@ fn spoken_or_run_time(w: &str) -> Option<NaiveTime> {
     }
     let hour = crate::core::dialog::numbers::en_small(w).filter(|h| (1..=12).contains(h))?;
     NaiveTime::from_hms_opt(hour % 12, 0, 0)
+}
+
+/// Whether a turn adds a service to the one under way rather than naming
+/// another in its place: "na nyusi pia", "and a manicure too", "plus
+/// eyebrows", "ongeza pedicure", "na mtoto wangu asukwe mabutu".
+fn adds_another(tokens: &Tokens) -> bool {
+    let first = tokens.at(0);
+    matches!(first, "na" | "and" | "plus" | "also" | "pia")
+        || tokens.has_any(&[
+            "pia",
+            "also",
+            "too",
+            "as well",
+            "plus",
+            "add",
+            "ongeza",
+            "kuongeza",
+            "niongezee",
+        ])
 }

@@ -537,3 +537,27 @@ fn a_travel_day_is_no_booking_day_and_starting_gives_the_hour() {
         assert!(r.contains("28 Nov") && r.contains("08:00"), "{ask}: {r}");
     }
 }
+
+#[test]
+fn a_service_added_while_times_are_offered_is_planned_with_the_first() {
+    let mut w = World::new();
+    w.say("box braids tomorrow");
+    assert!(matches!(w.state.step, Step::ChooseSlot(_)));
+    w.say("and a manicure too");
+    w.say("10am");
+    w.say("yes");
+    assert_eq!(w.appointments.len(), 2);
+    // Someone they bring gets the one added, at the same time.
+    let mut w = World::new();
+    w.say("nataka box braids kesho");
+    w.say("na mtoto wangu afanyiwe pedicure wakati huo huo");
+    w.say("saa nne asubuhi");
+    w.say("ndio");
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00", "2026-11-26 10:00"]);
+    // A service in place of the first is no addition.
+    let mut w = World::new();
+    w.say("box braids tomorrow");
+    w.say("actually a pedicure instead, 11am");
+    w.say("yes");
+    assert_eq!(w.appointments.len(), 1);
+}
