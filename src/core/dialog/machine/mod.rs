@@ -620,22 +620,7 @@ impl<'a> Dialog<'a> {
             // "pedicure Wednesday 11am, and a haircut Friday 4pm": one plan,
             // each service at its own day and time.
             if let Some((first, second)) = self.split_by_day(u) {
-                self.start_booking(
-                    &Understood {
-                        services: [first.services.clone(), second.services.clone()].concat(),
-                        ..u.clone()
-                    },
-                    first.when,
-                    first.staff.or(u.staff),
-                );
-                let own = |s: &Uuid| {
-                    if second.services.contains(s) {
-                        second.when
-                    } else {
-                        When::default()
-                    }
-                };
-                self.state.plan.rest_when = self.state.plan.rest.iter().map(own).collect();
+                self.book_clauses(u, first, second);
                 return true;
             }
             self.start_booking(u, u.when, u.staff);

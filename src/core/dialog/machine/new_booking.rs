@@ -131,6 +131,14 @@ impl Dialog<'_> {
                 return true;
             }
         }
+        // "nywele za harusi kwa bibi harusi saa mbili, na mimi kuosha na
+        // kuseti saa tatu": each part at its own time.
+        if !matches!(&u.choice, Some(ChoiceRef::Id(_) | ChoiceRef::Index(_)))
+            && let Some((first, second)) = self.split_by_day(u)
+        {
+            self.book_clauses(u, first, second);
+            return true;
+        }
         if let Some(service) = picked {
             let mut named = vec![service];
             named.extend(u.services.iter().copied().filter(|s| *s != service));

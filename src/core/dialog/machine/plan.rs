@@ -6,11 +6,34 @@
 //! after the previous one or at the same time, and one confirmation lists
 //! every item with one total. On "yes" the items are written one by one.
 
+use super::reading::Clause;
 use super::*;
 
 impl Dialog<'_> {
     /// Starts a plan for a request that named `named` (in order) for
     /// `party` people; returns the first service to search for.
+    /// A request split into two parts each with its own day or time
+    /// ([`Self::split_by_day`]): one plan, the second part's services at
+    /// its own day and time.
+    pub(super) fn book_clauses(&mut self, u: &Understood, first: Clause, second: Clause) {
+        self.start_booking(
+            &Understood {
+                services: [first.services.clone(), second.services.clone()].concat(),
+                ..u.clone()
+            },
+            first.when,
+            first.staff.or(u.staff),
+        );
+        let own = |s: &Uuid| {
+            if second.services.contains(s) {
+                second.when
+            } else {
+                When::default()
+            }
+        };
+        self.state.plan.rest_when = self.state.plan.rest.iter().map(own).collect();
+    }
+
     pub(super) fn plan_services(&mut self, named: &[Uuid], party: u8) -> Option<Uuid> {
         let first = *named.first()?;
         let party = party.max(1);
@@ -50,9 +73,12 @@ impl Dialog<'_> {
         };
         // Its own day (and time) when the customer gave one: the first
         // free start from then on that day.
-        let own_start = own
+        // A time of its own without a day is on the day of the one before.
+        let own_date = own
             .date
-            .and_then(|d| local_instant(tz, d, own.time.unwrap_or(NaiveTime::MIN)));
+            .or_else(|| own.time.map(|_| slot.start.with_timezone(&tz).date_naive()));
+        let own_start =
+            own_date.and_then(|d| local_instant(tz, d, own.time.unwrap_or(NaiveTime::MIN)));
         let target = match own_start {
             Some(start) => start,
             None if self.state.plan.together => slot.start,

@@ -7,9 +7,11 @@ use crate::core::dialog::intent::lexicon::is_word;
 use crate::core::dialog::names::is_person;
 
 impl Dialog<'_> {
-    /// A request for services on different days in one turn, split where
-    /// the second part begins: each part names a service and a day or time,
-    /// and the days differ.
+    /// A request for services at different days or times in one turn,
+    /// split where the second part begins: each part names a service and a
+    /// day or time, and the days differ ("pedicure Wednesday 11am, and a
+    /// haircut Friday 4pm") or, on one day, the times do ("box braids saa
+    /// mbili na dredi saa nne"); a part without a day takes the other's.
     pub(super) fn split_by_day(&self, u: &Understood) -> Option<(Clause, Clause)> {
         if u.services.len() < 2 {
             return None;
@@ -35,25 +37,46 @@ impl Dialog<'_> {
             let today = local_today(now, tz);
             let booking_day =
                 |t: &Tokens, w: &When| w.date.is_some() && !only_travel_date(t, today);
-            let differ = booking_day(&a, &wa) && booking_day(&b, &wb) && wa.date != wb.date;
+            let days_differ = booking_day(&a, &wa) && booking_day(&b, &wb) && wa.date != wb.date;
+            let times_differ = wa.time.is_some()
+                && wb.time.is_some()
+                && wa.time != wb.time
+                && (wa.date.is_none() || wb.date.is_none() || wa.date == wb.date);
+            let (wa, wb) = if days_differ {
+                (wa, wb)
+            } else {
+                (
+                    When {
+                        date: wa.date.or(wb.date),
+                        ..wa
+                    },
+                    When {
+                        date: wb.date.or(wa.date),
+                        ..wb
+                    },
+                )
+            };
             let (sa, sb) = (
                 services_mentioned(&a, services),
                 services_mentioned(&b, services),
             );
-            (differ && !sa.is_empty() && !sb.is_empty()).then(|| {
-                (
-                    Clause {
-                        services: sa,
-                        when: wa,
-                        staff: match_staff(&a, &self.config.catalog.staff),
-                    },
-                    Clause {
-                        services: sb,
-                        when: wb,
-                        staff: None,
-                    },
-                )
-            })
+            let disjoint = sb.iter().all(|s| !sa.contains(s));
+            ((days_differ || times_differ) && !sa.is_empty() && !sb.is_empty() && disjoint).then(
+                || {
+                    (
+                        Clause {
+                            services: sa,
+                            when: wa,
+                            staff: match_staff(&a, &self.config.catalog.staff),
+                        },
+                        Clause {
+                            services: sb,
+                            when: wb,
+                            staff: None,
+                        },
+                    )
+                },
+            )
         })
     }
 }

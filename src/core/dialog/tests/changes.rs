@@ -561,3 +561,33 @@ fn a_service_added_while_times_are_offered_is_planned_with_the_first() {
     w.say("yes");
     assert_eq!(w.appointments.len(), 1);
 }
+
+#[test]
+fn two_services_each_at_its_own_time_of_one_day() {
+    for ask in [
+        "kesho nataka box braids kwa binti yangu saa nne asubuhi, na mimi nataka pedicure saa tano asubuhi",
+        "tomorrow box braids at 10am and a pedicure at 11am",
+    ] {
+        let mut w = World::new();
+        let r = w.say(ask);
+        assert!(r.contains("10:00") && r.contains("11:00"), "{ask}: {r}");
+        let y = w.say("yes");
+        assert_eq!(
+            w.booked_local(),
+            ["2026-11-26 10:00", "2026-11-26 11:00"],
+            "{ask}: {r} / {y}"
+        );
+    }
+}
+
+#[test]
+fn own_times_given_once_the_service_is_asked_keep_the_day_said_before() {
+    let mut w = World::new();
+    w.say("Binti yangu anaolewa kesho");
+    let r = w.say(
+        "Tunataka box braids kwa bibi harusi saa nne asubuhi, na mimi mama yake nataka pedicure saa tano asubuhi siku hiyo hiyo.",
+    );
+    assert!(r.contains("(10:00)") && r.contains("(11:00)"), "{r}");
+    w.say("ndio");
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00", "2026-11-26 11:00"]);
+}
