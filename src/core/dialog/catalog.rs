@@ -388,6 +388,11 @@ pub(crate) mod tests {
         assert_eq!(m("sawa, basi tuweke jumanne kama nilivyosema"), None);
         assert_eq!(m("kama kawaida"), None);
         assert_eq!(m("na Kamau"), Some(102));
+        // Of two named, the one not turned down.
+        assert_eq!(m("actually not with Akinyi, with Wanjiru"), Some(102));
+        assert_eq!(m("si Wanjiru, nataka Akinyi"), Some(101));
+        assert_eq!(m("Akinyi instead of Wanjiru"), Some(101));
+        assert_eq!(m("Akinyi or Wanjiru"), None);
     }
 }
 #[cfg(test)]

@@ -290,7 +290,7 @@ const COMPANIONS: &str = "daughter, son, sister, brother, friend, mum, mom, moth
 const SW_COMPANIONS: &str = "binti, mtoto, watoto, dada, kaka, rafiki, marafiki, mama, baba, mume,
     mke, bibi, shangazi, mpenzi, msichana, kijana, mtoi, manzi, dem, beste, besti, beshte,
     bestii, msupa, sista, mabeste, madada, mathe, buda, msee, chali, mapacha, mabinti, wasichana,
-    wavulana, vijana";
+    wavulana, vijana, dogo, dogi, shemeji, wifi, cucu, shosho, mdogo";
 
 /// The number of people the booking is for: 2 for "me and my daughter",
 /// "sisi wawili", "braids for me and cornrows for my daughter", 3 for
@@ -392,7 +392,7 @@ pub fn party_size(tokens: &Tokens) -> u8 {
                 && is_word(before(i, 3), joiners));
         // "dada yangu", and in Sheng the English word: "bestie yangu", "bro wangu".
         let sw = (is_word(w, SW_COMPANIONS) || is_word(w, COMPANIONS))
-            && ((is_word(at(i + 1), "yangu, wangu, zangu, wetu, yetu")
+            && ((is_word(at(i + 1), "yangu, wangu, zangu, wetu, yetu, mkwe")
                 && is_word(before(i, 1), "na, pamoja, mimi, kwa, ya, and, for, wa"))
                 // "niko na bibi, mimi cut, yeye wash n set"
                 || (before(i, 1) == "na"
@@ -659,6 +659,8 @@ mod tests {
             ),
             ("for me and my sister", 2),
             ("mimi na binti yangu", 2),
+            ("boss, mimi na dogo wangu tunataka cut kesho", 2),
+            ("wash and set for me na mama mkwe saturday 10am", 2),
             ("sisi wawili", 2),
             ("wote wawili", 2),
             ("two of us", 2),

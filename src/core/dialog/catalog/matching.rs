@@ -497,24 +497,53 @@ fn word_similarity(text_word: &str, name_word: &str) -> f64 {
 
 /// The staff member the text names, if exactly one.
 pub fn match_staff(tokens: &Tokens, staff: &[StaffInfo]) -> Option<Uuid> {
-    let hits: Vec<Uuid> = staff
+    let words = tokens.words();
+    // Where each staff member is named.
+    let named: Vec<(Uuid, Vec<usize>)> = staff
         .iter()
-        .filter(|s| {
-            Tokens::new(&s.name).words().iter().any(|n| {
-                n.chars().count() >= 3
-                    && tokens.words().iter().any(|w| {
-                        w == n
-                            // "kama" (as, like) is not a typo of "Kamau".
-                            || (n.chars().count() >= 5
-                                && !lexicon::is_known(w)
-                                && w.len().abs_diff(n.len()) <= 4
-                                && strsim::osa_distance(w, n) <= 1)
+        .map(|s| {
+            let names = Tokens::new(&s.name);
+            let at: Vec<usize> = (0..words.len())
+                .filter(|&i| {
+                    let w = &words[i];
+                    names.words().iter().any(|n| {
+                        n.chars().count() >= 3
+                            && (w == n
+                                // "kama" (as, like) is not a typo of "Kamau".
+                                || (n.chars().count() >= 5
+                                    && !lexicon::is_known(w)
+                                    && w.len().abs_diff(n.len()) <= 4
+                                    && strsim::osa_distance(w, n) <= 1))
                     })
-            })
+                })
+                .collect();
+            (s.id, at)
         })
-        .map(|s| s.id)
+        .filter(|(_, at)| !at.is_empty())
         .collect();
-    match hits.as_slice() {
+    // "not with Brian, with Achieng", "si Brian, nataka Achieng", "Achieng
+    // instead of Brian": of two named, the one not turned down.
+    let turned_down = |at: &[usize]| {
+        at.iter().all(|&i| {
+            let before = |k: usize| i.checked_sub(k).map_or("", |j| words[j].as_str());
+            matches!(before(1), "not" | "si" | "sio" | "siyo" | "sitaki")
+                || (matches!(before(1), "with" | "na") && matches!(before(2), "not" | "si" | "sio"))
+                || matches!(
+                    (before(2), before(1)),
+                    ("instead", "of") | ("badala", "ya") | ("rather", "than")
+                )
+        })
+    };
+    let wanted: Vec<Uuid> = if named.len() >= 2 {
+        named
+            .iter()
+            .filter(|(_, at)| !turned_down(at))
+            .map(|(id, _)| *id)
+            .collect()
+    } else {
+        named.iter().map(|(id, _)| *id).collect()
+    };
+    match wanted.as_slice() {
         [one] => Some(*one),
         _ => None,
     }

@@ -80,7 +80,7 @@ pub(super) fn parse_time(tokens: &Tokens, part: Option<DayPart>) -> Option<Naive
                 let next2 = refs.get(i + c.used + 1).copied().unwrap_or("");
                 (matches!(
                     prev,
-                    "at" | "around" | "by" | "about" | "from" | "kwa" | "starting" | "kuanzia"
+                    "at" | "around" | "by" | "about" | "from" | "kwa" | "start" | "starting" | "kuanzia"
                 )
                     || lexicon::is_day_word(prev)
                     || is_part_word(prev)
