@@ -197,6 +197,10 @@ fn name_at(words: &[String], at: usize, kind: Trigger, original: &str) -> Option
     {
         parts.push(&words[i]);
         i += 1;
+        // "this is Moraa. Need cornrows": the full stop ends it.
+        if ends_a_sentence(original, &words[i - 1]) {
+            break;
+        }
     }
     // "I'm Kevin's wife" names someone else.
     if words.get(i).is_some_and(|w| w == "s") {
@@ -556,6 +560,7 @@ mod tests {
             ("Esther here, can I book nails", "Esther"),
             ("hello am Faith", "Faith"),
             ("hey am Shiro btw 😊 do you guys do gel nails", "Shiro"),
+            ("Hi this is Moraa. Need cornrows tomorrow 3pm", "Moraa"),
             ("hi am Kevo do you do cornrows", "Kevo"),
             ("I am Brian and I need a haircut", "Brian"),
             ("my names are Jane Muthoni", "Jane Muthoni"),

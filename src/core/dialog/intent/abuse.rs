@@ -24,7 +24,7 @@ const ALWAYS: &str = "
     take you to court, see you in court, call the police, report to the police,
     my lawyer, legal action, expose you, i will expose, expose this,
     you will regret, you ll regret, youll regret, kill you, beat you, watch your back,
-    deal with you, sort you out, teach you a lesson, you will see, you ll see what, burn your,
+    deal with you, sort you out, teach you a lesson, you will see, you ll see, burn your,
     nitawashughulikia, nitakushughulikia, mtanikoma, nitakuja huko mtaona,
     wezi, mwizi, wizi, =mnaiba, =mmeiba, =wanaiba, mnatuibia, mnaniibia, mmeniibia,
     mmetuibia, =mnaibia, =mmeibia, kuiba pesa, matapeli, tapeli, mtapeli, utapeli, walaghai,
@@ -89,6 +89,7 @@ mod tests {
     fn abuse_table() {
         let abusive = [
             "you stole my money",
+            "if my hair gets burnt again I'm coming there with my brothers, you'll see",
             "You people stole my money!!",
             "u guys have stolen my 500 bob",
             "you robbed me",

@@ -217,6 +217,17 @@ pub fn assent_text(text: &str) -> Assent {
     if a != Assent::Unclear {
         return a;
     }
+    // "Naitwa Juma. Ndio weka", "Sorry for the delay! yes go ahead": a
+    // sentence of something else, then the answer.
+    if let Some((before, last)) = text
+        .trim_end_matches(['.', '!', ' '])
+        .rsplit_once(['.', '!', '\n'])
+        && !before.contains('?')
+        && assent(&Tokens::new(before)) == Assent::Unclear
+        && assent(&Tokens::new(last)) == Assent::Yes
+    {
+        return Assent::Yes;
+    }
     let has = |set: &[char]| text.chars().any(|c| set.contains(&c));
     match (has(&['👍', '👌', '✅', '🙆']), has(&['👎', '❌', '🙅'])) {
         (true, false) => Assent::Yes,
@@ -267,6 +278,8 @@ mod tests {
             &[
                 "yes",
                 "Yes!",
+                "Naitwa Juma. Ndio weka",
+                "Sorry I was driving. yes go ahead",
                 "yeah",
                 "ya",
                 "yah",

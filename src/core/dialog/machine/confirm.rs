@@ -399,6 +399,24 @@ impl Dialog<'_> {
             .into_iter()
             .filter(|s| !removed.contains(s))
             .collect();
+        // "ok but just the manicure", "manicure tu": of a plan, only those.
+        // (A clear "yes, just the manicure" books it at once: `said_yes`.)
+        let only_these = c.purpose == Purpose::New
+            && u.assent != Assent::Yes
+            && u.tokens
+                .has_any(&["just", "only", "tu", "peke yake", "pekee"])
+            && !kept.is_empty()
+            && kept.iter().all(|s| in_plan(*s));
+        let removed: Vec<Uuid> = if only_these {
+            items
+                .iter()
+                .map(|i| i.service)
+                .chain([c.service])
+                .filter(|s| !kept.contains(s))
+                .collect()
+        } else {
+            removed
+        };
         // "badilisha iwe cornrows badala, rasta ni ghali": with a word of
         // replacing, the service already planned is only mentioned.
         let replacing = u.tokens.has_any(&[

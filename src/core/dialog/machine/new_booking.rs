@@ -510,8 +510,11 @@ impl Dialog<'_> {
                         .find_map(|w| spoken_or_run_time(w))?;
                     only(&|l| l == time || l == time + Duration::hours(12))
                 })
+                // A yes to the one time offered; not "poa, ijumaa saa tatu",
+                // which asks for another.
                 .or_else(|| {
-                    (s.offered.len() == 1 && u.intents.contains(Intent::Yes)).then(|| s.offered[0])
+                    (s.offered.len() == 1 && u.intents.contains(Intent::Yes) && u.when.is_empty())
+                        .then(|| s.offered[0])
                 })
         };
         if let Some(slot) = picked {

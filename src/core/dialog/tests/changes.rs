@@ -591,3 +591,16 @@ fn own_times_given_once_the_service_is_asked_keep_the_day_said_before() {
     w.say("ndio");
     assert_eq!(w.booked_local(), ["2026-11-26 10:00", "2026-11-26 11:00"]);
 }
+
+#[test]
+fn just_one_of_a_plan_at_the_confirmation_drops_the_rest() {
+    for answer in ["ok but just the manicure", "manicure tu"] {
+        let mut w = World::new();
+        let r = w.say("manicure and pedicure tomorrow at 10am");
+        assert!(r.contains("Pedicure") || r.contains("miguu"), "{r}");
+        let r = w.say(answer);
+        assert!(w.appointments.is_empty(), "{answer}: {r}");
+        w.say("yes");
+        assert_eq!(w.booked_local(), ["2026-11-26 10:00"], "{answer}");
+    }
+}
