@@ -559,9 +559,12 @@ impl<'a> Dialog<'a> {
         // "niko na booking ya box braids saturday, can you add eyebrow
         // shaping after the braids?": the first named is theirs, the other
         // is booked right after it.
+        // "can i add a pedicure at 1pm after my braids on saturday?": the
+        // one after "after my" is theirs too.
+        let after_mine = u.tokens.has_any(&["after my", "before my", "with my"]);
         let owned = self
             .owned_service(u)
-            .filter(|(_, how)| *how == Owned::Stated)
+            .filter(|(_, how)| *how == Owned::Stated || after_mine)
             .map(|(id, _)| id);
         if (refers_to_existing(&u.tokens) || owned.is_some()) && existing::adds_after(&u.tokens) {
             let theirs = owned.or(u.services.first().copied());

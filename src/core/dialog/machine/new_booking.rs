@@ -31,7 +31,25 @@ impl Dialog<'_> {
         } else {
             when
         };
-        if let Some(service) = self.plan_services(&named, u.party) {
+        // "bridal hair for the bride and a wash & set for her maid, wote
+        // wakati mmoja": several services at one start, each with its own
+        // staff member.
+        let at_once = named.len() >= 2
+            && u.tokens.has_any(&[
+                "at the same time",
+                "at once",
+                "simultaneously",
+                "wakati mmoja",
+                "wakati huo huo",
+                "wakati huohuo",
+                "saa moja wote",
+            ]);
+        let party = if at_once {
+            u.party.max(u8::try_from(named.len()).unwrap_or(u8::MAX))
+        } else {
+            u.party
+        };
+        if let Some(service) = self.plan_services(&named, party) {
             self.search(Purpose::New, service, staff, when, false);
             return;
         }

@@ -451,6 +451,15 @@ fn another_service_added_at_its_own_time_after_a_booking_takes_that_time() {
     assert!(r.contains("15:00"), "{r}");
     w.say("yes");
     assert_eq!(w.booked_local(), ["2026-11-27 09:00", "2026-11-27 15:00"]);
+    // "after my braids": theirs, not a second braids.
+    let mut w = World::new();
+    w.say("box braids on friday at 9am");
+    w.say("yes");
+    w.state = DialogState::default();
+    let r = w.say("hi can i add a manicure at 3pm after my braids on friday?");
+    assert!(r.contains("15:00") && !r.contains("Box Braids with"), "{r}");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-27 09:00", "2026-11-27 15:00"]);
 }
 
 #[test]
@@ -602,5 +611,22 @@ fn just_one_of_a_plan_at_the_confirmation_drops_the_rest() {
         assert!(w.appointments.is_empty(), "{answer}: {r}");
         w.say("yes");
         assert_eq!(w.booked_local(), ["2026-11-26 10:00"], "{answer}");
+    }
+}
+
+#[test]
+fn two_services_asked_at_the_same_time_start_together() {
+    for ask in [
+        "manicure and pedicure tomorrow at 10am at the same time",
+        "nataka box braids kwa binti yangu na pedicure kwa mama yake kesho saa nne, wote wakati mmoja",
+    ] {
+        let mut w = World::new();
+        w.say(ask);
+        w.say("yes");
+        assert_eq!(
+            w.booked_local(),
+            ["2026-11-26 10:00", "2026-11-26 10:00"],
+            "{ask}"
+        );
     }
 }
