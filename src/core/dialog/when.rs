@@ -322,10 +322,31 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     };
     // "flying back to London on Sunday so … on Saturday before I go": a
     // travel day gives way to another weekday.
+    // "niko na wedding saturday, nataka wash and set friday": the day of
+    // an event they go to gives way too.
+    let event_day = |i: usize| {
+        words[i.saturating_sub(2)..i].iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "wedding"
+                    | "harusi"
+                    | "party"
+                    | "event"
+                    | "funeral"
+                    | "matanga"
+                    | "graduation"
+                    | "interview"
+                    | "exam"
+                    | "exams"
+                    | "mtihani"
+                    | "flight"
+            )
+        })
+    };
     let settled: Vec<usize> = weekdays
         .iter()
         .copied()
-        .filter(|&i| !after_travel(words, i, 5))
+        .filter(|&i| !after_travel(words, i, 5) && !event_day(i))
         .collect();
     let weekdays = if settled.is_empty() {
         weekdays
@@ -814,6 +835,14 @@ mod tests {
                 d(11, 30),
             ),
             ("not open on sunday? monday then", d(11, 30)),
+            (
+                "niko na wedding saturday, nataka wash and set friday",
+                d(11, 27),
+            ),
+            (
+                "I have an interview on friday so thursday please",
+                d(11, 26),
+            ),
             ("relaxer month end, the last Saturday", d(11, 28)),
             (
                 "I'm flying back to London on Sunday so I'd love braids on Saturday before I go",

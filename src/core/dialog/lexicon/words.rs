@@ -265,7 +265,7 @@ pub const ABBREVIATIONS: &[(&str, &str)] = &[
     ("afta aftr", "after"),
     ("nid", "need"),
     ("okey oky okie", "okay"),
-    ("jmosi jumamos", "jumamosi"),
+    ("jmosi jumamos jmos jmamosi jumos", "jumamosi"),
     ("jpili jumapil", "jumapili"),
     ("alhamis alamisi alhamic", "alhamisi"),
     ("jumaa ijuma", "ijumaa"),

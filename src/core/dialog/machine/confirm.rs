@@ -137,6 +137,29 @@ impl Dialog<'_> {
         if !tapped && let Some(understood) = self.change_at_confirm(u, &c) {
             return understood;
         }
+        // "wait which date is that", "ni tarehe gani?": the day and time
+        // again, still asking.
+        if u.tokens.has_any(&[
+            "which date",
+            "what date",
+            "which day",
+            "what day",
+            "when is that",
+            "tarehe gani",
+            "siku gani",
+            "date gani",
+            "ni lini",
+        ]) {
+            let lang = self.state.lang;
+            let at = say::when(lang, self.config.tz, c.slot.start);
+            self.say(match lang {
+                Lang::En => format!("That is {at}. Shall I book it?"),
+                Lang::Sw => format!("Ni {at}. Nikuwekee?"),
+            });
+            self.yes_no_choices();
+            self.state.step = Step::ConfirmSlot(c);
+            return true;
+        }
         if Self::is_yes(u) {
             self.said_yes(u, c);
             return true;

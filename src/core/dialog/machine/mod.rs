@@ -491,6 +491,10 @@ impl<'a> Dialog<'a> {
                     || (u.assent == Assent::No && !topics.contains(&Topic::Cancellation))
             }
             Step::ChooseService(_) => u.service.is_some() || !u.services.is_empty(),
+            // "can u add eyebrows right after": a service added to theirs.
+            Step::AskNewTime(_) => {
+                existing::adds_after(&u.tokens) && (u.service.is_some() || !u.services.is_empty())
+            }
             _ => false,
         };
         // "make it cornrows instead, rasta is too expensive": another

@@ -630,3 +630,19 @@ fn two_services_asked_at_the_same_time_start_together() {
         );
     }
 }
+
+#[test]
+fn which_date_at_the_confirmation_is_told_and_still_asked() {
+    for (ask, want) in [
+        ("wait which date is that", "26 Nov"),
+        ("ni tarehe gani?", "26 Novemba"),
+    ] {
+        let mut w = World::new();
+        w.say("pedicure tomorrow at 10am");
+        let r = w.say(ask);
+        assert!(r.contains(want), "{ask}: {r}");
+        assert!(w.appointments.is_empty(), "{ask}");
+        w.say("yes");
+        assert_eq!(w.booked_local(), ["2026-11-26 10:00"], "{ask}");
+    }
+}
