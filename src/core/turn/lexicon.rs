@@ -210,7 +210,18 @@ const COMPLETE: &[&str] = &[
     "desemba",
     "shillings",
     "bob",
+    // Swahili questions end on their question word: "bei ni ngapi",
+    // "mko wapi", "ni saa ngapi", "mnafungua lini".
+    "ngapi",
+    "gani",
+    "wapi",
+    "lini",
 ];
+
+/// Words that open an English question: a question of four words or more
+/// that ends on none of the unfinished words is complete ("what are your
+/// prices for braiding", "where are you located"), punctuated or not.
+const QUESTION_OPENERS: &[&str] = &["what", "where", "how", "when", "which", "who", "why"];
 
 /// Spoken digits (English and Swahili) and bare numerals.
 const DIGITS: &[&str] = &[
@@ -331,13 +342,23 @@ pub fn judge_completion<'a>(
     if last_punctuated {
         return Completion::Complete;
     }
-    if is_unfinished_ending(last) || ends_with_hesitation(words) {
+    if is_unfinished_ending(last) || ends_with_hesitation(words.clone()) {
         return Completion::Unfinished;
     }
     if expect_digits {
         return Completion::Unfinished;
     }
     if is_complete_ending(last) {
+        return Completion::Complete;
+    }
+    // "hello what are your prices for braiding": a question opened within
+    // the first three words, with three or more after its opener.
+    let total = words.clone().count();
+    let opener = words
+        .clone()
+        .take(3)
+        .position(|w| QUESTION_OPENERS.contains(&w));
+    if opener.is_some_and(|at| total >= at + 4) {
         return Completion::Complete;
     }
     Completion::Neutral
@@ -398,6 +419,13 @@ mod tests {
             Completion::Complete
         );
         assert_eq!(judge(""), Completion::Neutral);
+        // Questions end on their question word or are whole questions.
+        assert_eq!(judge("bei ya rasta ni ngapi"), Completion::Complete);
+        assert_eq!(
+            judge("Hello what are your prices for braiding"),
+            Completion::Complete
+        );
+        assert_eq!(judge("what are your prices for"), Completion::Unfinished);
     }
 
     #[test]
