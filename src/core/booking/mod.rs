@@ -147,7 +147,10 @@ pub fn free_slots(tz: Tz, staff: &[StaffAvailability], q: &SlotQuery) -> Vec<Slo
             }
         }
     }
-    out.sort_by_key(|s| (s.start, s.staff_id));
+    // Of several free at one start, the first in the order given (the
+    // storage lists staff by name), never by the ids' random order.
+    let rank = |id: Uuid| staff.iter().position(|m| m.staff_id == id);
+    out.sort_by_key(|s| (s.start, rank(s.staff_id)));
     out.dedup();
     out
 }

@@ -192,6 +192,7 @@ fn parse_part(tokens: &Tokens) -> Option<DayPart> {
             keywords.contains(&w.as_str())
                 && !matches!(prev, "good" | "za" | "habari")
                 && !matches!(next, "njema" | "nzuri")
+                && !after_event(words, i)
         })
     };
     if said(&["usiku", "night", "tonight"]) {
@@ -324,29 +325,10 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     // travel day gives way to another weekday.
     // "niko na wedding saturday, nataka wash and set friday": the day of
     // an event they go to gives way too.
-    let event_day = |i: usize| {
-        words[i.saturating_sub(2)..i].iter().any(|w| {
-            matches!(
-                w.as_str(),
-                "wedding"
-                    | "harusi"
-                    | "party"
-                    | "event"
-                    | "funeral"
-                    | "matanga"
-                    | "graduation"
-                    | "interview"
-                    | "exam"
-                    | "exams"
-                    | "mtihani"
-                    | "flight"
-            )
-        })
-    };
     let settled: Vec<usize> = weekdays
         .iter()
         .copied()
-        .filter(|&i| !after_travel(words, i, 5) && !event_day(i))
+        .filter(|&i| !after_travel(words, i, 5) && !after_event(words, i))
         .collect();
     let weekdays = if settled.is_empty() {
         weekdays
@@ -600,6 +582,29 @@ fn after_travel(words: &[String], i: usize, within: usize) -> bool {
     words[i.saturating_sub(within)..i]
         .iter()
         .any(|w| TRAVEL.contains(&w.as_str()))
+}
+
+/// Whether the word at `i` closely follows an event the customer goes to
+/// ("wedding saturday", "graduation party jioni"): its day or part of the
+/// day is the event's, not the booking's.
+fn after_event(words: &[String], i: usize) -> bool {
+    words[i.saturating_sub(2)..i].iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "wedding"
+                | "harusi"
+                | "party"
+                | "event"
+                | "funeral"
+                | "matanga"
+                | "graduation"
+                | "interview"
+                | "exam"
+                | "exams"
+                | "mtihani"
+                | "flight"
+        )
+    })
 }
 
 /// Whether the only date the words give is the customer's travel ("hi,
@@ -1037,6 +1042,10 @@ mod tests {
         for (text, time) in [
             ("gel nails ijumaa saa nane aah hapana saa tisa", t(15, 0)),
             ("can i get a haircut like today at like four", t(16, 0)),
+            (
+                "nataka kusukwa box braids sato saa mbili, niko na graduation party jioni",
+                t(8, 0),
+            ),
             ("friday at two um no at three", t(15, 0)),
             // A "no" that answers something else is no correction.
             ("uh no problem, friday at two", t(14, 0)),

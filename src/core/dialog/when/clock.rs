@@ -275,7 +275,8 @@ fn hour_word(w: &str) -> Option<(u32, Option<Meridiem>)> {
 /// "pm", "p m", "am", "a m" (and "p.m." once punctuation is gone).
 fn meridiem_after(words: &[&str]) -> Option<(Meridiem, usize)> {
     match words {
-        ["pm", ..] => Some((Meridiem::Pm, 1)),
+        // "4 pn": the key beside m.
+        ["pm" | "pn", ..] => Some((Meridiem::Pm, 1)),
         ["am", ..] => Some((Meridiem::Am, 1)),
         ["p", "m", ..] => Some((Meridiem::Pm, 2)),
         ["a", "m", ..] => Some((Meridiem::Am, 2)),
@@ -285,9 +286,16 @@ fn meridiem_after(words: &[&str]) -> Option<(Meridiem, usize)> {
 
 /// "2pm" -> ("2", pm); "14:30" -> ("14:30", none).
 fn split_suffix(w: &str) -> (&str, Option<Meridiem>) {
-    for (s, m) in [("pm", Meridiem::Pm), ("am", Meridiem::Am)] {
+    for (s, m) in [
+        ("pm", Meridiem::Pm),
+        ("pn", Meridiem::Pm),
+        ("am", Meridiem::Am),
+    ] {
         if let Some(n) = w.strip_suffix(s)
             && !n.is_empty()
+            && (s != "pn"
+                || n.chars()
+                    .all(|c| c.is_ascii_digit() || c == ':' || c == '.'))
         {
             return (n, Some(m));
         }
@@ -605,6 +613,7 @@ mod tests {
             ("kesho 11", t(11, 0)),
             ("tomorrow morning at ten", t(10, 0)),
             ("i meant 9 tomorrow morning", t(9, 0)),
+            ("hi wanna book mani cure thurday 4pn", t(16, 0)),
             ("pedicur on thurday 1130am", t(11, 30)),
             ("can u do thursday 1030", t(10, 30)),
             ("at 0930 please", t(9, 30)),
