@@ -515,10 +515,13 @@ impl Dialog<'_> {
         let staff = u.staff.or(c.staff);
         match c.purpose {
             Purpose::New => {
+                // "basi tuanze saa saba, pedicure kwanza": another start
+                // tries again what did not fit after the first.
                 let named: Vec<Uuid> = if service_changed {
                     new_services
                 } else {
-                    items.iter().map(|i| i.service).collect()
+                    let dropped = std::mem::take(&mut self.state.plan.dropped);
+                    items.iter().map(|i| i.service).chain(dropped).collect()
                 };
                 let party = self.state.plan.party;
                 let together = self.state.plan.together;

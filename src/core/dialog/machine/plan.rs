@@ -210,7 +210,9 @@ impl Dialog<'_> {
             }
             (Lang::Sw, false) => format!("Samahani, {name} haitoshi baada ya hapo siku hiyo."),
         });
-        self.state.plan.rest.clear();
+        let mut dropped = vec![a.service];
+        dropped.append(&mut self.state.plan.rest);
+        self.state.plan.dropped = dropped;
         self.state.plan.rest_when.clear();
         match self.state.plan.placed.pop() {
             Some(item) => {

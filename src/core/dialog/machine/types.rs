@@ -574,6 +574,10 @@ pub struct Plan {
     pub queue: Vec<Item>,
     /// Appointments written so far for this plan.
     pub done: Vec<AppointmentSummary>,
+    /// Services asked for that did not fit after the others that day: tried
+    /// again when the customer gives another day or start.
+    #[serde(default)]
+    pub dropped: Vec<Uuid>,
 }
 
 impl Plan {

@@ -646,3 +646,16 @@ fn which_date_at_the_confirmation_is_told_and_still_asked() {
         assert_eq!(w.booked_local(), ["2026-11-26 10:00"], "{ask}");
     }
 }
+
+#[test]
+fn what_did_not_fit_after_the_first_is_tried_again_from_a_new_start() {
+    let mut w = World::new();
+    let r = w.say("manicure na pedicure kesho saa kumi na moja jioni");
+    // 17:00 manicure, and the pedicure does not fit before 18:00.
+    assert!(r.contains("(17:00)"), "{r}");
+    assert!(!r.contains("Jumla"), "{r}");
+    let r = w.say("basi tuanze saa saba mchana");
+    assert!(r.contains("(13:00)") && r.contains("Jumla"), "{r}");
+    w.say("ndio");
+    assert_eq!(w.appointments.len(), 2);
+}
