@@ -1,0 +1,293 @@
+//! Days of the month as customers write them ("12 June", "the 18th",
+//! "tarehe 12", "12/6"), the last weekday of a month, and the dates and
+//! days that are not the booking's: when they travel, or an event they go
+//! to.
+
+use chrono::{Datelike, NaiveDate};
+
+use super::{Tokens, en_ordinal, lexicon};
+
+const MONTHS: &[(&str, u32)] = &[
+    ("january", 1),
+    ("jan", 1),
+    ("januari", 1),
+    ("february", 2),
+    ("feb", 2),
+    ("februari", 2),
+    ("march", 3),
+    ("mar", 3),
+    ("machi", 3),
+    ("april", 4),
+    ("apr", 4),
+    ("aprili", 4),
+    ("may", 5),
+    ("mei", 5),
+    ("june", 6),
+    ("jun", 6),
+    ("juni", 6),
+    ("july", 7),
+    ("jul", 7),
+    ("julai", 7),
+    ("august", 8),
+    ("aug", 8),
+    ("agosti", 8),
+    ("september", 9),
+    ("sept", 9),
+    ("sep", 9),
+    ("septemba", 9),
+    ("october", 10),
+    ("oct", 10),
+    ("oktoba", 10),
+    ("november", 11),
+    ("nov", 11),
+    ("novemba", 11),
+    ("december", 12),
+    ("dec", 12),
+    ("desemba", 12),
+];
+
+/// "month end, the last Saturday", "the last friday of the month",
+/// "jumamosi ya mwisho wa mwezi": that weekday's last date in this month,
+/// or in the next when it has passed. ("last saturday" alone is the one
+/// gone by, no booking day.)
+pub(super) fn month_end_weekday(tokens: &Tokens, today: NaiveDate) -> Option<NaiveDate> {
+    let words = tokens.words();
+    let month_end = tokens.has_any(&[
+        "month end",
+        "end of the month",
+        "end of month",
+        "end month",
+        "mwisho wa mwezi",
+        "mwisho mwa mwezi",
+    ]);
+    let last_of_month = tokens.has_any(&["month", "mwezi"]) && tokens.has_any(&["last", "mwisho"]);
+    if !month_end && !last_of_month {
+        return None;
+    }
+    let weekday = words.iter().find_map(|w| lexicon::weekday(w))?;
+    let last_in = |first: NaiveDate| {
+        let next_month = first.checked_add_months(chrono::Months::new(1))?;
+        let mut d = next_month.pred_opt()?;
+        while d.weekday() != weekday {
+            d = d.pred_opt()?;
+        }
+        Some(d)
+    };
+    let first = today.with_day(1)?;
+    last_in(first)
+        .filter(|d| *d >= today)
+        .or_else(|| last_in(first.checked_add_months(chrono::Months::new(1))?))
+}
+
+/// Words that make a date the customer's travel, not the booking's ("I
+/// land on the 18th", "flying back on Sunday").
+const TRAVEL: &[&str] = &[
+    "land",
+    "landing",
+    "arrive",
+    "arriving",
+    "till",
+    "until",
+    "fly",
+    "flying",
+    "leave",
+    "leaving",
+    "back",
+    "travel",
+    "travelling",
+    "traveling",
+    "nasafiri",
+    "nitasafiri",
+    "safari",
+];
+
+/// Whether the word at `i` follows a travel word within `within` words.
+pub(super) fn after_travel(words: &[String], i: usize, within: usize) -> bool {
+    words[i.saturating_sub(within)..i]
+        .iter()
+        .any(|w| TRAVEL.contains(&w.as_str()))
+}
+
+/// Whether the word at `i` closely follows an event the customer goes to
+/// ("wedding saturday", "graduation party jioni"): its day or part of the
+/// day is the event's, not the booking's.
+pub(super) fn after_event(words: &[String], i: usize) -> bool {
+    words[i.saturating_sub(2)..i].iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "wedding"
+                | "harusi"
+                | "party"
+                | "event"
+                | "funeral"
+                | "matanga"
+                | "graduation"
+                | "interview"
+                | "exam"
+                | "exams"
+                | "mtihani"
+                | "flight"
+        )
+    })
+}
+
+/// Whether the only date the words give is the customer's travel ("hi,
+/// landing on 20th, want box braids"): no booking day.
+pub fn only_travel_date(tokens: &Tokens, today: NaiveDate) -> bool {
+    let words = tokens.words();
+    let mut weekdays = (0..words.len()).filter(|&i| lexicon::weekday(&words[i]).is_some());
+    let weekdays_travel = weekdays.all(|i| after_travel(words, i, 5));
+    match parse_calendar_date(words, today) {
+        Some((_, travel)) => travel && weekdays_travel,
+        None => weekdays_travel && words.iter().any(|w| lexicon::weekday(w).is_some()),
+    }
+}
+
+/// "12 June", "June 12", "12th", "tarehe 12", "12/6", "12/6/2026".
+/// A day of the month the customer names for the booking: a date said
+/// as when they travel or until when they stay ("I land on the 18th",
+/// "in Nairobi till the 24th") gives way to another date after it ("on
+/// Friday 19th April").
+/// Also says whether the only date found was such a travel date.
+pub(super) fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<(NaiveDate, bool)> {
+    let mut start = 0;
+    let mut first = None;
+    while let Some((d, at)) = calendar_date_at(&words[start..], today) {
+        let at = start + at;
+        first.get_or_insert(d);
+        if !after_travel(words, at, 3) {
+            return Some((d, false));
+        }
+        start = at + 1;
+        if start >= words.len() {
+            break;
+        }
+    }
+    first.map(|d| (d, true))
+}
+
+pub(super) fn calendar_date_at(words: &[String], today: NaiveDate) -> Option<(NaiveDate, usize)> {
+    let month_of = |w: &str| MONTHS.iter().find(|(n, _)| *n == w).map(|(_, m)| *m);
+    let day_of = |w: &str| -> Option<u32> {
+        let d = w
+            .trim_end_matches("st")
+            .trim_end_matches("nd")
+            .trim_end_matches("rd")
+            .trim_end_matches("th");
+        d.parse().ok().filter(|d| (1..=31).contains(d))
+    };
+    for (i, w) in words.iter().enumerate() {
+        if let Some((d, rest)) = w.split_once('/') {
+            let mut parts = rest.split('/');
+            let day: u32 = d.parse().ok()?;
+            let month: u32 = parts.next()?.parse().ok()?;
+            let year = parts.next().and_then(|y| y.parse::<i32>().ok());
+            let year = year.map(|y| if y < 100 { 2000 + y } else { y });
+            return resolve_day_month(day, Some(month), year, today).map(|d| (d, i));
+        }
+        if let Some(month) = month_of(w) {
+            // "June 12" or "12 June"
+            let after = words.get(i + 1).and_then(|w| day_of(w));
+            let before = if i > 0 { day_of(&words[i - 1]) } else { None };
+            if let Some(day) = before.or(after) {
+                return resolve_day_month(day, Some(month), None, today).map(|d| (d, i));
+            }
+        }
+        // "the twenty third at ten", "twelfth of june", "june the first"
+        let refs: Vec<&str> = words[i..].iter().map(String::as_str).collect();
+        if let Some((day, used)) = en_ordinal(&refs) {
+            let prev = if i > 0 { words[i - 1].as_str() } else { "" };
+            let prev2 = if i > 1 { words[i - 2].as_str() } else { "" };
+            let next = refs.get(used).copied().unwrap_or("");
+            let month = month_of(prev)
+                .or_else(|| (prev == "the").then(|| month_of(prev2)).flatten())
+                .or_else(|| month_of(next))
+                .or_else(|| {
+                    (next == "of")
+                        .then(|| refs.get(used + 1).and_then(|w| month_of(w)))
+                        .flatten()
+                });
+            let says_date = matches!(prev, "the" | "on")
+                && matches!(
+                    next,
+                    "" | "at"
+                        | "saa"
+                        | "in"
+                        | "morning"
+                        | "afternoon"
+                        | "evening"
+                        | "please"
+                        | "then"
+                        | "for"
+                        | "instead"
+                        | "is"
+                        | "if"
+                        | "ok"
+                        | "okay"
+                );
+            if month.is_some() || says_date {
+                return resolve_day_month(day, month, None, today).map(|d| (d, i));
+            }
+        }
+        // "the 2nd one", "3rd option" pick an offer, not a day.
+        let picks_an_offer = matches!(
+            words.get(i + 1).map(String::as_str),
+            Some("one" | "option" | "choice" | "slot" | "time")
+        );
+        let ordinal = ["st", "nd", "rd", "th"].iter().any(|s| w.ends_with(s))
+            && w.chars().next().is_some_and(|c| c.is_ascii_digit())
+            && !picks_an_offer;
+        let after_tarehe = i > 0 && words[i - 1] == "tarehe";
+        if (ordinal || after_tarehe)
+            && let Some(day) = day_of(w).or_else(|| {
+                after_tarehe
+                    .then(|| words_number(&words[i..]))
+                    .flatten()
+                    .filter(|d| (1..=31).contains(d))
+            })
+        {
+            let month = match words.get(i + 1).map(String::as_str) {
+                Some("of") => words.get(i + 2).and_then(|w| month_of(w)),
+                next => next.and_then(month_of),
+            };
+            return resolve_day_month(day, month, None, today).map(|d| (d, i));
+        }
+    }
+    None
+}
+
+fn words_number(words: &[String]) -> Option<u32> {
+    let refs: Vec<&str> = words.iter().take(3).map(String::as_str).collect();
+    crate::core::dialog::numbers::parse_sw_number(&refs).and_then(|(n, _)| u32::try_from(n).ok())
+}
+
+/// The next date with that day (and month), today included.
+fn resolve_day_month(
+    day: u32,
+    month: Option<u32>,
+    year: Option<i32>,
+    today: NaiveDate,
+) -> Option<NaiveDate> {
+    if let (Some(m), Some(y)) = (month, year) {
+        return NaiveDate::from_ymd_opt(y, m, day);
+    }
+    if let Some(m) = month {
+        let this_year = NaiveDate::from_ymd_opt(today.year(), m, day)?;
+        return Some(if this_year >= today {
+            this_year
+        } else {
+            NaiveDate::from_ymd_opt(today.year() + 1, m, day)?
+        });
+    }
+    let mut y = today.year();
+    let mut m = today.month();
+    for _ in 0..3 {
+        if let Some(d) = NaiveDate::from_ymd_opt(y, m, day)
+            && d >= today
+        {
+            return Some(d);
+        }
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    None
+}
