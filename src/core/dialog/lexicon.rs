@@ -24,7 +24,7 @@ mod words;
 
 use chrono::Weekday;
 
-pub use words::{BROWS, CARVE, SERVICE_KINDS, SERVICE_SYNONYMS, ServiceSynonym};
+pub use words::{BROWS, SERVICE_KINDS, SERVICE_SYNONYMS, ServiceSynonym, carves};
 
 /// The result of normalising one turn's words.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 pub use calendar::only_travel_date;
 use calendar::{after_event, after_travel, month_end_weekday, parse_calendar_date};
 pub use clock::swahili_clock;
-pub use shift::shift_minutes;
+pub use shift::{moved_by, shift_minutes};
 
 use super::lexicon;
 use super::numbers::en_ordinal;

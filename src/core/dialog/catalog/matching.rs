@@ -388,7 +388,7 @@ fn synonym_hits(tokens: &Tokens) -> Vec<(&'static ServiceSynonym, Vec<usize>)> {
                                 i.and_then(|i| text.get(i))
                                     .is_some_and(|w| lexicon::BROWS.contains(&w.as_str()))
                             };
-                            !(lexicon::CARVE.contains(phrase)
+                            !(lexicon::carves(phrase)
                                 && (brows(start.checked_sub(1)) || brows(Some(start + 1))))
                         })
                         .map(|start| (start..start + parts.len()).collect())

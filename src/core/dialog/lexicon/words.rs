@@ -355,17 +355,13 @@ tutaonana uje nitafika nitakuwa nimechelewa chelewa samahani pole ok okay
 matatu stage town tao
 ";
 
-/// Sheng verbs of carving that name a haircut on their own ("nataka
-/// kuchongwa") but shape what follows them when it is the brows ("kuchonga
-/// nyusi").
-pub const CARVE: &[&str] = &[
-    "kuchongwa",
-    "chongwa",
-    "nichongwe",
-    "achongwe",
-    "tuchongwe",
-    "wachongwe",
-];
+/// Sheng verbs of carving ("kuchongwa", "achongwe", in the haircut
+/// synonyms below) name a haircut on their own ("nataka kuchongwa") but
+/// shape the brows when those are beside them ("kuchonga nyusi", "nyusi
+/// zichongwe").
+pub fn carves(phrase: &str) -> bool {
+    !phrase.contains(' ') && phrase.contains("chong")
+}
 pub const BROWS: &[&str] = &["nyusi", "brows", "eyebrows", "eyebrow"];
 
 /// A kind of service salons offer, as customers name it: the phrases they
@@ -431,7 +427,7 @@ pub const SERVICE_SYNONYMS: &[ServiceSynonym] = &[
             "kuchonga nywele",
             "kuchongwa nywele",
             // Sheng: "nataka kuchongwa", "msee wangu achongwe" (but
-            // "kuchonga nyusi" shapes eyebrows: see `CARVE`).
+            // "kuchonga nyusi" shapes eyebrows: see `carves`).
             "kuchongwa",
             "chongwa",
             "nichongwe",

@@ -330,13 +330,8 @@ impl Dialog<'_> {
         let tz = self.config.tz;
         // "ok but can it be 30 min later", "an hour earlier": the proposal
         // moved by that much (on the day said, if one was).
-        if let Some(minutes) = shift_minutes(&u.tokens) {
-            let moved = local + Duration::minutes(minutes);
-            return When {
-                date: u.when.date.or(Some(moved.date_naive())),
-                time: Some(moved.time()),
-                part: None,
-            };
+        if let Some(minutes) = u.shift {
+            return moved_by(local, minutes, u.when.date);
         }
         if u.when.is_empty() {
             if says_next_week(&u.tokens) {

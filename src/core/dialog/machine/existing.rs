@@ -11,9 +11,7 @@ impl Dialog<'_> {
             ExistingPurpose::Again => (When::default(), u.when),
             // "push my appointment tmrw by an hour": what is said names the
             // booking; the new time is its own, moved.
-            ExistingPurpose::Reschedule if shift_minutes(&u.tokens).is_some() => {
-                (u.when, When::default())
-            }
+            ExistingPurpose::Reschedule if u.shift.is_some() => (u.when, When::default()),
             ExistingPurpose::Reschedule => {
                 let now = self.state.now.unwrap_or_default();
                 match move_parts(&u.tokens, now, self.config.tz) {
@@ -55,7 +53,7 @@ impl Dialog<'_> {
             kind,
             add_after: None,
             same_time: same_time(&u.tokens),
-            shift: shift_minutes(&u.tokens),
+            shift: u.shift,
             swap_to,
             same_staff: u.tokens.has_any(&[
                 "same person",
@@ -335,14 +333,7 @@ impl Dialog<'_> {
         let local = ap.start.with_timezone(&self.config.tz);
         // "push it by an hour": its own time, moved.
         let when = match shift {
-            Some(minutes) if when.time.is_none() => {
-                let moved = local + Duration::minutes(minutes);
-                When {
-                    date: when.date.or(Some(moved.date_naive())),
-                    time: Some(moved.time()),
-                    part: None,
-                }
-            }
+            Some(minutes) if when.time.is_none() => moved_by(local, minutes, when.date),
             Some(_) | None => when,
         };
         // "to Thursday same time": the appointment's own time on the new
@@ -452,7 +443,7 @@ impl Dialog<'_> {
             };
             let swap_to = swap_now.filter(|sv| *sv != ap.service_id).or(s.swap_to);
             let same = s.same_time || same_time(&u.tokens);
-            let shift = s.shift.or_else(|| shift_minutes(&u.tokens));
+            let shift = s.shift.or(u.shift);
             self.existing_chosen(s.purpose, when, same, shift, swap_to, ap);
             return true;
         }
@@ -681,14 +672,9 @@ impl Dialog<'_> {
             self.search(Purpose::Move(s.appointment), service, u.staff, when, false);
             return true;
         }
-        if let Some(minutes) = shift_minutes(&u.tokens) {
-            let moved =
-                s.appointment.start.with_timezone(&self.config.tz) + Duration::minutes(minutes);
-            let when = When {
-                date: u.when.date.or(Some(moved.date_naive())),
-                time: Some(moved.time()),
-                part: None,
-            };
+        if let Some(minutes) = u.shift {
+            let local = s.appointment.start.with_timezone(&self.config.tz);
+            let when = moved_by(local, minutes, u.when.date);
             let service = s.appointment.service_id;
             self.search(Purpose::Move(s.appointment), service, u.staff, when, false);
             return true;

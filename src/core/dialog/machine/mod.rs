@@ -39,8 +39,8 @@ use super::personality::{CancellationTone, Personality, Upsell};
 use super::say;
 use super::text::{DetectedLang, Lang, Tokens, detect, reply_language};
 use super::when::{
-    When, last_correction, local_today, only_travel_date, parse_when, same_time, says_next_week,
-    shift_minutes,
+    When, last_correction, local_today, moved_by, only_travel_date, parse_when, same_time,
+    says_next_week, shift_minutes,
 };
 use crate::core::booking::{ServiceSpec, Slot, SlotQuery};
 use crate::core::ids::{Money, PhoneNumber};
@@ -100,6 +100,8 @@ struct Understood {
     name: Option<String>,
     /// Words a language model wrote for an unclear turn: never a "yes".
     rewritten: bool,
+    /// "30 min later", "isogeze na saa moja": minutes to move a time by.
+    shift: Option<i64>,
     staff: Option<Uuid>,
     choice: Option<ChoiceRef>,
 }

@@ -539,51 +539,34 @@ impl Dialog<'_> {
             self.confirm(s.purpose, s.service, s.staff, s.when, slot);
             return true;
         }
-        // Several services named, not only this one ("ok wash & set and a
-        // manicure then"): plan them instead.
-        if matches!(s.purpose, Purpose::New)
+        // Another service comes in (new bookings only): several named, not
+        // only this one ("ok wash & set and a manicure then"), planned
+        // instead; one added to this one ("na nyusi pia", "and a manicure
+        // too", "na mtoto wangu asukwe mabutu"), planned together, for
+        // someone they bring at the same time; or a different one named,
+        // started over with.
+        let other = u
+            .service
+            .filter(|id| *id != s.service && matches!(s.purpose, Purpose::New));
+        let next = if matches!(s.purpose, Purpose::New)
             && u.services.len() >= 2
             && u.services.iter().any(|id| *id != s.service)
-            && let Some(first) = self.plan_services(&u.services, u.party)
         {
-            self.search(
-                Purpose::New,
-                first,
-                u.staff.or(s.staff),
-                u.when.or(s.when),
-                false,
-            );
-            return true;
-        }
-        // "na nyusi pia", "and a manicure too", "na mtoto wangu asukwe
-        // mabutu": another service added to this one, planned together.
-        if let Some(service) = u.service.filter(|id| *id != s.service)
-            && matches!(s.purpose, Purpose::New)
+            self.plan_services(&u.services, u.party)
+        } else if let Some(service) = other
             && replaced.is_none()
             && adds_another(&u.tokens)
-            && let Some(first) = {
-                // Someone they bring gets the one added, at the same time.
-                let brings = u.tokens.words().iter().any(|w| is_person(w));
-                let party = self.state.plan.party.max(u.party).max(1 + u8::from(brings));
-                self.plan_services(&[s.service, service], party)
-            }
         {
+            let brings = u.tokens.words().iter().any(|w| is_person(w));
+            let party = self.state.plan.party.max(u.party).max(1 + u8::from(brings));
+            self.plan_services(&[s.service, service], party)
+        } else {
+            other
+        };
+        if let Some(first) = next {
             self.search(
                 Purpose::New,
                 first,
-                u.staff.or(s.staff),
-                u.when.or(s.when),
-                false,
-            );
-            return true;
-        }
-        // A different service named: start over with it.
-        if let Some(service) = u.service.filter(|id| *id != s.service)
-            && matches!(s.purpose, Purpose::New)
-        {
-            self.search(
-                Purpose::New,
-                service,
                 u.staff.or(s.staff),
                 u.when.or(s.when),
                 false,
@@ -679,20 +662,9 @@ fn spoken_or_run_time(w: &str) -> Option<NaiveTime> {
 }
 
 /// Whether a turn adds a service to the one under way rather than naming
-/// another in its place: "na nyusi pia", "and a manicure too", "plus
-/// eyebrows", "ongeza pedicure", "na mtoto wangu asukwe mabutu".
+/// another in its place: a word of adding ("na nyusi pia", "plus
+/// eyebrows", "ongeza pedicure", [`super::existing::adds_after`]), "too",
+/// or an opening "na"/"and" ("na mtoto wangu asukwe mabutu").
 fn adds_another(tokens: &Tokens) -> bool {
-    let first = tokens.at(0);
-    matches!(first, "na" | "and" | "plus" | "also" | "pia")
-        || tokens.has_any(&[
-            "pia",
-            "also",
-            "too",
-            "as well",
-            "plus",
-            "add",
-            "ongeza",
-            "kuongeza",
-            "niongezee",
-        ])
+    matches!(tokens.at(0), "na" | "and") || tokens.has("too") || super::existing::adds_after(tokens)
 }

@@ -122,7 +122,7 @@ impl Dialog<'_> {
                 (_, Some(new)) => Some(new),
                 (old, None) => old,
             };
-            let shift = shift_minutes(&u.tokens);
+            let shift = u.shift;
             if !when.is_empty() || swap_to.is_some() || shift.is_some() {
                 self.state.reminded = Some(id);
                 self.state.cancel_queue.clear();

@@ -9,7 +9,8 @@ impl Dialog<'_> {
         let mut intents = classify(&tokens);
         let mut when = parse_when(&tokens, turn.now, self.config.tz);
         // "isogeze na saa moja": an amount to move by, not 07:00.
-        if shift_minutes(&tokens).is_some() {
+        let shift = shift_minutes(&tokens);
+        if shift.is_some() {
             when.time = None;
         }
         let services = &self.config.catalog.services;
@@ -130,6 +131,7 @@ impl Dialog<'_> {
             assent,
             name,
             rewritten: turn.force_language.is_some(),
+            shift,
             staff,
             choice,
         }

@@ -3,8 +3,23 @@
 //! na saa moja", "dakika 15 mapema". The amount and its direction, in
 //! minutes; the caller applies it to the time under discussion.
 
+use chrono::{DateTime, Duration, NaiveDate};
+use chrono_tz::Tz;
+
+use super::When;
 use crate::core::dialog::numbers::{en_small, sw_small};
 use crate::core::dialog::text::Tokens;
+
+/// The day and time `at` moved by `minutes`, on `day` when one was said
+/// ("friday, an hour later").
+pub fn moved_by(at: DateTime<Tz>, minutes: i64, day: Option<NaiveDate>) -> When {
+    let moved = at + Duration::minutes(minutes);
+    When {
+        date: day.or(Some(moved.date_naive())),
+        time: Some(moved.time()),
+        part: None,
+    }
+}
 
 /// Words that make the amount later or earlier.
 const LATER: &[&str] = &["later", "baadaye", "baadae", "late", "after", "zaidi"];
