@@ -213,6 +213,15 @@ impl EmbeddedPostgres {
                 detail: describe(&out),
             });
         }
+        // The postmaster removes its pid file on the way out, a moment
+        // before the process ends: wait for the process too, so a caller
+        // that goes on to check or reuse the port sees it gone.
+        if let Some(pid) = before {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while process_alive(pid) && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
         Ok(())
     }
 
@@ -457,6 +466,17 @@ fn find_bin_dir() -> Option<PathBuf> {
         .collect();
     versions.sort();
     versions.pop().map(|(_, bin)| bin)
+}
+
+/// Whether a process runs (a zombie waiting to be reaped has ended).
+fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command's closing parenthesis.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
 }
 
 #[cfg(test)]
