@@ -53,26 +53,28 @@ fn config() -> (DialogConfig, Vec<StaffAvailability>) {
             .filter_map(|n| services.iter().find(|s| s.name == n.as_str().unwrap()))
             .map(|s| s.id)
             .collect();
+        let t = |v: &Value| NaiveTime::parse_from_str(v.as_str().unwrap(), "%H:%M").unwrap();
+        let weekly: Vec<WeeklyWindow> = m["schedule"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| WeeklyWindow {
+                day_of_week: w["day_of_week"].as_u64().unwrap() as u8,
+                start: t(&w["start_time"]),
+                end: t(&w["end_time"]),
+                is_available: true,
+            })
+            .collect();
         staff.push(StaffInfo {
             id,
             name: m["name"].as_str().unwrap().into(),
             services: does.clone(),
+            weekly: weekly.clone(),
         });
-        let t = |v: &Value| NaiveTime::parse_from_str(v.as_str().unwrap(), "%H:%M").unwrap();
         avail.push(StaffAvailability {
             staff_id: id,
             services: does,
-            weekly: m["schedule"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|w| WeeklyWindow {
-                    day_of_week: w["day_of_week"].as_u64().unwrap() as u8,
-                    start: t(&w["start_time"]),
-                    end: t(&w["end_time"]),
-                    is_available: true,
-                })
-                .collect(),
+            weekly,
             busy: vec![],
         });
     }

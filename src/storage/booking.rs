@@ -90,9 +90,24 @@ pub async fn load_catalog(tx: &mut TenantTx, business_name: &str) -> Result<Cata
             id: r.try_get("id")?,
             name: r.try_get("name")?,
             services: r.try_get("services")?,
+            weekly: Vec::new(),
         })
     })
     .collect::<Result<Vec<_>, _>>()?;
+    let mut staff = staff;
+    let windows = sqlx::query(
+        "SELECT staff_id, day_of_week, start_time, end_time, \
+         COALESCE(is_available, TRUE) AS is_available \
+         FROM staff_schedules WHERE staff_id IS NOT NULL ORDER BY day_of_week, start_time",
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    for r in &windows {
+        let staff_id: Uuid = r.try_get("staff_id")?;
+        if let Some(person) = staff.iter_mut().find(|p| p.id == staff_id) {
+            person.weekly.push(weekly_window(r)?);
+        }
+    }
     let cross_sell = sqlx::query(
         "SELECT service_a_id, service_b_id, confidence FROM service_relations \
          WHERE relation_type = 'complementary' AND confidence >= 0.7 \
@@ -191,14 +206,7 @@ async fn staff_availability(
     .fetch_all(tx.conn())
     .await?
     .iter()
-    .map(|r| -> Result<WeeklyWindow, sqlx::Error> {
-        Ok(WeeklyWindow {
-            day_of_week: r.try_get::<i16, _>("day_of_week")?.clamp(0, 6) as u8,
-            start: r.try_get::<NaiveTime, _>("start_time")?,
-            end: r.try_get::<NaiveTime, _>("end_time")?,
-            is_available: r.try_get("is_available")?,
-        })
-    })
+    .map(weekly_window)
     .collect::<Result<Vec<_>, _>>()?;
     let busy = busy_spans(tx, staff_id, from, to, except).await?;
     Ok(StaffAvailability {
@@ -206,6 +214,16 @@ async fn staff_availability(
         services,
         weekly,
         busy,
+    })
+}
+
+/// One staff_schedules row.
+fn weekly_window(r: &sqlx::postgres::PgRow) -> Result<WeeklyWindow, sqlx::Error> {
+    Ok(WeeklyWindow {
+        day_of_week: r.try_get::<i16, _>("day_of_week")?.clamp(0, 6) as u8,
+        start: r.try_get::<NaiveTime, _>("start_time")?,
+        end: r.try_get::<NaiveTime, _>("end_time")?,
+        is_available: r.try_get("is_available")?,
     })
 }
 

@@ -36,6 +36,10 @@ pub struct StaffInfo {
     /// dreadlocks?"; empty when unknown.
     #[serde(default)]
     pub services: Vec<Uuid>,
+    /// When this person works (staff_schedules), for "is Achieng in on
+    /// Monday?"; empty when unknown.
+    #[serde(default)]
+    pub weekly: Vec<crate::core::booking::WeeklyWindow>,
 }
 
 impl StaffInfo {
@@ -132,11 +136,13 @@ pub(crate) mod tests {
                 id: uuid(101),
                 name: "Akinyi Otieno".into(),
                 services: Vec::new(),
+                weekly: Vec::new(),
             },
             StaffInfo {
                 id: uuid(102),
                 name: "Wanjiru Kamau".into(),
                 services: Vec::new(),
+                weekly: Vec::new(),
             },
         ]
     }

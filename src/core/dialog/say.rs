@@ -17,7 +17,7 @@ pub fn t(lang: Lang, en: &str, sw: &str) -> String {
     }
 }
 
-fn weekday_name(lang: Lang, w: Weekday, short: bool) -> &'static str {
+pub fn weekday_name(lang: Lang, w: Weekday, short: bool) -> &'static str {
     let (en, en_short, sw) = match w {
         Weekday::Mon => ("Monday", "Mon", "Jumatatu"),
         Weekday::Tue => ("Tuesday", "Tue", "Jumanne"),

@@ -304,6 +304,11 @@ fn hits(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Hit> {
                                 && !at.contains(&(i + 1))
                                 && !names_one[i]
                                 && !names_one[i + 1]
+                                // Two words in their own right are no split
+                                // ("birthday is" is not "braids", "sawa
+                                // panga" not "shaping").
+                                && !(lexicon::is_known(&text[i])
+                                    && lexicon::is_known(&text[i + 1]))
                                 && sound_key(&format!("{}{}", text[i], text[i + 1])) == key
                         })
                         .flat_map(|i| [i, i + 1])

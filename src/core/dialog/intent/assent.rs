@@ -214,6 +214,22 @@ pub fn assent_text(text: &str) -> Assent {
     {
         return Assent::Hesitant;
     }
+    // "Yes thanks. Please don't mention it if she calls": a clear yes, then
+    // a sentence about something else (no question, no condition on it).
+    if a == Assent::Hesitant
+        && let Some((first, rest)) = text.split_once(['.', '!', '\n'])
+        && !rest.contains('?')
+        && assent(&Tokens::new(first)) == Assent::Yes
+    {
+        let rest = Tokens::new(rest);
+        let opens_condition = spans(&rest, CONDITION).iter().any(|&(start, _)| start == 0);
+        if !rest.is_empty()
+            && !opens_condition
+            && !matches!(assent(&rest), Assent::Hesitant | Assent::No)
+        {
+            return Assent::Yes;
+        }
+    }
     if a != Assent::Unclear {
         return a;
     }
@@ -279,6 +295,8 @@ mod tests {
                 "yes",
                 "Yes!",
                 "Naitwa Juma. Ndio weka",
+                "Yes thanks. Please don't mention it if she calls 😄",
+                "Sawa. Nitalipa cash nikifika",
                 "Sorry I was driving. yes go ahead",
                 "yeah",
                 "ya",
@@ -359,6 +377,9 @@ mod tests {
         check(
             Assent::Hesitant,
             &[
+                "Yes. But make it 4pm",
+                "Sawa. Lakini nitakuconfirmia kesho",
+                "Yes. Wait, let me ask my husband first",
                 "hold on",
                 "wait",
                 "ngoja",

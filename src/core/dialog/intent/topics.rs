@@ -24,6 +24,8 @@ pub enum Topic {
     Services,
     /// Who does a service, or what a staff member does.
     Staff,
+    /// Whether a staff member is in on a day, or when they work.
+    StaffDays,
 }
 
 impl Topic {
@@ -40,6 +42,7 @@ impl Topic {
             Topic::Duration => "duration",
             Topic::Services => "services",
             Topic::Staff => "staff",
+            Topic::StaffDays => "staff_days",
         }
     }
 }
@@ -250,6 +253,46 @@ pub fn asks_of_staff(tokens: &Tokens, service_named: bool) -> bool {
     } else {
         !spans(tokens, STAFF_WHAT).is_empty()
     }
+}
+
+/// Words after a staff member's name that ask whether they are in, said
+/// after "is", "will", "does" ("is Achieng in on Monday?", "will Brian be
+/// around tomorrow?", "does Fatuma work on Sunday?").
+const PRESENT_EN: &str = "in, around, there, available, working, work, works, come, coming,
+    at work, on duty, off";
+
+/// The same in Swahili, a question on their own ("Brian yuko jumamosi?",
+/// "Wanjiku atakuwa kazini kesho?").
+const PRESENT_SW: &str = "yuko, yupo, ako, atakuwa, atakuwepo, atakuwako, anakuja, atakuja,
+    huja, hukuja, kazini, anafanya kazi, hufanya kazi, anaingia, ataingia";
+
+/// Whether the turn asks if `first_name` (a staff member it names) is in
+/// on a day, or which days they work.
+pub fn asks_when_in(tokens: &Tokens, first_name: &str) -> bool {
+    let words = tokens.words();
+    let name = first_name.to_lowercase();
+    let Some(at) = words.iter().position(|w| *w == name) else {
+        return false;
+    };
+    let mut next = at + 1;
+    if words.get(next).is_some_and(|w| w == "be") {
+        next += 1;
+    }
+    let after = Tokens::from_words(words[next.min(words.len())..].to_vec());
+    let opens = |list: &'static str| spans(&after, list).iter().any(|&(start, _)| start == 0);
+    let asked = at > 0
+        && matches!(
+            words[at - 1].as_str(),
+            "is" | "will" | "does" | "do" | "when" | "if" | "whether" | "days"
+        );
+    // "with Brian in the evening" asks nothing.
+    let article = after
+        .words()
+        .get(1)
+        .is_some_and(|w| matches!(w.as_str(), "the" | "a" | "an" | "my"));
+    (asked && opens(PRESENT_EN) && !article)
+        || opens(PRESENT_SW)
+        || !spans(tokens, "which days, what days, siku gani, siku zipi, days does, days is").is_empty()
 }
 
 /// Every topic the turn asks about, in the order asked, each once.

@@ -31,7 +31,8 @@ use super::catalog::{Catalog, ServiceInfo, clear_service, match_services, match_
 use super::catalog::{service_words, services_mentioned, services_of_kind, with_the_rest};
 use super::handoff::CallHandoff;
 use super::intent::{
-    Assent, Intent, Intents, Topic, asks_about_existing, asks_of_staff, asks_when_it_is, assent,
+    Assent, Intent, Intents, Topic, asks_about_existing, asks_of_staff, asks_when_in,
+    asks_when_it_is, assent,
     assent_text, classify, is_move_verb, is_payment_problem, refers_to_existing, topics,
 };
 use super::names::{corrected_name, group_start, party_size, stated_name};
@@ -57,6 +58,7 @@ mod questions;
 use questions::current_service;
 mod reading;
 mod shortcuts;
+mod staff_days;
 use reading::{
     Owned, bare_hour_change, last_said_other, move_parts, offered_choice, ordinal_choice,
 };
@@ -465,6 +467,14 @@ impl<'a> Dialog<'a> {
             && asks_of_staff(&u.tokens, service_named)
         {
             topics.push(Topic::Staff);
+        }
+        // "is Achieng in on Monday?", "Brian yuko jumamosi?": first.
+        if let Some(person) = u.staff.and_then(|id| self.config.catalog.staff_member(id))
+            && !person.weekly.is_empty()
+            && asks_when_in(&u.tokens, person.first_name())
+        {
+            topics.retain(|t| *t != Topic::Staff);
+            topics.insert(0, Topic::StaffDays);
         }
         let more = self.says_more_than_a_question(u, &step, &topics);
         if !topics.is_empty() {

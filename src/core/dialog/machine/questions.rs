@@ -171,6 +171,7 @@ impl Dialog<'_> {
                 }
                 Topic::Duration => {}
                 Topic::Staff => self.say_who_does(u.staff, &named),
+                Topic::StaffDays => self.say_staff_days(u.staff, u.when.date),
                 Topic::Hours => add("hours"),
                 Topic::Location => add("location"),
                 Topic::Parking => add("parking"),
@@ -210,7 +211,12 @@ impl Dialog<'_> {
             let about_named = !named.is_empty()
                 && topics
                     .iter()
-                    .all(|t| matches!(t, Topic::Prices | Topic::Duration | Topic::Staff));
+                    .all(|t| {
+                        matches!(
+                            t,
+                            Topic::Prices | Topic::Duration | Topic::Staff | Topic::StaffDays
+                        )
+                    });
             if then.is_none() && matches!(resume, Step::Idle) && about_named {
                 // "How much is a pedicure?" invites a booking.
                 self.say(if named.len() > 1 {

@@ -449,3 +449,42 @@ fn a_day_after_the_price_of_two_books_both() {
     w.say("yes");
     assert_eq!(w.appointments.len(), 1);
 }
+
+#[test]
+fn whether_a_stylist_is_in_on_a_day() {
+    use crate::core::booking::WeeklyWindow;
+    let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    let achieng = |w: &mut World| {
+        w.config.catalog.staff[0].name = "Achieng Otieno".into();
+        w.config.catalog.staff[0].weekly = (1..=6)
+            .map(|d| WeeklyWindow {
+                day_of_week: d,
+                start: if d == 6 { t(10) } else { t(9) },
+                end: if d == 6 { t(16) } else { t(18) },
+                is_available: true,
+            })
+            .collect();
+    };
+    // Wednesday 25 Nov 2026: Monday is the 30th.
+    let mut w = World::new();
+    achieng(&mut w);
+    let r = w.say("Hi, is Achieng in on monday?");
+    assert!(r.contains("Achieng is not in on Monday 30 Nov"), "{r}");
+    assert!(
+        r.contains("Tuesday to Saturday 09:00-18:00 and Sunday 10:00-16:00"),
+        "{r}"
+    );
+    let mut w = World::new();
+    achieng(&mut w);
+    let r = w.say("Achieng yuko jumamosi?");
+    assert!(r.contains("Ndiyo, Achieng yupo Jumamosi 28 Novemba"), "{r}");
+    let mut w = World::new();
+    achieng(&mut w);
+    let r = w.say("which days does achieng work");
+    assert!(r.starts_with("Achieng works Tuesday to Saturday"), "{r}");
+    // Asked for as the stylist, not asked about.
+    let mut w = World::new();
+    achieng(&mut w);
+    let r = w.say("book me a haircut with Achieng in the evening on friday");
+    assert!(!r.contains("works") && !r.contains("is in on"), "{r}");
+}

@@ -1,0 +1,97 @@
+//! "Is Achieng in on Monday?", "Brian yuko jumamosi?": whether a staff
+//! member works on the day asked, and which days and hours they work.
+
+use chrono::{Datelike, NaiveDate, Weekday};
+
+use super::*;
+use crate::core::booking::WeeklyWindow;
+
+impl Dialog<'_> {
+    pub(super) fn say_staff_days(&mut self, staff: Option<Uuid>, day: Option<NaiveDate>) {
+        let lang = self.state.lang;
+        let Some(person) = staff.and_then(|id| self.config.catalog.staff_member(id)) else {
+            return;
+        };
+        let who = person.first_name().to_owned();
+        let open: Vec<&WeeklyWindow> = person.weekly.iter().filter(|w| w.is_available).collect();
+        let schedule = week(lang, &open);
+        let line = match day {
+            Some(day) => {
+                let dow = day.weekday().num_days_from_monday() as u8;
+                let that_day: Vec<&&WeeklyWindow> =
+                    open.iter().filter(|w| w.day_of_week == dow).collect();
+                let date = say::date(lang, day);
+                match (lang, that_day.first()) {
+                    (Lang::En, Some(w)) => format!(
+                        "Yes, {who} is in on {date}, {} to {}.",
+                        say::time(lang, w.start),
+                        say::time(lang, w.end)
+                    ),
+                    (Lang::Sw, Some(w)) => format!(
+                        "Ndiyo, {who} yupo {date}, kuanzia {} hadi {}.",
+                        say::time(lang, w.start),
+                        say::time(lang, w.end)
+                    ),
+                    (Lang::En, None) => format!("{who} is not in on {date}; {who} works {schedule}."),
+                    (Lang::Sw, None) => {
+                        format!("{who} hayupo {date}; {who} hufanya kazi {schedule}.")
+                    }
+                }
+            }
+            None => match lang {
+                Lang::En => format!("{who} works {schedule}."),
+                Lang::Sw => format!("{who} hufanya kazi {schedule}."),
+            },
+        };
+        self.say(line);
+    }
+}
+
+/// "Tuesday to Saturday 09:00-18:00 and Sunday 10:00-16:00": runs of
+/// days with the same hours, Monday first.
+fn week(lang: Lang, open: &[&WeeklyWindow]) -> String {
+    let mut runs: Vec<(u8, u8, &WeeklyWindow)> = Vec::new();
+    for d in 0..7u8 {
+        let Some(w) = open.iter().find(|w| w.day_of_week == d) else {
+            continue;
+        };
+        match runs.last_mut() {
+            Some((_, last, run)) if *last + 1 == d && run.start == w.start && run.end == w.end => {
+                *last = d;
+            }
+            _ => runs.push((d, d, w)),
+        }
+    }
+    let parts: Vec<String> = runs
+        .iter()
+        .map(|&(first, last, w)| {
+            let days = if first == last {
+                day_name(lang, first).to_owned()
+            } else {
+                let to = match lang {
+                    Lang::En => "to",
+                    Lang::Sw => "hadi",
+                };
+                format!("{} {to} {}", day_name(lang, first), day_name(lang, last))
+            };
+            match lang {
+                Lang::En => format!(
+                    "{days} {}-{}",
+                    say::time(lang, w.start),
+                    say::time(lang, w.end)
+                ),
+                Lang::Sw => format!(
+                    "{days}, {} hadi {}",
+                    say::time(lang, w.start),
+                    say::time(lang, w.end)
+                ),
+            }
+        })
+        .collect();
+    say::list(lang, &parts)
+}
+
+fn day_name(lang: Lang, d: u8) -> &'static str {
+    let w = Weekday::try_from(d).unwrap_or(Weekday::Mon);
+    say::weekday_name(lang, w, false)
+}
