@@ -149,7 +149,7 @@ pub fn money(m: Money) -> String {
     }
 }
 
-/// "1 hour 30 min" / "saa 1 dakika 30".
+/// "1 hour 30 min" / "saa 1 na nusu (dakika 90)" / "saa 2 na dakika 15".
 pub fn duration(lang: Lang, minutes: u32) -> String {
     let (h, m) = (minutes / 60, minutes % 60);
     match (lang, h, m) {
@@ -160,6 +160,8 @@ pub fn duration(lang: Lang, minutes: u32) -> String {
         (Lang::En, h, m) => format!("{h} hours {m} min"),
         (Lang::Sw, 0, m) => format!("dakika {m}"),
         (Lang::Sw, h, 0) => format!("saa {h}"),
+        // "saa moja na nusu": how a Swahili speaker says an hour and a half.
+        (Lang::Sw, h, 30) => format!("saa {h} na nusu (dakika {minutes})"),
         (Lang::Sw, h, m) => format!("saa {h} na dakika {m}"),
     }
 }

@@ -26,7 +26,10 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 pub use calendar::only_travel_date;
-use calendar::{after_event, after_travel, month_end_weekday, parse_calendar_date};
+use calendar::{
+    after_event, after_travel, beside_holiday, holiday_named, month_end_weekday,
+    parse_calendar_date,
+};
 pub use clock::swahili_clock;
 pub use shift::{moved_by, shift_minutes};
 
@@ -240,6 +243,10 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     {
         return Some(d);
     }
+    // "the day after Jamhuri", "the saturday before easter monday".
+    if let Some(d) = beside_holiday(tokens, today) {
+        return Some(d);
+    }
     // "for easter monday", "ijumaa kuu": a holiday's name says more than
     // the weekday inside it.
     if (tokens.has_any(&["easter monday", "jumatatu ya pasaka", "ijumaa kuu"])
@@ -407,66 +414,6 @@ fn days_from_now(words: &[String]) -> Option<i64> {
     None
 }
 
-/// "on Christmas day", "sikukuu ya Jamhuri", "Good Friday": the next
-/// such day, today included (so the customer hears that it is a holiday).
-fn holiday_named(tokens: &Tokens, today: NaiveDate) -> Option<NaiveDate> {
-    use crate::core::booking::holidays::easter_sunday;
-    let fixed: &[(&[&str], u32, u32)] = &[
-        (&["christmas", "krismasi", "xmas"], 12, 25),
-        (&["boxing day"], 12, 26),
-        (&["new year", "new years day", "mwaka mpya"], 1, 1),
-        (&["jamhuri"], 12, 12),
-        (&["mashujaa", "heroes day"], 10, 20),
-        (&["madaraka"], 6, 1),
-        (
-            &["labour day", "labor day", "siku ya wafanyakazi", "leba dei"],
-            5,
-            1,
-        ),
-        (
-            &[
-                "mazingira day",
-                "siku ya mazingira",
-                "huduma day",
-                "utamaduni day",
-            ],
-            10,
-            10,
-        ),
-    ];
-    let next = |m: u32, d: u32| {
-        let this = NaiveDate::from_ymd_opt(today.year(), m, d)?;
-        if this >= today {
-            Some(this)
-        } else {
-            NaiveDate::from_ymd_opt(today.year() + 1, m, d)
-        }
-    };
-    // "christmas eve" is the day before.
-    if tokens.has_any(&["christmas eve", "mkesha wa krismasi"]) {
-        return next(12, 24);
-    }
-    for (names, m, d) in fixed {
-        if tokens.has_any(names) {
-            return next(*m, *d);
-        }
-    }
-    let easter_offset = if tokens.has_any(&["good friday", "ijumaa kuu"]) {
-        Some(-2)
-    } else if tokens.has_any(&["easter monday", "jumatatu ya pasaka"]) {
-        Some(1)
-    } else if tokens.has_any(&["easter sunday", "pasaka", "easter"]) {
-        Some(0)
-    } else {
-        None
-    };
-    let offset = easter_offset?;
-    [today.year(), today.year() + 1].into_iter().find_map(|y| {
-        let d = easter_sunday(y)? + Duration::days(offset);
-        (d >= today).then_some(d)
-    })
-}
-
 /// The next `weekday` on or after `today` (strictly after when asked).
 pub fn next_weekday(today: NaiveDate, weekday: Weekday, strictly_after: bool) -> NaiveDate {
     let ahead = (7 + weekday.num_days_from_monday() as i64
@@ -593,6 +540,17 @@ mod tests {
             ("12/12", d(12, 12)),
             ("1 Jan", NaiveDate::from_ymd_opt(2027, 1, 1)),
             ("tarehe tatu", d(12, 3)),
+            ("ok then the day after Jamhuri, 9am", d(12, 13)),
+            ("siku baada ya jamhuri", d(12, 13)),
+            ("the friday before jamhuri", d(12, 11)),
+            (
+                "what about the saturday before easter monday then? 11am",
+                NaiveDate::from_ymd_opt(2027, 3, 27),
+            ),
+            (
+                "jumamosi kabla ya pasaka",
+                NaiveDate::from_ymd_opt(2027, 3, 27),
+            ),
             ("hello", None),
         ];
         for (text, want) in cases {
@@ -770,5 +728,8 @@ mod tests {
         ] {
             assert_eq!(when(text).time, time, "{text}");
         }
+        // The trip's part of the day is not the booking's.
+        let w = when("make it cornrows instead. box braids ni masaa mob na ana safari jioni");
+        assert_eq!((w.time, w.part), (None, None));
     }
 }

@@ -292,7 +292,32 @@ pub fn asks_when_in(tokens: &Tokens, first_name: &str) -> bool {
         .is_some_and(|w| matches!(w.as_str(), "the" | "a" | "an" | "my"));
     (asked && opens(PRESENT_EN) && !article)
         || opens(PRESENT_SW)
-        || !spans(tokens, "which days, what days, siku gani, siku zipi, days does, days is").is_empty()
+        || !spans(
+            tokens,
+            "which days, what days, siku gani, siku zipi, days does, days is",
+        )
+        .is_empty()
+}
+
+/// "niko na ka budget ya 1k, naeza fanya nini?", "I have 1500, what can I
+/// do?": the amount (whole shillings) a customer says they can spend.
+pub fn budget(tokens: &Tokens) -> Option<u64> {
+    let says_budget = tokens.has_any(&["budget", "bajeti", "bujeti"])
+        || (tokens.has_any(&["i have", "i only have", "nina", "niko na", "with only"])
+            && tokens.has_any(&[
+                "what can i",
+                "what can you",
+                "fanya nini",
+                "nifanye nini",
+                "nifanyiwe nini",
+                "nipate nini",
+                "what do you have",
+                "what would",
+            ]));
+    if !says_budget {
+        return None;
+    }
+    crate::core::dialog::numbers::find_amount(tokens.words()).filter(|&n| n >= 100)
 }
 
 /// Every topic the turn asks about, in the order asked, each once.

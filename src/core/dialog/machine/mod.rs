@@ -32,8 +32,8 @@ use super::catalog::{service_words, services_mentioned, services_of_kind, with_t
 use super::handoff::CallHandoff;
 use super::intent::{
     Assent, Intent, Intents, Topic, asks_about_existing, asks_of_staff, asks_when_in,
-    asks_when_it_is, assent,
-    assent_text, classify, is_move_verb, is_payment_problem, refers_to_existing, topics,
+    asks_when_it_is, assent, assent_text, budget, classify, is_move_verb, is_payment_problem,
+    refers_to_existing, topics,
 };
 use super::names::{corrected_name, group_start, party_size, stated_name};
 use super::personality::{CancellationTone, Personality, Upsell};
@@ -49,6 +49,7 @@ use crate::core::messages::Msg;
 use crate::core::messages::greeting::{greeting, toned};
 use crate::core::messages::handoff::HandoffMsg;
 
+mod budget;
 mod confirm;
 mod existing;
 mod new_booking;
@@ -467,6 +468,10 @@ impl<'a> Dialog<'a> {
             && asks_of_staff(&u.tokens, service_named)
         {
             topics.push(Topic::Staff);
+        }
+        // "niko na budget ya 1k, naeza fanya nini?": what fits in it.
+        if budget(&u.tokens).is_some() && !topics.contains(&Topic::Prices) {
+            topics.push(Topic::Prices);
         }
         // "is Achieng in on Monday?", "Brian yuko jumamosi?": first.
         if let Some(person) = u.staff.and_then(|id| self.config.catalog.staff_member(id))

@@ -158,6 +158,10 @@ impl Dialog<'_> {
                         });
                     }
                 }
+                Topic::Prices if budget(&u.tokens).is_some() => {
+                    let most = budget(&u.tokens).unwrap_or(0) as i64 * 100;
+                    self.say_within(most);
+                }
                 Topic::Prices | Topic::Services => {
                     let lines: Vec<String> = self
                         .config
@@ -209,14 +213,12 @@ impl Dialog<'_> {
         }
         if categories.is_empty() {
             let about_named = !named.is_empty()
-                && topics
-                    .iter()
-                    .all(|t| {
-                        matches!(
-                            t,
-                            Topic::Prices | Topic::Duration | Topic::Staff | Topic::StaffDays
-                        )
-                    });
+                && topics.iter().all(|t| {
+                    matches!(
+                        t,
+                        Topic::Prices | Topic::Duration | Topic::Staff | Topic::StaffDays
+                    )
+                });
             if then.is_none() && matches!(resume, Step::Idle) && about_named {
                 // "How much is a pedicure?" invites a booking.
                 self.say(if named.len() > 1 {

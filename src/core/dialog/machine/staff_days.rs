@@ -32,7 +32,9 @@ impl Dialog<'_> {
                         say::time(lang, w.start),
                         say::time(lang, w.end)
                     ),
-                    (Lang::En, None) => format!("{who} is not in on {date}; {who} works {schedule}."),
+                    (Lang::En, None) => {
+                        format!("{who} is not in on {date}; {who} works {schedule}.")
+                    }
                     (Lang::Sw, None) => {
                         format!("{who} hayupo {date}; {who} hufanya kazi {schedule}.")
                     }

@@ -488,3 +488,19 @@ fn whether_a_stylist_is_in_on_a_day() {
     let r = w.say("book me a haircut with Achieng in the evening on friday");
     assert!(!r.contains("works") && !r.contains("is in on"), "{r}");
 }
+
+#[test]
+fn what_fits_in_a_budget() {
+    let mut w = World::new();
+    let r = w.say("sasa, niko na ka budget ya 1k, naeza fanya nini kwenu?");
+    assert!(r.contains("KES 1,000"), "{r}");
+    assert!(r.contains("(KES 800)") && r.contains("(KES 500)"), "{r}");
+    assert!(!r.contains("3,500"), "{r}");
+    let mut w = World::new();
+    let r = w.say("I only have 300 what can I do");
+    assert!(r.contains("Nothing we do is within KES 300"), "{r}");
+    // A price is no budget.
+    let mut w = World::new();
+    let r = w.say("how much is a manicure");
+    assert!(!r.contains("Within"), "{r}");
+}

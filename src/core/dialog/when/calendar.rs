@@ -3,7 +3,7 @@
 //! days that are not the booking's: when they travel, or an event they go
 //! to.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 
 use super::{Tokens, en_ordinal, lexicon};
 
@@ -109,8 +109,8 @@ pub(super) fn after_travel(words: &[String], i: usize, within: usize) -> bool {
 }
 
 /// Whether the word at `i` closely follows an event the customer goes to
-/// ("wedding saturday", "graduation party jioni"): its day or part of the
-/// day is the event's, not the booking's.
+/// ("wedding saturday", "graduation party jioni", "ana safari jioni"): its
+/// day or part of the day is the event's, not the booking's.
 pub(super) fn after_event(words: &[String], i: usize) -> bool {
     words[i.saturating_sub(2)..i].iter().any(|w| {
         matches!(
@@ -127,6 +127,12 @@ pub(super) fn after_event(words: &[String], i: usize) -> bool {
                 | "exams"
                 | "mtihani"
                 | "flight"
+                | "safari"
+                | "trip"
+                | "journey"
+                | "anasafiri"
+                | "nasafiri"
+                | "tunasafiri"
         )
     })
 }
@@ -290,4 +296,95 @@ fn resolve_day_month(
         (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
     }
     None
+}
+/// "on Christmas day", "sikukuu ya Jamhuri", "Good Friday": the next
+/// such day, today included (so the customer hears that it is a holiday).
+pub(super) fn holiday_named(tokens: &Tokens, today: NaiveDate) -> Option<NaiveDate> {
+    use crate::core::booking::holidays::easter_sunday;
+    let fixed: &[(&[&str], u32, u32)] = &[
+        (&["christmas", "krismasi", "xmas"], 12, 25),
+        (&["boxing day"], 12, 26),
+        (&["new year", "new years day", "mwaka mpya"], 1, 1),
+        (&["jamhuri"], 12, 12),
+        (&["mashujaa", "heroes day"], 10, 20),
+        (&["madaraka"], 6, 1),
+        (
+            &["labour day", "labor day", "siku ya wafanyakazi", "leba dei"],
+            5,
+            1,
+        ),
+        (
+            &[
+                "mazingira day",
+                "siku ya mazingira",
+                "huduma day",
+                "utamaduni day",
+            ],
+            10,
+            10,
+        ),
+    ];
+    let next = |m: u32, d: u32| {
+        let this = NaiveDate::from_ymd_opt(today.year(), m, d)?;
+        if this >= today {
+            Some(this)
+        } else {
+            NaiveDate::from_ymd_opt(today.year() + 1, m, d)
+        }
+    };
+    // "christmas eve" is the day before.
+    if tokens.has_any(&["christmas eve", "mkesha wa krismasi"]) {
+        return next(12, 24);
+    }
+    for (names, m, d) in fixed {
+        if tokens.has_any(names) {
+            return next(*m, *d);
+        }
+    }
+    let easter_offset = if tokens.has_any(&["good friday", "ijumaa kuu"]) {
+        Some(-2)
+    } else if tokens.has_any(&["easter monday", "jumatatu ya pasaka"]) {
+        Some(1)
+    } else if tokens.has_any(&["easter sunday", "pasaka", "easter"]) {
+        Some(0)
+    } else {
+        None
+    };
+    let offset = easter_offset?;
+    [today.year(), today.year() + 1].into_iter().find_map(|y| {
+        let d = easter_sunday(y)? + Duration::days(offset);
+        (d >= today).then_some(d)
+    })
+}
+
+/// "the day after Jamhuri", "siku baada ya krismasi", "the saturday
+/// before easter monday", "jumamosi kabla ya pasaka": a day beside a
+/// holiday named after the word that places it.
+pub(super) fn beside_holiday(tokens: &Tokens, today: NaiveDate) -> Option<NaiveDate> {
+    let words = tokens.words();
+    let at = words
+        .iter()
+        .position(|w| matches!(w.as_str(), "after" | "before" | "baada" | "kabla"))?;
+    let after = matches!(words[at].as_str(), "after" | "baada");
+    let rest = Tokens::from_words(words[at + 1..].to_vec());
+    let holiday = holiday_named(&rest, today)?;
+    // The word before: a weekday, "day"/"siku", or nothing.
+    let mut k = at;
+    while k > 0 && matches!(words[k - 1].as_str(), "the" | "on" | "ya" | "a") {
+        k -= 1;
+    }
+    let before_word = k.checked_sub(1).map(|i| words[i].as_str());
+    if let Some(weekday) = before_word.and_then(lexicon::weekday) {
+        let step = if after { 1 } else { -1 };
+        return (1..=7)
+            .map(|n| holiday + Duration::days(step * n))
+            .find(|d| d.weekday() == weekday);
+    }
+    match (before_word, after) {
+        (Some("day" | "siku"), true) => Some(holiday + Duration::days(1)),
+        (Some("day" | "siku"), false) => Some(holiday - Duration::days(1)),
+        // "after Jamhuri": the first day after it.
+        (_, true) => Some(holiday + Duration::days(1)),
+        (_, false) => None,
+    }
 }
