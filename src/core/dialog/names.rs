@@ -336,7 +336,7 @@ pub fn party_size(tokens: &Tokens) -> u8 {
     // With the customer, anyone joined by "and", "with", "for" or a list;
     // without, only people the booking is said to be for.
     let joiners = if me {
-        "and, for, na, with, plus, me, mimi, n, pamoja, also"
+        "and, for, na, with, plus, me, mimi, n, pamoja, also, bring, bringing"
     } else {
         "and, for, na, plus, n"
     };
@@ -397,7 +397,10 @@ pub fn party_size(tokens: &Tokens) -> u8 {
         // "dada yangu", and in Sheng the English word: "bestie yangu", "bro wangu".
         let sw = (is_word(w, SW_COMPANIONS) || is_word(w, COMPANIONS))
             && ((is_word(at(i + 1), "yangu, wangu, zangu, wetu, yetu, mkwe")
-                && is_word(before(i, 1), "na, pamoja, mimi, kwa, ya, and, for, wa"))
+                && is_word(
+                    before(i, 1),
+                    "na, pamoja, mimi, kwa, ya, and, for, wa, kuleta, nilete, nitaleta, naleta",
+                ))
                 // "niko na bibi, mimi cut, yeye wash n set"
                 || (before(i, 1) == "na"
                     && is_word(before(i, 2), "niko, nko, nakuja, nimekuja, nitakuja")
@@ -665,6 +668,11 @@ mod tests {
             ("for me and my sister", 2),
             ("mimi na binti yangu", 2),
             ("boss, mimi na dogo wangu tunataka cut kesho", 2),
+            (
+                "nataka kuleta binti yangu for cornrows na mimi nifanye relaxer, same time",
+                2,
+            ),
+            ("can I bring my daughter for cornrows and me a relaxer", 2),
             ("wash and set for me na mama mkwe saturday 10am", 2),
             ("sisi wawili", 2),
             ("wote wawili", 2),

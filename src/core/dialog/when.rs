@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 pub use calendar::only_travel_date;
 use calendar::{
     after_event, after_travel, beside_holiday, holiday_named, month_end_weekday,
-    parse_calendar_date,
+    parse_calendar_date, with_its_weekday,
 };
 pub use clock::swahili_clock;
 pub use shift::{moved_by, shift_minutes};
@@ -128,8 +128,49 @@ pub fn parse_when(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> When {
             return after.or(before);
         }
     }
+    // "are you open on the 26th, and if not, can I book … the 27th at 2pm":
+    // the second day when the first is a public holiday.
+    if let Some(at) = ALTERNATIVE.iter().find_map(|p| tokens.find(p)) {
+        let len = ALTERNATIVE
+            .iter()
+            .find(|p| tokens.find(p) == Some(at))
+            .map_or(1, |p| p.split(' ').count());
+        let first = parse_when_plain(&Tokens::from_words(words[..at].to_vec()), now, tz);
+        let alt = parse_when_plain(&Tokens::from_words(words[at + len..].to_vec()), now, tz);
+        let closed = first
+            .date
+            .is_some_and(|d| crate::core::booking::holidays::kenyan_holiday(d).is_some());
+        if let (true, Some(first_day), Some(mut day)) = (closed, first.date, alt.date) {
+            // "the 28th" after "the 26th of December": that month's.
+            while day < first_day {
+                match day.checked_add_months(chrono::Months::new(1)) {
+                    Some(next) => day = next,
+                    None => break,
+                }
+            }
+            return When {
+                date: Some(day),
+                ..alt
+            };
+        }
+    }
     parse_when_plain(tokens, now, tz)
 }
+
+/// Words that bring in a second choice of day.
+const ALTERNATIVE: &[&str] = &[
+    "if not",
+    "otherwise",
+    "or else",
+    "kama sivyo",
+    "la sivyo",
+    "ama sivyo",
+    "if you are closed",
+    "if you re closed",
+    "if closed",
+    "kama mmefunga",
+    "kama mtafunga",
+];
 
 /// "next week", "wiki ijayo".
 pub fn says_next_week(tokens: &Tokens) -> bool {
@@ -241,7 +282,7 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     if let Some((d, travel_only)) = calendar
         && !(travel_only && weekday_said)
     {
-        return Some(d);
+        return Some(with_its_weekday(d, words));
     }
     // "the day after Jamhuri", "the saturday before easter monday".
     if let Some(d) = beside_holiday(tokens, today) {
@@ -541,6 +582,19 @@ mod tests {
             ("1 Jan", NaiveDate::from_ymd_opt(2027, 1, 1)),
             ("tarehe tatu", d(12, 3)),
             ("ok then the day after Jamhuri, 9am", d(12, 13)),
+            // The 28th of November is a Saturday; of December, a Monday.
+            ("monday 28th at 9am", d(12, 28)),
+            (
+                "Are you open on the 26th of december, and if not, can I book on the 28th at 2pm?",
+                d(12, 28),
+            ),
+            ("open on the 3rd? if not the 4th", d(12, 3)),
+            ("saturday 28th", d(11, 28)),
+            ("monday 28th november", d(11, 28)),
+            (
+                "hi flying in from qatar on 24th. can i do gel nails on 25th or 26th?",
+                d(11, 25),
+            ),
             ("siku baada ya jamhuri", d(12, 13)),
             ("the friday before jamhuri", d(12, 11)),
             (

@@ -43,7 +43,12 @@ impl Dialog<'_> {
                 "wakati huo huo",
                 "wakati huohuo",
                 "saa moja wote",
-            ]);
+            ])
+            // "binti yangu for cornrows na mimi relaxer, same time": two
+            // people can only mean side by side.
+            || (named.len() >= 2
+                && u.party >= 2
+                && u.tokens.has_any(&["same time", "together", "pamoja", "wakati sawa"]));
         let party = if at_once {
             u.party.max(u8::try_from(named.len()).unwrap_or(u8::MAX))
         } else {

@@ -161,7 +161,7 @@ pub(super) fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<
     while let Some((d, at)) = calendar_date_at(&words[start..], today) {
         let at = start + at;
         first.get_or_insert(d);
-        if !after_travel(words, at, 3) {
+        if !after_travel(words, at, 5) {
             return Some((d, false));
         }
         start = at + 1;
@@ -170,6 +170,29 @@ pub(super) fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<
         }
     }
     first.map(|d| (d, true))
+}
+
+/// "Saturday 20th" said in March, when the 20th of March is a Wednesday
+/// and of April a Saturday: April's. A month named stays ("Friday
+/// 19th April" is 19 April whatever its weekday).
+pub(super) fn with_its_weekday(d: NaiveDate, words: &[String]) -> NaiveDate {
+    let mut said = words
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| !after_travel(words, i, 5))
+        .filter_map(|(_, w)| lexicon::weekday(w));
+    let Some(weekday) = said.next() else {
+        return d;
+    };
+    let month_named = words.iter().any(|w| MONTHS.iter().any(|(n, _)| n == w));
+    if d.weekday() == weekday || month_named || said.any(|w| w != weekday) {
+        return d;
+    }
+    // Only the next month: further off, the two disagree and the
+    // customer is asked which they meant.
+    d.checked_add_months(chrono::Months::new(1))
+        .filter(|later| later.day() == d.day() && later.weekday() == weekday)
+        .unwrap_or(d)
 }
 
 pub(super) fn calendar_date_at(words: &[String], today: NaiveDate) -> Option<(NaiveDate, usize)> {
