@@ -58,8 +58,8 @@ mod plan;
 mod questions;
 use questions::current_service;
 mod reading;
+mod schedule;
 mod shortcuts;
-mod staff_days;
 use reading::{
     Owned, bare_hour_change, last_said_other, move_parts, offered_choice, ordinal_choice,
 };

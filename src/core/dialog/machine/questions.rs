@@ -176,7 +176,19 @@ impl Dialog<'_> {
                 Topic::Duration => {}
                 Topic::Staff => self.say_who_does(u.staff, &named),
                 Topic::StaffDays => self.say_staff_days(u.staff, u.when.date),
-                Topic::Hours => add("hours"),
+                Topic::Hours => {
+                    // "hours on sunday?", "what time do you close today?"
+                    let staffed = self
+                        .config
+                        .catalog
+                        .staff
+                        .iter()
+                        .any(|p| !p.weekly.is_empty());
+                    if let Some(day) = u.when.date.filter(|_| staffed) {
+                        self.say_day_hours(day);
+                    }
+                    add("hours");
+                }
                 Topic::Location => add("location"),
                 Topic::Parking => add("parking"),
                 Topic::Payment | Topic::Deposit => add("payment"),

@@ -482,6 +482,16 @@ fn whether_a_stylist_is_in_on_a_day() {
     achieng(&mut w);
     let r = w.say("which days does achieng work");
     assert!(r.starts_with("Achieng works Tuesday to Saturday"), "{r}");
+    // The day's hours, from everyone's.
+    let mut w = World::new();
+    achieng(&mut w);
+    let r = w.say("what time do you close on saturday?");
+    assert!(
+        r.contains("On Saturday 28 Nov, appointments are from 09:00 to 18:00"),
+        "{r}"
+    );
+    let r = w.say("na jumatatu mnafungua saa ngapi?");
+    assert!(r.contains("Hakuna miadi Jumatatu 30 Novemba"), "{r}");
     // Asked for as the stylist, not asked about.
     let mut w = World::new();
     achieng(&mut w);

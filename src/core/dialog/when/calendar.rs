@@ -133,6 +133,10 @@ pub(super) fn after_event(words: &[String], i: usize) -> bool {
                 | "anasafiri"
                 | "nasafiri"
                 | "tunasafiri"
+                | "narudi"
+                | "nitarudi"
+                | "tunarudi"
+                | "tutarudi"
         )
     })
 }

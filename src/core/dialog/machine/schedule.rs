@@ -1,5 +1,7 @@
-//! "Is Achieng in on Monday?", "Brian yuko jumamosi?": whether a staff
-//! member works on the day asked, and which days and hours they work.
+//! Who works when, from the staff's weekly hours: "Is Achieng in on
+//! Monday?", "Brian yuko jumamosi?" (whether a staff member works on the
+//! day asked, and which days and hours they work), and "what are your
+//! hours on Sunday?" (from the first to the last hour anyone works).
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
@@ -44,6 +46,48 @@ impl Dialog<'_> {
                 Lang::En => format!("{who} works {schedule}."),
                 Lang::Sw => format!("{who} hufanya kazi {schedule}."),
             },
+        };
+        self.say(line);
+    }
+}
+
+impl Dialog<'_> {
+    /// "what time do you close on thursday?": the hours appointments can
+    /// be had on that day (nothing on a public holiday: the booking says
+    /// it is closed).
+    pub(super) fn say_day_hours(&mut self, day: NaiveDate) {
+        if crate::core::booking::holidays::kenyan_holiday(day).is_some() {
+            return;
+        }
+        let lang = self.state.lang;
+        let dow = day.weekday().num_days_from_monday() as u8;
+        let windows = self
+            .config
+            .catalog
+            .staff
+            .iter()
+            .flat_map(|p| &p.weekly)
+            .filter(|w| w.is_available && w.day_of_week == dow);
+        let (from, to) = windows.fold((None, None), |(from, to), w| {
+            (
+                Some(from.map_or(w.start, |f: chrono::NaiveTime| f.min(w.start))),
+                Some(to.map_or(w.end, |t: chrono::NaiveTime| t.max(w.end))),
+            )
+        });
+        let date = say::date(lang, day);
+        let line = match (lang, from, to) {
+            (Lang::En, Some(from), Some(to)) => format!(
+                "On {date}, appointments are from {} to {}.",
+                say::time(lang, from),
+                say::time(lang, to)
+            ),
+            (Lang::Sw, Some(from), Some(to)) => format!(
+                "{date}, miadi ni kuanzia {} hadi {}.",
+                say::time(lang, from),
+                say::time(lang, to)
+            ),
+            (Lang::En, _, _) => format!("There are no appointments on {date}."),
+            (Lang::Sw, _, _) => format!("Hakuna miadi {date}."),
         };
         self.say(line);
     }
