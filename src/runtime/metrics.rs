@@ -106,6 +106,9 @@ pub struct Metrics {
     pub stt_first_result_seconds: Histogram,
     /// TTS request to first audio chunk.
     pub tts_first_audio_seconds: Histogram,
+    /// A caller's turn handed to the dialog to its answer back in the call
+    /// (the conversation service: its database work and the dialog).
+    pub call_turn_seconds: Histogram,
     pub writer_queue_depth: AtomicI64,
     pub writer_retries: AtomicU64,
     pub writer_rows_written: AtomicU64,
@@ -127,6 +130,7 @@ impl Default for Metrics {
             barge_in_reaction_seconds: Histogram::new(LATENCY_BOUNDS),
             stt_first_result_seconds: Histogram::new(LATENCY_BOUNDS),
             tts_first_audio_seconds: Histogram::new(LATENCY_BOUNDS),
+            call_turn_seconds: Histogram::new(LATENCY_BOUNDS),
             writer_queue_depth: AtomicI64::new(0),
             writer_retries: AtomicU64::new(0),
             writer_rows_written: AtomicU64::new(0),
@@ -214,6 +218,11 @@ impl Metrics {
         self.tts_first_audio_seconds.render(
             "ratiba_tts_first_audio_seconds",
             "Text-to-speech time to first audio.",
+            &mut out,
+        );
+        self.call_turn_seconds.render(
+            "ratiba_call_turn_seconds",
+            "Caller turn handed to the dialog to its answer back.",
             &mut out,
         );
         gauge(

@@ -19,6 +19,7 @@
 
 mod calendar;
 mod clock;
+mod deadline;
 mod shift;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
@@ -31,6 +32,7 @@ use calendar::{
     parse_calendar_date, with_its_weekday,
 };
 pub use clock::swahili_clock;
+pub use deadline::done_by;
 pub use shift::{moved_by, shift_minutes};
 
 use super::lexicon;

@@ -12,6 +12,11 @@ impl Call {
             return; // tried again; the answer is still owed
         };
         let since = self.reply_since.take();
+        if let Some(asked) = since {
+            self.metrics
+                .call_turn_seconds
+                .observe(asked.elapsed().as_secs_f64());
+        }
         self.turns.expecting(reply.expecting, self.turns.clock_ms());
         self.maybe_start_hold(&reply);
         if after_current {

@@ -40,7 +40,7 @@ use super::personality::{CancellationTone, Personality, Upsell};
 use super::say;
 use super::text::{DetectedLang, Lang, Tokens, detect, reply_language};
 use super::when::{
-    When, last_correction, local_today, moved_by, only_travel_date, parse_when, same_time,
+    When, done_by, last_correction, local_today, moved_by, only_travel_date, parse_when, same_time,
     says_next_week, shift_minutes,
 };
 use crate::core::booking::{ServiceSpec, Slot, SlotQuery};
@@ -51,6 +51,7 @@ use crate::core::messages::handoff::HandoffMsg;
 
 mod budget;
 mod confirm;
+mod done_by;
 mod existing;
 mod new_booking;
 mod phone_code;
@@ -105,6 +106,9 @@ struct Understood {
     rewritten: bool,
     /// "30 min later", "isogeze na saa moja": minutes to move a time by.
     shift: Option<i64>,
+    /// "will I be done before 12:30?", "nimalize kabla ya saa sita": when
+    /// the customer must be finished (not a start).
+    done_by: Option<NaiveTime>,
     staff: Option<Uuid>,
     choice: Option<ChoiceRef>,
 }
@@ -213,6 +217,7 @@ impl<'a> Dialog<'a> {
         if let Some(day) = self.day_after_the_one_discussed(&step, &u.tokens) {
             u.when.date = Some(day);
         }
+        self.fit_to_done_by(&mut u, &step);
         if matches!(step, Step::HandedOff) {
             self.state.step = Step::HandedOff;
             self.analysis(detected, u.intents.primary(), true);
@@ -262,6 +267,10 @@ impl<'a> Dialog<'a> {
         // look into it, whatever the conversation was about.
         if is_payment_problem(&turn.text) {
             self.hand_off(HandoffReason::PaymentProblem);
+            return true;
+        }
+        // "will I be done before 12:30?" of what is proposed: it is.
+        if self.says_done_in_time(u, &step) {
             return true;
         }
         // A word that looked like a day but could not be read as one

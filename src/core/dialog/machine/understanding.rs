@@ -13,6 +13,11 @@ impl Dialog<'_> {
         if shift.is_some() {
             when.time = None;
         }
+        // "done before 12:30": an end, not a start.
+        let done_by = done_by(&tokens, turn.now, self.config.tz);
+        if done_by.is_some() {
+            when.time = None;
+        }
         let services = &self.config.catalog.services;
         // A word a service match has taken asks for no person: "a manage
         // cure" (Manicure, as a recogniser splits it) is not "the manager".
@@ -132,6 +137,7 @@ impl Dialog<'_> {
             name,
             rewritten: turn.force_language.is_some(),
             shift,
+            done_by,
             staff,
             choice,
         }

@@ -514,3 +514,21 @@ fn what_fits_in_a_budget() {
     let r = w.say("how much is a manicure");
     assert!(!r.contains("Within"), "{r}");
 }
+
+#[test]
+fn a_time_to_be_done_by_is_an_end() {
+    let mut w = World::new();
+    w.say("pedicure tomorrow at 11am");
+    let r = w.say("will i be done before 12:30? i have a meeting");
+    assert!(r.contains("done by 12:00"), "{r}");
+    assert!(w.appointments.is_empty());
+    // Too late: the latest half hour that ends in time instead.
+    let r = w.say("sorry i need to be out by 11:30");
+    assert!(r.contains("10:30"), "{r}");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-26 10:30"]);
+    // Said with the request: a start that ends in time.
+    let mut w = World::new();
+    let r = w.say("nataka pedicure kesho, nimalize kabla ya saa sita");
+    assert!(r.contains("(11:00)"), "{r}");
+}

@@ -1,0 +1,87 @@
+//! A time the customer must be finished by, not a start: "will I be done
+//! before 12:30?", "I need to be out by 1pm", "nimalize kabla ya saa sita",
+//! "niwe nimemaliza saa nane". The caller fits the booking's end to it.
+
+use chrono::{DateTime, NaiveTime, Utc};
+use chrono_tz::Tz;
+
+use super::parse_when_plain;
+use crate::core::dialog::text::Tokens;
+
+/// Phrases after which a time is when the customer must be done.
+const DONE_BY: &[&str] = &[
+    "done by",
+    "done before",
+    "be done",
+    "finished by",
+    "finished before",
+    "finish by",
+    "finish before",
+    "out by",
+    "out before",
+    "leave by",
+    "leave before",
+    "ready by",
+    "free by",
+    "through by",
+    "nimalize kabla",
+    "nimalize by",
+    "tumalize kabla",
+    "nimemaliza kabla",
+    "niwe nimemaliza",
+    "tuwe tumemaliza",
+    "niwe nimeisha",
+    "niwe nimetoka",
+    "nitoke kabla",
+    "nitoke by",
+    "niondoke kabla",
+    "imalizike kabla",
+    "iishe kabla",
+    "iwe imeisha",
+];
+
+/// The time the customer must be done by, if the turn gives one after a
+/// phrase that says so.
+pub fn done_by(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<NaiveTime> {
+    let words = tokens.words();
+    let (at, len) = DONE_BY
+        .iter()
+        .filter_map(|p| tokens.find(p).map(|at| (at, p.split(' ').count())))
+        .min_by_key(|&(at, _)| at)?;
+    let rest = Tokens::from_words(words[at + len..].iter().take(6).cloned().collect());
+    parse_when_plain(&rest, now, tz).time
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn by(text: &str) -> Option<NaiveTime> {
+        // Wednesday 25 Nov 2026, 08:00 in Nairobi.
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 5, 0, 0).unwrap();
+        done_by(&Tokens::new(text), now, chrono_tz::Africa::Nairobi)
+    }
+
+    fn t(h: u32, m: u32) -> Option<NaiveTime> {
+        NaiveTime::from_hms_opt(h, m, 0)
+    }
+
+    #[test]
+    fn times_to_be_done_by() {
+        for (text, want) in [
+            ("will i be done before 12:30? i have a meeting", t(12, 30)),
+            ("I need to be out by 1pm", t(13, 0)),
+            ("facial tomorrow, must be finished by 2 pm", t(14, 0)),
+            ("nimalize kabla ya saa sita", t(12, 0)),
+            ("niwe nimemaliza saa nane mchana", t(14, 0)),
+            // A start, not an end.
+            ("tomorrow at 11am", None),
+            ("book me before 10", None),
+            ("done", None),
+        ] {
+            assert_eq!(by(text), want, "{text}");
+        }
+    }
+}
