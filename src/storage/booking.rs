@@ -164,7 +164,8 @@ pub async fn personality_of(tenant: &TenantHandle) -> Result<Option<PersonalityR
 /// Availability inputs for every active staff member (or one), between two
 /// instants: weekly windows, services, and busy spans (blocks, and
 /// non-cancelled appointments plus their service's buffer, leaving out
-/// `except`, the appointment being moved).
+/// `except`, the appointment being moved). Four statements whatever the
+/// number of staff.
 pub async fn load_availability(
     tx: &mut TenantTx,
     staff: Option<Uuid>,
@@ -178,43 +179,70 @@ pub async fn load_availability(
     .bind(staff)
     .fetch_all(tx.conn())
     .await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        out.push(staff_availability(tx, id, from, to, except).await?);
+    let mut out: Vec<StaffAvailability> = ids
+        .iter()
+        .map(|&staff_id| StaffAvailability {
+            staff_id,
+            services: Vec::new(),
+            weekly: Vec::new(),
+            busy: Vec::new(),
+        })
+        .collect();
+    if ids.is_empty() {
+        return Ok(out);
     }
-    Ok(out)
-}
-
-async fn staff_availability(
-    tx: &mut TenantTx,
-    staff_id: Uuid,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    except: Option<Uuid>,
-) -> Result<StaffAvailability, StorageError> {
-    let services: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT service_id FROM staff_services WHERE staff_id = $1 AND service_id IS NOT NULL",
+    let at = |out: &mut [StaffAvailability], id: Uuid| out.iter().position(|a| a.staff_id == id);
+    let services = sqlx::query(
+        "SELECT staff_id, service_id FROM staff_services \
+         WHERE staff_id = ANY($1) AND service_id IS NOT NULL ORDER BY staff_id, service_id",
     )
-    .bind(staff_id)
+    .bind(&ids)
     .fetch_all(tx.conn())
     .await?;
+    for r in &services {
+        if let Some(k) = at(&mut out, r.try_get("staff_id")?) {
+            out[k].services.push(r.try_get("service_id")?);
+        }
+    }
     let weekly = sqlx::query(
-        "SELECT day_of_week, start_time, end_time, COALESCE(is_available, TRUE) AS is_available \
-         FROM staff_schedules WHERE staff_id = $1",
+        "SELECT staff_id, day_of_week, start_time, end_time, \
+         COALESCE(is_available, TRUE) AS is_available \
+         FROM staff_schedules WHERE staff_id = ANY($1) ORDER BY day_of_week, start_time",
     )
-    .bind(staff_id)
+    .bind(&ids)
     .fetch_all(tx.conn())
-    .await?
-    .iter()
-    .map(weekly_window)
-    .collect::<Result<Vec<_>, _>>()?;
-    let busy = busy_spans(tx, staff_id, from, to, except).await?;
-    Ok(StaffAvailability {
-        staff_id,
-        services,
-        weekly,
-        busy,
-    })
+    .await?;
+    for r in &weekly {
+        if let Some(k) = at(&mut out, r.try_get("staff_id")?) {
+            out[k].weekly.push(weekly_window(r)?);
+        }
+    }
+    let busy = sqlx::query(
+        "SELECT a.staff_id, a.start_at, \
+                a.end_at + make_interval(mins => COALESCE(s.buffer_min, 0)) AS busy_end \
+         FROM appointments a LEFT JOIN services s ON s.id = a.service_id \
+         WHERE a.staff_id = ANY($1) AND a.status IS DISTINCT FROM 'cancelled' \
+           AND ($4::uuid IS NULL OR a.id <> $4) \
+           AND a.start_at < $3 AND a.end_at + make_interval(mins => COALESCE(s.buffer_min, 0)) > $2 \
+         UNION ALL \
+         SELECT staff_id, start_at, end_at FROM staff_blocks \
+         WHERE staff_id = ANY($1) AND start_at < $3 AND end_at > $2",
+    )
+    .bind(&ids)
+    .bind(from)
+    .bind(to)
+    .bind(except)
+    .fetch_all(tx.conn())
+    .await?;
+    for r in &busy {
+        if let Some(k) = at(&mut out, r.try_get(0)?) {
+            out[k].busy.push(Busy {
+                start: r.try_get(1)?,
+                end: r.try_get(2)?,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// One staff_schedules row.

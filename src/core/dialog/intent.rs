@@ -171,6 +171,10 @@ const RESCHEDULE: &[&str] = &[
     "hamisha",
     "kuhamisha",
     "sogeza",
+    "songa",
+    "isonge",
+    "tusonge",
+    "inaeza songa",
     "kusogeza",
     "ahirisha",
     "kuahirisha",
@@ -612,6 +616,7 @@ pub fn classify(tokens: &Tokens) -> Intents {
             "iende",
             "ziende",
             "iwe",
+            "ikue",
         ]) || has_stem(tokens, &["badilish"]));
     // "naeza kuja saa nane badala ya saa sita?", "can I come at 4 instead
     // of 2": a time given in place of another is a move.

@@ -26,7 +26,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-pub use calendar::only_travel_date;
+pub use calendar::only_travel_or_event_date;
 use calendar::{
     after_event, after_travel, beside_holiday, holiday_named, month_end_weekday,
     parse_calendar_date, with_its_weekday,
@@ -586,6 +586,18 @@ mod tests {
             ("ok then the day after Jamhuri, 9am", d(12, 13)),
             // The 28th of November is a Saturday; of December, a Monday.
             ("monday 28th at 9am", d(12, 28)),
+            (
+                "I'm getting married on Saturday 28th, I want a facial on Friday 27th",
+                d(11, 27),
+            ),
+            (
+                "need bridal hair for my wedding on sat 28th at 8am",
+                d(11, 28),
+            ),
+            (
+                "niko na interview friday 27th saa nne so nataka wash n set thursday jioni",
+                d(11, 26),
+            ),
             (
                 "Are you open on the 26th of december, and if not, can I book on the 28th at 2pm?",
                 d(12, 28),

@@ -414,6 +414,7 @@ pub const SERVICE_SYNONYMS: &[ServiceSynonym] = &[
     ServiceSynonym {
         phrases: &[
             "cut",
+            "cuts",
             "haircut",
             "hair cut",
             "haircuts",

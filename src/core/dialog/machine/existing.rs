@@ -30,7 +30,19 @@ impl Dialog<'_> {
         self.state.cancel_queue.clear();
         let (service, swap_to) = match purpose {
             ExistingPurpose::Reschedule => self.swap_parts(u),
-            ExistingPurpose::Cancel | ExistingPurpose::Check | ExistingPurpose::Again => {
+            // "cancel the cornrows, haircut yangu ibaki": not the one kept.
+            ExistingPurpose::Cancel => {
+                let kept = kept_services(&u.tokens, &self.config.catalog.services);
+                let named = u.services.iter().copied().chain(u.service);
+                (
+                    named
+                        .clone()
+                        .find(|s| !kept.contains(s))
+                        .or_else(|| u.services.first().copied().or(u.service)),
+                    None,
+                )
+            }
+            ExistingPurpose::Check | ExistingPurpose::Again => {
                 (u.services.first().copied().or(u.service), None)
             }
         };
@@ -802,4 +814,33 @@ fn two_whens(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<(When, When)
     let two_times = first.time.is_some() && last.time.is_some() && first.time != last.time;
     let two_days = first.date.is_some() && last.date.is_some() && first.date != last.date;
     (two_times || two_days).then_some((first, last))
+}
+
+/// Services said to stay ("haircut yangu ibaki", "manicure ibaki", "keep
+/// the manicure", "the pedicure stays"): named just before a word of
+/// staying, or up to three words after "keep".
+fn kept_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
+    let words = tokens.words();
+    let mut kept = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        let span = match w.as_str() {
+            "ibaki" | "ibakie" | "zibaki" | "zibakie" | "stays" | "stay" | "remain" | "remains" => {
+                // The nearest service before it ("haircut yangu ibaki").
+                let one = &words[i.saturating_sub(1)..i];
+                if match_services(&Tokens::from_words(one.to_vec()), services).is_empty() {
+                    &words[i.saturating_sub(2)..i]
+                } else {
+                    one
+                }
+            }
+            "keep" => &words[i + 1..words.len().min(i + 4)],
+            _ => continue,
+        };
+        kept.extend(
+            match_services(&Tokens::from_words(span.to_vec()), services)
+                .into_iter()
+                .map(|(id, _)| id),
+        );
+    }
+    kept
 }

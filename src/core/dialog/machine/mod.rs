@@ -40,8 +40,8 @@ use super::personality::{CancellationTone, Personality, Upsell};
 use super::say;
 use super::text::{DetectedLang, Lang, Tokens, detect, reply_language};
 use super::when::{
-    When, done_by, last_correction, local_today, moved_by, only_travel_date, parse_when, same_time,
-    says_next_week, shift_minutes,
+    When, done_by, last_correction, local_today, moved_by, only_travel_or_event_date, parse_when,
+    same_time, says_next_week, shift_minutes,
 };
 use crate::core::booking::{ServiceSpec, Slot, SlotQuery};
 use crate::core::ids::{Money, PhoneNumber};

@@ -36,7 +36,7 @@ impl Dialog<'_> {
             // a travel date is no part's day.
             let today = local_today(now, tz);
             let booking_day =
-                |t: &Tokens, w: &When| w.date.is_some() && !only_travel_date(t, today);
+                |t: &Tokens, w: &When| w.date.is_some() && !only_travel_or_event_date(t, today);
             let days_differ = booking_day(&a, &wa) && booking_day(&b, &wb) && wa.date != wb.date;
             let times_differ = wa.time.is_some()
                 && wb.time.is_some()

@@ -210,6 +210,8 @@ fn without_events(tokens: &Tokens) -> Tokens {
                     | "friend"
                     | "friends"
                     | "brother"
+                    // "my sister's wedding"
+                    | "s"
             ) || matches!(next, "ya" | "of" | "on" | "party" | "jumapili" | "jumamosi"))
     };
     Tokens::from_words(

@@ -112,44 +112,59 @@ pub(super) fn after_travel(words: &[String], i: usize, within: usize) -> bool {
 /// ("wedding saturday", "graduation party jioni", "ana safari jioni"): its
 /// day or part of the day is the event's, not the booking's.
 pub(super) fn after_event(words: &[String], i: usize) -> bool {
-    words[i.saturating_sub(2)..i].iter().any(|w| {
-        matches!(
-            w.as_str(),
-            "wedding"
-                | "harusi"
-                | "party"
-                | "event"
-                | "funeral"
-                | "matanga"
-                | "graduation"
-                | "interview"
-                | "exam"
-                | "exams"
-                | "mtihani"
-                | "flight"
-                | "safari"
-                | "trip"
-                | "journey"
-                | "anasafiri"
-                | "nasafiri"
-                | "tunasafiri"
-                | "narudi"
-                | "nitarudi"
-                | "tunarudi"
-                | "tutarudi"
-        )
-    })
+    words[i.saturating_sub(2)..i].iter().any(|w| is_event(w))
 }
 
-/// Whether the only date the words give is the customer's travel ("hi,
-/// landing on 20th, want box braids"): no booking day.
-pub fn only_travel_date(tokens: &Tokens, today: NaiveDate) -> bool {
+/// A word that names an event the customer goes to, or a trip.
+fn is_event(w: &str) -> bool {
+    matches!(
+        w,
+        "wedding"
+            | "married"
+            | "marrying"
+            | "harusi"
+            | "party"
+            | "event"
+            | "funeral"
+            | "matanga"
+            | "graduation"
+            | "interview"
+            | "exam"
+            | "exams"
+            | "mtihani"
+            | "flight"
+            | "safari"
+            | "trip"
+            | "journey"
+            | "anasafiri"
+            | "nasafiri"
+            | "tunasafiri"
+            | "narudi"
+            | "nitarudi"
+            | "tunarudi"
+            | "tutarudi"
+    )
+}
+
+/// Whether a day of the month at `at` is an event's ("I'm getting married
+/// on Saturday 20th", "niko na interview thursday 17th"): an event word
+/// up to four words before it.
+fn event_day(words: &[String], at: usize) -> bool {
+    words[at.saturating_sub(4)..at].iter().any(|w| is_event(w))
+}
+
+/// Whether the only date the words give is the customer's travel or an
+/// event's ("hi, landing on 20th, want box braids", "I'm getting married
+/// on Saturday 20th, I want a facial"): no booking day.
+pub fn only_travel_or_event_date(tokens: &Tokens, today: NaiveDate) -> bool {
     let words = tokens.words();
     let mut weekdays = (0..words.len()).filter(|&i| lexicon::weekday(&words[i]).is_some());
-    let weekdays_travel = weekdays.all(|i| after_travel(words, i, 5));
-    match parse_calendar_date(words, today) {
-        Some((_, travel)) => travel && weekdays_travel,
-        None => weekdays_travel && words.iter().any(|w| lexicon::weekday(w).is_some()),
+    let weekdays_travel = weekdays.all(|i| after_travel(words, i, 5) || after_event(words, i));
+    let dates = calendar_dates(words, today);
+    if dates.is_empty() {
+        weekdays_travel && words.iter().any(|w| lexicon::weekday(w).is_some())
+    } else {
+        dates.iter().all(|(_, kind)| *kind != DayOf::Booking) && weekdays_travel
     }
 }
 
@@ -160,20 +175,49 @@ pub fn only_travel_date(tokens: &Tokens, today: NaiveDate) -> bool {
 /// Friday 19th April").
 /// Also says whether the only date found was such a travel date.
 pub(super) fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<(NaiveDate, bool)> {
-    let mut start = 0;
-    let mut first = None;
-    while let Some((d, at)) = calendar_date_at(&words[start..], today) {
-        let at = start + at;
-        first.get_or_insert(d);
-        if !after_travel(words, at, 5) {
-            return Some((d, false));
-        }
-        start = at + 1;
-        if start >= words.len() {
-            break;
-        }
+    let dates = calendar_dates(words, today);
+    if let Some(&(d, _)) = dates.iter().find(|(_, kind)| *kind == DayOf::Booking) {
+        return Some((d, false));
     }
-    first.map(|d| (d, true))
+    // An event's day and no other day said for the booking: it may be the
+    // booking's (bridal hair on the wedding day). With another weekday
+    // ("interview thursday 17th … wash n set wednesday"), that one.
+    let other_weekday = (0..words.len()).any(|i| {
+        lexicon::weekday(&words[i]).is_some() && !after_travel(words, i, 5) && !event_day(words, i)
+    });
+    if !other_weekday && let Some(&(d, _)) = dates.iter().find(|(_, kind)| *kind == DayOf::Event) {
+        return Some((d, false));
+    }
+    dates.first().map(|&(d, _)| (d, true))
+}
+
+/// Whose a day of the month is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DayOf {
+    Booking,
+    Travel,
+    Event,
+}
+
+/// Every day of the month the words name, in order, with whose it is.
+fn calendar_dates(words: &[String], today: NaiveDate) -> Vec<(NaiveDate, DayOf)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < words.len()
+        && let Some((d, at)) = calendar_date_at(&words[start..], today)
+    {
+        let at = start + at;
+        let kind = if after_travel(words, at, 5) {
+            DayOf::Travel
+        } else if event_day(words, at) {
+            DayOf::Event
+        } else {
+            DayOf::Booking
+        };
+        out.push((d, kind));
+        start = at + 1;
+    }
+    out
 }
 
 /// "Saturday 20th" said in March, when the 20th of March is a Wednesday
