@@ -15,7 +15,7 @@ mod topics;
 pub use abuse::is_abuse;
 pub use assent::{Assent, assent, assent_text};
 pub use payment_problem::is_payment_problem;
-pub use topics::{Topic, asks_of_staff, asks_when_in, budget, topics};
+pub use topics::{Topic, asks_of_staff, asks_service_on_day, asks_when_in, budget, topics};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -35,8 +35,13 @@ pub struct Normalised {
     pub uncertain_day: bool,
 }
 
-/// The weekday a canonical word names (English or Swahili).
+/// The weekday a canonical word names (English or Swahili; "sundays" is
+/// the next Sunday).
 pub fn weekday(word: &str) -> Option<Weekday> {
+    let word = match word.strip_suffix('s') {
+        Some(day) if day.ends_with("day") => day,
+        _ => word,
+    };
     Some(match word {
         "monday" | "jumatatu" => Weekday::Mon,
         "tuesday" | "jumanne" => Weekday::Tue,

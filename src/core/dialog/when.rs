@@ -117,6 +117,12 @@ const CORRECTIONS: &[&[&str]] = &[
     &["hapana", "samahani"],
     &["samahani", "hapana"],
     &["hapana", "sorry"],
+    // "kumbe ni saa tisa unusu already, basi saa kumi na moja": the time
+    // it is now, then the one wanted.
+    &["already", "basi"],
+    &["already", "so"],
+    &["already", "then"],
+    &["tayari", "basi"],
 ];
 
 /// Reads every date and time expression in the turn; after a correction
@@ -132,31 +138,41 @@ pub fn parse_when(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> When {
     }
     // "are you open on the 26th, and if not, can I book … the 27th at 2pm":
     // the second day when the first is a public holiday.
-    if let Some(at) = ALTERNATIVE.iter().find_map(|p| tokens.find(p)) {
-        let len = ALTERNATIVE
-            .iter()
-            .find(|p| tokens.find(p) == Some(at))
-            .map_or(1, |p| p.split(' ').count());
-        let first = parse_when_plain(&Tokens::from_words(words[..at].to_vec()), now, tz);
-        let alt = parse_when_plain(&Tokens::from_words(words[at + len..].to_vec()), now, tz);
+    if let Some((first, alt)) = alternative_when(tokens, now, tz) {
         let closed = first
             .date
             .is_some_and(|d| crate::core::booking::holidays::kenyan_holiday(d).is_some());
-        if let (true, Some(first_day), Some(mut day)) = (closed, first.date, alt.date) {
-            // "the 28th" after "the 26th of December": that month's.
-            while day < first_day {
-                match day.checked_add_months(chrono::Months::new(1)) {
-                    Some(next) => day = next,
-                    None => break,
-                }
-            }
-            return When {
-                date: Some(day),
-                ..alt
-            };
+        if closed {
+            return alt;
         }
     }
     parse_when_plain(tokens, now, tz)
+}
+
+/// "do you do retwists on sundays? if not is saturday 4pm free?": what
+/// is said before a word bringing in a second choice, and after it (the
+/// second day's month following the first's).
+pub fn alternative_when(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<(When, When)> {
+    let words = tokens.words();
+    let (at, len) = ALTERNATIVE
+        .iter()
+        .filter_map(|p| tokens.find(p).map(|at| (at, p.split(' ').count())))
+        .min_by_key(|&(at, _)| at)?;
+    let first = parse_when_plain(&Tokens::from_words(words[..at].to_vec()), now, tz);
+    let mut alt = parse_when_plain(&Tokens::from_words(words[at + len..].to_vec()), now, tz);
+    let (Some(first_day), Some(mut day)) = (first.date, alt.date) else {
+        return None;
+    };
+    // "the 28th" after "the 26th of December": that month's (a weekday
+    // just before the first day stays: "sunday? if not saturday").
+    while day + Duration::days(7) < first_day {
+        match day.checked_add_months(chrono::Months::new(1)) {
+            Some(next) => day = next,
+            None => break,
+        }
+    }
+    alt.date = Some(day);
+    Some((first, alt))
 }
 
 /// Words that bring in a second choice of day.
@@ -791,6 +807,10 @@ mod tests {
                 t(8, 0),
             ),
             ("friday at two um no at three", t(15, 0)),
+            (
+                "ah kumbe ni saa tisa unusu already 😅 basi saa kumi na moja",
+                t(17, 0),
+            ),
             // A "no" that answers something else is no correction.
             ("uh no problem, friday at two", t(14, 0)),
         ] {

@@ -26,6 +26,9 @@ pub enum Topic {
     Staff,
     /// Whether a staff member is in on a day, or when they work.
     StaffDays,
+    /// Whether a service is done on a day ("do you do facials on
+    /// Sundays?").
+    ServiceDay,
 }
 
 impl Topic {
@@ -43,6 +46,7 @@ impl Topic {
             Topic::Services => "services",
             Topic::Staff => "staff",
             Topic::StaffDays => "staff_days",
+            Topic::ServiceDay => "service_day",
         }
     }
 }
@@ -319,6 +323,14 @@ pub fn budget(tokens: &Tokens) -> Option<u64> {
         return None;
     }
     crate::core::dialog::numbers::find_amount(tokens.words()).filter(|&n| n >= 100)
+}
+
+/// Whether a turn that names a service and a day asks if the service is
+/// done that day ("do you do facials on Sundays?", "je siku hiyo mnafanya
+/// facial?").
+pub fn asks_service_on_day(tokens: &Tokens) -> bool {
+    !spans(tokens, WEAK_SERVICES).is_empty()
+        || tokens.has_any(&["do you offer", "is there", "kuna", "mnatoa", "mko na"])
 }
 
 /// Every topic the turn asks about, in the order asked, each once.

@@ -295,6 +295,7 @@ kukaa nikae ukae akae tukae kitu vitu
 msichana wasichana achana wachana useless forget forgot forgotten daylight hell helpful
 mwanangu binti kijana vijana mtoto watoto hello
 manager managers owner boss supervisor speak talk person office package corporate surprise
+earliest soonest latest asap
 a about above after again against all almost along already also always am among an and
 another any anyone anything anytime anyway are around as ask asked at away back bad be
 because been before being below best better between big bit both bring but buy by call

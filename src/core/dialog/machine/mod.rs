@@ -31,9 +31,9 @@ use super::catalog::{Catalog, ServiceInfo, clear_service, match_services, match_
 use super::catalog::{service_words, services_mentioned, services_of_kind, with_the_rest};
 use super::handoff::CallHandoff;
 use super::intent::{
-    Assent, Intent, Intents, Topic, asks_about_existing, asks_of_staff, asks_when_in,
-    asks_when_it_is, assent, assent_text, budget, classify, is_move_verb, is_payment_problem,
-    refers_to_existing, topics,
+    Assent, Intent, Intents, Topic, asks_about_existing, asks_of_staff, asks_service_on_day,
+    asks_when_in, asks_when_it_is, assent, assent_text, budget, classify, is_move_verb,
+    is_payment_problem, refers_to_existing, topics,
 };
 use super::names::{corrected_name, group_start, party_size, stated_name};
 use super::personality::{CancellationTone, Personality, Upsell};
@@ -84,6 +84,9 @@ pub struct Dialog<'a> {
     /// The channel (or an earlier COLLECT_PHONE) knows the customer's
     /// number: a booking needs one.
     phone_known: bool,
+    /// The turn being handled asks for the first free time ("earliest u
+    /// got?", "next available", "mapema zaidi").
+    earliest_asked: bool,
 }
 
 /// What one turn said, understood once.
@@ -131,6 +134,7 @@ impl<'a> Dialog<'a> {
             pending: Vec::new(),
             pending_choices: Vec::new(),
             phone_known: true,
+            earliest_asked: false,
         }
     }
 
@@ -212,12 +216,26 @@ impl<'a> Dialog<'a> {
             other => other,
         };
         let mut u = self.understand(&turn, tokens);
+        self.earliest_asked = u.tokens.has_any(&[
+            "earliest",
+            "soonest",
+            "first available",
+            "next available",
+            "as early as possible",
+            "as soon as possible",
+            "asap",
+            "mapema zaidi",
+            "mapema kabisa",
+            "nafasi ya kwanza",
+            "ya mapema zaidi",
+        ]);
         // "the tuesday after", "jumanne inayofuata": after the day being
         // talked about, not this week's.
         if let Some(day) = self.day_after_the_one_discussed(&step, &u.tokens) {
             u.when.date = Some(day);
         }
         self.fit_to_done_by(&mut u, &step);
+        self.day_someone_works(&mut u, turn.now);
         if matches!(step, Step::HandedOff) {
             self.state.step = Step::HandedOff;
             self.analysis(detected, u.intents.primary(), true);
@@ -477,6 +495,16 @@ impl<'a> Dialog<'a> {
             && asks_of_staff(&u.tokens, service_named)
         {
             topics.push(Topic::Staff);
+        }
+        // "do you do facials on Sundays?": who does it that day.
+        if service_named
+            && u.when.date.is_some()
+            && u.when.time.is_none()
+            && asks_service_on_day(&u.tokens)
+            && !matches!(step, Step::ConfirmSlot(_))
+        {
+            topics.retain(|t| *t != Topic::Services);
+            topics.insert(0, Topic::ServiceDay);
         }
         // "niko na budget ya 1k, naeza fanya nini?": what fits in it.
         if budget(&u.tokens).is_some() && !topics.contains(&Topic::Prices) {

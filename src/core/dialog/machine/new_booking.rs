@@ -241,6 +241,7 @@ impl Dialog<'_> {
             staff,
             when,
             retry,
+            earliest: self.earliest_asked && when.time.is_none(),
         });
     }
 
@@ -354,6 +355,22 @@ impl Dialog<'_> {
             });
             self.offer_slots(a, near, true);
             return;
+        }
+        // "earliest u got?": the first free time (on the day and in the
+        // part of the day asked), proposed.
+        if a.earliest {
+            let first = slots.iter().find(|s| {
+                let l = s.start.with_timezone(&tz);
+                a.when.date.is_none_or(|d| l.date_naive() == d)
+                    && a.when.part.is_none_or(|part| {
+                        let (from, to) = part.window();
+                        l.time() >= from && l.time() < to
+                    })
+            });
+            if let Some(&slot) = first {
+                self.confirm(a.purpose, a.service, a.staff, a.when, slot);
+                return;
+            }
         }
         // A date (and maybe a part of the day).
         if let Some(date) = a.when.date {

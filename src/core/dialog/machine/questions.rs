@@ -176,6 +176,11 @@ impl Dialog<'_> {
                 Topic::Duration => {}
                 Topic::Staff => self.say_who_does(u.staff, &named),
                 Topic::StaffDays => self.say_staff_days(u.staff, u.when.date),
+                Topic::ServiceDay => {
+                    if let (Some(day), Some(&service)) = (u.when.date, named.first()) {
+                        self.say_service_day(service, day);
+                    }
+                }
                 Topic::Hours => {
                     // "hours on sunday?", "what time do you close today?"
                     let staffed = self

@@ -5,6 +5,9 @@
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
+use crate::core::dialog::catalog::StaffInfo;
+use crate::core::dialog::when::alternative_when;
+
 use super::*;
 use crate::core::booking::WeeklyWindow;
 
@@ -88,6 +91,82 @@ impl Dialog<'_> {
             ),
             (Lang::En, _, _) => format!("There are no appointments on {date}."),
             (Lang::Sw, _, _) => format!("Hakuna miadi {date}."),
+        };
+        self.say(line);
+    }
+}
+
+impl Dialog<'_> {
+    /// "do you do retwists on sundays? if not is saturday 4pm free?": the
+    /// second day when nobody does the service on the first.
+    pub(super) fn day_someone_works(&self, u: &mut Understood, now: DateTime<Utc>) {
+        let Some((first, alt)) = alternative_when(&u.tokens, now, self.config.tz) else {
+            return;
+        };
+        let Some(service) = u.services.first().copied().or(u.service) else {
+            return;
+        };
+        let Some(day) = first.date else { return };
+        let dow = day.weekday().num_days_from_monday() as u8;
+        let doers: Vec<&StaffInfo> = self
+            .config
+            .catalog
+            .staff
+            .iter()
+            .filter(|p| p.services.contains(&service) && !p.weekly.is_empty())
+            .collect();
+        let works = doers.iter().any(|p| {
+            p.weekly
+                .iter()
+                .any(|w| w.is_available && w.day_of_week == dow)
+        });
+        if !doers.is_empty() && !works {
+            u.when = alt;
+        }
+    }
+
+    /// "Do you do facials on Sundays?": who does it that day, and when.
+    pub(super) fn say_service_day(&mut self, service: Uuid, day: NaiveDate) {
+        let lang = self.state.lang;
+        let catalog = &self.config.catalog;
+        let Some(name) = catalog
+            .service(service)
+            .map(|s| s.display_name(lang).to_owned())
+        else {
+            return;
+        };
+        let dow = day.weekday().num_days_from_monday() as u8;
+        let date = say::date(lang, day);
+        let who: Vec<String> = catalog
+            .staff
+            .iter()
+            .filter(|p| p.services.contains(&service))
+            .filter_map(|p| {
+                let w = p
+                    .weekly
+                    .iter()
+                    .find(|w| w.is_available && w.day_of_week == dow)?;
+                Some(format!(
+                    "{} ({}-{})",
+                    p.first_name(),
+                    say::time(Lang::En, w.start),
+                    say::time(Lang::En, w.end)
+                ))
+            })
+            .collect();
+        let closed = crate::core::booking::holidays::kenyan_holiday(day).is_some()
+            && !self.config.open_on_holidays;
+        let line = match (lang, who.is_empty() || closed) {
+            (Lang::En, false) => format!(
+                "Yes, {name} is done on {date} by {}.",
+                say::list(lang, &who)
+            ),
+            (Lang::Sw, false) => format!(
+                "Ndiyo, {name} hufanywa {date} na {}.",
+                say::list(lang, &who)
+            ),
+            (Lang::En, true) => format!("Sorry, nobody does {name} on {date}."),
+            (Lang::Sw, true) => format!("Samahani, hakuna anayefanya {name} {date}."),
         };
         self.say(line);
     }

@@ -317,6 +317,10 @@ pub struct AwaitSlots {
     pub when: When,
     /// Why we are searching again (the chosen time was just taken).
     pub retry: bool,
+    /// "earliest u got?", "next available": the first free time is
+    /// proposed rather than a list.
+    #[serde(default)]
+    pub earliest: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -532,3 +532,55 @@ fn a_time_to_be_done_by_is_an_end() {
     let r = w.say("nataka pedicure kesho, nimalize kabla ya saa sita");
     assert!(r.contains("(11:00)"), "{r}");
 }
+
+#[test]
+fn the_earliest_free_time_is_proposed() {
+    let mut w = World::new();
+    let r = w.say("boxbraids on friday pls. earliest u got?");
+    assert!(
+        r.contains("Friday 27 Nov at 09:00") && r.contains("Shall I book"),
+        "{r}"
+    );
+    w.say("kk that works");
+    assert_eq!(w.booked_local(), ["2026-11-27 09:00"]);
+    // Within the part of the day asked.
+    let mut w = World::new();
+    let r = w.say("nataka manicure kesho jioni, nafasi ya kwanza");
+    assert!(r.contains("Nikuwekee") && r.contains("jioni"), "{r}");
+}
+
+#[test]
+fn whether_a_service_is_done_on_a_day() {
+    use crate::core::booking::WeeklyWindow;
+    let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    let mut w = World::new();
+    w.config.catalog.staff[0].name = "Achieng Otieno".into();
+    w.config.catalog.staff[0].services = vec![uuid(3)];
+    w.config.catalog.staff[0].weekly = vec![WeeklyWindow {
+        day_of_week: 6,
+        start: t(10),
+        end: t(16),
+        is_available: true,
+    }];
+    let r = w.say("Do you do manicures on Sundays? And do you take mpesa?");
+    assert!(
+        r.contains("Yes, Manicure is done on Sunday 29 Nov by Achieng (10:00-16:00)"),
+        "{r}"
+    );
+    assert!(r.contains("M-Pesa"), "{r}");
+    let r = w.say("na jumamosi mnafanya manicure?");
+    assert!(r.contains("hakuna anayefanya"), "{r}");
+    // The second day when nobody does it on the first.
+    let mut w = World::new();
+    w.config.catalog.staff[0].services = vec![uuid(3)];
+    w.config.catalog.staff[0].weekly = (0..6)
+        .map(|d| WeeklyWindow {
+            day_of_week: d,
+            start: t(9),
+            end: t(18),
+            is_available: true,
+        })
+        .collect();
+    let r = w.say("do you do manicures on sundays? if not is saturday 4pm free?");
+    assert!(r.contains("Saturday 28 Nov at 16:00"), "{r}");
+}
