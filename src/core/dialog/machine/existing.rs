@@ -650,9 +650,19 @@ impl Dialog<'_> {
     ) {
         let end = ap.end.with_timezone(&self.config.tz);
         self.state.plan = Plan::default();
+        // Right after: the end on the booking grid (a 45-minute manicure
+        // from 14:00 is followed at 15:00, leaving its buffer).
+        let step = i64::from(self.config.slot_step_min.max(5));
+        let minutes = i64::from(chrono::Timelike::num_seconds_from_midnight(&end.time()) / 60);
+        let on_grid = NaiveTime::from_num_seconds_from_midnight_opt(
+            u32::try_from((minutes + step - 1) / step * step * 60).unwrap_or(0),
+            0,
+        )
+        .filter(|t| *t >= end.time())
+        .unwrap_or(end.time());
         let when = When {
             date: Some(end.date_naive()),
-            time: Some(asked.filter(|t| *t >= end.time()).unwrap_or(end.time())),
+            time: Some(asked.filter(|t| *t >= end.time()).unwrap_or(on_grid)),
             part: None,
         };
         self.search(Purpose::New, service, None, when, false);

@@ -604,6 +604,37 @@ impl<'a> Dialog<'a> {
         }
     }
 
+    /// `add` booked after one of theirs (`theirs`, or the one just told),
+    /// at `time` if said.
+    fn add_after_theirs(
+        &mut self,
+        theirs: Option<Uuid>,
+        add: Uuid,
+        time: Option<NaiveTime>,
+        day: Option<chrono::NaiveDate>,
+    ) {
+        self.act(Action::ListUpcoming);
+        self.state.step = Step::AwaitUpcoming(AwaitUpcoming {
+            all: false,
+            purpose: ExistingPurpose::Check,
+            when: When {
+                time,
+                ..When::default()
+            },
+            identify: When {
+                date: day,
+                ..When::default()
+            },
+            service: theirs,
+            same_time: false,
+            shift: None,
+            swap_to: None,
+            same_staff: false,
+            kind: Vec::new(),
+            add_after: Some(add),
+        });
+    }
+
     fn idle(&mut self, turn: &Turn, u: &Understood) -> bool {
         let lang = self.state.lang;
         // A continuation left by an earlier turn whose booking was dropped
@@ -640,28 +671,27 @@ impl<'a> Dialog<'a> {
                     now,
                     self.config.tz,
                 );
-                self.act(Action::ListUpcoming);
-                self.state.step = Step::AwaitUpcoming(AwaitUpcoming {
-                    all: false,
-                    purpose: ExistingPurpose::Check,
-                    when: When {
-                        time: asked.time,
-                        ..When::default()
-                    },
-                    identify: When {
-                        date: u.when.date,
-                        ..When::default()
-                    },
-                    service: Some(theirs),
-                    same_time: false,
-                    shift: None,
-                    swap_to: None,
-                    same_staff: false,
-                    kind: Vec::new(),
-                    add_after: Some(add),
-                });
+                self.add_after_theirs(Some(theirs), add, asked.time, u.when.date);
                 return true;
             }
+        }
+        // "You have: Manicure on Wednesday at 14:00." — "ok can I add a
+        // pedicure right after it?": after the one just told.
+        if self.state.reminded.is_some()
+            && existing::adds_after(&u.tokens)
+            && u.tokens.has_any(&[
+                "after it",
+                "after that",
+                "right after",
+                "straight after",
+                "baada yake",
+                "baada ya hiyo",
+                "baada ya hio",
+            ])
+            && let Some(add) = u.services.first().copied().or(u.service)
+        {
+            self.add_after_theirs(None, add, u.when.time, None);
+            return true;
         }
         let stated = !u.when.is_empty()
             && !u.intents.contains(Intent::Book)
