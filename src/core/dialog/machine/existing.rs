@@ -19,7 +19,9 @@ impl Dialog<'_> {
                     // "move my appointment to …" said without a "to": the
                     // time is the new one; "I have a manicure booked on
                     // Thursday": the time names the booking.
-                    None if u.intents.contains(Intent::Reschedule) => (When::default(), u.when),
+                    None if u.intents.contains(Intent::Reschedule) || wants_it_moved(&u.tokens) => {
+                        (When::default(), u.when)
+                    }
                     // "niko na appointment leo saa kumi na moja, naeza kuja
                     // mapema saa nane?": two times, the later said is new.
                     None => two_whens(&u.tokens, now, self.config.tz)
@@ -85,11 +87,36 @@ impl Dialog<'_> {
     /// and a word of replacing, it may be either: `on_upcoming` decides by
     /// whether the customer has one of it.
     pub(super) fn swap_parts(&self, u: &Understood) -> (Option<Uuid>, Option<Uuid>) {
-        let named: Vec<Uuid> = if u.services.is_empty() {
+        let mut named: Vec<Uuid> = if u.services.is_empty() {
             u.service.into_iter().collect()
         } else {
             u.services.clone()
         };
+        // "move my hair appointment to thursday, same day as my facial":
+        // the one named to say when is not the one to move.
+        let words = u.tokens.words();
+        let beside: Vec<Uuid> = words
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| {
+                matches!(
+                    (w[0].as_str(), w[1].as_str()),
+                    ("as", "my") | ("like", "my") | ("kama", "ya") | ("sawa", "na")
+                )
+            })
+            .flat_map(|(k, _)| {
+                let to = words.len().min(k + 5);
+                services_mentioned(
+                    &Tokens::from_words(words[k + 2..to].to_vec()),
+                    &self.config.catalog.services,
+                )
+            })
+            .collect();
+        if named.iter().any(|s| !beside.contains(s)) {
+            named.retain(|s| !beside.contains(s));
+        } else if !beside.is_empty() {
+            named.clear();
+        }
         let replacing = u.tokens.has_any(&[
             "iwe",
             "instead",
@@ -853,4 +880,17 @@ fn kept_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
         );
     }
     kept
+}
+
+/// "i need my gel nails earlier, can we do wednesday 6th": words asking for
+/// their booking at another time (the time said is the new one).
+pub(super) fn wants_it_moved(tokens: &Tokens) -> bool {
+    tokens.has_any(&[
+        "earlier",
+        "later",
+        "mapema zaidi",
+        "baadaye",
+        "can we do",
+        "can it be",
+    ])
 }

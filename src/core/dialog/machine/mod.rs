@@ -699,7 +699,10 @@ impl<'a> Dialog<'a> {
                 .tokens
                 .has_any(&["also", "pia", "too", "another", "ingine", "nyingine"])
             && matches!(self.owned_service(u), Some((_, Owned::Stated)));
-        if refers_to_existing(&u.tokens) || stated {
+        // "i need my gel nails earlier, can we do wednesday": theirs, moved.
+        let moves_theirs = matches!(self.owned_service(u), Some((_, Owned::Possessed)))
+            && existing::wants_it_moved(&u.tokens);
+        if refers_to_existing(&u.tokens) || stated || moves_theirs {
             self.start_existing(ExistingPurpose::Reschedule, u);
             return true;
         }

@@ -659,3 +659,35 @@ fn what_did_not_fit_after_the_first_is_tried_again_from_a_new_start() {
     w.say("ndio");
     assert_eq!(w.appointments.len(), 2);
 }
+
+#[test]
+fn the_one_kept_or_named_beside_is_not_the_one_changed() {
+    // "manicure ibaki": the other one is cancelled.
+    let mut w = World::new();
+    w.say("pedicure tomorrow at 10am");
+    w.say("yes");
+    w.say("manicure tomorrow at 2pm");
+    w.say("yes");
+    w.state = DialogState::default();
+    let r = w.say("niko na manicure na pedicure kesho. Cancel tu pedicure, manicure ibaki.");
+    assert!(r.contains("miguu"), "{r}");
+    w.say("ndio");
+    assert_eq!(w.booked_local(), ["2026-11-26 14:00"]);
+    // "same day as my manicure": the other one moves.
+    let mut w = World::new();
+    w.say("pedicure tomorrow at 10am");
+    w.say("yes");
+    w.say("manicure on friday at 2pm");
+    w.say("yes");
+    w.state = DialogState::default();
+    let r = w.say("can you move my pedicure to friday at 10am? same day as my manicure");
+    assert!(r.contains("Pedicure") && !r.contains("Manicure"), "{r}");
+    // "i need my pedicure earlier": theirs, moved.
+    let mut w = World::new();
+    w.say("pedicure on friday at 2pm");
+    w.say("yes");
+    w.state = DialogState::default();
+    w.say("i need my pedicure earlier. can we do thursday 9am?");
+    w.say("yes");
+    assert_eq!(w.booked_local(), ["2026-11-26 09:00"]);
+}
