@@ -304,11 +304,7 @@ fn hits(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Hit> {
                                 && !at.contains(&(i + 1))
                                 && !names_one[i]
                                 && !names_one[i + 1]
-                                // Two words in their own right are no split
-                                // ("birthday is" is not "braids", "sawa
-                                // panga" not "shaping").
-                                && !(lexicon::is_known(&text[i])
-                                    && lexicon::is_known(&text[i + 1]))
+                                && !both_words(&text[i], &text[i + 1])
                                 && sound_key(&format!("{}{}", text[i], text[i + 1])) == key
                         })
                         .flat_map(|i| [i, i + 1])
@@ -339,6 +335,12 @@ fn hits(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Hit> {
             (hit.score > 0.0).then_some(hit)
         })
         .collect()
+}
+
+/// Two words in their own right, no recogniser's split of one ("birthday
+/// is" is not "braids", "sawa panga" not "shaping").
+fn both_words(a: &str, b: &str) -> bool {
+    lexicon::is_known(a) && lexicon::is_known(b)
 }
 
 /// A word's consonant skeleton as it sounds: vowels, y, w and h dropped,
