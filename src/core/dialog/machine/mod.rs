@@ -50,10 +50,12 @@ use crate::core::messages::greeting::{greeting, toned};
 use crate::core::messages::handoff::HandoffMsg;
 
 mod budget;
+mod cancel;
 mod confirm;
 mod done_by;
 mod existing;
 mod new_booking;
+mod new_time;
 mod phone_code;
 mod plan;
 mod questions;
@@ -547,7 +549,7 @@ impl<'a> Dialog<'a> {
             Step::ChooseService(_) => u.service.is_some() || !u.services.is_empty(),
             // "can u add eyebrows right after": a service added to theirs.
             Step::AskNewTime(_) => {
-                existing::adds_after(&u.tokens) && (u.service.is_some() || !u.services.is_empty())
+                new_time::adds_after(&u.tokens) && (u.service.is_some() || !u.services.is_empty())
             }
             _ => false,
         };
@@ -655,7 +657,7 @@ impl<'a> Dialog<'a> {
             .owned_service(u)
             .filter(|(_, how)| *how == Owned::Stated || after_mine)
             .map(|(id, _)| id);
-        if (refers_to_existing(&u.tokens) || owned.is_some()) && existing::adds_after(&u.tokens) {
+        if (refers_to_existing(&u.tokens) || owned.is_some()) && new_time::adds_after(&u.tokens) {
             let theirs = owned.or(u.services.first().copied());
             if let Some(theirs) = theirs
                 && let Some(add) = u.services.iter().copied().find(|s| *s != theirs)
@@ -663,7 +665,7 @@ impl<'a> Dialog<'a> {
                 // The time said after the adding word is the new one's.
                 let words = u.tokens.words();
                 let from = (0..words.len())
-                    .find(|&i| existing::adds_after(&Tokens::from_words(vec![words[i].clone()])))
+                    .find(|&i| new_time::adds_after(&Tokens::from_words(vec![words[i].clone()])))
                     .unwrap_or(words.len());
                 let now = self.state.now.unwrap_or_default();
                 let asked = parse_when(
@@ -678,7 +680,7 @@ impl<'a> Dialog<'a> {
         // "You have: Manicure on Wednesday at 14:00." — "ok can I add a
         // pedicure right after it?": after the one just told.
         if self.state.reminded.is_some()
-            && existing::adds_after(&u.tokens)
+            && new_time::adds_after(&u.tokens)
             && u.tokens.has_any(&[
                 "after it",
                 "after that",

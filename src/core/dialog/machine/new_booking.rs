@@ -685,8 +685,8 @@ fn spoken_or_run_time(w: &str) -> Option<NaiveTime> {
 
 /// Whether a turn adds a service to the one under way rather than naming
 /// another in its place: a word of adding ("na nyusi pia", "plus
-/// eyebrows", "ongeza pedicure", [`super::existing::adds_after`]), "too",
+/// eyebrows", "ongeza pedicure", [`super::new_time::adds_after`]), "too",
 /// or an opening "na"/"and" ("na mtoto wangu asukwe mabutu").
 fn adds_another(tokens: &Tokens) -> bool {
-    matches!(tokens.at(0), "na" | "and") || tokens.has("too") || super::existing::adds_after(tokens)
+    matches!(tokens.at(0), "na" | "and") || tokens.has("too") || super::new_time::adds_after(tokens)
 }

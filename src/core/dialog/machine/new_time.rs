@@ -1,0 +1,147 @@
+//! A new time for their appointment (asked for, then written), or another
+//! service added right after it.
+
+use super::*;
+
+impl Dialog<'_> {
+    /// "nina booking ya relaxer jumamosi … nataka kuongeza manicure baada
+    /// ya hiyo": `service` booked from the end of `ap`, the same day.
+    /// A time the customer gave for it ("can I also do my eyebrows the same
+    /// day at 11?") wins when it is after the booking's end.
+    pub(super) fn book_after(
+        &mut self,
+        ap: AppointmentSummary,
+        service: Uuid,
+        asked: Option<NaiveTime>,
+    ) {
+        let end = ap.end.with_timezone(&self.config.tz);
+        self.state.plan = Plan::default();
+        // Right after: the end on the booking grid (a 45-minute manicure
+        // from 14:00 is followed at 15:00, leaving its buffer).
+        let step = i64::from(self.config.slot_step_min.max(5));
+        let minutes = i64::from(chrono::Timelike::num_seconds_from_midnight(&end.time()) / 60);
+        let on_grid = NaiveTime::from_num_seconds_from_midnight_opt(
+            u32::try_from((minutes + step - 1) / step * step * 60).unwrap_or(0),
+            0,
+        )
+        .filter(|t| *t >= end.time())
+        .unwrap_or(end.time());
+        let when = When {
+            date: Some(end.date_naive()),
+            time: Some(asked.filter(|t| *t >= end.time()).unwrap_or(on_grid)),
+            part: None,
+        };
+        self.search(Purpose::New, service, None, when, false);
+    }
+
+    pub(super) fn ask_new_time(&mut self, u: &Understood, s: AskNewTime) -> bool {
+        // "nataka kuongeza manicure baada ya hiyo": another service after
+        // it, the booking itself kept.
+        let other = u
+            .services
+            .iter()
+            .copied()
+            .chain(u.service)
+            .find(|sv| *sv != s.appointment.service_id);
+        if let Some(add) = other.filter(|_| adds_after(&u.tokens)) {
+            self.book_after(s.appointment, add, u.when.time);
+            return true;
+        }
+        // "badala ya pedicure nifanyiwe manicure saa ile ile": another
+        // service in its place.
+        let (_, swap_to) = self.swap_parts(u);
+        if let Some(service) = swap_to.filter(|sv| *sv != s.appointment.service_id) {
+            let local = s.appointment.start.with_timezone(&self.config.tz);
+            let when = When {
+                date: u.when.date.or(Some(local.date_naive())),
+                time: u.when.time.or(Some(local.time())),
+                part: None,
+            };
+            self.search(Purpose::Move(s.appointment), service, u.staff, when, false);
+            return true;
+        }
+        if let Some(minutes) = u.shift {
+            let local = s.appointment.start.with_timezone(&self.config.tz);
+            let when = moved_by(local, minutes, u.when.date);
+            let service = s.appointment.service_id;
+            self.search(Purpose::Move(s.appointment), service, u.staff, when, false);
+            return true;
+        }
+        if !u.when.is_empty() || same_time(&u.tokens) {
+            let local = s.appointment.start.with_timezone(&self.config.tz);
+            let keep_time =
+                same_time(&u.tokens) || (u.when.time.is_none() && u.when.part.is_none());
+            // "next week, same day": a week after the appointment.
+            let next_week =
+                says_next_week(&u.tokens).then(|| local.date_naive() + Duration::days(7));
+            let when = When {
+                date: u.when.date.or(next_week).or(Some(local.date_naive())),
+                time: u.when.time.or(keep_time.then(|| local.time())),
+                part: u.when.part,
+            };
+            self.search(
+                Purpose::Move(s.appointment),
+                s.appointment.service_id,
+                u.staff,
+                when,
+                false,
+            );
+            return true;
+        }
+        if u.intents.contains(Intent::No) {
+            self.say(Msg::AppointmentKept.text(self.state.lang));
+            self.state.step = Step::Idle;
+            return true;
+        }
+        self.say(Msg::AskNewTime.text(self.state.lang));
+        self.state.step = Step::AskNewTime(s);
+        false
+    }
+
+    pub(super) fn on_rescheduled(
+        &mut self,
+        c: ConfirmSlot,
+        result: Result<AppointmentSummary, WriteFailure>,
+    ) {
+        let lang = self.state.lang;
+        match result {
+            Ok(ap) => {
+                let what = self.describe(&ap);
+                self.say(match lang {
+                    Lang::En => format!("Done! Your appointment is moved: {what}."),
+                    Lang::Sw => format!("Tayari! Miadi yako imehamishwa: {what}."),
+                });
+                self.state.step = Step::Idle;
+            }
+            Err(WriteFailure::SlotTaken) => {
+                let tz = self.config.tz;
+                let when = When {
+                    date: Some(c.slot.start.with_timezone(&tz).date_naive()),
+                    time: Some(c.slot.start.with_timezone(&tz).time()),
+                    part: None,
+                };
+                self.search(c.purpose, c.service, c.staff, when, true);
+            }
+            Err(_) => {
+                self.say(Msg::MoveFailed.text(lang));
+                self.state.step = Step::Idle;
+            }
+        }
+    }
+}
+
+/// "add eyebrows after the braids", "kuongeza manicure baada ya hiyo",
+/// "can I also do": another service next to a booking they have.
+pub(super) fn adds_after(tokens: &Tokens) -> bool {
+    tokens.has_any(&[
+        "add",
+        "ongeza",
+        "kuongeza",
+        "niongezee",
+        "tuongeze",
+        "also",
+        "pia",
+        "plus",
+        "as well",
+    ])
+}
