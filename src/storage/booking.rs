@@ -95,17 +95,10 @@ pub async fn load_catalog(tx: &mut TenantTx, business_name: &str) -> Result<Cata
     })
     .collect::<Result<Vec<_>, _>>()?;
     let mut staff = staff;
-    let windows = sqlx::query(
-        "SELECT staff_id, day_of_week, start_time, end_time, \
-         COALESCE(is_available, TRUE) AS is_available \
-         FROM staff_schedules WHERE staff_id IS NOT NULL ORDER BY day_of_week, start_time",
-    )
-    .fetch_all(tx.conn())
-    .await?;
-    for r in &windows {
-        let staff_id: Uuid = r.try_get("staff_id")?;
+    let ids: Vec<Uuid> = staff.iter().map(|p| p.id).collect();
+    for (staff_id, window) in weekly_windows(tx, &ids).await? {
         if let Some(person) = staff.iter_mut().find(|p| p.id == staff_id) {
-            person.weekly.push(weekly_window(r)?);
+            person.weekly.push(window);
         }
     }
     let cross_sell = sqlx::query(
@@ -204,20 +197,59 @@ pub async fn load_availability(
             out[k].services.push(r.try_get("service_id")?);
         }
     }
-    let weekly = sqlx::query(
+    for (staff_id, window) in weekly_windows(tx, &ids).await? {
+        if let Some(k) = at(&mut out, staff_id) {
+            out[k].weekly.push(window);
+        }
+    }
+    for (staff_id, span) in busy_spans(tx, &ids, from, to, except).await? {
+        if let Some(k) = at(&mut out, staff_id) {
+            out[k].busy.push(span);
+        }
+    }
+    Ok(out)
+}
+
+/// The weekly windows (staff_schedules) of the staff members `staff`,
+/// each with whose it is, by day and start.
+async fn weekly_windows(
+    tx: &mut TenantTx,
+    staff: &[Uuid],
+) -> Result<Vec<(Uuid, WeeklyWindow)>, StorageError> {
+    let rows = sqlx::query(
         "SELECT staff_id, day_of_week, start_time, end_time, \
          COALESCE(is_available, TRUE) AS is_available \
          FROM staff_schedules WHERE staff_id = ANY($1) ORDER BY day_of_week, start_time",
     )
-    .bind(&ids)
+    .bind(staff)
     .fetch_all(tx.conn())
     .await?;
-    for r in &weekly {
-        if let Some(k) = at(&mut out, r.try_get("staff_id")?) {
-            out[k].weekly.push(weekly_window(r)?);
-        }
-    }
-    let busy = sqlx::query(
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("staff_id")?,
+                WeeklyWindow {
+                    day_of_week: r.try_get::<i16, _>("day_of_week")?.clamp(0, 6) as u8,
+                    start: r.try_get::<NaiveTime, _>("start_time")?,
+                    end: r.try_get::<NaiveTime, _>("end_time")?,
+                    is_available: r.try_get("is_available")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Blocks and appointments (with buffers) of the staff members `staff`
+/// overlapping [from, to], leaving out one appointment (the one being
+/// moved), each with whose it is.
+async fn busy_spans(
+    tx: &mut TenantTx,
+    staff: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    except: Option<Uuid>,
+) -> Result<Vec<(Uuid, Busy)>, StorageError> {
+    let rows = sqlx::query(
         "SELECT a.staff_id, a.start_at, \
                 a.end_at + make_interval(mins => COALESCE(s.buffer_min, 0)) AS busy_end \
          FROM appointments a LEFT JOIN services s ON s.id = a.service_id \
@@ -228,52 +260,7 @@ pub async fn load_availability(
          SELECT staff_id, start_at, end_at FROM staff_blocks \
          WHERE staff_id = ANY($1) AND start_at < $3 AND end_at > $2",
     )
-    .bind(&ids)
-    .bind(from)
-    .bind(to)
-    .bind(except)
-    .fetch_all(tx.conn())
-    .await?;
-    for r in &busy {
-        if let Some(k) = at(&mut out, r.try_get(0)?) {
-            out[k].busy.push(Busy {
-                start: r.try_get(1)?,
-                end: r.try_get(2)?,
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// One staff_schedules row.
-fn weekly_window(r: &sqlx::postgres::PgRow) -> Result<WeeklyWindow, sqlx::Error> {
-    Ok(WeeklyWindow {
-        day_of_week: r.try_get::<i16, _>("day_of_week")?.clamp(0, 6) as u8,
-        start: r.try_get::<NaiveTime, _>("start_time")?,
-        end: r.try_get::<NaiveTime, _>("end_time")?,
-        is_available: r.try_get("is_available")?,
-    })
-}
-
-/// Blocks and appointments (with buffers) of one staff member overlapping
-/// [from, to], leaving out one appointment (the one being moved).
-async fn busy_spans(
-    tx: &mut TenantTx,
-    staff_id: Uuid,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    except: Option<Uuid>,
-) -> Result<Vec<Busy>, StorageError> {
-    let rows = sqlx::query(
-        "SELECT a.start_at, a.end_at + make_interval(mins => COALESCE(s.buffer_min, 0)) AS busy_end \
-         FROM appointments a LEFT JOIN services s ON s.id = a.service_id \
-         WHERE a.staff_id = $1 AND a.status IS DISTINCT FROM 'cancelled' \
-           AND ($4::uuid IS NULL OR a.id <> $4) \
-           AND a.start_at < $3 AND a.end_at + make_interval(mins => COALESCE(s.buffer_min, 0)) > $2 \
-         UNION ALL \
-         SELECT start_at, end_at FROM staff_blocks WHERE staff_id = $1 AND start_at < $3 AND end_at > $2",
-    )
-    .bind(staff_id)
+    .bind(staff)
     .bind(from)
     .bind(to)
     .bind(except)
@@ -281,10 +268,13 @@ async fn busy_spans(
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(Busy {
-                start: r.try_get(0)?,
-                end: r.try_get(1)?,
-            })
+            Ok((
+                r.try_get(0)?,
+                Busy {
+                    start: r.try_get(1)?,
+                    end: r.try_get(2)?,
+                },
+            ))
         })
         .collect()
 }
@@ -604,7 +594,11 @@ async fn check_free(
     except: Option<Uuid>,
 ) -> Result<(), BookingError> {
     let span_end = start + Duration::minutes(i64::from(service.duration_min + service.buffer_min));
-    let busy = busy_spans(tx, staff_id, start - Duration::days(1), span_end, except).await?;
+    let busy: Vec<Busy> = busy_spans(tx, &[staff_id], start - Duration::days(1), span_end, except)
+        .await?
+        .into_iter()
+        .map(|(_, span)| span)
+        .collect();
     let can_do: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM staff_services WHERE staff_id = $1 AND service_id = $2)",
     )

@@ -47,6 +47,15 @@ impl StaffInfo {
     pub fn first_name(&self) -> &str {
         self.name.split_whitespace().next().unwrap_or(&self.name)
     }
+
+    /// When this person works on `day`'s weekday, if they do.
+    pub fn hours_on(&self, day: chrono::NaiveDate) -> Option<&crate::core::booking::WeeklyWindow> {
+        use chrono::Datelike;
+        let dow = day.weekday().num_days_from_monday() as u8;
+        self.weekly
+            .iter()
+            .find(|w| w.is_available && w.day_of_week == dow)
+    }
 }
 
 /// A complementary service worth suggesting after a booking.

@@ -257,7 +257,7 @@ fn parse_part(tokens: &Tokens) -> Option<DayPart> {
             keywords.contains(&w.as_str())
                 && !matches!(prev, "good" | "za" | "habari")
                 && !matches!(next, "njema" | "nzuri")
-                && !after_event(words, i)
+                && !after_event(words, i, 2)
         })
     };
     if said(&["usiku", "night", "tonight"]) {
@@ -358,7 +358,7 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     let settled: Vec<usize> = weekdays
         .iter()
         .copied()
-        .filter(|&i| !after_travel(words, i, 5) && !after_event(words, i))
+        .filter(|&i| !after_travel(words, i, 5) && !after_event(words, i, 2))
         .collect();
     let weekdays = if settled.is_empty() {
         weekdays

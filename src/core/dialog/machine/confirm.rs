@@ -574,14 +574,7 @@ impl Dialog<'_> {
                 self.state.step = Step::Idle;
                 self.continue_after_write(true, appt.start);
             }
-            Err(WriteFailure::SlotTaken) => {
-                let when = When {
-                    date: Some(c.slot.start.with_timezone(&tz).date_naive()),
-                    time: Some(c.slot.start.with_timezone(&tz).time()),
-                    part: None,
-                };
-                self.search(c.purpose, c.service, c.staff, when, true);
-            }
+            Err(WriteFailure::SlotTaken) => self.search_again_near(&c),
             Err(_) => {
                 self.say(Msg::SaveFailed.text(lang));
                 self.state.step = Step::Idle;
@@ -592,6 +585,18 @@ impl Dialog<'_> {
     /// Payment after a booking: the M-Pesa prompt when the tenant can send
     /// one, else how to pay (the tenant's paybill), never a prompt that
     /// cannot start.
+    /// The time confirmed was taken before it could be written: free
+    /// times near it, saying so.
+    pub(super) fn search_again_near(&mut self, c: &ConfirmSlot) {
+        let local = c.slot.start.with_timezone(&self.config.tz);
+        let when = When {
+            date: Some(local.date_naive()),
+            time: Some(local.time()),
+            part: None,
+        };
+        self.search(c.purpose, c.service, c.staff, when, true);
+    }
+
     pub(super) fn after_booking(&mut self, appointment_id: Uuid, amount: Money) {
         if amount.minor <= 0 {
             return;

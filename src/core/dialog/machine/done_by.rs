@@ -1,9 +1,7 @@
 //! "Will I be done before 12:30? I have a meeting", "I need to be out by
 //! 1pm", "nimalize kabla ya saa sita": a time the booking must end by.
 //! What is proposed and ends in time is said to; otherwise the latest start
-//! on the half hour that ends in time is asked for instead.
-
-use chrono::Timelike;
+//! on the booking grid that ends in time is asked for instead.
 
 use super::*;
 
@@ -50,13 +48,8 @@ impl Dialog<'_> {
             return;
         };
         let latest = by - Duration::minutes(i64::from(service.duration_min));
-        // On the half hour, never later than it must be.
-        let start = latest
-            .with_minute(if latest.minute() >= 30 { 30 } else { 0 })
-            .unwrap_or(latest);
-        if start < by {
-            u.when.time = Some(start);
-        }
+        // On the booking grid, never later than it must be.
+        u.when.time = Some(self.config.on_grid(latest, false));
     }
 
     /// "Will I be done before 12:30?" at a confirmation that ends by then:

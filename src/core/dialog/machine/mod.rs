@@ -218,19 +218,7 @@ impl<'a> Dialog<'a> {
             other => other,
         };
         let mut u = self.understand(&turn, tokens);
-        self.earliest_asked = u.tokens.has_any(&[
-            "earliest",
-            "soonest",
-            "first available",
-            "next available",
-            "as early as possible",
-            "as soon as possible",
-            "asap",
-            "mapema zaidi",
-            "mapema kabisa",
-            "nafasi ya kwanza",
-            "ya mapema zaidi",
-        ]);
+        self.earliest_asked = understanding::asks_earliest(&u.tokens);
         // "the tuesday after", "jumanne inayofuata": after the day being
         // talked about, not this week's.
         if let Some(day) = self.day_after_the_one_discussed(&step, &u.tokens) {

@@ -18,17 +18,13 @@ impl Dialog<'_> {
         self.state.plan = Plan::default();
         // Right after: the end on the booking grid (a 45-minute manicure
         // from 14:00 is followed at 15:00, leaving its buffer).
-        let step = i64::from(self.config.slot_step_min.max(5));
-        let minutes = i64::from(chrono::Timelike::num_seconds_from_midnight(&end.time()) / 60);
-        let on_grid = NaiveTime::from_num_seconds_from_midnight_opt(
-            u32::try_from((minutes + step - 1) / step * step * 60).unwrap_or(0),
-            0,
-        )
-        .filter(|t| *t >= end.time())
-        .unwrap_or(end.time());
         let when = When {
             date: Some(end.date_naive()),
-            time: Some(asked.filter(|t| *t >= end.time()).unwrap_or(on_grid)),
+            time: Some(
+                asked
+                    .filter(|t| *t >= end.time())
+                    .unwrap_or_else(|| self.config.on_grid(end.time(), true)),
+            ),
             part: None,
         };
         self.search(Purpose::New, service, None, when, false);
@@ -113,15 +109,7 @@ impl Dialog<'_> {
                 });
                 self.state.step = Step::Idle;
             }
-            Err(WriteFailure::SlotTaken) => {
-                let tz = self.config.tz;
-                let when = When {
-                    date: Some(c.slot.start.with_timezone(&tz).date_naive()),
-                    time: Some(c.slot.start.with_timezone(&tz).time()),
-                    part: None,
-                };
-                self.search(c.purpose, c.service, c.staff, when, true);
-            }
+            Err(WriteFailure::SlotTaken) => self.search_again_near(&c),
             Err(_) => {
                 self.say(Msg::MoveFailed.text(lang));
                 self.state.step = Step::Idle;

@@ -1,15 +1,14 @@
 //! Who works when, from the staff's weekly hours: "Is Achieng in on
 //! Monday?", "Brian yuko jumamosi?" (whether a staff member works on the
-//! day asked, and which days and hours they work), and "what are your
-//! hours on Sunday?" (from the first to the last hour anyone works).
+//! day asked, and which days and hours they work), "what are your hours on
+//! Sunday?" (from the first to the last hour anyone works), "do you do
+//! facials on Sundays?" (who does it that day).
 
-use chrono::{Datelike, NaiveDate, Weekday};
-
-use crate::core::dialog::catalog::StaffInfo;
-use crate::core::dialog::when::alternative_when;
+use chrono::{NaiveDate, Weekday};
 
 use super::*;
 use crate::core::booking::WeeklyWindow;
+use crate::core::dialog::when::alternative_when;
 
 impl Dialog<'_> {
     pub(super) fn say_staff_days(&mut self, staff: Option<Uuid>, day: Option<NaiveDate>) {
@@ -17,16 +16,12 @@ impl Dialog<'_> {
         let Some(person) = staff.and_then(|id| self.config.catalog.staff_member(id)) else {
             return;
         };
-        let who = person.first_name().to_owned();
-        let open: Vec<&WeeklyWindow> = person.weekly.iter().filter(|w| w.is_available).collect();
-        let schedule = week(lang, &open);
+        let who = person.first_name();
+        let schedule = week(lang, &person.weekly);
         let line = match day {
             Some(day) => {
-                let dow = day.weekday().num_days_from_monday() as u8;
-                let that_day: Vec<&&WeeklyWindow> =
-                    open.iter().filter(|w| w.day_of_week == dow).collect();
                 let date = say::date(lang, day);
-                match (lang, that_day.first()) {
+                match (lang, person.hours_on(day)) {
                     (Lang::En, Some(w)) => format!(
                         "Yes, {who} is in on {date}, {} to {}.",
                         say::time(lang, w.start),
@@ -52,9 +47,7 @@ impl Dialog<'_> {
         };
         self.say(line);
     }
-}
 
-impl Dialog<'_> {
     /// "what time do you close on thursday?": the hours appointments can
     /// be had on that day (nothing on a public holiday: the booking says
     /// it is closed).
@@ -63,64 +56,51 @@ impl Dialog<'_> {
             return;
         }
         let lang = self.state.lang;
-        let dow = day.weekday().num_days_from_monday() as u8;
-        let windows = self
-            .config
-            .catalog
-            .staff
-            .iter()
-            .flat_map(|p| &p.weekly)
-            .filter(|w| w.is_available && w.day_of_week == dow);
-        let (from, to) = windows.fold((None, None), |(from, to), w| {
-            (
-                Some(from.map_or(w.start, |f: chrono::NaiveTime| f.min(w.start))),
-                Some(to.map_or(w.end, |t: chrono::NaiveTime| t.max(w.end))),
-            )
-        });
+        let windows = || {
+            self.config
+                .catalog
+                .staff
+                .iter()
+                .filter_map(|p| p.hours_on(day))
+        };
+        let from = windows().map(|w| w.start).min();
+        let to = windows().map(|w| w.end).max();
         let date = say::date(lang, day);
-        let line = match (lang, from, to) {
-            (Lang::En, Some(from), Some(to)) => format!(
+        let line = match (lang, from.zip(to)) {
+            (Lang::En, Some((from, to))) => format!(
                 "On {date}, appointments are from {} to {}.",
                 say::time(lang, from),
                 say::time(lang, to)
             ),
-            (Lang::Sw, Some(from), Some(to)) => format!(
+            (Lang::Sw, Some((from, to))) => format!(
                 "{date}, miadi ni kuanzia {} hadi {}.",
                 say::time(lang, from),
                 say::time(lang, to)
             ),
-            (Lang::En, _, _) => format!("There are no appointments on {date}."),
-            (Lang::Sw, _, _) => format!("Hakuna miadi {date}."),
+            (Lang::En, None) => format!("There are no appointments on {date}."),
+            (Lang::Sw, None) => format!("Hakuna miadi {date}."),
         };
         self.say(line);
     }
-}
 
-impl Dialog<'_> {
     /// "do you do retwists on sundays? if not is saturday 4pm free?": the
     /// second day when nobody does the service on the first.
     pub(super) fn day_someone_works(&self, u: &mut Understood, now: DateTime<Utc>) {
         let Some((first, alt)) = alternative_when(&u.tokens, now, self.config.tz) else {
             return;
         };
-        let Some(service) = u.services.first().copied().or(u.service) else {
+        let (Some(service), Some(day)) = (u.services.first().copied().or(u.service), first.date)
+        else {
             return;
         };
-        let Some(day) = first.date else { return };
-        let dow = day.weekday().num_days_from_monday() as u8;
-        let doers: Vec<&StaffInfo> = self
+        let mut doers = self
             .config
             .catalog
             .staff
             .iter()
             .filter(|p| p.services.contains(&service) && !p.weekly.is_empty())
-            .collect();
-        let works = doers.iter().any(|p| {
-            p.weekly
-                .iter()
-                .any(|w| w.is_available && w.day_of_week == dow)
-        });
-        if !doers.is_empty() && !works {
+            .peekable();
+        if doers.peek().is_some() && doers.all(|p| p.hours_on(day).is_none()) {
             u.when = alt;
         }
     }
@@ -135,23 +115,14 @@ impl Dialog<'_> {
         else {
             return;
         };
-        let dow = day.weekday().num_days_from_monday() as u8;
         let date = say::date(lang, day);
         let who: Vec<String> = catalog
             .staff
             .iter()
             .filter(|p| p.services.contains(&service))
             .filter_map(|p| {
-                let w = p
-                    .weekly
-                    .iter()
-                    .find(|w| w.is_available && w.day_of_week == dow)?;
-                Some(format!(
-                    "{} ({}-{})",
-                    p.first_name(),
-                    say::time(Lang::En, w.start),
-                    say::time(Lang::En, w.end)
-                ))
+                let w = p.hours_on(day)?;
+                Some(format!("{} ({})", p.first_name(), hours(Lang::En, w)))
             })
             .collect();
         let closed = crate::core::booking::holidays::kenyan_holiday(day).is_some()
@@ -172,12 +143,21 @@ impl Dialog<'_> {
     }
 }
 
+/// "09:00-18:00" / "saa 3:00 asubuhi (09:00) hadi saa 12:00 jioni (18:00)".
+fn hours(lang: Lang, w: &WeeklyWindow) -> String {
+    let (from, to) = (say::time(lang, w.start), say::time(lang, w.end));
+    match lang {
+        Lang::En => format!("{from}-{to}"),
+        Lang::Sw => format!("{from} hadi {to}"),
+    }
+}
+
 /// "Tuesday to Saturday 09:00-18:00 and Sunday 10:00-16:00": runs of
 /// days with the same hours, Monday first.
-fn week(lang: Lang, open: &[&WeeklyWindow]) -> String {
+fn week(lang: Lang, weekly: &[WeeklyWindow]) -> String {
     let mut runs: Vec<(u8, u8, &WeeklyWindow)> = Vec::new();
     for d in 0..7u8 {
-        let Some(w) = open.iter().find(|w| w.day_of_week == d) else {
+        let Some(w) = weekly.iter().find(|w| w.is_available && w.day_of_week == d) else {
             continue;
         };
         match runs.last_mut() {
@@ -200,16 +180,8 @@ fn week(lang: Lang, open: &[&WeeklyWindow]) -> String {
                 format!("{} {to} {}", day_name(lang, first), day_name(lang, last))
             };
             match lang {
-                Lang::En => format!(
-                    "{days} {}-{}",
-                    say::time(lang, w.start),
-                    say::time(lang, w.end)
-                ),
-                Lang::Sw => format!(
-                    "{days}, {} hadi {}",
-                    say::time(lang, w.start),
-                    say::time(lang, w.end)
-                ),
+                Lang::En => format!("{days} {}", hours(lang, w)),
+                Lang::Sw => format!("{days}, {}", hours(lang, w)),
             }
         })
         .collect();

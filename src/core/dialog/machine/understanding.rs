@@ -221,3 +221,21 @@ fn without_events(tokens: &Tokens) -> Tokens {
             .collect(),
     )
 }
+
+/// "earliest u got?", "next available", "nafasi ya kwanza": the first free
+/// time asked for.
+pub(super) fn asks_earliest(tokens: &Tokens) -> bool {
+    tokens.has_any(&[
+        "earliest",
+        "soonest",
+        "first available",
+        "next available",
+        "as early as possible",
+        "as soon as possible",
+        "asap",
+        "mapema zaidi",
+        "mapema kabisa",
+        "nafasi ya kwanza",
+        "ya mapema zaidi",
+    ])
+}

@@ -108,11 +108,14 @@ pub(super) fn after_travel(words: &[String], i: usize, within: usize) -> bool {
         .any(|w| TRAVEL.contains(&w.as_str()))
 }
 
-/// Whether the word at `i` closely follows an event the customer goes to
-/// ("wedding saturday", "graduation party jioni", "ana safari jioni"): its
-/// day or part of the day is the event's, not the booking's.
-pub(super) fn after_event(words: &[String], i: usize) -> bool {
-    words[i.saturating_sub(2)..i].iter().any(|w| is_event(w))
+/// Whether the word at `i` follows an event the customer goes to within
+/// `within` words ("wedding saturday", "graduation party jioni", "ana safari
+/// jioni", "getting married on Saturday 20th"): its day or part of the day
+/// is the event's, not the booking's.
+pub(super) fn after_event(words: &[String], i: usize, within: usize) -> bool {
+    words[i.saturating_sub(within)..i]
+        .iter()
+        .any(|w| is_event(w))
 }
 
 /// A word that names an event the customer goes to, or a trip.
@@ -146,20 +149,13 @@ fn is_event(w: &str) -> bool {
     )
 }
 
-/// Whether a day of the month at `at` is an event's ("I'm getting married
-/// on Saturday 20th", "niko na interview thursday 17th"): an event word
-/// up to four words before it.
-fn event_day(words: &[String], at: usize) -> bool {
-    words[at.saturating_sub(4)..at].iter().any(|w| is_event(w))
-}
-
 /// Whether the only date the words give is the customer's travel or an
 /// event's ("hi, landing on 20th, want box braids", "I'm getting married
 /// on Saturday 20th, I want a facial"): no booking day.
 pub fn only_travel_or_event_date(tokens: &Tokens, today: NaiveDate) -> bool {
     let words = tokens.words();
     let mut weekdays = (0..words.len()).filter(|&i| lexicon::weekday(&words[i]).is_some());
-    let weekdays_travel = weekdays.all(|i| after_travel(words, i, 5) || after_event(words, i));
+    let weekdays_travel = weekdays.all(|i| after_travel(words, i, 5) || after_event(words, i, 2));
     let dates = calendar_dates(words, today);
     if dates.is_empty() {
         weekdays_travel && words.iter().any(|w| lexicon::weekday(w).is_some())
@@ -183,7 +179,9 @@ pub(super) fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<
     // booking's (bridal hair on the wedding day). With another weekday
     // ("interview thursday 17th … wash n set wednesday"), that one.
     let other_weekday = (0..words.len()).any(|i| {
-        lexicon::weekday(&words[i]).is_some() && !after_travel(words, i, 5) && !event_day(words, i)
+        lexicon::weekday(&words[i]).is_some()
+            && !after_travel(words, i, 5)
+            && !after_event(words, i, 4)
     });
     if !other_weekday && let Some(&(d, _)) = dates.iter().find(|(_, kind)| *kind == DayOf::Event) {
         return Some((d, false));
@@ -209,7 +207,7 @@ fn calendar_dates(words: &[String], today: NaiveDate) -> Vec<(NaiveDate, DayOf)>
         let at = start + at;
         let kind = if after_travel(words, at, 5) {
             DayOf::Travel
-        } else if event_day(words, at) {
+        } else if after_event(words, at, 4) {
             DayOf::Event
         } else {
             DayOf::Booking
