@@ -405,6 +405,9 @@ const RESCHEDULE_STEMS: &[&str] = &[
     "sukum",
     "pelek",
     "hamish",
+    // "hamia" (move to): "pedicure yangu ya ijumaa ihamie jumamosi"
+    "hamie",
+    "hamiwe",
     "ahiris",
     "push",
     "postpon",
@@ -416,7 +419,8 @@ const RESCHEDULE_STEMS: &[&str] = &[
 const CANCEL_STEMS: &[&str] = &[
     "ghair", "ifute", "tufute", "nifutie", "ifutwe", "futilia", "ufute", "mfute",
     // "iondoe", "tuiondoe", "iondolewe" (take it off)
-    "iondo", "uiondo", "tuiondo", "ziondo", // "uicancel", "ku-cancel", "nicancelie"
+    "iondo", "uiondo", "tuiondo", "ziondo", // "ondoa pedicure, nibaki na manicure tu"
+    "ondoa",  // "uicancel", "ku-cancel", "nicancelie"
     "cancel",
 ];
 
@@ -560,7 +564,29 @@ pub fn names_booking_by_day(tokens: &Tokens) -> bool {
 /// my booking").
 pub fn asks_about_existing(tokens: &Tokens) -> bool {
     let mine = refers_to_existing(tokens) || tokens.has_any(&["my appointment", "my booking"]);
-    mine && asks_when_it_is(tokens)
+    // "what do i have this week?", "nimebook nini?": what they have, asked
+    // on its own ("what do I have to pay" asks something else).
+    let what_i_have = tokens.has_any(&[
+        "what do i have",
+        "what have i booked",
+        "what did i book",
+        "what am i booked for",
+        "do i have anything",
+        "do i have any appointment",
+        "do i have any appointments",
+        "do i have any booking",
+        "do i have any bookings",
+        "am i booked",
+        "nina nini",
+        "niko na nini",
+        "nimebook nini",
+        "nimeweka nini",
+        "nina miadi gani",
+        "nina appointment gani",
+        "nina appointment ngapi",
+        "nina booking gani",
+    ]) && !tokens.has_any(&["what do i have to", "do i have to"]);
+    (mine && asks_when_it_is(tokens)) || what_i_have
 }
 
 /// "what time is", "nimesahau", "saa ngapi": asks when something is.

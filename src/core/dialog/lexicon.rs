@@ -131,6 +131,32 @@ pub fn correct(word: &str) -> Correction {
     }
 }
 
+/// An English weekday misspelt one edit beyond what `correct` allows
+/// ("thurdy", "tusedy", "wednsdy"): its first two letters, a 'd' after
+/// them and a final 'y' kept, and no other weekday as near ("fridge",
+/// "sunny" and "monkey" are no days).
+fn misspelt_weekday(word: &str) -> Option<&'static str> {
+    let len = word.chars().count();
+    if len < 5 || !word.chars().all(|c| c.is_ascii_lowercase()) || !word.ends_with('y') {
+        return None;
+    }
+    if !word.get(2..).is_some_and(|rest| rest.contains('d')) {
+        return None;
+    }
+    let edits = allowed_edits(len) + 1;
+    let mut near = words::DAY_TARGETS.iter().filter(|d| {
+        weekday(d).is_some()
+            && d.is_ascii()
+            && d.get(..2) == word.get(..2)
+            && !d.starts_with("juma")
+            && strsim::osa_distance(word, d) <= edits
+    });
+    match (near.next(), near.next()) {
+        (Some(day), None) => Some(day),
+        _ => None,
+    }
+}
+
 /// Whether an unknown word that was not corrected still looks like a day:
 /// the start of two different day words ("jumat"), or one edit beyond the
 /// allowed distance from a day word ("wensday").
@@ -213,6 +239,10 @@ pub fn normalise(raw: Vec<String>) -> Normalised {
         if let Some((a, b)) = split_glued(w) {
             out.push(a.to_owned());
             out.push(b.to_owned());
+            continue;
+        }
+        if let Some(day) = misspelt_weekday(w) {
+            out.push(day.to_owned());
             continue;
         }
         uncertain_day |= looks_like_day(w);
@@ -516,17 +546,24 @@ mod tests {
             ("tuesdy", "tuesday"),
             ("jumanee", "jumanne"),
             ("kesh0", "kesh0"),
+            // two edits, the day's first letters, its 'd' and 'y' kept
+            ("thurdy", "thursday"),
+            ("tusedy", "tuesday"),
+            ("wednsdy", "wednesday"),
         ];
         for (text, want) in cases {
             let n = norm(text);
             assert_eq!(n.words.join(" "), want, "{text}");
             assert!(!n.uncertain_day, "{text}");
         }
+        for text in ["fridge", "frisky", "monkey", "sunny"] {
+            assert_eq!(norm(text).words.join(" "), text);
+        }
     }
 
     #[test]
     fn misspellings_equally_close_to_two_days_are_not_guessed() {
-        for text in ["jumatanu", "jumat", "jumata", "wednsdy"] {
+        for text in ["jumatanu", "jumat", "jumata"] {
             let n = norm(text);
             assert!(
                 n.words.iter().all(|w| !is_day_word(w)),

@@ -288,7 +288,9 @@ const COMPANIONS: &str = "daughter, son, sister, brother, friend, mum, mom, moth
     auntie, aunty, grandma, grandmother, partner, fiance, fiancee, boyfriend, girlfriend,
     sis, bro, neighbour, neighbor, mother in law, sister in law, daughters, sons, sisters,
     brothers, friends, kids, children, girls, boys, cousins, colleagues, bride, groom,
-    bridesmaid, bridesmaids, maid of honour, twins, ladies, guys";
+    bridesmaid, bridesmaids, maid of honour, twins, ladies, guys, roommate, roommates, roomate,
+    roomates, roomie, roomies, flatmate, flatmates, housemate, housemates, classmate, classmates,
+    workmate, workmates, coworker, coworkers, campomate, campmate";
 
 /// Swahili / Sheng companions, followed by a possessive.
 const SW_COMPANIONS: &str = "binti, mtoto, watoto, dada, kaka, rafiki, marafiki, mama, baba, mume,
@@ -301,9 +303,6 @@ const SW_COMPANIONS: &str = "binti, mtoto, watoto, dada, kaka, rafiki, marafiki,
 /// "three of us", otherwise 1. Capped at 6.
 pub fn party_size(tokens: &Tokens) -> u8 {
     let words = tokens.words();
-    if let Some(n) = stated_count(words) {
-        return n;
-    }
     let has = |list: &'static str| {
         phrases(list).any(|p| (0..words.len()).any(|at| matches_at(words, at, p)))
     };
@@ -312,6 +311,13 @@ pub fn party_size(tokens: &Tokens) -> u8 {
         mimi pamoja na, pamoja nami, nami, both of us, us both, sisi wote, mi na, na mi, sote,
         sote pamoja, sisi sote",
     );
+    match stated_count(words) {
+        Some(Count::Everyone(n)) => return n,
+        // "watoto wawili wasukwe mabutu, na mimi nifanye manicure": the
+        // two and the customer.
+        Some(Count::Others(n)) => return if me { (n + 1).min(6) } else { n },
+        None => {}
+    }
     // "I'm coming with my sister … she wants cornrows": someone else's
     // service said, so the customer and the one they come with.
     // Not "this is for my wife, she wants cornrows": only her.
@@ -461,7 +467,7 @@ fn count_word(w: &str) -> Option<u8> {
 }
 
 /// An explicit head count ("two of us", "sisi watatu", "for 2 people").
-fn stated_count(words: &[String]) -> Option<u8> {
+fn stated_count(words: &[String]) -> Option<Count> {
     let number = |w: &str| -> Option<u8> {
         match w {
             "two" | "2" | "wawili" | "wawiili" | "mbili" => Some(2),
@@ -497,11 +503,21 @@ fn stated_count(words: &[String]) -> Option<u8> {
             );
         // "nina watoto watatu": the children are had, not booked.
         let had = i >= 2 && is_word(&words[i - 2], "nina, tuna, niko");
-        if en || sw || (sw_people && !had) {
-            return Some(n);
+        if en || sw {
+            return Some(Count::Everyone(n));
+        }
+        if sw_people && !had {
+            return Some(Count::Others(n));
         }
     }
     None
+}
+
+/// A head count said: of everyone ("sisi wawili", "two of us") or of the
+/// people the customer brings ("watoto wawili").
+enum Count {
+    Everyone(u8),
+    Others(u8),
 }
 
 #[cfg(test)]
@@ -739,6 +755,12 @@ mod tests {
                 2,
             ),
             ("nina watoto wawili wote wanataka kusukwa", 2),
+            (
+                "kesho nataka kuleta watoto wawili wasukwe mabutu, na mimi nifanye manicure. tunaweza kuja saa nne wote?",
+                3,
+            ),
+            ("ok do u have 2 slots tmrw 11am? for me n my roommate", 2),
+            ("hi uh me and my roommate want to get our eyebrows done", 2),
         ];
         for (text, want) in cases {
             assert_eq!(party_size(&Tokens::new(text)), *want, "{text}");

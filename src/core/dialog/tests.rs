@@ -15,6 +15,7 @@ use crate::core::ids::PhoneNumber;
 mod answers;
 mod changes;
 mod compound;
+mod everyday;
 mod payment_problems;
 
 struct World {

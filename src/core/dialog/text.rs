@@ -132,7 +132,19 @@ fn raw_words(text: &str) -> Vec<String> {
         };
         cleaned.push(if keep { c } else { ' ' });
     }
-    cleaned.split_whitespace().map(str::to_owned).collect()
+    let mut words: Vec<String> = cleaned.split_whitespace().map(str::to_owned).collect();
+    // "morning! do u have a slot …": a part of the day said alone before
+    // the rest is a greeting ("good morning"), not the time asked for.
+    let opening = lower.trim_start();
+    if let Some(part) = ["morning", "mornin", "evening", "afternoon"]
+        .into_iter()
+        .find(|p| opening.starts_with(p))
+        && opening[part.len()..].starts_with(['!', ',', '.'])
+        && words.len() > 1
+    {
+        words.insert(0, "good".to_owned());
+    }
+    words
 }
 
 /// Exact match, or one edit (a swap counts as one) away for words of six
@@ -513,13 +525,36 @@ const EN_WORDS: &[&str] = &[
     "so",
 ];
 
-/// Detects the language of one turn from the two lexicons. "Mixed" needs at
-/// least two words of each side or a quarter of the recognised words.
-pub fn detect(tokens: &Tokens) -> DetectedLang {
+/// A Swahili word: in the lexicon, or a verb by its shape the lexicon does
+/// not hold ("nitajaribu", "tumefika", "kuwekewa"): a subject and tense
+/// prefix, at least three more letters, a vowel at the end.
+fn is_sw_word(w: &str) -> bool {
+    if SW_WORDS.contains(&w) {
+        return true;
+    }
+    const PREFIXES: &[&str] = &[
+        "nita", "nime", "nili", "nina", "tuta", "tume", "tuli", "tuna", "wata", "wame", "wali",
+        "wana", "mta", "mme", "mli", "mna", "ku",
+    ];
+    w.chars().all(|c| c.is_ascii_lowercase())
+        && w.ends_with(['a', 'e', 'i', 'u'])
+        && !EN_WORDS.contains(&w)
+        && PREFIXES
+            .iter()
+            .any(|p| w.strip_prefix(p).is_some_and(|rest| rest.len() >= 3))
+}
+
+/// The words of a turn on each side (Swahili, English): loanwords and a
+/// yes first ("ya book both") on neither.
+fn side_counts(tokens: &Tokens) -> (usize, usize) {
     let mut sw = 0usize;
     let mut en = 0usize;
-    for w in tokens.words() {
-        let is_sw = SW_WORDS.contains(&w.as_str());
+    for (i, w) in tokens.words().iter().enumerate() {
+        // "ya book both": a yes first, not the Swahili "of".
+        if i == 0 && matches!(w.as_str(), "ya" | "yah") {
+            continue;
+        }
+        let is_sw = is_sw_word(w);
         let is_en = EN_WORDS.contains(&w.as_str()) && !LOANWORDS.contains(&w.as_str());
         match (is_sw, is_en) {
             (true, false) => sw += 1,
@@ -527,6 +562,13 @@ pub fn detect(tokens: &Tokens) -> DetectedLang {
             _ => {}
         }
     }
+    (sw, en)
+}
+
+/// Detects the language of one turn from the two lexicons. "Mixed" needs at
+/// least two words of each side or a quarter of the recognised words.
+pub fn detect(tokens: &Tokens) -> DetectedLang {
+    let (sw, en) = side_counts(tokens);
     let total = sw + en;
     if total == 0 {
         return DetectedLang::Unknown;
@@ -560,16 +602,7 @@ pub fn reply_language(
         DetectedLang::En => Lang::En,
         DetectedLang::Sw => Lang::Sw,
         DetectedLang::Mixed => {
-            let sw = tokens
-                .words()
-                .iter()
-                .filter(|w| SW_WORDS.contains(&w.as_str()))
-                .count();
-            let en = tokens
-                .words()
-                .iter()
-                .filter(|w| EN_WORDS.contains(&w.as_str()))
-                .count();
+            let (sw, en) = side_counts(tokens);
             match sw.cmp(&en) {
                 std::cmp::Ordering::Greater => Lang::Sw,
                 std::cmp::Ordering::Less => Lang::En,
@@ -650,5 +683,23 @@ mod tests {
         }
         let t = Tokens::new("fiti book");
         assert_eq!(reply_language(&t, detect(&t), None, Lang::En), Lang::Sw);
+        // A yes first is no Swahili "of"; Swahili verbs the lexicon does
+        // not hold are read by their shape.
+        let t = Tokens::new("ya book both");
+        assert_eq!(reply_language(&t, detect(&t), None, Lang::En), Lang::En);
+        for text in [
+            "ok nitajaribu kufika on time. asante",
+            "sorry tumechelewa kidogo",
+        ] {
+            let t = Tokens::new(text);
+            assert_eq!(
+                reply_language(&t, detect(&t), None, Lang::En),
+                Lang::Sw,
+                "{text}"
+            );
+        }
+        for w in ["kudos", "nitrate", "tunafish", "wanted", "mmm"] {
+            assert!(!is_sw_word(w), "{w}");
+        }
     }
 }

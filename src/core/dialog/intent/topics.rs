@@ -177,7 +177,9 @@ const RULES: &[Rule] = &[
             nikihitaji kufuta, nikihitaji kuhamisha, nikitaka kuhamisha, nikitaka kusogeza,
             nikihitaji kusogeza, nikiahirisha, niwajulishe, kuwajulisha, niwaarifu, kuwaarifu,
             niwaambie mapema, mapema kiasi gani, kiasi gani mapema, mapema vipi, muda gani kabla,
-            saa ngapi kabla, masaa mangapi kabla, masaa ngapi kabla, kabla ya muda gani",
+            saa ngapi kabla, masaa mangapi kabla, masaa ngapi kabla, kabla ya muda gani,
+            muda gani mapema, mapema muda gani, mapema saa ngapi, how early should,
+            how early must, how early do",
         unless: "notice board, =noticed, i notice, did you notice, short notice, late notice,
             last minute notice, such short notice",
     },
@@ -201,6 +203,7 @@ const RULES: &[Rule] = &[
         unless: "take mpesa, take m pesa, take card, take cards, take cash, takes mpesa,
             takes card, takes cash, take visa, take payment, how many hours before,
             hours before, how many hours notice, how much time before, muda gani kabla,
+            muda gani mapema, mapema muda gani,
             masaa mangapi kabla, masaa ngapi kabla",
     },
     Rule {

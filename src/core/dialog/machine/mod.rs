@@ -86,9 +86,9 @@ pub struct Dialog<'a> {
     /// The channel (or an earlier COLLECT_PHONE) knows the customer's
     /// number: a booking needs one.
     phone_known: bool,
-    /// The turn being handled asks for the first free time ("earliest u
-    /// got?", "next available", "mapema zaidi").
-    earliest_asked: bool,
+    /// The turn being handled asks for the first or the last free time
+    /// ("earliest u got?", "next available", "whats the latest?").
+    extreme_asked: Option<Extreme>,
 }
 
 /// What one turn said, understood once.
@@ -136,7 +136,7 @@ impl<'a> Dialog<'a> {
             pending: Vec::new(),
             pending_choices: Vec::new(),
             phone_known: true,
-            earliest_asked: false,
+            extreme_asked: None,
         }
     }
 
@@ -218,7 +218,7 @@ impl<'a> Dialog<'a> {
             other => other,
         };
         let mut u = self.understand(&turn, tokens);
-        self.earliest_asked = understanding::asks_earliest(&u.tokens);
+        self.extreme_asked = understanding::asks_extreme(&u.tokens);
         // "the tuesday after", "jumanne inayofuata": after the day being
         // talked about, not this week's.
         if let Some(day) = self.day_after_the_one_discussed(&step, &u.tokens) {
@@ -350,6 +350,11 @@ impl<'a> Dialog<'a> {
                     "kama nita",
                     "if i",
                     "what if",
+                    // "in case nishindwe kuja kesho, ni muda gani mapema
+                    // lazima ni-cancel?"
+                    "in case",
+                    "incase",
+                    "ikitokea",
                     "policy",
                     "lini",
                     "until when",
@@ -640,12 +645,17 @@ impl<'a> Dialog<'a> {
         // is booked right after it.
         // "can i add a pedicure at 1pm after my braids on saturday?": the
         // one after "after my" is theirs too.
-        let after_mine = u.tokens.has_any(&["after my", "before my", "with my"]);
+        // "i want to book a pedicure on thursday right after my facial",
+        // "nataka pia nyusi jumamosi baada ya relaxer yangu": after theirs.
+        let right_after_mine = u.tokens.has_any(&["after my", "baada ya"]);
+        let after_mine = right_after_mine || u.tokens.has_any(&["before my", "with my"]);
         let owned = self
             .owned_service(u)
             .filter(|(_, how)| *how == Owned::Stated || after_mine)
             .map(|(id, _)| id);
-        if (refers_to_existing(&u.tokens) || owned.is_some()) && new_time::adds_after(&u.tokens) {
+        if (refers_to_existing(&u.tokens) || owned.is_some())
+            && (new_time::adds_after(&u.tokens) || (owned.is_some() && right_after_mine))
+        {
             let theirs = owned.or(u.services.first().copied());
             if let Some(theirs) = theirs
                 && let Some(add) = u.services.iter().copied().find(|s| *s != theirs)

@@ -241,7 +241,11 @@ impl Dialog<'_> {
             staff,
             when,
             retry,
-            earliest: self.earliest_asked && when.time.is_none(),
+            // A time said with "the latest" is when they can come from
+            // ("whats the latest? i finish class at 4").
+            extreme: self
+                .extreme_asked
+                .filter(|e| when.time.is_none() || *e == Extreme::Latest),
         });
     }
 
@@ -309,6 +313,34 @@ impl Dialog<'_> {
             self.offer_slots(a, near, true);
             return;
         }
+        // "earliest u got?" / "whats the latest?": the first or the last
+        // free time (on the day and in the part of the day asked; for the
+        // latest, from the time said, on the first day with any), proposed.
+        if let Some(extreme) = a.extreme {
+            let fits = |s: &&Slot| {
+                let l = s.start.with_timezone(&tz);
+                a.when.date.is_none_or(|d| l.date_naive() == d)
+                    && a.when.part.is_none_or(|part| {
+                        let (from, to) = part.window();
+                        l.time() >= from && l.time() < to
+                    })
+                    && a.when.time.is_none_or(|from| l.time() >= from)
+            };
+            let picked = match extreme {
+                Extreme::Earliest => slots.iter().find(fits),
+                Extreme::Latest => slots.iter().find(fits).and_then(|first| {
+                    let day = first.start.with_timezone(&tz).date_naive();
+                    slots
+                        .iter()
+                        .filter(fits)
+                        .rfind(|s| s.start.with_timezone(&tz).date_naive() == day)
+                }),
+            };
+            if let Some(&slot) = picked {
+                self.confirm(a.purpose, a.service, a.staff, a.when, slot);
+                return;
+            }
+        }
         // An exact time asked for.
         if let Some(time) = a.when.time {
             let date = a.when.date.unwrap_or_else(|| {
@@ -355,22 +387,6 @@ impl Dialog<'_> {
             });
             self.offer_slots(a, near, true);
             return;
-        }
-        // "earliest u got?": the first free time (on the day and in the
-        // part of the day asked), proposed.
-        if a.earliest {
-            let first = slots.iter().find(|s| {
-                let l = s.start.with_timezone(&tz);
-                a.when.date.is_none_or(|d| l.date_naive() == d)
-                    && a.when.part.is_none_or(|part| {
-                        let (from, to) = part.window();
-                        l.time() >= from && l.time() < to
-                    })
-            });
-            if let Some(&slot) = first {
-                self.confirm(a.purpose, a.service, a.staff, a.when, slot);
-                return;
-            }
         }
         // A date (and maybe a part of the day).
         if let Some(date) = a.when.date {

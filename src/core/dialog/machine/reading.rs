@@ -5,6 +5,7 @@
 use super::*;
 use crate::core::dialog::intent::lexicon::is_word;
 use crate::core::dialog::names::is_person;
+use crate::core::dialog::numbers::en_small;
 
 impl Dialog<'_> {
     /// A request for services at different days or times in one turn,
@@ -392,9 +393,23 @@ pub(super) fn bare_hour_change(tokens: &Tokens) -> Option<NaiveTime> {
     ]) {
         return None;
     }
-    let h = tokens
-        .words()
-        .iter()
-        .find_map(|w| w.parse::<u32>().ok().filter(|h| (1..=12).contains(h)))?;
+    // As a recogniser writes it too ("uh actually can we do eight
+    // instead"): a number word right after "do", "it", "at", "for", "be"
+    // or right before "instead"/"then" ("the other one" is no hour).
+    let words = tokens.words();
+    let word_hour = |i: usize| {
+        let before = i.checked_sub(1).map_or("", |j| words[j].as_str());
+        let after = words.get(i + 1).map_or("", String::as_str);
+        let placed = matches!(before, "do" | "it" | "at" | "for" | "be")
+            || matches!(after, "instead" | "then" | "o" | "oclock");
+        en_small(&words[i]).filter(|h| (2..=12).contains(h) && placed)
+    };
+    let h = (0..words.len()).find_map(|i| {
+        words[i]
+            .parse::<u32>()
+            .ok()
+            .filter(|h| (1..=12).contains(h))
+            .or_else(|| word_hour(i))
+    })?;
     NaiveTime::from_hms_opt(if h <= 6 { h + 12 } else { h }, 0, 0)
 }

@@ -333,10 +333,19 @@ pub struct AwaitSlots {
     pub when: When,
     /// Why we are searching again (the chosen time was just taken).
     pub retry: bool,
-    /// "earliest u got?", "next available": the first free time is
-    /// proposed rather than a list.
+    /// "earliest u got?", "whats the latest i can come?": the first or
+    /// the last free time is proposed rather than a list.
     #[serde(default)]
-    pub earliest: bool,
+    pub extreme: Option<Extreme>,
+}
+
+/// The first or the last free time asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Extreme {
+    /// "earliest u got?", "next available", "nafasi ya kwanza".
+    Earliest,
+    /// "whats the latest i can come?", "nafasi ya mwisho ni saa ngapi?".
+    Latest,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -223,19 +223,40 @@ fn without_events(tokens: &Tokens) -> Tokens {
 }
 
 /// "earliest u got?", "next available", "nafasi ya kwanza": the first free
-/// time asked for.
-pub(super) fn asks_earliest(tokens: &Tokens) -> bool {
-    tokens.has_any(&[
-        "earliest",
-        "soonest",
-        "first available",
-        "next available",
-        "as early as possible",
-        "as soon as possible",
-        "asap",
-        "mapema zaidi",
-        "mapema kabisa",
-        "nafasi ya kwanza",
-        "ya mapema zaidi",
-    ])
+/// time asked for; "whats the latest i can come?", "nafasi ya mwisho": the
+/// last ("at the latest" and "by 5 latest" set a limit instead).
+pub(super) fn asks_extreme(tokens: &Tokens) -> Option<Extreme> {
+    if tokens.has_any(&[
+        "latest",
+        "last slot",
+        "last appointment",
+        "last time you have",
+        "last time u have",
+        "as late as possible",
+        "late as possible",
+        "nafasi ya mwisho",
+        "saa ya mwisho",
+        "mwisho mwisho",
+    ]) && !tokens.has_any(&["at the latest", "at latest", "the latest by"])
+        && !tokens.words().iter().enumerate().any(|(i, w)| {
+            w == "latest" && i > 0 && tokens.words()[i - 1].chars().any(|c| c.is_ascii_digit())
+        })
+    {
+        return Some(Extreme::Latest);
+    }
+    tokens
+        .has_any(&[
+            "earliest",
+            "soonest",
+            "first available",
+            "next available",
+            "as early as possible",
+            "as soon as possible",
+            "asap",
+            "mapema zaidi",
+            "mapema kabisa",
+            "nafasi ya kwanza",
+            "ya mapema zaidi",
+        ])
+        .then_some(Extreme::Earliest)
 }

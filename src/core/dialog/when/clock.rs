@@ -80,7 +80,16 @@ pub(super) fn parse_time(tokens: &Tokens, part: Option<DayPart>) -> Option<Naive
                 let next2 = refs.get(i + c.used + 1).copied().unwrap_or("");
                 (matches!(
                     prev,
-                    "at" | "around" | "by" | "about" | "from" | "kwa" | "start" | "starting" | "kuanzia"
+                    "at" | "around"
+                        | "by"
+                        | "about"
+                        | "from"
+                        | "kwa"
+                        | "start"
+                        | "starting"
+                        | "kuanzia"
+                        // "a slot tmrw after 5?": from that hour
+                        | "after"
                 )
                     || lexicon::is_day_word(prev)
                     || is_part_word(prev)

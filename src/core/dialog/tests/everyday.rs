@@ -1,0 +1,163 @@
+//! Students between lectures and regulars with bookings (sets zd, ze):
+//! the last free time, "after 5", a policy asked with "in case", a move
+//! or a removal in Swahili verbs, "what do I have", a booking right after
+//! theirs. Each behaviour in a few phrasings.
+
+use super::*;
+
+/// The start the pending confirmation proposes, local "YYYY-MM-DD HH:MM".
+fn proposed(w: &World) -> Option<String> {
+    match &w.state.step {
+        Step::ConfirmSlot(c) => Some(
+            c.slot
+                .start
+                .with_timezone(&tz())
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+        ),
+        _ => None,
+    }
+}
+
+fn existing(w: &mut World, id: u128, service: u128, local: (u32, u32, u32), minutes: i64) {
+    let (d, h, m) = local;
+    let start = tz()
+        .with_ymd_and_hms(2026, 11, d, h, m, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    w.appointments.push(AppointmentSummary {
+        id: uuid(id),
+        service_id: uuid(service),
+        staff_id: uuid(101),
+        start,
+        end: start + Duration::minutes(minutes),
+    });
+}
+
+#[test]
+fn the_latest_time_asked_for_is_the_last_free_one_that_day() {
+    // Staff work 09:00-18:00; a retwist takes 90 minutes.
+    for ask in [
+        "need a retwist on friday, whats the latest i can come? i finish class at 4",
+        "retwist friday. what's the latest slot you have?",
+        "nataka retwist ijumaa, nafasi ya mwisho ni saa ngapi?",
+    ] {
+        let mut w = World::new();
+        w.say(ask);
+        let at = proposed(&w).unwrap_or_else(|| panic!("{ask}: no proposal"));
+        assert!(at.starts_with("2026-11-27 16:"), "{ask}: {at}");
+    }
+    // "by 5 at the latest" sets a limit, it asks for no last time.
+    let mut w = World::new();
+    w.say("retwist friday, i need to leave by 5 at the latest");
+    assert!(
+        proposed(&w).is_none_or(|at| !at.ends_with("16:30")),
+        "{:?}",
+        w.state.step
+    );
+}
+
+#[test]
+fn after_an_hour_and_a_greeting_part_of_the_day() {
+    // "morning!" greets; "after 5" is from 17:00 ("classes end 4:30" is
+    // their own day).
+    let mut w = World::new();
+    let r = w.say("morning! do u have a slot for a haircut tmrw after 5? classes end 4:30");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-26 17:00"), "{r}");
+}
+
+#[test]
+fn an_hour_said_in_words_instead_changes_the_proposal() {
+    for change in [
+        "uh actually can we do eleven instead",
+        "make it ten",
+        "can we do 3 instead",
+    ] {
+        let mut w = World::new();
+        w.say("box braids on saturday at nine in the morning");
+        assert_eq!(proposed(&w).as_deref(), Some("2026-11-28 09:00"));
+        w.say(change);
+        let at = proposed(&w).unwrap_or_else(|| panic!("{change}: {:?}", w.state.step));
+        assert_ne!(at, "2026-11-28 09:00", "{change}");
+        w.say("yes thats fine");
+        assert_ne!(w.booked_local(), ["2026-11-28 09:00"], "{change}");
+    }
+    // "the other one instead" names no hour.
+    let mut w = World::new();
+    w.say("box braids on saturday at nine in the morning");
+    w.say("can i have the other one instead");
+    assert!(w.appointments.is_empty());
+}
+
+#[test]
+fn a_policy_asked_with_in_case_cancels_nothing() {
+    for ask in [
+        "hi, parking ni free? na in case nishindwe kuja kesho, ni muda gani mapema lazima ni-cancel?",
+        "in case i have to cancel tomorrow, how early should i tell you?",
+    ] {
+        let mut w = World::new();
+        existing(&mut w, 900, 1, (26, 10, 0), 30);
+        let r = w.say(ask);
+        assert!(
+            !matches!(w.state.step, Step::ConfirmCancel(_)),
+            "{ask}: {r}"
+        );
+        w.say("poa asante");
+        assert_eq!(w.appointments.len(), 1, "{ask}");
+        assert_eq!(w.booked_local(), ["2026-11-26 10:00"], "{ask}");
+    }
+}
+
+#[test]
+fn swahili_verbs_of_moving_and_removing() {
+    // "ihamie" (let it move to): a move of theirs, not a new pedicure.
+    let mut w = World::new();
+    existing(&mut w, 900, 4, (27, 10, 0), 60);
+    let r = w.say("sawa. basi pedicure yangu ya ijumaa ihamie jumamosi saa nne");
+    assert!(r.contains("Nihamishe"), "{r}");
+    w.say("ndio");
+    assert_eq!(w.booked_local(), ["2026-11-28 10:00"]);
+    // "ondoa" (take off): one of two removed.
+    let mut w = World::new();
+    existing(&mut w, 900, 3, (25, 14, 0), 45);
+    existing(&mut w, 901, 4, (25, 15, 0), 60);
+    w.say("tafadhali ondoa pedicure, nibaki na manicure tu");
+    w.say("ndio");
+    assert_eq!(w.appointments.len(), 1);
+    assert_eq!(w.appointments[0].service_id, uuid(3));
+}
+
+#[test]
+fn what_do_i_have_tells_their_bookings() {
+    for (ask, said) in [
+        ("morning, what do i have this week?", "You have"),
+        ("niko na nini wiki hii?", "Una miadi"),
+    ] {
+        let mut w = World::new();
+        existing(&mut w, 900, 3, (27, 11, 0), 45);
+        let r = w.say(ask);
+        assert!(r.contains(said) && r.contains("11:00"), "{ask}: {r}");
+    }
+    // "what do I have to pay?" asks no such thing.
+    let mut w = World::new();
+    existing(&mut w, 900, 3, (27, 11, 0), 45);
+    let r = w.say("what do i have to pay for a manicure?");
+    assert!(!r.contains("You have"), "{r}");
+}
+
+#[test]
+fn a_booking_right_after_theirs() {
+    for ask in [
+        "hi i want to book a pedicure on friday right after my manicure",
+        "nataka pia pedicure ijumaa baada ya manicure yangu",
+    ] {
+        let mut w = World::new();
+        existing(&mut w, 900, 3, (27, 10, 0), 45);
+        w.say(ask);
+        let at = proposed(&w).unwrap_or_else(|| panic!("{ask}: {:?}", w.state.step));
+        assert!(
+            at.starts_with("2026-11-27 10:") || at == "2026-11-27 11:00",
+            "{ask}: {at}"
+        );
+    }
+}
