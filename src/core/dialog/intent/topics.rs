@@ -337,6 +337,34 @@ pub fn asks_service_on_day(tokens: &Tokens) -> bool {
 }
 
 /// Every topic the turn asks about, in the order asked, each once.
+/// "maybe.. is it 3000?", "ni 1500 sindio?", "so thats 4,500 right?": an
+/// amount checked (a price question with no price word), where it starts.
+fn checks_a_price(tokens: &Tokens) -> Option<usize> {
+    let words = tokens.words();
+    let amount = |w: &str| {
+        let digits = w.trim_start_matches("ksh").trim_start_matches("kes");
+        let digits = digits.trim_end_matches('k');
+        !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && (w.ends_with('k')
+                || digits
+                    .parse::<u32>()
+                    .is_ok_and(|n| (100..=100_000).contains(&n)))
+    };
+    (1..words.len()).find_map(|i| {
+        let prev = words[i - 1].as_str();
+        let before = i.checked_sub(2).map_or("", |j| words[j].as_str());
+        let asks = matches!(
+            (before, prev),
+            ("is", "it" | "that" | "this") | ("it", "s") | ("that", "s") | (_, "its" | "thats")
+        ) || (prev == "ni" && i == 1)
+            || words.get(i + 1).is_some_and(|n| {
+                matches!(n.as_str(), "right" | "sindio" | "sio" | "correct" | "ama")
+            });
+        (amount(&words[i]) && asks).then_some(i - 1)
+    })
+}
+
 pub fn topics(tokens: &Tokens) -> Vec<Topic> {
     let mut found: Vec<(usize, Topic)> = Vec::new();
     for rule in RULES {
@@ -360,6 +388,11 @@ pub fn topics(tokens: &Tokens) -> Vec<Topic> {
     {
         found.push((at, Topic::Services));
     }
+    if !found.iter().any(|(_, t)| *t == Topic::Prices)
+        && let Some(at) = checks_a_price(tokens)
+    {
+        found.push((at, Topic::Prices));
+    }
     found.sort();
     found.into_iter().map(|(_, t)| t).collect()
 }
@@ -373,6 +406,11 @@ mod tests {
     fn topics_table() {
         let cases: &[(&str, &[Topic])] = &[
             ("what time do you open", &[Hours]),
+            ("maybe.. is it 3000?", &[Prices]),
+            ("so thats 4,500 right?", &[Prices]),
+            ("ni 1500 sindio", &[Prices]),
+            ("is it at 1000", &[]),
+            ("is it 2pm", &[]),
             ("Mnafungua saa ngapi?", &[Hours]),
             ("mnafunga saa ngapi", &[Hours]),
             ("siku gani mko wazi", &[Hours]),
