@@ -125,10 +125,6 @@ const HUMAN: &[&str] = &[
     "mtu wa kweli",
     "nipe mtu",
     "niongee na mtu",
-    "are you a bot",
-    "are you a robot",
-    "wewe ni robot",
-    "wewe ni bot",
     "talk to the owner",
     "speak to the owner",
 ];
@@ -562,6 +558,33 @@ pub fn names_booking_by_day(tokens: &Tokens) -> bool {
 /// Whether the customer asks what they have booked ("I booked locs for
 /// Saturday but forgot the time", "my appointment ni saa ngapi?", "when is
 /// my booking").
+/// "are you a robot?", "wewe ni bot?", "is this a machine": whether a
+/// person answers (answered; "talk to a person" hands off).
+pub fn asks_if_bot(tokens: &Tokens) -> bool {
+    tokens.has_any(&[
+        "are you a bot",
+        "are you a robot",
+        "are you a machine",
+        "are you human",
+        "are you a human",
+        "are you a real person",
+        "is this a bot",
+        "is this a robot",
+        "is this a machine",
+        "is this automated",
+        "am i talking to a bot",
+        "am i talking to a robot",
+        "am i talking to a machine",
+        "wewe ni robot",
+        "wewe ni bot",
+        "wewe ni mashine",
+        "wewe ni machine",
+        "wewe ni mtu",
+        "ni robot",
+        "ni bot",
+    ])
+}
+
 pub fn asks_about_existing(tokens: &Tokens) -> bool {
     let mine = refers_to_existing(tokens) || tokens.has_any(&["my appointment", "my booking"]);
     // "what do i have this week?", "nimebook nini?": what they have, asked

@@ -307,6 +307,17 @@ fn drop_fillers(raw: Vec<String>) -> Vec<String> {
         if hedge {
             continue;
         }
+        // "uh huh", "mm hmm": an answer (a yes), not two fillers; "huh?"
+        // alone asks to hear it again.
+        if matches!(w, "uh" | "um" | "mm" | "mmm")
+            && raw
+                .get(i)
+                .is_some_and(|n| matches!(n.as_str(), "huh" | "hmm" | "hm"))
+        {
+            kept.extend(["uh".to_owned(), "huh".to_owned()]);
+            i += 1;
+            continue;
+        }
         if !is_filler(i - 1, w) {
             kept.push(w.to_owned());
             continue;

@@ -14,7 +14,7 @@ const STRONG: &str = "my name is, my names are, my name s, my names, name is, na
     ni mi, mi naitwa, name s, under the name of, under the names of, under the name,
     under the names, in the name of, in the names of, under name, under names, it under,
     appointment under, booking under, book under, book me under, put me under, register under,
-    save it under, kwa majina ya";
+    save it under, kwa majina ya, under my name, under my names, in my name";
 
 /// Phrases after which a name often follows, but so does anything else
 /// ("I'm Kevin" / "I'm coming"): the word must also look like a name.
@@ -193,6 +193,7 @@ fn name_at(words: &[String], at: usize, kind: Trigger, original: &str) -> Option
     while i < words.len()
         && parts.len() < 3
         && !is_word(&words[i], AFTER_NAME)
+        && words[i].chars().count() > 1
         && looks_like_name(&words[i], strong, original)
     {
         parts.push(&words[i]);
@@ -200,6 +201,27 @@ fn name_at(words: &[String], at: usize, kind: Trigger, original: &str) -> Option
         // "this is Moraa. Need cornrows": the full stop ends it.
         if ends_a_sentence(original, &words[i - 1]) {
             break;
+        }
+    }
+    // "this is otieno o t i e n o": the name spelled out after it.
+    // (A lone "n" was read as "and"/"na" by then.)
+    if let Some(last) = parts.last() {
+        let mut spelled = String::new();
+        let mut j = i;
+        while let Some(w) = words.get(j) {
+            let letter = match w.as_str() {
+                "and" | "na" => "n",
+                one if one.chars().count() == 1 && one.chars().all(char::is_alphabetic) => one,
+                _ => break,
+            };
+            if !last.starts_with(&format!("{spelled}{letter}")) {
+                break;
+            }
+            spelled.push_str(letter);
+            j += 1;
+        }
+        if spelled.len() >= 3 {
+            i = j;
         }
     }
     // "I'm Kevin's wife" names someone else.
@@ -296,7 +318,7 @@ const COMPANIONS: &str = "daughter, son, sister, brother, friend, mum, mom, moth
 const SW_COMPANIONS: &str = "binti, mtoto, watoto, dada, kaka, rafiki, marafiki, mama, baba, mume,
     mke, bibi, shangazi, mpenzi, msichana, kijana, mtoi, manzi, dem, beste, besti, beshte,
     bestii, msupa, sista, mabeste, madada, mathe, buda, msee, chali, mapacha, mabinti, wasichana,
-    wavulana, vijana, dogo, dogi, shemeji, wifi, cucu, shosho, mdogo";
+    wavulana, vijana, dogo, dogi, shemeji, wifi, cucu, shosho, mdogo, siz, sizzo, sistee";
 
 /// The number of people the booking is for: 2 for "me and my daughter",
 /// "sisi wawili", "braids for me and cornrows for my daughter", 3 for
@@ -342,7 +364,7 @@ pub fn party_size(tokens: &Tokens) -> u8 {
     // With the customer, anyone joined by "and", "with", "for" or a list;
     // without, only people the booking is said to be for.
     let joiners = if me {
-        "and, for, na, with, plus, me, mimi, n, pamoja, also, bring, bringing"
+        "and, for, na, with, plus, me, mimi, n, pamoja, also, bring, bringing, book, booking"
     } else {
         "and, for, na, plus, n"
     };
@@ -554,6 +576,11 @@ mod tests {
     fn names_the_customer_gives() {
         let cases = [
             ("my name is Wanjiru", "Wanjiru"),
+            ("hello uh this is otieno o t i e n o", "Otieno"),
+            (
+                "Yes. Please write it under my name, Grace Otieno.",
+                "Grace Otieno",
+            ),
             (
                 "My name is wanjiru kamau and I want braids",
                 "Wanjiru Kamau",
@@ -761,6 +788,11 @@ mod tests {
             ),
             ("ok do u have 2 slots tmrw 11am? for me n my roommate", 2),
             ("hi uh me and my roommate want to get our eyebrows done", 2),
+            (
+                "I want to book my mum for a relaxer and me for box braids this saturday",
+                2,
+            ),
+            ("book my mum for a relaxer on saturday", 1),
         ];
         for (text, want) in cases {
             assert_eq!(party_size(&Tokens::new(text)), *want, "{text}");

@@ -89,6 +89,7 @@ mod tests {
     fn abuse_table() {
         let abusive = [
             "you stole my money",
+            "mkinichezea tena kama last time nitakuja hapo nivunje kila kitu. mnajua mimi ni nani?",
             "if my hair gets burnt again I'm coming there with my brothers, you'll see",
             "You people stole my money!!",
             "u guys have stolen my 500 bob",

@@ -294,6 +294,8 @@ mod tests {
             &[
                 "yes",
                 "Yes!",
+                "uh huh",
+                "mm hmm",
                 "Naitwa Juma. Ndio weka",
                 "Yes thanks. Please don't mention it if she calls 😄",
                 "Sawa. Nitalipa cash nikifika",
@@ -483,6 +485,7 @@ mod tests {
             &[
                 "",
                 "asdf",
+                "huh?",
                 "what time do you close",
                 "is it ok if I bring my kid",
                 "can I pay first before you book it",

@@ -32,26 +32,31 @@ impl Dialog<'_> {
                 "if" | "is" | "does" | "kama" | "je" | "nikifuta" | "nikicancel" | "ikiwa"
             );
         let leading_yes = assent(&Tokens::from_words(vec![first.to_owned()])) == Assent::Yes;
-        let keep_it = negated
-            || u.tokens.has_any(&[
-                "don t cancel",
-                "dont cancel",
-                "do not cancel",
-                "not cancel",
-                "no need to cancel",
-                "keep it",
-                "usifute",
-                "msifute",
-                "usiifute",
-                "usighairi",
-                "iache",
-                "iache tu",
-                "ibaki",
-                "wacha ibaki",
-                "i ll come",
-                "i will come",
-                "nitakuja",
-            ]);
+        // "ndio cancel, ile facial ibaki": another booking stays, this one
+        // goes.
+        let kept = kept_services(&u.tokens, &self.config.catalog.services);
+        let other_kept = !kept.is_empty() && !kept.contains(&ap.service_id);
+        let keep_it = !other_kept
+            && (negated
+                || u.tokens.has_any(&[
+                    "don t cancel",
+                    "dont cancel",
+                    "do not cancel",
+                    "not cancel",
+                    "no need to cancel",
+                    "keep it",
+                    "usifute",
+                    "msifute",
+                    "usiifute",
+                    "usighairi",
+                    "iache",
+                    "iache tu",
+                    "ibaki",
+                    "wacha ibaki",
+                    "i ll come",
+                    "i will come",
+                    "nitakuja",
+                ]));
         // "inawezekana saa kumi na moja?", "tuweke saturday morning",
         // "instead of cancelling can I come Saturday?": another time moves it.
         let local = ap.start.with_timezone(&self.config.tz);

@@ -149,7 +149,11 @@ impl Dialog<'_> {
             "siku gani",
             "date gani",
             "ni lini",
-        ]) {
+        ]) || (u.when.is_empty()
+            && u.assent != Assent::Yes
+            && u.tokens
+                .has_any(&["same time", "saa hiyo hiyo", "saa ile ile"]))
+        {
             let lang = self.state.lang;
             let at = say::when(lang, self.config.tz, c.slot.start);
             self.say(match lang {

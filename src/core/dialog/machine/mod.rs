@@ -31,9 +31,9 @@ use super::catalog::{Catalog, ServiceInfo, clear_service, match_services, match_
 use super::catalog::{service_words, services_mentioned, services_of_kind, with_the_rest};
 use super::handoff::CallHandoff;
 use super::intent::{
-    Assent, Intent, Intents, Topic, asks_about_existing, asks_of_staff, asks_service_on_day,
-    asks_when_in, asks_when_it_is, assent, assent_text, budget, classify, is_move_verb,
-    is_payment_problem, refers_to_existing, topics,
+    Assent, Intent, Intents, Topic, asks_about_existing, asks_if_bot, asks_of_staff,
+    asks_service_on_day, asks_when_in, asks_when_it_is, assent, assent_text, budget, classify,
+    is_move_verb, is_payment_problem, refers_to_existing, topics,
 };
 use super::names::{corrected_name, group_start, party_size, stated_name};
 use super::personality::{CancellationTone, Personality, Upsell};
@@ -311,6 +311,15 @@ impl<'a> Dialog<'a> {
         }
         if self.existing_shortcut(u, &step, primary) {
             return true;
+        }
+        // "wewe ni robot?": said plainly, and the way to a person; the flow
+        // goes on ("is this a bot? i want a person" hands off below).
+        if asks_if_bot(&u.tokens) && !u.intents.contains(Intent::Human) {
+            self.say(Msg::AmAnAssistant.text(self.state.lang));
+            if u.service.is_none() && u.services.is_empty() && u.when.is_empty() {
+                self.resume(step);
+                return true;
+            }
         }
         // Requests that win in any step.
         match primary {
@@ -637,6 +646,8 @@ impl<'a> Dialog<'a> {
         self.state.after_write = None;
         let wants_booking = u.intents.contains(Intent::Book)
             || u.service.is_some()
+            // "I wud like a pedicur and manicur on thurday at 10am pls. Thanx"
+            || !u.services.is_empty()
             || (!u.when.is_empty() && !u.intents.contains(Intent::Thanks));
         // "I have a manicure booked on Thursday", "i have a haircut on
         // wednesday", "niko na relaxer kesho saa tano": about that booking.
@@ -676,8 +687,10 @@ impl<'a> Dialog<'a> {
             }
         }
         // "You have: Manicure on Wednesday at 14:00." — "ok can I add a
-        // pedicure right after it?": after the one just told.
-        if self.state.reminded.is_some()
+        // pedicure right after it?": after the one just told (or just
+        // booked: "oh wait can i also add a pedicure right after?").
+        let told = self.state.reminded.or(self.state.just_booked);
+        if told.is_some()
             && new_time::adds_after(&u.tokens)
             && u.tokens.has_any(&[
                 "after it",
@@ -690,6 +703,7 @@ impl<'a> Dialog<'a> {
             ])
             && let Some(add) = u.services.first().copied().or(u.service)
         {
+            self.state.reminded = told;
             self.add_after_theirs(None, add, u.when.time, None);
             return true;
         }

@@ -583,14 +583,32 @@ impl Dialog<'_> {
         // too", "na mtoto wangu asukwe mabutu"), planned together, for
         // someone they bring at the same time; or a different one named,
         // started over with.
+        // "aii make it mabutu instead, rasta inakula time sana": the one
+        // replaced is named again only as the reason, not booked too.
+        let replacing = matches!(s.purpose, Purpose::New)
+            && u.tokens
+                .has_any(&["instead", "badala", "rather", "make it", "iwe"]);
+        let named: Vec<Uuid> = if replacing && u.services.contains(&s.service) {
+            u.services
+                .iter()
+                .copied()
+                .filter(|id| *id != s.service)
+                .collect()
+        } else {
+            u.services.clone()
+        };
         let other = u
             .service
-            .filter(|id| *id != s.service && matches!(s.purpose, Purpose::New));
+            .filter(|id| *id != s.service && matches!(s.purpose, Purpose::New))
+            .or_else(|| match named.as_slice() {
+                [only] if replacing && *only != s.service => Some(*only),
+                _ => None,
+            });
         let next = if matches!(s.purpose, Purpose::New)
-            && u.services.len() >= 2
-            && u.services.iter().any(|id| *id != s.service)
+            && named.len() >= 2
+            && named.iter().any(|id| *id != s.service)
         {
-            self.plan_services(&u.services, u.party)
+            self.plan_services(&named, u.party)
         } else if let Some(service) = other
             && replaced.is_none()
             && adds_another(&u.tokens)

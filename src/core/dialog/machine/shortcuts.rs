@@ -14,6 +14,12 @@ impl Dialog<'_> {
         step: &Step,
         primary: Option<Intent>,
     ) -> bool {
+        // A threat or a request for a person wins over anything said of
+        // their bookings ("mkinichezea tena kama last time nitakuja hapo
+        // nivunje kila kitu").
+        if u.intents.contains(Intent::Abuse) || u.intents.contains(Intent::Human) {
+            return false;
+        }
         // "I booked locs for Saturday but forgot the time": what they have.
         // "hi its about my box braids on saturday": what they have first.
         let about_mine = refers_to_existing(&u.tokens)

@@ -161,3 +161,66 @@ fn a_booking_right_after_theirs() {
         );
     }
 }
+
+#[test]
+fn are_you_a_robot_is_answered_not_handed_off() {
+    for ask in ["wewe ni robot?", "are you a robot?", "is this a bot"] {
+        let mut w = World::new();
+        let r = w.say(ask);
+        assert!(!matches!(w.state.step, Step::HandedOff), "{ask}: {r}");
+        assert!(
+            r.contains("assistant") || r.contains("msaidizi"),
+            "{ask}: {r}"
+        );
+    }
+    // Asking for a person still hands off.
+    let mut w = World::new();
+    w.say("is this a bot? i want to talk to a real person");
+    assert!(matches!(w.state.step, Step::HandedOff));
+}
+
+#[test]
+fn the_service_replaced_is_not_booked_too() {
+    let mut w = World::new();
+    w.say("nataka kusukwa box braids jumamosi");
+    assert!(matches!(w.state.step, Step::ChooseSlot(_)));
+    w.say("aii make it a pedicure instead, box braids inakula time sana");
+    w.say("saa tano");
+    w.say("poa weka");
+    assert_eq!(w.appointments.len(), 1, "{:?}", w.booked_local());
+    assert_eq!(w.appointments[0].service_id, uuid(4));
+}
+
+#[test]
+fn another_booking_said_to_stay_at_a_cancel_confirmation() {
+    let mut w = World::new();
+    existing(&mut w, 900, 3, (27, 16, 0), 45);
+    existing(&mut w, 901, 4, (28, 11, 0), 60);
+    let r = w.say("hi, cancel ile manicure ya friday, nimeitwa training Nakuru");
+    assert!(matches!(w.state.step, Step::ConfirmCancel(_)), "{r}");
+    w.say("ndio cancel, ile pedicure ibaki");
+    assert_eq!(w.appointments.len(), 1);
+    assert_eq!(w.appointments[0].service_id, uuid(4));
+}
+
+#[test]
+fn a_service_added_right_after_the_one_just_booked() {
+    let mut w = World::new();
+    w.say("hi, manicure tomorrow at 10am?");
+    w.say("yes");
+    w.say("oh wait can i also add a pedicure right after?");
+    // The manicure ends at 10:45 (and its 15 minutes of clearing after).
+    let at = proposed(&w).unwrap_or_else(|| panic!("{:?}", w.state.step));
+    assert!(at == "2026-11-26 10:45" || at == "2026-11-26 11:00", "{at}");
+}
+
+#[test]
+fn a_request_ending_in_thanks_is_still_a_request() {
+    let mut w = World::new();
+    w.say("Gud mornin. I wud like a pedicur and manicur on thurday at 10am pls. Thanx");
+    assert!(
+        matches!(w.state.step, Step::ConfirmSlot(_)),
+        "{:?}",
+        w.state.step
+    );
+}
