@@ -70,6 +70,7 @@ mod tests {
             resume: Box::new(ask),
             categories: Vec::new(),
             then: None,
+            routed: false,
         });
         assert_eq!(expecting(&state(lookup)), Expectation::Date);
     }

@@ -89,6 +89,11 @@ pub struct Dialog<'a> {
     /// The turn being handled asks for the first or the last free time
     /// ("earliest u got?", "next available", "whats the latest?").
     extreme_asked: Option<Extreme>,
+    /// The answer being given is to the side questions of a turn about
+    /// their bookings: the whole turn is handled again after it.
+    route_then: bool,
+    /// The turn being handled again had its questions answered already.
+    questions_answered: bool,
 }
 
 /// What one turn said, understood once.
@@ -137,6 +142,8 @@ impl<'a> Dialog<'a> {
             pending_choices: Vec::new(),
             phone_known: true,
             extreme_asked: None,
+            route_then: false,
+            questions_answered: false,
         }
     }
 
@@ -308,6 +315,17 @@ impl<'a> Dialog<'a> {
                 (other, _) => other,
             };
             return true;
+        }
+        // Their bookings and a question beside ("Gel yangu ni saa ngapi
+        // ijumaa, na mnapokea mpesa?"): the question first, then the turn
+        // again without it.
+        if !self.questions_answered && self.about_their_bookings(u, &step) {
+            let side = self.side_questions(u);
+            if !side.is_empty() {
+                self.route_then = true;
+                self.answer_topics(&side, u, step, Some(turn.text.clone()));
+                return true;
+            }
         }
         if self.existing_shortcut(u, &step, primary) {
             return true;
@@ -487,6 +505,9 @@ impl<'a> Dialog<'a> {
         // it), then the flow continues where it was, with whatever else the
         // message said ("how much is it, and book me for 2pm").
         let mut topics = topics(&u.tokens);
+        if self.questions_answered {
+            topics.clear();
+        }
         // "a relaxer treatment for Saturday": a service named is not a
         // question about the menu.
         let service_named = u.service.is_some() || !u.services.is_empty();

@@ -87,6 +87,7 @@ impl Dialog<'_> {
                     resume: Box::new(resume),
                     categories: Vec::new(),
                     then: None,
+                    routed: false,
                 });
             }
             _ => self.resume(resume),
@@ -265,6 +266,7 @@ impl Dialog<'_> {
             resume: Box::new(resume),
             categories,
             then,
+            routed: std::mem::take(&mut self.route_then),
         });
     }
 
@@ -356,11 +358,64 @@ impl Dialog<'_> {
     /// After an answer: act on the rest of the turn, or remind the customer
     /// where we were.
     pub(super) fn after_answer(&mut self, resume: Step, then: Option<String>) {
+        let routed = std::mem::take(&mut self.route_then);
         let Some(text) = then else {
             self.resume(resume);
             return;
         };
+        if routed {
+            self.route_answered(text, resume);
+            return;
+        }
         self.continue_with(text, resume, None);
+    }
+
+    /// Handles a turn whose questions were just answered from the start,
+    /// as if it had no questions ("cancel my manicure on monday, and is
+    /// Brian in on saturday?": Brian's days said, then the cancel).
+    fn route_answered(&mut self, text: String, resume: Step) {
+        let turn = Turn {
+            text,
+            language_hint: None,
+            channel: Channel::WhatsApp,
+            customer: Customer::default(),
+            dtmf: None,
+            choice_id: None,
+            force_language: None,
+            now: self.state.now.unwrap_or_default(),
+        };
+        let tokens = Tokens::new(&turn.text);
+        let u = self.understand(&turn, tokens);
+        self.questions_answered = true;
+        self.route(&turn, &u, resume);
+        self.questions_answered = false;
+    }
+
+    /// Questions asked beside something about their own bookings that the
+    /// booking flow would not answer: how to pay, where, parking, a price,
+    /// a staff member's days ("Gel yangu ni saa ngapi ijumaa, na mnapokea
+    /// mpesa?", "move my pedicure to wed, and how much is a facial?").
+    pub(super) fn side_questions(&self, u: &Understood) -> Vec<Topic> {
+        let mut asked: Vec<Topic> = topics(&u.tokens)
+            .into_iter()
+            .filter(|t| {
+                matches!(
+                    t,
+                    Topic::Payment
+                        | Topic::Deposit
+                        | Topic::Location
+                        | Topic::Parking
+                        | Topic::Prices
+                )
+            })
+            .collect();
+        if let Some(person) = u.staff.and_then(|id| self.config.catalog.staff_member(id))
+            && !person.weekly.is_empty()
+            && asks_when_in(&u.tokens, person.first_name())
+        {
+            asked.insert(0, Topic::StaffDays);
+        }
+        asked
     }
 
     /// Acts on the rest of an earlier turn from `resume`; "same time" there
@@ -467,6 +522,7 @@ impl Dialog<'_> {
             if !said {
                 self.say(Msg::NoInformation.text(lang));
             }
+            self.route_then = a.routed;
             self.after_answer(*a.resume, a.then);
             return;
         }

@@ -7,6 +7,21 @@ use super::*;
 use crate::core::dialog::intent::lexicon::is_word;
 
 impl Dialog<'_> {
+    /// Whether a turn from no flow speaks of their own bookings: asks
+    /// about them, refers to them, or cancels or moves one it names.
+    pub(super) fn about_their_bookings(&self, u: &Understood, step: &Step) -> bool {
+        let owned = || self.owned_service(u).is_some();
+        matches!(step, Step::Idle)
+            && !u.intents.contains(Intent::Human)
+            && !u.intents.contains(Intent::Abuse)
+            && (asks_about_existing(&u.tokens)
+                || refers_to_existing(&u.tokens)
+                || ((u.intents.contains(Intent::Cancel)
+                    || u.intents.contains(Intent::Reschedule)
+                    || asks_when_it_is(&u.tokens))
+                    && owned()))
+    }
+
     /// Starts what such a turn asks for; false when the turn is not one.
     pub(super) fn existing_shortcut(
         &mut self,

@@ -450,6 +450,11 @@ pub struct AwaitKnowledge {
     /// The rest of the turn to act on once answered ("… and book me at 2").
     #[serde(default)]
     pub then: Option<String>,
+    /// `then` is the whole turn, handled again from the start with its
+    /// questions already answered ("gel yangu ni saa ngapi ijumaa, na
+    /// mnapokea mpesa?").
+    #[serde(default)]
+    pub routed: bool,
 }
 
 /// Where the conversation is.

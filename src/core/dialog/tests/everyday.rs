@@ -224,3 +224,27 @@ fn a_request_ending_in_thanks_is_still_a_request() {
         w.state.step
     );
 }
+
+#[test]
+fn a_question_beside_their_booking_is_answered_then_the_booking_handled() {
+    // How to pay, asked with when theirs is: both said.
+    let mut w = World::new();
+    w.snippets.push(Snippet {
+        category: "payment".into(),
+        title: "Malipo".into(),
+        body: "Tunapokea M-Pesa na pesa taslimu.".into(),
+        language: "sw".into(),
+    });
+    existing(&mut w, 900, 3, (27, 11, 0), 45);
+    let r = w.say("Habari. Manicure yangu ni saa ngapi ijumaa, na mnapokea mpesa?");
+    assert!(r.contains("M-Pesa"), "{r}");
+    assert!(r.contains("11:00"), "{r}");
+    // A price asked with a move: the price said, the move proposed.
+    let mut w = World::new();
+    existing(&mut w, 900, 4, (26, 14, 0), 60);
+    let r = w.say("hi, two things: can I move my pedicure from thursday to friday same time, and how much is a haircut?");
+    assert!(r.contains("500"), "{r}");
+    assert!(r.contains("Move your Pedicure"), "{r}");
+    w.say("yes move it");
+    assert_eq!(w.booked_local(), ["2026-11-27 14:00"]);
+}
