@@ -374,18 +374,7 @@ impl Dialog<'_> {
     /// as if it had no questions ("cancel my manicure on monday, and is
     /// Brian in on saturday?": Brian's days said, then the cancel).
     fn route_answered(&mut self, text: String, resume: Step) {
-        let turn = Turn {
-            text,
-            language_hint: None,
-            channel: Channel::WhatsApp,
-            customer: Customer::default(),
-            dtmf: None,
-            choice_id: None,
-            force_language: None,
-            now: self.state.now.unwrap_or_default(),
-        };
-        let tokens = Tokens::new(&turn.text);
-        let u = self.understand(&turn, tokens);
+        let (turn, u) = self.inner_turn(text);
         self.questions_answered = true;
         self.route(&turn, &u, resume);
         self.questions_answered = false;
@@ -418,9 +407,8 @@ impl Dialog<'_> {
         asked
     }
 
-    /// Acts on the rest of an earlier turn from `resume`; "same time" there
-    /// means `same_as` when given (the appointment just cancelled).
-    pub(super) fn continue_with(&mut self, text: String, resume: Step, same_as: Option<When>) {
+    /// Part of an earlier turn as a turn of its own, understood.
+    fn inner_turn(&self, text: String) -> (Turn, Understood) {
         let turn = Turn {
             text,
             language_hint: None,
@@ -432,7 +420,14 @@ impl Dialog<'_> {
             now: self.state.now.unwrap_or_default(),
         };
         let tokens = Tokens::new(&turn.text);
-        let mut u = self.understand(&turn, tokens);
+        let u = self.understand(&turn, tokens);
+        (turn, u)
+    }
+
+    /// Acts on the rest of an earlier turn from `resume`; "same time" there
+    /// means `same_as` when given (the appointment just cancelled).
+    pub(super) fn continue_with(&mut self, text: String, resume: Step, same_as: Option<When>) {
+        let (turn, mut u) = self.inner_turn(text);
         if let Some(was) = same_as {
             if same_time(&u.tokens) {
                 u.when = u.when.or(was);
