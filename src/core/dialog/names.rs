@@ -106,6 +106,9 @@ const NOT_NAME_ENDINGS: &[&str] = &["ing", "ful", "ous", "able", "ible", "ness",
 /// The name the customer gives for themself, capitalised, 1-3 words
 /// (a title such as "Mama" included), or `None`.
 pub fn stated_name(tokens: &Tokens, original_text: &str) -> Option<String> {
+    if let Some(name) = signature(original_text) {
+        return Some(name);
+    }
     let words = tokens.words();
     let start = words.iter().take_while(|w| is_word(w, OPENERS)).count();
     let mut triggers: Vec<(usize, Trigger)> = Vec::new();
@@ -136,6 +139,27 @@ pub fn stated_name(tokens: &Tokens, original_text: &str) -> Option<String> {
     triggers
         .into_iter()
         .find_map(|(at, kind)| name_at(words, at, kind, original_text))
+}
+
+/// A name signed on a line of its own at the end ("Ndiyo, sawa.\n- Mama
+/// Wanjiru", "Thank you. ~ Grace Otieno"): one to three capitalised words
+/// after a dash or a tilde.
+fn signature(text: &str) -> Option<String> {
+    let last = text.trim_end().rsplit('\n').next()?.trim();
+    let (_, signed) = last.rsplit_once(['-', '\u{2013}', '\u{2014}', '~'])?;
+    let parts: Vec<&str> = signed.split_whitespace().collect();
+    let capitalised = |w: &&str| {
+        let mut chars = w.chars();
+        let lower = w.to_lowercase();
+        chars.next().is_some_and(char::is_uppercase)
+            && chars.all(char::is_alphabetic)
+            // "- Thanks", "~ Asante sana" sign no name.
+            && (is_word(&lower, TITLES) || looks_like_name(&lower, true, text))
+            && !is_word(&lower, "thanks, thank, asante, regards, blessings, sent, cheers, bye")
+    };
+    let own_line = last.starts_with(['-', '\u{2013}', '\u{2014}', '~']);
+    ((1..=3).contains(&parts.len()) && parts.iter().all(capitalised) && own_line)
+        .then(|| parts.join(" "))
 }
 
 /// A correction of the name already given ("kelvin* not kevin", "not
@@ -576,6 +600,8 @@ mod tests {
     fn names_the_customer_gives() {
         let cases = [
             ("my name is Wanjiru", "Wanjiru"),
+            ("Ndiyo, sawa. Asante.\n- Mama Wanjiru", "Mama Wanjiru"),
+            ("Thank you, God bless.\n~ Grace Otieno", "Grace Otieno"),
             ("hello uh this is otieno o t i e n o", "Otieno"),
             (
                 "Yes. Please write it under my name, Grace Otieno.",
@@ -689,6 +715,9 @@ mod tests {
             "put it under the same name",
             "is it under 2000",
             "book it under an hour",
+            "see you at 2pm\n- Thanks",
+            "Asante sana ~ Blessings",
+            "cornrows sat 10am - Wanjiku if possible",
         ];
         for text in cases {
             assert_eq!(name(text), None, "{text}");
