@@ -444,7 +444,11 @@ fn word_has_stem(words: &[String], i: usize, stems: &[&str]) -> bool {
                 | "a"
                 | "the"
         );
+    // "ndege yangu imeahirishwa" (my flight has been put off): a perfect
+    // passive says what happened, it asks for nothing.
+    let happened = (w.starts_with("ime") || w.starts_with("ili")) && w.ends_with("wa");
     !noun
+        && !happened
         && !["usi", "msi", "tusi", "asi", "si"]
             .iter()
             .any(|neg| w.starts_with(neg))

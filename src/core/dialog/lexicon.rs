@@ -499,6 +499,12 @@ fn resolve_short_days(words: &mut [String]) {
                     | "ok"
                     | "okay"
                     | "please"
+                    // "sat hii inakuja", "sun this week"
+                    | "hii"
+                    | "hiyo"
+                    | "inakuja"
+                    | "inayokuja"
+                    | "this"
             );
         if day_before || time_after || words.len() <= 2 {
             words[i] = day.to_owned();

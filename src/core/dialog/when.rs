@@ -358,7 +358,7 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
     let settled: Vec<usize> = weekdays
         .iter()
         .copied()
-        .filter(|&i| !after_travel(words, i, 5) && !after_event(words, i, 2))
+        .filter(|&i| !after_travel(words, i, calendar::TRAVEL_WINDOW) && !after_event(words, i, 2))
         .collect();
     let weekdays = if settled.is_empty() {
         weekdays

@@ -254,7 +254,7 @@ pub const ABBREVIATIONS: &[(&str, &str)] = &[
         "friday",
     ),
     (
-        "sato sartu satday satur saterday satuday satarday sartuday satadei saturdei",
+        "sato sartu satday satdy satur saterday satuday satarday sartuday satadei saturdei",
         "saturday",
     ),
     ("sundy sunde sundei sandei", "sunday"),

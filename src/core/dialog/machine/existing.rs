@@ -15,6 +15,16 @@ impl Dialog<'_> {
             ExistingPurpose::Reschedule => {
                 let now = self.state.now.unwrap_or_default();
                 match move_parts(&u.tokens, now, self.config.tz) {
+                    // "from this Sat to next Sat": a new day the same as the
+                    // old is the week after it.
+                    Some((old, mut new))
+                        if new.date.is_some()
+                            && new.date == old.date
+                            && u.tokens.has_any(&["next", "ijayo", "inayofuata"]) =>
+                    {
+                        new.date = new.date.map(|d| d + Duration::days(7));
+                        (old, new)
+                    }
                     Some(parts) => parts,
                     // "move my appointment to …" said without a "to": the
                     // time is the new one; "I have a manicure booked on

@@ -248,3 +248,26 @@ fn a_question_beside_their_booking_is_answered_then_the_booking_handled() {
     w.say("yes move it");
     assert_eq!(w.booked_local(), ["2026-11-27 14:00"]);
 }
+
+#[test]
+fn holiday_visitors_dates_and_moves() {
+    // A flight's date six words after the travel word is the flight's.
+    let mut w = World::new();
+    w.say("hi im flying in from london on the 28th nov. want to book box braids on the 30th of november at 9am");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-30 09:00"));
+    // "sat hii inakuja": this coming Saturday.
+    let mut w = World::new();
+    w.say("niaje, nataka dreadlocks retwist sat hii inakuja saa nne");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-28 10:00"));
+    // "ndege yangu imeahirishwa" (the flight was put off): the booking is
+    // cancelled as asked, not moved.
+    let mut w = World::new();
+    existing(&mut w, 900, 1, (28, 10, 0), 30);
+    let r = w.say("Habari, ndege yangu imeahirishwa, sitafika Jumamosi. Naomba mfute booking yangu ya haircut");
+    assert!(r.contains("Nifute"), "{r}");
+    // "from this Sat to next Sat": the week after.
+    let mut w = World::new();
+    existing(&mut w, 900, 2, (28, 9, 0), 180);
+    let r = w.say("Hi, naweza move box braids zangu from this Sat to next Sat, same time?");
+    assert!(r.contains("5 Dec"), "{r}");
+}

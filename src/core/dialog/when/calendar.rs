@@ -102,6 +102,10 @@ const TRAVEL: &[&str] = &[
 ];
 
 /// Whether the word at `i` follows a travel word within `within` words.
+/// How many words after a travel word its date may come ("flying in from
+/// london on the 18th").
+pub(super) const TRAVEL_WINDOW: usize = 6;
+
 pub(super) fn after_travel(words: &[String], i: usize, within: usize) -> bool {
     words[i.saturating_sub(within)..i]
         .iter()
@@ -155,7 +159,8 @@ fn is_event(w: &str) -> bool {
 pub fn only_travel_or_event_date(tokens: &Tokens, today: NaiveDate) -> bool {
     let words = tokens.words();
     let mut weekdays = (0..words.len()).filter(|&i| lexicon::weekday(&words[i]).is_some());
-    let weekdays_travel = weekdays.all(|i| after_travel(words, i, 5) || after_event(words, i, 2));
+    let weekdays_travel =
+        weekdays.all(|i| after_travel(words, i, TRAVEL_WINDOW) || after_event(words, i, 2));
     let dates = calendar_dates(words, today);
     if dates.is_empty() {
         weekdays_travel && words.iter().any(|w| lexicon::weekday(w).is_some())
@@ -180,7 +185,7 @@ pub(super) fn parse_calendar_date(words: &[String], today: NaiveDate) -> Option<
     // ("interview thursday 17th … wash n set wednesday"), that one.
     let other_weekday = (0..words.len()).any(|i| {
         lexicon::weekday(&words[i]).is_some()
-            && !after_travel(words, i, 5)
+            && !after_travel(words, i, TRAVEL_WINDOW)
             && !after_event(words, i, 4)
     });
     if !other_weekday && let Some(&(d, _)) = dates.iter().find(|(_, kind)| *kind == DayOf::Event) {
@@ -205,7 +210,7 @@ fn calendar_dates(words: &[String], today: NaiveDate) -> Vec<(NaiveDate, DayOf)>
         && let Some((d, at)) = calendar_date_at(&words[start..], today)
     {
         let at = start + at;
-        let kind = if after_travel(words, at, 5) {
+        let kind = if after_travel(words, at, TRAVEL_WINDOW) {
             DayOf::Travel
         } else if after_event(words, at, 4) {
             DayOf::Event
@@ -225,7 +230,7 @@ pub(super) fn with_its_weekday(d: NaiveDate, words: &[String]) -> NaiveDate {
     let mut said = words
         .iter()
         .enumerate()
-        .filter(|&(i, _)| !after_travel(words, i, 5))
+        .filter(|&(i, _)| !after_travel(words, i, TRAVEL_WINDOW))
         .filter_map(|(_, w)| lexicon::weekday(w));
     let Some(weekday) = said.next() else {
         return d;

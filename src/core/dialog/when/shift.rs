@@ -77,7 +77,13 @@ pub fn shift_minutes(tokens: &Tokens) -> Option<i64> {
     if after(LATER) || before(LATER) {
         return Some(minutes);
     }
-    (by && pushed).then_some(minutes)
+    // "can we push 30 mins", "push it 15 min": the push right before it.
+    let pushed_by = start > 0
+        && (PUSH.contains(&words[start - 1])
+            || (start > 1
+                && PUSH.contains(&words[start - 2])
+                && matches!(words[start - 1], "it" | "back" | "on")));
+    ((by && pushed) || pushed_by).then_some(minutes)
 }
 
 /// The first amount of time in the words: where it starts and ends, and
@@ -166,6 +172,8 @@ mod tests {
     fn amounts_with_a_direction_move_the_time() {
         let cases = [
             ("ok but can it be 30 min later", Some(30)),
+            ("can we push 30 mins", Some(30)),
+            ("push it 15 min pls", Some(15)),
             ("can u push my appointment tmrw by an hour", Some(60)),
             ("make it an hour earlier", Some(-60)),
             ("half an hour later pls", Some(30)),
