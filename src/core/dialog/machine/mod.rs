@@ -316,6 +316,20 @@ impl<'a> Dialog<'a> {
             };
             return true;
         }
+        // "Bei ya box braids na cornrows ni ngapi?" … "Na relaxer je?",
+        // "and gel nails?": the price of the one named next.
+        let after_prices = std::mem::take(&mut self.state.context.priced);
+        if after_prices
+            && (u.service.is_some() || !u.services.is_empty())
+            && u.when.is_empty()
+            && u.tokens.len() <= 5
+            && u.tokens
+                .has_any(&["je", "and", "na", "what about", "how about", "vipi", "nayo"])
+            && !u.intents.contains(Intent::Book)
+        {
+            self.answer_topics(&[Topic::Prices], u, step, None);
+            return true;
+        }
         // Their bookings and a question beside ("Gel yangu ni saa ngapi
         // ijumaa, na mnapokea mpesa?"): the question first, then the turn
         // again without it.

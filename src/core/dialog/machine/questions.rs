@@ -136,6 +136,7 @@ impl Dialog<'_> {
         };
         // A price said for a service says its duration too.
         let priced = topics.contains(&Topic::Prices);
+        self.state.context.priced = priced;
         for topic in topics {
             match topic {
                 Topic::Duration if priced && !named.is_empty() => {}

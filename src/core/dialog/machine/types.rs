@@ -574,6 +574,9 @@ pub struct DialogState {
 pub struct Context {
     pub services: Vec<Uuid>,
     pub when: When,
+    /// The last answer gave prices: "na relaxer je?" next asks its price.
+    #[serde(default)]
+    pub priced: bool,
 }
 
 /// One service at one time, placed in a [`Plan`].

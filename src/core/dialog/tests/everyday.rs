@@ -271,3 +271,34 @@ fn holiday_visitors_dates_and_moves() {
     let r = w.say("Hi, naweza move box braids zangu from this Sat to next Sat, same time?");
     assert!(r.contains("5 Dec"), "{r}");
 }
+
+#[test]
+fn a_price_asked_after_prices_is_a_price() {
+    for (first, next, price) in [
+        (
+            "Bei ya box braids na manicure ni ngapi?",
+            "Na pedicure je?",
+            "1,000",
+        ),
+        ("how much is a haircut?", "and a pedicure?", "1,000"),
+    ] {
+        let mut w = World::new();
+        w.say(first);
+        let r = w.say(next);
+        assert!(r.contains(price), "{next}: {r}");
+        assert!(w.appointments.is_empty());
+    }
+    // "and a pedicure tomorrow at 10" is a booking.
+    let mut w = World::new();
+    w.say("how much is a haircut?");
+    w.say("and a pedicure tomorrow at 10");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-26 10:00"));
+}
+
+#[test]
+fn a_move_to_an_hour_in_words() {
+    let mut w = World::new();
+    existing(&mut w, 900, 4, (27, 14, 0), 60);
+    let r = w.say("hello uh niko na appointment ya pedicure friday at two can we push it to three");
+    assert!(r.contains("15:00"), "{r}");
+}

@@ -97,6 +97,10 @@ pub(super) fn parse_time(tokens: &Tokens, part: Option<DayPart>) -> Option<Naive
                     || (matches!(next, "in" | "this" | "kesho") && is_part_word(next2))
                     // "9 tomorrow morning", "10 friday": an hour with its day.
                     || lexicon::is_day_word(next)
+                    // "can we push it to three", "change it to 4"
+                    || (prev == "to"
+                        && i >= 2
+                        && matches!(refs[i - 2], "it" | "push" | "move" | "change" | "shift"))
                     || (matches!(next, "in") && next2 == "the"))
                     && !is_count_noun(next)
                     // "one after the other", "one by one", "one at a time"
@@ -597,6 +601,8 @@ mod tests {
         let cases = [
             ("1600hrs", t(16, 0)),
             ("16h", t(16, 0)),
+            ("can we push it to three", t(15, 0)),
+            ("i want to 3 places", None),
             ("at 0930hrs", t(9, 30)),
             ("4:30pm", t(16, 30)),
             ("4.30", t(16, 30)),
