@@ -378,19 +378,7 @@ impl ConversationService {
                 .await?
             }
         };
-        let contact = match &phone {
-            Some(phone) => Some(
-                repo::ensure_contact(
-                    &mut tx,
-                    phone,
-                    turn.customer_name.as_deref(),
-                    lang_guess.code(),
-                )
-                .await?,
-            ),
-            None => None,
-        };
-        conv::ensure_customer(
+        let (contact, _customer) = conv::ensure_contact_and_customer(
             &mut tx,
             turn.customer.provider(),
             turn.customer.external_id(),
@@ -469,7 +457,7 @@ impl ConversationService {
             )
             .await?;
         }
-        // The customer's message and the replies, in one statement.
+        // The customer's message and the replies.
         let texts: Vec<String> = outcome.replies.iter().map(|r| r.reply.text()).collect();
         let mut rows = Vec::with_capacity(1 + outcome.replies.len());
         rows.push(InteractionRow {
@@ -498,12 +486,12 @@ impl ConversationService {
                 metadata: json!({"thread_id": thread.as_str(), "choices": sent.reply.choices}),
             });
         }
-        let ids = conv::record_interactions(&mut tx, &rows).await?;
+        // The rows and the checkpoint, in one statement.
+        let ids = conv::record_turn(&mut tx, &rows, &thread, &state).await?;
         drop(rows);
         for (sent, id) in outcome.replies.iter_mut().zip(ids.into_iter().skip(1)) {
             sent.interaction_id = id;
         }
-        conv::save_checkpoint(&mut tx, &thread, &state).await?;
         tx.commit().await?;
         Ok(outcome)
     }
