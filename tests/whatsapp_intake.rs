@@ -599,3 +599,43 @@ async fn a_suspended_or_expired_trial_tenant_stores_messages_and_answers_none() 
     let again = s.wait_texts("254712340090", answered + 1).await;
     assert!(again.len() > answered);
 }
+
+#[tokio::test]
+async fn a_replay_after_the_done_mark_and_deliveries_were_lost_sends_nothing_again() {
+    let (_db, s) = start(quick()).await;
+    assert_eq!(s.say("254712340120", "wamid.lost.1", "Hello").await, 200);
+    s.wait_texts("254712340120", 1).await;
+    s.wait_status("wamid.lost.1", "done").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent = s.texts("254712340120").await.len();
+    assert!(sent >= 1);
+    // What a database crash can undo of a processed message (the done mark
+    // and the delivery outcomes commit without waiting for the disk): the
+    // row back in its lane, the replies' provider ids gone. The turn's own
+    // transaction (its rows and its message-id claim) was flushed before.
+    let mut tx = s.demo.begin().await.unwrap();
+    sqlx::query(
+        "UPDATE interactions SET metadata = metadata - 'wamid' - 'status' WHERE direction = 'outbound'",
+    )
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    sqlx::query(
+        "UPDATE public.whatsapp_inbox SET status = 'processing', done_at = NULL, \
+         locked_until = now() - interval '1 second' WHERE message_id = 'wamid.lost.1'",
+    )
+    .execute(s.db.pool())
+    .await
+    .unwrap();
+    // Taken back by the sweep, run again: a duplicate, nothing sent.
+    let (status, attempts, _) = s.wait_status("wamid.lost.1", "done").await;
+    assert_eq!((status.as_str(), attempts), ("done", 2));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(s.texts("254712340120").await.len(), sent);
+    assert_eq!(
+        s.count("SELECT count(*) FROM interactions WHERE direction = 'inbound' AND metadata->>'wamid' = 'wamid.lost.1'")
+            .await,
+        1
+    );
+}

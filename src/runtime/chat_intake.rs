@@ -17,6 +17,13 @@
 //! [`IntakeOptions::sweep_every`]; the sweep also takes back rows whose
 //! lease ran out (their worker or node died), so nothing acknowledged is
 //! lost to a crash or a restart. A running task renews its lease.
+//!
+//! A row processed is marked done by the dispatcher's next claim (the
+//! same statement: one round trip and one commit for a batch of outcomes
+//! and claims, milliseconds later). Losing that mark (a crash before it)
+//! is harmless: the row's lease runs out, it is run again, and the turn,
+//! already claimed by its message id in its own committed transaction, is
+//! a duplicate that sends nothing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -123,6 +130,7 @@ impl Intake {
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             options,
             wake: wake.clone(),
+            done: std::sync::Mutex::new(Vec::new()),
         });
         tokio::spawn(supervise(dispatcher).instrument(tracing::info_span!("whatsapp_intake")));
         Intake { wake }
@@ -159,6 +167,8 @@ struct Dispatcher {
     options: IntakeOptions,
     permits: Arc<Semaphore>,
     wake: Arc<Notify>,
+    /// Rows processed, to be marked done by the next claim.
+    done: std::sync::Mutex<Vec<String>>,
 }
 
 impl Dispatcher {
@@ -183,8 +193,9 @@ impl Dispatcher {
                 }
                 free = this.permits.available_permits();
             }
-            if free > 0 {
-                match inbox::claim(&this.db, free, this.options.lease).await {
+            let done = this.take_done();
+            if free > 0 || !done.is_empty() {
+                match inbox::claim(&this.db, free, this.options.lease, &done).await {
                     Ok(rows) => {
                         let full = rows.len() >= free;
                         backlog = full;
@@ -213,6 +224,7 @@ impl Dispatcher {
                     }
                     Err(e) => {
                         backlog = false;
+                        this.put_back_done(done);
                         tracing::warn!(error = %e, "WhatsApp inbox not read; will retry");
                     }
                 }
@@ -221,6 +233,25 @@ impl Dispatcher {
                 () = this.wake.notified() => {}
                 () = tokio::time::sleep(this.options.sweep_every) => {}
             }
+        }
+    }
+
+    fn done_list(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        // A panic while holding the lock leaves a list that is still whole.
+        self.done.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn take_done(&self) -> Vec<String> {
+        std::mem::take(&mut *self.done_list())
+    }
+
+    /// Done marks not written (the database is away): tried again with
+    /// the next claim.
+    fn put_back_done(&self, mut done: Vec<String>) {
+        if !done.is_empty() {
+            let mut list = self.done_list();
+            done.append(&mut list);
+            *list = done;
         }
     }
 
@@ -274,14 +305,20 @@ impl Dispatcher {
         self.finish(&row, result, false).await;
     }
 
-    /// Records the outcome, retrying the write while the database is away
-    /// (until the lease is nearly up: then the sweep takes the row back).
+    /// Records the outcome: a row processed is marked done with the next
+    /// claim (the task's end wakes the dispatcher); a failure is written
+    /// now, retrying while the database is away (until the lease is nearly
+    /// up: then the sweep takes the row back).
     async fn finish(&self, row: &InboxRow, result: Result<(), String>, park_now: bool) {
+        if result.is_ok() {
+            self.done_list().push(row.message_id.clone());
+            return;
+        }
         let give_up_at = tokio::time::Instant::now() + self.options.lease / 2;
         let mut pause = Duration::from_millis(100);
         loop {
             let recorded = match &result {
-                Ok(()) => inbox::mark_done(&self.db, &row.message_id).await,
+                Ok(()) => return,
                 Err(error) => {
                     let park = park_now || row.attempts >= self.options.max_attempts;
                     let retry_in = (!park).then(|| self.options.backoff(row.attempts));

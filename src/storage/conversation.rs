@@ -414,7 +414,11 @@ pub enum Delivery<'a> {
 }
 
 /// Records what became of a turn's replies (their interactions rows), in
-/// one transaction and one statement.
+/// one transaction and one statement, not waiting for the disk
+/// ([`TenantHandle::begin_losable`]): a database crash just after may lose
+/// the provider ids and reasons (a later delivery status then finds no
+/// row), never the replies themselves, whose rows and message-id claim
+/// committed durably with their turn, so a replay does not send them again.
 pub async fn record_deliveries(
     tenant: &TenantHandle,
     deliveries: &[(Uuid, Delivery<'_>)],
@@ -435,7 +439,7 @@ pub async fn record_deliveries(
             }
         })
         .collect();
-    let mut tx = tenant.begin().await?;
+    let mut tx = tenant.begin_losable().await?;
     sqlx::query(
         "UPDATE interactions i SET metadata = COALESCE(i.metadata, '{}'::jsonb) || d.patch \
          FROM unnest($1::uuid[], $2::jsonb[]) AS d(id, patch) WHERE i.id = d.id",

@@ -181,14 +181,33 @@ impl TenantHandle {
     /// tables is refused by the database. Fails with
     /// [`StorageError::UnknownTenant`] if the tenant's schema does not exist.
     pub async fn begin(&self) -> Result<TenantTx, StorageError> {
+        self.begin_with(false).await
+    }
+
+    /// As [`Self::begin`], but its commit does not wait for the database
+    /// to flush it to disk (`synchronous_commit = off`, for this
+    /// transaction only): a crash of the database within a fraction of a
+    /// second after the commit may undo it (never partly, and never
+    /// without undoing everything committed after it). Only for writes
+    /// whose loss is harmless.
+    pub async fn begin_losable(&self) -> Result<TenantTx, StorageError> {
+        self.begin_with(true).await
+    }
+
+    async fn begin_with(&self, losable: bool) -> Result<TenantTx, StorageError> {
         // One round trip: BEGIN and the scoping go as one simple query.
         // The names are built from a validated slug (lowercase ASCII,
         // digits, '_'), which can never carry SQL; the regnamespace cast
         // fails with invalid_schema_name when the schema does not exist.
         let (schema, role) = (self.slug.schema_name(), self.slug.role_name());
+        let unflushed = if losable {
+            ", set_config('synchronous_commit', 'off', true)"
+        } else {
+            ""
+        };
         let sql = format!(
             "BEGIN; SELECT '{schema}'::regnamespace, set_config('search_path', '{schema}', true), \
-             set_config('role', '{role}', true)"
+             set_config('role', '{role}', true){unflushed}"
         );
         match self.db.pool.begin_with(sqlx::AssertSqlSafe(sql)).await {
             Ok(tx) => Ok(TenantTx { tx }),
