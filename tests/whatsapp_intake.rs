@@ -601,6 +601,45 @@ async fn a_suspended_or_expired_trial_tenant_stores_messages_and_answers_none() 
 }
 
 #[tokio::test]
+async fn a_change_to_the_tenants_admins_applies_from_the_next_message() {
+    let (_db, s) = start(quick()).await;
+    // A customer: the bot answers (the tenant's record and admins are now
+    // kept in memory).
+    assert_eq!(s.say("254712340110", "wamid.adm.1", "Hello").await, 200);
+    let answered = s.wait_texts("254712340110", 1).await.len();
+    s.wait_status("wamid.adm.1", "done").await;
+
+    // Made an admin (by SQL, as an operator would): the next message is an
+    // admin's command.
+    sqlx::query(
+        "INSERT INTO public.tenant_admins (tenant_id, phone_number) \
+         SELECT id, '+254 712 340110' FROM public.tenants WHERE slug = 'demo'",
+    )
+    .execute(s.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(s.say("254712340110", "wamid.adm.2", "CLAIM").await, 200);
+    let texts = s.wait_texts("254712340110", answered + 1).await;
+    assert!(
+        texts[answered].contains("No customer is waiting"),
+        "{texts:?}"
+    );
+
+    // Deactivated: a customer again.
+    sqlx::query("UPDATE public.tenant_admins SET is_active = FALSE")
+        .execute(s.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(s.say("254712340110", "wamid.adm.3", "Hello").await, 200);
+    s.wait_status("wamid.adm.3", "done").await;
+    assert_eq!(
+        s.count("SELECT count(*) FROM interactions WHERE direction = 'inbound' AND metadata->>'wamid' = 'wamid.adm.3'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
 async fn a_replay_after_the_done_mark_and_deliveries_were_lost_sends_nothing_again() {
     let (_db, s) = start(quick()).await;
     assert_eq!(s.say("254712340120", "wamid.lost.1", "Hello").await, 200);

@@ -34,6 +34,7 @@ use tracing::Instrument;
 
 use crate::adapters::meta::{MetaChannel, MetaInbound, MetaInboundKind};
 use crate::adapters::whatsapp::codec::{InboundKind, InboundMessage, StatusEvent};
+use crate::core::ids::TenantId;
 use crate::runtime::conversation::BoxFuture;
 use crate::storage::Db;
 use crate::storage::inbox::{self, InboxKind, InboxRow};
@@ -47,9 +48,23 @@ pub enum InboxEvent {
     Meta(MetaInbound),
 }
 
+/// Where a claimed row was routed when it was stored, and the version of
+/// that tenant's registry entry when it was claimed: a tenant record (or
+/// admin list) read at an older version is out of date for this event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claimed {
+    pub tenant_id: TenantId,
+    /// `None`: the tenant's registry row is gone.
+    pub tenant_version: Option<i64>,
+}
+
 /// Runs one event. An `Err` (or a panic) means "try again later".
 pub trait InboxHandler: Send + Sync + 'static {
-    fn handle<'a>(&'a self, event: InboxEvent) -> BoxFuture<'a, anyhow::Result<()>>;
+    fn handle<'a>(
+        &'a self,
+        event: InboxEvent,
+        claimed: Claimed,
+    ) -> BoxFuture<'a, anyhow::Result<()>>;
 }
 
 /// One inbox, several channels: each event goes to its channel's runtime.
@@ -61,10 +76,14 @@ pub struct ByChannel {
 }
 
 impl InboxHandler for ByChannel {
-    fn handle<'a>(&'a self, event: InboxEvent) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn handle<'a>(
+        &'a self,
+        event: InboxEvent,
+        claimed: Claimed,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         match event {
-            InboxEvent::Message(_) | InboxEvent::Status(_) => self.whatsapp.handle(event),
-            InboxEvent::Meta(_) => self.meta.handle(event),
+            InboxEvent::Message(_) | InboxEvent::Status(_) => self.whatsapp.handle(event, claimed),
+            InboxEvent::Meta(_) => self.meta.handle(event, claimed),
         }
     }
 }
@@ -268,6 +287,10 @@ impl Dispatcher {
         let handler = self.handler.clone();
         let hook = self.options.fault_hook.clone();
         let attempt = row.attempts;
+        let claimed = Claimed {
+            tenant_id: row.tenant_id,
+            tenant_version: row.tenant_version,
+        };
         // Its own task: a panic ends that task only, and comes back here
         // as the JoinHandle's error.
         let mut work = tokio::spawn(
@@ -275,7 +298,7 @@ impl Dispatcher {
                 if let Some(hook) = hook {
                     hook(&event, attempt);
                 }
-                handler.handle(event).await
+                handler.handle(event, claimed).await
             }
             .in_current_span(),
         );

@@ -246,7 +246,8 @@ impl ConversationService {
         unsaved: Option<&DialogState>,
     ) -> Result<TurnOutcome, ConversationError> {
         // A call reads its tenant from memory (refreshed in the
-        // background); a chat reads it afresh.
+        // background); a chat reads it afresh here (WhatsApp's runtime
+        // passes its own, see `handle_chat_turn`).
         let cached = match turn.channel {
             Channel::Voice => Some(
                 self.context
@@ -304,7 +305,7 @@ impl ConversationService {
         unsaved: Option<&DialogState>,
     ) -> Result<TurnOutcome, ConversationError> {
         // The catalogue and personality come from memory (refreshed in the
-        // background, see `turn_context`; a chat's record was read afresh),
+        // background, see `turn_context`; a chat's record is its channel's),
         // before the turn holds a connection: a tenant not cached yet is
         // read on a connection of its own.
         let context = match cached {

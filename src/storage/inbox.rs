@@ -81,6 +81,11 @@ pub struct InboxRow {
     pub received_at: DateTime<Utc>,
     /// Including this one.
     pub attempts: i32,
+    /// The tenant's registry version when the row was claimed
+    /// (`public.tenants.registry_version`): a record read at an older one
+    /// is out of date.
+    /// `None`: the tenant's row is gone.
+    pub tenant_version: Option<i64>,
 }
 
 /// What [`store`] did.
@@ -202,7 +207,9 @@ pub async fn claim(
            ORDER BY h.seq LIMIT $1 \
            FOR UPDATE SKIP LOCKED) \
          RETURNING i.message_id, i.kind, i.tenant_id, i.customer_key, i.payload, \
-                   i.received_at, i.attempts, i.seq",
+                   i.received_at, i.attempts, i.seq, \
+                   (SELECT t.registry_version FROM public.tenants t WHERE t.id = i.tenant_id) \
+                     AS tenant_version",
     )
     .bind(limit)
     .bind(lease_ms)
@@ -222,6 +229,7 @@ pub async fn claim(
                     payload: r.try_get("payload")?,
                     received_at: r.try_get("received_at")?,
                     attempts: r.try_get("attempts")?,
+                    tenant_version: r.try_get("tenant_version")?,
                 },
             ))
         })
