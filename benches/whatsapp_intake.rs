@@ -21,8 +21,8 @@
 //! machine and its `/proc` is readable, the postmaster's with its live
 //! and reaped backends (shared with anything else using that server); and
 //! with `pg_stat_statements` loaded, the statements per turn and the
-//! round trips (a tenant transaction's BEGIN goes with its scoping, one
-//! round trip for two statements).
+//! round trips (a tenant transaction's BEGIN, its scoping and a turn's
+//! locks go in one round trip).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -401,12 +401,15 @@ fn postgres_cpu(postmaster: u32) -> Option<f64> {
     Some(total)
 }
 
-/// Statements run so far in this database, and how many of them were a
-/// tenant transaction's scoping (sent with its BEGIN).
+/// Statements run so far in this database, and how many of them went in
+/// the same round trip as another: a tenant transaction's scoping (sent
+/// with its BEGIN, or before its one statement) and a chat turn's locks
+/// (sent with its BEGIN and scoping, `conversation::begin_turn`).
 async fn calls(db: &Db) -> Option<(f64, f64)> {
     sqlx::query_as(
         "SELECT COALESCE(sum(calls), 0)::float8, \
-                COALESCE(sum(calls) FILTER (WHERE query LIKE '%::regnamespace, set_config(%'), 0)::float8 \
+                COALESCE(sum(calls) FILTER (WHERE query LIKE '%::regnamespace, set_config(%' \
+                  OR query LIKE 'SELECT pg_advisory_xact_lock(hashtextextended($1 || $2, $3))%'), 0)::float8 \
          FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
     )
     .fetch_one(db.pool())

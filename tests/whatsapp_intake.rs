@@ -678,3 +678,55 @@ async fn a_replay_after_the_done_mark_and_deliveries_were_lost_sends_nothing_aga
         1
     );
 }
+
+#[tokio::test]
+async fn delivery_outcomes_with_quotes_and_dollar_tags_are_recorded_as_given() {
+    use ratiba::core::dialog::Channel;
+    use ratiba::storage::conversation::{self as conv, Delivery, InteractionRow};
+    let db = common::TestDb::new().await;
+    db.seed_demo().await;
+    let demo = db.db().tenant(&TenantSlug::parse("demo").unwrap());
+    let metadata = json!({"thread_id": "t"});
+    let row = InteractionRow {
+        contact_id: None,
+        channel: Channel::WhatsApp,
+        inbound: false,
+        message_type: "text",
+        content: "Karibu",
+        intent: None,
+        language: Some("en"),
+        metadata: metadata.clone(),
+    };
+    let mut tx = demo.begin().await.unwrap();
+    let ids = conv::record_interactions(&mut tx, &[row.clone(), row])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let provider_id = "wamid.it's $q0$ $$'); DROP TABLE interactions; --";
+    let reason = "refused: \"$q1$\" it's\0 $q0";
+    conv::record_deliveries(
+        &demo,
+        &[
+            (ids[0], Delivery::Accepted(provider_id)),
+            (ids[1], Delivery::NotSent(reason)),
+        ],
+    )
+    .await
+    .unwrap();
+    let mut tx = demo.begin().await.unwrap();
+    let stored: Vec<Value> = sqlx::query_scalar(
+        "SELECT metadata FROM interactions WHERE id = ANY($1) ORDER BY id = $2 DESC",
+    )
+    .bind(&ids)
+    .bind(ids[0])
+    .fetch_all(tx.conn())
+    .await
+    .unwrap();
+    assert_eq!(
+        stored,
+        [
+            json!({"thread_id": "t", "wamid": provider_id, "status": "accepted"}),
+            json!({"thread_id": "t", "status": "not_sent", "not_sent_reason": "refused: \"$q1$\" it's $q0"}),
+        ]
+    );
+}

@@ -316,12 +316,12 @@ impl ConversationService {
                 .await?
                 .ok_or_else(|| ConversationError::UnknownTenant(tenant.slug().to_string()))?,
         };
-        let mut tx = tenant.begin().await?;
         // One turn at a time per customer, and a provider message id
-        // handled once (checked under the locks).
+        // handled once (checked under the locks): the transaction begins
+        // holding them.
         let key = turn.customer.thread_key();
         let message_id = turn.message_id.as_deref();
-        conv::lock_turn(&mut tx, &key, message_id).await?;
+        let mut tx = conv::begin_turn(tenant, &key, message_id).await?;
         let duplicate = || -> Result<TurnOutcome, ConversationError> {
             tracing::debug!("duplicate delivery ignored");
             Ok(TurnOutcome {

@@ -413,12 +413,13 @@ pub enum Delivery<'a> {
     NotSent(&'a str),
 }
 
-/// Records what became of a turn's replies (their interactions rows), in
-/// one transaction and one statement, not waiting for the disk
-/// ([`TenantHandle::begin_losable`]): a database crash just after may lose
-/// the provider ids and reasons (a later delivery status then finds no
-/// row), never the replies themselves, whose rows and message-id claim
-/// committed durably with their turn, so a replay does not send them again.
+/// Records what became of a turn's replies (their interactions rows) in
+/// one statement, its transaction and scoping in the same round trip
+/// ([`TenantHandle::run_losable`]), not waiting for the disk: a database
+/// crash just after may lose the provider ids and reasons (a later
+/// delivery status then finds no row), never the replies themselves,
+/// whose rows and message-id claim committed durably with their turn, so a
+/// replay does not send them again.
 pub async fn record_deliveries(
     tenant: &TenantHandle,
     deliveries: &[(Uuid, Delivery<'_>)],
@@ -426,29 +427,35 @@ pub async fn record_deliveries(
     if deliveries.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Uuid> = deliveries.iter().map(|(id, _)| *id).collect();
-    let patches: Vec<Value> = deliveries
+    let rows: Vec<Value> = deliveries
         .iter()
-        .map(|(_, d)| match d {
-            Delivery::Accepted(message_id) => {
-                json!({"wamid": message_id, "status": "accepted"})
-            }
-            Delivery::NotSent(reason) => {
-                let reason: String = reason.replace('\0', "").chars().take(500).collect();
-                json!({"status": "not_sent", "not_sent_reason": reason})
-            }
+        .map(|(id, d)| {
+            let patch = match d {
+                Delivery::Accepted(message_id) => {
+                    json!({"wamid": message_id.replace('\0', ""), "status": "accepted"})
+                }
+                Delivery::NotSent(reason) => {
+                    let reason: String = reason.replace('\0', "").chars().take(500).collect();
+                    json!({"status": "not_sent", "not_sent_reason": reason})
+                }
+            };
+            json!({"id": id, "patch": patch})
         })
         .collect();
-    let mut tx = tenant.begin_losable().await?;
-    sqlx::query(
-        "UPDATE interactions i SET metadata = COALESCE(i.metadata, '{}'::jsonb) || d.patch \
-         FROM unnest($1::uuid[], $2::jsonb[]) AS d(id, patch) WHERE i.id = d.id",
-    )
-    .bind(&ids)
-    .bind(&patches)
-    .execute(tx.conn())
-    .await?;
-    tx.commit().await
+    // The simple query takes no parameters: the rows go as one quoted
+    // JSON literal, and their ids (hex and dashes) as an array for the
+    // primary key's index (the planner cannot see into the JSON).
+    let ids: Vec<String> = deliveries.iter().map(|(id, _)| id.to_string()).collect();
+    let rows = super::sql_literal(&Value::Array(rows).to_string());
+    tenant
+        .run_losable(&format!(
+            "UPDATE interactions i SET metadata = COALESCE(i.metadata, '{{}}'::jsonb) || d.patch \
+             FROM jsonb_to_recordset({rows}::jsonb) AS d(id uuid, patch jsonb) \
+             WHERE i.id = ANY('{{{}}}'::uuid[]) AND i.id = d.id",
+            ids.join(",")
+        ))
+        .await?;
+    Ok(())
 }
 
 /// Serialises one customer's turns (`key`: their
@@ -460,6 +467,28 @@ pub async fn lock_customer(tx: &mut TenantTx, key: &str) -> Result<(), StorageEr
         .execute(tx.conn())
         .await?;
     Ok(())
+}
+
+/// Begins a customer's turn: a tenant transaction ([`TenantHandle::begin`])
+/// holding the locks [`lock_turn`] takes, in one round trip.
+pub async fn begin_turn(
+    tenant: &TenantHandle,
+    key: &str,
+    message_id: Option<&str>,
+) -> Result<TenantTx, StorageError> {
+    let customer = super::sql_literal(key);
+    let message = match message_id {
+        Some(id) => format!(
+            ", pg_advisory_xact_lock(hashtextextended('wamid:' || {}, 0))",
+            super::sql_literal(id)
+        ),
+        None => String::new(),
+    };
+    tenant
+        .begin_then(&format!(
+            "SELECT pg_advisory_xact_lock(hashtextextended('customer:' || {customer}, 0)){message}"
+        ))
+        .await
 }
 
 /// A customer's turn: takes the customer's lock (as [`lock_customer`])
