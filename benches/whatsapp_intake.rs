@@ -15,7 +15,14 @@
 //! Per run it prints: lost (answered 200 but never processed: no inbound
 //! row for its message id), duplicated (more than one inbound row for one
 //! message id), unanswered (no reply within 10 s), refused (non-200
-//! answers, delivered again), reply latency p50 / p99, and throughput.
+//! answers, delivered again), reply latency p50 / p99, and throughput;
+//! then the run's CPU per turn: the bench process's (server and harness,
+//! utime + stime from `/proc/self/stat`) and, when Postgres runs on this
+//! machine and its `/proc` is readable, the postmaster's with its live
+//! and reaped backends (shared with anything else using that server); and
+//! with `pg_stat_statements` loaded, the statements per turn and the
+//! round trips (a tenant transaction's BEGIN, its scoping and a turn's
+//! locks go in one round trip).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -103,6 +110,16 @@ async fn bench(customers: usize, turns: usize, runs: usize) {
     let url = with_database(&server, &name);
     let db = Db::connect(&url).await.expect("connect");
     migrate::migrate_public(&db).await.expect("public chain");
+    // For the statement counts (absent unless preloaded: then not shown).
+    let statements = sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .execute(db.pool())
+        .await
+        .is_ok()
+        && sqlx::query("SELECT pg_stat_statements_reset()")
+            .execute(db.pool())
+            .await
+            .is_ok();
+    let postmaster = postmaster_pid(&db).await;
     let vault = Vault::new(&Secret::new(KEY)).expect("key");
     seed::seed_demo(&db, Some(&vault)).await.expect("seed");
     sqlx::query("UPDATE public.tenants SET whatsapp_access_token = $1 WHERE slug = 'demo'")
@@ -146,6 +163,11 @@ async fn bench(customers: usize, turns: usize, runs: usize) {
 
     println!("whatsapp intake: {customers} customers x {turns} turns, {runs} runs");
     for run in 1..=runs {
+        let cpu_before = (
+            cpu_of(std::process::id(), false),
+            postmaster.and_then(postgres_cpu),
+        );
+        let calls_before = if statements { calls(&db).await } else { None };
         let started = Instant::now();
         let tasks: Vec<_> = (0..customers)
             .map(|i| {
@@ -185,6 +207,33 @@ async fn bench(customers: usize, turns: usize, runs: usize) {
             (customers * turns) as f64 / elapsed.as_secs_f64(),
             elapsed.as_secs_f64(),
             drained.elapsed().as_secs_f64(),
+        );
+        let turns_sent = (customers * turns) as f64;
+        let per_turn = |before: Option<f64>, after: Option<f64>| -> String {
+            match (before, after) {
+                (Some(b), Some(a)) => format!("{:.2} ms", (a - b) * 1000.0 / turns_sent),
+                _ => "n/a".into(),
+            }
+        };
+        let cpu_after = (
+            cpu_of(std::process::id(), false),
+            postmaster.and_then(postgres_cpu),
+        );
+        let counted = match (
+            calls_before,
+            if statements { calls(&db).await } else { None },
+        ) {
+            (Some((c0, b0)), Some((c1, b1))) => format!(
+                "; {:.1} statements, {:.1} round trips per turn",
+                (c1 - c0) / turns_sent,
+                ((c1 - c0) - (b1 - b0)) / turns_sent
+            ),
+            _ => String::new(),
+        };
+        println!(
+            "run {run}: CPU per turn: bench process {}, Postgres {}{counted}",
+            per_turn(cpu_before.0, cpu_after.0),
+            per_turn(cpu_before.1, cpu_after.1),
         );
     }
     db.close().await;
@@ -307,6 +356,65 @@ async fn audit(db: &Db, run: usize, sent: usize) -> (i64, i64) {
         i64::try_from(sent).unwrap_or(0) - seen,
         i64::try_from(duplicated).unwrap_or(0),
     )
+}
+
+/// utime + stime (with `reaped`, also of waited-for children) of a
+/// process, in seconds; `None` when its `/proc` entry cannot be read.
+fn cpu_of(pid: u32, reaped: bool) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces), from field 3.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<u64> = rest.split(' ').map(|f| f.parse().unwrap_or(0)).collect();
+    let take = if reaped { 4 } else { 2 };
+    let ticks: u64 = fields.get(11..11 + take)?.iter().sum();
+    // SAFETY: sysconf reads a constant.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Some(ticks as f64 / hz)
+}
+
+/// The parent (field 4) of a process.
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..].split(' ').nth(1)?.parse().ok()
+}
+
+/// The postmaster of the bench's server, if it runs here.
+async fn postmaster_pid(db: &Db) -> Option<u32> {
+    let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(db.pool())
+        .await
+        .ok()?;
+    parent_of(u32::try_from(backend).ok()?)
+}
+
+/// The postmaster's CPU with its reaped children, and its live children's.
+fn postgres_cpu(postmaster: u32) -> Option<f64> {
+    let mut total = cpu_of(postmaster, true)?;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
+            continue;
+        };
+        if parent_of(pid) == Some(postmaster) {
+            total += cpu_of(pid, false).unwrap_or(0.0);
+        }
+    }
+    Some(total)
+}
+
+/// Statements run so far in this database, and how many of them went in
+/// the same round trip as another: a tenant transaction's scoping (sent
+/// with its BEGIN, or before its one statement) and a chat turn's locks
+/// (sent with its BEGIN and scoping, `conversation::begin_turn`).
+async fn calls(db: &Db) -> Option<(f64, f64)> {
+    sqlx::query_as(
+        "SELECT COALESCE(sum(calls), 0)::float8, \
+                COALESCE(sum(calls) FILTER (WHERE query LIKE '%::regnamespace, set_config(%' \
+                  OR query LIKE 'SELECT pg_advisory_xact_lock(hashtextextended($1 || $2, $3))%'), 0)::float8 \
+         FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_one(db.pool())
+    .await
+    .ok()
 }
 
 async fn serve(app: axum::Router) -> String {

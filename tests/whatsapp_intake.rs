@@ -599,3 +599,134 @@ async fn a_suspended_or_expired_trial_tenant_stores_messages_and_answers_none() 
     let again = s.wait_texts("254712340090", answered + 1).await;
     assert!(again.len() > answered);
 }
+
+#[tokio::test]
+async fn a_change_to_the_tenants_admins_applies_from_the_next_message() {
+    let (_db, s) = start(quick()).await;
+    // A customer: the bot answers (the tenant's record and admins are now
+    // kept in memory).
+    assert_eq!(s.say("254712340110", "wamid.adm.1", "Hello").await, 200);
+    let answered = s.wait_texts("254712340110", 1).await.len();
+    s.wait_status("wamid.adm.1", "done").await;
+
+    // Made an admin (by SQL, as an operator would): the next message is an
+    // admin's command.
+    sqlx::query(
+        "INSERT INTO public.tenant_admins (tenant_id, phone_number) \
+         SELECT id, '+254 712 340110' FROM public.tenants WHERE slug = 'demo'",
+    )
+    .execute(s.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(s.say("254712340110", "wamid.adm.2", "CLAIM").await, 200);
+    let texts = s.wait_texts("254712340110", answered + 1).await;
+    assert!(
+        texts[answered].contains("No customer is waiting"),
+        "{texts:?}"
+    );
+
+    // Deactivated: a customer again.
+    sqlx::query("UPDATE public.tenant_admins SET is_active = FALSE")
+        .execute(s.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(s.say("254712340110", "wamid.adm.3", "Hello").await, 200);
+    s.wait_status("wamid.adm.3", "done").await;
+    assert_eq!(
+        s.count("SELECT count(*) FROM interactions WHERE direction = 'inbound' AND metadata->>'wamid' = 'wamid.adm.3'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_replay_after_the_done_mark_and_deliveries_were_lost_sends_nothing_again() {
+    let (_db, s) = start(quick()).await;
+    assert_eq!(s.say("254712340120", "wamid.lost.1", "Hello").await, 200);
+    s.wait_texts("254712340120", 1).await;
+    s.wait_status("wamid.lost.1", "done").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent = s.texts("254712340120").await.len();
+    assert!(sent >= 1);
+    // What a database crash can undo of a processed message (the done mark
+    // and the delivery outcomes commit without waiting for the disk): the
+    // row back in its lane, the replies' provider ids gone. The turn's own
+    // transaction (its rows and its message-id claim) was flushed before.
+    let mut tx = s.demo.begin().await.unwrap();
+    sqlx::query(
+        "UPDATE interactions SET metadata = metadata - 'wamid' - 'status' WHERE direction = 'outbound'",
+    )
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    sqlx::query(
+        "UPDATE public.whatsapp_inbox SET status = 'processing', done_at = NULL, \
+         locked_until = now() - interval '1 second' WHERE message_id = 'wamid.lost.1'",
+    )
+    .execute(s.db.pool())
+    .await
+    .unwrap();
+    // Taken back by the sweep, run again: a duplicate, nothing sent.
+    let (status, attempts, _) = s.wait_status("wamid.lost.1", "done").await;
+    assert_eq!((status.as_str(), attempts), ("done", 2));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(s.texts("254712340120").await.len(), sent);
+    assert_eq!(
+        s.count("SELECT count(*) FROM interactions WHERE direction = 'inbound' AND metadata->>'wamid' = 'wamid.lost.1'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn delivery_outcomes_with_quotes_and_dollar_tags_are_recorded_as_given() {
+    use ratiba::core::dialog::Channel;
+    use ratiba::storage::conversation::{self as conv, Delivery, InteractionRow};
+    let db = common::TestDb::new().await;
+    db.seed_demo().await;
+    let demo = db.db().tenant(&TenantSlug::parse("demo").unwrap());
+    let metadata = json!({"thread_id": "t"});
+    let row = InteractionRow {
+        contact_id: None,
+        channel: Channel::WhatsApp,
+        inbound: false,
+        message_type: "text",
+        content: "Karibu",
+        intent: None,
+        language: Some("en"),
+        metadata: metadata.clone(),
+    };
+    let mut tx = demo.begin().await.unwrap();
+    let ids = conv::record_interactions(&mut tx, &[row.clone(), row])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let provider_id = "wamid.it's $q0$ $$'); DROP TABLE interactions; --";
+    let reason = "refused: \"$q1$\" it's\0 $q0";
+    conv::record_deliveries(
+        &demo,
+        &[
+            (ids[0], Delivery::Accepted(provider_id)),
+            (ids[1], Delivery::NotSent(reason)),
+        ],
+    )
+    .await
+    .unwrap();
+    let mut tx = demo.begin().await.unwrap();
+    let stored: Vec<Value> = sqlx::query_scalar(
+        "SELECT metadata FROM interactions WHERE id = ANY($1) ORDER BY id = $2 DESC",
+    )
+    .bind(&ids)
+    .bind(ids[0])
+    .fetch_all(tx.conn())
+    .await
+    .unwrap();
+    assert_eq!(
+        stored,
+        [
+            json!({"thread_id": "t", "wamid": provider_id, "status": "accepted"}),
+            json!({"thread_id": "t", "status": "not_sent", "not_sent_reason": "refused: \"$q1$\" it's $q0"}),
+        ]
+    );
+}

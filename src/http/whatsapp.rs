@@ -142,9 +142,11 @@ const ROUTE_FRESH_FOR: Duration = Duration::from_secs(5);
 /// The webhook's routing (phone_number_id to tenant), remembered for
 /// [`ROUTE_FRESH_FOR`] once found. Only found numbers are remembered: a
 /// number no tenant has is asked again every time, so nothing is
-/// quarantined from memory; and processing reads the tenant afresh, so a
-/// number taken off a tenant meanwhile is stored and not answered (as when
-/// it is taken off between storing and processing).
+/// quarantined from memory; and processing checks the tenant at the
+/// registry version its row was claimed with (see
+/// `runtime::whatsapp_chat::intake_tenant`), so a number taken off a tenant
+/// meanwhile is stored and not answered (as when it is taken off between
+/// storing and processing).
 #[derive(Default)]
 struct Routes(Mutex<HashMap<String, (TenantId, Instant)>>);
 

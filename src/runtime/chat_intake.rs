@@ -17,6 +17,13 @@
 //! [`IntakeOptions::sweep_every`]; the sweep also takes back rows whose
 //! lease ran out (their worker or node died), so nothing acknowledged is
 //! lost to a crash or a restart. A running task renews its lease.
+//!
+//! A row processed is marked done by the dispatcher's next claim (the
+//! same statement: one round trip and one commit for a batch of outcomes
+//! and claims, milliseconds later). Losing that mark (a crash before it)
+//! is harmless: the row's lease runs out, it is run again, and the turn,
+//! already claimed by its message id in its own committed transaction, is
+//! a duplicate that sends nothing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +34,7 @@ use tracing::Instrument;
 
 use crate::adapters::meta::{MetaChannel, MetaInbound, MetaInboundKind};
 use crate::adapters::whatsapp::codec::{InboundKind, InboundMessage, StatusEvent};
+use crate::core::ids::TenantId;
 use crate::runtime::conversation::BoxFuture;
 use crate::storage::Db;
 use crate::storage::inbox::{self, InboxKind, InboxRow};
@@ -40,9 +48,23 @@ pub enum InboxEvent {
     Meta(MetaInbound),
 }
 
+/// Where a claimed row was routed when it was stored, and the version of
+/// that tenant's registry entry when it was claimed: a tenant record (or
+/// admin list) read at an older version is out of date for this event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claimed {
+    pub tenant_id: TenantId,
+    /// `None`: the tenant's registry row is gone.
+    pub tenant_version: Option<i64>,
+}
+
 /// Runs one event. An `Err` (or a panic) means "try again later".
 pub trait InboxHandler: Send + Sync + 'static {
-    fn handle<'a>(&'a self, event: InboxEvent) -> BoxFuture<'a, anyhow::Result<()>>;
+    fn handle<'a>(
+        &'a self,
+        event: InboxEvent,
+        claimed: Claimed,
+    ) -> BoxFuture<'a, anyhow::Result<()>>;
 }
 
 /// One inbox, several channels: each event goes to its channel's runtime.
@@ -54,10 +76,14 @@ pub struct ByChannel {
 }
 
 impl InboxHandler for ByChannel {
-    fn handle<'a>(&'a self, event: InboxEvent) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn handle<'a>(
+        &'a self,
+        event: InboxEvent,
+        claimed: Claimed,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         match event {
-            InboxEvent::Message(_) | InboxEvent::Status(_) => self.whatsapp.handle(event),
-            InboxEvent::Meta(_) => self.meta.handle(event),
+            InboxEvent::Message(_) | InboxEvent::Status(_) => self.whatsapp.handle(event, claimed),
+            InboxEvent::Meta(_) => self.meta.handle(event, claimed),
         }
     }
 }
@@ -123,6 +149,7 @@ impl Intake {
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             options,
             wake: wake.clone(),
+            done: std::sync::Mutex::new(Vec::new()),
         });
         tokio::spawn(supervise(dispatcher).instrument(tracing::info_span!("whatsapp_intake")));
         Intake { wake }
@@ -159,6 +186,8 @@ struct Dispatcher {
     options: IntakeOptions,
     permits: Arc<Semaphore>,
     wake: Arc<Notify>,
+    /// Rows processed, to be marked done by the next claim.
+    done: std::sync::Mutex<Vec<String>>,
 }
 
 impl Dispatcher {
@@ -183,8 +212,9 @@ impl Dispatcher {
                 }
                 free = this.permits.available_permits();
             }
-            if free > 0 {
-                match inbox::claim(&this.db, free, this.options.lease).await {
+            let done = this.take_done();
+            if free > 0 || !done.is_empty() {
+                match inbox::claim(&this.db, free, this.options.lease, &done).await {
                     Ok(rows) => {
                         let full = rows.len() >= free;
                         backlog = full;
@@ -213,6 +243,7 @@ impl Dispatcher {
                     }
                     Err(e) => {
                         backlog = false;
+                        this.put_back_done(done);
                         tracing::warn!(error = %e, "WhatsApp inbox not read; will retry");
                     }
                 }
@@ -221,6 +252,25 @@ impl Dispatcher {
                 () = this.wake.notified() => {}
                 () = tokio::time::sleep(this.options.sweep_every) => {}
             }
+        }
+    }
+
+    fn done_list(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        // A panic while holding the lock leaves a list that is still whole.
+        self.done.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn take_done(&self) -> Vec<String> {
+        std::mem::take(&mut *self.done_list())
+    }
+
+    /// Done marks not written (the database is away): tried again with
+    /// the next claim.
+    fn put_back_done(&self, mut done: Vec<String>) {
+        if !done.is_empty() {
+            let mut list = self.done_list();
+            done.append(&mut list);
+            *list = done;
         }
     }
 
@@ -237,6 +287,10 @@ impl Dispatcher {
         let handler = self.handler.clone();
         let hook = self.options.fault_hook.clone();
         let attempt = row.attempts;
+        let claimed = Claimed {
+            tenant_id: row.tenant_id,
+            tenant_version: row.tenant_version,
+        };
         // Its own task: a panic ends that task only, and comes back here
         // as the JoinHandle's error.
         let mut work = tokio::spawn(
@@ -244,7 +298,7 @@ impl Dispatcher {
                 if let Some(hook) = hook {
                     hook(&event, attempt);
                 }
-                handler.handle(event).await
+                handler.handle(event, claimed).await
             }
             .in_current_span(),
         );
@@ -274,14 +328,20 @@ impl Dispatcher {
         self.finish(&row, result, false).await;
     }
 
-    /// Records the outcome, retrying the write while the database is away
-    /// (until the lease is nearly up: then the sweep takes the row back).
+    /// Records the outcome: a row processed is marked done with the next
+    /// claim (the task's end wakes the dispatcher); a failure is written
+    /// now, retrying while the database is away (until the lease is nearly
+    /// up: then the sweep takes the row back).
     async fn finish(&self, row: &InboxRow, result: Result<(), String>, park_now: bool) {
+        if result.is_ok() {
+            self.done_list().push(row.message_id.clone());
+            return;
+        }
         let give_up_at = tokio::time::Instant::now() + self.options.lease / 2;
         let mut pause = Duration::from_millis(100);
         loop {
             let recorded = match &result {
-                Ok(()) => inbox::mark_done(&self.db, &row.message_id).await,
+                Ok(()) => return,
                 Err(error) => {
                     let park = park_now || row.attempts >= self.options.max_attempts;
                     let retry_in = (!park).then(|| self.options.backoff(row.attempts));

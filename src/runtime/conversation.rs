@@ -246,7 +246,8 @@ impl ConversationService {
         unsaved: Option<&DialogState>,
     ) -> Result<TurnOutcome, ConversationError> {
         // A call reads its tenant from memory (refreshed in the
-        // background); a chat reads it afresh.
+        // background); a chat reads it afresh here (WhatsApp's runtime
+        // passes its own, see `handle_chat_turn`).
         let cached = match turn.channel {
             Channel::Voice => Some(
                 self.context
@@ -304,7 +305,7 @@ impl ConversationService {
         unsaved: Option<&DialogState>,
     ) -> Result<TurnOutcome, ConversationError> {
         // The catalogue and personality come from memory (refreshed in the
-        // background, see `turn_context`; a chat's record was read afresh),
+        // background, see `turn_context`; a chat's record is its channel's),
         // before the turn holds a connection: a tenant not cached yet is
         // read on a connection of its own.
         let context = match cached {
@@ -315,12 +316,12 @@ impl ConversationService {
                 .await?
                 .ok_or_else(|| ConversationError::UnknownTenant(tenant.slug().to_string()))?,
         };
-        let mut tx = tenant.begin().await?;
         // One turn at a time per customer, and a provider message id
-        // handled once (checked under the locks).
+        // handled once (checked under the locks): the transaction begins
+        // holding them.
         let key = turn.customer.thread_key();
         let message_id = turn.message_id.as_deref();
-        conv::lock_turn(&mut tx, &key, message_id).await?;
+        let mut tx = conv::begin_turn(tenant, &key, message_id).await?;
         let duplicate = || -> Result<TurnOutcome, ConversationError> {
             tracing::debug!("duplicate delivery ignored");
             Ok(TurnOutcome {
@@ -378,19 +379,7 @@ impl ConversationService {
                 .await?
             }
         };
-        let contact = match &phone {
-            Some(phone) => Some(
-                repo::ensure_contact(
-                    &mut tx,
-                    phone,
-                    turn.customer_name.as_deref(),
-                    lang_guess.code(),
-                )
-                .await?,
-            ),
-            None => None,
-        };
-        conv::ensure_customer(
+        let (contact, _customer) = conv::ensure_contact_and_customer(
             &mut tx,
             turn.customer.provider(),
             turn.customer.external_id(),
@@ -469,7 +458,7 @@ impl ConversationService {
             )
             .await?;
         }
-        // The customer's message and the replies, in one statement.
+        // The customer's message and the replies.
         let texts: Vec<String> = outcome.replies.iter().map(|r| r.reply.text()).collect();
         let mut rows = Vec::with_capacity(1 + outcome.replies.len());
         rows.push(InteractionRow {
@@ -498,12 +487,12 @@ impl ConversationService {
                 metadata: json!({"thread_id": thread.as_str(), "choices": sent.reply.choices}),
             });
         }
-        let ids = conv::record_interactions(&mut tx, &rows).await?;
+        // The rows and the checkpoint, in one statement.
+        let ids = conv::record_turn(&mut tx, &rows, &thread, &state).await?;
         drop(rows);
         for (sent, id) in outcome.replies.iter_mut().zip(ids.into_iter().skip(1)) {
             sent.interaction_id = id;
         }
-        conv::save_checkpoint(&mut tx, &thread, &state).await?;
         tx.commit().await?;
         Ok(outcome)
     }

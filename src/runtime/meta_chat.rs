@@ -27,7 +27,7 @@ use crate::config::Secret;
 use crate::core::dialog::{Channel, Reply};
 use crate::core::ids::{ChannelIdentity, MetaUserId};
 use crate::runtime::chat_channel::{ChatChannel, ChatMessage, SendError, SendWindow, chat_turn};
-use crate::runtime::chat_intake::{InboxEvent, InboxHandler};
+use crate::runtime::chat_intake::{Claimed, InboxEvent, InboxHandler};
 use crate::runtime::conversation::{BoxFuture, ConversationService};
 use crate::storage::{Db, TenantRecord, Vault};
 
@@ -67,7 +67,11 @@ impl MetaChats {
 }
 
 impl InboxHandler for MetaChats {
-    fn handle<'a>(&'a self, event: InboxEvent) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn handle<'a>(
+        &'a self,
+        event: InboxEvent,
+        _claimed: Claimed,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             match event {
                 InboxEvent::Meta(m) => handle_message(self, m).await,

@@ -10,8 +10,9 @@
 //! Only a tenant never read before needs the database during a turn.
 //!
 //! A call's turn then costs no registry or catalogue queries (a chat's
-//! turn reads only the record afresh, its channel having just looked the
-//! tenant up), and
+//! turn takes the record its channel looked up: a WhatsApp message's from
+//! memory, checked against the registry version its inbox row was claimed
+//! with), and
 //! [`TurnContextCache::cached`] lets a call answer what needs no database
 //! (listing services, prices) while the database is away.
 

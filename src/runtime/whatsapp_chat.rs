@@ -13,7 +13,8 @@
 //! message id in the turn's own transaction, so its effects (rows, booking,
 //! replies, payment) happen once.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
@@ -25,10 +26,10 @@ use crate::adapters::whatsapp::codec::{InboundMessage, StatusEvent};
 use crate::adapters::whatsapp::{GraphClient, outbound};
 use crate::config::Secret;
 use crate::core::dialog::Channel;
-use crate::core::ids::{ChannelIdentity, PhoneNumber, ThreadId};
+use crate::core::ids::{ChannelIdentity, PhoneNumber, TenantId, ThreadId};
 use crate::runtime::call_payment::PaymentLinkRequest;
 use crate::runtime::chat_channel::{ChatChannel, ChatMessage, SendError, SendWindow, chat_turn};
-use crate::runtime::chat_intake::{InboxEvent, InboxHandler};
+use crate::runtime::chat_intake::{Claimed, InboxEvent, InboxHandler};
 use crate::runtime::conversation::{BoxFuture, ConversationService};
 use crate::runtime::handoff;
 use crate::runtime::payments::{ChatPaymentEvent, PaymentService};
@@ -37,7 +38,8 @@ use crate::runtime::whatsapp_payments::{
     start_payment,
 };
 use crate::storage::conversation as conv;
-use crate::storage::{Db, TenantRecord, Vault};
+use crate::storage::registry::IntakeTenant;
+use crate::storage::{Db, StorageError, TenantRecord, Vault};
 
 /// The node's payments, for chats.
 pub struct ChatPayments {
@@ -58,6 +60,9 @@ pub struct WhatsAppChats {
     /// token sends with a placeholder one.
     pub(crate) dev_token: bool,
     pub(crate) payments: Option<Arc<PaymentService>>,
+    /// Tenants' records and admins as last read, by tenant (see
+    /// [`intake_tenant`]).
+    tenants: Mutex<HashMap<TenantId, Arc<IntakeTenant>>>,
 }
 
 impl WhatsAppChats {
@@ -76,6 +81,7 @@ impl WhatsAppChats {
             graph,
             dev_token,
             payments,
+            tenants: Mutex::new(HashMap::new()),
         }
     }
 
@@ -118,11 +124,15 @@ impl WhatsAppChats {
 }
 
 impl InboxHandler for WhatsAppChats {
-    fn handle<'a>(&'a self, event: InboxEvent) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn handle<'a>(
+        &'a self,
+        event: InboxEvent,
+        claimed: Claimed,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
             match event {
-                InboxEvent::Message(m) => handle_message(self, m).await,
-                InboxEvent::Status(st) => handle_status(self, st).await,
+                InboxEvent::Message(m) => handle_message(self, m, claimed).await,
+                InboxEvent::Status(st) => handle_status(self, st, claimed).await,
                 // Routed to the Meta runtime by `chat_intake::ByChannel`.
                 InboxEvent::Meta(m) => {
                     anyhow::bail!("{} message {} is not WhatsApp's", m.channel.as_str(), m.mid)
@@ -132,18 +142,87 @@ impl InboxHandler for WhatsAppChats {
     }
 }
 
-/// One customer's message: an admin's command or relay, a payment answer,
-/// or a dialog turn with its replies and payments.
-async fn handle_message(shared: &WhatsAppChats, m: InboundMessage) -> anyhow::Result<()> {
-    let db = &shared.db;
-    let Some(tenant) = db
-        .tenant_by_whatsapp_phone_number_id(&m.phone_number_id)
+/// The registry entry (record and admins) of the tenant owning WhatsApp
+/// number `phone_number_id`, for an event claimed as `claimed`: from
+/// memory when what is kept there was read at the version the claim saw
+/// or later (a change to the tenant or its admins bumps it, see
+/// migration public/0008, so a suspension applies from the next message
+/// claimed), else read again (one query). A number that is no longer the
+/// stored tenant's is looked up as the webhook does. `None`: no live
+/// tenant has the number.
+async fn intake_tenant(
+    shared: &WhatsAppChats,
+    phone_number_id: &str,
+    claimed: Claimed,
+) -> Result<Option<Arc<IntakeTenant>>, StorageError> {
+    let usable = |t: &IntakeTenant| {
+        t.routable() && t.record.whatsapp_phone_number_id.as_deref() == Some(phone_number_id)
+    };
+    let kept = shared
+        .kept_tenants()
+        .get(&claimed.tenant_id)
+        .filter(|t| claimed.tenant_version.is_some_and(|v| t.version >= v))
+        .cloned();
+    if let Some(t) = kept
+        && usable(&t)
+    {
+        return Ok(Some(t));
+    }
+    if let Some(t) = shared.db.tenant_for_intake(claimed.tenant_id).await? {
+        let t = shared.keep_tenant(t);
+        if usable(&t) {
+            return Ok(Some(t));
+        }
+    }
+    // Routed elsewhere since it was stored (rare): as the webhook would.
+    let Some(record) = shared
+        .db
+        .tenant_by_whatsapp_phone_number_id(phone_number_id)
         .await?
     else {
+        return Ok(None);
+    };
+    Ok(shared
+        .db
+        .tenant_for_intake(record.id)
+        .await?
+        .map(|t| shared.keep_tenant(t))
+        .filter(|t| usable(t)))
+}
+
+impl WhatsAppChats {
+    fn kept_tenants(&self) -> std::sync::MutexGuard<'_, HashMap<TenantId, Arc<IntakeTenant>>> {
+        // A panic while holding the lock leaves a map that is still whole.
+        self.tenants.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps `t` unless a newer read of it is kept already; what is kept.
+    fn keep_tenant(&self, t: IntakeTenant) -> Arc<IntakeTenant> {
+        let mut kept = self.kept_tenants();
+        match kept.get(&t.record.id) {
+            Some(newer) if newer.version > t.version => Arc::clone(newer),
+            _ => {
+                let t = Arc::new(t);
+                kept.insert(t.record.id, Arc::clone(&t));
+                t
+            }
+        }
+    }
+}
+
+/// One customer's message: an admin's command or relay, a payment answer,
+/// or a dialog turn with its replies and payments.
+async fn handle_message(
+    shared: &WhatsAppChats,
+    m: InboundMessage,
+    claimed: Claimed,
+) -> anyhow::Result<()> {
+    let Some(entry) = intake_tenant(shared, &m.phone_number_id, claimed).await? else {
         // Routed when it was stored: the number has been taken off since.
         tracing::warn!(wamid = %m.id, phone_number_id = %m.phone_number_id, "WhatsApp message for a number no tenant has any more; not answered");
         return Ok(());
     };
+    let tenant = &entry.record;
     let standing = tenant.standing(Utc::now());
     if !standing.serves() {
         // Kept in the inbox (acknowledged to Meta, payload stored), not
@@ -155,14 +234,14 @@ async fn handle_message(shared: &WhatsAppChats, m: InboundMessage) -> anyhow::Re
         tracing::warn!(wamid = %m.id, "WhatsApp sender is not a phone number; ignored");
         return Ok(());
     };
-    if let Some(admin) = handoff::admin_by_phone(db, tenant.id, &customer).await? {
+    if let Some(admin) = entry.admin_by_phone(&customer) {
         let span = tracing::info_span!("whatsapp_admin", tenant = %tenant.slug, admin = %admin.id);
-        return handle_admin_message(shared, &tenant, &m, &admin)
+        return handle_admin_message(shared, tenant, &m, admin)
             .instrument(span)
             .await;
     }
     let span = tracing::info_span!("whatsapp_turn", tenant = %tenant.slug, customer = %customer);
-    customer_turn(shared, &tenant, &m, &customer)
+    customer_turn(shared, tenant, &m, &customer)
         .instrument(span)
         .await
 }
@@ -492,15 +571,15 @@ pub(crate) fn access_token(shared: &WhatsAppChats, tenant: &TenantRecord) -> Opt
     stored.or_else(|| shared.dev_token.then(|| Secret::new("dev-capture-token")))
 }
 
-async fn handle_status(shared: &WhatsAppChats, st: StatusEvent) -> anyhow::Result<()> {
-    let db = &shared.db;
-    let Some(tenant) = db
-        .tenant_by_whatsapp_phone_number_id(&st.phone_number_id)
-        .await?
-    else {
+async fn handle_status(
+    shared: &WhatsAppChats,
+    st: StatusEvent,
+    claimed: Claimed,
+) -> anyhow::Result<()> {
+    let Some(entry) = intake_tenant(shared, &st.phone_number_id, claimed).await? else {
         return Ok(());
     };
-    let mut tx = db.tenant(&tenant.slug).begin().await?;
+    let mut tx = shared.db.tenant(&entry.record.slug).begin().await?;
     let at = Utc
         .timestamp_opt(st.timestamp, 0)
         .single()

@@ -299,47 +299,106 @@ pub async fn record_interactions(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    // Ids made here, so each row's is known without relying on the order
-    // RETURNING gives them back in.
-    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::new_v4()).collect();
-    let mut contact = Vec::with_capacity(rows.len());
-    let mut channel = Vec::with_capacity(rows.len());
-    let mut direction = Vec::with_capacity(rows.len());
-    let mut message_type = Vec::with_capacity(rows.len());
-    let mut content = Vec::with_capacity(rows.len());
-    let mut intent = Vec::with_capacity(rows.len());
-    let mut language = Vec::with_capacity(rows.len());
-    let mut metadata = Vec::with_capacity(rows.len());
-    for row in rows {
-        contact.push(row.contact_id);
-        channel.push(row.channel.as_str());
-        direction.push(if row.inbound { "inbound" } else { "outbound" });
-        message_type.push(row.message_type);
-        content.push(row.content);
-        intent.push(row.intent);
-        language.push(row.language);
-        metadata.push(&row.metadata);
-    }
+    let columns = InteractionColumns::of(rows);
     // interactions.channel allows whatsapp | voice | dashboard. One
     // statement for all the rows, inserted in the order given.
-    sqlx::query(
-        "INSERT INTO interactions (id, contact_id, channel, direction, message_type, content, intent, language, metadata) \
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
-                              $8::text[], $9::jsonb[])",
-    )
-    .bind(&ids)
-    .bind(&contact)
-    .bind(&channel)
-    .bind(&direction)
-    .bind(&message_type)
-    .bind(&content)
-    .bind(&intent)
-    .bind(&language)
-    .bind(&metadata)
-    .execute(tx.conn())
-    .await
-    .map_err(StorageError::classify)?;
-    Ok(ids)
+    columns
+        .bind(sqlx::query(
+            "INSERT INTO interactions (id, contact_id, channel, direction, message_type, content, intent, language, metadata) \
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+                                  $8::text[], $9::jsonb[])",
+        ))
+        .execute(tx.conn())
+        .await
+        .map_err(StorageError::classify)?;
+    Ok(columns.ids)
+}
+
+/// A turn's interactions rows (its message and replies) and the thread's
+/// new checkpoint (as [`record_interactions`] and [`save_checkpoint`]) in
+/// one statement; the rows' ids, in the order given.
+pub async fn record_turn(
+    tx: &mut TenantTx,
+    rows: &[InteractionRow<'_>],
+    thread: &ThreadId,
+    state: &DialogState,
+) -> Result<Vec<Uuid>, StorageError> {
+    let body = serde_json::to_value(state)
+        .map_err(|e| StorageError::Corrupt(format!("dialog state: {e}")))?;
+    // Time-ordered, so the newest sorts last.
+    let checkpoint_id = Uuid::now_v7().to_string();
+    let columns = InteractionColumns::of(rows);
+    columns
+        .bind(sqlx::query(
+            "WITH turn AS ( \
+               INSERT INTO interactions (id, contact_id, channel, direction, message_type, content, intent, language, metadata) \
+               SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+                                    $8::text[], $9::jsonb[])) \
+             INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata) \
+             VALUES ($10, '', $11, \
+               (SELECT p.checkpoint_id FROM checkpoints p WHERE p.thread_id = $10 AND p.checkpoint_ns = '' \
+                  AND p.checkpoint_id < $11 ORDER BY p.checkpoint_id DESC LIMIT 1), \
+               'ratiba.dialog.v1', $12, $13) ON CONFLICT DO NOTHING",
+        ))
+        .bind(thread.as_str())
+        .bind(&checkpoint_id)
+        .bind(&body)
+        .bind(checkpoint_metadata(state))
+        .execute(tx.conn())
+        .await
+        .map_err(StorageError::classify)?;
+    Ok(columns.ids)
+}
+
+/// Interactions rows as the column arrays `unnest` takes.
+struct InteractionColumns<'r> {
+    /// Made here, so each row's id is known without relying on the order
+    /// RETURNING gives them back in.
+    ids: Vec<Uuid>,
+    contact: Vec<Option<Uuid>>,
+    channel: Vec<&'static str>,
+    direction: Vec<&'static str>,
+    message_type: Vec<&'r str>,
+    content: Vec<&'r str>,
+    intent: Vec<Option<&'r str>>,
+    language: Vec<Option<&'r str>>,
+    metadata: Vec<&'r Value>,
+}
+
+impl<'r> InteractionColumns<'r> {
+    fn of(rows: &'r [InteractionRow<'r>]) -> Self {
+        InteractionColumns {
+            ids: rows.iter().map(|_| Uuid::new_v4()).collect(),
+            contact: rows.iter().map(|r| r.contact_id).collect(),
+            channel: rows.iter().map(|r| r.channel.as_str()).collect(),
+            direction: rows
+                .iter()
+                .map(|r| if r.inbound { "inbound" } else { "outbound" })
+                .collect(),
+            message_type: rows.iter().map(|r| r.message_type).collect(),
+            content: rows.iter().map(|r| r.content).collect(),
+            intent: rows.iter().map(|r| r.intent).collect(),
+            language: rows.iter().map(|r| r.language).collect(),
+            metadata: rows.iter().map(|r| &r.metadata).collect(),
+        }
+    }
+
+    /// Binds $1 to $9.
+    fn bind<'q>(
+        &'q self,
+        query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        query
+            .bind(&self.ids)
+            .bind(&self.contact)
+            .bind(&self.channel)
+            .bind(&self.direction)
+            .bind(&self.message_type)
+            .bind(&self.content)
+            .bind(&self.intent)
+            .bind(&self.language)
+            .bind(&self.metadata)
+    }
 }
 
 /// What became of one reply the channel was asked to send.
@@ -354,8 +413,13 @@ pub enum Delivery<'a> {
     NotSent(&'a str),
 }
 
-/// Records what became of a turn's replies (their interactions rows), in
-/// one transaction and one statement.
+/// Records what became of a turn's replies (their interactions rows) in
+/// one statement, its transaction and scoping in the same round trip
+/// ([`TenantHandle::run_losable`]), not waiting for the disk: a database
+/// crash just after may lose the provider ids and reasons (a later
+/// delivery status then finds no row), never the replies themselves,
+/// whose rows and message-id claim committed durably with their turn, so a
+/// replay does not send them again.
 pub async fn record_deliveries(
     tenant: &TenantHandle,
     deliveries: &[(Uuid, Delivery<'_>)],
@@ -363,29 +427,35 @@ pub async fn record_deliveries(
     if deliveries.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Uuid> = deliveries.iter().map(|(id, _)| *id).collect();
-    let patches: Vec<Value> = deliveries
+    let rows: Vec<Value> = deliveries
         .iter()
-        .map(|(_, d)| match d {
-            Delivery::Accepted(message_id) => {
-                json!({"wamid": message_id, "status": "accepted"})
-            }
-            Delivery::NotSent(reason) => {
-                let reason: String = reason.replace('\0', "").chars().take(500).collect();
-                json!({"status": "not_sent", "not_sent_reason": reason})
-            }
+        .map(|(id, d)| {
+            let patch = match d {
+                Delivery::Accepted(message_id) => {
+                    json!({"wamid": message_id.replace('\0', ""), "status": "accepted"})
+                }
+                Delivery::NotSent(reason) => {
+                    let reason: String = reason.replace('\0', "").chars().take(500).collect();
+                    json!({"status": "not_sent", "not_sent_reason": reason})
+                }
+            };
+            json!({"id": id, "patch": patch})
         })
         .collect();
-    let mut tx = tenant.begin().await?;
-    sqlx::query(
-        "UPDATE interactions i SET metadata = COALESCE(i.metadata, '{}'::jsonb) || d.patch \
-         FROM unnest($1::uuid[], $2::jsonb[]) AS d(id, patch) WHERE i.id = d.id",
-    )
-    .bind(&ids)
-    .bind(&patches)
-    .execute(tx.conn())
-    .await?;
-    tx.commit().await
+    // The simple query takes no parameters: the rows go as one quoted
+    // JSON literal, and their ids (hex and dashes) as an array for the
+    // primary key's index (the planner cannot see into the JSON).
+    let ids: Vec<String> = deliveries.iter().map(|(id, _)| id.to_string()).collect();
+    let rows = super::sql_literal(&Value::Array(rows).to_string());
+    tenant
+        .run_losable(&format!(
+            "UPDATE interactions i SET metadata = COALESCE(i.metadata, '{{}}'::jsonb) || d.patch \
+             FROM jsonb_to_recordset({rows}::jsonb) AS d(id uuid, patch jsonb) \
+             WHERE i.id = ANY('{{{}}}'::uuid[]) AND i.id = d.id",
+            ids.join(",")
+        ))
+        .await?;
+    Ok(())
 }
 
 /// Serialises one customer's turns (`key`: their
@@ -397,6 +467,28 @@ pub async fn lock_customer(tx: &mut TenantTx, key: &str) -> Result<(), StorageEr
         .execute(tx.conn())
         .await?;
     Ok(())
+}
+
+/// Begins a customer's turn: a tenant transaction ([`TenantHandle::begin`])
+/// holding the locks [`lock_turn`] takes, in one round trip.
+pub async fn begin_turn(
+    tenant: &TenantHandle,
+    key: &str,
+    message_id: Option<&str>,
+) -> Result<TenantTx, StorageError> {
+    let customer = super::sql_literal(key);
+    let message = match message_id {
+        Some(id) => format!(
+            ", pg_advisory_xact_lock(hashtextextended('wamid:' || {}, 0))",
+            super::sql_literal(id)
+        ),
+        None => String::new(),
+    };
+    tenant
+        .begin_then(&format!(
+            "SELECT pg_advisory_xact_lock(hashtextextended('customer:' || {customer}, 0)){message}"
+        ))
+        .await
 }
 
 /// A customer's turn: takes the customer's lock (as [`lock_customer`])
@@ -501,6 +593,45 @@ pub async fn last_whatsapp_message(
     .bind(phone.expose())
     .fetch_one(tx.conn())
     .await?)
+}
+
+/// A turn's contact row (upserted when the number is known, as
+/// [`crate::storage::booking::ensure_contact`] does) and its customer (as
+/// [`ensure_customer`]): one statement for a customer seen before, the
+/// usual case. Returns (contact id, customer id).
+pub async fn ensure_contact_and_customer(
+    tx: &mut TenantTx,
+    provider: &str,
+    external_id: &str,
+    phone: Option<&PhoneNumber>,
+    name: Option<&str>,
+    language: &str,
+) -> Result<(Option<Uuid>, Uuid), StorageError> {
+    let (contact, known): (Option<Uuid>, Option<Uuid>) = sqlx::query_as(
+        "WITH contact AS ( \
+           INSERT INTO contacts (phone_number, name, language_pref) \
+           SELECT $3::text, $4::text, $5::text WHERE $3::text IS NOT NULL \
+           ON CONFLICT (phone_number) DO UPDATE SET \
+             name = COALESCE(contacts.name, EXCLUDED.name), \
+             language_pref = EXCLUDED.language_pref, updated_at = NOW() \
+           RETURNING id) \
+         SELECT (SELECT id FROM contact), \
+                (SELECT customer_id FROM customer_identities \
+                 WHERE provider = $1 AND external_id = $2 LIMIT 1)",
+    )
+    .bind(provider)
+    .bind(external_id)
+    .bind(phone.map(PhoneNumber::expose))
+    .bind(name)
+    .bind(language)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(StorageError::classify)?;
+    let customer = match known {
+        Some(id) => id,
+        None => ensure_customer(tx, provider, external_id, phone, name, language).await?,
+    };
+    Ok((contact, customer))
 }
 
 pub async fn ensure_customer(

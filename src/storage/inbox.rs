@@ -81,6 +81,11 @@ pub struct InboxRow {
     pub received_at: DateTime<Utc>,
     /// Including this one.
     pub attempts: i32,
+    /// The tenant's registry version when the row was claimed
+    /// (`public.tenants.registry_version`): a record read at an older one
+    /// is out of date.
+    /// `None`: the tenant's row is gone.
+    pub tenant_version: Option<i64>,
 }
 
 /// What [`store`] did.
@@ -164,33 +169,51 @@ async fn insert_rows(
     Ok(usize::try_from(done.rows_affected()).unwrap_or(0))
 }
 
-/// Claims up to `limit` rows that are due: for each customer lane with open
-/// rows, its oldest, if it is pending and due or processing with a lapsed
-/// lease. Each claimed row is `processing`, leased for `lease`, and its
-/// attempt counted (so a row that kills its worker is parked in the end
-/// too).
-pub async fn claim(db: &Db, limit: usize, lease: Duration) -> Result<Vec<InboxRow>, StorageError> {
+/// Marks the rows `done` processed and claims up to `limit` rows that are
+/// due, in one statement (one round trip, one commit for a batch of
+/// outcomes and claims): for each customer lane with open rows, its
+/// oldest, if it is pending and due or processing with a lapsed lease (a
+/// row being marked done does not hold its lane, so the customer's next
+/// message can be claimed by the same statement). Each claimed row is
+/// `processing`, leased for `lease`, and its attempt counted (so a row
+/// that kills its worker is parked in the end too).
+pub async fn claim(
+    db: &Db,
+    limit: usize,
+    lease: Duration,
+    done: &[String],
+) -> Result<Vec<InboxRow>, StorageError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
     let rows = sqlx::query(
-        "UPDATE public.whatsapp_inbox i \
+        "WITH done AS ( \
+           UPDATE public.whatsapp_inbox \
+           SET status = 'done', done_at = clock_timestamp(), locked_until = NULL \
+           WHERE message_id = ANY($3::text[]) \
+           RETURNING message_id) \
+         UPDATE public.whatsapp_inbox i \
          SET status = 'processing', attempts = i.attempts + 1, \
              locked_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000) \
-         WHERE i.message_id IN ( \
+         WHERE $1 > 0 AND i.message_id IN ( \
            SELECT h.message_id FROM public.whatsapp_inbox h \
            WHERE h.status IN ('pending', 'processing') \
+             AND NOT (h.message_id = ANY($3::text[])) \
              AND ((h.status = 'pending' AND h.next_attempt_at <= clock_timestamp()) \
                OR (h.status = 'processing' AND h.locked_until < clock_timestamp())) \
              AND NOT EXISTS (SELECT 1 FROM public.whatsapp_inbox e \
                  WHERE e.customer_key = h.customer_key AND e.seq < h.seq \
-                   AND e.status IN ('pending', 'processing')) \
+                   AND e.status IN ('pending', 'processing') \
+                   AND NOT (e.message_id = ANY($3::text[]))) \
            ORDER BY h.seq LIMIT $1 \
            FOR UPDATE SKIP LOCKED) \
          RETURNING i.message_id, i.kind, i.tenant_id, i.customer_key, i.payload, \
-                   i.received_at, i.attempts, i.seq",
+                   i.received_at, i.attempts, i.seq, \
+                   (SELECT t.registry_version FROM public.tenants t WHERE t.id = i.tenant_id) \
+                     AS tenant_version",
     )
     .bind(limit)
     .bind(lease_ms)
+    .bind(done)
     .fetch_all(db.pool())
     .await?;
     let mut claimed = rows
@@ -206,6 +229,7 @@ pub async fn claim(db: &Db, limit: usize, lease: Duration) -> Result<Vec<InboxRo
                     payload: r.try_get("payload")?,
                     received_at: r.try_get("received_at")?,
                     attempts: r.try_get("attempts")?,
+                    tenant_version: r.try_get("tenant_version")?,
                 },
             ))
         })
@@ -229,7 +253,8 @@ pub async fn renew(db: &Db, message_id: &str, lease: Duration) -> Result<(), Sto
     Ok(())
 }
 
-/// Marks a row processed.
+/// Marks a row processed (the dispatcher marks its rows with its next
+/// [`claim`]).
 pub async fn mark_done(db: &Db, message_id: &str) -> Result<(), StorageError> {
     sqlx::query(
         "UPDATE public.whatsapp_inbox \

@@ -162,6 +162,25 @@ impl Db {
 /// SQLSTATE of a schema that does not exist.
 const INVALID_SCHEMA_NAME: &str = "3F000";
 
+/// `text` as an SQL string literal, for the statements sent with a
+/// transaction's scoping in one simple query (which takes no parameters):
+/// dollar-quoted with a tag that does not occur in `text` (nor where `text`
+/// meets the closing tag), so nothing in it can end the literal early; it
+/// needs no escapes and does not depend on `standard_conforming_strings`.
+/// NUL characters (which Postgres text cannot hold) are dropped.
+pub(crate) fn sql_literal(text: &str) -> String {
+    let text = text.replace('\0', "");
+    let mut n = 0u64;
+    loop {
+        let tag = format!("$q{n}$");
+        let body = format!("{text}{tag}");
+        if body.find(&tag) == Some(text.len()) {
+            return format!("{tag}{body}");
+        }
+        n += 1;
+    }
+}
+
 /// One tenant's scope. The only way to run SQL against tenant tables.
 #[derive(Clone, Debug)]
 pub struct TenantHandle {
@@ -181,15 +200,77 @@ impl TenantHandle {
     /// tables is refused by the database. Fails with
     /// [`StorageError::UnknownTenant`] if the tenant's schema does not exist.
     pub async fn begin(&self) -> Result<TenantTx, StorageError> {
-        // One round trip: BEGIN and the scoping go as one simple query.
-        // The names are built from a validated slug (lowercase ASCII,
-        // digits, '_'), which can never carry SQL; the regnamespace cast
-        // fails with invalid_schema_name when the schema does not exist.
+        self.begin_with(false, "").await
+    }
+
+    /// As [`Self::begin`], but its commit does not wait for the database
+    /// to flush it to disk (`synchronous_commit = off`, for this
+    /// transaction only): a crash of the database within a fraction of a
+    /// second after the commit may undo it (never partly, and never
+    /// without undoing everything committed after it). Only for writes
+    /// whose loss is harmless.
+    pub async fn begin_losable(&self) -> Result<TenantTx, StorageError> {
+        self.begin_with(true, "").await
+    }
+
+    /// As [`Self::begin`], and runs `then` (statements built only from
+    /// constants and [`sql_literal`]s: the simple query takes no
+    /// parameters) in the same round trip.
+    pub(in crate::storage) async fn begin_then(
+        &self,
+        then: &str,
+    ) -> Result<TenantTx, StorageError> {
+        self.begin_with(false, then).await
+    }
+
+    /// Runs `statement` (built as for [`Self::begin_then`]) in a
+    /// transaction of its own scoped as [`Self::begin`] does, committed
+    /// without waiting for the disk as [`Self::begin_losable`]'s: all in
+    /// one round trip (a simple query of several statements is one
+    /// transaction; an error undoes it all). Rows affected.
+    pub(in crate::storage) async fn run_losable(
+        &self,
+        statement: &str,
+    ) -> Result<u64, StorageError> {
+        let sql = format!("{}; {statement}", self.scoping(true));
+        let mut conn = self.db.pool.acquire().await?;
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *conn)
+            .await
+        {
+            Ok(done) => Ok(done.rows_affected()),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(INVALID_SCHEMA_NAME) => {
+                Err(StorageError::UnknownTenant(self.slug.clone()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The statement scoping a transaction to this tenant. The names are
+    /// built from a validated slug (lowercase ASCII, digits, '_'), which
+    /// can never carry SQL; the regnamespace cast fails with
+    /// invalid_schema_name when the schema does not exist.
+    fn scoping(&self, losable: bool) -> String {
         let (schema, role) = (self.slug.schema_name(), self.slug.role_name());
-        let sql = format!(
-            "BEGIN; SELECT '{schema}'::regnamespace, set_config('search_path', '{schema}', true), \
-             set_config('role', '{role}', true)"
-        );
+        let unflushed = if losable {
+            ", set_config('synchronous_commit', 'off', true)"
+        } else {
+            ""
+        };
+        format!(
+            "SELECT '{schema}'::regnamespace, set_config('search_path', '{schema}', true), \
+             set_config('role', '{role}', true){unflushed}"
+        )
+    }
+
+    async fn begin_with(&self, losable: bool, then: &str) -> Result<TenantTx, StorageError> {
+        // One round trip: BEGIN and the scoping (and `then`) go as one
+        // simple query.
+        let mut sql = format!("BEGIN; {}", self.scoping(losable));
+        if !then.is_empty() {
+            sql.push_str("; ");
+            sql.push_str(then);
+        }
         match self.db.pool.begin_with(sqlx::AssertSqlSafe(sql)).await {
             Ok(tx) => Ok(TenantTx { tx }),
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(INVALID_SCHEMA_NAME) => {
@@ -266,5 +347,35 @@ impl TenantTx {
     pub async fn rollback(self) -> Result<(), StorageError> {
         self.tx.rollback().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sql_literal;
+
+    #[test]
+    fn a_literal_ends_only_at_its_closing_tag() {
+        for text in [
+            "",
+            "plain",
+            "it's",
+            "$q0$",
+            "ends with $q0",
+            "$q0$ and $q1$ and $q2",
+            "$$ $ q0 $",
+            "nul\0inside",
+            "Habari 😀 '; DROP TABLE interactions; --",
+        ] {
+            let lit = sql_literal(text);
+            let tag_end = lit[1..].find('$').map(|i| i + 2).unwrap();
+            let tag = &lit[..tag_end];
+            let body = &lit[tag_end..];
+            // The body is the text and the closing tag, which occurs there
+            // first.
+            let clean = text.replace('\0', "");
+            assert_eq!(body, format!("{clean}{tag}"), "{text:?}");
+            assert_eq!(body.find(tag), Some(clean.len()), "{text:?}");
+        }
     }
 }

@@ -230,6 +230,34 @@ impl TenantRecord {
 
 const ROUTABLE: &str = "deleted_at IS NULL AND status IS DISTINCT FROM 'deleted'";
 
+/// What [`Db::tenant_for_intake`] reads.
+#[derive(Debug, Clone)]
+pub struct IntakeTenant {
+    pub record: TenantRecord,
+    /// `public.tenants.registry_version` when read.
+    pub version: i64,
+    /// Active admins, oldest first.
+    pub admins: Vec<super::handoff::TenantAdmin>,
+}
+
+impl IntakeTenant {
+    /// Whether traffic is routed to it (as the routing lookups' `ROUTABLE`).
+    pub fn routable(&self) -> bool {
+        self.record.deleted_at.is_none() && self.record.status.as_deref() != Some("deleted")
+    }
+
+    /// The active admin writing from `phone` (compared by digits, as
+    /// [`super::handoff::admin_by_phone`] does), if it is one.
+    pub fn admin_by_phone(&self, phone: &PhoneNumber) -> Option<&super::handoff::TenantAdmin> {
+        self.admins.iter().find(|a| {
+            a.phone
+                .chars()
+                .filter(char::is_ascii_digit)
+                .eq(phone.digits().chars())
+        })
+    }
+}
+
 impl Db {
     /// Any registered tenant with this slug.
     pub async fn tenant_by_slug(
@@ -298,6 +326,46 @@ impl Db {
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(TenantRecord::from_row).collect()
+    }
+
+    /// A tenant's record, its registry version (migration public/0008:
+    /// bumped by any change to the row or to its admins) and its active
+    /// admins (oldest first), in one statement: what processing a chat
+    /// message needs from the registry, to keep in memory until a message
+    /// is claimed with a newer version. Any registered tenant (the caller
+    /// checks that it is routable and still has the number).
+    pub async fn tenant_for_intake(
+        &self,
+        id: TenantId,
+    ) -> Result<Option<IntakeTenant>, StorageError> {
+        let sql = format!(
+            "SELECT {TENANT_COLUMNS}, registry_version, \
+               ARRAY(SELECT a.id FROM public.tenant_admins a \
+                     WHERE a.tenant_id = t.id AND a.is_active IS NOT FALSE \
+                     ORDER BY a.created_at, a.id) AS admin_ids, \
+               ARRAY(SELECT a.phone_number FROM public.tenant_admins a \
+                     WHERE a.tenant_id = t.id AND a.is_active IS NOT FALSE \
+                     ORDER BY a.created_at, a.id) AS admin_phones \
+             FROM public.tenants t WHERE id = $1"
+        );
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.0)
+            .fetch_optional(self.pool())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let ids: Vec<Uuid> = row.try_get("admin_ids")?;
+        let phones: Vec<String> = row.try_get("admin_phones")?;
+        Ok(Some(IntakeTenant {
+            record: TenantRecord::from_row(&row)?,
+            version: row.try_get("registry_version")?,
+            admins: ids
+                .into_iter()
+                .zip(phones)
+                .map(|(id, phone)| super::handoff::TenantAdmin { id, phone })
+                .collect(),
+        }))
     }
 
     async fn fetch_tenant(
