@@ -226,7 +226,7 @@ pub struct TurnStart {
 }
 
 /// A chat turn's start, read in one statement under the turn's locks
-/// ([`lock_turn`]): whether `message_id` was handled before, and the
+/// ([`begin_turn`]): whether `message_id` was handled before, and the
 /// customer's open thread (as [`open_thread`], a new one when there is
 /// none) with its newest state (as [`load_checkpoint`]).
 pub async fn start_turn(
@@ -470,7 +470,7 @@ pub async fn lock_customer(tx: &mut TenantTx, key: &str) -> Result<(), StorageEr
 }
 
 /// Begins a customer's turn: a tenant transaction ([`TenantHandle::begin`])
-/// holding the locks [`lock_turn`] takes, in one round trip.
+/// holding the customer's lock and, with a provider message id, that message's lock (always in that order), in one round trip.
 pub async fn begin_turn(
     tenant: &TenantHandle,
     key: &str,
@@ -489,28 +489,6 @@ pub async fn begin_turn(
             "SELECT pg_advisory_xact_lock(hashtextextended('customer:' || {customer}, 0)){message}"
         ))
         .await
-}
-
-/// A customer's turn: takes the customer's lock (as [`lock_customer`])
-/// and, with a provider message id, that message's lock (as
-/// [`claim_message_id`]), both in one statement and always in that order.
-/// Whether the message was handled before is read afterwards, under them
-/// ([`start_turn`], [`message_seen`]).
-pub async fn lock_turn(
-    tx: &mut TenantTx,
-    key: &str,
-    message_id: Option<&str>,
-) -> Result<(), StorageError> {
-    sqlx::query(
-        "SELECT pg_advisory_xact_lock(hashtextextended('customer:' || $1, 0)), \
-                CASE WHEN $2::text IS NOT NULL \
-                     THEN pg_advisory_xact_lock(hashtextextended('wamid:' || $2, 0)) END",
-    )
-    .bind(key)
-    .bind(message_id)
-    .execute(tx.conn())
-    .await?;
-    Ok(())
 }
 
 /// Whether an inbound interactions row carries this message id (under

@@ -253,20 +253,6 @@ pub async fn renew(db: &Db, message_id: &str, lease: Duration) -> Result<(), Sto
     Ok(())
 }
 
-/// Marks a row processed (the dispatcher marks its rows with its next
-/// [`claim`]).
-pub async fn mark_done(db: &Db, message_id: &str) -> Result<(), StorageError> {
-    sqlx::query(
-        "UPDATE public.whatsapp_inbox \
-         SET status = 'done', done_at = clock_timestamp(), locked_until = NULL \
-         WHERE message_id = $1",
-    )
-    .bind(message_id)
-    .execute(db.pool())
-    .await?;
-    Ok(())
-}
-
 /// Records a failed attempt: the row is tried again after `retry_in`, or,
 /// with `None`, parked for an operator.
 pub async fn mark_failed(

@@ -203,16 +203,6 @@ impl TenantHandle {
         self.begin_with(false, "").await
     }
 
-    /// As [`Self::begin`], but its commit does not wait for the database
-    /// to flush it to disk (`synchronous_commit = off`, for this
-    /// transaction only): a crash of the database within a fraction of a
-    /// second after the commit may undo it (never partly, and never
-    /// without undoing everything committed after it). Only for writes
-    /// whose loss is harmless.
-    pub async fn begin_losable(&self) -> Result<TenantTx, StorageError> {
-        self.begin_with(true, "").await
-    }
-
     /// As [`Self::begin`], and runs `then` (statements built only from
     /// constants and [`sql_literal`]s: the simple query takes no
     /// parameters) in the same round trip.
@@ -225,8 +215,10 @@ impl TenantHandle {
 
     /// Runs `statement` (built as for [`Self::begin_then`]) in a
     /// transaction of its own scoped as [`Self::begin`] does, committed
-    /// without waiting for the disk as [`Self::begin_losable`]'s: all in
-    /// one round trip (a simple query of several statements is one
+    /// without waiting for the database to flush it to disk
+    /// (`synchronous_commit = off` for it only: a crash of the database
+    /// within a fraction of a second after may undo it, never partly; only
+    /// for writes whose loss is harmless): all in one round trip (a simple query of several statements is one
     /// transaction; an error undoes it all). Rows affected.
     pub(in crate::storage) async fn run_losable(
         &self,
