@@ -549,12 +549,15 @@ fn is_sw_word(w: &str) -> bool {
 fn side_counts(tokens: &Tokens) -> (usize, usize) {
     let mut sw = 0usize;
     let mut en = 0usize;
+    // A verb read by its shape counts beside other words only: one word
+    // alone ("nimelipa") keeps the chat's language.
+    let shapes = tokens.len() > 1;
     for (i, w) in tokens.words().iter().enumerate() {
         // "ya book both": a yes first, not the Swahili "of".
         if i == 0 && matches!(w.as_str(), "ya" | "yah") {
             continue;
         }
-        let is_sw = is_sw_word(w);
+        let is_sw = SW_WORDS.contains(&w.as_str()) || (shapes && is_sw_word(w));
         let is_en = EN_WORDS.contains(&w.as_str()) && !LOANWORDS.contains(&w.as_str());
         match (is_sw, is_en) {
             (true, false) => sw += 1,
