@@ -502,18 +502,20 @@ impl Dialog<'_> {
         };
         // "ya but can u do pedicure instead, 10am": another service in
         // place of this one, at the time given (not this one at 10:00).
-        let replaced = u.service.filter(|id| *id != s.service).filter(|_| {
-            matches!(s.purpose, Purpose::New)
-                && u.tokens.has_any(&[
-                    "instead",
-                    "badala",
-                    "rather",
-                    "make it",
-                    "change",
-                    "badilisha",
-                    "iwe",
-                ])
-        });
+        let replacing = matches!(s.purpose, Purpose::New)
+            && u.tokens.has_any(&[
+                "instead",
+                "badala",
+                "rather",
+                "make it",
+                "change",
+                "badilisha",
+                "iwe",
+            ]);
+        let replaced = u
+            .service
+            .filter(|id| *id != s.service)
+            .filter(|_| replacing);
         // The one offered slot on the day said (if any) whose local time
         // `fits`.
         let only = |fits: &dyn Fn(NaiveTime) -> bool| {
@@ -585,9 +587,6 @@ impl Dialog<'_> {
         // started over with.
         // "aii make it mabutu instead, rasta inakula time sana": the one
         // replaced is named again only as the reason, not booked too.
-        let replacing = matches!(s.purpose, Purpose::New)
-            && u.tokens
-                .has_any(&["instead", "badala", "rather", "make it", "iwe"]);
         let named: Vec<Uuid> = if replacing && u.services.contains(&s.service) {
             u.services
                 .iter()

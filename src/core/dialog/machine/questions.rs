@@ -399,13 +399,20 @@ impl Dialog<'_> {
                 )
             })
             .collect();
-        if let Some(person) = u.staff.and_then(|id| self.config.catalog.staff_member(id))
-            && !person.weekly.is_empty()
-            && asks_when_in(&u.tokens, person.first_name())
-        {
+        if self.asks_staff_days(u) {
             asked.insert(0, Topic::StaffDays);
         }
         asked
+    }
+
+    /// "is Achieng in on Monday?", "Brian yuko jumamosi?": whether the
+    /// staff member named (with a weekly schedule) is in, or when.
+    pub(super) fn asks_staff_days(&self, u: &Understood) -> bool {
+        u.staff
+            .and_then(|id| self.config.catalog.staff_member(id))
+            .is_some_and(|person| {
+                !person.weekly.is_empty() && asks_when_in(&u.tokens, person.first_name())
+            })
     }
 
     /// Part of an earlier turn as a turn of its own, understood.
