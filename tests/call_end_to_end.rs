@@ -472,9 +472,18 @@ async fn a_silent_caller_is_asked_if_still_there_then_the_bot_says_goodbye_and_h
     .await
     .expect("call");
     assert!(report.server_hung_up, "{report:?}");
-    // Greeting, "Are you still there?", goodbye.
-    assert_eq!(report.segments.len(), 3, "{:?}", report.segments);
-    let gap = report.segments[1].start_ms - report.segments[0].end_ms;
+    // Greeting, "Are you still there?", goodbye: three things said, each
+    // maybe in pieces a moment apart when the machine is busy (the
+    // greeting once came as 260-360 ms and 420-4500 ms), ten seconds apart.
+    let mut said: Vec<(u64, u64)> = Vec::new();
+    for seg in &report.segments {
+        match said.last_mut() {
+            Some(last) if seg.start_ms.saturating_sub(last.1) < 1_000 => last.1 = seg.end_ms,
+            _ => said.push((seg.start_ms, seg.end_ms)),
+        }
+    }
+    assert_eq!(said.len(), 3, "{:?}", report.segments);
+    let gap = said[1].0 - said[0].1;
     assert!((10_000..=10_500).contains(&gap), "asked after {gap} ms");
     assert!(report.duration_ms < 35_000, "{}", report.duration_ms);
     let rows = rows_settle(&server.sink, 1).await;
