@@ -302,9 +302,25 @@ fn drop_fillers(raw: Vec<String>) -> Vec<String> {
             && raw.get(i).is_some_and(|n| says_when(n))
             && !matches!(
                 kept.last().map(String::as_str),
-                Some("i" | "id" | "i'd" | "would" | "we" | "they" | "you" | "u" | "she" | "he")
+                Some(
+                    "i" | "id" | "i'd" | "d" | "would" | "we" | "they" | "you" | "u" | "she" | "he"
+                )
             );
         if hedge {
+            // "instead? like 10", "like nine": the hour is one said, as
+            // after "at" ("at like four" keeps its one "at").
+            let number = raw.get(i).is_some_and(|n| {
+                n.chars().next().is_some_and(|c| c.is_ascii_digit())
+                    || super::numbers::en_small(n).is_some()
+            });
+            if number
+                && !matches!(
+                    kept.last().map(String::as_str),
+                    Some("at" | "around" | "by")
+                )
+            {
+                kept.push("at".to_owned());
+            }
             continue;
         }
         // "uh huh", "mm hmm": an answer (a yes), not two fillers; "huh?"
@@ -407,6 +423,10 @@ fn split_digits(w: &str) -> Option<Vec<String>> {
     }
     let digits_end = w.find(|c: char| !c.is_ascii_digit()).unwrap_or(w.len());
     let (digits, suffix) = w.split_at(digits_end);
+    // "12noon": noon said with its number.
+    if digits == "12" && matches!(suffix, "noon" | "nn") {
+        return Some(vec!["12:00".to_owned()]);
+    }
     if !matches!(suffix, "h" | "hr" | "hrs" | "hours") {
         return None;
     }
@@ -439,7 +459,10 @@ fn split_glued(w: &str) -> Option<(&str, &str)> {
 }
 
 /// "sat" and "sun" are English words too: they are read as days only next
-/// to day or time words ("on sat", "sun morning", "next sat at 10").
+/// to day or time words ("on sat", "sun morning", "next sat at 10"), right
+/// after a service ("pedicure sun"), "sat" also last in the turn ("nataka
+/// cornrows sat"; "too much sun" stays), never after a pronoun or an
+/// article ("i sat", "the sun").
 fn resolve_short_days(words: &mut [String]) {
     for i in 0..words.len() {
         let day = match words[i].as_str() {
@@ -506,7 +529,11 @@ fn resolve_short_days(words: &mut [String]) {
                     | "inayokuja"
                     | "this"
             );
-        if day_before || time_after || words.len() <= 2 {
+        // "nataka cornrows sat", "gel nails sat, start 9am": right after a
+        // service, or the turn's last word after anything but a pronoun.
+        let after_service = words::SERVICE_WORDS.contains(&prev);
+        let last = day == "saturday" && i > 0 && i + 1 == words.len();
+        if day_before || time_after || after_service || last || words.len() <= 2 {
             words[i] = day.to_owned();
         }
     }
@@ -614,6 +641,14 @@ mod tests {
             words("sitting in the sun all day"),
             "sitting in the sun all day"
         );
+        assert_eq!(words("nataka cornrows sat"), "nataka cornrows saturday");
+        assert_eq!(
+            words("box braids na gel nails sat start 9am"),
+            "box braids na gel nails saturday start 9am"
+        );
+        assert_eq!(words("where i sat"), "where i sat");
+        assert_eq!(words("too much sun"), "too much sun");
+        assert_eq!(words("pedicure sun"), "pedicure sunday");
     }
 
     #[test]

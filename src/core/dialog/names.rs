@@ -342,7 +342,8 @@ const COMPANIONS: &str = "daughter, son, sister, brother, friend, mum, mom, moth
 const SW_COMPANIONS: &str = "binti, mtoto, watoto, dada, kaka, rafiki, marafiki, mama, baba, mume,
     mke, bibi, shangazi, mpenzi, msichana, kijana, mtoi, manzi, dem, beste, besti, beshte,
     bestii, msupa, sista, mabeste, madada, mathe, buda, msee, chali, mapacha, mabinti, wasichana,
-    wavulana, vijana, dogo, dogi, shemeji, wifi, cucu, shosho, mdogo, siz, sizzo, sistee";
+    wavulana, vijana, dogo, dogi, shemeji, wifi, cucu, shosho, mdogo, siz, sizzo, sistee,
+    mjukuu, wajukuu, mpwa, binamu, mjomba, nyanya, mkwe";
 
 /// The number of people the booking is for: 2 for "me and my daughter",
 /// "sisi wawili", "braids for me and cornrows for my daughter", 3 for
@@ -357,6 +358,7 @@ pub fn party_size(tokens: &Tokens) -> u8 {
         mimi pamoja na, pamoja nami, nami, both of us, us both, sisi wote, mi na, na mi, sote,
         sote pamoja, sisi sote",
     );
+    let me_said = me;
     match stated_count(words) {
         Some(Count::Everyone(n)) => return n,
         // "watoto wawili wasukwe mabutu, na mimi nifanye manicure": the
@@ -456,7 +458,9 @@ pub fn party_size(tokens: &Tokens) -> u8 {
                 // "niko na bibi, mimi cut, yeye wash n set"
                 || (before(i, 1) == "na"
                     && is_word(before(i, 2), "niko, nko, nakuja, nimekuja, nitakuja")
-                    && has("mimi, yeye")));
+                    && has("mimi, yeye"))
+                // "mimi na beste tunataka kuja jumamosi"
+                || (before(i, 1) == "na" && is_word(before(i, 2), "mimi, mi")));
         let sw_own = is_word(
             w,
             "mwanangu, wanangu, mamangu, babangu, dadangu, kakangu, bwanangu, mumewangu, mkewangu",
@@ -464,6 +468,11 @@ pub fn party_size(tokens: &Tokens) -> u8 {
         if en || sw || sw_own {
             others = others.saturating_add(count);
         }
+    }
+    // "mimi retwist, yeye cut", "bridal hair for her and a facial for me":
+    // the customer and one more, whoever she is.
+    if (has("mimi") && has("yeye")) || (me_said && has("for her, for him")) {
+        others = others.max(1);
     }
     if me {
         let both = has("both of us, us both, sisi wote, wote wawili");
@@ -822,6 +831,17 @@ mod tests {
                 2,
             ),
             ("book my mum for a relaxer on saturday", 1),
+            ("sasa, mimi na beste tunataka kuja jumamosi", 2),
+            ("mimi retwist ya dredi, yeye cut. saa tano tukuje pamoja", 2),
+            (
+                "Mimi na mjukuu wangu tunataka kuja Jumatano. Mimi nataka usafi wa uso, yeye anataka kutengenezwa kucha za mikono.",
+                2,
+            ),
+            (
+                "my daughter is getting married on 15th june. i need bridal hair for her and a facial for me, both at 9am",
+                2,
+            ),
+            ("i want to book braids for her on friday", 1),
         ];
         for (text, want) in cases {
             assert_eq!(party_size(&Tokens::new(text)), *want, "{text}");

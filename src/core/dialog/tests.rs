@@ -16,6 +16,7 @@ mod answers;
 mod changes;
 mod compound;
 mod everyday;
+mod occasions;
 mod payment_problems;
 
 struct World {

@@ -190,6 +190,18 @@ const ALTERNATIVE: &[&str] = &[
     "kama mtafunga",
 ];
 
+/// The words without the weekdays of events the customer goes to, when
+/// another weekday is said ("change my manicure on frdy to gel nails, same
+/// time. its b4 my graduation sat": Saturday is no day for the booking).
+pub fn without_event_weekdays(words: &[String]) -> Vec<String> {
+    let event_day = |i: usize| lexicon::weekday(&words[i]).is_some() && after_event(words, i, 2);
+    let other = (0..words.len()).any(|i| lexicon::weekday(&words[i]).is_some() && !event_day(i));
+    (0..words.len())
+        .filter(|&i| !(other && event_day(i)))
+        .map(|i| words[i].clone())
+        .collect()
+}
+
 /// "next week", "wiki ijayo".
 pub fn says_next_week(tokens: &Tokens) -> bool {
     tokens.has_any(&["next week", "wiki ijayo", "wiki inayokuja", "wiki ijao"])
@@ -572,6 +584,19 @@ mod tests {
                 "I have an interview on friday so thursday please",
                 d(11, 26),
             ),
+            (
+                "hi, my graduation is on saturday i need cornrows friday morning",
+                d(11, 27),
+            ),
+            (
+                "graduation yangu ni Thursday. Nataka haircut Wednesday saa tisa",
+                d(11, 25),
+            ),
+            (
+                "nataka kuosha, pia manicure, kwa ajili ya kanisa Jumapili. Jumamosi saa nane",
+                d(11, 28),
+            ),
+            ("party on saturday", d(11, 28)),
             ("relaxer month end, the last Saturday", d(11, 28)),
             (
                 "I'm flying back to London on Sunday so I'd love braids on Saturday before I go",

@@ -294,7 +294,8 @@ pub(super) fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<
         "to", "hadi", "mpaka", "iwe", "into", "till", "until", "for", "tuweke", "niwekee", "weka",
         "iende", "ziende", "instead", "rather",
     ];
-    let words = tokens.words();
+    let kept = crate::core::dialog::when::without_event_weekdays(tokens.words());
+    let words = &kept;
     // "Thursday instead of tomorrow", "alhamisi badala ya kesho": the old
     // time comes after.
     for (i, pair) in words.windows(2).enumerate() {

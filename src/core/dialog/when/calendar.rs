@@ -117,9 +117,58 @@ pub(super) fn after_travel(words: &[String], i: usize, within: usize) -> bool {
 /// jioni", "getting married on Saturday 20th"): its day or part of the day
 /// is the event's, not the booking's.
 pub(super) fn after_event(words: &[String], i: usize, within: usize) -> bool {
-    words[i.saturating_sub(within)..i]
-        .iter()
-        .any(|w| is_event(w))
+    // A weekday is not the event's past another weekday ("kanisa Jumapili.
+    // Jumamosi saa nane": Saturday is the booking's); a day of the month
+    // is its weekday's ("married on Saturday 28th").
+    let weekday_here = lexicon::weekday(&words[i]).is_some();
+    for w in words[i.saturating_sub(within)..i].iter().rev() {
+        if is_event(w) {
+            return true;
+        }
+        if weekday_here && lexicon::weekday(w).is_some() {
+            return false;
+        }
+    }
+    // "my graduation is on saturday", "graduation yangu ni Thursday": the
+    // event, then only words that tie it to its day.
+    for w in words[i.saturating_sub(4)..i].iter().rev() {
+        if is_event(w) {
+            return true;
+        }
+        if !matches!(
+            w.as_str(),
+            "is" | "ni"
+                | "iko"
+                | "on"
+                | "the"
+                | "my"
+                | "our"
+                | "yangu"
+                | "wangu"
+                | "yake"
+                | "wake"
+                | "yetu"
+                | "ya"
+                | "this"
+                | "next"
+                | "coming"
+                | "hii"
+                | "ijayo"
+                | "will"
+                | "be"
+                | "itakuwa"
+                | "siku"
+                | "day"
+                | "party"
+                | "ceremony"
+                | "sherehe"
+                | "tarehe"
+                | "falls"
+        ) {
+            return false;
+        }
+    }
+    false
 }
 
 /// A word that names an event the customer goes to, or a trip.
@@ -135,6 +184,17 @@ fn is_event(w: &str) -> bool {
             | "funeral"
             | "matanga"
             | "graduation"
+            | "graduating"
+            | "mahafali"
+            | "birthday"
+            | "bday"
+            | "church"
+            | "kanisa"
+            | "kanisani"
+            | "ibada"
+            | "sherehe"
+            | "ruracio"
+            | "ceremony"
             | "interview"
             | "exam"
             | "exams"

@@ -101,7 +101,10 @@ pub(super) fn parse_time(tokens: &Tokens, part: Option<DayPart>) -> Option<Naive
                     || (prev == "to"
                         && i >= 2
                         && matches!(refs[i - 2], "it" | "push" | "move" | "change" | "shift"))
-                    || (matches!(next, "in") && next2 == "the"))
+                    || (matches!(next, "in") && next2 == "the")
+                    // "no wait, 10 is fine", "hapana, 12 ndio poa": an hour
+                    // said to suit, above the numbers of a list of offers.
+                    || (c.hour >= 4 && suits(next, next2)))
                     && !is_count_noun(next)
                     // "one after the other", "one by one", "one at a time"
                     && !(c.hour == 1
@@ -360,6 +363,29 @@ fn is_part_word(w: &str) -> bool {
 }
 
 /// Words after a number that make it a count, not an hour ("2 people").
+/// The words after an hour that say it suits ("10 is fine", "12 ndio poa",
+/// "11 works").
+fn suits(next: &str, next2: &str) -> bool {
+    matches!(next, "works" | "inafaa" | "itafaa" | "itanifaa")
+        || (matches!(next, "is" | "ndio" | "ndo" | "ni" | "iko" | "itakuwa")
+            && matches!(
+                next2,
+                "fine"
+                    | "better"
+                    | "good"
+                    | "ok"
+                    | "okay"
+                    | "perfect"
+                    | "best"
+                    | "poa"
+                    | "fiti"
+                    | "sawa"
+                    | "bora"
+                    | "nzuri"
+                    | "freshi"
+            ))
+}
+
 fn is_count_noun(w: &str) -> bool {
     matches!(
         w,
@@ -649,6 +675,18 @@ mod tests {
             ("same time", None),
             ("2 to 3 people", None),
             ("i have two kids", None),
+            (
+                "can i just come on saturday morning instead? like 10",
+                t(10, 0),
+            ),
+            ("like nine", t(9, 0)),
+            ("i'd like 2 manicures", None),
+            ("i would like one of those", None),
+            ("no wait, 10 is fine. the first time", t(10, 0)),
+            ("hapana wait, 12 ndio poa", t(12, 0)),
+            ("11 works for me", t(11, 0)),
+            ("2 is fine", None),
+            ("12noon", t(12, 0)),
         ];
         for (text, want) in cases {
             assert_eq!(time(text), want, "{text}");

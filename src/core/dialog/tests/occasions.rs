@@ -1,0 +1,115 @@
+//! Keyboards, changes of mind, Swahili-first customers and occasions (sets
+//! zl-zo): "sat" after a service, "like nine", "no wait, 10 is fine", an
+//! event's day beside the booking's, two people said as "mimi … yeye …".
+//! Each behaviour in a few phrasings.
+
+use super::*;
+
+/// The start the pending confirmation proposes, local "YYYY-MM-DD HH:MM".
+fn proposed(w: &World) -> Option<String> {
+    match &w.state.step {
+        Step::ConfirmSlot(c) => Some(
+            c.slot
+                .start
+                .with_timezone(&tz())
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+        ),
+        _ => None,
+    }
+}
+
+#[test]
+fn an_events_day_gives_way_to_the_day_said_for_the_booking() {
+    // Today is Wednesday 25 November 2026.
+    for ask in [
+        "hi, my graduation is on saturday i need a manicure friday at 10",
+        "graduation yangu ni Saturday. Nataka manicure Friday saa nne",
+        "my birthday is saturday, manicure on friday 10am pls",
+        "nataka manicure, kwa ajili ya kanisa Jumapili. Ijumaa saa nne",
+    ] {
+        let mut w = World::new();
+        w.say(ask);
+        assert_eq!(proposed(&w).as_deref(), Some("2026-11-27 10:00"), "{ask}");
+    }
+    // The event's day alone is the booking's (bridal hair on the day).
+    let mut w = World::new();
+    w.say("my graduation is on saturday, i need a manicure at 10");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-28 10:00"));
+}
+
+#[test]
+fn an_events_day_is_no_target_for_a_move() {
+    let mut w = World::new();
+    let start = tz()
+        .with_ymd_and_hms(2026, 11, 27, 11, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    w.appointments.push(AppointmentSummary {
+        id: uuid(900),
+        service_id: uuid(3),
+        staff_id: uuid(101),
+        start,
+        end: start + Duration::minutes(45),
+    });
+    w.say("hey cn i chnge my manicure on frdy to pedicure instead? same tym. its b4 my graduation sat");
+    let r = w.say("k");
+    assert!(r.contains("27"), "{r}");
+    assert_eq!(w.booked_local(), vec!["2026-11-27 11:00".to_owned()]);
+}
+
+#[test]
+fn an_hour_said_to_suit_changes_the_proposal() {
+    for (change, want) in [
+        ("no wait, 10 is fine. the first time", "2026-11-25 10:00"),
+        ("hapana wait, 10 ndio poa", "2026-11-25 10:00"),
+        ("11 works better", "2026-11-25 11:00"),
+    ] {
+        let mut w = World::new();
+        w.say("manicure today at 12?");
+        assert_eq!(proposed(&w).as_deref(), Some("2026-11-25 12:00"));
+        w.say(change);
+        assert_eq!(proposed(&w).as_deref(), Some(want), "{change}");
+        w.say("yes");
+        assert_eq!(w.booked_local(), vec![want.to_owned()], "{change}");
+    }
+}
+
+#[test]
+fn a_hedged_hour_is_an_hour() {
+    for (first, then) in [
+        ("um hi i need box braids on saturday morning", "like nine"),
+        ("box braids saturday pls", "like 9 in the morning"),
+    ] {
+        let mut w = World::new();
+        w.say(first);
+        w.say(then);
+        assert_eq!(proposed(&w).as_deref(), Some("2026-11-28 09:00"), "{then}");
+    }
+    // "i'd like 2" is a count.
+    let mut w = World::new();
+    w.say("i'd like 2 manicures");
+    assert!(proposed(&w).is_none(), "{:?}", w.state.step);
+}
+
+#[test]
+fn sat_after_a_service_is_saturday() {
+    for ask in ["msee nataka box braids sat", "pedicure sat, start 9am"] {
+        let mut w = World::new();
+        let r = w.say(ask);
+        assert!(r.contains("Sat") || r.contains("Jumamosi"), "{ask}: {r}");
+    }
+}
+
+#[test]
+fn me_and_them_in_two_clauses_are_two_people_at_once() {
+    let mut w = World::new();
+    w.say("sasa, mimi na beste tunataka kuja jumamosi");
+    w.say("mimi retwist ya dredi, yeye haircut. saa tano tukuje pamoja");
+    let r = w.say("poa weka zote");
+    assert_eq!(
+        w.booked_local(),
+        vec!["2026-11-28 11:00".to_owned(), "2026-11-28 11:00".to_owned()],
+        "{r}"
+    );
+}
