@@ -114,6 +114,7 @@ const HUMAN: &[&str] = &[
     "binadamu",
     "mhudumu",
     "meneja",
+    "msimamizi",
     "ongea na mtu",
     "kuongea na mtu",
     "zungumza na mtu",

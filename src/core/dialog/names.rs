@@ -168,6 +168,21 @@ fn signature(text: &str) -> Option<String> {
 pub fn corrected_name(tokens: &Tokens, old: &str, original_text: &str) -> Option<String> {
     let words = tokens.words();
     let old = old.split_whitespace().next()?.to_lowercase();
+    // "*Achieng lol autocorrect", "*Njeri nataka mabutu": a starred word
+    // first corrects a word of the message before; a name-like one that
+    // is no word of ours, the name.
+    let first = original_text.split_whitespace().next().unwrap_or("");
+    if let Some(starred) = first
+        .strip_prefix('*')
+        .or_else(|| first.strip_suffix('*'))
+        .map(|w| w.trim_end_matches([',', '.', '!']).to_lowercase())
+        && starred != old
+        && !crate::core::dialog::lexicon::is_vocabulary(&starred)
+        && crate::core::dialog::lexicon::weekday(&starred).is_none()
+        && looks_like_name(&starred, false, original_text)
+    {
+        return Some(capitalise(&starred));
+    }
     let candidate = |w: &String| {
         *w != old
             && !is_word(w, "but, ni, its, it's, is, i, meant, sorry, ok")
@@ -592,6 +607,9 @@ mod tests {
             "not kevin, kelvin",
             "not Kevin but Kelvin pls",
             "si kevin, ni kelvin",
+            "*Kelvin lol autocorrect",
+            "*kelvin nataka mabutu kesho",
+            "Kelvin*",
         ] {
             assert_eq!(fix(text).as_deref(), Some("Kelvin"), "{text}");
         }
@@ -600,6 +618,10 @@ mod tests {
             "kevin here",
             "not tomorrow, friday",
             "i said not today",
+            "*thursday",
+            "*pedicure not manicure",
+            "*tomorrow",
+            "*Kevin",
         ] {
             assert_eq!(fix(text), None, "{text}");
         }

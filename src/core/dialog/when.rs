@@ -624,6 +624,9 @@ mod tests {
             ("12/12", d(12, 12)),
             ("1 Jan", NaiveDate::from_ymd_opt(2027, 1, 1)),
             ("tarehe tatu", d(12, 3)),
+            ("kusuka rasta tar 7 mwezi ujao saa mbili", d(12, 7)),
+            ("tarehe 28 mwezi ujao", d(12, 28)),
+            ("the 3rd next month", d(12, 3)),
             ("ok then the day after Jamhuri, 9am", d(12, 13)),
             // The 28th of November is a Saturday; of December, a Monday.
             ("monday 28th at 9am", d(12, 28)),

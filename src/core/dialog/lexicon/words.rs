@@ -272,6 +272,8 @@ pub const ABBREVIATIONS: &[(&str, &str)] = &[
     ("jumatat", "jumatatu"),
     ("cjui sijui", "sijui"),
     ("cku", "siku"),
+    ("tar trh tareh", "tarehe"),
+    ("opn opne", "open"),
     ("ksho kesh keso", "kesho"),
     ("manipedi", "mani pedi"),
 ];

@@ -657,7 +657,8 @@ impl Dialog<'_> {
 /// its digits (and a leading +) read as one number.
 /// Services named right after a word that takes them out of a request
 /// ("drop the wash and set", "without the facial", "toa nyusi", "bila
-/// pedicure"), up to a word that starts what is kept ("just", "only").
+/// pedicure"), up to a word that starts what is kept ("just", "only"); the
+/// first named after "instead of" / "badala ya".
 fn removed_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
     const REMOVE: &[&str] = &[
         "drop", "remove", "without", "minus", "skip", "except", "toa", "ondoa", "bila", "not",
@@ -666,6 +667,33 @@ fn removed_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
     const KEEP: &[&str] = &["just", "only", "tu", "but", "lakini", "keep", "acha"];
     let words = tokens.words();
     let mut removed = Vec::new();
+    // "badala ya nyusi nifanyiwe manicure", "instead of the eyebrows, a
+    // pedicure": the one named right after (the new one follows it).
+    for (i, pair) in words.windows(2).enumerate() {
+        if !matches!(
+            (pair[0].as_str(), pair[1].as_str()),
+            ("instead", "of") | ("badala", "ya") | ("rather", "than") | ("in", "place")
+        ) {
+            continue;
+        }
+        let from = i + 2 + usize::from(words.get(i + 2).is_some_and(|w| w == "of"));
+        let first = (1..=3)
+            .map(|k| {
+                services_mentioned(
+                    &Tokens::from_words(
+                        words[from.min(words.len())..words.len().min(from + k)].to_vec(),
+                    ),
+                    services,
+                )
+            })
+            .find(|named| !named.is_empty())
+            .unwrap_or_default();
+        for id in first {
+            if !removed.contains(&id) {
+                removed.push(id);
+            }
+        }
+    }
     for (i, w) in words.iter().enumerate() {
         if !REMOVE.contains(&w.as_str()) {
             continue;

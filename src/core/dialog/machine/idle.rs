@@ -96,6 +96,9 @@ impl Dialog<'_> {
                 "baada yake",
                 "baada ya hiyo",
                 "baada ya hio",
+                "baada ya hapo",
+                "baadae",
+                "baadaye",
             ])
             && let Some(add) = u.services.first().copied().or(u.service)
         {

@@ -26,7 +26,13 @@ impl Dialog<'_> {
         }
         // A word that looked like a day but could not be read as one
         // ("jumat", "wednsdy"): ask, never guess a day.
-        if u.tokens.uncertain_day() && u.when.date.is_none() && !matches!(step, Step::HandedOff) {
+        // A person or abuse is handled first, whatever else the turn says.
+        if u.tokens.uncertain_day()
+            && u.when.date.is_none()
+            && !matches!(step, Step::HandedOff)
+            && !u.intents.contains(Intent::Human)
+            && !u.intents.contains(Intent::Abuse)
+        {
             self.say(Msg::WhichDay.text(self.state.lang));
             let service = u.services.first().copied().or(u.service);
             self.state.step = match (step, service) {

@@ -71,12 +71,27 @@ impl Dialog<'_> {
         // "a gel no sorry a normal manicure": the service after the
         // correction replaces the one before it.
         let mut service = service;
-        if let Some((_, end)) = last_correction(tokens.words()) {
-            let after = Tokens::from_words(tokens.words()[end..].to_vec());
+        if let Some((start, end)) = last_correction(tokens.words()) {
+            let words = tokens.words();
+            let after = Tokens::from_words(words[end..].to_vec());
             let named_after = services_mentioned(&after, services);
+            // "braids today, cornrows i mean, at 10": with none after it,
+            // the one right before the correction replaces those before.
+            let right_before = (1..=3)
+                .map(|k| {
+                    services_mentioned(
+                        &Tokens::from_words(words[start.saturating_sub(k)..start].to_vec()),
+                        services,
+                    )
+                })
+                .find(|named| !named.is_empty())
+                .unwrap_or_default();
             if !named_after.is_empty() {
                 service = clear_service(&after, services).or(named_after.first().copied());
                 services_named = named_after;
+            } else if services_named.len() >= 2 && right_before.len() == 1 {
+                service = right_before.first().copied();
+                services_named = right_before;
             }
         }
         if party == 1 {

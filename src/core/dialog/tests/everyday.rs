@@ -212,6 +212,12 @@ fn a_service_added_right_after_the_one_just_booked() {
     // The manicure ends at 10:45 (and its 15 minutes of clearing after).
     let at = proposed(&w).unwrap_or_else(|| panic!("{:?}", w.state.step));
     assert!(at == "2026-11-26 10:45" || at == "2026-11-26 11:00", "{at}");
+    let mut w = World::new();
+    w.say("Hi, book me manicure kesho saa nne");
+    w.say("yes");
+    w.say("oh na pedicure pia baada ya hapo");
+    let at = proposed(&w).unwrap_or_else(|| panic!("{:?}", w.state.step));
+    assert!(at == "2026-11-26 10:45" || at == "2026-11-26 11:00", "{at}");
 }
 
 #[test]

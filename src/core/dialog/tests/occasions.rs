@@ -113,3 +113,55 @@ fn me_and_them_in_two_clauses_are_two_people_at_once() {
         "{r}"
     );
 }
+
+#[test]
+fn a_person_asked_for_beside_a_word_like_a_day_is_handed_off() {
+    let mut w = World::new();
+    w.say("Habari za asubuhi. Nataka kuweka miadi ya box braids kwa binti yangu mwezi ujao.");
+    w.say("Naomba niongee na mtu, msimamizi, kuna mambo mengi ya harusi ningependa kujadili naye moja kwa moja.");
+    assert!(
+        matches!(w.state.step, Step::HandedOff),
+        "{:?}",
+        w.state.step
+    );
+}
+
+#[test]
+fn a_service_corrected_right_after_it_is_said_replaces_it() {
+    for ask in [
+        "morning, braids today, manicure i mean, at 10",
+        "morning, box braids today, pedicure i mean, at 10",
+        "box braids tmrw, pedicure namaanisha, saa nne",
+    ] {
+        let mut w = World::new();
+        w.say(ask);
+        match &w.state.step {
+            Step::ConfirmSlot(c) => {
+                assert_ne!(c.service, uuid(2), "{ask}");
+                assert!(w.state.plan.rest.is_empty(), "{ask}: {:?}", w.state.plan);
+            }
+            other => panic!("{ask}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn instead_of_one_of_a_plan_swaps_that_one_only() {
+    for change in [
+        "aa ngoja, badala ya haircut nifanyiwe pedicure",
+        "actually instead of the haircut, a pedicure",
+    ] {
+        let mut w = World::new();
+        w.say("Habari, nataka manicure na pia haircut kesho saa nne");
+        assert!(
+            matches!(w.state.step, Step::ConfirmSlot(_)),
+            "{:?}",
+            w.state.step
+        );
+        w.say(change);
+        w.say("ndio sawa");
+        let mut got = booked_services(&w);
+        got.sort_unstable();
+        assert_eq!(got, vec![3, 4], "{change}");
+    }
+}

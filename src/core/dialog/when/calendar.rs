@@ -390,6 +390,14 @@ pub(super) fn calendar_date_at(words: &[String], today: NaiveDate) -> Option<(Na
                 Some("of") => words.get(i + 2).and_then(|w| month_of(w)),
                 next => next.and_then(month_of),
             };
+            // "tarehe 7 mwezi ujao", "the 3rd next month".
+            let month = month.or_else(|| {
+                Tokens::from_words(words[i..words.len().min(i + 5)].to_vec())
+                    .has_any(&["mwezi ujao", "mwezi unaokuja", "mwezi ujayo", "next month"])
+                    .then(|| today.checked_add_months(chrono::Months::new(1)))
+                    .flatten()
+                    .map(|d| d.month())
+            });
             return resolve_day_month(day, month, None, today).map(|d| (d, i));
         }
     }
