@@ -378,7 +378,15 @@ pub fn party_size(tokens: &Tokens) -> u8 {
         Some(Count::Everyone(n)) => return n,
         // "watoto wawili wasukwe mabutu, na mimi nifanye manicure": the
         // two and the customer.
-        Some(Count::Others(n)) => return if me { (n + 1).min(6) } else { n },
+        // "… na watoto wawili. Mimi nataka manicure, …": the customer
+        // wants one of their own too.
+        Some(Count::Others(n)) => {
+            let mine_too = me
+                || has(
+                    "mimi nataka, mimi ninataka, mimi ningependa, mimi pia, i also want, and i want",
+                );
+            return if mine_too { (n + 1).min(6) } else { n };
+        }
         None => {}
     }
     // "I'm coming with my sister … she wants cornrows": someone else's
@@ -864,6 +872,10 @@ mod tests {
                 2,
             ),
             ("i want to book braids for her on friday", 1),
+            (
+                "nataka kuja Jumamosi hii na watoto wawili. Mimi nataka manicure, msichana mkubwa cornrows na mdogo pia cornrows",
+                3,
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(party_size(&Tokens::new(text)), *want, "{text}");

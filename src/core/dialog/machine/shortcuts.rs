@@ -46,7 +46,24 @@ impl Dialog<'_> {
         // "what time is my facial this week?", "relaxer yangu kesho ni saa
         // ngapi?": when their own service is.
         let asks_own = asks_when_it_is(&u.tokens) && self.owned_service(u).is_some();
-        if (asks_about_existing(&u.tokens) || about_mine || asks_own)
+        // "ile facial yangu ya jumanne", "hiyo relaxer yangu": one of theirs
+        // pointed at, with nothing asked for yet.
+        let pointed_at = matches!(self.owned_service(u), Some((_, Owned::Possessed)))
+            && u.tokens.words().windows(2).any(|w| {
+                is_word(&w[0], "ile, hiyo, hio, hii, that")
+                    && u.services.len() <= 1
+                    && services_mentioned(
+                        &Tokens::from_words(vec![w[1].clone()]),
+                        &self.config.catalog.services,
+                    )
+                    .first()
+                    .is_some()
+            })
+            && !u.intents.contains(Intent::Book)
+            && !u
+                .tokens
+                .has_any(&["nataka", "want", "need", "book", "weka", "ningependa"]);
+        if (asks_about_existing(&u.tokens) || about_mine || asks_own || pointed_at)
             && !in_booking(step)
             && !u.intents.contains(Intent::Cancel)
             && !u.intents.contains(Intent::Reschedule)

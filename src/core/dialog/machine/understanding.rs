@@ -105,7 +105,15 @@ impl Dialog<'_> {
             && let Some(group) = group_start(&tokens)
         {
             let after = Tokens::from_words(tokens.words()[group..].to_vec());
-            if let Some(shared) = services_mentioned(&after, services).first().copied()
+            // "… na watoto wawili. Mimi manicure, msichana mkubwa cornrows
+            // na mdogo pia cornrows": the one named again after the group
+            // is theirs.
+            let named_again = services_named
+                .iter()
+                .copied()
+                .find(|id| mention_count(after.words(), *id, services) >= 2);
+            if let Some(shared) =
+                named_again.or_else(|| services_mentioned(&after, services).first().copied())
                 && let Some(at) = services_named.iter().position(|s| *s == shared)
             {
                 while services_named.len() < usize::from(party) {
@@ -274,4 +282,22 @@ pub(super) fn asks_extreme(tokens: &Tokens) -> Option<Extreme> {
             "ya mapema zaidi",
         ])
         .then_some(Extreme::Earliest)
+}
+
+/// How many times the words name `id`: runs of words each of which names
+/// it alone ("cornrows … na mdogo pia cornrows" twice).
+fn mention_count(words: &[String], id: Uuid, services: &[ServiceInfo]) -> usize {
+    let names = |w: &String| {
+        services_mentioned(&Tokens::from_words(vec![w.clone()]), services).contains(&id)
+    };
+    let mut runs = 0;
+    let mut inside = false;
+    for w in words {
+        let hit = names(w);
+        if hit && !inside {
+            runs += 1;
+        }
+        inside = hit;
+    }
+    runs
 }

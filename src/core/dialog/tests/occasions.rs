@@ -165,3 +165,35 @@ fn instead_of_one_of_a_plan_swaps_that_one_only() {
         assert_eq!(got, vec![3, 4], "{change}");
     }
 }
+
+#[test]
+fn one_of_theirs_pointed_at_is_theirs_then_moved() {
+    let mut w = World::new();
+    // Their manicure on Friday 27 November at 15:00.
+    let start = tz()
+        .with_ymd_and_hms(2026, 11, 27, 15, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    w.appointments.push(AppointmentSummary {
+        id: uuid(900),
+        service_id: uuid(3),
+        staff_id: uuid(101),
+        start,
+        end: start + Duration::minutes(45),
+    });
+    let r = w.say("ile manicure yangu ya ijumaa");
+    assert!(r.contains("15:00"), "{r}");
+    w.say("naomba tuisogeze hadi jumamosi saa tisa");
+    w.say("ndio sawa");
+    assert_eq!(w.booked_local(), vec!["2026-11-28 15:00".to_owned()]);
+}
+
+#[test]
+fn a_service_named_again_for_a_group_is_booked_for_each_of_them() {
+    let mut w = World::new();
+    w.say("Habari, nataka kuja Jumamosi hii na watoto wawili. Mimi nataka manicure, msichana mkubwa box braids na mdogo pia box braids. Wote saa nne asubuhi.");
+    w.say("ndio weka zote");
+    let mut got = booked_services(&w);
+    got.sort_unstable();
+    assert_eq!(got, vec![2, 2, 3], "{:?}", w.booked_local());
+}
