@@ -459,5 +459,11 @@ mod mention_tests {
             mentioned("naweza kupata huduma ya kuosha na kuseti nywele jumapili?"),
             [4]
         );
+        // "party is" sounds like "braids" said by a recogniser, but both
+        // are words of their own.
+        assert_eq!(
+            mentioned("our office party is on the 6th, cornrows on the 5th"),
+            [3]
+        );
     }
 }

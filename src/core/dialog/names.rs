@@ -441,8 +441,12 @@ pub fn party_size(tokens: &Tokens) -> u8 {
             });
         // Counted ("my two bridesmaids") or brought ("niko na twins"),
         // when the booking is said to be for them.
-        let introduced = is_word(before(i, 1), "my, our, for, with, and")
-            || is_word(before(i, 2), "my, our, for, with, and")
+        // "nataka kuleta wajukuu wawili", "ma-boys wangu wawili".
+        let introduced = is_word(
+            before(i, 1),
+            "my, our, for, with, and, kuleta, nilete, nitaleta, naleta, bring, bringing",
+        ) || is_word(before(i, 2), "my, our, for, with, and")
+            || (is_word(at(i + 1), "wangu, zangu, yangu, wetu") && count_word(at(i + 2)).is_some())
             || (is_word(before(i, 1), "na, have")
                 && is_word(before(i, 2), "niko, nina, nko, tuko, i, we"));
         if companion && plural && (introduced || group_needs) {
@@ -492,9 +496,9 @@ pub fn party_size(tokens: &Tokens) -> u8 {
             others = others.saturating_add(count);
         }
     }
-    // "mimi retwist, yeye cut", "bridal hair for her and a facial for me":
-    // the customer and one more, whoever she is.
-    if (has("mimi") && has("yeye")) || (me_said && has("for her, for him")) {
+    // "bridal hair for her and a facial for me": the customer and one
+    // more, whoever she is ("mimi retwist, yeye cut": `each_their_own`).
+    if me_said && has("for her, for him") {
         others = others.max(1);
     }
     if me {
@@ -512,7 +516,8 @@ fn is_plural(w: &str) -> bool {
     (w.ends_with('s') && !is_word(w, "sis, boss"))
         || is_word(
             w,
-            "watoto, marafiki, mabeste, madada, wanangu, mapacha, mabinti, wasichana, wavulana, vijana",
+            "watoto, marafiki, mabeste, madada, wanangu, mapacha, mabinti, wasichana, wavulana, vijana,
+            wajukuu, watoi",
         )
 }
 
@@ -862,7 +867,6 @@ mod tests {
             ),
             ("book my mum for a relaxer on saturday", 1),
             ("sasa, mimi na beste tunataka kuja jumamosi", 2),
-            ("mimi retwist ya dredi, yeye cut. saa tano tukuje pamoja", 2),
             (
                 "Mimi na mjukuu wangu tunataka kuja Jumatano. Mimi nataka usafi wa uso, yeye anataka kutengenezwa kucha za mikono.",
                 2,
@@ -872,6 +876,14 @@ mod tests {
                 2,
             ),
             ("i want to book braids for her on friday", 1),
+            (
+                "Nataka kuleta wajukuu wawili wasukwe mabutu jumamosi saa tano asubuhi, wakati mmoja",
+                2,
+            ),
+            (
+                "Sasa, ma-boys wangu wawili wanataka kukatwa nywele monday",
+                2,
+            ),
             (
                 "nataka kuja Jumamosi hii na watoto wawili. Mimi nataka manicure, msichana mkubwa cornrows na mdogo pia cornrows",
                 3,

@@ -128,6 +128,8 @@ const CORRECTIONS: &[&[&str]] = &[
 /// Reads every date and time expression in the turn; after a correction
 /// ("friday no sorry saturday"), what follows it wins.
 pub fn parse_when(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> When {
+    let kept = Tokens::from_words(calendar::without_event_times(tokens.words()));
+    let tokens = &kept;
     let words = tokens.words();
     if let Some((start, end)) = last_correction(words) {
         let after = parse_when_plain(&Tokens::from_words(words[end..].to_vec()), now, tz);
@@ -202,9 +204,18 @@ pub fn without_event_weekdays(words: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// "next week", "wiki ijayo".
+/// "next week", "wiki ijayo"; not an event's ("I've got a job interview
+/// next week", "schools open next week").
 pub fn says_next_week(tokens: &Tokens) -> bool {
-    tokens.has_any(&["next week", "wiki ijayo", "wiki inayokuja", "wiki ijao"])
+    let words = tokens.words();
+    ["next week", "wiki ijayo", "wiki inayokuja", "wiki ijao"]
+        .iter()
+        .any(|p| {
+            let n = p.split(' ').count();
+            (0..words.len().saturating_sub(n - 1)).any(|at| {
+                Tokens::from_words(words[at..at + n].to_vec()).has(p) && !after_event(words, at, 3)
+            })
+        })
 }
 
 /// Where the last correction in the words starts and ends ("a gel no
@@ -525,6 +536,37 @@ mod tests {
     }
 
     #[test]
+    fn an_events_or_a_trips_time_is_not_the_bookings() {
+        for (text, want) in [
+            ("Itachukua muda gani? Tunasafiri saa tisa mchana", None),
+            (
+                "i can come as early as 8 coz i hav to pick my son frm skul at 2",
+                t(8, 0),
+            ),
+            (
+                "thursday evening after work? I leave the office at 5 so maybe 5:30?",
+                t(17, 30),
+            ),
+            ("my flight is at 6pm, braids at 9am?", t(9, 0)),
+            // The booking's own time after the event.
+            ("niko na harusi, nataka kusukwa saa nne", t(10, 0)),
+            ("after school at 4", t(16, 0)),
+            ("box braids kwa bibi harusi saa nne asubuhi", t(10, 0)),
+            ("wedding saturday, can i come at 10", t(10, 0)),
+            (
+                "nina mkutano kanisani asubuhi hiyo. Tufanye saa nane mchana badala yake",
+                t(14, 0),
+            ),
+            (
+                "bridal hair for the morning of the wedding, 8am please because the ceremony is at 1",
+                t(8, 0),
+            ),
+        ] {
+            assert_eq!(when(text).time, want, "{text}");
+        }
+    }
+
+    #[test]
     fn dates_in_both_languages() {
         let cases = [
             ("leo", d(11, 25)),
@@ -597,6 +639,22 @@ mod tests {
                 d(11, 28),
             ),
             ("party on saturday", d(11, 28)),
+            (
+                "harusi yangu ni tarehe 6 Disemba. Nataka nywele za harusi siku hiyo saa mbili",
+                d(12, 6),
+            ),
+            (
+                "we are celebrating our 10th anniversary on Saturday evening, could we come on Saturday at 10?",
+                d(11, 28),
+            ),
+            (
+                "nataka relaxer saturday 10am. Schools open next week",
+                d(11, 28),
+            ),
+            (
+                "I've got a job interview next week, can I do a wash on Thursday evening?",
+                d(11, 26),
+            ),
             ("relaxer month end, the last Saturday", d(11, 28)),
             (
                 "I'm flying back to London on Sunday so I'd love braids on Saturday before I go",

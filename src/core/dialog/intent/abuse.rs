@@ -27,7 +27,7 @@ const ALWAYS: &str = "
     deal with you, sort you out, teach you a lesson, you will see, you ll see, burn your,
     nitawashughulikia, nitakushughulikia, mtanikoma, nitakuja huko mtaona,
     wezi, mwizi, wizi, =mnaiba, =mmeiba, =wanaiba, mnatuibia, mnaniibia, mmeniibia,
-    mmetuibia, =mnaibia, =mmeibia, kuiba pesa, matapeli, tapeli, mtapeli, utapeli, walaghai,
+    mmetuibia, =mnaibia, =mmeibia, mliniibia, mlituibia, mlimwibia, kuiba pesa, matapeli, tapeli, mtapeli, utapeli, walaghai,
     mlaghai, laghai, ulaghai, wadanganyifu, mdanganyifu, mnadanganya, mmenidanganya,
     waongo, mwongo, mjinga, wajinga, ujinga, mpumbavu, wapumbavu, pumbavu, upumbavu,
     takataka, shenzi, mshenzi, washenzi, ushenzi, kumbafu, kumbavu, nyangau, nyang au,

@@ -293,6 +293,8 @@ pub fn known() -> &'static HashSet<&'static str> {
 }
 
 const KNOWN_WORDS: &str = "
+party parties office function anniversary graduation interview school schools exams exam
+church trip tuition matatu matatus traffic bus rains lunch dinner
 kukaa nikae ukae akae tukae kitu vitu
 msichana wasichana achana wachana useless forget forgot forgotten daylight hell helpful
 mwanangu binti kijana vijana mtoto watoto hello
@@ -446,6 +448,10 @@ pub const SERVICE_SYNONYMS: &[ServiceSynonym] = &[
             "nikatwe nywele",
             "akatwe nywele",
             "tukatwe nywele",
+            // "nataka kuja na mtoi sato saa tano akatwe": a child's cut
+            // ("pesa nikatwe" is a charge, so only the third person).
+            "akatwe",
+            "anyolewe",
         ],
         targets: &[
             "haircut", "haircuts", "cut", "kinyozi", "barber", "trim", "kunyoa",

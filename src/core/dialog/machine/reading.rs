@@ -137,7 +137,8 @@ impl Dialog<'_> {
             {
                 return Some((id, Owned::Possessed));
             }
-            if is_word(w, "yangu, zangu")
+            // "haircut yake" (his / hers: a child's booking).
+            if is_word(w, "yangu, zangu, yake, zake")
                 && let Some(id) = named_in(i.saturating_sub(3), i)
             {
                 return Some((id, Owned::Possessed));

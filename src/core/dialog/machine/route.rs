@@ -218,12 +218,14 @@ impl Dialog<'_> {
             // middle of a booking changes that booking, not an older one.
             // (Not while only a service is asked for and none named: "can
             // you move it to saturday" there is about one they have.)
+            // Nor "tunaeza shift haircut yake to friday?" there: one of
+            // theirs, named as theirs.
             Some(Intent::Reschedule)
                 if in_booking(&step)
                     && !refers_to_existing(&u.tokens)
                     && !(matches!(step, Step::ChooseService(_))
-                        && u.service.is_none()
-                        && u.services.is_empty()) => {}
+                        && ((u.service.is_none() && u.services.is_empty())
+                            || self.owned_service(u).is_some())) => {}
             // "ndio badilisha", "yes move it" to "Move your … / Change your
             // …?": the yes to that change, not a new one.
             Some(Intent::Reschedule)

@@ -66,7 +66,10 @@ impl Dialog<'_> {
             .map(|i| words[i].clone())
             .collect();
         let staff = match_staff(&Tokens::from_words(rest), &self.config.catalog.staff);
-        let party = party_size(&tokens);
+        let party = match party_size(&tokens) {
+            1 if each_their_own(tokens.words(), services) => 2,
+            n => n,
+        };
         let mut services_named = services_mentioned(&for_services, services);
         // "a gel no sorry a normal manicure": the service after the
         // correction replaces the one before it.
@@ -300,4 +303,21 @@ fn mention_count(words: &[String], id: Uuid, services: &[ServiceInfo]) -> usize 
         inside = hit;
     }
     runs
+}
+
+/// "mimi retwist ya dredi, yeye cut", "Mimi nataka usafi wa uso, yeye
+/// anataka kucha": a service right after "mimi" and another right after
+/// "yeye" (not "iwe yeye tena", the same stylist again).
+fn each_their_own(words: &[String], services: &[ServiceInfo]) -> bool {
+    let names_after = |pronoun: &str| {
+        words.iter().enumerate().any(|(i, w)| {
+            w == pronoun
+                && !services_mentioned(
+                    &Tokens::from_words(words[i + 1..words.len().min(i + 5)].to_vec()),
+                    services,
+                )
+                .is_empty()
+        })
+    };
+    names_after("mimi") && names_after("yeye")
 }

@@ -197,3 +197,32 @@ fn a_service_named_again_for_a_group_is_booked_for_each_of_them() {
     got.sort_unstable();
     assert_eq!(got, vec![2, 2, 3], "{:?}", w.booked_local());
 }
+
+#[test]
+fn the_same_stylist_again_is_no_second_person() {
+    let mut w = World::new();
+    w.say("Habari za asubuhi. Mimi ni Kemunto, nilikuja mwezi uliopita nikafanyiwa manicure na Akinyi. Ningependa kurudi Jumamosi hii saa nne, na kama inawezekana iwe yeye tena");
+    w.say("Ndio");
+    assert_eq!(w.booked_local(), vec!["2026-11-28 10:00".to_owned()]);
+}
+
+#[test]
+fn a_childs_booking_named_as_theirs_is_moved() {
+    let mut w = World::new();
+    // Their son's haircut on Thursday 26 November at 16:00.
+    let start = tz()
+        .with_ymd_and_hms(2026, 11, 26, 16, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    w.appointments.push(AppointmentSummary {
+        id: uuid(900),
+        service_id: uuid(1),
+        staff_id: uuid(101),
+        start,
+        end: start + Duration::minutes(30),
+    });
+    w.say("Hi, kijana wangu ako na school trip thursday");
+    w.say("tunaeza shift haircut yake to friday 4:30pm?");
+    w.say("ndio sawa");
+    assert_eq!(w.booked_local(), vec!["2026-11-27 16:30".to_owned()]);
+}

@@ -164,11 +164,121 @@ pub(super) fn after_event(words: &[String], i: usize, within: usize) -> bool {
                 | "sherehe"
                 | "tarehe"
                 | "falls"
+                | "open"
+                | "opens"
+                | "close"
+                | "closes"
+                | "inafunguliwa"
+                | "zinafunguliwa"
+                | "inafungwa"
+                | "zinafungwa"
         ) {
             return false;
         }
     }
     false
+}
+
+/// The words without a clock time that belongs to an event or a trip
+/// ("Itachukua muda gani? Tunasafiri saa tisa", "i have to pick my son frm
+/// skul at 2", "I leave the office at 5 so maybe 5:30"): the time right
+/// after the event word, or up to two words on with nothing asked between.
+/// "after school at 4" keeps its time (that is when they come).
+pub(super) fn without_event_times(words: &[String]) -> Vec<String> {
+    use crate::core::dialog::numbers::{en_small, sw_small};
+    let event = |i: usize| {
+        let w = words[i].as_str();
+        (is_event(w)
+            || TRAVEL.contains(&w)
+            || matches!(w, "school" | "skul" | "shule" | "pick" | "pickup"))
+            // "bibi harusi saa nne" is the bride's time; "nywele za harusi".
+            && !(i > 0
+                && matches!(
+                    words[i - 1].as_str(),
+                    "after" | "baada" | "ya" | "za" | "before" | "bibi" | "bwana"
+                ))
+    };
+    // A clock time said with its word ("at 2", "saa tisa"): a bare number
+    // may be a day ("harusi ni tarehe 6") or the booking's ("the morning
+    // of the wedding, 8am please").
+    let starts_time = |w: &str| matches!(w, "saa" | "sa" | "at" | "by" | "around");
+    let in_time = |w: &str| {
+        starts_time(w)
+            || w.starts_with(|c: char| c.is_ascii_digit())
+            || en_small(w).is_some()
+            || sw_small(w).is_some()
+            || matches!(
+                w,
+                "am" | "pm"
+                    | "na"
+                    | "nusu"
+                    | "unusu"
+                    | "robo"
+                    | "kasorobo"
+                    | "kasoro"
+                    | "o"
+                    | "clock"
+                    | "oclock"
+                    | "asubuhi"
+                    | "mchana"
+                    | "jioni"
+                    | "usiku"
+                    | "alasiri"
+            )
+    };
+    let stops = |w: &str| {
+        matches!(
+            w,
+            "so" | "basi"
+                | "then"
+                | "but"
+                | "lakini"
+                | "and"
+                | "na"
+                | "nataka"
+                | "want"
+                | "need"
+                | "book"
+                | "weka"
+                | "can"
+                | "could"
+                | "naomba"
+                | "please"
+                | "pls"
+                | "maybe"
+                | "nikuje"
+                | "tukuje"
+                | "come"
+                | "kuja"
+                | "tufanye"
+                | "nifanye"
+                | "iwe"
+                | "badala"
+                | "instead"
+                | "make"
+                | "do"
+        ) || lexicon::weekday(w).is_some()
+    };
+    let mut drop = vec![false; words.len()];
+    for i in (0..words.len()).filter(|&i| event(i)) {
+        let mut j = i + 1;
+        let mut skipped = 0;
+        while j < words.len() && !starts_time(&words[j]) && !stops(&words[j]) && skipped < 2 {
+            j += 1;
+            skipped += 1;
+        }
+        if j >= words.len() || !starts_time(&words[j]) {
+            continue;
+        }
+        while j < words.len() && in_time(&words[j]) {
+            drop[j] = true;
+            j += 1;
+        }
+    }
+    (0..words.len())
+        .filter(|&i| !drop[i])
+        .map(|i| words[i].clone())
+        .collect()
 }
 
 /// A word that names an event the customer goes to, or a trip.
@@ -184,6 +294,11 @@ fn is_event(w: &str) -> bool {
             | "funeral"
             | "matanga"
             | "graduation"
+            | "anniversary"
+            | "school"
+            | "schools"
+            | "shule"
+            | "skul"
             | "graduating"
             | "mahafali"
             | "birthday"
@@ -370,9 +485,24 @@ pub(super) fn calendar_date_at(words: &[String], today: NaiveDate) -> Option<(Na
             }
         }
         // "the 2nd one", "3rd option" pick an offer, not a day.
+        // "our 10th anniversary", "2nd floor", "her 8th birthday" neither.
         let picks_an_offer = matches!(
             words.get(i + 1).map(String::as_str),
-            Some("one" | "option" | "choice" | "slot" | "time")
+            Some(
+                "one"
+                    | "option"
+                    | "choice"
+                    | "slot"
+                    | "time"
+                    | "anniversary"
+                    | "birthday"
+                    | "bday"
+                    | "floor"
+                    | "year"
+                    | "grade"
+                    | "class"
+                    | "form"
+            )
         );
         let ordinal = ["st", "nd", "rd", "th"].iter().any(|s| w.ends_with(s))
             && w.chars().next().is_some_and(|c| c.is_ascii_digit())

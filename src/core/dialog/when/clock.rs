@@ -102,6 +102,10 @@ pub(super) fn parse_time(tokens: &Tokens, part: Option<DayPart>) -> Option<Naive
                         && i >= 2
                         && matches!(refs[i - 2], "it" | "push" | "move" | "change" | "shift"))
                     || (matches!(next, "in") && next2 == "the")
+                    // "as early as 8", "as late as 5"
+                    || (prev == "as"
+                        && i >= 2
+                        && matches!(refs[i - 2], "early" | "erly" | "late" | "soon"))
                     // "no wait, 10 is fine", "hapana, 12 ndio poa": an hour
                     // said to suit, above the numbers of a list of offers.
                     || (c.hour >= 4 && suits(next, next2)))
@@ -373,6 +377,7 @@ fn suits(next: &str, next2: &str) -> bool {
                 "fine"
                     | "better"
                     | "good"
+                    | "gud"
                     | "ok"
                     | "okay"
                     | "perfect"
@@ -685,6 +690,8 @@ mod tests {
             ("no wait, 10 is fine. the first time", t(10, 0)),
             ("hapana wait, 12 ndio poa", t(12, 0)),
             ("11 works for me", t(11, 0)),
+            ("8 is gud", t(8, 0)),
+            ("as early as 8", t(8, 0)),
             ("2 is fine", None),
             ("12noon", t(12, 0)),
         ];

@@ -38,6 +38,11 @@ const DONE_BY: &[&str] = &[
     "imalizike kabla",
     "iishe kabla",
     "iwe imeisha",
+    "amalize kabla",
+    "wamalize kabla",
+    "atamaliza kabla",
+    "awe amemaliza",
+    "watakuwa wamemaliza",
 ];
 
 /// The time the customer must be done by, if the turn gives one after a
@@ -48,7 +53,9 @@ pub fn done_by(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<NaiveTime>
         .iter()
         .filter_map(|p| tokens.find(p).map(|at| (at, p.split(' ').count())))
         .min_by_key(|&(at, _)| at)?;
-    let rest = Tokens::from_words(words[at + len..].iter().take(6).cloned().collect());
+    // "will he be done before i pick up his sister at 3?": the time may
+    // come a few words on.
+    let rest = Tokens::from_words(words[at + len..].iter().take(9).cloned().collect());
     parse_when_plain(&rest, now, tz).time
 }
 
@@ -76,6 +83,11 @@ mod tests {
             ("facial tomorrow, must be finished by 2 pm", t(14, 0)),
             ("nimalize kabla ya saa sita", t(12, 0)),
             ("niwe nimemaliza saa nane mchana", t(14, 0)),
+            (
+                "will he be done before i pick up his sister at 3?",
+                t(15, 0),
+            ),
+            ("atamaliza kabla ya saa tisa?", t(15, 0)),
             // A start, not an end.
             ("tomorrow at 11am", None),
             ("book me before 10", None),
