@@ -245,6 +245,10 @@ pub fn normalise(raw: Vec<String>) -> Normalised {
             out.push(day.to_owned());
             continue;
         }
+        if let Some(word) = r_for_l(w) {
+            out.push(word);
+            continue;
+        }
         uncertain_day |= looks_like_day(w);
         out.push(w.clone());
     }
@@ -442,6 +446,31 @@ fn split_digits(w: &str) -> Option<Vec<String>> {
     plausible.then(|| vec![format!("{h:02}:{m:02}")])
 }
 
+/// "lelaxer", "fliday", "tomollow": r and l swapped as some first
+/// languages do; the one spelling with them swapped back that is a word of
+/// ours (a service, a day, a vocabulary word).
+fn r_for_l(w: &str) -> Option<String> {
+    let at: Vec<usize> = w
+        .char_indices()
+        .filter(|&(_, c)| c == 'r' || c == 'l')
+        .map(|(i, _)| i)
+        .collect();
+    if at.is_empty() || at.len() > 4 || w.chars().count() < 4 || !w.is_ascii() {
+        return None;
+    }
+    (1u32..1 << at.len()).find_map(|mask| {
+        let mut b = w.as_bytes().to_vec();
+        for (k, &i) in at.iter().enumerate() {
+            if mask & (1 << k) != 0 {
+                b[i] = if b[i] == b'r' { b'l' } else { b'r' };
+            }
+        }
+        let v = String::from_utf8(b).ok()?;
+        (words::SERVICE_WORDS.contains(&v.as_str()) || words::VOCABULARY.contains(&v.as_str()))
+            .then_some(v)
+    })
+}
+
 /// "boxbraids" -> "box braids", "gelnails", "manipedi", "tomorrowmorning":
 /// a word made of two vocabulary words of three letters or more.
 fn split_glued(w: &str) -> Option<(&str, &str)> {
@@ -629,6 +658,13 @@ mod tests {
         }
         assert_eq!(words("my name is fridah"), "my name is fridah");
         assert_eq!(words("naitwa fridah"), "naitwa fridah");
+    }
+
+    #[test]
+    fn r_and_l_swapped_back() {
+        assert_eq!(words("lelaxer on fliday"), "relaxer on friday");
+        assert_eq!(words("corn lows"), "corn lows");
+        assert_eq!(words("hello"), "hello");
     }
 
     #[test]

@@ -166,8 +166,15 @@ pub fn word_matches(word: &str, keyword: &str) -> bool {
         return false;
     }
     let (wl, kl) = (word.chars().count(), keyword.chars().count());
-    // One edit changes the length by at most one.
-    wl >= 6 && kl >= 6 && wl.abs_diff(kl) <= 1 && strsim::osa_distance(word, keyword) <= 1
+    // One edit changes the length by at most one. A real word is no typo
+    // of another ("I will not manage the gel nails" asks for no manager),
+    // but a plural is its word ("bookings").
+    let plural = word.strip_suffix('s') == Some(keyword) || keyword.strip_suffix('s') == Some(word);
+    wl >= 6
+        && kl >= 6
+        && wl.abs_diff(kl) <= 1
+        && strsim::osa_distance(word, keyword) <= 1
+        && (plural || !lexicon::is_known(word))
 }
 
 const SW_WORDS: &[&str] = &[
@@ -638,6 +645,9 @@ mod tests {
         assert!(!t.has("to want"));
         let short = Tokens::new("on it");
         assert!(!short.has("no"));
+        // A real word is no typo of another; a plural is its word.
+        assert!(!Tokens::new("I will not manage the gel nails").has("manager"));
+        assert!(Tokens::new("move one of my bookings").has("booking"));
     }
 
     #[test]

@@ -293,7 +293,7 @@ pub fn known() -> &'static HashSet<&'static str> {
 }
 
 const KNOWN_WORDS: &str = "
-party parties office function anniversary graduation interview school schools exams exam
+manage managed managing manages party parties office function anniversary graduation interview school schools exams exam
 church trip tuition matatu matatus traffic bus rains lunch dinner
 kukaa nikae ukae akae tukae kitu vitu
 msichana wasichana achana wachana useless forget forgot forgotten daylight hell helpful
