@@ -160,6 +160,9 @@ const RESCHEDULE: &[&str] = &[
     "move my",
     "move the",
     "move it",
+    "move her",
+    "move his",
+    "move our",
     "change my appointment",
     "change the time",
     "change the date",
@@ -387,6 +390,20 @@ const GREETING: &[&str] = &[
     "sasa",
     "hallo",
     "helo",
+    // Greetings in other Kenyan languages (Luhya, Kalenjin, Kamba, Kisii,
+    // Luo, Gikuyu).
+    "mulembe",
+    "mlembe",
+    "chamgei",
+    "chamge",
+    "wakya",
+    "bwakire",
+    "bwakya",
+    "oyawore",
+    "misawa",
+    "amosi",
+    "wi mwega",
+    "wimwega",
 ];
 
 /// Classifies one turn.
@@ -544,6 +561,12 @@ pub fn refers_to_existing(tokens: &Tokens) -> bool {
             .words()
             .windows(3)
             .any(|w| w[0] == "my" && matches!(w[2].as_str(), "appointment" | "booking" | "appt"))
+        // "I can't make my 2pm today", "can we move my 10am?"
+        || tokens.words().windows(2).any(|w| {
+            w[0] == "my"
+                && w[1].starts_with(|c: char| c.is_ascii_digit())
+                && (w[1].ends_with("am") || w[1].ends_with("pm") || w[1].contains(':'))
+        })
 }
 
 /// Whether a booking is named as "that one of <day>": "ile ya jumamosi",

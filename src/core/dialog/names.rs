@@ -36,7 +36,8 @@ const AFTER_NAME: &str = "i, im, here, hapa, and, na, from, again, tena, nataka,
 const OPENERS: &str = "hi, hello, hey, hallo, helo, hellow, habari, jambo, hujambo, mambo, niaje,
     sasa, vipi, good, morning, afternoon, evening, salaam, salama, shikamoo, uh, um, umm,
     eeh, eh, ee, er, oh, dear, madam, yes, ok, okay, sawa, again, yako, za, asubuhi, mchana,
-    jioni, there, team, ratiba, sir, maam";
+    jioni, there, team, ratiba, sir, maam, mulembe, mlembe, chamgei, chamge, wakya, bwakire,
+    bwakya, oyawore, misawa, amosi, wi, mwega, wimwega";
 
 /// Titles kept in front of a name ("Mama Njeri"), never a name alone.
 const TITLES: &str = "mama, baba, mrs, mr, ms, miss, dr, madam, auntie, aunty, mzee, bi, shosh,
@@ -644,6 +645,8 @@ mod tests {
     fn names_the_customer_gives() {
         let cases = [
             ("my name is Wanjiru", "Wanjiru"),
+            ("Chamgei, this is Kiprotich", "Kiprotich"),
+            ("Wĩ mwega, this is Wanjiru", "Wanjiru"),
             ("Ndiyo, sawa. Asante.\n- Mama Wanjiru", "Mama Wanjiru"),
             ("Thank you, God bless.\n~ Grace Otieno", "Grace Otieno"),
             ("hello uh this is otieno o t i e n o", "Otieno"),

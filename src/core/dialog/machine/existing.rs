@@ -17,6 +17,22 @@ impl Dialog<'_> {
                 match move_parts(&u.tokens, now, self.config.tz) {
                     // "from this Sat to next Sat": a new day the same as the
                     // old is the week after it.
+                    // "from this saturday to the next one, same time": the
+                    // same weekday a week on.
+                    Some((old, mut new))
+                        if new.date.is_none()
+                            && old.date.is_some()
+                            && u.tokens.has_any(&[
+                                "next one",
+                                "following one",
+                                "the one after",
+                                "inayofuata",
+                                "ile ijayo",
+                            ]) =>
+                    {
+                        new.date = old.date.map(|d| d + Duration::days(7));
+                        (old, new)
+                    }
                     Some((old, mut new))
                         if new.date.is_some()
                             && new.date == old.date
@@ -29,8 +45,11 @@ impl Dialog<'_> {
                     // "move my appointment to …" said without a "to": the
                     // time is the new one; "I have a manicure booked on
                     // Thursday": the time names the booking.
+                    // "I can't make my 2pm today, can we do 4pm instead":
+                    // of two times, the later said is new.
                     None if u.intents.contains(Intent::Reschedule) || wants_it_moved(&u.tokens) => {
-                        (When::default(), u.when)
+                        two_whens(&u.tokens, now, self.config.tz)
+                            .unwrap_or((When::default(), u.when))
                     }
                     // "niko na appointment leo saa kumi na moja, naeza kuja
                     // mapema saa nane?": two times, the later said is new.

@@ -115,6 +115,8 @@ impl Dialog<'_> {
                     Some(i + 1)
                 }
                 "na" if is_word(prev(1), "niko, nko, tuko") => Some(i + 1),
+                // "am having wash n set on thurday at 10"
+                "having" if is_word(prev(1), "am, m, i") => Some(i + 1),
                 "nina" | "tuna" => Some(i + 1),
                 _ => None,
             };
@@ -233,6 +235,38 @@ pub(super) fn ordinal_choice(tokens: &Tokens) -> Option<ChoiceRef> {
         && let Some(n) = number(only).or_else(|| english(only))
     {
         return Some(ChoiceRef::Index(n - 1));
+    }
+    // "option b", "choice c", "b)".
+    for pair in words.windows(2) {
+        if matches!(pair[0], "option" | "choice" | "opt")
+            && let Some(n) = match pair[1] {
+                "a" => Some(0),
+                "b" => Some(1),
+                "c" => Some(2),
+                _ => None,
+            }
+        {
+            return Some(ChoiceRef::Index(n));
+        }
+    }
+    // "any", "whichever", "yoyote": the first on offer.
+    if matches!(
+        meaningful.as_slice(),
+        ["any"]
+            | ["any", "is", "fine"]
+            | ["any", "time"]
+            | ["anytime"]
+            | ["any", "of", "them"]
+            | ["either"]
+            | ["whichever"]
+            | ["which", "ever"]
+            | ["yoyote"]
+            | ["yeyote"]
+            | ["yoyote", "ile"]
+            | ["yoyote", "tu"]
+            | ["any", "works"]
+    ) {
+        return Some(ChoiceRef::Index(0));
     }
     for (i, w) in words.iter().enumerate() {
         let prev = if i > 0 { words[i - 1] } else { "" };

@@ -226,3 +226,56 @@ fn a_childs_booking_named_as_theirs_is_moved() {
     w.say("ndio sawa");
     assert_eq!(w.booked_local(), vec!["2026-11-27 16:30".to_owned()]);
 }
+
+#[test]
+fn moved_to_the_next_one_is_a_week_later() {
+    let mut w = World::new();
+    let start = tz()
+        .with_ymd_and_hms(2026, 11, 28, 9, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    w.appointments.push(AppointmentSummary {
+        id: uuid(900),
+        service_id: uuid(2),
+        staff_id: uuid(101),
+        start,
+        end: start + Duration::minutes(180),
+    });
+    w.say("Can we move her box braids from this saturday to the next one, same time?");
+    w.say("yes");
+    assert_eq!(w.booked_local(), vec!["2026-12-05 09:00".to_owned()]);
+}
+
+#[test]
+fn odd_answers_to_offered_times_pick_one() {
+    for (answer, want) in [
+        ("option b", "2026-11-26 13:00"),
+        ("any", "2026-11-26 09:00"),
+        ("whichever", "2026-11-26 09:00"),
+    ] {
+        let mut w = World::new();
+        let r = w.say("manicure tomorrow");
+        assert!(r.contains("09:00") && r.contains("13:00"), "{r}");
+        w.say(answer);
+        assert_eq!(proposed(&w).as_deref(), Some(want), "{answer}");
+    }
+}
+
+#[test]
+fn my_2pm_names_their_booking() {
+    let mut w = World::new();
+    let start = tz()
+        .with_ymd_and_hms(2026, 11, 25, 14, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    w.appointments.push(AppointmentSummary {
+        id: uuid(900),
+        service_id: uuid(3),
+        staff_id: uuid(101),
+        start,
+        end: start + Duration::minutes(45),
+    });
+    w.say("hi I can't make my 2pm today, can we do 4pm instead");
+    w.say("yes thanks");
+    assert_eq!(w.booked_local(), vec!["2026-11-25 16:00".to_owned()]);
+}

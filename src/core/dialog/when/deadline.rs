@@ -49,9 +49,17 @@ const DONE_BY: &[&str] = &[
 /// phrase that says so.
 pub fn done_by(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<NaiveTime> {
     let words = tokens.words();
+    // "can they both be done at 10am?" asks for a start.
+    let asks_a_start = |at: usize, len: usize| {
+        words.get(at + len).is_some_and(|w| w == "at")
+            && words[at.saturating_sub(4)..at]
+                .iter()
+                .any(|w| matches!(w.as_str(), "can" | "could" | "naweza" | "tunaweza"))
+    };
     let (at, len) = DONE_BY
         .iter()
         .filter_map(|p| tokens.find(p).map(|at| (at, p.split(' ').count())))
+        .filter(|&(at, len)| !asks_a_start(at, len))
         .min_by_key(|&(at, _)| at)?;
     // "will he be done before i pick up his sister at 3?": the time may
     // come a few words on.
@@ -91,6 +99,7 @@ mod tests {
             // A start, not an end.
             ("tomorrow at 11am", None),
             ("book me before 10", None),
+            ("can they both be done at 10am?", None),
             ("done", None),
         ] {
             assert_eq!(by(text), want, "{text}");
