@@ -292,6 +292,10 @@ fn drop_fillers(raw: Vec<String>) -> Vec<String> {
         OPENERS.contains(&w)
             || is_day_word(w)
             || w.chars().all(|c| c.is_ascii_digit()) && !w.is_empty()
+            // "like 10ish"
+            || w
+                .strip_suffix("ish")
+                .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
             || super::numbers::en_small(w).is_some()
             || super::numbers::sw_small(w).is_some()
     };
@@ -430,6 +434,10 @@ fn split_digits(w: &str) -> Option<Vec<String>> {
     // "12noon": noon said with its number.
     if digits == "12" && matches!(suffix, "noon" | "nn") {
         return Some(vec!["12:00".to_owned()]);
+    }
+    // "like 10ish": about that hour.
+    if suffix == "ish" && (1..=2).contains(&digits.len()) {
+        return Some(vec![digits.to_owned()]);
     }
     if !matches!(suffix, "h" | "hr" | "hrs" | "hours") {
         return None;

@@ -353,6 +353,7 @@ fn parse_date(tokens: &Tokens, today: NaiveDate, time: NaiveTime) -> Option<Naiv
                     w.as_str(),
                     "best"
                         | "better"
+                        | "thinking"
                         | "prefer"
                         | "preferably"
                         | "preferred"
@@ -553,6 +554,8 @@ mod tests {
             ("after school at 4", t(16, 0)),
             ("box braids kwa bibi harusi saa nne asubuhi", t(10, 0)),
             ("wedding saturday, can i come at 10", t(10, 0)),
+            ("aight basi nataka cut na nyusi leo saa kumi", t(16, 0)),
+            ("saturday morning for box braids, like 10ish?", t(10, 0)),
             (
                 "nina mkutano kanisani asubuhi hiyo. Tufanye saa nane mchana badala yake",
                 t(14, 0),
@@ -639,6 +642,10 @@ mod tests {
                 d(11, 28),
             ),
             ("party on saturday", d(11, 28)),
+            (
+                "my sister is coming from Kitale on Friday and we have a church function on Sunday, so I was thinking Saturday morning for box braids, like 10ish?",
+                d(11, 28),
+            ),
             (
                 "harusi yangu ni tarehe 6 Disemba. Nataka nywele za harusi siku hiyo saa mbili",
                 d(12, 6),

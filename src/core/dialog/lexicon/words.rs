@@ -273,6 +273,7 @@ pub const ABBREVIATIONS: &[(&str, &str)] = &[
     ("cjui sijui", "sijui"),
     ("cku", "siku"),
     ("tar trh tareh", "tarehe"),
+    ("aight aiight ayt ight aite", "alright"),
     ("opn opne", "open"),
     ("ksho kesh keso", "kesho"),
     ("manipedi", "mani pedi"),

@@ -153,6 +153,7 @@ impl Dialog<'_> {
             && u.assent != Assent::Yes
             && u.tokens
                 .has_any(&["same time", "saa hiyo hiyo", "saa ile ile"]))
+            || self.names_the_proposal(u, &c)
         {
             let lang = self.state.lang;
             let at = say::when(lang, self.config.tz, c.slot.start);
@@ -322,6 +323,17 @@ impl Dialog<'_> {
             }
         }
         None
+    }
+
+    /// "saa nne asubuhi" when 10:00 is proposed: the proposal said back,
+    /// neither a yes nor a change.
+    fn names_the_proposal(&self, u: &Understood, c: &ConfirmSlot) -> bool {
+        let local = c.slot.start.with_timezone(&self.config.tz);
+        u.assent == Assent::Unclear
+            && u.when.time == Some(local.time())
+            && u.when.date.is_none_or(|d| d == local.date_naive())
+            && u.service.is_none()
+            && u.services.is_empty()
     }
 
     /// What day and time a turn at the confirmation asks for, the proposal

@@ -279,3 +279,14 @@ fn my_2pm_names_their_booking() {
     w.say("yes thanks");
     assert_eq!(w.booked_local(), vec!["2026-11-25 16:00".to_owned()]);
 }
+
+#[test]
+fn the_proposed_time_said_back_is_asked_again_with_its_time() {
+    let mut w = World::new();
+    w.say("manicure tomorrow at 10am");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-26 10:00"));
+    let r = w.say("saa nne asubuhi");
+    assert!(r.contains("10:00"), "{r}");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-26 10:00"));
+    assert!(w.booked_local().is_empty());
+}
