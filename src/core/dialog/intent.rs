@@ -639,6 +639,13 @@ pub fn asks_about_existing(tokens: &Tokens) -> bool {
         "nina appointment gani",
         "nina appointment ngapi",
         "nina booking gani",
+        // "sasa nimebaki na zipi?" after a cancellation.
+        "nimebaki na",
+        "zimebaki",
+        "zilizobaki",
+        "what do i have left",
+        "what s left",
+        "whats left",
     ]) && !tokens.has_any(&["what do i have to", "do i have to"]);
     (mine && asks_when_it_is(tokens)) || what_i_have
 }
@@ -661,6 +668,12 @@ pub fn asks_when_it_is(tokens: &Tokens) -> bool {
         "do i have",
         "check my",
         "confirm my",
+        // "nataka kujua kama manicure yangu ni monday ama tuesday"
+        "kujua kama",
+        "want to know if",
+        "want to know when",
+        "wanted to know if",
+        "is it on",
     ])
 }
 

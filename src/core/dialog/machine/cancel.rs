@@ -173,6 +173,41 @@ impl Dialog<'_> {
 /// Services said to stay ("haircut yangu ibaki", "manicure ibaki", "keep
 /// the manicure", "the pedicure stays"): named just before a word of
 /// staying, or up to three words after "keep".
+/// The words without the part that says what stays ("naomba kucancel ile
+/// ya kucha jumamosi. ile ya kesho ya mabutu ibaki tu": "kesho" names the
+/// one kept, not the one to cancel): from a word that starts a clause
+/// ("ile", "but", "lakini", …) up to six words before the word of staying,
+/// through it; after "keep", three words.
+pub(super) fn without_kept(tokens: &Tokens) -> Tokens {
+    let words = tokens.words();
+    let mut drop = vec![false; words.len()];
+    for (i, w) in words.iter().enumerate() {
+        let (from, to) = match w.as_str() {
+            "ibaki" | "ibakie" | "zibaki" | "zibakie" | "stays" | "stay" | "remain" | "remains" => {
+                let from = (i.saturating_sub(6)..i)
+                    .rev()
+                    .find(|&j| {
+                        matches!(
+                            words[j].as_str(),
+                            "ile" | "hiyo" | "hio" | "but" | "lakini" | "and" | "na" | "the"
+                        )
+                    })
+                    .unwrap_or(i.saturating_sub(2));
+                (from, i + 1)
+            }
+            "keep" => (i, words.len().min(i + 4)),
+            _ => continue,
+        };
+        drop[from..to].iter_mut().for_each(|d| *d = true);
+    }
+    Tokens::from_words(
+        (0..words.len())
+            .filter(|&i| !drop[i])
+            .map(|i| words[i].clone())
+            .collect(),
+    )
+}
+
 pub(super) fn kept_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
     let words = tokens.words();
     let mut kept = Vec::new();

@@ -7,7 +7,18 @@ impl Dialog<'_> {
 
     pub(super) fn start_existing(&mut self, purpose: ExistingPurpose, u: &Understood) {
         let (identify, when) = match purpose {
-            ExistingPurpose::Cancel | ExistingPurpose::Check => (u.when, When::default()),
+            // "cancel ile ya kucha jumamosi, ile ya kesho ibaki": the day
+            // of the one kept names nothing to cancel.
+            ExistingPurpose::Cancel => {
+                let rest = super::cancel::without_kept(&u.tokens);
+                let identify = if rest.len() < u.tokens.len() {
+                    parse_when(&rest, self.state.now.unwrap_or_default(), self.config.tz)
+                } else {
+                    u.when
+                };
+                (identify, When::default())
+            }
+            ExistingPurpose::Check => (u.when, When::default()),
             ExistingPurpose::Again => (When::default(), u.when),
             // "push my appointment tmrw by an hour": what is said names the
             // booking; the new time is its own, moved.
@@ -65,11 +76,14 @@ impl Dialog<'_> {
             ExistingPurpose::Cancel => {
                 let kept = super::cancel::kept_services(&u.tokens, &self.config.catalog.services);
                 let named = u.services.iter().copied().chain(u.service);
+                // Only the kept one named: it names nothing to cancel.
+                let only_kept = !kept.is_empty() && named.clone().all(|s| kept.contains(&s));
                 (
                     named
                         .clone()
                         .find(|s| !kept.contains(s))
-                        .or_else(|| u.services.first().copied().or(u.service)),
+                        .or_else(|| u.services.first().copied().or(u.service))
+                        .filter(|_| !only_kept),
                     None,
                 )
             }
@@ -95,6 +109,7 @@ impl Dialog<'_> {
             service,
             kind,
             add_after: None,
+            add_before: false,
             same_time: same_time(&u.tokens),
             shift: u.shift,
             swap_to,
@@ -160,6 +175,14 @@ impl Dialog<'_> {
             "switch",
             "swap",
         ]);
+        // "can we make it an hour earlier pls. n the brows after it too":
+        // a service added beside it is no swap.
+        if named.len() >= 2
+            && u.tokens
+                .has_any(&["too", "also", "pia", "as well", "after it"])
+        {
+            named.truncate(1);
+        }
         match named.as_slice() {
             [] => (None, None),
             [one] if replacing => (None, Some(*one)),
@@ -260,7 +283,7 @@ impl Dialog<'_> {
             list
         };
         if let (Some(add), [one]) = (a.add_after, list.as_slice()) {
-            self.book_after(*one, add, a.when.time);
+            self.book_after(*one, add, a.when.time, a.add_before);
             return;
         }
         if a.purpose == ExistingPurpose::Check {

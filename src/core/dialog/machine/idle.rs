@@ -12,6 +12,7 @@ impl Dialog<'_> {
         add: Uuid,
         time: Option<NaiveTime>,
         day: Option<chrono::NaiveDate>,
+        before: bool,
     ) {
         self.act(Action::ListUpcoming);
         self.state.step = Step::AwaitUpcoming(AwaitUpcoming {
@@ -32,6 +33,7 @@ impl Dialog<'_> {
             same_staff: false,
             kind: Vec::new(),
             add_after: Some(add),
+            add_before: before,
         });
     }
 
@@ -54,7 +56,9 @@ impl Dialog<'_> {
         // one after "after my" is theirs too.
         // "i want to book a pedicure on thursday right after my facial",
         // "nataka pia nyusi jumamosi baada ya relaxer yangu": after theirs.
-        let right_after_mine = u.tokens.has_any(&["after my", "baada ya"]);
+        let right_after_mine = u
+            .tokens
+            .has_any(&["after my", "baada ya", "after ma", "kabla ya"]);
         let after_mine = right_after_mine || u.tokens.has_any(&["before my", "with my"]);
         let owned = self
             .owned_service(u)
@@ -78,7 +82,8 @@ impl Dialog<'_> {
                     now,
                     self.config.tz,
                 );
-                self.add_after_theirs(Some(theirs), add, asked.time, u.when.date);
+                let before = new_time::adds_before(&u.tokens);
+                self.add_after_theirs(Some(theirs), add, asked.time, u.when.date, before);
                 return true;
             }
         }
@@ -99,11 +104,19 @@ impl Dialog<'_> {
                 "baada ya hapo",
                 "baadae",
                 "baadaye",
+                "before it",
+                "right before",
             ])
             && let Some(add) = u.services.first().copied().or(u.service)
         {
             self.state.reminded = told;
-            self.add_after_theirs(None, add, u.when.time, None);
+            self.add_after_theirs(
+                None,
+                add,
+                u.when.time,
+                None,
+                new_time::adds_before(&u.tokens),
+            );
             return true;
         }
         let stated = !u.when.is_empty()

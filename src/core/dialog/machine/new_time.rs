@@ -13,9 +13,32 @@ impl Dialog<'_> {
         ap: AppointmentSummary,
         service: Uuid,
         asked: Option<NaiveTime>,
+        before: bool,
     ) {
         let end = ap.end.with_timezone(&self.config.tz);
         self.state.plan = Plan::default();
+        // Right before: ending by its start, buffer included ("can i add a
+        // haircut before my nails tmrw? like 12?": 12:00 when it fits).
+        if before {
+            let start = ap.start.with_timezone(&self.config.tz);
+            let needs = self
+                .config
+                .catalog
+                .service(service)
+                .map_or(0, |s| i64::from(s.duration_min) + i64::from(s.buffer_min));
+            let latest = (start - Duration::minutes(needs)).time();
+            let when = When {
+                date: Some(start.date_naive()),
+                time: Some(
+                    asked
+                        .filter(|t| *t <= latest)
+                        .unwrap_or_else(|| self.config.on_grid(latest, false)),
+                ),
+                part: None,
+            };
+            self.search(Purpose::New, service, None, when, false);
+            return;
+        }
         // Right after: the end on the booking grid (a 45-minute manicure
         // from 14:00 is followed at 15:00, leaving its buffer).
         let when = When {
@@ -40,7 +63,7 @@ impl Dialog<'_> {
             .chain(u.service)
             .find(|sv| *sv != s.appointment.service_id);
         if let Some(add) = other.filter(|_| adds_after(&u.tokens)) {
-            self.book_after(s.appointment, add, u.when.time);
+            self.book_after(s.appointment, add, u.when.time, adds_before(&u.tokens));
             return true;
         }
         // "badala ya pedicure nifanyiwe manicure saa ile ile": another
@@ -120,6 +143,18 @@ impl Dialog<'_> {
 
 /// "add eyebrows after the braids", "kuongeza manicure baada ya hiyo",
 /// "can I also do": another service next to a booking they have.
+/// "right before it", "before my nails", "kabla ya": the one added goes
+/// before theirs.
+pub(super) fn adds_before(tokens: &Tokens) -> bool {
+    tokens.has_any(&[
+        "before it",
+        "before my",
+        "right before",
+        "just before",
+        "kabla ya",
+    ])
+}
+
 pub(super) fn adds_after(tokens: &Tokens) -> bool {
     tokens.has_any(&[
         "add",

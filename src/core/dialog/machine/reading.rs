@@ -139,6 +139,18 @@ impl Dialog<'_> {
             {
                 return Some((id, Owned::Possessed));
             }
+            // "manicure na pedicure baada ya mabutu ijumaa", "nyusi after
+            // ma cut on sato", "before the braids": the one beside it.
+            let beside = match (w.as_str(), words.get(i + 1).map(String::as_str)) {
+                ("baada" | "kabla", Some("ya")) => Some(i + 2),
+                ("after" | "before", Some("the" | "ma")) => Some(i + 2),
+                _ => None,
+            };
+            if let Some(from) = beside
+                && let Some(id) = named_in(from, from + 2)
+            {
+                return Some((id, Owned::Possessed));
+            }
             // "haircut yake" (his / hers: a child's booking).
             if is_word(w, "yangu, zangu, yake, zake")
                 && let Some(id) = named_in(i.saturating_sub(3), i)

@@ -177,6 +177,7 @@ impl Dialog<'_> {
                     same_staff: false,
                     kind: Vec::new(),
                     add_after: None,
+                    add_before: false,
                 });
                 return true;
             }

@@ -419,6 +419,9 @@ pub struct AwaitUpcoming {
     /// after the one named.
     #[serde(default)]
     pub add_after: Option<Uuid>,
+    /// "add a pedicure right before it": the one added goes before.
+    #[serde(default)]
+    pub add_before: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -290,3 +290,78 @@ fn the_proposed_time_said_back_is_asked_again_with_its_time() {
     assert_eq!(proposed(&w).as_deref(), Some("2026-11-26 10:00"));
     assert!(w.booked_local().is_empty());
 }
+
+#[test]
+fn the_one_said_to_stay_is_never_the_one_cancelled() {
+    let mut w = World::new();
+    for (id, service, day, h, minutes) in [(900, 3, 28, 14, 45), (901, 2, 26, 10, 180)] {
+        let start = tz()
+            .with_ymd_and_hms(2026, 11, day, h, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        w.appointments.push(AppointmentSummary {
+            id: uuid(id),
+            service_id: uuid(service),
+            staff_id: uuid(101),
+            start,
+            end: start + Duration::minutes(minutes),
+        });
+    }
+    let r = w.say("naomba kucancel ile ya kucha jumamosi. ile ya kesho ya box braids ibaki tu");
+    assert!(r.contains("28"), "{r}");
+    w.say("ndio");
+    assert_eq!(booked_services(&w), vec![2]);
+}
+
+fn with_booking(w: &mut World, service: u128, day: u32, h: u32, minutes: i64) {
+    let start = tz()
+        .with_ymd_and_hms(2026, 11, day, h, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    w.appointments.push(AppointmentSummary {
+        id: uuid(900 + u128::from(day) * 24 + u128::from(h)),
+        service_id: uuid(service),
+        staff_id: uuid(101),
+        start,
+        end: start + Duration::minutes(minutes),
+    });
+}
+
+#[test]
+fn a_service_added_before_theirs_ends_by_its_start() {
+    // Their pedicure tomorrow 14:00; a 30-minute haircut with its 15
+    // minutes of clearing ends by then.
+    for ask in [
+        "can i add a haircut before my pedicure tmrw? like 12?",
+        "i want to add a haircut right before my pedicure tomorrow",
+    ] {
+        let mut w = World::new();
+        with_booking(&mut w, 4, 26, 14, 60);
+        w.say(ask);
+        let at = proposed(&w).unwrap_or_else(|| panic!("{ask}: {:?}", w.state.step));
+        assert!(at.starts_with("2026-11-26 1"), "{ask}: {at}");
+        assert!(at.as_str() < "2026-11-26 13:20", "{ask}: {at}");
+    }
+}
+
+#[test]
+fn a_service_after_one_of_theirs_named_without_my() {
+    let mut w = World::new();
+    with_booking(&mut w, 2, 27, 10, 180);
+    w.say("Naomba manicure baada ya box braids ijumaa");
+    let at = proposed(&w).unwrap_or_else(|| panic!("{:?}", w.state.step));
+    assert!(at.as_str() >= "2026-11-27 13:00", "{at}");
+}
+
+#[test]
+fn a_service_added_too_is_no_swap() {
+    let mut w = World::new();
+    with_booking(&mut w, 2, 26, 11, 180);
+    w.say("hey, tmrw's box braids can we make it an hour earlier pls. n the manicure after it too");
+    w.say("yep");
+    assert!(
+        booked_services(&w).contains(&2),
+        "{:?}",
+        booked_services(&w)
+    );
+}
