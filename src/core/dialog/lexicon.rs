@@ -509,6 +509,14 @@ fn resolve_short_days(words: &mut [String]) {
         };
         let prev = if i > 0 { words[i - 1].as_str() } else { "" };
         let next = words.get(i + 1).map(String::as_str).unwrap_or("");
+        // "the sat ones", "my sat booking"
+        if matches!(
+            next,
+            "one" | "ones" | "booking" | "bookings" | "appointment" | "appointments" | "appt"
+        ) {
+            words[i] = day.to_owned();
+            continue;
+        }
         if matches!(
             prev,
             "i" | "we"
@@ -691,6 +699,7 @@ mod tests {
             "box braids na gel nails saturday start 9am"
         );
         assert_eq!(words("where i sat"), "where i sat");
+        assert_eq!(words("the sat ones"), "the saturday ones");
         assert_eq!(words("too much sun"), "too much sun");
         assert_eq!(words("pedicure sun"), "pedicure sunday");
     }

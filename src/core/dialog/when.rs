@@ -555,6 +555,11 @@ mod tests {
             ("box braids kwa bibi harusi saa nne asubuhi", t(10, 0)),
             ("wedding saturday, can i come at 10", t(10, 0)),
             ("aight basi nataka cut na nyusi leo saa kumi", t(16, 0)),
+            (
+                "i have 2 bookings this wk rite can i move the thursday one",
+                None,
+            ),
+            ("thursday one", t(13, 0)),
             ("saturday morning for box braids, like 10ish?", t(10, 0)),
             (
                 "nina mkutano kanisani asubuhi hiyo. Tufanye saa nane mchana badala yake",

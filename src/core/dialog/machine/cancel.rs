@@ -183,6 +183,7 @@ pub(super) fn without_kept(tokens: &Tokens) -> Tokens {
     let mut drop = vec![false; words.len()];
     for (i, w) in words.iter().enumerate() {
         let (from, to) = match w.as_str() {
+            _ if said_fine(words, i) => (i.saturating_sub(2), i + 2),
             "ibaki" | "ibakie" | "zibaki" | "zibakie" | "stays" | "stay" | "remain" | "remains" => {
                 let from = (i.saturating_sub(6)..i)
                     .rev()
@@ -208,11 +209,30 @@ pub(super) fn without_kept(tokens: &Tokens) -> Tokens {
     )
 }
 
+/// "locs ziko sawa", "the haircut is fine": said to be fine as it is.
+fn said_fine(words: &[String], i: usize) -> bool {
+    matches!(words[i].as_str(), "iko" | "ziko" | "is" | "are")
+        && words.get(i + 1).is_some_and(|n| {
+            matches!(
+                n.as_str(),
+                "sawa" | "fiti" | "poa" | "fine" | "ok" | "okay" | "fresh"
+            )
+        })
+}
+
 pub(super) fn kept_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
     let words = tokens.words();
     let mut kept = Vec::new();
     for (i, w) in words.iter().enumerate() {
         let span = match w.as_str() {
+            _ if said_fine(words, i) => {
+                let one = &words[i.saturating_sub(1)..i];
+                if match_services(&Tokens::from_words(one.to_vec()), services).is_empty() {
+                    &words[i.saturating_sub(2)..i]
+                } else {
+                    one
+                }
+            }
             "ibaki" | "ibakie" | "zibaki" | "zibakie" | "stays" | "stay" | "remain" | "remains" => {
                 // The nearest service before it ("haircut yangu ibaki").
                 let one = &words[i.saturating_sub(1)..i];

@@ -11,11 +11,23 @@ impl Dialog<'_> {
             // of the one kept names nothing to cancel.
             ExistingPurpose::Cancel => {
                 let rest = super::cancel::without_kept(&u.tokens);
-                let identify = if rest.len() < u.tokens.len() {
-                    parse_when(&rest, self.state.now.unwrap_or_default(), self.config.tz)
-                } else {
-                    u.when
-                };
+                // "cancel ALL my appointments, the sat ones and the tuesday
+                // one": every day said, so no one day narrows them.
+                let mut days: Vec<chrono::Weekday> = u
+                    .tokens
+                    .words()
+                    .iter()
+                    .filter_map(|w| crate::core::dialog::lexicon::weekday(w))
+                    .collect();
+                days.dedup();
+                let identify =
+                    if days.len() >= 2 && u.tokens.has_any(&["all", "both", "zote", "yote"]) {
+                        When::default()
+                    } else if rest.len() < u.tokens.len() {
+                        parse_when(&rest, self.state.now.unwrap_or_default(), self.config.tz)
+                    } else {
+                        u.when
+                    };
                 (identify, When::default())
             }
             ExistingPurpose::Check => (u.when, When::default()),
@@ -39,6 +51,8 @@ impl Dialog<'_> {
                                 "the one after",
                                 "inayofuata",
                                 "ile ijayo",
+                                "next week",
+                                "wiki ijayo",
                             ]) =>
                     {
                         new.date = old.date.map(|d| d + Duration::days(7));

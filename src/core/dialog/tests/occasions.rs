@@ -365,3 +365,24 @@ fn a_service_added_too_is_no_swap() {
         booked_services(&w)
     );
 }
+
+#[test]
+fn the_one_said_to_be_fine_is_never_the_one_cancelled() {
+    let mut w = World::new();
+    with_booking(&mut w, 3, 28, 11, 45);
+    with_booking(&mut w, 6, 28, 14, 90);
+    let r = w.say("bro ile ya kucha sato icancel, retwist iko sawa");
+    assert!(r.contains("11:00"), "{r}");
+    w.say("ee");
+    assert_eq!(booked_services(&w), vec![6]);
+}
+
+#[test]
+fn the_thursday_one_is_the_booking_on_thursday() {
+    let mut w = World::new();
+    with_booking(&mut w, 3, 26, 11, 45);
+    with_booking(&mut w, 4, 28, 10, 60);
+    let r =
+        w.say("i have 2 bookings this wk rite? can i move the thursday one to friday same time");
+    assert!(r.contains("Fri") && r.contains("11:00"), "{r}");
+}

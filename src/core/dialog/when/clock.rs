@@ -110,6 +110,11 @@ pub(super) fn parse_time(tokens: &Tokens, part: Option<DayPart>) -> Option<Naive
                     // said to suit, above the numbers of a list of offers.
                     || (c.hour >= 4 && suits(next, next2)))
                     && !is_count_noun(next)
+                    // "the thursday one": that day's booking, no hour.
+                    && !(refs[i] == "one"
+                        && lexicon::is_day_word(prev)
+                        && i >= 2
+                        && matches!(refs[i - 2], "the" | "that" | "ile" | "hiyo"))
                     // "one after the other", "one by one", "one at a time"
                     && !(c.hour == 1
                         && matches!(
