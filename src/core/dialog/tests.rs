@@ -548,6 +548,42 @@ fn a_message_with_nothing_to_read_asks_for_text_and_keeps_the_place() {
 
 // ---- issue 10: behaviours customers showed us ------------------------------
 
+/// The start the pending confirmation proposes, local "YYYY-MM-DD HH:MM".
+fn proposed(w: &World) -> Option<String> {
+    match &w.state.step {
+        Step::ConfirmSlot(c) => Some(
+            c.slot
+                .start
+                .with_timezone(&tz())
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+        ),
+        _ => None,
+    }
+}
+
+/// One of the customer's bookings, on a day of November 2026 (local).
+fn existing(
+    w: &mut World,
+    id: u128,
+    service: u128,
+    local: (u32, u32, u32),
+    minutes: i64,
+) {
+    let (d, h, m) = local;
+    let start = tz()
+        .with_ymd_and_hms(2026, 11, d, h, m, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    w.appointments.push(AppointmentSummary {
+        id: uuid(id),
+        service_id: uuid(service),
+        staff_id: uuid(101),
+        start,
+        end: start + Duration::minutes(minutes),
+    });
+}
+
 fn booked_services(w: &World) -> Vec<u128> {
     w.appointments
         .iter()

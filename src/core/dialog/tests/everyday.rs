@@ -5,35 +5,6 @@
 
 use super::*;
 
-/// The start the pending confirmation proposes, local "YYYY-MM-DD HH:MM".
-fn proposed(w: &World) -> Option<String> {
-    match &w.state.step {
-        Step::ConfirmSlot(c) => Some(
-            c.slot
-                .start
-                .with_timezone(&tz())
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
-        ),
-        _ => None,
-    }
-}
-
-fn existing(w: &mut World, id: u128, service: u128, local: (u32, u32, u32), minutes: i64) {
-    let (d, h, m) = local;
-    let start = tz()
-        .with_ymd_and_hms(2026, 11, d, h, m, 0)
-        .unwrap()
-        .with_timezone(&Utc);
-    w.appointments.push(AppointmentSummary {
-        id: uuid(id),
-        service_id: uuid(service),
-        staff_id: uuid(101),
-        start,
-        end: start + Duration::minutes(minutes),
-    });
-}
-
 #[test]
 fn the_latest_time_asked_for_is_the_last_free_one_that_day() {
     // Staff work 09:00-18:00; a retwist takes 90 minutes.

@@ -5,20 +5,6 @@
 
 use super::*;
 
-/// The start the pending confirmation proposes, local "YYYY-MM-DD HH:MM".
-fn proposed(w: &World) -> Option<String> {
-    match &w.state.step {
-        Step::ConfirmSlot(c) => Some(
-            c.slot
-                .start
-                .with_timezone(&tz())
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
-        ),
-        _ => None,
-    }
-}
-
 #[test]
 fn an_events_day_gives_way_to_the_day_said_for_the_booking() {
     // Today is Wednesday 25 November 2026.
@@ -41,17 +27,7 @@ fn an_events_day_gives_way_to_the_day_said_for_the_booking() {
 #[test]
 fn an_events_day_is_no_target_for_a_move() {
     let mut w = World::new();
-    let start = tz()
-        .with_ymd_and_hms(2026, 11, 27, 11, 0, 0)
-        .unwrap()
-        .with_timezone(&Utc);
-    w.appointments.push(AppointmentSummary {
-        id: uuid(900),
-        service_id: uuid(3),
-        staff_id: uuid(101),
-        start,
-        end: start + Duration::minutes(45),
-    });
+    existing(&mut w, 900, 3, (27, 11, 0), 45);
     w.say("hey cn i chnge my manicure on frdy to pedicure instead? same tym. its b4 my graduation sat");
     let r = w.say("k");
     assert!(r.contains("27"), "{r}");
@@ -170,17 +146,7 @@ fn instead_of_one_of_a_plan_swaps_that_one_only() {
 fn one_of_theirs_pointed_at_is_theirs_then_moved() {
     let mut w = World::new();
     // Their manicure on Friday 27 November at 15:00.
-    let start = tz()
-        .with_ymd_and_hms(2026, 11, 27, 15, 0, 0)
-        .unwrap()
-        .with_timezone(&Utc);
-    w.appointments.push(AppointmentSummary {
-        id: uuid(900),
-        service_id: uuid(3),
-        staff_id: uuid(101),
-        start,
-        end: start + Duration::minutes(45),
-    });
+    existing(&mut w, 900, 3, (27, 15, 0), 45);
     let r = w.say("ile manicure yangu ya ijumaa");
     assert!(r.contains("15:00"), "{r}");
     w.say("naomba tuisogeze hadi jumamosi saa tisa");
@@ -210,17 +176,7 @@ fn the_same_stylist_again_is_no_second_person() {
 fn a_childs_booking_named_as_theirs_is_moved() {
     let mut w = World::new();
     // Their son's haircut on Thursday 26 November at 16:00.
-    let start = tz()
-        .with_ymd_and_hms(2026, 11, 26, 16, 0, 0)
-        .unwrap()
-        .with_timezone(&Utc);
-    w.appointments.push(AppointmentSummary {
-        id: uuid(900),
-        service_id: uuid(1),
-        staff_id: uuid(101),
-        start,
-        end: start + Duration::minutes(30),
-    });
+    existing(&mut w, 900, 1, (26, 16, 0), 30);
     w.say("Hi, kijana wangu ako na school trip thursday");
     w.say("tunaeza shift haircut yake to friday 4:30pm?");
     w.say("ndio sawa");
@@ -230,17 +186,7 @@ fn a_childs_booking_named_as_theirs_is_moved() {
 #[test]
 fn moved_to_the_next_one_is_a_week_later() {
     let mut w = World::new();
-    let start = tz()
-        .with_ymd_and_hms(2026, 11, 28, 9, 0, 0)
-        .unwrap()
-        .with_timezone(&Utc);
-    w.appointments.push(AppointmentSummary {
-        id: uuid(900),
-        service_id: uuid(2),
-        staff_id: uuid(101),
-        start,
-        end: start + Duration::minutes(180),
-    });
+    existing(&mut w, 900, 2, (28, 9, 0), 180);
     w.say("Can we move her box braids from this saturday to the next one, same time?");
     w.say("yes");
     assert_eq!(w.booked_local(), vec!["2026-12-05 09:00".to_owned()]);
@@ -264,17 +210,7 @@ fn odd_answers_to_offered_times_pick_one() {
 #[test]
 fn my_2pm_names_their_booking() {
     let mut w = World::new();
-    let start = tz()
-        .with_ymd_and_hms(2026, 11, 25, 14, 0, 0)
-        .unwrap()
-        .with_timezone(&Utc);
-    w.appointments.push(AppointmentSummary {
-        id: uuid(900),
-        service_id: uuid(3),
-        staff_id: uuid(101),
-        start,
-        end: start + Duration::minutes(45),
-    });
+    existing(&mut w, 900, 3, (25, 14, 0), 45);
     w.say("hi I can't make my 2pm today, can we do 4pm instead");
     w.say("yes thanks");
     assert_eq!(w.booked_local(), vec!["2026-11-25 16:00".to_owned()]);
@@ -294,37 +230,12 @@ fn the_proposed_time_said_back_is_asked_again_with_its_time() {
 #[test]
 fn the_one_said_to_stay_is_never_the_one_cancelled() {
     let mut w = World::new();
-    for (id, service, day, h, minutes) in [(900, 3, 28, 14, 45), (901, 2, 26, 10, 180)] {
-        let start = tz()
-            .with_ymd_and_hms(2026, 11, day, h, 0, 0)
-            .unwrap()
-            .with_timezone(&Utc);
-        w.appointments.push(AppointmentSummary {
-            id: uuid(id),
-            service_id: uuid(service),
-            staff_id: uuid(101),
-            start,
-            end: start + Duration::minutes(minutes),
-        });
-    }
+    existing(&mut w, 900, 3, (28, 14, 0), 45);
+    existing(&mut w, 901, 2, (26, 10, 0), 180);
     let r = w.say("naomba kucancel ile ya kucha jumamosi. ile ya kesho ya box braids ibaki tu");
     assert!(r.contains("28"), "{r}");
     w.say("ndio");
     assert_eq!(booked_services(&w), vec![2]);
-}
-
-fn with_booking(w: &mut World, service: u128, day: u32, h: u32, minutes: i64) {
-    let start = tz()
-        .with_ymd_and_hms(2026, 11, day, h, 0, 0)
-        .unwrap()
-        .with_timezone(&Utc);
-    w.appointments.push(AppointmentSummary {
-        id: uuid(900 + u128::from(day) * 24 + u128::from(h)),
-        service_id: uuid(service),
-        staff_id: uuid(101),
-        start,
-        end: start + Duration::minutes(minutes),
-    });
 }
 
 #[test]
@@ -336,7 +247,7 @@ fn a_service_added_before_theirs_ends_by_its_start() {
         "i want to add a haircut right before my pedicure tomorrow",
     ] {
         let mut w = World::new();
-        with_booking(&mut w, 4, 26, 14, 60);
+        existing(&mut w, 1538, 4, (26, 14, 0), 60);
         w.say(ask);
         let at = proposed(&w).unwrap_or_else(|| panic!("{ask}: {:?}", w.state.step));
         assert!(at.starts_with("2026-11-26 1"), "{ask}: {at}");
@@ -347,7 +258,7 @@ fn a_service_added_before_theirs_ends_by_its_start() {
 #[test]
 fn a_service_after_one_of_theirs_named_without_my() {
     let mut w = World::new();
-    with_booking(&mut w, 2, 27, 10, 180);
+    existing(&mut w, 1558, 2, (27, 10, 0), 180);
     w.say("Naomba manicure baada ya box braids ijumaa");
     let at = proposed(&w).unwrap_or_else(|| panic!("{:?}", w.state.step));
     assert!(at.as_str() >= "2026-11-27 13:00", "{at}");
@@ -356,7 +267,7 @@ fn a_service_after_one_of_theirs_named_without_my() {
 #[test]
 fn a_service_added_too_is_no_swap() {
     let mut w = World::new();
-    with_booking(&mut w, 2, 26, 11, 180);
+    existing(&mut w, 1535, 2, (26, 11, 0), 180);
     w.say("hey, tmrw's box braids can we make it an hour earlier pls. n the manicure after it too");
     w.say("yep");
     assert!(
@@ -369,8 +280,8 @@ fn a_service_added_too_is_no_swap() {
 #[test]
 fn the_one_said_to_be_fine_is_never_the_one_cancelled() {
     let mut w = World::new();
-    with_booking(&mut w, 3, 28, 11, 45);
-    with_booking(&mut w, 6, 28, 14, 90);
+    existing(&mut w, 1583, 3, (28, 11, 0), 45);
+    existing(&mut w, 1586, 6, (28, 14, 0), 90);
     let r = w.say("bro ile ya kucha sato icancel, retwist iko sawa");
     assert!(r.contains("11:00"), "{r}");
     w.say("ee");
@@ -380,8 +291,8 @@ fn the_one_said_to_be_fine_is_never_the_one_cancelled() {
 #[test]
 fn the_thursday_one_is_the_booking_on_thursday() {
     let mut w = World::new();
-    with_booking(&mut w, 3, 26, 11, 45);
-    with_booking(&mut w, 4, 28, 10, 60);
+    existing(&mut w, 1535, 3, (26, 11, 0), 45);
+    existing(&mut w, 1582, 4, (28, 10, 0), 60);
     let r =
         w.say("i have 2 bookings this wk rite? can i move the thursday one to friday same time");
     assert!(r.contains("Fri") && r.contains("11:00"), "{r}");
