@@ -563,13 +563,7 @@ fn proposed(w: &World) -> Option<String> {
 }
 
 /// One of the customer's bookings, on a day of November 2026 (local).
-fn existing(
-    w: &mut World,
-    id: u128,
-    service: u128,
-    local: (u32, u32, u32),
-    minutes: i64,
-) {
+fn existing(w: &mut World, id: u128, service: u128, local: (u32, u32, u32), minutes: i64) {
     let (d, h, m) = local;
     let start = tz()
         .with_ymd_and_hms(2026, 11, d, h, m, 0)

@@ -52,12 +52,11 @@ impl Dialog<'_> {
             && u.tokens.words().windows(2).any(|w| {
                 is_word(&w[0], "ile, hiyo, hio, hii, that")
                     && u.services.len() <= 1
-                    && services_mentioned(
+                    && !services_mentioned(
                         &Tokens::from_words(vec![w[1].clone()]),
                         &self.config.catalog.services,
                     )
-                    .first()
-                    .is_some()
+                    .is_empty()
             })
             && !u.intents.contains(Intent::Book)
             && !u
