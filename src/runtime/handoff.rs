@@ -187,6 +187,9 @@ fn why(meta: &Value) -> &'static str {
         Some("payment_problem") => {
             "reported a payment gone wrong (money taken with no confirmation, paid twice or a wrong amount)"
         }
+        Some("complaint") => {
+            "complained about a service (harm done, a rude stylist, a long wait, or a refund)"
+        }
         _ => "asked for a person",
     }
 }
@@ -278,6 +281,7 @@ mod tests {
         let meta = |reason| serde_json::json!({ "reason": reason });
         assert!(why(&meta(HandoffReason::PaymentProblem)).contains("payment gone wrong"));
         assert_eq!(why(&meta(HandoffReason::Requested)), "asked for a person");
+        assert!(why(&meta(HandoffReason::Complaint)).contains("complained"));
         assert_eq!(why(&serde_json::json!({})), "asked for a person");
     }
 

@@ -8,12 +8,14 @@ use super::text::Tokens;
 
 mod abuse;
 mod assent;
+mod complaint;
 pub(crate) mod lexicon;
 mod payment_problem;
 mod topics;
 
 pub use abuse::is_abuse;
 pub use assent::{Assent, assent, assent_text};
+pub use complaint::is_complaint;
 pub use payment_problem::is_payment_problem;
 pub use topics::{Topic, asks_of_staff, asks_service_on_day, asks_when_in, budget, topics};
 
@@ -126,6 +128,14 @@ const HUMAN: &[&str] = &[
     "mtu wa kweli",
     "nipe mtu",
     "nipeni mtu",
+    "mwenye salon",
+    "mwenye biashara",
+    "kuongea na mashine",
+    "not a machine",
+    "not a robot",
+    "who do i talk to",
+    "your boss",
+    "the owner",
     "mtu wa kuongea",
     "mtu wa kuongelesha",
     "niongee na mtu",

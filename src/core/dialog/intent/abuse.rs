@@ -45,7 +45,8 @@ const ALWAYS: &str = "
     nitavunja, nivunje, tutavunja, nitaivunja, nitawavunja, nitakuvunja, nitachoma, tutachoma,
     nitakuja niwavunje, i will break, i ll break, ill break, smash your, burn down,
     break your windows, break your salon, break your shop, i m warning you, im warning you,
-    i am warning you,
+    i am warning you, on facebook, posting the photos, post the photos, tagging you, tag you everywhere,
+    sort her out, sort him out, sort them out, nitawaanika, nitaposti,
     hamtanirudishia, mtanirudishia pesa, nirudishiwe pesa, rudisheni pesa,
     niwaonyeshe kitu, nitawaonyesha kitu, nitakuonyesha kitu, mtaona cha mtema kuni,
     mtanitambua, mtajua hamjui

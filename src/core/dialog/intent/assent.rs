@@ -46,7 +46,8 @@ const YES: &str = "yes, yess, yesss, yeah, yea, yeh, yah, ya, yap, yep, yup, yas
     hakuna noma, no problem, no worries, endelea, thibitisha, nimekubali, nakubali,
     inafaa, itafaa, iko sawa, ni sawa, ni poa, ni fiti, nimeconfirm, nimekubali, done,
     deal done, sharp, shap, bomba, mzuri, vizuri, nzuri, fit, iko fiti, iko poa, mhm, mhmm,
-    mmhmm, nitakuja, nitafika, i ll be there, i will be there, i ll come, i will come, 👍";
+    mmhmm, nitakuja, nitafika, i ll be there, i will be there, i ll come, i will come, 👍,
+    bet, say less, let s go, lets go, for sure, fosho";
 
 /// Assent clear enough anywhere in a longer answer ("please go ahead and
 /// book it for me").
@@ -336,6 +337,8 @@ mod tests {
                 "perfect",
                 "great",
                 "alright",
+                "bet",
+                "say less",
                 "👍",
                 "👍🏽",
                 "yes please",

@@ -187,7 +187,8 @@ const RULES: &[Rule] = &[
     },
     Rule {
         topic: Topic::Lateness,
-        words: "late, lateness, kuchelewa, nikichelewa, nimechelewa, tukichelewa,
+        words: "late, lateness, kuchelewa, nikichelewa, nimechelewa, tukichelewa, nichelewe,
+            tuchelewe,
             nitachelewa, nkichelewa, chelewa, delayed, delay, running late, grace period,
             dakika za ziada, minutes late",
         unless: "late afternoon, late morning, late evening, late night, late in the,
@@ -460,6 +461,10 @@ mod tests {
             ("what if I cancel", &[Cancellation]),
             ("what if I'm late", &[Lateness]),
             ("nikichelewa kidogo je", &[Lateness]),
+            (
+                "what if nichelewe kidogo? traffic ni mob asubuhi",
+                &[Lateness],
+            ),
             ("what services do you offer", &[Services]),
             ("mna huduma gani", &[Services]),
             ("mnafanya nini", &[Services]),

@@ -254,7 +254,7 @@ pub const ABBREVIATIONS: &[(&str, &str)] = &[
         "friday",
     ),
     (
-        "sato sartu satday satdy satur saterday satuday satarday sartuday satadei saturdei",
+        "sato sartu satday satdy satur saterday satuday satarday sartuday satadei saturdei satdei",
         "saturday",
     ),
     ("sundy sunde sundei sandei", "sunday"),

@@ -33,7 +33,7 @@ use super::handoff::CallHandoff;
 use super::intent::{
     Assent, Intent, Intents, Topic, asks_about_existing, asks_if_bot, asks_of_staff,
     asks_service_on_day, asks_when_in, asks_when_it_is, assent, assent_text, budget, classify,
-    is_move_verb, is_payment_problem, refers_to_existing, topics,
+    is_complaint, is_move_verb, is_payment_problem, refers_to_existing, topics,
 };
 use super::names::{corrected_name, group_start, party_size, stated_name};
 use super::personality::{CancellationTone, Personality, Upsell};

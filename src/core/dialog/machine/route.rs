@@ -20,6 +20,12 @@ impl Dialog<'_> {
             self.hand_off(HandoffReason::PaymentProblem);
             return true;
         }
+        // "your relaxer burnt my scalp", "she laughed at me": a person
+        // answers, not a list of times.
+        if is_complaint(&turn.text) && !matches!(step, Step::HandedOff) {
+            self.hand_off(HandoffReason::Complaint);
+            return true;
+        }
         // "will I be done before 12:30?" of what is proposed: it is.
         if self.says_done_in_time(u, &step) {
             return true;

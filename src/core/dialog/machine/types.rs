@@ -127,6 +127,9 @@ pub enum HandoffReason {
     /// Money taken with no confirmation, paid twice, a wrong amount or
     /// payee ([`crate::core::dialog::intent::is_payment_problem`]).
     PaymentProblem,
+    /// Harm done, a rude stylist, hours of waiting, a refund
+    /// ([`crate::core::dialog::intent::is_complaint`]).
+    Complaint,
 }
 
 /// Effects for the runtime.

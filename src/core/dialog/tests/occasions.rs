@@ -297,3 +297,58 @@ fn the_thursday_one_is_the_booking_on_thursday() {
         w.say("i have 2 bookings this wk rite? can i move the thursday one to friday same time");
     assert!(r.contains("Fri") && r.contains("11:00"), "{r}");
 }
+
+#[test]
+fn a_complaint_about_harm_or_treatment_goes_to_a_person() {
+    for (first, then) in [
+        (
+            "Your relaxer burnt my scalp last week. I have wounds on my head",
+            None,
+        ),
+        (
+            "the lady who did my box braids yesterday pulled my hair so tight i have bumps all over",
+            None,
+        ),
+        (
+            "Habari",
+            Some("Hii ni dharau kabisa. Nataka kuongea na mwenye salon"),
+        ),
+        (
+            "Salaam",
+            Some("Naomba namba ya mwenye salon tafadhali. Sitaki kuongea na mashine"),
+        ),
+    ] {
+        let mut w = World::new();
+        w.say(first);
+        if let Some(then) = then {
+            w.say(then);
+        }
+        assert!(
+            matches!(w.state.step, Step::HandedOff),
+            "{first}: {:?}",
+            w.state.step
+        );
+    }
+    // A wish about the next visit books.
+    let mut w = World::new();
+    w.say("last time I waited, can I get an early slot this time? manicure tomorrow at 9am");
+    assert!(
+        !matches!(w.state.step, Step::HandedOff),
+        "{:?}",
+        w.state.step
+    );
+}
+
+#[test]
+fn young_peoples_yeses_book() {
+    for yes in ["bet", "say less"] {
+        let mut w = World::new();
+        w.say("hi can i book manicure thurs 10am");
+        w.say(yes);
+        assert_eq!(
+            w.booked_local(),
+            vec!["2026-11-26 10:00".to_owned()],
+            "{yes}"
+        );
+    }
+}
