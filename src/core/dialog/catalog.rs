@@ -465,5 +465,7 @@ mod mention_tests {
             mentioned("our office party is on the 6th, cornrows on the 5th"),
             [3]
         );
+        // "ride" is no typo of "bride".
+        assert!(mentioned("wait is there parking? niko na ride").is_empty());
     }
 }

@@ -294,7 +294,7 @@ pub fn known() -> &'static HashSet<&'static str> {
 }
 
 const KNOWN_WORDS: &str = "
-manage managed managing manages party parties office function anniversary graduation interview school schools exams exam
+ride rides uber bolt manage managed managing manages party parties office function anniversary graduation interview school schools exams exam
 church trip tuition matatu matatus traffic bus rains lunch dinner
 kukaa nikae ukae akae tukae kitu vitu
 msichana wasichana achana wachana useless forget forgot forgotten daylight hell helpful

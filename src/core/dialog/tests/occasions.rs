@@ -352,3 +352,14 @@ fn young_peoples_yeses_book() {
         );
     }
 }
+
+#[test]
+fn a_bot_refused_asks_for_a_person() {
+    let mut w = World::new();
+    w.say("hi, mnaweza kuniunganisha na mtu, si bot pls");
+    assert!(
+        matches!(w.state.step, Step::HandedOff),
+        "{:?}",
+        w.state.step
+    );
+}

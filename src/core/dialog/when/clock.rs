@@ -258,6 +258,12 @@ fn english_clock(words: &[&str], i: usize) -> Option<Clock> {
             minute = u;
             used += 2;
             shape = Shape::Minutes;
+        } else if let [again, "oclock" | "o", ..] = after
+            && *again == rest[0]
+        {
+            // "ten ten oclock": a recogniser's repeat, ten o'clock.
+            used += if after.get(1) == Some(&"o") { 3 } else { 2 };
+            shape = Shape::Oclock;
         } else if let Some(first_after) = after.first()
             && !first_after
                 .chars()
@@ -659,6 +665,8 @@ mod tests {
             ("uh at um three", t(15, 0)),
             ("three o'clock", t(15, 0)),
             ("ten oclock", t(10, 0)),
+            ("ten ten oclock", t(10, 0)),
+            ("at ten ten", t(10, 10)),
             ("two oh five", t(14, 5)),
             ("lunch time", t(13, 0)),
             ("at lunchtime tomorrow", t(13, 0)),
