@@ -211,9 +211,9 @@ pub fn says_next_week(tokens: &Tokens) -> bool {
     ["next week", "wiki ijayo", "wiki inayokuja", "wiki ijao"]
         .iter()
         .any(|p| {
-            let n = p.split(' ').count();
-            (0..words.len().saturating_sub(n - 1)).any(|at| {
-                Tokens::from_words(words[at..at + n].to_vec()).has(p) && !after_event(words, at, 3)
+            (0..words.len()).any(|at| {
+                crate::core::dialog::intent::lexicon::matches_at(words, at, p)
+                    && !after_event(words, at, 3)
             })
         })
 }

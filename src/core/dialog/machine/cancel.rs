@@ -170,9 +170,6 @@ impl Dialog<'_> {
     }
 }
 
-/// Services said to stay ("haircut yangu ibaki", "manicure ibaki", "keep
-/// the manicure", "the pedicure stays"): named just before a word of
-/// staying, or up to three words after "keep".
 /// The words without the part that says what stays ("naomba kucancel ile
 /// ya kucha jumamosi. ile ya kesho ya mabutu ibaki tu": "kesho" names the
 /// one kept, not the one to cancel): from a word that starts a clause
@@ -184,7 +181,7 @@ pub(super) fn without_kept(tokens: &Tokens) -> Tokens {
     for (i, w) in words.iter().enumerate() {
         let (from, to) = match w.as_str() {
             _ if said_fine(words, i) => (i.saturating_sub(2), i + 2),
-            "ibaki" | "ibakie" | "zibaki" | "zibakie" | "stays" | "stay" | "remain" | "remains" => {
+            w if stays(w) => {
                 let from = (i.saturating_sub(6)..i)
                     .rev()
                     .find(|&j| {
@@ -220,6 +217,17 @@ fn said_fine(words: &[String], i: usize) -> bool {
         })
 }
 
+/// A word of staying ("haircut yangu ibaki", "the pedicure stays").
+fn stays(w: &str) -> bool {
+    matches!(
+        w,
+        "ibaki" | "ibakie" | "zibaki" | "zibakie" | "stays" | "stay" | "remain" | "remains"
+    )
+}
+
+/// Services said to stay ("haircut yangu ibaki", "manicure ibaki", "keep
+/// the manicure", "the pedicure stays", "locs ziko sawa"): named just
+/// before a word of staying, or up to three words after "keep".
 pub(super) fn kept_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
     let words = tokens.words();
     let mut kept = Vec::new();
@@ -233,7 +241,7 @@ pub(super) fn kept_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uu
                     one
                 }
             }
-            "ibaki" | "ibakie" | "zibaki" | "zibakie" | "stays" | "stay" | "remain" | "remains" => {
+            w if stays(w) => {
                 // The nearest service before it ("haircut yangu ibaki").
                 let one = &words[i.saturating_sub(1)..i];
                 if match_services(&Tokens::from_words(one.to_vec()), services).is_empty() {

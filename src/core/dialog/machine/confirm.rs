@@ -689,18 +689,7 @@ fn removed_services(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Uuid> {
             continue;
         }
         let from = i + 2 + usize::from(words.get(i + 2).is_some_and(|w| w == "of"));
-        let first = (1..=3)
-            .map(|k| {
-                services_mentioned(
-                    &Tokens::from_words(
-                        words[from.min(words.len())..words.len().min(from + k)].to_vec(),
-                    ),
-                    services,
-                )
-            })
-            .find(|named| !named.is_empty())
-            .unwrap_or_default();
-        for id in first {
+        for id in nearest_named(words, from, false, services) {
             if !removed.contains(&id) {
                 removed.push(id);
             }

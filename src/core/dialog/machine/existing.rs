@@ -13,13 +13,13 @@ impl Dialog<'_> {
                 let rest = super::cancel::without_kept(&u.tokens);
                 // "cancel ALL my appointments, the sat ones and the tuesday
                 // one": every day said, so no one day narrows them.
-                let mut days: Vec<chrono::Weekday> = u
+                let days: std::collections::BTreeSet<u32> = u
                     .tokens
                     .words()
                     .iter()
                     .filter_map(|w| crate::core::dialog::lexicon::weekday(w))
+                    .map(|d| d.num_days_from_monday())
                     .collect();
-                days.dedup();
                 let identify =
                     if days.len() >= 2 && u.tokens.has_any(&["all", "both", "zote", "yote"]) {
                         When::default()

@@ -66,7 +66,8 @@ mod route;
 mod schedule;
 mod shortcuts;
 use reading::{
-    Owned, bare_hour_change, last_said_other, move_parts, offered_choice, ordinal_choice,
+    Owned, bare_hour_change, last_said_other, move_parts, nearest_named, offered_choice,
+    ordinal_choice,
 };
 mod types;
 mod understanding;

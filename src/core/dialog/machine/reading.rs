@@ -82,6 +82,30 @@ impl Dialog<'_> {
     }
 }
 
+/// The services named nearest a place in the words: in the shortest run of
+/// up to three words ending at `at` (`before`) or starting there that
+/// names any ("braids today, cornrows | i mean", "instead of | the
+/// eyebrows, a pedicure").
+pub(super) fn nearest_named(
+    words: &[String],
+    at: usize,
+    before: bool,
+    services: &[ServiceInfo],
+) -> Vec<Uuid> {
+    let at = at.min(words.len());
+    (1..=3)
+        .map(|k| {
+            let run = if before {
+                &words[at.saturating_sub(k)..at]
+            } else {
+                &words[at..words.len().min(at + k)]
+            };
+            services_mentioned(&Tokens::from_words(run.to_vec()), services)
+        })
+        .find(|named| !named.is_empty())
+        .unwrap_or_default()
+}
+
 /// How the customer speaks of one of their own services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Owned {

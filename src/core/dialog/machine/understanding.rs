@@ -80,15 +80,7 @@ impl Dialog<'_> {
             let named_after = services_mentioned(&after, services);
             // "braids today, cornrows i mean, at 10": with none after it,
             // the one right before the correction replaces those before.
-            let right_before = (1..=3)
-                .map(|k| {
-                    services_mentioned(
-                        &Tokens::from_words(words[start.saturating_sub(k)..start].to_vec()),
-                        services,
-                    )
-                })
-                .find(|named| !named.is_empty())
-                .unwrap_or_default();
+            let right_before = nearest_named(words, start, true, services);
             if !named_after.is_empty() {
                 service = clear_service(&after, services).or(named_after.first().copied());
                 services_named = named_after;

@@ -188,9 +188,7 @@ pub(super) fn without_event_times(words: &[String]) -> Vec<String> {
     use crate::core::dialog::numbers::{en_small, sw_small};
     let event = |i: usize| {
         let w = words[i].as_str();
-        (is_event(w)
-            || TRAVEL.contains(&w)
-            || matches!(w, "school" | "skul" | "shule" | "pick" | "pickup"))
+        (is_event(w) || TRAVEL.contains(&w) || matches!(w, "pick" | "pickup"))
             // "bibi harusi saa nne" is the bride's time; "nywele za harusi".
             && !(i > 0
                 && matches!(
