@@ -18,6 +18,7 @@ mod compound;
 mod everyday;
 mod occasions;
 mod payment_problems;
+mod regulars;
 
 struct World {
     config: DialogConfig,

@@ -22,6 +22,14 @@ impl Dialog<'_> {
             "badala ya kufuta",
             "badala ya kuifuta",
             "not to cancel",
+            "don t cancel",
+            "dont cancel",
+            "do not cancel",
+            "usicancel",
+            "usi cancel",
+            "msicancel",
+            "usifute",
+            "msifute",
         ]);
         let says_cancel = u.intents.contains(Intent::Cancel) && !negated;
         // "If I cancel will I be charged?", "nikifuta nitalipa?": a question.
@@ -35,7 +43,12 @@ impl Dialog<'_> {
         // "ndio cancel, ile facial ibaki": another booking stays, this one
         // goes.
         let kept = kept_services(&u.tokens, &self.config.catalog.services);
-        let other_kept = !kept.is_empty() && !kept.contains(&ap.service_id);
+        let local = ap.start.with_timezone(&self.config.tz);
+        // "ndio icancel. ile ya ijumaa ibaki": another day's stays.
+        let now = self.state.now.unwrap_or_default();
+        let kept_day = parse_when(&kept_part(&u.tokens), now, self.config.tz).date;
+        let other_kept = (!kept.is_empty() && !kept.contains(&ap.service_id))
+            || kept_day.is_some_and(|d| d != local.date_naive());
         let keep_it = !other_kept
             && (negated
                 || u.tokens.has_any(&[
@@ -59,13 +72,17 @@ impl Dialog<'_> {
                 ]));
         // "inawezekana saa kumi na moja?", "tuweke saturday morning",
         // "instead of cancelling can I come Saturday?": another time moves it.
-        let local = ap.start.with_timezone(&self.config.tz);
         let other_time = u.when.date.is_some_and(|d| d != local.date_naive())
             || u.when.time.is_some_and(|t| t != local.time())
             || (u.when.part.is_some() && u.when.date.is_none() && u.when.time.is_none());
         if !says_cancel && other_time {
+            // "can i move it to friday same time instead?"
             let when = When {
                 date: u.when.date.or(Some(local.date_naive())),
+                time: u
+                    .when
+                    .time
+                    .or((same_time(&u.tokens) && u.when.part.is_none()).then(|| local.time())),
                 ..u.when
             };
             self.search(Purpose::Move(ap), ap.service_id, u.staff, when, false);
@@ -176,6 +193,16 @@ impl Dialog<'_> {
 /// ("ile", "but", "lakini", …) up to six words before the word of staying,
 /// through it; after "keep", three words.
 pub(super) fn without_kept(tokens: &Tokens) -> Tokens {
+    kept_or_not(tokens, false)
+}
+
+/// The part that says what stays ("ile ya ijumaa ibaki"): what
+/// [`without_kept`] leaves out.
+pub(super) fn kept_part(tokens: &Tokens) -> Tokens {
+    kept_or_not(tokens, true)
+}
+
+fn kept_or_not(tokens: &Tokens, kept: bool) -> Tokens {
     let words = tokens.words();
     let mut drop = vec![false; words.len()];
     for (i, w) in words.iter().enumerate() {
@@ -200,7 +227,7 @@ pub(super) fn without_kept(tokens: &Tokens) -> Tokens {
     }
     Tokens::from_words(
         (0..words.len())
-            .filter(|&i| !drop[i])
+            .filter(|&i| drop[i] == kept)
             .map(|i| words[i].clone())
             .collect(),
     )

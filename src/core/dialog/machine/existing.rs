@@ -124,6 +124,9 @@ impl Dialog<'_> {
             kind,
             add_after: None,
             add_before: false,
+            add_with: false,
+            // "can brian do my haircut on friday instead?"
+            staff: u.staff.filter(|_| purpose == ExistingPurpose::Reschedule),
             same_time: same_time(&u.tokens),
             shift: u.shift,
             swap_to,
@@ -297,8 +300,55 @@ impl Dialog<'_> {
             list
         };
         if let (Some(add), [one]) = (a.add_after, list.as_slice()) {
-            self.book_after(*one, add, a.when.time, a.add_before);
+            if a.add_with {
+                self.book_with(*one, add);
+            } else {
+                self.book_after(*one, add, a.when.time, a.add_before);
+            }
             return;
+        }
+        // "wants cornrows while i do my wash and set, saturday 10am" with
+        // nothing booked: both new, side by side.
+        if let (Some(add), true, []) = (a.add_after, a.add_with, list.as_slice()) {
+            let named: Vec<Uuid> = a.service.into_iter().chain([add]).collect();
+            let when = When {
+                date: a.identify.date,
+                ..a.when
+            };
+            self.state.plan = Plan::default();
+            let party = if a.service.is_some() { 2 } else { 1 };
+            if let Some(first) = self.plan_services(&named, party) {
+                self.search(Purpose::New, first, None, when, false);
+            }
+            return;
+        }
+        // "can brian do my haircut on friday instead?": the same time with
+        // them.
+        if let ([one], Some(staff), ExistingPurpose::Reschedule) =
+            (list.as_slice(), a.staff, a.purpose)
+        {
+            let local = one.start.with_timezone(&tz);
+            let same_day = a.when.date.is_none_or(|d| d == local.date_naive());
+            if staff != one.staff_id
+                && same_day
+                && a.when.time.is_none()
+                && a.shift.is_none()
+                && a.swap_to.is_none()
+            {
+                let when = When {
+                    date: Some(local.date_naive()),
+                    time: Some(local.time()),
+                    part: None,
+                };
+                self.search(
+                    Purpose::Move(*one),
+                    one.service_id,
+                    Some(staff),
+                    when,
+                    false,
+                );
+                return;
+            }
         }
         if a.purpose == ExistingPurpose::Check {
             self.tell_upcoming(&list);

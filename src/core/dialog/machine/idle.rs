@@ -2,17 +2,19 @@
 //! booking, a greeting, a question, thanks.
 
 use super::*;
+use crate::core::dialog::names::is_person;
 
 impl Dialog<'_> {
-    /// `add` booked after one of theirs (`theirs`, or the one just told),
-    /// at `time` if said.
+    /// `add` booked beside one of theirs (`theirs`, or the one just told):
+    /// after it, before it or, for someone else, with it; at `time` if
+    /// said.
     pub(super) fn add_after_theirs(
         &mut self,
         theirs: Option<Uuid>,
         add: Uuid,
         time: Option<NaiveTime>,
         day: Option<chrono::NaiveDate>,
-        before: bool,
+        beside: Beside,
     ) {
         self.act(Action::ListUpcoming);
         self.state.step = Step::AwaitUpcoming(AwaitUpcoming {
@@ -33,7 +35,9 @@ impl Dialog<'_> {
             same_staff: false,
             kind: Vec::new(),
             add_after: Some(add),
-            add_before: before,
+            add_before: beside == Beside::Before,
+            add_with: beside == Beside::With,
+            staff: None,
         });
     }
 
@@ -56,6 +60,15 @@ impl Dialog<'_> {
         // one after "after my" is theirs too.
         // "i want to book a pedicure on thursday right after my facial",
         // "nataka pia nyusi jumamosi baada ya relaxer yangu": after theirs.
+        // "can my daughter also get a haircut at the same time as mine on
+        // sat?", "binti yangu anataka kusukwa mabutu wakati ule ule wa
+        // dreadlocks zangu", "can she get a facial while im doing my
+        // pedicure?", "niko na facial wednesday saa nane. can i add my
+        // friend a facial same time?": someone else's, beside theirs.
+        if let Some((theirs, add)) = self.someone_else_beside_theirs(u) {
+            self.add_after_theirs(theirs, add, u.when.time, u.when.date, Beside::With);
+            return true;
+        }
         let right_after_mine = u
             .tokens
             .has_any(&["after my", "baada ya", "after ma", "kabla ya"]);
@@ -82,8 +95,8 @@ impl Dialog<'_> {
                     now,
                     self.config.tz,
                 );
-                let before = new_time::adds_before(&u.tokens);
-                self.add_after_theirs(Some(theirs), add, asked.time, u.when.date, before);
+                let beside = Beside::after_or_before(&u.tokens);
+                self.add_after_theirs(Some(theirs), add, asked.time, u.when.date, beside);
                 return true;
             }
         }
@@ -115,7 +128,7 @@ impl Dialog<'_> {
                 add,
                 u.when.time,
                 None,
-                new_time::adds_before(&u.tokens),
+                Beside::after_or_before(&u.tokens),
             );
             return true;
         }
@@ -177,6 +190,52 @@ impl Dialog<'_> {
                 false
             }
         }
+    }
+
+    /// Someone else's service at the same start as one of the customer's
+    /// own: theirs (when named) and the one to add.
+    fn someone_else_beside_theirs(&self, u: &Understood) -> Option<(Option<Uuid>, Uuid)> {
+        let t = &u.tokens;
+        if u.intents.contains(Intent::Reschedule) || u.intents.contains(Intent::Cancel) {
+            return None;
+        }
+        let alongside = t.has_any(&[
+            "same time",
+            "while i",
+            "while im",
+            "wakati ule ule",
+            "wakati uleule",
+            "wakati huo huo",
+            "wakati huohuo",
+            "saa ile ile",
+        ]);
+        if !alongside || !t.words().iter().any(|w| is_person(w)) {
+            return None;
+        }
+        let owned = self.owned_service(u).map(|(id, _)| id);
+        let mine = owned.is_some()
+            || t.has_any(&[
+                "as mine",
+                "as me",
+                "as my",
+                "with mine",
+                "while i",
+                "while im",
+                "kama yangu",
+                "kama zangu",
+                "kama mimi",
+            ]);
+        if !mine {
+            return None;
+        }
+        // The one named that is not theirs; one service named for both.
+        let named: Vec<Uuid> = u.services.iter().copied().chain(u.service).collect();
+        let add = named
+            .iter()
+            .copied()
+            .find(|s| Some(*s) != owned)
+            .or(named.first().copied())?;
+        Some((owned, add))
     }
 
     pub(super) fn greet(&mut self, turn: &Turn) {

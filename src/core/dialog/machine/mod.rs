@@ -57,6 +57,7 @@ mod existing;
 mod idle;
 mod new_booking;
 mod new_time;
+use new_time::Beside;
 mod phone_code;
 mod plan;
 mod questions;

@@ -21,17 +21,19 @@ impl Dialog<'_> {
         // haircut before my nails tmrw? like 12?": 12:00 when it fits).
         if before {
             let start = ap.start.with_timezone(&self.config.tz);
-            let needs = self
-                .config
-                .catalog
-                .service(service)
-                .map_or(0, |s| i64::from(s.duration_min) + i64::from(s.buffer_min));
-            let latest = (start - Duration::minutes(needs)).time();
+            let (duration, buffer) = self.config.catalog.service(service).map_or((0, 0), |s| {
+                (i64::from(s.duration_min), i64::from(s.buffer_min))
+            });
+            let latest = (start - Duration::minutes(duration + buffer)).time();
+            // A time asked for that ends by its start: another staff
+            // member may take it with no buffer between ("add a wash and
+            // set before my haircut on friday, at 10").
+            let asked_latest = (start - Duration::minutes(duration)).time();
             let when = When {
                 date: Some(start.date_naive()),
                 time: Some(
                     asked
-                        .filter(|t| *t <= latest)
+                        .filter(|t| *t <= asked_latest)
                         .unwrap_or_else(|| self.config.on_grid(latest, false)),
                 ),
                 part: None,
@@ -48,6 +50,19 @@ impl Dialog<'_> {
                     .filter(|t| *t >= end.time())
                     .unwrap_or_else(|| self.config.on_grid(end.time(), true)),
             ),
+            part: None,
+        };
+        self.search(Purpose::New, service, None, when, false);
+    }
+
+    /// Someone else's `service` at the start of `ap`, with another staff
+    /// member ("can my sister come at the same time for a wash n set").
+    pub(super) fn book_with(&mut self, ap: AppointmentSummary, service: Uuid) {
+        let start = ap.start.with_timezone(&self.config.tz);
+        self.state.plan = Plan::default();
+        let when = When {
+            date: Some(start.date_naive()),
+            time: Some(start.time()),
             part: None,
         };
         self.search(Purpose::New, service, None, when, false);
@@ -142,6 +157,25 @@ impl Dialog<'_> {
 }
 
 /// "add eyebrows after the braids", "kuongeza manicure baada ya hiyo",
+/// Where a service added beside one of theirs goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Beside {
+    After,
+    Before,
+    /// Someone else's, at the same start.
+    With,
+}
+
+impl Beside {
+    pub(super) fn after_or_before(tokens: &Tokens) -> Self {
+        if adds_before(tokens) {
+            Beside::Before
+        } else {
+            Beside::After
+        }
+    }
+}
+
 /// "can I also do": another service next to a booking they have.
 /// "right before it", "before my nails", "kabla ya": the one added goes
 /// before theirs.

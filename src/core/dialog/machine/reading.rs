@@ -145,12 +145,24 @@ impl Dialog<'_> {
                 _ => None,
             };
             if let Some(from) = stated_from {
-                let from = from
+                let mut from = from
                     + usize::from(
                         words
                             .get(from)
                             .is_some_and(|n| is_word(n, "a, an, my, the")),
                     );
+                // "i have a ten oclock wash and set today", "nina 2pm
+                // manicure": its time first.
+                let clock = |w: &str| {
+                    w.starts_with(|c: char| c.is_ascii_digit())
+                        || crate::core::dialog::numbers::en_small(w).is_some_and(|n| n <= 12)
+                        || is_word(w, "oclock, am, pm, o")
+                };
+                for _ in 0..3 {
+                    if words.get(from).is_some_and(|w| clock(w)) {
+                        from += 1;
+                    }
+                }
                 // "niko na bibi, mimi cut": the one they are with, not a
                 // booking.
                 let person = words.get(from).is_some_and(|n| is_person(n));

@@ -177,6 +177,8 @@ impl Dialog<'_> {
                     kind: Vec::new(),
                     add_after: None,
                     add_before: false,
+                    add_with: false,
+                    staff: None,
                 });
                 return true;
             }

@@ -425,6 +425,15 @@ pub struct AwaitUpcoming {
     /// "add a pedicure right before it": the one added goes before.
     #[serde(default)]
     pub add_before: bool,
+    /// "can my daughter get a haircut at the same time as mine": the one
+    /// added is someone else's, at the same start, with another staff
+    /// member.
+    #[serde(default)]
+    pub add_with: bool,
+    /// "can Brian do my haircut instead": the staff member it should be
+    /// with.
+    #[serde(default)]
+    pub staff: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

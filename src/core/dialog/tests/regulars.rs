@@ -1,0 +1,115 @@
+//! Regulars with bookings (sets zy, yc): someone else's service at the same
+//! time as theirs, another staff member for theirs, a change of mind at the
+//! cancel question, a booking told with its time first.
+
+use super::*;
+
+/// One of their bookings, its staff member (101) busy then.
+fn theirs(w: &mut World, id: u128, service: u128, local: (u32, u32, u32), minutes: i64) {
+    existing(w, id, service, local, minutes);
+    let ap = *w.appointments.last().unwrap();
+    w.occupy(ap.staff_id, ap.start, ap.end);
+}
+
+#[test]
+fn someone_elses_service_goes_at_the_start_of_theirs() {
+    // Their manicure: Friday 27 November at 10:00, with staff 101.
+    for (ask, want) in [
+        (
+            "can my daughter also get a manicure at the same time as mine on friday?",
+            3,
+        ),
+        (
+            "binti yangu anataka pedicure wakati ule ule wa manicure yangu ijumaa",
+            4,
+        ),
+        (
+            "my friend is coming with me, can she get a pedicure while im doing my manicure?",
+            4,
+        ),
+        (
+            "niko na manicure ijumaa saa nne. can i add my friend a manicure same time?",
+            3,
+        ),
+    ] {
+        let mut w = World::new();
+        theirs(&mut w, 900, 3, (27, 10, 0), 45);
+        w.say(ask);
+        assert_eq!(proposed(&w).as_deref(), Some("2026-11-27 10:00"), "{ask}");
+        w.say("yes");
+        assert_eq!(w.appointments.len(), 2, "{ask}");
+        let added = &w.appointments[1];
+        assert_eq!(added.service_id, uuid(want), "{ask}");
+        assert_eq!(added.start, w.appointments[0].start, "{ask}");
+        assert_ne!(added.staff_id, w.appointments[0].staff_id, "{ask}");
+    }
+}
+
+#[test]
+fn with_nothing_booked_both_are_new_side_by_side() {
+    let mut w = World::new();
+    w.say("can i bring my daughter? she wants a pedicure while i do my manicure, friday 10am");
+    w.say("yes");
+    assert_eq!(
+        w.booked_local(),
+        vec!["2026-11-27 10:00".to_owned(), "2026-11-27 10:00".to_owned()]
+    );
+    let mut services = booked_services(&w);
+    services.sort_unstable();
+    assert_eq!(services, vec![3, 4]);
+}
+
+#[test]
+fn another_staff_member_for_theirs_keeps_its_time() {
+    let mut w = World::new();
+    theirs(&mut w, 900, 3, (27, 10, 0), 45);
+    w.say("hey can wanjiru do my manicure on friday instead?");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-27 10:00"));
+    w.say("yes pls");
+    assert_eq!(w.appointments.len(), 1);
+    assert_eq!(w.appointments[0].staff_id, uuid(102));
+    assert_eq!(w.booked_local(), vec!["2026-11-27 10:00".to_owned()]);
+}
+
+#[test]
+fn dont_cancel_but_move_at_the_cancel_question_moves_it() {
+    let mut w = World::new();
+    theirs(&mut w, 900, 3, (26, 10, 0), 45);
+    w.say("hi i want to cancel my manicure on thursday");
+    w.say("actually wait dont cancel. can i move it to friday same time instead?");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-27 10:00"));
+    w.say("yes");
+    assert_eq!(w.booked_local(), vec!["2026-11-27 10:00".to_owned()]);
+}
+
+#[test]
+fn a_yes_to_cancel_with_another_days_booking_kept_cancels() {
+    let mut w = World::new();
+    theirs(&mut w, 900, 4, (27, 15, 0), 60);
+    theirs(&mut w, 901, 3, (28, 10, 0), 45);
+    w.say("nataka kucancel ile ya jumamosi ya manicure");
+    w.say("ndio icancel. ile ya ijumaa ibaki vile iko");
+    assert_eq!(w.booked_local(), vec!["2026-11-27 15:00".to_owned()]);
+}
+
+#[test]
+fn a_booking_told_with_its_time_first_is_theirs() {
+    // Today, Wednesday 25 November: their manicure at 10:00.
+    let mut w = World::new();
+    theirs(&mut w, 900, 3, (25, 10, 0), 45);
+    w.say("hi um this is grace i have a ten oclock manicure today");
+    assert!(proposed(&w).is_none(), "{:?}", w.state.step);
+    w.say("im running about ten minutes late is that okay");
+    w.say("okay thank you");
+    assert_eq!(w.appointments.len(), 1);
+}
+
+#[test]
+fn a_time_asked_before_theirs_is_kept_when_it_ends_in_time() {
+    // Their Haircut & Blow-dry (45 min) on Friday at 11:00; a pedicure
+    // (60 min) at 10 ends at 11 with the other staff member.
+    let mut w = World::new();
+    theirs(&mut w, 900, 7, (27, 11, 0), 45);
+    w.say("hi can i add a pedicure before my haircut on friday, at 10?");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-27 10:00"));
+}
