@@ -322,10 +322,15 @@ pub(crate) mod tests {
                 .map(|u| u.as_u128())
                 .collect()
         };
-        let cases: [(&str, &[u128]); 19] = [
+        let cases: [(&str, &[u128]); 21] = [
             ("manicure and pedicure", &[17, 18]),
             // a recogniser's splits
             ("i wanted to book a pedic your for friday", &[18]),
+            (
+                "hi um i want a man a cure tomorrow at four thirty p m",
+                &[17],
+            ),
+            ("i m a nurse on nights this week", &[]),
             ("nataka kusukwa corn rose kesho", &[13]),
             ("could i put a car there", &[]),
             ("pedicure na manicure", &[18, 17]),

@@ -631,7 +631,16 @@ pub fn asks_if_bot(tokens: &Tokens) -> bool {
 }
 
 pub fn asks_about_existing(tokens: &Tokens) -> bool {
-    let mine = refers_to_existing(tokens) || tokens.has_any(&["my appointment", "my booking"]);
+    // "ile yangu ya kucha ni saa ngapi": theirs, by its kind.
+    let mine = refers_to_existing(tokens)
+        || tokens.has_any(&[
+            "my appointment",
+            "my booking",
+            "ile yangu",
+            "zile zangu",
+            "yangu ya",
+            "zangu za",
+        ]);
     // "what do i have this week?", "nimebook nini?": what they have, asked
     // on its own ("what do I have to pay" asks something else).
     let what_i_have = tokens.has_any(&[
@@ -645,6 +654,14 @@ pub fn asks_about_existing(tokens: &Tokens) -> bool {
         "do i have any booking",
         "do i have any bookings",
         "am i booked",
+        // "bado niko booked jumamosi?", "just confirming me n my son are
+        // still booked tomorrow 10am?"
+        "still booked",
+        "still on for",
+        "niko booked",
+        "tuko booked",
+        "just confirming",
+        "just to confirm",
         "nina nini",
         "niko na nini",
         "nimebook nini",
@@ -872,10 +889,17 @@ mod tests {
             "hi, i booked locs retwist for saturday but i forgot the time",
             "miadi yangu ni saa ngapi",
             "when is my appointment",
+            "habari, bado niko booked jumamosi?",
+            "ile yangu ya kucha ni saa ngapi wedensday? nimesahau",
+            "just confirming me n my son are still booked tomorrow 10am?",
         ] {
             assert!(asks_about_existing(&Tokens::new(text)), "{text}");
         }
-        for text in ["what time do you open", "book my appointment for friday"] {
+        for text in [
+            "what time do you open",
+            "book my appointment for friday",
+            "nataka kusuka kesho, bado niko free saa nne",
+        ] {
             assert!(!asks_about_existing(&Tokens::new(text)), "{text}");
         }
     }

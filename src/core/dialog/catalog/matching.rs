@@ -309,6 +309,23 @@ fn hits(tokens: &Tokens, services: &[ServiceInfo]) -> Vec<Hit> {
                         })
                         .flat_map(|i| [i, i + 1])
                         .collect();
+                    // In three, around a short word: "man a cure".
+                    let split3: Vec<usize> = (0..text.len().saturating_sub(2))
+                        .filter(|&i| {
+                            key.len() >= 4
+                                && text[i + 1].chars().count() <= 2
+                                && text[i].chars().count() >= 3
+                                && text[i + 2].chars().count() >= 3
+                                && text[i + 1].chars().all(|c| "aeiouhy".contains(c))
+                                && (i..i + 3).all(|j| !at.contains(&j) && !names_one[j])
+                                && word_similarity(
+                                    &format!("{}{}{}", text[i], text[i + 1], text[i + 2]),
+                                    nw,
+                                ) >= 0.85
+                        })
+                        .flat_map(|i| [i, i + 1, i + 2])
+                        .collect();
+                    let split = [split, split3].concat();
                     if !at.is_empty() || !split.is_empty() {
                         hit.score = hit.score.max(0.6);
                         hit.positions.extend(at);

@@ -363,3 +363,17 @@ fn a_bot_refused_asks_for_a_person() {
         w.state.step
     );
 }
+
+#[test]
+fn a_meetings_time_is_no_new_time_for_the_booking() {
+    for aside in [
+        "wait how long does it take? nina meeting saa nane",
+        "how long is it, i have a meeting at 2pm",
+    ] {
+        let mut w = World::new();
+        w.say("manicure today at 11");
+        assert_eq!(proposed(&w).as_deref(), Some("2026-11-25 11:00"));
+        w.say(aside);
+        assert_eq!(proposed(&w).as_deref(), Some("2026-11-25 11:00"), "{aside}");
+    }
+}
