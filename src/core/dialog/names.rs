@@ -129,8 +129,10 @@ pub fn stated_name(tokens: &Tokens, original_text: &str) -> Option<String> {
         }
     }
     // "Esther here", "ni Brayo hapa", "Mama Njeri hapa" near the start.
-    for at in start..(start + 4).min(words.len()) {
-        if is_word(tokens.at(at + 1), "here, hapa") && !is_word(tokens.at(at), TITLES) {
+    // Further on after "ni" ("voice note: eeh hi, ni Otieno hapa").
+    for at in start..(start + 8).min(words.len()) {
+        let near = at < start + 4 || (at > 0 && is_word(tokens.at(at - 1), "ni, its"));
+        if near && is_word(tokens.at(at + 1), "here, hapa") && !is_word(tokens.at(at), TITLES) {
             let titled = at > 0 && is_word(tokens.at(at - 1), TITLES);
             triggers.push((if titled { at - 1 } else { at }, Trigger::Weak));
         }

@@ -2,6 +2,7 @@
 //! service, day or time), the phone number when the channel has none, the
 //! write and what follows it (payment, cross-sell).
 
+use super::new_booking::adds_another;
 use super::*;
 
 impl Dialog<'_> {
@@ -491,6 +492,17 @@ impl Dialog<'_> {
                 .collect()
         } else if replacing && kept.iter().any(|s| !in_plan(*s)) {
             kept.iter().copied().filter(|s| !in_plan(*s)).collect()
+        } else if c.purpose == Purpose::New
+            && removed.is_empty()
+            && !fresh.is_empty()
+            && (adds_another(&u.tokens) || u.tokens.has_any(&["pia", "also", "as well", "plus"]))
+        {
+            // "oh na nyusi pia", "and eyebrows too": added to the plan.
+            items
+                .iter()
+                .map(|i| i.service)
+                .chain(fresh.iter().copied())
+                .collect()
         } else {
             kept
         };

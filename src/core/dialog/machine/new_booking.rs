@@ -629,14 +629,15 @@ impl Dialog<'_> {
             return true;
         }
         // "is 3 ok?", "what about 11": a bare hour while times are on offer
-        // is a time of day (business hours: 1-6 is the afternoon).
+        // is a time of day (business hours: 1-6 is the afternoon); alone,
+        // when it is no offered number ("11" of three).
         if u.when.is_empty()
-            && u.tokens.len() > 1
             && let Some(h) = u
                 .tokens
                 .words()
                 .iter()
                 .find_map(|w| w.parse::<u32>().ok().filter(|h| (1..=12).contains(h)))
+            && (u.tokens.len() > 1 || h as usize > s.offered.len().max(3))
         {
             let hour = if h <= 6 { h + 12 } else { h };
             let day = s.when.date.or_else(|| {
@@ -720,6 +721,6 @@ fn spoken_or_run_time(w: &str) -> Option<NaiveTime> {
 /// another in its place: a word of adding ("na nyusi pia", "plus
 /// eyebrows", "ongeza pedicure", [`super::new_time::adds_after`]), "too",
 /// or an opening "na"/"and" ("na mtoto wangu asukwe mabutu").
-fn adds_another(tokens: &Tokens) -> bool {
+pub(super) fn adds_another(tokens: &Tokens) -> bool {
     matches!(tokens.at(0), "na" | "and") || tokens.has("too") || super::new_time::adds_after(tokens)
 }

@@ -76,6 +76,10 @@ fn names_the_customer_gives() {
         ("I am Brian and I need a haircut", "Brian"),
         ("my names are Jane Muthoni", "Jane Muthoni"),
         ("Sasa, ni Brayo hapa", "Brayo"),
+        (
+            "voice note: eeh hi, ni Otieno hapa, nilikuwa na appointment ya locs jumamosi",
+            "Otieno",
+        ),
         ("jina ni mary", "Mary"),
         ("I'm called Jane", "Jane"),
         ("Iam Kevin", "Kevin"),

@@ -1,6 +1,7 @@
-//! Regulars with bookings (sets zy, yc): someone else's service at the same
-//! time as theirs, another staff member for theirs, a change of mind at the
-//! cancel question, a booking told with its time first.
+//! Regulars with bookings and burst texters (sets zy, yc, ye): someone
+//! else's service at the same time as theirs, another staff member for
+//! theirs, a change of mind at the cancel question, a booking told with its
+//! time first, a bare "11", "na pedicure pia" at the confirmation.
 
 use super::*;
 
@@ -112,4 +113,38 @@ fn a_time_asked_before_theirs_is_kept_when_it_ends_in_time() {
     theirs(&mut w, 900, 7, (27, 11, 0), 45);
     w.say("hi can i add a pedicure before my haircut on friday, at 10?");
     assert_eq!(proposed(&w).as_deref(), Some("2026-11-27 10:00"));
+}
+
+#[test]
+fn a_bare_hour_that_is_no_offered_number_is_an_hour() {
+    let mut w = World::new();
+    w.say("manicure tomorrow");
+    w.say("11");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-26 11:00"));
+    // "2" of three offered is the second.
+    let mut w = World::new();
+    w.say("manicure tomorrow");
+    let offered = match &w.state.step {
+        Step::ChooseSlot(c) => c.offered[1].start,
+        other => panic!("{other:?}"),
+    };
+    w.say("2");
+    match &w.state.step {
+        Step::ConfirmSlot(c) => assert_eq!(c.slot.start, offered),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn another_service_with_a_word_of_adding_at_the_confirmation_joins_the_plan() {
+    for add in ["oh na pedicure pia", "and a pedicure too", "also pedicure"] {
+        let mut w = World::new();
+        w.say("manicure tomorrow at 10");
+        assert_eq!(proposed(&w).as_deref(), Some("2026-11-26 10:00"));
+        w.say(add);
+        w.say("sawa");
+        let mut services = booked_services(&w);
+        services.sort_unstable();
+        assert_eq!(services, vec![3, 4], "{add}");
+    }
 }
