@@ -173,6 +173,12 @@ const RESCHEDULE: &[&str] = &[
     "rebook",
     "move my",
     "move the",
+    "move both",
+    "move all",
+    "move them",
+    "move zote",
+    "move yote",
+    "move zile",
     "move it",
     "move her",
     "move his",
@@ -740,6 +746,7 @@ pub fn classify(tokens: &Tokens) -> Intents {
             "iende",
             "ziende",
             "iwe",
+            "ziwe",
             "ikue",
         ]) || has_stem(tokens, &["badilish"]));
     // "naeza kuja saa nane badala ya saa sita?", "can I come at 4 instead

@@ -280,7 +280,8 @@ fn parse_part(tokens: &Tokens) -> Option<DayPart> {
             keywords.contains(&w.as_str())
                 && !matches!(prev, "good" | "za" | "habari")
                 && !matches!(next, "njema" | "nzuri")
-                && !after_event(words, i, 2)
+                // "i have a wedding in the afternoon"
+                && !after_event(words, i, 3)
         })
     };
     if said(&["usiku", "night", "tonight"]) {

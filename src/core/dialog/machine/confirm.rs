@@ -61,13 +61,31 @@ impl Dialog<'_> {
                     ),
                 }
             }
-            (Purpose::Move(_), Lang::En) => {
-                format!("Move your {name} to {at} with {with}. Shall I do that?")
+            (Purpose::Move(ap), Lang::En) => {
+                let rest = self.moved_with_it(&ap, slot.start);
+                format!("Move your {name}{rest} to {at} with {with}. Shall I do that?")
             }
-            (Purpose::Move(_), Lang::Sw) => {
-                format!("Nihamishe {name} yako hadi {at} na {with}. Nifanye hivyo?")
+            (Purpose::Move(ap), Lang::Sw) => {
+                let rest = self.moved_with_it(&ap, slot.start);
+                format!("Nihamishe {name} yako{rest} hadi {at} na {with}. Nifanye hivyo?")
             }
         };
+        // One of several agreed together, where it was agreed: no second
+        // question.
+        if let Purpose::Move(ap) = purpose
+            && self.state.move_rest.agreed == Some(ap.id)
+            && slot.start == ap.start + Duration::minutes(self.state.move_rest.by_min)
+        {
+            let c = ConfirmSlot {
+                purpose,
+                service,
+                staff,
+                when,
+                slot,
+            };
+            self.write_move(ap, c);
+            return;
+        }
         self.say(text);
         self.yes_no_choices();
         self.state.step = Step::ConfirmSlot(ConfirmSlot {
@@ -77,6 +95,93 @@ impl Dialog<'_> {
             when,
             slot,
         });
+    }
+
+    /// "aah ngoja, facial pekee. haircut ibaki alhamisi" while several are
+    /// to move together: only those, moved by as much as proposed.
+    fn narrow_moved_together(
+        &mut self,
+        u: &Understood,
+        c: &ConfirmSlot,
+        first: AppointmentSummary,
+    ) -> bool {
+        let services = &self.config.catalog.services;
+        let stay = super::cancel::kept_services(&u.tokens, services);
+        let named: Vec<Uuid> = u
+            .services
+            .iter()
+            .copied()
+            .chain(u.service)
+            .filter(|s| !stay.contains(s))
+            .collect();
+        let only = !named.is_empty()
+            && u.tokens
+                .has_any(&["just", "only", "tu", "pekee", "peke yake"]);
+        if stay.is_empty() && !only {
+            return false;
+        }
+        let all: Vec<AppointmentSummary> = std::iter::once(first)
+            .chain(self.state.move_rest.queue.iter().copied())
+            .collect();
+        let mut group: Vec<AppointmentSummary> = all
+            .iter()
+            .copied()
+            .filter(|ap| !stay.contains(&ap.service_id))
+            .filter(|ap| !only || named.contains(&ap.service_id))
+            .collect();
+        if group.is_empty() || group.len() == all.len() {
+            return false;
+        }
+        let lead = group.remove(0);
+        let to = (lead.start + (c.slot.start - first.start)).with_timezone(&self.config.tz);
+        self.state.move_rest = MoveRest {
+            queue: group,
+            first: Some(lead.id),
+            ..MoveRest::default()
+        };
+        let when = When {
+            date: Some(to.date_naive()),
+            time: Some(to.time()),
+            part: None,
+        };
+        self.search(Purpose::Move(lead), lead.service_id, None, when, false);
+        true
+    }
+
+    /// " (and your Pedicure to Friday 5 Apr at 15:45)": the others moved
+    /// together with `first` when it goes to `to`.
+    fn moved_with_it(&self, first: &AppointmentSummary, to: DateTime<Utc>) -> String {
+        let lang = self.state.lang;
+        if !self.state.move_rest.leads(first.id) {
+            return String::new();
+        }
+        let by = to - first.start;
+        let others: Vec<String> = self
+            .state
+            .move_rest
+            .queue
+            .iter()
+            .map(|ap| {
+                let name = self
+                    .config
+                    .catalog
+                    .service(ap.service_id)
+                    .map(|s| s.display_name(lang).to_owned())
+                    .unwrap_or_default();
+                let at = say::when(lang, self.config.tz, ap.start + by);
+                match lang {
+                    Lang::En => format!("your {name} to {at}"),
+                    Lang::Sw => format!("{name} hadi {at}"),
+                }
+            })
+            .collect();
+        if others.is_empty() {
+            return String::new();
+        }
+        match lang {
+            Lang::En => format!(" (and {})", others.join(", ")),
+            Lang::Sw => format!(" (na {})", others.join(", ")),
+        }
     }
 
     pub(super) fn yes_no_choices(&mut self) {
@@ -288,17 +393,19 @@ impl Dialog<'_> {
                 self.book_item(&item);
                 self.state.step = Step::AwaitWrite(c);
             }
-            Purpose::Move(appt) => {
-                self.act(Action::Reschedule {
-                    appointment_id: appt.id,
-                    service_id: c.service,
-                    staff_id: c.slot.staff_id,
-                    start: c.slot.start,
-                    end: c.slot.end,
-                });
-                self.state.step = Step::AwaitWrite(c);
-            }
+            Purpose::Move(appt) => self.write_move(appt, c),
         }
+    }
+
+    fn write_move(&mut self, appt: AppointmentSummary, c: ConfirmSlot) {
+        self.act(Action::Reschedule {
+            appointment_id: appt.id,
+            service_id: c.service,
+            staff_id: c.slot.staff_id,
+            start: c.slot.start,
+            end: c.slot.end,
+        });
+        self.state.step = Step::AwaitWrite(c);
     }
 
     /// A turn while the customer's phone number is asked for: a number
@@ -389,6 +496,12 @@ impl Dialog<'_> {
     /// confirmation: search again with it (the rest of the request kept).
     fn change_at_confirm(&mut self, u: &Understood, c: &ConfirmSlot) -> Option<bool> {
         let tz = self.config.tz;
+        if let Purpose::Move(first) = c.purpose
+            && self.state.move_rest.leads(first.id)
+            && self.narrow_moved_together(u, c, first)
+        {
+            return Some(true);
+        }
         // A plan of several items starts where its first item does ("drop
         // the wash and set" keeps 10:00, not the last item's time).
         let plan_start = match c.purpose {

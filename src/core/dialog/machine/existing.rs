@@ -84,6 +84,7 @@ impl Dialog<'_> {
             }
         };
         self.state.cancel_queue.clear();
+        self.state.move_rest = MoveRest::default();
         let (service, swap_to) = match purpose {
             ExistingPurpose::Reschedule => self.swap_parts(u),
             // "cancel the cornrows, haircut yangu ibaki": not the one kept.
@@ -352,6 +353,25 @@ impl Dialog<'_> {
         }
         if a.purpose == ExistingPurpose::Check {
             self.tell_upcoming(&list);
+            return;
+        }
+        // "zile za kucha alhamisi … move both to friday same time": the
+        // first moved as asked, the others by as much once agreed.
+        if a.all
+            && a.purpose == ExistingPurpose::Reschedule
+            && (2..=3).contains(&list.len())
+            && a.swap_to.is_none()
+            && (!a.when.is_empty() || a.shift.is_some())
+        {
+            let mut list = list;
+            list.sort_by_key(|ap| ap.start);
+            let first = list.remove(0);
+            self.state.move_rest = MoveRest {
+                queue: list,
+                first: Some(first.id),
+                ..MoveRest::default()
+            };
+            self.existing_chosen(a.purpose, a.when, a.same_time, a.shift, None, first);
             return;
         }
         if a.all && a.purpose == ExistingPurpose::Cancel && (2..=3).contains(&list.len()) {

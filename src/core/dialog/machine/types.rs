@@ -582,6 +582,32 @@ pub struct DialogState {
     /// after means that one.
     #[serde(default)]
     pub just_booked: Option<Uuid>,
+    /// "move both to friday same time": the others, moved by as much as
+    /// the first once the customer agrees to it.
+    #[serde(default)]
+    pub move_rest: MoveRest,
+}
+
+/// Appointments moved together, one write after another.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MoveRest {
+    /// Still to move.
+    pub queue: Vec<AppointmentSummary>,
+    /// Agreed and moved so far (said together at the end).
+    pub done: Vec<AppointmentSummary>,
+    /// By how much the first one moved, minutes.
+    pub by_min: i64,
+    /// The one being moved without asking again (it lands where agreed).
+    pub agreed: Option<Uuid>,
+    /// The first, whose confirmation names them all.
+    pub first: Option<Uuid>,
+}
+
+impl MoveRest {
+    /// Whether the move of `id` carries the others with it.
+    pub fn leads(&self, id: Uuid) -> bool {
+        !self.queue.is_empty() && (self.first == Some(id) || self.agreed == Some(id))
+    }
 }
 
 /// Services and a day mentioned in the conversation, until booked.

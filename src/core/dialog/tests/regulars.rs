@@ -148,3 +148,55 @@ fn another_service_with_a_word_of_adding_at_the_confirmation_joins_the_plan() {
         assert_eq!(services, vec![3, 4], "{add}");
     }
 }
+
+#[test]
+fn several_moved_together_move_by_as_much_after_one_yes() {
+    for (ask, want) in [
+        (
+            "hi, zile za kucha alhamisi naweza move both to friday same time?",
+            ["2026-11-27 10:00", "2026-11-27 11:00"],
+        ),
+        (
+            "can you move both my thursday appointments to friday",
+            ["2026-11-27 10:00", "2026-11-27 11:00"],
+        ),
+        (
+            "tuhamishe zote mbili za alhamisi hadi ijumaa saa nane",
+            ["2026-11-27 14:00", "2026-11-27 15:00"],
+        ),
+    ] {
+        let mut w = World::new();
+        theirs(&mut w, 900, 3, (26, 10, 0), 45);
+        theirs(&mut w, 901, 4, (26, 11, 0), 60);
+        let r = w.say(ask);
+        assert_eq!(proposed(&w).as_deref(), Some(want[0]), "{ask}: {r}");
+        assert!(r.contains(&want[1][11..]), "{ask}: {r}");
+        w.say("ndio sawa");
+        assert_eq!(w.booked_local(), want.to_vec(), "{ask}");
+    }
+}
+
+#[test]
+fn one_of_several_moved_together_can_stay() {
+    for narrow in [
+        "aah ngoja, pedicure pekee. manicure ibaki alhamisi",
+        "wait, only the pedicure",
+    ] {
+        let mut w = World::new();
+        theirs(&mut w, 900, 3, (26, 10, 0), 45);
+        theirs(&mut w, 901, 4, (26, 11, 0), 60);
+        w.say("can you move both my thursday appointments to friday");
+        w.say(narrow);
+        assert_eq!(
+            proposed(&w).as_deref(),
+            Some("2026-11-27 11:00"),
+            "{narrow}"
+        );
+        w.say("yes");
+        assert_eq!(
+            w.booked_local(),
+            vec!["2026-11-26 10:00".to_owned(), "2026-11-27 11:00".to_owned()],
+            "{narrow}"
+        );
+    }
+}

@@ -414,3 +414,16 @@ fn spoken_hedges_and_take_backs_leave_the_time_meant() {
     let w = when("make it cornrows instead. box braids ni masaa mob na ana safari jioni");
     assert_eq!((w.time, w.part), (None, None));
 }
+
+#[test]
+fn an_events_part_of_the_day_is_not_the_bookings() {
+    let now = chrono::Utc.with_ymd_and_hms(2026, 11, 25, 5, 0, 0).unwrap();
+    let w = parse_when(
+        &Tokens::new(
+            "I'd like a wash and set on saturday morning at 10 if possible, I have a wedding in the afternoon lol",
+        ),
+        now,
+        chrono_tz::Africa::Nairobi,
+    );
+    assert_eq!(w.time, NaiveTime::from_hms_opt(10, 0, 0));
+}
