@@ -129,7 +129,17 @@ impl Dialog<'_> {
             // "can brian do my haircut on friday instead?"
             staff: u.staff.filter(|_| purpose == ExistingPurpose::Reschedule),
             same_time: same_time(&u.tokens),
-            shift: u.shift,
+            // "push my gel nails to the same day next week": a week on.
+            shift: u.shift.or(u
+                .tokens
+                .has_any(&[
+                    "same day next week",
+                    "same day the following week",
+                    "same day the week after",
+                    "siku hiyo hiyo wiki ijayo",
+                    "siku ile ile wiki ijayo",
+                ])
+                .then_some(7 * 24 * 60)),
             swap_to,
             same_staff: u.tokens.has_any(&[
                 "same person",
@@ -234,7 +244,30 @@ impl Dialog<'_> {
         let lang = self.state.lang;
         let tz = self.config.tz;
         if a.purpose == ExistingPurpose::Again {
-            self.book_again(a.when, a.same_staff, list.first().copied());
+            let last = list.first().copied();
+            // "same time as last time": the last one's time on the day said.
+            let when = match last {
+                Some(l) if a.same_time && a.when.time.is_none() => When {
+                    time: Some(l.start.with_timezone(&tz).time()),
+                    part: None,
+                    ..a.when
+                },
+                _ => a.when,
+            };
+            // The service named, else the last one's.
+            match (last, a.service) {
+                (None, Some(service)) => {
+                    self.state.plan = Plan::default();
+                    self.search(Purpose::New, service, None, when, false);
+                }
+                (last, named) => {
+                    let last = last.map(|l| AppointmentSummary {
+                        service_id: named.unwrap_or(l.service_id),
+                        ..l
+                    });
+                    self.book_again(when, a.same_staff, last);
+                }
+            }
             return;
         }
         // "change my manicure to 4pm instead": the one service named is one

@@ -86,29 +86,41 @@ impl Dialog<'_> {
         }
         // "nataka ile kitu nilifanya last time", "the usual": book again what
         // they had last.
+        // "need my retwist again, same time as last time but this
+        // saturday": that service, at the time of the last one.
+        let time_as_last = u.tokens.has_any(&[
+            "same time as last",
+            "same time like last",
+            "same time as the last",
+            "same time as before",
+            "same time kama last",
+            "saa ile ile kama mara ya mwisho",
+            "saa ile ile kama last",
+            "saa ileile kama mara ya mwisho",
+        ]);
         if matches!(step, Step::Idle | Step::ChooseService(_))
-            && u.service.is_none()
-            && u.services.is_empty()
-            && u.tokens.has_any(&[
-                "same as last time",
-                "same thing as last time",
-                "same as before",
-                "what i had last time",
-                "what i did last time",
-                "the usual",
-                "my usual",
-                "kama kawaida",
-                "kama last time",
-                "kama mara ya mwisho",
-                "nilifanya last time",
-                "nilifanya mara ya mwisho",
-                "nilifanyiwa last time",
-                "nilifanyiwa mara ya mwisho",
-                "ile kitu nilifanya",
-                "ile ya last time",
-                "ile ya mara ya mwisho",
-                "kama ile ya last time",
-            ])
+            && (time_as_last || (u.service.is_none() && u.services.is_empty()))
+            && (time_as_last
+                || u.tokens.has_any(&[
+                    "same as last time",
+                    "same thing as last time",
+                    "same as before",
+                    "what i had last time",
+                    "what i did last time",
+                    "the usual",
+                    "my usual",
+                    "kama kawaida",
+                    "kama last time",
+                    "kama mara ya mwisho",
+                    "nilifanya last time",
+                    "nilifanya mara ya mwisho",
+                    "nilifanyiwa last time",
+                    "nilifanyiwa mara ya mwisho",
+                    "ile kitu nilifanya",
+                    "ile ya last time",
+                    "ile ya mara ya mwisho",
+                    "kama ile ya last time",
+                ]))
         {
             self.start_existing(ExistingPurpose::Again, u);
             return true;

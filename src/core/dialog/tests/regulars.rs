@@ -200,3 +200,25 @@ fn one_of_several_moved_together_can_stay() {
         );
     }
 }
+
+#[test]
+fn the_same_day_next_week_is_a_week_on() {
+    let mut w = World::new();
+    theirs(&mut w, 900, 3, (26, 13, 0), 45);
+    w.say("hey can u push my manicure to the same day next week, same time");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-12-03 13:00"));
+}
+
+#[test]
+fn the_same_time_as_last_time_is_the_last_ones_time() {
+    for ask in [
+        "hey, need my manicure again, same time as last time but this saturday",
+        "Habari, nataka manicure tena, saa ile ile kama mara ya mwisho, jumamosi hii",
+    ] {
+        let mut w = World::new();
+        // Last time: Friday 20 November at 11:00.
+        theirs(&mut w, 900, 3, (20, 11, 0), 45);
+        w.say(ask);
+        assert_eq!(proposed(&w).as_deref(), Some("2026-11-28 11:00"), "{ask}");
+    }
+}
