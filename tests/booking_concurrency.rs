@@ -134,3 +134,42 @@ async fn different_staff_do_not_block_each_other() {
     let b = tokio::spawn(try_book(demo.clone(), 2, brian, cornrows, start));
     assert!(a.await.unwrap() && b.await.unwrap());
 }
+
+/// The 15-minute turnover is between customers: one customer's second
+/// service may start when their first ends; another customer's may not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_customers_services_need_no_turnover_between_them() {
+    let db = common::TestDb::new().await;
+    let demo = db.seed_demo().await;
+    let (wanjiku, cornrows) = ids(&demo).await;
+    // Tuesday 2030-01-08 08:00 EAT; Cornrows take 90 minutes.
+    let first: DateTime<Utc> = "2030-01-08T05:00:00Z".parse().unwrap();
+    let ends = first + Duration::minutes(90);
+    assert!(try_book(demo.clone(), 7, wanjiku, cornrows, first).await);
+    // Another customer at its end: inside the turnover.
+    assert!(!try_book(demo.clone(), 8, wanjiku, cornrows, ends).await);
+    // The same customer (same phone, same contact) at its end.
+    assert!(try_book(demo.clone(), 7, wanjiku, cornrows, ends).await);
+    // And right before the first, ending at its start.
+    assert!(
+        try_book(
+            demo.clone(),
+            7,
+            wanjiku,
+            cornrows,
+            first - Duration::minutes(90)
+        )
+        .await
+    );
+    // Another customer still cannot start in the last one's turnover.
+    assert!(
+        !try_book(
+            demo.clone(),
+            9,
+            wanjiku,
+            cornrows,
+            ends + Duration::minutes(90)
+        )
+        .await
+    );
+}

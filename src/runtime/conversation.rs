@@ -686,7 +686,9 @@ impl Run<'_, '_> {
         Ok(match action {
             Action::FindSlots(q) => {
                 let (from, to) = repo::search_window(q.from, q.days);
-                let staff = repo::load_availability(self.tx, q.staff, from, to, q.except).await?;
+                let staff =
+                    repo::load_availability(self.tx, q.staff, from, to, q.except, self.contact)
+                        .await?;
                 Some(Input::Slots(booking::free_slots(config.tz, &staff, &q)))
             }
             Action::Book {

@@ -157,14 +157,15 @@ pub async fn personality_of(tenant: &TenantHandle) -> Result<Option<PersonalityR
 /// Availability inputs for every active staff member (or one), between two
 /// instants: weekly windows, services, and busy spans (blocks, and
 /// non-cancelled appointments plus their service's buffer, leaving out
-/// `except`, the appointment being moved). Four statements whatever the
-/// number of staff.
+/// `except`, the appointment being moved; `own`'s without a buffer, see
+/// [`busy_spans`]). Four statements whatever the number of staff.
 pub async fn load_availability(
     tx: &mut TenantTx,
     staff: Option<Uuid>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     except: Option<Uuid>,
+    own: Option<Uuid>,
 ) -> Result<Vec<StaffAvailability>, StorageError> {
     let ids: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM staff WHERE is_active IS NOT FALSE AND ($1::uuid IS NULL OR id = $1) ORDER BY name",
@@ -202,7 +203,7 @@ pub async fn load_availability(
             out[k].weekly.push(window);
         }
     }
-    for (staff_id, span) in busy_spans(tx, &ids, from, to, except).await? {
+    for (staff_id, span) in busy_spans(tx, &ids, from, to, except, own).await? {
         if let Some(k) = at(&mut out, staff_id) {
             out[k].busy.push(span);
         }
@@ -241,29 +242,36 @@ async fn weekly_windows(
 
 /// Blocks and appointments (with buffers) of the staff members `staff`
 /// overlapping [from, to], leaving out one appointment (the one being
-/// moved), each with whose it is.
+/// moved), each with whose it is. The appointments of `own` (the contact
+/// being booked for) carry no buffer and are marked theirs: no turnover
+/// between one customer's services.
 async fn busy_spans(
     tx: &mut TenantTx,
     staff: &[Uuid],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     except: Option<Uuid>,
+    own: Option<Uuid>,
 ) -> Result<Vec<(Uuid, Busy)>, StorageError> {
     let rows = sqlx::query(
-        "SELECT a.staff_id, a.start_at, \
-                a.end_at + make_interval(mins => COALESCE(s.buffer_min, 0)) AS busy_end \
-         FROM appointments a LEFT JOIN services s ON s.id = a.service_id \
-         WHERE a.staff_id = ANY($1) AND a.status IS DISTINCT FROM 'cancelled' \
-           AND ($4::uuid IS NULL OR a.id <> $4) \
-           AND a.start_at < $3 AND a.end_at + make_interval(mins => COALESCE(s.buffer_min, 0)) > $2 \
+        "SELECT staff_id, start_at, busy_end, own FROM ( \
+           SELECT a.staff_id, a.start_at, \
+                  a.end_at + CASE WHEN a.contact_id = $5 THEN INTERVAL '0' \
+                             ELSE make_interval(mins => COALESCE(s.buffer_min, 0)) END AS busy_end, \
+                  COALESCE(a.contact_id = $5, FALSE) AS own \
+           FROM appointments a LEFT JOIN services s ON s.id = a.service_id \
+           WHERE a.staff_id = ANY($1) AND a.status IS DISTINCT FROM 'cancelled' \
+             AND ($4::uuid IS NULL OR a.id <> $4) AND a.start_at < $3 \
+         ) a WHERE busy_end > $2 \
          UNION ALL \
-         SELECT staff_id, start_at, end_at FROM staff_blocks \
+         SELECT staff_id, start_at, end_at, FALSE FROM staff_blocks \
          WHERE staff_id = ANY($1) AND start_at < $3 AND end_at > $2",
     )
     .bind(staff)
     .bind(from)
     .bind(to)
     .bind(except)
+    .bind(own)
     .fetch_all(tx.conn())
     .await?;
     rows.iter()
@@ -273,6 +281,7 @@ async fn busy_spans(
                 Busy {
                     start: r.try_get(1)?,
                     end: r.try_get(2)?,
+                    own: r.try_get(3)?,
                 },
             ))
         })
@@ -344,7 +353,7 @@ pub async fn book(
 ) -> Result<AppointmentSummary, BookingError> {
     lock_staff(tx, b.staff_id).await?;
     let service = service_spec(tx, b.service_id).await?;
-    check_free(tx, b.staff_id, service.0, b.start, None).await?;
+    check_free(tx, b.staff_id, service.0, b.start, None, Some(b.contact_id)).await?;
     // The end follows the service's current duration, whatever was offered.
     let end = b.start + Duration::minutes(i64::from(service.0.duration_min));
     let id: Uuid = sqlx::query_scalar(
@@ -530,7 +539,13 @@ pub(crate) async fn move_checked(
 ) -> Result<AppointmentSummary, BookingError> {
     lock_staff(tx, staff_id).await?;
     let (spec, _) = service_spec(tx, service_id).await?;
-    check_free(tx, staff_id, spec, start, Some(appointment_id)).await?;
+    let contact: Option<Uuid> =
+        sqlx::query_scalar("SELECT contact_id FROM appointments WHERE id = $1")
+            .bind(appointment_id)
+            .fetch_optional(tx.conn())
+            .await?
+            .flatten();
+    check_free(tx, staff_id, spec, start, Some(appointment_id), contact).await?;
     let end = start + Duration::minutes(i64::from(spec.duration_min));
     sqlx::query(
         "UPDATE appointments SET staff_id = $2, start_at = $3, end_at = $4, reminder_sent = FALSE, \
@@ -592,13 +607,21 @@ async fn check_free(
     service: ServiceSpec,
     start: DateTime<Utc>,
     except: Option<Uuid>,
+    own: Option<Uuid>,
 ) -> Result<(), BookingError> {
     let span_end = start + Duration::minutes(i64::from(service.duration_min + service.buffer_min));
-    let busy: Vec<Busy> = busy_spans(tx, &[staff_id], start - Duration::days(1), span_end, except)
-        .await?
-        .into_iter()
-        .map(|(_, span)| span)
-        .collect();
+    let busy: Vec<Busy> = busy_spans(
+        tx,
+        &[staff_id],
+        start - Duration::days(1),
+        span_end,
+        except,
+        own,
+    )
+    .await?
+    .into_iter()
+    .map(|(_, span)| span)
+    .collect();
     let can_do: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM staff_services WHERE staff_id = $1 AND service_id = $2)",
     )

@@ -35,6 +35,20 @@ pub struct WeeklyWindow {
 pub struct Busy {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+    /// An appointment of the customer being booked for: the staff member
+    /// needs no turnover between two of one customer's services, so its
+    /// span carries no buffer and a new one's buffer may run into it.
+    #[serde(default)]
+    pub own: bool,
+}
+
+impl Busy {
+    /// Whether a service occupying [start, start + `duration`) and its
+    /// buffer up to `with_buffer` collides with this span.
+    fn collides(&self, start: DateTime<Utc>, duration: Duration, with_buffer: Duration) -> bool {
+        let end = start + if self.own { duration } else { with_buffer };
+        self.start < end && start < self.end
+    }
 }
 
 /// One staff member's availability data.
@@ -120,14 +134,13 @@ pub fn free_slots(tz: Tz, staff: &[StaffAvailability], q: &SlotQuery) -> Vec<Slo
                     continue;
                 };
                 let free = |start: DateTime<Utc>| {
-                    let span_end = start + occupied;
                     start >= q.not_before
                         && start >= win_start
                         && start + duration <= win_end
                         && !member
                             .busy
                             .iter()
-                            .any(|b| b.start < span_end && start < b.end)
+                            .any(|b| b.collides(start, duration, occupied))
                 };
                 let slot = |start| Slot {
                     staff_id: member.staff_id,
@@ -157,12 +170,13 @@ pub fn free_slots(tz: Tz, staff: &[StaffAvailability], q: &SlotQuery) -> Vec<Slo
 
 /// Whether `slot` is still free (used right before writing a booking).
 pub fn is_free(staff: &StaffAvailability, service: ServiceSpec, start: DateTime<Utc>) -> bool {
-    let span_end = start + Duration::minutes(i64::from(service.duration_min + service.buffer_min));
+    let duration = Duration::minutes(i64::from(service.duration_min));
+    let occupied = Duration::minutes(i64::from(service.duration_min + service.buffer_min));
     staff.services.contains(&service.id)
         && !staff
             .busy
             .iter()
-            .any(|b| b.start < span_end && start < b.end)
+            .any(|b| b.collides(start, duration, occupied))
 }
 
 /// One slot per distinct start time (the first staff member listed for it),
@@ -327,6 +341,7 @@ mod tests {
             vec![Busy {
                 start: at(25, 9, 0),
                 end: at(25, 10, 0),
+                own: false,
             }],
         )];
         let clash = SlotQuery {
@@ -415,6 +430,7 @@ mod tests {
             Busy {
                 start: at(25, 10, 0),
                 end: at(25, 11, 15),
+                own: false,
             },
         ];
         let slots = free_slots(tz(), &[staff(10, busy)], &query(25, 1));
@@ -424,6 +440,7 @@ mod tests {
         let blocked = vec![Busy {
             start: at(25, 0, 0),
             end: at(26, 0, 0),
+            own: false,
         }];
         assert!(free_slots(tz(), &[staff(10, blocked)], &query(25, 1)).is_empty());
     }
@@ -459,6 +476,7 @@ mod tests {
                 vec![Busy {
                     start: at(25, 9, 0),
                     end: at(25, 12, 0),
+                    own: false,
                 }],
             ),
         ];
@@ -472,6 +490,7 @@ mod tests {
         let busy = vec![Busy {
             start: at(25, 10, 0),
             end: at(25, 11, 15),
+            own: false,
         }];
         let slots = free_slots(tz(), &[staff(10, busy)], &query(25, 2));
         let near = nearest(&slots, at(25, 10, 0), 3);
@@ -495,6 +514,7 @@ mod tests {
             vec![Busy {
                 start: at(25, 10, 0),
                 end: at(25, 11, 15),
+                own: false,
             }],
         );
         assert!(!is_free(&s, CUT, at(25, 9, 0)));

@@ -195,7 +195,7 @@ impl World {
                     start,
                     end,
                 };
-                self.occupy(staff_id, start, end);
+                self.occupy_own(staff_id, start, end);
                 self.appointments.push(ap);
                 Some(Input::Booked(Ok(ap)))
             }
@@ -264,13 +264,20 @@ impl World {
         }
     }
 
+    /// Another customer's booking: busy with its 15-minute buffer.
     fn occupy(&mut self, staff: Uuid, start: DateTime<Utc>, end: DateTime<Utc>) {
+        self.busy_with(staff, start, end + Duration::minutes(15), false);
+    }
+
+    /// This customer's own booking: no turnover after it (as in storage).
+    fn occupy_own(&mut self, staff: Uuid, start: DateTime<Utc>, end: DateTime<Utc>) {
+        self.busy_with(staff, start, end, true);
+    }
+
+    fn busy_with(&mut self, staff: Uuid, start: DateTime<Utc>, end: DateTime<Utc>, own: bool) {
         for s in &mut self.staff {
             if s.staff_id == staff {
-                s.busy.push(Busy {
-                    start,
-                    end: end + Duration::minutes(15),
-                });
+                s.busy.push(Busy { start, end, own });
             }
         }
     }
@@ -285,6 +292,7 @@ impl World {
             s.busy.push(Busy {
                 start,
                 end: start + Duration::days(1),
+                own: false,
             });
         }
     }

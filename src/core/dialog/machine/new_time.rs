@@ -17,39 +17,31 @@ impl Dialog<'_> {
     ) {
         let end = ap.end.with_timezone(&self.config.tz);
         self.state.plan = Plan::default();
-        // Right before: ending by its start, buffer included ("can i add a
-        // haircut before my nails tmrw? like 12?": 12:00 when it fits).
+        // Right before: ending by its start, with no turnover between one
+        // customer's services ("can i add a haircut before my nails tmrw?
+        // like 12?": 12:00 when it fits; "add a wash and set before my
+        // haircut on friday, at 10").
         if before {
             let start = ap.start.with_timezone(&self.config.tz);
-            let (duration, buffer) = self.config.catalog.service(service).map_or((0, 0), |s| {
-                (i64::from(s.duration_min), i64::from(s.buffer_min))
-            });
-            let latest = (start - Duration::minutes(duration + buffer)).time();
-            // A time asked for that ends by its start: another staff
-            // member may take it with no buffer between ("add a wash and
-            // set before my haircut on friday, at 10").
-            let asked_latest = (start - Duration::minutes(duration)).time();
+            let duration = self
+                .config
+                .catalog
+                .service(service)
+                .map_or(0, |s| i64::from(s.duration_min));
+            let latest = (start - Duration::minutes(duration)).time();
             let when = When {
                 date: Some(start.date_naive()),
-                time: Some(
-                    asked
-                        .filter(|t| *t <= asked_latest)
-                        .unwrap_or_else(|| self.config.on_grid(latest, false)),
-                ),
+                time: Some(asked.filter(|t| *t <= latest).unwrap_or(latest)),
                 part: None,
             };
             self.search(Purpose::New, service, None, when, false);
             return;
         }
-        // Right after: the end on the booking grid (a 45-minute manicure
-        // from 14:00 is followed at 15:00, leaving its buffer).
+        // Right after: at its end (a 45-minute manicure from 14:00 is
+        // followed at 14:45; no turnover between one customer's services).
         let when = When {
             date: Some(end.date_naive()),
-            time: Some(
-                asked
-                    .filter(|t| *t >= end.time())
-                    .unwrap_or_else(|| self.config.on_grid(end.time(), true)),
-            ),
+            time: Some(asked.filter(|t| *t >= end.time()).unwrap_or(end.time())),
             part: None,
         };
         self.search(Purpose::New, service, None, when, false);

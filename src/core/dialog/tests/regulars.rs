@@ -9,7 +9,7 @@ use super::*;
 fn theirs(w: &mut World, id: u128, service: u128, local: (u32, u32, u32), minutes: i64) {
     existing(w, id, service, local, minutes);
     let ap = *w.appointments.last().unwrap();
-    w.occupy(ap.staff_id, ap.start, ap.end);
+    w.occupy_own(ap.staff_id, ap.start, ap.end);
 }
 
 #[test]
@@ -221,4 +221,27 @@ fn the_same_time_as_last_time_is_the_last_ones_time() {
         w.say(ask);
         assert_eq!(proposed(&w).as_deref(), Some("2026-11-28 11:00"), "{ask}");
     }
+}
+
+#[test]
+fn one_customers_services_follow_each_other_with_no_turnover() {
+    // Their manicure (45 min) on Thursday at 14:00 with staff 101; the
+    // other staff member is away, so the pedicure is with 101 too.
+    let mut w = World::new();
+    theirs(&mut w, 900, 3, (26, 14, 0), 45);
+    let away = tz()
+        .with_ymd_and_hms(2026, 11, 26, 0, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    w.occupy(uuid(102), away, away + Duration::days(1));
+    w.say("hi i have a manicure on thursday, can u add a pedicure right after it");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-26 14:45"));
+    // Another customer's booking keeps its 15 minutes of turnover.
+    let mut w = World::new();
+    existing(&mut w, 900, 3, (26, 14, 0), 45);
+    let ap = w.appointments.remove(0);
+    w.occupy(ap.staff_id, ap.start, ap.end);
+    w.occupy(uuid(102), away, away + Duration::days(1));
+    w.say("pedicure on thursday at 14:45");
+    assert_ne!(proposed(&w).as_deref(), Some("2026-11-26 14:45"));
 }
