@@ -674,8 +674,9 @@ fn two_services_for_one_person_are_back_to_back_with_one_confirmation() {
     let r = w.say("yes");
     assert!(r.contains("Total KES 1,800"), "{r}");
     assert_eq!(booked_services(&w), [3, 4]);
-    // The 45 min manicure ends 10:45; the next start on the 30 min grid.
-    assert_eq!(w.booked_local(), ["2026-11-26 10:00", "2026-11-26 11:00"]);
+    // The 45 min manicure ends 10:45 and the pedicure starts then, off the
+    // 30 min grid: one person's services need no turnover between them.
+    assert_eq!(w.booked_local(), ["2026-11-26 10:00", "2026-11-26 10:45"]);
 }
 
 #[test]

@@ -575,6 +575,10 @@ impl Dialog<'_> {
             "change",
             "badilisha",
             "rather",
+            // "scrap that, nataka tu manicure simple. gel ni expensive"
+            "scrap that",
+            "scratch that",
+            "forget that",
         ]);
         // "make his cornrows not haircut": the new one in the place of the
         // one it replaces, the rest of the plan kept.

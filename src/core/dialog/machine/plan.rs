@@ -89,13 +89,17 @@ impl Dialog<'_> {
         // "can Brian do my cut and then brows": one person's services with
         // the one asked for, when they do it and are free (else anyone).
         let staff = staff.filter(|_| !self.state.plan.together);
+        // One person's next service may start right at the end of the last
+        // (off the booking grid): no turnover between them.
+        let at_end = (!self.state.plan.together && own_start.is_none())
+            .then(|| target.with_timezone(&tz).time());
         self.search(
             Purpose::New,
             next,
             staff,
             When {
                 date: Some(date),
-                time: own.time,
+                time: own.time.or(at_end),
                 part: None,
             },
             false,
@@ -135,11 +139,21 @@ impl Dialog<'_> {
             ))
         };
         let placed = &self.state.plan.placed;
+        // One person's services follow each other with no turnover; several
+        // people's keep it.
+        let together = self.state.plan.together;
+        let turnover = |service: Uuid| {
+            if together {
+                buffer(service)
+            } else {
+                Duration::zero()
+            }
+        };
         let busy = |s: &Slot| {
             placed.iter().any(|p| {
                 p.slot.staff_id == s.staff_id
-                    && s.start < p.slot.end + buffer(p.service)
-                    && p.slot.start < s.end + buffer(a.service)
+                    && s.start < p.slot.end + turnover(p.service)
+                    && p.slot.start < s.end + turnover(a.service)
             })
         };
         let day = target.with_timezone(&tz).date_naive();

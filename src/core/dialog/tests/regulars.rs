@@ -245,3 +245,12 @@ fn one_customers_services_follow_each_other_with_no_turnover() {
     w.say("pedicure on thursday at 14:45");
     assert_ne!(proposed(&w).as_deref(), Some("2026-11-26 14:45"));
 }
+
+#[test]
+fn scrap_that_at_the_confirmation_replaces_the_service() {
+    let mut w = World::new();
+    w.say("pedicure tomorrow at 10am");
+    w.say("scrap that, nataka tu manicure simple. pedicure ni expensive");
+    w.say("yes");
+    assert_eq!(booked_services(&w), vec![3]);
+}
