@@ -541,6 +541,13 @@ pub fn refers_to_existing(tokens: &Tokens) -> bool {
         "nilikuwa nimepanga",
         "nina miadi",
         "nina booking",
+        // Coastal "nnayo" (I have it): "Nnayo miadi ya dredi juma mosi".
+        "ninayo miadi",
+        "nnayo miadi",
+        "ninayo booking",
+        "nnayo booking",
+        "ninayo appointment",
+        "nnayo appointment",
         "about my",
         "regarding my",
         "nilikuwa na booking",

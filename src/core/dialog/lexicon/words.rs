@@ -277,6 +277,9 @@ pub const ABBREVIATIONS: &[(&str, &str)] = &[
     ("opn opne", "open"),
     ("ksho kesh keso", "kesho"),
     ("manipedi", "mani pedi"),
+    // Spelt as said in Swahili: "nilikua nataka pedikyua jumatano".
+    ("pedikyua pedikyuwa pedikiua pedikia pedikyuar", "pedicure"),
+    ("manikyua manikyuwa manikiua manikia manikyuar", "manicure"),
 ];
 
 /// Common words of both languages (and names close to a day word) that are

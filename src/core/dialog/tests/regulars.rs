@@ -254,3 +254,21 @@ fn scrap_that_at_the_confirmation_replaces_the_service() {
     w.say("yes");
     assert_eq!(booked_services(&w), vec![3]);
 }
+
+#[test]
+fn a_coastal_nnayo_miadi_is_their_booking_moved() {
+    let mut w = World::new();
+    theirs(&mut w, 900, 6, (28, 9, 0), 90);
+    w.say("Salaam aleikum. Nnayo miadi ya dredi juma mosi saa tatu asubuhi. Ntaweza kuja saa kumi alasiri badala yake?");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-28 16:00"));
+    w.say("Naam, sawa.");
+    assert_eq!(w.booked_local(), vec!["2026-11-28 16:00".to_owned()]);
+}
+
+#[test]
+fn a_service_spelt_as_said_in_swahili_is_known() {
+    let mut w = World::new();
+    w.say("Habri. nilikua nataka pedikyua jumatano sa nane mchana");
+    // Today is Wednesday 25 November.
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-25 14:00"));
+}
