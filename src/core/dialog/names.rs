@@ -191,6 +191,25 @@ pub fn corrected_name(tokens: &Tokens, old: &str, original_text: &str) -> Option
             && !is_word(w, "but, ni, its, it's, is, i, meant, sorry, ok")
             && looks_like_name(w, false, original_text)
     };
+    // "sorry wrong name, it's Nyambura", "sory typo, its Atieno": the
+    // name after "it's" once a mistake is owned.
+    if tokens.has_any(&[
+        "wrong name",
+        "typo",
+        "misspelt",
+        "misspelled",
+        "jina si",
+        "nimekosea jina",
+    ]) {
+        let after = (1..words.len()).find_map(|i| {
+            let says = is_word(&words[i - 1], "its, is, ni, im")
+                || (words[i - 1] == "s" && i >= 2 && words[i - 2] == "it");
+            (says && candidate(&words[i])).then(|| capitalise(&words[i]))
+        });
+        if after.is_some() {
+            return after;
+        }
+    }
     for (i, pair) in words.windows(2).enumerate() {
         if !is_word(&pair[0], "not, si, sio, siyo") || pair[1] != old {
             continue;

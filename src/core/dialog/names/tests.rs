@@ -16,6 +16,8 @@ fn a_name_corrected_after_a_negation() {
         "*Kelvin lol autocorrect",
         "*kelvin nataka mabutu kesho",
         "Kelvin*",
+        "sorry wrong name, it's Kelvin. Kevin is my bro, we share this phone",
+        "sory typo, its Kelvin",
     ] {
         assert_eq!(fix(text).as_deref(), Some("Kelvin"), "{text}");
     }
@@ -28,6 +30,7 @@ fn a_name_corrected_after_a_negation() {
         "*pedicure not manicure",
         "*tomorrow",
         "*Kevin",
+        "sorry typo, its thursday not friday",
     ] {
         assert_eq!(fix(text), None, "{text}");
     }
