@@ -771,11 +771,29 @@ pub fn classify(tokens: &Tokens) -> Intents {
     });
     // "can i come half an hour earlier tomorrow": a time moved by an amount.
     let shifted = crate::core::dialog::when::shift_minutes(tokens).is_some();
+    // Only a booking can be come to earlier: "jumatano naweza kuja mapema
+    // kidogo? kama saa tatu"; not "im a teacher so cant come earlier".
+    let earlier = tokens.has_any(&[
+        "come earlier",
+        "come in earlier",
+        "come a bit earlier",
+        "kuja mapema",
+        "nije mapema",
+    ]) && !tokens.has_any(&[
+        "cant come",
+        "can t come",
+        "cannot come",
+        "couldn t come",
+        "siwezi kuja",
+        "sitaweza kuja",
+        "sitaweza",
+    ]);
     if has(RESCHEDULE)
         || has_stem(tokens, RESCHEDULE_STEMS)
         || changes_existing
         || instead_of_time
         || shifted
+        || earlier
     {
         found.push(Intent::Reschedule);
     }

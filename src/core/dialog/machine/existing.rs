@@ -323,6 +323,19 @@ impl Dialog<'_> {
             .copied()
             .collect();
         let list = if of_kind.is_empty() { list } else { of_kind };
+        // "jumatano naweza kuja mapema kidogo? kama saa tatu": nothing
+        // names it but the one that day is moved within the day.
+        let that_day: Vec<AppointmentSummary> = list
+            .iter()
+            .filter(|ap| {
+                a.purpose == ExistingPurpose::Reschedule
+                    && unnamed
+                    && a.when.time.is_some()
+                    && a.when.date == Some(ap.start.with_timezone(&tz).date_naive())
+            })
+            .copied()
+            .collect();
+        let list = if that_day.len() == 1 { that_day } else { list };
         // Two alike ("cancel one of the cornrows on saturday", booked for
         // two girls at once): either is the one.
         let alike = |ap: &AppointmentSummary| {
@@ -728,6 +741,7 @@ pub(super) fn wants_it_moved(tokens: &Tokens) -> bool {
         "earlier",
         "later",
         "mapema zaidi",
+        "kuja mapema",
         "baadaye",
         "can we do",
         "can it be",

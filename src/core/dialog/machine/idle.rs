@@ -139,8 +139,18 @@ impl Dialog<'_> {
                 .has_any(&["also", "pia", "too", "another", "ingine", "nyingine"])
             && matches!(self.owned_service(u), Some((_, Owned::Stated)));
         // "i need my gel nails earlier, can we do wednesday": theirs, moved.
-        let moves_theirs = matches!(self.owned_service(u), Some((_, Owned::Possessed)))
-            && existing::wants_it_moved(&u.tokens);
+        // "i have box braids on saturday at 8. can i come at 10 instead?",
+        // "jumatano naweza kuja mapema kidogo? kama saa tatu" with theirs
+        // named: theirs, moved.
+        let moves_theirs = match self.owned_service(u) {
+            Some((_, Owned::Possessed)) => existing::wants_it_moved(&u.tokens),
+            Some((_, Owned::Stated)) => {
+                existing::wants_it_moved(&u.tokens)
+                    || u.tokens
+                        .has_any(&["instead", "badala", "come at", "kuja saa"])
+            }
+            None => false,
+        };
         if refers_to_existing(&u.tokens) || stated || moves_theirs {
             self.start_existing(ExistingPurpose::Reschedule, u);
             return true;

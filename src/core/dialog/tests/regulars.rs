@@ -272,3 +272,30 @@ fn a_service_spelt_as_said_in_swahili_is_known() {
     // Today is Wednesday 25 November.
     assert_eq!(proposed(&w).as_deref(), Some("2026-11-25 14:00"));
 }
+
+#[test]
+fn theirs_stated_then_another_time_instead_is_a_move() {
+    let mut w = World::new();
+    theirs(&mut w, 900, 2, (28, 9, 0), 180);
+    w.say("hi this is Njeri, i have box braids on saturday at 9. can i come at 11 instead?");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-28 11:00"));
+    w.say("yes");
+    assert_eq!(w.booked_local(), vec!["2026-11-28 11:00".to_owned()]);
+}
+
+#[test]
+fn coming_earlier_on_a_day_moves_that_days_booking() {
+    let mut w = World::new();
+    theirs(&mut w, 900, 6, (25, 15, 0), 90);
+    theirs(&mut w, 901, 3, (27, 10, 0), 45);
+    w.say("habari, jumatano naweza kuja mapema kidogo? kama saa tatu asubuhi");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-25 09:00"));
+}
+
+#[test]
+fn cant_come_earlier_is_no_move() {
+    let mut w = World::new();
+    let r = w.say("manicure tmrw at 4pm? im a teacher so cant come earlier");
+    assert!(!r.contains("can't find"), "{r}");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-26 16:00"));
+}
