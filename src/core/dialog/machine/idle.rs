@@ -69,9 +69,9 @@ impl Dialog<'_> {
             self.add_after_theirs(theirs, add, u.when.time, u.when.date, Beside::With);
             return true;
         }
-        let right_after_mine = u
-            .tokens
-            .has_any(&["after my", "baada ya", "after ma", "kabla ya"]);
+        let right_after_mine =
+            u.tokens
+                .has_any(&["after my", "baada ya", "after ma", "kabla ya", "nikimaliza"]);
         let after_mine = right_after_mine || u.tokens.has_any(&["before my", "with my"]);
         let owned = self
             .owned_service(u)
@@ -204,7 +204,10 @@ impl Dialog<'_> {
 
     /// Someone else's service at the same start as one of the customer's
     /// own: theirs (when named) and the one to add.
-    fn someone_else_beside_theirs(&self, u: &Understood) -> Option<(Option<Uuid>, Uuid)> {
+    pub(super) fn someone_else_beside_theirs(
+        &self,
+        u: &Understood,
+    ) -> Option<(Option<Uuid>, Uuid)> {
         let t = &u.tokens;
         if u.intents.contains(Intent::Reschedule) || u.intents.contains(Intent::Cancel) {
             return None;

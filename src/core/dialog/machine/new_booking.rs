@@ -473,6 +473,23 @@ impl Dialog<'_> {
 
     pub(super) fn choose_slot(&mut self, u: &Understood, s: ChooseSlot) -> bool {
         let tz = self.config.tz;
+        // "oh ok. then right after mine", when someone else's could not
+        // start with theirs: after the one of theirs it was beside.
+        if self.state.reminded.is_some()
+            && s.purpose == Purpose::New
+            && u.when.time.is_none()
+            && u.tokens.has_any(&[
+                "after mine",
+                "after me",
+                "right after",
+                "baada yangu",
+                "baada ya yangu",
+                "baada ya mimi",
+            ])
+        {
+            self.add_after_theirs(None, s.service, None, None, Beside::After);
+            return true;
+        }
         // "the day after that", "siku inayofuata": the day after the one
         // being discussed (the time asked for before kept).
         let relative;

@@ -52,6 +52,8 @@ impl Dialog<'_> {
     pub(super) fn book_with(&mut self, ap: AppointmentSummary, service: Uuid) {
         let start = ap.start.with_timezone(&self.config.tz);
         self.state.plan = Plan::default();
+        // "then right after mine" when that start is not free.
+        self.state.reminded = Some(ap.id);
         let when = When {
             date: Some(start.date_naive()),
             time: Some(start.time()),

@@ -180,6 +180,8 @@ impl Dialog<'_> {
             let beside = match (w.as_str(), words.get(i + 1).map(String::as_str)) {
                 ("baada" | "kabla", Some("ya")) => Some(i + 2),
                 ("after" | "before", Some("the" | "ma")) => Some(i + 2),
+                // "kesho nikimaliza mabutu nataka pia kucha za jeli"
+                ("nikimaliza" | "tukimaliza", Some(_)) => Some(i + 1),
                 _ => None,
             };
             if let Some(from) = beside

@@ -62,8 +62,11 @@ impl Dialog<'_> {
             && !u
                 .tokens
                 .has_any(&["nataka", "want", "need", "book", "weka", "ningependa"]);
+        // "when is my wash n set? and can my sister come at the same time":
+        // hers is booked with it (which says when theirs is).
         if (asks_about_existing(&u.tokens) || about_mine || asks_own || pointed_at)
             && !in_booking(step)
+            && self.someone_else_beside_theirs(u).is_none()
             && !u.intents.contains(Intent::Cancel)
             && !u.intents.contains(Intent::Reschedule)
         {

@@ -299,3 +299,29 @@ fn cant_come_earlier_is_no_move() {
     assert!(!r.contains("can't find"), "{r}");
     assert_eq!(proposed(&w).as_deref(), Some("2026-11-26 16:00"));
 }
+
+#[test]
+fn right_after_mine_when_the_same_start_is_not_free() {
+    // Only staff 101 does manicures that day (102 is away).
+    let mut w = World::new();
+    theirs(&mut w, 900, 3, (25, 10, 0), 45);
+    let away = tz()
+        .with_ymd_and_hms(2026, 11, 25, 0, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    w.occupy(uuid(102), away, away + Duration::days(1));
+    w.say("hello, my friend wants a manicure too. can she come at the same time as me today?");
+    assert!(proposed(&w).is_none());
+    w.say("oh ok. then right after mine");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-25 10:45"));
+}
+
+#[test]
+fn when_is_mine_and_can_she_come_then_books_hers_with_it() {
+    let mut w = World::new();
+    theirs(&mut w, 900, 3, (28, 10, 0), 45);
+    let r =
+        w.say("hi when is my manicure? and can my sister come at the same time for a manicure too");
+    assert!(r.contains("10:00"), "{r}");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-28 10:00"));
+}
