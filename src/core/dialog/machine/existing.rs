@@ -125,6 +125,7 @@ impl Dialog<'_> {
             kind,
             add_after: None,
             add_before: false,
+            add_more: Vec::new(),
             add_with: false,
             // "can brian do my haircut on friday instead?"
             staff: u.staff.filter(|_| purpose == ExistingPurpose::Reschedule),
@@ -351,6 +352,11 @@ impl Dialog<'_> {
                 self.book_with(*one, add);
             } else {
                 self.book_after(*one, add, a.when.time, a.add_before);
+                // A plan of them all, each after the one before.
+                if !a.add_more.is_empty() {
+                    let named: Vec<Uuid> = std::iter::once(add).chain(a.add_more).collect();
+                    self.plan_services(&named, 1);
+                }
             }
             return;
         }

@@ -36,6 +36,7 @@ impl Dialog<'_> {
             kind: Vec::new(),
             add_after: Some(add),
             add_before: beside == Beside::Before,
+            add_more: Vec::new(),
             add_with: beside == Beside::With,
             staff: None,
         });
@@ -97,6 +98,15 @@ impl Dialog<'_> {
                 );
                 let beside = Beside::after_or_before(&u.tokens);
                 self.add_after_theirs(Some(theirs), add, asked.time, u.when.date, beside);
+                // "can i also get a mani pedi?": the others after it.
+                if let Step::AwaitUpcoming(a) = &mut self.state.step {
+                    a.add_more = u
+                        .services
+                        .iter()
+                        .copied()
+                        .filter(|s| *s != theirs && *s != add)
+                        .collect();
+                }
                 return true;
             }
         }

@@ -192,6 +192,7 @@ impl Dialog<'_> {
                     kind: Vec::new(),
                     add_after: None,
                     add_before: false,
+                    add_more: Vec::new(),
                     add_with: false,
                     staff: None,
                 });

@@ -425,6 +425,10 @@ pub struct AwaitUpcoming {
     /// "add a pedicure right before it": the one added goes before.
     #[serde(default)]
     pub add_before: bool,
+    /// "after my braids on sat can i also get a mani pedi?": more added
+    /// after the first one added.
+    #[serde(default)]
+    pub add_more: Vec<Uuid>,
     /// "can my daughter get a haircut at the same time as mine": the one
     /// added is someone else's, at the same start, with another staff
     /// member.

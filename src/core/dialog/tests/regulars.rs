@@ -325,3 +325,20 @@ fn when_is_mine_and_can_she_come_then_books_hers_with_it() {
     assert!(r.contains("10:00"), "{r}");
     assert_eq!(proposed(&w).as_deref(), Some("2026-11-28 10:00"));
 }
+
+#[test]
+fn two_added_after_theirs_follow_it_in_one_plan() {
+    let mut w = World::new();
+    theirs(&mut w, 900, 2, (28, 9, 0), 180);
+    w.say("hi after my braids on sat can i also get a mani pedi?");
+    w.say("yes go ahead");
+    assert_eq!(
+        w.booked_local(),
+        vec![
+            "2026-11-28 09:00".to_owned(),
+            "2026-11-28 12:00".to_owned(),
+            "2026-11-28 12:45".to_owned()
+        ]
+    );
+    assert_eq!(booked_services(&w), vec![2, 3, 4]);
+}
