@@ -1,6 +1,7 @@
 //! An existing appointment: find it, cancel it or move it.
 
 use super::*;
+use crate::core::dialog::intent::lexicon::is_word;
 
 impl Dialog<'_> {
     // ---- cancel and reschedule -----------------------------------------
@@ -106,6 +107,23 @@ impl Dialog<'_> {
                 (u.services.first().copied().or(u.service), None)
             }
         };
+        // "move my wash and set to friday 10am and add a manicure after
+        // it": the adding clause, once the move is written.
+        if purpose == ExistingPurpose::Reschedule {
+            let words = u.tokens.words();
+            if let Some(from) = words
+                .iter()
+                .position(|w| is_word(w, "add, ongeza, kuongeza, niongezee, tuongeze"))
+            {
+                let rest = Tokens::from_words(words[from..].to_vec());
+                let adds = services_mentioned(&rest, &self.config.catalog.services)
+                    .into_iter()
+                    .any(|s| Some(s) != service);
+                if adds {
+                    self.state.after_write = Some(rest.words().join(" "));
+                }
+            }
+        }
         let all = u
             .tokens
             .has_any(&["both", "all", "zote", "yote", "all of them", "both of them"]);

@@ -164,9 +164,15 @@ impl Dialog<'_> {
                     Lang::Sw => format!("Tayari! Miadi yako imehamishwa: {what}."),
                 });
                 self.state.step = Step::Idle;
+                // "… and add a manicure after it": after the one moved.
+                if self.state.after_write.is_some() {
+                    self.state.reminded = Some(ap.id);
+                    self.continue_after_write(true, ap.start);
+                }
             }
             Err(WriteFailure::SlotTaken) => self.search_again_near(&c),
             Err(_) => {
+                self.state.after_write = None;
                 self.say(Msg::MoveFailed.text(lang));
                 self.state.step = Step::Idle;
             }

@@ -342,3 +342,18 @@ fn two_added_after_theirs_follow_it_in_one_plan() {
     );
     assert_eq!(booked_services(&w), vec![2, 3, 4]);
 }
+
+#[test]
+fn a_move_with_a_service_added_after_it_does_both() {
+    let mut w = World::new();
+    theirs(&mut w, 900, 5, (26, 14, 0), 45);
+    w.say("hi can i move my wash and blow dry to friday 10am and add a manicure after it");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-27 10:00"));
+    w.say("yes both");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-27 10:45"));
+    w.say("ok yes");
+    assert_eq!(
+        w.booked_local(),
+        vec!["2026-11-27 10:00".to_owned(), "2026-11-27 10:45".to_owned()]
+    );
+}
