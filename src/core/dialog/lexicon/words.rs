@@ -242,7 +242,7 @@ pub const ABBREVIATIONS: &[(&str, &str)] = &[
     ("mon mondy munday mondei mandei monde mondo", "monday"),
     ("tue tues tuseday tusday tueday tuesdei chusdei", "tuesday"),
     (
-        "wed weds wednes wensday wenesday wendsday wednsday wedsday wedensday wenseday wednesdy wenzdei wensdei",
+        "wed weds wednes wensday wenesday wendsday wednsday wedsday wedensday wenseday wednesdy wenzdei wensdei wensdy wenesdy wednsdy",
         "wednesday",
     ),
     (
@@ -277,6 +277,7 @@ pub const ABBREVIATIONS: &[(&str, &str)] = &[
     ("opn opne", "open"),
     ("ksho kesh keso", "kesho"),
     ("manipedi", "mani pedi"),
+    ("mve muv", "move"),
     // Spelt as said in Swahili: "nilikua nataka pedikyua jumatano".
     ("pedikyua pedikyuwa pedikiua pedikia pedikyuar", "pedicure"),
     ("manikyua manikyuwa manikiua manikia manikyuar", "manicure"),

@@ -475,19 +475,27 @@ impl Dialog<'_> {
         let tz = self.config.tz;
         // "oh ok. then right after mine", when someone else's could not
         // start with theirs: after the one of theirs it was beside.
+        // "oh ok, can it be before the manicure then" (theirs): before it.
+        let before = super::new_time::adds_before(&u.tokens) || u.tokens.has("before the");
         if self.state.reminded.is_some()
             && s.purpose == Purpose::New
             && u.when.time.is_none()
-            && u.tokens.has_any(&[
-                "after mine",
-                "after me",
-                "right after",
-                "baada yangu",
-                "baada ya yangu",
-                "baada ya mimi",
-            ])
+            && (before
+                || u.tokens.has_any(&[
+                    "after mine",
+                    "after me",
+                    "right after",
+                    "baada yangu",
+                    "baada ya yangu",
+                    "baada ya mimi",
+                ]))
         {
-            self.add_after_theirs(None, s.service, None, None, Beside::After);
+            let beside = if before {
+                Beside::Before
+            } else {
+                Beside::After
+            };
+            self.add_after_theirs(None, s.service, None, None, beside);
             return true;
         }
         // "the day after that", "siku inayofuata": the day after the one

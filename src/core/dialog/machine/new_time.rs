@@ -17,6 +17,8 @@ impl Dialog<'_> {
     ) {
         let end = ap.end.with_timezone(&self.config.tz);
         self.state.plan = Plan::default();
+        // "can it be before the manicure then" when that time is not free.
+        self.state.reminded = Some(ap.id);
         // Right before: ending by its start, with no turnover between one
         // customer's services ("can i add a haircut before my nails tmrw?
         // like 12?": 12:00 when it fits; "add a wash and set before my

@@ -357,3 +357,27 @@ fn a_move_with_a_service_added_after_it_does_both() {
         vec!["2026-11-27 10:00".to_owned(), "2026-11-27 10:45".to_owned()]
     );
 }
+
+#[test]
+fn before_theirs_instead_when_right_after_is_not_free() {
+    // Their manicure (45 min) on Saturday at 14:30 with 101; 102 away;
+    // 101 busy with another customer from 15:15.
+    let mut w = World::new();
+    theirs(&mut w, 900, 3, (28, 14, 30), 45);
+    let day = tz()
+        .with_ymd_and_hms(2026, 11, 28, 0, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    w.occupy(uuid(102), day, day + Duration::days(1));
+    let later = tz()
+        .with_ymd_and_hms(2026, 11, 28, 15, 15, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    w.occupy(uuid(101), later, later + Duration::hours(2));
+    w.say("can i add a pedicure right after my manicure on saturday?");
+    assert!(proposed(&w).is_none());
+    w.say("oh ok, can it be before the manicure then");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-28 13:30"));
+    w.say("yes");
+    assert_eq!(booked_services(&w), vec![3, 4]);
+}
