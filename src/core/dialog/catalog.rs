@@ -322,8 +322,13 @@ pub(crate) mod tests {
                 .map(|u| u.as_u128())
                 .collect()
         };
-        let cases: [(&str, &[u128]); 21] = [
+        let cases: [(&str, &[u128]); 23] = [
             ("manicure and pedicure", &[17, 18]),
+            (
+                "can I get a haircut at 1pm? I work just around the corner",
+                &[11],
+            ),
+            ("need a fade tomorrow 3pm", &[11]),
             // a recogniser's splits
             ("i wanted to book a pedic your for friday", &[18]),
             (

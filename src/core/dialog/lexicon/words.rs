@@ -308,7 +308,7 @@ earliest soonest latest asap
 a about above after again against all almost along already also always am among an and
 another any anyone anything anytime anyway are around as ask asked at away back bad be
 because been before being below best better between big bit both bring but buy by call
-called came can cannot cant care case change charge cheap check child children come
+called came can cannot cant care case change charge cheap check child children come corner corners
 coming cost could couldnt daughter day days did didnt do does doesnt doing done dont
 down during each early earlier either else end enough even ever every everyone
 everything except fast few find fine first for found free friend friends from full get
@@ -429,6 +429,10 @@ pub const SERVICE_SYNONYMS: &[ServiceSynonym] = &[
             "hair cut",
             "haircuts",
             "kinyozi",
+            // Men's cuts: "need a fade tomorrow 3pm", "chiskop kesho".
+            "fade",
+            "chiskop",
+            "chiscop",
             "kunyoa",
             "nyoa",
             "trim",

@@ -149,16 +149,18 @@ impl Dialog<'_> {
             staff: u.staff.filter(|_| purpose == ExistingPurpose::Reschedule),
             same_time: same_time(&u.tokens),
             // "push my gel nails to the same day next week": a week on.
-            shift: u.shift.or(u
-                .tokens
-                .has_any(&[
-                    "same day next week",
-                    "same day the following week",
-                    "same day the week after",
-                    "siku hiyo hiyo wiki ijayo",
-                    "siku ile ile wiki ijayo",
-                ])
-                .then_some(7 * 24 * 60)),
+            shift: u.shift.or((u.tokens.has_any(&[
+                "same day next week",
+                "same day the following week",
+                "same day the week after",
+                "siku hiyo hiyo wiki ijayo",
+                "siku ile ile wiki ijayo",
+            ]) || (u.tokens.has_any(&[
+                "same day",
+                "siku hiyo hiyo",
+                "siku ile ile",
+            ]) && crate::core::dialog::when::says_next_week(&u.tokens)))
+            .then_some(7 * 24 * 60)),
             swap_to,
             same_staff: u.tokens.has_any(&[
                 "same person",

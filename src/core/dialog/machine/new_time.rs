@@ -97,6 +97,16 @@ impl Dialog<'_> {
             self.search(Purpose::Move(s.appointment), service, u.staff, when, false);
             return true;
         }
+        // "from friday to saturday same time": the day after "to".
+        let now = self.state.now.unwrap_or_default();
+        let said = move_parts(&u.tokens, now, self.config.tz)
+            .map(|(_, new)| new)
+            .filter(|new| !new.is_empty())
+            .unwrap_or(u.when);
+        let u = &Understood {
+            when: said,
+            ..u.clone()
+        };
         if !u.when.is_empty() || same_time(&u.tokens) {
             let local = s.appointment.start.with_timezone(&self.config.tz);
             let keep_time =

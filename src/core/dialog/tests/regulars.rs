@@ -381,3 +381,16 @@ fn before_theirs_instead_when_right_after_is_not_free() {
     w.say("yes");
     assert_eq!(booked_services(&w), vec![3, 4]);
 }
+
+#[test]
+fn moved_from_one_day_to_another_or_a_week_on() {
+    let mut w = World::new();
+    theirs(&mut w, 900, 3, (27, 15, 0), 45);
+    w.say("hi uh i want to move my manicure");
+    w.say("from friday to saturday same time");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-28 15:00"));
+    let mut w = World::new();
+    theirs(&mut w, 900, 3, (27, 14, 0), 45);
+    w.say("can we push my manicure to next week? same day same time");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-12-04 14:00"));
+}
