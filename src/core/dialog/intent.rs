@@ -458,7 +458,8 @@ const CANCEL_STEMS: &[&str] = &[
     // "iondoe", "tuiondoe", "iondolewe" (take it off)
     "iondo", "uiondo", "tuiondo", "ziondo", // "ondoa pedicure, nibaki na manicure tu"
     "ondoa",  // "uicancel", "ku-cancel", "nicancelie"
-    "cancel",
+    "cancel", // "nataka kukatisha miadi yangu ya ijumaa" (call it off)
+    "katish",
 ];
 
 fn has_stem(tokens: &Tokens, stems: &[&str]) -> bool {
@@ -754,6 +755,7 @@ pub fn classify(tokens: &Tokens) -> Intents {
             "ziende",
             "iwe",
             "ziwe",
+            "ziweke",
             "ikue",
         ]) || has_stem(tokens, &["badilish"]));
     // "naeza kuja saa nane badala ya saa sita?", "can I come at 4 instead

@@ -376,8 +376,8 @@ pub(super) struct Clause {
 /// the day and time it should move to (after); None without such a word.
 pub(super) fn move_parts(tokens: &Tokens, now: DateTime<Utc>, tz: Tz) -> Option<(When, When)> {
     const MARKERS: &[&str] = &[
-        "to", "hadi", "mpaka", "iwe", "into", "till", "until", "for", "tuweke", "niwekee", "weka",
-        "iende", "ziende", "instead", "rather",
+        "to", "hadi", "mpaka", "iwe", "ziwe", "ziweke", "into", "till", "until", "for", "tuweke",
+        "niwekee", "weka", "iende", "ziende", "instead", "rather",
     ];
     let kept = crate::core::dialog::when::without_event_weekdays(tokens.words());
     let words = &kept;

@@ -394,3 +394,16 @@ fn moved_from_one_day_to_another_or_a_week_on() {
     w.say("can we push my manicure to next week? same day same time");
     assert_eq!(proposed(&w).as_deref(), Some("2026-12-04 14:00"));
 }
+
+#[test]
+fn theirs_called_off_or_moved_in_swahili() {
+    let mut w = World::new();
+    theirs(&mut w, 900, 3, (27, 11, 0), 45);
+    let r = w.say("eeh habari nataka kukatisha miadi yangu ya ijumaa ya manicure");
+    assert!(matches!(w.state.step, Step::ConfirmCancel(_)), "{r}");
+    // "ziwe jumatano saa nne": the day after "ziwe" is the new one.
+    let mut w = World::new();
+    theirs(&mut w, 900, 3, (26, 10, 0), 45);
+    w.say("Naomba kuhamisha manicure zangu za alhamisi ziwe ijumaa saa nne");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-27 10:00"));
+}
