@@ -52,9 +52,11 @@ use crate::core::messages::handoff::HandoffMsg;
 mod budget;
 mod cancel;
 mod confirm;
+mod confirm_change;
 mod done_by;
 mod existing;
 mod idle;
+mod move_together;
 mod new_booking;
 mod new_time;
 use new_time::Beside;
@@ -72,6 +74,7 @@ use reading::{
 };
 mod types;
 mod understanding;
+mod upcoming;
 
 pub use phone_code::RESEND_CHOICE;
 pub use types::*;

@@ -146,25 +146,9 @@ impl Dialog<'_> {
         let lang = self.state.lang;
         match result {
             Ok(ap) => {
-                // The next of several moved together, by as much.
                 if let Purpose::Move(old) = c.purpose
-                    && self.state.move_rest.leads(old.id)
+                    && self.move_next_together(old, ap)
                 {
-                    let rest = &mut self.state.move_rest;
-                    if rest.done.is_empty() {
-                        rest.by_min = (ap.start - old.start).num_minutes();
-                    }
-                    rest.done.push(ap);
-                    let next = rest.queue.remove(0);
-                    rest.agreed = Some(next.id);
-                    let to =
-                        next.start.with_timezone(&self.config.tz) + Duration::minutes(rest.by_min);
-                    let when = When {
-                        date: Some(to.date_naive()),
-                        time: Some(to.time()),
-                        part: None,
-                    };
-                    self.search(Purpose::Move(next), next.service_id, None, when, false);
                     return;
                 }
                 let mut moved = std::mem::take(&mut self.state.move_rest).done;
