@@ -263,12 +263,7 @@ impl Dialog<'_> {
 
     pub(super) fn describe(&self, ap: &AppointmentSummary) -> String {
         let lang = self.state.lang;
-        let name = self
-            .config
-            .catalog
-            .service(ap.service_id)
-            .map(|s| s.display_name(lang).to_owned())
-            .unwrap_or_default();
+        let name = self.service_name(ap.service_id, lang);
         match lang {
             Lang::En => format!("{name} on {}", say::when(lang, self.config.tz, ap.start)),
             Lang::Sw => format!("{name}, {}", say::when(lang, self.config.tz, ap.start)),

@@ -111,12 +111,7 @@ impl Dialog<'_> {
             .queue
             .iter()
             .map(|ap| {
-                let name = self
-                    .config
-                    .catalog
-                    .service(ap.service_id)
-                    .map(|s| s.display_name(lang).to_owned())
-                    .unwrap_or_default();
+                let name = self.service_name(ap.service_id, lang);
                 let at = say::when(lang, self.config.tz, ap.start + by);
                 match lang {
                     Lang::En => format!("your {name} to {at}"),

@@ -436,12 +436,7 @@ impl Dialog<'_> {
     pub(super) fn offer_slots(&mut self, a: AwaitSlots, offered: Vec<Slot>, alternatives: bool) {
         let lang = self.state.lang;
         let tz = self.config.tz;
-        let name = self
-            .config
-            .catalog
-            .service(a.service)
-            .map(|s| s.display_name(lang).to_owned())
-            .unwrap_or_default();
+        let name = self.service_name(a.service, lang);
         let times: Vec<String> = offered
             .iter()
             .enumerate()

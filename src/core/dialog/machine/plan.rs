@@ -186,12 +186,7 @@ impl Dialog<'_> {
             && let Some(slot) = previous_end.and_then(after)
         {
             let lang = self.state.lang;
-            let name = self
-                .config
-                .catalog
-                .service(a.service)
-                .map(|s| s.display_name(lang).to_owned())
-                .unwrap_or_default();
+            let name = self.service_name(a.service, lang);
             self.say(match lang {
                 Lang::En => {
                     format!("Nobody else is free for {name} at that same time, so one after the other:")
@@ -210,12 +205,7 @@ impl Dialog<'_> {
             return;
         }
         let lang = self.state.lang;
-        let name = self
-            .config
-            .catalog
-            .service(a.service)
-            .map(|s| s.display_name(lang).to_owned())
-            .unwrap_or_default();
+        let name = self.service_name(a.service, lang);
         self.say(match (lang, self.state.plan.together) {
             (Lang::En, true) => format!("Sorry, nobody else is free for {name} at that same time."),
             (Lang::En, false) => format!("Sorry, {name} doesn't fit after that on the same day."),
@@ -273,6 +263,15 @@ impl Dialog<'_> {
             Lang::En => format!("{}. Total {total}. Shall I book them?", lines.join("; ")),
             Lang::Sw => format!("{}. Jumla {total}. Nikuwekee zote?", lines.join("; ")),
         }
+    }
+
+    /// A service's name in `lang` (empty when it is not in the catalogue).
+    pub(super) fn service_name(&self, id: Uuid, lang: Lang) -> String {
+        self.config
+            .catalog
+            .service(id)
+            .map(|s| s.display_name(lang).to_owned())
+            .unwrap_or_default()
     }
 
     pub(super) fn staff_first_name(&self, id: Uuid) -> String {
