@@ -375,6 +375,9 @@ impl Dialog<'_> {
                 self.state.plan = Plan::default();
                 self.state.context = Context::default();
                 self.state.just_booked = Some(appt.id);
+                // "right after?" next means this one, not the booking it was
+                // placed beside.
+                self.state.reminded = None;
                 if let Some(s) = &svc {
                     self.cross_sell(s);
                     self.after_booking(appt.id, s.price);

@@ -407,3 +407,14 @@ fn theirs_called_off_or_moved_in_swahili() {
     w.say("Naomba kuhamisha manicure zangu za alhamisi ziwe ijumaa saa nne");
     assert_eq!(proposed(&w).as_deref(), Some("2026-11-27 10:00"));
 }
+
+#[test]
+fn right_after_once_one_is_booked_beside_theirs_means_the_new_one() {
+    let mut w = World::new();
+    theirs(&mut w, 900, 3, (26, 10, 0), 45);
+    w.say("can i add a pedicure right after my manicure tomorrow");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-26 10:45"));
+    w.say("yes");
+    w.say("oh wait can i also add a haircut right after?");
+    assert_eq!(proposed(&w).as_deref(), Some("2026-11-26 11:45"));
+}
