@@ -49,7 +49,7 @@ impl Dialog<'_> {
         };
         let latest = by - Duration::minutes(i64::from(service.duration_min));
         // On the booking grid, never later than it must be.
-        u.when.time = Some(self.config.on_grid(latest, false));
+        u.when.time = Some(self.config.on_grid(latest));
     }
 
     /// "Will I be done before 12:30?" at a confirmation that ends by then:

@@ -294,19 +294,12 @@ impl DialogConfig {
     }
 
     /// `t` on the booking grid (every `slot_step_min` minutes from
-    /// midnight): the grid time at or after it when `up`, else at or
-    /// before it.
-    pub fn on_grid(&self, t: NaiveTime, up: bool) -> NaiveTime {
+    /// midnight): the grid time at or before it.
+    pub fn on_grid(&self, t: NaiveTime) -> NaiveTime {
         use chrono::Timelike;
         let step = self.slot_step_min.max(5);
-        let minutes = t.hour() * 60 + t.minute();
-        let mut grid = minutes / step * step;
-        if up && (grid < minutes || t.second() > 0) {
-            grid += step;
-        }
-        NaiveTime::from_hms_opt(grid / 60, grid % 60, 0)
-            .filter(|g| !up || *g >= t)
-            .unwrap_or(t)
+        let grid = (t.hour() * 60 + t.minute()) / step * step;
+        NaiveTime::from_hms_opt(grid / 60, grid % 60, 0).unwrap_or(t)
     }
 }
 
